@@ -1,0 +1,294 @@
+"""Errors are values with a title, a cause and a fix.
+
+Every failure an operator can meet is one of these classes. The CLI prints
+``title``, ``cause`` and ``fix`` and exits non-zero; the TUI shows the same three
+lines in a toast or a modal. ``code`` is a stable machine name used in JSON output.
+"""
+
+from __future__ import annotations
+
+from etcdtui.i18n import _
+
+
+class EtcdtuiError(Exception):
+    """Base class: something the operator can understand and act on."""
+
+    code = "error"
+    exit_code = 1
+    default_title = "Error"
+    default_fix = ""
+
+    def __init__(
+        self,
+        cause: str,
+        *,
+        title: str | None = None,
+        fix: str | None = None,
+        endpoint: str | None = None,
+    ) -> None:
+        self.title = title or _(self.default_title)
+        self.cause = cause
+        self.fix = fix if fix is not None else _(self.default_fix) if self.default_fix else ""
+        self.endpoint = endpoint
+        super().__init__(self.cause)
+
+    def __str__(self) -> str:
+        where = f"{self.endpoint}: " if self.endpoint else ""
+        return f"{where}{self.title}: {self.cause}"
+
+    def render(self) -> str:
+        """Multi-line text for terminals: what failed, why, and what to do."""
+        lines = [f"{_('error')}: {self.title}"]
+        if self.endpoint:
+            lines.append(f"  {_('endpoint')}: {self.endpoint}")
+        lines.append(f"  {_('cause')}: {self.cause}")
+        if self.fix:
+            lines.append(f"  {_('fix')}: {self.fix}")
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "code": self.code,
+            "title": self.title,
+            "cause": self.cause,
+            "fix": self.fix,
+            "endpoint": self.endpoint,
+        }
+
+
+# --- usage and configuration (exit code 2) ---------------------------------------------
+
+
+class UsageError(EtcdtuiError):
+    code = "usage"
+    exit_code = 2
+    default_title = "Invalid usage"
+
+
+class ConfigError(EtcdtuiError):
+    code = "config"
+    exit_code = 2
+    default_title = "Configuration problem"
+
+
+class InvalidEndpoint(ConfigError):
+    code = "invalid-endpoint"
+    default_title = "Invalid endpoint URL"
+    default_fix = "Use a URL like https://10.0.0.1:2379 (scheme https, a host and a port)."
+
+
+class InsecureRefused(ConfigError):
+    code = "insecure-refused"
+    default_title = "Plain-HTTP endpoint refused"
+    default_fix = (
+        "etcd carries every Kubernetes secret: use an https:// endpoint with client "
+        "certificates, or pass --insecure if you really mean a plaintext test cluster."
+    )
+
+
+# --- connection and TLS -------------------------------------------------------------------
+
+
+class ConnectionFailure(EtcdtuiError):
+    code = "connection"
+    default_title = "Connection failed"
+
+
+class Unreachable(ConnectionFailure):
+    code = "unreachable"
+    default_title = "Endpoint unreachable"
+    default_fix = (
+        "Check that etcd runs on that host and port, that --listen-client-urls includes it, "
+        "and that no firewall blocks it."
+    )
+
+
+class DeadlineExceeded(ConnectionFailure):
+    code = "deadline"
+    default_title = "No answer before the deadline"
+    default_fix = (
+        "The member is hung, overloaded or partitioned. Check its process and disk "
+        "(wal_fsync latency), or raise --timeout if the link is slow."
+    )
+
+
+class TLSError(ConnectionFailure):
+    code = "tls"
+    default_title = "TLS handshake failed"
+
+
+class TLSUnknownCA(TLSError):
+    code = "tls-unknown-ca"
+    default_title = "Server certificate signed by an unknown CA"
+    default_fix = (
+        "Point --cacert at the CA that signed the etcd server certificates "
+        "(kubeadm: /etc/kubernetes/pki/etcd/ca.crt)."
+    )
+
+
+class TLSCertExpired(TLSError):
+    code = "tls-expired"
+    default_title = "Certificate expired or not yet valid"
+    default_fix = (
+        "Renew the certificate (kubeadm certs renew etcd-server, or etcdtui pki renew) and "
+        "check the clocks of both hosts."
+    )
+
+
+class TLSHostnameMismatch(TLSError):
+    code = "tls-san-mismatch"
+    default_title = "Server certificate does not match the host dialled"
+    default_fix = (
+        "Dial a name or IP listed in the certificate's SANs, pass --server-name, or re-issue "
+        "the server certificate with the right SANs."
+    )
+
+
+class TLSClientCertRejected(TLSError):
+    code = "tls-client-rejected"
+    default_title = "Server rejected the client certificate"
+    default_fix = (
+        "Use a client certificate signed by the CA in etcd's --trusted-ca-file, still "
+        "valid, with the clientAuth extended key usage."
+    )
+
+
+class TLSClientCertMissing(TLSError):
+    code = "tls-client-missing"
+    default_title = "Server requires a client certificate"
+    default_fix = (
+        "etcd runs with --client-cert-auth: pass --cert and --key (kubeadm: "
+        "/etc/kubernetes/pki/apiserver-etcd-client.crt and .key)."
+    )
+
+
+class PlaintextServer(TLSError):
+    code = "plaintext-server"
+    default_title = "Server speaks plaintext, not TLS"
+    default_fix = (
+        "The endpoint listens without TLS. Use http:// with --insecure for a test cluster, "
+        "or configure etcd with --cert-file/--key-file and https:// client URLs."
+    )
+
+
+class TLSOnPlaintext(TLSError):
+    code = "tls-on-plaintext"
+    default_title = "Server expects TLS but was dialled in plaintext"
+    default_fix = "Use the https:// form of the endpoint with --cacert, --cert and --key."
+
+
+class NotEtcd(ConnectionFailure):
+    code = "not-etcd"
+    default_title = "The port does not answer as etcd"
+    default_fix = (
+        "Check the port: etcd clients use 2379 (peer traffic is 2380). Another service "
+        "answers on this one."
+    )
+
+
+class AuthFailed(ConnectionFailure):
+    code = "auth"
+    default_title = "Authentication failed"
+    default_fix = (
+        "Check the user and password (etcd auth) or the client certificate's common name "
+        "and its roles."
+    )
+
+
+# --- cluster-side refusals ----------------------------------------------------------------
+
+
+class ClusterError(EtcdtuiError):
+    code = "cluster"
+    default_title = "etcd refused the request"
+
+
+class UnhealthyCluster(ClusterError):
+    code = "unhealthy-cluster"
+    default_title = "etcd: unhealthy cluster"
+    default_fix = (
+        "etcd's strict reconfiguration check refused the change: it would leave fewer "
+        "active members than the quorum needs. Bring the missing members back (or remove "
+        "the failed one first); after a restart wait at least 5 s before reconfiguring."
+    )
+
+
+class NotLeader(ClusterError):
+    code = "not-leader"
+    default_title = "Member is not the leader"
+    default_fix = "Send the request to the current leader or retry: leadership just changed."
+
+
+class NoLeader(ClusterError):
+    code = "no-leader"
+    default_title = "No leader: quorum lost"
+    default_fix = (
+        "A majority of voting members is unreachable. Restart the failed members; if their "
+        "data is gone, restore the cluster from a snapshot."
+    )
+
+
+class MemberNotFound(ClusterError):
+    code = "member-not-found"
+    default_title = "Member not found"
+    default_fix = (
+        "List members again: the ID may have changed. After a remove, wait more than 1 s "
+        "before adding a member with the same peer URL."
+    )
+
+
+class LearnerNotReady(ClusterError):
+    code = "learner-not-ready"
+    default_title = "Learner is not in sync with the leader"
+    default_fix = "Wait for the learner to catch up, then promote again."
+
+
+class TooManyLearners(ClusterError):
+    code = "too-many-learners"
+    default_title = "Too many learners"
+    default_fix = "etcd allows one learner by default: promote or remove it first."
+
+
+class PeerURLExists(ClusterError):
+    code = "peer-url-exists"
+    default_title = "Peer URL already in use"
+    default_fix = "Another member already uses that peer URL: pick another, or remove it first."
+
+
+class NoSpace(ClusterError):
+    code = "nospace"
+    default_title = "etcd: database space exceeded (NOSPACE)"
+    default_fix = (
+        "Compact to the current revision, defragment each member one at a time, then "
+        "disarm the alarm. Raising --quota-backend-bytes alone does nothing until disarm."
+    )
+
+
+class PermissionDenied(ClusterError):
+    code = "permission-denied"
+    default_title = "Permission denied"
+    default_fix = "The user or certificate lacks the role for this call."
+
+
+class QuorumRefusal(ClusterError):
+    """Raised by etcdtui itself when a what-if says the change would lose quorum."""
+
+    code = "quorum-refused"
+    default_title = "Refused: the change would risk quorum"
+
+
+class PreconditionFailed(ClusterError):
+    code = "precondition"
+    default_title = "Precondition no longer holds"
+
+
+class ReadOnlyMode(EtcdtuiError):
+    code = "read-only"
+    exit_code = 2
+    default_title = "Read-only mode"
+    default_fix = "Drop --read-only (or read_only: true in the context) to make changes."
+
+
+class SandboxError(EtcdtuiError):
+    code = "sandbox"
+    default_title = "Sandbox problem"

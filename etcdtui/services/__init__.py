@@ -1,0 +1,1 @@
+"""The service layer: talks to etcd, files and processes. Never imports textual."""

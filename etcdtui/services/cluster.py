@@ -1,0 +1,476 @@
+"""ClusterService: everything the console asks of a live etcd cluster.
+
+Reads fan out to every endpoint concurrently, each with its own deadline, so one
+hung member never delays the answer from the others. Mutations go to one healthy
+endpoint (the leader when known), re-read the member list before and after, and
+append a record to the audit log whether they succeed or fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+from etcdtui import errors
+from etcdtui.i18n import _
+from etcdtui.models import (
+    Alarm,
+    ClusterSnapshot,
+    ConnectionSettings,
+    EndpointHealth,
+    EndpointStatus,
+    HashKV,
+    Member,
+    MemberList,
+)
+from etcdtui.services.audit import AuditLog
+from etcdtui.services.etcdapi import rpc_pb2
+from etcdtui.services.etcdapi.connection import ClientPool, EndpointClient, parse_endpoint
+
+T = TypeVar("T")
+
+_ALARM_NAMES = {1: "NOSPACE", 2: "CORRUPT"}
+# Errors after which a mutation certainly never reached the server: safe to try elsewhere.
+_NOT_SENT = (errors.Unreachable, errors.TLSError, errors.NotEtcd)
+
+
+def _member(m: Any) -> Member:
+    return Member(
+        id=m.ID,
+        name=m.name,
+        peer_urls=tuple(m.peerURLs),
+        client_urls=tuple(m.clientURLs),
+        is_learner=m.isLearner,
+    )
+
+
+def _member_list(header: Any, members: Iterable[Any]) -> MemberList:
+    return MemberList(cluster_id=header.cluster_id, members=tuple(_member(m) for m in members))
+
+
+class ClusterService:
+    """The console's view of one cluster. Create once per context; close when done."""
+
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        *,
+        audit: AuditLog | None = None,
+    ) -> None:
+        self.settings = settings
+        self.pool = ClientPool(settings)
+        self.audit = audit
+        self._known_client_urls: list[str] = []
+        self.last_members: MemberList | None = None
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    async def __aenter__(self) -> ClusterService:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # --- endpoint sets ------------------------------------------------------------------
+
+    def configured_endpoints(self) -> list[str]:
+        return [e.url for e in self.pool.endpoints]
+
+    def all_endpoints(self) -> list[str]:
+        """Configured endpoints plus any client URL the member list advertised."""
+        seen: dict[str, None] = {}
+        for url in [*self.configured_endpoints(), *self._known_client_urls]:
+            try:
+                seen[parse_endpoint(url, insecure=self.settings.insecure).url] = None
+            except errors.EtcdtuiError:
+                continue
+        return list(seen)
+
+    # --- reads ------------------------------------------------------------------------
+
+    async def _first_success(
+        self, fn: Callable[[EndpointClient], Awaitable[T]], urls: Sequence[str] | None = None
+    ) -> T:
+        """Ask every endpoint at once; return the first answer, raise if all fail."""
+        clients = [self.pool.client(u) for u in (urls or self.all_endpoints())]
+        tasks = [asyncio.create_task(fn(c)) for c in clients]
+        failures: list[BaseException] = []
+        try:
+            for fut in asyncio.as_completed(tasks):
+                try:
+                    return await fut
+                except errors.EtcdtuiError as exc:
+                    failures.append(exc)
+        finally:
+            for t in tasks:
+                t.cancel()
+        raise _best_failure(failures)
+
+    async def members(self) -> MemberList:
+        async def ask(c: EndpointClient) -> MemberList:
+            resp = await c.call(c.cluster.MemberList, rpc_pb2.MemberListRequest(linearizable=True))
+            return _member_list(resp.header, resp.members)
+
+        result = await self._first_success(ask)
+        self._remember(result)
+        return result
+
+    def _remember(self, members: MemberList) -> None:
+        self.last_members = members
+        urls: list[str] = []
+        for m in members.members:
+            for url in m.client_urls:
+                try:
+                    urls.append(parse_endpoint(url, insecure=self.settings.insecure).url)
+                except errors.EtcdtuiError:
+                    continue
+        self._known_client_urls = urls
+
+    async def endpoint_status(self, url: str) -> EndpointStatus:
+        """Status of one endpoint. Never raises: a failure is returned as ok=False."""
+        client = self.pool.client(url)
+        start = time.perf_counter()
+        try:
+            resp = await client.call(client.maintenance.Status, rpc_pb2.StatusRequest())
+        except errors.EtcdtuiError as exc:
+            return EndpointStatus(
+                endpoint=client.url,
+                ok=False,
+                error=str(exc.cause),
+                error_code=exc.code,
+                latency_ms=(time.perf_counter() - start) * 1000.0,
+            )
+        return EndpointStatus(
+            endpoint=client.url,
+            ok=True,
+            member_id=resp.header.member_id,
+            cluster_id=resp.header.cluster_id,
+            revision=resp.header.revision,
+            leader=resp.leader,
+            raft_term=resp.raftTerm,
+            raft_index=resp.raftIndex,
+            applied_index=resp.raftAppliedIndex,
+            db_size=resp.dbSize,
+            db_size_in_use=resp.dbSizeInUse,
+            db_size_quota=resp.dbSizeQuota,
+            version=resp.version,
+            is_learner=resp.isLearner,
+            errors=tuple(resp.errors),
+            latency_ms=(time.perf_counter() - start) * 1000.0,
+        )
+
+    async def statuses(self, urls: Sequence[str] | None = None) -> tuple[EndpointStatus, ...]:
+        targets = list(urls or self.all_endpoints())
+        return tuple(await asyncio.gather(*(self.endpoint_status(u) for u in targets)))
+
+    async def endpoint_health(self, url: str) -> EndpointHealth:
+        """Healthy when a linearizable read through this endpoint commits in time.
+
+        A learner refuses linearizable reads; it is judged by a serializable read."""
+        client = self.pool.client(url)
+        start = time.perf_counter()
+        for serializable in (False, True):
+            req = rpc_pb2.RangeRequest(key=b"health", serializable=serializable, count_only=True)
+            try:
+                await client.call(client.kv.Range, req)
+                break
+            except errors.PermissionDenied:
+                break  # answered through raft: the member is healthy
+            except errors.EtcdtuiError as exc:
+                if not serializable and "learner" in str(exc.cause).lower():
+                    continue
+                return EndpointHealth(
+                    client.url, False, str(exc.cause), exc.code,
+                    (time.perf_counter() - start) * 1000.0,
+                )
+        return EndpointHealth(client.url, True, None, None, (time.perf_counter() - start) * 1000.0)
+
+    async def health(self, urls: Sequence[str] | None = None) -> tuple[EndpointHealth, ...]:
+        targets = list(urls or self.all_endpoints())
+        return tuple(await asyncio.gather(*(self.endpoint_health(u) for u in targets)))
+
+    async def alarms(self) -> tuple[Alarm, ...]:
+        async def ask(c: EndpointClient) -> tuple[Alarm, ...]:
+            req = rpc_pb2.AlarmRequest(action=rpc_pb2.AlarmRequest.GET)
+            resp = await c.call(c.maintenance.Alarm, req)
+            return tuple(
+                Alarm(a.memberID, _ALARM_NAMES.get(a.alarm, str(a.alarm))) for a in resp.alarms
+            )
+
+        return await self._first_success(ask)
+
+    async def overview(self) -> ClusterSnapshot:
+        """Members, per-endpoint status and alarms, concurrently; partial on failure."""
+        members_error: str | None = None
+        try:
+            members: MemberList | None = await self.members()
+        except errors.EtcdtuiError as exc:
+            members, members_error = None, exc.cause
+        urls = self.all_endpoints()
+        statuses_t = asyncio.create_task(self.statuses(urls))
+        alarms_t = asyncio.create_task(self.alarms())
+        statuses = await statuses_t
+        try:
+            alarms: tuple[Alarm, ...] = await alarms_t
+        except errors.EtcdtuiError:
+            alarms = ()
+        return ClusterSnapshot(members, statuses, (), alarms, members_error)
+
+    async def leader(self) -> int | None:
+        return ClusterSnapshot(None, await self.statuses()).leader
+
+    async def hashkv(self, revision: int | None = None) -> tuple[HashKV, ...]:
+        """HashKV of every endpoint at one common revision (the leader's current one)."""
+        statuses = await self.statuses()
+        if revision is None:
+            revs = [s.revision for s in statuses if s.ok]
+            if not revs:
+                raise _best_failure([errors.Unreachable(s.error or "") for s in statuses])
+            revision = min(revs)
+
+        async def one(url: str) -> HashKV:
+            c = self.pool.client(url)
+            try:
+                r = await c.call(c.maintenance.HashKV, rpc_pb2.HashKVRequest(revision=revision))
+            except errors.EtcdtuiError as exc:
+                return HashKV(c.url, 0, 0, revision or 0, 0, exc.cause)
+            return HashKV(c.url, r.header.member_id, r.hash, revision or 0, r.compact_revision)
+
+        return tuple(await asyncio.gather(*(one(s.endpoint) for s in statuses)))
+
+    async def auth_enabled(self) -> bool | None:
+        async def ask(c: EndpointClient) -> bool:
+            resp = await c.call(c.auth.AuthStatus, rpc_pb2.AuthStatusRequest())
+            return bool(resp.enabled)
+
+        try:
+            return await self._first_success(ask)
+        except errors.EtcdtuiError:
+            return None
+
+    # --- keys (drills, tests, snapshots --live) ---------------------------------------
+
+    async def put(self, key: bytes, value: bytes, *, lease: int = 0) -> int:
+        async def send(c: EndpointClient) -> int:
+            req = rpc_pb2.PutRequest(key=key, value=value, lease=lease)
+            resp = await c.call(c.kv.Put, req)
+            return int(resp.header.revision)
+
+        return await self._on_one_endpoint(send)
+
+    async def get(
+        self,
+        key: bytes,
+        range_end: bytes = b"",
+        *,
+        limit: int = 0,
+        keys_only: bool = False,
+        revision: int = 0,
+        url: str | None = None,
+    ) -> Any:
+        req = rpc_pb2.RangeRequest(
+            key=key, range_end=range_end, limit=limit, keys_only=keys_only, revision=revision
+        )
+        if url is not None:
+            c = self.pool.client(url)
+            return await c.call(c.kv.Range, req)
+
+        async def ask(c: EndpointClient) -> Any:
+            return await c.call(c.kv.Range, req)
+
+        return await self._on_one_endpoint(ask)
+
+    async def compact(self, revision: int, *, physical: bool = True) -> None:
+        async def send(c: EndpointClient) -> None:
+            await c.call(c.kv.Compact, rpc_pb2.CompactionRequest(revision=revision, physical=physical))
+
+        await self._mutate("compact", {"revision": revision}, lambda: self._on_one_endpoint(send))
+
+    # --- mutations ----------------------------------------------------------------------
+
+    async def _on_one_endpoint(
+        self, fn: Callable[[EndpointClient], Awaitable[T]], prefer: Sequence[str] = ()
+    ) -> T:
+        """Send to one endpoint; move on only when the request certainly was not sent."""
+        order = [*prefer, *[u for u in self.all_endpoints() if u not in prefer]]
+        failures: list[BaseException] = []
+        for url in order:
+            try:
+                return await fn(self.pool.client(url))
+            except _NOT_SENT as exc:
+                failures.append(exc)
+        raise _best_failure(failures)
+
+    async def _leader_url(self) -> str | None:
+        statuses = await self.statuses()
+        leader = ClusterSnapshot(None, statuses).leader
+        for s in statuses:
+            if s.ok and s.member_id == leader:
+                return s.endpoint
+        return None
+
+    async def _mutate(
+        self, action: str, params: dict[str, Any], run: Callable[[], Awaitable[T]]
+    ) -> T:
+        before = await self._members_or_none()
+        try:
+            result = await run()
+        except errors.EtcdtuiError as exc:
+            after = await self._members_or_none()
+            self._record(action, params, before, after, error=exc)
+            raise
+        after = await self._members_or_none()
+        self._record(action, params, before, after, result=result)
+        return result
+
+    async def _members_or_none(self) -> MemberList | None:
+        try:
+            return await self.members()
+        except errors.EtcdtuiError:
+            return None
+
+    def _record(
+        self,
+        action: str,
+        params: dict[str, Any],
+        before: MemberList | None,
+        after: MemberList | None,
+        *,
+        result: Any = None,
+        error: errors.EtcdtuiError | None = None,
+    ) -> None:
+        if self.audit is None:
+            return
+        cluster = after or before
+        if isinstance(result, Member):
+            result = result.as_dict()
+        elif isinstance(result, MemberList):
+            result = None
+        self.audit.append(
+            context=self.settings.context,
+            cluster_id=cluster.cluster_id if cluster else None,
+            action=action,
+            params=params,
+            result=result if error is None else None,
+            error=error,
+            members_before=before,
+            members_after=after,
+        )
+
+    async def member_add(self, peer_urls: Sequence[str], *, learner: bool = True) -> Member:
+        async def send(c: EndpointClient) -> Member:
+            req = rpc_pb2.MemberAddRequest(peerURLs=list(peer_urls), isLearner=learner)
+            resp = await c.call(c.cluster.MemberAdd, req)
+            self._remember(_member_list(resp.header, resp.members))
+            return _member(resp.member)
+
+        leader = await self._leader_url()
+        return await self._mutate(
+            "member-add",
+            {"peer_urls": list(peer_urls), "learner": learner},
+            lambda: self._on_one_endpoint(send, [leader] if leader else []),
+        )
+
+    async def member_remove(self, member_id: int) -> MemberList:
+        async def send(c: EndpointClient) -> MemberList:
+            resp = await c.call(c.cluster.MemberRemove, rpc_pb2.MemberRemoveRequest(ID=member_id))
+            return _member_list(resp.header, resp.members)
+
+        prefer = [u for u in [await self._leader_url()] if u]
+        return await self._mutate(
+            "member-remove", {"id": f"{member_id:x}"}, lambda: self._on_one_endpoint(send, prefer)
+        )
+
+    async def member_update(self, member_id: int, peer_urls: Sequence[str]) -> MemberList:
+        async def send(c: EndpointClient) -> MemberList:
+            req = rpc_pb2.MemberUpdateRequest(ID=member_id, peerURLs=list(peer_urls))
+            resp = await c.call(c.cluster.MemberUpdate, req)
+            return _member_list(resp.header, resp.members)
+
+        return await self._mutate(
+            "member-update",
+            {"id": f"{member_id:x}", "peer_urls": list(peer_urls)},
+            lambda: self._on_one_endpoint(send),
+        )
+
+    async def member_promote(self, member_id: int) -> MemberList:
+        async def send(c: EndpointClient) -> MemberList:
+            resp = await c.call(c.cluster.MemberPromote, rpc_pb2.MemberPromoteRequest(ID=member_id))
+            return _member_list(resp.header, resp.members)
+
+        prefer = [u for u in [await self._leader_url()] if u]
+        return await self._mutate(
+            "member-promote", {"id": f"{member_id:x}"}, lambda: self._on_one_endpoint(send, prefer)
+        )
+
+    async def promote_with_retry(
+        self,
+        member_id: int,
+        *,
+        attempts: int = 10,
+        first_delay: float = 0.5,
+        max_delay: float = 5.0,
+        on_retry: Callable[[int, float, errors.EtcdtuiError], None] | None = None,
+    ) -> MemberList:
+        """Promote, backing off while etcd says the learner is not in sync yet."""
+        delay = first_delay
+        for attempt in range(1, attempts + 1):
+            try:
+                return await self.member_promote(member_id)
+            except (errors.LearnerNotReady, errors.UnhealthyCluster, errors.NotLeader) as exc:
+                if attempt == attempts:
+                    raise
+                if on_retry:
+                    on_retry(attempt, delay, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, max_delay)
+        raise AssertionError("unreachable")
+
+    async def move_leader(self, target_id: int) -> None:
+        leader_url = await self._leader_url()
+        if leader_url is None:
+            raise errors.NoLeader(_("no endpoint reports a leader"))
+
+        async def send() -> None:
+            c = self.pool.client(leader_url)
+            req = rpc_pb2.MoveLeaderRequest(targetID=target_id)
+            await c.call(c.maintenance.MoveLeader, req, timeout=max(self.settings.timeout, 10.0))
+
+        await self._mutate("move-leader", {"target": f"{target_id:x}"}, send)
+
+    async def defragment(self, url: str) -> None:
+        c = self.pool.client(url)
+
+        async def send() -> None:
+            await c.call(c.maintenance.Defragment, rpc_pb2.DefragmentRequest(), timeout=120.0)
+
+        await self._mutate("defragment", {"endpoint": c.url}, send)
+
+    async def disarm_alarms(self) -> tuple[Alarm, ...]:
+        current = await self.alarms()
+
+        async def send() -> tuple[Alarm, ...]:
+            for alarm in current:
+                kind = {v: k for k, v in _ALARM_NAMES.items()}.get(alarm.kind, 0)
+                req = rpc_pb2.AlarmRequest(
+                    action=rpc_pb2.AlarmRequest.DEACTIVATE, memberID=alarm.member_id, alarm=kind
+                )
+                await self._on_one_endpoint(lambda c, r=req: c.call(c.maintenance.Alarm, r))
+            return current
+
+        return await self._mutate("alarm-disarm", {"alarms": [a.as_dict() for a in current]}, send)
+
+
+def _best_failure(failures: Sequence[BaseException]) -> errors.EtcdtuiError:
+    """The most informative of several endpoint failures (cluster refusals first)."""
+    typed = [f for f in failures if isinstance(f, errors.EtcdtuiError)]
+    for kind in (errors.ClusterError, errors.TLSError, errors.AuthFailed, errors.NotEtcd):
+        for f in typed:
+            if isinstance(f, kind):
+                return f
+    if typed:
+        return typed[0]
+    return errors.Unreachable(_("no endpoint answered"))

@@ -1,0 +1,197 @@
+"""x509 PKI with `cryptography`: a CA and the certificates etcd members and clients use.
+
+Keys are EC P-256 by default: etcd (Go crypto/tls) and gRPC's BoringSSL both accept
+it, it is small and fast. Key files are created 0600 and nothing is ever overwritten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from etcdtui.errors import EtcdtuiError
+from etcdtui.i18n import _
+
+PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
+
+
+class PKIError(EtcdtuiError):
+    code = "pki"
+    default_title = "Certificate problem"
+
+
+@dataclass(frozen=True)
+class Issued:
+    cert: x509.Certificate
+    key: PrivateKey
+
+    def cert_pem(self) -> bytes:
+        return self.cert.public_bytes(serialization.Encoding.PEM)
+
+    def key_pem(self) -> bytes:
+        return self.key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+
+
+def new_key(kind: str = "ec") -> PrivateKey:
+    if kind == "ec":
+        return ec.generate_private_key(ec.SECP256R1())
+    if kind == "rsa":
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    if kind == "ed25519":
+        return ed25519.Ed25519PrivateKey.generate()
+    raise PKIError(_("unknown key type {kind!r}").format(kind=kind))
+
+
+def _sign_hash(key: PrivateKey) -> hashes.HashAlgorithm | None:
+    return None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
+
+
+def _name(cn: str, org: str | None = None) -> x509.Name:
+    attrs = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+    if org:
+        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, org))
+    return x509.Name(attrs)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def create_ca(
+    cn: str = "etcdtui-ca", *, days: int = 3650, key_kind: str = "ec",
+    not_before: dt.datetime | None = None,
+) -> Issued:
+    key = new_key(key_kind)
+    start = not_before or _now() - dt.timedelta(minutes=5)
+    name = _name(cn)
+    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True, content_commitment=False, key_encipherment=False,
+                data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                crl_sign=True, encipher_only=False, decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(ski, critical=False)
+        .sign(key, _sign_hash(key))
+    )
+    return Issued(cert, key)
+
+
+def _san_entries(hosts: Iterable[str]) -> list[x509.GeneralName]:
+    out: list[x509.GeneralName] = []
+    for h in hosts:
+        try:
+            out.append(x509.IPAddress(ipaddress.ip_address(h)))
+        except ValueError:
+            out.append(x509.DNSName(h))
+    return out
+
+
+def issue(
+    ca: Issued,
+    cn: str,
+    *,
+    hosts: Sequence[str] = (),
+    server: bool = False,
+    client: bool = False,
+    days: int = 365,
+    key_kind: str = "ec",
+    not_before: dt.datetime | None = None,
+    org: str | None = None,
+) -> Issued:
+    """Issue a leaf certificate signed by ``ca`` with the requested extended usages."""
+    key = new_key(key_kind)
+    start = not_before or _now() - dt.timedelta(minutes=5)
+    usages = []
+    if server:
+        usages.append(ExtendedKeyUsageOID.SERVER_AUTH)
+    if client:
+        usages.append(ExtendedKeyUsageOID.CLIENT_AUTH)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(cn, org))
+        .issuer_name(ca.cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=isinstance(key, rsa.RSAPrivateKey),
+                data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                crl_sign=False, encipher_only=False, decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()),
+            critical=False,
+        )
+    )
+    if usages:
+        builder = builder.add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+    if hosts:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName(_san_entries(hosts)), critical=False
+        )
+    return Issued(builder.sign(ca.key, _sign_hash(ca.key)), key)
+
+
+def write_new(path: Path, data: bytes, *, mode: int) -> None:
+    """Create ``path`` exclusively with ``mode``; refuse to overwrite anything."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    except FileExistsError:
+        raise PKIError(
+            _("{path} already exists; etcdtui never overwrites certificates or keys").format(
+                path=path
+            ),
+            fix=_("Move the old file aside, or choose another directory."),
+        ) from None
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.chmod(path, mode)
+
+
+def save(issued: Issued, cert_path: Path, key_path: Path) -> None:
+    write_new(key_path, issued.key_pem(), mode=0o600)
+    write_new(cert_path, issued.cert_pem(), mode=0o644)
+
+
+def load_issued(cert_path: Path, key_path: Path) -> Issued:
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey):
+        raise PKIError(_("unsupported key type in {path}").format(path=key_path))
+    return Issued(cert, key)

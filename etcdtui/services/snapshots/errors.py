@@ -1,0 +1,112 @@
+"""Errors raised while reading snapshot files.
+
+Every problem with a snapshot file is a :class:`SnapshotError`. Damage to the file
+itself is a :class:`SnapshotCorrupt` with a stable ``reason`` (``empty``, ``not-bolt``,
+``truncated``, ``corrupt``...) that ``verify`` and JSON output report as-is.
+"""
+
+from __future__ import annotations
+
+from etcdtui.errors import EtcdtuiError
+from etcdtui.i18n import _
+
+
+class SnapshotError(EtcdtuiError):
+    code = "snapshot"
+    default_title = "Snapshot problem"
+
+
+class SnapshotUnreadable(SnapshotError):
+    """The file cannot be opened at all (missing, a directory, no permission)."""
+
+    code = "snapshot-unreadable"
+    exit_code = 2
+    default_title = "Cannot read the snapshot file"
+    default_fix = "Check the path and that your user may read the file."
+
+
+class SnapshotCorrupt(SnapshotError):
+    """The bytes are not a sound bbolt database."""
+
+    code = "snapshot-corrupt"
+    default_title = "Snapshot file is corrupt"
+    default_fix = (
+        "Do not restore from this file. Take a new snapshot (etcdtui snapshot save) or use "
+        "an older verified one (etcdtui snapshot ls)."
+    )
+    reason = "corrupt"
+
+    def __init__(self, cause: str, *, reason: str | None = None, **kwargs: str | None) -> None:
+        super().__init__(cause, **kwargs)  # type: ignore[arg-type]
+        if reason is not None:
+            self.reason = reason
+
+    def as_dict(self) -> dict[str, str | None]:
+        data = super().as_dict()
+        data["reason"] = self.reason
+        return data
+
+
+class SnapshotEmpty(SnapshotCorrupt):
+    code = "snapshot-empty"
+    default_title = "Snapshot file is empty"
+    reason = "empty"
+
+
+class NotBoltFile(SnapshotCorrupt):
+    code = "snapshot-not-bolt"
+    default_title = "Not an etcd snapshot (bbolt) file"
+    default_fix = (
+        "Pass a file written by `etcdtui snapshot save` or `etcdctl snapshot save`, or a copy "
+        "of a member's member/snap/db. Encrypted files start with age-encryption.org/v1."
+    )
+    reason = "not-bolt"
+
+
+class SnapshotTruncated(SnapshotCorrupt):
+    code = "snapshot-truncated"
+    default_title = "Snapshot file is truncated"
+    default_fix = (
+        "The copy or download stopped early. Copy the file again from its source, or take a "
+        "new snapshot."
+    )
+    reason = "truncated"
+
+
+class EncryptedSnapshotError(SnapshotError):
+    code = "snapshot-encrypted"
+    default_title = "Cannot decrypt the snapshot"
+
+
+class IdentityRequired(EncryptedSnapshotError):
+    code = "snapshot-identity-required"
+    exit_code = 2
+    default_title = "The snapshot is encrypted"
+    default_fix = (
+        "Pass --identity FILE (an age X25519 identity or an ssh private key) or "
+        "--passphrase-file FILE, or run interactively to be asked for the passphrase."
+    )
+
+
+class BadIdentity(EncryptedSnapshotError):
+    code = "snapshot-bad-identity"
+    exit_code = 2
+    default_title = "Cannot use the identity file"
+    default_fix = (
+        "Use an age identity file (lines starting with AGE-SECRET-KEY-1, as written by "
+        "age-keygen) or an unencrypted OpenSSH ed25519/RSA private key."
+    )
+
+
+class DecryptionFailed(EncryptedSnapshotError):
+    code = "snapshot-decrypt-failed"
+    default_title = "Decryption failed"
+    default_fix = (
+        "Check that the identity matches one of the file's recipients (or that the "
+        "passphrase is right) and that the file is complete."
+    )
+
+
+def corrupt(cause: str, *, reason: str = "corrupt") -> SnapshotCorrupt:
+    """Shorthand used by the readers."""
+    return SnapshotCorrupt(cause, reason=reason, title=_("Snapshot file is corrupt"))

@@ -1,0 +1,69 @@
+"""Shared fixtures.
+
+* Every test runs with ETCDTUI_STATE_DIR / ETCDTUI_CONFIG_DIR pointing into a
+  temporary directory, so no test touches the operator's real files.
+* ``cluster``: ONE 3-member sandbox (real etcd, client and peer mTLS on 127.0.0.1)
+  shared by the whole run. Tests must leave it as they found it (3 healthy voters).
+* ``fresh_cluster``: a factory for private sandboxes, for destructive tests; each is
+  stopped by PID at teardown.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from etcdtui.services.sandbox import Sandbox
+
+
+@pytest.fixture(scope="session")
+def session_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("etcdtui")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_dirs(session_tmp: Path) -> Iterator[None]:
+    old = {k: os.environ.get(k) for k in ("ETCDTUI_STATE_DIR", "ETCDTUI_CONFIG_DIR",
+                                          "ETCDTUI_SANDBOX_DIR")}
+    os.environ["ETCDTUI_STATE_DIR"] = str(session_tmp / "state")
+    os.environ["ETCDTUI_CONFIG_DIR"] = str(session_tmp / "config")
+    os.environ["ETCDTUI_SANDBOX_DIR"] = str(session_tmp / "default-sandbox")
+    for k in ("ETCDCTL_ENDPOINTS", "ETCDCTL_CACERT", "ETCDCTL_CERT", "ETCDCTL_KEY",
+              "ETCDCTL_USER", "NO_COLOR"):
+        os.environ.pop(k, None)
+    yield
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+@pytest.fixture(scope="session")
+def cluster(session_tmp: Path) -> Iterator[Sandbox]:
+    sandbox = Sandbox(session_tmp / "shared-cluster")
+    try:
+        sandbox.up(3)
+        yield sandbox
+    finally:
+        sandbox.down()
+
+
+@pytest.fixture
+def fresh_cluster(tmp_path: Path) -> Iterator[Callable[..., Sandbox]]:
+    made: list[Sandbox] = []
+
+    def make(members: int = 3, **kwargs: object) -> Sandbox:
+        sandbox = Sandbox(tmp_path / f"sandbox-{len(made)}")
+        made.append(sandbox)
+        sandbox.up(members, **kwargs)  # type: ignore[arg-type]
+        return sandbox
+
+    try:
+        yield make
+    finally:
+        for sandbox in made:
+            sandbox.down()
