@@ -1,7 +1,7 @@
 """Where the console finds its cluster: config file, flags, environment, kubeadm.
 
-Config file (YAML, ``<user config dir>/etcdtui/config.yaml``; ``--config`` or
-``ETCDTUI_CONFIG`` point elsewhere)::
+Config file (YAML, ``<user config dir>/etcdtui/config.yaml``; ``--config PATH``,
+``ETCDTUI_CONFIG=PATH`` or ``ETCDTUI_CONFIG_DIR=DIR`` point elsewhere)::
 
     current-context: prod
     contexts:
@@ -185,7 +185,7 @@ def parse_endpoints(
         if not items:
             raise InvalidEndpoint(_("no endpoint was given"))
         return tuple(dict.fromkeys(parse_endpoint(i, insecure) for i in items))
-    except InvalidEndpoint as exc:  # InsecureRefused too
+    except (InvalidEndpoint, InsecureRefused) as exc:
         if origin:
             exc.cause = _("{cause} (from {origin})").format(cause=exc.cause, origin=origin)
             exc.args = (exc.cause,)
@@ -196,46 +196,48 @@ def parse_endpoints(
 
 
 def config_path(explicit: PathArg = None, env: Mapping[str, str] = os.environ) -> Path:
-    """``--config`` > ``ETCDTUI_CONFIG`` > the platform's user config dir."""
+    """``--config`` > ``ETCDTUI_CONFIG`` > ``ETCDTUI_CONFIG_DIR`` > the user config dir."""
     if explicit:
-        return Path(explicit).expanduser()
+        return Path(explicit).expanduser().absolute()
     if env.get("ETCDTUI_CONFIG"):
-        return Path(env["ETCDTUI_CONFIG"]).expanduser()
+        return Path(env["ETCDTUI_CONFIG"]).expanduser().absolute()
+    if env.get("ETCDTUI_CONFIG_DIR"):
+        return Path(env["ETCDTUI_CONFIG_DIR"]).expanduser().absolute() / "config.yaml"
     import platformdirs
 
     return Path(platformdirs.user_config_dir(APP_NAME)) / "config.yaml"
 
 
-def _read_text(path: Path, role: str, fix: str) -> str | None:
-    """The file's text, ``None`` when it does not exist; ConfigError when unusable."""
+def _read_bytes(
+    path: Path, role: str, fix: str, cls: type[ConfigError] = ConfigError
+) -> bytes | None:
+    """The file's content, ``None`` when it does not exist; ``cls`` when unusable."""
     try:
         with path.open("rb") as fh:
             data = fh.read(_MAX_FILE + 1)
     except FileNotFoundError:
         return None
     except IsADirectoryError:
-        raise _fail(path, _("the {role} is a directory"), fix, role=role) from None
+        raise _fail(path, _("the {role} is a directory"), fix, cls, role=role) from None
     except PermissionError:
         fix = _("Run as a user who can read it (kubeadm files belong to root: use sudo).")
-        raise _fail(path, _("permission denied reading the {role}"), fix, role=role) from None
+        raise _fail(path, _("permission denied reading the {role}"), fix, cls, role=role) from None
     except OSError as exc:
-        raise _fail(
-            path, _("cannot read the {role}: {err}"), fix, role=role, err=exc.strerror
-        ) from None
+        msg = _("cannot read the {role}: {err}")
+        raise _fail(path, msg, fix, cls, role=role, err=exc.strerror) from None
     if len(data) > _MAX_FILE:
-        raise _fail(path, _("the {role} is larger than 1 MiB"), fix, role=role)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise _fail(path, _("the {role} is not UTF-8 text"), fix, role=role) from None
+        raise _fail(path, _("the {role} is larger than 1 MiB"), fix, cls, role=role)
+    return data
 
 
 def _load_yaml(path: Path, role: str, fix: str) -> Any:
-    text = _read_text(path, role, fix)
-    if text is None:
+    data = _read_bytes(path, role, fix)
+    if data is None:
         return None
     try:
-        return yaml.safe_load(text)
+        return yaml.safe_load(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _fail(path, _("the {role} is not UTF-8 text"), fix, role=role) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else "?"
@@ -313,16 +315,15 @@ def _parse_context(p: Path, index: int, item: Any) -> Context:
     where = _("context {name!r}").format(name=item["name"])
     _no_unknown(p, item, _CONTEXT_KEYS.split(), where)
 
-    def get(key: str, kind: type, check: Callable[[Any], bool] = bool) -> Any:
+    def get(key: str, kind: Any, expected: str, check: Callable[[Any], bool] = bool) -> Any:
         v = item.get(key)
         if v is not None and (not isinstance(v, kind) or not check(v)):
-            raise _fail(
-                p, _("{where}: {key} has the wrong type or value"), fix, where=where, key=key
-            )
+            msg = _("{where}: {key} must be {expected}")
+            raise _fail(p, msg, fix, where=where, key=key, expected=expected)
         return v
 
     def path(key: str) -> Path | None:
-        v = get(key, str)
+        v = get(key, str, _("a file path"))
         return None if v is None else p.parent / Path(v).expanduser()
 
     raw_eps = item.get("endpoints")
@@ -335,21 +336,22 @@ def _parse_context(p: Path, index: int, item: Any) -> Context:
         raise _fail(
             p, "{where}: {cause}", exc.fix, InvalidEndpoint, where=where, cause=exc.cause
         ) from None
-    user = get("user", str)
+    user = get("user", str, _("a user name"))
     if user is not None and ":" in user:
         fix2 = _("Store only the user name; give the password with ETCDTUI_PASSWORD.")
         raise _fail(p, _("{where}: user contains ':' (a password?)"), fix2, where=where)
-    timeout = get("timeout", int | float, _seconds)  # type: ignore[arg-type]
+    timeout = get("timeout", int | float, _("a number of seconds > 0"), _seconds)
+    boolean = _("true or false")
     return Context(
         name=item["name"],
         endpoints=endpoints,
         cacert=path("cacert"),
         cert=path("cert"),
         key=path("key"),
-        server_name=get("server-name", str),
+        server_name=get("server-name", str, _("a host name")),
         user=user,
-        read_only=bool(get("read-only", bool, lambda _v: True)),
-        insecure=bool(get("insecure", bool, lambda _v: True)),
+        read_only=bool(get("read-only", bool, boolean, lambda _v: True)),
+        insecure=bool(get("insecure", bool, boolean, lambda _v: True)),
         timeout=None if timeout is None else float(timeout),
     )
 
@@ -699,16 +701,16 @@ def check_tls_files(settings: ConnectionSettings) -> list[str]:
 
     def read(p: Path, role: str, flag: str) -> bytes:
         fix = _("Check the path, or pass the right file with {flag}.").format(flag=flag)
-        text = _read_text(p, role, fix)
-        if text is None:
+        data = _read_bytes(p, role, fix, TLSFileError)
+        if data is None:
             raise _fail(p, _("the {role} does not exist"), fix, TLSFileError, role=role)
-        if "-----BEGIN " not in text:
+        if b"-----BEGIN " not in data:
             fix = _(
                 "Convert it to PEM (`openssl x509 -inform der -in FILE -out FILE.pem`; "
                 "for keys `openssl pkey -inform der`) and pass it with {flag}."
             ).format(flag=flag)
             raise _fail(p, _("the {role} is not PEM"), fix, TLSFileError, role=role)
-        return text.encode()
+        return data
 
     def leaf(p: Path, role: str, flag: str) -> x509.Certificate:
         try:

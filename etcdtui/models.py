@@ -209,6 +209,18 @@ class ClusterSnapshot:
         claimed = [s.member_id for s in self.endpoints if s.is_leader]
         return claimed[0] if claimed else None
 
+    def healthy_ids(self) -> set[int]:
+        """Members whose endpoint answered Status and, when checked, a linearizable read."""
+        bad = {h.endpoint for h in self.health if not h.healthy}
+        return {s.member_id for s in self.endpoints if s.ok and s.endpoint not in bad}
+
+    def status_for(self, member: Member) -> EndpointStatus | None:
+        for s in self.endpoints:
+            if s.ok and s.member_id == member.id:
+                return s
+        urls = set(member.client_urls)
+        return next((s for s in self.endpoints if s.endpoint in urls), None)
+
 
 @dataclass(frozen=True)
 class ConnectionSettings:

@@ -19,6 +19,7 @@ from etcdtui.i18n import _
 COMMAND_MODULES = [
     "etcdtui.cli.cluster_cmds",
     "etcdtui.cli.sandbox_cmds",
+    "etcdtui.cli.snapshot_cmds",
 ]
 
 
@@ -94,4 +95,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except KeyboardInterrupt:
         print(_("interrupted"), file=sys.stderr)
         code = 130
+    except BrokenPipeError:  # `etcdtui status -o json | head`
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
     sys.exit(code)

@@ -110,11 +110,31 @@ class ClusterService:
         raise _best_failure(failures)
 
     async def members(self) -> MemberList:
-        async def ask(c: EndpointClient) -> MemberList:
-            resp = await c.call(c.cluster.MemberList, rpc_pb2.MemberListRequest(linearizable=True))
-            return _member_list(resp.header, resp.members)
+        """The member list, linearizable when a leader can confirm it.
 
-        result = await self._first_success(ask)
+        While the leader is hung or an election runs, linearizable reads fail everywhere;
+        the serializable answer a member gives from its own state is used instead, so the
+        console still shows who is in the cluster."""
+
+        def ask(linearizable: bool) -> Callable[[EndpointClient], Awaitable[MemberList]]:
+            async def one(c: EndpointClient) -> MemberList:
+                req = rpc_pb2.MemberListRequest(linearizable=linearizable)
+                resp = await c.call(c.cluster.MemberList, req)
+                return _member_list(resp.header, resp.members)
+
+            return one
+
+        local = asyncio.create_task(self._first_success(ask(False)))
+        try:
+            result = await self._first_success(ask(True))
+        except errors.EtcdtuiError as exc:
+            try:
+                result = await local
+            except errors.EtcdtuiError:
+                raise exc from None
+        finally:
+            if not local.done():
+                local.cancel()
         self._remember(result)
         return result
 
@@ -202,8 +222,11 @@ class ClusterService:
 
         return await self._first_success(ask)
 
-    async def overview(self) -> ClusterSnapshot:
-        """Members, per-endpoint status and alarms, concurrently; partial on failure."""
+    async def overview(self, *, with_health: bool = True) -> ClusterSnapshot:
+        """Members, then per-endpoint status, health and alarms concurrently.
+
+        Each endpoint has its own deadline, so the whole call takes at most about one
+        member-list round trip plus one deadline, whatever state the members are in."""
         members_error: str | None = None
         try:
             members: MemberList | None = await self.members()
@@ -211,13 +234,15 @@ class ClusterService:
             members, members_error = None, exc.cause
         urls = self.all_endpoints()
         statuses_t = asyncio.create_task(self.statuses(urls))
+        health_t = asyncio.create_task(self.health(urls)) if with_health else None
         alarms_t = asyncio.create_task(self.alarms())
         statuses = await statuses_t
+        health = await health_t if health_t is not None else ()
         try:
             alarms: tuple[Alarm, ...] = await alarms_t
         except errors.EtcdtuiError:
             alarms = ()
-        return ClusterSnapshot(members, statuses, (), alarms, members_error)
+        return ClusterSnapshot(members, statuses, health, alarms, members_error)
 
     async def leader(self) -> int | None:
         return ClusterSnapshot(None, await self.statuses()).leader

@@ -1,7 +1,11 @@
 """x509 PKI with `cryptography`: a CA and the certificates etcd members and clients use.
 
-Keys are EC P-256 by default: etcd (Go crypto/tls) and gRPC's BoringSSL both accept
-it, it is small and fast. Key files are created 0600 and nothing is ever overwritten.
+Keys are EC P-256 by default. Tested against etcd 3.5.1: etcd and etcdctl (Go
+crypto/tls) accept Ed25519 too, but gRPC's BoringSSL (grpcio, which etcdtui and other
+C-core clients use) aborts the handshake with ``SSLV3_ALERT_HANDSHAKE_FAILURE``, so
+Ed25519 would lock those clients out. P-256 works everywhere and is small and fast.
+Key files are created 0600 and nothing is ever overwritten; ``renew`` (in
+:mod:`etcdtui.services.pkitool`) moves the old files to ``.bak`` first.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -195,3 +200,72 @@ def load_issued(cert_path: Path, key_path: Path) -> Issued:
     if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey):
         raise PKIError(_("unsupported key type in {path}").format(path=key_path))
     return Issued(cert, key)
+
+
+def key_matches_cert(cert: x509.Certificate, key: PrivateKey) -> bool:
+    """True when ``key`` is the private half of the certificate's public key."""
+    fmt = serialization.PublicFormat.SubjectPublicKeyInfo
+    enc = serialization.Encoding.DER
+    return bool(
+        cert.public_key().public_bytes(enc, fmt) == key.public_key().public_bytes(enc, fmt)
+    )
+
+
+def sans_of(cert: x509.Certificate) -> list[str]:
+    """DNS names and IP addresses in the subjectAltName extension."""
+    try:
+        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    names: list[str] = [str(n) for n in ext.get_values_for_type(x509.DNSName)]
+    names += [str(ip) for ip in ext.get_values_for_type(x509.IPAddress)]
+    return names
+
+
+def usages_of(cert: x509.Certificate) -> list[str]:
+    """Extended key usages as short names: serverAuth, clientAuth."""
+    try:
+        eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        return []
+    names = {ExtendedKeyUsageOID.SERVER_AUTH: "serverAuth",
+             ExtendedKeyUsageOID.CLIENT_AUTH: "clientAuth"}
+    return [names.get(oid, oid.dotted_string) for oid in eku]
+
+
+def is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return False
+
+
+def host_matches(cert: x509.Certificate, host: str) -> bool:
+    """Does the certificate cover ``host`` (exact IP, DNS name or one-label wildcard)?"""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        ip = None
+    for name in sans_of(cert):
+        if ip is not None:
+            try:
+                if ipaddress.ip_address(name) == ip:
+                    return True
+            except ValueError:
+                continue
+            continue
+        low, want = name.lower(), host.lower().rstrip(".")
+        if low == want:
+            return True
+        if low.startswith("*.") and "." in want and want.split(".", 1)[1] == low[2:]:
+            return True
+    return False
+
+
+def issued_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
+    """True when ``ca`` signed ``cert`` (signature check, not validity)."""
+    try:
+        cert.verify_directly_issued_by(ca)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True

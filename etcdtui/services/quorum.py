@@ -185,7 +185,7 @@ def advisories(
         )
     elif s.tolerance == 0:
         out.append(
-            _("{state}: one more failure loses quorum. Replace failed members now.").format(
+            _("{state}. One more failure loses quorum: replace failed members now.").format(
                 state=describe(s)
             )
         )
@@ -317,12 +317,18 @@ class _Verdict:
     fix: str | None = None
     server_fails: bool = False
     server_error: str | None = None
+    committable: bool = True  # False when quorum is lost: nothing can be committed
 
-    def server(self, error: str | None, reason: str, fix: str) -> None:
-        """Record the first error etcd would return; later server checks never run."""
+    def server(self, error: str, reason: str, fix: str, *, needs_quorum: bool = False) -> None:
+        """Record the first error etcd would return; later server checks never run.
+
+        ``needs_quorum``: etcd only finds this out when the change is committed (or from
+        the leader); without quorum the request times out instead, with no fixed message.
+        """
         if self.server_fails:
             return
-        self.server_fails, self.server_error = True, error
+        self.server_fails = True
+        self.server_error = error if self.committable or not needs_quorum else None
         self.refuse(reason, fix)
 
     def refuse(self, reason: str, fix: str | None = None) -> None:
@@ -357,7 +363,7 @@ def what_if(
     """Judge ``change`` against etcd's rules and etcdtui's stricter ones."""
     c = _Cluster(members, healthy_ids)
     before = c.summary
-    v = _Verdict()
+    v = _Verdict(committable=before.has_quorum)
     if not before.has_quorum:
         v.refuse(
             _("{state}. Quorum is lost, so etcd cannot commit any membership change.").format(
@@ -457,6 +463,7 @@ def _check_add(
                     url=url, member=label(owner)
                 ),
                 _("Pick another peer URL, or remove {member} first.").format(member=label(owner)),
+                needs_quorum=True,
             )
     if not voting and len(c.learners) + 1 > max_learners:
         v.server(
@@ -469,6 +476,7 @@ def _check_add(
                 len(c.learners),
             ).format(n=len(c.learners), names=_names(c.learners), max=max_learners),
             _("Promote or remove the existing learner first."),
+            needs_quorum=True,
         )
     if voting:
         v.warnings.append(
@@ -494,6 +502,7 @@ def _check_remove(
             ERR_NOT_ENOUGH_STARTED if unready else ERR_MEMBER_NOT_FOUND,
             _("No member has ID {id}.").format(id=hex_id(change.member_id)),
             _("List the members again: it may already be gone."),
+            needs_quorum=not unready,
         )
         return before
     if target.is_learner:
@@ -563,6 +572,7 @@ def _check_promote(c: _Cluster, change: Promote, v: _Verdict, strict: bool) -> Q
             ERR_MEMBER_NOT_FOUND,
             _("No member has ID {id}.").format(id=hex_id(change.member_id)),
             _("List the members again: it may already be gone."),
+            needs_quorum=True,
         )
         return before
     name = label(target)
@@ -573,6 +583,7 @@ def _check_promote(c: _Cluster, change: Promote, v: _Verdict, strict: bool) -> Q
                 member=name
             ),
             _("Nothing to do for this member."),
+            needs_quorum=True,
         )
         return before
     learner_healthy = target.id in c.healthy
@@ -593,6 +604,7 @@ def _check_promote(c: _Cluster, change: Promote, v: _Verdict, strict: bool) -> Q
                 "Start it with --initial-cluster-state existing, wait until it catches up, "
                 "then promote it."
             ),
+            needs_quorum=True,
         )
     elif strict and c.started + 1 < q:
         v.server(
@@ -602,6 +614,7 @@ def _check_promote(c: _Cluster, change: Promote, v: _Verdict, strict: bool) -> Q
                 "have started, counting {member}."
             ).format(member=name, n=n, q=q, s=c.started + 1),
             _("Start or remove the members that never started first."),
+            needs_quorum=True,  # promote is judged by the leader
         )
     else:
         v.warnings.append(

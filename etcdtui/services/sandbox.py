@@ -15,6 +15,7 @@ start) act only on pids this sandbox started, checked against /proc.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime as dt
 import json
 import os
@@ -27,6 +28,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from etcdtui import errors
 from etcdtui.errors import SandboxError
@@ -47,10 +49,6 @@ class MemberProc:
     peer_port: int
     pid: int | None = None
     removed: bool = False
-
-    @property
-    def client_url(self) -> str:
-        return f"{'https'}://{HOST}:{self.client_port}"
 
     @property
     def peer_url(self) -> str:
@@ -205,6 +203,10 @@ class Sandbox:
             context=context,
             source="sandbox",
         )
+
+    def client_url(self, m: MemberProc) -> str:
+        scheme = "https" if self.state is None or self.state.client_tls else "http"
+        return f"{scheme}://{HOST}:{m.client_port}"
 
     def etcdctl_env(self, endpoints: Sequence[str] | None = None) -> dict[str, str]:
         """Environment for etcdctl pointing at this sandbox (paths only, no secrets)."""
@@ -370,7 +372,7 @@ class Sandbox:
                         ),
                         fix=_("Read {log} for the full story.").format(log=self.log_path(m.name)),
                     )
-            ok, last = asyncio.run(self._probe_health([m.name for m in want]))
+            ok, last = _run_sync(self._probe_health, [m.name for m in want])
             if ok:
                 return
             time.sleep(0.3)
@@ -411,10 +413,12 @@ class Sandbox:
         _reap(m.pid)
 
     def pause(self, name: str) -> None:
-        self._signal(name, signal.SIGSTOP)
+        m = self._signal(name, signal.SIGSTOP)
+        _wait_state(m.pid, lambda st: st == "T")
 
     def resume(self, name: str) -> None:
-        self._signal(name, signal.SIGCONT)
+        m = self._signal(name, signal.SIGCONT)
+        _wait_state(m.pid, lambda st: st != "T")
 
     def start(self, name: str, *, wait: float = 30.0) -> None:
         assert self.state is not None
@@ -480,6 +484,26 @@ class Sandbox:
         m.pid = None
         m.removed = True
         self._save()
+
+
+def _run_sync(fn: Any, *args: Any) -> Any:
+    """Run ``fn(*args)`` (a coroutine function) to completion from synchronous code,
+    even when the caller already runs inside an event loop (async tests, the TUI)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(fn(*args))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(fn(*args))).result()
+
+
+def _wait_state(pid: int | None, ok: Any, timeout: float = 5.0) -> None:
+    """Signals reach a multi-threaded process asynchronously: wait for the effect."""
+    deadline = time.monotonic() + timeout
+    while pid is not None and time.monotonic() < deadline:
+        if ok(process_state(pid) or "gone"):
+            return
+        time.sleep(0.01)
 
 
 def _reap(pid: int) -> None:

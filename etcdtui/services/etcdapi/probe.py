@@ -27,12 +27,40 @@ from etcdtui.models import ConnectionSettings
 
 from .connection import Endpoint
 
+
+class TLSCertNotYetValid(errors.TLSCertExpired):
+    code = "tls-not-yet-valid"
+    default_title = "Server certificate not yet valid"
+    default_fix = (
+        "The certificate's validity starts in the future: fix the clock of this host or of "
+        "the etcd host (NTP), or re-issue the certificate with a start date in the past."
+    )
+
+
+class TLSClientCertExpired(errors.TLSClientCertRejected):
+    code = "tls-client-expired"
+    default_title = "Client certificate expired or not yet valid"
+    default_fix = (
+        "Renew the client certificate from the etcd CA (kubeadm certs renew "
+        "apiserver-etcd-client, or etcdtui pki renew) and check this host's clock."
+    )
+
+
+class TLSClientCertNoClientAuth(errors.TLSClientCertRejected):
+    code = "tls-client-eku"
+    default_title = "Client certificate not made for client authentication"
+    default_fix = (
+        "etcd only accepts client certificates whose extended key usage includes "
+        "clientAuth: re-issue it with clientAuth (etcdtui pki init --client NAME makes one)."
+    )
+
+
 _VERSION_REQUEST = b"GET /version HTTP/1.1\r\nHost: etcd\r\nConnection: close\r\n\r\n"
 
 # OpenSSL X509 verify codes we name precisely.
 _EXPIRED, _NOT_YET_VALID = 10, 9
 _UNKNOWN_CA = {2, 18, 19, 20, 21}
-_HOSTNAME_MISMATCH = 62
+_HOSTNAME_MISMATCH = {62, 64}  # host name, IP address
 
 
 async def diagnose(
@@ -181,10 +209,16 @@ def _diagnose_tls(
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = True
     ctx.verify_mode = ssl.CERT_REQUIRED
-    if settings.cacert:
-        ctx.load_verify_locations(cafile=str(settings.cacert))
-    else:
-        ctx.load_default_certs()
+    try:
+        if settings.cacert:
+            ctx.load_verify_locations(cafile=str(settings.cacert))
+        else:
+            ctx.load_default_certs()
+    except (ssl.SSLError, OSError) as exc:
+        return errors.ConfigError(
+            _("the CA file {ca} cannot be used: {why}").format(ca=settings.cacert, why=exc),
+            fix=_("Pass a PEM file with the etcd CA certificate to --cacert."),
+        )
     if settings.cert and settings.key:
         try:
             ctx.load_cert_chain(str(settings.cert), str(settings.key))
@@ -208,54 +242,168 @@ def _diagnose_tls(
             endpoint=endpoint.url,
         )
     except OSError as exc:
-        return _not_etcd(endpoint, _("TLS handshake failed: {why}").format(why=exc))
+        # Closed mid-handshake: plaintext etcd, another service, or our certificate refused.
+        return _closed_in_handshake(str(exc), endpoint, settings)
     with tls:
         try:
             response = _read_http(tls)
         except ssl.SSLError as exc:
             return _handshake_failure(exc, endpoint, settings)
         except OSError as exc:
+            if settings.cert:  # TLS 1.3: the verdict on our certificate comes after the handshake
+                return _client_rejected(str(exc), endpoint, settings)
             return _not_etcd(endpoint, str(exc))
+    if not response:
+        if settings.cert:
+            return _client_rejected(_("connection closed"), endpoint, settings)
+        return _client_missing(endpoint)
     if not _looks_like_etcd(response):
         return _not_etcd(endpoint, _first_line(response))
     return None
+
+
+_PLAINTEXT_REASONS = ("WRONG_VERSION_NUMBER", "RECORD_LAYER", "PACKET_LENGTH", "HTTP_REQUEST",
+                      "UNEXPECTED_RECORD", "UNKNOWN_PROTOCOL", "RECORD_TOO_LARGE")
+_REJECTION_REASONS = ("CERTIFICATE_REQUIRED", "HANDSHAKE_FAILURE", "BAD_CERTIFICATE",
+                      "UNKNOWN_CA", "UNSUPPORTED_CERTIFICATE", "CERTIFICATE_UNKNOWN",
+                      "DECRYPT_ERROR", "CERTIFICATE_EXPIRED", "ACCESS_DENIED")
 
 
 def _handshake_failure(
     exc: ssl.SSLError, endpoint: Endpoint, settings: ConnectionSettings
 ) -> errors.EtcdtuiError:
     reason = (exc.reason or str(exc)).upper()
+    if any(k in reason for k in _PLAINTEXT_REASONS):
+        found = _plaintext_reply(endpoint, settings)
+        assert found is not None
+        return found
+    if "EOF" in reason:
+        return _closed_in_handshake(exc.reason or str(exc), endpoint, settings)
+    if any(k in reason for k in _REJECTION_REASONS):
+        if not settings.cert:
+            return _client_missing(endpoint)
+        return _client_rejected(exc.reason or str(exc), endpoint, settings)
+    return errors.TLSError(str(exc), endpoint=endpoint.url)
+
+
+def _closed_in_handshake(
+    why: str, endpoint: Endpoint, settings: ConnectionSettings
+) -> errors.EtcdtuiError:
+    """The server hung up on our TLS hello. A plaintext etcd does exactly that."""
+    found = _plaintext_reply(endpoint, settings, only_if_answered=True)
+    if found is not None:
+        return found
+    if settings.cert:
+        return _client_rejected(why, endpoint, settings)
+    return errors.TLSError(
+        _("{target} closed the connection during the TLS handshake ({why})").format(
+            target=endpoint.target, why=why
+        ),
+        endpoint=endpoint.url,
+    )
+
+
+def _plaintext_reply(
+    endpoint: Endpoint, settings: ConnectionSettings, *, only_if_answered: bool = False
+) -> errors.EtcdtuiError | None:
+    """The TLS hello got plaintext back: plaintext etcd, or some other service?"""
+    sock = _connect(endpoint, settings.timeout)
+    response = b""
+    if not isinstance(sock, errors.EtcdtuiError):
+        with sock:
+            try:
+                response = _read_http(sock)
+            except OSError:
+                response = b""
+    if response and not _looks_like_etcd(response):
+        return _not_etcd(endpoint, _first_line(response))
+    if only_if_answered and not response:
+        return None
+    return errors.PlaintextServer(
+        _("{target} answered the TLS hello with plaintext bytes: etcd listens there without "
+          "TLS").format(target=endpoint.target),
+        endpoint=endpoint.url,
+    )
+
+
+def _client_missing(endpoint: Endpoint) -> errors.EtcdtuiError:
+    return errors.TLSClientCertMissing(
+        _("the server asked for a client certificate and none was given"),
+        endpoint=endpoint.url,
+    )
+
+
+def _load_pem_cert(path: Path) -> x509.Certificate | None:
+    try:
+        return x509.load_pem_x509_certificate(Path(path).read_bytes())
+    except (OSError, ValueError):
+        return None
+
+
+def _client_rejected(
+    why: str, endpoint: Endpoint, settings: ConnectionSettings
+) -> errors.EtcdtuiError:
+    """The server refused our client certificate: find out why from the file itself."""
     url = endpoint.url
-    if any(k in reason for k in ("WRONG_VERSION_NUMBER", "RECORD_LAYER", "PACKET_LENGTH",
-                                 "HTTP_REQUEST", "UNEXPECTED_RECORD")):
-        return errors.PlaintextServer(
-            _("{target} answered the TLS hello with plaintext bytes").format(
-                target=endpoint.target
+    assert settings.cert is not None
+    cert = _load_pem_cert(settings.cert)
+    if cert is None:
+        return errors.TLSClientCertRejected(
+            _("the server rejected our client certificate {cert} ({why})").format(
+                cert=settings.cert, why=why
             ),
             endpoint=url,
         )
-    if not settings.cert and any(
-        k in reason for k in ("CERTIFICATE_REQUIRED", "HANDSHAKE_FAILURE", "BAD_CERTIFICATE")
-    ):
-        return errors.TLSClientCertMissing(
-            _("the server asked for a client certificate and none was given"), endpoint=url
-        )
-    if "CERTIFICATE_EXPIRED" in reason:
-        return errors.TLSCertExpired(
-            _("the server rejected our client certificate {cert} as expired or not yet valid "
-              "(local clock: {now})").format(cert=settings.cert, now=_now()),
+    now = dt.datetime.now(dt.UTC)
+    if now > cert.not_valid_after_utc:
+        return TLSClientCertExpired(
+            _("the client certificate {cert} expired on {end} (local clock: {now})").format(
+                cert=settings.cert, end=cert.not_valid_after_utc.isoformat(), now=_now()
+            ),
             endpoint=url,
         )
-    if any(k in reason for k in ("BAD_CERTIFICATE", "UNKNOWN_CA", "UNSUPPORTED_CERTIFICATE",
-                                 "CERTIFICATE_UNKNOWN", "DECRYPT_ERROR")):
-        cause = _("the server rejected our client certificate {cert} ({why})").format(
-            cert=settings.cert, why=exc.reason or exc
+    if now < cert.not_valid_before_utc:
+        return TLSClientCertExpired(
+            _("the client certificate {cert} is not valid before {start} (local clock: "
+              "{now}): a clock is wrong").format(
+                cert=settings.cert, start=cert.not_valid_before_utc.isoformat(), now=_now()
+            ),
+            endpoint=url,
+            fix=_("Fix the clock of this host or of the CA host (NTP), or re-issue the "
+                  "certificate with a start date in the past."),
         )
-        eku = _client_eku_problem(settings.cert)
-        if eku:
-            cause = f"{cause}; {eku}"
-        return errors.TLSClientCertRejected(cause, endpoint=url)
-    return errors.TLSError(str(exc), endpoint=url)
+    eku = _client_eku_problem(settings.cert)
+    if eku:
+        return TLSClientCertNoClientAuth(
+            _("the server rejected {cert}: {problem}").format(cert=settings.cert, problem=eku),
+            endpoint=url,
+        )
+    issuer = cert.issuer.rfc4514_string()
+    trusted = _ca_subjects(settings.cacert)
+    if trusted and cert.issuer.rfc4514_string() not in trusted:
+        return errors.TLSClientCertRejected(
+            _("the server rejected {cert}: it was issued by {issuer}, but the etcd CA "
+              "({cas}) did not sign it").format(
+                cert=settings.cert, issuer=issuer, cas=", ".join(sorted(trusted))
+            ),
+            endpoint=url,
+        )
+    return errors.TLSClientCertRejected(
+        _("the server rejected our client certificate {cert}, issued by {issuer} ({why})").format(
+            cert=settings.cert, issuer=issuer, why=why
+        ),
+        endpoint=url,
+    )
+
+
+def _ca_subjects(cacert: Path | None) -> set[str]:
+    if cacert is None:
+        return set()
+    try:
+        certs = x509.load_pem_x509_certificates(Path(cacert).read_bytes())
+    except (OSError, ValueError):
+        return set()
+    return {c.subject.rfc4514_string() for c in certs}
 
 
 def _verify_failure(
@@ -274,17 +422,18 @@ def _verify_failure(
                 a=cert.not_valid_before_utc.isoformat(), b=cert.not_valid_after_utc.isoformat()
             )
         state = _("expired") if code == _EXPIRED else _("not yet valid")
-        return errors.TLSCertExpired(
+        cls = errors.TLSCertExpired if code == _EXPIRED else TLSCertNotYetValid
+        return cls(
             _("the server certificate is {state}:{window} local clock {now}").format(
                 state=state, window=window, now=_now()
             ),
             endpoint=url,
         )
-    if code == _HOSTNAME_MISMATCH:
+    if code in _HOSTNAME_MISMATCH:
         sans = ", ".join(_sans(cert)) if cert is not None else _("unknown")
         return errors.TLSHostnameMismatch(
             _("dialled {host}, but the certificate is only valid for: {sans}").format(
-                host=server_name, sans=sans
+                host=server_name, sans=sans or _("(no SANs)")
             ),
             endpoint=url,
         )

@@ -8,7 +8,6 @@ itself is a :class:`SnapshotCorrupt` with a stable ``reason`` (``empty``, ``not-
 from __future__ import annotations
 
 from etcdtui.errors import EtcdtuiError
-from etcdtui.i18n import _
 
 
 class SnapshotError(EtcdtuiError):
@@ -106,7 +105,3 @@ class DecryptionFailed(EncryptedSnapshotError):
         "passphrase is right) and that the file is complete."
     )
 
-
-def corrupt(cause: str, *, reason: str = "corrupt") -> SnapshotCorrupt:
-    """Shorthand used by the readers."""
-    return SnapshotCorrupt(cause, reason=reason, title=_("Snapshot file is corrupt"))

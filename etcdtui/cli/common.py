@@ -1,0 +1,71 @@
+"""Helpers every command uses: settings from flags, the event loop, confirmations."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from etcdtui.errors import EtcdtuiError, ReadOnlyMode
+from etcdtui.i18n import _
+from etcdtui.models import ConnectionSettings
+
+T = TypeVar("T")
+
+
+def settings_from_args(args: argparse.Namespace) -> ConnectionSettings:
+    """Resolve the cluster to talk to: flags > ETCDCTL_* env > config file > kubeadm."""
+    from etcdtui.config import resolve_settings
+
+    from etcdtui.config import check_tls_files
+
+    settings = resolve_settings(args, os.environ)
+    for warning in check_tls_files(settings):
+        print(_("warning: {w}").format(w=warning), file=sys.stderr)
+    if settings.user and settings.password is None and sys.stdin.isatty():
+        import dataclasses
+        import getpass
+
+        password = getpass.getpass(_("Password for etcd user {user}: ").format(user=settings.user))
+        settings = dataclasses.replace(settings, password=password)
+    return settings
+
+
+def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
+    """Run one async service call from a synchronous command handler."""
+
+    async def wrapper() -> T:
+        return await coro_fn()
+
+    return asyncio.run(wrapper())
+
+
+def require_writable(settings: ConnectionSettings, action: str) -> None:
+    if settings.read_only:
+        raise ReadOnlyMode(
+            _("{action} changes the cluster, and this session is read-only").format(action=action)
+        )
+
+
+def confirm_typed(expected: str, prompt: str, *, assume_yes: bool) -> None:
+    """Ask the operator to type ``expected`` (a member name) to go on."""
+    if assume_yes:
+        return
+    if not sys.stdin.isatty():
+        raise EtcdtuiError(
+            _("confirmation needed but standard input is not a terminal"),
+            title=_("Not confirmed"),
+            fix=_("Run it in a terminal, or pass --yes after checking the plan."),
+        )
+    print(prompt, file=sys.stderr)
+    answer = input(_("Type {expected} to confirm: ").format(expected=expected)).strip()
+    if answer != expected:
+        raise EtcdtuiError(
+            _("you typed {answer!r}, not {expected!r}; nothing was changed").format(
+                answer=answer, expected=expected
+            ),
+            title=_("Not confirmed"),
+        )

@@ -1,0 +1,346 @@
+"""`etcdtui snapshot ...`: offline snapshot tools (status, verify, inspect, diff, ls, prune).
+
+Everything here reads files only, except ``diff A --live``. ``snapshot save`` plugs in
+through ``SUBCOMMAND_MODULES``: each listed module's ``register(snapshot_subparsers)``
+adds its own parser to the ``snapshot`` group.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from typing import Any
+
+from etcdtui.cli import add_output_flag
+from etcdtui.cli.output import human_bytes, print_json, print_table
+from etcdtui.errors import EtcdtuiError, UsageError
+from etcdtui.i18n import _
+
+# Modules that add more `snapshot` subcommands (e.g. save): dotted names.
+SUBCOMMAND_MODULES: list[str] = []
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    snap = sub.add_parser("snapshot", help=_("inspect, verify, compare and prune snapshot files"))
+    ssub = snap.add_subparsers(dest="snapshot_command", metavar=_("ACTION"), required=True)
+
+    p = ssub.add_parser("status", help=_("hash, revision, keys and size, as etcdutl prints them"))
+    p.add_argument("file", help=_("snapshot file (plain or age-encrypted)"))
+    add_decrypt_flags(p)
+    add_output_flag(p)
+    p.set_defaults(func=cmd_status)
+
+    p = ssub.add_parser("verify", help=_("check the sha256 trailer and the bbolt structure"))
+    p.add_argument("file", help=_("snapshot file (plain or age-encrypted)"))
+    add_decrypt_flags(p)
+    add_output_flag(p)
+    p.set_defaults(func=cmd_verify)
+
+    p = ssub.add_parser("inspect", help=_("Kubernetes view of the live keys"))
+    p.add_argument("file", help=_("snapshot file (plain or age-encrypted)"))
+    p.add_argument("--objects", action="store_true",
+                   help=_("list each object's decoded metadata instead of the summary"))
+    p.add_argument("--prefix", default="", help=_("only keys starting with this prefix"))
+    p.add_argument("--key", default=None,
+                   help=_("show one key's decoded object (never a Secret's value)"))
+    add_decrypt_flags(p)
+    add_output_flag(p)
+    p.set_defaults(func=cmd_inspect)
+
+    p = ssub.add_parser("diff", help=_("what a restore of A would roll back (A older, B newer)"))
+    p.add_argument("a", help=_("the older snapshot (the one a restore would bring back)"))
+    p.add_argument("b", nargs="?", help=_("the newer snapshot"))
+    p.add_argument("--live", action="store_true",
+                   help=_("compare A with the live cluster instead of a second file"))
+    p.add_argument("--limit", type=int, default=1000, help=_("keys listed per kind (default 1000)"))
+    add_decrypt_flags(p)
+    add_output_flag(p)
+    p.set_defaults(func=cmd_diff)
+
+    p = ssub.add_parser("ls", help=_("list the snapshots in a directory"))
+    p.add_argument("dir", help=_("directory holding snapshots and their .json sidecars"))
+    p.add_argument("--no-verify", action="store_true",
+                   help=_("skip reading the files (faster; state shows unchecked)"))
+    add_decrypt_flags(p)
+    add_output_flag(p)
+    p.set_defaults(func=cmd_ls)
+
+    p = ssub.add_parser("prune", help=_("delete the oldest snapshots, keeping N"))
+    p.add_argument("dir", help=_("directory holding snapshots"))
+    p.add_argument("--keep", type=int, required=True, help=_("how many snapshots to keep"))
+    p.add_argument("--yes", action="store_true", help=_("do not ask for confirmation"))
+    add_decrypt_flags(p)
+    p.set_defaults(func=cmd_prune)
+
+    for name in SUBCOMMAND_MODULES:
+        importlib.import_module(name).register(ssub)
+
+
+def add_decrypt_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group(_("encrypted snapshots"))
+    g.add_argument("--identity", action="append", default=[], metavar="FILE",
+                   help=_("age identity file or ssh private key (repeatable)"))
+    g.add_argument("--passphrase-file", metavar="FILE",
+                   help=_("file whose first line is the passphrase (never pass it in argv)"))
+
+
+def decrypt_keys(args: argparse.Namespace, *paths: str) -> Any:
+    """Keys from the flags; prompt for a passphrase when a file needs one and we can ask."""
+    from etcdtui.services.snapshots.source import (
+        DecryptKeys,
+        age_stanzas,
+        encryption_of,
+        identities_from_files,
+        read_passphrase_file,
+    )
+
+    keys = DecryptKeys(identities=identities_from_files(args.identity))
+    if args.passphrase_file:
+        keys.passphrase = read_passphrase_file(args.passphrase_file)
+    if keys:
+        return keys
+    for path in paths:
+        if encryption_of(path) == "age" and "scrypt" in age_stanzas(path) and sys.stdin.isatty():
+            import getpass
+
+            keys.passphrase = getpass.getpass(_("Passphrase for {path}: ").format(path=path))
+            break
+    return keys
+
+
+# --- status and verify ------------------------------------------------------------------
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from etcdtui.services.snapshots.status import snapshot_status
+
+    st = snapshot_status(args.file, decrypt_keys(args, args.file))
+    if args.output == "json":
+        print_json(st)
+        return 0
+    print_table(
+        [_("hash"), _("revision"), _("total keys"), _("total size"), _("sha256 trailer")],
+        [[f"{st['hash']:x}", st["revision"], st["totalKey"], human_bytes(st["totalSize"]),
+          _trailer_text(st["sha256"])]],
+    )
+    return 0
+
+
+def _trailer_text(sha: dict[str, Any]) -> str:
+    if not sha["present"]:
+        return _("absent (raw db copy)")
+    return _("valid") if sha["valid"] else _("MISMATCH")
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from etcdtui.services.snapshots.status import verify
+
+    res = verify(args.file, decrypt_keys(args, args.file))
+    if args.output == "json":
+        print_json(res.as_dict())
+    else:
+        label = {"ok": _("OK"), "warning": _("WARNING"), "error": _("FAILED")}[res.severity]
+        print(f"{label}: {args.file}: {res.message}")
+        if res.cause != "ok":
+            print(f"  {_('cause')}: {res.cause}")
+        for warning in res.warnings:
+            print(f"  {_('warning')}: {warning}")
+        if res.status is not None:
+            s = res.status
+            print(
+                "  "
+                + _("revision {rev}, {keys} keys, {size}, hash {hash:x}").format(
+                    rev=s["revision"], keys=s["totalKey"], size=human_bytes(s["totalSize"]),
+                    hash=s["hash"],
+                )
+            )
+    return 0 if res.ok else 1
+
+
+# --- inspect --------------------------------------------------------------------------
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from etcdtui.services.snapshots import k8s
+
+    keys = decrypt_keys(args, args.file)
+    if args.key is not None:
+        found = [o for o in k8s.objects(args.file, keys, prefix=args.key.encode(), full=True)
+                 if o["key"] == args.key]
+        if not found:
+            raise EtcdtuiError(_("no live key {key!r} in {file}").format(key=args.key, file=args.file),
+                               title=_("Key not found"))
+        if args.output == "json":
+            print_json(found[0])
+        else:
+            _print_object(found[0])
+        return 0
+    if args.objects:
+        objs = list(k8s.objects(args.file, keys, prefix=args.prefix.encode()))
+        if args.output == "json":
+            print_json(objs)
+        else:
+            print_table(
+                [_("key"), _("kind"), _("size"), _("created"), _("state")],
+                [[o["key"], o.get("kind", ""), o["size"], o.get("creationTimestamp", ""),
+                  o.get("encryption") or o.get("encoding", "")] for o in objs],
+            )
+        return 0
+    report = k8s.inspect(args.file, keys)
+    if args.output == "json":
+        print_json(report)
+    else:
+        _print_inspect(report)
+    return 0
+
+
+def _print_object(obj: dict[str, Any]) -> None:
+    for field, value in obj.items():
+        if field == "object":
+            continue
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items())
+        print(f"{field}: {value}")
+    if "object" in obj:
+        print(json.dumps(obj["object"], indent=2))
+
+
+def _print_inspect(r: dict[str, Any]) -> None:
+    keys = r["keys"]
+    print(_("revision {rev} (compacted at {comp}), etcd cluster version {ver}").format(
+        rev=r["revision"], comp=r["compact_revision"] or "-", ver=r["cluster_version"] or "-"))
+    print(_("{live} live keys, {revs} revisions kept, {deleted} deleted keys, {leases} leases")
+          .format(live=keys["live"], revs=keys["revisions"], deleted=keys["deleted"],
+                  leases=r["leases"]))
+    print()
+    rows = []
+    for name, slot in r["resources"].items():
+        top = sorted(slot["namespaces"].items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+        more = len(slot["namespaces"]) - len(top)
+        ns = ", ".join(f"{n}={c}" for n, c in top) + (f" +{more}" if more > 0 else "")
+        rows.append([name, slot["count"], human_bytes(slot["bytes"]), ns])
+    if r["other"]["count"]:
+        rows.append([_("(outside /registry/)"), r["other"]["count"],
+                     human_bytes(r["other"]["bytes"]), ""])
+    print_table([_("resource"), _("count"), _("bytes"), _("namespaces")], rows)
+    print()
+    enc = ", ".join(f"{k}={v}" for k, v in r["secrets_encryption"].items())
+    print(_("Secrets at rest: {enc}").format(enc=enc))
+    print()
+    print_table([_("largest keys"), _("size")],
+                [[e["key"], human_bytes(e["size"])] for e in r["largest"]])
+
+
+# --- diff -----------------------------------------------------------------------------
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from etcdtui.services.snapshots import diff as diffmod
+
+    if args.live == (args.b is not None):
+        raise UsageError(_("give either a second snapshot B or --live, not both or neither"))
+    keys = decrypt_keys(args, args.a, *([args.b] if args.b else []))
+    if args.live:
+        report = _diff_live(args, keys)
+    else:
+        report = diffmod.diff(args.a, args.b, keys, keys, limit=args.limit)
+    if args.output == "json":
+        print_json(report)
+        return 0
+    s = report["summary"]
+    print(_("A = {a} (revision {ra}), B = {b} (revision {rb})").format(
+        a=report["a"]["path"], ra=report["a"]["revision"], b=report["b"]["path"],
+        rb=report["b"]["revision"]))
+    print(_("since A: {added} added, {removed} removed, {changed} changed, {same} unchanged")
+          .format(added=s["added"], removed=s["removed"], changed=s["changed"],
+                  same=s["unchanged"]))
+    print(_("restoring A would delete the added keys, bring back the removed ones and revert "
+            "the changed ones."))
+    print()
+    print_table([_("resource"), _("added"), _("removed"), _("changed")],
+                [[n, v["added"], v["removed"], v["changed"]]
+                 for n, v in report["by_resource"].items()])
+    labels = {"added": _("added"), "removed": _("removed"), "changed": _("changed")}
+    for kind, label in labels.items():
+        if report["keys"][kind]:
+            print()
+            print(f"{label}:")
+            for key in report["keys"][kind]:
+                print(f"  {key}")
+    if report["truncated"]:
+        print(_("(lists cut at {n} keys per kind; use --limit)").format(n=args.limit))
+    return 0
+
+
+def _diff_live(args: argparse.Namespace, keys: Any) -> dict[str, Any]:
+    from etcdtui.cli.common import run, settings_from_args
+    from etcdtui.services.cluster import ClusterService
+    from etcdtui.services.snapshots.diff import diff_live
+    from etcdtui.services.snapshots.live import live_entries
+
+    settings = settings_from_args(args)
+
+    async def fetch() -> Any:
+        async with ClusterService(settings) as svc:
+            return await live_entries(svc)
+
+    entries, revision = run(fetch)
+    return diff_live(args.a, entries, keys, live_revision=revision, limit=args.limit)
+
+
+# --- ls and prune -----------------------------------------------------------------------
+
+
+def _age_text(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    from etcdtui.services.snapshots.catalog import list_snapshots
+
+    keys = decrypt_keys(args)
+    entries = list_snapshots(args.dir, keys=keys, check=not args.no_verify)
+    if args.output == "json":
+        print_json([e.as_dict() for e in entries])
+        return 0
+    rows = []
+    for e in entries:
+        d = e.as_dict()
+        rows.append([e.path.name, d["time"], _age_text(d["age_seconds"]), human_bytes(e.size),
+                     e.encryption or "-", e.revision if e.revision is not None else "-", e.state])
+    print_table([_("name"), _("time"), _("age"), _("size"), _("encryption"), _("revision"),
+                 _("state")], rows)
+    return 0
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    from etcdtui.services.snapshots.catalog import delete, list_snapshots, plan_prune
+
+    entries = list_snapshots(args.dir, keys=decrypt_keys(args))
+    doomed = plan_prune(entries, args.keep)
+    if not doomed:
+        print(_("nothing to prune: {n} snapshots, keeping {keep}").format(
+            n=len(entries), keep=args.keep))
+        return 0
+    print(_("These {n} snapshots (and their sidecars) will be deleted:").format(n=len(doomed)))
+    for e in doomed:
+        print(f"  {e.path.name}  {e.as_dict()['time']}  {e.state}")
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError(
+                _("confirmation needed but standard input is not a terminal"),
+                fix=_("Check the list above, then run again with --yes."),
+            )
+        answer = input(_("Type yes to delete them: ")).strip()
+        if answer != "yes":
+            print(_("nothing deleted"))
+            return 1
+    for path in delete(doomed):
+        print(_("deleted {path}").format(path=path))
+    return 0

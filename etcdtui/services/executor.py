@@ -1,0 +1,410 @@
+"""Runs a :class:`~etcdtui.services.plans.Plan` one step at a time.
+
+* cluster-API steps run here, through :class:`ClusterService`;
+* host steps run here only when the host adapter says the host is this machine (the
+  sandbox); for any other host the command is shown to the operator, who runs it
+  there, and the step's check then polls the cluster until it holds;
+* apiserver-host steps are always the operator's (skipped in the sandbox, which has
+  no kube-apiserver).
+
+Each step's precondition is checked right before it runs and its check right after.
+Every executed step is appended to the audit log (action ``plan-step``) and progress
+is persisted to ``<state dir>/wizards/<plan id>.json`` so a dropped SSH session can
+resume with ``--resume ID``. The callables behind the names in a plan live in the
+registries below; procedures register theirs with :func:`action`, :func:`check` and
+:func:`rollback`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from etcdtui import errors
+from etcdtui.i18n import _
+from etcdtui.models import ConnectionSettings, parse_hex_id
+from etcdtui.services.audit import AuditLog
+from etcdtui.services.cluster import ClusterService
+from etcdtui.services.paths import ensure_private_dir, state_dir
+from etcdtui.services.plans import Plan, Ref, Step
+
+
+class StepFailed(errors.EtcdtuiError):
+    code = "plan-step-failed"
+    default_title = "A plan step failed"
+
+
+class PlanAborted(errors.EtcdtuiError):
+    code = "plan-aborted"
+    default_title = "Stopped by the operator"
+
+
+class WizardStateError(errors.EtcdtuiError):
+    code = "wizard-state"
+    exit_code = 2
+    default_title = "Cannot resume the wizard"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    ok: bool
+    detail: str = ""
+
+
+class Operator(Protocol):
+    """The person at the keyboard (or --yes standing in for them)."""
+
+    def show(self, text: str) -> None: ...
+
+    def progress(self, step: Step, fraction: float, text: str) -> None: ...
+
+    async def confirm(self, step: Step) -> bool: ...
+
+    async def wait_done(self, step: Step) -> str:
+        """Block until the operator ran the command elsewhere: "done" or "abort"."""
+        ...
+
+
+class HostAdapter(Protocol):
+    has_apiservers: bool
+
+    def is_local(self, host: str | None) -> bool: ...
+
+
+class AutoOperator:
+    """--yes: confirm everything, acknowledge operator steps, collect the output."""
+
+    def __init__(self, echo: Callable[[str], None] | None = None) -> None:
+        self.lines: list[str] = []
+        self.echo = echo
+
+    def show(self, text: str) -> None:
+        self.lines.append(text)
+        if self.echo:
+            self.echo(text)
+
+    def progress(self, step: Step, fraction: float, text: str) -> None:
+        self.show(f"  [{step.id}] {fraction * 100:5.1f}% {text}")
+
+    async def confirm(self, step: Step) -> bool:
+        return True
+
+    async def wait_done(self, step: Step) -> str:
+        return "done"
+
+
+@dataclass
+class ExecContext:
+    plan: Plan
+    cluster: ClusterService
+    operator: Operator
+    host: HostAdapter | None
+    vars: dict[str, Any] = field(default_factory=dict)
+
+    def resolve(self, value: Any) -> Any:
+        """``"$name"`` means the value an earlier step stored in ``vars[name]``."""
+        if isinstance(value, str) and value.startswith("$"):
+            key = value[1:]
+            if key not in self.vars:
+                raise StepFailed(_("no value for {key} yet: an earlier step did not run").format(
+                    key=key))
+            return self.vars[key]
+        return value
+
+    def member_id(self, value: Any) -> int:
+        v = self.resolve(value)
+        return v if isinstance(v, int) else parse_hex_id(str(v))
+
+
+ActionFn = Callable[[ExecContext, Step], Awaitable[Mapping[str, Any]]]
+CheckFn = Callable[[ExecContext, Mapping[str, Any]], Awaitable[CheckResult]]
+RollbackFn = Callable[[ExecContext, Mapping[str, Any]], Awaitable[str]]
+
+ACTIONS: dict[str, ActionFn] = {}
+CHECKS: dict[str, CheckFn] = {}
+ROLLBACKS: dict[str, RollbackFn] = {}
+
+
+def action(name: str) -> Callable[[ActionFn], ActionFn]:
+    def deco(fn: ActionFn) -> ActionFn:
+        ACTIONS[name] = fn
+        return fn
+
+    return deco
+
+
+def check(name: str) -> Callable[[CheckFn], CheckFn]:
+    def deco(fn: CheckFn) -> CheckFn:
+        CHECKS[name] = fn
+        return fn
+
+    return deco
+
+
+def rollback(name: str) -> Callable[[RollbackFn], RollbackFn]:
+    def deco(fn: RollbackFn) -> RollbackFn:
+        ROLLBACKS[name] = fn
+        return fn
+
+    return deco
+
+
+@action("operator")
+async def _operator_only(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+    raise StepFailed(_("step {id} can only be done by the operator").format(id=step.id))
+
+
+@action("wait")
+async def _wait(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+    seconds = float(step.params.get("seconds", 1.5))
+    await asyncio.sleep(seconds)
+    return {"detail": _("waited {s:.1f} s").format(s=seconds)}
+
+
+# --- persisted progress -------------------------------------------------------------------
+
+
+def wizards_dir() -> Path:
+    return state_dir() / "wizards"
+
+
+def state_path(plan_id: str) -> Path:
+    if not plan_id or "/" in plan_id or plan_id.startswith("."):
+        raise WizardStateError(_("{id!r} is not a wizard id").format(id=plan_id))
+    return wizards_dir() / f"{plan_id}.json"
+
+
+def save_state(data: Mapping[str, Any]) -> Path:
+    path = state_path(str(data["plan"]["id"]))
+    ensure_private_dir(path.parent)
+    tmp = path.with_suffix(".json.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2, default=str)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def load_state(plan_id: str) -> dict[str, Any]:
+    path = state_path(plan_id)
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        known = sorted(p.stem for p in wizards_dir().glob("*.json")) if wizards_dir().exists() else []
+        raise WizardStateError(
+            _("no saved wizard {id} in {dir}").format(id=plan_id, dir=wizards_dir()),
+            fix=_("Saved wizards: {ids}").format(ids=", ".join(known) or _("none")),
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise WizardStateError(
+            _("the wizard state {path} is unreadable: {why}").format(path=path, why=exc)
+        ) from None
+    return data
+
+
+# --- the executor -------------------------------------------------------------------------
+
+
+class Executor:
+    def __init__(
+        self,
+        plan: Plan,
+        settings: ConnectionSettings,
+        *,
+        operator: Operator,
+        host: HostAdapter | None = None,
+        audit: AuditLog | None = None,
+        assume_yes: bool = False,
+        state: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.plan = plan
+        self.settings = settings
+        self.operator = operator
+        self.host = host
+        self.audit = audit or AuditLog()
+        self.assume_yes = assume_yes
+        st = dict(state or {})
+        self.results: dict[str, dict[str, Any]] = dict(st.get("results") or {})
+        self.vars: dict[str, Any] = dict(st.get("vars") or {})
+        self.status: str = str(st.get("status") or "planned")
+        self.current: str | None = st.get("current")
+
+    @classmethod
+    def resume(cls, plan_id: str, settings: ConnectionSettings, **kw: Any) -> Executor:
+        data = load_state(plan_id)
+        return cls(Plan.from_dict(data["plan"]), settings, state=data, **kw)
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "plan": self.plan.as_dict(),
+            "status": self.status,
+            "current": self.current,
+            "results": self.results,
+            "vars": self.vars,
+            "updated": time.time(),
+        }
+
+    def save(self) -> Path:
+        return save_state(self.state())
+
+    def mode(self, step: Step) -> str:
+        """"run" (etcdtui does it), "operator" (shown, then verified) or "skip"."""
+        if step.where.kind == "cluster-api":
+            return "run"
+        if step.where.kind == "apiserver-hosts":
+            if self.host is not None and not self.host.has_apiservers:
+                return "skip"
+            return "operator"
+        if step.where.host == "local":  # this machine, whatever the cluster
+            return "run"
+        if self.host is not None and self.host.is_local(step.where.host):
+            return "run" if step.action != "operator" else "skip"
+        return "operator"
+
+    def pending(self) -> list[Step]:
+        return [s for s in self.plan.steps
+                if self.results.get(s.id, {}).get("status") not in ("done", "skipped")]
+
+    async def run(self) -> dict[str, Any]:
+        async with ClusterService(self.settings, audit=self.audit) as svc:
+            ctx = ExecContext(self.plan, svc, self.operator, self.host, self.vars)
+            self.status = "running"
+            self.save()
+            for step in self.pending():
+                self.current = step.id
+                self.save()
+                try:
+                    result = await self._run_step(ctx, step)
+                except errors.EtcdtuiError as exc:
+                    self.results[step.id] = {"status": "failed", "error": exc.as_dict()}
+                    self.status = "failed"
+                    self._audit(ctx, step, "failed", error=exc)
+                    self.save()
+                    raise
+                self.results[step.id] = result
+                self._audit(ctx, step, result["status"], detail=result.get("detail"))
+                self.save()
+            self.status = "done"
+            self.current = None
+            self.save()
+        return self.state()
+
+    async def _run_step(self, ctx: ExecContext, step: Step) -> dict[str, Any]:
+        n = self.plan.steps.index(step) + 1
+        self.operator.show(f"[{n}/{len(self.plan.steps)}] {step.title}")
+        if step.precondition is not None:
+            pre = await self._check(ctx, step.precondition)
+            if not pre.ok:
+                raise errors.PreconditionFailed(
+                    f"{step.precondition.description}: {pre.detail}",
+                    title=_("Step {n} ({title}) not started: precondition failed").format(
+                        n=n, title=step.title),
+                    fix=_("Nothing was changed by this step. Fix the cause, then resume with "
+                          "--resume {id}.").format(id=self.plan.id),
+                )
+        mode = self.mode(step)
+        if mode == "skip":
+            why = (_("the sandbox has no kube-apiserver") if step.where.kind == "apiserver-hosts"
+                   else _("nothing to run on this host"))
+            self.operator.show("  " + _("skipped: {why}").format(why=why))
+            if step.shown_command and step.where.kind == "apiserver-hosts":
+                self.operator.show("  " + step.shown_command)
+            return {"status": "skipped", "detail": why}
+        if step.destructive and not self.assume_yes and not await self.operator.confirm(step):
+            raise PlanAborted(_("step {n} ({title}) was not confirmed").format(
+                n=n, title=step.title), fix=_("Resume later with --resume {id}.").format(
+                id=self.plan.id))
+        out: Mapping[str, Any] = {}
+        if mode == "run":
+            out = await ACTIONS[step.action](ctx, step)
+        else:
+            self.operator.show(_("  run on {where}:").format(where=step.where.label()))
+            self.operator.show("    " + step.shown_command.replace("\n", "\n    "))
+            if await self.operator.wait_done(step) != "done":
+                raise PlanAborted(_("step {n} ({title}) was not done").format(
+                    n=n, title=step.title))
+        if step.check is not None:
+            res = await self._poll_check(ctx, step.check)
+            if not res.ok:
+                rb = _(" Rollback available: {what}.").format(
+                    what=step.rollback.description) if step.rollback else ""
+                raise StepFailed(
+                    f"{step.check.description}: {res.detail}",
+                    title=_("Step {n} ({title}) did not take effect").format(
+                        n=n, title=step.title),
+                    fix=_("Inspect the cluster, then resume with --resume {id}.{rb}").format(
+                        id=self.plan.id, rb=rb),
+                )
+            out = {**out, "check": res.detail}
+        detail = out.get("detail")
+        if detail:
+            self.operator.show(f"  {detail}")
+        return {"status": "done", **{k: v for k, v in out.items() if _jsonable(v)}}
+
+    async def _check(self, ctx: ExecContext, ref: Ref) -> CheckResult:
+        fn = CHECKS.get(ref.name)
+        if fn is None:
+            return CheckResult(False, _("unknown check {name}").format(name=ref.name))
+        try:
+            return await fn(ctx, ref.params)
+        except errors.EtcdtuiError as exc:
+            return CheckResult(False, exc.cause)
+
+    async def _poll_check(self, ctx: ExecContext, ref: Ref) -> CheckResult:
+        deadline = time.monotonic() + float(ref.params.get("timeout", 30.0))
+        res = await self._check(ctx, ref)
+        while not res.ok and time.monotonic() < deadline:
+            await asyncio.sleep(float(ref.params.get("interval", 0.5)))
+            res = await self._check(ctx, ref)
+        return res
+
+    async def rollback(self, step_id: str | None = None) -> str:
+        """Run the rollback of the failed (or given) step."""
+        sid = step_id or self.current
+        step = self.plan.step(sid) if sid else None
+        if step is None or step.rollback is None:
+            raise StepFailed(_("step {id} has no rollback").format(id=sid),
+                             title=_("Nothing to roll back"))
+        async with ClusterService(self.settings, audit=self.audit) as svc:
+            ctx = ExecContext(self.plan, svc, self.operator, self.host, self.vars)
+            try:
+                detail = await ROLLBACKS[step.rollback.name](ctx, step.rollback.params)
+            except errors.EtcdtuiError as exc:
+                self._audit(ctx, step, "rollback-failed", error=exc)
+                raise
+            self.results[step.id] = {"status": "rolled-back", "detail": detail}
+            self.status = "rolled-back"
+            self._audit(ctx, step, "rolled-back", detail=detail)
+            self.save()
+        self.operator.show(detail)
+        return detail
+
+    def _audit(self, ctx: ExecContext, step: Step, status: str, *, detail: Any = None,
+               error: errors.EtcdtuiError | None = None) -> None:
+        members = ctx.cluster.last_members
+        self.audit.append(
+            action="plan-step",
+            context=self.settings.context,
+            cluster_id=members.cluster_id if members else None,
+            params={"plan": self.plan.id, "kind": self.plan.kind, "step": step.id,
+                    "title": step.title, "where": step.where.as_dict(),
+                    "command": step.shown_command, "status": status},
+            result=detail if error is None else None,
+            error=error,
+        )
+
+
+def _jsonable(v: Any) -> bool:
+    try:
+        json.dumps(v)
+    except (TypeError, ValueError):
+        return False
+    return True

@@ -1,0 +1,9 @@
+"""Guided procedures (replace, restore, scale): plan builders plus the actions and
+checks they register with :mod:`etcdtui.services.executor`. Importing this package
+registers every procedure's callables."""
+
+from __future__ import annotations
+
+from etcdtui.services.procedures import common, replace, restore, scale
+
+__all__ = ["common", "replace", "restore", "scale"]

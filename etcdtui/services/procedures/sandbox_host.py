@@ -1,0 +1,108 @@
+"""Host adapter for the local sandbox: the one case where etcdtui runs host steps itself.
+
+Every member of a sandbox lives on 127.0.0.1, so host steps for that address are run
+here by starting and stopping the sandbox's own processes; steps for any other host
+stay the operator's.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from etcdtui.errors import SandboxError
+from etcdtui.i18n import _
+from etcdtui.models import ConnectionSettings
+from etcdtui.services.sandbox import HOST, MemberProc, Sandbox
+
+LOCAL_HOSTS = frozenset({HOST, "localhost"})
+
+
+class SandboxHost:
+    has_apiservers = False
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+
+    def is_local(self, host: str | None) -> bool:
+        return host in LOCAL_HOSTS
+
+    def _member(self, name: str) -> MemberProc | None:
+        st = self.sandbox.state
+        if st is None:
+            return None
+        return next((m for m in st.members if m.name == name and not m.removed), None)
+
+    def forget(self, name: str) -> None:
+        """The member was removed from the cluster: stop it and drop it from the sandbox."""
+        if self._member(name) is not None:
+            self.sandbox.mark_removed(name)
+
+    def start_new_member(self, name: str, peer_url: str, client_url: str,
+                         initial_cluster: str) -> None:
+        """Start a joining member with fresh certificates from the sandbox CA."""
+        self.forget(name)
+        peer = urlsplit(peer_url).port
+        client = urlsplit(client_url).port
+        if peer is None or client is None:
+            raise SandboxError(_("{url}: no port").format(url=peer_url if peer is None
+                                                           else client_url))
+        certs = self.sandbox.pki_dir / "members" / name
+        if certs.exists():  # the replaced member's certs: keep them aside, issue new ones
+            certs.rename(certs.with_name(f"{name}.replaced-{time.time_ns()}"))
+        self.sandbox._ensure_member_certs(name)
+        self.sandbox.join(MemberProc(name, client, peer), initial_cluster)
+
+    # --- restore helpers ----------------------------------------------------------------
+
+    def stop(self, name: str) -> str:
+        m = self._member(name)
+        if m is None:
+            return _("{name} is not a sandbox member").format(name=name)
+        was = self.sandbox.is_running(m)
+        self.sandbox.stop_member(name)
+        return (_("stopped {name}") if was else _("{name} was not running")).format(name=name)
+
+    def spawn(self, name: str) -> str:
+        m = self._member(name)
+        if m is None:
+            raise SandboxError(_("{name} is not a sandbox member").format(name=name))
+        if not self.sandbox.is_running(m):
+            self.sandbox._spawn(m, initial_state="existing")
+            self.sandbox._save()
+        return _("started {name} (pid {pid})").format(name=name, pid=m.pid)
+
+    def wait_healthy(self, timeout: float = 60.0) -> None:
+        self.sandbox.wait_healthy(timeout=timeout)
+
+    def data_dir(self, name: str) -> Path:
+        return self.sandbox.data_dir(name)
+
+    def run(self, argv: list[str], env: dict[str, str]) -> str:
+        proc = subprocess.run(argv, env={**os.environ, **env}, capture_output=True, text=True,
+                              timeout=600, check=False)
+        if proc.returncode != 0:
+            tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
+            raise SandboxError(_("{cmd} exited with {rc}: {tail}").format(
+                cmd=Path(argv[0]).name, rc=proc.returncode, tail=tail))
+        return proc.stdout.strip()
+
+
+def sandbox_for(settings: ConnectionSettings, sandbox_dir: Path | None) -> Sandbox | None:
+    """The sandbox behind ``settings``: an explicit dir, or the default one when its
+    endpoints are the ones dialled (or the settings came from the sandbox)."""
+    candidates = [Sandbox(sandbox_dir)] if sandbox_dir else [Sandbox()]
+    for sb in candidates:
+        if sb.state is None:
+            continue
+        if sandbox_dir is not None or settings.source == "sandbox":
+            return sb
+        mine = {f"{m.client_port}" for m in sb.state.members}
+        dialled = {str(urlsplit(u).port) for u in settings.endpoints
+                   if urlsplit(u).hostname in LOCAL_HOSTS}
+        if dialled and dialled <= mine:
+            return sb
+    return None

@@ -1,0 +1,125 @@
+"""Grow the cluster one learner at a time (3 -> 5): add, start, catch up, promote,
+verify, then the next member. Even targets are refused unless forced."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from etcdtui import errors
+from etcdtui.i18n import _
+from etcdtui.models import hex_id
+from etcdtui.services import quorum
+from etcdtui.services.cluster import ClusterService
+from etcdtui.services.plans import (
+    Clock,
+    Plan,
+    Step,
+    TokenSource,
+    Where,
+    new_plan_id,
+    random_token,
+    system_clock,
+)
+from etcdtui.services.procedures.common import (
+    ClusterFacts,
+    MemberTLS,
+    default_client_url,
+    etcd_servers,
+    gather,
+    initial_cluster,
+    learner_steps,
+    verify_step,
+)
+
+
+@dataclass(frozen=True)
+class NewMember:
+    name: str
+    peer_url: str
+    client_url: str = ""
+
+
+@dataclass(frozen=True)
+class ScaleRequest:
+    target: int
+    new_members: tuple[NewMember, ...] = ()
+    force: bool = False
+    data_dir: str = "/var/lib/etcd"
+    tls: MemberTLS = field(default_factory=MemberTLS)
+    etcd_binary: str = "etcd"
+    start_timeout: float = 120.0
+    etcdctl_env: Mapping[str, str] = field(default_factory=dict)
+
+
+def parse_new_members(items: Sequence[str]) -> tuple[NewMember, ...]:
+    out = []
+    for item in items:
+        name, sep, urls = item.partition("=")
+        peer, _sep2, client = urls.partition("@")
+        if not sep or not name or not peer.startswith(("https://", "http://")):
+            raise errors.UsageError(
+                _("{item!r} is not NAME=PEER_URL[@CLIENT_URL]").format(item=item),
+                fix=_("Example: --new-member m4=https://10.0.0.4:2380"))
+        out.append(NewMember(name, peer, client or default_client_url(peer)))
+    return tuple(out)
+
+
+def build_scale_plan(facts: ClusterFacts, req: ScaleRequest, *,
+                     tokens: TokenSource = random_token, clock: Clock = system_clock) -> Plan:
+    voters = [m for m in facts.members.members if not m.is_learner]
+    healthy = facts.healthy_ids()
+    advice = quorum.advice_for_target(len(voters), req.target,
+                                      healthy=len([m for m in voters if m.id in healthy]),
+                                      force=req.force)
+    if not advice.allowed:
+        raise errors.QuorumRefusal(" ".join(advice.reasons), fix=advice.fix or "")
+    if req.target < len(voters):
+        raise errors.UsageError(
+            _("member scale only grows the cluster ({n} -> {t})").format(
+                n=len(voters), t=req.target),
+            fix=_("Remove members one at a time with the member commands, leader last."))
+    learners = [m for m in facts.members.members if m.is_learner]
+    if learners:
+        raise errors.TooManyLearners(_("a learner already exists: {names}").format(
+            names=", ".join(m.name or m.hex_id for m in learners)))
+    need = req.target - len(voters)
+    if len(req.new_members) < need:
+        raise errors.UsageError(
+            _("growing to {t} needs {n} new members, {g} given").format(
+                t=req.target, n=need, g=len(req.new_members)),
+            fix=_("Pass --new-member NAME=PEER_URL once per new member."))
+    current = [(m.name, m.peer_urls[0]) for m in voters if m.name and m.peer_urls]
+    clients = [m.client_urls[0] for m in voters if m.client_urls]
+    steps: list[Step] = []
+    for i, nm in enumerate(req.new_members[:need], 1):
+        current.append((nm.name, nm.peer_url))
+        clients.append(nm.client_url)
+        steps += learner_steps(f"{nm.name}-", name=nm.name, peer_url=nm.peer_url,
+                               client_url=nm.client_url, cluster=initial_cluster(current),
+                               data_dir=req.data_dir, tls=req.tls, binary=req.etcd_binary,
+                               start_timeout=req.start_timeout, var=f"new_member_{i}")
+        steps.append(verify_step(f"{nm.name}-verify", len(voters) + i))
+    steps.append(Step(
+        id="update-apiservers", title=_("Add the new members to --etcd-servers"),
+        why=_("kube-apiservers only use the endpoints they are given."),
+        where=Where("apiserver-hosts"), action="operator", display=etcd_servers(clients)))
+    return Plan(
+        id=new_plan_id("scale", tokens),
+        title=_("Scale from {n} to {t} voters").format(n=len(voters), t=req.target),
+        kind="scale", steps=tuple(steps),
+        context={"from": len(voters), "to": req.target,
+                 "new_members": [m.__dict__ for m in req.new_members[:need]],
+                 "cluster_id": hex_id(facts.members.cluster_id),
+                 "etcdctl_env": dict(req.etcdctl_env)},
+        summary=(_("Path: {path} voters; tolerance {a} -> {b}.").format(
+            path=" -> ".join(str(n) for n in advice.path), a=advice.tolerance_before,
+            b=advice.tolerance_after),),
+        warnings=advice.warnings,
+        created=clock().isoformat(timespec="seconds"),
+    )
+
+
+async def plan_scale(svc: ClusterService, req: ScaleRequest, **kw: Any) -> Plan:
+    return build_scale_plan(await gather(svc), req, **kw)

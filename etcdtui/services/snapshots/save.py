@@ -1,0 +1,513 @@
+"""`snapshot save`: stream one member's database to a file, safely.
+
+* Source: the leader by default. Without a known leader, a member whose HashKV at a
+  common revision matches the majority. Members that are unreachable, report errors
+  (alarms) or lag more than :data:`LAG_LIMIT` raft entries behind the most advanced
+  member are never chosen by default; naming one with ``endpoint=`` overrides that
+  (with a warning), but an endpoint that does not answer Status still fails.
+* The stream goes to ``FILE.part`` (created with O_EXCL, mode 0600), is fsynced,
+  renamed to ``FILE`` and the directory is fsynced. Any error, a cancel or Ctrl-C
+  removes the ``.part``: no ``FILE`` is ever left half-written.
+* etcd appends the sha256 of the database as a 32-byte trailer; it is checked while
+  streaming (no second read), and so is the announced size.
+* With encryption only age ciphertext is written to disk (see :mod:`.crypto`).
+* ``FILE.json`` records where the snapshot came from and how to check it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from etcdtui import errors
+from etcdtui.i18n import _
+from etcdtui.models import EndpointStatus, MemberList, hex_id
+from etcdtui.services.cluster import ClusterService
+from etcdtui.services.snapshots.crypto import (
+    Encryption,
+    Encryptor,
+    age_header_length,
+    age_payload_size,
+    make_encryptor,
+)
+from etcdtui.services.snapshots.errors import SnapshotError
+
+# A member whose applied index is more than this many raft entries behind the most
+# advanced member is "lagging": its database may miss recent writes. Under steady load
+# a healthy follower stays within a few dozen entries; 1000 is well past normal jitter
+# and far below etcd's own catch-up window (5000 entries kept for slow followers).
+LAG_LIMIT = 1000
+TRAILER = 32
+SIDECAR_FORMAT = "etcdtui-snapshot/v1"
+
+
+class SaveError(SnapshotError):
+    code = "snapshot-save"
+    default_title = "Snapshot not saved"
+
+
+class TargetExists(SaveError):
+    code = "snapshot-exists"
+    exit_code = 2
+    default_title = "The snapshot file already exists"
+    default_fix = "Choose another file name, or pass --force to replace it."
+
+
+class NoSafeSource(SaveError):
+    code = "snapshot-no-source"
+    default_title = "No member is safe to snapshot"
+    default_fix = (
+        "Restore quorum or bring a healthy member back; or, knowing the risk, name a member "
+        "with --endpoint URL."
+    )
+
+
+class StreamCorrupt(SaveError):
+    code = "snapshot-stream-corrupt"
+    default_title = "The snapshot stream failed its integrity check"
+    default_fix = "No file was kept. Retry; if it fails again, try another member with --endpoint."
+
+
+@dataclass(frozen=True)
+class Source:
+    url: str
+    reason: str
+    status: EndpointStatus
+    name: str = ""
+    warning: str | None = None
+
+
+@dataclass(frozen=True)
+class SaveProgress:
+    received: int  # snapshot bytes received so far (plaintext, trailer included)
+    total: int | None  # expected snapshot bytes, from the first chunk
+    elapsed: float  # seconds since the stream started
+    done: bool = False
+
+    @property
+    def rate(self) -> float:
+        return self.received / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def fraction(self) -> float | None:
+        return min(1.0, self.received / self.total) if self.total else None
+
+
+ProgressCallback = Callable[[SaveProgress], None]
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    path: Path
+    sidecar: Path
+    source: Source
+    metadata: dict[str, Any]
+
+
+# --- source selection ---------------------------------------------------------------------
+
+
+def _name_of(members: MemberList | None, member_id: int) -> str:
+    m = members.by_id(member_id) if members else None
+    return m.name if m else ""
+
+
+def _problem(s: EndpointStatus, best_index: int, *, leaderless: bool) -> str | None:
+    """Why ``s`` is not a safe default source, or None."""
+    if not s.ok:
+        return _("unreachable: {err}").format(err=s.error or s.error_code or "?")
+    # NOSPACE is a cluster-wide quota state, not a sign of bad data: a snapshot before the
+    # compact/defrag is exactly what an operator wants then.
+    errs = [
+        e for e in s.errors
+        if "NOSPACE" not in e and not (leaderless and "no leader" in e)
+    ]
+    if errs:
+        return _("reports errors: {errs}").format(errs="; ".join(errs))
+    lag = best_index - s.applied_index
+    if lag > LAG_LIMIT:
+        return _("lags {n} raft entries behind (limit {limit})").format(n=lag, limit=LAG_LIMIT)
+    return None
+
+
+async def choose_source(svc: ClusterService, endpoint: str | None = None) -> Source:
+    """Pick the member to stream from and say why (see the module doc)."""
+    try:
+        members: MemberList | None = await svc.members()
+    except errors.EtcdtuiError:
+        members = None
+    if endpoint is not None:
+        return await _explicit(svc, endpoint, members)
+    statuses = await svc.statuses()
+    reachable = [s for s in statuses if s.ok]
+    if not reachable:
+        raise NoSafeSource(
+            _("no endpoint answered: {why}").format(
+                why="; ".join(f"{s.endpoint}: {s.error}" for s in statuses)
+            )
+        )
+    best = max(s.applied_index for s in reachable)
+    by_id = {s.member_id: s for s in reachable}
+    leader_id = _agreed_leader(reachable)
+    leader = by_id.get(leader_id) if leader_id else None
+    if leader is not None:
+        problem = _problem(leader, best, leaderless=False)
+        if problem is None:
+            name = _name_of(members, leader.member_id)
+            return Source(
+                leader.endpoint,
+                _("{name} ({id}) is the leader").format(
+                    name=name or "?", id=hex_id(leader.member_id)
+                ),
+                leader,
+                name,
+            )
+    return await _by_hashkv(svc, reachable, best, members, leader_problem=leader is not None)
+
+
+def _agreed_leader(reachable: list[EndpointStatus]) -> int | None:
+    """The leader a majority of the reachable members name, or None."""
+    votes: dict[int, int] = {}
+    for s in reachable:
+        if s.leader:
+            votes[s.leader] = votes.get(s.leader, 0) + 1
+    for leader, n in votes.items():
+        if n * 2 > len(reachable):
+            return leader
+    return None
+
+
+async def _by_hashkv(
+    svc: ClusterService,
+    reachable: list[EndpointStatus],
+    best: int,
+    members: MemberList | None,
+    *,
+    leader_problem: bool,
+) -> Source:
+    revision = min(s.revision for s in reachable)
+    hashes = await svc.hashkv(revision)
+    groups: dict[int, list[str]] = {}
+    for h in hashes:
+        if h.error is None:
+            groups.setdefault(h.hash, []).append(h.endpoint)
+    voters = len([m for m in members.members if not m.is_learner]) if members else len(hashes)
+    majority = max(groups.values(), key=len, default=[])
+    if len(majority) * 2 <= max(voters, len(hashes)):
+        raise NoSafeSource(
+            _("no leader is known and no majority of members agrees on the HashKV at revision "
+              "{rev}").format(rev=revision)
+        )
+    leaderless = not leader_problem
+    candidates = [
+        s for s in reachable
+        if s.endpoint in majority and _problem(s, best, leaderless=leaderless) is None
+        and not s.is_learner
+    ]
+    if not candidates:
+        raise NoSafeSource(
+            _("the members whose HashKV matches the majority are unhealthy or lagging")
+        )
+    pick = max(candidates, key=lambda s: s.applied_index)
+    name = _name_of(members, pick.member_id)
+    why = _("no healthy leader is known") if not leader_problem else _("the leader is unhealthy")
+    reason = _(
+        "{why}; {name} ({id}) has the HashKV that {n} of {total} members share at revision {rev}"
+    ).format(why=why, name=name or "?", id=hex_id(pick.member_id), n=len(majority),
+             total=len(hashes), rev=revision)
+    return Source(pick.endpoint, reason, pick, name)
+
+
+async def _explicit(svc: ClusterService, endpoint: str, members: MemberList | None) -> Source:
+    status = await svc.endpoint_status(endpoint)
+    if not status.ok:
+        cls: type[errors.EtcdtuiError] = (
+            errors.DeadlineExceeded if status.error_code == "deadline" else errors.ConnectionFailure
+        )
+        raise cls(status.error or _("no answer"), endpoint=status.endpoint)
+    name = _name_of(members, status.member_id)
+    others = await svc.statuses()
+    best = max([s.applied_index for s in others if s.ok] + [status.applied_index])
+    problem = _problem(status, best, leaderless=False)
+    warning = (
+        _("{name} {problem}; saving from it because it was named explicitly").format(
+            name=name or status.endpoint, problem=problem
+        )
+        if problem else None
+    )
+    reason = _("{name} ({id}) was named with --endpoint").format(
+        name=name or "?", id=hex_id(status.member_id)
+    )
+    return Source(status.endpoint, reason, status, name, warning)
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+class _TrailerCheck:
+    """sha256 of everything but the last 32 bytes, compared with those 32 bytes."""
+
+    def __init__(self) -> None:
+        self._h = hashlib.sha256()
+        self._tail = b""
+        self.size = 0
+
+    def update(self, data: bytes) -> None:
+        self.size += len(data)
+        if len(data) >= TRAILER:
+            self._h.update(self._tail)
+            self._h.update(memoryview(data)[:-TRAILER])
+            self._tail = data[-TRAILER:]
+        else:
+            joined = self._tail + data
+            self._h.update(joined[:-TRAILER])
+            self._tail = joined[-TRAILER:]
+
+    def valid(self) -> bool:
+        return len(self._tail) == TRAILER and self._h.digest() == self._tail
+
+
+class _Output:
+    """The .part file: O_EXCL, 0600, hashed and counted as it is written."""
+
+    def __init__(self, part: Path) -> None:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+        self.fd = os.open(part, flags, 0o600)
+        os.fchmod(self.fd, 0o600)  # whatever the umask
+        self.sha = hashlib.sha256()
+        self.size = 0
+        self.head = b""
+
+    def write(self, data: bytes) -> None:
+        if len(self.head) < 4096:
+            self.head += data[: 4096 - len(self.head)]
+        self.sha.update(data)
+        view = memoryview(data)
+        while view:
+            n = os.write(self.fd, view)
+            view = view[n:]
+        self.size += len(data)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_sidecar_part(path: Path, data: dict[str, Any]) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags, 0o600)
+    with open(fd, "w", encoding="utf-8") as f:
+        os.fchmod(fd, 0o600)
+        json.dump(data, f, indent=2)
+        f.write("\n")
+        f.flush()
+        os.fsync(fd)
+
+
+def sidecar_path(path: Path) -> Path:
+    return path.with_name(path.name + ".json")
+
+
+def _check_target(path: Path, force: bool) -> None:
+    parent = path.parent
+    if not parent.is_dir():
+        raise SaveError(
+            _("the directory {dir} does not exist").format(dir=parent),
+            fix=_("Create it first, or choose another path."),
+        )
+    if path.is_dir():
+        raise SaveError(_("{path} is a directory").format(path=path),
+                        fix=_("Give a file name inside it."))
+    for existing in (path, sidecar_path(path)):
+        if existing.exists() and not force:
+            raise TargetExists(_("{path} exists").format(path=existing))
+    for part in (path.with_name(path.name + ".part"), path.with_name(path.name + ".json.part")):
+        if part.exists():
+            raise SaveError(
+                _("{part} exists: another save is running or a previous one was killed").format(
+                    part=part
+                ),
+                fix=_("Make sure no other save is running, then delete {part}.").format(part=part),
+            )
+
+
+async def save_snapshot(
+    svc: ClusterService,
+    path: str | os.PathLike[str],
+    *,
+    endpoint: str | None = None,
+    encryption: Encryption | None = None,
+    force: bool = False,
+    progress: ProgressCallback | None = None,
+    idle_timeout: float = 30.0,
+    source: Source | None = None,
+) -> SaveResult:
+    """Stream a snapshot into ``path`` (see the module doc for every guarantee)."""
+    target = Path(path).absolute()
+    _check_target(target, force)
+    src = source or await choose_source(svc, endpoint)
+    before = src.status
+    part = target.with_name(target.name + ".part")
+    side_part = target.with_name(target.name + ".json.part")
+    try:
+        out = _Output(part)
+    except OSError as exc:
+        raise _write_failed(part, exc) from None
+    encryptor: Encryptor | None = None
+    committed = False
+    try:
+        if encryption is not None:
+            encryptor = await make_encryptor(encryption, out.write)
+        check, total, started = _TrailerCheck(), None, time.monotonic()
+        last_report = 0.0
+        client = svc.pool.client(src.url)
+        async for chunk in client.snapshot_stream(idle_timeout=idle_timeout):
+            blob: bytes = chunk.blob
+            if total is None:
+                total = int(chunk.remaining_bytes) + len(blob) + TRAILER
+            check.update(blob)
+            if encryptor is not None:
+                await encryptor.write(blob)
+            else:
+                out.write(blob)
+            now = time.monotonic()
+            if progress is not None and now - last_report >= 0.1:
+                last_report = now
+                progress(SaveProgress(check.size, total, now - started))
+        if encryptor is not None:
+            await encryptor.finish()
+        _check_stream(check, total, src.url)
+        if encryptor is not None:
+            _check_ciphertext(out, check.size, src.url)
+        await asyncio.to_thread(os.fsync, out.fd)
+        out.close()
+        after = await svc.endpoint_status(src.url)
+        meta = _metadata(target, src, before, after, out, check.size, encryption)
+        await asyncio.to_thread(_write_sidecar_part, side_part, meta)
+        os.replace(part, target)
+        os.replace(side_part, sidecar_path(target))
+        committed = True
+        await asyncio.to_thread(_fsync_dir, target.parent)
+        if progress is not None:
+            progress(SaveProgress(check.size, total, time.monotonic() - started, done=True))
+        return SaveResult(target, sidecar_path(target), src, meta)
+    except OSError as exc:
+        raise _write_failed(part, exc) from None
+    finally:
+        if not committed:
+            if encryptor is not None:
+                encryptor.abort()
+            out.close()
+            for leftover in (part, side_part):
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()
+
+
+def _write_failed(part: Path, exc: OSError) -> SaveError:
+    return SaveError(
+        _("cannot write {path}: {why}").format(path=part, why=exc.strerror or exc),
+        fix=_("Check free space and permissions in {dir}; nothing was kept.").format(
+            dir=part.parent
+        ),
+    )
+
+
+def _check_stream(check: _TrailerCheck, total: int | None, url: str) -> None:
+    if total is None:
+        raise StreamCorrupt(_("the member sent no data"), endpoint=url)
+    if check.size != total:
+        raise StreamCorrupt(
+            _("received {got} bytes, the member announced {want}").format(
+                got=check.size, want=total
+            ),
+            endpoint=url,
+        )
+    if not check.valid():
+        raise StreamCorrupt(
+            _("the sha256 trailer does not match the data received"), endpoint=url
+        )
+
+
+def _check_ciphertext(out: _Output, plain_size: int, url: str) -> None:
+    header = age_header_length(out.head)
+    if header is None or out.size != header + age_payload_size(plain_size):
+        raise StreamCorrupt(
+            _("the encrypted file has {got} bytes, not the size age gives for {n} bytes").format(
+                got=out.size, n=plain_size
+            ),
+            endpoint=url,
+        )
+
+
+def _metadata(
+    target: Path,
+    src: Source,
+    before: EndpointStatus,
+    after: EndpointStatus,
+    out: _Output,
+    plain_size: int,
+    encryption: Encryption | None,
+) -> dict[str, Any]:
+    from etcdtui import __version__
+
+    return {
+        "format": SIDECAR_FORMAT,
+        "file": target.name,
+        "cluster_id": hex_id(before.cluster_id) if before.cluster_id else None,
+        "source": {
+            "member_id": hex_id(before.member_id),
+            "name": src.name,
+            "endpoint": src.url,
+            "reason": src.reason,
+            "warning": src.warning,
+        },
+        "etcd_version": before.version,
+        # The member's revision when the stream opened; the snapshot holds at least this
+        # revision, and exactly this one when "revision_exact" (no write during the save).
+        "revision": before.revision,
+        "revision_exact": after.ok and after.revision == before.revision,
+        "raft_term": before.raft_term,
+        "raft_index": before.raft_index,
+        "time": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "size": out.size,
+        "snapshot_size": plain_size,
+        "sha256": out.sha.hexdigest(),
+        "trailer_valid": True,
+        "encrypted": encryption is not None,
+        "encryption": "age" if encryption is not None else None,
+        "recipients": list(encryption.identifiers) if encryption is not None else [],
+        "etcdtui_version": __version__,
+    }
+
+
+__all__ = [
+    "LAG_LIMIT",
+    "NoSafeSource",
+    "SaveError",
+    "SaveProgress",
+    "SaveResult",
+    "Source",
+    "StreamCorrupt",
+    "TargetExists",
+    "choose_source",
+    "save_snapshot",
+    "sidecar_path",
+]

@@ -1,0 +1,225 @@
+"""Open a snapshot file, decrypting age-encrypted ones without a plaintext file on disk.
+
+A plain file is opened read-only and handed to the bbolt reader as it is. A file that
+starts with ``age-encryption.org/v1`` (or the armored ``-----BEGIN AGE ENCRYPTED
+FILE-----``) is decrypted with pyrage into an anonymous in-memory file (``memfd``):
+it has no name, lives only while the command runs and never reaches the disk (unless
+the kernel swaps it). Where ``memfd_create`` is missing, an unnamed temporary file in a
+private 0700 directory is used, unlinked before any plaintext is written.
+
+Memory cost, honestly: the decrypted database occupies RAM (shared memory) equal to its
+size for as long as the command runs. With an X25519 or ssh identity the decryption
+itself streams (``pyrage.decrypt_io``: constant memory on top of that). pyrage offers
+passphrase (scrypt) decryption only for whole byte strings, so a passphrase-encrypted
+file briefly needs about twice its size more while it is decrypted.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from etcdtui.i18n import _
+from etcdtui.services.snapshots.bolt import BoltDB
+from etcdtui.services.snapshots.errors import (
+    BadIdentity,
+    DecryptionFailed,
+    IdentityRequired,
+    SnapshotUnreadable,
+)
+
+AGE_MAGIC = b"age-encryption.org/v1\n"
+AGE_ARMOR = b"-----BEGIN AGE ENCRYPTED FILE-----"
+_HEADER_LIMIT = 64 * 1024
+
+
+@dataclass
+class DecryptKeys:
+    """What may open an encrypted snapshot: age/ssh identities and/or a passphrase."""
+
+    identities: list[Any] = field(default_factory=list)
+    passphrase: str | None = field(default=None, repr=False)
+
+    def __bool__(self) -> bool:
+        return bool(self.identities) or self.passphrase is not None
+
+
+def encryption_of(path: str | os.PathLike[str]) -> str | None:
+    """``"age"`` for an age file (binary or armored), None for anything else."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(AGE_ARMOR))
+    except OSError:
+        return None
+    if head.startswith(AGE_MAGIC) or head.startswith(AGE_ARMOR):
+        return "age"
+    return None
+
+
+def age_stanzas(path: str | os.PathLike[str]) -> list[str]:
+    """Recipient stanza types in an age header: e.g. ``["X25519", "ssh-ed25519"]``."""
+    with open(path, "rb") as f:
+        head = f.read(_HEADER_LIMIT)
+    if head.startswith(AGE_ARMOR):
+        lines = head.split(b"\n")[1:]
+        body = b"".join(ln.strip() for ln in lines if ln and not ln.startswith(b"-----"))
+        body = body[: len(body) - len(body) % 4]
+        try:
+            head = base64.b64decode(body, validate=False)
+        except ValueError:
+            return []
+    types = []
+    for line in head.split(b"\n")[1:]:
+        if line.startswith(b"---"):
+            break
+        if line.startswith(b"-> "):
+            parts = line[3:].split(b" ")
+            types.append(parts[0].decode("ascii", "replace"))
+    return types
+
+
+def load_identities(path: str | os.PathLike[str]) -> list[Any]:
+    """Identities from an age identity file or an unencrypted OpenSSH private key."""
+    import pyrage
+
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise BadIdentity(
+            _("cannot read the identity file {path}: {err}").format(path=path, err=exc.strerror)
+        ) from exc
+    if b"PRIVATE KEY-----" in data:
+        if b"ENCRYPTED" in data or b"Proc-Type: 4,ENCRYPTED" in data:
+            raise BadIdentity(
+                _("the ssh key {path} is protected by a passphrase, which is not supported").format(
+                    path=path
+                )
+            )
+        try:
+            return [pyrage.ssh.Identity.from_buffer(data)]
+        except Exception as exc:  # pyrage raises its own error types
+            raise BadIdentity(
+                _("{path} is not a usable ssh private key (ed25519 or RSA)").format(path=path)
+            ) from exc
+    identities = []
+    for raw in data.decode("utf-8", "replace").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("AGE-PLUGIN-"):
+            raise BadIdentity(_("age plugin identities are not supported"))
+        if not line.startswith("AGE-SECRET-KEY-1"):
+            raise BadIdentity(
+                _("{path} holds a line that is not an age identity").format(path=path)
+            )
+        try:
+            identities.append(pyrage.x25519.Identity.from_str(line))
+        except Exception as exc:
+            raise BadIdentity(
+                _("{path} holds an invalid age identity").format(path=path)
+            ) from exc
+    if not identities:
+        raise BadIdentity(_("{path} holds no identity").format(path=path))
+    return identities
+
+
+def read_passphrase_file(path: str | os.PathLike[str]) -> str:
+    """The first line of ``path``, without its line ending."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BadIdentity(
+            _("cannot read the passphrase file {path}: {err}").format(path=path, err=exc.strerror)
+        ) from exc
+    lines = text.splitlines()
+    if not lines or not lines[0]:
+        raise BadIdentity(_("the passphrase file {path} is empty").format(path=path))
+    return lines[0]
+
+
+def _anonymous_fd() -> int:
+    """A read-write file descriptor with no name on any file system."""
+    if hasattr(os, "memfd_create"):
+        with contextlib.suppress(OSError):
+            return os.memfd_create("etcdtui-snapshot", os.MFD_CLOEXEC)
+    private = tempfile.mkdtemp(prefix="etcdtui-")  # mode 0700
+    try:
+        fd, name = tempfile.mkstemp(dir=private)
+        os.unlink(name)
+    finally:
+        os.rmdir(private)
+    return fd
+
+
+def _decrypt(path: str, keys: DecryptKeys) -> int:
+    import pyrage
+
+    stanzas = age_stanzas(path)
+    passphrase_only = bool(stanzas) and all(s == "scrypt" for s in stanzas)
+    if passphrase_only and keys.passphrase is None:
+        raise IdentityRequired(
+            _("{path} is encrypted with a passphrase").format(path=path),
+            fix=_("Pass --passphrase-file FILE, or run interactively to be asked for it."),
+        )
+    if not keys:
+        raise IdentityRequired(
+            _("{path} is age-encrypted (recipients: {types})").format(
+                path=path, types=", ".join(stanzas) or "?"
+            )
+        )
+    fd = _anonymous_fd()
+    try:
+        with open(path, "rb") as src, open(fd, "wb", closefd=False) as dst:
+            if passphrase_only or not keys.identities:
+                assert keys.passphrase is not None
+                plain = pyrage.passphrase.decrypt(src.read(), keys.passphrase)
+                dst.write(plain)
+                del plain
+            else:
+                pyrage.decrypt_io(src, dst, keys.identities)
+    except OSError as exc:
+        os.close(fd)
+        raise SnapshotUnreadable(
+            _("cannot read {path}: {err}").format(path=path, err=exc.strerror or exc)
+        ) from exc
+    except Exception as exc:
+        os.close(fd)
+        raise DecryptionFailed(
+            _("{path}: {reason}").format(path=path, reason=str(exc) or type(exc).__name__)
+        ) from exc
+    return fd
+
+
+@contextlib.contextmanager
+def open_snapshot(
+    path: str | os.PathLike[str], keys: DecryptKeys | None = None
+) -> Iterator[BoltDB]:
+    """Open ``path`` (plain or age-encrypted) as a read-only bbolt database."""
+    name = str(path)
+    if encryption_of(name) == "age":
+        fd = _decrypt(name, keys or DecryptKeys())
+        try:
+            db = BoltDB(fd, name=name, owns_fd=True)
+        except BaseException:
+            os.close(fd)
+            raise
+        db.encrypted = True
+    else:
+        db = BoltDB.open(name)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def identities_from_files(paths: Sequence[str]) -> list[Any]:
+    out: list[Any] = []
+    for p in paths:
+        out.extend(load_identities(p))
+    return out

@@ -1,0 +1,1 @@
+"""The Textual console. Imported lazily by ``etcdtui.cli.console``."""

@@ -1,0 +1,219 @@
+"""The console application: wires settings, service, poller, state and screens."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from textual.app import App
+from textual.screen import Screen
+
+from etcdtui.errors import EtcdtuiError
+from etcdtui.i18n import _
+from etcdtui.models import ConnectionSettings
+from etcdtui.services.advisories import DEFAULT_QUOTA_BYTES
+from etcdtui.services.audit import AuditLog
+from etcdtui.ui import actions, themes
+from etcdtui.ui.commands import ActionsProvider
+from etcdtui.ui.errors import report
+from etcdtui.ui.messages import EndpointPolled, EndpointPollStarted, MembersPolled
+from etcdtui.ui.poller import Poller
+from etcdtui.ui.screens.help import HelpScreen
+from etcdtui.ui.screens.main import MainScreen
+from etcdtui.ui.screens.start import NothingConfiguredScreen, SandboxStartScreen
+from etcdtui.ui.service import ClusterLike, ServiceFactory, real_service
+from etcdtui.ui.state import ClusterState
+
+
+class EtcdtuiApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "etcdtui"
+    BINDINGS = actions.bindings("app")
+    COMMANDS = App.COMMANDS | {ActionsProvider}
+
+    def __init__(
+        self,
+        settings: ConnectionSettings | None,
+        *,
+        service_factory: ServiceFactory = real_service,
+        refresh_interval: float = 2.0,
+        theme: str = themes.DEFAULT_THEME,
+        keymap: dict[str, str] | None = None,
+        clock: Callable[[], float] = time.time,
+        autopoll: bool = True,
+        default_quota: int = DEFAULT_QUOTA_BYTES,
+        start_sandbox: bool = False,
+        nothing_configured: EtcdtuiError | None = None,
+        config_path: str | None = None,
+        cli_read_only: bool = False,
+        audit_log: AuditLog | None = None,
+        theme_dirs: list[Path] | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.service_factory = service_factory
+        self.refresh_interval = refresh_interval
+        self.wanted_theme = theme
+        self.keymap_overrides = dict(keymap or {})
+        self.clock = clock
+        self.autopoll = autopoll
+        self.default_quota = default_quota
+        self.start_sandbox = start_sandbox
+        self.nothing_configured = nothing_configured
+        self.config_path = config_path
+        self.cli_read_only = cli_read_only
+        self.audit_log = audit_log or AuditLog()
+        self.theme_dirs = theme_dirs
+        self.state = ClusterState(clock, refresh_interval)
+        self.service: ClusterLike | None = None
+        self.poller: Poller | None = None
+        self._last_members_error: str | None = None
+
+    @property
+    def read_only(self) -> bool:
+        return bool(self.settings and self.settings.read_only)
+
+    def read_only_reason(self) -> str:
+        return _("--read-only") if self.cli_read_only else _("read_only: true in the context")
+
+    def get_default_screen(self) -> Screen[Any]:
+        return MainScreen()
+
+    @property
+    def main(self) -> MainScreen:
+        return next(s for s in self.screen_stack if isinstance(s, MainScreen))
+
+    # --- start-up ----------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self._setup_themes()
+        if self.keymap_overrides:
+            self.set_keymap(self.keymap_overrides)
+        self.set_interval(1.0, self.render_state)
+        if self.start_sandbox:
+            self.push_screen(SandboxStartScreen())
+        elif self.settings is None:
+            err = self.nothing_configured
+            self.push_screen(NothingConfiguredScreen(
+                err.cause if err else _("No endpoints were given and no context is configured."),
+                err.fix if err else "",
+            ))
+        else:
+            self.connect(self.settings)
+
+    def _setup_themes(self) -> None:
+        for t in themes.BUILTIN_THEMES:
+            self.register_theme(t)
+        loaded = themes.load_user_themes(self.theme_dirs)
+        for t in loaded.themes:
+            self.register_theme(t)
+        for warning in loaded.warnings:
+            self.notify(warning, title=_("Theme"), severity="warning", markup=False)
+        if self.wanted_theme in self.available_themes:
+            self.theme = self.wanted_theme
+        else:
+            self.notify(
+                _("Theme {name!r} is unknown; using {default}.").format(
+                    name=self.wanted_theme, default=themes.DEFAULT_THEME),
+                title=_("Theme"), severity="warning", markup=False,
+            )
+            self.theme = themes.DEFAULT_THEME
+
+    def connect(self, settings: ConnectionSettings) -> None:
+        """(Re)connect to a cluster: new service, new state, polling restarted."""
+        if self.cli_read_only and not settings.read_only:
+            from dataclasses import replace
+
+            settings = replace(settings, read_only=True)
+        self.settings = settings
+        self.state = ClusterState(self.clock, self.refresh_interval)
+        self.service = self.service_factory(settings)
+        self.poller = Poller(self, self.service, self.refresh_interval)
+        if self.autopoll:
+            self.poller.start()
+        self.render_state()
+
+    async def on_unmount(self) -> None:
+        if self.poller is not None:
+            self.poller.stop()
+        if self.service is not None:
+            await self.service.close()
+
+    # --- poll results --------------------------------------------------------------------------
+
+    def on_members_polled(self, message: MembersPolled) -> None:
+        d = message.data
+        if d.error != self._last_members_error and d.error:
+            self.notify(d.error, title=_("Member list unavailable"), severity="error",
+                        markup=False)
+        self._last_members_error = d.error
+        self.state.apply_members(d.members, d.alarms, d.error)
+        self.render_state()
+
+    def on_endpoint_poll_started(self, message: EndpointPollStarted) -> None:
+        self.state.poll_started(message.data.url)
+
+    def on_endpoint_polled(self, message: EndpointPolled) -> None:
+        d = message.data
+        self.state.apply_endpoint(d.url, d.status, d.health)
+        self.render_state()
+
+    def render_state(self) -> None:
+        try:
+            main = self.main
+        except StopIteration:
+            return
+        main.refresh_view(self.state)
+        refresh = getattr(self.screen, "refresh_view", None)
+        if refresh is not None and self.screen is not main:
+            refresh()
+
+    def refresh_now(self) -> None:
+        if self.poller is not None:
+            self.run_worker(self.poller.poll_once(), group="refresh", exit_on_error=False)
+
+    # --- actions ---------------------------------------------------------------------------------
+
+    def run_spec(self, spec: actions.ActionSpec) -> None:
+        namespace = None if spec.scope == "app" else self.main
+        self.call_next(self.run_action, spec.action, namespace)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_quit(self) -> None:  # type: ignore[override]
+        self.exit(0)
+
+    def action_finished(self, outcome: str | None) -> None:
+        if outcome:
+            self.notify(outcome, title=_("Done"), markup=False, timeout=10)
+            self.refresh_now()
+
+    def context_names(self) -> list[str]:
+        from etcdtui.config import load_config
+
+        try:
+            return sorted(load_config(self.config_path).contexts)
+        except EtcdtuiError:
+            return []
+
+    def switch_context(self, name: str) -> None:
+        from etcdtui.config import resolve_settings
+
+        try:
+            settings = resolve_settings(
+                {"context": name, "config": self.config_path, "read_only": self.cli_read_only}
+            )
+        except EtcdtuiError as exc:
+            report(self, exc)
+            return
+        old_service, old_poller = self.service, self.poller
+        if old_poller is not None:
+            old_poller.stop()
+        if old_service is not None:
+            self.run_worker(old_service.close(), exit_on_error=False)
+        self.connect(settings)
+        self.notify(_("Switched to context {name}.").format(name=name), markup=False)

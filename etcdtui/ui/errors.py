@@ -1,0 +1,69 @@
+"""The one place that turns errors into something an operator can read.
+
+``EtcdtuiError`` becomes a toast (title, cause, fix) or, for failures the operator
+asked for (a member action), an error modal. Anything else is shown as an
+unexpected error with its message only: never a traceback.
+"""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from etcdtui.errors import EtcdtuiError
+from etcdtui.i18n import _
+
+
+def as_etcdtui_error(exc: BaseException) -> EtcdtuiError:
+    if isinstance(exc, EtcdtuiError):
+        return exc
+    return EtcdtuiError(
+        f"{type(exc).__name__}: {exc}",
+        title=_("Unexpected error"),
+        fix=_("Report this with the steps that led to it."),
+    )
+
+
+def message_text(err: EtcdtuiError) -> str:
+    lines = [err.cause]
+    if err.endpoint:
+        lines.insert(0, f"{_('endpoint')}: {err.endpoint}")
+    if err.fix:
+        lines.append(f"{_('fix')}: {err.fix}")
+    return "\n".join(lines)
+
+
+class ErrorModal(ModalScreen[None]):
+    BINDINGS = [Binding("escape", "dismiss", _("Close"))]
+
+    def __init__(self, err: EtcdtuiError) -> None:
+        super().__init__()
+        self.err = err
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="error-box", classes="modal-box"):
+            yield Static(self.err.title, id="error-title", classes="modal-title")
+            if self.err.endpoint:
+                yield Static(f"{_('endpoint')}: {self.err.endpoint}", markup=False)
+            yield Static(f"{_('cause')}: {self.err.cause}", id="error-cause", markup=False)
+            if self.err.fix:
+                yield Static(f"{_('fix')}: {self.err.fix}", id="error-fix", markup=False)
+            yield Button(_("Close"), id="close", variant="primary")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(None)
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(None)
+
+
+def report(app: App[object], exc: BaseException, *, modal: bool = False) -> None:
+    """Show ``exc``: a toast by default, an error modal when ``modal``."""
+    err = as_etcdtui_error(exc)
+    if modal:
+        app.push_screen(ErrorModal(err))
+    else:
+        app.notify(message_text(err), title=err.title, severity="error", timeout=8, markup=False)

@@ -1,0 +1,67 @@
+"""Typed messages that workers post to the app. Workers never touch widgets.
+
+Each payload is a frozen dataclass; the Message subclass only carries it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from etcdtui.models import Alarm, EndpointHealth, EndpointStatus, MemberList
+
+
+@dataclass(frozen=True)
+class MembersPoll:
+    members: MemberList | None
+    alarms: tuple[Alarm, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class EndpointPoll:
+    url: str
+    status: EndpointStatus
+    health: EndpointHealth
+
+
+@dataclass(frozen=True)
+class PollStarted:
+    url: str
+
+
+@dataclass(frozen=True)
+class ActionProgress:
+    text: str
+
+
+@dataclass(frozen=True)
+class SandboxProgress:
+    text: str
+    done: bool = False
+    error: str | None = None
+
+
+class MembersPolled(Message):
+    def __init__(self, data: MembersPoll) -> None:
+        super().__init__()
+        self.data = data
+
+
+class EndpointPolled(Message):
+    def __init__(self, data: EndpointPoll) -> None:
+        super().__init__()
+        self.data = data
+
+
+class EndpointPollStarted(Message):
+    def __init__(self, data: PollStarted) -> None:
+        super().__init__()
+        self.data = data
+
+
+class ActionProgressed(Message):
+    def __init__(self, data: ActionProgress) -> None:
+        super().__init__()
+        self.data = data

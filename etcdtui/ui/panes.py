@@ -1,0 +1,71 @@
+"""Pane registry: the views the main screen can switch between.
+
+Other parts of etcdtui add a pane by appending a ``PaneSpec`` here (or calling
+``register_pane``): it gets a key (`1`..`9`), a `:` command with its id, a
+palette entry and a help line, with no change to the app or the main screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual.widget import Widget
+
+from etcdtui.i18n import _
+
+
+@dataclass(frozen=True)
+class PaneSpec:
+    id: str
+    title: str
+    key: str | None
+    factory: Callable[[], Widget]
+    focus: str | None = None  # CSS selector focused when shown
+    widget_id: str | None = None  # panes sharing one widget name the same id
+
+    @property
+    def wid(self) -> str:
+        return self.widget_id or self.id
+
+
+def _overview() -> Widget:
+    from etcdtui.ui.screens.overview import OverviewPane
+
+    return OverviewPane(id="overview")
+
+
+def _audit() -> Widget:
+    from etcdtui.ui.screens.audit import AuditPane
+
+    return AuditPane(id="audit")
+
+
+def _snapshots() -> Widget:
+    from etcdtui.ui.screens.placeholder import PlaceholderPane
+
+    return PlaceholderPane(
+        _("Snapshot browser"),
+        _(
+            "PLACEHOLDER: the snapshot browser is not wired into the console yet. "
+            "Use `etcdtui snapshot --help` on the command line meanwhile."
+        ),
+        id="snapshots",
+    )
+
+
+# "members" and "health" are two views of the overview pane (different focus).
+PANES: list[PaneSpec] = [
+    PaneSpec("members", _("Members"), "1", _overview, "#members-table", "overview"),
+    PaneSpec("health", _("Leader & health"), "2", _overview, "#health", "overview"),
+    PaneSpec("audit", _("Audit log"), "3", _audit, "#audit-table"),
+    PaneSpec("snapshots", _("Snapshots"), "4", _snapshots, None),
+]
+
+
+def register_pane(spec: PaneSpec) -> None:
+    PANES[:] = [p for p in PANES if p.id != spec.id] + [spec]
+
+
+def pane(pane_id: str) -> PaneSpec | None:
+    return next((p for p in PANES if p.id == pane_id), None)

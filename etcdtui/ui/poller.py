@@ -1,0 +1,130 @@
+"""Per-endpoint polling.
+
+Every endpoint has its own loop; a loop starts its next poll only after the
+previous one finished, so a hung (SIGSTOPped) member delays nobody but itself.
+The member list and alarms have one more loop. All loops wait while polling is
+paused (a modal needs the screen). Results are posted as typed messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from textual.app import App
+from textual.worker import Worker
+
+from etcdtui.errors import EtcdtuiError
+from etcdtui.ui.messages import (
+    EndpointPoll,
+    EndpointPolled,
+    EndpointPollStarted,
+    MembersPoll,
+    MembersPolled,
+    PollStarted,
+)
+from etcdtui.ui.service import ClusterLike
+
+
+class Poller:
+    def __init__(self, app: App[object], service: ClusterLike, interval: float) -> None:
+        self.app = app
+        self.service = service
+        self.interval = interval
+        self._resumed = asyncio.Event()
+        self._resumed.set()
+        self._pauses = 0
+        self._loops: dict[str, Worker[None]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._members_worker: Worker[None] | None = None
+
+    # --- control ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._members_worker = self.app.run_worker(
+            self._members_loop(), group="poll", name="poll-members", exit_on_error=False
+        )
+
+    def stop(self) -> None:
+        workers = [*self._loops.values()]
+        if self._members_worker is not None:
+            workers.append(self._members_worker)
+        for w in workers:
+            w.cancel()
+        self._loops.clear()
+
+    def pause(self) -> None:
+        self._pauses += 1
+        self._resumed.clear()
+
+    def resume(self) -> None:
+        self._pauses = max(0, self._pauses - 1)
+        if self._pauses == 0:
+            self._resumed.set()
+
+    @property
+    def paused(self) -> bool:
+        return self._pauses > 0
+
+    def endpoints(self) -> list[str]:
+        return sorted(self._loops)
+
+    # --- one poll ----------------------------------------------------------------------------
+
+    async def poll_members(self) -> None:
+        try:
+            members = await self.service.members()
+        except EtcdtuiError as exc:
+            self.app.post_message(MembersPolled(MembersPoll(None, (), exc.cause)))
+            return
+        try:
+            alarms = await self.service.alarms()
+        except EtcdtuiError:
+            alarms = ()
+        self.app.post_message(MembersPolled(MembersPoll(members, alarms, None)))
+
+    async def poll_endpoint(self, url: str) -> None:
+        lock = self._locks.setdefault(url, asyncio.Lock())
+        if lock.locked():
+            return  # the previous poll of this endpoint has not finished
+        async with lock:
+            self.app.post_message(EndpointPollStarted(PollStarted(url)))
+            status, health = await asyncio.gather(
+                self.service.endpoint_status(url), self.service.endpoint_health(url)
+            )
+            self.app.post_message(EndpointPolled(EndpointPoll(url, status, health)))
+
+    async def poll_once(self) -> None:
+        """Members, then every endpoint concurrently (tests, snapshots, `r`)."""
+        await self.poll_members()
+        await asyncio.gather(*(self.poll_endpoint(u) for u in self.service.all_endpoints()))
+
+    # --- loops -------------------------------------------------------------------------------
+
+    async def _pace(self, started: float) -> None:
+        await asyncio.sleep(max(0.0, self.interval - (time.monotonic() - started)))
+        await self._resumed.wait()
+
+    async def _members_loop(self) -> None:
+        while True:
+            await self._resumed.wait()
+            started = time.monotonic()
+            await self.poll_members()
+            self._sync_endpoint_loops()
+            await self._pace(started)
+
+    async def _endpoint_loop(self, url: str) -> None:
+        while True:
+            await self._resumed.wait()
+            started = time.monotonic()
+            await self.poll_endpoint(url)
+            await self._pace(started)
+
+    def _sync_endpoint_loops(self) -> None:
+        wanted = set(self.service.all_endpoints())
+        for url in sorted(wanted - set(self._loops)):
+            self._loops[url] = self.app.run_worker(
+                self._endpoint_loop(url), group="poll", name=f"poll {url}", exit_on_error=False
+            )
+        for url in set(self._loops) - wanted:
+            self._loops.pop(url).cancel()

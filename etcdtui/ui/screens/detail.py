@@ -1,0 +1,83 @@
+"""Member detail: everything the console knows about one member."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Static
+
+from etcdtui.i18n import _
+from etcdtui.models import ConnectionSettings, hex_id
+from etcdtui.ui.member_actions import etcdctl_flags
+from etcdtui.ui.state import ClusterState, human_bytes
+
+
+def detail_table(state: ClusterState, member_id: int) -> Table:
+    table = Table(box=None, show_header=False, expand=True)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    m = state.members.by_id(member_id) if state.members else None
+    if m is None:
+        table.add_row(_("member"), _("no longer in the member list"))
+        return table
+    row = next((r for r in state.rows() if r.key == hex_id(m.id)), None)
+    t = state.track_for(m)
+    st = t.status if t else None
+    rows = [
+        (_("name"), m.name or _("(unstarted)")),
+        (_("ID"), hex_id(m.id)),
+        (_("role"), row.role if row else "-"),
+        (_("health"), row.health if row else "-"),
+        (_("peer URLs"), ", ".join(m.peer_urls)),
+        (_("client URLs"), ", ".join(m.client_urls) or "-"),
+    ]
+    if st is not None and st.ok:
+        rows += [
+            (_("version"), st.version),
+            (_("raft term / index / applied"),
+             f"{st.raft_term} / {st.raft_index} / {st.applied_index}"),
+            (_("lag behind leader"), row.lag if row else "-"),
+            (_("db size / in use"),
+             f"{human_bytes(st.db_size)} / {human_bytes(st.db_size_in_use)}"),
+            (_("db quota"), human_bytes(st.db_size_quota) if st.db_size_quota else _("default")),
+            (_("revision"), str(st.revision)),
+            (_("latency"), f"{st.latency_ms:.1f} ms"),
+            (_("errors"), ", ".join(st.errors) or _("none")),
+        ]
+    elif st is not None:
+        rows.append((_("last error"), f"{st.error_code}: {st.error}"))
+    if t is not None and t.health is not None and not t.health.healthy:
+        rows.append((_("health check"), f"{t.health.error_code}: {t.health.error}"))
+    for k, v in rows:
+        table.add_row(k, v)
+    return table
+
+
+class MemberDetailScreen(Screen[None]):
+    BINDINGS = [Binding("escape", "app.pop_screen", _("Back"), id="detail.back")]
+
+    def __init__(self, state: ClusterState, member_id: int,
+                 settings: ConnectionSettings | None) -> None:
+        super().__init__()
+        self.state, self.member_id, self.settings = state, member_id, settings
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="detail-body"):
+            yield Label(_("Member {id}").format(id=hex_id(self.member_id)), classes="box-title")
+            yield Static(detail_table(self.state, self.member_id), id="detail-table")
+            if self.settings is not None:
+                flags = " ".join(etcdctl_flags(self.settings))
+                yield Label(_("Same view with etcdctl"), classes="box-title")
+                yield Static(
+                    f"etcdctl {flags} endpoint status -w table\n"
+                    f"etcdctl {flags} member list -w table",
+                    classes="command",
+                    markup=False,
+                )
+        yield Footer()
+
+    def refresh_view(self) -> None:
+        self.query_one("#detail-table", Static).update(detail_table(self.state, self.member_id))

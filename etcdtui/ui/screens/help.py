@@ -1,0 +1,60 @@
+"""Help: every binding from the action registry, with the user's keymap applied."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Static
+
+from etcdtui.i18n import _
+from etcdtui.ui import actions
+
+
+def help_table(keymap: dict[str, str], read_only: bool) -> Table:
+    table = Table(expand=True, box=None, show_edge=False, pad_edge=False)
+    table.add_column(_("KEY"), style="bold", no_wrap=True)
+    table.add_column(_("ACTION"))
+    table.add_column(_("COMMAND"), no_wrap=True)
+    table.add_column(_("BINDING ID"), no_wrap=True)
+    group = None
+    for spec in sorted(actions.registry(), key=lambda s: s.group):
+        if spec.group != group:
+            group = spec.group
+            table.add_row(f"[u]{group}[/u]", "", "", "")
+        desc = spec.description
+        if spec.mutating and read_only:
+            desc += " " + _("(disabled: read-only)")
+        table.add_row(
+            actions.key_for(spec, keymap),
+            desc,
+            f":{spec.command}" if spec.command else "",
+            spec.id,
+        )
+    table.add_row("", "", "", "")
+    table.add_row(_("[u]Command line[/u]"), "", "", "")
+    table.add_row(":context NAME", _("switch to another context"), "", "")
+    table.add_row(":theme NAME", _("switch theme"), "", "")
+    return table
+
+
+class HelpScreen(Screen[None]):
+    BINDINGS = [Binding("escape", "app.pop_screen", _("Back"), id="help.back")]
+
+    def compose(self) -> ComposeResult:
+        keymap = dict(getattr(self.app, "keymap_overrides", {}))
+        read_only = bool(getattr(self.app, "read_only", False))
+        with VerticalScroll(id="help-body"):
+            yield Label(_("etcdtui — keys"), classes="box-title")
+            yield Static(help_table(keymap, read_only), id="help-table")
+            yield Static(
+                _(
+                    "Remap keys in the config file under ui.keymap, using the BINDING ID: "
+                    "e.g. ui: {keymap: {member.remove: 'ctrl+x'}}"
+                ),
+                classes="hint",
+                markup=False,
+            )
+        yield Footer()

@@ -1,0 +1,176 @@
+"""Main screen: header, the pane switcher, the `:` command line, the footer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Footer, Input
+
+from etcdtui.errors import MemberNotFound, ReadOnlyMode, UsageError
+from etcdtui.i18n import _
+from etcdtui.models import Member
+from etcdtui.ui import actions, panes
+from etcdtui.ui.errors import report
+from etcdtui.ui.screens.detail import MemberDetailScreen
+from etcdtui.ui.screens.modals import MemberActionModal
+from etcdtui.ui.screens.overview import OverviewPane
+from etcdtui.ui.state import ClusterState
+from etcdtui.ui.widgets.command_line import CommandLine
+from etcdtui.ui.widgets.header import ClusterHeader
+from etcdtui.ui.widgets.members import MembersTable
+
+
+class MainScreen(Screen[None]):
+    BINDINGS = actions.bindings("main")
+
+    def compose(self) -> ComposeResult:
+        yield ClusterHeader(id="header")
+        with ContentSwitcher(initial="overview", id="panes"):
+            seen: set[str] = set()
+            for spec in panes.PANES:
+                if spec.wid not in seen:
+                    seen.add(spec.wid)
+                    yield spec.factory()
+        yield CommandLine(id="command-line")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(CommandLine).display = False
+        self.query_one(MembersTable).focus()
+
+    @property
+    def _app(self) -> Any:
+        return self.app
+
+    def refresh_view(self, state: ClusterState) -> None:
+        self.query_one(ClusterHeader).show(state, self._app.settings)
+        self.query_one(OverviewPane).show(state)
+
+    # --- navigation ------------------------------------------------------------------------
+
+    def action_show_pane(self, pane_id: str) -> None:
+        spec = panes.pane(pane_id)
+        if spec is None:
+            return
+        self.query_one(ContentSwitcher).current = spec.wid
+        if spec.focus:
+            self.query_one(spec.focus).focus()
+        self.query_one(ContentSwitcher).visible_content.refresh()  # type: ignore[union-attr]
+
+    def action_filter(self) -> None:
+        self.action_show_pane("members")
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_command_line(self) -> None:
+        line = self.query_one(CommandLine)
+        line.set_candidates(self._app.context_names(), sorted(self.app.available_themes))
+        line.value = ""
+        line.display = True
+        line.focus()
+
+    def action_back(self) -> None:
+        line = self.query_one(CommandLine)
+        box = self.query_one("#filter", Input)
+        if line.display:
+            line.display = False
+        elif box.display:
+            box.value = ""
+            box.display = False
+            self._apply_filter("")
+        elif self.query_one(ContentSwitcher).current != "overview":
+            self.action_show_pane("members")
+            return
+        self.query_one(MembersTable).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self._apply_filter(event.value)
+
+    def _apply_filter(self, text: str) -> None:
+        self.query_one(MembersTable).filter_text = text
+        self._app.render_state()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            self.query_one(MembersTable).focus()
+        elif event.input.id == "command-line":
+            event.input.display = False
+            self.query_one(MembersTable).focus()
+            self.run_command(event.value)
+
+    def on_data_table_row_selected(self, event: MembersTable.RowSelected) -> None:
+        if event.data_table.id == "members-table":
+            self.action_member_detail()
+
+    # --- the `:` command line ----------------------------------------------------------------
+
+    def run_command(self, text: str) -> None:
+        words = text.strip().removeprefix(":").split()
+        if not words:
+            return
+        head, rest = words[0].lower(), words[1:]
+        if head == "context" and rest:
+            self._app.switch_context(rest[0])
+        elif head == "theme" and rest:
+            if rest[0] in self.app.available_themes:
+                self.app.theme = rest[0]
+            else:
+                report(self.app, UsageError(_("no theme named {n!r}").format(n=rest[0]),
+                                            fix=_("Themes: {t}").format(
+                                                t=", ".join(sorted(self.app.available_themes)))))
+        elif (spec := actions.by_command(head)) is not None:
+            if spec.action.startswith("member_action") and rest:
+                kind = spec.action.split("'")[1]
+                self.action_member_action(kind, rest[0])
+            else:
+                self._app.run_spec(spec)
+        else:
+            report(self.app, UsageError(
+                _("unknown command :{c}").format(c=head),
+                fix=_("Commands: {list}").format(list=" ".join(actions.commands())),
+            ))
+
+    # --- members ---------------------------------------------------------------------------
+
+    def selected_member(self, ref: str | None = None) -> Member | None:
+        state: ClusterState = self._app.state
+        if state.members is None:
+            return None
+        if ref:
+            return state.members.find(ref)
+        key = self.query_one(MembersTable).selected_key()
+        return state.members.find(key) if key else None
+
+    def action_member_detail(self) -> None:
+        m = self.selected_member()
+        if m is not None:
+            self.app.push_screen(MemberDetailScreen(self._app.state, m.id, self._app.settings))
+
+    def action_refresh_now(self) -> None:
+        self._app.refresh_now()
+
+    def action_member_action(self, kind: str, ref: str | None = None) -> None:
+        settings = self._app.settings
+        if settings is not None and settings.read_only:
+            report(self.app, ReadOnlyMode(
+                _("{what} changes the cluster, and this session is read-only ({why}).").format(
+                    what=kind, why=self._app.read_only_reason())
+            ))
+            return
+        if self._app.state.members is None:
+            report(self.app, MemberNotFound(_("the member list has not loaded yet")))
+            return
+        target = None
+        if kind != "add-learner":
+            target = self.selected_member(ref)
+            if target is None:
+                report(self.app, MemberNotFound(
+                    _("no member {ref!r}").format(ref=ref or ""),
+                    fix=_("Select a row in the members table, or name it: :remove m2"),
+                ))
+                return
+        self.app.push_screen(MemberActionModal(kind, target), self._app.action_finished)

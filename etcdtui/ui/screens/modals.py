@@ -1,0 +1,209 @@
+"""Modals. Polling pauses while one is open (PausingModal)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, LoadingIndicator, Static
+from textual.worker import Worker, WorkerState
+
+from etcdtui.i18n import _
+from etcdtui.models import Member, QuorumSummary
+from etcdtui.ui import member_actions as ma
+from etcdtui.ui.errors import as_etcdtui_error, report
+from etcdtui.ui.messages import ActionProgress, ActionProgressed
+
+
+class PausingModal(ModalScreen[Any]):
+    def on_mount(self) -> None:
+        poller = getattr(self.app, "poller", None)
+        if poller is not None:
+            poller.pause()
+            self._paused = poller
+
+    def on_unmount(self) -> None:
+        poller = getattr(self, "_paused", None)
+        if poller is not None:
+            poller.resume()
+
+
+def whatif_table(before: QuorumSummary, after: QuorumSummary) -> Table:
+    t = Table(box=None, expand=False, pad_edge=False)
+    t.add_column(_("QUORUM"), style="bold")
+    t.add_column(_("BEFORE"), justify="right")
+    t.add_column(_("AFTER"), justify="right")
+    for label, a, b in (
+        (_("voters"), before.voters, after.voters),
+        (_("healthy"), before.healthy, after.healthy),
+        (_("needed"), before.needed, after.needed),
+        (_("tolerance"), before.tolerance, after.tolerance),
+    ):
+        t.add_row(label, str(a), str(b))
+    return t
+
+
+class MemberActionModal(PausingModal):
+    """What-if, equivalent etcdctl command, confirmation, progress, result."""
+
+    BINDINGS = [Binding("escape", "cancel", _("Cancel"), id="modal.cancel")]
+
+    def __init__(self, kind: str, target: Member | None) -> None:
+        super().__init__()
+        self.kind, self.target = kind, target
+        self.running = False
+
+    @property
+    def _state(self) -> Any:
+        return getattr(self.app, "state")  # noqa: B009
+
+    def _plan(self) -> ma.ActionPlan:
+        st = self._state
+        assert st.members is not None
+        urls = self.query_one("#urls", Input).value if self._has("#urls") else ""
+        name = self.query_one("#new-name", Input).value if self._has("#new-name") else ""
+        return ma.plan(self.kind, st.members, st.healthy_ids(), st.leader_id(),
+                       getattr(self.app, "settings"), self.target, urls, name)  # noqa: B009
+
+    def _has(self, selector: str) -> bool:
+        return bool(self.query(selector))
+
+    def compose(self) -> ComposeResult:
+        who = (self.target.name or f"{self.target.id:x}") if self.target else ""
+        with Vertical(id="action-box", classes="modal-box"):
+            yield Label(f"{ma.title_for(self.kind)} {who}".strip(), classes="modal-title")
+            if self.kind == "add-learner":
+                yield Input(placeholder=_("new member name, e.g. m4"), id="new-name")
+                yield Input(placeholder=_("peer URL(s), e.g. https://10.0.0.4:2380"), id="urls")
+            elif self.kind == "update-peer-urls" and self.target is not None:
+                yield Input(",".join(self.target.peer_urls), id="urls")
+            yield Static("", id="whatif")
+            yield Static("", id="verdict", markup=False)
+            yield Label(_("Equivalent etcdctl command"), classes="box-title")
+            yield Static("", id="command", classes="command", markup=False)
+            yield Input(id="confirm")
+            with Horizontal(id="progress-row"):
+                yield LoadingIndicator(id="spinner")
+                yield Static("", id="progress", markup=False)
+            with Horizontal(id="buttons"):
+                yield Button(_("Run"), id="run", variant="error")
+                yield Button(_("Move leader first"), id="move-first", variant="warning")
+                yield Button(_("Cancel"), id="cancel")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#spinner").display = False
+        self._refresh_plan()
+        first = self.query("Input").first()
+        if first.display:
+            first.focus()
+        else:
+            self.query_one("#cancel", Button).focus()
+
+    def _refresh_plan(self) -> None:
+        p = self._plan()
+        self.query_one("#whatif", Static).update(whatif_table(p.before, p.after))
+        lines = [f"✖ {r}" for r in p.reasons]
+        if p.fix and p.reasons:
+            lines.append(_("fix: {fix}").format(fix=p.fix))
+        lines += [f"▲ {w}" for w in p.warnings]
+        if p.allowed and not lines:
+            lines.append("✔ " + _("Quorum holds before and after."))
+        verdict = self.query_one("#verdict", Static)
+        verdict.update("\n".join(lines))
+        verdict.set_class(not p.allowed, "-refused")
+        self.query_one("#command", Static).update(p.command)
+        confirm = self.query_one("#confirm", Input)
+        confirm.display = p.confirm_text is not None and p.allowed
+        if p.confirm_text:
+            confirm.placeholder = _("type {name} to confirm").format(name=p.confirm_text)
+        typed_ok = p.confirm_text is None or confirm.value.strip() == p.confirm_text
+        run = self.query_one("#run", Button)
+        run.disabled = self.running or not p.allowed or not typed_ok
+        read_only = bool(getattr(getattr(self.app, "settings", None), "read_only", False))
+        if read_only:
+            run.disabled = True
+            verdict.update(_("Read-only mode: this action is disabled."))
+        self.query_one("#move-first", Button).display = (
+            self.kind == "remove" and p.target_is_leader and not self.running
+        )
+
+    @on(Input.Changed)
+    def _changed(self, _event: Input.Changed) -> None:
+        if not self.running:
+            self._refresh_plan()
+
+    @on(Input.Submitted)
+    def _submitted(self, _event: Input.Submitted) -> None:
+        if not self.query_one("#run", Button).disabled:
+            self._start()
+        else:
+            self.focus_next()
+
+    @on(Button.Pressed, "#run")
+    def _run_pressed(self) -> None:
+        self._start()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    @on(Button.Pressed, "#move-first")
+    def _move_first(self) -> None:
+        st = self._state
+        healthy = st.healthy_ids()
+        leader = st.leader_id()
+        others = [m for m in st.members.members
+                  if m.id != leader and not m.is_learner and m.id in healthy]
+        if not others:
+            self.notify(_("No healthy follower can take over leadership."), severity="warning")
+            return
+        self.dismiss(None)
+        self.app.push_screen(MemberActionModal("move-leader", others[0]))
+
+    def action_cancel(self) -> None:
+        if not self.running:
+            self.dismiss(None)
+
+    def _start(self) -> None:
+        p = self._plan()
+        if not p.allowed or self.running:
+            return
+        self.running = True
+        self.query_one("#spinner").display = True
+        self.query_one("#run", Button).disabled = True
+        self.query_one("#progress", Static).update(_("Starting…"))
+        urls = self.query_one("#urls", Input).value if self._has("#urls") else ""
+        name = self.query_one("#new-name", Input).value if self._has("#new-name") else ""
+        self._execute(urls, name)
+
+    @work(exclusive=True, group="member-action", exit_on_error=False)
+    async def _execute(self, urls: str, name: str) -> str:
+        def progress(text: str) -> None:
+            self.post_message(ActionProgressed(ActionProgress(text)))
+
+        service = getattr(self.app, "service")  # noqa: B009
+        target_id = self.target.id if self.target else None
+        return await ma.execute(service, self.kind, target_id, peer_urls_text=urls,
+                                name=name.strip(), progress=progress)
+
+    def on_action_progressed(self, message: ActionProgressed) -> None:
+        self.query_one("#progress", Static).update(message.data.text)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "member-action":
+            return
+        if event.state == WorkerState.SUCCESS:
+            self.dismiss(str(event.worker.result))
+        elif event.state == WorkerState.ERROR:
+            self.running = False
+            self.query_one("#spinner").display = False
+            err = as_etcdtui_error(event.worker.error or RuntimeError("?"))
+            self.query_one("#progress", Static).update(f"✖ {err.title}: {err.cause}")
+            self._refresh_plan()
+            report(self.app, err, modal=True)

@@ -1,0 +1,99 @@
+"""Screens shown before a cluster is connected: nothing configured, sandbox start."""
+
+from __future__ import annotations
+
+import time
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Label, LoadingIndicator, Static
+from textual.worker import Worker, WorkerState
+
+from etcdtui.i18n import _
+from etcdtui.ui.errors import as_etcdtui_error, message_text
+
+
+class NothingConfiguredScreen(Screen[None]):
+    BINDINGS = [
+        Binding("s", "start_sandbox", _("Start the sandbox"), id="start.sandbox"),
+        Binding("q", "app.quit", _("Quit"), id="start.quit"),
+    ]
+
+    def __init__(self, cause: str, fix: str) -> None:
+        super().__init__()
+        self.cause, self.fix = cause, fix
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="nothing-box", classes="modal-box"):
+            yield Label(_("No cluster configured"), classes="modal-title")
+            yield Static(self.cause, markup=False)
+            yield Static(self.fix, markup=False)
+            yield Static(
+                _(
+                    "Press s to start a local 3-member sandbox (real etcd with mutual TLS on "
+                    "127.0.0.1) and open it, or q to quit."
+                ),
+                classes="hint",
+                markup=False,
+            )
+        yield Footer()
+
+    def action_start_sandbox(self) -> None:
+        self.app.switch_screen(SandboxStartScreen())
+
+
+class SandboxStartScreen(Screen[None]):
+    """Runs ``Sandbox().up()`` in a thread worker and shows progress."""
+
+    BINDINGS = [Binding("q", "app.quit", _("Quit"), id="sandbox.quit")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="nothing-box", classes="modal-box"):
+            yield Label(_("Starting the sandbox"), classes="modal-title")
+            yield Static("", id="sandbox-dir", markup=False)
+            yield LoadingIndicator(id="spinner")
+            yield Static(_("Starting etcd members and waiting for quorum…"), id="sandbox-status",
+                         markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        from etcdtui.services.sandbox import Sandbox
+
+        self.started = time.monotonic()
+        self.query_one("#sandbox-dir", Static).update(
+            _("directory: {dir}").format(dir=Sandbox().dir)
+        )
+        self.set_interval(0.5, self._tick)
+        self._up()
+
+    def _tick(self) -> None:
+        if self.query("#spinner"):
+            elapsed = time.monotonic() - self.started
+            self.query_one("#sandbox-status", Static).update(
+                _("Starting etcd members and waiting for quorum… {s:.0f} s").format(s=elapsed)
+            )
+
+    @work(thread=True, exclusive=True, group="sandbox", exit_on_error=False)
+    def _up(self) -> object:
+        from etcdtui.services.sandbox import Sandbox
+
+        sandbox = Sandbox()
+        sandbox.up()
+        return sandbox.settings()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "sandbox":
+            return
+        if event.state == WorkerState.SUCCESS:
+            connect = getattr(self.app, "connect")  # noqa: B009
+            self.app.pop_screen()
+            connect(event.worker.result)
+        elif event.state == WorkerState.ERROR:
+            err = as_etcdtui_error(event.worker.error or RuntimeError("?"))
+            self.query_one("#spinner").remove()
+            self.query_one("#sandbox-status", Static).update(
+                f"✖ {err.title}\n{message_text(err)}"
+            )

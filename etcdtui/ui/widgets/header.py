@@ -1,0 +1,56 @@
+"""Header: context, cluster ID, quorum badge, leader, READ-ONLY / INSECURE, refresh age."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Static
+
+from etcdtui.i18n import _
+from etcdtui.models import ConnectionSettings, hex_id
+from etcdtui.ui.state import LEADER_MARK, ClusterState
+
+_STATES = ("healthy", "at-risk", "lost", "unknown")
+
+
+class Badge(Static):
+    """A Static that repaints only when its text (or state class) really changes."""
+
+    def set(self, text: str, state: str | None = None) -> None:
+        if str(self.content) != text:
+            self.update(text)
+        if state is not None:
+            for s in _STATES:
+                self.set_class(s == state, f"-{s}")
+
+
+class ClusterHeader(Horizontal):
+    def compose(self) -> ComposeResult:
+        yield Badge("etcdtui", id="hdr-app")
+        yield Badge("", id="hdr-context", markup=False)
+        yield Badge("", id="hdr-cluster", markup=False)
+        yield Badge("", id="hdr-quorum", markup=False)
+        yield Badge("", id="hdr-leader", markup=False)
+        yield Badge(_("READ-ONLY"), id="hdr-read-only")
+        yield Badge(_("INSECURE"), id="hdr-insecure")
+        yield Badge("", id="hdr-age", markup=False)
+
+    def show(self, state: ClusterState, settings: ConnectionSettings | None) -> None:
+        ctx = (settings.context if settings else None) or (settings.source if settings else "-")
+        self.query_one("#hdr-context", Badge).set(_("context: {name}").format(name=ctx))
+        cid = hex_id(state.members.cluster_id) if state.members else "-"
+        self.query_one("#hdr-cluster", Badge).set(_("cluster: {id}").format(id=cid))
+        text, quorum_state = state.badge()
+        self.query_one("#hdr-quorum", Badge).set(text, quorum_state)
+        leader = state.leader_name()
+        self.query_one("#hdr-leader", Badge).set(
+            f"{LEADER_MARK} " + _("leader: {name}").format(name=leader)
+            if leader
+            else _("no leader")
+        )
+        self.query_one("#hdr-read-only", Badge).display = bool(settings and settings.read_only)
+        self.query_one("#hdr-insecure", Badge).display = bool(settings and settings.insecure)
+        age = state.since_refresh()
+        self.query_one("#hdr-age", Badge).set(
+            _("refreshed {n}s ago").format(n=int(age)) if age is not None else _("not refreshed")
+        )

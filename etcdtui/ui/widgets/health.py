@@ -1,0 +1,129 @@
+"""Leader & health pane: leader, term, leader changes, latency sparklines, db vs
+quota, alarms and advisories (each with its one-line why)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Label, ProgressBar, Sparkline, Static
+
+from etcdtui.i18n import _
+from etcdtui.ui.state import LEADER_MARK, ClusterState, human_bytes
+from etcdtui.ui.widgets.header import Badge
+
+_ICON = {"error": "✖", "warning": "▲", "info": "•"}
+
+
+class LatencyRow(Horizontal):
+    def __init__(self, name: str, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.member_name = name
+        self._data: list[float] = []
+
+    def compose(self) -> ComposeResult:
+        yield Badge(self.member_name, classes="lat-name", markup=False)
+        yield Sparkline([], classes="lat-spark")
+        yield Badge("-", classes="lat-value", markup=False)
+
+    def show(self, data: list[float], last: str) -> None:
+        if data != self._data:
+            self._data = list(data)
+            self.query_one(Sparkline).data = list(data)
+        self.query_one(".lat-value", Badge).set(last)
+
+
+class HealthPane(Vertical, can_focus=True):
+    def __init__(self, default_quota: int, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.default_quota = default_quota
+        self._advice: tuple[object, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="health-top"):
+            with Vertical(id="leader-box", classes="box"):
+                yield Label(_("Leader"), classes="box-title")
+                yield Badge("", id="leader-info", markup=False)
+                yield Badge("", id="alarms", markup=False)
+            with Vertical(id="latency-box", classes="box"):
+                yield Label(_("Latency per endpoint (status round trip)"), classes="box-title")
+                yield Vertical(id="latency-rows")
+            with Vertical(id="quota-box", classes="box"):
+                yield Label(_("DB size vs quota (largest member)"), classes="box-title")
+                yield ProgressBar(total=100, show_eta=False, id="quota-bar")
+                yield Badge("", id="quota-text", markup=False)
+        with VerticalScroll(id="advice-box", classes="box"):
+            yield Label(_("Advisories"), classes="box-title")
+            yield Static("", id="advice")
+
+    def show(self, state: ClusterState) -> None:
+        leader = state.leader_name()
+        changes = state.leader_changes_recent()
+        info = "\n".join(
+            [
+                (f"{LEADER_MARK} {leader}" if leader else _("✖ no leader")),
+                _("raft term: {t}").format(t=state.raft_term() or "-"),
+                _("leader changes (15 min): {n}").format(n=changes),
+            ]
+        )
+        self.query_one("#leader-info", Badge).set(info)
+        alarms = ", ".join(f"{a.kind}@{a.member_id:x}" for a in state.alarms)
+        self.query_one("#alarms", Badge).set(
+            _("alarms: {list}").format(list=alarms) if alarms else _("alarms: none")
+        )
+        self._show_latency(state)
+        size, quota = state.quota(self.default_quota)
+        bar = self.query_one("#quota-bar", ProgressBar)
+        pct = round(100 * size / quota, 1) if quota else 0.0
+        if bar.progress != pct:
+            bar.update(progress=pct)
+        self.query_one("#quota-text", Badge).set(
+            _("{size} of {quota}").format(size=human_bytes(size), quota=human_bytes(quota))
+        )
+        advice = state.advisories(self.default_quota)
+        if advice != self._advice:
+            self._advice = advice
+            self.query_one("#advice", Static).update(self._advice_text(advice))
+
+    def _advice_text(self, advice: tuple[object, ...]) -> Text:
+        if not advice:
+            return Text("✔ " + _("No advisories: nothing needs attention."))
+        vars_ = self.app.theme_variables
+        text = Text()
+        for a in advice:
+            level, title, why = a.level, a.title, a.why  # type: ignore[attr-defined]
+            colour = vars_.get("error" if level == "error" else "warning", "")
+            text.append(f"{_ICON.get(level, '•')} {title}", style=f"bold {colour}")
+            text.append(f" — {why}\n")
+        text.rstrip()
+        return text
+
+    def _show_latency(self, state: ClusterState) -> None:
+        box = self.query_one("#latency-rows", Vertical)
+        rows = {r.member_name: r for r in box.query(LatencyRow)}
+        members = state.members.members if state.members else ()
+        names: list[tuple[str, list[float], str]] = []
+        for m in members:
+            t = state.track_for(m)
+            if t is None:
+                continue
+            data = list(t.latency)
+            st_ok = t.status is not None and t.status.ok and not state.is_stale(t)
+            last = f"{data[-1]:.1f} ms" if data and st_ok else "✖ " + _("no answer")
+            names.append((m.name or f"{m.id:x}", data, last))
+        if [n for n, _d, _l in names] != list(rows):
+            box.remove_children()
+            new = [LatencyRow(n) for n, _d, _l in names]
+            box.mount_all(new)
+            rows = {r.member_name: r for r in new}
+            self.call_after_refresh(self._fill, names)
+            return
+        self._fill(names, rows)
+
+    def _fill(
+        self, names: list[tuple[str, list[float], str]], rows: dict[str, LatencyRow] | None = None
+    ) -> None:
+        rows = rows or {r.member_name: r for r in self.query(LatencyRow)}
+        for name, data, last in names:
+            if name in rows and rows[name].is_mounted and rows[name].children:
+                rows[name].show(data, last)
