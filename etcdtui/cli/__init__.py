@@ -18,14 +18,73 @@ from etcdtui.i18n import _
 # Order is the order of `etcdtui --help`.
 COMMAND_MODULES = [
     "etcdtui.cli.cluster_cmds",
+    "etcdtui.cli.wizard_cmds",
     "etcdtui.cli.sandbox_cmds",
     "etcdtui.cli.snapshot_cmds",
+    "etcdtui.cli.pki_cmds",
+    "etcdtui.cli.certs_cmds",
+    "etcdtui.cli.security_cmds",
 ]
 
+# Which modules a top-level command needs. Only those are imported, so a command does
+# not pay for the start-up of the others (tests/unit/test_cli_parser.py keeps it true).
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "members": ("etcdtui.cli.cluster_cmds",),
+    "status": ("etcdtui.cli.cluster_cmds",),
+    "health": ("etcdtui.cli.cluster_cmds",),
+    "alarms": ("etcdtui.cli.cluster_cmds",),
+    "hashkv": ("etcdtui.cli.cluster_cmds",),
+    "member": ("etcdtui.cli.cluster_cmds", "etcdtui.cli.wizard_cmds"),
+    "restore": ("etcdtui.cli.wizard_cmds",),
+    "sandbox": ("etcdtui.cli.sandbox_cmds",),
+    "snapshot": ("etcdtui.cli.snapshot_cmds",),
+    "pki": ("etcdtui.cli.pki_cmds",),
+    "certs": ("etcdtui.cli.certs_cmds",),
+    "security": ("etcdtui.cli.security_cmds",),
+}
 
-def add_connection_flags(parser: argparse.ArgumentParser) -> None:
-    """The flags that choose a cluster; same names as etcdctl where etcdctl has one."""
-    g = parser.add_argument_group(_("connection"))
+_VALUE_FLAGS = {"--context", "--endpoints", "--cacert", "--cert", "--key", "--server-name",
+                "--user", "--timeout", "--config", "--kubeadm-manifest"}
+
+
+def _command_in(argv: Sequence[str]) -> str | None:
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+            continue
+        if token in _VALUE_FLAGS:
+            skip = True
+            continue
+        if token.startswith("-"):
+            continue
+        return token if token in COMMANDS else None
+    return None
+
+
+class _Group:
+    """Adds arguments to a group, skipping any flag a sub-command already defines, and
+    (for sub-commands) with SUPPRESS defaults so they never mask the global value."""
+
+    def __init__(self, group: argparse._ArgumentGroup, suppress: bool) -> None:
+        self.group = group
+        self.suppress = suppress
+
+    def add_argument(self, *flags: str, **kwargs: object) -> None:
+        if self.suppress:
+            kwargs["default"] = argparse.SUPPRESS
+        try:
+            self.group.add_argument(*flags, **kwargs)  # type: ignore[arg-type]
+        except argparse.ArgumentError:
+            pass
+
+
+def add_connection_flags(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
+    """The flags that choose a cluster; same names as etcdctl where etcdctl has one.
+
+    They are accepted before and after the command: `etcdtui --context x status` and
+    `etcdtui status --context x` mean the same."""
+    g = _Group(parser.add_argument_group(_("connection")), suppress)
     g.add_argument("--context", help=_("context name from the config file"))
     g.add_argument("--endpoints", help=_("comma-separated client URLs (https://host:2379)"))
     g.add_argument("--cacert", help=_("CA bundle that signed the etcd server certificates"))
@@ -54,7 +113,7 @@ def add_output_flag(parser: argparse.ArgumentParser, choices: Sequence[str] = ("
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="etcdtui",
         description=_("A terminal console for operating the etcd clusters behind Kubernetes."),
@@ -65,9 +124,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_connection_flags(parser)
     subparsers = parser.add_subparsers(dest="command", metavar=_("COMMAND"))
+    command = _command_in(argv) if argv is not None else None
+    wanted = COMMANDS[command] if command else COMMAND_MODULES
     for name in COMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
+        if name in wanted:
+            importlib.import_module(name).register(subparsers)
+    _add_flags_to_leaves(subparsers)
     return parser
+
+
+def _add_flags_to_leaves(action: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    for sub in set(action.choices.values()):
+        nested = [a for a in sub._actions if isinstance(a, argparse._SubParsersAction)]
+        if nested:
+            for n in nested:
+                _add_flags_to_leaves(n)
+        else:
+            add_connection_flags(sub, suppress=True)
 
 
 def _version() -> str:
@@ -79,8 +152,9 @@ def _version() -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     from etcdtui.errors import EtcdtuiError
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(arguments)
+    args = parser.parse_args(arguments)
     func = getattr(args, "func", None)
     try:
         if func is None:

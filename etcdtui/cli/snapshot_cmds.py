@@ -19,7 +19,7 @@ from etcdtui.errors import EtcdtuiError, UsageError
 from etcdtui.i18n import _
 
 # Modules that add more `snapshot` subcommands (e.g. save): dotted names.
-SUBCOMMAND_MODULES: list[str] = []
+SUBCOMMAND_MODULES: list[str] = ["etcdtui.cli.snapshot_save"]
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

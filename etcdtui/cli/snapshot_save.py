@@ -58,7 +58,9 @@ def add_save_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     # The same connection flags as the top level, so they may follow the command.
     # SUPPRESS keeps values given before the command from being reset to None.
     add_connection_flags(p)
-    p.set_defaults(**{d: argparse.SUPPRESS for d in _CONNECTION_DESTS})
+    for action in p._actions:  # not set_defaults: it would store the marker as a value
+        if action.dest in _CONNECTION_DESTS:
+            action.default = argparse.SUPPRESS
     p.set_defaults(func=cmd_save)
 
 
@@ -168,3 +170,7 @@ def cmd_save(args: argparse.Namespace) -> int:
         print("  " + _("not encrypted: the file holds every Kubernetes secret in clear"))
     print("  " + _("metadata: {path}").format(path=result.sidecar))
     return 0
+
+
+# `etcdtui.cli.snapshot_cmds.SUBCOMMAND_MODULES` calls ``register(snapshot_subparsers)``.
+register = add_save_parser

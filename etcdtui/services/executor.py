@@ -316,7 +316,7 @@ class Executor:
                    else _("nothing to run on this host"))
             self.operator.show("  " + _("skipped: {why}").format(why=why))
             if step.shown_command and step.where.kind == "apiserver-hosts":
-                self.operator.show("  " + step.shown_command)
+                self.operator.show("  " + step.shown_command.replace("\n", "\n  "))
             return {"status": "skipped", "detail": why}
         if step.destructive and not self.assume_yes and not await self.operator.confirm(step):
             raise PlanAborted(_("step {n} ({title}) was not confirmed").format(
@@ -344,7 +344,7 @@ class Executor:
                         id=self.plan.id, rb=rb),
                 )
             out = {**out, "check": res.detail}
-        detail = out.get("detail")
+        detail = out.get("detail") or out.get("check")
         if detail:
             self.operator.show(f"  {detail}")
         return {"status": "done", **{k: v for k, v in out.items() if _jsonable(v)}}

@@ -78,6 +78,9 @@ class EtcdtuiApp(App[int]):
     def read_only_reason(self) -> str:
         return _("--read-only") if self.cli_read_only else _("read_only: true in the context")
 
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(themes.BUILTIN_THEMES[0].variables)
+
     def get_default_screen(self) -> Screen[Any]:
         return MainScreen()
 

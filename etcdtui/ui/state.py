@@ -40,6 +40,16 @@ def human_bytes(n: int) -> str:
     return f"{n} B"
 
 
+def short_bytes(n: int) -> str:
+    """Compact size for table cells: 24.0M, 1.5G."""
+    return human_bytes(n).replace(" ", "").replace("iB", "")
+
+
+def _short_url(url: str) -> str:
+    """https is the norm: the table drops it (plain http stays visible)."""
+    return url.removeprefix("https://")
+
+
 def norm_url(url: str) -> str:
     try:
         return parse_endpoint(url, insecure=True).url
@@ -92,9 +102,9 @@ COLUMNS = (
     ("id", "ID"),
     ("role", "ROLE"),
     ("health", "HEALTH"),
-    ("version", "VERSION"),
-    ("db", "DB SIZE / IN USE"),
-    ("index", "RAFT INDEX"),
+    ("version", "VER"),
+    ("db", "DB/IN USE"),
+    ("index", "INDEX"),
     ("lag", "LAG"),
     ("peer", "PEER URLS"),
     ("client", "CLIENT URLS"),
@@ -269,11 +279,11 @@ class ClusterState:
             health=health,
             level=level,
             version=st.version if st else "-",
-            db=f"{human_bytes(st.db_size)} / {human_bytes(st.db_size_in_use)}" if st else "-",
+            db=f"{short_bytes(st.db_size)}/{short_bytes(st.db_size_in_use)}" if st else "-",
             raft_index=str(st.raft_index) if st else "-",
             lag=str(max(lag_n, 0)) if lag_n is not None else "-",
-            peer_urls=",".join(m.peer_urls),
-            client_urls=",".join(m.client_urls) or "-",
+            peer_urls=",".join(_short_url(u) for u in m.peer_urls),
+            client_urls=",".join(_short_url(u) for u in m.client_urls) or "-",
         )
 
     def _health(

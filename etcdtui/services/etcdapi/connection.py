@@ -66,46 +66,13 @@ class Endpoint:
 
 
 def parse_endpoint(url: str, *, insecure: bool = False) -> Endpoint:
-    """Validate one client URL. Bare ``host:port`` means https."""
-    raw = url.strip()
-    text = raw if "://" in raw else f"https://{raw}"
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError as exc:
-        raise errors.InvalidEndpoint(
-            _("{url!r} is not a valid URL ({why})").format(url=raw, why=exc)
-        ) from None
-    if parts.scheme not in ("http", "https", "unix", "unixs"):
-        raise errors.InvalidEndpoint(
-            _("{url!r} uses the scheme {scheme!r}; etcd client URLs use https").format(
-                url=raw, scheme=parts.scheme
-            )
-        )
-    if parts.scheme in ("unix", "unixs"):
-        raise errors.InvalidEndpoint(
-            _("{url!r}: unix socket endpoints are not supported").format(url=raw)
-        )
-    if not parts.hostname:
-        raise errors.InvalidEndpoint(_("{url!r} has no host").format(url=raw))
-    if port is None:
-        raise errors.InvalidEndpoint(
-            _("{url!r} has no port (etcd clients usually use 2379)").format(url=raw)
-        )
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise errors.InvalidEndpoint(
-            _("{url!r} has a path or query; an endpoint is only scheme://host:port").format(
-                url=raw
-            )
-        )
-    if parts.scheme == "http" and not insecure:
-        raise errors.InsecureRefused(
-            _("{url!r} is plain HTTP: traffic and Kubernetes secrets would cross the network "
-              "unencrypted").format(url=raw)
-        )
-    host = parts.hostname
-    shown_host = f"[{host}]" if ":" in host else host
-    return Endpoint(f"{parts.scheme}://{shown_host}:{port}", parts.scheme, host, port)
+    """Validate one client URL (bare ``host:port`` means https) and split it."""
+    from etcdtui.config import parse_endpoint as validate
+
+    normal = validate(url, insecure)
+    parts = urlsplit(normal)
+    assert parts.hostname is not None and parts.port is not None
+    return Endpoint(normal, parts.scheme, parts.hostname, parts.port)
 
 
 def _read(path: Path | None, what: str) -> bytes | None:

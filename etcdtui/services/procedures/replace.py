@@ -117,7 +117,8 @@ def build_replace_plan(facts: ClusterFacts, req: ReplaceRequest, *,
     survivors = [m.client_urls[0] for m in others if m.client_urls]
     leader_note = (_("{name} is the leader now: leadership moves to a healthy member first.")
                    if facts.leader_id == old.id else
-                   _("{name} is not the leader now; the step re-checks before it runs."))
+                   _("{name} is not the leader now; the step re-checks before it runs.")
+                   ).format(name=old_name)
     steps = [
         Step(id="detect", title=_("Confirm that {name} has failed").format(name=old_name),
              why=_("Only a member that stays unreachable is replaced; a slow one may recover."),

@@ -33,7 +33,7 @@ def audit_cells(rec: dict[str, Any]) -> tuple[str, ...]:
 class AuditPane(Vertical):
     def __init__(self, log: AuditLog | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.log = log
+        self.audit = log
 
     def compose(self) -> ComposeResult:
         yield Label(_("Audit log"), classes="box-title")
@@ -50,7 +50,7 @@ class AuditPane(Vertical):
         self.reload()
 
     def reload(self) -> None:
-        log = self.log or getattr(self.app, "audit_log", None) or AuditLog()
+        log = self.audit or getattr(self.app, "audit_log", None) or AuditLog()
         self.query_one("#audit-path", Static).update(
             _("{path} (append-only JSON lines; newest first)").format(path=log.path)
         )

@@ -39,12 +39,15 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(CommandLine).display = False
         self.query_one(MembersTable).focus()
+        self.call_after_refresh(self._app.render_state)
 
     @property
     def _app(self) -> Any:
         return self.app
 
     def refresh_view(self, state: ClusterState) -> None:
+        if not self.query(ClusterHeader) or not self.query(OverviewPane):
+            return  # not composed yet
         self.query_one(ClusterHeader).show(state, self._app.settings)
         self.query_one(OverviewPane).show(state)
 

@@ -99,9 +99,12 @@ class MemberActionModal(PausingModal):
         super().on_mount()
         self.query_one("#spinner").display = False
         self._refresh_plan()
-        first = self.query("Input").first()
-        if first.display:
-            first.focus()
+        inputs = [i for i in self.query(Input) if i.display]
+        run = self.query_one("#run", Button)
+        if inputs:
+            inputs[0].focus()
+        elif not run.disabled:
+            run.focus()
         else:
             self.query_one("#cancel", Button).focus()
 

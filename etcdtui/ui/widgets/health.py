@@ -49,7 +49,7 @@ class HealthPane(Vertical, can_focus=True):
                 yield Label(_("Latency per endpoint (status round trip)"), classes="box-title")
                 yield Vertical(id="latency-rows")
             with Vertical(id="quota-box", classes="box"):
-                yield Label(_("DB size vs quota (largest member)"), classes="box-title")
+                yield Label(_("DB size vs quota"), classes="box-title")
                 yield ProgressBar(total=100, show_eta=False, id="quota-bar")
                 yield Badge("", id="quota-text", markup=False)
         with VerticalScroll(id="advice-box", classes="box"):
@@ -81,15 +81,21 @@ class HealthPane(Vertical, can_focus=True):
             _("{size} of {quota}").format(size=human_bytes(size), quota=human_bytes(quota))
         )
         advice = state.advisories(self.default_quota)
-        if advice != self._advice:
-            self._advice = advice
-            self.query_one("#advice", Static).update(self._advice_text(advice))
+        key = (advice, state.members_error, self.app.theme)
+        if key != self._advice:
+            self._advice = key
+            self.query_one("#advice", Static).update(
+                self._advice_text(advice, state.members_error)
+            )
 
-    def _advice_text(self, advice: tuple[object, ...]) -> Text:
-        if not advice:
-            return Text("✔ " + _("No advisories: nothing needs attention."))
+    def _advice_text(self, advice: tuple[object, ...], members_error: str | None) -> Text:
         vars_ = self.app.theme_variables
         text = Text()
+        if members_error:
+            text.append("✖ " + _("Member list unavailable"), style=f"bold {vars_.get('error', '')}")
+            text.append(f" — {members_error}\n")
+        elif not advice:
+            return Text("✔ " + _("No advisories: nothing needs attention."))
         for a in advice:
             level, title, why = a.level, a.title, a.why  # type: ignore[attr-defined]
             colour = vars_.get("error" if level == "error" else "warning", "")

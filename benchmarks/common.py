@@ -1,0 +1,46 @@
+"""Shared benchmark helpers: sandboxes in temp dirs, timing of commands, ratios."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from etcdtui.services.sandbox import Sandbox
+
+
+def temp_sandbox(members: int, **kwargs: object) -> Sandbox:
+    root = Path(tempfile.mkdtemp(prefix="etcdtui-bench-"))
+    os.chmod(root, 0o700)
+    sandbox = Sandbox(root / "sandbox")
+    sandbox.up(members, **kwargs)  # type: ignore[arg-type]
+    return sandbox
+
+
+def time_commands(cmds: Sequence[Sequence[str]], env: dict[str, str], runs: int) -> float:
+    """Median wall time of running ``cmds`` one after the other, over ``runs`` runs."""
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        for cmd in cmds:
+            subprocess.run(cmd, env=env, capture_output=True, check=False, timeout=120)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def etcdtui_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "etcdtui", *args]
+
+
+def report(label: str, ours: float, theirs: float, target: float | None = None) -> None:
+    ratio = ours / theirs if theirs else float("inf")
+    verdict = ""
+    if target is not None:
+        verdict = "  OK" if ratio <= target else f"  ABOVE TARGET {target}"
+    print(f"{label:<48} etcdtui {ours*1000:8.1f} ms   reference {theirs*1000:8.1f} ms"
+          f"   ratio {ratio:5.2f}{verdict}")

@@ -1,0 +1,35 @@
+"""`etcdtui` with no sub-command: open the console."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from etcdtui.errors import EtcdtuiError
+
+
+def run_console(args: argparse.Namespace) -> int:
+    from etcdtui.config import NothingConfigured, load_config, resolve_settings
+    from etcdtui.ui.app import EtcdtuiApp
+
+    cfg = load_config(getattr(args, "config", None))  # a broken config file stops here, exit 2
+    settings = None
+    nothing: EtcdtuiError | None = None
+    sandbox = bool(getattr(args, "sandbox", False))
+    if not sandbox:
+        try:
+            settings = resolve_settings(args, os.environ)
+        except NothingConfigured as exc:
+            nothing = exc
+    app = EtcdtuiApp(
+        settings,
+        refresh_interval=cfg.refresh_interval,
+        theme=cfg.theme,
+        keymap=cfg.keymap,
+        start_sandbox=sandbox,
+        nothing_configured=nothing,
+        config_path=getattr(args, "config", None),
+        cli_read_only=bool(getattr(args, "read_only", False)),
+    )
+    code = app.run()
+    return int(code or 0)

@@ -1,0 +1,376 @@
+"""Guided procedures on the command line: `member replace`, `member scale`, `restore`.
+
+Without --execute they print the plan as a runbook (-o markdown|shell|json). With
+--execute the executor runs it: cluster-API steps itself, host steps itself only in
+the sandbox, other host steps by showing the command and waiting for the operator.
+
+The `member` group belongs to cluster_cmds (add/promote/remove); :func:`register`
+attaches `replace` and `scale` to it when it exists and creates it otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+from etcdtui.i18n import _
+
+
+def _subparsers_of(parser: argparse.ArgumentParser) -> Any:
+    for a in parser._actions:
+        if isinstance(a, argparse._SubParsersAction):
+            return a
+    return None
+
+
+def register(subparsers: Any) -> None:
+    member = subparsers.choices.get("member")
+    if member is None:  # cluster_cmds not loaded (yet): create the group once
+        member = subparsers.add_parser("member", help=_("membership commands"))
+    member_sub = _subparsers_of(member)
+    if member_sub is None:
+        member_sub = member.add_subparsers(dest="member_command", metavar=_("ACTION"))
+    if "replace" not in member_sub.choices:  # cluster_cmds already attached them
+        add_member_wizards(member_sub)
+
+    p = subparsers.add_parser(
+        "restore", help=_("restore the whole cluster from one snapshot (guided)"),
+        description=_("Plan (or run, with --execute) a restore of every member from ONE "
+                      "snapshot file."))
+    p.add_argument("snapshot", nargs="?", help=_("snapshot file (etcdctl/etcdtui snapshot save)"))
+    p.add_argument("--members", help=_("name=peerURL,... when the cluster does not answer"))
+    p.add_argument("--data-dir-template",
+                   help=_("new data dir per member; {name} is replaced (default /var/lib/etcd)"))
+    p.add_argument("--tool", help=_("etcdutl (3.5+) or etcdctl (3.4) binary to restore with"))
+    p.add_argument("--force", action="store_true",
+                   help=_("accept a major.minor version mismatch"))
+    _common_flags(p)
+    p.set_defaults(func=cmd_restore)
+
+
+def add_member_wizards(member_subparsers: Any) -> None:
+    p = member_subparsers.add_parser(
+        "replace", help=_("replace a failed member, learner first (guided)"),
+        description=_("The 12-step replacement of a failed member."))
+    p.add_argument("name", nargs="?", help=_("failed member: name or hex ID"))
+    p.add_argument("--new-name", help=_("name of the new member (default: the old name)"))
+    p.add_argument("--new-peer-url", help=_("peer URL of the new member (default: the old one)"))
+    p.add_argument("--new-client-url", help=_("client URL of the new member"))
+    p.add_argument("--data-dir", default=None, help=_("data dir on the new host (empty)"))
+    p.add_argument("--force", action="store_true",
+                   help=_("replace a member that still answers"))
+    _common_flags(p)
+    p.set_defaults(func=cmd_replace)
+
+    s = member_subparsers.add_parser(
+        "scale", help=_("grow the cluster one learner at a time (guided)"))
+    s.add_argument("target", nargs="?", type=int, help=_("voters wanted (3, 5 or 7)"))
+    s.add_argument("--new-member", action="append", default=[],
+                   help=_("NAME=PEER_URL[@CLIENT_URL] (repeat; the sandbox picks its own)"))
+    s.add_argument("--force", action="store_true", help=_("allow an even target"))
+    s.add_argument("--data-dir", default=None, help=_("data dir on the new hosts"))
+    _common_flags(s)
+    s.set_defaults(func=cmd_scale)
+
+
+def _common_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-o", "--output", choices=["markdown", "shell", "json"], default="markdown",
+                   help=_("runbook format"))
+    p.add_argument("--execute", action="store_true", help=_("run the plan"))
+    p.add_argument("--yes", action="store_true",
+                   help=_("do not ask before destructive steps; acknowledge operator steps"))
+    p.add_argument("--rollback", action="store_true",
+                   help=_("if a step with a rollback fails (or with --resume), roll it back"))
+    p.add_argument("--resume", metavar="ID", help=_("continue a saved wizard run"))
+    p.add_argument("--sandbox-dir", help=_("the cluster is this etcdtui sandbox"))
+    p.add_argument("--start-timeout", type=float, default=120.0,
+                   help=_("seconds to wait for a new member to start (default 120)"))
+
+
+# --- shared plumbing --------------------------------------------------------------------------
+
+
+class ConsoleOperator:
+    """Asks on the terminal; typed confirmation before destructive steps."""
+
+    def show(self, text: str) -> None:
+        print(text, flush=True)
+
+    def progress(self, step: Any, fraction: float, text: str) -> None:
+        bar = "#" * int(fraction * 20)
+        print(f"  [{bar:<20}] {fraction * 100:5.1f}% {text}", flush=True)
+
+    async def confirm(self, step: Any) -> bool:
+        word = str(step.params.get("name") or step.id)
+        print(_("Destructive step: {title}").format(title=step.title))
+        answer = await asyncio.to_thread(input, _("Type {word} to go on: ").format(word=word))
+        return answer.strip() == word
+
+    async def wait_done(self, step: Any) -> str:
+        answer = await asyncio.to_thread(
+            input, _("Type done when it is done, anything else to stop: "))
+        return "done" if answer.strip().lower() == "done" else "abort"
+
+
+def _target(args: argparse.Namespace) -> tuple[Any, Any]:
+    """(ConnectionSettings, Sandbox or None) for the cluster the command acts on."""
+    from etcdtui.services.procedures.sandbox_host import sandbox_for
+    from etcdtui.services.sandbox import Sandbox
+
+    if getattr(args, "sandbox_dir", None):
+        sb = Sandbox(Path(args.sandbox_dir))
+        return sb.settings(), sb
+    if getattr(args, "sandbox", False):
+        sb = Sandbox()
+        return sb.settings(), sb
+    from etcdtui.cli.common import settings_from_args
+
+    settings = settings_from_args(args)
+    return settings, sandbox_for(settings, None)
+
+
+def _emit(plan: Any, fmt: str) -> None:
+    from etcdtui.services.plans import render
+
+    sys.stdout.write(render(plan, fmt))
+
+
+def _execute(plan: Any, settings: Any, sandbox: Any, args: argparse.Namespace,
+             executor: Any = None) -> int:
+    from etcdtui import errors
+    from etcdtui.services.executor import AutoOperator, Executor
+    from etcdtui.services.procedures.sandbox_host import SandboxHost
+
+    if settings.read_only:
+        raise errors.ReadOnlyMode(_("this context is read-only; the plan was not run"))
+    interactive = sys.stdin.isatty()
+    if not args.yes and not interactive:
+        raise errors.UsageError(_("--execute needs a terminal for confirmations"),
+                                fix=_("Run it in a terminal, or pass --yes."))
+    operator = AutoOperator(echo=print) if args.yes else ConsoleOperator()
+    host = SandboxHost(sandbox) if sandbox is not None else None
+    ex = executor or Executor(plan, settings, operator=operator, host=host,
+                              assume_yes=args.yes)
+    if executor is not None:
+        ex.operator, ex.host, ex.assume_yes = operator, host, args.yes
+    if executor is not None and args.rollback:
+        asyncio.run(ex.rollback())
+        return 1
+    print(_("Running plan {id} (resume with --resume {id})").format(id=ex.plan.id), flush=True)
+    try:
+        asyncio.run(ex.run())
+    except errors.EtcdtuiError as exc:
+        step = ex.plan.step(ex.current) if ex.current else None
+        print(exc.render(), file=sys.stderr)
+        if step is not None and step.rollback is not None:
+            want = args.rollback
+            if not want and interactive and not args.yes:
+                ans = input(_("Roll back ({what})? [y/N] ").format(
+                    what=step.rollback.description))
+                want = ans.strip().lower() in ("y", "yes")
+            if want:
+                asyncio.run(ex.rollback())
+            else:
+                print(_("To roll back: etcdtui ... --resume {id} --rollback").format(
+                    id=ex.plan.id), file=sys.stderr)
+        return exc.exit_code
+    print(_("Plan {id} finished.").format(id=ex.plan.id))
+    return 0
+
+
+def _resume(args: argparse.Namespace) -> int:
+    from etcdtui.services.executor import AutoOperator, Executor
+
+    settings, sandbox = _target(args)
+    ex = Executor.resume(args.resume, settings, operator=AutoOperator())
+    return _execute(ex.plan, settings, sandbox, args, executor=ex)
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+def cmd_replace(args: argparse.Namespace) -> int:
+    from etcdtui import errors
+    from etcdtui.services.cluster import ClusterService
+    from etcdtui.services.procedures import common
+    from etcdtui.services.procedures.replace import ReplaceRequest, plan_replace
+
+    if args.resume:
+        return _resume(args)
+    if not args.name:
+        raise errors.UsageError(_("which member? pass its name or ID"),
+                                fix=_("etcdtui member replace NAME"))
+    settings, sandbox = _target(args)
+    tls = common.MemberTLS()
+    data_dir = args.data_dir or "/var/lib/etcd"
+    binary = "etcd"
+    if sandbox is not None:
+        new_name = args.new_name or args.name
+        crt, key = sandbox.member_cert(new_name, "server")
+        pcrt, pkey = sandbox.member_cert(new_name, "peer")
+        tls = common.MemberTLS(str(crt), str(key), str(pcrt), str(pkey), str(sandbox.ca_cert))
+        data_dir = args.data_dir or str(sandbox.data_dir(new_name))
+        binary = str(sandbox.binary())
+    req = ReplaceRequest(
+        member=args.name, new_name=args.new_name, new_peer_url=args.new_peer_url,
+        new_client_url=args.new_client_url, data_dir=data_dir, tls=tls, etcd_binary=binary,
+        force=args.force, start_timeout=args.start_timeout,
+        etcdctl_env=common.etcdctl_env(settings))
+
+    async def make() -> Any:
+        async with ClusterService(settings) as svc:
+            return await plan_replace(svc, req)
+
+    plan = asyncio.run(make())
+    if not args.execute:
+        _emit(plan, args.output)
+        return 0
+    return _execute(plan, settings, sandbox, args)
+
+
+def cmd_scale(args: argparse.Namespace) -> int:
+    from etcdtui import errors
+    from etcdtui.services.cluster import ClusterService
+    from etcdtui.services.procedures import common
+    from etcdtui.services.procedures.scale import (
+        NewMember,
+        ScaleRequest,
+        build_scale_plan,
+        parse_new_members,
+    )
+
+    if args.resume:
+        return _resume(args)
+    if args.target is None:
+        raise errors.UsageError(_("how many voters? e.g. etcdtui member scale 5"))
+    settings, sandbox = _target(args)
+    new = list(parse_new_members(args.new_member))
+
+    async def make() -> Any:
+        async with ClusterService(settings) as svc:
+            facts = await common.gather(svc)
+            taken = {m.name for m in facts.members.members}
+            if sandbox is not None and not new:
+                from etcdtui.services.sandbox import free_port
+
+                i = 1
+                voters = len([m for m in facts.members.members if not m.is_learner])
+                while len(new) < max(0, args.target - voters):
+                    name = f"m{len(taken) + i}"
+                    i += 1
+                    if name in taken:
+                        continue
+                    new.append(NewMember(name, f"https://127.0.0.1:{free_port()}",
+                                         f"https://127.0.0.1:{free_port()}"))
+            tls = common.MemberTLS()
+            binary, data_dir = "etcd", args.data_dir or "/var/lib/etcd"
+            if sandbox is not None and new:
+                # each member's own paths differ; the plan shows the first one's
+                crt, key = sandbox.member_cert(new[0].name, "server")
+                pcrt, pkey = sandbox.member_cert(new[0].name, "peer")
+                tls = common.MemberTLS(str(crt), str(key), str(pcrt), str(pkey),
+                                       str(sandbox.ca_cert))
+                binary = str(sandbox.binary())
+                data_dir = args.data_dir or str(sandbox.dir / "data" / "NAME")
+            req = ScaleRequest(target=args.target, new_members=tuple(new), force=args.force,
+                               data_dir=data_dir, tls=tls, etcd_binary=binary,
+                               start_timeout=args.start_timeout,
+                               etcdctl_env=common.etcdctl_env(settings))
+            return build_scale_plan(facts, req)
+
+    plan = asyncio.run(make())
+    if not args.execute:
+        _emit(plan, args.output)
+        return 0
+    return _execute(plan, settings, sandbox, args)
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from etcdtui import errors
+    from etcdtui.services.binaries import BinaryNotFound, binary_version, find_binary
+    from etcdtui.services.procedures.restore import (
+        RestoreMember,
+        RestoreRequest,
+        build_restore_plan,
+        parse_members,
+    )
+    from etcdtui.services.procedures.snapcheck import verify_snapshot
+
+    if args.resume:
+        return _resume(args)
+    if not args.snapshot:
+        raise errors.UsageError(_("which snapshot file?"), fix=_("etcdtui restore FILE"))
+    settings, sandbox = _target(args)
+    snap = verify_snapshot(Path(args.snapshot).absolute())
+    live = asyncio.run(_live_members(settings))
+    members: tuple[RestoreMember, ...] = ()
+    cluster_version, old_id = None, None
+    if live is not None:
+        facts = live
+        members = tuple(RestoreMember(m.name, m.peer_urls[0], m.client_urls[0])
+                        for m in facts.members.members if m.name and m.client_urls)
+        cluster_version, old_id = facts.version() or None, facts.members.cluster_id
+    elif args.members:
+        members = parse_members(args.members)
+    elif sandbox is not None and sandbox.state is not None:
+        members = tuple(RestoreMember(m.name, m.peer_url, sandbox.client_url(m))
+                        for m in sandbox.state.members if not m.removed)
+    else:
+        raise errors.UsageError(_("the cluster does not answer and no --members were given"),
+                                fix=_("Pass --members m1=https://10.0.0.1:2380,..."))
+    if args.tool:
+        tool = Path(args.tool)
+    else:
+        try:
+            tool = find_binary("etcdutl")
+        except BinaryNotFound:
+            tool = find_binary("etcdctl")
+    template = args.data_dir_template or (str(sandbox.dir / "data" / "{name}") if sandbox
+                                          else "/var/lib/etcd")
+    req = RestoreRequest(
+        snapshot=Path(args.snapshot).absolute(), members=members, data_dir_template=template,
+        tool=str(tool), tool_version=binary_version(tool) or "0", cluster_version=cluster_version,
+        old_cluster_id=old_id, force=args.force,
+        current_data_dirs={m.name: str(sandbox.data_dir(m.name)) for m in members}
+        if sandbox else {},
+        check_local_dirs=sandbox is not None)
+    plan = build_restore_plan(snap, req)
+    if not args.execute:
+        _emit(plan, args.output)
+        return 0
+    return _execute(plan, settings, sandbox, args)
+
+
+async def _live_members(settings: Any) -> Any:
+    from etcdtui import errors
+    from etcdtui.services.cluster import ClusterService
+    from etcdtui.services.procedures.common import gather
+
+    async with ClusterService(settings) as svc:
+        try:
+            return await gather(svc)
+        except errors.EtcdtuiError:
+            return None
+
+
+def run_cli(argv: list[str]) -> int:
+    """Parse and run one wizard command in-process (tests, benchmarks, the TUI).
+
+    Builds a parser with only the connection flags and this module's commands, so it
+    works whatever else is registered; errors are rendered like ``etcdtui`` does."""
+    from etcdtui.cli import add_connection_flags
+    from etcdtui.errors import EtcdtuiError
+
+    parser = argparse.ArgumentParser(prog="etcdtui")
+    parser.add_argument("--sandbox", action="store_true")
+    add_connection_flags(parser)
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except EtcdtuiError as exc:
+        print(exc.render(), file=sys.stderr)
+        return exc.exit_code

@@ -1,0 +1,163 @@
+"""A fake cluster service with fixed data, for deterministic screen snapshots.
+
+It satisfies ``etcdtui.ui.service.ClusterLike``. Behaviour claims are proven against
+real etcd in the other UI tests; this fake only feeds the screens stable numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from etcdtui import errors
+from etcdtui.models import (
+    Alarm,
+    ConnectionSettings,
+    EndpointHealth,
+    EndpointStatus,
+    Member,
+    MemberList,
+)
+
+CLUSTER_ID = 0x1C4A6B5D8E9F0A21
+MiB = 1024 * 1024
+
+
+def fake_settings(read_only: bool = False, context: str = "prod-eu1") -> ConnectionSettings:
+    return ConnectionSettings(
+        endpoints=tuple(f"https://10.0.0.{i}:2379" for i in (1, 2, 3)),
+        cacert=None,
+        cert=None,
+        key=None,
+        context=context,
+        read_only=read_only,
+        source="config",
+    )
+
+
+def _member(i: int, *, learner: bool = False, started: bool = True) -> Member:
+    return Member(
+        id=0x8E9E05C52164694D + i * 0x1111,
+        name=f"m{i}" if started else "",
+        peer_urls=(f"https://10.0.0.{i}:2380",),
+        client_urls=(f"https://10.0.0.{i}:2379",) if started else (),
+        is_learner=learner,
+    )
+
+
+@dataclass
+class Scenario:
+    members: list[Member]
+    down: set[int] = field(default_factory=set)  # member indexes that time out
+    version: dict[int, str] = field(default_factory=dict)
+    raft_index: dict[int, int] = field(default_factory=dict)
+    db_size: int = 24 * MiB
+    quota: int = 0
+    alarms: tuple[Alarm, ...] = ()
+    leader: int = 1
+
+
+def scenario(name: str) -> Scenario:
+    three = [_member(i) for i in (1, 2, 3)]
+    if name == "healthy":
+        return Scenario(three)
+    if name == "one-down":
+        return Scenario(three, down={3})
+    if name == "quorum-lost":
+        return Scenario(three, down={2, 3}, leader=0)
+    if name == "learner":
+        return Scenario(three + [_member(4, learner=True)], raft_index={4: 41_250})
+    raise KeyError(name)
+
+
+class FakeCluster:
+    def __init__(self, settings: ConnectionSettings, sc: Scenario) -> None:
+        self.settings = settings
+        self.sc = sc
+        self.calls: dict[str, int] = {}
+        self.sent: list[tuple[str, Any]] = []
+
+    def _index(self, url: str) -> int:
+        return int(url.split(":")[1].rsplit(".", 1)[1])
+
+    async def close(self) -> None:
+        return None
+
+    def configured_endpoints(self) -> list[str]:
+        return list(self.settings.endpoints)
+
+    def all_endpoints(self) -> list[str]:
+        urls = [u for m in self.sc.members for u in m.client_urls]
+        return list(dict.fromkeys([*self.settings.endpoints, *urls]))
+
+    async def members(self) -> MemberList:
+        if len(self.sc.down) * 2 >= len(self.sc.members):
+            raise errors.DeadlineExceeded("context deadline exceeded (no quorum)")
+        return MemberList(CLUSTER_ID, tuple(self.sc.members))
+
+    async def alarms(self) -> tuple[Alarm, ...]:
+        return self.sc.alarms
+
+    def _latency(self, url: str) -> float:
+        n = self.calls.get(url, 0)
+        self.calls[url] = n + 1
+        i = self._index(url)
+        return 1.0 + ((n * 7 + i * 3) % 11) / 4.0
+
+    async def endpoint_status(self, url: str) -> EndpointStatus:
+        i = self._index(url)
+        latency = self._latency(url)
+        m = next((m for m in self.sc.members if f"10.0.0.{i}:" in ",".join(m.client_urls)), None)
+        if i in self.sc.down or m is None:
+            return EndpointStatus(url, False, error="context deadline exceeded",
+                                  error_code="deadline", latency_ms=2000.0)
+        leader = _member(self.sc.leader).id if self.sc.leader else 0
+        return EndpointStatus(
+            endpoint=url, ok=True, member_id=m.id, leader=leader, raft_term=7,
+            raft_index=self.sc.raft_index.get(i, 48_210), applied_index=48_210,
+            db_size=self.sc.db_size, db_size_in_use=self.sc.db_size // 2,
+            db_size_quota=self.sc.quota, version=self.sc.version.get(i, "3.5.13"),
+            is_learner=m.is_learner, latency_ms=latency, cluster_id=CLUSTER_ID, revision=30_001,
+        )
+
+    async def endpoint_health(self, url: str) -> EndpointHealth:
+        i = self._index(url)
+        if i in self.sc.down or (self.sc.leader == 0):
+            return EndpointHealth(url, False, "context deadline exceeded", "deadline", 2000.0)
+        return EndpointHealth(url, True, None, None, 1.5)
+
+    async def health(self, urls: Sequence[str] | None = None) -> tuple[EndpointHealth, ...]:
+        return tuple([await self.endpoint_health(u) for u in (urls or self.all_endpoints())])
+
+    async def leader(self) -> int | None:
+        return _member(self.sc.leader).id if self.sc.leader else None
+
+    async def member_add(self, peer_urls: Sequence[str], *, learner: bool = True) -> Member:
+        new = Member(0xABCDEF, "", tuple(peer_urls), (), learner)
+        self.sc.members.append(new)
+        self.sent.append(("add", tuple(peer_urls)))
+        return new
+
+    async def member_remove(self, member_id: int) -> MemberList:
+        self.sc.members = [m for m in self.sc.members if m.id != member_id]
+        self.sent.append(("remove", member_id))
+        return await self.members()
+
+    async def member_update(self, member_id: int, peer_urls: Sequence[str]) -> MemberList:
+        self.sc.members = [replace(m, peer_urls=tuple(peer_urls)) if m.id == member_id else m
+                           for m in self.sc.members]
+        self.sent.append(("update", member_id))
+        return await self.members()
+
+    async def promote_with_retry(
+        self, member_id: int, *, attempts: int = 10, first_delay: float = 0.5,
+        max_delay: float = 5.0, on_retry: Callable[[int, float, Any], None] | None = None,
+    ) -> MemberList:
+        self.sc.members = [replace(m, is_learner=False) if m.id == member_id else m
+                           for m in self.sc.members]
+        self.sent.append(("promote", member_id))
+        return await self.members()
+
+    async def move_leader(self, target_id: int) -> None:
+        self.sent.append(("move-leader", target_id))

@@ -1,0 +1,60 @@
+"""Helpers for Pilot tests against real etcd."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from textual.pilot import Pilot
+
+from etcdtui.models import ConnectionSettings
+from etcdtui.services.audit import AuditLog
+from etcdtui.services.cluster import ClusterService
+from etcdtui.ui.app import EtcdtuiApp
+from etcdtui.ui.state import MemberRow
+
+
+def real_app(settings: ConnectionSettings, audit: AuditLog, interval: float = 1.0) -> EtcdtuiApp:
+    return EtcdtuiApp(
+        settings,
+        service_factory=lambda s: ClusterService(s, audit=audit),
+        refresh_interval=interval,
+        audit_log=audit,
+        theme_dirs=[],
+    )
+
+
+async def until(pilot: Pilot[Any], pred: Callable[[], Any], *, timeout: float = 30.0,
+                what: str = "condition") -> Any:
+    """Let the app run until ``pred()`` is truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = pred()
+        if value:
+            return value
+        await pilot.pause(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def rows(app: EtcdtuiApp) -> dict[str, MemberRow]:
+    return {r.name: r for r in app.state.rows()}
+
+
+async def type_text(pilot: Pilot[Any], text: str) -> None:
+    await pilot.press(*text)
+
+
+async def select_row(pilot: Pilot[Any], app: EtcdtuiApp, name: str) -> None:
+    """Move the members-table cursor to ``name`` with arrow keys."""
+    from etcdtui.ui.widgets.members import MembersTable
+
+    table = app.main.query_one(MembersTable)
+    table.focus()
+    await pilot.press("home")
+    want = rows(app)[name].key
+    for _ in range(10):
+        if table.selected_key() == want:
+            return
+        await pilot.press("down")
+    raise AssertionError(f"row {name} not reachable with the arrow keys")

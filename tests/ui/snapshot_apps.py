@@ -1,0 +1,91 @@
+"""Apps on the fake service with a frozen clock, shared by snapshot tests and the
+screenshot script. Each builder returns (app, run_before)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from textual.pilot import Pilot
+
+from etcdtui.ui.app import EtcdtuiApp
+from tests.fakes import FakeCluster, fake_settings, scenario
+
+FROZEN_NOW = 1_800_000_000.0
+SIZE = (120, 40)
+RunBefore = Callable[[Pilot[Any]], Awaitable[None]]
+
+
+def make_app(
+    name: str = "healthy", *, read_only: bool = False, theme: str = "etcdtui-dark"
+) -> tuple[EtcdtuiApp, FakeCluster]:
+    sc = scenario(name)
+    holder: dict[str, FakeCluster] = {}
+
+    def factory(settings: Any) -> FakeCluster:
+        holder["svc"] = FakeCluster(settings, sc)
+        return holder["svc"]
+
+    app = EtcdtuiApp(
+        fake_settings(read_only=read_only),
+        service_factory=factory,
+        autopoll=False,
+        clock=lambda: FROZEN_NOW,
+        theme=theme,
+        theme_dirs=[],
+        cli_read_only=read_only,
+    )
+    return app, holder.get("svc")  # type: ignore[return-value]
+
+
+async def populate(pilot: Pilot[Any], polls: int = 12) -> None:
+    app: Any = pilot.app
+    for _ in range(polls):
+        await app.poller.poll_once()
+    await pilot.pause()
+    app.render_state()
+    await pilot.pause()
+
+
+async def lose_quorum(pilot: Pilot[Any]) -> None:
+    await populate(pilot)
+    sc = pilot.app.service.sc  # type: ignore[attr-defined]
+    sc.down, sc.leader = {2, 3}, 0
+    await populate(pilot, polls=3)
+
+
+def builders() -> dict[str, tuple[EtcdtuiApp, RunBefore]]:
+    """Name -> app and what to do before the snapshot."""
+
+    async def remove_modal(pilot: Pilot[Any]) -> None:
+        await populate(pilot)
+        await pilot.press("down", "ctrl+d")
+        await pilot.pause()
+
+    async def help_screen(pilot: Pilot[Any]) -> None:
+        await populate(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    async def read_only(pilot: Pilot[Any]) -> None:
+        await populate(pilot)
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+
+    async def health_pane(pilot: Pilot[Any]) -> None:
+        await populate(pilot)
+        await pilot.press("2")
+        await pilot.pause()
+
+    return {
+        "healthy": (make_app("healthy")[0], populate),
+        "one_down": (make_app("one-down")[0], populate),
+        "quorum_lost": (make_app("healthy")[0], lose_quorum),
+        "learner": (make_app("learner")[0], populate),
+        "read_only": (make_app("healthy", read_only=True)[0], read_only),
+        "remove_modal": (make_app("healthy")[0], remove_modal),
+        "help": (make_app("healthy")[0], help_screen),
+        "health_pane": (make_app("one-down")[0], health_pane),
+        "light": (make_app("one-down", theme="etcdtui-light")[0], populate),
+        "high_contrast": (make_app("one-down", theme="etcdtui-high-contrast")[0], populate),
+    }

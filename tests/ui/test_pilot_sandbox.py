@@ -1,0 +1,112 @@
+"""Console behaviour against real etcd (mutual TLS on 127.0.0.1), driven by keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from etcdtui.services.audit import AuditLog
+from etcdtui.services.sandbox import Sandbox
+from etcdtui.ui.screens.modals import MemberActionModal
+from etcdtui.ui.widgets.command_line import CommandLine
+from tests.helpers import etcdctl, wait_for
+from tests.ui.pilot_helpers import real_app, rows, select_row, type_text, until
+
+pytestmark = pytest.mark.etcd
+
+
+def _member_names(sandbox: Sandbox) -> list[str]:
+    out = etcdctl(sandbox, "member", "list", "-w", "simple").stdout
+    return sorted(line.split(", ")[2] for line in out.splitlines() if line.strip())
+
+
+async def _run_modal(pilot: Any, app: Any) -> None:
+    """Wait for the action modal to close (success) or fail the test with its text."""
+    await until(pilot, lambda: not isinstance(app.screen, MemberActionModal)
+                or "✖" in str(app.screen.query_one("#progress").content),
+                timeout=60, what="member action to finish")
+    if isinstance(app.screen, MemberActionModal):
+        raise AssertionError(str(app.screen.query_one("#progress").content))
+
+
+async def test_add_promote_remove_learner_by_keys(
+    fresh_cluster: Any, tmp_path: Path
+) -> None:
+    sandbox = fresh_cluster()
+    before = _member_names(sandbox)
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    app = real_app(sandbox.settings(), audit)
+    new = sandbox.new_member("m4")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: len(rows(app)) == 3 and app.state.leader_id(),
+                    what="3 members and a leader")
+        # add learner: a, name, tab, peer URL, enter
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, MemberActionModal))
+        await type_text(pilot, "m4")
+        await pilot.press("tab")
+        await type_text(pilot, new.peer_url)
+        await pilot.press("enter")
+        await _run_modal(pilot, app)
+        assert sandbox.state is not None
+        initial = ",".join(
+            f"{m.name}={m.peer_url}" for m in sandbox.state.members if not m.removed
+        ) + f",m4={new.peer_url}"
+        sandbox.join(new, initial)
+        await until(pilot, lambda: "m4" in rows(app) and rows(app)["m4"].health.startswith("✔")
+                    and rows(app)["m4"].lag == "0", timeout=60, what="learner m4 in sync")
+        assert rows(app)["m4"].role == "learner"
+        # promote: select m4, p, enter on Run
+        await select_row(pilot, app, "m4")
+        await pilot.press("p")
+        await until(pilot, lambda: isinstance(app.screen, MemberActionModal))
+        await pilot.press("enter")
+        await _run_modal(pilot, app)
+        await until(pilot, lambda: "m4" in rows(app) and rows(app)["m4"].role != "learner",
+                    timeout=30, what="m4 shown as a voter")
+        # remove: select m4, ctrl+d, type the name, enter
+        await select_row(pilot, app, "m4")
+        await pilot.press("ctrl+d")
+        await until(pilot, lambda: isinstance(app.screen, MemberActionModal))
+        await type_text(pilot, "m4")
+        await pilot.press("enter")
+        await _run_modal(pilot, app)
+        sandbox.mark_removed("m4")
+        await until(pilot, lambda: "m4" not in rows(app), timeout=30, what="m4 gone")
+    records = audit.read()
+    assert [r["action"] for r in records] == ["member-add", "member-promote", "member-remove"]
+    assert all(r["ok"] for r in records)
+    assert _member_names(sandbox) == before
+
+
+async def test_paused_member_keeps_ui_responsive(cluster: Sandbox, tmp_path: Path) -> None:
+    interval = 1.0
+    app = real_app(cluster.settings(), AuditLog(tmp_path / "audit.jsonl"), interval=interval)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: len(rows(app)) == 3
+                    and all(r.health.startswith("✔") for r in rows(app).values()),
+                    what="3 healthy rows")
+        cluster.pause("m3")
+        try:
+            # Two intervals, plus one for the 1 s repaint tick and scheduling.
+            await until(pilot, lambda: "unreachable" in rows(app)["m3"].health,
+                        timeout=3 * interval, what="m3 shown unreachable")
+            assert rows(app)["m1"].health.startswith("✔")
+            assert rows(app)["m2"].health.startswith("✔")
+            # key presses are handled while m3 hangs
+            await pilot.press("colon")
+            assert app.main.query_one(CommandLine).display
+            await pilot.press("escape")
+            assert not app.main.query_one(CommandLine).display
+            await pilot.press("question_mark")
+            assert type(app.screen).__name__ == "HelpScreen"
+            await pilot.press("escape")
+            assert app.screen is app.main
+        finally:
+            cluster.resume("m3")
+        await until(pilot, lambda: rows(app)["m3"].health.startswith("✔"), timeout=30,
+                    what="m3 healthy again")
+    wait_for(lambda: etcdctl(cluster, "endpoint", "health", check=False).returncode == 0,
+             timeout=30, what="cluster healthy after resume")

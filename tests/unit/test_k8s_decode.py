@@ -1,0 +1,268 @@
+"""Kubernetes decoding and inspection, on values and keyspaces built by the test.
+
+The helpers here (a small protobuf *encoder* for Kubernetes envelopes and an etcd-like
+keyspace builder) are also used by the integration tests against real etcd.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from etcdtui.services.etcdapi import kv_pb2
+from etcdtui.services.snapshots import k8s, wire
+from etcdtui.services.snapshots.bolt import BoltDB
+from etcdtui.services.snapshots.diff import diff_entries, snapshot_entries, value_hash
+from etcdtui.services.snapshots.mvcc import LiveKey, index_keyspace
+from tests.unit.test_bolt_writer import build_db, with_trailer
+
+# --- a tiny protobuf encoder --------------------------------------------------------------
+
+
+def varint(n: int) -> bytes:
+    n &= (1 << 64) - 1
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def fbytes(number: int, data: bytes | str) -> bytes:
+    raw = data.encode() if isinstance(data, str) else data
+    return varint(number << 3 | 2) + varint(len(raw)) + raw
+
+
+def fint(number: int, value: int) -> bytes:
+    return varint(number << 3) + varint(value)
+
+
+def k8s_object(
+    api_version: str,
+    kind: str,
+    name: str,
+    namespace: str = "",
+    *,
+    created: int = 1700000000,
+    labels: dict[str, str] | None = None,
+    payload: bytes = b"",
+) -> bytes:
+    """``k8s\\x00`` + runtime.Unknown{typeMeta, raw = object{metadata, field 2}}."""
+    meta = fbytes(1, name) + (fbytes(3, namespace) if namespace else b"")
+    meta += fbytes(5, f"uid-{name}") + fbytes(8, fint(1, created) + fint(2, 500_000_000))
+    for k, v in (labels or {}).items():
+        meta += fbytes(11, fbytes(1, k) + fbytes(2, v))
+    obj = fbytes(1, meta) + (fbytes(2, payload) if payload else b"")
+    unknown = fbytes(1, fbytes(1, api_version) + fbytes(2, kind)) + fbytes(2, obj)
+    return b"k8s\x00" + unknown
+
+
+def json_object(api_version: str, kind: str, name: str, namespace: str, **extra: object) -> bytes:
+    return json.dumps({
+        "apiVersion": api_version, "kind": kind,
+        "metadata": {"name": name, "namespace": namespace, "labels": {"team": "a"}},
+        **extra,
+    }).encode()
+
+
+# --- an etcd-like keyspace ----------------------------------------------------------------
+
+
+def rev_key(main: int, sub: int = 0, tomb: bool = False) -> bytes:
+    return main.to_bytes(8, "big") + b"_" + sub.to_bytes(8, "big") + (b"t" if tomb else b"")
+
+
+def etcd_like(ops: list[tuple[str, bytes, bytes]], *, leases: int = 0) -> bytes:
+    """A bbolt file laid out like etcd's after applying ``ops`` (put/del), one revision each."""
+    key_bucket: dict[bytes, bytes] = {}
+    state: dict[bytes, tuple[int, int]] = {}  # key -> (create, version)
+    for i, (op, key, value) in enumerate(ops, start=2):
+        if op == "put":
+            create, version = state.get(key, (i, 0))
+            state[key] = (create, version + 1)
+            kv = kv_pb2.KeyValue(key=key, value=value, create_revision=create, mod_revision=i,
+                                 version=version + 1)
+            key_bucket[rev_key(i)] = kv.SerializeToString()
+        else:
+            state.pop(key, None)
+            key_bucket[rev_key(i, tomb=True)] = kv_pb2.KeyValue(key=key, mod_revision=i).SerializeToString()
+    tree = {
+        b"key": key_bucket,
+        b"lease": {(1000 + n).to_bytes(8, "big"): b"\x08\x01" for n in range(leases)},
+        b"meta": {b"consistent_index": (99).to_bytes(8, "big")},
+        b"cluster": {b"clusterVersion": b"3.5.0"},
+        b"members": {b"abc": json.dumps({"id": 0xABC, "name": "m1", "peerURLs": ["https://x:2380"]}).encode()},
+    }
+    return with_trailer(build_db(tree, leaf_cap=16))  # type: ignore[arg-type]
+
+
+SECRET_MARK = b"TOPSECRET-VALUE"
+
+OPS: list[tuple[str, bytes, bytes]] = [
+    ("put", b"/registry/pods/default/web-0", k8s_object("v1", "Pod", "web-0", "default", labels={"app": "web"})),
+    ("put", b"/registry/pods/default/web-1", k8s_object("v1", "Pod", "web-1", "default")),
+    ("put", b"/registry/pods/kube-system/dns", k8s_object("v1", "Pod", "dns", "kube-system")),
+    ("put", b"/registry/pods/default/gone", k8s_object("v1", "Pod", "gone", "default")),
+    ("del", b"/registry/pods/default/gone", b""),
+    ("put", b"/registry/pods/default/web-0", k8s_object("v1", "Pod", "web-0", "default", payload=b"v2")),
+    ("put", b"/registry/minions/node-1", k8s_object("v1", "Node", "node-1")),
+    ("put", b"/registry/secrets/default/p1", k8s_object("v1", "Secret", "p1", "default", payload=SECRET_MARK)),
+    ("put", b"/registry/secrets/default/j1", b'{"kind":"Secret","data":"' + SECRET_MARK + b'"}'),
+    ("put", b"/registry/secrets/default/e1", b"k8s:enc:aescbc:v1:key1:" + SECRET_MARK),
+    ("put", b"/registry/secrets/prod/e2", b"k8s:enc:aesgcm:v1:key1:" + SECRET_MARK),
+    ("put", b"/registry/secrets/prod/e3", b"k8s:enc:secretbox:v1:key1:" + SECRET_MARK),
+    ("put", b"/registry/secrets/prod/e4", b"k8s:enc:kms:v1:prov:" + SECRET_MARK),
+    ("put", b"/registry/secrets/prod/e5", b"k8s:enc:kms:v2:prov:" + SECRET_MARK),
+    ("put", b"/registry/secrets/prod/odd", b"\x00garbage" + SECRET_MARK),
+    ("put", b"/registry/cert-manager.io/certificates/default/c1", json_object("cert-manager.io/v1", "Certificate", "c1", "default")),
+    ("put", b"/registry/apiregistration.k8s.io/apiservices/v1.apps", json_object("apiregistration.k8s.io/v1", "APIService", "v1.apps", "")),
+    ("put", b"/unrelated", b"x" * 5000),
+]
+
+
+def test_resource_and_namespace_from_the_key() -> None:
+    assert k8s.resource_of(b"/registry/pods/ns1/p") == ("pods", "ns1")
+    assert k8s.resource_of(b"/registry/minions/node-1") == ("minions", None)
+    assert k8s.resource_of(b"/registry/clusterroles/admin") == ("clusterroles", None)
+    assert k8s.resource_of(b"/registry/cert-manager.io/certificates/ns/x") == (
+        "cert-manager.io/certificates", "ns")
+    assert k8s.resource_of(b"/registry/apiregistration.k8s.io/apiservices/v1.apps") == (
+        "apiregistration.k8s.io/apiservices", None)
+    assert k8s.resource_of(b"/registry/services/specs/ns/svc") == ("services", "ns")
+    assert k8s.resource_of(b"/other/thing") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "state"),
+    [
+        (b"k8s\x00\x0a\x00", "plaintext"),
+        (b'{"kind":"Secret"}', "plaintext"),
+        (b"k8s:enc:aescbc:v1:k:xx", "aescbc"),
+        (b"k8s:enc:aesgcm:v1:k:xx", "aesgcm"),
+        (b"k8s:enc:secretbox:v1:k:xx", "secretbox"),
+        (b"k8s:enc:kms:v1:p:xx", "kms"),
+        (b"k8s:enc:kms:v2:p:xx", "kms"),
+        (b"k8s:enc:rot13:v1:k:xx", "unknown"),
+        (b"\x01\x02", "unknown"),
+        (b"", "unknown"),
+    ],
+)
+def test_secret_encryption_state(value: bytes, state: str) -> None:
+    assert k8s.encryption_state(value) == state
+
+
+def test_protobuf_envelope_metadata() -> None:
+    value = k8s_object("apps/v1", "Deployment", "web", "prod", labels={"app": "web", "tier": "fe"})
+    meta = k8s.decode_protobuf(value)
+    assert meta == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": "web",
+        "namespace": "prod",
+        "uid": "uid-web",
+        "creationTimestamp": "2023-11-14T22:13:20.500000Z",
+        "labels": {"app": "web", "tier": "fe"},
+    }
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300))
+def test_wire_decoder_only_raises_wire_error(data: bytes) -> None:
+    try:
+        k8s.decode_protobuf(b"k8s\x00" + data)
+    except wire.WireError:
+        pass
+
+
+def test_describe_never_returns_secret_content() -> None:
+    kv = LiveKey(b"/registry/secrets/ns/s", 1, 2, 1, 0,
+                 k8s_object("v1", "Secret", "s", "ns", labels={"x": "y"}, payload=SECRET_MARK))
+    info = k8s.describe(kv, full=True)
+    assert set(info) == {"key", "size", "encryption", "resource", "namespace"}
+    assert info["encryption"] == "plaintext"
+    assert SECRET_MARK.decode() not in json.dumps(info)
+
+
+def test_inspect_counts_on_a_built_keyspace(tmp_path: Path) -> None:
+    path = tmp_path / "snap"
+    path.write_bytes(etcd_like(OPS, leases=3))
+    report = k8s.inspect(str(path))
+    assert report["revision"] == len(OPS) + 1
+    assert report["keys"] == {"live": 15, "revisions": len(OPS), "deleted": 1}
+    res = report["resources"]
+    assert res["pods"]["count"] == 3
+    assert res["pods"]["namespaces"] == {"default": 2, "kube-system": 1}
+    assert res["minions"] == {"count": 1, "bytes": len(OPS[6][2]), "namespaces": {}}
+    assert res["secrets"]["count"] == 8
+    assert res["secrets"]["namespaces"] == {"default": 3, "prod": 5}
+    assert res["cert-manager.io/certificates"]["namespaces"] == {"default": 1}
+    assert res["apiregistration.k8s.io/apiservices"]["count"] == 1
+    assert report["other"] == {"count": 1, "bytes": 5000}
+    assert report["secrets_encryption"] == {
+        "plaintext": 2, "aescbc": 1, "aesgcm": 1, "secretbox": 1, "kms": 2, "unknown": 1,
+    }
+    assert report["leases"] == 3
+    assert report["largest"][0] == {"key": "/unrelated", "size": 5000}
+    sizes = [e["size"] for e in report["largest"]]
+    assert sizes == sorted(sizes, reverse=True) and len(sizes) == 15
+    assert report["members"][0]["name"] == "m1"
+    assert report["cluster_version"] == "3.5.0"
+    assert SECRET_MARK.decode() not in json.dumps(report)
+
+
+def test_objects_listing_decodes_and_hides_secrets(tmp_path: Path) -> None:
+    path = tmp_path / "snap"
+    path.write_bytes(etcd_like(OPS))
+    objs = {o["key"]: o for o in k8s.objects(str(path), full=True)}
+    web0 = objs["/registry/pods/default/web-0"]
+    assert (web0["kind"], web0["name"], web0["namespace"], web0["version"]) == ("Pod", "web-0", "default", 2)
+    cert = objs["/registry/cert-manager.io/certificates/default/c1"]
+    assert cert["object"]["kind"] == "Certificate" and cert["labels"] == {"team": "a"}
+    assert "/registry/pods/default/gone" not in objs
+    assert objs["/registry/secrets/prod/e2"]["encryption"] == "aesgcm"
+    assert SECRET_MARK.decode() not in json.dumps(list(objs.values()))
+
+
+def test_diff_counts(tmp_path: Path) -> None:
+    a_path, b_path = tmp_path / "a", tmp_path / "b"
+    a_path.write_bytes(etcd_like(OPS))
+    later = OPS + [
+        ("put", b"/registry/pods/default/new", k8s_object("v1", "Pod", "new", "default")),
+        ("del", b"/registry/pods/kube-system/dns", b""),
+        ("put", b"/registry/pods/default/web-1", k8s_object("v1", "Pod", "web-1", "default", payload=b"x")),
+        ("put", b"/registry/secrets/default/e1", b"k8s:enc:aescbc:v1:key2:" + SECRET_MARK),
+    ]
+    b_path.write_bytes(etcd_like(later))
+    from etcdtui.services.snapshots.diff import diff
+
+    report = diff(str(a_path), str(b_path))
+    assert report["summary"] == {"added": 1, "removed": 1, "changed": 2, "unchanged": 12}
+    assert report["by_resource"]["pods"]["namespaces"] == {
+        "default": {"added": 1, "removed": 0, "changed": 1},
+        "kube-system": {"added": 0, "removed": 1, "changed": 0},
+    }
+    assert report["keys"]["changed"] == ["/registry/pods/default/web-1", "/registry/secrets/default/e1"]
+    assert (report["a"]["revision"], report["b"]["revision"]) == (len(OPS) + 1, len(later) + 1)
+    assert SECRET_MARK.decode() not in json.dumps(report)
+
+
+def test_diff_hook_takes_any_entry_stream(tmp_path: Path) -> None:
+    path = tmp_path / "a"
+    path.write_bytes(etcd_like(OPS))
+    with BoltDB.open(str(path)) as db:
+        snap = list(snapshot_entries(db))
+        assert len(snap) == len(index_keyspace(db).latest)
+    live = [e for e in snap if e[0] != b"/unrelated"]
+    live.append((b"/registry/configmaps/x/y", 1, value_hash(b"v")))
+    out = diff_entries(iter(snap), iter(live), limit=1)
+    assert out["summary"]["added"] == 1 and out["summary"]["removed"] == 1
+    assert out["by_resource"]["(other)"]["removed"] == 1
+    assert out["keys"]["added"] == ["/registry/configmaps/x/y"]
