@@ -42,5 +42,7 @@ def report(label: str, ours: float, theirs: float, target: float | None = None) 
     verdict = ""
     if target is not None:
         verdict = "  OK" if ratio <= target else f"  ABOVE TARGET {target}"
-    print(f"{label:<48} etcdtui {ours*1000:8.1f} ms   reference {theirs*1000:8.1f} ms"
-          f"   ratio {ratio:5.2f}{verdict}")
+    print(
+        f"{label:<48} etcdtui {ours * 1000:8.1f} ms   reference {theirs * 1000:8.1f} ms"
+        f"   ratio {ratio:5.2f}{verdict}"
+    )

@@ -20,8 +20,13 @@ def measure(members: int, runs: int, timeout: float) -> None:
     try:
         s = sandbox.settings()
         env = sandbox.etcdctl_env()
-        conn = [f"--endpoints={','.join(s.endpoints)}", f"--cacert={s.cacert}",
-                f"--cert={s.cert}", f"--key={s.key}", f"--timeout={timeout}"]
+        conn = [
+            f"--endpoints={','.join(s.endpoints)}",
+            f"--cacert={s.cacert}",
+            f"--cert={s.cert}",
+            f"--key={s.key}",
+            f"--timeout={timeout}",
+        ]
         ours = [etcdtui_cmd(*conn, "status", "-o", "json")]
         ctl = str(find_binary("etcdctl"))
         flags = [f"--dial-timeout={timeout}s", f"--command-timeout={timeout}s"]
@@ -30,14 +35,21 @@ def measure(members: int, runs: int, timeout: float) -> None:
             [ctl, *flags, "endpoint", "status", "--cluster", "-w", "json"],
             [ctl, *flags, "endpoint", "health", "--cluster", "-w", "json"],
         ]
-        report(f"{members} members, all healthy", time_commands(ours, env, runs),
-               time_commands(theirs, env, runs), target=1.0)
+        report(
+            f"{members} members, all healthy",
+            time_commands(ours, env, runs),
+            time_commands(theirs, env, runs),
+            target=1.0,
+        )
         follower = next(m.name for m in sandbox.state.members if m.name != "m1")
         sandbox.pause(follower)
         try:
-            report(f"{members} members, {follower} paused (SIGSTOP)",
-                   time_commands(ours, env, max(1, runs // 2)),
-                   time_commands(theirs, env, max(1, runs // 2)), target=1.0)
+            report(
+                f"{members} members, {follower} paused (SIGSTOP)",
+                time_commands(ours, env, max(1, runs // 2)),
+                time_commands(theirs, env, max(1, runs // 2)),
+                target=1.0,
+            )
         finally:
             sandbox.resume(follower)
     finally:

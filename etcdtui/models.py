@@ -164,7 +164,7 @@ class QuorumSummary:
 
     @property
     def state(self) -> str:
-        """"healthy", "at-risk" (no failure tolerated) or "lost"."""
+        """ "healthy", "at-risk" (no failure tolerated) or "lost"."""
         if not self.has_quorum:
             return "lost"
         if self.healthy - self.needed <= 0:

@@ -26,6 +26,7 @@ def generate(out: Path) -> None:
             "protoc",
             f"-I{ROOT}",
             f"--python_out={out}",
+            f"--pyi_out={out}",
             f"--grpc_python_out={out}",
             str(PROTO_DIR / name),
         ]

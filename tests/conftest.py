@@ -26,13 +26,21 @@ def session_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_dirs(session_tmp: Path) -> Iterator[None]:
-    old = {k: os.environ.get(k) for k in ("ETCDTUI_STATE_DIR", "ETCDTUI_CONFIG_DIR",
-                                          "ETCDTUI_SANDBOX_DIR")}
+    old = {
+        k: os.environ.get(k)
+        for k in ("ETCDTUI_STATE_DIR", "ETCDTUI_CONFIG_DIR", "ETCDTUI_SANDBOX_DIR")
+    }
     os.environ["ETCDTUI_STATE_DIR"] = str(session_tmp / "state")
     os.environ["ETCDTUI_CONFIG_DIR"] = str(session_tmp / "config")
     os.environ["ETCDTUI_SANDBOX_DIR"] = str(session_tmp / "default-sandbox")
-    for k in ("ETCDCTL_ENDPOINTS", "ETCDCTL_CACERT", "ETCDCTL_CERT", "ETCDCTL_KEY",
-              "ETCDCTL_USER", "NO_COLOR"):
+    for k in (
+        "ETCDCTL_ENDPOINTS",
+        "ETCDCTL_CACERT",
+        "ETCDCTL_CERT",
+        "ETCDCTL_KEY",
+        "ETCDCTL_USER",
+        "NO_COLOR",
+    ):
         os.environ.pop(k, None)
     yield
     for k, v in old.items():

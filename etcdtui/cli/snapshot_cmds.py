@@ -40,11 +40,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = ssub.add_parser("inspect", help=_("Kubernetes view of the live keys"))
     p.add_argument("file", help=_("snapshot file (plain or age-encrypted)"))
-    p.add_argument("--objects", action="store_true",
-                   help=_("list each object's decoded metadata instead of the summary"))
+    p.add_argument(
+        "--objects",
+        action="store_true",
+        help=_("list each object's decoded metadata instead of the summary"),
+    )
     p.add_argument("--prefix", default="", help=_("only keys starting with this prefix"))
-    p.add_argument("--key", default=None,
-                   help=_("show one key's decoded object (never a Secret's value)"))
+    p.add_argument(
+        "--key", default=None, help=_("show one key's decoded object (never a Secret's value)")
+    )
     add_decrypt_flags(p)
     add_output_flag(p)
     p.set_defaults(func=cmd_inspect)
@@ -52,8 +56,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = ssub.add_parser("diff", help=_("what a restore of A would roll back (A older, B newer)"))
     p.add_argument("a", help=_("the older snapshot (the one a restore would bring back)"))
     p.add_argument("b", nargs="?", help=_("the newer snapshot"))
-    p.add_argument("--live", action="store_true",
-                   help=_("compare A with the live cluster instead of a second file"))
+    p.add_argument(
+        "--live",
+        action="store_true",
+        help=_("compare A with the live cluster instead of a second file"),
+    )
     p.add_argument("--limit", type=int, default=1000, help=_("keys listed per kind (default 1000)"))
     add_decrypt_flags(p)
     add_output_flag(p)
@@ -61,8 +68,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = ssub.add_parser("ls", help=_("list the snapshots in a directory"))
     p.add_argument("dir", help=_("directory holding snapshots and their .json sidecars"))
-    p.add_argument("--no-verify", action="store_true",
-                   help=_("skip reading the files (faster; state shows unchecked)"))
+    p.add_argument(
+        "--no-verify",
+        action="store_true",
+        help=_("skip reading the files (faster; state shows unchecked)"),
+    )
     add_decrypt_flags(p)
     add_output_flag(p)
     p.set_defaults(func=cmd_ls)
@@ -80,10 +90,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def add_decrypt_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group(_("encrypted snapshots"))
-    g.add_argument("--identity", action="append", default=[], metavar="FILE",
-                   help=_("age identity file or ssh private key (repeatable)"))
-    g.add_argument("--passphrase-file", metavar="FILE",
-                   help=_("file whose first line is the passphrase (never pass it in argv)"))
+    g.add_argument(
+        "--identity",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help=_("age identity file or ssh private key (repeatable)"),
+    )
+    g.add_argument(
+        "--passphrase-file",
+        metavar="FILE",
+        help=_("file whose first line is the passphrase (never pass it in argv)"),
+    )
 
 
 def decrypt_keys(args: argparse.Namespace, *paths: str) -> Any:
@@ -122,8 +140,15 @@ def cmd_status(args: argparse.Namespace) -> int:
         return 0
     print_table(
         [_("hash"), _("revision"), _("total keys"), _("total size"), _("sha256 trailer")],
-        [[f"{st['hash']:x}", st["revision"], st["totalKey"], human_bytes(st["totalSize"]),
-          _trailer_text(st["sha256"])]],
+        [
+            [
+                f"{st['hash']:x}",
+                st["revision"],
+                st["totalKey"],
+                human_bytes(st["totalSize"]),
+                _trailer_text(st["sha256"]),
+            ]
+        ],
     )
     return 0
 
@@ -152,7 +177,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
             print(
                 "  "
                 + _("revision {rev}, {keys} keys, {size}, hash {hash:x}").format(
-                    rev=s["revision"], keys=s["totalKey"], size=human_bytes(s["totalSize"]),
+                    rev=s["revision"],
+                    keys=s["totalKey"],
+                    size=human_bytes(s["totalSize"]),
                     hash=s["hash"],
                 )
             )
@@ -167,11 +194,16 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
     keys = decrypt_keys(args, args.file)
     if args.key is not None:
-        found = [o for o in k8s.objects(args.file, keys, prefix=args.key.encode(), full=True)
-                 if o["key"] == args.key]
+        found = [
+            o
+            for o in k8s.objects(args.file, keys, prefix=args.key.encode(), full=True)
+            if o["key"] == args.key
+        ]
         if not found:
-            raise EtcdtuiError(_("no live key {key!r} in {file}").format(key=args.key, file=args.file),
-                               title=_("Key not found"))
+            raise EtcdtuiError(
+                _("no live key {key!r} in {file}").format(key=args.key, file=args.file),
+                title=_("Key not found"),
+            )
         if args.output == "json":
             print_json(found[0])
         else:
@@ -184,8 +216,16 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         else:
             print_table(
                 [_("key"), _("kind"), _("size"), _("created"), _("state")],
-                [[o["key"], o.get("kind", ""), o["size"], o.get("creationTimestamp", ""),
-                  o.get("encryption") or o.get("encoding", "")] for o in objs],
+                [
+                    [
+                        o["key"],
+                        o.get("kind", ""),
+                        o["size"],
+                        o.get("creationTimestamp", ""),
+                        o.get("encryption") or o.get("encoding", ""),
+                    ]
+                    for o in objs
+                ],
             )
         return 0
     report = k8s.inspect(args.file, keys)
@@ -209,11 +249,18 @@ def _print_object(obj: dict[str, Any]) -> None:
 
 def _print_inspect(r: dict[str, Any]) -> None:
     keys = r["keys"]
-    print(_("revision {rev} (compacted at {comp}), etcd cluster version {ver}").format(
-        rev=r["revision"], comp=r["compact_revision"] or "-", ver=r["cluster_version"] or "-"))
-    print(_("{live} live keys, {revs} revisions kept, {deleted} deleted keys, {leases} leases")
-          .format(live=keys["live"], revs=keys["revisions"], deleted=keys["deleted"],
-                  leases=r["leases"]))
+    print(
+        _("revision {rev} (compacted at {comp}), etcd cluster version {ver}").format(
+            rev=r["revision"], comp=r["compact_revision"] or "-", ver=r["cluster_version"] or "-"
+        )
+    )
+    print(
+        _(
+            "{live} live keys, {revs} revisions kept, {deleted} deleted keys, {leases} leases"
+        ).format(
+            live=keys["live"], revs=keys["revisions"], deleted=keys["deleted"], leases=r["leases"]
+        )
+    )
     print()
     rows = []
     for name, slot in r["resources"].items():
@@ -222,15 +269,17 @@ def _print_inspect(r: dict[str, Any]) -> None:
         ns = ", ".join(f"{n}={c}" for n, c in top) + (f" +{more}" if more > 0 else "")
         rows.append([name, slot["count"], human_bytes(slot["bytes"]), ns])
     if r["other"]["count"]:
-        rows.append([_("(outside /registry/)"), r["other"]["count"],
-                     human_bytes(r["other"]["bytes"]), ""])
+        rows.append(
+            [_("(outside /registry/)"), r["other"]["count"], human_bytes(r["other"]["bytes"]), ""]
+        )
     print_table([_("resource"), _("count"), _("bytes"), _("namespaces")], rows)
     print()
     enc = ", ".join(f"{k}={v}" for k, v in r["secrets_encryption"].items())
     print(_("Secrets at rest: {enc}").format(enc=enc))
     print()
-    print_table([_("largest keys"), _("size")],
-                [[e["key"], human_bytes(e["size"])] for e in r["largest"]])
+    print_table(
+        [_("largest keys"), _("size")], [[e["key"], human_bytes(e["size"])] for e in r["largest"]]
+    )
 
 
 # --- diff -----------------------------------------------------------------------------
@@ -250,18 +299,30 @@ def cmd_diff(args: argparse.Namespace) -> int:
         print_json(report)
         return 0
     s = report["summary"]
-    print(_("A = {a} (revision {ra}), B = {b} (revision {rb})").format(
-        a=report["a"]["path"], ra=report["a"]["revision"], b=report["b"]["path"],
-        rb=report["b"]["revision"]))
-    print(_("since A: {added} added, {removed} removed, {changed} changed, {same} unchanged")
-          .format(added=s["added"], removed=s["removed"], changed=s["changed"],
-                  same=s["unchanged"]))
-    print(_("restoring A would delete the added keys, bring back the removed ones and revert "
-            "the changed ones."))
+    print(
+        _("A = {a} (revision {ra}), B = {b} (revision {rb})").format(
+            a=report["a"]["path"],
+            ra=report["a"]["revision"],
+            b=report["b"]["path"],
+            rb=report["b"]["revision"],
+        )
+    )
+    print(
+        _("since A: {added} added, {removed} removed, {changed} changed, {same} unchanged").format(
+            added=s["added"], removed=s["removed"], changed=s["changed"], same=s["unchanged"]
+        )
+    )
+    print(
+        _(
+            "restoring A would delete the added keys, bring back the removed ones and revert "
+            "the changed ones."
+        )
+    )
     print()
-    print_table([_("resource"), _("added"), _("removed"), _("changed")],
-                [[n, v["added"], v["removed"], v["changed"]]
-                 for n, v in report["by_resource"].items()])
+    print_table(
+        [_("resource"), _("added"), _("removed"), _("changed")],
+        [[n, v["added"], v["removed"], v["changed"]] for n, v in report["by_resource"].items()],
+    )
     labels = {"added": _("added"), "removed": _("removed"), "changed": _("changed")}
     for kind, label in labels.items():
         if report["keys"][kind]:
@@ -312,10 +373,21 @@ def cmd_ls(args: argparse.Namespace) -> int:
     rows = []
     for e in entries:
         d = e.as_dict()
-        rows.append([e.path.name, d["time"], _age_text(d["age_seconds"]), human_bytes(e.size),
-                     e.encryption or "-", e.revision if e.revision is not None else "-", e.state])
-    print_table([_("name"), _("time"), _("age"), _("size"), _("encryption"), _("revision"),
-                 _("state")], rows)
+        rows.append(
+            [
+                e.path.name,
+                d["time"],
+                _age_text(d["age_seconds"]),
+                human_bytes(e.size),
+                e.encryption or "-",
+                e.revision if e.revision is not None else "-",
+                e.state,
+            ]
+        )
+    print_table(
+        [_("name"), _("time"), _("age"), _("size"), _("encryption"), _("revision"), _("state")],
+        rows,
+    )
     return 0
 
 
@@ -325,8 +397,11 @@ def cmd_prune(args: argparse.Namespace) -> int:
     entries = list_snapshots(args.dir, keys=decrypt_keys(args))
     doomed = plan_prune(entries, args.keep)
     if not doomed:
-        print(_("nothing to prune: {n} snapshots, keeping {keep}").format(
-            n=len(entries), keep=args.keep))
+        print(
+            _("nothing to prune: {n} snapshots, keeping {keep}").format(
+                n=len(entries), keep=args.keep
+            )
+        )
         return 0
     print(_("These {n} snapshots (and their sidecars) will be deleted:").format(n=len(doomed)))
     for e in doomed:

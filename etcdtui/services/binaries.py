@@ -10,7 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from etcdtui.errors import EtcdtuiError
@@ -42,7 +42,7 @@ def _candidates(name: str) -> list[Path]:
     return found
 
 
-@lru_cache(maxsize=None)
+@cache
 def find_binary(name: str) -> Path:
     """Path of ``etcd``, ``etcdctl`` or ``etcdutl``."""
     for path in _candidates(name):
@@ -57,7 +57,7 @@ def find_binary(name: str) -> Path:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def binary_version(path: Path) -> str:
     """The version a binary prints, e.g. ``3.5.1``."""
     flag = "version" if path.name in ("etcdctl", "etcdutl") else "--version"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from typing import Any, TypeVar
 
 from etcdtui import errors
@@ -92,7 +92,9 @@ class ClusterService:
     # --- reads ------------------------------------------------------------------------
 
     async def _first_success(
-        self, fn: Callable[[EndpointClient], Awaitable[T]], urls: Sequence[str] | None = None
+        self,
+        fn: Callable[[EndpointClient], Coroutine[Any, Any, T]],
+        urls: Sequence[str] | None = None,
     ) -> T:
         """Ask every endpoint at once; return the first answer, raise if all fail."""
         clients = [self.pool.client(u) for u in (urls or self.all_endpoints())]
@@ -106,7 +108,10 @@ class ClusterService:
                     failures.append(exc)
         finally:
             for t in tasks:
-                t.cancel()
+                if t.done() and not t.cancelled():
+                    t.exception()  # mark retrieved: no "Task exception was never retrieved"
+                else:
+                    t.cancel()
         raise _best_failure(failures)
 
     async def members(self) -> MemberList:
@@ -116,7 +121,7 @@ class ClusterService:
         the serializable answer a member gives from its own state is used instead, so the
         console still shows who is in the cluster."""
 
-        def ask(linearizable: bool) -> Callable[[EndpointClient], Awaitable[MemberList]]:
+        def ask(linearizable: bool) -> Callable[[EndpointClient], Coroutine[Any, Any, MemberList]]:
             async def one(c: EndpointClient) -> MemberList:
                 req = rpc_pb2.MemberListRequest(linearizable=linearizable)
                 resp = await c.call(c.cluster.MemberList, req)
@@ -203,7 +208,10 @@ class ClusterService:
                 if not serializable and "learner" in str(exc.cause).lower():
                     continue
                 return EndpointHealth(
-                    client.url, False, str(exc.cause), exc.code,
+                    client.url,
+                    False,
+                    str(exc.cause),
+                    exc.code,
                     (time.perf_counter() - start) * 1000.0,
                 )
         return EndpointHealth(client.url, True, None, None, (time.perf_counter() - start) * 1000.0)
@@ -310,7 +318,9 @@ class ClusterService:
 
     async def compact(self, revision: int, *, physical: bool = True) -> None:
         async def send(c: EndpointClient) -> None:
-            await c.call(c.kv.Compact, rpc_pb2.CompactionRequest(revision=revision, physical=physical))
+            await c.call(
+                c.kv.Compact, rpc_pb2.CompactionRequest(revision=revision, physical=physical)
+            )
 
         await self._mutate("compact", {"revision": revision}, lambda: self._on_one_endpoint(send))
 
@@ -479,11 +489,16 @@ class ClusterService:
 
         async def send() -> tuple[Alarm, ...]:
             for alarm in current:
-                kind = {v: k for k, v in _ALARM_NAMES.items()}.get(alarm.kind, 0)
                 req = rpc_pb2.AlarmRequest(
-                    action=rpc_pb2.AlarmRequest.DEACTIVATE, memberID=alarm.member_id, alarm=kind
+                    action=rpc_pb2.AlarmRequest.DEACTIVATE,
+                    memberID=alarm.member_id,
+                    alarm=alarm.kind,  # the enum value's name: NOSPACE / CORRUPT
                 )
-                await self._on_one_endpoint(lambda c, r=req: c.call(c.maintenance.Alarm, r))
+
+                async def send_one(c: EndpointClient, r: Any = req) -> Any:
+                    return await c.call(c.maintenance.Alarm, r)
+
+                await self._on_one_endpoint(send_one)
             return current
 
         return await self._mutate("alarm-disarm", {"alarms": [a.as_dict() for a in current]}, send)

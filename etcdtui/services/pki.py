@@ -217,9 +217,7 @@ def sans_of(cert: x509.Certificate) -> list[str]:
         ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
         return []
-    names: list[str] = [str(n) for n in ext.get_values_for_type(x509.DNSName)]
-    names += [str(ip) for ip in ext.get_values_for_type(x509.IPAddress)]
-    return names
+    return [str(n.value) for n in ext if isinstance(n, x509.DNSName | x509.IPAddress)]
 
 
 def usages_of(cert: x509.Certificate) -> list[str]:

@@ -182,15 +182,16 @@ class Sandbox:
         args = _cmdline(m.pid)
         want = str(self.data_dir(m.name))
         return f"--data-dir={want}" in args or (
-            "--data-dir" in args and args[args.index("--data-dir") + 1 : ][:1] == [want]
+            "--data-dir" in args and args[args.index("--data-dir") + 1 :][:1] == [want]
         )
 
     # --- connection -----------------------------------------------------------------
 
     def settings(self, *, context: str = "sandbox", timeout: float = 2.0) -> ConnectionSettings:
         if self.state is None:
-            raise SandboxError(_("no sandbox in {dir}").format(dir=self.dir),
-                               fix=_("Run: etcdtui sandbox up"))
+            raise SandboxError(
+                _("no sandbox in {dir}").format(dir=self.dir), fix=_("Run: etcdtui sandbox up")
+            )
         active = [m for m in self.state.members if not m.removed]
         scheme = "https" if self.state.client_tls else "http"
         return ConnectionSettings(
@@ -293,8 +294,9 @@ class Sandbox:
             ms.append(extra)
         return ",".join(f"{m.name}={m.peer_url}" for m in ms)
 
-    def member_flags(self, m: MemberProc, *, initial_state: str,
-                     initial_cluster: str | None = None) -> list[str]:
+    def member_flags(
+        self, m: MemberProc, *, initial_state: str, initial_cluster: str | None = None
+    ) -> list[str]:
         assert self.state is not None
         server_crt, server_key = self.member_cert(m.name, "server")
         peer_crt, peer_key = self.member_cert(m.name, "peer")
@@ -329,16 +331,20 @@ class Sandbox:
         assert self.state is not None
         return Path(self.state.binary) if self.state.binary else find_binary("etcd")
 
-    def _spawn(self, m: MemberProc, *, initial_state: str,
-               initial_cluster: str | None = None) -> None:
+    def _spawn(
+        self, m: MemberProc, *, initial_state: str, initial_cluster: str | None = None
+    ) -> None:
         ensure_private_dir(self.dir / "logs")
         ensure_private_dir(self.data_dir(m.name).parent)
-        log = open(self.log_path(m.name), "ab")  # noqa: SIM115 - handed to the child
+        log = open(self.log_path(m.name), "ab")
         try:
             proc = subprocess.Popen(
-                [str(self.binary()),
-                 *self.member_flags(m, initial_state=initial_state,
-                                    initial_cluster=initial_cluster)],
+                [
+                    str(self.binary()),
+                    *self.member_flags(
+                        m, initial_state=initial_state, initial_cluster=initial_cluster
+                    ),
+                ],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -360,8 +366,9 @@ class Sandbox:
         """Block until every running member answers a linearizable read."""
         assert self.state is not None
         deadline = time.monotonic() + timeout
-        want = [m for m in self.state.members
-                if not m.removed and (names is None or m.name in names)]
+        want = [
+            m for m in self.state.members if not m.removed and (names is None or m.name in names)
+        ]
         last = ""
         while time.monotonic() < deadline:
             for m in want:
@@ -401,9 +408,10 @@ class Sandbox:
         assert self.state is not None
         m = self.state.member(name)
         if m.pid is None or not self.is_running(m):
-            raise SandboxError(_("member {name} is not running").format(name=name),
-                               fix=_("Start it with: etcdtui sandbox start {name}").format(
-                                   name=name))
+            raise SandboxError(
+                _("member {name} is not running").format(name=name),
+                fix=_("Start it with: etcdtui sandbox start {name}").format(name=name),
+            )
         os.kill(m.pid, sig)
         return m
 

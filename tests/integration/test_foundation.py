@@ -26,18 +26,26 @@ from tests.helpers import etcdctl
 pytestmark = pytest.mark.etcd
 
 
-def cli(*args: str, env: dict[str, str] | None = None,
-        timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "etcdtui", *args],
-        capture_output=True, text=True, timeout=timeout, env=env or dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env or dict(os.environ),
     )
 
 
 def conn_flags(sandbox: Sandbox) -> list[str]:
     s = sandbox.settings()
-    return [f"--endpoints={','.join(s.endpoints)}", f"--cacert={s.cacert}",
-            f"--cert={s.cert}", f"--key={s.key}"]
+    return [
+        f"--endpoints={','.join(s.endpoints)}",
+        f"--cacert={s.cacert}",
+        f"--cert={s.cert}",
+        f"--key={s.key}",
+    ]
 
 
 def test_members_json_matches_etcdctl(cluster: Sandbox) -> None:
@@ -48,8 +56,10 @@ def test_members_json_matches_etcdctl(cluster: Sandbox) -> None:
         f"{m['ID']:x}": (m["name"], m["peerURLs"], m["clientURLs"], m.get("isLearner", False))
         for m in theirs["members"]
     }
-    got = {m["id"]: (m["name"], m["peer_urls"], m["client_urls"], m["is_learner"])
-           for m in ours["members"]}
+    got = {
+        m["id"]: (m["name"], m["peer_urls"], m["client_urls"], m["is_learner"])
+        for m in ours["members"]
+    }
     assert got == expected
     assert len(got) == 3
 
@@ -58,9 +68,7 @@ def test_status_json_matches_etcdctl(cluster: Sandbox) -> None:
     proc = cli(*conn_flags(cluster), "status", "-o", "json")
     assert proc.returncode == 0, proc.stderr
     ours = json.loads(proc.stdout)
-    theirs = json.loads(
-        etcdctl(cluster, "endpoint", "status", "--cluster", "-w", "json").stdout
-    )
+    theirs = json.loads(etcdctl(cluster, "endpoint", "status", "--cluster", "-w", "json").stdout)
     by_endpoint = {e["Endpoint"]: e["Status"] for e in theirs}
     assert {e["endpoint"] for e in ours["endpoints"]} == set(by_endpoint)
     leaders = {f"{s['leader']:x}" for s in by_endpoint.values()}
@@ -76,8 +84,14 @@ def test_status_json_matches_etcdctl(cluster: Sandbox) -> None:
         assert e["raft_index"] >= st["raftIndex"] - 5
         assert e["db_size"] > 0 and e["db_size_in_use"] > 0
         assert e["latency_ms"] > 0
-    assert ours["quorum"] == {"voters": 3, "healthy": 3, "needed": 2, "tolerance": 1,
-                              "state": "healthy", "learners": 0}
+    assert ours["quorum"] == {
+        "voters": 3,
+        "healthy": 3,
+        "needed": 2,
+        "tolerance": 1,
+        "state": "healthy",
+        "learners": 0,
+    }
     assert ours["alarms"] == []
 
 
@@ -90,8 +104,7 @@ def test_table_output_names_every_member(cluster: Sandbox) -> None:
     assert "leader" in proc.stdout
 
 
-async def test_paused_member_does_not_block_status(fresh_cluster: Callable[..., Sandbox]
-                                                  ) -> None:
+async def test_paused_member_does_not_block_status(fresh_cluster: Callable[..., Sandbox]) -> None:
     sandbox = fresh_cluster(3)
     settings = sandbox.settings(timeout=1.5)
     async with ClusterService(settings) as svc:
@@ -186,8 +199,18 @@ def test_sandbox_files_and_context(cluster: Sandbox) -> None:
 def test_sandbox_cli_lifecycle(tmp_path: Path) -> None:
     d = tmp_path / "sb"
     env = dict(os.environ)
-    up = cli("sandbox", "up", "--dir", str(d), "--context-name", "drill", "-o", "json",
-             env=env, timeout=120)
+    up = cli(
+        "sandbox",
+        "up",
+        "--dir",
+        str(d),
+        "--context-name",
+        "drill",
+        "-o",
+        "json",
+        env=env,
+        timeout=120,
+    )
     try:
         assert up.returncode == 0, up.stderr
         doc = json.loads(up.stdout)
@@ -208,3 +231,20 @@ def test_sandbox_cli_lifecycle(tmp_path: Path) -> None:
         down = cli("sandbox", "down", "--dir", str(d), env=env)
     assert down.returncode == 0
     assert all(m.pid is None for m in Sandbox(d).state.members)
+
+
+DEBIAN_ETCD = Path("/usr/bin/etcd")
+
+
+@pytest.mark.etcd34
+@pytest.mark.skipif(not DEBIAN_ETCD.exists(), reason="Debian's etcd-server (3.4) not installed")
+def test_debian_etcd_34_cluster(fresh_cluster: Callable[..., Sandbox]) -> None:
+    """Our proto subset talks to etcd 3.4 too (no dbSizeQuota, no AuthStatus)."""
+    sandbox = fresh_cluster(3, binary=DEBIAN_ETCD)
+    proc = cli(*conn_flags(sandbox), "status", "-o", "json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert {e["version"] for e in doc["endpoints"]} == {"3.4.23"}
+    assert doc["quorum"]["healthy"] == 3 and doc["leader"]
+    members = json.loads(cli(*conn_flags(sandbox), "members", "-o", "json").stdout)
+    assert sorted(m["name"] for m in members["members"]) == ["m1", "m2", "m3"]

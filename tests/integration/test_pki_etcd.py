@@ -162,9 +162,16 @@ async def test_certs_flags_san_chain_and_key_problems(cluster: Sandbox, tmp_path
                                          key=tmp_path / "stray.key"))
     client = next(c for c in foreign if isinstance(c, certs.CertInfo) and c.role == "client")
     assert any("not issued by the CA" in p for p in client.problems)
-    no_eku_cert, no_eku_key = cluster.member_cert("m1", "server")
-    server_as_client = certs.client_files(replace(base, cert=no_eku_cert, key=no_eku_key))
-    assert all(c.severity == "ok" for c in server_as_client if isinstance(c, certs.CertInfo))
+    ca = pki.load_issued(cluster.ca_cert, cluster.pki_dir / "ca.key")
+    pki.save(pki.issue(ca, "server-only", server=True), tmp_path / "so.crt", tmp_path / "so.key")
+    server_only = certs.client_files(replace(base, cert=tmp_path / "so.crt",
+                                             key=tmp_path / "so.key"))
+    client = next(c for c in server_only if isinstance(c, certs.CertInfo) and c.role == "client")
+    assert client.severity == "critical"
+    assert any("clientAuth" in p for p in client.problems)
+    # the sandbox's own files pass every check
+    assert all(c.severity == "ok" for c in certs.client_files(base)
+               if isinstance(c, certs.CertInfo))
 
 
 async def test_certs_cli(cluster: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:

@@ -48,21 +48,49 @@ ENC = {
 def _phase_one() -> list[tuple[str, bytes]]:
     puts: list[tuple[str, bytes]] = []
     for i in range(5):
-        puts.append((f"/registry/pods/default/web-{i}",
-                     k8s_object("v1", "Pod", f"web-{i}", "default", labels={"app": "web"})))
+        puts.append(
+            (
+                f"/registry/pods/default/web-{i}",
+                k8s_object("v1", "Pod", f"web-{i}", "default", labels={"app": "web"}),
+            )
+        )
     for i in range(2):
-        puts.append((f"/registry/pods/kube-system/dns-{i}", k8s_object("v1", "Pod", f"dns-{i}", "kube-system")))
-    puts.append(("/registry/pods/default/web-0", k8s_object("v1", "Pod", "web-0", "default", payload=b"r2")))
-    puts.append(("/registry/pods/default/web-0", k8s_object("v1", "Pod", "web-0", "default", payload=b"r3")))
-    puts.append(("/registry/secrets/default/plain-pb", k8s_object("v1", "Secret", "plain-pb", "default", payload=MARK)))
-    puts.append(("/registry/secrets/default/plain-json", b'{"kind":"Secret","data":{"k":"' + MARK + b'"}}'))
+        puts.append(
+            (
+                f"/registry/pods/kube-system/dns-{i}",
+                k8s_object("v1", "Pod", f"dns-{i}", "kube-system"),
+            )
+        )
+    puts.append(
+        ("/registry/pods/default/web-0", k8s_object("v1", "Pod", "web-0", "default", payload=b"r2"))
+    )
+    puts.append(
+        ("/registry/pods/default/web-0", k8s_object("v1", "Pod", "web-0", "default", payload=b"r3"))
+    )
+    puts.append(
+        (
+            "/registry/secrets/default/plain-pb",
+            k8s_object("v1", "Secret", "plain-pb", "default", payload=MARK),
+        )
+    )
+    puts.append(
+        ("/registry/secrets/default/plain-json", b'{"kind":"Secret","data":{"k":"' + MARK + b'"}}')
+    )
     for key, prefix in ENC.items():
         puts.append((key, prefix + MARK))
     puts.append(("/registry/secrets/default/weird", b"\x01\x02" + MARK))
-    puts.append(("/registry/cert-manager.io/certificates/default/x",
-                 json_object("cert-manager.io/v1", "Certificate", "x", "default")))
-    puts.append(("/registry/cert-manager.io/certificates/prod/y",
-                 json_object("cert-manager.io/v1", "Certificate", "y", "prod")))
+    puts.append(
+        (
+            "/registry/cert-manager.io/certificates/default/x",
+            json_object("cert-manager.io/v1", "Certificate", "x", "default"),
+        )
+    )
+    puts.append(
+        (
+            "/registry/cert-manager.io/certificates/prod/y",
+            json_object("cert-manager.io/v1", "Certificate", "y", "prod"),
+        )
+    )
     for node in ("node-1", "node-2"):
         puts.append((f"/registry/minions/{node}", k8s_object("v1", "Node", node)))
     for ns in ("default", "kube-system"):
@@ -101,16 +129,37 @@ def snaps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         asyncio.run(_put_all(sandbox, _phase_one()))
         etcdctl(sandbox, "del", "/registry/pods/default/web-4")
         lease1, lease2 = _lease(sandbox), _lease(sandbox)
-        asyncio.run(_put_all(sandbox, [("/registry/leases/kube-node-lease/node-1",
-                                        k8s_object("coordination.k8s.io/v1", "Lease", "node-1", "kube-node-lease"))], lease1))
+        asyncio.run(
+            _put_all(
+                sandbox,
+                [
+                    (
+                        "/registry/leases/kube-node-lease/node-1",
+                        k8s_object("coordination.k8s.io/v1", "Lease", "node-1", "kube-node-lease"),
+                    )
+                ],
+                lease1,
+            )
+        )
         asyncio.run(_put_all(sandbox, [("/registry/masterleases/127.0.0.1", b"k8s\x00ep")], lease2))
         a = _save(sandbox, base / "a.db")
-        asyncio.run(_put_all(sandbox, [
-            ("/registry/pods/default/new-1", k8s_object("v1", "Pod", "new-1", "default")),
-            ("/registry/pods/default/web-1", k8s_object("v1", "Pod", "web-1", "default", payload=b"r2")),
-            ("/registry/secrets/kube-system/enc-1", b"k8s:enc:aescbc:v1:key2:" + MARK),
-            ("/registry/configmaps/default/cm-1", k8s_object("v1", "ConfigMap", "cm-1", "default")),
-        ]))
+        asyncio.run(
+            _put_all(
+                sandbox,
+                [
+                    ("/registry/pods/default/new-1", k8s_object("v1", "Pod", "new-1", "default")),
+                    (
+                        "/registry/pods/default/web-1",
+                        k8s_object("v1", "Pod", "web-1", "default", payload=b"r2"),
+                    ),
+                    ("/registry/secrets/kube-system/enc-1", b"k8s:enc:aescbc:v1:key2:" + MARK),
+                    (
+                        "/registry/configmaps/default/cm-1",
+                        k8s_object("v1", "ConfigMap", "cm-1", "default"),
+                    ),
+                ],
+            )
+        )
         etcdctl(sandbox, "del", "/registry/pods/kube-system/dns-1")
         etcdctl(sandbox, "lease", "revoke", f"{lease2:x}")
         compact_at = _revision(sandbox)
@@ -125,8 +174,13 @@ def snaps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
 
 def _etcdutl_status(path: Path) -> dict[str, int]:
-    out = subprocess.run([str(find_binary("etcdutl")), "snapshot", "status", "-w", "json", str(path)],
-                         capture_output=True, text=True, timeout=60, check=True).stdout
+    out = subprocess.run(
+        [str(find_binary("etcdutl")), "snapshot", "status", "-w", "json", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
     return json.loads(out)
 
 
@@ -136,8 +190,9 @@ def test_status_equals_etcdutl_field_by_field(snaps: dict[str, Any], name: str) 
     theirs = _etcdutl_status(snaps[name])
     for field in ("hash", "revision", "totalKey", "totalSize"):
         assert ours[field] == theirs[field], field
-    assert ours["sha256"] == ({"present": False, "valid": None} if name == "raw"
-                              else {"present": True, "valid": True})
+    assert ours["sha256"] == (
+        {"present": False, "valid": None} if name == "raw" else {"present": True, "valid": True}
+    )
 
 
 def test_status_of_the_live_member_db_without_locking_it(snaps: dict[str, Any]) -> None:
@@ -151,9 +206,14 @@ def test_status_equals_debian_etcdctl_34(snaps: dict[str, Any]) -> None:
     if not etcdctl34.exists():
         pytest.skip("Debian's etcd-client (etcdctl 3.4) is not installed")
     for name in ("a", "b"):
-        out = subprocess.run([str(etcdctl34), "snapshot", "status", "-w", "json", str(snaps[name])],
-                             env={"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"},
-                             capture_output=True, text=True, timeout=60, check=True).stdout
+        out = subprocess.run(
+            [str(etcdctl34), "snapshot", "status", "-w", "json", str(snaps[name])],
+            env={"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
         theirs = json.loads(out)
         ours = snapshot_status(snaps[name])
         assert {k: ours[k] for k in theirs} == theirs
@@ -183,15 +243,23 @@ def test_inspect_counts_on_the_kubernetes_keyspace(snaps: dict[str, Any]) -> Non
     assert res["secrets"]["count"] == 9
     assert res["secrets"]["namespaces"] == {"default": 7, "kube-system": 2}
     assert res["cert-manager.io/certificates"] == {
-        "count": 2, "bytes": res["cert-manager.io/certificates"]["bytes"],
-        "namespaces": {"default": 1, "prod": 1}}
+        "count": 2,
+        "bytes": res["cert-manager.io/certificates"]["bytes"],
+        "namespaces": {"default": 1, "prod": 1},
+    }
     assert res["minions"]["count"] == 2 and res["minions"]["namespaces"] == {}
     assert res["namespaces"]["count"] == 2
     assert res["leases"]["namespaces"] == {"kube-node-lease": 1}
     assert res["configmaps"]["count"] == 1
     assert "masterleases" not in res  # its lease was revoked
     assert r["secrets_encryption"] == {
-        "plaintext": 2, "aescbc": 2, "aesgcm": 1, "secretbox": 1, "kms": 2, "unknown": 1}
+        "plaintext": 2,
+        "aescbc": 2,
+        "aesgcm": 1,
+        "secretbox": 1,
+        "kms": 2,
+        "unknown": 1,
+    }
     assert r["keys"]["live"] == 24
     assert r["other"] == {"count": 1, "bytes": 30000}
     assert r["largest"][0] == {"key": "/unrelated/big", "size": 30000}
@@ -205,8 +273,11 @@ def test_secret_values_never_leave(snaps: dict[str, Any]) -> None:
     text = json.dumps(k8s.inspect(str(snaps["b"])))
     text += json.dumps(list(k8s.objects(str(snaps["b"]), full=True)))
     text += json.dumps(diff(str(snaps["a"]), str(snaps["b"])))
-    for args in (["inspect", "-o", "json"], ["inspect", "--objects", "-o", "json"],
-                 ["inspect", "--key", "/registry/secrets/default/plain-json", "-o", "json"]):
+    for args in (
+        ["inspect", "-o", "json"],
+        ["inspect", "--objects", "-o", "json"],
+        ["inspect", "--key", "/registry/secrets/default/plain-json", "-o", "json"],
+    ):
         text += _cli("snapshot", *args[:1], str(snaps["b"]), *args[1:]).stdout
     assert "plain-json" in text
     assert MARK.decode() not in text
@@ -215,16 +286,38 @@ def test_secret_values_never_leave(snaps: dict[str, Any]) -> None:
 def test_diff_between_the_two_snapshots(snaps: dict[str, Any]) -> None:
     r = diff(str(snaps["a"]), str(snaps["b"]))
     assert {k: r["summary"][k] for k in ("added", "removed", "changed")} == {
-        "added": 2, "removed": 2, "changed": 2}
-    assert r["keys"]["added"] == ["/registry/configmaps/default/cm-1", "/registry/pods/default/new-1"]
-    assert r["keys"]["removed"] == ["/registry/masterleases/127.0.0.1", "/registry/pods/kube-system/dns-1"]
-    assert r["keys"]["changed"] == ["/registry/pods/default/web-1", "/registry/secrets/kube-system/enc-1"]
-    assert r["by_resource"]["pods"]["namespaces"]["kube-system"] == {"added": 0, "removed": 1, "changed": 0}
+        "added": 2,
+        "removed": 2,
+        "changed": 2,
+    }
+    assert r["keys"]["added"] == [
+        "/registry/configmaps/default/cm-1",
+        "/registry/pods/default/new-1",
+    ]
+    assert r["keys"]["removed"] == [
+        "/registry/masterleases/127.0.0.1",
+        "/registry/pods/kube-system/dns-1",
+    ]
+    assert r["keys"]["changed"] == [
+        "/registry/pods/default/web-1",
+        "/registry/secrets/kube-system/enc-1",
+    ]
+    assert r["by_resource"]["pods"]["namespaces"]["kube-system"] == {
+        "added": 0,
+        "removed": 1,
+        "changed": 0,
+    }
 
 
 def _cli(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "etcdtui", *args], capture_output=True, text=True,
-                          timeout=120, check=check, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "etcdtui", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=check,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def test_cli_status_verify_and_exit_codes(snaps: dict[str, Any], tmp_path: Path) -> None:
@@ -248,8 +341,9 @@ def test_age_cli_round_trip(snaps: dict[str, Any], tmp_path: Path) -> None:
     if not age or not keygen:
         pytest.skip("the age CLI (Debian package age) is not installed")
     subprocess.run([keygen, "-o", str(tmp_path / "id.txt")], check=True, capture_output=True)
-    recipient = subprocess.run([keygen, "-y", str(tmp_path / "id.txt")], check=True,
-                               capture_output=True, text=True).stdout.strip()
+    recipient = subprocess.run(
+        [keygen, "-y", str(tmp_path / "id.txt")], check=True, capture_output=True, text=True
+    ).stdout.strip()
     enc = tmp_path / "b.db.age"
     subprocess.run([age, "-r", recipient, "-o", str(enc), str(snaps["b"])], check=True)
     keys = DecryptKeys(identities=load_identities(tmp_path / "id.txt"))
@@ -265,9 +359,13 @@ def test_age_ssh_recipient_round_trip(snaps: dict[str, Any], tmp_path: Path) -> 
     age, sshkeygen = shutil.which("age"), shutil.which("ssh-keygen")
     if not age or not sshkeygen:
         pytest.skip("the age CLI or ssh-keygen is not installed")
-    subprocess.run([sshkeygen, "-t", "ed25519", "-N", "", "-q", "-f", str(tmp_path / "k")], check=True)
+    subprocess.run(
+        [sshkeygen, "-t", "ed25519", "-N", "", "-q", "-f", str(tmp_path / "k")], check=True
+    )
     enc = tmp_path / "b.db.age"
-    subprocess.run([age, "-R", str(tmp_path / "k.pub"), "-o", str(enc), str(snaps["b"])], check=True)
+    subprocess.run(
+        [age, "-R", str(tmp_path / "k.pub"), "-o", str(enc), str(snaps["b"])], check=True
+    )
     keys = DecryptKeys(identities=load_identities(tmp_path / "k"))
     assert snapshot_status(enc, keys)["hash"] == _etcdutl_status(snaps["b"])["hash"]
 
@@ -279,7 +377,9 @@ def test_pyrage_encrypted_files_read_back(snaps: dict[str, Any], tmp_path: Path)
     with open(snaps["b"], "rb") as src, open(tmp_path / "x.age", "wb") as dst:
         pyrage.encrypt_io(src, dst, [ident.to_public()])
     assert snapshot_status(tmp_path / "x.age", DecryptKeys([ident])) == snapshot_status(snaps["b"])
-    (tmp_path / "p.age").write_bytes(pyrage.passphrase.encrypt(snaps["b"].read_bytes(), "s3cret pass"))
+    (tmp_path / "p.age").write_bytes(
+        pyrage.passphrase.encrypt(snaps["b"].read_bytes(), "s3cret pass")
+    )
     assert verify(tmp_path / "p.age", DecryptKeys(passphrase="s3cret pass")).ok
     wrong = pyrage.x25519.Identity.generate()
     from etcdtui.services.snapshots.errors import DecryptionFailed
@@ -291,11 +391,16 @@ def test_pyrage_encrypted_files_read_back(snaps: dict[str, Any], tmp_path: Path)
 # --- fuzzing a real snapshot --------------------------------------------------------------
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(cut=st.floats(min_value=0.0, max_value=1.0),
-       flips=st.lists(st.tuples(st.floats(0.0, 0.999), st.integers(0, 7)), max_size=6))
-def test_fuzz_real_snapshot(snaps: dict[str, Any], tmp_path: Path, cut: float,
-                            flips: list[tuple[float, int]]) -> None:
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    cut=st.floats(min_value=0.0, max_value=1.0),
+    flips=st.lists(st.tuples(st.floats(0.0, 0.999), st.integers(0, 7)), max_size=6),
+)
+def test_fuzz_real_snapshot(
+    snaps: dict[str, Any], tmp_path: Path, cut: float, flips: list[tuple[float, int]]
+) -> None:
     data = bytearray(snaps["b"].read_bytes())
     data = data[: int(len(data) * cut)] if cut < 1.0 else data
     for where, bit in flips:
@@ -311,3 +416,42 @@ def test_fuzz_real_snapshot(snaps: dict[str, Any], tmp_path: Path, cut: float,
         k8s.inspect(str(path))
     except SnapshotCorrupt:
         pass
+
+
+@pytest.mark.etcd34
+def test_snapshot_from_etcd_34_server(tmp_path: Path) -> None:
+    etcd34, etcdctl34 = Path("/usr/bin/etcd"), Path("/usr/bin/etcdctl")
+    if not etcd34.exists() or not etcdctl34.exists():
+        pytest.skip("Debian's etcd-server and etcd-client (3.4) are not installed")
+    version = subprocess.run([str(etcd34), "--version"], capture_output=True, text=True).stdout
+    if "3.4." not in version:
+        pytest.skip(f"/usr/bin/etcd is not etcd 3.4: {version.splitlines()[:1]}")
+    sandbox = Sandbox(tmp_path / "sb34")
+    try:
+        sandbox.up(1, binary=etcd34)
+        for i in range(40):
+            etcdctl(sandbox, "put", f"/registry/pods/ns{i % 3}/p{i}", "v" * (i * 7))
+        etcdctl(sandbox, "del", "/registry/pods/ns0/p3")
+        lease = _lease(sandbox)
+        etcdctl(sandbox, "put", "--lease", f"{lease:x}", "/registry/leases/x/y", "z")
+        etcdctl(sandbox, "compact", str(_revision(sandbox) - 5))
+        snap = _save(sandbox, tmp_path / "s34.db")
+    finally:
+        sandbox.down()
+    out = subprocess.run(
+        [str(etcdctl34), "snapshot", "status", "-w", "json", str(snap)],
+        env={"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    theirs = json.loads(out)
+    ours = snapshot_status(snap)
+    assert {k: ours[k] for k in theirs} == theirs
+    assert {k: ours[k] for k in theirs} == {
+        k: v for k, v in _etcdutl_status(snap).items() if k in theirs
+    }
+    report = k8s.inspect(str(snap))
+    assert report["resources"]["pods"]["count"] == 39
+    assert report["leases"] == 1

@@ -26,7 +26,7 @@ def real_app(settings: ConnectionSettings, audit: AuditLog, interval: float = 1.
 
 
 async def until(pilot: Pilot[Any], pred: Callable[[], Any], *, timeout: float = 30.0,
-                what: str = "condition") -> Any:
+                what: str = "condition", show: Callable[[], Any] | None = None) -> Any:
     """Let the app run until ``pred()`` is truthy; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -34,7 +34,8 @@ async def until(pilot: Pilot[Any], pred: Callable[[], Any], *, timeout: float = 
         if value:
             return value
         await pilot.pause(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+    extra = f": {show()!r}" if show else ""
+    raise AssertionError(f"timed out waiting for {what}{extra}")
 
 
 def rows(app: EtcdtuiApp) -> dict[str, MemberRow]:

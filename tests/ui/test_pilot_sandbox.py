@@ -56,7 +56,8 @@ async def test_add_promote_remove_learner_by_keys(
         ) + f",m4={new.peer_url}"
         sandbox.join(new, initial)
         await until(pilot, lambda: "m4" in rows(app) and rows(app)["m4"].health.startswith("✔")
-                    and rows(app)["m4"].lag == "0", timeout=60, what="learner m4 in sync")
+                    and rows(app)["m4"].lag == "0", timeout=60, what="learner m4 in sync",
+                    show=lambda: rows(app))
         assert rows(app)["m4"].role == "learner"
         # promote: select m4, p, enter on Run
         await select_row(pilot, app, "m4")

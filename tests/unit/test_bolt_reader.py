@@ -30,6 +30,7 @@ from tests.unit.test_bolt_writer import (
     LEAF,
     SAMPLE,
     BoltWriter,
+    Tree,
     _branch_body,
     _leaf_body,
     build_db,
@@ -50,14 +51,16 @@ def write(tmp_path: Path, data: bytes, name: str = "db") -> str:
     return str(path)
 
 
-def reference(tree: dict) -> tuple[int, int]:
+def reference(tree: Tree) -> tuple[int, int]:
     """etcdutl's hash and key count, computed the simple way over the whole stream."""
     stream = bytearray()
     count = 0
     for name in sorted(tree):
         stream += name
-        for key in sorted(tree[name]):
-            value = tree[name][key]
+        bucket = tree[name]
+        assert isinstance(bucket, dict)
+        for key in sorted(bucket):
+            value = bucket[key]
             stream += key + (value if isinstance(value, bytes) else b"")
             count += 1
     return google_crc32c.value(bytes(stream)), count
@@ -83,11 +86,11 @@ def test_crc32c_matches_the_castagnoli_check_value() -> None:
 
 
 def test_status_numbers_follow_etcdutl_rules(tmp_path: Path) -> None:
-    tree = {
-        **SAMPLE,
-        b"key": {rev(i, j): b"kv%d" % i for i in range(1, 40) for j in range(2)},
+    key_bucket: dict[bytes, bytes | int | Tree] = {
+        rev(i, j): b"kv%d" % i for i in range(1, 40) for j in range(2)
     }
-    tree[b"key"][rev(41, 0, tomb=True)] = b"gone"
+    key_bucket[rev(41, 0, tomb=True)] = b"gone"
+    tree: Tree = {**SAMPLE, b"key": key_bucket}
     path = write(tmp_path, with_trailer(build_db(tree, leaf_cap=8, branch_cap=3)))
     expect_hash, expect_count = reference(tree)
     st_ = snapshot_status(path)
@@ -295,14 +298,16 @@ def _exercise(path: str) -> None:
     verify(path)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     cut=st.integers(min_value=0, max_value=len(FUZZ_BASE)),
-    flips=st.lists(
-        st.tuples(st.integers(0, len(FUZZ_BASE) - 1), st.integers(0, 7)), max_size=8
-    ),
+    flips=st.lists(st.tuples(st.integers(0, len(FUZZ_BASE) - 1), st.integers(0, 7)), max_size=8),
 )
-def test_fuzz_truncation_and_bit_flips(tmp_path: Path, cut: int, flips: list[tuple[int, int]]) -> None:
+def test_fuzz_truncation_and_bit_flips(
+    tmp_path: Path, cut: int, flips: list[tuple[int, int]]
+) -> None:
     data = bytearray(FUZZ_BASE[:cut])
     for pos, bit in flips:
         if pos < len(data):
@@ -310,12 +315,14 @@ def test_fuzz_truncation_and_bit_flips(tmp_path: Path, cut: int, flips: list[tup
     _exercise(write(tmp_path, bytes(data), "fuzz"))
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     header=st.binary(min_size=0, max_size=200),
     page=st.integers(min_value=0, max_value=len(FUZZ_BASE) // PS - 1),
 )
 def test_fuzz_random_page_headers(tmp_path: Path, header: bytes, page: int) -> None:
     data = bytearray(FUZZ_BASE)
-    data[page * PS : page * PS + len(header)] = header[: PS]
+    data[page * PS : page * PS + len(header)] = header[:PS]
     _exercise(write(tmp_path, bytes(data[: len(FUZZ_BASE)]), "fuzz"))

@@ -87,12 +87,12 @@ class BoltWriter:
     def tree(self, items: list[tuple[int, bytes, bytes]]) -> int:
         if not items:
             return self._put(LEAF, 0, b"")
-        level = []
+        level: list[tuple[bytes, int]] = []
         for i in range(0, len(items), self.leaf_cap):
-            chunk = items[i : i + self.leaf_cap]
-            level.append((chunk[0][1], self._put(LEAF, len(chunk), _leaf_body(chunk))))
+            leaf = items[i : i + self.leaf_cap]
+            level.append((leaf[0][1], self._put(LEAF, len(leaf), _leaf_body(leaf))))
         while len(level) > 1:
-            upper = []
+            upper: list[tuple[bytes, int]] = []
             for i in range(0, len(level), self.branch_cap):
                 chunk = level[i : i + self.branch_cap]
                 upper.append((chunk[0][0], self._put(BRANCH, len(chunk), _branch_body(chunk))))
@@ -100,14 +100,21 @@ class BoltWriter:
         return level[0][1]
 
     def meta(self, page: int, root: int, hwm: int, txid: int, freelist: int) -> bytes:
-        body = struct.pack("<IIIIQQQQQ", 0xED0CDAED, 2, self.page_size, 0, root, 0, freelist,
-                           hwm, txid)
+        body = struct.pack(
+            "<IIIIQQQQQ", 0xED0CDAED, 2, self.page_size, 0, root, 0, freelist, hwm, txid
+        )
         body += struct.pack("<Q", fnv64a(body))
         raw = struct.pack("<QHHI", page, META, 0, 0) + body
         return raw + bytes(self.page_size - len(raw))
 
-    def build(self, buckets: Tree, *, freelist: bool = True, free: tuple[int, ...] = (),
-              extra_pages: int = 0) -> bytes:
+    def build(
+        self,
+        buckets: Tree,
+        *,
+        freelist: bool = True,
+        free: tuple[int, ...] = (),
+        extra_pages: int = 0,
+    ) -> bytes:
         root = self.tree(self._items(buckets))
         self.next_pgid += extra_pages
         hwm = self.next_pgid
@@ -115,7 +122,8 @@ class BoltWriter:
             ids = list(free)
             body = struct.pack(f"<{len(ids)}Q", *ids)
             self.pages[2] = (struct.pack("<QHHI", 2, FREELIST, len(ids), 0) + body).ljust(
-                self.page_size, b"\0")
+                self.page_size, b"\0"
+            )
         out = bytearray(hwm * self.page_size)
         fl = 2 if freelist else NO_FREELIST
         out[0 : self.page_size] = self.meta(0, root, hwm, 4, fl)
@@ -125,11 +133,17 @@ class BoltWriter:
         return bytes(out)
 
 
-def build_db(buckets: Tree, **kwargs: int) -> bytes:
-    w = BoltWriter(**{k: v for k, v in kwargs.items() if k in
-                      ("page_size", "leaf_cap", "branch_cap", "inline_limit")})
-    rest = {k: v for k, v in kwargs.items() if k in ("freelist", "extra_pages")}
-    return w.build(buckets, **rest)  # type: ignore[arg-type]
+def build_db(
+    buckets: Tree,
+    *,
+    page_size: int = 4096,
+    leaf_cap: int = 64,
+    branch_cap: int = 64,
+    freelist: bool = True,
+    extra_pages: int = 0,
+) -> bytes:
+    w = BoltWriter(page_size=page_size, leaf_cap=leaf_cap, branch_cap=branch_cap)
+    return w.build(buckets, freelist=freelist, extra_pages=extra_pages)
 
 
 def with_trailer(data: bytes) -> bytes:
@@ -152,8 +166,11 @@ SAMPLE: Tree = {
     b"alpha": {b"a": b"1", b"b": b"22"},
     b"big": {b"k%05d" % i: b"v" * (i % 50) for i in range(500)},
     b"huge": {b"x": b"X" * 10000, b"y": b"Y" * 5},
-    b"nested": {b"child": {b"c1": b"one"}, b"plain": b"p", b"tree": {
-        b"t%03d" % i: b"w" * 30 for i in range(200)}},
+    b"nested": {
+        b"child": {b"c1": b"one"},
+        b"plain": b"p",
+        b"tree": {b"t%03d" % i: b"w" * 30 for i in range(200)},
+    },
 }
 
 

@@ -22,8 +22,12 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_service_layer_is_ui_free() -> None:
-    layer = [*(PKG / "services").rglob("*.py"), PKG / "models.py", PKG / "errors.py",
-             PKG / "config.py"]
+    layer = [
+        *(PKG / "services").rglob("*.py"),
+        PKG / "models.py",
+        PKG / "errors.py",
+        PKG / "config.py",
+    ]
     offenders = {
         str(p.relative_to(PKG)): sorted(n for n in _imports(p) if n.startswith(FORBIDDEN))
         for p in layer

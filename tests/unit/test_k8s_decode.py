@@ -66,11 +66,14 @@ def k8s_object(
 
 
 def json_object(api_version: str, kind: str, name: str, namespace: str, **extra: object) -> bytes:
-    return json.dumps({
-        "apiVersion": api_version, "kind": kind,
-        "metadata": {"name": name, "namespace": namespace, "labels": {"team": "a"}},
-        **extra,
-    }).encode()
+    return json.dumps(
+        {
+            "apiVersion": api_version,
+            "kind": kind,
+            "metadata": {"name": name, "namespace": namespace, "labels": {"team": "a"}},
+            **extra,
+        }
+    ).encode()
 
 
 # --- an etcd-like keyspace ----------------------------------------------------------------
@@ -88,18 +91,23 @@ def etcd_like(ops: list[tuple[str, bytes, bytes]], *, leases: int = 0) -> bytes:
         if op == "put":
             create, version = state.get(key, (i, 0))
             state[key] = (create, version + 1)
-            kv = kv_pb2.KeyValue(key=key, value=value, create_revision=create, mod_revision=i,
-                                 version=version + 1)
+            kv = kv_pb2.KeyValue(
+                key=key, value=value, create_revision=create, mod_revision=i, version=version + 1
+            )
             key_bucket[rev_key(i)] = kv.SerializeToString()
         else:
             state.pop(key, None)
-            key_bucket[rev_key(i, tomb=True)] = kv_pb2.KeyValue(key=key, mod_revision=i).SerializeToString()
+            key_bucket[rev_key(i, tomb=True)] = kv_pb2.KeyValue(
+                key=key, mod_revision=i
+            ).SerializeToString()
     tree = {
         b"key": key_bucket,
         b"lease": {(1000 + n).to_bytes(8, "big"): b"\x08\x01" for n in range(leases)},
         b"meta": {b"consistent_index": (99).to_bytes(8, "big")},
         b"cluster": {b"clusterVersion": b"3.5.0"},
-        b"members": {b"abc": json.dumps({"id": 0xABC, "name": "m1", "peerURLs": ["https://x:2380"]}).encode()},
+        b"members": {
+            b"abc": json.dumps({"id": 0xABC, "name": "m1", "peerURLs": ["https://x:2380"]}).encode()
+        },
     }
     return with_trailer(build_db(tree, leaf_cap=16))  # type: ignore[arg-type]
 
@@ -107,14 +115,26 @@ def etcd_like(ops: list[tuple[str, bytes, bytes]], *, leases: int = 0) -> bytes:
 SECRET_MARK = b"TOPSECRET-VALUE"
 
 OPS: list[tuple[str, bytes, bytes]] = [
-    ("put", b"/registry/pods/default/web-0", k8s_object("v1", "Pod", "web-0", "default", labels={"app": "web"})),
+    (
+        "put",
+        b"/registry/pods/default/web-0",
+        k8s_object("v1", "Pod", "web-0", "default", labels={"app": "web"}),
+    ),
     ("put", b"/registry/pods/default/web-1", k8s_object("v1", "Pod", "web-1", "default")),
     ("put", b"/registry/pods/kube-system/dns", k8s_object("v1", "Pod", "dns", "kube-system")),
     ("put", b"/registry/pods/default/gone", k8s_object("v1", "Pod", "gone", "default")),
     ("del", b"/registry/pods/default/gone", b""),
-    ("put", b"/registry/pods/default/web-0", k8s_object("v1", "Pod", "web-0", "default", payload=b"v2")),
+    (
+        "put",
+        b"/registry/pods/default/web-0",
+        k8s_object("v1", "Pod", "web-0", "default", payload=b"v2"),
+    ),
     ("put", b"/registry/minions/node-1", k8s_object("v1", "Node", "node-1")),
-    ("put", b"/registry/secrets/default/p1", k8s_object("v1", "Secret", "p1", "default", payload=SECRET_MARK)),
+    (
+        "put",
+        b"/registry/secrets/default/p1",
+        k8s_object("v1", "Secret", "p1", "default", payload=SECRET_MARK),
+    ),
     ("put", b"/registry/secrets/default/j1", b'{"kind":"Secret","data":"' + SECRET_MARK + b'"}'),
     ("put", b"/registry/secrets/default/e1", b"k8s:enc:aescbc:v1:key1:" + SECRET_MARK),
     ("put", b"/registry/secrets/prod/e2", b"k8s:enc:aesgcm:v1:key1:" + SECRET_MARK),
@@ -122,8 +142,16 @@ OPS: list[tuple[str, bytes, bytes]] = [
     ("put", b"/registry/secrets/prod/e4", b"k8s:enc:kms:v1:prov:" + SECRET_MARK),
     ("put", b"/registry/secrets/prod/e5", b"k8s:enc:kms:v2:prov:" + SECRET_MARK),
     ("put", b"/registry/secrets/prod/odd", b"\x00garbage" + SECRET_MARK),
-    ("put", b"/registry/cert-manager.io/certificates/default/c1", json_object("cert-manager.io/v1", "Certificate", "c1", "default")),
-    ("put", b"/registry/apiregistration.k8s.io/apiservices/v1.apps", json_object("apiregistration.k8s.io/v1", "APIService", "v1.apps", "")),
+    (
+        "put",
+        b"/registry/cert-manager.io/certificates/default/c1",
+        json_object("cert-manager.io/v1", "Certificate", "c1", "default"),
+    ),
+    (
+        "put",
+        b"/registry/apiregistration.k8s.io/apiservices/v1.apps",
+        json_object("apiregistration.k8s.io/v1", "APIService", "v1.apps", ""),
+    ),
     ("put", b"/unrelated", b"x" * 5000),
 ]
 
@@ -133,9 +161,13 @@ def test_resource_and_namespace_from_the_key() -> None:
     assert k8s.resource_of(b"/registry/minions/node-1") == ("minions", None)
     assert k8s.resource_of(b"/registry/clusterroles/admin") == ("clusterroles", None)
     assert k8s.resource_of(b"/registry/cert-manager.io/certificates/ns/x") == (
-        "cert-manager.io/certificates", "ns")
+        "cert-manager.io/certificates",
+        "ns",
+    )
     assert k8s.resource_of(b"/registry/apiregistration.k8s.io/apiservices/v1.apps") == (
-        "apiregistration.k8s.io/apiservices", None)
+        "apiregistration.k8s.io/apiservices",
+        None,
+    )
     assert k8s.resource_of(b"/registry/services/specs/ns/svc") == ("services", "ns")
     assert k8s.resource_of(b"/other/thing") is None
 
@@ -183,8 +215,14 @@ def test_wire_decoder_only_raises_wire_error(data: bytes) -> None:
 
 
 def test_describe_never_returns_secret_content() -> None:
-    kv = LiveKey(b"/registry/secrets/ns/s", 1, 2, 1, 0,
-                 k8s_object("v1", "Secret", "s", "ns", labels={"x": "y"}, payload=SECRET_MARK))
+    kv = LiveKey(
+        b"/registry/secrets/ns/s",
+        1,
+        2,
+        1,
+        0,
+        k8s_object("v1", "Secret", "s", "ns", labels={"x": "y"}, payload=SECRET_MARK),
+    )
     info = k8s.describe(kv, full=True)
     assert set(info) == {"key", "size", "encryption", "resource", "namespace"}
     assert info["encryption"] == "plaintext"
@@ -207,7 +245,12 @@ def test_inspect_counts_on_a_built_keyspace(tmp_path: Path) -> None:
     assert res["apiregistration.k8s.io/apiservices"]["count"] == 1
     assert report["other"] == {"count": 1, "bytes": 5000}
     assert report["secrets_encryption"] == {
-        "plaintext": 2, "aescbc": 1, "aesgcm": 1, "secretbox": 1, "kms": 2, "unknown": 1,
+        "plaintext": 2,
+        "aescbc": 1,
+        "aesgcm": 1,
+        "secretbox": 1,
+        "kms": 2,
+        "unknown": 1,
     }
     assert report["leases"] == 3
     assert report["largest"][0] == {"key": "/unrelated", "size": 5000}
@@ -223,7 +266,12 @@ def test_objects_listing_decodes_and_hides_secrets(tmp_path: Path) -> None:
     path.write_bytes(etcd_like(OPS))
     objs = {o["key"]: o for o in k8s.objects(str(path), full=True)}
     web0 = objs["/registry/pods/default/web-0"]
-    assert (web0["kind"], web0["name"], web0["namespace"], web0["version"]) == ("Pod", "web-0", "default", 2)
+    assert (web0["kind"], web0["name"], web0["namespace"], web0["version"]) == (
+        "Pod",
+        "web-0",
+        "default",
+        2,
+    )
     cert = objs["/registry/cert-manager.io/certificates/default/c1"]
     assert cert["object"]["kind"] == "Certificate" and cert["labels"] == {"team": "a"}
     assert "/registry/pods/default/gone" not in objs
@@ -234,10 +282,15 @@ def test_objects_listing_decodes_and_hides_secrets(tmp_path: Path) -> None:
 def test_diff_counts(tmp_path: Path) -> None:
     a_path, b_path = tmp_path / "a", tmp_path / "b"
     a_path.write_bytes(etcd_like(OPS))
-    later = OPS + [
+    later = [
+        *OPS,
         ("put", b"/registry/pods/default/new", k8s_object("v1", "Pod", "new", "default")),
         ("del", b"/registry/pods/kube-system/dns", b""),
-        ("put", b"/registry/pods/default/web-1", k8s_object("v1", "Pod", "web-1", "default", payload=b"x")),
+        (
+            "put",
+            b"/registry/pods/default/web-1",
+            k8s_object("v1", "Pod", "web-1", "default", payload=b"x"),
+        ),
         ("put", b"/registry/secrets/default/e1", b"k8s:enc:aescbc:v1:key2:" + SECRET_MARK),
     ]
     b_path.write_bytes(etcd_like(later))
@@ -249,7 +302,10 @@ def test_diff_counts(tmp_path: Path) -> None:
         "default": {"added": 1, "removed": 0, "changed": 1},
         "kube-system": {"added": 0, "removed": 1, "changed": 0},
     }
-    assert report["keys"]["changed"] == ["/registry/pods/default/web-1", "/registry/secrets/default/e1"]
+    assert report["keys"]["changed"] == [
+        "/registry/pods/default/web-1",
+        "/registry/secrets/default/e1",
+    ]
     assert (report["a"]["revision"], report["b"]["revision"]) == (len(OPS) + 1, len(later) + 1)
     assert SECRET_MARK.decode() not in json.dumps(report)
 

@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-GENERATED = ["kv_pb2.py", "kv_pb2_grpc.py", "rpc_pb2.py", "rpc_pb2_grpc.py"]
+GENERATED = [
+    "kv_pb2.py", "kv_pb2.pyi", "kv_pb2_grpc.py", "rpc_pb2.py", "rpc_pb2.pyi", "rpc_pb2_grpc.py",
+]
 
 
 def test_generated_code_is_fresh(tmp_path: Path) -> None:
@@ -31,7 +33,9 @@ def test_wire_names_match_etcd() -> None:
 
     services = {s.full_name for s in rpc_pb2.DESCRIPTOR.services_by_name.values()}
     assert services == {
-        "etcdserverpb.KV", "etcdserverpb.Cluster", "etcdserverpb.Maintenance",
+        "etcdserverpb.KV",
+        "etcdserverpb.Cluster",
+        "etcdserverpb.Maintenance",
         "etcdserverpb.Auth",
     }
     fields = rpc_pb2.StatusResponse.DESCRIPTOR.fields_by_name

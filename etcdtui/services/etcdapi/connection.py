@@ -20,13 +20,13 @@ from urllib.parse import urlsplit
 # gRPC's C core logs handshake failures to stderr; we report them ourselves.
 os.environ.setdefault("GRPC_VERBOSITY", "NONE")
 
-import grpc  # noqa: E402
-from grpc import aio  # noqa: E402
+import grpc
+from grpc import aio
 
-from etcdtui import errors  # noqa: E402
-from etcdtui.i18n import _  # noqa: E402
-from etcdtui.models import ConnectionSettings  # noqa: E402
-from etcdtui.services.etcdapi import rpc_pb2, rpc_pb2_grpc  # noqa: E402
+from etcdtui import errors
+from etcdtui.i18n import _
+from etcdtui.models import ConnectionSettings
+from etcdtui.services.etcdapi import rpc_pb2, rpc_pb2_grpc
 
 T = TypeVar("T")
 
@@ -291,8 +291,13 @@ async def classify(
         return errors.AuthFailed(details, endpoint=url)
     if code == grpc.StatusCode.PERMISSION_DENIED:
         return errors.PermissionDenied(details, endpoint=url)
-    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL,
-                grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.CANCELLED):
+    if code in (
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.UNKNOWN,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.UNIMPLEMENTED,
+        grpc.StatusCode.CANCELLED,
+    ):
         if code == grpc.StatusCode.UNAVAILABLE and low.startswith("etcdserver:"):
             return errors.ClusterError(details, endpoint=url)
         from etcdtui.services.etcdapi.probe import diagnose

@@ -214,7 +214,20 @@ class BoltDB:
             problem = _("checksum mismatch")
         elif not _plausible_page_size(page_size):
             problem = _("implausible page size {n}").format(n=page_size)
-        return Meta(page, *fields, problem=problem)  # type: ignore[arg-type]
+        return Meta(
+            page=page,
+            magic=magic,
+            version=version,
+            page_size=page_size,
+            flags=fields[3],
+            root=fields[4],
+            sequence=fields[5],
+            freelist=fields[6],
+            pgid=fields[7],
+            txid=fields[8],
+            checksum=fields[9],
+            problem=problem,
+        )
 
     def _read_metas(self) -> tuple[Meta, Meta | None]:
         first = self._meta_at(0, 0)
@@ -251,9 +264,7 @@ class BoltDB:
             return max(valid, key=lambda m: m.txid)
         if all(m is None or m.magic != MAGIC for m in self.metas):
             raise NotBoltFile(
-                _("{name} has no bbolt magic number: it is not a bbolt file").format(
-                    name=self.name
-                )
+                _("{name} has no bbolt magic number: it is not a bbolt file").format(name=self.name)
             )
         if self.metas[1] is None and self.data_size < 2 * (self.metas[0].page_size or 4096):
             raise SnapshotTruncated(
@@ -463,7 +474,9 @@ class Bucket:
         while stack:
             pgid, depth = stack.pop()
             if depth > MAX_TREE_DEPTH:
-                raise SnapshotCorrupt(_("a bucket tree is deeper than {n}").format(n=MAX_TREE_DEPTH))
+                raise SnapshotCorrupt(
+                    _("a bucket tree is deeper than {n}").format(n=MAX_TREE_DEPTH)
+                )
             off, flags, count, end = db.enter_page(pgid, visited)
             if flags == LEAF_PAGE:
                 yield db.leaf_elements(off, count, end)

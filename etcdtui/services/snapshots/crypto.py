@@ -139,15 +139,14 @@ def ssh_recipient(path: str | os.PathLike[str]) -> tuple[Any, str]:
         )
     lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
     if len(lines) != 1:
-        raise RecipientInvalid(
-            _("{path} must hold exactly one public key line").format(path=p)
-        )
+        raise RecipientInvalid(_("{path} must hold exactly one public key line").format(path=p))
     parts = lines[0].split()
     if len(parts) < 2 or parts[0] not in ("ssh-ed25519", "ssh-rsa"):
         kind = parts[0] if parts else "?"
         raise RecipientInvalid(
-            _("{path}: key type {kind!r} is not supported by age (use ssh-ed25519 or ssh-rsa)")
-            .format(path=p, kind=kind[:40])
+            _(
+                "{path}: key type {kind!r} is not supported by age (use ssh-ed25519 or ssh-rsa)"
+            ).format(path=p, kind=kind[:40])
         )
     try:
         blob = base64.b64decode(parts[1], validate=True)
@@ -302,8 +301,10 @@ class RecipientEncryptor:
         self._pipe = _Pipe()
         self._error: BaseException | None = None
         self._thread = threading.Thread(
-            target=self._run, args=(enc.recipients, _FileWriter(sink)),
-            name="etcdtui-age", daemon=True,
+            target=self._run,
+            args=(enc.recipients, _FileWriter(sink)),
+            name="etcdtui-age",
+            daemon=True,
         )
         self._thread.start()
 
@@ -364,8 +365,13 @@ def passphrase_header(passphrase: str, log_n: int, file_key: bytes) -> bytes:
     body = ChaCha20Poly1305(wrap_key).encrypt(b"\x00" * 12, file_key, None)
     header = (
         b"age-encryption.org/v1\n"
-        + b"-> scrypt " + _b64(salt) + b" " + str(log_n).encode() + b"\n"
-        + _b64(body) + b"\n"  # 32 bytes: 43 characters, one short final line
+        + b"-> scrypt "
+        + _b64(salt)
+        + b" "
+        + str(log_n).encode()
+        + b"\n"
+        + _b64(body)
+        + b"\n"  # 32 bytes: 43 characters, one short final line
         + b"---"
     )
     mac = hmac.new(_hkdf(file_key, b"", b"header"), header, hashlib.sha256).digest()

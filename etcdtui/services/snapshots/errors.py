@@ -104,4 +104,3 @@ class DecryptionFailed(EncryptedSnapshotError):
         "Check that the identity matches one of the file's recipients (or that the "
         "passphrase is right) and that the file is complete."
     )
-

@@ -25,7 +25,13 @@ from typing import Any
 
 from etcdtui.services.snapshots import wire
 from etcdtui.services.snapshots.bolt import BoltDB
-from etcdtui.services.snapshots.mvcc import KeyspaceIndex, LiveKey, backend_info, index_keyspace, live_keys
+from etcdtui.services.snapshots.mvcc import (
+    KeyspaceIndex,
+    LiveKey,
+    backend_info,
+    index_keyspace,
+    live_keys,
+)
 from etcdtui.services.snapshots.source import DecryptKeys, open_snapshot
 
 REGISTRY = b"/registry/"
@@ -98,7 +104,9 @@ def _labels(entries: list[int | bytes]) -> dict[str, str]:
     for entry in entries:
         if isinstance(entry, bytes):
             msg = wire.message_fields(entry)
-            labels[wire.text(wire.last_bytes(msg, 1)) or ""] = wire.text(wire.last_bytes(msg, 2)) or ""
+            labels[wire.text(wire.last_bytes(msg, 1)) or ""] = (
+                wire.text(wire.last_bytes(msg, 2)) or ""
+            )
     return labels
 
 
@@ -132,7 +140,8 @@ def decode_json(value: bytes, *, full: bool) -> dict[str, Any]:
     data = json.loads(value)
     if not isinstance(data, dict):
         raise ValueError("not a JSON object")
-    meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    raw_meta = data.get("metadata")
+    meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
     out: dict[str, Any] = {
         "apiVersion": data.get("apiVersion"),
         "kind": data.get("kind"),

@@ -27,7 +27,9 @@ TOMBSTONE = ord("t")
 def parse_revision(key: bytes) -> tuple[int, int, bool]:
     """(main, sub, tombstone) from a ``key``-bucket key."""
     if len(key) not in (REV_SIZE, REV_SIZE + 1) or key[8] != ord("_"):
-        raise SnapshotCorrupt(_("a key-bucket key is not a revision ({n} bytes)").format(n=len(key)))
+        raise SnapshotCorrupt(
+            _("a key-bucket key is not a revision ({n} bytes)").format(n=len(key))
+        )
     tomb = len(key) == REV_SIZE + 1
     if tomb and key[REV_SIZE] != TOMBSTONE:
         raise SnapshotCorrupt(_("a key-bucket key has an unknown mark"))

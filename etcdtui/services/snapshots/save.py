@@ -127,10 +127,7 @@ def _problem(s: EndpointStatus, best_index: int, *, leaderless: bool) -> str | N
         return _("unreachable: {err}").format(err=s.error or s.error_code or "?")
     # NOSPACE is a cluster-wide quota state, not a sign of bad data: a snapshot before the
     # compact/defrag is exactly what an operator wants then.
-    errs = [
-        e for e in s.errors
-        if "NOSPACE" not in e and not (leaderless and "no leader" in e)
-    ]
+    errs = [e for e in s.errors if "NOSPACE" not in e and not (leaderless and "no leader" in e)]
     if errs:
         return _("reports errors: {errs}").format(errs="; ".join(errs))
     lag = best_index - s.applied_index
@@ -204,13 +201,17 @@ async def _by_hashkv(
     majority = max(groups.values(), key=len, default=[])
     if len(majority) * 2 <= max(voters, len(hashes)):
         raise NoSafeSource(
-            _("no leader is known and no majority of members agrees on the HashKV at revision "
-              "{rev}").format(rev=revision)
+            _(
+                "no leader is known and no majority of members agrees on the HashKV at revision "
+                "{rev}"
+            ).format(rev=revision)
         )
     leaderless = not leader_problem
     candidates = [
-        s for s in reachable
-        if s.endpoint in majority and _problem(s, best, leaderless=leaderless) is None
+        s
+        for s in reachable
+        if s.endpoint in majority
+        and _problem(s, best, leaderless=leaderless) is None
         and not s.is_learner
     ]
     if not candidates:
@@ -222,8 +223,14 @@ async def _by_hashkv(
     why = _("no healthy leader is known") if not leader_problem else _("the leader is unhealthy")
     reason = _(
         "{why}; {name} ({id}) has the HashKV that {n} of {total} members share at revision {rev}"
-    ).format(why=why, name=name or "?", id=hex_id(pick.member_id), n=len(majority),
-             total=len(hashes), rev=revision)
+    ).format(
+        why=why,
+        name=name or "?",
+        id=hex_id(pick.member_id),
+        n=len(majority),
+        total=len(hashes),
+        rev=revision,
+    )
     return Source(pick.endpoint, reason, pick, name)
 
 
@@ -242,7 +249,8 @@ async def _explicit(svc: ClusterService, endpoint: str, members: MemberList | No
         _("{name} {problem}; saving from it because it was named explicitly").format(
             name=name or status.endpoint, problem=problem
         )
-        if problem else None
+        if problem
+        else None
     )
     reason = _("{name} ({id}) was named with --endpoint").format(
         name=name or "?", id=hex_id(status.member_id)
@@ -275,22 +283,30 @@ class _TrailerCheck:
     def valid(self) -> bool:
         return len(self._tail) == TRAILER and self._h.digest() == self._tail
 
+    def file_sha256(self) -> str:
+        """sha256 of every byte received, trailer included (= the plain file's sha256)."""
+        h = self._h.copy()
+        h.update(self._tail)
+        return h.hexdigest()
+
 
 class _Output:
     """The .part file: O_EXCL, 0600, hashed and counted as it is written."""
 
-    def __init__(self, part: Path) -> None:
+    def __init__(self, part: Path, *, hashed: bool) -> None:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
         self.fd = os.open(part, flags, 0o600)
         os.fchmod(self.fd, 0o600)  # whatever the umask
-        self.sha = hashlib.sha256()
+        # A plain file's sha256 comes from the trailer check's hasher: one pass, not two.
+        self.sha = hashlib.sha256() if hashed else None
         self.size = 0
         self.head = b""
 
     def write(self, data: bytes) -> None:
         if len(self.head) < 4096:
             self.head += data[: 4096 - len(self.head)]
-        self.sha.update(data)
+        if self.sha is not None:
+            self.sha.update(data)
         view = memoryview(data)
         while view:
             n = os.write(self.fd, view)
@@ -334,8 +350,9 @@ def _check_target(path: Path, force: bool) -> None:
             fix=_("Create it first, or choose another path."),
         )
     if path.is_dir():
-        raise SaveError(_("{path} is a directory").format(path=path),
-                        fix=_("Give a file name inside it."))
+        raise SaveError(
+            _("{path} is a directory").format(path=path), fix=_("Give a file name inside it.")
+        )
     for existing in (path, sidecar_path(path)):
         if existing.exists() and not force:
             raise TargetExists(_("{path} exists").format(path=existing))
@@ -368,7 +385,7 @@ async def save_snapshot(
     part = target.with_name(target.name + ".part")
     side_part = target.with_name(target.name + ".json.part")
     try:
-        out = _Output(part)
+        out = _Output(part, hashed=encryption is not None)
     except OSError as exc:
         raise _write_failed(part, exc) from None
     encryptor: Encryptor | None = None
@@ -400,7 +417,8 @@ async def save_snapshot(
         await asyncio.to_thread(os.fsync, out.fd)
         out.close()
         after = await svc.endpoint_status(src.url)
-        meta = _metadata(target, src, before, after, out, check.size, encryption)
+        sha = out.sha.hexdigest() if out.sha is not None else check.file_sha256()
+        meta = _metadata(target, src, before, after, out.size, sha, check.size, encryption)
         await asyncio.to_thread(_write_sidecar_part, side_part, meta)
         os.replace(part, target)
         os.replace(side_part, sidecar_path(target))
@@ -441,9 +459,7 @@ def _check_stream(check: _TrailerCheck, total: int | None, url: str) -> None:
             endpoint=url,
         )
     if not check.valid():
-        raise StreamCorrupt(
-            _("the sha256 trailer does not match the data received"), endpoint=url
-        )
+        raise StreamCorrupt(_("the sha256 trailer does not match the data received"), endpoint=url)
 
 
 def _check_ciphertext(out: _Output, plain_size: int, url: str) -> None:
@@ -462,7 +478,8 @@ def _metadata(
     src: Source,
     before: EndpointStatus,
     after: EndpointStatus,
-    out: _Output,
+    size: int,
+    sha256: str,
     plain_size: int,
     encryption: Encryption | None,
 ) -> dict[str, Any]:
@@ -487,9 +504,9 @@ def _metadata(
         "raft_term": before.raft_term,
         "raft_index": before.raft_index,
         "time": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "size": out.size,
+        "size": size,
         "snapshot_size": plain_size,
-        "sha256": out.sha.hexdigest(),
+        "sha256": sha256,
         "trailer_valid": True,
         "encrypted": encryption is not None,
         "encryption": "age" if encryption is not None else None,

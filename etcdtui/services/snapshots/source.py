@@ -79,8 +79,9 @@ def age_stanzas(path: str | os.PathLike[str]) -> list[str]:
         if line.startswith(b"---"):
             break
         if line.startswith(b"-> "):
-            parts = line[3:].split(b" ")
-            types.append(parts[0].decode("ascii", "replace"))
+            kind = line[3:].split(b" ")[0].decode("ascii", "replace")
+            if not kind.endswith("-grease"):  # random stanzas some writers add on purpose
+                types.append(kind)
     return types
 
 
@@ -121,9 +122,7 @@ def load_identities(path: str | os.PathLike[str]) -> list[Any]:
         try:
             identities.append(pyrage.x25519.Identity.from_str(line))
         except Exception as exc:
-            raise BadIdentity(
-                _("{path} holds an invalid age identity").format(path=path)
-            ) from exc
+            raise BadIdentity(_("{path} holds an invalid age identity").format(path=path)) from exc
     if not identities:
         raise BadIdentity(_("{path} holds no identity").format(path=path))
     return identities

@@ -178,7 +178,6 @@ def _top_buckets(db: BoltDB, visited: bytearray) -> Iterator[tuple[bytes, Bucket
         yield name, root.nested(ke, ve)
 
 
-
 # --- sha256 trailer -------------------------------------------------------------------
 
 
@@ -214,7 +213,9 @@ def status_of(db: BoltDB, *, check: bool = True) -> dict[str, Any]:
     }
 
 
-def snapshot_status(path: str | os.PathLike[str], keys: DecryptKeys | None = None) -> dict[str, Any]:
+def snapshot_status(
+    path: str | os.PathLike[str], keys: DecryptKeys | None = None
+) -> dict[str, Any]:
     """The numbers of ``etcdutl snapshot status -w json`` plus the sha256 trailer state."""
     with open_snapshot(path, keys) as db:
         return status_of(db)
@@ -283,9 +284,9 @@ def _verify_db(db: BoltDB) -> VerifyResult:
             return VerifyResult(
                 False,
                 CAUSE_SHA_MISMATCH,
-                _("sha256 mismatch: the file was changed or damaged after it was saved ({e})").format(
-                    e=exc.cause
-                ),
+                _(
+                    "sha256 mismatch: the file was changed or damaged after it was saved ({e})"
+                ).format(e=exc.cause),
                 "error",
                 present,
                 valid,
@@ -323,7 +324,9 @@ def _verify_db(db: BoltDB) -> VerifyResult:
             "--skip-hash-check and nothing proves it is complete."
         )
         return VerifyResult(False, CAUSE_NO_TRAILER, msg, "warning", **common)
-    return VerifyResult(True, CAUSE_OK, _("snapshot is sound: sha256 trailer matches"), "ok", **common)
+    return VerifyResult(
+        True, CAUSE_OK, _("snapshot is sound: sha256 trailer matches"), "ok", **common
+    )
 
 
 __all__ = [
