@@ -82,21 +82,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 # --- read-only commands ---------------------------------------------------------------
 
 
-def _service(args: argparse.Namespace, *, audit: bool = False) -> Any:
+def _service(settings: Any, *, audit: bool = False) -> Any:
     from etcdtui.services.audit import AuditLog
     from etcdtui.services.cluster import ClusterService
 
-    settings = settings_from_args(args)
     return ClusterService(settings, audit=AuditLog() if audit else None)
 
 
 def cmd_members(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+
     async def go() -> MemberList:
-        async with _service(args) as svc:
+        async with _service(settings) as svc:
             result: MemberList = await svc.members()
             return result
 
-    members = run(go)
+    members = run(go, settings)
     if args.output == "json":
         print_json(members.as_dict())
         return 0
@@ -144,12 +145,14 @@ def _healthy(snap: ClusterSnapshot, endpoint: str) -> bool | None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+
     async def go() -> ClusterSnapshot:
-        async with _service(args) as svc:
+        async with _service(settings) as svc:
             result: ClusterSnapshot = await svc.overview()
             return result
 
-    snap = run(go)
+    snap = run(go, settings)
     doc = status_document(snap)
     quorum = doc["quorum"]
     degraded = (
@@ -226,12 +229,14 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_health(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+
     async def go() -> Any:
-        async with _service(args) as svc:
+        async with _service(settings) as svc:
             await svc.members()
             return await svc.health()
 
-    health = run(go)
+    health = run(go, settings)
     if args.output == "json":
         print_json([h.as_dict() for h in health])
     else:
@@ -251,11 +256,13 @@ def cmd_health(args: argparse.Namespace) -> int:
 
 
 def cmd_alarms(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+
     async def go() -> Any:
-        async with _service(args) as svc:
+        async with _service(settings) as svc:
             return await svc.alarms()
 
-    alarms = run(go)
+    alarms = run(go, settings)
     if args.output == "json":
         print_json([a.as_dict() for a in alarms])
     elif not alarms:
@@ -266,12 +273,14 @@ def cmd_alarms(args: argparse.Namespace) -> int:
 
 
 def cmd_hashkv(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+
     async def go() -> Any:
-        async with _service(args) as svc:
+        async with _service(settings) as svc:
             await svc.members()
             return await svc.hashkv(args.revision)
 
-    hashes = run(go)
+    hashes = run(go, settings)
     values = {h.hash for h in hashes if h.error is None}
     consistent = len(values) <= 1
     if args.output == "json":
@@ -327,7 +336,7 @@ def cmd_member_add(args: argparse.Namespace) -> int:
     peer_urls = _split_urls(args.peer_urls)
 
     async def go() -> Any:
-        async with _service(args, audit=True) as svc:
+        async with _service(settings, audit=True) as svc:
             snap = await svc.overview()
             members = snap.members
             if members is None:
@@ -348,7 +357,7 @@ def cmd_member_add(args: argparse.Namespace) -> int:
             member = await svc.member_add(peer_urls, learner=not args.voter)
             return member, await svc.members()
 
-    member, after = run(go)
+    member, after = run(go, settings)
     initial = ",".join(
         f"{m.name or args.name}={m.peer_urls[0]}" for m in after.members if m.peer_urls
     )
@@ -390,7 +399,7 @@ def cmd_member_action(args: argparse.Namespace) -> int:
     require_writable(settings, _("member {action}").format(action=action))
 
     async def go() -> Any:
-        async with _service(args, audit=True) as svc:
+        async with _service(settings, audit=True) as svc:
             snap = await svc.overview()
             members = snap.members
             if members is None:
@@ -459,7 +468,7 @@ def cmd_member_action(args: argparse.Namespace) -> int:
                 return await svc.members()
             raise UsageError(action)
 
-    after = run(go)
+    after = run(go, settings)
     if args.output == "json":
         print_json(after.as_dict())
     else:

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from etcdtui.errors import EtcdtuiError, ReadOnlyMode
+from etcdtui.errors import ConnectionFailure, EtcdtuiError, ReadOnlyMode
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings
 
@@ -32,13 +32,25 @@ def settings_from_args(args: argparse.Namespace) -> ConnectionSettings:
     return settings
 
 
-def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
-    """Run one async service call from a synchronous command handler."""
+def run(coro_fn: Callable[[], Awaitable[T]], settings: ConnectionSettings | None = None) -> T:
+    """Run one async service call from a synchronous command handler.
+
+    When it fails to connect and ``settings`` are given, the TLS files are checked
+    (key matches cert, validity, PEM) so the error names a local cause if there is one.
+    The check costs start-up time, so it only runs on failure."""
 
     async def wrapper() -> T:
         return await coro_fn()
 
-    return asyncio.run(wrapper())
+    try:
+        return asyncio.run(wrapper())
+    except ConnectionFailure:
+        if settings is not None:
+            from etcdtui.config import check_tls_files
+
+            for warning in check_tls_files(settings):  # raises on a hard file problem
+                print(_("warning: {w}").format(w=warning), file=sys.stderr)
+        raise
 
 
 def require_writable(settings: ConnectionSettings, action: str) -> None:
