@@ -115,8 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         sandbox.up(args.members, quota_bytes=quota)
         n = asyncio.run(fill(sandbox, args.size_mb, args.value_kb, args.concurrency))
-        print(f"keyspace: {n} values of {args.value_kb} KB written in "
-              f"{time.perf_counter() - t0:.1f} s ({args.members} member(s))")
+        print(
+            f"keyspace: {n} values of {args.value_kb} KB written in "
+            f"{time.perf_counter() - t0:.1f} s ({args.members} member(s))"
+        )
         return run_all(sandbox, work, args.repeat)
     finally:
         sandbox.down(purge=True)
@@ -127,8 +129,16 @@ def run_all(sandbox: Sandbox, work: Path, repeat: int) -> int:
 
     s = sandbox.settings(timeout=10.0)
     leader = s.endpoints[0]
-    conn = ["--endpoints", leader, "--cacert", str(s.cacert), "--cert", str(s.cert),
-            "--key", str(s.key)]
+    conn = [
+        "--endpoints",
+        leader,
+        "--cacert",
+        str(s.cacert),
+        "--cert",
+        str(s.cert),
+        "--key",
+        str(s.key),
+    ]
     etcdctl, etcdutl = str(find_binary("etcdctl")), str(find_binary("etcdutl"))
     recipient = str(pyrage.x25519.Identity.generate().to_public())
     py = [sys.executable, "-m", "etcdtui"]
@@ -140,16 +150,22 @@ def run_all(sandbox: Sandbox, work: Path, repeat: int) -> int:
             for name in names:
                 for suffix in ("", ".json", ".part"):
                     (out / f"{name}{suffix}").unlink(missing_ok=True)
+
         return do
 
     # (name, command, cleanup before each run)
     saves: list[tuple[str, list[str], Callable[[], None]]] = [
-        ("etcdctl save", [etcdctl, *conn, "snapshot", "save", str(out / "ctl.db")],
-         clean("ctl.db")),
-        ("etcdtui save", [*py, "snapshot", "save", str(out / "tui.db"), *conn],
-         clean("tui.db")),
-        ("etcdtui save --encrypt-to", [*py, "snapshot", "save", str(out / "tui.db.age"),
-                                       "--encrypt-to", recipient, *conn], clean("tui.db.age")),
+        (
+            "etcdctl save",
+            [etcdctl, *conn, "snapshot", "save", str(out / "ctl.db")],
+            clean("ctl.db"),
+        ),
+        ("etcdtui save", [*py, "snapshot", "save", str(out / "tui.db"), *conn], clean("tui.db")),
+        (
+            "etcdtui save --encrypt-to",
+            [*py, "snapshot", "save", str(out / "tui.db.age"), "--encrypt-to", recipient, *conn],
+            clean("tui.db.age"),
+        ),
     ]
     results = {name: Result(name) for name, _c, _k in saves}
     for _ in range(repeat):
@@ -183,9 +199,11 @@ def run_all(sandbox: Sandbox, work: Path, repeat: int) -> int:
         print(f"{r.name:28} {r.median:8.2f} {size / 1e6 / r.median:8.1f} {r.peak_mb:12.1f}")
     print()
     ok = True
-    pairs = [("save-plain", "etcdtui save", "etcdctl save"),
-             ("save-age", "etcdtui save --encrypt-to", "etcdctl save"),
-             ("status", "etcdtui status", "etcdutl status")]
+    pairs = [
+        ("save-plain", "etcdtui save", "etcdctl save"),
+        ("save-age", "etcdtui save --encrypt-to", "etcdctl save"),
+        ("status", "etcdtui status", "etcdutl status"),
+    ]
     for target, ours, theirs in pairs:
         a, b = results.get(ours), results.get(theirs)
         if a is None or b is None or a.failed or b.failed:
@@ -194,8 +212,10 @@ def run_all(sandbox: Sandbox, work: Path, repeat: int) -> int:
         ratio = a.median / b.median
         verdict = "ok" if ratio <= TARGETS[target] else "MISSED"
         ok = ok and ratio <= TARGETS[target]
-        print(f"{target:12} ratio {ratio:5.2f} (target <= {TARGETS[target]:.2f}) {verdict}; "
-              f"RSS {a.peak_mb:.0f} MB vs {b.peak_mb:.0f} MB")
+        print(
+            f"{target:12} ratio {ratio:5.2f} (target <= {TARGETS[target]:.2f}) {verdict}; "
+            f"RSS {a.peak_mb:.0f} MB vs {b.peak_mb:.0f} MB"
+        )
     return 0 if ok else 1
 
 

@@ -68,6 +68,13 @@ def scenario(name: str) -> Scenario:
         return Scenario(three, down={2, 3}, leader=0)
     if name == "learner":
         return Scenario(three + [_member(4, learner=True)], raft_index={4: 41_250})
+    if name == "degraded":
+        return Scenario(
+            three,
+            version={2: "3.5.1"},
+            db_size=int(1.7 * 1024 * MiB),
+            alarms=(Alarm(_member(2).id, "NOSPACE"),),
+        )
     raise KeyError(name)
 
 

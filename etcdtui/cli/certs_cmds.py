@@ -14,12 +14,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "certs", help=_("server, client and member certificates: expiry, SANs, chain")
     )
     add_output_flag(p)
-    p.add_argument("--pki-dir", action="append", default=[], metavar="DIR",
-                   help=_("also check the certificates in this directory (repeatable)"))
-    p.add_argument("--kubeadm-pki-root", metavar="DIR",
-                   help=_("kubeadm etcd PKI directory (default /etc/kubernetes/pki/etcd)"))
-    p.add_argument("--no-local", action="store_true",
-                   help=_("skip certificate files on this host"))
+    p.add_argument(
+        "--pki-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help=_("also check the certificates in this directory (repeatable)"),
+    )
+    p.add_argument(
+        "--kubeadm-pki-root",
+        metavar="DIR",
+        help=_("kubeadm etcd PKI directory (default /etc/kubernetes/pki/etcd)"),
+    )
+    p.add_argument("--no-local", action="store_true", help=_("skip certificate files on this host"))
     p.set_defaults(func=cmd_certs)
 
 
@@ -38,11 +45,19 @@ def cmd_certs(args: argparse.Namespace) -> int:
         print_json(report.as_dict())
     else:
         print_table(
-            [_("role"), _("source"), _("subject"), _("expires"), _("days"), _("key"),
-             _("status")],
-            [[c.role, c.source, c.subject, c.not_after.date() if c.not_after else "",
-              c.days_left, f"{c.key_type} {c.key_size}".strip(), c.severity]
-             for c in report.certs],
+            [_("role"), _("source"), _("subject"), _("expires"), _("days"), _("key"), _("status")],
+            [
+                [
+                    c.role,
+                    c.source,
+                    c.subject,
+                    c.not_after.date() if c.not_after else "",
+                    c.days_left,
+                    f"{c.key_type} {c.key_size}".strip(),
+                    c.severity,
+                ]
+                for c in report.certs
+            ],
         )
         problems = [(c, p) for c in report.certs for p in c.problems]
         if problems or report.errors:
@@ -54,6 +69,9 @@ def cmd_certs(args: argparse.Namespace) -> int:
         near = certs.nearest_expiry(report.certs)
         if near is not None:
             print()
-            print(_("Nearest expiry: {role} {source} in {n} days").format(
-                role=near.role, source=near.source, n=near.days_left))
+            print(
+                _("Nearest expiry: {role} {source} in {n} days").format(
+                    role=near.role, source=near.source, n=near.days_left
+                )
+            )
     return 1 if report.worst == "critical" or report.errors else 0

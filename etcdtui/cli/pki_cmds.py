@@ -17,13 +17,22 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     init = sub.add_parser("init", help=_("create a CA and every member and client certificate"))
     init.add_argument("dir", help=_("directory for the PKI (created 0700)"))
     init.add_argument(
-        "--member", action="append", default=[], metavar="NAME=HOST[,HOST...]", required=True,
+        "--member",
+        action="append",
+        default=[],
+        metavar="NAME=HOST[,HOST...]",
+        required=True,
         help=_("a member and the IPs/DNS names it is dialled by (repeat per member)"),
     )
     init.add_argument(
-        "--client", action="append", default=None, metavar="NAME",
-        help=_("a client certificate to issue (repeatable; default: apiserver-etcd-client "
-               "and etcdtui-operator)"),
+        "--client",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help=_(
+            "a client certificate to issue (repeatable; default: apiserver-etcd-client "
+            "and etcdtui-operator)"
+        ),
     )
     init.add_argument("--days", type=int, default=365, help=_("leaf validity in days"))
     init.add_argument("--ca-days", type=int, default=3650, help=_("CA validity in days"))
@@ -35,8 +44,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "renew", help=_("re-issue certificates that expire soon; old files kept as .bak")
     )
     renew.add_argument("dir", help=_("a directory made by `etcdtui pki init`"))
-    renew.add_argument("--expiring-within", default="30d", metavar="DAYS",
-                       help=_("renew what expires within this long (30d, 4w)"))
+    renew.add_argument(
+        "--expiring-within",
+        default="30d",
+        metavar="DAYS",
+        help=_("renew what expires within this long (30d, 4w)"),
+    )
     renew.add_argument("--days", type=int, default=365, help=_("new validity in days"))
     renew.add_argument("--dry-run", action="store_true", help=_("only list what would change"))
     renew.set_defaults(func=_renew)
@@ -46,25 +59,29 @@ def _init(args: argparse.Namespace) -> int:
     from etcdtui.services import pkitool
 
     members = [pkitool.parse_member(m) for m in args.member]
-    clients = [pkitool.check_name(c, "--client") for c in (args.client or
-                                                           pkitool.DEFAULT_CLIENTS)]
+    clients = [pkitool.check_name(c, "--client") for c in (args.client or pkitool.DEFAULT_CLIENTS)]
     layout = pkitool.Layout(Path(args.dir).expanduser().absolute())
     written = pkitool.init(layout.root, members, clients, days=args.days, ca_days=args.ca_days)
-    print(_("Created {n} files in {dir} (keys are mode 0600):").format(
-        n=len(written), dir=layout.root))
+    print(
+        _("Created {n} files in {dir} (keys are mode 0600):").format(
+            n=len(written), dir=layout.root
+        )
+    )
     for path in written:
         print(f"  {path}")
     for m in members:
         print()
         print(_("# etcd flags for member {name}").format(name=m.name))
-        flags = pkitool.etcd_flags(layout, m, client_port=args.client_port,
-                                   peer_port=args.peer_port)
+        flags = pkitool.etcd_flags(
+            layout, m, client_port=args.client_port, peer_port=args.peer_port
+        )
         print(" \\\n  ".join(["etcd", *flags]))
     if "apiserver-etcd-client" in clients:
         print()
         print(_("# kube-apiserver flags"))
-        print(" \\\n  ".join(pkitool.apiserver_flags(layout, members,
-                                                     client_port=args.client_port)))
+        print(
+            " \\\n  ".join(pkitool.apiserver_flags(layout, members, client_port=args.client_port))
+        )
     print()
     print(_("Copy each member's files to its host only; the CA key (ca.key) belongs offline."))
     return 0
@@ -75,19 +92,26 @@ def _renew(args: argparse.Namespace) -> int:
     from etcdtui.services import pkitool
 
     within = pkitool.parse_duration_days(args.expiring_within)
-    done = pkitool.renew(Path(args.dir).expanduser().absolute(), within_days=within,
-                         days=args.days, dry_run=args.dry_run)
+    done = pkitool.renew(
+        Path(args.dir).expanduser().absolute(),
+        within_days=within,
+        days=args.days,
+        dry_run=args.dry_run,
+    )
     if not done:
         print(_("Nothing expires within {n} days.").format(n=within))
         return 0
     print_table(
         [_("certificate"), _("old expiry"), _("new expiry"), _("old file kept as")],
-        [[r.cert, r.old_not_after.date(), r.new_not_after.date(), r.backup_cert]
-         for r in done],
+        [[r.cert, r.old_not_after.date(), r.new_not_after.date(), r.backup_cert] for r in done],
     )
     if args.dry_run:
         print(_("Dry run: nothing was changed."))
     else:
-        print(_("Restart each etcd member (one at a time) and the kube-apiservers to load the "
-                "new files."))
+        print(
+            _(
+                "Restart each etcd member (one at a time) and the kube-apiservers to load the "
+                "new files."
+            )
+        )
     return 0

@@ -13,10 +13,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "security", help=_("read-only security scan: TLS, client certs, auth, versions, secrets")
     )
     add_output_flag(p)
-    p.add_argument("--secrets-sample", type=int, default=200, metavar="N",
-                   help=_("how many Kubernetes Secrets to sample for encryption (0: skip)"))
-    p.add_argument("--secrets-prefix", default="/registry/secrets/",
-                   help=_("key prefix of the Secrets (kube-apiserver --etcd-prefix)"))
+    p.add_argument(
+        "--secrets-sample",
+        type=int,
+        default=200,
+        metavar="N",
+        help=_("how many Kubernetes Secrets to sample for encryption (0: skip)"),
+    )
+    p.add_argument(
+        "--secrets-prefix",
+        default="/registry/secrets/",
+        help=_("key prefix of the Secrets (kube-apiserver --etcd-prefix)"),
+    )
     p.set_defaults(func=cmd_security)
 
 
@@ -32,8 +40,9 @@ def cmd_security(args: argparse.Namespace) -> int:
     if not prefix.endswith(b"/"):
         prefix += b"/"
     settings = settings_from_args(args)
-    report = run(lambda: security.scan(settings, secrets_sample=args.secrets_sample,
-                                       secrets_prefix=prefix))
+    report = run(
+        lambda: security.scan(settings, secrets_sample=args.secrets_sample, secrets_prefix=prefix)
+    )
     if args.output == "json":
         print_json(report.as_dict())
     else:

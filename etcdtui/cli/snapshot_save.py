@@ -16,8 +16,18 @@ from etcdtui.errors import UsageError
 from etcdtui.i18n import _
 
 _CONNECTION_DESTS = (
-    "context", "endpoints", "cacert", "cert", "key", "server_name", "user", "insecure",
-    "timeout", "read_only", "config", "kubeadm_manifest",
+    "context",
+    "endpoints",
+    "cacert",
+    "cert",
+    "key",
+    "server_name",
+    "user",
+    "insecure",
+    "timeout",
+    "read_only",
+    "config",
+    "kubeadm_manifest",
 )
 
 
@@ -38,19 +48,27 @@ def add_save_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help=_("take the snapshot from this member's client URL, even if unhealthy or lagging"),
     )
     p.add_argument(
-        "--encrypt-to", action="append", default=[], metavar="AGE_RECIPIENT",
+        "--encrypt-to",
+        action="append",
+        default=[],
+        metavar="AGE_RECIPIENT",
         help=_("encrypt to an age X25519 recipient (age1...); repeatable"),
     )
     p.add_argument(
-        "--encrypt-ssh", action="append", default=[], metavar="PUBKEY_FILE",
+        "--encrypt-ssh",
+        action="append",
+        default=[],
+        metavar="PUBKEY_FILE",
         help=_("encrypt to an ssh-ed25519 or ssh-rsa public key file; repeatable"),
     )
     p.add_argument(
-        "--passphrase", action="store_true",
+        "--passphrase",
+        action="store_true",
         help=_("encrypt with a passphrase asked twice on the terminal"),
     )
     p.add_argument(
-        "--passphrase-file", metavar="F",
+        "--passphrase-file",
+        metavar="F",
         help=_("encrypt with the passphrase on the first line of F"),
     )
     p.add_argument("--force", action="store_true", help=_("replace FILE if it exists"))
@@ -68,8 +86,14 @@ def _passphrase(args: argparse.Namespace) -> str | None:
     from etcdtui.services.snapshots.crypto import PassphraseInvalid, read_passphrase_file
 
     if args.passphrase and args.passphrase_file:
-        raise UsageError(_("--passphrase and --passphrase-file exclude each other"),
-                         fix=_("Use one of them."))
+        raise UsageError(
+            _("--passphrase and --passphrase-file exclude each other"), fix=_("Use one of them.")
+        )
+    if (args.passphrase or args.passphrase_file) and (args.encrypt_to or args.encrypt_ssh):
+        raise UsageError(
+            _("a passphrase cannot be combined with --encrypt-to or --encrypt-ssh"),
+            fix=_("age allows a passphrase only as the sole recipient: choose one kind."),
+        )
     if args.passphrase_file:
         return read_passphrase_file(args.passphrase_file)
     if not args.passphrase:
@@ -121,7 +145,8 @@ class ProgressPrinter:
                 self.stream.write(
                     _("received {pct}%: {done} of {total}, {rate}").format(
                         pct=self._next_decile * 10, done=done, total=total, rate=rate
-                    ) + "\n"
+                    )
+                    + "\n"
                 )
                 self.stream.flush()
             elif not p.done:
@@ -142,8 +167,12 @@ def cmd_save(args: argparse.Namespace) -> int:
     async def go() -> Any:
         async with ClusterService(settings) as svc:
             return await save_snapshot(
-                svc, args.file, endpoint=args.endpoint, encryption=encryption,
-                force=args.force, progress=printer,
+                svc,
+                args.file,
+                endpoint=args.endpoint,
+                encryption=encryption,
+                force=args.force,
+                progress=printer,
             )
 
     result = run(go)
@@ -155,14 +184,24 @@ def cmd_save(args: argparse.Namespace) -> int:
     meta = result.metadata
     src = meta["source"]
     print(_("Snapshot saved to {path}").format(path=result.path))
-    print("  " + _("source: {name} ({id}) at {url}").format(
-        name=src["name"] or "?", id=src["member_id"], url=src["endpoint"]))
+    print(
+        "  "
+        + _("source: {name} ({id}) at {url}").format(
+            name=src["name"] or "?", id=src["member_id"], url=src["endpoint"]
+        )
+    )
     print("  " + _("why this member: {reason}").format(reason=src["reason"]))
     rev = meta["revision"] if meta["revision_exact"] else f">= {meta['revision']}"
-    print("  " + _("cluster {cid}, etcd {ver}, revision {rev}").format(
-        cid=meta["cluster_id"], ver=meta["etcd_version"], rev=rev))
-    print("  " + _("size {size}, sha256 {sha}").format(
-        size=human_bytes(meta["size"]), sha=meta["sha256"]))
+    print(
+        "  "
+        + _("cluster {cid}, etcd {ver}, revision {rev}").format(
+            cid=meta["cluster_id"], ver=meta["etcd_version"], rev=rev
+        )
+    )
+    print(
+        "  "
+        + _("size {size}, sha256 {sha}").format(size=human_bytes(meta["size"]), sha=meta["sha256"])
+    )
     print("  " + _("etcd's sha256 trailer: valid"))
     if meta["encrypted"]:
         print("  " + _("encrypted (age) for: {who}").format(who=", ".join(meta["recipients"])))

@@ -37,39 +37,49 @@ def register(subparsers: Any) -> None:
         add_member_wizards(member_sub)
 
     p = subparsers.add_parser(
-        "restore", help=_("restore the whole cluster from one snapshot (guided)"),
-        description=_("Plan (or run, with --execute) a restore of every member from ONE "
-                      "snapshot file."))
+        "restore",
+        help=_("restore the whole cluster from one snapshot (guided)"),
+        description=_(
+            "Plan (or run, with --execute) a restore of every member from ONE snapshot file."
+        ),
+    )
     p.add_argument("snapshot", nargs="?", help=_("snapshot file (etcdctl/etcdtui snapshot save)"))
     p.add_argument("--members", help=_("name=peerURL,... when the cluster does not answer"))
-    p.add_argument("--data-dir-template",
-                   help=_("new data dir per member; {name} is replaced (default /var/lib/etcd)"))
+    p.add_argument(
+        "--data-dir-template",
+        help=_("new data dir per member; {name} is replaced (default /var/lib/etcd)"),
+    )
     p.add_argument("--tool", help=_("etcdutl (3.5+) or etcdctl (3.4) binary to restore with"))
-    p.add_argument("--force", action="store_true",
-                   help=_("accept a major.minor version mismatch"))
+    p.add_argument("--force", action="store_true", help=_("accept a major.minor version mismatch"))
     _common_flags(p)
     p.set_defaults(func=cmd_restore)
 
 
 def add_member_wizards(member_subparsers: Any) -> None:
     p = member_subparsers.add_parser(
-        "replace", help=_("replace a failed member, learner first (guided)"),
-        description=_("The 12-step replacement of a failed member."))
+        "replace",
+        help=_("replace a failed member, learner first (guided)"),
+        description=_("The 12-step replacement of a failed member."),
+    )
     p.add_argument("name", nargs="?", help=_("failed member: name or hex ID"))
     p.add_argument("--new-name", help=_("name of the new member (default: the old name)"))
     p.add_argument("--new-peer-url", help=_("peer URL of the new member (default: the old one)"))
     p.add_argument("--new-client-url", help=_("client URL of the new member"))
     p.add_argument("--data-dir", default=None, help=_("data dir on the new host (empty)"))
-    p.add_argument("--force", action="store_true",
-                   help=_("replace a member that still answers"))
+    p.add_argument("--force", action="store_true", help=_("replace a member that still answers"))
     _common_flags(p)
     p.set_defaults(func=cmd_replace)
 
     s = member_subparsers.add_parser(
-        "scale", help=_("grow the cluster one learner at a time (guided)"))
+        "scale", help=_("grow the cluster one learner at a time (guided)")
+    )
     s.add_argument("target", nargs="?", type=int, help=_("voters wanted (3, 5 or 7)"))
-    s.add_argument("--new-member", action="append", default=[],
-                   help=_("NAME=PEER_URL[@CLIENT_URL] (repeat; the sandbox picks its own)"))
+    s.add_argument(
+        "--new-member",
+        action="append",
+        default=[],
+        help=_("NAME=PEER_URL[@CLIENT_URL] (repeat; the sandbox picks its own)"),
+    )
     s.add_argument("--force", action="store_true", help=_("allow an even target"))
     s.add_argument("--data-dir", default=None, help=_("data dir on the new hosts"))
     _common_flags(s)
@@ -77,17 +87,32 @@ def add_member_wizards(member_subparsers: Any) -> None:
 
 
 def _common_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-o", "--output", choices=["markdown", "shell", "json"], default="markdown",
-                   help=_("runbook format"))
+    p.add_argument(
+        "-o",
+        "--output",
+        choices=["markdown", "shell", "json"],
+        default="markdown",
+        help=_("runbook format"),
+    )
     p.add_argument("--execute", action="store_true", help=_("run the plan"))
-    p.add_argument("--yes", action="store_true",
-                   help=_("do not ask before destructive steps; acknowledge operator steps"))
-    p.add_argument("--rollback", action="store_true",
-                   help=_("if a step with a rollback fails (or with --resume), roll it back"))
+    p.add_argument(
+        "--yes",
+        action="store_true",
+        help=_("do not ask before destructive steps; acknowledge operator steps"),
+    )
+    p.add_argument(
+        "--rollback",
+        action="store_true",
+        help=_("if a step with a rollback fails (or with --resume), roll it back"),
+    )
     p.add_argument("--resume", metavar="ID", help=_("continue a saved wizard run"))
     p.add_argument("--sandbox-dir", help=_("the cluster is this etcdtui sandbox"))
-    p.add_argument("--start-timeout", type=float, default=120.0,
-                   help=_("seconds to wait for a new member to start (default 120)"))
+    p.add_argument(
+        "--start-timeout",
+        type=float,
+        default=120.0,
+        help=_("seconds to wait for a new member to start (default 120)"),
+    )
 
 
 # --- shared plumbing --------------------------------------------------------------------------
@@ -111,7 +136,8 @@ class ConsoleOperator:
 
     async def wait_done(self, step: Any) -> str:
         answer = await asyncio.to_thread(
-            input, _("Type done when it is done, anything else to stop: "))
+            input, _("Type done when it is done, anything else to stop: ")
+        )
         return "done" if answer.strip().lower() == "done" else "abort"
 
 
@@ -138,8 +164,9 @@ def _emit(plan: Any, fmt: str) -> None:
     sys.stdout.write(render(plan, fmt))
 
 
-def _execute(plan: Any, settings: Any, sandbox: Any, args: argparse.Namespace,
-             executor: Any = None) -> int:
+def _execute(
+    plan: Any, settings: Any, sandbox: Any, args: argparse.Namespace, executor: Any = None
+) -> int:
     from etcdtui import errors
     from etcdtui.services.executor import AutoOperator, Executor
     from etcdtui.services.procedures.sandbox_host import SandboxHost
@@ -148,12 +175,13 @@ def _execute(plan: Any, settings: Any, sandbox: Any, args: argparse.Namespace,
         raise errors.ReadOnlyMode(_("this context is read-only; the plan was not run"))
     interactive = sys.stdin.isatty()
     if not args.yes and not interactive:
-        raise errors.UsageError(_("--execute needs a terminal for confirmations"),
-                                fix=_("Run it in a terminal, or pass --yes."))
+        raise errors.UsageError(
+            _("--execute needs a terminal for confirmations"),
+            fix=_("Run it in a terminal, or pass --yes."),
+        )
     operator = AutoOperator(echo=print) if args.yes else ConsoleOperator()
     host = SandboxHost(sandbox) if sandbox is not None else None
-    ex = executor or Executor(plan, settings, operator=operator, host=host,
-                              assume_yes=args.yes)
+    ex = executor or Executor(plan, settings, operator=operator, host=host, assume_yes=args.yes)
     if executor is not None:
         ex.operator, ex.host, ex.assume_yes = operator, host, args.yes
     if executor is not None and args.rollback:
@@ -168,14 +196,15 @@ def _execute(plan: Any, settings: Any, sandbox: Any, args: argparse.Namespace,
         if step is not None and step.rollback is not None:
             want = args.rollback
             if not want and interactive and not args.yes:
-                ans = input(_("Roll back ({what})? [y/N] ").format(
-                    what=step.rollback.description))
+                ans = input(_("Roll back ({what})? [y/N] ").format(what=step.rollback.description))
                 want = ans.strip().lower() in ("y", "yes")
             if want:
                 asyncio.run(ex.rollback())
             else:
-                print(_("To roll back: etcdtui ... --resume {id} --rollback").format(
-                    id=ex.plan.id), file=sys.stderr)
+                print(
+                    _("To roll back: etcdtui ... --resume {id} --rollback").format(id=ex.plan.id),
+                    file=sys.stderr,
+                )
         return exc.exit_code
     print(_("Plan {id} finished.").format(id=ex.plan.id))
     return 0
@@ -201,8 +230,9 @@ def cmd_replace(args: argparse.Namespace) -> int:
     if args.resume:
         return _resume(args)
     if not args.name:
-        raise errors.UsageError(_("which member? pass its name or ID"),
-                                fix=_("etcdtui member replace NAME"))
+        raise errors.UsageError(
+            _("which member? pass its name or ID"), fix=_("etcdtui member replace NAME")
+        )
     settings, sandbox = _target(args)
     tls = common.MemberTLS()
     data_dir = args.data_dir or "/var/lib/etcd"
@@ -215,10 +245,17 @@ def cmd_replace(args: argparse.Namespace) -> int:
         data_dir = args.data_dir or str(sandbox.data_dir(new_name))
         binary = str(sandbox.binary())
     req = ReplaceRequest(
-        member=args.name, new_name=args.new_name, new_peer_url=args.new_peer_url,
-        new_client_url=args.new_client_url, data_dir=data_dir, tls=tls, etcd_binary=binary,
-        force=args.force, start_timeout=args.start_timeout,
-        etcdctl_env=common.etcdctl_env(settings))
+        member=args.name,
+        new_name=args.new_name,
+        new_peer_url=args.new_peer_url,
+        new_client_url=args.new_client_url,
+        data_dir=data_dir,
+        tls=tls,
+        etcd_binary=binary,
+        force=args.force,
+        start_timeout=args.start_timeout,
+        etcdctl_env=common.etcdctl_env(settings),
+    )
 
     async def make() -> Any:
         async with ClusterService(settings) as svc:
@@ -263,22 +300,34 @@ def cmd_scale(args: argparse.Namespace) -> int:
                     i += 1
                     if name in taken:
                         continue
-                    new.append(NewMember(name, f"https://127.0.0.1:{free_port()}",
-                                         f"https://127.0.0.1:{free_port()}"))
+                    new.append(
+                        NewMember(
+                            name,
+                            f"https://127.0.0.1:{free_port()}",
+                            f"https://127.0.0.1:{free_port()}",
+                        )
+                    )
             tls = common.MemberTLS()
             binary, data_dir = "etcd", args.data_dir or "/var/lib/etcd"
             if sandbox is not None and new:
                 # each member's own paths differ; the plan shows the first one's
                 crt, key = sandbox.member_cert(new[0].name, "server")
                 pcrt, pkey = sandbox.member_cert(new[0].name, "peer")
-                tls = common.MemberTLS(str(crt), str(key), str(pcrt), str(pkey),
-                                       str(sandbox.ca_cert))
+                tls = common.MemberTLS(
+                    str(crt), str(key), str(pcrt), str(pkey), str(sandbox.ca_cert)
+                )
                 binary = str(sandbox.binary())
                 data_dir = args.data_dir or str(sandbox.dir / "data" / "NAME")
-            req = ScaleRequest(target=args.target, new_members=tuple(new), force=args.force,
-                               data_dir=data_dir, tls=tls, etcd_binary=binary,
-                               start_timeout=args.start_timeout,
-                               etcdctl_env=common.etcdctl_env(settings))
+            req = ScaleRequest(
+                target=args.target,
+                new_members=tuple(new),
+                force=args.force,
+                data_dir=data_dir,
+                tls=tls,
+                etcd_binary=binary,
+                start_timeout=args.start_timeout,
+                etcdctl_env=common.etcdctl_env(settings),
+            )
             return build_scale_plan(facts, req)
 
     plan = asyncio.run(make())
@@ -310,17 +359,25 @@ def cmd_restore(args: argparse.Namespace) -> int:
     cluster_version, old_id = None, None
     if live is not None:
         facts = live
-        members = tuple(RestoreMember(m.name, m.peer_urls[0], m.client_urls[0])
-                        for m in facts.members.members if m.name and m.client_urls)
+        members = tuple(
+            RestoreMember(m.name, m.peer_urls[0], m.client_urls[0])
+            for m in facts.members.members
+            if m.name and m.client_urls
+        )
         cluster_version, old_id = facts.version() or None, facts.members.cluster_id
     elif args.members:
         members = parse_members(args.members)
     elif sandbox is not None and sandbox.state is not None:
-        members = tuple(RestoreMember(m.name, m.peer_url, sandbox.client_url(m))
-                        for m in sandbox.state.members if not m.removed)
+        members = tuple(
+            RestoreMember(m.name, m.peer_url, sandbox.client_url(m))
+            for m in sandbox.state.members
+            if not m.removed
+        )
     else:
-        raise errors.UsageError(_("the cluster does not answer and no --members were given"),
-                                fix=_("Pass --members m1=https://10.0.0.1:2380,..."))
+        raise errors.UsageError(
+            _("the cluster does not answer and no --members were given"),
+            fix=_("Pass --members m1=https://10.0.0.1:2380,..."),
+        )
     if args.tool:
         tool = Path(args.tool)
     else:
@@ -328,16 +385,35 @@ def cmd_restore(args: argparse.Namespace) -> int:
             tool = find_binary("etcdutl")
         except BinaryNotFound:
             tool = find_binary("etcdctl")
-    template = args.data_dir_template or (str(sandbox.dir / "data" / "{name}") if sandbox
-                                          else "/var/lib/etcd")
+    template = args.data_dir_template or (
+        str(sandbox.dir / "data" / "{name}") if sandbox else "/var/lib/etcd"
+    )
     req = RestoreRequest(
-        snapshot=Path(args.snapshot).absolute(), members=members, data_dir_template=template,
-        tool=str(tool), tool_version=binary_version(tool) or "0", cluster_version=cluster_version,
-        old_cluster_id=old_id, force=args.force,
+        snapshot=Path(args.snapshot).absolute(),
+        members=members,
+        data_dir_template=template,
+        tool=str(tool),
+        tool_version=binary_version(tool) or "0",
+        cluster_version=cluster_version,
+        old_cluster_id=old_id,
+        force=args.force,
         current_data_dirs={m.name: str(sandbox.data_dir(m.name)) for m in members}
-        if sandbox else {},
-        check_local_dirs=sandbox is not None)
+        if sandbox
+        else {},
+        check_local_dirs=sandbox is not None,
+    )
     plan = build_restore_plan(snap, req)
+    if args.execute and sandbox is not None and template != str(sandbox.dir / "data" / "{name}"):
+        raise errors.UsageError(
+            _(
+                "the sandbox starts its members from {dir}; a restore into {template} would not "
+                "be used"
+            ).format(dir=sandbox.dir / "data" / "NAME", template=template),
+            fix=_(
+                "Drop --data-dir-template to execute in the sandbox (print the plan with "
+                "-o markdown to see the commands for other paths)."
+            ),
+        )
     if not args.execute:
         _emit(plan, args.output)
         return 0

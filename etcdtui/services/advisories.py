@@ -198,7 +198,7 @@ def _quota_advice(
             continue
         quota = st.db_size_quota or default_quota
         if quota and st.db_size > QUOTA_WARN_RATIO * quota:
-            pct = int(100 * st.db_size / quota)
+            pct = round(100 * st.db_size / quota)
             out.append(
                 Advisory(
                     "db-near-quota",

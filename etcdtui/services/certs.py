@@ -124,14 +124,30 @@ def describe(
     after, before = cert.not_valid_after_utc, cert.not_valid_before_utc
     days = int((after - when).total_seconds() // 86400)
     if when > after:
-        found.append(("critical", _("expired on {d} (local clock {now})").format(
-            d=after.isoformat(), now=when.replace(microsecond=0).isoformat())))
+        found.append(
+            (
+                "critical",
+                _("expired on {d} (local clock {now})").format(
+                    d=after.isoformat(), now=when.replace(microsecond=0).isoformat()
+                ),
+            )
+        )
     elif when < before:
-        found.append(("critical", _("not valid before {d} (local clock {now})").format(
-            d=before.isoformat(), now=when.replace(microsecond=0).isoformat())))
+        found.append(
+            (
+                "critical",
+                _("not valid before {d} (local clock {now})").format(
+                    d=before.isoformat(), now=when.replace(microsecond=0).isoformat()
+                ),
+            )
+        )
     elif _severity_for_days(days) != "ok":
-        found.append((_severity_for_days(days),
-                      _("expires in {n} days ({d})").format(n=days, d=after.date().isoformat())))
+        found.append(
+            (
+                _severity_for_days(days),
+                _("expires in {n} days ({d})").format(n=days, d=after.date().isoformat()),
+            )
+        )
     key_type, key_size = key_description(cert)
     severity = max((s for s, _t in found), key=SEVERITIES.index, default="ok")
     return CertInfo(
@@ -204,7 +220,10 @@ def _handshake(
 
 
 async def server_cert(
-    url: str, settings: ConnectionSettings, *, advertised: bool = True,
+    url: str,
+    settings: ConnectionSettings,
+    *,
+    advertised: bool = True,
     now: dt.datetime | None = None,
 ) -> CertInfo | str:
     """The certificate ``url`` serves, checked; or why it could not be fetched."""
@@ -226,11 +245,23 @@ async def server_cert(
         return _("{url} presented no certificate").format(url=url)
     problems: list[tuple[str, str]] = []
     if not pki.host_matches(cert, name):
-        problems.append(("critical", _("no SAN matches {host} (SANs: {sans})").format(
-            host=name, sans=", ".join(pki.sans_of(cert)) or _("none"))))
+        problems.append(
+            (
+                "critical",
+                _("no SAN matches {host} (SANs: {sans})").format(
+                    host=name, sans=", ".join(pki.sans_of(cert)) or _("none")
+                ),
+            )
+        )
     if verify_error:
-        problems.append(("critical", _("chain does not verify to {ca}: {why}").format(
-            ca=settings.cacert or _("the system store"), why=verify_error)))
+        problems.append(
+            (
+                "critical",
+                _("chain does not verify to {ca}: {why}").format(
+                    ca=settings.cacert or _("the system store"), why=verify_error
+                ),
+            )
+        )
     if "serverAuth" not in pki.usages_of(cert) and pki.usages_of(cert):
         problems.append(("critical", _("lacks the serverAuth extended key usage")))
     return describe(cert, "server", ep.url, now=now, problems=problems)
@@ -239,34 +270,46 @@ async def server_cert(
 # --- files --------------------------------------------------------------------------
 
 
-def client_files(settings: ConnectionSettings, *, now: dt.datetime | None = None
-                 ) -> list[CertInfo | str]:
+def client_files(
+    settings: ConnectionSettings, *, now: dt.datetime | None = None
+) -> list[CertInfo | str]:
     """The CA, client certificate and key this connection uses."""
     out: list[CertInfo | str] = []
     cas = load_bundle(settings.cacert) if settings.cacert else []
     if settings.cacert and not cas:
-        out.append(_("the CA file {path} holds no readable PEM certificate").format(
-            path=settings.cacert))
+        out.append(
+            _("the CA file {path} holds no readable PEM certificate").format(path=settings.cacert)
+        )
     for ca in cas:
-        problems = [] if pki.is_ca(ca) else [("critical", _("not a CA certificate"))]
-        out.append(describe(ca, "ca", str(settings.cacert), now=now, problems=problems))
+        ca_problems = [] if pki.is_ca(ca) else [("critical", _("not a CA certificate"))]
+        out.append(describe(ca, "ca", str(settings.cacert), now=now, problems=ca_problems))
     if settings.cert is None:
         return out
     certs = load_bundle(settings.cert)
     if not certs:
-        out.append(_("the client certificate {path} holds no readable PEM certificate").format(
-            path=settings.cert))
+        out.append(
+            _("the client certificate {path} holds no readable PEM certificate").format(
+                path=settings.cert
+            )
+        )
         return out
     leaf = certs[0]
     problems: list[tuple[str, str]] = []
     if "clientAuth" not in pki.usages_of(leaf) and pki.usages_of(leaf):
-        problems.append(("critical", _("lacks the clientAuth extended key usage: etcd will "
-                                       "reject it")))
+        problems.append(
+            ("critical", _("lacks the clientAuth extended key usage: etcd will reject it"))
+        )
     if settings.key is not None:
         problems += _key_problem(leaf, settings.key)
     if cas and not any(pki.issued_by(leaf, ca) for ca in cas):
-        problems.append(("critical", _("not issued by the CA in {ca} (issuer {issuer})").format(
-            ca=settings.cacert, issuer=leaf.issuer.rfc4514_string())))
+        problems.append(
+            (
+                "critical",
+                _("not issued by the CA in {ca} (issuer {issuer})").format(
+                    ca=settings.cacert, issuer=leaf.issuer.rfc4514_string()
+                ),
+            )
+        )
     out.append(describe(leaf, "client", str(settings.cert), now=now, problems=problems))
     return out
 
@@ -275,25 +318,38 @@ def _key_problem(cert: x509.Certificate, key_path: Path) -> list[tuple[str, str]
     try:
         key = serialization.load_pem_private_key(Path(key_path).read_bytes(), password=None)
     except TypeError:
-        return [("critical", _("the key {path} is encrypted; etcd clients need it "
-                               "unencrypted").format(path=key_path))]
+        return [
+            (
+                "critical",
+                _("the key {path} is encrypted; etcd clients need it unencrypted").format(
+                    path=key_path
+                ),
+            )
+        ]
     except (OSError, ValueError) as exc:
-        return [("critical", _("the key {path} is unreadable ({why})").format(
-            path=key_path, why=getattr(exc, "strerror", None) or type(exc).__name__))]
-    if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
-                      | ed25519.Ed25519PrivateKey) or not pki.key_matches_cert(cert, key):
-        return [("critical", _("the key {path} does not belong to this certificate").format(
-            path=key_path))]
+        return [
+            (
+                "critical",
+                _("the key {path} is unreadable ({why})").format(
+                    path=key_path, why=getattr(exc, "strerror", None) or type(exc).__name__
+                ),
+            )
+        ]
+    if not isinstance(
+        key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
+    ) or not pki.key_matches_cert(cert, key):
+        return [
+            (
+                "critical",
+                _("the key {path} does not belong to this certificate").format(path=key_path),
+            )
+        ]
     return []
 
 
 def _role_from_path(path: Path) -> str:
-    name = path.stem
-    if name == "ca":
-        return "ca"
-    if name in ("server", "peer"):
-        return f"{path.parent.name}-{name}" if path.parent.name not in ("etcd", "pki") else name
-    return name
+    """``<dir>/<name>``: ``etcd/server`` (kubeadm), ``m1/peer`` (sandbox), ``pki/ca``."""
+    return f"{path.parent.name}/{path.stem}"
 
 
 def local_files(roots: Sequence[Path], *, now: dt.datetime | None = None) -> list[CertInfo]:
@@ -315,8 +371,9 @@ def local_files(roots: Sequence[Path], *, now: dt.datetime | None = None) -> lis
             key = crt.with_suffix(".key")
             if key.exists() and not pki.is_ca(certs[0]):
                 problems += _key_problem(certs[0], key)
-            out.append(describe(certs[0], _role_from_path(crt), str(crt), now=now,
-                                problems=problems))
+            out.append(
+                describe(certs[0], _role_from_path(crt), str(crt), now=now, problems=problems)
+            )
     return out
 
 
@@ -337,8 +394,9 @@ async def collect(
     certs = [c for c in items if isinstance(c, CertInfo)]
     problems += [c for c in items if isinstance(c, str)]
     in_use = {Path(p).resolve() for p in (settings.cacert, settings.cert) if p is not None}
-    certs += [c for c in local_files(local_roots, now=now)
-              if Path(c.source).resolve() not in in_use]
+    certs += [
+        c for c in local_files(local_roots, now=now) if Path(c.source).resolve() not in in_use
+    ]
     return CertReport(tuple(certs), tuple(problems))
 
 
@@ -349,13 +407,17 @@ async def _cluster_urls(settings: ConnectionSettings, problems: list[str]) -> li
         try:
             await svc.members()
         except errors.EtcdtuiError as exc:
-            problems.append(_("member list unavailable ({why}); only the configured endpoints "
-                              "were checked").format(why=exc.cause))
+            problems.append(
+                _(
+                    "member list unavailable ({why}); only the configured endpoints were checked"
+                ).format(why=exc.cause)
+            )
         return svc.all_endpoints()
 
 
-def default_local_roots(settings: ConnectionSettings, kubeadm_root: Path | None = None
-                        ) -> list[Path]:
+def default_local_roots(
+    settings: ConnectionSettings, kubeadm_root: Path | None = None
+) -> list[Path]:
     """Where member certificates may be on this host: the sandbox, kubeadm's layout."""
     roots: list[Path] = []
     if settings.source == "sandbox" and settings.cacert is not None:

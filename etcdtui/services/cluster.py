@@ -108,10 +108,10 @@ class ClusterService:
                     failures.append(exc)
         finally:
             for t in tasks:
-                if t.done() and not t.cancelled():
-                    t.exception()  # mark retrieved: no "Task exception was never retrieved"
-                else:
-                    t.cancel()
+                # losers may still fail after we return: retrieve their exception so asyncio
+                # never prints "Task exception was never retrieved" on the operator's terminal
+                t.add_done_callback(_consume)
+                t.cancel()
         raise _best_failure(failures)
 
     async def members(self) -> MemberList:
@@ -502,6 +502,11 @@ class ClusterService:
             return current
 
         return await self._mutate("alarm-disarm", {"alarms": [a.as_dict() for a in current]}, send)
+
+
+def _consume(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 def _best_failure(failures: Sequence[BaseException]) -> errors.EtcdtuiError:

@@ -112,8 +112,9 @@ class ExecContext:
         if isinstance(value, str) and value.startswith("$"):
             key = value[1:]
             if key not in self.vars:
-                raise StepFailed(_("no value for {key} yet: an earlier step did not run").format(
-                    key=key))
+                raise StepFailed(
+                    _("no value for {key} yet: an earlier step did not run").format(key=key)
+                )
             return self.vars[key]
         return value
 
@@ -198,7 +199,9 @@ def load_state(plan_id: str) -> dict[str, Any]:
     try:
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        known = sorted(p.stem for p in wizards_dir().glob("*.json")) if wizards_dir().exists() else []
+        known = (
+            sorted(p.stem for p in wizards_dir().glob("*.json")) if wizards_dir().exists() else []
+        )
         raise WizardStateError(
             _("no saved wizard {id} in {dir}").format(id=plan_id, dir=wizards_dir()),
             fix=_("Saved wizards: {ids}").format(ids=", ".join(known) or _("none")),
@@ -256,7 +259,7 @@ class Executor:
         return save_state(self.state())
 
     def mode(self, step: Step) -> str:
-        """"run" (etcdtui does it), "operator" (shown, then verified) or "skip"."""
+        """ "run" (etcdtui does it), "operator" (shown, then verified) or "skip"."""
         if step.where.kind == "cluster-api":
             return "run"
         if step.where.kind == "apiserver-hosts":
@@ -270,10 +273,15 @@ class Executor:
         return "operator"
 
     def pending(self) -> list[Step]:
-        return [s for s in self.plan.steps
-                if self.results.get(s.id, {}).get("status") not in ("done", "skipped")]
+        return [
+            s
+            for s in self.plan.steps
+            if self.results.get(s.id, {}).get("status") not in ("done", "skipped")
+        ]
 
     async def run(self) -> dict[str, Any]:
+        import etcdtui.services.procedures  # noqa: F401  (registers the procedures' callables)
+
         async with ClusterService(self.settings, audit=self.audit) as svc:
             ctx = ExecContext(self.plan, svc, self.operator, self.host, self.vars)
             self.status = "running"
@@ -306,42 +314,56 @@ class Executor:
                 raise errors.PreconditionFailed(
                     f"{step.precondition.description}: {pre.detail}",
                     title=_("Step {n} ({title}) not started: precondition failed").format(
-                        n=n, title=step.title),
-                    fix=_("Nothing was changed by this step. Fix the cause, then resume with "
-                          "--resume {id}.").format(id=self.plan.id),
+                        n=n, title=step.title
+                    ),
+                    fix=_(
+                        "Nothing was changed by this step. Fix the cause, then resume with "
+                        "--resume {id}."
+                    ).format(id=self.plan.id),
                 )
         mode = self.mode(step)
         if mode == "skip":
-            why = (_("the sandbox has no kube-apiserver") if step.where.kind == "apiserver-hosts"
-                   else _("nothing to run on this host"))
+            why = (
+                _("the sandbox has no kube-apiserver")
+                if step.where.kind == "apiserver-hosts"
+                else _("nothing to run on this host")
+            )
             self.operator.show("  " + _("skipped: {why}").format(why=why))
             if step.shown_command and step.where.kind == "apiserver-hosts":
                 self.operator.show("  " + step.shown_command.replace("\n", "\n  "))
             return {"status": "skipped", "detail": why}
         if step.destructive and not self.assume_yes and not await self.operator.confirm(step):
-            raise PlanAborted(_("step {n} ({title}) was not confirmed").format(
-                n=n, title=step.title), fix=_("Resume later with --resume {id}.").format(
-                id=self.plan.id))
+            raise PlanAborted(
+                _("step {n} ({title}) was not confirmed").format(n=n, title=step.title),
+                fix=_("Resume later with --resume {id}.").format(id=self.plan.id),
+            )
         out: Mapping[str, Any] = {}
         if mode == "run":
-            out = await ACTIONS[step.action](ctx, step)
+            fn = ACTIONS.get(step.action)
+            if fn is None:
+                raise StepFailed(_("unknown action {name}").format(name=step.action))
+            out = await fn(ctx, step)
         else:
             self.operator.show(_("  run on {where}:").format(where=step.where.label()))
             self.operator.show("    " + step.shown_command.replace("\n", "\n    "))
             if await self.operator.wait_done(step) != "done":
-                raise PlanAborted(_("step {n} ({title}) was not done").format(
-                    n=n, title=step.title))
+                raise PlanAborted(
+                    _("step {n} ({title}) was not done").format(n=n, title=step.title)
+                )
         if step.check is not None:
             res = await self._poll_check(ctx, step.check)
             if not res.ok:
-                rb = _(" Rollback available: {what}.").format(
-                    what=step.rollback.description) if step.rollback else ""
+                rb = (
+                    _(" Rollback available: {what}.").format(what=step.rollback.description)
+                    if step.rollback
+                    else ""
+                )
                 raise StepFailed(
                     f"{step.check.description}: {res.detail}",
-                    title=_("Step {n} ({title}) did not take effect").format(
-                        n=n, title=step.title),
+                    title=_("Step {n} ({title}) did not take effect").format(n=n, title=step.title),
                     fix=_("Inspect the cluster, then resume with --resume {id}.{rb}").format(
-                        id=self.plan.id, rb=rb),
+                        id=self.plan.id, rb=rb
+                    ),
                 )
             out = {**out, "check": res.detail}
         detail = out.get("detail") or out.get("check")
@@ -368,11 +390,14 @@ class Executor:
 
     async def rollback(self, step_id: str | None = None) -> str:
         """Run the rollback of the failed (or given) step."""
+        import etcdtui.services.procedures  # noqa: F401
+
         sid = step_id or self.current
         step = self.plan.step(sid) if sid else None
         if step is None or step.rollback is None:
-            raise StepFailed(_("step {id} has no rollback").format(id=sid),
-                             title=_("Nothing to roll back"))
+            raise StepFailed(
+                _("step {id} has no rollback").format(id=sid), title=_("Nothing to roll back")
+            )
         async with ClusterService(self.settings, audit=self.audit) as svc:
             ctx = ExecContext(self.plan, svc, self.operator, self.host, self.vars)
             try:
@@ -387,16 +412,29 @@ class Executor:
         self.operator.show(detail)
         return detail
 
-    def _audit(self, ctx: ExecContext, step: Step, status: str, *, detail: Any = None,
-               error: errors.EtcdtuiError | None = None) -> None:
+    def _audit(
+        self,
+        ctx: ExecContext,
+        step: Step,
+        status: str,
+        *,
+        detail: Any = None,
+        error: errors.EtcdtuiError | None = None,
+    ) -> None:
         members = ctx.cluster.last_members
         self.audit.append(
             action="plan-step",
             context=self.settings.context,
             cluster_id=members.cluster_id if members else None,
-            params={"plan": self.plan.id, "kind": self.plan.kind, "step": step.id,
-                    "title": step.title, "where": step.where.as_dict(),
-                    "command": step.shown_command, "status": status},
+            params={
+                "plan": self.plan.id,
+                "kind": self.plan.kind,
+                "step": step.id,
+                "title": step.title,
+                "where": step.where.as_dict(),
+                "command": step.shown_command,
+                "status": status,
+            },
             result=detail if error is None else None,
             error=error,
         )

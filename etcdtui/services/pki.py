@@ -60,7 +60,7 @@ def new_key(kind: str = "ec") -> PrivateKey:
     raise PKIError(_("unknown key type {kind!r}").format(kind=kind))
 
 
-def _sign_hash(key: PrivateKey) -> hashes.HashAlgorithm | None:
+def _sign_hash(key: PrivateKey) -> hashes.SHA256 | None:
     return None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
 
 
@@ -76,7 +76,10 @@ def _now() -> dt.datetime:
 
 
 def create_ca(
-    cn: str = "etcdtui-ca", *, days: int = 3650, key_kind: str = "ec",
+    cn: str = "etcdtui-ca",
+    *,
+    days: int = 3650,
+    key_kind: str = "ec",
     not_before: dt.datetime | None = None,
 ) -> Issued:
     key = new_key(key_kind)
@@ -94,9 +97,15 @@ def create_ca(
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                crl_sign=True, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -150,8 +159,12 @@ def issue(
                 digital_signature=True,
                 content_commitment=False,
                 key_encipherment=isinstance(key, rsa.RSAPrivateKey),
-                data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                crl_sign=False, encipher_only=False, decipher_only=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -197,7 +210,9 @@ def save(issued: Issued, cert_path: Path, key_path: Path) -> None:
 def load_issued(cert_path: Path, key_path: Path) -> Issued:
     cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
     key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-    if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey):
+    if not isinstance(
+        key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
+    ):
         raise PKIError(_("unsupported key type in {path}").format(path=key_path))
     return Issued(cert, key)
 
@@ -206,9 +221,7 @@ def key_matches_cert(cert: x509.Certificate, key: PrivateKey) -> bool:
     """True when ``key`` is the private half of the certificate's public key."""
     fmt = serialization.PublicFormat.SubjectPublicKeyInfo
     enc = serialization.Encoding.DER
-    return bool(
-        cert.public_key().public_bytes(enc, fmt) == key.public_key().public_bytes(enc, fmt)
-    )
+    return bool(cert.public_key().public_bytes(enc, fmt) == key.public_key().public_bytes(enc, fmt))
 
 
 def sans_of(cert: x509.Certificate) -> list[str]:
@@ -226,8 +239,10 @@ def usages_of(cert: x509.Certificate) -> list[str]:
         eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     except x509.ExtensionNotFound:
         return []
-    names = {ExtendedKeyUsageOID.SERVER_AUTH: "serverAuth",
-             ExtendedKeyUsageOID.CLIENT_AUTH: "clientAuth"}
+    names = {
+        ExtendedKeyUsageOID.SERVER_AUTH: "serverAuth",
+        ExtendedKeyUsageOID.CLIENT_AUTH: "clientAuth",
+    }
     return [names.get(oid, oid.dotted_string) for oid in eku]
 
 

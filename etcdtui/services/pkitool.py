@@ -113,8 +113,9 @@ def parse_duration_days(text: str) -> int:
     return n * 7 if m.group(2) == "w" else n
 
 
-def planned_files(layout: Layout, members: Sequence[MemberSpec],
-                  clients: Sequence[str]) -> list[Path]:
+def planned_files(
+    layout: Layout, members: Sequence[MemberSpec], clients: Sequence[str]
+) -> list[Path]:
     out: list[Path] = []
     for m in members:
         for kind in ("server", "peer"):
@@ -142,8 +143,10 @@ def init(
             )
         )
     names = [m.name for m in members]
-    dupes = sorted({n for n in names if names.count(n) > 1} | {c for c in clients
-                                                               if list(clients).count(c) > 1})
+    dupes = sorted(
+        {n for n in names if names.count(n) > 1}
+        | {c for c in clients if list(clients).count(c) > 1}
+    )
     if dupes:
         raise UsageError(_("names given twice: {names}").format(names=", ".join(dupes)))
     layout = Layout(Path(root))
@@ -157,8 +160,10 @@ def init(
             _("refusing to overwrite existing files: {files}").format(
                 files=", ".join(str(p) for p in existing)
             ),
-            fix=_("Choose another directory, or move those files aside; to replace expiring "
-                  "certificates use `etcdtui pki renew`."),
+            fix=_(
+                "Choose another directory, or move those files aside; to replace expiring "
+                "certificates use `etcdtui pki renew`."
+            ),
         )
     ensure_private_dir(layout.root)
     if reuse_ca:
@@ -166,6 +171,7 @@ def init(
     else:
         ca = pki.create_ca("etcd-ca", days=ca_days)
         pki.save(ca, layout.ca_cert, layout.ca_key)
+    ensure_private_dir(layout.root / "members")
     for m in members:
         for kind in ("server", "peer"):
             hosts = list(m.hosts)
@@ -184,8 +190,9 @@ def init(
     )
 
 
-def etcd_flags(layout: Layout, m: MemberSpec, *, client_port: int = 2379,
-               peer_port: int = 2380) -> list[str]:
+def etcd_flags(
+    layout: Layout, m: MemberSpec, *, client_port: int = 2379, peer_port: int = 2380
+) -> list[str]:
     """The TLS-related etcd flags for one member of this PKI."""
     server_crt, server_key = layout.member(m.name, "server")
     peer_crt, peer_key = layout.member(m.name, "peer")
@@ -207,8 +214,12 @@ def etcd_flags(layout: Layout, m: MemberSpec, *, client_port: int = 2379,
     ]
 
 
-def apiserver_flags(layout: Layout, members: Sequence[MemberSpec],
-                    client: str = "apiserver-etcd-client", client_port: int = 2379) -> list[str]:
+def apiserver_flags(
+    layout: Layout,
+    members: Sequence[MemberSpec],
+    client: str = "apiserver-etcd-client",
+    client_port: int = 2379,
+) -> list[str]:
     crt, key = layout.client(client)
     servers = ",".join(f"https://{_url_host(m.hosts[0])}:{client_port}" for m in members)
     return [
@@ -268,10 +279,8 @@ def renew(
     """Re-issue every leaf expiring within ``within_days`` from the same CA and key usages."""
     layout = Layout(Path(root))
     if not (layout.ca_cert.exists() and layout.ca_key.exists()):
-        raise pki.PKIError(
-            _("{dir} has no ca.crt and ca.key: renew re-issues from the same CA").format(
-                dir=root
-            ),
+        raise UsageError(
+            _("{dir} has no ca.crt and ca.key: renew re-issues from the same CA").format(dir=root),
             fix=_("Point at the directory `etcdtui pki init` created."),
         )
     ca = pki.load_issued(layout.ca_cert, layout.ca_key)
@@ -287,11 +296,20 @@ def renew(
         usages = pki.usages_of(old)
         cn_attrs = old.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         cn = str(cn_attrs[0].value) if cn_attrs else crt.stem
-        new = pki.issue(ca, cn, hosts=pki.sans_of(old), server="serverAuth" in usages,
-                        client="clientAuth" in usages, days=days)
+        new = pki.issue(
+            ca,
+            cn,
+            hosts=pki.sans_of(old),
+            server="serverAuth" in usages,
+            client="clientAuth" in usages,
+            days=days,
+        )
         bak_crt, bak_key = _free_backup(crt), _free_backup(key)
-        out.append(Renewal(crt, key, old.not_valid_after_utc, new.cert.not_valid_after_utc,
-                           bak_crt, bak_key))
+        out.append(
+            Renewal(
+                crt, key, old.not_valid_after_utc, new.cert.not_valid_after_utc, bak_crt, bak_key
+            )
+        )
         if dry_run:
             continue
         os.rename(crt, bak_crt)

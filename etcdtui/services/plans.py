@@ -54,6 +54,8 @@ class Where:
             return _("cluster API (etcdtui runs it)")
         if self.kind == "apiserver-hosts":
             return _("every kube-apiserver host")
+        if self.host == "local":
+            return _("this machine (where etcdtui runs)")
         return _("host {host}").format(host=self.host or "?")
 
     def as_dict(self) -> dict[str, Any]:
@@ -96,13 +98,15 @@ class Step:
     alternatives: Mapping[str, str] = field(default_factory=dict)  # label -> text
     notes: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        if not self.display and self.command:  # the display string defaults to the argv
+            env = " ".join(f"{k}={shlex.quote(v)}" for k, v in self.env.items())
+            shown = f"{env} {shlex.join(self.command)}".strip()
+            object.__setattr__(self, "display", shown)
+
     @property
     def shown_command(self) -> str:
-        if self.display:
-            return self.display
-        env = " ".join(f"{k}={shlex.quote(v)}" for k, v in self.env.items())
-        cmd = shlex.join(self.command)
-        return f"{env} {cmd}".strip()
+        return self.display
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -236,9 +240,9 @@ def render_markdown(plan: Plan) -> str:
             out.append(f"- **{_('Rollback')}:** {step.rollback.description}")
         out.append("")
         if step.shown_command:
-            out += _fence(step.shown_command) + [""]
+            out += [*_fence(step.shown_command), ""]
         for label, text in step.alternatives.items():
-            out += [f"{label}:", ""] + _fence(text, "yaml" if "kubeadm" in label else "sh")
+            out += [f"{label}:", "", *_fence(text, "yaml" if "kubeadm" in label else "sh")]
             out.append("")
         for note in step.notes:
             out += [f"> {note}", ""]

@@ -38,8 +38,13 @@ class Finding:
     fix: str
 
     def as_dict(self) -> dict[str, str]:
-        return {"id": self.id, "severity": self.severity, "title": self.title,
-                "evidence": self.evidence, "fix": self.fix}
+        return {
+            "id": self.id,
+            "severity": self.severity,
+            "title": self.title,
+            "evidence": self.evidence,
+            "fix": self.fix,
+        }
 
 
 @dataclass(frozen=True)
@@ -51,9 +56,12 @@ class SecretsSample:
     example_plaintext_keys: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
-        return {"sampled": self.sampled, "plaintext": self.plaintext,
-                "encrypted": dict(self.encrypted),
-                "example_plaintext_keys": list(self.example_plaintext_keys)}
+        return {
+            "sampled": self.sampled,
+            "plaintext": self.plaintext,
+            "encrypted": dict(self.encrypted),
+            "example_plaintext_keys": list(self.example_plaintext_keys),
+        }
 
 
 @dataclass(frozen=True)
@@ -70,9 +78,12 @@ class ScanReport:
         return {f.id for f in self.findings}
 
     def as_dict(self) -> dict[str, object]:
-        return {"worst": self.worst, "findings": [f.as_dict() for f in self.findings],
-                "passed": list(self.passed),
-                "secrets": self.secrets.as_dict() if self.secrets else None}
+        return {
+            "worst": self.worst,
+            "findings": [f.as_dict() for f in self.findings],
+            "passed": list(self.passed),
+            "secrets": self.secrets.as_dict() if self.secrets else None,
+        }
 
 
 # --- active transport checks (blocking, run in threads) -------------------------------
@@ -127,8 +138,15 @@ async def scan(
             members: MemberList | None = await svc.members()
         except errors.EtcdtuiError as exc:
             members = None
-            findings.append(Finding("cluster-unreachable", "high", _("Member list unavailable"),
-                                    f"{exc.title}: {exc.cause}", exc.fix))
+            findings.append(
+                Finding(
+                    "cluster-unreachable",
+                    "high",
+                    _("Member list unavailable"),
+                    f"{exc.title}: {exc.cause}",
+                    exc.fix,
+                )
+            )
         urls = svc.all_endpoints()
         statuses = await svc.statuses(urls)
         auth = await svc.auth_enabled()
@@ -137,11 +155,17 @@ async def scan(
             try:
                 sample = await sample_secrets(svc, secrets_prefix, secrets_sample)
             except errors.EtcdtuiError as exc:
-                findings.append(Finding(
-                    "secrets-unreadable", "info", _("Secrets not sampled"),
-                    f"{exc.title}: {exc.cause}",
-                    _("Run the scan with a client certificate allowed to read {p}.").format(
-                        p=secrets_prefix.decode(errors="replace"))))
+                findings.append(
+                    Finding(
+                        "secrets-unreadable",
+                        "info",
+                        _("Secrets not sampled"),
+                        f"{exc.title}: {exc.cause}",
+                        _("Run the scan with a client certificate allowed to read {p}.").format(
+                            p=secrets_prefix.decode(errors="replace")
+                        ),
+                    )
+                )
     endpoints = [parse_endpoint(u, insecure=True) for u in urls]
     open_tls = await _transport_checks(endpoints, settings, findings, passed)
     _auth_check(auth, open_tls, findings, passed)
@@ -152,137 +176,212 @@ async def scan(
     _cert_checks(report, findings, passed)
     if sample is not None:
         _secrets_check(sample, secrets_prefix, findings, passed)
-    findings.append(Finding(
-        "old-client-failover", "info",
-        _("Old etcd clients fail over badly with TLS endpoints"),
-        _("etcd clients up to 3.3.13 pin to the first secure endpoint and do not fail over "
-          "correctly (kube-apiserver before 1.16 embeds such a client)."),
-        _("Run kube-apiserver 1.16 or later (etcd client 3.3.15+) when etcd uses TLS."),
-    ))
+    findings.append(
+        Finding(
+            "old-client-failover",
+            "info",
+            _("Old etcd clients fail over badly with TLS endpoints"),
+            _(
+                "etcd clients up to 3.3.13 pin to the first secure endpoint and do not fail over "
+                "correctly (kube-apiserver before 1.16 embeds such a client)."
+            ),
+            _("Run kube-apiserver 1.16 or later (etcd client 3.3.15+) when etcd uses TLS."),
+        )
+    )
     order = sorted(findings, key=lambda f: -SEVERITIES.index(f.severity))
     return ScanReport(tuple(order), tuple(passed), sample)
 
 
 async def _transport_checks(
-    endpoints: Sequence[Endpoint], settings: ConnectionSettings,
-    findings: list[Finding], passed: list[str],
+    endpoints: Sequence[Endpoint],
+    settings: ConnectionSettings,
+    findings: list[Finding],
+    passed: list[str],
 ) -> bool:
     """Plaintext client URLs, ports that answer plaintext, TLS without client certs."""
     timeout = max(settings.timeout, 0.5)
     plain_urls = [e.url for e in endpoints if not e.secure]
-    answers_plain = await asyncio.gather(*(asyncio.to_thread(
-        plaintext_answer, e.host, e.port, timeout) for e in endpoints))
-    plain = sorted({*plain_urls, *(e.url for e, ok in zip(endpoints, answers_plain, strict=True)
-                                   if ok)})
+    answers_plain = await asyncio.gather(
+        *(asyncio.to_thread(plaintext_answer, e.host, e.port, timeout) for e in endpoints)
+    )
+    plain = sorted(
+        {*plain_urls, *(e.url for e, ok in zip(endpoints, answers_plain, strict=True) if ok)}
+    )
     if plain:
-        findings.append(Finding(
-            "client-plaintext", "critical", _("Client port answers without TLS"),
-            _("etcd answered unencrypted HTTP on: {urls}").format(urls=", ".join(plain)),
-            _("Serve clients over https only: --listen-client-urls and --advertise-client-urls "
-              "with https://, plus --cert-file and --key-file."),
-        ))
+        findings.append(
+            Finding(
+                "client-plaintext",
+                "critical",
+                _("Client port answers without TLS"),
+                _("etcd answered unencrypted HTTP on: {urls}").format(urls=", ".join(plain)),
+                _(
+                    "Serve clients over https only: --listen-client-urls and "
+                    "--advertise-client-urls with https://, plus --cert-file and --key-file."
+                ),
+            )
+        )
     else:
         passed.append("client-plaintext")
     secure = [e for e in endpoints if e.secure]
-    open_tls = await asyncio.gather(*(asyncio.to_thread(
-        tls_without_client_cert, e.host, e.port, timeout) for e in secure))
+    open_tls = await asyncio.gather(
+        *(asyncio.to_thread(tls_without_client_cert, e.host, e.port, timeout) for e in secure)
+    )
     no_cert = [e.url for e, ok in zip(secure, open_tls, strict=True) if ok]
     if no_cert:
-        findings.append(Finding(
-            "client-cert-not-required", "critical",
-            _("etcd accepts TLS clients without a certificate"),
-            _("a TLS client with no certificate was served on: {urls}").format(
-                urls=", ".join(no_cert)),
-            _("Start etcd with --client-cert-auth=true and --trusted-ca-file=<etcd CA>, so "
-              "only holders of a client certificate (the kube-apiservers) get in."),
-        ))
+        findings.append(
+            Finding(
+                "client-cert-not-required",
+                "critical",
+                _("etcd accepts TLS clients without a certificate"),
+                _("a TLS client with no certificate was served on: {urls}").format(
+                    urls=", ".join(no_cert)
+                ),
+                _(
+                    "Start etcd with --client-cert-auth=true and --trusted-ca-file=<etcd CA>, so "
+                    "only holders of a client certificate (the kube-apiservers) get in."
+                ),
+            )
+        )
     elif secure:
         passed.append("client-cert-not-required")
     return bool(plain or no_cert)
 
 
-def _auth_check(auth: bool | None, open_door: bool, findings: list[Finding],
-                passed: list[str]) -> None:
+def _auth_check(
+    auth: bool | None, open_door: bool, findings: list[Finding], passed: list[str]
+) -> None:
     if auth is None:
-        findings.append(Finding("auth-unknown", "info", _("etcd auth status unknown"),
-                                _("AuthStatus did not answer"), _("Re-run when etcd answers.")))
+        findings.append(
+            Finding(
+                "auth-unknown",
+                "info",
+                _("etcd auth status unknown"),
+                _("AuthStatus did not answer"),
+                _("Re-run when etcd answers."),
+            )
+        )
     elif auth:
         passed.append("auth-disabled")
     elif open_door:
-        findings.append(Finding(
-            "auth-disabled", "critical", _("Anyone who reaches the client port is root"),
-            _("etcd auth is off and clients need no certificate"),
-            _("Require client certificates (--client-cert-auth); optionally enable etcd "
-              "auth (etcdctl auth enable) as a second layer."),
-        ))
+        findings.append(
+            Finding(
+                "auth-disabled",
+                "critical",
+                _("Anyone who reaches the client port is root"),
+                _("etcd auth is off and clients need no certificate"),
+                _(
+                    "Require client certificates (--client-cert-auth); optionally enable etcd "
+                    "auth (etcdctl auth enable) as a second layer."
+                ),
+            )
+        )
     else:
-        findings.append(Finding(
-            "auth-disabled", "low", _("etcd auth (users and roles) is off"),
-            _("AuthStatus: disabled; client certificates are the only gate (the kubeadm "
-              "default)"),
-            _("Keep the etcd CA private and issue client certificates only to kube-apiservers "
-              "and operators."),
-        ))
+        findings.append(
+            Finding(
+                "auth-disabled",
+                "low",
+                _("etcd auth (users and roles) is off"),
+                _(
+                    "AuthStatus: disabled; client certificates are the only gate (the kubeadm "
+                    "default)"
+                ),
+                _(
+                    "Keep the etcd CA private and issue client certificates only to "
+                    "kube-apiservers and operators."
+                ),
+            )
+        )
 
 
 def _peer_check(members: MemberList | None, findings: list[Finding], passed: list[str]) -> None:
     if members is None:
         return
-    plain = [f"{m.name or m.hex_id}: {u}" for m in members.members for u in m.peer_urls
-             if u.startswith("http://")]
+    plain = [
+        f"{m.name or m.hex_id}: {u}"
+        for m in members.members
+        for u in m.peer_urls
+        if u.startswith("http://")
+    ]
     if plain:
-        findings.append(Finding(
-            "peer-plaintext", "high", _("Peer traffic is not encrypted"),
-            "; ".join(plain),
-            _("Use https:// peer URLs with --peer-cert-file, --peer-key-file, "
-              "--peer-client-cert-auth and --peer-trusted-ca-file."),
-        ))
+        findings.append(
+            Finding(
+                "peer-plaintext",
+                "high",
+                _("Peer traffic is not encrypted"),
+                "; ".join(plain),
+                _(
+                    "Use https:// peer URLs with --peer-cert-file, --peer-key-file, "
+                    "--peer-client-cert-auth and --peer-trusted-ca-file."
+                ),
+            )
+        )
     else:
         passed.append("peer-plaintext")
 
 
-def _member_count_check(members: MemberList | None, findings: list[Finding],
-                        passed: list[str]) -> None:
+def _member_count_check(
+    members: MemberList | None, findings: list[Finding], passed: list[str]
+) -> None:
     if members is None:
         return
     voters = sum(1 for m in members.members if not m.is_learner)
     if voters % 2 == 0:
-        findings.append(Finding(
-            "member-count-even", "medium", _("Even number of voting members"),
-            _("{n} voters tolerate no more failures than {m}").format(n=voters, m=voters - 1),
-            _("Run an odd number of voters (3 or 5)."),
-        ))
+        findings.append(
+            Finding(
+                "member-count-even",
+                "medium",
+                _("Even number of voting members"),
+                _("{n} voters tolerate no more failures than {m}").format(n=voters, m=voters - 1),
+                _("Run an odd number of voters (3 or 5)."),
+            )
+        )
     elif voters == 1:
-        findings.append(Finding(
-            "member-count-single", "medium", _("A single member: no fault tolerance"),
-            _("1 voter"), _("Run 3 or 5 voters in production."),
-        ))
+        findings.append(
+            Finding(
+                "member-count-single",
+                "medium",
+                _("A single member: no fault tolerance"),
+                _("1 voter"),
+                _("Run 3 or 5 voters in production."),
+            )
+        )
     else:
         passed.append("member-count-even")
 
 
-def _version_checks(statuses: Sequence[EndpointStatus], findings: list[Finding],
-                    passed: list[str]) -> None:
+def _version_checks(
+    statuses: Sequence[EndpointStatus], findings: list[Finding], passed: list[str]
+) -> None:
     versions = sorted({s.version for s in statuses if s.ok and s.version})
     parsed = [(v, advisories.parse_version(v)) for v in versions]
     low, hi = advisories.INCONSISTENCY_BUG
     buggy = [v for v, p in parsed if p is not None and low <= p <= hi]
     old = [v for v, p in parsed if p is not None and advisories.below_minimum(p)]
     if buggy:
-        findings.append(Finding(
-            "version-data-inconsistency", "critical",
-            _("etcd 3.5.0-3.5.2 can lose writes after a crash"),
-            _("running: {v}").format(v=", ".join(buggy)),
-            _("Upgrade to 3.5.11 or later; until then run with "
-              "--experimental-initial-corrupt-check=true."),
-        ))
+        findings.append(
+            Finding(
+                "version-data-inconsistency",
+                "critical",
+                _("etcd 3.5.0-3.5.2 can lose writes after a crash"),
+                _("running: {v}").format(v=", ".join(buggy)),
+                _(
+                    "Upgrade to 3.5.11 or later; until then run with "
+                    "--experimental-initial-corrupt-check=true."
+                ),
+            )
+        )
     if old:
-        findings.append(Finding(
-            "version-below-minimum", "high", _("etcd older than the recommended minimum"),
-            _("running: {v}; minimum 3.4.{a} or 3.5.{b}").format(
-                v=", ".join(old), a=advisories.MIN_PATCH[(3, 4)], b=advisories.MIN_PATCH[(3, 5)]),
-            _("Upgrade one member at a time to the latest patch release of your minor."),
-        ))
+        findings.append(
+            Finding(
+                "version-below-minimum",
+                "high",
+                _("etcd older than the recommended minimum"),
+                _("running: {v}; minimum 3.4.{a} or 3.5.{b}").format(
+                    v=", ".join(old), a=advisories.MIN_PATCH[(3, 4)], b=advisories.MIN_PATCH[(3, 5)]
+                ),
+                _("Upgrade one member at a time to the latest patch release of your minor."),
+            )
+        )
     if versions and not buggy and not old:
         passed.append("version")
 
@@ -290,33 +389,46 @@ def _version_checks(statuses: Sequence[EndpointStatus], findings: list[Finding],
 def _cert_checks(report: certs.CertReport, findings: list[Finding], passed: list[str]) -> None:
     bad = [c for c in report.certs if c.severity != "ok"]
     for c in bad:
-        findings.append(Finding(
-            f"cert-{c.role}", "critical" if c.severity == "critical" else "medium",
-            _("Certificate problem: {role}").format(role=c.role),
-            f"{c.source}: " + "; ".join(c.problems),
-            _("Renew or re-issue it (etcdtui pki renew, kubeadm certs renew) and restart the "
-              "members one at a time."),
-        ))
+        findings.append(
+            Finding(
+                f"cert-{c.role}",
+                "critical" if c.severity == "critical" else "medium",
+                _("Certificate problem: {role}").format(role=c.role),
+                f"{c.source}: " + "; ".join(c.problems),
+                _(
+                    "Renew or re-issue it (etcdtui pki renew, kubeadm certs renew) and restart the "
+                    "members one at a time."
+                ),
+            )
+        )
     if not bad:
         passed.append("certificates")
 
 
-def _secrets_check(sample: SecretsSample, prefix: bytes, findings: list[Finding],
-                   passed: list[str]) -> None:
+def _secrets_check(
+    sample: SecretsSample, prefix: bytes, findings: list[Finding], passed: list[str]
+) -> None:
     if sample.sampled == 0:
         passed.append("secrets-encryption")
         return
     enc = ", ".join(f"{p}: {n}" for p, n in sorted(sample.encrypted.items())) or _("none")
     evidence = _("{n} values under {p} sampled: {plain} plaintext, encrypted {enc}").format(
-        n=sample.sampled, p=prefix.decode(errors="replace"), plain=sample.plaintext, enc=enc)
+        n=sample.sampled, p=prefix.decode(errors="replace"), plain=sample.plaintext, enc=enc
+    )
     if sample.plaintext:
-        findings.append(Finding(
-            "secrets-plaintext", "high", _("Kubernetes Secrets stored unencrypted"),
-            evidence,
-            _("Configure kube-apiserver --encryption-provider-config (aescbc, aesgcm, "
-              "secretbox or kms), then rewrite all secrets: kubectl get secrets -A -o json | "
-              "kubectl replace -f -"),
-        ))
+        findings.append(
+            Finding(
+                "secrets-plaintext",
+                "high",
+                _("Kubernetes Secrets stored unencrypted"),
+                evidence,
+                _(
+                    "Configure kube-apiserver --encryption-provider-config (aescbc, aesgcm, "
+                    "secretbox or kms), then rewrite all secrets: kubectl get secrets -A -o json | "
+                    "kubectl replace -f -"
+                ),
+            )
+        )
     else:
         passed.append("secrets-encryption")
 
@@ -356,7 +468,7 @@ def classify_value(head: bytes) -> str | None:
     """The encryption provider named by a ``k8s:enc:<provider>:`` prefix, else None."""
     if not head.startswith(b"k8s:enc:"):
         return None
-    provider = head[len(b"k8s:enc:"):].split(b":", 1)[0]
+    provider = head[len(b"k8s:enc:") :].split(b":", 1)[0]
     return provider.decode("ascii", "replace") or "unknown"
 
 
@@ -368,4 +480,3 @@ def _prefix_end(prefix: bytes) -> bytes:
         return b"\x00"
     b[-1] += 1
     return bytes(b)
-

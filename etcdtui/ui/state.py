@@ -199,12 +199,13 @@ class ClusterState:
             return None
         return max(set(leaders), key=leaders.count)
 
+    def member_label(self, member_id: int) -> str:
+        m = self.members.by_id(member_id) if self.members else None
+        return (m.name if m and m.name else None) or hex_id(member_id)
+
     def leader_name(self) -> str | None:
         lid = self.leader_id()
-        if lid is None:
-            return None
-        m = self.members.by_id(lid) if self.members else None
-        return (m.name if m and m.name else None) or hex_id(lid)
+        return None if lid is None else self.member_label(lid)
 
     def raft_term(self) -> int:
         return max((t.status.raft_term for t in self.tracks.values() if t.status), default=0)

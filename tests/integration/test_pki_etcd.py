@@ -123,7 +123,7 @@ async def test_certs_report_of_the_shared_cluster(cluster: Sandbox) -> None:
         assert c.key_type == "EC secp256r1" and c.key_size == 256
         assert 360 <= (c.days_left or 0) <= 365
     roles = {c.role for c in report.certs}
-    assert {"ca", "client", "m1-server", "m1-peer", "m3-peer"} <= roles
+    assert {"ca", "client", "m1/server", "m1/peer", "m3/peer"} <= roles
     # ca.crt and operator.crt are reported once, as the files in use
     assert [c.role for c in report.certs].count("ca") == 1
     assert report.worst == "ok" and not report.errors
@@ -158,36 +158,47 @@ async def test_certs_flags_san_chain_and_key_problems(cluster: Sandbox, tmp_path
     mismatched = certs.client_files(replace(base, key=tmp_path / "stray.key"))
     client = next(c for c in mismatched if isinstance(c, certs.CertInfo) and c.role == "client")
     assert any("does not belong" in p for p in client.problems)
-    foreign = certs.client_files(replace(base, cert=tmp_path / "stray.crt",
-                                         key=tmp_path / "stray.key"))
+    foreign = certs.client_files(
+        replace(base, cert=tmp_path / "stray.crt", key=tmp_path / "stray.key")
+    )
     client = next(c for c in foreign if isinstance(c, certs.CertInfo) and c.role == "client")
     assert any("not issued by the CA" in p for p in client.problems)
     ca = pki.load_issued(cluster.ca_cert, cluster.pki_dir / "ca.key")
     pki.save(pki.issue(ca, "server-only", server=True), tmp_path / "so.crt", tmp_path / "so.key")
-    server_only = certs.client_files(replace(base, cert=tmp_path / "so.crt",
-                                             key=tmp_path / "so.key"))
+    server_only = certs.client_files(
+        replace(base, cert=tmp_path / "so.crt", key=tmp_path / "so.key")
+    )
     client = next(c for c in server_only if isinstance(c, certs.CertInfo) and c.role == "client")
     assert client.severity == "critical"
     assert any("clientAuth" in p for p in client.problems)
     # the sandbox's own files pass every check
-    assert all(c.severity == "ok" for c in certs.client_files(base)
-               if isinstance(c, certs.CertInfo))
+    assert all(
+        c.severity == "ok" for c in certs.client_files(base) if isinstance(c, certs.CertInfo)
+    )
 
 
 async def test_certs_cli(cluster: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
     s = cluster.settings()
-    flags = ["--endpoints", ",".join(s.endpoints), "--cacert", str(s.cacert),
-             "--cert", str(s.cert), "--key", str(s.key)]
-    code = await asyncio.to_thread(_cli_thread, *flags, "certs", "-o", "json",
-                                   "--pki-dir", str(cluster.pki_dir))
+    flags = [
+        "--endpoints",
+        ",".join(s.endpoints),
+        "--cacert",
+        str(s.cacert),
+        "--cert",
+        str(s.cert),
+        "--key",
+        str(s.key),
+    ]
+    code = await asyncio.to_thread(
+        _cli_thread, *flags, "certs", "-o", "json", "--pki-dir", str(cluster.pki_dir)
+    )
     out = capsys.readouterr().out
     assert code == 0
     doc = json.loads(out)
     assert doc["worst"] == "ok"
     assert len([c for c in doc["certificates"] if c["role"] == "server"]) == 3
     assert doc["nearest_expiry"]["days_left"] <= 365
-    code = await asyncio.to_thread(_cli_thread, *flags, "--server-name", "wrong.example",
-                                   "certs")
+    code = await asyncio.to_thread(_cli_thread, *flags, "--server-name", "wrong.example", "certs")
     out = capsys.readouterr().out
     assert code == 1
     assert "CRITICAL: server" in out and "no SAN matches wrong.example" in out

@@ -42,8 +42,12 @@ def write_keys(sb: Sandbox, n: int) -> None:
     async def go() -> None:
         async with ClusterService(sb.settings()) as svc:
             for start in range(0, n, 50):
-                await asyncio.gather(*(svc.put(f"k/{i:04d}".encode(), b"v" * 32)
-                                       for i in range(start, min(n, start + 50))))
+                await asyncio.gather(
+                    *(
+                        svc.put(f"k/{i:04d}".encode(), b"v" * 32)
+                        for i in range(start, min(n, start + 50))
+                    )
+                )
 
     asyncio.run(go())
 
@@ -54,8 +58,11 @@ def count_from(sb: Sandbox, endpoint: str) -> int:
 
 
 def plan_steps(plan_id: str) -> list[dict[str, object]]:
-    return [r for r in AuditLog().read() if r["action"] == "plan-step"
-            and r["params"]["plan"] == plan_id]
+    return [
+        r
+        for r in AuditLog().read()
+        if r["action"] == "plan-step" and r["params"]["plan"] == plan_id
+    ]
 
 
 def replace_and_check(sb: Sandbox, victim: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -64,8 +71,7 @@ def replace_and_check(sb: Sandbox, victim: str, capsys: pytest.CaptureFixture[st
     assert old is not None
     write_keys(sb, 1000)
     sb.kill(victim)
-    rc = run_cli(["member", "replace", victim, "--sandbox-dir", str(sb.dir),
-                  "--execute", "--yes"])
+    rc = run_cli(["member", "replace", victim, "--sandbox-dir", str(sb.dir), "--execute", "--yes"])
     out = capsys.readouterr()
     assert rc == 0, out.err
     after = members(sb)
@@ -84,22 +90,25 @@ def replace_and_check(sb: Sandbox, victim: str, capsys: pytest.CaptureFixture[st
         assert all(e["health"] for e in json.loads(h))
 
 
-def test_replace_failed_follower(fresh_cluster: Callable[..., Sandbox],
-                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_replace_failed_follower(
+    fresh_cluster: Callable[..., Sandbox], capsys: pytest.CaptureFixture[str]
+) -> None:
     sb = fresh_cluster(3)
     lead = leader_name(sb)
     follower = next(m.name for m in members(sb).members if m.name != lead)
     replace_and_check(sb, follower, capsys)
 
 
-def test_replace_failed_leader(fresh_cluster: Callable[..., Sandbox],
-                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_replace_failed_leader(
+    fresh_cluster: Callable[..., Sandbox], capsys: pytest.CaptureFixture[str]
+) -> None:
     sb = fresh_cluster(3)
     replace_and_check(sb, leader_name(sb), capsys)
 
 
-def test_replace_refused_when_two_of_three_down(fresh_cluster: Callable[..., Sandbox],
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_replace_refused_when_two_of_three_down(
+    fresh_cluster: Callable[..., Sandbox], capsys: pytest.CaptureFixture[str]
+) -> None:
     sb = fresh_cluster(3)
     before = members(sb)
     sb.kill("m2")
@@ -116,20 +125,39 @@ def test_replace_refused_when_two_of_three_down(fresh_cluster: Callable[..., San
     assert members(sb).members == before.members
 
 
-def test_learner_that_never_starts_is_rolled_back(fresh_cluster: Callable[..., Sandbox],
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_learner_that_never_starts_is_rolled_back(
+    fresh_cluster: Callable[..., Sandbox], capsys: pytest.CaptureFixture[str]
+) -> None:
     sb = fresh_cluster(3)
     sb.kill("m3")
     # 127.0.0.2 is "another host": the executor waits for the operator, nobody starts it.
-    rc = run_cli(["member", "replace", "m3", "--sandbox-dir", str(sb.dir), "--execute", "--yes",
-                  "--new-name", "m3b", "--new-peer-url", "https://127.0.0.2:2380",
-                  "--start-timeout", "3", "--rollback"])
+    rc = run_cli(
+        [
+            "member",
+            "replace",
+            "m3",
+            "--sandbox-dir",
+            str(sb.dir),
+            "--execute",
+            "--yes",
+            "--new-name",
+            "m3b",
+            "--new-peer-url",
+            "https://127.0.0.2:2380",
+            "--start-timeout",
+            "3",
+            "--rollback",
+        ]
+    )
     out = capsys.readouterr()
     assert rc != 0
-    assert "did not take effect" in out.err
+    assert "did not take effect" in out.err, out.out + out.err
     assert "rolled back" in out.out
     after = members(sb)
     assert not any(m.is_learner for m in after.members)
     assert sorted(m.name for m in after.members) == ["m1", "m2"]
-    assert any(r["params"].get("status") == "rolled-back" for r in AuditLog().read()
-               if r["action"] == "plan-step")
+    assert any(
+        r["params"].get("status") == "rolled-back"
+        for r in AuditLog().read()
+        if r["action"] == "plan-step"
+    )

@@ -34,8 +34,13 @@ def _by_id(report: security.ScanReport) -> dict[str, security.Finding]:
 async def test_secure_sandbox(cluster: Sandbox) -> None:
     report = await security.scan(cluster.settings(timeout=3.0), secrets_sample=20)
     found = _by_id(report)
-    for clean in ("client-plaintext", "client-cert-not-required", "peer-plaintext",
-                  "member-count-even", "certificates"):
+    for clean in (
+        "client-plaintext",
+        "client-cert-not-required",
+        "peer-plaintext",
+        "member-count-even",
+        "certificates",
+    ):
         assert clean in report.passed, (clean, report.findings)
         assert clean not in found
     # kubeadm-style: client certificates are the gate, etcd auth is off -> only "low".
@@ -69,13 +74,18 @@ async def test_no_client_cert_auth_and_secret_sampling(
     settings = sandbox.settings(timeout=3.0)
     async with ClusterService(settings) as svc:
         for i in range(5):
-            await svc.put(b"/registry/secrets/default/plain-%d" % i,
-                          b"k8s\x00\n\x0c\n\x02v1\x12\x06Secret" + SECRET_MARK + b"%d" % i)
+            await svc.put(
+                b"/registry/secrets/default/plain-%d" % i,
+                b"k8s\x00\n\x0c\n\x02v1\x12\x06Secret" + SECRET_MARK + b"%d" % i,
+            )
         for i in range(3):
-            await svc.put(b"/registry/secrets/kube-system/enc-%d" % i,
-                          b"k8s:enc:aescbc:v1:key1:" + SECRET_MARK + b"\x8f\x01%d" % i)
-        await svc.put(b"/registry/secrets/kube-system/kms-0",
-                      b"k8s:enc:kms:v2:vault:" + SECRET_MARK)
+            await svc.put(
+                b"/registry/secrets/kube-system/enc-%d" % i,
+                b"k8s:enc:aescbc:v1:key1:" + SECRET_MARK + b"\x8f\x01%d" % i,
+            )
+        await svc.put(
+            b"/registry/secrets/kube-system/kms-0", b"k8s:enc:kms:v2:vault:" + SECRET_MARK
+        )
         await svc.put(b"/registry/secretsx/not-a-secret", b"plain " + SECRET_MARK)
     report = await security.scan(settings, secrets_sample=200)
     found = _by_id(report)
@@ -94,8 +104,16 @@ async def test_no_client_cert_auth_and_secret_sampling(
     assert small.secrets is not None and small.secrets.sampled == 4
 
     # The CLI output (both formats) never carries a secret value.
-    flags = ["--endpoints", settings.endpoints[0], "--cacert", str(sandbox.ca_cert),
-             "--cert", str(sandbox.client_cert), "--key", str(sandbox.client_key)]
+    flags = [
+        "--endpoints",
+        settings.endpoints[0],
+        "--cacert",
+        str(sandbox.ca_cert),
+        "--cert",
+        str(sandbox.client_cert),
+        "--key",
+        str(sandbox.client_key),
+    ]
     for fmt in ("json", "table"):
         code = await asyncio.to_thread(_cli, *flags, "security", "-o", fmt)
         assert code == 1
@@ -105,5 +123,7 @@ async def test_no_client_cert_auth_and_secret_sampling(
         if fmt == "json":
             doc = json.loads(out)
             assert doc["secrets"]["plaintext"] == 5
-            assert {f["id"] for f in doc["findings"]} >= {"client-cert-not-required",
-                                                           "secrets-plaintext"}
+            assert {f["id"] for f in doc["findings"]} >= {
+                "client-cert-not-required",
+                "secrets-plaintext",
+            }

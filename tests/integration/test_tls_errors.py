@@ -56,20 +56,40 @@ def bad(tmp_path_factory: pytest.TempPathFactory, cluster: Sandbox) -> dict[str,
     pki.save(other_ca, d / "other-ca.crt", d / "other-ca.key")
     out: dict[str, Path] = {"other_ca": d / "other-ca.crt"}
     cases = {
-        "expired_client": pki.issue(sandbox_ca, "old-op", client=True,
-                                    not_before=NOW - dt.timedelta(days=30), days=2),
-        "future_client": pki.issue(sandbox_ca, "future-op", client=True,
-                                   not_before=NOW + dt.timedelta(days=10), days=30),
+        "expired_client": pki.issue(
+            sandbox_ca, "old-op", client=True, not_before=NOW - dt.timedelta(days=30), days=2
+        ),
+        "future_client": pki.issue(
+            sandbox_ca, "future-op", client=True, not_before=NOW + dt.timedelta(days=10), days=30
+        ),
         "no_eku_client": pki.issue(sandbox_ca, "server-only", server=True),
         "stranger_client": pki.issue(other_ca, "stranger-op", client=True),
         # server certificates, served by a private etcd (see ``served``)
-        "expired_server": pki.issue(sandbox_ca, "s1", hosts=["127.0.0.1"], server=True,
-                                    client=True, not_before=NOW - dt.timedelta(days=30), days=2),
-        "future_server": pki.issue(sandbox_ca, "s1", hosts=["127.0.0.1"], server=True,
-                                   client=True, not_before=NOW + dt.timedelta(days=3), days=30),
-        "wrong_san_server": pki.issue(sandbox_ca, "s1", hosts=["etcd-9.example.internal",
-                                                               "10.9.9.9"],
-                                      server=True, client=True),
+        "expired_server": pki.issue(
+            sandbox_ca,
+            "s1",
+            hosts=["127.0.0.1"],
+            server=True,
+            client=True,
+            not_before=NOW - dt.timedelta(days=30),
+            days=2,
+        ),
+        "future_server": pki.issue(
+            sandbox_ca,
+            "s1",
+            hosts=["127.0.0.1"],
+            server=True,
+            client=True,
+            not_before=NOW + dt.timedelta(days=3),
+            days=30,
+        ),
+        "wrong_san_server": pki.issue(
+            sandbox_ca,
+            "s1",
+            hosts=["etcd-9.example.internal", "10.9.9.9"],
+            server=True,
+            client=True,
+        ),
     }
     for name, issued in cases.items():
         f = _write(d, name, issued)
@@ -83,22 +103,37 @@ def served(tmp: Path, cert: Path, key: Path, ca: Path) -> Iterator[str]:
     client_port, peer_port = free_port(), free_port()
     url, peer = f"https://127.0.0.1:{client_port}", f"http://127.0.0.1:{peer_port}"
     tmp.mkdir(parents=True, exist_ok=True)
-    log = open(tmp / "etcd.log", "wb")  # noqa: SIM115
+    log = open(tmp / "etcd.log", "wb")
     proc = subprocess.Popen(
-        [str(find_binary("etcd")), "--name=s1", f"--data-dir={tmp / 'data'}",
-         f"--listen-client-urls={url}", f"--advertise-client-urls={url}",
-         f"--listen-peer-urls={peer}", f"--initial-advertise-peer-urls={peer}",
-         f"--initial-cluster=s1={peer}", f"--cert-file={cert}", f"--key-file={key}",
-         "--client-cert-auth", f"--trusted-ca-file={ca}", "--logger=zap",
-         "--log-outputs=stderr"],
-        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        [
+            str(find_binary("etcd")),
+            "--name=s1",
+            f"--data-dir={tmp / 'data'}",
+            f"--listen-client-urls={url}",
+            f"--advertise-client-urls={url}",
+            f"--listen-peer-urls={peer}",
+            f"--initial-advertise-peer-urls={peer}",
+            f"--initial-cluster=s1={peer}",
+            f"--cert-file={cert}",
+            f"--key-file={key}",
+            "--client-cert-auth",
+            f"--trusted-ca-file={ca}",
+            "--logger=zap",
+            "--log-outputs=stderr",
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     log.close()
     try:
         # The port opens before etcd serves on it: wait for a full TLS answer.
-        wait_for(lambda: proc.poll() is not None or _serving(client_port, ca),
-                 timeout=30, what="etcd serving TLS")
+        wait_for(
+            lambda: proc.poll() is not None or _serving(client_port, ca),
+            timeout=30,
+            what="etcd serving TLS",
+        )
         assert proc.poll() is None, (tmp / "etcd.log").read_text()
         yield url
     finally:
@@ -170,8 +205,9 @@ async def test_client_cert_missing(cluster: Sandbox) -> None:
 
 async def test_client_cert_from_other_ca(cluster: Sandbox, bad: dict[str, Path]) -> None:
     settings, url = _base(cluster)
-    settings = replace(settings, cert=bad["stranger_client"], key=bad["stranger_client_key"],
-                       endpoints=(url,))
+    settings = replace(
+        settings, cert=bad["stranger_client"], key=bad["stranger_client_key"], endpoints=(url,)
+    )
     code, cause, exc = await _fail(settings, url)
     assert type(exc) is errors.TLSClientCertRejected
     assert code == "tls-client-rejected"
@@ -182,8 +218,9 @@ async def test_client_cert_from_other_ca(cluster: Sandbox, bad: dict[str, Path])
 
 async def test_client_cert_expired(cluster: Sandbox, bad: dict[str, Path]) -> None:
     settings, url = _base(cluster)
-    settings = replace(settings, cert=bad["expired_client"], key=bad["expired_client_key"],
-                       endpoints=(url,))
+    settings = replace(
+        settings, cert=bad["expired_client"], key=bad["expired_client_key"], endpoints=(url,)
+    )
     code, cause, exc = await _fail(settings, url)
     assert isinstance(exc, probe.TLSClientCertExpired)
     assert code == "tls-client-expired"
@@ -194,20 +231,20 @@ async def test_client_cert_expired(cluster: Sandbox, bad: dict[str, Path]) -> No
 
 async def test_client_cert_not_yet_valid(cluster: Sandbox, bad: dict[str, Path]) -> None:
     settings, url = _base(cluster)
-    settings = replace(settings, cert=bad["future_client"], key=bad["future_client_key"],
-                       endpoints=(url,))
-    code, cause, exc = await _fail(settings, url)
+    settings = replace(
+        settings, cert=bad["future_client"], key=bad["future_client_key"], endpoints=(url,)
+    )
+    _code, cause, exc = await _fail(settings, url)
     assert isinstance(exc, probe.TLSClientCertExpired)
     assert "not valid before" in cause and "local clock" in cause
     assert "clock" in exc.fix.lower()
 
 
-async def test_client_cert_without_client_auth_eku(
-    cluster: Sandbox, bad: dict[str, Path]
-) -> None:
+async def test_client_cert_without_client_auth_eku(cluster: Sandbox, bad: dict[str, Path]) -> None:
     settings, url = _base(cluster)
-    settings = replace(settings, cert=bad["no_eku_client"], key=bad["no_eku_client_key"],
-                       endpoints=(url,))
+    settings = replace(
+        settings, cert=bad["no_eku_client"], key=bad["no_eku_client_key"], endpoints=(url,)
+    )
     code, cause, exc = await _fail(settings, url)
     assert isinstance(exc, probe.TLSClientCertNoClientAuth)
     assert code == "tls-client-eku"
@@ -237,8 +274,12 @@ async def test_http_endpoint_without_insecure_is_refused(cluster: Sandbox) -> No
 
 @pytest.mark.parametrize(
     ("url", "needle"),
-    [("https://127.0.0.1", "no port"), ("ftp://127.0.0.1:2379", "scheme"),
-     ("https://:2379", "no host"), ("https://127.0.0.1:99999", "not a valid URL")],
+    [
+        ("https://127.0.0.1", "no port"),
+        ("ftp://127.0.0.1:2379", "scheme"),
+        ("https://:2379", "no host"),
+        ("https://127.0.0.1:99999", "port"),
+    ],
 )
 async def test_invalid_url(cluster: Sandbox, url: str, needle: str) -> None:
     settings, _url = _base(cluster)
@@ -267,8 +308,10 @@ async def _http_server(reader: asyncio.StreamReader, writer: asyncio.StreamWrite
         status, body = b"200 OK", b"<html>nginx welcome</html>"
     else:
         status, body = b"400 Bad Request", b"<html>bad request</html>"
-    writer.write(b"HTTP/1.1 %s\r\nServer: nginx\r\nContent-Length: %d\r\n"
-                 b"Connection: close\r\n\r\n%s" % (status, len(body), body))
+    writer.write(
+        b"HTTP/1.1 %s\r\nServer: nginx\r\nContent-Length: %d\r\n"
+        b"Connection: close\r\n\r\n%s" % (status, len(body), body)
+    )
     await writer.drain()
     writer.close()
 
@@ -315,8 +358,9 @@ async def test_plaintext_server_on_https_endpoint(fresh_cluster) -> None:  # typ
     sandbox = fresh_cluster(1, client_tls=False)
     plain = sandbox.settings().endpoints[0]
     url = plain.replace("http://", "https://")
-    settings = replace(sandbox.settings(), endpoints=(url,), insecure=False,
-                       cert=None, key=None, timeout=3.0)
+    settings = replace(
+        sandbox.settings(), endpoints=(url,), insecure=False, cert=None, key=None, timeout=3.0
+    )
     code, cause, exc = await _fail(settings, url)
     assert isinstance(exc, errors.PlaintextServer)
     assert code == "plaintext-server"
@@ -348,8 +392,9 @@ async def test_server_cert_outside_validity(
 async def test_server_cert_san_mismatch(
     cluster: Sandbox, bad: dict[str, Path], tmp_path: Path
 ) -> None:
-    with served(tmp_path, bad["wrong_san_server"], bad["wrong_san_server_key"],
-                cluster.ca_cert) as url:
+    with served(
+        tmp_path, bad["wrong_san_server"], bad["wrong_san_server_key"], cluster.ca_cert
+    ) as url:
         settings = replace(cluster.settings(), endpoints=(url,), timeout=3.0)
         code, cause, exc = await _fail(settings, url)
         # --server-name with a listed SAN is the documented way out: it must work.
@@ -361,3 +406,19 @@ async def test_server_cert_san_mismatch(
     assert "127.0.0.1" in cause
     assert "etcd-9.example.internal" in cause and "10.9.9.9" in cause
     assert "--server-name" in exc.fix
+
+
+async def test_ed25519_certificates_are_named(tmp_path: Path) -> None:
+    """etcd serves Ed25519 certificates, but gRPC's TLS cannot use them: say so."""
+    ca = pki.create_ca("ed-ca", key_kind="ed25519")
+    pki.save(ca, tmp_path / "ca.crt", tmp_path / "ca.key")
+    srv = _write(tmp_path, "server", pki.issue(ca, "s1", hosts=["127.0.0.1"], server=True,
+                                               client=True, key_kind="ed25519"))
+    cli = _write(tmp_path, "client", pki.issue(ca, "op", client=True, key_kind="ed25519"))
+    with served(tmp_path / "etcd", srv.cert, srv.key, tmp_path / "ca.crt") as url:
+        settings = ConnectionSettings(endpoints=(url,), cacert=tmp_path / "ca.crt",
+                                      cert=cli.cert, key=cli.key, timeout=3.0)
+        code, cause, exc = await _fail(settings, url)
+    assert code == "tls"
+    assert "Ed25519" in cause and "server and client" in cause
+    assert "P-256" in exc.fix

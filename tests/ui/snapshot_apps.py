@@ -85,7 +85,7 @@ def builders() -> dict[str, tuple[EtcdtuiApp, RunBefore]]:
         "read_only": (make_app("healthy", read_only=True)[0], read_only),
         "remove_modal": (make_app("healthy")[0], remove_modal),
         "help": (make_app("healthy")[0], help_screen),
-        "health_pane": (make_app("one-down")[0], health_pane),
+        "health_pane": (make_app("degraded")[0], health_pane),
         "light": (make_app("one-down", theme="etcdtui-light")[0], populate),
         "high_contrast": (make_app("one-down", theme="etcdtui-high-contrast")[0], populate),
     }

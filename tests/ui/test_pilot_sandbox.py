@@ -9,6 +9,7 @@ import pytest
 
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.sandbox import Sandbox
+from etcdtui.ui.errors import ErrorModal
 from etcdtui.ui.screens.modals import MemberActionModal
 from etcdtui.ui.widgets.command_line import CommandLine
 from tests.helpers import etcdctl, wait_for
@@ -23,12 +24,12 @@ def _member_names(sandbox: Sandbox) -> list[str]:
 
 
 async def _run_modal(pilot: Any, app: Any) -> None:
-    """Wait for the action modal to close (success) or fail the test with its text."""
-    await until(pilot, lambda: not isinstance(app.screen, MemberActionModal)
-                or "✖" in str(app.screen.query_one("#progress").content),
-                timeout=60, what="member action to finish")
-    if isinstance(app.screen, MemberActionModal):
-        raise AssertionError(str(app.screen.query_one("#progress").content))
+    """Wait for the action modal to close with success, or fail with the error shown."""
+    await until(pilot, lambda: not any(isinstance(s, MemberActionModal | ErrorModal)
+                                       for s in app.screen_stack),
+                timeout=60, what="member action to finish",
+                show=lambda: [s.err.render() for s in app.screen_stack
+                              if isinstance(s, ErrorModal)])
 
 
 async def test_add_promote_remove_learner_by_keys(
@@ -54,6 +55,12 @@ async def test_add_promote_remove_learner_by_keys(
         initial = ",".join(
             f"{m.name}={m.peer_url}" for m in sandbox.state.members if not m.removed
         ) + f",m4={new.peer_url}"
+        # Followers apply the add a moment after the leader answers; a joining member
+        # asks any peer for the member list, so wait until every member knows it.
+        for ep in sandbox.settings().endpoints:
+            wait_for(lambda ep=ep: new.peer_url in etcdctl(
+                sandbox, "member", "list", endpoints=[ep]).stdout,
+                timeout=10, what=f"{ep} to apply the add")
         sandbox.join(new, initial)
         await until(pilot, lambda: "m4" in rows(app) and rows(app)["m4"].health.startswith("✔")
                     and rows(app)["m4"].lag == "0", timeout=60, what="learner m4 in sync",

@@ -326,3 +326,14 @@ def test_fuzz_random_page_headers(tmp_path: Path, header: bytes, page: int) -> N
     data = bytearray(FUZZ_BASE)
     data[page * PS : page * PS + len(header)] = header[:PS]
     _exercise(write(tmp_path, bytes(data[: len(FUZZ_BASE)]), "fuzz"))
+
+
+def test_fifo_and_directory_are_refused_without_blocking(tmp_path: Path) -> None:
+    from etcdtui.services.snapshots.errors import SnapshotUnreadable
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(SnapshotUnreadable, match="not a regular file"):
+        snapshot_status(fifo)  # no writer: opening it must not wait for one
+    with pytest.raises(SnapshotUnreadable):
+        snapshot_status(tmp_path)

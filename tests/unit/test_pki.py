@@ -55,6 +55,8 @@ def test_init_layout_modes_and_no_partial_files(tmp_path: Path) -> None:
     root = tmp_path / "pki"
     members = [pkitool.parse_member("a=10.0.0.1"), pkitool.parse_member("b=10.0.0.2")]
     written = pkitool.init(root, members, days=30)
+    for d in (root, root / "members", root / "members/a", root / "clients"):
+        assert stat.S_IMODE(d.stat().st_mode) == 0o700, d
     assert len(written) == 2 + 2 * 4 + 2 * 2
     for path in written:
         mode = stat.S_IMODE(path.stat().st_mode)
@@ -62,7 +64,8 @@ def test_init_layout_modes_and_no_partial_files(tmp_path: Path) -> None:
     peer = x509.load_pem_x509_certificate((root / "members/a/peer.crt").read_bytes())
     assert pki.sans_of(peer) == ["10.0.0.1"]
     client = x509.load_pem_x509_certificate(
-        (root / "clients/apiserver-etcd-client.crt").read_bytes())
+        (root / "clients/apiserver-etcd-client.crt").read_bytes()
+    )
     assert pki.usages_of(client) == ["clientAuth"]
 
     # One file in the way: nothing at all is written for the new member.
@@ -115,7 +118,7 @@ def test_renew_only_what_expires_and_keeps_backups(tmp_path: Path) -> None:
 
 
 def test_renew_needs_the_ca(tmp_path: Path) -> None:
-    with pytest.raises(pki.PKIError) as info:
+    with pytest.raises(UsageError) as info:
         pkitool.renew(tmp_path)
     assert "ca.key" in info.value.cause
 
@@ -139,8 +142,42 @@ def test_expiry_thresholds() -> None:
 
 @pytest.mark.parametrize(
     ("head", "provider"),
-    [(b"k8s:enc:aescbc:v1:key1:\x01", "aescbc"), (b"k8s:enc:kms:v2:x", "kms"),
-     (b"k8s\x00\n\x0c\n\x02v1", None), (b'{"kind":"Secret"', None), (b"k8s:enc:", "unknown")],
+    [
+        (b"k8s:enc:aescbc:v1:key1:\x01", "aescbc"),
+        (b"k8s:enc:kms:v2:x", "kms"),
+        (b"k8s\x00\n\x0c\n\x02v1", None),
+        (b'{"kind":"Secret"', None),
+        (b"k8s:enc:", "unknown"),
+    ],
 )
 def test_classify_secret_prefix(head: bytes, provider: str | None) -> None:
     assert security.classify_value(head[: security.PREFIX_BYTES]) == provider
+
+
+def test_local_files_in_a_kubeadm_layout(tmp_path: Path) -> None:
+    """kubeadm keeps etcd's PKI in /etc/kubernetes/pki/etcd; the root is overridable."""
+    from etcdtui.models import ConnectionSettings
+
+    etcd = tmp_path / "etc/kubernetes/pki/etcd"
+    ca = pki.create_ca("etcd-ca")
+    pki.save(ca, etcd / "ca.crt", etcd / "ca.key")
+    for name, kw in (("server", {"server": True, "client": True}),
+                     ("peer", {"server": True, "client": True}),
+                     ("healthcheck-client", {"client": True})):
+        leaf = pki.issue(ca, name, hosts=["10.0.0.1"] if name != "healthcheck-client" else [],
+                         days=20, **kw)
+        pki.save(leaf, etcd / f"{name}.crt", etcd / f"{name}.key")
+    # a peer key that belongs to another certificate
+    (etcd / "peer.key").unlink()
+    other = pki.issue(ca, "x", client=True)
+    pki.write_new(etcd / "peer.key", other.key_pem(), mode=0o600)
+
+    settings = ConnectionSettings(endpoints=("https://10.0.0.1:2379",))
+    assert certs.default_local_roots(settings, kubeadm_root=etcd) == [etcd]
+    assert certs.default_local_roots(settings, kubeadm_root=tmp_path / "nope") == []
+    found = {c.role: c for c in certs.local_files([etcd])}
+    assert set(found) == {"etcd/ca", "etcd/server", "etcd/peer", "etcd/healthcheck-client"}
+    assert found["etcd/ca"].severity == "ok"
+    assert found["etcd/server"].severity == "warning"  # 20 days left
+    assert any("does not belong" in p for p in found["etcd/peer"].problems)
+    assert found["etcd/peer"].severity == "critical"

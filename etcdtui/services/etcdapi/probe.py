@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from etcdtui import errors
@@ -144,9 +145,7 @@ def _looks_like_etcd(response: bytes) -> bool:
 
 def _not_etcd(endpoint: Endpoint, what: str) -> errors.NotEtcd:
     return errors.NotEtcd(
-        _("{target} answered, but not as etcd ({what})").format(
-            target=endpoint.target, what=what
-        ),
+        _("{target} answered, but not as etcd ({what})").format(target=endpoint.target, what=what),
         endpoint=endpoint.url,
     )
 
@@ -160,8 +159,35 @@ def _diagnose_sync(
         return sock
     with sock:
         if endpoint.secure:
-            return _diagnose_tls(sock, endpoint, settings)
+            found = _diagnose_tls(sock, endpoint, settings)
+            if found is None and "HANDSHAKE" in grpc_details.upper():
+                return _ed25519_problem(endpoint, settings)
+            return found
         return _diagnose_plain(sock, endpoint, settings)
+
+
+def _ed25519_problem(
+    endpoint: Endpoint, settings: ConnectionSettings
+) -> errors.EtcdtuiError | None:
+    """OpenSSL could talk to the server but gRPC could not: Ed25519 keys are the one
+    difference we know of (gRPC's BoringSSL does not negotiate them with etcd)."""
+    server = _peer_certificate(endpoint, settings, settings.server_name or endpoint.host)
+    client = _load_pem_cert(settings.cert) if settings.cert else None
+    which = [
+        label
+        for label, cert in ((_("server"), server), (_("client"), client))
+        if cert is not None and isinstance(cert.public_key(), ed25519.Ed25519PublicKey)
+    ]
+    if not which:
+        return None
+    return errors.TLSError(
+        _(
+            "the {which} certificate uses an Ed25519 key: etcd accepts it, but gRPC clients "
+            "(etcdtui, and other gRPC C-core clients) cannot complete the handshake"
+        ).format(which=_(" and ").join(which)),
+        endpoint=endpoint.url,
+        fix=_("Re-issue the certificates with EC P-256 keys (etcdtui pki init does)."),
+    )
 
 
 def _diagnose_plain(
@@ -224,8 +250,9 @@ def _diagnose_tls(
             ctx.load_cert_chain(str(settings.cert), str(settings.key))
         except (ssl.SSLError, OSError) as exc:
             return errors.ConfigError(
-                _("the client certificate {cert} and key {key} cannot be used together: "
-                  "{why}").format(cert=settings.cert, key=settings.key, why=exc),
+                _(
+                    "the client certificate {cert} and key {key} cannot be used together: {why}"
+                ).format(cert=settings.cert, key=settings.key, why=exc),
                 fix=_("Pass the key that belongs to this certificate."),
             )
     server_name = settings.server_name or endpoint.host
@@ -237,8 +264,10 @@ def _diagnose_tls(
         return _handshake_failure(exc, endpoint, settings)
     except TimeoutError:
         return errors.DeadlineExceeded(
-            _("{target} accepted the TCP connection but never finished the TLS handshake: "
-              "the member is hung or overloaded").format(target=endpoint.target),
+            _(
+                "{target} accepted the TCP connection but never finished the TLS handshake: "
+                "the member is hung or overloaded"
+            ).format(target=endpoint.target),
             endpoint=endpoint.url,
         )
     except OSError as exc:
@@ -248,6 +277,11 @@ def _diagnose_tls(
         try:
             response = _read_http(tls)
         except ssl.SSLError as exc:
+            if "EOF" in (exc.reason or str(exc)).upper():
+                # The handshake completed, so this is TLS: the server hung up on our cert.
+                if settings.cert:
+                    return _client_rejected(exc.reason or str(exc), endpoint, settings)
+                return _client_missing(endpoint)
             return _handshake_failure(exc, endpoint, settings)
         except OSError as exc:
             if settings.cert:  # TLS 1.3: the verdict on our certificate comes after the handshake
@@ -262,11 +296,26 @@ def _diagnose_tls(
     return None
 
 
-_PLAINTEXT_REASONS = ("WRONG_VERSION_NUMBER", "RECORD_LAYER", "PACKET_LENGTH", "HTTP_REQUEST",
-                      "UNEXPECTED_RECORD", "UNKNOWN_PROTOCOL", "RECORD_TOO_LARGE")
-_REJECTION_REASONS = ("CERTIFICATE_REQUIRED", "HANDSHAKE_FAILURE", "BAD_CERTIFICATE",
-                      "UNKNOWN_CA", "UNSUPPORTED_CERTIFICATE", "CERTIFICATE_UNKNOWN",
-                      "DECRYPT_ERROR", "CERTIFICATE_EXPIRED", "ACCESS_DENIED")
+_PLAINTEXT_REASONS = (
+    "WRONG_VERSION_NUMBER",
+    "RECORD_LAYER",
+    "PACKET_LENGTH",
+    "HTTP_REQUEST",
+    "UNEXPECTED_RECORD",
+    "UNKNOWN_PROTOCOL",
+    "RECORD_TOO_LARGE",
+)
+_REJECTION_REASONS = (
+    "CERTIFICATE_REQUIRED",
+    "HANDSHAKE_FAILURE",
+    "BAD_CERTIFICATE",
+    "UNKNOWN_CA",
+    "UNSUPPORTED_CERTIFICATE",
+    "CERTIFICATE_UNKNOWN",
+    "DECRYPT_ERROR",
+    "CERTIFICATE_EXPIRED",
+    "ACCESS_DENIED",
+)
 
 
 def _handshake_failure(
@@ -320,8 +369,9 @@ def _plaintext_reply(
     if only_if_answered and not response:
         return None
     return errors.PlaintextServer(
-        _("{target} answered the TLS hello with plaintext bytes: etcd listens there without "
-          "TLS").format(target=endpoint.target),
+        _(
+            "{target} answered the TLS hello with plaintext bytes: etcd listens there without TLS"
+        ).format(target=endpoint.target),
         endpoint=endpoint.url,
     )
 
@@ -364,13 +414,15 @@ def _client_rejected(
         )
     if now < cert.not_valid_before_utc:
         return TLSClientCertExpired(
-            _("the client certificate {cert} is not valid before {start} (local clock: "
-              "{now}): a clock is wrong").format(
-                cert=settings.cert, start=cert.not_valid_before_utc.isoformat(), now=_now()
-            ),
+            _(
+                "the client certificate {cert} is not valid before {start} (local clock: "
+                "{now}): a clock is wrong"
+            ).format(cert=settings.cert, start=cert.not_valid_before_utc.isoformat(), now=_now()),
             endpoint=url,
-            fix=_("Fix the clock of this host or of the CA host (NTP), or re-issue the "
-                  "certificate with a start date in the past."),
+            fix=_(
+                "Fix the clock of this host or of the CA host (NTP), or re-issue the "
+                "certificate with a start date in the past."
+            ),
         )
     eku = _client_eku_problem(settings.cert)
     if eku:
@@ -382,10 +434,10 @@ def _client_rejected(
     trusted = _ca_subjects(settings.cacert)
     if trusted and cert.issuer.rfc4514_string() not in trusted:
         return errors.TLSClientCertRejected(
-            _("the server rejected {cert}: it was issued by {issuer}, but the etcd CA "
-              "({cas}) did not sign it").format(
-                cert=settings.cert, issuer=issuer, cas=", ".join(sorted(trusted))
-            ),
+            _(
+                "the server rejected {cert}: it was issued by {issuer}, but the etcd CA "
+                "({cas}) did not sign it"
+            ).format(cert=settings.cert, issuer=issuer, cas=", ".join(sorted(trusted))),
             endpoint=url,
         )
     return errors.TLSClientCertRejected(
@@ -440,8 +492,10 @@ def _verify_failure(
     if code in _UNKNOWN_CA:
         issuer = cert.issuer.rfc4514_string() if cert is not None else _("unknown issuer")
         return errors.TLSUnknownCA(
-            _("the server certificate was issued by {issuer}, which the CA file {ca} does "
-              "not contain").format(issuer=issuer, ca=settings.cacert or _("(system store)")),
+            _(
+                "the server certificate was issued by {issuer}, which the CA file {ca} does "
+                "not contain"
+            ).format(issuer=issuer, ca=settings.cacert or _("(system store)")),
             endpoint=url,
         )
     return errors.TLSError(exc.verify_message or str(exc), endpoint=url)

@@ -4,10 +4,8 @@ registered actions and checks for learner-first membership changes."""
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 from etcdtui import errors
@@ -18,19 +16,9 @@ from etcdtui.models import (
     EndpointStatus,
     Member,
     MemberList,
-    hex_id,
 )
-from etcdtui.services import quorum
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.etcdapi import rpc_pb2
-from etcdtui.services.executor import (
-    CheckResult,
-    ExecContext,
-    StepFailed,
-    action,
-    check,
-    rollback,
-)
 from etcdtui.services.plans import Ref, Step, Where, start_command_forms
 
 
@@ -107,8 +95,9 @@ async def gather(svc: ClusterService) -> ClusterFacts:
     statuses, health = await asyncio.gather(svc.statuses(), svc.health())
     from etcdtui.models import ClusterSnapshot
 
-    return ClusterFacts(members, statuses, health, ClusterSnapshot(None, statuses).leader,
-                        linearizable)
+    return ClusterFacts(
+        members, statuses, health, ClusterSnapshot(None, statuses).leader, linearizable
+    )
 
 
 def url_host(url: str) -> str:
@@ -122,8 +111,11 @@ def default_client_url(peer_url: str) -> str:
 
 def etcdctl_env(settings: ConnectionSettings) -> dict[str, str]:
     env = {"ETCDCTL_API": "3", "ETCDCTL_ENDPOINTS": ",".join(settings.endpoints)}
-    for k, v in (("ETCDCTL_CACERT", settings.cacert), ("ETCDCTL_CERT", settings.cert),
-                 ("ETCDCTL_KEY", settings.key)):
+    for k, v in (
+        ("ETCDCTL_CACERT", settings.cacert),
+        ("ETCDCTL_CERT", settings.cert),
+        ("ETCDCTL_KEY", settings.key),
+    ):
         if v:
             env[k] = str(v)
     return env
@@ -133,8 +125,15 @@ def initial_cluster(members: Sequence[tuple[str, str]]) -> str:
     return ",".join(f"{n}={u}" for n, u in members)
 
 
-def start_flags(name: str, data_dir: str, peer_url: str, client_url: str, cluster: str,
-                tls: MemberTLS, state: str = "existing") -> list[tuple[str, str | None]]:
+def start_flags(
+    name: str,
+    data_dir: str,
+    peer_url: str,
+    client_url: str,
+    cluster: str,
+    tls: MemberTLS,
+    state: str = "existing",
+) -> list[tuple[str, str | None]]:
     return [
         ("name", name),
         ("data-dir", data_dir),
@@ -162,258 +161,136 @@ def etcd_servers(client_urls: Sequence[str]) -> str:
 # --- step builders shared by replace and scale --------------------------------------------
 
 
-def learner_steps(prefix: str, *, name: str, peer_url: str, client_url: str, cluster: str,
-                  data_dir: str, tls: MemberTLS, binary: str, start_timeout: float,
-                  var: str) -> list[Step]:
+def learner_steps(
+    prefix: str,
+    *,
+    name: str,
+    peer_url: str,
+    client_url: str,
+    cluster: str,
+    data_dir: str,
+    tls: MemberTLS,
+    binary: str,
+    start_timeout: float,
+    var: str,
+) -> list[Step]:
     """add learner, start it, wait for catch-up, promote: four steps for one new member."""
     host = url_host(peer_url)
-    remove_new = Ref("remove-new-member",
-                     _("remove the learner {name} again (member remove ${var})").format(
-                         name=name, var=var.upper()),
-                     {"member": f"${var}", "name": name})
+    remove_new = Ref(
+        "remove-new-member",
+        _("remove the learner {name} again (member remove ${var})").format(
+            name=name, var=var.upper()
+        ),
+        {"member": f"${var}", "name": name},
+    )
     flag_form, env_form, kube_form = start_command_forms(
-        binary, start_flags(name, data_dir, peer_url, client_url, cluster, tls))
+        binary, start_flags(name, data_dir, peer_url, client_url, cluster, tls)
+    )
     return [
         Step(
-            id=f"{prefix}add-learner", title=_("Add {name} as a learner").format(name=name),
-            why=_("A learner does not vote, so adding it cannot cost quorum even if it never "
-                  "starts; it is promoted once it has caught up."),
-            where=Where("cluster-api"), action="member.add-learner",
+            id=f"{prefix}add-learner",
+            title=_("Add {name} as a learner").format(name=name),
+            why=_(
+                "A learner does not vote, so adding it cannot cost quorum even if it never "
+                "starts; it is promoted once it has caught up."
+            ),
+            where=Where("cluster-api"),
+            action="member.add-learner",
             command=("etcdctl", "member", "add", name, f"--peer-urls={peer_url}", "--learner"),
             params={"name": name, "peer_url": peer_url, "var": var},
-            precondition=Ref("what-if-add-learner",
-                             _("the quorum what-if allows adding a learner"),
-                             {"peer_url": peer_url}),
-            check=Ref("member-is-learner", _("the member list shows the new learner"),
-                      {"member": f"${var}"}),
+            precondition=Ref(
+                "what-if-add-learner",
+                _("the quorum what-if allows adding a learner"),
+                {"peer_url": peer_url},
+            ),
+            check=Ref(
+                "member-is-learner",
+                _("the member list shows the new learner"),
+                {"member": f"${var}"},
+            ),
             rollback=remove_new,
         ),
         Step(
-            id=f"{prefix}start", title=_("Start etcd on {host} as {name}").format(
-                host=host, name=name),
-            why=_("The new member must start with an EMPTY data dir and "
-                  "--initial-cluster-state existing, listing the current members and itself."),
-            where=Where("host", host), action="host.start-new-member",
+            id=f"{prefix}start",
+            title=_("Start etcd on {host} as {name}").format(host=host, name=name),
+            why=_(
+                "The new member must start with an EMPTY data dir and "
+                "--initial-cluster-state existing, listing the current members and itself."
+            ),
+            where=Where("host", host),
+            action="host.start-new-member",
             display=flag_form,
-            params={"name": name, "peer_url": peer_url, "client_url": client_url,
-                    "initial_cluster": cluster, "data_dir": data_dir},
-            precondition=Ref("member-is-learner", _("the learner is in the member list"),
-                             {"member": f"${var}"}),
-            check=Ref("member-started",
-                      _("{name} answers on {url} and published its name").format(
-                          name=name, url=client_url),
-                      {"member": f"${var}", "client_url": client_url,
-                       "timeout": start_timeout}),
+            params={
+                "name": name,
+                "peer_url": peer_url,
+                "client_url": client_url,
+                "initial_cluster": cluster,
+                "data_dir": data_dir,
+            },
+            precondition=Ref(
+                "member-is-learner", _("the learner is in the member list"), {"member": f"${var}"}
+            ),
+            check=Ref(
+                "member-started",
+                _("{name} answers on {url} and published its name").format(
+                    name=name, url=client_url
+                ),
+                {"member": f"${var}", "client_url": client_url, "timeout": start_timeout},
+            ),
             rollback=remove_new,
             alternatives={
                 _("Same, as ETCD_* environment variables"): env_form,
                 _("kubeadm: in /etc/kubernetes/manifests/etcd.yaml on the new host"): kube_form,
             },
-            notes=(_("Make sure {dir} is empty or absent on {host} before starting.").format(
-                dir=data_dir, host=host),),
+            notes=(
+                _("Make sure {dir} is empty or absent on {host} before starting.").format(
+                    dir=data_dir, host=host
+                ),
+            ),
         ),
         Step(
-            id=f"{prefix}catch-up", title=_("Wait for {name} to catch up").format(name=name),
+            id=f"{prefix}catch-up",
+            title=_("Wait for {name} to catch up").format(name=name),
             why=_("etcd refuses to promote a learner whose log is far behind the leader's."),
-            where=Where("cluster-api"), action="member.catch-up",
+            where=Where("cluster-api"),
+            action="member.catch-up",
             display=f"etcdctl endpoint status --endpoints={client_url} -w table",
             params={"member": f"${var}", "client_url": client_url, "timeout": start_timeout},
             rollback=remove_new,
         ),
         Step(
-            id=f"{prefix}promote", title=_("Promote {name} to a voting member").format(name=name),
-            why=_("Only voters count toward quorum; promotion is retried with backoff while "
-                  "etcd says the learner is not in sync yet."),
-            where=Where("cluster-api"), action="member.promote",
+            id=f"{prefix}promote",
+            title=_("Promote {name} to a voting member").format(name=name),
+            why=_(
+                "Only voters count toward quorum; promotion is retried with backoff while "
+                "etcd says the learner is not in sync yet."
+            ),
+            where=Where("cluster-api"),
+            action="member.promote",
             display=f"etcdctl member promote ${var.upper()}",
             params={"member": f"${var}"},
-            precondition=Ref("member-is-learner", _("the new member is still a learner"),
-                             {"member": f"${var}"}),
-            check=Ref("member-is-voter", _("the member list shows it as a voter"),
-                      {"member": f"${var}"}),
+            precondition=Ref(
+                "member-is-learner", _("the new member is still a learner"), {"member": f"${var}"}
+            ),
+            check=Ref(
+                "member-is-voter", _("the member list shows it as a voter"), {"member": f"${var}"}
+            ),
         ),
     ]
 
 
 def verify_step(step_id: str, voters: int) -> Step:
     return Step(
-        id=step_id, title=_("Verify that all {n} voters are healthy").format(n=voters),
+        id=step_id,
+        title=_("Verify that all {n} voters are healthy").format(n=voters),
         why=_("The procedure is finished only when every voter commits a linearizable read."),
-        where=Where("cluster-api"), action="cluster.verify-voters",
+        where=Where("cluster-api"),
+        action="cluster.verify-voters",
         display="etcdctl endpoint health --cluster && etcdctl member list -w table",
         params={"voters": voters},
-        check=Ref("voters-healthy", _("{n} voters, all healthy, no learner left").format(
-            n=voters), {"voters": voters, "timeout": 30.0}),
+        check=Ref(
+            "voters-healthy",
+            _("{n} voters, all healthy, no learner left").format(n=voters),
+            {"voters": voters, "timeout": 30.0},
+        ),
     )
-
-
-# --- actions ---------------------------------------------------------------------------------
-
-
-def _find(members: MemberList, member_id: int) -> Member | None:
-    return members.by_id(member_id)
-
-
-@action("member.add-learner")
-async def _add_learner(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
-    m = await ctx.cluster.member_add([str(step.params["peer_url"])], learner=True)
-    ctx.vars[str(step.params["var"])] = hex_id(m.id)
-    return {"detail": _("added learner {id} for {name}").format(
-        id=hex_id(m.id), name=step.params["name"]), "member_id": hex_id(m.id)}
-
-
-@action("member.catch-up")
-async def _catch_up(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
-    mid = ctx.member_id(step.params["member"])
-    url = str(step.params["client_url"])
-    deadline = time.monotonic() + float(step.params.get("timeout", 120.0))
-    last = ""
-    while time.monotonic() < deadline:
-        learner = await ctx.cluster.endpoint_status(url)
-        leader_url = await ctx.cluster._leader_url()
-        lead = await ctx.cluster.endpoint_status(leader_url) if leader_url else None
-        if learner.ok and lead is not None and lead.ok and lead.raft_index:
-            frac = min(1.0, learner.raft_index / lead.raft_index)
-            ctx.operator.progress(step, frac, _("learner index {a} / leader index {b}").format(
-                a=learner.raft_index, b=lead.raft_index))
-            if learner.member_id == mid and frac >= 0.95:
-                return {"detail": _("caught up: index {a} of {b}").format(
-                    a=learner.raft_index, b=lead.raft_index)}
-        else:
-            last = learner.error or _("no leader answers")
-        await asyncio.sleep(0.5)
-    raise StepFailed(
-        _("the learner at {url} did not catch up in time ({last})").format(url=url, last=last),
-        title=_("Learner never caught up"),
-        fix=_("Check its log and start command; or roll back (remove the learner)."))
-
-
-@action("member.promote")
-async def _promote(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
-    mid = ctx.member_id(step.params["member"])
-
-    def retry(attempt: int, delay: float, exc: errors.EtcdtuiError) -> None:
-        ctx.operator.show("  " + _("promote attempt {n}: {why}; retrying in {d:.1f} s").format(
-            n=attempt, why=exc.cause, d=delay))
-
-    await ctx.cluster.promote_with_retry(mid, on_retry=retry)
-    return {"detail": _("promoted {id}").format(id=hex_id(mid))}
-
-
-@action("cluster.verify-voters")
-async def _verify(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
-    return {}
-
-
-@action("host.start-new-member")
-async def _start_new(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
-    start = getattr(ctx.host, "start_new_member", None)
-    if start is None:
-        raise StepFailed(_("this host adapter cannot start etcd"))
-    p = step.params
-    await asyncio.to_thread(start, str(p["name"]), str(p["peer_url"]), str(p["client_url"]),
-                            str(p["initial_cluster"]))
-    return {"detail": _("started {name} locally").format(name=p["name"])}
-
-
-# --- checks ----------------------------------------------------------------------------------
-
-
-@check("what-if-add-learner")
-async def _whatif_add(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
-    from etcdtui.services.procedures.common import gather as _gather
-
-    facts = await _gather(ctx.cluster)
-    w = quorum.what_if(facts.members, facts.healthy_ids(),
-                       quorum.AddLearner((str(params["peer_url"]),)),
-                       leader_id=facts.leader_id)
-    return CheckResult(w.allowed, " ".join(w.reasons) or quorum.describe(w.after))
-
-
-@check("member-is-learner")
-async def _is_learner(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
-    mid = ctx.member_id(params["member"])
-    m = _find(await ctx.cluster.members(), mid)
-    if m is None:
-        return CheckResult(False, _("member {id} is not in the member list").format(id=hex_id(mid)))
-    return CheckResult(m.is_learner, _("member {id} is a learner").format(id=hex_id(mid))
-                       if m.is_learner else _("member {id} is already a voter").format(
-                           id=hex_id(mid)))
-
-
-@check("member-is-voter")
-async def _is_voter(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
-    mid = ctx.member_id(params["member"])
-    m = _find(await ctx.cluster.members(), mid)
-    ok = m is not None and not m.is_learner
-    return CheckResult(ok, _("member {id} votes").format(id=hex_id(mid)) if ok
-                       else _("member {id} is not a voter").format(id=hex_id(mid)))
-
-
-@check("member-absent")
-async def _absent(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
-    mid = ctx.member_id(params["member"])
-    ok = _find(await ctx.cluster.members(), mid) is None
-    return CheckResult(ok, _("member {id} is gone").format(id=hex_id(mid)) if ok
-                       else _("member {id} is still listed").format(id=hex_id(mid)))
-
-
-@check("member-started")
-async def _started(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
-    mid = ctx.member_id(params["member"])
-    st = await ctx.cluster.endpoint_status(str(params["client_url"]))
-    if not st.ok:
-        return CheckResult(False, _("no answer on {url}: {why}").format(
-            url=params["client_url"], why=st.error))
-    if st.member_id != mid:
-        return CheckResult(False, _("{url} is member {other}, not {id}").format(
-            url=params["client_url"], other=hex_id(st.member_id), id=hex_id(mid)))
-    m = _find(await ctx.cluster.members(), mid)
-    if m is None or not m.started:
-        return CheckResult(False, _("member {id} has not published its name yet").format(
-            id=hex_id(mid)))
-    return CheckResult(True, _("{name} is running").format(name=m.name))
-
-
-@check("voters-healthy")
-async def _voters_healthy(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
-    members = await ctx.cluster.members()
-    voters = [m for m in members.members if not m.is_learner]
-    learners = [m for m in members.members if m.is_learner]
-    want = int(params["voters"])
-    urls = [u for m in voters for u in m.client_urls[:1]]
-    health = await ctx.cluster.health(urls) if urls else ()
-    bad = [h for h in health if not h.healthy]
-    unstarted = [m for m in voters if not m.client_urls]
-    if len(voters) != want or learners or bad or unstarted:
-        return CheckResult(False, _(
-            "{n} voters (want {want}), {l} learners, unhealthy: {bad}").format(
-            n=len(voters), want=want, l=len(learners),
-            bad=", ".join([h.endpoint for h in bad] + [hex_id(m.id) for m in unstarted])
-            or _("none")))
-    return CheckResult(True, _("{n} voters, all healthy: {names}").format(
-        n=len(voters), names=", ".join(m.name for m in voters)))
-
-
-# --- rollbacks -------------------------------------------------------------------------------
-
-
-@rollback("remove-new-member")
-async def _remove_new(ctx: ExecContext, params: Mapping[str, Any]) -> str:
-    try:
-        mid = ctx.member_id(params["member"])
-    except StepFailed:
-        return _("nothing to roll back: the learner was never added")
-    m = _find(await ctx.cluster.members(), mid)
-    if m is None:
-        return _("member {id} is already gone").format(id=hex_id(mid))
-    if not m.is_learner:
-        raise StepFailed(_("member {id} is already a voter; remove it with the member "
-                           "commands if you really mean to").format(id=hex_id(mid)),
-                         title=_("Refusing to roll back a voter"))
-    await ctx.cluster.member_remove(mid)
-    stop = getattr(ctx.host, "forget", None)
-    if stop is not None and params.get("name"):
-        await asyncio.to_thread(stop, str(params["name"]))
-    return _("rolled back: learner {id} ({name}) removed").format(
-        id=hex_id(mid), name=params.get("name") or "?")

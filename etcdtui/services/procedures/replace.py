@@ -66,7 +66,8 @@ def find_member(facts: ClusterFacts, ref: str) -> Member:
     if m is None:
         known = ", ".join(f"{x.name or '?'} ({x.hex_id})" for x in facts.members.members)
         raise errors.MemberNotFound(
-            _("no member named or with ID {ref!r}; members: {known}").format(ref=ref, known=known))
+            _("no member named or with ID {ref!r}; members: {known}").format(ref=ref, known=known)
+        )
     return m
 
 
@@ -75,118 +76,202 @@ def failure_explanation(facts: ClusterFacts, m: Member) -> tuple[bool, str]:
     name = m.name or m.hex_id
     if not m.client_urls:
         return True, _("{name} has never started: the member list shows no client URL.").format(
-            name=name)
+            name=name
+        )
     if facts.status_of(m) is not None:
         h = facts.health_of(m)
         if h is not None and h.healthy:
             return False, _("{name} answers status and health checks on {url}.").format(
-                name=name, url=m.client_urls[0])
-        return True, _("{name} answers status but fails the linearizable health read "
-                       "({why}).").format(name=name, why=h.error if h else _("no answer"))
+                name=name, url=m.client_urls[0]
+            )
+        return True, _(
+            "{name} answers status but fails the linearizable health read ({why})."
+        ).format(name=name, why=h.error if h else _("no answer"))
     st = facts.failed_status(m)
     h = facts.health_of(m)
-    return True, _("{name} gave no status answer on {url} ({why}) and its health read failed "
-                   "({hwhy}).").format(name=name, url=", ".join(m.client_urls),
-                                       why=st.error if st else _("no answer"),
-                                       hwhy=h.error if h and h.error else _("no answer"))
+    return True, _(
+        "{name} gave no status answer on {url} ({why}) and its health read failed ({hwhy})."
+    ).format(
+        name=name,
+        url=", ".join(m.client_urls),
+        why=st.error if st else _("no answer"),
+        hwhy=h.error if h and h.error else _("no answer"),
+    )
 
 
-def build_replace_plan(facts: ClusterFacts, req: ReplaceRequest, *,
-                       tokens: TokenSource = random_token, clock: Clock = system_clock) -> Plan:
+def build_replace_plan(
+    facts: ClusterFacts,
+    req: ReplaceRequest,
+    *,
+    tokens: TokenSource = random_token,
+    clock: Clock = system_clock,
+) -> Plan:
     old = find_member(facts, req.member)
     failed, how = failure_explanation(facts, old)
     if not failed and not req.force:
-        raise MemberNotFailed(how, fix=_("Pass --force to replace a healthy member (for "
-                                         "example to move it to another host)."))
+        raise MemberNotFailed(
+            how,
+            fix=_(
+                "Pass --force to replace a healthy member (for example to move it to another host)."
+            ),
+        )
     healthy = facts.healthy_ids()
-    verdict = quorum.what_if(facts.members, healthy, quorum.Remove(old.id),
-                             leader_id=facts.leader_id)
+    verdict = quorum.what_if(
+        facts.members, healthy, quorum.Remove(old.id), leader_id=facts.leader_id
+    )
     verdict.raise_if_refused()
     old_name = old.name or old.hex_id
     new_name = req.new_name or old.name or f"{old.hex_id}-new"
     peer = req.new_peer_url or (old.peer_urls[0] if old.peer_urls else "")
     if not peer:
-        raise errors.UsageError(_("{name} has no peer URL to reuse").format(name=old_name),
-                                fix=_("Pass --new-peer-url https://HOST:2380."))
-    client = req.new_client_url or (old.client_urls[0] if old.client_urls and not
-                                    req.new_peer_url else default_client_url(peer))
+        raise errors.UsageError(
+            _("{name} has no peer URL to reuse").format(name=old_name),
+            fix=_("Pass --new-peer-url https://HOST:2380."),
+        )
+    client = req.new_client_url or (
+        old.client_urls[0] if old.client_urls and not req.new_peer_url else default_client_url(peer)
+    )
     others = [m for m in facts.members.members if m.id != old.id]
-    cluster = initial_cluster([(m.name, m.peer_urls[0]) for m in others
-                               if m.name and m.peer_urls] + [(new_name, peer)])
+    cluster = initial_cluster(
+        [(m.name, m.peer_urls[0]) for m in others if m.name and m.peer_urls] + [(new_name, peer)]
+    )
     voters = len([m for m in facts.members.members if not m.is_learner])
     survivors = [m.client_urls[0] for m in others if m.client_urls]
-    leader_note = (_("{name} is the leader now: leadership moves to a healthy member first.")
-                   if facts.leader_id == old.id else
-                   _("{name} is not the leader now; the step re-checks before it runs.")
-                   ).format(name=old_name)
+    leader_note = (
+        _("{name} is the leader now: leadership moves to a healthy member first.")
+        if facts.leader_id == old.id
+        else _("{name} is not the leader now; the step re-checks before it runs.")
+    ).format(name=old_name)
     steps = [
-        Step(id="detect", title=_("Confirm that {name} has failed").format(name=old_name),
-             why=_("Only a member that stays unreachable is replaced; a slow one may recover."),
-             where=Where("cluster-api"), action="replace.detect",
-             display=f"etcdctl endpoint status --endpoints={','.join(old.client_urls) or '-'}",
-             params={"member": old.hex_id, "seconds": req.observe_seconds,
-                     "force": req.force},
-             notes=(how,)),
-        Step(id="quorum", title=_("Check quorum for removing {name}").format(name=old_name),
-             why=_("Removing a voter shrinks the quorum; the what-if refuses a change that "
-                   "would leave too few healthy voters."),
-             where=Where("cluster-api"), action="replace.quorum",
-             display="etcdctl endpoint health --cluster",
-             params={"member": old.hex_id},
-             check=Ref("what-if-remove", _("the quorum what-if allows removing {name}").format(
-                 name=old_name), {"member": old.hex_id})),
-        Step(id="move-leader", title=_("Move leadership away from {name} if it leads").format(
-                name=old_name),
-             why=_("Removing the leader stalls writes for an election timeout; moving "
-                   "leadership first avoids it."),
-             where=Where("cluster-api"), action="replace.move-leader",
-             display="etcdctl move-leader <HEALTHY_MEMBER_ID>",
-             params={"member": old.hex_id}, notes=(leader_note,)),
-        Step(id="drop-from-apiservers",
-             title=_("Take {name} out of every kube-apiserver's --etcd-servers").format(
-                 name=old_name),
-             why=_("kube-apiservers must stop sending requests to a member that is going away "
-                   "(update the load balancer too); also stop etcd on the broken node."),
-             where=Where("apiserver-hosts"), action="operator",
-             display=etcd_servers(survivors)),
-        Step(id="remove", title=_("Remove {name} ({id}) from the cluster").format(
-                name=old_name, id=old.hex_id),
-             why=_("The failed member still counts toward quorum until it is removed."),
-             where=Where("cluster-api"), action="member.remove",
-             command=("etcdctl", "member", "remove", old.hex_id),
-             params={"member": old.hex_id, "name": old.name},
-             precondition=Ref("what-if-remove", _("the quorum what-if still allows it"),
-                              {"member": old.hex_id}),
-             check=Ref("member-absent", _("{id} is no longer listed").format(id=old.hex_id),
-                       {"member": old.hex_id}),
-             destructive=True),
-        Step(id="wait-peer-url", title=_("Wait more than 1 s before reusing the peer URL"),
-             why=_("A member ID is derived from its peer URLs and the time; an add right after "
-                   "the remove can fail with \"member not found\"."),
-             where=Where("cluster-api"), action="wait", display="sleep 2",
-             params={"seconds": 1.5}),
+        Step(
+            id="detect",
+            title=_("Confirm that {name} has failed").format(name=old_name),
+            why=_("Only a member that stays unreachable is replaced; a slow one may recover."),
+            where=Where("cluster-api"),
+            action="replace.detect",
+            display=f"etcdctl endpoint status --endpoints={','.join(old.client_urls) or '-'}",
+            params={"member": old.hex_id, "seconds": req.observe_seconds, "force": req.force},
+            notes=(how,),
+        ),
+        Step(
+            id="quorum",
+            title=_("Check quorum for removing {name}").format(name=old_name),
+            why=_(
+                "Removing a voter shrinks the quorum; the what-if refuses a change that "
+                "would leave too few healthy voters."
+            ),
+            where=Where("cluster-api"),
+            action="replace.quorum",
+            display="etcdctl endpoint health --cluster",
+            params={"member": old.hex_id},
+            check=Ref(
+                "what-if-remove",
+                _("the quorum what-if allows removing {name}").format(name=old_name),
+                {"member": old.hex_id},
+            ),
+        ),
+        Step(
+            id="move-leader",
+            title=_("Move leadership away from {name} if it leads").format(name=old_name),
+            why=_(
+                "Removing the leader stalls writes for an election timeout; moving "
+                "leadership first avoids it."
+            ),
+            where=Where("cluster-api"),
+            action="replace.move-leader",
+            display="etcdctl move-leader <HEALTHY_MEMBER_ID>",
+            params={"member": old.hex_id},
+            notes=(leader_note,),
+        ),
+        Step(
+            id="drop-from-apiservers",
+            title=_("Take {name} out of every kube-apiserver's --etcd-servers").format(
+                name=old_name
+            ),
+            why=_(
+                "kube-apiservers must stop sending requests to a member that is going away "
+                "(update the load balancer too); also stop etcd on the broken node."
+            ),
+            where=Where("apiserver-hosts"),
+            action="operator",
+            display=etcd_servers(survivors),
+        ),
+        Step(
+            id="remove",
+            title=_("Remove {name} ({id}) from the cluster").format(name=old_name, id=old.hex_id),
+            why=_("The failed member still counts toward quorum until it is removed."),
+            where=Where("cluster-api"),
+            action="member.remove",
+            command=("etcdctl", "member", "remove", old.hex_id),
+            params={"member": old.hex_id, "name": old.name},
+            precondition=Ref(
+                "what-if-remove", _("the quorum what-if still allows it"), {"member": old.hex_id}
+            ),
+            check=Ref(
+                "member-absent",
+                _("{id} is no longer listed").format(id=old.hex_id),
+                {"member": old.hex_id},
+            ),
+            destructive=True,
+        ),
+        Step(
+            id="wait-peer-url",
+            title=_("Wait more than 1 s before reusing the peer URL"),
+            why=_(
+                "A member ID is derived from its peer URLs and the time; an add right after "
+                'the remove can fail with "member not found".'
+            ),
+            where=Where("cluster-api"),
+            action="wait",
+            display="sleep 2",
+            params={"seconds": 1.5},
+        ),
     ]
-    steps += learner_steps("", name=new_name, peer_url=peer, client_url=client, cluster=cluster,
-                           data_dir=req.data_dir, tls=req.tls, binary=req.etcd_binary,
-                           start_timeout=req.start_timeout, var="new_member_id")
-    new_servers = etcd_servers(survivors + [client])
+    steps += learner_steps(
+        "",
+        name=new_name,
+        peer_url=peer,
+        client_url=client,
+        cluster=cluster,
+        data_dir=req.data_dir,
+        tls=req.tls,
+        binary=req.etcd_binary,
+        start_timeout=req.start_timeout,
+        var="new_member_id",
+    )
+    new_servers = etcd_servers([*survivors, client])
     steps += [
         verify_step("verify", voters),
-        Step(id="update-apiservers", title=_("Add the new member to --etcd-servers"),
-             why=_("kube-apiservers only use the endpoints they are given."),
-             where=Where("apiserver-hosts"), action="operator", display=new_servers),
+        Step(
+            id="update-apiservers",
+            title=_("Add the new member to --etcd-servers"),
+            why=_("kube-apiservers only use the endpoints they are given."),
+            where=Where("apiserver-hosts"),
+            action="operator",
+            display=new_servers,
+        ),
     ]
-    summary = (how, quorum.describe(verdict.before) + ". " + _("After the remove: {after}.")
-               .format(after=quorum.describe(verdict.after)))
+    summary = (
+        how,
+        quorum.describe(verdict.before)
+        + ". "
+        + _("After the remove: {after}.").format(after=quorum.describe(verdict.after)),
+    )
     return Plan(
         id=new_plan_id("replace", tokens),
         title=_("Replace failed member {name}").format(name=old_name),
         kind="replace",
         steps=tuple(steps),
-        context={"member": old.as_dict(), "new_name": new_name, "new_peer_url": peer,
-                 "new_client_url": client, "initial_cluster": cluster,
-                 "etcd_servers": new_servers, "cluster_id": hex_id(facts.members.cluster_id),
-                 "etcdctl_env": dict(req.etcdctl_env)},
+        context={
+            "member": old.as_dict(),
+            "new_name": new_name,
+            "new_peer_url": peer,
+            "new_client_url": client,
+            "initial_cluster": cluster,
+            "etcd_servers": new_servers,
+            "cluster_id": hex_id(facts.members.cluster_id),
+            "etcdctl_env": dict(req.etcdctl_env),
+        },
         summary=summary,
         warnings=verdict.warnings,
         created=clock().isoformat(timespec="seconds"),
@@ -209,8 +294,9 @@ async def _detect(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
         facts = await gather(ctx.cluster)
         m = facts.members.by_id(mid)
         if m is None:
-            raise StepFailed(_("member {id} is no longer in the member list").format(
-                id=hex_id(mid)))
+            raise StepFailed(
+                _("member {id} is no longer in the member list").format(id=hex_id(mid))
+            )
         failed, how = failure_explanation(facts, m)
         samples += 1
         if not failed and not step.params.get("force"):
@@ -224,8 +310,9 @@ async def _detect(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
 async def _whatif_remove(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
     mid = ctx.member_id(params["member"])
     facts = await gather(ctx.cluster)
-    w = quorum.what_if(facts.members, facts.healthy_ids(), quorum.Remove(mid),
-                       leader_id=facts.leader_id)
+    w = quorum.what_if(
+        facts.members, facts.healthy_ids(), quorum.Remove(mid), leader_id=facts.leader_id
+    )
     return CheckResult(w.allowed, " ".join(w.reasons) or quorum.describe(w.after))
 
 
@@ -233,8 +320,9 @@ async def _whatif_remove(ctx: ExecContext, params: Mapping[str, Any]) -> CheckRe
 async def _quorum(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     mid = ctx.member_id(step.params["member"])
     facts = await gather(ctx.cluster)
-    w = quorum.what_if(facts.members, facts.healthy_ids(), quorum.Remove(mid),
-                       leader_id=facts.leader_id)
+    w = quorum.what_if(
+        facts.members, facts.healthy_ids(), quorum.Remove(mid), leader_id=facts.leader_id
+    )
     w.raise_if_refused()
     return {"detail": quorum.describe(w.before) + " -> " + quorum.describe(w.after)}
 
@@ -245,8 +333,11 @@ async def _move_leader(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     facts = await gather(ctx.cluster)
     if facts.leader_id != mid:
         return {"detail": _("not needed: {id} is not the leader").format(id=hex_id(mid))}
-    healthy = [m for m in facts.members.members
-               if m.id in facts.healthy_ids() and m.id != mid and not m.is_learner]
+    healthy = [
+        m
+        for m in facts.members.members
+        if m.id in facts.healthy_ids() and m.id != mid and not m.is_learner
+    ]
     if not healthy:
         raise StepFailed(_("no healthy voter to take over leadership"))
     await ctx.cluster.move_leader(healthy[0].id)

@@ -88,7 +88,8 @@ def parse_members(text: str) -> tuple[RestoreMember, ...]:
         if not sep or not name or not url.startswith(("https://", "http://")):
             raise errors.UsageError(
                 _("{item!r} is not name=peerURL").format(item=item),
-                fix=_("Use --members m1=https://10.0.0.1:2380,m2=https://10.0.0.2:2380,..."))
+                fix=_("Use --members m1=https://10.0.0.1:2380,m2=https://10.0.0.2:2380,..."),
+            )
         out.append(RestoreMember(name, url, default_client_url(url)))
     if len({m.name for m in out}) != len(out):
         raise errors.UsageError(_("member names in --members must be unique"))
@@ -105,51 +106,76 @@ def precheck(snap: SnapshotFacts, req: RestoreRequest) -> list[str]:
     tool_mm = ".".join(req.tool_version.split(".")[:2])
     if snap.major_minor and snap.major_minor != tool_mm and not req.force:
         raise RestoreRefused(
-            _("the snapshot was written by etcd {snap}, the restore tool is {tool} "
-              "{ver}: Kubernetes supports restoring only with the same major.minor").format(
-                snap=snap.cluster_version, tool=Path(req.tool).name, ver=req.tool_version),
-            fix=_("Use {tool} {mm}.x (pass its path with --tool), or --force if you know "
-                  "better.").format(tool=Path(req.tool).name, mm=snap.major_minor))
+            _(
+                "the snapshot was written by etcd {snap}, the restore tool is {tool} "
+                "{ver}: Kubernetes supports restoring only with the same major.minor"
+            ).format(snap=snap.cluster_version, tool=Path(req.tool).name, ver=req.tool_version),
+            fix=_(
+                "Use {tool} {mm}.x (pass its path with --tool), or --force if you know better."
+            ).format(tool=Path(req.tool).name, mm=snap.major_minor),
+        )
     if req.cluster_version:
         cl_mm = ".".join(req.cluster_version.split(".")[:2])
         if cl_mm != tool_mm and not req.force:
             raise RestoreRefused(
                 _("the cluster runs etcd {cl}, the restore tool is {ver}").format(
-                    cl=req.cluster_version, ver=req.tool_version),
-                fix=_("Restore with the tool of the cluster's major.minor version."))
+                    cl=req.cluster_version, ver=req.tool_version
+                ),
+                fix=_("Restore with the tool of the cluster's major.minor version."),
+            )
     if not snap.has_trailer:
-        warnings.append(_("The file has no sha256 trailer (a raw copy of member/snap/db?): "
-                          "restore runs with --skip-hash-check."))
+        warnings.append(
+            _(
+                "The file has no sha256 trailer (a raw copy of member/snap/db?): "
+                "restore runs with --skip-hash-check."
+            )
+        )
     if not bump_supported(req.tool, req.tool_version):
-        warnings.append(_(
-            "{tool} {ver} cannot --bump-revision/--mark-compacted (needs etcdutl 3.5.10+ or "
-            "etcdctl 3.4.27+): clients will see the revision go back to {rev}, and Kubernetes "
-            "watch caches go stale. Restart every kube-apiserver, and kubelets and controllers "
-            "that watch, after the restore.").format(
-            tool=Path(req.tool).name, ver=req.tool_version, rev=snap.revision))
+        warnings.append(
+            _(
+                "{tool} {ver} cannot --bump-revision/--mark-compacted (needs etcdutl 3.5.10+ or "
+                "etcdctl 3.4.27+): clients will see the revision go back to {rev}, and Kubernetes "
+                "watch caches go stale. Restart every kube-apiserver, and kubelets and controllers "
+                "that watch, after the restore."
+            ).format(tool=Path(req.tool).name, ver=req.tool_version, rev=snap.revision)
+        )
     if not req.members:
-        raise errors.UsageError(_("no members to restore"),
-                                fix=_("Pass --members name=peerURL,... when the cluster does "
-                                      "not answer."))
+        raise errors.UsageError(
+            _("no members to restore"),
+            fix=_("Pass --members name=peerURL,... when the cluster does not answer."),
+        )
     if req.check_local_dirs:
         for m in req.members:
             target = data_dir_for(req.data_dir_template, m.name)
             if os.path.lexists(target) and req.current_data_dirs.get(m.name) != target:
                 raise RestoreRefused(
-                    _("the target data dir {dir} for {name} already exists; restore never "
-                      "writes into an existing dir").format(dir=target, name=m.name),
-                    fix=_("Move it aside yourself or choose another --data-dir-template; "
-                          "etcdtui only moves a member's own live data dir aside."))
+                    _(
+                        "the target data dir {dir} for {name} already exists; restore never "
+                        "writes into an existing dir"
+                    ).format(dir=target, name=m.name),
+                    fix=_(
+                        "Move it aside yourself or choose another --data-dir-template; "
+                        "etcdtui only moves a member's own live data dir aside."
+                    ),
+                )
     return warnings
 
 
-def restore_argv(req: RestoreRequest, snap: SnapshotFacts, m: RestoreMember, token: str
-                 ) -> tuple[tuple[str, ...], dict[str, str]]:
+def restore_argv(
+    req: RestoreRequest, snap: SnapshotFacts, m: RestoreMember, token: str
+) -> tuple[tuple[str, ...], dict[str, str]]:
     cluster = initial_cluster([(x.name, x.peer_url) for x in req.members])
-    argv = [req.tool, "snapshot", "restore", str(req.snapshot), f"--name={m.name}",
-            f"--initial-cluster={cluster}", f"--initial-cluster-token={token}",
-            f"--initial-advertise-peer-urls={m.peer_url}",
-            f"--data-dir={data_dir_for(req.data_dir_template, m.name)}"]
+    argv = [
+        req.tool,
+        "snapshot",
+        "restore",
+        str(req.snapshot),
+        f"--name={m.name}",
+        f"--initial-cluster={cluster}",
+        f"--initial-cluster-token={token}",
+        f"--initial-advertise-peer-urls={m.peer_url}",
+        f"--data-dir={data_dir_for(req.data_dir_template, m.name)}",
+    ]
     if bump_supported(req.tool, req.tool_version):
         argv += [f"--bump-revision={BUMP_REVISION}", "--mark-compacted"]
     if not snap.has_trailer:
@@ -158,108 +184,186 @@ def restore_argv(req: RestoreRequest, snap: SnapshotFacts, m: RestoreMember, tok
     return tuple(argv), env
 
 
-def build_restore_plan(snap: SnapshotFacts, req: RestoreRequest, *,
-                       tokens: TokenSource = random_token, clock: Clock = system_clock) -> Plan:
+def build_restore_plan(
+    snap: SnapshotFacts,
+    req: RestoreRequest,
+    *,
+    tokens: TokenSource = random_token,
+    clock: Clock = system_clock,
+) -> Plan:
     warnings = precheck(snap, req)
     token = f"etcd-restore-{tokens(6)}"
     stamp = tokens(3)
     hosts = sorted({url_host(m.peer_url) for m in req.members})
     steps: list[Step] = [
-        Step(id="verify-snapshot", title=_("Verify the snapshot file"),
-             why=_("A damaged file restores a damaged cluster; the trailer and the bbolt "
-                   "structure are checked again right before anything is stopped."),
-             where=Where("host", LOCAL), action="restore.verify-snapshot",
-             display=f"etcdtui snapshot verify {snap.path}",
-             params={"path": snap.path, "sha256": snap.sha256}),
+        Step(
+            id="verify-snapshot",
+            title=_("Verify the snapshot file"),
+            why=_(
+                "A damaged file restores a damaged cluster; the trailer and the bbolt "
+                "structure are checked again right before anything is stopped."
+            ),
+            where=Where("host", LOCAL),
+            action="restore.verify-snapshot",
+            display=f"etcdtui snapshot verify {snap.path}",
+            params={"path": snap.path, "sha256": snap.sha256},
+        ),
     ]
     for h in hosts:
-        steps.append(Step(
-            id=f"sha256-{h}", title=_("Check the snapshot copy on {host}").format(host=h),
-            why=_("Every member must be restored from the SAME file."),
-            where=Where("host", h), action="restore.sha256",
-            display=f"sha256sum {snap.path}  # {_('expect')} {snap.sha256}",
-            params={"path": snap.path, "sha256": snap.sha256}))
-    steps.append(Step(
-        id="stop-apiservers", title=_("Stop every kube-apiserver"),
-        why=_("Apiservers must not write to etcd while it is replaced under them."),
-        where=Where("apiserver-hosts"), action="operator", destructive=True,
-        display="mv /etc/kubernetes/manifests/kube-apiserver.yaml /etc/kubernetes/"))
+        steps.append(
+            Step(
+                id=f"sha256-{h}",
+                title=_("Check the snapshot copy on {host}").format(host=h),
+                why=_("Every member must be restored from the SAME file."),
+                where=Where("host", h),
+                action="restore.sha256",
+                display=f"sha256sum {snap.path}  # {_('expect')} {snap.sha256}",
+                params={"path": snap.path, "sha256": snap.sha256},
+            )
+        )
+    steps.append(
+        Step(
+            id="stop-apiservers",
+            title=_("Stop every kube-apiserver"),
+            why=_("Apiservers must not write to etcd while it is replaced under them."),
+            where=Where("apiserver-hosts"),
+            action="operator",
+            destructive=True,
+            display="mv /etc/kubernetes/manifests/kube-apiserver.yaml /etc/kubernetes/",
+        )
+    )
     for m in req.members:
         h = url_host(m.peer_url)
-        steps.append(Step(
-            id=f"stop-{m.name}", title=_("Stop etcd member {name}").format(name=m.name),
-            why=_("All members are restored together; none may keep running on old data."),
-            where=Where("host", h), action="host.stop-etcd", destructive=True,
-            display="mv /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/  "
-                    "# " + _("or: systemctl stop etcd"),
-            params={"name": m.name}))
+        steps.append(
+            Step(
+                id=f"stop-{m.name}",
+                title=_("Stop etcd member {name}").format(name=m.name),
+                why=_("All members are restored together; none may keep running on old data."),
+                where=Where("host", h),
+                action="host.stop-etcd",
+                destructive=True,
+                display="mv /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/  "
+                "# " + _("or: systemctl stop etcd"),
+                params={"name": m.name},
+            )
+        )
     for m in req.members:
         d = req.current_data_dirs.get(m.name, data_dir_for(req.data_dir_template, m.name))
         aside = f"{d}.before-restore-{stamp}"
-        steps.append(Step(
-            id=f"move-aside-{m.name}", title=_("Move {name}'s old data dir aside").format(
-                name=m.name),
-            why=_("Restore refuses an existing dir; the old data is kept, never deleted."),
-            where=Where("host", url_host(m.peer_url)), action="host.move-aside",
-            command=("mv", d, aside), params={"path": d, "aside": aside},
-            precondition=Ref("path-absent", _("{p} does not exist yet").format(p=aside),
-                             {"path": aside})))
+        steps.append(
+            Step(
+                id=f"move-aside-{m.name}",
+                title=_("Move {name}'s old data dir aside").format(name=m.name),
+                why=_("Restore refuses an existing dir; the old data is kept, never deleted."),
+                where=Where("host", url_host(m.peer_url)),
+                action="host.move-aside",
+                command=("mv", d, aside),
+                params={"path": d, "aside": aside},
+                precondition=Ref(
+                    "path-absent", _("{p} does not exist yet").format(p=aside), {"path": aside}
+                ),
+            )
+        )
     for m in req.members:
         argv, env = restore_argv(req, snap, m, token)
         target = data_dir_for(req.data_dir_template, m.name)
-        steps.append(Step(
-            id=f"restore-{m.name}", title=_("Restore {name} from the snapshot").format(
-                name=m.name),
-            why=_("Each member gets a new data dir from the same file, with a fresh cluster "
-                  "token: the restored cluster is a new logical cluster."),
-            where=Where("host", url_host(m.peer_url)), action="host.run",
-            command=argv, env=env,
-            precondition=Ref("path-absent", _("{p} does not exist").format(p=target),
-                             {"path": target}),
-            check=Ref("restored-dir", _("{p}/member/snap/db exists").format(p=target),
-                      {"path": target})))
+        steps.append(
+            Step(
+                id=f"restore-{m.name}",
+                title=_("Restore {name} from the snapshot").format(name=m.name),
+                why=_(
+                    "Each member gets a new data dir from the same file, with a fresh cluster "
+                    "token: the restored cluster is a new logical cluster."
+                ),
+                where=Where("host", url_host(m.peer_url)),
+                action="host.run",
+                command=argv,
+                env=env,
+                precondition=Ref(
+                    "path-absent", _("{p} does not exist").format(p=target), {"path": target}
+                ),
+                check=Ref(
+                    "restored-dir",
+                    _("{p}/member/snap/db exists").format(p=target),
+                    {"path": target},
+                ),
+            )
+        )
     for m in req.members:
-        steps.append(Step(
-            id=f"start-{m.name}", title=_("Start etcd member {name}").format(name=m.name),
-            why=_("With the data dir in place the --initial-cluster* flags are ignored; the "
-                  "member starts from the restored state."),
-            where=Where("host", url_host(m.peer_url)), action="host.start-etcd",
-            display="mv /etc/kubernetes/etcd.yaml /etc/kubernetes/manifests/  "
-                    "# " + _("or: systemctl start etcd"),
-            params={"name": m.name}))
+        steps.append(
+            Step(
+                id=f"start-{m.name}",
+                title=_("Start etcd member {name}").format(name=m.name),
+                why=_(
+                    "With the data dir in place the --initial-cluster* flags are ignored; the "
+                    "member starts from the restored state."
+                ),
+                where=Where("host", url_host(m.peer_url)),
+                action="host.start-etcd",
+                display="mv /etc/kubernetes/etcd.yaml /etc/kubernetes/manifests/  "
+                "# " + _("or: systemctl start etcd"),
+                params={"name": m.name},
+            )
+        )
     urls = [m.client_url for m in req.members]
     steps += [
-        Step(id="verify", title=_("Verify the restored cluster"),
-             why=_("Health, member list and revision prove the restore worked."),
-             where=Where("cluster-api"), action="restore.verify",
-             display="etcdctl endpoint health --cluster && etcdctl endpoint status -w table",
-             params={"client_urls": urls, "names": [m.name for m in req.members],
-                     "revision": snap.revision, "old_cluster_id":
-                         hex_id(req.old_cluster_id) if req.old_cluster_id else None,
-                     "timeout": 90.0}),
-        Step(id="start-apiservers", title=_("Fix --etcd-servers and start the kube-apiservers"),
-             why=_("Apiservers reconnect to the restored cluster."),
-             where=Where("apiserver-hosts"), action="operator",
-             display=etcd_servers(urls) + "\nmv /etc/kubernetes/kube-apiserver.yaml "
-                                          "/etc/kubernetes/manifests/"),
-        Step(id="restart-components",
-             title=_("Restart kube-scheduler, kube-controller-manager and kubelet"),
-             why=_("They cache state from the old revision history and must re-list."),
-             where=Where("apiserver-hosts"), action="operator",
-             display="systemctl restart kubelet  # " + _(
-                 "and delete the kube-scheduler and kube-controller-manager pods")),
+        Step(
+            id="verify",
+            title=_("Verify the restored cluster"),
+            why=_("Health, member list and revision prove the restore worked."),
+            where=Where("cluster-api"),
+            action="restore.verify",
+            display="etcdctl endpoint health --cluster && etcdctl endpoint status -w table",
+            params={
+                "client_urls": urls,
+                "names": [m.name for m in req.members],
+                "revision": snap.revision,
+                "old_cluster_id": hex_id(req.old_cluster_id) if req.old_cluster_id else None,
+                "timeout": 90.0,
+            },
+        ),
+        Step(
+            id="start-apiservers",
+            title=_("Fix --etcd-servers and start the kube-apiservers"),
+            why=_("Apiservers reconnect to the restored cluster."),
+            where=Where("apiserver-hosts"),
+            action="operator",
+            display=etcd_servers(urls) + "\nmv /etc/kubernetes/kube-apiserver.yaml "
+            "/etc/kubernetes/manifests/",
+        ),
+        Step(
+            id="restart-components",
+            title=_("Restart kube-scheduler, kube-controller-manager and kubelet"),
+            why=_("They cache state from the old revision history and must re-list."),
+            where=Where("apiserver-hosts"),
+            action="operator",
+            display="systemctl restart kubelet  # "
+            + _("and delete the kube-scheduler and kube-controller-manager pods"),
+        ),
     ]
     return Plan(
         id=new_plan_id("restore", tokens),
         title=_("Restore the cluster from {file}").format(file=Path(snap.path).name),
-        kind="restore", steps=tuple(steps),
-        context={"snapshot": {"path": snap.path, "sha256": snap.sha256, "size": snap.size,
-                              "revision": snap.revision,
-                              "cluster_version": snap.cluster_version},
-                 "members": [m.__dict__ for m in req.members], "token": token,
-                 "tool": req.tool, "tool_version": req.tool_version},
-        summary=(_("Snapshot revision {rev}, etcd {ver}, sha256 {sha}.").format(
-            rev=snap.revision, ver=snap.cluster_version or "?", sha=snap.sha256),),
+        kind="restore",
+        steps=tuple(steps),
+        context={
+            "snapshot": {
+                "path": snap.path,
+                "sha256": snap.sha256,
+                "size": snap.size,
+                "revision": snap.revision,
+                "cluster_version": snap.cluster_version,
+            },
+            "members": [m.__dict__ for m in req.members],
+            "token": token,
+            "tool": req.tool,
+            "tool_version": req.tool_version,
+        },
+        summary=(
+            _("Snapshot revision {rev}, etcd {ver}, sha256 {sha}.").format(
+                rev=snap.revision, ver=snap.cluster_version or "?", sha=snap.sha256
+            ),
+        ),
         warnings=tuple(warnings),
         created=clock().isoformat(timespec="seconds"),
     )
@@ -275,15 +379,27 @@ async def _verify_snapshot(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     facts = await asyncio.to_thread(verify_snapshot, Path(str(step.params["path"])))
     if facts.sha256 != step.params["sha256"]:
         raise StepFailed(_("the file changed since the plan was made"))
+    ctx.vars["verified_file"] = _identity(Path(str(step.params["path"])))
     return {"detail": _("verified: revision {rev}").format(rev=facts.revision)}
+
+
+def _identity(path: Path) -> list[Any]:
+    st = path.stat()
+    return [str(path), st.st_size, st.st_mtime_ns, st.st_ino]
 
 
 @action("restore.sha256")
 async def _sha(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+    path = Path(str(step.params["path"]))
+    if ctx.vars.get("verified_file") == _identity(path):
+        return {"detail": _("same file as the one verified in step 1 (unchanged since)")}
     got = await asyncio.to_thread(file_sha256, Path(str(step.params["path"])))
     if got != step.params["sha256"]:
-        raise StepFailed(_("sha256 {got} differs from the planned {want}").format(
-            got=got, want=step.params["sha256"]))
+        raise StepFailed(
+            _("sha256 {got} differs from the planned {want}").format(
+                got=got, want=step.params["sha256"]
+            )
+        )
     return {"detail": _("same sha256")}
 
 
@@ -322,8 +438,10 @@ async def _start(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
 @check("path-absent")
 async def _absent(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
     p = str(params["path"])
-    return CheckResult(not os.path.lexists(p), _("{p} exists").format(p=p)
-                       if os.path.lexists(p) else _("{p} is free").format(p=p))
+    return CheckResult(
+        not os.path.lexists(p),
+        _("{p} exists").format(p=p) if os.path.lexists(p) else _("{p} is free").format(p=p),
+    )
 
 
 @check("restored-dir")
@@ -354,15 +472,25 @@ async def _verify(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
         elif p.get("old_cluster_id") and hex_id(members.cluster_id) == p["old_cluster_id"]:
             raise StepFailed(_("the cluster ID did not change: the old cluster is running"))
         elif rev < int(p["revision"]):
-            raise StepFailed(_("revision {rev} is below the snapshot's {snap}").format(
-                rev=rev, snap=p["revision"]))
+            raise StepFailed(
+                _("revision {rev} is below the snapshot's {snap}").format(
+                    rev=rev, snap=p["revision"]
+                )
+            )
         else:
-            return {"detail": _("{n} members healthy, cluster {cid}, revision {rev} "
-                                "(snapshot {snap})").format(
-                n=len(names), cid=hex_id(members.cluster_id), rev=rev, snap=p["revision"]),
-                "cluster_id": hex_id(members.cluster_id), "revision": rev}
+            return {
+                "detail": _(
+                    "{n} members healthy, cluster {cid}, revision {rev} (snapshot {snap})"
+                ).format(n=len(names), cid=hex_id(members.cluster_id), rev=rev, snap=p["revision"]),
+                "cluster_id": hex_id(members.cluster_id),
+                "revision": rev,
+            }
         await asyncio.sleep(0.5)
-    raise StepFailed(_("the restored cluster is not healthy: {why}").format(why=why),
-                     title=_("Restore verification failed"),
-                     fix=_("Read the members' logs; the old data dirs are kept beside the new "
-                           "ones (*.before-restore-*)."))
+    raise StepFailed(
+        _("the restored cluster is not healthy: {why}").format(why=why),
+        title=_("Restore verification failed"),
+        fix=_(
+            "Read the members' logs; the old data dirs are kept beside the new "
+            "ones (*.before-restore-*)."
+        ),
+    )

@@ -41,15 +41,17 @@ class SandboxHost:
         if self._member(name) is not None:
             self.sandbox.mark_removed(name)
 
-    def start_new_member(self, name: str, peer_url: str, client_url: str,
-                         initial_cluster: str) -> None:
+    def start_new_member(
+        self, name: str, peer_url: str, client_url: str, initial_cluster: str
+    ) -> None:
         """Start a joining member with fresh certificates from the sandbox CA."""
         self.forget(name)
         peer = urlsplit(peer_url).port
         client = urlsplit(client_url).port
         if peer is None or client is None:
-            raise SandboxError(_("{url}: no port").format(url=peer_url if peer is None
-                                                           else client_url))
+            raise SandboxError(
+                _("{url}: no port").format(url=peer_url if peer is None else client_url)
+            )
         certs = self.sandbox.pki_dir / "members" / name
         if certs.exists():  # the replaced member's certs: keep them aside, issue new ones
             certs.rename(certs.with_name(f"{name}.replaced-{time.time_ns()}"))
@@ -82,12 +84,21 @@ class SandboxHost:
         return self.sandbox.data_dir(name)
 
     def run(self, argv: list[str], env: dict[str, str]) -> str:
-        proc = subprocess.run(argv, env={**os.environ, **env}, capture_output=True, text=True,
-                              timeout=600, check=False)
+        proc = subprocess.run(
+            argv,
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
         if proc.returncode != 0:
             tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
-            raise SandboxError(_("{cmd} exited with {rc}: {tail}").format(
-                cmd=Path(argv[0]).name, rc=proc.returncode, tail=tail))
+            raise SandboxError(
+                _("{cmd} exited with {rc}: {tail}").format(
+                    cmd=Path(argv[0]).name, rc=proc.returncode, tail=tail
+                )
+            )
         return proc.stdout.strip()
 
 
@@ -101,8 +112,9 @@ def sandbox_for(settings: ConnectionSettings, sandbox_dir: Path | None) -> Sandb
         if sandbox_dir is not None or settings.source == "sandbox":
             return sb
         mine = {f"{m.client_port}" for m in sb.state.members}
-        dialled = {str(urlsplit(u).port) for u in settings.endpoints
-                   if urlsplit(u).hostname in LOCAL_HOSTS}
+        dialled = {
+            str(urlsplit(u).port) for u in settings.endpoints if urlsplit(u).hostname in LOCAL_HOSTS
+        }
         if dialled and dialled <= mine:
             return sb
     return None

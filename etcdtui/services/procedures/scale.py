@@ -61,61 +61,99 @@ def parse_new_members(items: Sequence[str]) -> tuple[NewMember, ...]:
         if not sep or not name or not peer.startswith(("https://", "http://")):
             raise errors.UsageError(
                 _("{item!r} is not NAME=PEER_URL[@CLIENT_URL]").format(item=item),
-                fix=_("Example: --new-member m4=https://10.0.0.4:2380"))
+                fix=_("Example: --new-member m4=https://10.0.0.4:2380"),
+            )
         out.append(NewMember(name, peer, client or default_client_url(peer)))
     return tuple(out)
 
 
-def build_scale_plan(facts: ClusterFacts, req: ScaleRequest, *,
-                     tokens: TokenSource = random_token, clock: Clock = system_clock) -> Plan:
+def build_scale_plan(
+    facts: ClusterFacts,
+    req: ScaleRequest,
+    *,
+    tokens: TokenSource = random_token,
+    clock: Clock = system_clock,
+) -> Plan:
     voters = [m for m in facts.members.members if not m.is_learner]
     healthy = facts.healthy_ids()
-    advice = quorum.advice_for_target(len(voters), req.target,
-                                      healthy=len([m for m in voters if m.id in healthy]),
-                                      force=req.force)
+    advice = quorum.advice_for_target(
+        len(voters),
+        req.target,
+        healthy=len([m for m in voters if m.id in healthy]),
+        force=req.force,
+    )
     if not advice.allowed:
         raise errors.QuorumRefusal(" ".join(advice.reasons), fix=advice.fix or "")
     if req.target < len(voters):
         raise errors.UsageError(
             _("member scale only grows the cluster ({n} -> {t})").format(
-                n=len(voters), t=req.target),
-            fix=_("Remove members one at a time with the member commands, leader last."))
+                n=len(voters), t=req.target
+            ),
+            fix=_("Remove members one at a time with the member commands, leader last."),
+        )
     learners = [m for m in facts.members.members if m.is_learner]
     if learners:
-        raise errors.TooManyLearners(_("a learner already exists: {names}").format(
-            names=", ".join(m.name or m.hex_id for m in learners)))
+        raise errors.TooManyLearners(
+            _("a learner already exists: {names}").format(
+                names=", ".join(m.name or m.hex_id for m in learners)
+            )
+        )
     need = req.target - len(voters)
     if len(req.new_members) < need:
         raise errors.UsageError(
             _("growing to {t} needs {n} new members, {g} given").format(
-                t=req.target, n=need, g=len(req.new_members)),
-            fix=_("Pass --new-member NAME=PEER_URL once per new member."))
+                t=req.target, n=need, g=len(req.new_members)
+            ),
+            fix=_("Pass --new-member NAME=PEER_URL once per new member."),
+        )
     current = [(m.name, m.peer_urls[0]) for m in voters if m.name and m.peer_urls]
     clients = [m.client_urls[0] for m in voters if m.client_urls]
     steps: list[Step] = []
     for i, nm in enumerate(req.new_members[:need], 1):
         current.append((nm.name, nm.peer_url))
         clients.append(nm.client_url)
-        steps += learner_steps(f"{nm.name}-", name=nm.name, peer_url=nm.peer_url,
-                               client_url=nm.client_url, cluster=initial_cluster(current),
-                               data_dir=req.data_dir, tls=req.tls, binary=req.etcd_binary,
-                               start_timeout=req.start_timeout, var=f"new_member_{i}")
+        steps += learner_steps(
+            f"{nm.name}-",
+            name=nm.name,
+            peer_url=nm.peer_url,
+            client_url=nm.client_url,
+            cluster=initial_cluster(current),
+            data_dir=req.data_dir,
+            tls=req.tls,
+            binary=req.etcd_binary,
+            start_timeout=req.start_timeout,
+            var=f"new_member_{i}",
+        )
         steps.append(verify_step(f"{nm.name}-verify", len(voters) + i))
-    steps.append(Step(
-        id="update-apiservers", title=_("Add the new members to --etcd-servers"),
-        why=_("kube-apiservers only use the endpoints they are given."),
-        where=Where("apiserver-hosts"), action="operator", display=etcd_servers(clients)))
+    steps.append(
+        Step(
+            id="update-apiservers",
+            title=_("Add the new members to --etcd-servers"),
+            why=_("kube-apiservers only use the endpoints they are given."),
+            where=Where("apiserver-hosts"),
+            action="operator",
+            display=etcd_servers(clients),
+        )
+    )
     return Plan(
         id=new_plan_id("scale", tokens),
         title=_("Scale from {n} to {t} voters").format(n=len(voters), t=req.target),
-        kind="scale", steps=tuple(steps),
-        context={"from": len(voters), "to": req.target,
-                 "new_members": [m.__dict__ for m in req.new_members[:need]],
-                 "cluster_id": hex_id(facts.members.cluster_id),
-                 "etcdctl_env": dict(req.etcdctl_env)},
-        summary=(_("Path: {path} voters; tolerance {a} -> {b}.").format(
-            path=" -> ".join(str(n) for n in advice.path), a=advice.tolerance_before,
-            b=advice.tolerance_after),),
+        kind="scale",
+        steps=tuple(steps),
+        context={
+            "from": len(voters),
+            "to": req.target,
+            "new_members": [m.__dict__ for m in req.new_members[:need]],
+            "cluster_id": hex_id(facts.members.cluster_id),
+            "etcdctl_env": dict(req.etcdctl_env),
+        },
+        summary=(
+            _("Path: {path} voters; tolerance {a} -> {b}.").format(
+                path=" -> ".join(str(n) for n in advice.path),
+                a=advice.tolerance_before,
+                b=advice.tolerance_after,
+            ),
+        ),
         warnings=advice.warnings,
         created=clock().isoformat(timespec="seconds"),
     )

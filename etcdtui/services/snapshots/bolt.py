@@ -149,7 +149,8 @@ class BoltDB:
     def open(cls, path: str | os.PathLike[str]) -> BoltDB:
         name = str(path)
         try:
-            fd = os.open(name, os.O_RDONLY | os.O_CLOEXEC)
+            # O_NONBLOCK: opening a FIFO must not wait for a writer (regular files ignore it)
+            fd = os.open(name, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
         except FileNotFoundError as exc:
             raise SnapshotUnreadable(_("no such file: {name}").format(name=name)) from exc
         except IsADirectoryError as exc:
@@ -305,7 +306,7 @@ class BoltDB:
     def enter_page(self, pgid: int, visited: bytearray) -> tuple[int, int, int, int]:
         """Check and mark page ``pgid``; return (offset, flags, count, end offset)."""
         hwm = self.hwm
-        if not 2 <= pgid < hwm:
+        if pgid < 2 or pgid >= hwm:
             raise SnapshotCorrupt(
                 _("page {pgid} is outside the database (pages 2 to {last})").format(
                     pgid=pgid, last=hwm - 1
@@ -323,27 +324,46 @@ class BoltDB:
             raise SnapshotCorrupt(
                 _("page {pgid} overflows past the high-water mark").format(pgid=pgid)
             )
-        if visited.find(1, pgid, last + 1) != -1:
+        if visited[pgid] or (overflow and visited.find(1, pgid, last + 1) != -1):
             raise SnapshotCorrupt(
                 _("page {pgid} is reached twice (a cycle or a shared page)").format(pgid=pgid)
             )
-        visited[pgid : last + 1] = b"\x01" * (overflow + 1)
-        self._touch((overflow + 1) * ps)
+        if overflow:
+            visited[pgid : last + 1] = b"\x01" * (overflow + 1)
+        else:
+            visited[pgid] = 1
+        self.touch((overflow + 1) * ps)
         return off, flags, count, (last + 1) * ps
 
-    def _touch(self, nbytes: int) -> None:
+    def read(self, start: int, end: int) -> bytes:
+        """Bytes [start, end) read with pread, not through the mapping: for random
+        access, where faulting pages in (with the kernel's fault-around) would grow
+        the resident size far beyond what is read."""
+        if not 0 <= start <= end <= self.data_size:
+            raise SnapshotCorrupt(_("a read past the end of the database was refused"))
+        data = os.pread(self._fd, end - start, start)
+        if len(data) != end - start:
+            raise SnapshotCorrupt(_("the file shrank while it was read"), reason="truncated")
+        return data
+
+    def touch(self, nbytes: int) -> None:
+        """Account for ``nbytes`` read from the mapping; drop it when over budget."""
         self._touched += nbytes
         if self._touched >= RSS_BUDGET:
             self._touched = 0
             self.drop_resident()
 
-    def drop_resident(self) -> None:
-        """Let the kernel take back the pages mapped so far (they stay in the page cache)."""
-        if self._mm is not None and hasattr(mmap, "MADV_DONTNEED"):
-            try:
-                self._mm.madvise(mmap.MADV_DONTNEED)
-            except OSError:
-                pass
+    def drop_resident(self, start: int = 0, length: int = 0) -> None:
+        """Let the kernel take back mapped pages (they stay in the page cache). The
+        mapping stays valid: a later read faults the page in again."""
+        if self._mm is None or not hasattr(mmap, "MADV_DONTNEED"):
+            return
+        aligned = start - start % mmap.PAGESIZE
+        length = (length + start - aligned) if length else self.file_size - aligned
+        try:
+            self._mm.madvise(mmap.MADV_DONTNEED, aligned, length)
+        except (OSError, ValueError):
+            pass
 
     def leaf_elements(self, off: int, count: int, end: int) -> list[Element]:
         """The elements of the leaf page at ``off``; every one lies before ``end``."""

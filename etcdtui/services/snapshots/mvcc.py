@@ -96,10 +96,9 @@ def index_keyspace(db: BoltDB) -> KeyspaceIndex:
 def live_keys(db: BoltDB, index: KeyspaceIndex | None = None) -> Iterator[LiveKey]:
     """Live keys in key order, each read from the file when its turn comes."""
     idx = index or index_keyspace(db)
-    mm = db.mm
     for key in sorted(idx.latest):
         start, end = idx.latest[key]
-        kv = _parse_kv(mm[start:end])
+        kv = _parse_kv(db.read(start, end))
         yield LiveKey(kv.key, kv.create_revision, kv.mod_revision, kv.version, kv.lease, kv.value)
 
 

@@ -48,6 +48,7 @@ from etcdtui.services.snapshots.errors import SnapshotError
 LAG_LIMIT = 1000
 TRAILER = 32
 SIDECAR_FORMAT = "etcdtui-snapshot/v1"
+_HEAD = 64 * 1024  # start of the output kept to find the age header (recipient stanzas)
 
 
 class SaveError(SnapshotError):
@@ -303,8 +304,8 @@ class _Output:
         self.head = b""
 
     def write(self, data: bytes) -> None:
-        if len(self.head) < 4096:
-            self.head += data[: 4096 - len(self.head)]
+        if len(self.head) < _HEAD:
+            self.head += data[: _HEAD - len(self.head)]
         if self.sha is not None:
             self.sha.update(data)
         view = memoryview(data)

@@ -8,10 +8,11 @@ the kernel swaps it). Where ``memfd_create`` is missing, an unnamed temporary fi
 private 0700 directory is used, unlinked before any plaintext is written.
 
 Memory cost, honestly: the decrypted database occupies RAM (shared memory) equal to its
-size for as long as the command runs. With an X25519 or ssh identity the decryption
-itself streams (``pyrage.decrypt_io``: constant memory on top of that). pyrage offers
-passphrase (scrypt) decryption only for whole byte strings, so a passphrase-encrypted
-file briefly needs about twice its size more while it is decrypted.
+size for as long as the command runs. The decryption itself streams in constant memory:
+``pyrage.decrypt_io`` for X25519 and ssh identities, :mod:`agestream` for passphrases
+(pyrage only decrypts passphrase files as whole byte strings). The exception is an
+*armored* passphrase file, which goes through pyrage and briefly needs about twice its
+size more. scrypt itself needs 128 * 8 * 2^logN bytes (256 MiB at age's default 18).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -53,6 +55,8 @@ class DecryptKeys:
 def encryption_of(path: str | os.PathLike[str]) -> str | None:
     """``"age"`` for an age file (binary or armored), None for anything else."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None  # never open a FIFO or a device here: it could block forever
         with open(path, "rb") as f:
             head = f.read(len(AGE_ARMOR))
     except OSError:
@@ -159,6 +163,8 @@ def _anonymous_fd() -> int:
 def _decrypt(path: str, keys: DecryptKeys) -> int:
     import pyrage
 
+    from etcdtui.services.snapshots.agestream import decrypt_passphrase
+
     stanzas = age_stanzas(path)
     passphrase_only = bool(stanzas) and all(s == "scrypt" for s in stanzas)
     if passphrase_only and keys.passphrase is None:
@@ -177,9 +183,14 @@ def _decrypt(path: str, keys: DecryptKeys) -> int:
         with open(path, "rb") as src, open(fd, "wb", closefd=False) as dst:
             if passphrase_only or not keys.identities:
                 assert keys.passphrase is not None
-                plain = pyrage.passphrase.decrypt(src.read(), keys.passphrase)
-                dst.write(plain)
-                del plain
+                if src.read(len(AGE_MAGIC)) == AGE_MAGIC:
+                    src.seek(0)
+                    decrypt_passphrase(src, dst, keys.passphrase)
+                else:  # armored: pyrage, in memory
+                    src.seek(0)
+                    plain = pyrage.passphrase.decrypt(src.read(), keys.passphrase)
+                    dst.write(plain)
+                    del plain
             else:
                 pyrage.decrypt_io(src, dst, keys.identities)
     except OSError as exc:
@@ -187,6 +198,9 @@ def _decrypt(path: str, keys: DecryptKeys) -> int:
         raise SnapshotUnreadable(
             _("cannot read {path}: {err}").format(path=path, err=exc.strerror or exc)
         ) from exc
+    except DecryptionFailed:
+        os.close(fd)
+        raise
     except Exception as exc:
         os.close(fd)
         raise DecryptionFailed(

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -182,28 +183,46 @@ def _top_buckets(db: BoltDB, visited: bytearray) -> Iterator[tuple[bytes, Bucket
 
 
 def check_trailer(db: BoltDB) -> tuple[bool, bool | None]:
-    """(present, valid): valid is None when there is no trailer."""
+    """(present, valid): valid is None when there is no trailer.
+
+    Hashes the mapping in chunks and drops each chunk from the process afterwards, so
+    the resident size stays small; hashlib releases the GIL, so this can run in a
+    thread beside :func:`scan`.
+    """
     if not db.has_trailer:
         return False, None
     h = hashlib.sha256()
-    buf = bytearray(1 << 20)
-    view = memoryview(buf)
-    offset = 0
     end = db.data_size
-    fd = db._fd
-    while offset < end:
-        n = os.preadv(fd, [view[: min(len(buf), end - offset)]], offset)
-        if n <= 0:
-            raise SnapshotCorrupt(_("the file shrank while it was read"), reason="truncated")
-        h.update(view[:n])
-        offset += n
-    trailer = os.pread(fd, TRAILER_SIZE, end)
+    chunk = 16 << 20
+    with memoryview(db.mm) as view:
+        for offset in range(0, end, chunk):
+            stop = min(end, offset + chunk)
+            h.update(view[offset:stop])
+            db.drop_resident(offset, stop - offset)
+        trailer = bytes(view[end : end + TRAILER_SIZE])
     return True, h.digest() == trailer
 
 
+def scan_and_trailer(
+    db: BoltDB, *, check: bool = True
+) -> tuple[ScanResult | SnapshotCorrupt, bool, bool | None]:
+    """:func:`scan` and :func:`check_trailer` at once, the sha256 in a second thread.
+    A structural fault is returned, not raised, so the trailer's verdict is kept."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as pool:
+        trailer = pool.submit(check_trailer, db)
+        res: ScanResult | SnapshotCorrupt
+        try:
+            res = scan(db, check=check)
+        except SnapshotCorrupt as exc:
+            res = exc
+        present, valid = trailer.result()
+    return res, present, valid
+
+
 def status_of(db: BoltDB, *, check: bool = True) -> dict[str, Any]:
-    res = scan(db, check=check)
-    present, valid = check_trailer(db)
+    res, present, valid = scan_and_trailer(db, check=check)
+    if isinstance(res, SnapshotCorrupt):
+        raise res
     return {
         "hash": res.hash,
         "revision": res.revision,
@@ -266,7 +285,6 @@ def verify(path: str | os.PathLike[str], keys: DecryptKeys | None = None) -> Ver
 
 
 def _verify_db(db: BoltDB) -> VerifyResult:
-    present, valid = False, None
     extra = db.data_size - db.tx_size
     if not db.has_trailer and 0 < extra < TRAILER_SIZE:
         return VerifyResult(
@@ -276,10 +294,9 @@ def _verify_db(db: BoltDB) -> VerifyResult:
             "error",
             encrypted=db.encrypted,
         )
-    present, valid = check_trailer(db)
-    try:
-        res = scan(db, check=True)
-    except SnapshotCorrupt as exc:
+    res, present, valid = scan_and_trailer(db, check=True)
+    if isinstance(res, SnapshotCorrupt):
+        exc = res
         if present and not valid:
             return VerifyResult(
                 False,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.table import Table
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -21,16 +21,21 @@ from etcdtui.ui.messages import ActionProgress, ActionProgressed
 
 
 class PausingModal(ModalScreen[Any]):
+    """Textual calls these handlers for every class in the MRO: subclasses must not
+    call them again (a double pause would never be undone)."""
+
+    _paused: Any = None
+
     def on_mount(self) -> None:
         poller = getattr(self.app, "poller", None)
-        if poller is not None:
+        if poller is not None and self._paused is None:
             poller.pause()
             self._paused = poller
 
     def on_unmount(self) -> None:
-        poller = getattr(self, "_paused", None)
-        if poller is not None:
-            poller.resume()
+        if self._paused is not None:
+            self._paused.resume()
+            self._paused = None
 
 
 def whatif_table(before: QuorumSummary, after: QuorumSummary) -> Table:
@@ -95,8 +100,8 @@ class MemberActionModal(PausingModal):
                 yield Button(_("Move leader first"), id="move-first", variant="warning")
                 yield Button(_("Cancel"), id="cancel")
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    @on(events.Mount)
+    def _setup(self) -> None:
         self.query_one("#spinner").display = False
         self._refresh_plan()
         inputs = [i for i in self.query(Input) if i.display]

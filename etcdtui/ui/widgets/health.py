@@ -57,6 +57,8 @@ class HealthPane(Vertical, can_focus=True):
             yield Static("", id="advice")
 
     def show(self, state: ClusterState) -> None:
+        if not self.query("#advice"):
+            return  # children not composed yet
         leader = state.leader_name()
         changes = state.leader_changes_recent()
         info = "\n".join(
@@ -67,7 +69,10 @@ class HealthPane(Vertical, can_focus=True):
             ]
         )
         self.query_one("#leader-info", Badge).set(info)
-        alarms = ", ".join(f"{a.kind}@{a.member_id:x}" for a in state.alarms)
+        alarms = ", ".join(
+            _("{kind} on {member}").format(kind=a.kind, member=state.member_label(a.member_id))
+            for a in state.alarms
+        )
         self.query_one("#alarms", Badge).set(
             _("alarms: {list}").format(list=alarms) if alarms else _("alarms: none")
         )
@@ -78,7 +83,9 @@ class HealthPane(Vertical, can_focus=True):
         if bar.progress != pct:
             bar.update(progress=pct)
         self.query_one("#quota-text", Badge).set(
-            _("{size} of {quota}").format(size=human_bytes(size), quota=human_bytes(quota))
+            _("{size} of {quota} ({pct:.0f}%)").format(
+                size=human_bytes(size), quota=human_bytes(quota), pct=pct
+            )
         )
         advice = state.advisories(self.default_quota)
         key = (advice, state.members_error, self.app.theme)

@@ -49,6 +49,8 @@ class MembersTable(DataTable[Text]):
         return not f or any(f in c.lower() for c in row.cells())
 
     def show_rows(self, rows: list[MemberRow]) -> None:
+        if not self.columns:
+            return  # not mounted yet
         theme = self.app.theme
         if theme != self._theme_seen:
             self._theme_seen = theme

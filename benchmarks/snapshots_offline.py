@@ -1,0 +1,139 @@
+"""Offline snapshot benchmark: our status/inspect/verify against etcdutl, time and peak RSS.
+
+    .venv/bin/python benchmarks/snapshots_offline.py [--keys 100000] [--value-size 3000]
+
+Starts a private single-member sandbox (mutual TLS on 127.0.0.1), writes a
+Kubernetes-like keyspace (--keys objects of about --value-size bytes under
+/registry/<resource>/<ns>/<name>), takes a snapshot with etcdctl, stops the member,
+then runs each tool in its own process and reports wall time and peak RSS (from
+wait4). Ratios are ours / etcdutl's; the issue's target for status is <= 1.5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from etcdtui.services.binaries import find_binary
+from etcdtui.services.cluster import ClusterService
+from etcdtui.services.sandbox import Sandbox
+
+RESOURCES = ("pods", "configmaps", "events", "secrets", "leases", "endpointslices")
+
+
+def envelope(name: str, ns: str, size: int, rng: random.Random) -> bytes:
+    body = rng.randbytes(size)
+    meta = b"\x0a" + bytes([len(name)]) + name.encode() + b"\x1a" + bytes([len(ns)]) + ns.encode()
+    obj = b"\x0a" + bytes([len(meta)]) + meta + b"\x12" + _varint(len(body)) + body
+    tm = b"\x0a\x02v1\x12\x03Pod"
+    unknown = b"\x0a" + bytes([len(tm)]) + tm + b"\x12" + _varint(len(obj)) + obj
+    return b"k8s\x00" + unknown
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | 0x80 if n else b)
+        if not n:
+            return bytes(out)
+
+
+async def fill(sandbox: Sandbox, keys: int, size: int) -> None:
+    rng = random.Random(42)
+    async with ClusterService(sandbox.settings(timeout=30)) as svc:
+        batch = []
+        for i in range(keys):
+            res = RESOURCES[i % len(RESOURCES)]
+            ns, name = f"ns-{i % 50}", f"obj-{i}"
+            batch.append(
+                svc.put(f"/registry/{res}/{ns}/{name}".encode(), envelope(name, ns, size, rng))
+            )
+            if len(batch) == 128:
+                await asyncio.gather(*batch)
+                batch = []
+        if batch:
+            await asyncio.gather(*batch)
+
+
+def measure(cmd: list[str]) -> tuple[float, int, str]:
+    """(seconds, peak RSS in bytes, stdout) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    out = proc.stdout.read().decode()
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        raise SystemExit(f"{cmd[:4]} failed")
+    return seconds, usage.ru_maxrss * 1024, out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--keys", type=int, default=100_000)
+    ap.add_argument("--value-size", type=int, default=3000)
+    ap.add_argument("--dir", type=Path, default=None, help="keep files here (default: temp)")
+    args = ap.parse_args()
+    base = args.dir or Path(tempfile.mkdtemp(prefix="etcdtui-bench-"))
+    snap = base / "bench.db"
+    if not snap.exists():
+        sandbox = Sandbox(base / "sandbox")
+        try:
+            sandbox.up(1, quota_bytes=8 << 30)
+            t0 = time.perf_counter()
+            asyncio.run(fill(sandbox, args.keys, args.value_size))
+            print(f"filled {args.keys} keys in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+            env = sandbox.etcdctl_env()
+            subprocess.run(
+                [str(find_binary("etcdctl")), "snapshot", "save", str(snap)],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+        finally:
+            sandbox.down()
+    py = sys.executable
+    etcdutl = str(find_binary("etcdutl"))
+    runs = {
+        "etcdutl status": [etcdutl, "snapshot", "status", "-w", "json", str(snap)],
+        "etcdtui status": [py, "-m", "etcdtui", "snapshot", "status", "-o", "json", str(snap)],
+        "etcdtui verify": [py, "-m", "etcdtui", "snapshot", "verify", "-o", "json", str(snap)],
+        "etcdtui inspect": [py, "-m", "etcdtui", "snapshot", "inspect", "-o", "json", str(snap)],
+    }
+    results: dict[str, dict[str, Any]] = {}
+    for name, cmd in runs.items():
+        measure(cmd)  # warm the page cache so both sides read from memory
+        seconds, rss, out = measure(cmd)
+        results[name] = {"seconds": round(seconds, 3), "peak_rss_mb": round(rss / 1e6, 1)}
+        if name.endswith("status"):
+            results[name]["output"] = json.loads(out)
+    size = snap.stat().st_size
+    ours, theirs = results["etcdtui status"], results["etcdutl status"]
+    same = all(ours["output"][k] == theirs["output"][k] for k in theirs["output"])
+    print(
+        json.dumps(
+            {
+                "file_mb": round(size / 1e6, 1),
+                "results": results,
+                "status_numbers_equal": same,
+                "status_time_ratio": round(ours["seconds"] / theirs["seconds"], 2),
+                "status_rss_ratio": round(ours["peak_rss_mb"] / theirs["peak_rss_mb"], 2),
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

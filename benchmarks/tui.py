@@ -1,0 +1,159 @@
+"""Console benchmarks on a 3-member sandbox, in a real pseudo-terminal (120x40):
+
+1. cold start: process start to the first frame with every member row populated
+   (target < 1 s), beside the etcdctl commands that give the same overview;
+2. bytes written to the terminal per second while idle at the default 2 s refresh
+   (target <= 2 KB/s, for slow SSH links);
+3. RSS of the console process after N minutes of polling.
+
+    python -m benchmarks.tui [--idle-seconds 30] [--minutes 10] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import pty
+import re
+import select
+import signal
+import statistics
+import struct
+import tempfile
+import termios
+import time
+from pathlib import Path
+
+from benchmarks.common import etcdtui_cmd, temp_sandbox, time_commands
+from etcdtui.services.binaries import find_binary
+from etcdtui.services.sandbox import Sandbox
+
+_ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>PX^_\\]")
+
+
+class Console:
+    """etcdtui running in a pty of 120x40; reads everything it writes."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        self.start = time.perf_counter()
+        pid, fd = pty.fork()
+        if pid == 0:  # child
+            os.execvpe(argv[0], argv, env)
+        self.pid, self.fd = pid, fd
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        self.raw = bytearray()
+
+    def read_for(self, seconds: float) -> int:
+        """Drain output for ``seconds``; returns the bytes read."""
+        n = 0
+        deadline = time.perf_counter() + seconds
+        while (left := deadline - time.perf_counter()) > 0:
+            ready, _w, _x = select.select([self.fd], [], [], left)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(self.fd, 65536)
+            except OSError:
+                break
+            n += len(chunk)
+            self.raw += chunk
+        return n
+
+    def wait_text(self, pred: object, timeout: float) -> float:
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            self.read_for(0.02)
+            text = _ANSI.sub(b"", bytes(self.raw)).decode("utf-8", "replace")
+            if pred(text):  # type: ignore[operator]
+                return time.perf_counter() - self.start
+        raise TimeoutError("the console never showed the populated members table")
+
+    def rss_kib(self) -> int:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
+    def quit(self) -> None:
+        try:
+            os.write(self.fd, b"q")
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                self.read_for(0.1)
+                done, _status = os.waitpid(self.pid, os.WNOHANG)
+                if done:
+                    return
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        finally:
+            os.close(self.fd)
+
+
+def populated(text: str) -> bool:
+    return text.count("✔ healthy") >= 3 and "★ leader" in text
+
+
+def console_env(tmp: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
+    env.update(TERM="xterm-256color", ETCDTUI_STATE_DIR=str(tmp / "state"),
+               ETCDTUI_CONFIG_DIR=str(tmp / "config"))
+    return env
+
+
+def conn_flags(sandbox: Sandbox) -> list[str]:
+    s = sandbox.settings()
+    return [f"--endpoints={','.join(s.endpoints)}", f"--cacert={s.cacert}",
+            f"--cert={s.cert}", f"--key={s.key}"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="cold starts to take the median of")
+    parser.add_argument("--idle-seconds", type=float, default=30.0)
+    parser.add_argument("--minutes", type=float, default=10.0, help="polling time before RSS")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="etcdtui-tui-bench-"))
+    sandbox = temp_sandbox(3)
+    try:
+        env = console_env(tmp)
+        argv = etcdtui_cmd(*conn_flags(sandbox))
+        starts = []
+        for _ in range(args.runs):
+            c = Console(argv, env)
+            try:
+                starts.append(c.wait_text(populated, timeout=30))
+            finally:
+                c.quit()
+        ctl = str(find_binary("etcdctl"))
+        overview = time_commands(
+            [[ctl, "member", "list", "-w", "table"],
+             [ctl, "endpoint", "status", "--cluster", "-w", "table"],
+             [ctl, "endpoint", "health", "--cluster", "-w", "table"]],
+            sandbox.etcdctl_env(), args.runs,
+        )
+        cold = statistics.median(starts)
+        print(f"cold start to populated members table   {cold * 1000:8.1f} ms"
+              f"   (etcdctl member list + endpoint status + health: {overview * 1000:.1f} ms)"
+              f"   {'OK' if cold < 1.0 else 'ABOVE TARGET 1 s'}")
+        c = Console(argv, env)
+        try:
+            c.wait_text(populated, timeout=30)
+            c.read_for(3.0)  # let the first refreshes settle
+            rss0 = c.rss_kib()
+            n = c.read_for(args.idle_seconds)
+            rate = n / args.idle_seconds
+            print(f"idle output at the default 2 s refresh   {rate:8.1f} B/s over "
+                  f"{args.idle_seconds:.0f} s   {'OK' if rate <= 2048 else 'ABOVE TARGET 2 KB/s'}")
+            remaining = max(0.0, args.minutes * 60 - args.idle_seconds)
+            c.read_for(remaining)
+            print(f"RSS after {args.minutes:g} min of polling          "
+                  f"{c.rss_kib() / 1024:8.1f} MiB   (after start: {rss0 / 1024:.1f} MiB)")
+        finally:
+            c.quit()
+    finally:
+        sandbox.down(purge=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,263 @@
+"""Registered actions, checks and rollbacks for learner-first membership changes
+(shared by replace and scale)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from etcdtui import errors
+from etcdtui.i18n import _
+from etcdtui.models import Member, MemberList, hex_id
+from etcdtui.services import quorum
+from etcdtui.services.executor import (
+    CheckResult,
+    ExecContext,
+    StepFailed,
+    action,
+    check,
+    rollback,
+)
+from etcdtui.services.plans import Step
+from etcdtui.services.procedures.common import gather
+
+
+def _find(members: MemberList, member_id: int) -> Member | None:
+    return members.by_id(member_id)
+
+
+# --- actions ---------------------------------------------------------------------------------
+
+
+@action("member.add-learner")
+async def _add_learner(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+    # Right after a remove (or a restart) etcd's strict check can still answer
+    # "unhealthy cluster" for a few seconds: it judges peers by the last 5 s. Retry.
+    delay, attempts = 1.0, 6
+    for attempt in range(1, attempts + 1):
+        try:
+            m = await ctx.cluster.member_add([str(step.params["peer_url"])], learner=True)
+            break
+        except (errors.UnhealthyCluster, errors.MemberNotFound) as exc:
+            if attempt == attempts:
+                raise
+            ctx.operator.show(
+                "  "
+                + _("add attempt {n}: {why}; retrying in {d:.0f} s").format(
+                    n=attempt, why=exc.title, d=delay
+                )
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 4.0)
+    ctx.vars[str(step.params["var"])] = hex_id(m.id)
+    return {
+        "detail": _("added learner {id} for {name}").format(
+            id=hex_id(m.id), name=step.params["name"]
+        ),
+        "member_id": hex_id(m.id),
+    }
+
+
+@action("member.catch-up")
+async def _catch_up(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+    mid = ctx.member_id(step.params["member"])
+    url = str(step.params["client_url"])
+    deadline = time.monotonic() + float(step.params.get("timeout", 120.0))
+    last = ""
+    while time.monotonic() < deadline:
+        learner = await ctx.cluster.endpoint_status(url)
+        leader_url = await ctx.cluster._leader_url()
+        lead = await ctx.cluster.endpoint_status(leader_url) if leader_url else None
+        if learner.ok and lead is not None and lead.ok and lead.raft_index:
+            frac = min(1.0, learner.raft_index / lead.raft_index)
+            ctx.operator.progress(
+                step,
+                frac,
+                _("learner index {a} / leader index {b}").format(
+                    a=learner.raft_index, b=lead.raft_index
+                ),
+            )
+            if learner.member_id == mid and frac >= 0.95:
+                return {
+                    "detail": _("caught up: index {a} of {b}").format(
+                        a=learner.raft_index, b=lead.raft_index
+                    )
+                }
+        else:
+            last = learner.error or _("no leader answers")
+        await asyncio.sleep(0.5)
+    raise StepFailed(
+        _("the learner at {url} did not catch up in time ({last})").format(url=url, last=last),
+        title=_("Learner never caught up"),
+        fix=_("Check its log and start command; or roll back (remove the learner)."),
+    )
+
+
+@action("member.promote")
+async def _promote(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+    mid = ctx.member_id(step.params["member"])
+
+    def retry(attempt: int, delay: float, exc: errors.EtcdtuiError) -> None:
+        ctx.operator.show(
+            "  "
+            + _("promote attempt {n}: {why}; retrying in {d:.1f} s").format(
+                n=attempt, why=exc.cause, d=delay
+            )
+        )
+
+    await ctx.cluster.promote_with_retry(mid, on_retry=retry)
+    return {"detail": _("promoted {id}").format(id=hex_id(mid))}
+
+
+@action("cluster.verify-voters")
+async def _verify(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+    return {}
+
+
+@action("host.start-new-member")
+async def _start_new(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+    start = getattr(ctx.host, "start_new_member", None)
+    if start is None:
+        raise StepFailed(_("this host adapter cannot start etcd"))
+    p = step.params
+    await asyncio.to_thread(
+        start, str(p["name"]), str(p["peer_url"]), str(p["client_url"]), str(p["initial_cluster"])
+    )
+    return {"detail": _("started {name} locally").format(name=p["name"])}
+
+
+# --- checks ----------------------------------------------------------------------------------
+
+
+@check("what-if-add-learner")
+async def _whatif_add(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
+    facts = await gather(ctx.cluster)
+    w = quorum.what_if(
+        facts.members,
+        facts.healthy_ids(),
+        quorum.AddLearner((str(params["peer_url"]),)),
+        leader_id=facts.leader_id,
+    )
+    return CheckResult(w.allowed, " ".join(w.reasons) or quorum.describe(w.after))
+
+
+@check("member-is-learner")
+async def _is_learner(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
+    mid = ctx.member_id(params["member"])
+    m = _find(await ctx.cluster.members(), mid)
+    if m is None:
+        return CheckResult(False, _("member {id} is not in the member list").format(id=hex_id(mid)))
+    return CheckResult(
+        m.is_learner,
+        _("member {id} is a learner").format(id=hex_id(mid))
+        if m.is_learner
+        else _("member {id} is already a voter").format(id=hex_id(mid)),
+    )
+
+
+@check("member-is-voter")
+async def _is_voter(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
+    mid = ctx.member_id(params["member"])
+    m = _find(await ctx.cluster.members(), mid)
+    ok = m is not None and not m.is_learner
+    return CheckResult(
+        ok,
+        _("member {id} votes").format(id=hex_id(mid))
+        if ok
+        else _("member {id} is not a voter").format(id=hex_id(mid)),
+    )
+
+
+@check("member-absent")
+async def _absent(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
+    mid = ctx.member_id(params["member"])
+    ok = _find(await ctx.cluster.members(), mid) is None
+    return CheckResult(
+        ok,
+        _("member {id} is gone").format(id=hex_id(mid))
+        if ok
+        else _("member {id} is still listed").format(id=hex_id(mid)),
+    )
+
+
+@check("member-started")
+async def _started(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
+    mid = ctx.member_id(params["member"])
+    st = await ctx.cluster.endpoint_status(str(params["client_url"]))
+    if not st.ok:
+        return CheckResult(
+            False, _("no answer on {url}: {why}").format(url=params["client_url"], why=st.error)
+        )
+    if st.member_id != mid:
+        return CheckResult(
+            False,
+            _("{url} is member {other}, not {id}").format(
+                url=params["client_url"], other=hex_id(st.member_id), id=hex_id(mid)
+            ),
+        )
+    m = _find(await ctx.cluster.members(), mid)
+    if m is None or not m.started:
+        return CheckResult(
+            False, _("member {id} has not published its name yet").format(id=hex_id(mid))
+        )
+    return CheckResult(True, _("{name} is running").format(name=m.name))
+
+
+@check("voters-healthy")
+async def _voters_healthy(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
+    members = await ctx.cluster.members()
+    voters = [m for m in members.members if not m.is_learner]
+    learners = [m for m in members.members if m.is_learner]
+    want = int(params["voters"])
+    urls = [u for m in voters for u in m.client_urls[:1]]
+    health = await ctx.cluster.health(urls) if urls else ()
+    bad = [h for h in health if not h.healthy]
+    unstarted = [m for m in voters if not m.client_urls]
+    if len(voters) != want or learners or bad or unstarted:
+        return CheckResult(
+            False,
+            _("{n} voters (want {want}), {l} learners, unhealthy: {bad}").format(
+                n=len(voters),
+                want=want,
+                l=len(learners),
+                bad=", ".join([h.endpoint for h in bad] + [hex_id(m.id) for m in unstarted])
+                or _("none"),
+            ),
+        )
+    return CheckResult(
+        True,
+        _("{n} voters, all healthy: {names}").format(
+            n=len(voters), names=", ".join(m.name for m in voters)
+        ),
+    )
+
+
+# --- rollbacks -------------------------------------------------------------------------------
+
+
+@rollback("remove-new-member")
+async def _remove_new(ctx: ExecContext, params: Mapping[str, Any]) -> str:
+    try:
+        mid = ctx.member_id(params["member"])
+    except StepFailed:
+        return _("nothing to roll back: the learner was never added")
+    m = _find(await ctx.cluster.members(), mid)
+    if m is None:
+        return _("member {id} is already gone").format(id=hex_id(mid))
+    if not m.is_learner:
+        raise StepFailed(
+            _(
+                "member {id} is already a voter; remove it with the member "
+                "commands if you really mean to"
+            ).format(id=hex_id(mid)),
+            title=_("Refusing to roll back a voter"),
+        )
+    await ctx.cluster.member_remove(mid)
+    stop = getattr(ctx.host, "forget", None)
+    if stop is not None and params.get("name"):
+        await asyncio.to_thread(stop, str(params["name"]))
+    return _("rolled back: learner {id} ({name}) removed").format(
+        id=hex_id(mid), name=params.get("name") or "?"
+    )

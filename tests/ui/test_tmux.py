@@ -1,0 +1,78 @@
+"""The console in a real terminal: tmux at 120x40 against the shared sandbox."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from etcdtui.services.sandbox import Sandbox
+from tests.helpers import wait_for
+
+pytestmark = [pytest.mark.etcd, pytest.mark.tmux]
+
+
+class Tmux:
+    def __init__(self, socket: Path) -> None:
+        self.socket = socket
+
+    def run(self, *args: str) -> str:
+        return subprocess.run(
+            ["tmux", "-S", str(self.socket), *args],
+            capture_output=True, text=True, check=True, timeout=10,
+        ).stdout
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", "ui")
+
+    def keys(self, *keys: str) -> None:
+        self.run("send-keys", "-t", "ui", *keys)
+
+
+@pytest.fixture
+def tmux(tmp_path: Path) -> Iterator[Tmux]:
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed (apt-get install tmux)")
+    t = Tmux(tmp_path / "tmux.sock")
+    yield t
+    try:
+        pid = int(t.run("display-message", "-p", "#{pid}").strip())
+    except (subprocess.SubprocessError, ValueError):
+        return
+    subprocess.run(["tmux", "-S", str(t.socket), "kill-server"], check=False, timeout=10)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def test_console_in_tmux(cluster: Sandbox, tmux: Tmux, tmp_path: Path) -> None:
+    s = cluster.settings()
+    exe = Path(sys.executable).with_name("etcdtui")
+    rc_file = tmp_path / "rc"
+    argv = [str(exe), "--endpoints", ",".join(s.endpoints), "--cacert", str(s.cacert),
+            "--cert", str(s.cert), "--key", str(s.key)]
+    # A COLUMNS/LINES inherited from the test runner would override the pane size.
+    cmd = f"env -u COLUMNS -u LINES {shlex.join(argv)}; echo $? > {shlex.quote(str(rc_file))}; sleep 30"
+    tmux.run("new-session", "-d", "-s", "ui", "-x", "120", "-y", "40", cmd)
+    names = ("m1", "m2", "m3")
+    screen = wait_for(
+        lambda: (lambda text: text if all(n in text for n in names) and "★" in text
+                 and "healthy" in text else None)(tmux.screen()),
+        timeout=20, what="member names and the leader marker in the pane",
+    )
+    assert "HEALTHY 3/3" in screen
+    tmux.keys("?")
+    wait_for(lambda: "BINDING ID" in tmux.screen(), timeout=10, what="the help screen")
+    tmux.keys("Escape")
+    wait_for(lambda: "BINDING ID" not in tmux.screen(), timeout=10, what="back to main")
+    tmux.keys("q")
+    wait_for(rc_file.exists, timeout=15, what="etcdtui to exit")
+    assert rc_file.read_text().strip() == "0"
