@@ -39,7 +39,7 @@ class Console:
         self.start = time.perf_counter()
         pid, fd = pty.fork()
         if pid == 0:  # child
-            os.execvpe(argv[0], argv, env)
+            os.execvpe(argv[0], argv, env)  # noqa: S606
         self.pid, self.fd = pid, fd
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
         self.raw = bytearray()
@@ -96,15 +96,22 @@ def populated(text: str) -> bool:
 
 def console_env(tmp: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
-    env.update(TERM="xterm-256color", ETCDTUI_STATE_DIR=str(tmp / "state"),
-               ETCDTUI_CONFIG_DIR=str(tmp / "config"))
+    env.update(
+        TERM="xterm-256color",
+        ETCDTUI_STATE_DIR=str(tmp / "state"),
+        ETCDTUI_CONFIG_DIR=str(tmp / "config"),
+    )
     return env
 
 
 def conn_flags(sandbox: Sandbox) -> list[str]:
     s = sandbox.settings()
-    return [f"--endpoints={','.join(s.endpoints)}", f"--cacert={s.cacert}",
-            f"--cert={s.cert}", f"--key={s.key}"]
+    return [
+        f"--endpoints={','.join(s.endpoints)}",
+        f"--cacert={s.cacert}",
+        f"--cert={s.cert}",
+        f"--key={s.key}",
+    ]
 
 
 def main() -> None:
@@ -127,15 +134,20 @@ def main() -> None:
                 c.quit()
         ctl = str(find_binary("etcdctl"))
         overview = time_commands(
-            [[ctl, "member", "list", "-w", "table"],
-             [ctl, "endpoint", "status", "--cluster", "-w", "table"],
-             [ctl, "endpoint", "health", "--cluster", "-w", "table"]],
-            sandbox.etcdctl_env(), args.runs,
+            [
+                [ctl, "member", "list", "-w", "table"],
+                [ctl, "endpoint", "status", "--cluster", "-w", "table"],
+                [ctl, "endpoint", "health", "--cluster", "-w", "table"],
+            ],
+            sandbox.etcdctl_env(),
+            args.runs,
         )
         cold = statistics.median(starts)
-        print(f"cold start to populated members table   {cold * 1000:8.1f} ms"
-              f"   (etcdctl member list + endpoint status + health: {overview * 1000:.1f} ms)"
-              f"   {'OK' if cold < 1.0 else 'ABOVE TARGET 1 s'}")
+        print(
+            f"cold start to populated members table   {cold * 1000:8.1f} ms"
+            f"   (etcdctl member list + endpoint status + health: {overview * 1000:.1f} ms)"
+            f"   {'OK' if cold < 1.0 else 'ABOVE TARGET 1 s'}"
+        )
         c = Console(argv, env)
         try:
             c.wait_text(populated, timeout=30)
@@ -143,12 +155,16 @@ def main() -> None:
             rss0 = c.rss_kib()
             n = c.read_for(args.idle_seconds)
             rate = n / args.idle_seconds
-            print(f"idle output at the default 2 s refresh   {rate:8.1f} B/s over "
-                  f"{args.idle_seconds:.0f} s   {'OK' if rate <= 2048 else 'ABOVE TARGET 2 KB/s'}")
+            print(
+                f"idle output at the default 2 s refresh   {rate:8.1f} B/s over "
+                f"{args.idle_seconds:.0f} s   {'OK' if rate <= 2048 else 'ABOVE TARGET 2 KB/s'}"
+            )
             remaining = max(0.0, args.minutes * 60 - args.idle_seconds)
             c.read_for(remaining)
-            print(f"RSS after {args.minutes:g} min of polling          "
-                  f"{c.rss_kib() / 1024:8.1f} MiB   (after start: {rss0 / 1024:.1f} MiB)")
+            print(
+                f"RSS after {args.minutes:g} min of polling          "
+                f"{c.rss_kib() / 1024:8.1f} MiB   (after start: {rss0 / 1024:.1f} MiB)"
+            )
         finally:
             c.quit()
     finally:

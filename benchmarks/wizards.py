@@ -29,11 +29,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import temp_sandbox  # noqa: E402
-from etcdtui.cli.wizard_cmds import run_cli  # noqa: E402
-from etcdtui.services.binaries import find_binary  # noqa: E402
-from etcdtui.services.cluster import ClusterService  # noqa: E402
-from etcdtui.services.sandbox import Sandbox  # noqa: E402
+from benchmarks.common import temp_sandbox
+from etcdtui.cli.wizard_cmds import run_cli
+from etcdtui.services.binaries import find_binary
+from etcdtui.services.cluster import ClusterService
+from etcdtui.services.sandbox import Sandbox
 
 
 async def _fill(sb: Sandbox, size_mb: int, value_kb: int = 64, concurrency: int = 16) -> None:
@@ -69,8 +69,7 @@ def bench_replace() -> float:
         asyncio.run(_fill(sb, 1, value_kb=1))
         t0 = time.perf_counter()
         sb.kill("m2")
-        rc = _quiet(["member", "replace", "m2", "--sandbox-dir", str(sb.dir), "--execute",
-                     "--yes"])
+        rc = _quiet(["member", "replace", "m2", "--sandbox-dir", str(sb.dir), "--execute", "--yes"])
         if rc != 0 or not asyncio.run(_full_strength(sb)):
             raise SystemExit("replace failed")
         return time.perf_counter() - t0
@@ -90,11 +89,21 @@ def restore_by_hand(sb: Sandbox, snap: Path) -> float:
         d = sb.data_dir(m.name)
         d.rename(d.with_name(f"{m.name}.by-hand-{time.time_ns()}"))
     for m in sb.state.members:
-        subprocess.run([etcdutl, "snapshot", "restore", str(snap), f"--name={m.name}",
-                        f"--initial-cluster={cluster}", "--initial-cluster-token=by-hand",
-                        f"--initial-advertise-peer-urls={m.peer_url}",
-                        f"--data-dir={sb.data_dir(m.name)}"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [
+                etcdutl,
+                "snapshot",
+                "restore",
+                str(snap),
+                f"--name={m.name}",
+                f"--initial-cluster={cluster}",
+                "--initial-cluster-token=by-hand",
+                f"--initial-advertise-peer-urls={m.peer_url}",
+                f"--data-dir={sb.data_dir(m.name)}",
+            ],
+            check=True,
+            capture_output=True,
+        )
     for m in sb.state.members:
         sb._spawn(m, initial_state="existing")
     sb._save()
@@ -116,8 +125,13 @@ def bench_restore(size_mb: int) -> tuple[float, float]:
         asyncio.run(_fill(sb, size_mb))
         snap = sb.dir.parent / "bench.db"
         env = sb.etcdctl_env([sb.settings().endpoints[0]])
-        subprocess.run([str(find_binary("etcdctl")), "snapshot", "save", str(snap)],
-                       env=env, check=True, capture_output=True, timeout=600)
+        subprocess.run(
+            [str(find_binary("etcdctl")), "snapshot", "save", str(snap)],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
         by_hand = restore_by_hand(sb, snap)
         planned = restore_with_plan(sb, snap)
         return by_hand, planned
@@ -134,8 +148,10 @@ def main() -> None:
     if not args.skip_replace:
         print(f"member replace: killed -> full strength   {bench_replace():6.2f} s")
     by_hand, planned = bench_restore(args.size_mb)
-    print(f"restore {args.size_mb} MB: by hand {by_hand:6.2f} s   etcdtui restore "
-          f"{planned:6.2f} s   ratio {planned / by_hand:4.2f}")
+    print(
+        f"restore {args.size_mb} MB: by hand {by_hand:6.2f} s   etcdtui restore "
+        f"{planned:6.2f} s   ratio {planned / by_hand:4.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -67,7 +67,7 @@ def scenario(name: str) -> Scenario:
     if name == "quorum-lost":
         return Scenario(three, down={2, 3}, leader=0)
     if name == "learner":
-        return Scenario(three + [_member(4, learner=True)], raft_index={4: 41_250})
+        return Scenario([*three, _member(4, learner=True)], raft_index={4: 41_250})
     if name == "degraded":
         return Scenario(
             three,
@@ -117,15 +117,30 @@ class FakeCluster:
         latency = self._latency(url)
         m = next((m for m in self.sc.members if f"10.0.0.{i}:" in ",".join(m.client_urls)), None)
         if i in self.sc.down or m is None:
-            return EndpointStatus(url, False, error="context deadline exceeded",
-                                  error_code="deadline", latency_ms=2000.0)
+            return EndpointStatus(
+                url,
+                False,
+                error="context deadline exceeded",
+                error_code="deadline",
+                latency_ms=2000.0,
+            )
         leader = _member(self.sc.leader).id if self.sc.leader else 0
         return EndpointStatus(
-            endpoint=url, ok=True, member_id=m.id, leader=leader, raft_term=7,
-            raft_index=self.sc.raft_index.get(i, 48_210), applied_index=48_210,
-            db_size=self.sc.db_size, db_size_in_use=self.sc.db_size // 2,
-            db_size_quota=self.sc.quota, version=self.sc.version.get(i, "3.5.13"),
-            is_learner=m.is_learner, latency_ms=latency, cluster_id=CLUSTER_ID, revision=30_001,
+            endpoint=url,
+            ok=True,
+            member_id=m.id,
+            leader=leader,
+            raft_term=7,
+            raft_index=self.sc.raft_index.get(i, 48_210),
+            applied_index=48_210,
+            db_size=self.sc.db_size,
+            db_size_in_use=self.sc.db_size // 2,
+            db_size_quota=self.sc.quota,
+            version=self.sc.version.get(i, "3.5.13"),
+            is_learner=m.is_learner,
+            latency_ms=latency,
+            cluster_id=CLUSTER_ID,
+            revision=30_001,
         )
 
     async def endpoint_health(self, url: str) -> EndpointHealth:
@@ -152,17 +167,25 @@ class FakeCluster:
         return await self.members()
 
     async def member_update(self, member_id: int, peer_urls: Sequence[str]) -> MemberList:
-        self.sc.members = [replace(m, peer_urls=tuple(peer_urls)) if m.id == member_id else m
-                           for m in self.sc.members]
+        self.sc.members = [
+            replace(m, peer_urls=tuple(peer_urls)) if m.id == member_id else m
+            for m in self.sc.members
+        ]
         self.sent.append(("update", member_id))
         return await self.members()
 
     async def promote_with_retry(
-        self, member_id: int, *, attempts: int = 10, first_delay: float = 0.5,
-        max_delay: float = 5.0, on_retry: Callable[[int, float, Any], None] | None = None,
+        self,
+        member_id: int,
+        *,
+        attempts: int = 10,
+        first_delay: float = 0.5,
+        max_delay: float = 5.0,
+        on_retry: Callable[[int, float, Any], None] | None = None,
     ) -> MemberList:
-        self.sc.members = [replace(m, is_learner=False) if m.id == member_id else m
-                           for m in self.sc.members]
+        self.sc.members = [
+            replace(m, is_learner=False) if m.id == member_id else m for m in self.sc.members
+        ]
         self.sent.append(("promote", member_id))
         return await self.members()
 

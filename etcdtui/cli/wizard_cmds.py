@@ -186,7 +186,7 @@ def _execute(
         ex.operator, ex.host, ex.assume_yes = operator, host, args.yes
     if executor is not None and args.rollback:
         asyncio.run(ex.rollback())
-        return 1
+        return 0
     print(_("Running plan {id} (resume with --resume {id})").format(id=ex.plan.id), flush=True)
     try:
         asyncio.run(ex.run())
@@ -202,12 +202,26 @@ def _execute(
                 asyncio.run(ex.rollback())
             else:
                 print(
-                    _("To roll back: etcdtui ... --resume {id} --rollback").format(id=ex.plan.id),
+                    _("To roll back: {cmd} --resume {id} --rollback").format(
+                        cmd=_command_name(args), id=ex.plan.id
+                    ),
                     file=sys.stderr,
                 )
         return exc.exit_code
     print(_("Plan {id} finished.").format(id=ex.plan.id))
     return 0
+
+
+def _command_name(args: argparse.Namespace) -> str:
+    sub = getattr(args, "member_command", None)
+    return f"etcdtui member {sub}" if sub else "etcdtui restore"
+
+
+def _check_writable(settings: Any, args: argparse.Namespace) -> None:
+    from etcdtui import errors
+
+    if args.execute and settings.read_only:
+        raise errors.ReadOnlyMode(_("--execute changes the cluster; print the plan without it"))
 
 
 def _resume(args: argparse.Namespace) -> int:
@@ -234,6 +248,7 @@ def cmd_replace(args: argparse.Namespace) -> int:
             _("which member? pass its name or ID"), fix=_("etcdtui member replace NAME")
         )
     settings, sandbox = _target(args)
+    _check_writable(settings, args)
     tls = common.MemberTLS()
     data_dir = args.data_dir or "/var/lib/etcd"
     binary = "etcd"
@@ -273,7 +288,6 @@ def cmd_scale(args: argparse.Namespace) -> int:
     from etcdtui.services.cluster import ClusterService
     from etcdtui.services.procedures import common
     from etcdtui.services.procedures.scale import (
-        NewMember,
         ScaleRequest,
         build_scale_plan,
         parse_new_members,
@@ -284,40 +298,18 @@ def cmd_scale(args: argparse.Namespace) -> int:
     if args.target is None:
         raise errors.UsageError(_("how many voters? e.g. etcdtui member scale 5"))
     settings, sandbox = _target(args)
+    _check_writable(settings, args)
     new = list(parse_new_members(args.new_member))
 
     async def make() -> Any:
         async with ClusterService(settings) as svc:
             facts = await common.gather(svc)
-            taken = {m.name for m in facts.members.members}
-            if sandbox is not None and not new:
-                from etcdtui.services.sandbox import free_port
-
-                i = 1
-                voters = len([m for m in facts.members.members if not m.is_learner])
-                while len(new) < max(0, args.target - voters):
-                    name = f"m{len(taken) + i}"
-                    i += 1
-                    if name in taken:
-                        continue
-                    new.append(
-                        NewMember(
-                            name,
-                            f"https://127.0.0.1:{free_port()}",
-                            f"https://127.0.0.1:{free_port()}",
-                        )
-                    )
-            tls = common.MemberTLS()
             binary, data_dir = "etcd", args.data_dir or "/var/lib/etcd"
-            if sandbox is not None and new:
-                # each member's own paths differ; the plan shows the first one's
-                crt, key = sandbox.member_cert(new[0].name, "server")
-                pcrt, pkey = sandbox.member_cert(new[0].name, "peer")
-                tls = common.MemberTLS(
-                    str(crt), str(key), str(pcrt), str(pkey), str(sandbox.ca_cert)
-                )
+            if sandbox is not None and not new:
+                new.extend(_sandbox_new_members(sandbox, facts, args.target))
+            if sandbox is not None:
                 binary = str(sandbox.binary())
-                data_dir = args.data_dir or str(sandbox.dir / "data" / "NAME")
+            tls = common.MemberTLS()
             req = ScaleRequest(
                 target=args.target,
                 new_members=tuple(new),
@@ -337,6 +329,37 @@ def cmd_scale(args: argparse.Namespace) -> int:
     return _execute(plan, settings, sandbox, args)
 
 
+def _sandbox_new_members(sandbox: Any, facts: Any, target: int) -> list[Any]:
+    """Names, free ports, cert paths and data dirs for members the sandbox will start."""
+    from etcdtui.services.procedures import common
+    from etcdtui.services.procedures.scale import NewMember
+    from etcdtui.services.sandbox import free_port
+
+    taken = {m.name for m in facts.members.members}
+    taken |= {m.name for m in sandbox.state.members if not m.removed} if sandbox.state else set()
+    voters = len([m for m in facts.members.members if not m.is_learner])
+    out: list[Any] = []
+    n = 1
+    while len(out) < max(0, target - voters):
+        name = f"m{n}"
+        n += 1
+        if name in taken:
+            continue
+        crt, key = sandbox.member_cert(name, "server")
+        pcrt, pkey = sandbox.member_cert(name, "peer")
+        tls = common.MemberTLS(str(crt), str(key), str(pcrt), str(pkey), str(sandbox.ca_cert))
+        out.append(
+            NewMember(
+                name,
+                f"https://127.0.0.1:{free_port()}",
+                f"https://127.0.0.1:{free_port()}",
+                data_dir=str(sandbox.data_dir(name)),
+                tls=tls,
+            )
+        )
+    return out
+
+
 def cmd_restore(args: argparse.Namespace) -> int:
     from etcdtui import errors
     from etcdtui.services.binaries import BinaryNotFound, binary_version, find_binary
@@ -353,6 +376,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if not args.snapshot:
         raise errors.UsageError(_("which snapshot file?"), fix=_("etcdtui restore FILE"))
     settings, sandbox = _target(args)
+    _check_writable(settings, args)
     snap = verify_snapshot(Path(args.snapshot).absolute())
     live = asyncio.run(_live_members(settings))
     members: tuple[RestoreMember, ...] = ()

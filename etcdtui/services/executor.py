@@ -239,6 +239,13 @@ class Executor:
         self.vars: dict[str, Any] = dict(st.get("vars") or {})
         self.status: str = str(st.get("status") or "planned")
         self.current: str | None = st.get("current")
+        # Optional observer (the TUI): listener(step_id, event, data) with event "current",
+        # "precheck" or a final status ("done", "skipped", "failed", "rolled-back").
+        self.listener: Callable[[str, str, Mapping[str, Any]], None] | None = None
+
+    def _notify(self, step_id: str, event: str, data: Mapping[str, Any] | None = None) -> None:
+        if self.listener is not None:
+            self.listener(step_id, event, dict(data or {}))
 
     @classmethod
     def resume(cls, plan_id: str, settings: ConnectionSettings, **kw: Any) -> Executor:
@@ -289,6 +296,7 @@ class Executor:
             for step in self.pending():
                 self.current = step.id
                 self.save()
+                self._notify(step.id, "current")
                 try:
                     result = await self._run_step(ctx, step)
                 except errors.EtcdtuiError as exc:
@@ -296,10 +304,12 @@ class Executor:
                     self.status = "failed"
                     self._audit(ctx, step, "failed", error=exc)
                     self.save()
+                    self._notify(step.id, "failed", exc.as_dict())
                     raise
                 self.results[step.id] = result
                 self._audit(ctx, step, result["status"], detail=result.get("detail"))
                 self.save()
+                self._notify(step.id, str(result["status"]), result)
             self.status = "done"
             self.current = None
             self.save()
@@ -310,6 +320,11 @@ class Executor:
         self.operator.show(f"[{n}/{len(self.plan.steps)}] {step.title}")
         if step.precondition is not None:
             pre = await self._check(ctx, step.precondition)
+            self._notify(
+                step.id,
+                "precheck",
+                {"ok": pre.ok, "detail": pre.detail, "description": step.precondition.description},
+            )
             if not pre.ok:
                 raise errors.PreconditionFailed(
                     f"{step.precondition.description}: {pre.detail}",
@@ -407,6 +422,7 @@ class Executor:
                 raise
             self.results[step.id] = {"status": "rolled-back", "detail": detail}
             self.status = "rolled-back"
+            self._notify(step.id, "rolled-back", {"detail": detail})
             self._audit(ctx, step, "rolled-back", detail=detail)
             self.save()
         self.operator.show(detail)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from etcdtui.i18n import _
 from etcdtui.ui.panes import PANES
@@ -35,34 +35,97 @@ def _base() -> list[ActionSpec]:
     g_nav, g_member, g_app = _("Navigation"), _("Member actions"), _("Application")
     specs = [
         ActionSpec("app.quit", "q", _("Quit"), g_app, "quit", "app", command="quit"),
-        ActionSpec("app.help", "question_mark", _("Help"), g_app, "help", "app",
-                   command="help", key_display="?"),
-        ActionSpec("app.palette", "ctrl+p", _("Command palette"), g_app, "command_palette",
-                   "app", show=False),
-        ActionSpec("main.command", "colon", _("Command line"), g_nav, "command_line",
-                   key_display=":"),
-        ActionSpec("main.filter", "slash", _("Filter members"), g_nav, "filter",
-                   key_display="/"),
+        ActionSpec(
+            "app.help",
+            "question_mark",
+            _("Help"),
+            g_app,
+            "help",
+            "app",
+            command="help",
+            key_display="?",
+        ),
+        ActionSpec(
+            "app.palette",
+            "ctrl+p",
+            _("Command palette"),
+            g_app,
+            "command_palette",
+            "app",
+            show=False,
+        ),
+        ActionSpec(
+            "main.command", "colon", _("Command line"), g_nav, "command_line", key_display=":"
+        ),
+        ActionSpec("main.filter", "slash", _("Filter members"), g_nav, "filter", key_display="/"),
         ActionSpec("main.back", "escape", _("Back / clear filter"), g_nav, "back", show=False),
         ActionSpec("main.refresh", "r", _("Refresh now"), g_nav, "refresh_now", command="refresh"),
-        ActionSpec("member.detail", "enter", _("Member detail"), g_member, "member_detail",
-                   command="detail", show=False),
-        ActionSpec("member.add_learner", "a", _("Add learner"), g_member,
-                   "member_action('add-learner')", mutating=True, command="add-learner"),
-        ActionSpec("member.promote", "p", _("Promote learner"), g_member,
-                   "member_action('promote')", mutating=True, command="promote"),
-        ActionSpec("member.remove", "ctrl+d", _("Remove member"), g_member,
-                   "member_action('remove')", mutating=True, command="remove"),
-        ActionSpec("member.update_peer_urls", "u", _("Update peer URLs"), g_member,
-                   "member_action('update-peer-urls')", mutating=True,
-                   command="update-peer-urls"),
-        ActionSpec("member.move_leader", "l", _("Move leader here"), g_member,
-                   "member_action('move-leader')", mutating=True, command="move-leader"),
+        ActionSpec(
+            "member.detail",
+            "enter",
+            _("Member detail"),
+            g_member,
+            "member_detail",
+            command="detail",
+            show=False,
+        ),
+        ActionSpec(
+            "member.add_learner",
+            "a",
+            _("Add learner"),
+            g_member,
+            "member_action('add-learner')",
+            mutating=True,
+            command="add-learner",
+        ),
+        ActionSpec(
+            "member.promote",
+            "p",
+            _("Promote learner"),
+            g_member,
+            "member_action('promote')",
+            mutating=True,
+            command="promote",
+        ),
+        ActionSpec(
+            "member.remove",
+            "ctrl+d",
+            _("Remove member"),
+            g_member,
+            "member_action('remove')",
+            mutating=True,
+            command="remove",
+        ),
+        ActionSpec(
+            "member.update_peer_urls",
+            "u",
+            _("Update peer URLs"),
+            g_member,
+            "member_action('update-peer-urls')",
+            mutating=True,
+            command="update-peer-urls",
+        ),
+        ActionSpec(
+            "member.move_leader",
+            "l",
+            _("Move leader here"),
+            g_member,
+            "member_action('move-leader')",
+            mutating=True,
+            command="move-leader",
+        ),
     ]
     for i, pane in enumerate(PANES, start=1):
         specs.append(
-            ActionSpec(f"view.{pane.id}", pane.key or str(i), pane.title, g_nav,
-                       f"show_pane('{pane.id}')", command=pane.id, show=False)
+            ActionSpec(
+                f"view.{pane.id}",
+                pane.key or str(i),
+                pane.title,
+                g_nav,
+                f"show_pane('{pane.id}')",
+                command=pane.id,
+                show=False,
+            )
         )
     return specs
 
@@ -79,7 +142,7 @@ def by_command(name: str) -> ActionSpec | None:
     return next((s for s in registry() if s.command == name), None)
 
 
-def bindings(scope: str) -> list[Binding]:
+def bindings(scope: str) -> list[BindingType]:
     return [
         Binding(
             s.key,

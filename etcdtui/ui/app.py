@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from textual.app import App
+from textual.binding import BindingType
 from textual.screen import Screen
 
 from etcdtui.errors import EtcdtuiError
@@ -30,7 +31,7 @@ from etcdtui.ui.state import ClusterState
 class EtcdtuiApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "etcdtui"
-    BINDINGS = actions.bindings("app")
+    BINDINGS: ClassVar[list[BindingType]] = actions.bindings("app")
     COMMANDS = App.COMMANDS | {ActionsProvider}
 
     def __init__(
@@ -76,7 +77,7 @@ class EtcdtuiApp(App[int]):
         return bool(self.settings and self.settings.read_only)
 
     def read_only_reason(self) -> str:
-        return _("--read-only") if self.cli_read_only else _("read_only: true in the context")
+        return _("--read-only") if self.cli_read_only else _("read-only: true in the context")
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(themes.BUILTIN_THEMES[0].variables)
@@ -99,10 +100,14 @@ class EtcdtuiApp(App[int]):
             self.push_screen(SandboxStartScreen())
         elif self.settings is None:
             err = self.nothing_configured
-            self.push_screen(NothingConfiguredScreen(
-                err.cause if err else _("No endpoints were given and no context is configured."),
-                err.fix if err else "",
-            ))
+            self.push_screen(
+                NothingConfiguredScreen(
+                    err.cause
+                    if err
+                    else _("No endpoints were given and no context is configured."),
+                    err.fix if err else "",
+                )
+            )
         else:
             self.connect(self.settings)
 
@@ -119,8 +124,11 @@ class EtcdtuiApp(App[int]):
         else:
             self.notify(
                 _("Theme {name!r} is unknown; using {default}.").format(
-                    name=self.wanted_theme, default=themes.DEFAULT_THEME),
-                title=_("Theme"), severity="warning", markup=False,
+                    name=self.wanted_theme, default=themes.DEFAULT_THEME
+                ),
+                title=_("Theme"),
+                severity="warning",
+                markup=False,
             )
             self.theme = themes.DEFAULT_THEME
 
@@ -149,8 +157,7 @@ class EtcdtuiApp(App[int]):
     def on_members_polled(self, message: MembersPolled) -> None:
         d = message.data
         if d.error != self._last_members_error and d.error:
-            self.notify(d.error, title=_("Member list unavailable"), severity="error",
-                        markup=False)
+            self.notify(d.error, title=_("Member list unavailable"), severity="error", markup=False)
         self._last_members_error = d.error
         self.state.apply_members(d.members, d.alarms, d.error)
         self.render_state()

@@ -28,8 +28,9 @@ class ActionsProvider(Provider):
     async def discover(self) -> Hits:
         for spec in actions.registry():
             if spec.id != "app.palette":
-                yield DiscoveryHit(spec.description, partial(self._run, spec),
-                                   help=self._help(spec))
+                yield DiscoveryHit(
+                    spec.description, partial(self._run, spec), help=self._help(spec)
+                )
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -38,5 +39,9 @@ class ActionsProvider(Provider):
                 continue
             score = matcher.match(spec.description)
             if score > 0:
-                yield Hit(score, matcher.highlight(spec.description), partial(self._run, spec),
-                          help=self._help(spec))
+                yield Hit(
+                    score,
+                    matcher.highlight(spec.description),
+                    partial(self._run, spec),
+                    help=self._help(spec),
+                )

@@ -7,8 +7,10 @@ unexpected error with its message only: never a traceback.
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
@@ -37,7 +39,7 @@ def message_text(err: EtcdtuiError) -> str:
 
 
 class ErrorModal(ModalScreen[None]):
-    BINDINGS = [Binding("escape", "dismiss", _("Close"))]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss", _("Close"))]
 
     def __init__(self, err: EtcdtuiError) -> None:
         super().__init__()
@@ -60,7 +62,7 @@ class ErrorModal(ModalScreen[None]):
         self.dismiss(None)
 
 
-def report(app: App[object], exc: BaseException, *, modal: bool = False) -> None:
+def report(app: App[Any], exc: BaseException, *, modal: bool = False) -> None:
     """Show ``exc``: a toast by default, an error modal when ``modal``."""
     err = as_etcdtui_error(exc)
     if modal:

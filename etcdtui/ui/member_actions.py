@@ -60,8 +60,7 @@ class ActionPlan:
 
 def etcdctl_flags(settings: ConnectionSettings) -> list[str]:
     flags = ["--endpoints=" + ",".join(settings.endpoints)]
-    for name, path in (("cacert", settings.cacert), ("cert", settings.cert),
-                       ("key", settings.key)):
+    for name, path in (("cacert", settings.cacert), ("cert", settings.cert), ("key", settings.key)):
         if path is not None:
             flags.append(f"--{name}={path}")
     if settings.user:
@@ -200,8 +199,16 @@ async def execute(
             _("member {id} is no longer in the member list").format(id=hex_id(target_id)),
             fix=_("Close this dialog; the list refreshes on its own."),
         )
-    fresh = plan(kind, members, healthy_member_ids(members, health), leader,
-                 service.settings, target, peer_urls_text, name)
+    fresh = plan(
+        kind,
+        members,
+        healthy_member_ids(members, health),
+        leader,
+        service.settings,
+        target,
+        peer_urls_text,
+        name,
+    )
     if not fresh.allowed:
         raise QuorumRefusal(" ".join(fresh.reasons), fix=fresh.fix or "")
     urls, _problem = parse_urls(peer_urls_text)

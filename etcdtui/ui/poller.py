@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from textual.app import App
 from textual.worker import Worker
 
 from etcdtui.errors import EtcdtuiError
+from etcdtui.models import Alarm
 from etcdtui.ui.messages import (
     EndpointPoll,
     EndpointPolled,
@@ -25,9 +27,11 @@ from etcdtui.ui.messages import (
 )
 from etcdtui.ui.service import ClusterLike
 
+ALARM_EVERY_S = 30.0
+
 
 class Poller:
-    def __init__(self, app: App[object], service: ClusterLike, interval: float) -> None:
+    def __init__(self, app: App[Any], service: ClusterLike, interval: float) -> None:
         self.app = app
         self.service = service
         self.interval = interval
@@ -37,6 +41,8 @@ class Poller:
         self._loops: dict[str, Worker[None]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._members_worker: Worker[None] | None = None
+        self._alarms: tuple[Alarm, ...] = ()
+        self._cycle = 0
 
     # --- control ---------------------------------------------------------------------------
 
@@ -71,17 +77,23 @@ class Poller:
 
     # --- one poll ----------------------------------------------------------------------------
 
-    async def poll_members(self) -> None:
+    async def poll_members(self, *, with_alarms: bool | None = None) -> None:
         try:
             members = await self.service.members()
         except EtcdtuiError as exc:
-            self.app.post_message(MembersPolled(MembersPoll(None, (), exc.cause)))
+            self.app.post_message(MembersPolled(MembersPoll(None, self._alarms, exc.cause)))
             return
-        try:
-            alarms = await self.service.alarms()
-        except EtcdtuiError:
-            alarms = ()
-        self.app.post_message(MembersPolled(MembersPoll(members, alarms, None)))
+        # An Alarm GET is a raft proposal in etcd: one per poll would add a raft entry
+        # every interval. Ask every ALARM_EVERY_S; each status's `errors` field carries
+        # active alarms in between, and the members table shows those at once.
+        every = max(1, round(ALARM_EVERY_S / self.interval))
+        if with_alarms if with_alarms is not None else self._cycle % every == 0:
+            try:
+                self._alarms = await self.service.alarms()
+            except EtcdtuiError:
+                pass
+        self._cycle += 1
+        self.app.post_message(MembersPolled(MembersPoll(members, self._alarms, None)))
 
     async def poll_endpoint(self, url: str) -> None:
         lock = self._locks.setdefault(url, asyncio.Lock())
@@ -96,7 +108,7 @@ class Poller:
 
     async def poll_once(self) -> None:
         """Members, then every endpoint concurrently (tests, snapshots, `r`)."""
-        await self.poll_members()
+        await self.poll_members(with_alarms=True)
         await asyncio.gather(*(self.poll_endpoint(u) for u in self.service.all_endpoints()))
 
     # --- loops -------------------------------------------------------------------------------

@@ -34,8 +34,20 @@ TOKENS = (
     "badge-insecure",
 )
 _THEME_KEYS = (
-    "name", "primary", "secondary", "accent", "foreground", "background", "surface",
-    "panel", "boost", "warning", "error", "success", "dark", "variables",
+    "name",
+    "primary",
+    "secondary",
+    "accent",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "boost",
+    "warning",
+    "error",
+    "success",
+    "dark",
+    "variables",
 )
 
 _DARK_TOKENS = {
@@ -162,16 +174,14 @@ def theme_from_mapping(raw: Any) -> Theme:
     dark = raw.get("dark", True)
     if not isinstance(dark, bool):
         raise ValueError(_("'dark' must be true or false"))
-    colours = {
-        k: _check_color(raw[k], k) for k in _THEME_KEYS[1:12] if raw.get(k) is not None
-    }
+    colours = {k: _check_color(raw[k], k) for k in _THEME_KEYS[1:12] if raw.get(k) is not None}
     variables = dict(_DARK_TOKENS if dark else _LIGHT_TOKENS)
     extra = raw.get("variables") or {}
     if not isinstance(extra, dict):
         raise ValueError(_("'variables' must be a mapping"))
     for k, v in extra.items():
         variables[str(k)] = _check_color(v, f"variables.{k}")
-    return Theme(name=name.strip(), dark=dark, variables=variables, **colours)
+    return Theme(name=name.strip(), dark=dark, variables=variables, **colours)  # type: ignore[arg-type]
 
 
 def load_user_themes(dirs: Iterable[Path] | None = None) -> ThemeLoad:

@@ -412,12 +412,16 @@ async def test_ed25519_certificates_are_named(tmp_path: Path) -> None:
     """etcd serves Ed25519 certificates, but gRPC's TLS cannot use them: say so."""
     ca = pki.create_ca("ed-ca", key_kind="ed25519")
     pki.save(ca, tmp_path / "ca.crt", tmp_path / "ca.key")
-    srv = _write(tmp_path, "server", pki.issue(ca, "s1", hosts=["127.0.0.1"], server=True,
-                                               client=True, key_kind="ed25519"))
+    srv = _write(
+        tmp_path,
+        "server",
+        pki.issue(ca, "s1", hosts=["127.0.0.1"], server=True, client=True, key_kind="ed25519"),
+    )
     cli = _write(tmp_path, "client", pki.issue(ca, "op", client=True, key_kind="ed25519"))
     with served(tmp_path / "etcd", srv.cert, srv.key, tmp_path / "ca.crt") as url:
-        settings = ConnectionSettings(endpoints=(url,), cacert=tmp_path / "ca.crt",
-                                      cert=cli.cert, key=cli.key, timeout=3.0)
+        settings = ConnectionSettings(
+            endpoints=(url,), cacert=tmp_path / "ca.crt", cert=cli.cert, key=cli.key, timeout=3.0
+        )
         code, cause, exc = await _fail(settings, url)
     assert code == "tls"
     assert "Ed25519" in cause and "server and client" in cause

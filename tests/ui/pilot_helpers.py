@@ -25,8 +25,14 @@ def real_app(settings: ConnectionSettings, audit: AuditLog, interval: float = 1.
     )
 
 
-async def until(pilot: Pilot[Any], pred: Callable[[], Any], *, timeout: float = 30.0,
-                what: str = "condition", show: Callable[[], Any] | None = None) -> Any:
+async def until(
+    pilot: Pilot[Any],
+    pred: Callable[[], Any],
+    *,
+    timeout: float = 30.0,
+    what: str = "condition",
+    show: Callable[[], Any] | None = None,
+) -> Any:
     """Let the app run until ``pred()`` is truthy; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

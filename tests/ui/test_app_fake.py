@@ -145,9 +145,14 @@ async def test_command_line_completion_and_panes() -> None:
 
 async def test_keymap_remaps_a_binding_and_help_shows_it() -> None:
     sc = scenario("healthy")
-    app = EtcdtuiApp(fake_settings(), service_factory=lambda s: FakeCluster(s, sc),
-                     autopoll=False, clock=lambda: FROZEN_NOW, theme_dirs=[],
-                     keymap={"member.remove": "x"})
+    app = EtcdtuiApp(
+        fake_settings(),
+        service_factory=lambda s: FakeCluster(s, sc),
+        autopoll=False,
+        clock=lambda: FROZEN_NOW,
+        theme_dirs=[],
+        keymap={"member.remove": "x"},
+    )
     async with app.run_test(size=SIZE) as pilot:
         await populate(pilot)
         await pilot.press("x")
@@ -170,8 +175,13 @@ async def test_bad_theme_falls_back_with_warning(tmp_path: Path) -> None:
     (tmp_path / "broken.yaml").write_text("name: broken\nprimary: not-a-colour\n")
     (tmp_path / "ok.yaml").write_text(Path("themes/solarized-ops.yaml").read_text())
     sc = scenario("healthy")
-    app = EtcdtuiApp(fake_settings(), service_factory=lambda s: FakeCluster(s, sc),
-                     autopoll=False, theme="broken", theme_dirs=[tmp_path])
+    app = EtcdtuiApp(
+        fake_settings(),
+        service_factory=lambda s: FakeCluster(s, sc),
+        autopoll=False,
+        theme="broken",
+        theme_dirs=[tmp_path],
+    )
     async with app.run_test(size=SIZE):
         assert app.theme == "etcdtui-dark"
         assert "solarized-ops" in app.available_themes
@@ -198,3 +208,39 @@ async def test_palette_runs_a_registry_action() -> None:
         await pilot.press("enter")
         await pilot.pause(0.3)
         assert isinstance(app.screen, MemberActionModal) and app.screen.kind == "remove"
+
+
+async def test_context_command_switches_cluster_and_keeps_read_only_of_context(
+    tmp_path: Path,
+) -> None:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(
+        "contexts:\n"
+        "  - name: prod\n    endpoints: [https://10.0.0.1:2379]\n"
+        "  - name: staging\n    endpoints: [https://10.9.0.1:2379]\n    read-only: true\n"
+        "current-context: prod\n"
+    )
+    sc = scenario("healthy")
+    app = EtcdtuiApp(
+        fake_settings(context="prod"),
+        service_factory=lambda s: FakeCluster(s, sc),
+        autopoll=False,
+        clock=lambda: FROZEN_NOW,
+        theme_dirs=[],
+        config_path=str(cfg),
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await populate(pilot)
+        await pilot.press("colon", *"context st")
+        await pilot.pause()
+        await pilot.press("tab")
+        assert app.main.query_one(CommandLine).value == "context staging"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.settings is not None
+        assert app.settings.context == "staging" and app.settings.read_only
+        assert app.settings.endpoints == ("https://10.9.0.1:2379",)
+        await pilot.press("colon", *"context nope", "enter")
+        await pilot.pause()
+        assert app.settings.context == "staging"
+        assert "nope" in _notes(app)

@@ -25,24 +25,27 @@ def _member_names(sandbox: Sandbox) -> list[str]:
 
 async def _run_modal(pilot: Any, app: Any) -> None:
     """Wait for the action modal to close with success, or fail with the error shown."""
-    await until(pilot, lambda: not any(isinstance(s, MemberActionModal | ErrorModal)
-                                       for s in app.screen_stack),
-                timeout=60, what="member action to finish",
-                show=lambda: [s.err.render() for s in app.screen_stack
-                              if isinstance(s, ErrorModal)])
+    await until(
+        pilot,
+        lambda: not any(isinstance(s, MemberActionModal | ErrorModal) for s in app.screen_stack),
+        timeout=60,
+        what="member action to finish",
+        show=lambda: [s.err.render() for s in app.screen_stack if isinstance(s, ErrorModal)],
+    )
 
 
-async def test_add_promote_remove_learner_by_keys(
-    fresh_cluster: Any, tmp_path: Path
-) -> None:
+async def test_add_promote_remove_learner_by_keys(fresh_cluster: Any, tmp_path: Path) -> None:
     sandbox = fresh_cluster()
     before = _member_names(sandbox)
     audit = AuditLog(tmp_path / "audit.jsonl")
     app = real_app(sandbox.settings(), audit)
     new = sandbox.new_member("m4")
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: len(rows(app)) == 3 and app.state.leader_id(),
-                    what="3 members and a leader")
+        await until(
+            pilot,
+            lambda: len(rows(app)) == 3 and app.state.leader_id(),
+            what="3 members and a leader",
+        )
         # add learner: a, name, tab, peer URL, enter
         await pilot.press("a")
         await until(pilot, lambda: isinstance(app.screen, MemberActionModal))
@@ -52,19 +55,32 @@ async def test_add_promote_remove_learner_by_keys(
         await pilot.press("enter")
         await _run_modal(pilot, app)
         assert sandbox.state is not None
-        initial = ",".join(
-            f"{m.name}={m.peer_url}" for m in sandbox.state.members if not m.removed
-        ) + f",m4={new.peer_url}"
+        initial = (
+            ",".join(f"{m.name}={m.peer_url}" for m in sandbox.state.members if not m.removed)
+            + f",m4={new.peer_url}"
+        )
         # Followers apply the add a moment after the leader answers; a joining member
         # asks any peer for the member list, so wait until every member knows it.
         for ep in sandbox.settings().endpoints:
-            wait_for(lambda ep=ep: new.peer_url in etcdctl(
-                sandbox, "member", "list", endpoints=[ep]).stdout,
-                timeout=10, what=f"{ep} to apply the add")
+            wait_for(
+                lambda ep=ep: (
+                    new.peer_url in etcdctl(sandbox, "member", "list", endpoints=[ep]).stdout
+                ),
+                timeout=10,
+                what=f"{ep} to apply the add",
+            )
         sandbox.join(new, initial)
-        await until(pilot, lambda: "m4" in rows(app) and rows(app)["m4"].health.startswith("✔")
-                    and rows(app)["m4"].lag == "0", timeout=60, what="learner m4 in sync",
-                    show=lambda: rows(app))
+        await until(
+            pilot,
+            lambda: (
+                "m4" in rows(app)
+                and rows(app)["m4"].health.startswith("✔")
+                and rows(app)["m4"].lag == "0"
+            ),
+            timeout=60,
+            what="learner m4 in sync",
+            show=lambda: rows(app),
+        )
         assert rows(app)["m4"].role == "learner"
         # promote: select m4, p, enter on Run
         await select_row(pilot, app, "m4")
@@ -72,8 +88,12 @@ async def test_add_promote_remove_learner_by_keys(
         await until(pilot, lambda: isinstance(app.screen, MemberActionModal))
         await pilot.press("enter")
         await _run_modal(pilot, app)
-        await until(pilot, lambda: "m4" in rows(app) and rows(app)["m4"].role != "learner",
-                    timeout=30, what="m4 shown as a voter")
+        await until(
+            pilot,
+            lambda: "m4" in rows(app) and rows(app)["m4"].role != "learner",
+            timeout=30,
+            what="m4 shown as a voter",
+        )
         # remove: select m4, ctrl+d, type the name, enter
         await select_row(pilot, app, "m4")
         await pilot.press("ctrl+d")
@@ -93,14 +113,22 @@ async def test_paused_member_keeps_ui_responsive(cluster: Sandbox, tmp_path: Pat
     interval = 1.0
     app = real_app(cluster.settings(), AuditLog(tmp_path / "audit.jsonl"), interval=interval)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: len(rows(app)) == 3
-                    and all(r.health.startswith("✔") for r in rows(app).values()),
-                    what="3 healthy rows")
+        await until(
+            pilot,
+            lambda: (
+                len(rows(app)) == 3 and all(r.health.startswith("✔") for r in rows(app).values())
+            ),
+            what="3 healthy rows",
+        )
         cluster.pause("m3")
         try:
             # Two intervals, plus one for the 1 s repaint tick and scheduling.
-            await until(pilot, lambda: "unreachable" in rows(app)["m3"].health,
-                        timeout=3 * interval, what="m3 shown unreachable")
+            await until(
+                pilot,
+                lambda: "unreachable" in rows(app)["m3"].health,
+                timeout=3 * interval,
+                what="m3 shown unreachable",
+            )
             assert rows(app)["m1"].health.startswith("✔")
             assert rows(app)["m2"].health.startswith("✔")
             # key presses are handled while m3 hangs
@@ -114,7 +142,40 @@ async def test_paused_member_keeps_ui_responsive(cluster: Sandbox, tmp_path: Pat
             assert app.screen is app.main
         finally:
             cluster.resume("m3")
-        await until(pilot, lambda: rows(app)["m3"].health.startswith("✔"), timeout=30,
-                    what="m3 healthy again")
-    wait_for(lambda: etcdctl(cluster, "endpoint", "health", check=False).returncode == 0,
-             timeout=30, what="cluster healthy after resume")
+        await until(
+            pilot,
+            lambda: rows(app)["m3"].health.startswith("✔"),
+            timeout=30,
+            what="m3 healthy again",
+        )
+    wait_for(
+        lambda: etcdctl(cluster, "endpoint", "health", check=False).returncode == 0,
+        timeout=30,
+        what="cluster healthy after resume",
+    )
+
+
+async def test_nothing_configured_offers_sandbox_and_opens_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from etcdtui.config import NothingConfigured
+    from etcdtui.ui.app import EtcdtuiApp
+    from etcdtui.ui.screens.start import NothingConfiguredScreen
+
+    monkeypatch.setenv("ETCDTUI_SANDBOX_DIR", str(tmp_path / "sandbox"))
+    app = EtcdtuiApp(None, nothing_configured=NothingConfigured("nothing here"), theme_dirs=[])
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            assert isinstance(app.screen, NothingConfiguredScreen)
+            await pilot.press("s")
+            await until(
+                pilot,
+                lambda: len(rows(app)) == 3
+                and all(r.health.startswith("✔") for r in rows(app).values()),
+                timeout=90,
+                what="the sandbox members in the table",
+            )
+            assert app.settings is not None and app.settings.source == "sandbox"
+            assert app.screen is app.main
+    finally:
+        Sandbox(tmp_path / "sandbox").down()

@@ -26,7 +26,10 @@ class Tmux:
     def run(self, *args: str) -> str:
         return subprocess.run(
             ["tmux", "-S", str(self.socket), *args],
-            capture_output=True, text=True, check=True, timeout=10,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
         ).stdout
 
     def screen(self) -> str:
@@ -57,16 +60,32 @@ def test_console_in_tmux(cluster: Sandbox, tmux: Tmux, tmp_path: Path) -> None:
     s = cluster.settings()
     exe = Path(sys.executable).with_name("etcdtui")
     rc_file = tmp_path / "rc"
-    argv = [str(exe), "--endpoints", ",".join(s.endpoints), "--cacert", str(s.cacert),
-            "--cert", str(s.cert), "--key", str(s.key)]
+    argv = [
+        str(exe),
+        "--endpoints",
+        ",".join(s.endpoints),
+        "--cacert",
+        str(s.cacert),
+        "--cert",
+        str(s.cert),
+        "--key",
+        str(s.key),
+    ]
     # A COLUMNS/LINES inherited from the test runner would override the pane size.
-    cmd = f"env -u COLUMNS -u LINES {shlex.join(argv)}; echo $? > {shlex.quote(str(rc_file))}; sleep 30"
+    rc = shlex.quote(str(rc_file))
+    cmd = f"env -u COLUMNS -u LINES {shlex.join(argv)}; echo $? > {rc}; sleep 30"
     tmux.run("new-session", "-d", "-s", "ui", "-x", "120", "-y", "40", cmd)
     names = ("m1", "m2", "m3")
     screen = wait_for(
-        lambda: (lambda text: text if all(n in text for n in names) and "★" in text
-                 and "healthy" in text else None)(tmux.screen()),
-        timeout=20, what="member names and the leader marker in the pane",
+        lambda: (
+            lambda text: (
+                text
+                if all(n in text for n in names) and "★" in text and "healthy" in text
+                else None
+            )
+        )(tmux.screen()),
+        timeout=20,
+        what="member names and the leader marker in the pane",
     )
     assert "HEALTHY 3/3" in screen
     tmux.keys("?")

@@ -12,16 +12,27 @@ from etcdtui.services.advisories import (
 
 
 def _members(n: int, learners: int = 0) -> MemberList:
-    ms = [Member(i, f"m{i}", (f"https://h{i}:2380",), (f"https://h{i}:2379",))
-          for i in range(1, n + 1)]
-    ms += [Member(100 + i, f"l{i}", (f"https://l{i}:2380",), (f"https://l{i}:2379",), True)
-           for i in range(learners)]
+    ms = [
+        Member(i, f"m{i}", (f"https://h{i}:2380",), (f"https://h{i}:2379",))
+        for i in range(1, n + 1)
+    ]
+    ms += [
+        Member(100 + i, f"l{i}", (f"https://l{i}:2380",), (f"https://l{i}:2379",), True)
+        for i in range(learners)
+    ]
     return MemberList(7, tuple(ms))
 
 
 def _status(mid: int, version: str = "3.5.13", db: int = 1 << 20, quota: int = 0) -> EndpointStatus:
-    return EndpointStatus(f"https://h{mid}:2379", True, member_id=mid, leader=1,
-                          version=version, db_size=db, db_size_quota=quota)
+    return EndpointStatus(
+        f"https://h{mid}:2379",
+        True,
+        member_id=mid,
+        leader=1,
+        version=version,
+        db_size=db,
+        db_size_quota=quota,
+    )
 
 
 def codes(advice: tuple[object, ...]) -> list[str]:
@@ -84,7 +95,6 @@ def test_db_above_80_percent_of_quota_with_3_5_default() -> None:
 
 
 def test_alarms_listed_with_why() -> None:
-    out = advise(_members(3), {i: _status(i) for i in (1, 2, 3)}, {1, 2, 3},
-                 (Alarm(2, "NOSPACE"),))
+    out = advise(_members(3), {i: _status(i) for i in (1, 2, 3)}, {1, 2, 3}, (Alarm(2, "NOSPACE"),))
     assert codes(out) == ["alarm-nospace"]
     assert "m2" in out[0].title and "disarm" in out[0].why

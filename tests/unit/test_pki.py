@@ -161,11 +161,9 @@ def test_local_files_in_a_kubeadm_layout(tmp_path: Path) -> None:
     etcd = tmp_path / "etc/kubernetes/pki/etcd"
     ca = pki.create_ca("etcd-ca")
     pki.save(ca, etcd / "ca.crt", etcd / "ca.key")
-    for name, kw in (("server", {"server": True, "client": True}),
-                     ("peer", {"server": True, "client": True}),
-                     ("healthcheck-client", {"client": True})):
-        leaf = pki.issue(ca, name, hosts=["10.0.0.1"] if name != "healthcheck-client" else [],
-                         days=20, **kw)
+    for name, server in (("server", True), ("peer", True), ("healthcheck-client", False)):
+        hosts = ["10.0.0.1"] if server else []
+        leaf = pki.issue(ca, name, hosts=hosts, server=server, client=True, days=20)
         pki.save(leaf, etcd / f"{name}.crt", etcd / f"{name}.key")
     # a peer key that belongs to another certificate
     (etcd / "peer.key").unlink()

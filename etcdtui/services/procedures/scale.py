@@ -39,6 +39,8 @@ class NewMember:
     name: str
     peer_url: str
     client_url: str = ""
+    data_dir: str | None = None  # default: ScaleRequest.data_dir
+    tls: MemberTLS | None = None  # default: ScaleRequest.tls
 
 
 @dataclass(frozen=True)
@@ -118,8 +120,8 @@ def build_scale_plan(
             peer_url=nm.peer_url,
             client_url=nm.client_url,
             cluster=initial_cluster(current),
-            data_dir=req.data_dir,
-            tls=req.tls,
+            data_dir=nm.data_dir or req.data_dir,
+            tls=nm.tls or req.tls,
             binary=req.etcd_binary,
             start_timeout=req.start_timeout,
             var=f"new_member_{i}",
@@ -143,7 +145,10 @@ def build_scale_plan(
         context={
             "from": len(voters),
             "to": req.target,
-            "new_members": [m.__dict__ for m in req.new_members[:need]],
+            "new_members": [
+                {"name": m.name, "peer_url": m.peer_url, "client_url": m.client_url}
+                for m in req.new_members[:need]
+            ],
             "cluster_id": hex_id(facts.members.cluster_id),
             "etcdctl_env": dict(req.etcdctl_env),
         },

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.table import Table
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
@@ -37,11 +39,15 @@ def detail_table(state: ClusterState, member_id: int) -> Table:
     if st is not None and st.ok:
         rows += [
             (_("version"), st.version),
-            (_("raft term / index / applied"),
-             f"{st.raft_term} / {st.raft_index} / {st.applied_index}"),
+            (
+                _("raft term / index / applied"),
+                f"{st.raft_term} / {st.raft_index} / {st.applied_index}",
+            ),
             (_("lag behind leader"), row.lag if row else "-"),
-            (_("db size / in use"),
-             f"{human_bytes(st.db_size)} / {human_bytes(st.db_size_in_use)}"),
+            (
+                _("db size / in use"),
+                f"{human_bytes(st.db_size)} / {human_bytes(st.db_size_in_use)}",
+            ),
             (_("db quota"), human_bytes(st.db_size_quota) if st.db_size_quota else _("default")),
             (_("revision"), str(st.revision)),
             (_("latency"), f"{st.latency_ms:.1f} ms"),
@@ -57,10 +63,13 @@ def detail_table(state: ClusterState, member_id: int) -> Table:
 
 
 class MemberDetailScreen(Screen[None]):
-    BINDINGS = [Binding("escape", "app.pop_screen", _("Back"), id="detail.back")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", _("Back"), id="detail.back")
+    ]
 
-    def __init__(self, state: ClusterState, member_id: int,
-                 settings: ConnectionSettings | None) -> None:
+    def __init__(
+        self, state: ClusterState, member_id: int, settings: ConnectionSettings | None
+    ) -> None:
         super().__init__()
         self.state, self.member_id, self.settings = state, member_id, settings
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.table import Table
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
@@ -41,7 +43,9 @@ def help_table(keymap: dict[str, str], read_only: bool) -> Table:
 
 
 class HelpScreen(Screen[None]):
-    BINDINGS = [Binding("escape", "app.pop_screen", _("Back"), id="help.back")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", _("Back"), id="help.back")
+    ]
 
     def compose(self) -> ComposeResult:
         keymap = dict(getattr(self.app, "keymap_overrides", {}))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Input
 
@@ -23,7 +24,7 @@ from etcdtui.ui.widgets.members import MembersTable
 
 
 class MainScreen(Screen[None]):
-    BINDINGS = actions.bindings("main")
+    BINDINGS: ClassVar[list[BindingType]] = actions.bindings("main")
 
     def compose(self) -> ComposeResult:
         yield ClusterHeader(id="header")
@@ -122,9 +123,13 @@ class MainScreen(Screen[None]):
             if rest[0] in self.app.available_themes:
                 self.app.theme = rest[0]
             else:
-                report(self.app, UsageError(_("no theme named {n!r}").format(n=rest[0]),
-                                            fix=_("Themes: {t}").format(
-                                                t=", ".join(sorted(self.app.available_themes)))))
+                report(
+                    self.app,
+                    UsageError(
+                        _("no theme named {n!r}").format(n=rest[0]),
+                        fix=_("Themes: {t}").format(t=", ".join(sorted(self.app.available_themes))),
+                    ),
+                )
         elif (spec := actions.by_command(head)) is not None:
             if spec.action.startswith("member_action") and rest:
                 kind = spec.action.split("'")[1]
@@ -132,10 +137,13 @@ class MainScreen(Screen[None]):
             else:
                 self._app.run_spec(spec)
         else:
-            report(self.app, UsageError(
-                _("unknown command :{c}").format(c=head),
-                fix=_("Commands: {list}").format(list=" ".join(actions.commands())),
-            ))
+            report(
+                self.app,
+                UsageError(
+                    _("unknown command :{c}").format(c=head),
+                    fix=_("Commands: {list}").format(list=" ".join(actions.commands())),
+                ),
+            )
 
     # --- members ---------------------------------------------------------------------------
 
@@ -159,10 +167,14 @@ class MainScreen(Screen[None]):
     def action_member_action(self, kind: str, ref: str | None = None) -> None:
         settings = self._app.settings
         if settings is not None and settings.read_only:
-            report(self.app, ReadOnlyMode(
-                _("{what} changes the cluster, and this session is read-only ({why}).").format(
-                    what=kind, why=self._app.read_only_reason())
-            ))
+            report(
+                self.app,
+                ReadOnlyMode(
+                    _("{what} changes the cluster, and this session is read-only ({why}).").format(
+                        what=kind, why=self._app.read_only_reason()
+                    )
+                ),
+            )
             return
         if self._app.state.members is None:
             report(self.app, MemberNotFound(_("the member list has not loaded yet")))
@@ -171,9 +183,12 @@ class MainScreen(Screen[None]):
         if kind != "add-learner":
             target = self.selected_member(ref)
             if target is None:
-                report(self.app, MemberNotFound(
-                    _("no member {ref!r}").format(ref=ref or ""),
-                    fix=_("Select a row in the members table, or name it: :remove m2"),
-                ))
+                report(
+                    self.app,
+                    MemberNotFound(
+                        _("no member {ref!r}").format(ref=ref or ""),
+                        fix=_("Select a row in the members table, or name it: :remove m2"),
+                    ),
+                )
                 return
         self.app.push_screen(MemberActionModal(kind, target), self._app.action_finished)

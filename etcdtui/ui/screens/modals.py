@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.table import Table
 from textual import events, on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, LoadingIndicator, Static
@@ -56,12 +56,18 @@ def whatif_table(before: QuorumSummary, after: QuorumSummary) -> Table:
 class MemberActionModal(PausingModal):
     """What-if, equivalent etcdctl command, confirmation, progress, result."""
 
-    BINDINGS = [Binding("escape", "cancel", _("Cancel"), id="modal.cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", _("Cancel"), id="modal.cancel")
+    ]
 
     def __init__(self, kind: str, target: Member | None) -> None:
         super().__init__()
         self.kind, self.target = kind, target
         self.running = False
+
+    @property
+    def _ui(self) -> Any:
+        return self.app
 
     @property
     def _state(self) -> Any:
@@ -72,8 +78,16 @@ class MemberActionModal(PausingModal):
         assert st.members is not None
         urls = self.query_one("#urls", Input).value if self._has("#urls") else ""
         name = self.query_one("#new-name", Input).value if self._has("#new-name") else ""
-        return ma.plan(self.kind, st.members, st.healthy_ids(), st.leader_id(),
-                       getattr(self.app, "settings"), self.target, urls, name)  # noqa: B009
+        return ma.plan(
+            self.kind,
+            st.members,
+            st.healthy_ids(),
+            st.leader_id(),
+            self._ui.settings,
+            self.target,
+            urls,
+            name,
+        )
 
     def _has(self, selector: str) -> bool:
         return bool(self.query(selector))
@@ -166,8 +180,9 @@ class MemberActionModal(PausingModal):
         st = self._state
         healthy = st.healthy_ids()
         leader = st.leader_id()
-        others = [m for m in st.members.members
-                  if m.id != leader and not m.is_learner and m.id in healthy]
+        others = [
+            m for m in st.members.members if m.id != leader and not m.is_learner and m.id in healthy
+        ]
         if not others:
             self.notify(_("No healthy follower can take over leadership."), severity="warning")
             return
@@ -197,8 +212,9 @@ class MemberActionModal(PausingModal):
 
         service = getattr(self.app, "service")  # noqa: B009
         target_id = self.target.id if self.target else None
-        return await ma.execute(service, self.kind, target_id, peer_urls_text=urls,
-                                name=name.strip(), progress=progress)
+        return await ma.execute(
+            service, self.kind, target_id, peer_urls_text=urls, name=name.strip(), progress=progress
+        )
 
     def on_action_progressed(self, message: ActionProgressed) -> None:
         self.query_one("#progress", Static).update(message.data.text)

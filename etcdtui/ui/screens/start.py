@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Label, LoadingIndicator, Static
@@ -17,7 +18,7 @@ from etcdtui.ui.errors import as_etcdtui_error, message_text
 
 
 class NothingConfiguredScreen(Screen[None]):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "start_sandbox", _("Start the sandbox"), id="start.sandbox"),
         Binding("q", "app.quit", _("Quit"), id="start.quit"),
     ]
@@ -48,15 +49,18 @@ class NothingConfiguredScreen(Screen[None]):
 class SandboxStartScreen(Screen[None]):
     """Runs ``Sandbox().up()`` in a thread worker and shows progress."""
 
-    BINDINGS = [Binding("q", "app.quit", _("Quit"), id="sandbox.quit")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("q", "app.quit", _("Quit"), id="sandbox.quit")]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="nothing-box", classes="modal-box"):
             yield Label(_("Starting the sandbox"), classes="modal-title")
             yield Static("", id="sandbox-dir", markup=False)
             yield LoadingIndicator(id="spinner")
-            yield Static(_("Starting etcd members and waiting for quorum…"), id="sandbox-status",
-                         markup=False)
+            yield Static(
+                _("Starting etcd members and waiting for quorum…"),
+                id="sandbox-status",
+                markup=False,
+            )
         yield Footer()
 
     def on_mount(self) -> None:
@@ -94,6 +98,4 @@ class SandboxStartScreen(Screen[None]):
         elif event.state == WorkerState.ERROR:
             err = as_etcdtui_error(event.worker.error or RuntimeError("?"))
             self.query_one("#spinner").remove()
-            self.query_one("#sandbox-status", Static).update(
-                f"✖ {err.title}\n{message_text(err)}"
-            )
+            self.query_one("#sandbox-status", Static).update(f"✖ {err.title}\n{message_text(err)}")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from textual.binding import Binding
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
 from textual.suggester import Suggester
 from textual.widgets import Input
 
@@ -29,7 +31,9 @@ class CommandSuggester(Suggester):
 
 
 class CommandLine(Input):
-    BINDINGS = [Binding("tab", "complete", _("Complete"), show=False, id="command.complete")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "complete", _("Complete"), show=False, id="command.complete")
+    ]
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(placeholder=_(":command (tab completes, esc closes)"), **kwargs)  # type: ignore[arg-type]

@@ -91,9 +91,7 @@ class HealthPane(Vertical, can_focus=True):
         key = (advice, state.members_error, self.app.theme)
         if key != self._advice:
             self._advice = key
-            self.query_one("#advice", Static).update(
-                self._advice_text(advice, state.members_error)
-            )
+            self.query_one("#advice", Static).update(self._advice_text(advice, state.members_error))
 
     def _advice_text(self, advice: tuple[object, ...], members_error: str | None) -> Text:
         vars_ = self.app.theme_variables
