@@ -375,9 +375,18 @@ def cmd_restore(args: argparse.Namespace) -> int:
         return _resume(args)
     if not args.snapshot:
         raise errors.UsageError(_("which snapshot file?"), fix=_("etcdtui restore FILE"))
-    settings, sandbox = _target(args)
-    _check_writable(settings, args)
     snap = verify_snapshot(Path(args.snapshot).absolute())
+    try:
+        settings, sandbox = _target(args)
+    except errors.ConfigError as exc:
+        # The cluster is gone and nothing is configured: plan from --members alone.
+        if exc.code != "nothing-configured" or not args.members:
+            raise
+        from etcdtui.models import ConnectionSettings
+
+        eps = tuple(m.client_url for m in parse_members(args.members))
+        settings, sandbox = ConnectionSettings(endpoints=eps), None
+    _check_writable(settings, args)
     live = asyncio.run(_live_members(settings))
     members: tuple[RestoreMember, ...] = ()
     cluster_version, old_id = None, None

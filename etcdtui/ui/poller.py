@@ -50,6 +50,8 @@ class Poller:
         self._members_worker = self.app.run_worker(
             self._members_loop(), group="poll", name="poll-members", exit_on_error=False
         )
+        # The configured endpoints need no member list: poll them at once.
+        self._sync_endpoint_loops(self.service.configured_endpoints())
 
     def stop(self) -> None:
         workers = [*self._loops.values()]
@@ -132,8 +134,8 @@ class Poller:
             await self.poll_endpoint(url)
             await self._pace(started)
 
-    def _sync_endpoint_loops(self) -> None:
-        wanted = set(self.service.all_endpoints())
+    def _sync_endpoint_loops(self, endpoints: list[str] | None = None) -> None:
+        wanted = set(self.service.all_endpoints() if endpoints is None else endpoints)
         for url in sorted(wanted - set(self._loops)):
             self._loops[url] = self.app.run_worker(
                 self._endpoint_loop(url), group="poll", name=f"poll {url}", exit_on_error=False

@@ -70,6 +70,7 @@ def replace_and_check(sb: Sandbox, victim: str, capsys: pytest.CaptureFixture[st
     old = before.by_name(victim)
     assert old is not None
     write_keys(sb, 1000)
+    seen = len(AuditLog().read())
     sb.kill(victim)
     rc = run_cli(["member", "replace", victim, "--sandbox-dir", str(sb.dir), "--execute", "--yes"])
     out = capsys.readouterr()
@@ -84,10 +85,16 @@ def replace_and_check(sb: Sandbox, victim: str, capsys: pytest.CaptureFixture[st
     steps = plan_steps(plan_id)
     assert {s["params"]["step"] for s in steps} >= {"remove", "add-learner", "promote", "verify"}
     assert all(s["ok"] for s in steps)
-    actions = [r["action"] for r in AuditLog().read()]
-    assert "member-remove" in actions and "member-promote" in actions
-    for h in (etcdctl(sb, "endpoint", "health", "-w", "json").stdout,):
-        assert all(e["health"] for e in json.loads(h))
+    mutations = [r for r in AuditLog().read()[seen:] if r["action"] != "plan-step"]
+    assert [r["action"] for r in mutations if r["ok"]] == [
+        "member-remove",
+        "member-add",
+        "member-promote",
+    ]
+    removed = next(r for r in mutations if r["action"] == "member-remove")
+    assert removed["params"]["id"] == old.hex_id
+    health = json.loads(etcdctl(sb, "endpoint", "health", "-w", "json").stdout)
+    assert len(health) == 3 and all(e["health"] for e in health)
 
 
 def test_replace_failed_follower(
@@ -161,3 +168,21 @@ def test_learner_that_never_starts_is_rolled_back(
         for r in AuditLog().read()
         if r["action"] == "plan-step"
     )
+
+
+def test_force_replace_of_a_healthy_leader_moves_leadership_first(
+    fresh_cluster: Callable[..., Sandbox], capsys: pytest.CaptureFixture[str]
+) -> None:
+    sb = fresh_cluster(3)
+    lead = leader_name(sb)
+    seen = len(AuditLog().read())
+    rc = run_cli(
+        ["member", "replace", lead, "--sandbox-dir", str(sb.dir), "--execute", "--yes", "--force"]
+    )
+    out = capsys.readouterr()
+    assert rc == 0, out.out + out.err
+    assert "leadership moved to" in out.out
+    actions = [r["action"] for r in AuditLog().read()[seen:]]
+    assert actions.index("move-leader") < actions.index("member-remove")
+    after = members(sb)
+    assert len([m for m in after.members if not m.is_learner]) == 3

@@ -323,6 +323,29 @@ def test_ctrl_c_mid_stream_leaves_nothing(fresh_cluster: Any, tmp_path: Path) ->
     assert leftovers(out_dir) == []
 
 
+async def test_stalled_stream_fails_and_leaves_nothing(fresh_cluster: Any, tmp_path: Path) -> None:
+    sb = fresh_cluster(1)
+    member = sb.state.members[0].name
+    await _fill(sb, 20 * 1024 * 1024)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    paused: list[bool] = []
+
+    def pause_once(_p: Any) -> None:
+        if not paused:
+            sb.pause(member)  # the member hangs mid-stream
+            paused.append(True)
+
+    try:
+        async with ClusterService(sb.settings()) as svc:
+            with pytest.raises(errors.DeadlineExceeded, match="stalled"):
+                await save_snapshot(svc, out_dir / "s.db", idle_timeout=1.0, progress=pause_once)
+    finally:
+        if paused:
+            sb.resume(member)
+    assert leftovers(out_dir) == []
+
+
 async def _fill(sb: Sandbox, nbytes: int) -> None:
     value = os.urandom(100 * 1024)
     async with ClusterService(sb.settings(timeout=30)) as svc:

@@ -244,3 +244,21 @@ async def test_context_command_switches_cluster_and_keeps_read_only_of_context(
         await pilot.pause()
         assert app.settings.context == "staging"
         assert "nope" in _notes(app)
+
+
+async def test_preconditions_are_rechecked_right_before_sending() -> None:
+    from etcdtui.ui.errors import ErrorModal
+
+    app, _ = make_app("healthy")
+    async with app.run_test(size=SIZE) as pilot:
+        await populate(pilot)
+        await pilot.press("down", "ctrl+d", "m", "2")
+        assert not app.screen.query_one("#run", Button).disabled
+        svc: FakeCluster = app.service  # type: ignore[assignment]
+        svc.sc.down = {3}  # m3 fails while the dialog is open (polling is paused)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ErrorModal)
+        assert app.screen.err.code == "quorum-refused"
+        assert "only 1 would answer" in app.screen.err.cause
+        assert svc.sent == []

@@ -27,11 +27,16 @@ async def _run_modal(pilot: Any, app: Any) -> None:
     """Wait for the action modal to close with success, or fail with the error shown."""
     await until(
         pilot,
-        lambda: not any(isinstance(s, MemberActionModal | ErrorModal) for s in app.screen_stack),
+        lambda: (
+            not any(isinstance(s, MemberActionModal) for s in app.screen_stack)
+            or isinstance(app.screen, ErrorModal)
+        ),
         timeout=60,
         what="member action to finish",
-        show=lambda: [s.err.render() for s in app.screen_stack if isinstance(s, ErrorModal)],
     )
+    errors = [s.err.render() for s in app.screen_stack if isinstance(s, ErrorModal)]
+    if errors:
+        raise AssertionError(f"member action failed: {errors}")
 
 
 async def test_add_promote_remove_learner_by_keys(fresh_cluster: Any, tmp_path: Path) -> None:
@@ -94,18 +99,37 @@ async def test_add_promote_remove_learner_by_keys(fresh_cluster: Any, tmp_path: 
             timeout=30,
             what="m4 shown as a voter",
         )
-        # remove: select m4, ctrl+d, type the name, enter
-        await select_row(pilot, app, "m4")
-        await pilot.press("ctrl+d")
-        await until(pilot, lambda: isinstance(app.screen, MemberActionModal))
-        await type_text(pilot, "m4")
-        await pilot.press("enter")
-        await _run_modal(pilot, app)
+        # remove: select m4, ctrl+d, type the name, enter. etcd refuses a remove with
+        # "unhealthy cluster" until the leader has seen the members active for 5 s;
+        # an overloaded CI host can hit that window, so that one refusal is retried.
+        for attempt in range(3):
+            await select_row(pilot, app, "m4")
+            await pilot.press("ctrl+d")
+            await until(pilot, lambda: isinstance(app.screen, MemberActionModal))
+            await type_text(pilot, "m4")
+            await pilot.press("enter")
+            try:
+                await _run_modal(pilot, app)
+                break
+            except AssertionError as exc:
+                if "unhealthy cluster" not in str(exc) or attempt == 2:
+                    raise
+                await pilot.press("escape")  # the error modal
+                await pilot.press("escape")  # the action modal
+                await until(pilot, lambda: app.screen is app.main)
+                await pilot.pause(2.0)
         sandbox.mark_removed("m4")
         await until(pilot, lambda: "m4" not in rows(app), timeout=30, what="m4 gone")
     records = audit.read()
-    assert [r["action"] for r in records] == ["member-add", "member-promote", "member-remove"]
-    assert all(r["ok"] for r in records)
+    ok = [r["action"] for r in records if r["ok"]]
+    assert ok == ["member-add", "member-promote", "member-remove"]
+    refused = [r for r in records if not r["ok"]]  # only the retried 5 s-window refusal
+    assert all(
+        r["action"] == "member-remove" and r["error"]["code"] == "unhealthy-cluster"
+        for r in refused
+    ), refused
+    assert records[-1]["members_after"] is not None
+    assert sorted(m["name"] for m in records[-1]["members_after"]) == before
     assert _member_names(sandbox) == before
 
 
@@ -170,8 +194,10 @@ async def test_nothing_configured_offers_sandbox_and_opens_it(
             await pilot.press("s")
             await until(
                 pilot,
-                lambda: len(rows(app)) == 3
-                and all(r.health.startswith("✔") for r in rows(app).values()),
+                lambda: (
+                    len(rows(app)) == 3
+                    and all(r.health.startswith("✔") for r in rows(app).values())
+                ),
                 timeout=90,
                 what="the sandbox members in the table",
             )

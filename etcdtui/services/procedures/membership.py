@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 from etcdtui import errors
 from etcdtui.i18n import _
@@ -23,6 +23,8 @@ from etcdtui.services.executor import (
 from etcdtui.services.plans import Step
 from etcdtui.services.procedures.common import gather
 
+T = TypeVar("T")
+
 
 def _find(members: MemberList, member_id: int) -> Member | None:
     return members.by_id(member_id)
@@ -31,26 +33,39 @@ def _find(members: MemberList, member_id: int) -> Member | None:
 # --- actions ---------------------------------------------------------------------------------
 
 
-@action("member.add-learner")
-async def _add_learner(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
-    # Right after a remove (or a restart) etcd's strict check can still answer
-    # "unhealthy cluster" for a few seconds: it judges peers by the last 5 s. Retry.
-    delay, attempts = 1.0, 6
+async def with_reconfig_retry(
+    ctx: ExecContext, what: str, call: Callable[[], Awaitable[T]], attempts: int = 6
+) -> T:
+    """Run a membership change, retrying while etcd answers "unhealthy cluster".
+
+    etcd's strict reconfiguration check judges peers by their connections over the last
+    5 s, so right after a start, a restart, a leader change or a remove it refuses a
+    change the quorum arithmetic allows. The answer is to wait and retry."""
+    delay = 1.0
     for attempt in range(1, attempts + 1):
         try:
-            m = await ctx.cluster.member_add([str(step.params["peer_url"])], learner=True)
-            break
+            return await call()
         except (errors.UnhealthyCluster, errors.MemberNotFound) as exc:
             if attempt == attempts:
                 raise
             ctx.operator.show(
                 "  "
-                + _("add attempt {n}: {why}; retrying in {d:.0f} s").format(
-                    n=attempt, why=exc.title, d=delay
-                )
+                + _(
+                    "{what} attempt {n}: {why} (etcd judges peers over the last 5 s); "
+                    "retrying in {d:.0f} s"
+                ).format(what=what, n=attempt, why=exc.title, d=delay)
             )
             await asyncio.sleep(delay)
             delay = min(delay * 2, 4.0)
+    raise AssertionError("unreachable")
+
+
+@action("member.add-learner")
+async def _add_learner(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+    peer = str(step.params["peer_url"])
+    m = await with_reconfig_retry(
+        ctx, _("add"), lambda: ctx.cluster.member_add([peer], learner=True)
+    )
     ctx.vars[str(step.params["var"])] = hex_id(m.id)
     return {
         "detail": _("added learner {id} for {name}").format(

@@ -223,7 +223,7 @@ def build_replace_plan(
             ),
             where=Where("cluster-api"),
             action="wait",
-            display="sleep 2",
+            display="sleep 1.5",
             params={"seconds": 1.5},
         ),
     ]
@@ -347,7 +347,9 @@ async def _move_leader(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
 @action("member.remove")
 async def _remove(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     mid = ctx.member_id(step.params["member"])
-    await ctx.cluster.member_remove(mid)
+    from etcdtui.services.procedures.membership import with_reconfig_retry
+
+    await with_reconfig_retry(ctx, _("remove"), lambda: ctx.cluster.member_remove(mid))
     name = step.params.get("name")
     forget = getattr(ctx.host, "forget", None)
     if forget is not None and name:

@@ -32,9 +32,9 @@ import os
 import stat
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import NamedTuple
 
 from etcdtui.i18n import _
 from etcdtui.services.snapshots.errors import (
@@ -94,8 +94,10 @@ def has_trailer(size: int) -> bool:
     return size % 512 == TRAILER_SIZE
 
 
-@dataclass(frozen=True)
-class Meta:
+class Meta(NamedTuple):
+    """One meta page (a NamedTuple rather than a dataclass: importing dataclasses is a
+    measurable share of a short command's start-up)."""
+
     page: int
     magic: int
     version: int
@@ -478,37 +480,47 @@ class Bucket:
             return Bucket(self.db, 0, inline=(page, value_end), depth=self.depth + 1)
         return Bucket(self.db, root, depth=self.depth + 1)
 
-    def leaves(self, visited: bytearray | None = None) -> Iterator[list[Element]]:
-        """Each leaf page's elements, in key order."""
+    def leaf_pages(self, visited: bytearray | None = None) -> Iterator[tuple[int, int, int]]:
+        """Each leaf page as (offset, element count, end offset), in key order. The
+        page is entered (bounds, id and cycle checks) but its elements are not read:
+        see :meth:`BoltDB.leaf_elements` for that."""
         db = self.db
         if self.inline is not None:
             off, end = self.inline
             _pid, flags, count, _ov = _PAGE.unpack_from(db.mm, off)
             if flags != LEAF_PAGE:
                 raise SnapshotCorrupt(_("an inline bucket page is not a leaf"))
-            yield db.leaf_elements(off, count, end)
+            yield off, count, end
             return
         if visited is None:
             visited = db.new_visited()
+        enter = db.enter_page
         stack = [(self.root, 0)]
+        pop = stack.pop
         while stack:
-            pgid, depth = stack.pop()
-            if depth > MAX_TREE_DEPTH:
-                raise SnapshotCorrupt(
-                    _("a bucket tree is deeper than {n}").format(n=MAX_TREE_DEPTH)
-                )
-            off, flags, count, end = db.enter_page(pgid, visited)
+            pgid, depth = pop()
+            off, flags, count, end = enter(pgid, visited)
             if flags == LEAF_PAGE:
-                yield db.leaf_elements(off, count, end)
+                yield off, count, end
             elif flags == BRANCH_PAGE:
+                if depth >= MAX_TREE_DEPTH:
+                    raise SnapshotCorrupt(
+                        _("a bucket tree is deeper than {n}").format(n=MAX_TREE_DEPTH)
+                    )
                 children = db.branch_children(off, count, end, pgid)
-                stack.extend((child, depth + 1) for child in reversed(children))
+                stack.extend([(child, depth + 1) for child in reversed(children)])
             else:
                 raise SnapshotCorrupt(
                     _("page {pgid} has flags {flags:#x}, expected a branch or leaf page").format(
                         pgid=pgid, flags=flags
                     )
                 )
+
+    def leaves(self, visited: bytearray | None = None) -> Iterator[list[Element]]:
+        """Each leaf page's elements, in key order."""
+        leaf_elements = self.db.leaf_elements
+        for off, count, end in self.leaf_pages(visited):
+            yield leaf_elements(off, count, end)
 
     def elements(self, visited: bytearray | None = None) -> Iterator[Element]:
         for leaf in self.leaves(visited):

@@ -17,13 +17,10 @@ size more. scrypt itself needs 128 * 8 * 2^logN bytes (256 MiB at age's default 
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import os
 import stat
-import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,15 +38,28 @@ AGE_ARMOR = b"-----BEGIN AGE ENCRYPTED FILE-----"
 _HEADER_LIMIT = 64 * 1024
 
 
-@dataclass
 class DecryptKeys:
-    """What may open an encrypted snapshot: age/ssh identities and/or a passphrase."""
+    """What may open an encrypted snapshot: age/ssh identities and/or a passphrase.
+    (A plain class: importing dataclasses is a measurable share of start-up.)"""
 
-    identities: list[Any] = field(default_factory=list)
-    passphrase: str | None = field(default=None, repr=False)
+    __slots__ = ("identities", "passphrase")
+
+    def __init__(self, identities: list[Any] | None = None, passphrase: str | None = None) -> None:
+        self.identities: list[Any] = [] if identities is None else identities
+        self.passphrase = passphrase
 
     def __bool__(self) -> bool:
         return bool(self.identities) or self.passphrase is not None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DecryptKeys):
+            return NotImplemented
+        return (self.identities, self.passphrase) == (other.identities, other.passphrase)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __repr__(self) -> str:  # never the passphrase
+        return f"DecryptKeys(identities={self.identities!r})"
 
 
 def encryption_of(path: str | os.PathLike[str]) -> str | None:
@@ -71,6 +81,8 @@ def age_stanzas(path: str | os.PathLike[str]) -> list[str]:
     with open(path, "rb") as f:
         head = f.read(_HEADER_LIMIT)
     if head.startswith(AGE_ARMOR):
+        import base64
+
         lines = head.split(b"\n")[1:]
         body = b"".join(ln.strip() for ln in lines if ln and not ln.startswith(b"-----"))
         body = body[: len(body) - len(body) % 4]
@@ -151,6 +163,8 @@ def _anonymous_fd() -> int:
     if hasattr(os, "memfd_create"):
         with contextlib.suppress(OSError):
             return os.memfd_create("etcdtui-snapshot", os.MFD_CLOEXEC)
+    import tempfile
+
     private = tempfile.mkdtemp(prefix="etcdtui-")  # mode 0700
     try:
         fd, name = tempfile.mkstemp(dir=private)

@@ -39,6 +39,10 @@ def help_table(keymap: dict[str, str], read_only: bool) -> Table:
     table.add_row(_("[u]Command line[/u]"), "", "", "")
     table.add_row(":context NAME", _("switch to another context"), "", "")
     table.add_row(":theme NAME", _("switch theme"), "", "")
+    table.add_row("tab", _("complete the command"), "", "command.complete")
+    table.add_row(_("[u]Dialogs and screens[/u]"), "", "", "")
+    table.add_row("escape", _("cancel the dialog / back"), "", "modal.cancel")
+    table.add_row("enter", _("run (once the member name is typed)"), "", "")
     return table
 
 
