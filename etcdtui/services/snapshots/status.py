@@ -262,28 +262,80 @@ def _top_buckets(db: BoltDB, visited: bytearray) -> Iterator[tuple[bytes, Bucket
 # --- sha256 trailer -------------------------------------------------------------------
 
 
-def check_trailer(db: BoltDB, stop: threading.Event | None = None) -> tuple[bool, bool | None]:
+class _Progress:
+    """Where the sha256 thread is, for a thread that maps pages in ahead of it."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.offset = 0
+        self.done = False
+
+    def advance(self, offset: int) -> None:
+        with self.cond:
+            self.offset = offset
+            self.cond.notify()
+
+    def finish(self) -> None:
+        with self.cond:
+            self.done = True
+            self.cond.notify()
+
+
+def check_trailer(
+    db: BoltDB, stop: threading.Event | None = None, progress: _Progress | None = None
+) -> tuple[bool, bool | None]:
     """(present, valid): valid is None when there is no trailer.
 
     Hashes the mapping in chunks and drops each chunk from the process afterwards, so
     the resident size stays small; hashlib releases the GIL while it hashes, so this
     runs in a thread beside :func:`scan`. ``stop`` abandons the work (valid is then
-    None): the caller is going away.
+    None): the caller is going away. ``progress`` is told where the hashing is.
     """
     if not db.has_trailer:
         return False, None
-    h = hashlib.sha256()
-    end = db.data_size
+    try:
+        h = hashlib.sha256()
+        end = db.data_size
+        chunk = SHA_CHUNK
+        with memoryview(db.mm) as view:
+            for offset in range(0, end, chunk):
+                if stop is not None and stop.is_set():
+                    return True, None
+                if progress is not None:
+                    progress.advance(offset)
+                size = min(chunk, end - offset)
+                h.update(view[offset : offset + size])
+                db.drop_resident(offset, size)
+            trailer = bytes(view[end : end + TRAILER_SIZE])
+        return True, h.digest() == trailer
+    finally:
+        if progress is not None:
+            progress.finish()
+
+
+def _map_ahead(db: BoltDB, progress: _Progress) -> None:
+    """Fault in the chunk after the one being hashed, from the caller's thread, so the
+    sha256 thread (the longest part of a status) finds its pages mapped. One chunk
+    ahead at most: the resident size stays bounded. Without MADV_POPULATE_READ
+    (Linux < 5.14) the sha256 thread simply faults its pages in itself."""
     chunk = SHA_CHUNK
-    with memoryview(db.mm) as view:
-        for offset in range(0, end, chunk):
-            if stop is not None and stop.is_set():
-                return True, None
-            size = min(chunk, end - offset)
-            h.update(view[offset : offset + size])
-            db.drop_resident(offset, size)
-        trailer = bytes(view[end : end + TRAILER_SIZE])
-    return True, h.digest() == trailer
+    end = db.data_size
+    mapped = 0
+    while True:
+        with progress.cond:
+            while not progress.done and mapped >= progress.offset + 2 * chunk:
+                progress.cond.wait()
+            if progress.done:
+                return
+            start = max(mapped, progress.offset + chunk)
+        if start >= end:
+            return
+        size = min(chunk, end - start)
+        try:
+            db.mm.madvise(_MADV_POPULATE_READ, start, size)
+        except (OSError, ValueError):
+            return
+        mapped = start + size
 
 
 # The sha256 thread needs the GIL back after each chunk; while the scan runs the wait
@@ -291,13 +343,16 @@ def check_trailer(db: BoltDB, stop: threading.Event | None = None) -> tuple[bool
 # chunk would cost a third of the hashing time).
 SHA_CHUNK = 8 << 20
 _SWITCH_INTERVAL = 0.0005
+_MADV_POPULATE_READ = getattr(mmap, "MADV_POPULATE_READ", 22)  # Linux 5.14+
 
 
 def scan_and_trailer(
     db: BoltDB, *, check: bool = True
 ) -> tuple[ScanResult | SnapshotCorrupt, bool, bool | None]:
-    """:func:`scan` and :func:`check_trailer` at once, the sha256 in a second thread.
-    A structural fault is returned, not raised, so the trailer's verdict is kept."""
+    """:func:`scan` and :func:`check_trailer` at once, the sha256 in a second thread
+    (the scan is the shorter part: once done, this thread maps pages in ahead of the
+    hashing). A structural fault is returned, not raised, so the trailer's verdict is
+    kept."""
     if not db.has_trailer:
         try:
             return scan(db, check=check), False, None
@@ -306,25 +361,28 @@ def scan_and_trailer(
     outcome: list[tuple[bool, bool | None]] = []
     failure: list[BaseException] = []
     stop = threading.Event()
+    progress = _Progress()
 
     def hash_file() -> None:
         try:
-            outcome.append(check_trailer(db, stop))
+            outcome.append(check_trailer(db, stop, progress))
         except BaseException as exc:  # handed to the caller's thread below
             failure.append(exc)
 
     worker = threading.Thread(target=hash_file, name="sha256", daemon=True)
     interval = sys.getswitchinterval()
-    sys.setswitchinterval(min(interval, _SWITCH_INTERVAL))
     res: ScanResult | SnapshotCorrupt
+    worker.start()
     try:
-        worker.start()
+        sys.setswitchinterval(min(interval, _SWITCH_INTERVAL))
         try:
             res = scan(db, check=check)
         except SnapshotCorrupt as exc:
             res = exc
         finally:
             sys.setswitchinterval(interval)
+        if hasattr(mmap, "MADV_DONTNEED"):  # Linux-like madvise
+            _map_ahead(db, progress)
     except BaseException:
         stop.set()  # e.g. KeyboardInterrupt: do not hash on for nothing
         raise
