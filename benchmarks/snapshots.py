@@ -11,7 +11,7 @@ concurrent puts, then each tool runs as its own subprocess ``--repeat`` times, i
 interleaved order. Wall time is the median; peak RSS is ``ru_maxrss`` of that very child
 (``os.wait4``), the largest over the repeats. Targets: save <= 1.05x etcdctl (plain),
 <= 1.3x (age-encrypted); status <= 1.5x etcdutl. The sandbox is stopped and deleted at
-the end.
+the end (and the work directory too, unless ``--dir`` named it).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -122,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_all(sandbox, work, args.repeat)
     finally:
         sandbox.down(purge=True)
+        if not args.dir:  # our own temporary directory: the snapshots in it are large
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def run_all(sandbox: Sandbox, work: Path, repeat: int) -> int:

@@ -220,15 +220,22 @@ class ClusterService:
         targets = list(urls or self.all_endpoints())
         return tuple(await asyncio.gather(*(self.endpoint_health(u) for u in targets)))
 
-    async def alarms(self) -> tuple[Alarm, ...]:
-        async def ask(c: EndpointClient) -> tuple[Alarm, ...]:
-            req = rpc_pb2.AlarmRequest(action=rpc_pb2.AlarmRequest.GET)
-            resp = await c.call(c.maintenance.Alarm, req)
-            return tuple(
-                Alarm(a.memberID, _ALARM_NAMES.get(a.alarm, str(a.alarm))) for a in resp.alarms
-            )
-
-        return await self._first_success(ask)
+    async def alarms(self, url: str | None = None) -> tuple[Alarm, ...]:
+        """Active alarms. etcd serves even an alarm read as a raft proposal, so only one
+        endpoint is asked: ``url``, else the leader, else the first that answers Status."""
+        if url is None:
+            statuses = await self.statuses()
+            url = _pick_endpoint(statuses)
+            if url is None:
+                raise _best_failure(
+                    [errors.Unreachable(s.error or "", endpoint=s.endpoint) for s in statuses]
+                )
+        c = self.pool.client(url)
+        req = rpc_pb2.AlarmRequest(action=rpc_pb2.AlarmRequest.GET)
+        resp = await c.call(c.maintenance.Alarm, req)
+        return tuple(
+            Alarm(a.memberID, _ALARM_NAMES.get(a.alarm, str(a.alarm))) for a in resp.alarms
+        )
 
     async def overview(self, *, with_health: bool = True) -> ClusterSnapshot:
         """Members, then per-endpoint status, health and alarms concurrently.
@@ -241,15 +248,16 @@ class ClusterService:
         except errors.EtcdtuiError as exc:
             members, members_error = None, exc.cause
         urls = self.all_endpoints()
-        statuses_t = asyncio.create_task(self.statuses(urls))
         health_t = asyncio.create_task(self.health(urls)) if with_health else None
-        alarms_t = asyncio.create_task(self.alarms())
-        statuses = await statuses_t
+        statuses = await self.statuses(urls)
+        alarms: tuple[Alarm, ...] = ()
+        target = _pick_endpoint(statuses)
+        if target is not None:
+            try:
+                alarms = await self.alarms(target)
+            except errors.EtcdtuiError:
+                alarms = ()
         health = await health_t if health_t is not None else ()
-        try:
-            alarms: tuple[Alarm, ...] = await alarms_t
-        except errors.EtcdtuiError:
-            alarms = ()
         return ClusterSnapshot(members, statuses, health, alarms, members_error)
 
     async def leader(self) -> int | None:
@@ -507,6 +515,16 @@ class ClusterService:
 def _consume(task: asyncio.Task[Any]) -> None:
     if not task.cancelled():
         task.exception()
+
+
+def _pick_endpoint(statuses: Sequence[EndpointStatus]) -> str | None:
+    """The leader's endpoint, else the first that answered."""
+    leader = ClusterSnapshot(None, tuple(statuses)).leader
+    ok = [s for s in statuses if s.ok]
+    for s in ok:
+        if s.member_id == leader:
+            return s.endpoint
+    return ok[0].endpoint if ok else None
 
 
 def _best_failure(failures: Sequence[BaseException]) -> errors.EtcdtuiError:

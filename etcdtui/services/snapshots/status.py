@@ -186,7 +186,7 @@ def _scan_bucket(
             crc = _hash_elements(mm, raw, base, crc)
         for ke, ve in nested:
             # bbolt's ForEach does not descend; walk it only to check its pages.
-            for _page in bucket.nested(ke, ve).leaf_pages(visited):
+            for _leaf in bucket.nested(ke, ve).leaves(visited):
                 pass
     return count, crc, prev
 

@@ -1,0 +1,406 @@
+"""Opening the guided wizards from the console: `:replace NAME`, `:scale N`,
+`:restore FILE` and `:wizards` (resume a saved one).
+
+Plans come from ``etcdtui.services.procedures`` exactly as the CLI builds them; when
+the cluster is an etcdtui sandbox the executor gets a :class:`SandboxHost`, so host
+steps run here. Plans are built in a worker; the screen is pushed from the message
+handler. Read-only sessions get the plan shown, never an executor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Input, Label, Static
+
+from etcdtui import errors
+from etcdtui.i18n import _
+from etcdtui.models import ConnectionSettings
+from etcdtui.services.plans import Plan
+from etcdtui.services.sandbox import Sandbox
+from etcdtui.ui.errors import report
+
+KINDS = ("replace", "scale", "restore")
+
+
+def find_sandbox(settings: ConnectionSettings) -> Sandbox | None:
+    """The etcdtui sandbox behind ``settings``: the one owning the CA file in use (its
+    ``pki/ca.crt``) when its members serve the dialled ports, else the default one."""
+    from etcdtui.services.procedures.sandbox_host import LOCAL_HOSTS, sandbox_for
+
+    ca = Path(settings.cacert) if settings.cacert else None
+    if ca is not None and ca.parent.name == "pki":
+        sb = Sandbox(ca.parent.parent)
+        if sb.state is not None:
+            ports = {m.client_port for m in sb.state.members}
+            dialled = {urlsplit(u).port for u in settings.endpoints}
+            hosts = {urlsplit(u).hostname for u in settings.endpoints}
+            if dialled and dialled <= ports and hosts <= LOCAL_HOSTS:
+                return sb
+    return sandbox_for(settings, None)
+
+
+# --- building plans (the same requests the CLI makes) ----------------------------------------
+
+
+async def build_plan(kind: str, arg: str, settings: ConnectionSettings) -> Plan:
+    from etcdtui.services.cluster import ClusterService
+    from etcdtui.services.procedures import common
+
+    sandbox = find_sandbox(settings)
+    async with ClusterService(settings) as svc:
+        if kind == "replace":
+            return await _replace(svc, arg, settings, sandbox)
+        if kind == "scale":
+            try:
+                target = int(arg)
+            except ValueError:
+                raise errors.UsageError(
+                    _("{arg!r} is not a number of voters").format(arg=arg),
+                    fix=_("Example: :scale 5"),
+                ) from None
+            return _scale(await common.gather(svc), target, settings, sandbox)
+        if kind == "restore":
+            return await _restore(svc, Path(arg).expanduser().absolute(), sandbox)
+    raise errors.UsageError(_("unknown wizard {kind}").format(kind=kind))
+
+
+async def _replace(svc: Any, name: str, settings: ConnectionSettings, sb: Sandbox | None) -> Plan:
+    from etcdtui.services.procedures import common
+    from etcdtui.services.procedures.replace import ReplaceRequest, plan_replace
+
+    tls, data_dir, binary = common.MemberTLS(), "/var/lib/etcd", "etcd"
+    if sb is not None:
+        tls = _sandbox_tls(sb, name)
+        data_dir, binary = str(sb.data_dir(name)), str(sb.binary())
+    req = ReplaceRequest(
+        member=name,
+        data_dir=data_dir,
+        tls=tls,
+        etcd_binary=binary,
+        etcdctl_env=common.etcdctl_env(settings),
+    )
+    plan: Plan = await plan_replace(svc, req)
+    return plan
+
+
+def _sandbox_tls(sb: Sandbox, name: str) -> Any:
+    from etcdtui.services.procedures import common
+
+    crt, key = sb.member_cert(name, "server")
+    pcrt, pkey = sb.member_cert(name, "peer")
+    return common.MemberTLS(str(crt), str(key), str(pcrt), str(pkey), str(sb.ca_cert))
+
+
+def _scale(facts: Any, target: int, settings: ConnectionSettings, sb: Sandbox | None) -> Plan:
+    from etcdtui.services.procedures import common
+    from etcdtui.services.procedures.scale import NewMember, ScaleRequest, build_scale_plan
+    from etcdtui.services.sandbox import free_port
+
+    new: list[NewMember] = []
+    if sb is not None:
+        taken = {m.name for m in facts.members.members}
+        taken |= {m.name for m in sb.state.members if not m.removed} if sb.state else set()
+        voters = len([m for m in facts.members.members if not m.is_learner])
+        n = 1
+        while len(new) < max(0, target - voters):
+            name, n = f"m{n}", n + 1
+            if name not in taken:
+                peer, client = free_port(), free_port()
+                new.append(
+                    NewMember(
+                        name,
+                        f"https://127.0.0.1:{peer}",
+                        f"https://127.0.0.1:{client}",
+                        data_dir=str(sb.data_dir(name)),
+                        tls=_sandbox_tls(sb, name),
+                    )
+                )
+    req = ScaleRequest(
+        target=target,
+        new_members=tuple(new),
+        etcd_binary=str(sb.binary()) if sb else "etcd",
+        etcdctl_env=common.etcdctl_env(settings),
+    )
+    plan: Plan = build_scale_plan(facts, req)
+    return plan
+
+
+async def _restore(svc: Any, snapshot: Path, sb: Sandbox | None) -> Plan:
+    from etcdtui.services.binaries import BinaryNotFound, binary_version, find_binary
+    from etcdtui.services.procedures.common import gather
+    from etcdtui.services.procedures.restore import (
+        RestoreMember,
+        RestoreRequest,
+        build_restore_plan,
+    )
+    from etcdtui.services.procedures.snapcheck import verify_snapshot
+
+    snap = verify_snapshot(snapshot)
+    try:
+        facts: Any = await gather(svc)
+    except errors.EtcdtuiError:
+        facts = None
+    version, old_id = None, None
+    if facts is not None:
+        members = tuple(
+            RestoreMember(m.name, m.peer_urls[0], m.client_urls[0])
+            for m in facts.members.members
+            if m.name and m.client_urls
+        )
+        version, old_id = facts.version() or None, facts.members.cluster_id
+    elif sb is not None and sb.state is not None:
+        members = tuple(
+            RestoreMember(m.name, m.peer_url, sb.client_url(m))
+            for m in sb.state.members
+            if not m.removed
+        )
+    else:
+        raise errors.UsageError(
+            _("the cluster does not answer, so the member list for the restore is unknown"),
+            fix=_("Plan it on the command line: etcdtui restore FILE --members NAME=URL,..."),
+        )
+    try:
+        tool = find_binary("etcdutl")
+    except BinaryNotFound:
+        tool = find_binary("etcdctl")
+    req = RestoreRequest(
+        snapshot=snapshot,
+        members=members,
+        data_dir_template=str(sb.dir / "data" / "{name}") if sb else "/var/lib/etcd",
+        tool=str(tool),
+        tool_version=binary_version(tool) or "0",
+        cluster_version=version,
+        old_cluster_id=old_id,
+        current_data_dirs={m.name: str(sb.data_dir(m.name)) for m in members} if sb else {},
+        check_local_dirs=sb is not None,
+    )
+    plan: Plan = build_restore_plan(snap, req)
+    return plan
+
+
+# --- app glue ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WizardOpen:
+    plan: Plan | None = None
+    resume_id: str | None = None
+
+
+class WizardReady(Message):
+    def __init__(self, data: WizardOpen) -> None:
+        super().__init__()
+        self.data = data
+
+
+def open_wizard(app: Any, kind: str, arg: str = "") -> None:
+    """Entry point of ``app.wizard(kind, arg)``: ask for a missing argument, then build."""
+    if kind not in KINDS:
+        report(app, errors.UsageError(_("unknown wizard {kind}").format(kind=kind)))
+        return
+    if app.settings is None:
+        report(app, errors.UsageError(_("no cluster is connected")))
+        return
+    if not arg and kind == "replace":
+        member = app.main.selected_member() if app.screen is app.main else None
+        arg = (member.name or member.hex_id) if member is not None else ""
+    if not arg:
+        app.push_screen(
+            ArgPrompt(kind), lambda value: open_wizard(app, kind, value) if value else None
+        )
+        return
+
+    async def build() -> None:
+        try:
+            plan = await build_plan(kind, arg, app.settings)
+        except errors.EtcdtuiError as exc:
+            report(app, exc, modal=True)
+            return
+        app.post_message(WizardReady(WizardOpen(plan=plan)))
+
+    app.notify(_("Planning {kind} {arg}…").format(kind=kind, arg=arg), markup=False, timeout=3)
+    app.run_worker(build(), group="wizard-plan", exclusive=True, exit_on_error=False)
+
+
+def show_wizard(app: Any, data: WizardOpen) -> None:
+    """Push the wizard for a fresh plan or a saved run (the WizardReady handler)."""
+    from etcdtui.services.executor import AutoOperator, Executor
+    from etcdtui.services.procedures.sandbox_host import SandboxHost
+    from etcdtui.ui.wizard import WizardScreen
+
+    settings = app.settings
+    sb = find_sandbox(settings)
+    host = SandboxHost(sb) if sb is not None else None
+    kw: dict[str, Any] = {"operator": AutoOperator(), "host": host, "audit": app.audit_log}
+    try:
+        if data.resume_id is not None:
+            ex: Executor | None = Executor.resume(data.resume_id, settings, **kw)
+            plan = ex.plan if ex is not None else None
+        else:
+            plan, ex = data.plan, Executor(data.plan, settings, **kw) if data.plan else None
+    except errors.EtcdtuiError as exc:
+        report(app, exc, modal=True)
+        return
+    if plan is None:
+        return
+    if settings.read_only:
+        ex = None
+    poller = app.poller
+    if poller is not None:
+        poller.pause()
+
+    def closed(status: str | None) -> None:
+        if poller is not None:
+            poller.resume()
+        app.refresh_now()
+        if status not in ("done", "shown", None):
+            app.notify(
+                _("Wizard {id} is {status}; resume it with :wizards.").format(
+                    id=plan.id, status=status
+                ),
+                markup=False,
+                timeout=8,
+            )
+
+    app.push_screen(WizardScreen(plan, ex, read_only=settings.read_only), closed)
+
+
+class ArgPrompt(ModalScreen[str]):
+    """Asks for the one argument a wizard needs (member, voter count, snapshot file)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", _("Cancel"), id="wizard-arg.cancel")
+    ]
+    DEFAULT_CSS = "ArgPrompt { align: center middle; }"
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+
+    def compose(self) -> ComposeResult:
+        prompts = {
+            "replace": _("Failed member to replace (name or hex ID)"),
+            "scale": _("Number of voters wanted (3, 5 or 7)"),
+            "restore": _("Snapshot file to restore every member from"),
+        }
+        with Vertical(classes="modal-box"):
+            yield Label(prompts[self.kind], classes="modal-title")
+            yield Input(id="wizard-arg")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip())
+
+    def action_cancel(self) -> None:
+        self.dismiss("")
+
+
+# --- saved runs ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SavedWizard:
+    id: str
+    kind: str
+    title: str
+    status: str
+    done: int
+    total: int
+    current: str | None
+    updated: str
+
+
+def saved_wizards() -> list[SavedWizard]:
+    """Every persisted wizard run, newest first; unreadable files are skipped."""
+    from etcdtui.services.executor import wizards_dir
+
+    out: list[tuple[float, SavedWizard]] = []
+    d = wizards_dir()
+    for path in sorted(d.glob("*.json")) if d.is_dir() else []:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            plan = data["plan"]
+            results = data.get("results") or {}
+            steps = plan.get("steps") or []
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        done = sum(1 for r in results.values() if r.get("status") in ("done", "skipped"))
+        when = float(data.get("updated") or 0)
+        out.append(
+            (
+                when,
+                SavedWizard(
+                    id=str(plan.get("id", path.stem)),
+                    kind=str(plan.get("kind", "?")),
+                    title=str(plan.get("title", "")),
+                    status=str(data.get("status", "?")),
+                    done=done,
+                    total=len(steps),
+                    current=data.get("current"),
+                    updated=dt.datetime.fromtimestamp(when, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+                    if when
+                    else "-",
+                ),
+            )
+        )
+    return [w for _when, w in sorted(out, key=lambda t: -t[0])]
+
+
+class WizardListScreen(Screen[None]):
+    """`:wizards`: saved runs; enter resumes the highlighted one at its open step."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "resume", _("Resume"), id="wizards.resume"),
+        Binding("escape", "app.pop_screen", _("Back"), id="wizards.back"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Label(_("Saved wizards (enter resumes, escape goes back)"), classes="box-title")
+        yield Static("", id="wizards-empty", markup=False)
+        yield DataTable(id="wizards-table", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for key, label in (
+            ("id", _("ID")),
+            ("title", _("PLAN")),
+            ("status", _("STATUS")),
+            ("steps", _("STEPS DONE")),
+            ("current", _("AT STEP")),
+            ("updated", _("UPDATED (UTC)")),
+        ):
+            table.add_column(label, key=key)
+        runs = saved_wizards()
+        for w in runs:
+            table.add_row(
+                w.id, w.title, w.status, f"{w.done}/{w.total}", w.current or "-", w.updated, key=w.id
+            )
+        if not runs:
+            self.query_one("#wizards-empty", Static).update(
+                _("No saved wizard runs. Start one with :replace NAME, :scale N or :restore FILE.")
+            )
+        table.focus()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_resume()
+
+    def action_resume(self) -> None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        app: Any = self.app
+        self.dismiss(None)
+        if key:
+            show_wizard(app, WizardOpen(resume_id=str(key)))
