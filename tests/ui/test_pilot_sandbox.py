@@ -144,17 +144,20 @@ async def test_paused_member_keeps_ui_responsive(cluster: Sandbox, tmp_path: Pat
             ),
             what="3 healthy rows",
         )
-        cluster.pause("m3")
+        # pause a follower: a paused leader also stalls the others for an election
+        paused = await _a_follower(cluster)
+        others = [n for n in ("m1", "m2", "m3") if n != paused]
+        cluster.pause(paused)
         try:
             # Two intervals, plus one for the 1 s repaint tick and scheduling.
             await until(
                 pilot,
-                lambda: "unreachable" in rows(app)["m3"].health,
+                lambda: "unreachable" in rows(app)[paused].health,
                 timeout=3 * interval,
-                what="m3 shown unreachable",
+                what=f"{paused} shown unreachable",
             )
-            assert rows(app)["m1"].health.startswith("✔")
-            assert rows(app)["m2"].health.startswith("✔")
+            for name in others:
+                assert rows(app)[name].health.startswith("✔"), rows(app)[name]
             # key presses are handled while m3 hangs
             await pilot.press("colon")
             assert app.main.query_one(CommandLine).display
@@ -165,12 +168,12 @@ async def test_paused_member_keeps_ui_responsive(cluster: Sandbox, tmp_path: Pat
             await pilot.press("escape")
             assert app.screen is app.main
         finally:
-            cluster.resume("m3")
+            cluster.resume(paused)
         await until(
             pilot,
-            lambda: rows(app)["m3"].health.startswith("✔"),
+            lambda: rows(app)[paused].health.startswith("✔"),
             timeout=30,
-            what="m3 healthy again",
+            what=f"{paused} healthy again",
         )
     wait_for(
         lambda: etcdctl(cluster, "endpoint", "health", check=False).returncode == 0,
@@ -205,3 +208,12 @@ async def test_nothing_configured_offers_sandbox_and_opens_it(
             assert app.screen is app.main
     finally:
         Sandbox(tmp_path / "sandbox").down()
+
+
+async def _a_follower(sandbox: Sandbox) -> str:
+    from etcdtui.services.cluster import ClusterService
+
+    async with ClusterService(sandbox.settings()) as svc:
+        statuses = await svc.statuses()
+    leader_urls = {s.endpoint for s in statuses if s.is_leader}
+    return next(m.name for m in sandbox.state.members if sandbox.client_url(m) not in leader_urls)
