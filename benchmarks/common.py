@@ -22,8 +22,21 @@ def temp_sandbox(members: int, **kwargs: object) -> Sandbox:
     return sandbox
 
 
+def user_env(env: dict[str, str]) -> dict[str, str]:
+    """The environment a user's shell would give: bytecode caching on (a session or CI
+    may set PYTHONDONTWRITEBYTECODE, which makes every start compile from source)."""
+    out = dict(env)
+    out.pop("PYTHONDONTWRITEBYTECODE", None)
+    out.setdefault("PYTHONPYCACHEPREFIX", str(Path(tempfile.gettempdir()) / "etcdtui-bench-pyc"))
+    return out
+
+
 def time_commands(cmds: Sequence[Sequence[str]], env: dict[str, str], runs: int) -> float:
-    """Median wall time of running ``cmds`` one after the other, over ``runs`` runs."""
+    """Median wall time of running ``cmds`` one after the other, over ``runs`` runs
+    (after one untimed warm-up run)."""
+    env = user_env(env)
+    for cmd in cmds:
+        subprocess.run(cmd, env=env, capture_output=True, check=False, timeout=120)
     samples = []
     for _ in range(runs):
         start = time.perf_counter()

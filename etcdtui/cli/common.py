@@ -18,11 +18,9 @@ T = TypeVar("T")
 
 def settings_from_args(args: argparse.Namespace) -> ConnectionSettings:
     """Resolve the cluster to talk to: flags > ETCDCTL_* env > config file > kubeadm."""
-    from etcdtui.config import check_tls_files, resolve_settings
+    from etcdtui.config import resolve_settings
 
     settings = resolve_settings(args, os.environ)
-    for warning in check_tls_files(settings):
-        print(_("warning: {w}").format(w=warning), file=sys.stderr)
     if settings.user and settings.password is None and sys.stdin.isatty():
         import dataclasses
         import getpass

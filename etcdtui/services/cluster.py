@@ -238,26 +238,43 @@ class ClusterService:
         )
 
     async def overview(self, *, with_health: bool = True) -> ClusterSnapshot:
-        """Members, then per-endpoint status, health and alarms concurrently.
+        """Members, per-endpoint status and health, and alarms, all at once.
 
-        Each endpoint has its own deadline, so the whole call takes at most about one
-        member-list round trip plus one deadline, whatever state the members are in."""
+        Every known endpoint is asked immediately, in parallel with the member list;
+        endpoints the member list reveals are asked as soon as it arrives. Each endpoint
+        has its own deadline, so a hung member costs one deadline and never delays the
+        others."""
+        known = self.all_endpoints()
+        members_t = asyncio.create_task(self.members())
+        status_t = {u: asyncio.create_task(self.endpoint_status(u)) for u in known}
+        health_t = (
+            {u: asyncio.create_task(self.endpoint_health(u)) for u in known} if with_health else {}
+        )
+        alarms_t = asyncio.create_task(self.alarms(known[0])) if known else None
         members_error: str | None = None
         try:
-            members: MemberList | None = await self.members()
+            members: MemberList | None = await members_t
         except errors.EtcdtuiError as exc:
             members, members_error = None, exc.cause
-        urls = self.all_endpoints()
-        health_t = asyncio.create_task(self.health(urls)) if with_health else None
-        statuses = await self.statuses(urls)
+        for url in self.all_endpoints():
+            if url not in status_t:
+                status_t[url] = asyncio.create_task(self.endpoint_status(url))
+                if with_health:
+                    health_t[url] = asyncio.create_task(self.endpoint_health(url))
+        statuses = tuple([await t for t in status_t.values()])
+        health = tuple([await t for t in health_t.values()])
         alarms: tuple[Alarm, ...] = ()
-        target = _pick_endpoint(statuses)
-        if target is not None:
-            try:
-                alarms = await self.alarms(target)
-            except errors.EtcdtuiError:
-                alarms = ()
-        health = await health_t if health_t is not None else ()
+        try:
+            if alarms_t is None:
+                raise errors.Unreachable(_("no endpoint"))
+            alarms = await alarms_t
+        except errors.EtcdtuiError:
+            target = _pick_endpoint(statuses)
+            if target is not None and target != known[0]:
+                try:
+                    alarms = await self.alarms(target)
+                except errors.EtcdtuiError:
+                    alarms = ()
         return ClusterSnapshot(members, statuses, health, alarms, members_error)
 
     async def leader(self) -> int | None:
