@@ -35,15 +35,12 @@ import ipaddress
 import os
 import re
 import stat
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-
-import yaml
 
 from etcdtui.errors import ConfigError, InsecureRefused, InvalidEndpoint
 from etcdtui.i18n import _
@@ -231,6 +228,8 @@ def _read_bytes(
 
 
 def _load_yaml(path: Path, role: str, fix: str) -> Any:
+    import yaml  # imported here: it costs start-up time
+
     data = _read_bytes(path, role, fix)
     if data is None:
         return None
@@ -374,6 +373,8 @@ def _context_to_yaml(ctx: Context) -> dict[str, Any]:
 
 
 def _edit_config(path: PathArg, edit: Callable[[dict[str, Any]], None]) -> Path:
+    import yaml  # imported here: it costs start-up time
+
     p = config_path(path)
     load_config(p)  # refuse to rewrite a file we cannot understand
     if p.is_symlink():
@@ -442,6 +443,8 @@ def use_context(name: str, path: PathArg = None) -> Path:
 def _atomic_write(path: Path, text: str) -> None:
     """Write a 0600 file via tmp + fsync + rename, so readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, 0o600)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from etcdtui import errors
 from etcdtui.i18n import _
@@ -25,9 +25,11 @@ from etcdtui.models import (
     Member,
     MemberList,
 )
-from etcdtui.services.audit import AuditLog
 from etcdtui.services.etcdapi import rpc_pb2
 from etcdtui.services.etcdapi.connection import ClientPool, EndpointClient, parse_endpoint
+
+if TYPE_CHECKING:
+    from etcdtui.services.audit import AuditLog
 
 T = TypeVar("T")
 
