@@ -191,3 +191,108 @@ class FakeCluster:
 
     async def move_leader(self, target_id: int) -> None:
         self.sent.append(("move-leader", target_id))
+
+
+# --- certificates and security posture (fixed data for the security panes) -------------------
+
+
+def fake_cert_report() -> Any:
+    """Three server certs (one expiring in 21 days, one with a SAN mismatch), the CA and
+    the client cert; days left are fixed, not computed from the clock."""
+    import datetime as dt
+
+    from etcdtui.services.certs import CertInfo, CertReport
+
+    def cert(role: str, source: str, cn: str, days: int, **kw: Any) -> CertInfo:
+        after = dt.datetime(2027, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=days)
+        return CertInfo(
+            role=role,
+            source=source,
+            subject=f"CN={cn},O=prod-eu1",
+            issuer="CN=etcd-ca,O=prod-eu1",
+            serial=f"{days:x}",
+            not_before=after - dt.timedelta(days=365),
+            not_after=after,
+            days_left=days,
+            key_type="EC secp256r1",
+            key_size=256,
+            **kw,
+        )
+
+    server_usages = ("serverAuth", "clientAuth")
+    return CertReport(
+        (
+            cert("server", "https://10.0.0.1:2379", "m1", 340, sans=("m1", "10.0.0.1")),
+            cert(
+                "server",
+                "https://10.0.0.2:2379",
+                "m2",
+                21,
+                sans=("m2", "10.0.0.2"),
+                usages=server_usages,
+                problems=("expires in 21 days (2027-01-22)",),
+                severity="warning",
+            ),
+            cert(
+                "server",
+                "https://10.0.0.3:2379",
+                "m3",
+                340,
+                sans=("m3", "10.0.0.30"),
+                problems=("no SAN matches 10.0.0.3 (SANs: m3, 10.0.0.30)",),
+                severity="critical",
+            ),
+            cert("ca", "/etc/etcdtui/pki/ca.crt", "etcd-ca", 3600),
+            cert(
+                "client", "/etc/etcdtui/pki/operator.crt", "operator", 300, usages=("clientAuth",)
+            ),
+        )
+    )
+
+
+def fake_scan_report() -> Any:
+    from etcdtui.services.security import Finding, ScanReport
+
+    return ScanReport(
+        (
+            Finding(
+                "auth-disabled",
+                "low",
+                "etcd auth (users and roles) is off",
+                "AuthStatus: disabled; client certificates are the only gate",
+                "Issue client certificates only to kube-apiservers and operators.",
+            ),
+            Finding(
+                "client-cert-not-required",
+                "critical",
+                "etcd accepts TLS clients without a certificate",
+                "a TLS client with no certificate was served on: https://10.0.0.1:2379",
+                "Start etcd with --client-cert-auth=true and --trusted-ca-file=<etcd CA>.",
+            ),
+            Finding(
+                "version-advisory",
+                "medium",
+                "etcd 3.5.1 is older than the minimum 3.5.11",
+                "m2 runs 3.5.1",
+                "Upgrade to 3.5.11 or later.",
+            ),
+            Finding(
+                "old-client-failover",
+                "info",
+                "Old etcd clients fail over badly with TLS endpoints",
+                "etcd clients up to 3.3.13 pin to the first secure endpoint",
+                "Run kube-apiserver 1.16 or later.",
+            ),
+        ),
+        ("client-plaintext", "peer-plaintext", "member-count"),
+    )
+
+
+class FakeSecureCluster(FakeCluster):
+    """FakeCluster that also answers the certificates and security panes."""
+
+    async def cert_report(self) -> Any:
+        return fake_cert_report()
+
+    async def security_scan(self) -> Any:
+        return fake_scan_report()

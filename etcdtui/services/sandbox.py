@@ -104,6 +104,17 @@ class Sandbox:
     def __init__(self, directory: Path | None = None) -> None:
         self.dir = Path(directory) if directory else default_sandbox_dir()
         self.state: SandboxState | None = self._load()
+        self._last_start = 0.0
+
+    def settle(self, seconds: float = 5.5) -> None:
+        """Wait until ``seconds`` have passed since this object last started a member.
+
+        etcd's strict reconfiguration check refuses membership changes ("unhealthy
+        cluster") until the members have been connected for 5 s; drills and tests that
+        reconfigure right after a start wait here first."""
+        remaining = self._last_start + seconds - time.monotonic()
+        if remaining > 0:
+            time.sleep(remaining)
 
     # --- paths ----------------------------------------------------------------------
 
@@ -354,6 +365,7 @@ class Sandbox:
         finally:
             log.close()
         m.pid = proc.pid
+        self._last_start = time.monotonic()
 
     def log_tail(self, name: str, lines: int = 15) -> str:
         try:

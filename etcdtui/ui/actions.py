@@ -8,7 +8,7 @@ palette and the command line are all generated from this list.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from textual.binding import Binding, BindingType
@@ -29,6 +29,7 @@ class ActionSpec:
     command: str | None = None
     show: bool = True
     key_display: str | None = None
+    arg: str | None = None  # `:command ARG` passes ARG as the action's last argument
 
 
 def _base() -> list[ActionSpec]:
@@ -115,6 +116,8 @@ def _base() -> list[ActionSpec]:
             command="move-leader",
         ),
     ]
+    specs += _wizards_and_security()
+    specs += _snapshot_browser()
     for i, pane in enumerate(PANES, start=1):
         specs.append(
             ActionSpec(
@@ -128,6 +131,102 @@ def _base() -> list[ActionSpec]:
             )
         )
     return specs
+
+
+def _wizards_and_security() -> list[ActionSpec]:
+    g_wiz, g_sec = _("Guided wizards"), _("Certificates & security")
+    return [
+        ActionSpec(
+            "wizard.replace",
+            "R",
+            _("Replace this member (guided wizard)"),
+            g_wiz,
+            "app.wizard('replace')",
+            command="replace",
+            show=False,
+            arg="NAME",
+        ),
+        ActionSpec(
+            "wizard.scale",
+            "S",
+            _("Scale the cluster (guided wizard)"),
+            g_wiz,
+            "app.wizard('scale')",
+            command="scale",
+            show=False,
+            arg="N",
+        ),
+        ActionSpec(
+            "wizard.restore",
+            "ctrl+r",
+            _("Restore every member from one snapshot (guided wizard)"),
+            g_wiz,
+            "app.wizard('restore')",
+            command="restore",
+            show=False,
+            arg="FILE",
+        ),
+        ActionSpec(
+            "wizard.resume",
+            "W",
+            _("Saved wizards: resume one"),
+            g_wiz,
+            "app.wizards",
+            command="wizards",
+            show=False,
+        ),
+        ActionSpec(
+            "certs.recheck",
+            "r",
+            _("Re-check certificates now"),
+            g_sec,
+            "recheck",
+            "pane:certs",
+            command="recheck-certs",
+        ),
+        ActionSpec(
+            "security.scan",
+            "s",
+            _("Run the security posture scan"),
+            g_sec,
+            "scan",
+            "pane:security",
+            command="scan",
+        ),
+    ]
+
+
+def _snapshot_browser() -> list[ActionSpec]:
+    """Keys of the snapshot pane (etcdtui.ui.snapshots). ``:snapshots DIR`` opens DIR;
+    this entry comes before the pane's own view entry so it takes the command."""
+    g_snap, scope = _("Snapshots"), "pane:snapshots"
+    return [
+        ActionSpec(
+            "snapshots.open",
+            "r",
+            _("Reload snapshots"),
+            g_snap,
+            "open_dir",
+            scope,
+            command="snapshots",
+            arg="DIR",
+        ),
+        ActionSpec("snapshots.contents", "c", _("Contents"), g_snap, "contents", scope),
+        ActionSpec("snapshots.mark", "m", _("Mark for diff"), g_snap, "mark", scope),
+        ActionSpec("snapshots.diff", "d", _("Diff with mark"), g_snap, "diff", scope),
+        ActionSpec("snapshots.save", "s", _("Save snapshot"), g_snap, "save", scope),
+        ActionSpec("snapshots.keys", "k", _("Decryption keys"), g_snap, "keys", scope),
+    ]
+
+
+def with_args(action: str, args: Sequence[str]) -> str:
+    """``wizard('replace')`` + ``["m2"]`` -> ``wizard('replace', 'm2')`` (safely quoted)."""
+    extra = repr(" ".join(args))
+    if action.endswith("()"):
+        return f"{action[:-1]}{extra})"
+    if action.endswith(")"):
+        return f"{action[:-1]}, {extra})"
+    return f"{action}({extra})"
 
 
 def registry() -> list[ActionSpec]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -24,6 +24,7 @@ from etcdtui.ui.poller import Poller
 from etcdtui.ui.screens.help import HelpScreen
 from etcdtui.ui.screens.main import MainScreen
 from etcdtui.ui.screens.start import NothingConfiguredScreen, SandboxStartScreen
+from etcdtui.ui.security.source import CertsChecked, CertsResult, CertWatch, apply_certs
 from etcdtui.ui.service import ClusterLike, ServiceFactory, real_service
 from etcdtui.ui.state import ClusterState
 
@@ -71,6 +72,8 @@ class EtcdtuiApp(App[int]):
         self.service: ClusterLike | None = None
         self.poller: Poller | None = None
         self._last_members_error: str | None = None
+        self.cert_watch: CertWatch | None = None
+        self.cert_result: CertsResult | None = None
 
     @property
     def read_only(self) -> bool:
@@ -142,8 +145,13 @@ class EtcdtuiApp(App[int]):
         self.state = ClusterState(self.clock, self.refresh_interval)
         self.service = self.service_factory(settings)
         self.poller = Poller(self, self.service, self.refresh_interval)
+        if self.cert_watch is not None:
+            self.cert_watch.stop()
+        self.cert_watch = CertWatch(self, self.service, settings)
+        self.cert_result = None
         if self.autopoll:
             self.poller.start()
+            self.cert_watch.start()  # once now, then every few minutes; not per refresh
         self.render_state()
 
     async def on_unmount(self) -> None:
@@ -186,9 +194,32 @@ class EtcdtuiApp(App[int]):
 
     # --- actions ---------------------------------------------------------------------------------
 
-    def run_spec(self, spec: actions.ActionSpec) -> None:
-        namespace = None if spec.scope == "app" else self.main
-        self.call_next(self.run_action, spec.action, namespace)
+    def run_spec(self, spec: actions.ActionSpec, args: Sequence[str] = ()) -> None:
+        action = actions.with_args(spec.action, args) if args and spec.arg else spec.action
+        namespace: Any = None if spec.scope == "app" else self.main
+        if spec.scope.startswith("pane:"):  # a pane's own action: show the pane, run it there
+            pane_id = spec.scope.removeprefix("pane:")
+            self.main.action_show_pane(pane_id)
+            namespace = self.main.query_one(f"#{pane_id}")
+        self.call_next(self.run_action, action, namespace)
+
+    def action_wizard(self, kind: str, arg: str = "") -> None:
+        from etcdtui.ui.wizard_launch import open_wizard
+
+        open_wizard(self, kind, arg)
+
+    def action_wizards(self) -> None:
+        from etcdtui.ui.wizard_launch import WizardListScreen
+
+        self.push_screen(WizardListScreen())
+
+    def on_wizard_ready(self, message: Any) -> None:
+        from etcdtui.ui.wizard_launch import show_wizard
+
+        show_wizard(self, message.data)
+
+    def on_certs_checked(self, message: CertsChecked) -> None:
+        apply_certs(self, message.data)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -16,7 +16,7 @@ class ActionsProvider(Provider):
         keymap = getattr(self.app, "keymap_overrides", {})
         text = _("key {key}").format(key=actions.key_for(spec, keymap))
         if spec.command:
-            text += f"  :{spec.command}"
+            text += f"  :{spec.command}" + (f" {spec.arg}" if spec.arg else "")
         if spec.mutating:
             text += "  " + _("(changes the cluster)")
         return text

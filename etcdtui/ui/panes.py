@@ -42,16 +42,21 @@ def _audit() -> Widget:
 
 
 def _snapshots() -> Widget:
-    from etcdtui.ui.screens.placeholder import PlaceholderPane
+    from etcdtui.ui.snapshots.pane import SnapshotsPane
 
-    return PlaceholderPane(
-        _("Snapshot browser"),
-        _(
-            "PLACEHOLDER: the snapshot browser is not wired into the console yet. "
-            "Use `etcdtui snapshot --help` on the command line meanwhile."
-        ),
-        id="snapshots",
-    )
+    return SnapshotsPane(id="snapshots")
+
+
+def _certs() -> Widget:
+    from etcdtui.ui.security.certs_pane import CertsPane
+
+    return CertsPane(id="certs")
+
+
+def _security() -> Widget:
+    from etcdtui.ui.security.security_pane import SecurityPane
+
+    return SecurityPane(id="security")
 
 
 # "members" and "health" are two views of the overview pane (different focus).
@@ -59,7 +64,9 @@ PANES: list[PaneSpec] = [
     PaneSpec("members", _("Members"), "1", _overview, "#members-table", "overview"),
     PaneSpec("health", _("Leader & health"), "2", _overview, "#health", "overview"),
     PaneSpec("audit", _("Audit log"), "3", _audit, "#audit-table"),
-    PaneSpec("snapshots", _("Snapshots"), "4", _snapshots, None),
+    PaneSpec("snapshots", _("Snapshots"), "4", _snapshots, "#snapshot-table"),
+    PaneSpec("certs", _("Certificates"), "5", _certs, "#certs-table"),
+    PaneSpec("security", _("Security posture"), "6", _security, "#security-table"),
 ]
 
 

@@ -57,18 +57,20 @@ async def build_plan(kind: str, arg: str, settings: ConnectionSettings) -> Plan:
     from etcdtui.services.cluster import ClusterService
     from etcdtui.services.procedures import common
 
+    target = 0
+    if kind == "scale":  # check the argument before dialling anything
+        try:
+            target = int(arg)
+        except ValueError:
+            raise errors.UsageError(
+                _("{arg!r} is not a number of voters").format(arg=arg),
+                fix=_("Example: :scale 5"),
+            ) from None
     sandbox = find_sandbox(settings)
     async with ClusterService(settings) as svc:
         if kind == "replace":
             return await _replace(svc, arg, settings, sandbox)
         if kind == "scale":
-            try:
-                target = int(arg)
-            except ValueError:
-                raise errors.UsageError(
-                    _("{arg!r} is not a number of voters").format(arg=arg),
-                    fix=_("Example: :scale 5"),
-                ) from None
             return _scale(await common.gather(svc), target, settings, sandbox)
         if kind == "restore":
             return await _restore(svc, Path(arg).expanduser().absolute(), sandbox)
@@ -384,7 +386,13 @@ class WizardListScreen(Screen[None]):
         runs = saved_wizards()
         for w in runs:
             table.add_row(
-                w.id, w.title, w.status, f"{w.done}/{w.total}", w.current or "-", w.updated, key=w.id
+                w.id,
+                w.title,
+                w.status,
+                f"{w.done}/{w.total}",
+                w.current or "-",
+                w.updated,
+                key=w.id,
             )
         if not runs:
             self.query_one("#wizards-empty", Static).update(

@@ -41,6 +41,7 @@ async def _run_modal(pilot: Any, app: Any) -> None:
 
 async def test_add_promote_remove_learner_by_keys(fresh_cluster: Any, tmp_path: Path) -> None:
     sandbox = fresh_cluster()
+    sandbox.settle()  # etcd refuses reconfiguration in the first 5 s after a start
     before = _member_names(sandbox)
     audit = AuditLog(tmp_path / "audit.jsonl")
     app = real_app(sandbox.settings(), audit)

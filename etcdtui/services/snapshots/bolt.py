@@ -67,6 +67,8 @@ MIN_PAGE_SIZE = 512
 MAX_PAGE_SIZE = 1 << 20
 # Drop the mapping from the process after touching this many bytes of pages.
 RSS_BUDGET = 32 << 20
+_TOUCH_BATCH = 1 << 20  # leaf_pages reports touched bytes in batches of this
+_ONES = [b"\x01" * (n + 1) for n in range(64)]  # visited marks for a page and n overflow
 
 _PAGE = struct.Struct("<QHHI")
 _META = struct.Struct("<IIIIQQQQQQ")
@@ -494,12 +496,39 @@ class Bucket:
             return
         if visited is None:
             visited = db.new_visited()
-        enter = db.enter_page
+        # enter_page's checks, inlined for the common case (this loop runs once per page
+        # of the file); anything unusual goes through enter_page, which raises.
+        mm = db.mm
+        hwm = db.hwm
+        ps = db.page_size
+        header = _PAGE.unpack_from
+        seen = visited.find
+        touched = 0
         stack = [(self.root, 0)]
         pop = stack.pop
         while stack:
             pgid, depth = pop()
-            off, flags, count, end = enter(pgid, visited)
+            off = pgid * ps
+            if 2 <= pgid < hwm:
+                page_id, flags, count, overflow = header(mm, off)
+                last = pgid + overflow
+                ok = page_id == pgid and last < hwm and seen(1, pgid, last + 1) == -1
+            else:
+                ok = False
+            if ok:
+                if overflow:
+                    visited[pgid : last + 1] = (
+                        _ONES[overflow] if overflow < 64 else b"\x01" * (overflow + 1)
+                    )
+                else:
+                    visited[pgid] = 1
+                end = (last + 1) * ps
+                touched += end - off
+                if touched >= _TOUCH_BATCH:
+                    db.touch(touched)
+                    touched = 0
+            else:
+                off, flags, count, end = db.enter_page(pgid, visited)
             if flags == LEAF_PAGE:
                 yield off, count, end
             elif flags == BRANCH_PAGE:
@@ -515,6 +544,8 @@ class Bucket:
                         pgid=pgid, flags=flags
                     )
                 )
+        if touched:
+            db.touch(touched)
 
     def leaves(self, visited: bytearray | None = None) -> Iterator[list[Element]]:
         """Each leaf page's elements, in key order."""

@@ -136,27 +136,30 @@ def _scan_bucket(
     tuples); bbolt lays a leaf's keys and values out back to back (k0 v0 k1 v1 ...),
     so in the usual case the whole page, overflow included, goes to the CRC in one
     call: CRC-32C over a concatenation equals the sequential updates. (The slices are
-    copies: google-crc32c takes only ``bytes``; measured, the copy costs less than the
-    page faults behind it.)
+    copies, as google-crc32c takes only ``bytes``; a zero-copy call measured no faster:
+    the page faults behind the copy are the cost, and the CRC has to read the pages.)
     """
     mm = db.mm
+    extend = _crc32c_extend or _crc32c_py
+    formats = _U32S
     count = 0
     prev: bytes | None = None
+    nested: list[tuple[int, int]] = []
     for off, n, end in bucket.leaf_pages(visited):
         if not n:
             continue
         base = off + PAGE_HEADER_SIZE
         if base + n * ELEMENT_SIZE > end:
             raise SnapshotCorrupt(_("leaf page at offset {off}: too many elements").format(off=off))
-        raw = _u32s(n * 4).unpack_from(mm, base)
+        fmt = formats.get(n)
+        raw = (fmt or _u32s(n)).unpack_from(mm, base)
         count += n
         first = expected = base + raw[1]
         simple = True
-        nested: list[tuple[int, int]] = []
-        elements = range(base, base + n * ELEMENT_SIZE, ELEMENT_SIZE)
-        for flags, pos, ksize, vsize, eoff in zip(
-            raw[0::4], raw[1::4], raw[2::4], raw[3::4], elements, strict=True
-        ):
+        eoff = base
+        fields = iter(raw)
+        # One iterator zipped with itself: the u32s four at a time, without slicing.
+        for flags, pos, ksize, vsize in zip(fields, fields, fields, fields):  # noqa: B905
             ks = eoff + pos
             ke = ks + ksize
             ve = ke + vsize
@@ -180,14 +183,17 @@ def _scan_bucket(
             elif ks != expected:
                 simple = False
             expected = ve
+            eoff += ELEMENT_SIZE
         if simple:
-            crc = crc32c(crc, mm[first:expected])
+            crc = extend(crc, mm[first:expected])
         else:
             crc = _hash_elements(mm, raw, base, crc)
-        for ke, ve in nested:
-            # bbolt's ForEach does not descend; walk it only to check its pages.
-            for _leaf in bucket.nested(ke, ve).leaves(visited):
-                pass
+        if nested:
+            for ke, ve in nested:
+                # bbolt's ForEach does not descend; walk it only to check its pages.
+                for _leaf in bucket.nested(ke, ve).leaves(visited):
+                    pass
+            nested.clear()
     return count, crc, prev
 
 
@@ -206,13 +212,13 @@ def _hash_elements(mm: mmap.mmap, raw: tuple[int, ...], base: int, crc: int) -> 
 _U32S: dict[int, struct.Struct] = {}
 
 
-def _u32s(n: int) -> struct.Struct:
-    """A compiled ``<nI``, cached for the sizes real pages have."""
-    fmt = _U32S.get(n)
+def _u32s(elements: int) -> struct.Struct:
+    """A compiled ``<I`` times 4 per element, cached for the counts real pages have."""
+    fmt = _U32S.get(elements)
     if fmt is None:
-        fmt = struct.Struct(f"<{n}I")
-        if n <= 4096:
-            _U32S[n] = fmt
+        fmt = struct.Struct(f"<{elements * 4}I")
+        if elements <= 1024:
+            _U32S[elements] = fmt
     return fmt
 
 
@@ -262,97 +268,69 @@ def _top_buckets(db: BoltDB, visited: bytearray) -> Iterator[tuple[bytes, Bucket
 # --- sha256 trailer -------------------------------------------------------------------
 
 
-class _Progress:
-    """Where the sha256 thread is, for a thread that maps pages in ahead of it."""
-
-    def __init__(self) -> None:
-        self.cond = threading.Condition()
-        self.offset = 0
-        self.done = False
-
-    def advance(self, offset: int) -> None:
-        with self.cond:
-            self.offset = offset
-            self.cond.notify()
-
-    def finish(self) -> None:
-        with self.cond:
-            self.done = True
-            self.cond.notify()
-
-
-def check_trailer(
-    db: BoltDB, stop: threading.Event | None = None, progress: _Progress | None = None
-) -> tuple[bool, bool | None]:
+def check_trailer(db: BoltDB, stop: threading.Event | None = None) -> tuple[bool, bool | None]:
     """(present, valid): valid is None when there is no trailer.
 
     Hashes the mapping in chunks and drops each chunk from the process afterwards, so
     the resident size stays small; hashlib releases the GIL while it hashes, so this
     runs in a thread beside :func:`scan`. ``stop`` abandons the work (valid is then
-    None): the caller is going away. ``progress`` is told where the hashing is.
+    None): the caller is going away.
     """
     if not db.has_trailer:
         return False, None
-    try:
-        h = hashlib.sha256()
-        end = db.data_size
-        chunk = SHA_CHUNK
-        with memoryview(db.mm) as view:
-            for offset in range(0, end, chunk):
-                if stop is not None and stop.is_set():
-                    return True, None
-                if progress is not None:
-                    progress.advance(offset)
-                size = min(chunk, end - offset)
-                h.update(view[offset : offset + size])
-                db.drop_resident(offset, size)
-            trailer = bytes(view[end : end + TRAILER_SIZE])
-        return True, h.digest() == trailer
-    finally:
-        if progress is not None:
-            progress.finish()
-
-
-def _map_ahead(db: BoltDB, progress: _Progress) -> None:
-    """Fault in the chunk after the one being hashed, from the caller's thread, so the
-    sha256 thread (the longest part of a status) finds its pages mapped. One chunk
-    ahead at most: the resident size stays bounded. Without MADV_POPULATE_READ
-    (Linux < 5.14) the sha256 thread simply faults its pages in itself."""
-    chunk = SHA_CHUNK
+    h = hashlib.sha256()
     end = db.data_size
-    mapped = 0
-    while True:
-        with progress.cond:
-            while not progress.done and mapped >= progress.offset + 2 * chunk:
-                progress.cond.wait()
-            if progress.done:
-                return
-            start = max(mapped, progress.offset + chunk)
-        if start >= end:
-            return
-        size = min(chunk, end - start)
-        try:
-            db.mm.madvise(_MADV_POPULATE_READ, start, size)
-        except (OSError, ValueError):
-            return
-        mapped = start + size
+    chunk = SHA_CHUNK
+    with memoryview(db.mm) as view:
+        for offset in range(0, end, chunk):
+            if stop is not None and stop.is_set():
+                return True, None
+            size = min(chunk, end - offset)
+            h.update(view[offset : offset + size])
+            db.drop_resident(offset, size)
+        trailer = bytes(view[end : end + TRAILER_SIZE])
+    return True, h.digest() == trailer
 
 
-# The sha256 thread needs the GIL back after each chunk; while the scan runs the wait
-# is up to the switch interval, so it is shortened for that time (the default 5 ms per
-# chunk would cost a third of the hashing time).
+# The sha256 thread needs the GIL back after each chunk (about 6 ms of hashing); while
+# the scan holds it the wait lasts up to the switch interval, 5 ms by default, so the
+# interval is shortened while both run.
 SHA_CHUNK = 8 << 20
 _SWITCH_INTERVAL = 0.0005
-_MADV_POPULATE_READ = getattr(mmap, "MADV_POPULATE_READ", 22)  # Linux 5.14+
+
+
+class _ShortSwitchInterval:
+    """Shortens the interpreter's switch interval while at least one scan runs beside
+    its hashing thread, and puts the caller's value back when the last one ends (two
+    scans may run at once, e.g. from the console's workers)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._saved = 0.0
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._users == 0:
+                self._saved = sys.getswitchinterval()
+                sys.setswitchinterval(min(self._saved, _SWITCH_INTERVAL))
+            self._users += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._users -= 1
+            if self._users == 0:
+                sys.setswitchinterval(self._saved)
+
+
+_short_switch_interval = _ShortSwitchInterval()
 
 
 def scan_and_trailer(
     db: BoltDB, *, check: bool = True
 ) -> tuple[ScanResult | SnapshotCorrupt, bool, bool | None]:
-    """:func:`scan` and :func:`check_trailer` at once, the sha256 in a second thread
-    (the scan is the shorter part: once done, this thread maps pages in ahead of the
-    hashing). A structural fault is returned, not raised, so the trailer's verdict is
-    kept."""
+    """:func:`scan` and :func:`check_trailer` at once, the sha256 in a second thread.
+    A structural fault is returned, not raised, so the trailer's verdict is kept."""
     if not db.has_trailer:
         try:
             return scan(db, check=check), False, None
@@ -361,28 +339,22 @@ def scan_and_trailer(
     outcome: list[tuple[bool, bool | None]] = []
     failure: list[BaseException] = []
     stop = threading.Event()
-    progress = _Progress()
 
     def hash_file() -> None:
         try:
-            outcome.append(check_trailer(db, stop, progress))
+            outcome.append(check_trailer(db, stop))
         except BaseException as exc:  # handed to the caller's thread below
             failure.append(exc)
 
     worker = threading.Thread(target=hash_file, name="sha256", daemon=True)
-    interval = sys.getswitchinterval()
     res: ScanResult | SnapshotCorrupt
     worker.start()
     try:
-        sys.setswitchinterval(min(interval, _SWITCH_INTERVAL))
-        try:
-            res = scan(db, check=check)
-        except SnapshotCorrupt as exc:
-            res = exc
-        finally:
-            sys.setswitchinterval(interval)
-        if hasattr(mmap, "MADV_DONTNEED"):  # Linux-like madvise
-            _map_ahead(db, progress)
+        with _short_switch_interval:
+            try:
+                res = scan(db, check=check)
+            except SnapshotCorrupt as exc:
+                res = exc
     except BaseException:
         stop.set()  # e.g. KeyboardInterrupt: do not hash on for nothing
         raise

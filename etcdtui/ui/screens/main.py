@@ -135,7 +135,7 @@ class MainScreen(Screen[None]):
                 kind = spec.action.split("'")[1]
                 self.action_member_action(kind, rest[0])
             else:
-                self._app.run_spec(spec)
+                self._app.run_spec(spec, rest)
         else:
             report(
                 self.app,

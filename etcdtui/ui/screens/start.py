@@ -20,6 +20,7 @@ from etcdtui.ui.errors import as_etcdtui_error, message_text
 class NothingConfiguredScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "start_sandbox", _("Start the sandbox"), id="start.sandbox"),
+        Binding("b", "browse_snapshots", _("Browse snapshot files"), id="start.snapshots"),
         Binding("q", "app.quit", _("Quit"), id="start.quit"),
     ]
 
@@ -44,6 +45,13 @@ class NothingConfiguredScreen(Screen[None]):
 
     def action_start_sandbox(self) -> None:
         self.app.switch_screen(SandboxStartScreen())
+
+    async def action_browse_snapshots(self) -> None:
+        """Offline: the snapshot pane needs files only, no cluster."""
+        app = self.app
+        main = getattr(app, "main")  # noqa: B009
+        await app.pop_screen()
+        main.call_after_refresh(main.action_show_pane, "snapshots")  # once it is mounted
 
 
 class SandboxStartScreen(Screen[None]):

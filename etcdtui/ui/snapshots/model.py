@@ -159,7 +159,9 @@ class ContentsIndex:
         total = 0
         for obj in objects:
             total += 1
-            res = resources.setdefault(obj.get("resource") or _("(outside /registry/)"), ResourceGroup())
+            res = resources.setdefault(
+                obj.get("resource") or _("(outside /registry/)"), ResourceGroup()
+            )
             res.count += 1
             res.bytes += int(obj.get("size", 0))
             ns = res.namespaces.setdefault(obj.get("namespace") or CLUSTER_SCOPED, NamespaceGroup())

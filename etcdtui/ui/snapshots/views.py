@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Static, Tree
 from textual.widgets.tree import TreeNode
@@ -22,8 +23,8 @@ _SEVERITY = {"ok": "✔", "warning": "▲", "error": "✖"}
 
 def _kv_table(rows: list[tuple[str, str]]) -> Table:
     table = Table(box=None, show_header=False, expand=True, pad_edge=False)
-    table.add_column(style="bold", no_wrap=True)
-    table.add_column(overflow="fold")
+    table.add_column(style="bold", no_wrap=True, width=18)
+    table.add_column(overflow="fold", ratio=1)
     for k, v in rows:
         table.add_row(k, Text(v))
     return table
@@ -51,6 +52,7 @@ def detail_rows(
             rows.append((_("verify"), "… " + _("reading the file")))
         elif entry.encryption:
             rows.append((_("verify"), entry.message or entry.state))
+            rows.append((_("keys"), _("press k to give an identity file or passphrase")))
         return rows
     st = result.status
     if st is not None:
@@ -101,6 +103,10 @@ class DetailView(VerticalScroll):
 class ContentsView(Horizontal):
     """resource -> namespace -> object; children are added when a node is expanded."""
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", _("Back to the catalog"), id="snapshots.tree_back")
+    ]
+
     DEFAULT_CSS = """
     ContentsView #snapshot-tree { width: 1fr; border: round $primary 40%; }
     ContentsView #snapshot-tree:focus { border: round $primary; }
@@ -123,31 +129,37 @@ class ContentsView(Horizontal):
             )
 
     @property
-    def tree(self) -> Tree[tuple[Any, ...]]:
+    def tree_widget(self) -> Tree[tuple[Any, ...]]:
         return self.query_one("#snapshot-tree", Tree)
 
-    def loading(self, name: str) -> None:
+    def show_loading(self, name: str) -> None:
         self.index = None
-        self.tree.clear()
-        self.tree.root.set_label(Text(name))
+        self.tree_widget.clear()
+        self.tree_widget.root.set_label(Text(name))
         self.query_one("#snapshot-object", Static).update(
             "… " + _("reading {name}").format(name=name)
         )
 
     def show(self, name: str, index: model.ContentsIndex) -> None:
         self.index = index
-        tree = self.tree
+        tree = self.tree_widget
         tree.clear()
         tree.root.set_label(Text(name))
         for res, group in index.resources.items():
             label = Text(f"{res}  ({group.count}, {human_bytes(group.bytes)})")
             tree.root.add(label, data=("resource", res), allow_expand=True)
         tree.root.expand()
+        tree.focus()
         self.query_one("#snapshot-object", Static).update(
-            _("{name}: {n} live keys in {r} resources. Expand a resource, then a namespace.").format(
-                name=name, n=index.total, r=len(index.resources)
-            )
+            _(
+                "{name}: {n} live keys in {r} resources. Expand a resource, then a namespace."
+            ).format(name=name, n=index.total, r=len(index.resources))
         )
+
+    def action_back(self) -> None:
+        catalog = self.screen.query("#snapshot-table")
+        if catalog:
+            catalog.first().focus()
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[tuple[Any, ...]]) -> None:
         node = event.node
@@ -220,7 +232,7 @@ class DiffView(Vertical):
         ):
             table.add_column(label, key=key)
 
-    def loading(self, older: str, newer: str) -> None:
+    def show_loading(self, older: str, newer: str) -> None:
         self.query_one(DataTable).clear()
         self.query_one("#snapshot-diff-summary", Static).update(
             "… " + _("comparing {a} with {b}").format(a=older, b=newer)
@@ -232,7 +244,9 @@ class DiffView(Vertical):
             _("A = {a} (revision {ra}), B = {b} (revision {rb})").format(
                 a=older, ra=report["a"]["revision"], b=newer, rb=report["b"]["revision"]
             ),
-            _("since A: {added} added, {removed} removed, {changed} changed, {same} unchanged").format(
+            _(
+                "since A: {added} added, {removed} removed, {changed} changed, {same} unchanged"
+            ).format(
                 added=s["added"], removed=s["removed"], changed=s["changed"], same=s["unchanged"]
             ),
             _(
@@ -243,7 +257,8 @@ class DiffView(Vertical):
         self.query_one("#snapshot-diff-summary", Static).update("\n".join(lines))
         table = self.query_one(DataTable)
         table.clear()
-        for res, ns, added, removed, changed in model.diff_rows(report):
-            table.add_row(
-                Text(res), Text(ns), str(added), str(removed), str(changed)
-            )
+        rows = model.diff_rows(report)
+        if not rows:
+            table.add_row(Text(_("(no differences)")), Text(""), "0", "0", "0")
+        for res, ns, added, removed, changed in rows:
+            table.add_row(Text(res), Text(ns), str(added), str(removed), str(changed))

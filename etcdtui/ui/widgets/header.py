@@ -25,12 +25,19 @@ class Badge(Static):
 
 
 class ClusterHeader(Horizontal):
+    DEFAULT_CSS = """
+    ClusterHeader #hdr-certs { display: none; }
+    ClusterHeader #hdr-certs.-warning { background: $warning 60%; text-style: bold; }
+    ClusterHeader #hdr-certs.-critical { background: $error; text-style: bold; }
+    """
+
     def compose(self) -> ComposeResult:
         yield Badge("etcdtui", id="hdr-app")
         yield Badge("", id="hdr-context", markup=False)
         yield Badge("", id="hdr-cluster", markup=False)
         yield Badge("", id="hdr-quorum", markup=False)
         yield Badge("", id="hdr-leader", markup=False)
+        yield Badge("", id="hdr-certs", markup=False)
         yield Badge(_("READ-ONLY"), id="hdr-read-only")
         yield Badge(_("INSECURE"), id="hdr-insecure")
         yield Badge("", id="hdr-age", markup=False)
@@ -54,3 +61,12 @@ class ClusterHeader(Horizontal):
         self.query_one("#hdr-age", Badge).set(
             _("refreshed {n}s ago").format(n=int(age)) if age is not None else _("not refreshed")
         )
+
+    def show_certs(self, shown: tuple[str, str] | None) -> None:
+        """The nearest certificate expiry (text, level ok|warning|critical), or hide it."""
+        badge = self.query_one("#hdr-certs", Badge)
+        badge.display = shown is not None
+        if shown is not None:
+            badge.set(shown[0])
+            for level in ("ok", "warning", "critical"):
+                badge.set_class(level == shown[1], f"-{level}")

@@ -1,0 +1,145 @@
+"""Where certificate reports and security scans come from, and the messages that
+carry them. Workers only post these messages; handlers update the widgets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual.message import Message
+from textual.timer import Timer
+
+from etcdtui.errors import EtcdtuiError
+from etcdtui.i18n import _
+from etcdtui.services.certs import CRITICAL_DAYS, WARNING_DAYS, CertReport, nearest_expiry
+from etcdtui.services.security import ScanReport
+from etcdtui.ui.errors import as_etcdtui_error
+
+CERT_CHECK_INTERVAL = 300.0  # seconds between background certificate checks
+SYMBOLS = {"ok": "✔", "warning": "⚠", "critical": "✖"}
+
+
+@dataclass(frozen=True)
+class CertsResult:
+    report: CertReport | None
+    checked_at: float
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    report: ScanReport | None
+    scanned_at: float
+    error: str | None = None
+
+
+class CertsChecked(Message):
+    def __init__(self, data: CertsResult) -> None:
+        super().__init__()
+        self.data = data
+
+
+class ScanFinished(Message):
+    def __init__(self, data: ScanResult) -> None:
+        super().__init__()
+        self.data = data
+
+
+async def cert_report(service: Any, settings: Any) -> CertReport:
+    """The service's ``cert_report()`` if it has one, else the real collection."""
+    own = getattr(service, "cert_report", None)
+    if own is not None:
+        report: CertReport = await own()
+        return report
+    from etcdtui.services import certs
+
+    return await certs.collect(settings, local_roots=certs.default_local_roots(settings))
+
+
+async def security_scan(service: Any, settings: Any) -> ScanReport:
+    own = getattr(service, "security_scan", None)
+    if own is not None:
+        report: ScanReport = await own()
+        return report
+    from etcdtui.services import security
+
+    return await security.scan(settings)
+
+
+def days_level(days: int | None) -> str:
+    if days is None or days <= CRITICAL_DAYS:
+        return "critical"
+    if days <= WARNING_DAYS:
+        return "warning"
+    return "ok"
+
+
+def header_text(result: CertsResult | None) -> tuple[str, str] | None:
+    """(badge text, level) for the header: the nearest expiry, e.g. ``certs 364d``."""
+    if result is None:
+        return None
+    if result.report is None:
+        return _("certs ?"), "warning"
+    near = nearest_expiry(result.report.certs)
+    if near is None:
+        return None
+    level = days_level(near.days_left)
+    mark = "" if level == "ok" else SYMBOLS[level] + " "
+    return mark + _("certs {n}d").format(n=near.days_left), level
+
+
+class CertWatch:
+    """Checks certificates once at connect and then every ``interval`` seconds."""
+
+    def __init__(self, app: Any, service: Any, settings: Any, interval: float = 0) -> None:
+        self.app, self.service, self.settings = app, service, settings
+        self.interval = interval or CERT_CHECK_INTERVAL
+        self._timer: Timer | None = None
+        self.checking = False
+
+    def start(self) -> None:
+        self.check()
+        self._timer = self.app.set_interval(self.interval, self.check)
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+
+    def check(self) -> None:
+        if self.checking:
+            return
+        self.checking = True
+        self.app.run_worker(self._collect(), group="certs", exit_on_error=False)
+
+    async def _collect(self) -> None:
+        try:
+            report = await cert_report(self.service, self.settings)
+            result = CertsResult(report, self.app.clock())
+        except Exception as exc:  # shown in the pane, never raised into the app
+            err = as_etcdtui_error(exc)
+            result = CertsResult(None, self.app.clock(), f"{err.title}: {err.cause}")
+        finally:
+            self.checking = False
+        self.app.post_message(CertsChecked(result))
+
+
+def apply_certs(app: Any, result: CertsResult) -> None:
+    """CertsChecked handler: remember the result, update the header and the pane."""
+    from etcdtui.ui.security.certs_pane import CertsPane
+    from etcdtui.ui.widgets.header import ClusterHeader
+
+    app.cert_result = result
+    try:
+        main = app.main
+    except StopIteration:
+        return
+    for header in main.query(ClusterHeader):
+        header.show_certs(header_text(result))
+    for pane in main.query(CertsPane):
+        pane.show_result(result)
+
+
+def error_text(exc: BaseException) -> str:
+    err: EtcdtuiError = as_etcdtui_error(exc)
+    return f"{err.title}: {err.cause}" + (f" — {err.fix}" if err.fix else "")
