@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from etcdtui.models import ConnectionSettings
 from etcdtui.services.binaries import find_binary
 from etcdtui.services.sandbox import Sandbox
 
@@ -47,3 +48,13 @@ def wait_for(
             return last
         time.sleep(interval)
     raise AssertionError(f"timed out waiting for {what} (last value: {last!r})")
+
+
+def conn_flags(settings: ConnectionSettings) -> list[str]:
+    """The CLI connection flags for ``settings`` (paths only, never key material)."""
+    flags = ["--endpoints", ",".join(settings.endpoints)]
+    for name in ("cacert", "cert", "key"):
+        value = getattr(settings, name)
+        if value is not None:
+            flags += [f"--{name}", str(value)]
+    return flags

@@ -21,6 +21,7 @@ import pytest
 
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox, process_state
+from tests.helpers import conn_flags as settings_flags
 from tests.helpers import etcdctl
 
 pytestmark = pytest.mark.etcd
@@ -39,13 +40,7 @@ def cli(
 
 
 def conn_flags(sandbox: Sandbox) -> list[str]:
-    s = sandbox.settings()
-    return [
-        f"--endpoints={','.join(s.endpoints)}",
-        f"--cacert={s.cacert}",
-        f"--cert={s.cert}",
-        f"--key={s.key}",
-    ]
+    return settings_flags(sandbox.settings())
 
 
 def test_members_json_matches_etcdctl(cluster: Sandbox) -> None:

@@ -19,6 +19,7 @@ from etcdtui.cli import main
 from etcdtui.services import certs, pki
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
+from tests.helpers import conn_flags
 
 pytestmark = pytest.mark.etcd
 
@@ -180,14 +181,7 @@ async def test_certs_flags_san_chain_and_key_problems(cluster: Sandbox, tmp_path
 async def test_certs_cli(cluster: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
     s = cluster.settings()
     flags = [
-        "--endpoints",
-        ",".join(s.endpoints),
-        "--cacert",
-        str(s.cacert),
-        "--cert",
-        str(s.cert),
-        "--key",
-        str(s.key),
+        *conn_flags(s),
     ]
     code = await asyncio.to_thread(
         _cli_thread, *flags, "certs", "-o", "json", "--pki-dir", str(cluster.pki_dir)

@@ -29,7 +29,7 @@ from etcdtui.services.snapshots.diff import diff
 from etcdtui.services.snapshots.errors import SnapshotCorrupt
 from etcdtui.services.snapshots.source import DecryptKeys, load_identities
 from etcdtui.services.snapshots.status import snapshot_status, verify
-from tests.helpers import etcdctl
+from tests.helpers import conn_flags, etcdctl
 from tests.unit.test_k8s_decode import json_object, k8s_object
 
 pytestmark = pytest.mark.etcd
@@ -339,14 +339,7 @@ def test_diff_against_the_live_cluster(snaps: dict[str, Any]) -> None:
     assert since_a["summary"] == diff(str(snaps["a"]), str(snaps["b"]))["summary"]
     s = sandbox.settings()
     flags = [
-        "--endpoints",
-        ",".join(s.endpoints),
-        "--cacert",
-        str(s.cacert),
-        "--cert",
-        str(s.cert),
-        "--key",
-        str(s.key),
+        *conn_flags(s),
     ]
     cli = _cli(*flags, "snapshot", "diff", str(snaps["a"]), "--live", "-o", "json")
     assert cli.returncode == 0, cli.stderr

@@ -43,7 +43,7 @@ from etcdtui.services.snapshots.save import (
     choose_source,
     save_snapshot,
 )
-from tests.helpers import etcdctl, wait_for
+from tests.helpers import conn_flags, etcdctl, wait_for
 
 AGE = shutil.which("age")
 needs_age = pytest.mark.skipif(AGE is None, reason="the age CLI is not installed (apt install age)")
@@ -82,14 +82,7 @@ def run_cli(
     """`etcdtui snapshot save ...` in a subprocess (stdout/stderr are pipes, not TTYs)."""
     s = sandbox.settings()
     conn = [
-        "--endpoints",
-        ",".join(s.endpoints),
-        "--cacert",
-        str(s.cacert),
-        "--cert",
-        str(s.cert),
-        "--key",
-        str(s.key),
+        *conn_flags(s),
     ]
     cmd = ["snapshot", "save", *argv]
     args = [*conn, *cmd] if flags_first else [*cmd, *conn]
@@ -285,14 +278,7 @@ def test_ctrl_c_mid_stream_leaves_nothing(fresh_cluster: Any, tmp_path: Path) ->
             "snapshot",
             "save",
             str(target),
-            "--endpoints",
-            ",".join(s.endpoints),
-            "--cacert",
-            str(s.cacert),
-            "--cert",
-            str(s.cert),
-            "--key",
-            str(s.key),
+            *conn_flags(s),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -26,6 +26,7 @@ from etcdtui.services.audit import AuditLog
 from etcdtui.services.binaries import find_binary
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
+from tests.helpers import conn_flags
 
 pytestmark = pytest.mark.etcd
 
@@ -113,14 +114,7 @@ async def test_no_secret_in_logs_audit_output_or_argv(
     _enable_auth(sandbox)
     s = sandbox.settings(timeout=3.0)
     flags = [
-        "--endpoints",
-        ",".join(s.endpoints),
-        "--cacert",
-        str(s.cacert),
-        "--cert",
-        str(s.cert),
-        "--key",
-        str(s.key),
+        *conn_flags(s),
         "--user",
         "root",
     ]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from etcdtui.services.sandbox import Sandbox
-from tests.helpers import wait_for
+from tests.helpers import conn_flags, wait_for
 
 pytestmark = [pytest.mark.etcd, pytest.mark.tmux]
 
@@ -62,14 +62,7 @@ def test_console_in_tmux(cluster: Sandbox, tmux: Tmux, tmp_path: Path) -> None:
     rc_file = tmp_path / "rc"
     argv = [
         str(exe),
-        "--endpoints",
-        ",".join(s.endpoints),
-        "--cacert",
-        str(s.cacert),
-        "--cert",
-        str(s.cert),
-        "--key",
-        str(s.key),
+        *conn_flags(s),
     ]
     # A COLUMNS/LINES inherited from the test runner would override the pane size.
     rc = shlex.quote(str(rc_file))
