@@ -228,11 +228,10 @@ def _read_bytes(
 
 
 def _load_yaml(path: Path, role: str, fix: str) -> Any:
-    import yaml  # imported here: it costs start-up time
-
     data = _read_bytes(path, role, fix)
     if data is None:
         return None
+    import yaml  # imported only when there is a file: it costs start-up time
     try:
         return yaml.safe_load(data.decode("utf-8"))
     except UnicodeDecodeError:
