@@ -426,6 +426,47 @@ async def test_save_dialog_encrypts_to_an_age_recipient(
         assert "age" in row and "✔ sidecar sha256 ok" in row
 
 
+@pytest.mark.etcd
+async def test_encrypted_file_opens_with_an_identity(
+    k8s_snaps: dict[str, Any], tmp_path: Path
+) -> None:
+    import pyrage
+
+    from etcdtui.ui.snapshots.keys_dialog import DecryptKeysDialog
+
+    identity = pyrage.x25519.Identity.generate()
+    key_file = tmp_path / "key.txt"
+    key_file.write_text(str(identity) + "\n")
+    snaps = tmp_path / "enc"
+    snaps.mkdir()
+    plain = (k8s_snaps["dir"] / "b.db").read_bytes()
+    (snaps / "b.db.age").write_bytes(pyrage.encrypt(plain, [identity.to_public()]))
+    app = _offline_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("b")
+        pane = await _open(pilot, app, snaps)
+        assert [(e.encryption, e.state) for e in pane.entries] == [("age", "unchecked")]
+        detail = pane.query_one("#snapshot-detail", Static)
+        await until(pilot, lambda: _shows(detail, "b.db.age", "press k"), what="key hint")
+        await pilot.press("k")
+        await until(pilot, lambda: isinstance(app.screen, DecryptKeysDialog))
+        app.screen.query_one("#keys-identity", Input).value = str(key_file)
+        await pilot.press("enter")
+        await until(
+            pilot,
+            lambda: pane.checked and pane.entries and pane.entries[0].state == "verified",
+            what="encrypted file verified with the identity",
+        )
+        want = _etcdutl_revision(k8s_snaps["dir"] / "b.db")
+        await until(pilot, lambda: _shows(detail, "b.db.age", "total keys"), what="status")
+        assert f"revision {want}" in " ".join(_text(detail).split())
+        await pilot.press("c")
+        view = pane.query_one(ContentsView)
+        await until(pilot, lambda: view.index is not None, what="contents")
+        assert view.index is not None and view.index.resources["pods"].count == 5
+        assert list(snaps.iterdir()) == [snaps / "b.db.age"]  # no plaintext left behind
+
+
 # --- pure helpers ----------------------------------------------------------------------------
 
 

@@ -14,11 +14,13 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
+from textual.timer import Timer
 from textual.widgets import DataTable, Label, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
@@ -43,6 +45,7 @@ from etcdtui.ui.snapshots.views import ContentsView, DetailView, DiffView
 
 GROUPS = ("snap-catalog", "snap-detail", "snap-contents", "snap-diff")
 MARK = "◆"
+VERIFY_DELAY = 0.2  # seconds the cursor rests on a file before it is read
 
 
 class SnapshotsPane(Vertical):
@@ -64,6 +67,8 @@ class SnapshotsPane(Vertical):
         self._loaded_once = False
         self._select_after_load: str | None = None
         self.keys: DecryptKeys | None = None  # for age-encrypted files (session only)
+        self._pending: set[str] = set()  # files whose verify is running
+        self._verify_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Label(_("Snapshots"), classes="box-title")
@@ -81,9 +86,12 @@ class SnapshotsPane(Vertical):
         self._columns(self.table)
 
     @staticmethod
-    def _columns(table: DataTable[Any]) -> None:
-        for key, label in model.CATALOG_COLUMNS:
-            table.add_column(_(label) if label else "", key=key)
+    def _columns(table: DataTable[Any], rows: list[tuple[str, ...]] | None = None) -> None:
+        """Columns sized from ``rows`` (explicit widths: the same layout every time)."""
+        for i, (key, label) in enumerate(model.CATALOG_COLUMNS):
+            text = _(label) if label else ""
+            width = max([cell_len(text), *(cell_len(r[i]) for r in rows or [])])
+            table.add_column(text, key=key, width=max(width, 1) if rows else None)
 
     def on_show(self) -> None:
         if not self._loaded_once:
@@ -155,35 +163,32 @@ class SnapshotsPane(Vertical):
             self._select_after_load = None
         self.entries, self.checked = list(data.entries), data.checked
         self._render_catalog(want)
+        shown = model.display_path(data.directory)
         if data.missing:
-            self.query_one("#snapshot-dir", Static).update(
-                _(
-                    "directory: {dir} (does not exist yet: press s to save a snapshot there, "
-                    "or open another with :snapshots DIR)"
-                ).format(dir=model.display_path(data.directory))
-            )
+            text = _(
+                "directory: {dir} (does not exist yet: press s to save a snapshot there, "
+                "or open another with :snapshots DIR)"
+            ).format(dir=shown)
         elif not self.entries:
-            self.query_one("#snapshot-dir", Static).update(
-                _("directory: {dir} (no snapshots)").format(dir=model.display_path(data.directory))
-            )
+            text = _("directory: {dir} (no snapshots)").format(dir=shown)
         else:
-            self.query_one("#snapshot-dir", Static).update(
-                _("directory: {dir} ({n} snapshots)").format(
-                    dir=model.display_path(data.directory), n=len(self.entries)
-                )
-            )
+            text = _("directory: {dir} ({n} snapshots)").format(dir=shown, n=len(self.entries))
+        self.query_one("#snapshot-dir", Static).update(text)
         self._detail_for_cursor()
 
     def _render_catalog(self, select: str | None = None) -> None:
         table = self.table
-        table.clear(columns=True)  # widths from these rows only: the same every time
-        self._columns(table)
         now = self._now()
-        tokens = self.app.theme_variables
-        for e in self.entries:
-            cells = model.catalog_cells(
+        rows = [
+            model.catalog_cells(
                 e, now, checked=self.checked, mark=MARK if str(e.path) == self.marked else ""
             )
+            for e in self.entries
+        ]
+        table.clear(columns=True)
+        self._columns(table, rows)
+        tokens = self.app.theme_variables
+        for e, cells in zip(self.entries, rows, strict=True):
             style = tokens.get(model.STATE_TOKEN.get(e.state, ""), "") if self.checked else ""
             row = [Text(c) for c in cells[:-1]] + [Text(cells[-1], style=style)]
             table.add_row(*row, key=str(e.path))
@@ -221,16 +226,27 @@ class SnapshotsPane(Vertical):
         result = self.results.get(key)
         wants = result is None and (not entry.encryption or bool(self.keys))
         view.show(entry, result, self._now(), loading=wants)
-        if wants:
-            self._verify(key, self.keys)
+        if wants:  # after the cursor rests a moment: scrolling past files reads none
+            if self._verify_timer is not None:
+                self._verify_timer.stop()
+            self._verify_timer = self.set_timer(VERIFY_DELAY, lambda: self._verify_if(key))
 
-    @work(thread=True, exclusive=True, group="snap-detail", exit_on_error=False)
+    def _verify_if(self, key: str) -> None:
+        entry = self.selected()
+        if entry is None or str(entry.path) != key or key in self.results or key in self._pending:
+            return
+        self._pending.add(key)
+        self._verify(key, self.keys)
+
+    # Not exclusive: results are kept per file, and a thread cannot be stopped anyway.
+    @work(thread=True, group="snap-detail", exit_on_error=False)
     def _verify(self, path: str, keys: DecryptKeys | None) -> None:
         from etcdtui.services.snapshots.status import verify
 
         self.post_message(DetailLoaded(Detail(path, verify(path, keys))))
 
     def on_detail_loaded(self, message: DetailLoaded) -> None:
+        self._pending.discard(message.data.path)
         self.results[message.data.path] = message.data.result
         entry = self.selected()
         if entry is not None and str(entry.path) == message.data.path:
@@ -297,8 +313,8 @@ class SnapshotsPane(Vertical):
     def _diff(self, older: str, newer: str, keys: DecryptKeys | None) -> None:
         from etcdtui.services.snapshots.diff import diff
 
-        report = diff(older, newer, keys, keys, limit=0)
-        self.post_message(DiffLoaded(Diff(older, newer, report)))
+        out = diff(older, newer, keys, keys, limit=0)
+        self.post_message(DiffLoaded(Diff(older, newer, out)))
 
     def on_diff_loaded(self, message: DiffLoaded) -> None:
         d = message.data
@@ -337,5 +353,13 @@ class SnapshotsPane(Vertical):
     # --- errors ----------------------------------------------------------------------------
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "snap-detail" and event.state in (
+            WorkerState.ERROR,
+            WorkerState.CANCELLED,
+        ):
+            self._pending.clear()
+            entry = self.selected()
+            if entry is not None and str(entry.path) not in self.results:
+                self.query_one(DetailView).show(entry, None, self._now(), loading=False)
         if event.worker.group in GROUPS and event.state == WorkerState.ERROR:
             report(self.app, event.worker.error or RuntimeError("?"))
