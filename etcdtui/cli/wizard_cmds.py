@@ -253,10 +253,10 @@ def cmd_replace(args: argparse.Namespace) -> int:
     data_dir = args.data_dir or "/var/lib/etcd"
     binary = "etcd"
     if sandbox is not None:
+        from etcdtui.services.procedures.requests import sandbox_tls
+
         new_name = args.new_name or args.name
-        crt, key = sandbox.member_cert(new_name, "server")
-        pcrt, pkey = sandbox.member_cert(new_name, "peer")
-        tls = common.MemberTLS(str(crt), str(key), str(pcrt), str(pkey), str(sandbox.ca_cert))
+        tls = sandbox_tls(sandbox, new_name)
         data_dir = args.data_dir or str(sandbox.data_dir(new_name))
         binary = str(sandbox.binary())
     req = ReplaceRequest(
@@ -306,7 +306,9 @@ def cmd_scale(args: argparse.Namespace) -> int:
             facts = await common.gather(svc)
             binary, data_dir = "etcd", args.data_dir or "/var/lib/etcd"
             if sandbox is not None and not new:
-                new.extend(_sandbox_new_members(sandbox, facts, args.target))
+                from etcdtui.services.procedures.requests import sandbox_new_members
+
+                new.extend(sandbox_new_members(sandbox, facts, args.target))
             if sandbox is not None:
                 binary = str(sandbox.binary())
             tls = common.MemberTLS()
@@ -329,42 +331,11 @@ def cmd_scale(args: argparse.Namespace) -> int:
     return _execute(plan, settings, sandbox, args)
 
 
-def _sandbox_new_members(sandbox: Any, facts: Any, target: int) -> list[Any]:
-    """Names, free ports, cert paths and data dirs for members the sandbox will start."""
-    from etcdtui.services.procedures import common
-    from etcdtui.services.procedures.scale import NewMember
-    from etcdtui.services.sandbox import free_port
-
-    taken = {m.name for m in facts.members.members}
-    taken |= {m.name for m in sandbox.state.members if not m.removed} if sandbox.state else set()
-    voters = len([m for m in facts.members.members if not m.is_learner])
-    out: list[Any] = []
-    n = 1
-    while len(out) < max(0, target - voters):
-        name = f"m{n}"
-        n += 1
-        if name in taken:
-            continue
-        crt, key = sandbox.member_cert(name, "server")
-        pcrt, pkey = sandbox.member_cert(name, "peer")
-        tls = common.MemberTLS(str(crt), str(key), str(pcrt), str(pkey), str(sandbox.ca_cert))
-        out.append(
-            NewMember(
-                name,
-                f"https://127.0.0.1:{free_port()}",
-                f"https://127.0.0.1:{free_port()}",
-                data_dir=str(sandbox.data_dir(name)),
-                tls=tls,
-            )
-        )
-    return out
-
-
 def cmd_restore(args: argparse.Namespace) -> int:
     from etcdtui import errors
-    from etcdtui.services.binaries import BinaryNotFound, binary_version, find_binary
+    from etcdtui.services.binaries import binary_version
+    from etcdtui.services.procedures.requests import restore_members, restore_tool
     from etcdtui.services.procedures.restore import (
-        RestoreMember,
         RestoreRequest,
         build_restore_plan,
         parse_members,
@@ -388,36 +359,12 @@ def cmd_restore(args: argparse.Namespace) -> int:
         settings, sandbox = ConnectionSettings(endpoints=eps), None
     _check_writable(settings, args)
     live = asyncio.run(_live_members(settings))
-    members: tuple[RestoreMember, ...] = ()
+    given = parse_members(args.members) if args.members else ()
+    members = restore_members(live, sandbox, given)
     cluster_version, old_id = None, None
     if live is not None:
-        facts = live
-        members = tuple(
-            RestoreMember(m.name, m.peer_urls[0], m.client_urls[0])
-            for m in facts.members.members
-            if m.name and m.client_urls
-        )
-        cluster_version, old_id = facts.version() or None, facts.members.cluster_id
-    elif args.members:
-        members = parse_members(args.members)
-    elif sandbox is not None and sandbox.state is not None:
-        members = tuple(
-            RestoreMember(m.name, m.peer_url, sandbox.client_url(m))
-            for m in sandbox.state.members
-            if not m.removed
-        )
-    else:
-        raise errors.UsageError(
-            _("the cluster does not answer and no --members were given"),
-            fix=_("Pass --members m1=https://10.0.0.1:2380,..."),
-        )
-    if args.tool:
-        tool = Path(args.tool)
-    else:
-        try:
-            tool = find_binary("etcdutl")
-        except BinaryNotFound:
-            tool = find_binary("etcdctl")
+        cluster_version, old_id = live.version() or None, live.members.cluster_id
+    tool = restore_tool(args.tool)
     template = args.data_dir_template or (
         str(sandbox.dir / "data" / "{name}") if sandbox else "/var/lib/etcd"
     )

@@ -80,10 +80,11 @@ async def build_plan(kind: str, arg: str, settings: ConnectionSettings) -> Plan:
 async def _replace(svc: Any, name: str, settings: ConnectionSettings, sb: Sandbox | None) -> Plan:
     from etcdtui.services.procedures import common
     from etcdtui.services.procedures.replace import ReplaceRequest, plan_replace
+    from etcdtui.services.procedures.requests import sandbox_tls
 
     tls, data_dir, binary = common.MemberTLS(), "/var/lib/etcd", "etcd"
     if sb is not None:
-        tls = _sandbox_tls(sb, name)
+        tls = sandbox_tls(sb, name)
         data_dir, binary = str(sb.data_dir(name)), str(sb.binary())
     req = ReplaceRequest(
         member=name,
@@ -96,38 +97,12 @@ async def _replace(svc: Any, name: str, settings: ConnectionSettings, sb: Sandbo
     return plan
 
 
-def _sandbox_tls(sb: Sandbox, name: str) -> Any:
-    from etcdtui.services.procedures import common
-
-    crt, key = sb.member_cert(name, "server")
-    pcrt, pkey = sb.member_cert(name, "peer")
-    return common.MemberTLS(str(crt), str(key), str(pcrt), str(pkey), str(sb.ca_cert))
-
-
 def _scale(facts: Any, target: int, settings: ConnectionSettings, sb: Sandbox | None) -> Plan:
     from etcdtui.services.procedures import common
-    from etcdtui.services.procedures.scale import NewMember, ScaleRequest, build_scale_plan
-    from etcdtui.services.sandbox import free_port
+    from etcdtui.services.procedures.requests import sandbox_new_members
+    from etcdtui.services.procedures.scale import ScaleRequest, build_scale_plan
 
-    new: list[NewMember] = []
-    if sb is not None:
-        taken = {m.name for m in facts.members.members}
-        taken |= {m.name for m in sb.state.members if not m.removed} if sb.state else set()
-        voters = len([m for m in facts.members.members if not m.is_learner])
-        n = 1
-        while len(new) < max(0, target - voters):
-            name, n = f"m{n}", n + 1
-            if name not in taken:
-                peer, client = free_port(), free_port()
-                new.append(
-                    NewMember(
-                        name,
-                        f"https://127.0.0.1:{peer}",
-                        f"https://127.0.0.1:{client}",
-                        data_dir=str(sb.data_dir(name)),
-                        tls=_sandbox_tls(sb, name),
-                    )
-                )
+    new = sandbox_new_members(sb, facts, target) if sb is not None else []
     req = ScaleRequest(
         target=target,
         new_members=tuple(new),
@@ -139,13 +114,10 @@ def _scale(facts: Any, target: int, settings: ConnectionSettings, sb: Sandbox | 
 
 
 async def _restore(svc: Any, snapshot: Path, sb: Sandbox | None) -> Plan:
-    from etcdtui.services.binaries import BinaryNotFound, binary_version, find_binary
+    from etcdtui.services.binaries import binary_version
     from etcdtui.services.procedures.common import gather
-    from etcdtui.services.procedures.restore import (
-        RestoreMember,
-        RestoreRequest,
-        build_restore_plan,
-    )
+    from etcdtui.services.procedures.requests import restore_members, restore_tool
+    from etcdtui.services.procedures.restore import RestoreRequest, build_restore_plan
     from etcdtui.services.procedures.snapcheck import verify_snapshot
 
     snap = verify_snapshot(snapshot)
@@ -153,29 +125,11 @@ async def _restore(svc: Any, snapshot: Path, sb: Sandbox | None) -> Plan:
         facts: Any = await gather(svc)
     except errors.EtcdtuiError:
         facts = None
+    members = restore_members(facts, sb)
     version, old_id = None, None
     if facts is not None:
-        members = tuple(
-            RestoreMember(m.name, m.peer_urls[0], m.client_urls[0])
-            for m in facts.members.members
-            if m.name and m.client_urls
-        )
         version, old_id = facts.version() or None, facts.members.cluster_id
-    elif sb is not None and sb.state is not None:
-        members = tuple(
-            RestoreMember(m.name, m.peer_url, sb.client_url(m))
-            for m in sb.state.members
-            if not m.removed
-        )
-    else:
-        raise errors.UsageError(
-            _("the cluster does not answer, so the member list for the restore is unknown"),
-            fix=_("Plan it on the command line: etcdtui restore FILE --members NAME=URL,..."),
-        )
-    try:
-        tool = find_binary("etcdutl")
-    except BinaryNotFound:
-        tool = find_binary("etcdctl")
+    tool = restore_tool()
     req = RestoreRequest(
         snapshot=snapshot,
         members=members,

@@ -1,0 +1,88 @@
+"""What the CLI and the console both need to turn "replace m2" or "restore FILE" into a
+procedure request: sandbox certificate paths and new members, the member list a restore
+is planned for, and which restore tool to run. One place, two faces."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from etcdtui import errors
+from etcdtui.i18n import _
+from etcdtui.services.procedures.common import MemberTLS
+from etcdtui.services.procedures.restore import RestoreMember
+from etcdtui.services.procedures.scale import NewMember
+from etcdtui.services.sandbox import Sandbox, free_port
+
+
+def sandbox_tls(sandbox: Sandbox, name: str) -> MemberTLS:
+    """Certificate paths a sandbox member called ``name`` uses (issued on first start)."""
+    crt, key = sandbox.member_cert(name, "server")
+    pcrt, pkey = sandbox.member_cert(name, "peer")
+    return MemberTLS(str(crt), str(key), str(pcrt), str(pkey), str(sandbox.ca_cert))
+
+
+def sandbox_new_members(sandbox: Sandbox, facts: Any, target: int) -> list[NewMember]:
+    """Names, free ports, certificate paths and data dirs for the members a sandbox
+    must start to reach ``target`` voters."""
+    taken = {m.name for m in facts.members.members}
+    if sandbox.state is not None:
+        taken |= {m.name for m in sandbox.state.members if not m.removed}
+    voters = len([m for m in facts.members.members if not m.is_learner])
+    out: list[NewMember] = []
+    n = 1
+    while len(out) < max(0, target - voters):
+        name = f"m{n}"
+        n += 1
+        if name in taken:
+            continue
+        out.append(
+            NewMember(
+                name,
+                f"https://127.0.0.1:{free_port()}",
+                f"https://127.0.0.1:{free_port()}",
+                data_dir=str(sandbox.data_dir(name)),
+                tls=sandbox_tls(sandbox, name),
+            )
+        )
+    return out
+
+
+def restore_members(
+    facts: Any,
+    sandbox: Sandbox | None,
+    given: Sequence[RestoreMember] = (),
+) -> tuple[RestoreMember, ...]:
+    """The members a restore is planned for: the live member list when the cluster
+    answers, else the ones the operator named, else the sandbox's own."""
+    if facts is not None:
+        return tuple(
+            RestoreMember(m.name, m.peer_urls[0], m.client_urls[0])
+            for m in facts.members.members
+            if m.name and m.client_urls
+        )
+    if given:
+        return tuple(given)
+    if sandbox is not None and sandbox.state is not None:
+        return tuple(
+            RestoreMember(m.name, m.peer_url, sandbox.client_url(m))
+            for m in sandbox.state.members
+            if not m.removed
+        )
+    raise errors.UsageError(
+        _("the cluster does not answer, so the member list for the restore is unknown"),
+        fix=_("Name the members: etcdtui restore FILE --members m1=https://10.0.0.1:2380,..."),
+    )
+
+
+def restore_tool(explicit: str | None = None) -> Path:
+    """etcdutl where it exists (3.5+), else etcdctl (3.4 restores with etcdctl)."""
+    from etcdtui.services.binaries import BinaryNotFound, find_binary
+
+    if explicit:
+        return Path(explicit)
+    try:
+        return find_binary("etcdutl")
+    except BinaryNotFound:
+        return find_binary("etcdctl")
