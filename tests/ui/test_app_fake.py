@@ -167,6 +167,7 @@ async def test_enter_opens_member_detail() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await populate(pilot)
         await pilot.press("down", "enter")
+        await pilot.pause()  # let the pushed screen finish composing
         assert isinstance(app.screen, MemberDetailScreen)
         assert "m2" in str(app.screen.query_one("#detail-table", Static).content.columns[1]._cells)  # type: ignore[union-attr]
 
