@@ -25,7 +25,7 @@ import termios
 import time
 from pathlib import Path
 
-from benchmarks.common import etcdtui_cmd, temp_sandbox, time_commands
+from benchmarks.common import etcdtui_cmd, temp_sandbox, time_commands, user_env
 from etcdtui.services.binaries import find_binary
 from etcdtui.services.sandbox import Sandbox
 
@@ -101,7 +101,7 @@ def console_env(tmp: Path) -> dict[str, str]:
         ETCDTUI_STATE_DIR=str(tmp / "state"),
         ETCDTUI_CONFIG_DIR=str(tmp / "config"),
     )
-    return env
+    return user_env(env)
 
 
 def conn_flags(sandbox: Sandbox) -> list[str]:
