@@ -19,6 +19,7 @@ def temp_sandbox(members: int, **kwargs: object) -> Sandbox:
     os.chmod(root, 0o700)
     sandbox = Sandbox(root / "sandbox")
     sandbox.up(members, **kwargs)  # type: ignore[arg-type]
+    sandbox.settle()  # let the fresh members finish their start-up work first
     return sandbox
 
 
