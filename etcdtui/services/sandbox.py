@@ -458,8 +458,13 @@ class Sandbox:
         self._save()
 
     def down(self, *, purge: bool = False) -> list[str]:
-        """Stop every member this sandbox started. ``purge`` also deletes the directory."""
+        """Stop every member this sandbox started. ``purge`` also deletes the directory.
+
+        The state is re-read from disk first: another Sandbox object (a wizard's host
+        adapter, another CLI call) may have started members since this one loaded it."""
         stopped: list[str] = []
+        if (self.dir / STATE_FILE).exists():
+            self.state = self._load()
         if self.state is not None:
             for m in self.state.members:
                 if m.pid is not None and self.is_running(m):
