@@ -212,6 +212,14 @@ def _execute(
     return 0
 
 
+def _print_or_execute(plan: Any, settings: Any, sandbox: Any, args: argparse.Namespace) -> int:
+    """Without --execute a plan is a runbook; with it, the executor runs it."""
+    if not args.execute:
+        _emit(plan, args.output)
+        return 0
+    return _execute(plan, settings, sandbox, args)
+
+
 def _command_name(args: argparse.Namespace) -> str:
     sub = getattr(args, "member_command", None)
     return f"etcdtui member {sub}" if sub else "etcdtui restore"
@@ -277,10 +285,7 @@ def cmd_replace(args: argparse.Namespace) -> int:
             return await plan_replace(svc, req)
 
     plan = asyncio.run(make())
-    if not args.execute:
-        _emit(plan, args.output)
-        return 0
-    return _execute(plan, settings, sandbox, args)
+    return _print_or_execute(plan, settings, sandbox, args)
 
 
 def cmd_scale(args: argparse.Namespace) -> int:
@@ -325,10 +330,7 @@ def cmd_scale(args: argparse.Namespace) -> int:
             return build_scale_plan(facts, req)
 
     plan = asyncio.run(make())
-    if not args.execute:
-        _emit(plan, args.output)
-        return 0
-    return _execute(plan, settings, sandbox, args)
+    return _print_or_execute(plan, settings, sandbox, args)
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
@@ -394,10 +396,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
                 "-o markdown to see the commands for other paths)."
             ),
         )
-    if not args.execute:
-        _emit(plan, args.output)
-        return 0
-    return _execute(plan, settings, sandbox, args)
+    return _print_or_execute(plan, settings, sandbox, args)
 
 
 async def _live_members(settings: Any) -> Any:
