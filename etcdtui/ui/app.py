@@ -195,13 +195,16 @@ class EtcdtuiApp(App[int]):
     # --- actions ---------------------------------------------------------------------------------
 
     def run_spec(self, spec: actions.ActionSpec, args: Sequence[str] = ()) -> None:
+        self.run_worker(self._run_spec(spec, args), group="spec")
+
+    async def _run_spec(self, spec: actions.ActionSpec, args: Sequence[str]) -> None:
         action = actions.with_args(spec.action, args) if args and spec.arg else spec.action
         namespace: Any = None if spec.scope == "app" else self.main
         if spec.scope.startswith("pane:"):  # a pane's own action: show the pane, run it there
             pane_id = spec.scope.removeprefix("pane:")
-            self.main.action_show_pane(pane_id)
+            await self.main.action_show_pane(pane_id)
             namespace = self.main.query_one(f"#{pane_id}")
-        self.call_next(self.run_action, action, namespace)
+        await self.run_action(action, namespace)
 
     def action_wizard(self, kind: str, arg: str = "") -> None:
         from etcdtui.ui.wizard_launch import open_wizard

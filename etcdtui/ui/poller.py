@@ -80,22 +80,33 @@ class Poller:
     # --- one poll ----------------------------------------------------------------------------
 
     async def poll_members(self, *, with_alarms: bool | None = None) -> None:
-        try:
-            members = await self.service.members()
-        except EtcdtuiError as exc:
-            self.app.post_message(MembersPolled(MembersPoll(None, self._alarms, exc.cause)))
-            return
         # An Alarm GET is a raft proposal in etcd: one per poll would add a raft entry
         # every interval. Ask every ALARM_EVERY_S; each status's `errors` field carries
         # active alarms in between, and the members table shows those at once.
         every = max(1, round(ALARM_EVERY_S / self.interval))
-        if with_alarms if with_alarms is not None else self._cycle % every == 0:
-            try:
-                self._alarms = await self.service.alarms()
-            except EtcdtuiError:
-                pass
+        ask_alarms = with_alarms if with_alarms is not None else self._cycle % every == 0
+        # Both at once: the first frame waits for the member list, not for a raft round.
+        alarms_task = asyncio.ensure_future(self._fetch_alarms()) if ask_alarms else None
+        try:
+            members = await self.service.members()
+        except EtcdtuiError as exc:
+            if alarms_task is not None:
+                await alarms_task
+            self.app.post_message(MembersPolled(MembersPoll(None, self._alarms, exc.cause)))
+            return
         self._cycle += 1
         self.app.post_message(MembersPolled(MembersPoll(members, self._alarms, None)))
+        if alarms_task is not None:  # shown as soon as it comes; the table did not wait
+            before = self._alarms
+            await alarms_task
+            if self._alarms != before:
+                self.app.post_message(MembersPolled(MembersPoll(members, self._alarms, None)))
+
+    async def _fetch_alarms(self) -> None:
+        try:
+            self._alarms = await self.service.alarms()
+        except EtcdtuiError:
+            pass
 
     async def poll_endpoint(self, url: str) -> None:
         lock = self._locks.setdefault(url, asyncio.Lock())

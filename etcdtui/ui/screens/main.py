@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Input
 
 from etcdtui.errors import MemberNotFound, ReadOnlyMode, UsageError
@@ -28,12 +29,12 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield ClusterHeader(id="header")
+        # Only the first pane is built now; the others on first use (ensure_pane). Building
+        # every pane at start doubled the time to the first populated frame.
         with ContentSwitcher(initial="overview", id="panes"):
-            seen: set[str] = set()
-            for spec in panes.PANES:
-                if spec.wid not in seen:
-                    seen.add(spec.wid)
-                    yield spec.factory()
+            first = panes.pane("members")
+            assert first is not None
+            yield first.factory()
         yield CommandLine(id="command-line")
         yield Footer()
 
@@ -54,17 +55,30 @@ class MainScreen(Screen[None]):
 
     # --- navigation ------------------------------------------------------------------------
 
-    def action_show_pane(self, pane_id: str) -> None:
+    async def ensure_pane(self, pane_id: str) -> Widget | None:
+        """The pane's widget, built and mounted on first use."""
         spec = panes.pane(pane_id)
         if spec is None:
+            return None
+        switcher = self.query_one(ContentSwitcher)
+        found = switcher.query_children(f"#{spec.wid}")
+        if found:
+            return found.first()
+        widget = spec.factory()
+        await switcher.mount(widget)
+        return widget
+
+    async def action_show_pane(self, pane_id: str) -> None:
+        spec = panes.pane(pane_id)
+        if spec is None or await self.ensure_pane(pane_id) is None:
             return
         self.query_one(ContentSwitcher).current = spec.wid
         if spec.focus:
             self.query_one(spec.focus).focus()
         self.query_one(ContentSwitcher).visible_content.refresh()  # type: ignore[union-attr]
 
-    def action_filter(self) -> None:
-        self.action_show_pane("members")
+    async def action_filter(self) -> None:
+        await self.action_show_pane("members")
         box = self.query_one("#filter", Input)
         box.display = True
         box.focus()
@@ -86,7 +100,7 @@ class MainScreen(Screen[None]):
             box.display = False
             self._apply_filter("")
         elif self.query_one(ContentSwitcher).current != "overview":
-            self.action_show_pane("members")
+            self.run_worker(self.action_show_pane("members"))
             return
         self.query_one(MembersTable).focus()
 

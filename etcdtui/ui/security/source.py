@@ -3,19 +3,26 @@ carry them. Workers only post these messages; handlers update the widgets."""
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 from textual.timer import Timer
 
 from etcdtui.errors import EtcdtuiError
 from etcdtui.i18n import _
-from etcdtui.services.certs import CRITICAL_DAYS, WARNING_DAYS, CertReport, nearest_expiry
-from etcdtui.services.security import ScanReport
 from etcdtui.ui.errors import as_etcdtui_error
 
+if TYPE_CHECKING:  # cryptography loads only when a check runs, not at console start
+    from etcdtui.services.certs import CertReport
+    from etcdtui.services.security import ScanReport
+
 CERT_CHECK_INTERVAL = 300.0  # seconds between background certificate checks
+# The first check waits until the first frame is up: it loads cryptography, which would
+# otherwise compete with the first poll for the event loop at start.
+CERT_FIRST_CHECK_DELAY = 1.5
 SYMBOLS = {"ok": "✔", "warning": "⚠", "critical": "✖"}
 
 
@@ -51,8 +58,8 @@ async def cert_report(service: Any, settings: Any) -> CertReport:
     if own is not None:
         report: CertReport = await own()
         return report
-    from etcdtui.services import certs
-
+    # Loaded in a thread: importing cryptography takes a noticeable moment.
+    certs: Any = await asyncio.to_thread(importlib.import_module, "etcdtui.services.certs")
     return await certs.collect(settings, local_roots=certs.default_local_roots(settings))
 
 
@@ -67,6 +74,8 @@ async def security_scan(service: Any, settings: Any) -> ScanReport:
 
 
 def days_level(days: int | None) -> str:
+    from etcdtui.services.certs import CRITICAL_DAYS, WARNING_DAYS
+
     if days is None or days <= CRITICAL_DAYS:
         return "critical"
     if days <= WARNING_DAYS:
@@ -80,6 +89,8 @@ def header_text(result: CertsResult | None) -> tuple[str, str] | None:
         return None
     if result.report is None:
         return _("certs ?"), "warning"
+    from etcdtui.services.certs import nearest_expiry
+
     near = nearest_expiry(result.report.certs)
     if near is None:
         return None
@@ -95,13 +106,19 @@ class CertWatch:
         self.app, self.service, self.settings = app, service, settings
         self.interval = interval or CERT_CHECK_INTERVAL
         self._timer: Timer | None = None
+        self._first: Timer | None = None
         self.checking = False
 
-    def start(self) -> None:
-        self.check()
+    def start(self, delay: float = CERT_FIRST_CHECK_DELAY) -> None:
+        self._first = self.app.set_timer(delay, self.check) if delay > 0 else None
+        if delay <= 0:
+            self.check()
         self._timer = self.app.set_interval(self.interval, self.check)
 
     def stop(self) -> None:
+        if self._first is not None:
+            self._first.stop()
+            self._first = None
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
