@@ -232,6 +232,7 @@ def _load_yaml(path: Path, role: str, fix: str) -> Any:
     if data is None:
         return None
     import yaml  # imported only when there is a file: it costs start-up time
+
     try:
         return yaml.safe_load(data.decode("utf-8"))
     except UnicodeDecodeError:
