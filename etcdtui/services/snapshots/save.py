@@ -21,6 +21,8 @@ import contextlib
 import hashlib
 import json
 import os
+import queue
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,6 +51,9 @@ LAG_LIMIT = 1000
 TRAILER = 32
 SIDECAR_FORMAT = "etcdtui-snapshot/v1"
 _HEAD = 64 * 1024  # start of the output kept to find the age header (recipient stanzas)
+# While the stream runs, the bytes written so far are flushed to disk in the background
+# every this many bytes, so the final fsync only has the tail left to write.
+_FLUSH_EVERY = 32 * 1024 * 1024
 
 
 class SaveError(SnapshotError):
@@ -291,6 +296,49 @@ class _TrailerCheck:
         return h.hexdigest()
 
 
+class _Hasher:
+    """Runs a :class:`_TrailerCheck` in a thread beside the stream.
+
+    Chunks are handed over about a MiB at a time; hashlib releases the GIL while it
+    hashes, so the sha256 costs the receive loop almost nothing on a second core."""
+
+    BATCH = 1 << 20
+
+    def __init__(self) -> None:
+        self.check = _TrailerCheck()
+        self.size = 0  # bytes handed over (the progress counter)
+        self._batch: list[bytes] = []
+        self._batch_bytes = 0
+        self._queue: queue.SimpleQueue[list[bytes] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="snapshot-sha256", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (batch := self._queue.get()) is not None:
+            for data in batch:
+                self.check.update(data)
+
+    def update(self, data: bytes) -> None:
+        self.size += len(data)
+        self._batch.append(data)
+        self._batch_bytes += len(data)
+        if self._batch_bytes >= self.BATCH:
+            self._queue.put(self._batch)
+            self._batch, self._batch_bytes = [], 0
+
+    async def finish(self) -> _TrailerCheck:
+        """Hash what is left and wait for the thread; the check is complete after this."""
+        self.stop()
+        await asyncio.to_thread(self._thread.join)
+        return self.check
+
+    def stop(self) -> None:
+        if self._batch:
+            self._queue.put(self._batch)
+            self._batch, self._batch_bytes = [], 0
+        self._queue.put(None)
+
+
 class _Output:
     """The .part file: O_EXCL, 0600, hashed and counted as it is written."""
 
@@ -301,6 +349,7 @@ class _Output:
         # A plain file's sha256 comes from the trailer check's hasher: one pass, not two.
         self.sha = hashlib.sha256() if hashed else None
         self.size = 0
+        self.flushed = 0  # bytes already flushed to disk in the background
         self.head = b""
 
     def write(self, data: bytes) -> None:
@@ -391,30 +440,42 @@ async def save_snapshot(
         raise _write_failed(part, exc) from None
     encryptor: Encryptor | None = None
     committed = False
+    hasher = _Hasher()
+    flush: asyncio.Future[None] | None = None
     try:
         if encryption is not None:
             encryptor = await make_encryptor(encryption, out.write)
-        check, total, started = _TrailerCheck(), None, time.monotonic()
+        total, started = None, time.monotonic()
         last_report = 0.0
+        loop = asyncio.get_running_loop()
         client = svc.pool.client(src.url)
         async for chunk in client.snapshot_stream(idle_timeout=idle_timeout):
             blob: bytes = chunk.blob
             if total is None:
                 total = int(chunk.remaining_bytes) + len(blob) + TRAILER
-            check.update(blob)
+            hasher.update(blob)
             if encryptor is not None:
                 await encryptor.write(blob)
             else:
                 out.write(blob)
+            if out.size - out.flushed >= _FLUSH_EVERY and (flush is None or flush.done()):
+                if flush is not None:
+                    flush.result()  # a failed early flush fails the save now
+                out.flushed = out.size
+                flush = loop.run_in_executor(None, os.fdatasync, out.fd)
             now = time.monotonic()
             if progress is not None and now - last_report >= 0.1:
                 last_report = now
-                progress(SaveProgress(check.size, total, now - started))
+                progress(SaveProgress(hasher.size, total, now - started))
         if encryptor is not None:
             await encryptor.finish()
+        check = await hasher.finish()
         _check_stream(check, total, src.url)
         if encryptor is not None:
             _check_ciphertext(out, check.size, src.url)
+        if flush is not None:
+            await flush
+            flush = None
         await asyncio.to_thread(os.fsync, out.fd)
         out.close()
         after = await svc.endpoint_status(src.url)
@@ -431,6 +492,10 @@ async def save_snapshot(
     except OSError as exc:
         raise _write_failed(part, exc) from None
     finally:
+        hasher.stop()
+        if flush is not None:  # never close the fd under a flush still running on it
+            with contextlib.suppress(OSError):
+                await asyncio.shield(flush)
         if not committed:
             if encryptor is not None:
                 encryptor.abort()
