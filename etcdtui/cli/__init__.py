@@ -57,7 +57,8 @@ _VALUE_FLAGS = {
 }
 
 
-def _command_in(argv: Sequence[str]) -> str | None:
+def _first_word(argv: Sequence[str]) -> str | None:
+    """The first token that is neither a flag nor a flag's value."""
     skip = False
     for token in argv:
         if skip:
@@ -68,8 +69,26 @@ def _command_in(argv: Sequence[str]) -> str | None:
             continue
         if token.startswith("-"):
             continue
-        return token if token in COMMANDS else None
+        return token
     return None
+
+
+def _command_in(argv: Sequence[str]) -> str | None:
+    word = _first_word(argv)
+    return word if word in COMMANDS else None
+
+
+def _modules_for(argv: Sequence[str] | None) -> Sequence[str]:
+    """The command modules to register for ``argv``: the command's own; none when the
+    console opens (no word at all, no help asked); every one otherwise (help, typos)."""
+    if argv is None:
+        return COMMAND_MODULES
+    command = _command_in(argv)
+    if command:
+        return COMMANDS[command]
+    if _first_word(argv) is None and not {"-h", "--help"} & set(argv):
+        return ()
+    return COMMAND_MODULES
 
 
 class _Group:
@@ -136,8 +155,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     )
     add_connection_flags(parser)
     subparsers = parser.add_subparsers(dest="command", metavar=_("COMMAND"))
-    command = _command_in(argv) if argv is not None else None
-    wanted = COMMANDS[command] if command else COMMAND_MODULES
+    wanted = _modules_for(argv)
     for name in COMMAND_MODULES:
         if name in wanted:
             importlib.import_module(name).register(subparsers)

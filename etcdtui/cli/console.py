@@ -9,6 +9,13 @@ from etcdtui.errors import EtcdtuiError
 
 
 def run_console(args: argparse.Namespace) -> int:
+    import gc
+
+    # Start-up allocates many long-lived objects (Textual's DOM, CSS, our modules); the
+    # cyclic collector scanning them again and again cost about a tenth of the time to
+    # the first full frame. The app freezes them and turns collection back on once the
+    # first poll is on screen (EtcdtuiApp.resume_gc).
+    gc.disable()
     from etcdtui.config import NothingConfigured, load_config, resolve_settings
     from etcdtui.ui.app import EtcdtuiApp
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,12 +22,13 @@ from etcdtui.ui.commands import ActionsProvider
 from etcdtui.ui.errors import report
 from etcdtui.ui.messages import EndpointPolled, EndpointPollStarted, MembersPolled
 from etcdtui.ui.poller import Poller
-from etcdtui.ui.screens.help import HelpScreen
 from etcdtui.ui.screens.main import MainScreen
-from etcdtui.ui.screens.start import NothingConfiguredScreen, SandboxStartScreen
 from etcdtui.ui.security.source import CertsChecked, CertsResult, CertWatch, apply_certs
 from etcdtui.ui.service import ClusterLike, ServiceFactory, real_service
 from etcdtui.ui.state import ClusterState
+
+USER_THEMES_DELAY = 1.0  # seconds after mount; see _setup_themes
+GC_PAUSE_LIMIT = 5.0  # seconds; collection resumes by then even without a member list
 
 
 class EtcdtuiApp(App[int]):
@@ -95,10 +97,14 @@ class EtcdtuiApp(App[int]):
     # --- start-up ----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        self.set_timer(GC_PAUSE_LIMIT, self.resume_gc)  # however the first poll goes
         self._setup_themes()
         if self.keymap_overrides:
             self.set_keymap(self.keymap_overrides)
         self.set_interval(1.0, self.render_state)
+        # Screens other than the main one load when first shown (start-up time).
+        from etcdtui.ui.screens.start import NothingConfiguredScreen, SandboxStartScreen
+
         if self.start_sandbox:
             self.push_screen(SandboxStartScreen())
         elif self.settings is None:
@@ -117,11 +123,13 @@ class EtcdtuiApp(App[int]):
     def _setup_themes(self) -> None:
         for t in themes.BUILTIN_THEMES:
             self.register_theme(t)
-        loaded = themes.load_user_themes(self.theme_dirs)
-        for t in loaded.themes:
-            self.register_theme(t)
-        for warning in loaded.warnings:
-            self.notify(warning, title=_("Theme"), severity="warning", markup=False)
+        if self.wanted_theme in self.available_themes:
+            # The theme files are only needed by `:theme` now: read them once the first
+            # frame is up, not before it (YAML parsing is start-up time).
+            self.theme = self.wanted_theme
+            self.set_timer(USER_THEMES_DELAY, self._load_user_themes)
+            return
+        self._load_user_themes()
         if self.wanted_theme in self.available_themes:
             self.theme = self.wanted_theme
         else:
@@ -134,6 +142,13 @@ class EtcdtuiApp(App[int]):
                 markup=False,
             )
             self.theme = themes.DEFAULT_THEME
+
+    def _load_user_themes(self) -> None:
+        loaded = themes.load_user_themes(self.theme_dirs)
+        for t in loaded.themes:
+            self.register_theme(t)
+        for warning in loaded.warnings:
+            self.notify(warning, title=_("Theme"), severity="warning", markup=False)
 
     def connect(self, settings: ConnectionSettings) -> None:
         """(Re)connect to a cluster: new service, new state, polling restarted."""
@@ -169,6 +184,16 @@ class EtcdtuiApp(App[int]):
         self._last_members_error = d.error
         self.state.apply_members(d.members, d.alarms, d.error)
         self.render_state()
+        if not gc.isenabled():
+            self.call_after_refresh(self.resume_gc)
+
+    @staticmethod
+    def resume_gc() -> None:
+        """End of start-up (see cli/console.py): what exists now lives as long as the
+        console, so it is frozen out of future collections, then collection resumes."""
+        if not gc.isenabled():
+            gc.freeze()
+            gc.enable()
 
     def on_endpoint_poll_started(self, message: EndpointPollStarted) -> None:
         self.state.poll_started(message.data.url)
@@ -225,6 +250,8 @@ class EtcdtuiApp(App[int]):
         apply_certs(self, message.data)
 
     def action_help(self) -> None:
+        from etcdtui.ui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 

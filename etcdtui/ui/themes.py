@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
@@ -185,6 +184,8 @@ def theme_from_mapping(raw: Any) -> Theme:
 
 
 def load_user_themes(dirs: Iterable[Path] | None = None) -> ThemeLoad:
+    import yaml  # here: most starts use a built-in theme and never need it
+
     themes: list[Theme] = []
     warnings: list[str] = []
     for d in theme_dirs() if dirs is None else dirs:

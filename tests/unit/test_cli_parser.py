@@ -34,3 +34,24 @@ def test_connection_flags_work_after_the_command() -> None:
     assert args.context == "x" and args.output == "json"
     args = build_parser(["members"]).parse_args(["--context", "y", "members"])
     assert args.context == "y"
+
+
+def test_opening_the_console_loads_no_command_module() -> None:
+    """`etcdtui [flags]` opens the console: no command module is imported for it."""
+    parser = build_parser(["--context", "prod", "--read-only"])
+    assert _top_level(parser) == set()
+    args = parser.parse_args(["--context", "prod", "--read-only"])
+    assert args.context == "prod" and args.read_only and getattr(args, "func", None) is None
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["-h"], ["staus"], ["--context", "x", "nope"]])
+def test_help_and_typos_still_see_every_command(argv: list[str]) -> None:
+    assert _top_level(build_parser(argv)) == set(COMMANDS)
+
+
+def test_a_typo_is_rejected_with_the_command_list(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        build_parser(["staus"]).parse_args(["staus"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'staus'" in err and "status" in err

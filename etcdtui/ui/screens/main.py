@@ -8,18 +8,17 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, Footer, Input
+from textual.widgets import ContentSwitcher, Input
 
 from etcdtui.errors import MemberNotFound, ReadOnlyMode, UsageError
 from etcdtui.i18n import _
 from etcdtui.models import Member
 from etcdtui.ui import actions, panes
 from etcdtui.ui.errors import report
-from etcdtui.ui.screens.detail import MemberDetailScreen
-from etcdtui.ui.screens.modals import MemberActionModal
 from etcdtui.ui.screens.overview import OverviewPane
 from etcdtui.ui.state import ClusterState
 from etcdtui.ui.widgets.command_line import CommandLine
+from etcdtui.ui.widgets.footer import KeyFooter
 from etcdtui.ui.widgets.header import ClusterHeader
 from etcdtui.ui.widgets.members import MembersTable
 
@@ -36,7 +35,7 @@ class MainScreen(Screen[None]):
             assert first is not None
             yield first.factory()
         yield CommandLine(id="command-line")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(CommandLine).display = False
@@ -173,6 +172,8 @@ class MainScreen(Screen[None]):
     def action_member_detail(self) -> None:
         m = self.selected_member()
         if m is not None:
+            from etcdtui.ui.screens.detail import MemberDetailScreen
+
             self.app.push_screen(MemberDetailScreen(self._app.state, m.id, self._app.settings))
 
     def action_refresh_now(self) -> None:
@@ -205,4 +206,6 @@ class MainScreen(Screen[None]):
                     ),
                 )
                 return
+        from etcdtui.ui.screens.modals import MemberActionModal
+
         self.app.push_screen(MemberActionModal(kind, target), self._app.action_finished)

@@ -1,0 +1,28 @@
+"""The key footer, rebuilt at most once per refresh.
+
+Textual's footer rebuilds all of its keys each time the bindings change, and at start-up
+they change several times in a row (screen pushed, focus set, panes mounted): that was
+about a fifth of the console's time to its first full frame. This footer coalesces those
+into one rebuild after the next refresh.
+"""
+
+from __future__ import annotations
+
+from textual.screen import Screen
+from textual.widgets import Footer
+
+
+class KeyFooter(Footer):
+    _rebuild_pending = False
+
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        self._bindings_ready = True
+        if not screen.app.app_focus:
+            return
+        if self.is_attached and screen is self.screen and not self._rebuild_pending:
+            self._rebuild_pending = True
+            self.call_after_refresh(self._rebuild)
+
+    async def _rebuild(self) -> None:
+        self._rebuild_pending = False
+        await self.recompose()
