@@ -29,6 +29,7 @@ from etcdtui.ui.state import ClusterState
 
 USER_THEMES_DELAY = 1.0  # seconds after mount; see _setup_themes
 GC_PAUSE_LIMIT = 5.0  # seconds; collection resumes by then even without a member list
+GC_RESUME_AFTER_MEMBERS = 0.5  # seconds after the first member list is shown
 
 
 class EtcdtuiApp(App[int]):
@@ -74,6 +75,8 @@ class EtcdtuiApp(App[int]):
         self.service: ClusterLike | None = None
         self.poller: Poller | None = None
         self._last_members_error: str | None = None
+        self._gc_resume_set = False
+        self._render_pending = False
         self.cert_watch: CertWatch | None = None
         self.cert_result: CertsResult | None = None
 
@@ -183,15 +186,19 @@ class EtcdtuiApp(App[int]):
             self.notify(d.error, title=_("Member list unavailable"), severity="error", markup=False)
         self._last_members_error = d.error
         self.state.apply_members(d.members, d.alarms, d.error)
-        self.render_state()
-        if not gc.isenabled():
-            self.call_after_refresh(self.resume_gc)
+        self.schedule_render()
+        if not gc.isenabled() and not self._gc_resume_set:
+            # Shortly after: the endpoints' first answers land in the same frame.
+            self._gc_resume_set = True
+            self.set_timer(GC_RESUME_AFTER_MEMBERS, self.resume_gc)
 
     @staticmethod
     def resume_gc() -> None:
-        """End of start-up (see cli/console.py): what exists now lives as long as the
-        console, so it is frozen out of future collections, then collection resumes."""
+        """End of start-up (see cli/console.py): start-up garbage is collected once, what
+        is left lives as long as the console and is frozen out of future collections,
+        then collection resumes."""
         if not gc.isenabled():
+            gc.collect()
             gc.freeze()
             gc.enable()
 
@@ -201,6 +208,17 @@ class EtcdtuiApp(App[int]):
     def on_endpoint_polled(self, message: EndpointPolled) -> None:
         d = message.data
         self.state.apply_endpoint(d.url, d.status, d.health)
+        self.schedule_render()
+
+    def schedule_render(self) -> None:
+        """Render once for a burst of poll results (every endpoint answers at about the
+        same moment), not once per result."""
+        if not self._render_pending:
+            self._render_pending = True
+            self.call_later(self._render_scheduled)
+
+    def _render_scheduled(self) -> None:
+        self._render_pending = False
         self.render_state()
 
     def render_state(self) -> None:

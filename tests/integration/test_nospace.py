@@ -37,10 +37,25 @@ async def test_nospace_alarm_and_recovery(fresh_cluster: Callable[..., Sandbox])
         assert [a.kind for a in alarms] == ["NOSPACE"]
 
         proc = subprocess.run(
-            [sys.executable, "-m", "etcdtui", "--endpoints", sandbox.settings().endpoints[0],
-             "--cacert", str(sandbox.ca_cert), "--cert", str(sandbox.client_cert),
-             "--key", str(sandbox.client_key), "status", "-o", "json"],
-            capture_output=True, text=True, timeout=60,
+            [
+                sys.executable,
+                "-m",
+                "etcdtui",
+                "--endpoints",
+                sandbox.settings().endpoints[0],
+                "--cacert",
+                str(sandbox.ca_cert),
+                "--cert",
+                str(sandbox.client_cert),
+                "--key",
+                str(sandbox.client_key),
+                "status",
+                "-o",
+                "json",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert proc.returncode == 1
         assert json.loads(proc.stdout)["alarms"][0]["alarm"] == "NOSPACE"

@@ -53,15 +53,26 @@ async def type_text(pilot: Pilot[Any], text: str) -> None:
 
 
 async def select_row(pilot: Pilot[Any], app: EtcdtuiApp, name: str) -> None:
-    """Move the members-table cursor to ``name`` with arrow keys."""
+    """Move the members-table cursor to ``name``: Home, then Down until it is selected.
+
+    A poll can reorder the rows while the keys are pressed (a learner that starts gets
+    its name and moves to its sorted place), so a pass that misses starts again from
+    the top."""
     from etcdtui.ui.widgets.members import MembersTable
 
     table = app.main.query_one(MembersTable)
     table.focus()
-    await pilot.press("home")
     want = rows(app)[name].key
-    for _ in range(10):
-        if table.selected_key() == want:
-            return
-        await pilot.press("down")
-    raise AssertionError(f"row {name} not reachable with the arrow keys")
+    seen: list[str | None] = []
+    for _pass in range(3):
+        await pilot.press("home")
+        for _ in range(table.row_count + 1):
+            if table.selected_key() == want:
+                return
+            seen.append(table.selected_key())
+            await pilot.press("down")
+    shown = [str(k.value) for k in table.rows]
+    raise AssertionError(
+        f"row {name} ({want}) not reachable with the arrow keys: screen={app.screen!r} "
+        f"focused={app.focused!r} table rows={shown} cursor went {seen}"
+    )

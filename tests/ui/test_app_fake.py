@@ -263,3 +263,18 @@ async def test_preconditions_are_rechecked_right_before_sending() -> None:
         assert app.screen.err.code == "quorum-refused"
         assert "only 1 would answer" in app.screen.err.cause
         assert svc.sent == []
+
+
+async def test_home_and_end_go_to_the_first_and_last_member() -> None:
+    app, _ = make_app("healthy")
+    async with app.run_test(size=SIZE) as pilot:
+        await populate(pilot)
+        table = app.main.query_one(MembersTable)
+        keys = [str(k.value) for k in table.rows]
+        assert len(keys) == 3
+        await pilot.press("end")
+        assert table.selected_key() == keys[-1]
+        await pilot.press("home")
+        assert table.selected_key() == keys[0]
+        await pilot.press("down", "down", "home")
+        assert table.selected_key() == keys[0]

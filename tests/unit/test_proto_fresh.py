@@ -8,7 +8,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 GENERATED = [
-    "kv_pb2.py", "kv_pb2.pyi", "kv_pb2_grpc.py", "rpc_pb2.py", "rpc_pb2.pyi", "rpc_pb2_grpc.py",
+    "kv_pb2.py",
+    "kv_pb2.pyi",
+    "kv_pb2_grpc.py",
+    "rpc_pb2.py",
+    "rpc_pb2.pyi",
+    "rpc_pb2_grpc.py",
 ]
 
 

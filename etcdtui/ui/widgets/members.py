@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
 from etcdtui.i18n import _
@@ -18,6 +21,13 @@ _LEVEL_TOKEN = {
 
 
 class MembersTable(DataTable[Text]):
+    # A row table: Home/End go to the first/last member (DataTable's own Home/End scroll
+    # sideways, which a member table never needs).
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("home", "scroll_top", _("First member"), show=False),
+        Binding("end", "scroll_bottom", _("Last member"), show=False),
+    ]
+
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
         self._shown: dict[str, tuple[str, ...]] = {}
