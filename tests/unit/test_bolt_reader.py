@@ -286,7 +286,11 @@ FUZZ_BASE = with_trailer(build_db(SAMPLE, leaf_cap=8, branch_cap=3))
 
 
 def _exercise(path: str) -> None:
-    """Everything a command does with a file; only SnapshotCorrupt may come out."""
+    """Everything a command does with a file; only SnapshotCorrupt may come out, or, for a
+    file that starts like an age file, the typed "this is encrypted" error."""
+    from etcdtui.services.snapshots.errors import EncryptedSnapshotError
+    from etcdtui.services.snapshots.source import encryption_of
+
     try:
         with BoltDB.open(path) as db:
             for _name, bucket in db.buckets():
@@ -295,7 +299,23 @@ def _exercise(path: str) -> None:
             scan(db)
     except SnapshotCorrupt:
         pass
-    verify(path)
+    try:
+        verify(path)
+    except EncryptedSnapshotError:
+        assert encryption_of(path) == "age"  # only when the bytes really start like age
+
+
+def test_a_page_that_starts_like_an_age_file_gets_the_encrypted_error(tmp_path: Path) -> None:
+    """Found by the fuzz test below: the age armor line written over page 0."""
+    from etcdtui.services.snapshots.errors import IdentityRequired
+    from etcdtui.services.snapshots.source import AGE_ARMOR
+
+    data = bytearray(FUZZ_BASE)
+    data[: len(AGE_ARMOR)] = AGE_ARMOR
+    path = write(tmp_path, bytes(data), "armored")
+    _exercise(path)
+    with pytest.raises(IdentityRequired):
+        verify(path)
 
 
 @settings(

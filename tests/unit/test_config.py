@@ -434,7 +434,7 @@ def test_failed_write_leaves_the_old_file_and_no_temp(
     def boom(src: Any, dst: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(config.os, "replace", boom)
+    monkeypatch.setattr(config.files.os, "replace", boom)
     with pytest.raises(OSError, match="No space"):
         save_context(Context("x", ("https://h:2379",)), cfg_file)
     assert cfg_file.read_bytes() == before

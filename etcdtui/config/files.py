@@ -1,0 +1,300 @@
+"""The config file: where it is, reading and validating it, rewriting it atomically."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from etcdtui.config.model import (
+    APP_NAME,
+    DEFAULT_REFRESH_INTERVAL,
+    DEFAULT_THEME,
+    Config,
+    Context,
+    PathArg,
+    UnknownContext,
+    _fail,
+    parse_endpoints,
+)
+from etcdtui.errors import ConfigError, InvalidEndpoint
+from etcdtui.i18n import _
+from etcdtui.models import ConnectionSettings
+
+_MAX_FILE = 1 << 20  # PEM and YAML files are small; refuse to slurp anything huge
+
+
+# --- reading files -----------------------------------------------------------------------
+
+
+def config_path(explicit: PathArg = None, env: Mapping[str, str] = os.environ) -> Path:
+    """``--config`` > ``ETCDTUI_CONFIG`` > ``ETCDTUI_CONFIG_DIR`` > the user config dir."""
+    if explicit:
+        return Path(explicit).expanduser().absolute()
+    if env.get("ETCDTUI_CONFIG"):
+        return Path(env["ETCDTUI_CONFIG"]).expanduser().absolute()
+    if env.get("ETCDTUI_CONFIG_DIR"):
+        return Path(env["ETCDTUI_CONFIG_DIR"]).expanduser().absolute() / "config.yaml"
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.yaml"
+
+
+def _read_bytes(
+    path: Path, role: str, fix: str, cls: type[ConfigError] = ConfigError
+) -> bytes | None:
+    """The file's content, ``None`` when it does not exist; ``cls`` when unusable."""
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(_MAX_FILE + 1)
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise _fail(path, _("the {role} is a directory"), fix, cls, role=role) from None
+    except PermissionError:
+        fix = _("Run as a user who can read it (kubeadm files belong to root: use sudo).")
+        raise _fail(path, _("permission denied reading the {role}"), fix, cls, role=role) from None
+    except OSError as exc:
+        msg = _("cannot read the {role}: {err}")
+        raise _fail(path, msg, fix, cls, role=role, err=exc.strerror) from None
+    if len(data) > _MAX_FILE:
+        raise _fail(path, _("the {role} is larger than 1 MiB"), fix, cls, role=role)
+    return data
+
+
+def _load_yaml(path: Path, role: str, fix: str) -> Any:
+    data = _read_bytes(path, role, fix)
+    if data is None:
+        return None
+    import yaml  # imported only when there is a file: it costs start-up time
+
+    try:
+        return yaml.safe_load(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _fail(path, _("the {role} is not UTF-8 text"), fix, role=role) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else "?"
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        msg = _("malformed YAML at line {line}: {problem}")
+        raise _fail(path, msg, fix, line=line, problem=problem) from None
+
+
+# --- config file -------------------------------------------------------------------------
+
+_CONTEXT_KEYS = "name endpoints cacert cert key server-name user read-only insecure timeout"
+_TOP_KEYS, _UI_KEYS = ("current-context", "contexts", "ui"), ("theme", "refresh-interval", "keymap")
+
+
+def _config_fix() -> str:
+    return _("Fix the file (see the config example in the README) or move it aside.")
+
+
+def _seconds(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and value > 0
+
+
+def load_config(path: PathArg = None, *, env: Mapping[str, str] = os.environ) -> Config:
+    """Read and validate the config file. A missing file is an empty config."""
+    p = config_path(path, env)
+    fix = _config_fix()
+    raw = _load_yaml(p, _("config file"), fix)
+    if raw is None:
+        return Config(path=p)
+    if not isinstance(raw, dict):
+        raise _fail(p, _("the config file must be a mapping (contexts:, ui:)"), fix)
+    _no_unknown(p, raw, _TOP_KEYS, _("the top level"))
+    items = raw.get("contexts") or []
+    if not isinstance(items, list):
+        raise _fail(p, _("'contexts' must be a list of mappings"), fix)
+    contexts: dict[str, Context] = {}
+    for i, item in enumerate(items):
+        ctx = _parse_context(p, i, item)
+        if ctx.name in contexts:
+            raise _fail(p, _("context {name!r} is defined twice"), fix, name=ctx.name)
+        contexts[ctx.name] = ctx
+    current = raw.get("current-context")
+    if current is not None and (not isinstance(current, str) or current not in contexts):
+        fix2 = _("Set current-context to one of: {names}").format(names=", ".join(contexts))
+        raise _fail(p, _("current-context {name!r} is not a defined context"), fix2, name=current)
+    ui = raw.get("ui") or {}
+    if not isinstance(ui, dict):
+        raise _fail(p, _("'ui' must be a mapping"), fix)
+    _no_unknown(p, ui, _UI_KEYS, "ui")
+    theme = ui.get("theme", DEFAULT_THEME)
+    refresh = ui.get("refresh-interval", DEFAULT_REFRESH_INTERVAL)
+    keymap = ui.get("keymap") or {}
+    if not isinstance(theme, str) or not theme:
+        raise _fail(p, _("ui.theme must be a theme name"), fix)
+    if not _seconds(refresh):
+        raise _fail(p, _("ui.refresh-interval must be a number of seconds > 0"), fix)
+    if not isinstance(keymap, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v for k, v in keymap.items()
+    ):
+        raise _fail(p, _("ui.keymap must map action ids to key names"), fix)
+    return Config(contexts, current, theme, float(refresh), dict(keymap), p)
+
+
+def _no_unknown(p: Path, raw: dict[Any, Any], allowed: Sequence[str], where: str) -> None:
+    unknown = [str(k) for k in raw if k not in allowed]
+    if unknown:
+        fix = _("Allowed keys there: {keys}.").format(keys=", ".join(allowed))
+        raise _fail(p, _("unknown key {key!r} in {where}"), fix, key=unknown[0], where=where)
+
+
+def _parse_context(p: Path, index: int, item: Any) -> Context:
+    fix = _config_fix()
+    if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
+        raise _fail(p, _("contexts[{i}] must be a mapping with a name"), fix, i=index)
+    where = _("context {name!r}").format(name=item["name"])
+    _no_unknown(p, item, _CONTEXT_KEYS.split(), where)
+
+    def get(key: str, kind: Any, expected: str, check: Callable[[Any], bool] = bool) -> Any:
+        v = item.get(key)
+        if v is not None and (not isinstance(v, kind) or not check(v)):
+            msg = _("{where}: {key} must be {expected}")
+            raise _fail(p, msg, fix, where=where, key=key, expected=expected)
+        return v
+
+    def path(key: str) -> Path | None:
+        v = get(key, str, _("a file path"))
+        return None if v is None else p.parent / Path(v).expanduser()
+
+    raw_eps = item.get("endpoints")
+    if not raw_eps or not isinstance(raw_eps, str | list):
+        fix2 = _("Add e.g. `endpoints: [https://10.0.0.1:2379]` to the context.")
+        raise _fail(p, _("{where} has no endpoints"), fix2, where=where)
+    try:  # syntax only: whether http:// is allowed is decided with the --insecure flag
+        endpoints = parse_endpoints(raw_eps, insecure=True)
+    except InvalidEndpoint as exc:
+        raise _fail(
+            p, "{where}: {cause}", exc.fix, InvalidEndpoint, where=where, cause=exc.cause
+        ) from None
+    user = get("user", str, _("a user name"))
+    if user is not None and ":" in user:
+        fix2 = _("Store only the user name; give the password with ETCDTUI_PASSWORD.")
+        raise _fail(p, _("{where}: user contains ':' (a password?)"), fix2, where=where)
+    timeout = get("timeout", int | float, _("a number of seconds > 0"), _seconds)
+    boolean = _("true or false")
+    return Context(
+        name=item["name"],
+        endpoints=endpoints,
+        cacert=path("cacert"),
+        cert=path("cert"),
+        key=path("key"),
+        server_name=get("server-name", str, _("a host name")),
+        user=user,
+        read_only=bool(get("read-only", bool, boolean, lambda _v: True)),
+        insecure=bool(get("insecure", bool, boolean, lambda _v: True)),
+        timeout=None if timeout is None else float(timeout),
+    )
+
+
+# --- writing the config file -------------------------------------------------------------
+
+
+def _context_to_yaml(ctx: Context) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": ctx.name, "endpoints": list(ctx.endpoints)}
+    for key in ("cacert", "cert", "key"):
+        if getattr(ctx, key) is not None:
+            out[key] = str(Path(getattr(ctx, key)).expanduser().absolute())
+    for key, value in (("server-name", ctx.server_name), ("user", ctx.user)):
+        if value is not None:
+            out[key] = value
+    if ctx.timeout is not None:
+        out["timeout"] = ctx.timeout
+    out["read-only"], out["insecure"] = ctx.read_only, ctx.insecure
+    return out
+
+
+def _edit_config(path: PathArg, edit: Callable[[dict[str, Any]], None]) -> Path:
+    import yaml  # imported here: it costs start-up time
+
+    p = config_path(path)
+    load_config(p)  # refuse to rewrite a file we cannot understand
+    if p.is_symlink():
+        p = p.resolve()
+    raw = _load_yaml(p, _("config file"), "") or {}
+    edit(raw)
+    text = "# etcdtui configuration (rewritten by etcdtui; comments are not kept)\n"
+    _atomic_write(p, text + yaml.safe_dump(raw, sort_keys=False, default_flow_style=False))
+    return p
+
+
+def _unknown_context(cfg: Config, name: str) -> UnknownContext:
+    fix = _("Use one of: {names}.").format(names=", ".join(cfg.contexts) or "-")
+    return UnknownContext(
+        _("{path}: no context named {name!r}").format(path=cfg.path, name=name), fix=fix
+    )
+
+
+def save_context(
+    ctx: Context | ConnectionSettings, path: PathArg = None, make_current: bool = False
+) -> Path:
+    """Add or replace one context, keeping the others; returns the file written."""
+    if isinstance(ctx, ConnectionSettings):
+        ctx = Context.from_settings(ctx.context or "", ctx)
+    if not ctx.name.strip():
+        raise ConfigError(_("a context needs a name"), fix=_("Give the context a name."))
+    if ctx.user and ":" in ctx.user:
+        raise ConfigError(
+            _("the user name contains ':'"), fix=_("Passwords are never stored in the config file.")
+        )
+    new = dataclasses.replace(ctx, endpoints=parse_endpoints(ctx.endpoints, ctx.insecure))
+
+    def edit(raw: dict[str, Any]) -> None:
+        others = [c for c in raw.get("contexts") or [] if c.get("name") != new.name]
+        raw["contexts"] = [*others, _context_to_yaml(new)]
+        if make_current:
+            raw["current-context"] = new.name
+
+    return _edit_config(path, edit)
+
+
+def remove_context(name: str, path: PathArg = None, missing_ok: bool = False) -> Path:
+    """Delete one context (and unset current-context if it pointed there)."""
+    cfg = load_config(path)
+    if name not in cfg.contexts:
+        if missing_ok:
+            return config_path(path)
+        raise _unknown_context(cfg, name)
+
+    def edit(raw: dict[str, Any]) -> None:
+        raw["contexts"] = [c for c in raw.get("contexts") or [] if c.get("name") != name]
+        if raw.get("current-context") == name:
+            del raw["current-context"]
+
+    return _edit_config(path, edit)
+
+
+def use_context(name: str, path: PathArg = None) -> Path:
+    """Make an existing context the current one."""
+    cfg = load_config(path)
+    if name not in cfg.contexts:
+        raise _unknown_context(cfg, name)
+    return _edit_config(path, lambda raw: raw.__setitem__("current-context", name))
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    """Write a 0600 file via tmp + fsync + rename, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

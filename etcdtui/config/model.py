@@ -1,0 +1,158 @@
+"""Config errors, the data classes (contexts, config, kubeadm findings), endpoint URLs."""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from etcdtui.errors import ConfigError, InsecureRefused, InvalidEndpoint
+from etcdtui.i18n import _
+from etcdtui.models import ConnectionSettings
+
+APP_NAME = "etcdtui"
+DEFAULT_THEME = "etcdtui-dark"
+DEFAULT_REFRESH_INTERVAL = 2.0
+DEFAULT_TIMEOUT = 2.0
+DEFAULT_KUBEADM_MANIFEST = Path("/etc/kubernetes/manifests/etcd.yaml")
+PathArg = str | os.PathLike[str] | None
+
+
+class NothingConfigured(ConfigError):
+    code = "nothing-configured"
+    default_title = "No cluster configured"
+    default_fix = (
+        "Pass --endpoints (with --cacert, --cert and --key), set ETCDCTL_ENDPOINTS, add a "
+        "context to the config file, run on a kubeadm control-plane node, or try the local "
+        "sandbox with `etcdtui --sandbox`."
+    )
+
+
+class UnknownContext(ConfigError):
+    code = "unknown-context"
+    default_title = "Unknown context"
+
+
+class TLSFileError(ConfigError):
+    code = "tls-file"
+    default_title = "Unusable TLS file"
+
+
+def _fail(
+    path: Path, what: str, fix: str, cls: type[ConfigError] = ConfigError, **fmt: Any
+) -> ConfigError:
+    """A ConfigError whose cause starts with the file it is about."""
+    return cls(f"{path}: {what.format(**fmt)}", fix=fix)
+
+
+# --- data --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Context:
+    """One named cluster in the config file."""
+
+    name: str
+    endpoints: tuple[str, ...]
+    cacert: Path | None = None
+    cert: Path | None = None
+    key: Path | None = None
+    server_name: str | None = None
+    user: str | None = None
+    read_only: bool = False
+    insecure: bool = False
+    timeout: float | None = None
+
+    @classmethod
+    def from_settings(cls, name: str, s: ConnectionSettings) -> Context:
+        fields = {f.name for f in dataclasses.fields(cls)} - {"name"}
+        return cls(name=name, **{k: getattr(s, k) for k in fields})
+
+
+@dataclass(frozen=True)
+class Config:
+    contexts: dict[str, Context] = field(default_factory=dict)
+    current_context: str | None = None
+    theme: str = DEFAULT_THEME
+    refresh_interval: float = DEFAULT_REFRESH_INTERVAL
+    keymap: dict[str, str] = field(default_factory=dict)
+    path: Path | None = None
+
+
+@dataclass(frozen=True)
+class KubeadmDiscovery:
+    manifest: Path
+    endpoints: tuple[str, ...]
+    cacert: Path | None
+    cert: Path | None
+    key: Path | None
+
+
+# --- endpoints ---------------------------------------------------------------------------
+
+_HOSTNAME = re.compile(r"^[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?$")
+
+
+def parse_endpoint(url: str, insecure: bool) -> str:
+    """Validate one client URL and return it as ``scheme://host:port``."""
+    text = url.strip()
+    shown = re.sub(r"//[^/@]*@", "//***@", text)  # never echo credentials
+
+    def bad(why: str, **fmt: Any) -> InvalidEndpoint:
+        return InvalidEndpoint(f"{shown!r}: {why.format(**fmt)}")
+
+    if not text:
+        raise InvalidEndpoint(_("an empty endpoint was given"))
+    if "://" not in text:
+        text = "https://" + text
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise bad(_("the port is not a number between 1 and 65535")) from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http"):
+        raise bad(_("scheme {scheme!r} is not supported (use https)"), scheme=scheme)
+    if "@" in parts.netloc:
+        raise bad(_("credentials do not belong in the URL (use --user)"))
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise bad(_("a client URL has no path, query or fragment"))
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise bad(_("no host"))
+    if ":" in host:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise bad(_("not a valid IPv6 address")) from None
+        host = f"[{host}]"
+    elif not _HOSTNAME.match(host):
+        raise bad(_("{host!r} is not a valid host name or IP address"), host=host)
+    if not port:
+        raise bad(_("no port (etcd clients use :2379)"))
+    if scheme == "http" and not insecure:
+        raise InsecureRefused(_("{url!r} is plain HTTP").format(url=shown))
+    return f"{scheme}://{host}:{port}"
+
+
+def parse_endpoints(
+    value: str | Sequence[str], insecure: bool, origin: str | None = None
+) -> tuple[str, ...]:
+    """Split a comma list (or a list), validate each URL and drop duplicates."""
+    parts = [value] if isinstance(value, str) else list(value)
+    items = [i.strip() for part in parts for i in str(part).split(",") if i.strip()]
+    try:
+        if not items:
+            raise InvalidEndpoint(_("no endpoint was given"))
+        return tuple(dict.fromkeys(parse_endpoint(i, insecure) for i in items))
+    except (InvalidEndpoint, InsecureRefused) as exc:
+        if origin:
+            exc.cause = _("{cause} (from {origin})").format(cause=exc.cause, origin=origin)
+            exc.args = (exc.cause,)
+        raise
