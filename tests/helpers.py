@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -48,6 +50,19 @@ def wait_for(
             return last
         time.sleep(interval)
     raise AssertionError(f"timed out waiting for {what} (last value: {last!r})")
+
+
+def etcdutl_status(path: str | os.PathLike[str]) -> dict[str, int]:
+    """``etcdutl snapshot status -w json`` of ``path``: etcd's own numbers to compare with."""
+    out = subprocess.run(
+        [str(find_binary("etcdutl")), "snapshot", "status", "-w", "json", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    result: dict[str, int] = json.loads(out)
+    return result
 
 
 def conn_flags(settings: ConnectionSettings) -> list[str]:

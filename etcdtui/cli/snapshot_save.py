@@ -15,21 +15,6 @@ from etcdtui.cli.output import human_bytes, print_json
 from etcdtui.errors import UsageError
 from etcdtui.i18n import _
 
-_CONNECTION_DESTS = (
-    "context",
-    "endpoints",
-    "cacert",
-    "cert",
-    "key",
-    "server_name",
-    "user",
-    "insecure",
-    "timeout",
-    "read_only",
-    "config",
-    "kubeadm_manifest",
-)
-
 
 def add_save_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
@@ -75,10 +60,7 @@ def add_save_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_output_flag(p)
     # The same connection flags as the top level, so they may follow the command.
     # SUPPRESS keeps values given before the command from being reset to None.
-    add_connection_flags(p)
-    for action in p._actions:  # not set_defaults: it would store the marker as a value
-        if action.dest in _CONNECTION_DESTS:
-            action.default = argparse.SUPPRESS
+    add_connection_flags(p, suppress=True)
     p.set_defaults(func=cmd_save)
 
 

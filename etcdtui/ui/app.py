@@ -75,7 +75,6 @@ class EtcdtuiApp(App[int]):
         self.service: ClusterLike | None = None
         self.poller: Poller | None = None
         self._last_members_error: str | None = None
-        self._gc_resume_set = False
         self._render_pending = False
         self.cert_watch: CertWatch | None = None
         self.cert_result: CertsResult | None = None
@@ -187,9 +186,7 @@ class EtcdtuiApp(App[int]):
         self._last_members_error = d.error
         self.state.apply_members(d.members, d.alarms, d.error)
         self.schedule_render()
-        if not gc.isenabled() and not self._gc_resume_set:
-            # Shortly after: the endpoints' first answers land in the same frame.
-            self._gc_resume_set = True
+        if not gc.isenabled():  # start-up: shortly after, once the endpoints' rows are in
             self.set_timer(GC_RESUME_AFTER_MEMBERS, self.resume_gc)
 
     @staticmethod

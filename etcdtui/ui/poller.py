@@ -16,7 +16,7 @@ from textual.app import App
 from textual.worker import Worker
 
 from etcdtui.errors import EtcdtuiError
-from etcdtui.models import Alarm
+from etcdtui.models import Alarm, MemberList
 from etcdtui.ui.messages import (
     EndpointPoll,
     EndpointPolled,
@@ -87,20 +87,19 @@ class Poller:
         ask_alarms = with_alarms if with_alarms is not None else self._cycle % every == 0
         # Both at once: the first frame waits for the member list, not for a raft round.
         alarms_task = asyncio.ensure_future(self._fetch_alarms()) if ask_alarms else None
+        members: MemberList | None = None
+        error: str | None = None
         try:
             members = await self.service.members()
+            self._cycle += 1
         except EtcdtuiError as exc:
-            if alarms_task is not None:
-                await alarms_task
-            self.app.post_message(MembersPolled(MembersPoll(None, self._alarms, exc.cause)))
-            return
-        self._cycle += 1
-        self.app.post_message(MembersPolled(MembersPoll(members, self._alarms, None)))
-        if alarms_task is not None:  # shown as soon as it comes; the table did not wait
-            before = self._alarms
+            error = exc.cause
+        before = self._alarms
+        self.app.post_message(MembersPolled(MembersPoll(members, before, error)))
+        if alarms_task is not None:  # shown when it comes; the member list did not wait
             await alarms_task
             if self._alarms != before:
-                self.app.post_message(MembersPolled(MembersPoll(members, self._alarms, None)))
+                self.app.post_message(MembersPolled(MembersPoll(members, self._alarms, error)))
 
     async def _fetch_alarms(self) -> None:
         try:

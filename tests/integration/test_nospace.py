@@ -8,12 +8,14 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
 from etcdtui import errors
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
+from tests.helpers import conn_flags
 
 pytestmark = pytest.mark.etcd
 
@@ -36,19 +38,13 @@ async def test_nospace_alarm_and_recovery(fresh_cluster: Callable[..., Sandbox])
         alarms = await svc.alarms()
         assert [a.kind for a in alarms] == ["NOSPACE"]
 
+        settings = sandbox.settings()
         proc = subprocess.run(
             [
                 sys.executable,
                 "-m",
                 "etcdtui",
-                "--endpoints",
-                sandbox.settings().endpoints[0],
-                "--cacert",
-                str(sandbox.ca_cert),
-                "--cert",
-                str(sandbox.client_cert),
-                "--key",
-                str(sandbox.client_key),
+                *conn_flags(replace(settings, endpoints=settings.endpoints[:1])),
                 "status",
                 "-o",
                 "json",

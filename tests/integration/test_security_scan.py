@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -12,6 +13,7 @@ from etcdtui.cli import main
 from etcdtui.services import security
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
+from tests.helpers import conn_flags
 
 pytestmark = pytest.mark.etcd
 
@@ -104,16 +106,7 @@ async def test_no_client_cert_auth_and_secret_sampling(
     assert small.secrets is not None and small.secrets.sampled == 4
 
     # The CLI output (both formats) never carries a secret value.
-    flags = [
-        "--endpoints",
-        settings.endpoints[0],
-        "--cacert",
-        str(sandbox.ca_cert),
-        "--cert",
-        str(sandbox.client_cert),
-        "--key",
-        str(sandbox.client_key),
-    ]
+    flags = conn_flags(replace(settings, endpoints=settings.endpoints[:1]))
     for fmt in ("json", "table"):
         code = await asyncio.to_thread(_cli, *flags, "security", "-o", fmt)
         assert code == 1

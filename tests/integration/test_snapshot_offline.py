@@ -21,7 +21,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from etcdtui.services.binaries import find_binary
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.services.snapshots import k8s
@@ -29,7 +28,7 @@ from etcdtui.services.snapshots.diff import diff
 from etcdtui.services.snapshots.errors import SnapshotCorrupt
 from etcdtui.services.snapshots.source import DecryptKeys, load_identities
 from etcdtui.services.snapshots.status import snapshot_status, verify
-from tests.helpers import conn_flags, etcdctl
+from tests.helpers import conn_flags, etcdctl, etcdutl_status
 from tests.unit.test_k8s_decode import json_object, k8s_object
 
 pytestmark = pytest.mark.etcd
@@ -181,21 +180,10 @@ def snaps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         sandbox.down()
 
 
-def _etcdutl_status(path: Path) -> dict[str, int]:
-    out = subprocess.run(
-        [str(find_binary("etcdutl")), "snapshot", "status", "-w", "json", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout
-    return json.loads(out)
-
-
 @pytest.mark.parametrize("name", ["a", "b", "raw"])
 def test_status_equals_etcdutl_field_by_field(snaps: dict[str, Any], name: str) -> None:
     ours = snapshot_status(snaps[name])
-    theirs = _etcdutl_status(snaps[name])
+    theirs = etcdutl_status(snaps[name])
     for field in ("hash", "revision", "totalKey", "totalSize"):
         assert ours[field] == theirs[field], field
     assert ours["sha256"] == (
@@ -359,7 +347,7 @@ def _cli(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
 
 def test_cli_status_verify_and_exit_codes(snaps: dict[str, Any], tmp_path: Path) -> None:
     out = _cli("snapshot", "status", str(snaps["b"]), "-o", "json", check=True)
-    assert json.loads(out.stdout)["hash"] == _etcdutl_status(snaps["b"])["hash"]
+    assert json.loads(out.stdout)["hash"] == etcdutl_status(snaps["b"])["hash"]
     assert _cli("snapshot", "verify", str(snaps["b"])).returncode == 0
     raw = _cli("snapshot", "verify", str(snaps["raw"]))
     assert raw.returncode == 1 and "--skip-hash-check" in raw.stdout
@@ -387,7 +375,7 @@ def test_age_cli_round_trip(snaps: dict[str, Any], tmp_path: Path) -> None:
     assert snapshot_status(enc, keys) == snapshot_status(snaps["b"])
     assert verify(enc, keys).ok and verify(enc, keys).encrypted
     cli = _cli("snapshot", "status", str(enc), "--identity", str(tmp_path / "id.txt"), "-o", "json")
-    assert json.loads(cli.stdout)["hash"] == _etcdutl_status(snaps["b"])["hash"]
+    assert json.loads(cli.stdout)["hash"] == etcdutl_status(snaps["b"])["hash"]
     nokey = _cli("snapshot", "status", str(enc))
     assert nokey.returncode == 2 and "age-encrypted" in nokey.stderr
 
@@ -404,7 +392,7 @@ def test_age_ssh_recipient_round_trip(snaps: dict[str, Any], tmp_path: Path) -> 
         [age, "-R", str(tmp_path / "k.pub"), "-o", str(enc), str(snaps["b"])], check=True
     )
     keys = DecryptKeys(identities=load_identities(tmp_path / "k"))
-    assert snapshot_status(enc, keys)["hash"] == _etcdutl_status(snaps["b"])["hash"]
+    assert snapshot_status(enc, keys)["hash"] == etcdutl_status(snaps["b"])["hash"]
 
 
 def test_pyrage_encrypted_files_read_back(snaps: dict[str, Any], tmp_path: Path) -> None:
@@ -487,7 +475,7 @@ def test_snapshot_from_etcd_34_server(tmp_path: Path) -> None:
     ours = snapshot_status(snap)
     assert {k: ours[k] for k in theirs} == theirs
     assert {k: ours[k] for k in theirs} == {
-        k: v for k, v in _etcdutl_status(snap).items() if k in theirs
+        k: v for k, v in etcdutl_status(snap).items() if k in theirs
     }
     report = k8s.inspect(str(snap))
     assert report["resources"]["pods"]["count"] == 39

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import stat
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ import pytest
 from textual.widgets import DataTable, Input, Static, Tree
 
 from etcdtui.services.audit import AuditLog
-from etcdtui.services.binaries import find_binary
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.ui.app import EtcdtuiApp
@@ -29,7 +27,7 @@ from etcdtui.ui.screens.start import NothingConfiguredScreen
 from etcdtui.ui.snapshots.pane import SnapshotsPane
 from etcdtui.ui.snapshots.save_dialog import SaveSnapshotDialog
 from etcdtui.ui.snapshots.views import ContentsView
-from tests.helpers import etcdctl
+from tests.helpers import etcdctl, etcdutl_status
 from tests.ui.pilot_helpers import real_app, type_text, until
 from tests.ui.snapshot_apps import SIZE, make_app, populate
 from tests.unit.test_k8s_decode import OPS, etcd_like, json_object, k8s_object
@@ -74,14 +72,7 @@ async def _put_all(sandbox: Sandbox, puts: list[tuple[str, bytes]]) -> None:
 
 
 def _etcdutl_revision(path: Path) -> int:
-    out = subprocess.run(
-        [str(find_binary("etcdutl")), "snapshot", "status", "-w", "json", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return int(json.loads(out.stdout)["revision"])
+    return etcdutl_status(path)["revision"]
 
 
 @pytest.fixture(scope="module")

@@ -96,6 +96,16 @@ async def assert_replaced(sb: Sandbox, name: str, old_id: int) -> None:
     assert new.id != old_id and not new.is_learner
 
 
+async def kill_a_follower(fresh_cluster: Callable[..., Sandbox]) -> tuple[Sandbox, str, int]:
+    """A fresh 3-member sandbox with one follower SIGKILLed: (sandbox, name, its old ID)."""
+    sb = await asyncio.to_thread(fresh_cluster, 3)
+    name = await follower(sb)
+    members, _h = await voters(sb)
+    old_id = next(m.id for m in members if m.name == name)
+    await asyncio.to_thread(sb.kill, name)
+    return sb, name, old_id
+
+
 def plan_steps_audited(audit: AuditLog, plan_id: str) -> set[str]:
     return {
         r["params"]["step"]
@@ -108,11 +118,7 @@ def plan_steps_audited(audit: AuditLog, plan_id: str) -> set[str]:
 async def test_replace_a_killed_follower_from_the_command_line(
     fresh_cluster: Callable[..., Sandbox], tmp_path: Path
 ) -> None:
-    sb = await asyncio.to_thread(fresh_cluster, 3)
-    name = await follower(sb)
-    members, _h = await voters(sb)
-    old_id = next(m.id for m in members if m.name == name)
-    await asyncio.to_thread(sb.kill, name)
+    sb, name, old_id = await kill_a_follower(fresh_cluster)
     audit = AuditLog(tmp_path / "audit.jsonl")
     app = real_app(sb.settings(), audit)
     assert find_sandbox(sb.settings()) is not None
@@ -181,11 +187,7 @@ async def test_read_only_shows_plans_and_executes_nothing(cluster: Sandbox, tmp_
 async def test_leave_the_wizard_and_resume_it_from_the_wizards_list(
     fresh_cluster: Callable[..., Sandbox], tmp_path: Path
 ) -> None:
-    sb = await asyncio.to_thread(fresh_cluster, 3)
-    name = await follower(sb)
-    members, _h = await voters(sb)
-    old_id = next(m.id for m in members if m.name == name)
-    await asyncio.to_thread(sb.kill, name)
+    sb, name, old_id = await kill_a_follower(fresh_cluster)
     audit = AuditLog(tmp_path / "audit.jsonl")
     app: EtcdtuiApp = real_app(sb.settings(), audit)
     async with app.run_test(size=(150, 45)) as pilot:

@@ -310,6 +310,7 @@ class _Hasher:
         self._batch: list[bytes] = []
         self._batch_bytes = 0
         self._queue: queue.SimpleQueue[list[bytes] | None] = queue.SimpleQueue()
+        self._stopped = False
         self._thread = threading.Thread(target=self._run, name="snapshot-sha256", daemon=True)
         self._thread.start()
 
@@ -333,9 +334,12 @@ class _Hasher:
         return self.check
 
     def stop(self) -> None:
+        """Hand over the last batch and end the thread (once; later calls do nothing)."""
+        if self._stopped:
+            return
+        self._stopped = True
         if self._batch:
             self._queue.put(self._batch)
-            self._batch, self._batch_bytes = [], 0
         self._queue.put(None)
 
 

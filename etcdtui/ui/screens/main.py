@@ -30,9 +30,8 @@ class MainScreen(Screen[None]):
         yield ClusterHeader(id="header")
         # Only the first pane is built now; the others on first use (ensure_pane). Building
         # every pane at start doubled the time to the first populated frame.
-        with ContentSwitcher(initial="overview", id="panes"):
-            first = panes.pane("members")
-            assert first is not None
+        first = panes.PANES[0]
+        with ContentSwitcher(initial=first.wid, id="panes"):
             yield first.factory()
         yield CommandLine(id="command-line")
         yield KeyFooter()

@@ -109,10 +109,8 @@ class CertWatch:
         self._first: Timer | None = None
         self.checking = False
 
-    def start(self, delay: float = CERT_FIRST_CHECK_DELAY) -> None:
-        self._first = self.app.set_timer(delay, self.check) if delay > 0 else None
-        if delay <= 0:
-            self.check()
+    def start(self) -> None:
+        self._first = self.app.set_timer(CERT_FIRST_CHECK_DELAY, self.check)
         self._timer = self.app.set_interval(self.interval, self.check)
 
     def stop(self) -> None:
