@@ -26,7 +26,6 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from etcdtui import errors
 from etcdtui.models import EndpointStatus, HashKV, Member, MemberList, hex_id
-from etcdtui.services.binaries import find_binary
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.services.snapshots import save as save_mod
@@ -43,7 +42,7 @@ from etcdtui.services.snapshots.save import (
     choose_source,
     save_snapshot,
 )
-from tests.helpers import conn_flags, etcdctl, wait_for
+from tests.helpers import conn_flags, etcdctl, etcdutl_status, wait_for
 
 AGE = shutil.which("age")
 needs_age = pytest.mark.skipif(AGE is None, reason="the age CLI is not installed (apt install age)")
@@ -54,17 +53,6 @@ needs_age = pytest.mark.skipif(AGE is None, reason="the age CLI is not installed
 
 def trailer_ok(data: bytes) -> bool:
     return len(data) > 32 and hashlib.sha256(data[:-32]).digest() == data[-32:]
-
-
-def etcdutl_status(path: Path) -> dict[str, Any]:
-    out = subprocess.run(
-        [str(find_binary("etcdutl")), "snapshot", "status", "-w", "json", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return json.loads(out.stdout)
 
 
 def leader_id(sandbox: Sandbox) -> int:
