@@ -278,3 +278,24 @@ async def test_home_and_end_go_to_the_first_and_last_member() -> None:
         assert table.selected_key() == keys[0]
         await pilot.press("down", "down", "home")
         assert table.selected_key() == keys[0]
+
+
+async def test_collection_resumes_once_the_first_member_list_is_shown() -> None:
+    """`etcdtui` pauses the cyclic GC for start-up (cli/console.py); the app turns it back
+    on shortly after the first member list, and it must never stay off."""
+    import gc
+
+    from etcdtui.ui.app import GC_RESUME_AFTER_MEMBERS
+
+    app, _ = make_app("healthy")
+    gc.disable()
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert not gc.isenabled()  # nothing shown yet: still paused
+            await populate(pilot, polls=1)
+            await pilot.pause(GC_RESUME_AFTER_MEMBERS + 0.3)
+            assert gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()
