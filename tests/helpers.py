@@ -116,3 +116,16 @@ def version_tool_status(bin_dir: Path, path: str | os.PathLike[str]) -> dict[str
     ).stdout
     result: dict[str, int] = json.loads(out)
     return result
+
+
+def etcd34_dir() -> Path:
+    """Bookworm's etcd 3.4 from the etcd cache; skipped locally, a failure on CI."""
+    import pytest
+
+    d = matrix_dir("3.4.23")
+    if d is None:
+        why = "etcd 3.4.23 is not in the etcd cache (run: etcdtui sandbox fetch-etcd 3.4.23)"
+        if os.environ.get("CI"):
+            pytest.fail(why)
+        pytest.skip(why)
+    return d

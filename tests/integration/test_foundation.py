@@ -22,7 +22,7 @@ import pytest
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox, process_state
 from tests.helpers import conn_flags as settings_flags
-from tests.helpers import etcdctl
+from tests.helpers import etcd34_dir, etcdctl
 
 pytestmark = pytest.mark.etcd
 
@@ -228,14 +228,10 @@ def test_sandbox_cli_lifecycle(tmp_path: Path) -> None:
     assert all(m.pid is None for m in Sandbox(d).state.members)
 
 
-DEBIAN_ETCD = Path("/usr/bin/etcd")
-
-
 @pytest.mark.etcd34
-@pytest.mark.skipif(not DEBIAN_ETCD.exists(), reason="Debian's etcd-server (3.4) not installed")
 def test_debian_etcd_34_cluster(fresh_cluster: Callable[..., Sandbox]) -> None:
     """Our proto subset talks to etcd 3.4 too (no dbSizeQuota, no AuthStatus)."""
-    sandbox = fresh_cluster(3, binary=DEBIAN_ETCD)
+    sandbox = fresh_cluster(3, binary=etcd34_dir() / "etcd")
     proc = cli(*conn_flags(sandbox), "status", "-o", "json")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)

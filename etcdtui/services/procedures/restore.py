@@ -107,7 +107,7 @@ def precheck(snap: SnapshotFacts, req: RestoreRequest) -> list[str]:
     if snap.major_minor and snap.major_minor != tool_mm and not req.force:
         raise RestoreRefused(
             _(
-                "the snapshot was written by etcd {snap}, the restore tool is {tool} "
+                "the snapshot records cluster version {snap}, the restore tool is {tool} "
                 "{ver}: Kubernetes supports restoring only with the same major.minor"
             ).format(snap=snap.cluster_version, tool=Path(req.tool).name, ver=req.tool_version),
             fix=_(
@@ -360,9 +360,10 @@ def build_restore_plan(
             "tool_version": req.tool_version,
         },
         summary=(
-            _("Snapshot revision {rev}, etcd {ver}, sha256 {sha}.").format(
-                rev=snap.revision, ver=snap.cluster_version or "?", sha=snap.sha256
-            ),
+            _(
+                "Snapshot revision {rev}, cluster version {ver} (the major.minor recorded in "
+                "the file, not the server release), sha256 {sha}."
+            ).format(rev=snap.revision, ver=snap.cluster_version or "?", sha=snap.sha256),
         ),
         warnings=tuple(warnings),
         created=clock().isoformat(timespec="seconds"),
