@@ -170,23 +170,12 @@ def cmd_fetch_etcd(args: argparse.Namespace) -> int:
     return 0
 
 
-def fallback_note() -> str | None:
-    """One line for the start-up message when the sandbox would run an old etcd."""
-    from etcdtui.services.binaries import choose_etcd
-
-    choice = choose_etcd()
-    if not choice.is_fallback:
-        return None
-    return _(
-        "note: the sandbox runs etcd {version} ({reason}); 3.5.0-3.5.2 can diverge after a "
-        "crash. Fetch a current etcd with: etcdtui sandbox fetch-etcd"
-    ).format(version=choice.version or "?", reason=choice.reason)
-
-
 def cmd_up(args: argparse.Namespace) -> int:
     sandbox = _sandbox(args)
     print(_("starting the sandbox in {dir} ...").format(dir=sandbox.dir), file=sys.stderr)
     if args.etcd_binary is None and not sandbox.exists():
+        from etcdtui.services.binaries import fallback_note
+
         note = fallback_note()
         if note:
             print(note, file=sys.stderr)

@@ -185,3 +185,14 @@ def binary_version(path: Path) -> str:
         if "version:" in lowered and "api" not in lowered and "go " not in lowered:
             return line.split(":", 1)[1].strip()
     return ""
+
+
+def fallback_note() -> str | None:
+    """One line for the start-up message when the sandbox would run an old etcd."""
+    choice = choose_etcd()
+    if not choice.is_fallback:
+        return None
+    return _(
+        "note: the sandbox runs etcd {version} ({reason}); 3.5.0-3.5.2 can diverge after a "
+        "crash. Fetch a current etcd with: etcdtui sandbox fetch-etcd"
+    ).format(version=choice.version or "?", reason=choice.reason)

@@ -324,7 +324,7 @@ class FetchResult:
         }
 
 
-def _choose(available: Sequence[tuple[str, str]], wanted: str | None) -> tuple[str, str]:
+def choose_version(available: Sequence[tuple[str, str]], wanted: str | None) -> tuple[str, str]:
     if not available:
         raise FetchError(_("the Debian archive offers no etcd-server package"))
     if wanted in (None, "", "newest", "latest"):
@@ -383,7 +383,7 @@ def fetch(
             apt.update()
             available = apt.available()
             for i, version in wanted:
-                deb_version, suite = _choose(available, version)
+                deb_version, suite = choose_version(available, version)
                 results[i] = _install(apt, root, deb_version, suite, say)
     return [results[i] for i in range(len(versions))]
 
