@@ -436,9 +436,10 @@ BUMP_REVISION_SOURCE = (
 
 
 def offline_tool_problem(tool: str, tool_version: str, target_version: str | None) -> str | None:
-    """Why ``tool`` cannot restore/read snapshots for ``target_version`` (None when it can)."""
+    """Why ``tool`` cannot restore/read snapshots for ``target_version`` (None when it can
+    or when nothing is known against it). An unknown tool version is judged by the target."""
     name = tool_name(tool)
-    if not has_offline_snapshot_commands(tool, tool_version):
+    if parse(tool_version) is not None and not has_offline_snapshot_commands(tool, tool_version):
         return _(
             "{tool} {ver} has no 'snapshot restore'/'snapshot status' ({why}); use {good}"
         ).format(

@@ -270,3 +270,9 @@ def test_supports_bump_revision(tool: str, version: str, ok: bool) -> None:
 )
 def test_offline_tool_problem(tool: str, tool_version: str, target: str, ok: bool) -> None:
     assert (V.offline_tool_problem(tool, tool_version, target) is None) is ok
+
+
+def test_unknown_tool_version_is_judged_by_the_target() -> None:
+    assert V.offline_tool_problem("etcdutl", "0", "3.6.0") is None
+    assert V.offline_tool_problem("etcdctl", "0", "3.6.0") is not None
+    assert V.offline_tool_problem("etcdctl", "0", None) is None
