@@ -280,10 +280,11 @@ EXPERIMENTAL_FLAGS: tuple[FlagChange, ...] = (
         "",
         "3.6",
         "3.6",
-        f"{WEBSITE}/v3.6/upgrades/upgrade_3_6.md, 'Flags deprecated' lists it; but etcd-io/etcd "
-        "v3.6.0 and v3.6.14 server/embed/config.go register only --max-learners, and v3.5.30 "
-        "has no learner flag (server/etcdserver/api/membership/cluster.go maxLearners = 1)",
-        note="no released 3.5 or 3.6 binary accepts it",
+        f"{WEBSITE}/v3.6/upgrades/upgrade_3_6.md, 'Flags deprecated' lists it; but it exists "
+        "only in etcd-io/etcd v3.6.0-rc.0 server/embed/config.go: v3.6.0 and v3.6.14 register "
+        "only --max-learners, and v3.4.23/v3.5.30 have no learner flag (membership/cluster.go "
+        "maxLearners = 1)",
+        note="only 3.6.0 pre-releases accepted it",
     ),
 )
 
