@@ -78,6 +78,10 @@ def test_status_json_matches_etcdctl(cluster: Sandbox) -> None:
         # both read the same live cluster moments apart: indexes only move forward
         assert e["raft_index"] >= st["raftIndex"] - 5
         assert e["db_size"] > 0 and e["db_size_in_use"] > 0
+        # etcd 3.6 fields (docs/etcd-versions.md): absent from 3.4/3.5 servers and etcdctl
+        assert e["storage_version"] == st.get("storageVersion", "")
+        assert e["db_size_quota"] == st.get("dbSizeQuota", 0)
+        assert e["downgrade"]["enabled"] == st.get("downgradeInfo", {}).get("enabled", False)
         assert e["latency_ms"] > 0
     assert ours["quorum"] == {
         "voters": 3,

@@ -20,10 +20,10 @@ import pytest
 
 from etcdtui.cli.wizard_cmds import run_cli
 from etcdtui.models import MemberList
-from etcdtui.services.binaries import parse_version
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.procedures.restore import BUMP_REVISION
 from etcdtui.services.sandbox import Sandbox
+from etcdtui.services.versions import supports_bump_revision
 from tests.helpers import conn_flags, etcdctl, version_tool_status
 
 pytestmark = [pytest.mark.etcd, pytest.mark.matrix]
@@ -136,9 +136,8 @@ def test_members_status_snapshot_replace_restore(
     assert rc == 0, out.out + out.err
     assert healthy(sb)
     assert count(sb, "a/") == 40 and count(sb, "b/") == 0
-    tool_version = parse_version(version) or (0, 0, 0)
-    bumped = (bin_dir / "etcdutl").exists() and tool_version >= (3, 5, 10)
-    if bumped:
+    tool = "etcdutl" if (bin_dir / "etcdutl").exists() else "etcdctl"
+    if supports_bump_revision(tool, version):
         # --bump-revision/--mark-compacted: the revision moves on, never back, and a watch
         # from before the restore is told it was compacted (informers relist, not go stale)
         assert cluster_revision(sb) >= snap_rev + BUMP_REVISION
