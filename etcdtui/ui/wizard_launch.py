@@ -53,7 +53,23 @@ def find_sandbox(settings: ConnectionSettings) -> Sandbox | None:
 # --- building plans (the same requests the CLI makes) ----------------------------------------
 
 
-async def build_plan(kind: str, arg: str, settings: ConnectionSettings) -> Plan:
+def session_keys(app: Any) -> Any:
+    """The decryption keys given in the snapshots pane (``k``) this session, or None."""
+    from etcdtui.ui.snapshots.pane import SnapshotsPane
+
+    for screen in (app.screen, *getattr(app, "screen_stack", ())):
+        for pane in screen.query(SnapshotsPane):
+            if pane.keys:
+                return pane.keys
+    main = getattr(app, "main", None)
+    if main is not None:
+        for pane in main.query(SnapshotsPane):
+            if pane.keys:
+                return pane.keys
+    return None
+
+
+async def build_plan(kind: str, arg: str, settings: ConnectionSettings, keys: Any = None) -> Plan:
     from etcdtui.services.cluster import ClusterService
     from etcdtui.services.procedures import common
 
@@ -73,7 +89,7 @@ async def build_plan(kind: str, arg: str, settings: ConnectionSettings) -> Plan:
         if kind == "scale":
             return _scale(await common.gather(svc), target, settings, sandbox)
         if kind == "restore":
-            return await _restore(svc, Path(arg).expanduser().absolute(), sandbox)
+            return await _restore(svc, Path(arg).expanduser().absolute(), sandbox, keys)
     raise errors.UsageError(_("unknown wizard {kind}").format(kind=kind))
 
 
@@ -113,14 +129,19 @@ def _scale(facts: Any, target: int, settings: ConnectionSettings, sb: Sandbox | 
     return plan
 
 
-async def _restore(svc: Any, snapshot: Path, sb: Sandbox | None) -> Plan:
+async def _restore(svc: Any, snapshot: Path, sb: Sandbox | None, keys: Any = None) -> Plan:
     from etcdtui.services.binaries import binary_version
     from etcdtui.services.procedures.common import gather
     from etcdtui.services.procedures.requests import restore_members, restore_tool
-    from etcdtui.services.procedures.restore import RestoreRequest, build_restore_plan
+    from etcdtui.services.procedures.restore import (
+        RestoreRequest,
+        build_restore_plan,
+        remember_keys,
+    )
     from etcdtui.services.procedures.snapcheck import verify_snapshot
 
-    snap = verify_snapshot(snapshot)
+    remember_keys(snapshot, keys)  # the keys given with k in the snapshots pane
+    snap = verify_snapshot(snapshot, keys)
     try:
         facts: Any = await gather(svc)
     except errors.EtcdtuiError:
@@ -179,7 +200,7 @@ def open_wizard(app: Any, kind: str, arg: str = "") -> None:
 
     async def build() -> None:
         try:
-            plan = await build_plan(kind, arg, app.settings)
+            plan = await build_plan(kind, arg, app.settings, session_keys(app))
         except errors.EtcdtuiError as exc:
             report(app, exc, modal=True)
             return
@@ -210,6 +231,11 @@ def show_wizard(app: Any, data: WizardOpen) -> None:
         return
     if plan is None:
         return
+    snapshot = (plan.context.get("snapshot") or {}).get("path")
+    if plan.kind == "restore" and snapshot:  # a resumed encrypted restore decrypts again
+        from etcdtui.services.procedures.restore import remember_keys
+
+        remember_keys(str(snapshot), session_keys(app))
     if settings.read_only:
         ex = None
     poller = app.poller
