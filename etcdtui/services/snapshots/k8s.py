@@ -269,12 +269,13 @@ def secret_summary(value: bytes) -> dict[str, Any]:
         data = json.loads(value)
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
-        meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
-        labels = meta.get("labels")
+        raw_meta = data.get("metadata")
+        jmeta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
+        labels = jmeta.get("labels")
         out = {
             "kind": "Secret",
-            "name": meta.get("name"),
-            "namespace": meta.get("namespace"),
+            "name": jmeta.get("name"),
+            "namespace": jmeta.get("namespace"),
             "type": data.get("type") if isinstance(data.get("type"), str) else None,
             "labels": labels if isinstance(labels, dict) else {},
         }
