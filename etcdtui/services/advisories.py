@@ -152,11 +152,11 @@ def _alarm_action(kind: str, member: str) -> str:
 
 
 def _down_voters(members: MemberList, healthy_ids: Collection[int]) -> list[str]:
-    return [
+    return sorted(
         _name(members, m.id)
         for m in members.members
         if not m.is_learner and m.started and m.id not in healthy_ids
-    ]
+    )
 
 
 def restore_action(hint: SnapshotHint | None) -> str:
