@@ -155,7 +155,9 @@ class FakeCluster:
     async def leader(self) -> int | None:
         return _member(self.sc.leader).id if self.sc.leader else None
 
-    async def member_add(self, peer_urls: Sequence[str], *, learner: bool = True) -> Member:
+    async def member_add(
+        self, peer_urls: Sequence[str], *, learner: bool = True, name: str = ""
+    ) -> Member:
         new = Member(0xABCDEF, "", tuple(peer_urls), (), learner)
         self.sc.members.append(new)
         self.sent.append(("add", tuple(peer_urls)))

@@ -354,7 +354,7 @@ def cmd_member_add(args: argparse.Namespace) -> int:
             verdict = quorum.what_if(members, snap.healthy_ids(), change, leader_id=snap.leader)
             _print_verdict(verdict)
             verdict.raise_if_refused(force=args.force)
-            member = await svc.member_add(peer_urls, learner=not args.voter)
+            member = await svc.member_add(peer_urls, learner=not args.voter, name=args.name)
             return member, await svc.members()
 
     member, after = run(go, settings)
@@ -405,6 +405,11 @@ def cmd_member_action(args: argparse.Namespace) -> int:
             if members is None:
                 raise EtcdtuiError(snap.members_error or "", title=_("Cannot list members"))
             target = members.find(args.member)
+            if target is None:  # an unstarted member, by the name it was added with
+                from etcdtui.services import added_names
+
+                added = added_names.find(members, args.member)
+                target = members.by_id(added) if added is not None else None
             if target is None:
                 raise MemberNotFound(
                     _("no member named or with ID {ref!r}").format(ref=args.member),

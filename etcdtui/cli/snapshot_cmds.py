@@ -11,6 +11,7 @@ import argparse
 import importlib
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from etcdtui.cli import add_output_flag
@@ -430,6 +431,19 @@ def cmd_prune(args: argparse.Namespace) -> int:
         if answer != "yes":
             print(_("nothing deleted"))
             return 1
-    for path in delete(doomed):
+    from etcdtui.services.audit import AuditLog
+
+    params = {
+        "dir": str(Path(args.dir).absolute()),
+        "keep": args.keep,
+        "files": [e.path.name for e in doomed],
+    }
+    try:
+        removed = delete(doomed)
+    except OSError as exc:
+        AuditLog().append(action="snapshot-prune", params=params, error=exc)
+        raise
+    AuditLog().append(action="snapshot-prune", params=params, result={"deleted": removed})
+    for path in removed:
         print(_("deleted {path}").format(path=path))
     return 0

@@ -147,7 +147,9 @@ def cmd_save(args: argparse.Namespace) -> int:
     printer = ProgressPrinter(sys.stderr, sys.stderr.isatty())
 
     async def go() -> Any:
-        async with ClusterService(settings) as svc:
+        from etcdtui.services.audit import AuditLog
+
+        async with ClusterService(settings, audit=AuditLog()) as svc:
             return await save_snapshot(
                 svc,
                 args.file,

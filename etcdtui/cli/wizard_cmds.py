@@ -51,6 +51,9 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--tool", help=_("etcdutl (3.5+) or etcdctl (3.4) binary to restore with"))
     p.add_argument("--force", action="store_true", help=_("accept a major.minor version mismatch"))
+    from etcdtui.cli.snapshot_cmds import add_decrypt_flags
+
+    add_decrypt_flags(p)  # --identity FILE, --passphrase-file FILE
     _common_flags(p)
     p.set_defaults(func=cmd_restore)
 
@@ -232,11 +235,25 @@ def _check_writable(settings: Any, args: argparse.Namespace) -> None:
         raise errors.ReadOnlyMode(_("--execute changes the cluster; print the plan without it"))
 
 
+def _restore_keys(args: argparse.Namespace, path: str) -> Any:
+    """`restore --identity/--passphrase-file`: keys for an age-encrypted snapshot, kept in
+    this process for the restore steps (never in the plan or its saved state)."""
+    from etcdtui.cli.snapshot_cmds import decrypt_keys
+    from etcdtui.services.procedures.restore import remember_keys
+
+    keys = decrypt_keys(args, path)
+    remember_keys(path, keys)
+    return keys
+
+
 def _resume(args: argparse.Namespace) -> int:
     from etcdtui.services.executor import AutoOperator, Executor
 
     settings, sandbox = _target(args)
     ex = Executor.resume(args.resume, settings, operator=AutoOperator())
+    snapshot = (ex.plan.context.get("snapshot") or {}).get("path")
+    if ex.plan.kind == "restore" and snapshot:
+        _restore_keys(args, str(snapshot))
     return _execute(ex.plan, settings, sandbox, args, executor=ex)
 
 
@@ -348,7 +365,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
         return _resume(args)
     if not args.snapshot:
         raise errors.UsageError(_("which snapshot file?"), fix=_("etcdtui restore FILE"))
-    snap = verify_snapshot(Path(args.snapshot).absolute())
+    path = Path(args.snapshot).absolute()
+    keys = _restore_keys(args, str(path))
+    snap = verify_snapshot(path, keys)
     try:
         settings, sandbox = _target(args)
     except errors.ConfigError as exc:

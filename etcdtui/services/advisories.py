@@ -29,9 +29,37 @@ class Advisory:
     level: str  # "error" | "warning" | "info"
     title: str
     why: str
+    action: str = ""  # the next step, named as a console key or `:` command
 
     def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "level": self.level, "title": self.title, "why": self.why}
+        return {
+            "code": self.code,
+            "level": self.level,
+            "title": self.title,
+            "why": self.why,
+            "action": self.action,
+        }
+
+
+@dataclass(frozen=True)
+class SnapshotHint:
+    """The newest snapshot a restore would use (for the quorum-lost advice)."""
+
+    name: str  # file name
+    path: str
+    age_seconds: float
+    state: str  # catalog state: verified, sidecar-sha256-ok, ...
+
+
+def age_text(seconds: float) -> str:
+    s = max(int(seconds), 0)
+    if s < 60:
+        return _("{n} s").format(n=s)
+    if s < 3600:
+        return _("{n} min").format(n=s // 60)
+    if s < 2 * 86400:
+        return _("{n} h").format(n=s // 3600)
+    return _("{n} days").format(n=s // 86400)
 
 
 def parse_version(text: str) -> tuple[int, int, int] | None:
@@ -65,20 +93,26 @@ def advise(
     unreachable_for: Mapping[int, float] | None = None,
     unreachable_after: float = UNREACHABLE_AFTER_S,
     default_quota: int = DEFAULT_QUOTA_BYTES,
+    added_names: Mapping[int, str] | None = None,
+    restore_from: SnapshotHint | None = None,
 ) -> tuple[Advisory, ...]:
-    """Advice, most urgent first.
+    """Advice, most urgent first; each names its next step (``action``).
 
     ``statuses`` maps member ID to the last good status of that member;
-    ``unreachable_for`` maps member ID to seconds since it last answered.
+    ``unreachable_for`` maps member ID to seconds since it last answered;
+    ``added_names`` maps unstarted members to the name they were added with;
+    ``restore_from`` is the newest verified snapshot, offered when quorum is lost.
     """
     out: list[Advisory] = []
-    out += _quorum_advice(members, healthy_ids)
+    out += _quorum_advice(members, healthy_ids, restore_from, statuses)
+    out += _unstarted_advice(members, added_names or {})
     out += [
         Advisory(
             f"alarm-{a.kind.lower()}",
             "error",
             _("Alarm {kind} on {member}").format(kind=a.kind, member=_name(members, a.member_id)),
             _alarm_why(a.kind),
+            _alarm_action(a.kind, _name(members, a.member_id)),
         )
         for a in alarms
     ]
@@ -92,11 +126,75 @@ def advise(
                         member=_name(members, member_id), n=int(seconds)
                     ),
                     _("It misses every poll: a dead process, a hung disk or a partition."),
+                    _(
+                        "Restart its etcd; if the host is gone, press R on its row "
+                        "(:replace {member}) to replace it."
+                    ).format(member=_name(members, member_id)),
                 )
             )
     out += _version_advice(members, statuses)
     out += _quota_advice(members, statuses, default_quota)
     return tuple(out)
+
+
+def _alarm_action(kind: str, member: str) -> str:
+    if kind == "NOSPACE":
+        return _(
+            "Free space, then disarm: etcdctl compact REV, etcdctl defrag on each member, "
+            "etcdctl alarm disarm (or raise --quota-backend-bytes)."
+        )
+    if kind == "CORRUPT":
+        return _(
+            "Run etcdtui hashkv to find the member that differs, then press R on it "
+            "(:replace {member}) to rebuild it from the others."
+        ).format(member=member)
+    return _("Press 2 for health; etcdctl alarm list shows the alarm.")
+
+
+def _down_voters(members: MemberList, healthy_ids: Collection[int]) -> list[str]:
+    return sorted(
+        _name(members, m.id)
+        for m in members.members
+        if not m.is_learner and m.started and m.id not in healthy_ids
+    )
+
+
+def restore_action(hint: SnapshotHint | None) -> str:
+    if hint is None:
+        return _(
+            "press ctrl+r to restore from a snapshot (no verified snapshot in the snapshot "
+            "directory: give the file's path)"
+        )
+    return _("press ctrl+r to restore from {file} ({state}, {age} old)").format(
+        file=hint.name, state=_("verified"), age=age_text(hint.age_seconds)
+    )
+
+
+def _unstarted_advice(members: MemberList | None, added: Mapping[int, str]) -> list[Advisory]:
+    out: list[Advisory] = []
+    for m in members.members if members else ():
+        if m.started:
+            continue
+        name = added.get(m.id)
+        label = f"{name} ({hex_id(m.id)})" if name else hex_id(m.id)
+        ref = name or hex_id(m.id)
+        kind = _("Learner") if m.is_learner else _("Member")
+        out.append(
+            Advisory(
+                "member-not-started",
+                "warning",
+                _("{kind} {member} was added but never started").format(kind=kind, member=label),
+                _(
+                    "Its etcd process never joined. While it waits, etcd refuses to add "
+                    "another learner, and a voter that never starts counts against quorum."
+                ),
+                _(
+                    "Start its etcd with --initial-cluster-state existing, or remove it: "
+                    ":remove {ref} (ctrl+d on its row)."
+                ).format(ref=ref),
+            )
+        )
+    return out
 
 
 def _alarm_why(kind: str) -> str:
@@ -107,12 +205,32 @@ def _alarm_why(kind: str) -> str:
     return _("etcd raised an alarm; writes may be refused.")
 
 
-def _quorum_advice(members: MemberList | None, healthy_ids: Collection[int]) -> list[Advisory]:
+def _quorum_advice(
+    members: MemberList | None,
+    healthy_ids: Collection[int],
+    restore_from: SnapshotHint | None = None,
+    statuses: Mapping[int, EndpointStatus] | None = None,
+) -> list[Advisory]:
     if members is None:
         return []
     s = quorum.summarize(members, healthy_ids)
+    down = _down_voters(members, healthy_ids)
+    silent = [
+        _name(members, m.id)
+        for m in members.members
+        if not m.is_learner and m.started and not (statuses and m.id in statuses)
+    ]
+    if statuses is not None and silent:
+        down = [n for n in down if n in silent]  # the ones not answering at all
     out: list[Advisory] = []
     if s.voters and not s.has_quorum:
+        back = (
+            _("Bring {names} back (start their etcd): quorum returns by itself. ").format(
+                names=", ".join(down)
+            )
+            if down
+            else ""
+        )
         out.append(
             Advisory(
                 "quorum-lost",
@@ -121,15 +239,25 @@ def _quorum_advice(members: MemberList | None, healthy_ids: Collection[int]) -> 
                 _("{state}: no write or membership change can commit.").format(
                     state=quorum.describe(s)
                 ),
+                back
+                + _("If they are gone for good, {restore}.").format(
+                    restore=restore_action(restore_from)
+                ),
             )
         )
     elif s.voters and s.tolerance == 0:
+        action = (
+            _("press R on {m} (:replace {m}) to replace it").format(m=down[0])
+            if down
+            else _(":scale {n} to tolerate a failure").format(n=s.voters + 1 + s.voters % 2)
+        )
         out.append(
             Advisory(
                 "tolerance-zero",
                 "warning",
                 _("Tolerance 0"),
                 _("{state}: one more failure loses quorum.").format(state=quorum.describe(s)),
+                action[0].upper() + action[1:] + ".",
             )
         )
     if s.voters and s.voters % 2 == 0:
@@ -141,6 +269,7 @@ def _quorum_advice(members: MemberList | None, healthy_ids: Collection[int]) -> 
                 _("{n} voters tolerate no more failures than {m}; finish at an odd size.").format(
                     n=s.voters, m=s.voters - 1
                 ),
+                _(":scale {n} adds a member (learner first).").format(n=s.voters + 1),
             )
         )
     return out
@@ -166,6 +295,10 @@ def _version_advice(
                     "error",
                     _("etcd {v} has the data inconsistency bug ({who})").format(v=text, who=who),
                     _("3.5.0-3.5.2 can diverge after a crash; upgrade to 3.5.11 or later."),
+                    _(
+                        "Upgrade {who} one member at a time; watch pane 2 (press 2) return to "
+                        "healthy between members."
+                    ).format(who=who),
                 )
             )
         if below_minimum(v):
@@ -179,6 +312,10 @@ def _version_advice(
                     "warning",
                     _("etcd {v} is below the recommended minimum ({who})").format(v=text, who=who),
                     why,
+                    _(
+                        "Upgrade {who} one member at a time; watch pane 2 (press 2) return to "
+                        "healthy between members."
+                    ).format(who=who),
                 )
             )
     if len(by_version) > 1:
@@ -188,6 +325,7 @@ def _version_advice(
                 "warning",
                 _("Mixed versions: {list}").format(list=", ".join(sorted(by_version))),
                 _("Fine during a rolling upgrade only; finish it, one member at a time."),
+                _("Upgrade the older members next; press 2 to watch health between members."),
             )
         )
     out += _upgrade_gate_advice(by_version)
@@ -226,6 +364,9 @@ def _upgrade_gate_advice(by_version: Mapping[str, list[str]]) -> list[Advisory]:
                 to=f"{newest[0]}.{newest[1]}", req=gate.required, who=who
             ),
             _gate_sentence(gate),
+            _("Bring {who} to {req} first, one member at a time; press 2 to watch health.").format(
+                who=", ".join(p.member for p in gated), req=gate.required
+            ),
         )
     ]
 
@@ -248,6 +389,10 @@ def _quota_advice(
                         member=_name(members, member_id), pct=pct
                     ),
                     _("At 100% etcd raises NOSPACE; compact, defragment, or raise the quota."),
+                    _(
+                        "etcdctl compact REV, then etcdctl defrag on each member, one at a "
+                        "time; or raise --quota-backend-bytes."
+                    ),
                 )
             )
     return out

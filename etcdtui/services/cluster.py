@@ -425,19 +425,37 @@ class ClusterService:
             members_after=after,
         )
 
-    async def member_add(self, peer_urls: Sequence[str], *, learner: bool = True) -> Member:
+    async def member_add(
+        self, peer_urls: Sequence[str], *, learner: bool = True, name: str = ""
+    ) -> Member:
+        """Add a member. ``name`` (what its etcd will be started with) is not sent to etcd,
+        which learns names only when a member starts; it goes to the audit record and the
+        added-names store, so the member can be addressed by it before it starts."""
+        cluster_id = 0
+
         async def send(c: EndpointClient) -> Member:
+            nonlocal cluster_id
             req = rpc_pb2.MemberAddRequest(peerURLs=list(peer_urls), isLearner=learner)
             resp = await c.call(c.cluster.MemberAdd, req)
             self._remember(_member_list(resp.header, resp.members))
+            cluster_id = resp.header.cluster_id
             return _member(resp.member)
 
         leader = await self._leader_url()
-        return await self._mutate(
-            "member-add",
-            {"peer_urls": list(peer_urls), "learner": learner},
-            lambda: self._on_one_endpoint(send, [leader] if leader else []),
+        params: dict[str, Any] = {"peer_urls": list(peer_urls), "learner": learner}
+        if name:
+            params["name"] = name
+        added = await self._mutate(
+            "member-add", params, lambda: self._on_one_endpoint(send, [leader] if leader else [])
         )
+        if name:
+            from etcdtui.services import added_names
+
+            try:
+                added_names.remember(cluster_id, added.id, name)
+            except OSError:
+                pass  # a convenience: the member is added whatever happens to the store
+        return added
 
     async def member_remove(self, member_id: int) -> MemberList:
         async def send(c: EndpointClient) -> MemberList:

@@ -216,6 +216,14 @@ def _snapshot_browser() -> list[ActionSpec]:
         ActionSpec("snapshots.diff", "d", _("Diff with mark"), g_snap, "diff", scope),
         ActionSpec("snapshots.save", "s", _("Save snapshot"), g_snap, "save", scope),
         ActionSpec("snapshots.keys", "k", _("Decryption keys"), g_snap, "keys", scope),
+        ActionSpec(
+            "snapshots.restore",
+            "ctrl+r",
+            _("Restore every member from this snapshot (guided wizard)"),
+            g_snap,
+            "restore",
+            scope,
+        ),
     ]
 
 

@@ -30,6 +30,7 @@ from etcdtui.ui.state import ClusterState
 USER_THEMES_DELAY = 1.0  # seconds after mount; see _setup_themes
 GC_PAUSE_LIMIT = 5.0  # seconds; collection resumes by then even without a member list
 GC_RESUME_AFTER_MEMBERS = 0.5  # seconds after the first member list is shown
+RESTORE_HINT_EVERY_S = 60.0  # while quorum is lost: how often the newest snapshot is looked up
 
 
 class EtcdtuiApp(App[int]):
@@ -76,6 +77,7 @@ class EtcdtuiApp(App[int]):
         self.poller: Poller | None = None
         self._last_members_error: str | None = None
         self._render_pending = False
+        self._hint_at: float | None = None
         self.cert_watch: CertWatch | None = None
         self.cert_result: CertsResult | None = None
 
@@ -224,9 +226,24 @@ class EtcdtuiApp(App[int]):
         except StopIteration:
             return
         main.refresh_view(self.state)
+        self._maybe_restore_hint()
         refresh = getattr(self.screen, "refresh_view", None)
         if refresh is not None and self.screen is not main:
             refresh()
+
+    def _maybe_restore_hint(self) -> None:
+        """While quorum is lost, keep the newest verified snapshot at hand (at most one
+        look-up a minute): the LOST advice names it and ctrl+r offers it."""
+        s = self.state.summary()
+        if s is None or s.has_quorum or not s.voters or not self.state.tracks:
+            return
+        now = time.monotonic()
+        if self._hint_at is not None and now - self._hint_at < RESTORE_HINT_EVERY_S:
+            return
+        self._hint_at = now
+        from etcdtui.ui.wizard_launch import look_up_restore_hint
+
+        look_up_restore_hint(self)
 
     def refresh_now(self) -> None:
         if self.poller is not None:

@@ -214,7 +214,7 @@ async def execute(
     urls, _problem = parse_urls(peer_urls_text)
     progress(_("Sending {what}…").format(what=title_for(kind).lower()))
     if kind == "add-learner":
-        added = await service.member_add(urls, learner=True)
+        added = await service.member_add(urls, learner=True, name=name.strip())
         return _(
             "Added learner {id}. Start {name} with --initial-cluster-state existing "
             "--initial-cluster {cluster}"

@@ -122,6 +122,10 @@ class ClusterState:
         self.last_refresh: float | None = None
         self.leader_changes: deque[tuple[float, int]] = deque(maxlen=200)
         self._leader: int | None = None
+        # Names members were added with while they have not started (added_names store).
+        self.added_names: dict[int, str] = {}
+        # The newest verified snapshot, looked up while quorum is lost (ctrl+r's default).
+        self.restore_hint: advisories.SnapshotHint | None = None
 
     # --- folding poll results ------------------------------------------------------------
 
@@ -132,6 +136,7 @@ class ClusterState:
             self.members = members
             self.alarms = alarms
             self.last_refresh = self.clock()
+            self.added_names = _added_names(members)
         self.members_error = error
 
     def poll_started(self, url: str) -> None:
@@ -220,11 +225,34 @@ class ClusterState:
         return quorum.summarize(self.members, self.healthy_ids())
 
     def badge(self) -> tuple[str, str]:
-        """(text, state) for the quorum badge; state is healthy | at-risk | lost | unknown."""
+        """(text, state) for the quorum badge; state is healthy | at-risk | lost | unknown.
+
+        With a NOSPACE alarm active the badge says writes are refused (and is shown as
+        an error), whatever the quorum: etcd accepts only reads and deletes."""
         s = self.summary()
         if s is None or not self.tracks:
             return _("QUORUM ?"), "unknown"
-        return quorum.badge(s), s.state
+        text, state = quorum.badge(s), s.state
+        if self.nospace():
+            return _("{quorum} · NOSPACE: writes refused").format(quorum=text), "lost"
+        return text, state
+
+    def nospace(self) -> bool:
+        return any(a.kind == "NOSPACE" for a in self.alarms)
+
+    def find_member(self, ref: str) -> Member | None:
+        """A member by name, hex ID, or the name an unstarted member was added with."""
+        if self.members is None:
+            return None
+        found = self.members.find(ref)
+        if found is not None:
+            return found
+        hits = [i for i, n in self.added_names.items() if n == ref]
+        return self.members.by_id(hits[0]) if len(hits) == 1 else None
+
+    def display_name(self, m: Member) -> str:
+        """The member's name; for one not started yet, the name it was added with."""
+        return m.name or self.added_names.get(m.id) or ""
 
     def unreachable_for(self) -> dict[int, float]:
         now = self.clock()
@@ -248,6 +276,8 @@ class ClusterState:
             self.alarms,
             unreachable_for=self.unreachable_for(),
             default_quota=default_quota,
+            added_names=self.added_names,
+            restore_from=self.restore_hint,
         )
 
     def rows(self) -> list[MemberRow]:
@@ -274,7 +304,12 @@ class ClusterState:
         health, level = self._health(m, t, st, lag_n)
         return MemberRow(
             key=hex_id(m.id),
-            name=m.name or _("(unstarted)"),
+            name=m.name
+            or (
+                _("{name} (unstarted)").format(name=self.added_names[m.id])
+                if m.id in self.added_names
+                else _("(unstarted)")
+            ),
             id_hex=hex_id(m.id),
             role=role,
             health=health,
@@ -316,3 +351,12 @@ class ClusterState:
 
     def since_refresh(self) -> float | None:
         return None if self.last_refresh is None else self.clock() - self.last_refresh
+
+
+def _added_names(members: MemberList) -> dict[int, str]:
+    """Names of unstarted members from the store; reads the file only when one exists."""
+    if all(m.started for m in members.members):
+        return {}
+    from etcdtui.services import added_names
+
+    return added_names.unstarted_names(members)

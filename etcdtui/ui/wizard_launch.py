@@ -53,7 +53,23 @@ def find_sandbox(settings: ConnectionSettings) -> Sandbox | None:
 # --- building plans (the same requests the CLI makes) ----------------------------------------
 
 
-async def build_plan(kind: str, arg: str, settings: ConnectionSettings) -> Plan:
+def session_keys(app: Any) -> Any:
+    """The decryption keys given in the snapshots pane (``k``) this session, or None."""
+    from etcdtui.ui.snapshots.pane import SnapshotsPane
+
+    for screen in (app.screen, *getattr(app, "screen_stack", ())):
+        for pane in screen.query(SnapshotsPane):
+            if pane.keys:
+                return pane.keys
+    main = getattr(app, "main", None)
+    if main is not None:
+        for pane in main.query(SnapshotsPane):
+            if pane.keys:
+                return pane.keys
+    return None
+
+
+async def build_plan(kind: str, arg: str, settings: ConnectionSettings, keys: Any = None) -> Plan:
     from etcdtui.services.cluster import ClusterService
     from etcdtui.services.procedures import common
 
@@ -73,7 +89,7 @@ async def build_plan(kind: str, arg: str, settings: ConnectionSettings) -> Plan:
         if kind == "scale":
             return _scale(await common.gather(svc), target, settings, sandbox)
         if kind == "restore":
-            return await _restore(svc, Path(arg).expanduser().absolute(), sandbox)
+            return await _restore(svc, Path(arg).expanduser().absolute(), sandbox, keys)
     raise errors.UsageError(_("unknown wizard {kind}").format(kind=kind))
 
 
@@ -113,14 +129,19 @@ def _scale(facts: Any, target: int, settings: ConnectionSettings, sb: Sandbox | 
     return plan
 
 
-async def _restore(svc: Any, snapshot: Path, sb: Sandbox | None) -> Plan:
+async def _restore(svc: Any, snapshot: Path, sb: Sandbox | None, keys: Any = None) -> Plan:
     from etcdtui.services.binaries import binary_version
     from etcdtui.services.procedures.common import gather
     from etcdtui.services.procedures.requests import restore_members, restore_tool
-    from etcdtui.services.procedures.restore import RestoreRequest, build_restore_plan
+    from etcdtui.services.procedures.restore import (
+        RestoreRequest,
+        build_restore_plan,
+        remember_keys,
+    )
     from etcdtui.services.procedures.snapcheck import verify_snapshot
 
-    snap = verify_snapshot(snapshot)
+    remember_keys(snapshot, keys)  # the keys given with k in the snapshots pane
+    snap = verify_snapshot(snapshot, keys)
     try:
         facts: Any = await gather(svc)
     except errors.EtcdtuiError:
@@ -172,14 +193,13 @@ def open_wizard(app: Any, kind: str, arg: str = "") -> None:
         member = app.main.selected_member() if app.screen is app.main else None
         arg = (member.name or member.hex_id) if member is not None else ""
     if not arg:
-        app.push_screen(
-            ArgPrompt(kind), lambda value: open_wizard(app, kind, value) if value else None
-        )
+        prompt = RestorePrompt(app) if kind == "restore" else ArgPrompt(kind)
+        app.push_screen(prompt, lambda value: open_wizard(app, kind, value) if value else None)
         return
 
     async def build() -> None:
         try:
-            plan = await build_plan(kind, arg, app.settings)
+            plan = await build_plan(kind, arg, app.settings, session_keys(app))
         except errors.EtcdtuiError as exc:
             report(app, exc, modal=True)
             return
@@ -210,6 +230,11 @@ def show_wizard(app: Any, data: WizardOpen) -> None:
         return
     if plan is None:
         return
+    snapshot = (plan.context.get("snapshot") or {}).get("path")
+    if plan.kind == "restore" and snapshot:  # a resumed encrypted restore decrypts again
+        from etcdtui.services.procedures.restore import remember_keys
+
+        remember_keys(str(snapshot), session_keys(app))
     if settings.read_only:
         ex = None
     poller = app.poller
@@ -259,6 +284,187 @@ class ArgPrompt(ModalScreen[str]):
 
     def action_cancel(self) -> None:
         self.dismiss("")
+
+
+# --- the restore prompt: newest verified snapshot, path completion ------------------------
+
+
+def snapshot_directory(app: Any) -> str:
+    """The snapshots pane's directory when it has one, else the default directory."""
+    from etcdtui.ui.snapshots import model
+    from etcdtui.ui.snapshots.pane import SnapshotsPane
+
+    main = getattr(app, "main", None)
+    for pane in main.query(SnapshotsPane) if main is not None else ():
+        if pane.directory:
+            return str(pane.directory)
+    return str(model.default_directory())
+
+
+def find_restore_hint(directory: str, keys: Any = None) -> Any:
+    """The newest verified snapshot in ``directory`` as an advisory hint, or None."""
+    import time
+
+    from etcdtui.services.advisories import SnapshotHint
+    from etcdtui.services.snapshots.catalog import newest_verified
+
+    entry = newest_verified(directory, keys=keys)
+    if entry is None:
+        return None
+    return SnapshotHint(
+        name=entry.path.name,
+        path=str(entry.path),
+        age_seconds=max(time.time() - entry.time.timestamp(), 0.0),
+        state=entry.state,
+    )
+
+
+def look_up_restore_hint(app: Any) -> None:
+    """Refresh ``app.state.restore_hint`` in a worker thread (the LOST advice and the
+    ctrl+r default name this file)."""
+    directory, keys = snapshot_directory(app), session_keys(app)
+
+    def work() -> None:
+        hint = find_restore_hint(directory, keys)
+        app.call_from_thread(_set_hint, app, hint)
+
+    app.run_worker(work, thread=True, group="restore-hint", exclusive=True, exit_on_error=False)
+
+
+def _set_hint(app: Any, hint: Any) -> None:
+    app.state.restore_hint = hint
+    app.schedule_render()
+
+
+def complete_path(text: str, limit: int = 50) -> tuple[str, list[str]]:
+    """Shell-like completion of a file path: (the text extended by the longest common
+    prefix of the matches, the matching names). Directories end with ``/``."""
+    import os
+
+    expanded = os.path.expanduser(text) if text else ""
+    head, tail = os.path.split(expanded)
+    directory = head or "."
+    try:
+        names = sorted(n for n in os.listdir(directory) if n.startswith(tail))
+    except OSError:
+        return text, []
+    if not tail.startswith("."):
+        names = [n for n in names if not n.startswith(".")]
+    names = names[:limit]
+    if not names:
+        return text, []
+    common = os.path.commonprefix(names)  # noqa: RUF071  (names, not paths: by character)
+    shown = [n + "/" if os.path.isdir(os.path.join(directory, n)) else n for n in names]
+    extra = common[len(tail) :]
+    if len(names) == 1 and shown[0].endswith("/"):
+        extra += "/"
+    return text + extra, shown
+
+
+class RestorePrompt(ModalScreen[str]):
+    """ctrl+r / `:restore`: the snapshot file to restore every member from. Prefilled with
+    the newest verified snapshot (or the file highlighted in the snapshots pane); tab
+    completes paths."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", _("Cancel"), id="restore-prompt.cancel"),
+        Binding("tab", "complete", _("Complete the path"), id="restore-prompt.complete"),
+    ]
+    DEFAULT_CSS = """
+    RestorePrompt { align: center middle; }
+    RestorePrompt #restore-hint { color: $text-muted; }
+    """
+
+    def __init__(self, app: Any = None, path: str | None = None) -> None:
+        super().__init__()
+        self._owner = app
+        self._given = path
+        self._typed = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="modal-box"):
+            yield Label(_("Snapshot file to restore every member from"), classes="modal-title")
+            yield Input(value=self._given or "", id="wizard-arg")
+            yield Static("", id="restore-hint", markup=False)
+
+    def on_mount(self) -> None:
+        field = self.query_one("#wizard-arg", Input)
+        field.focus()
+        if self._given:
+            self._show(_("The file highlighted in the snapshots pane. Enter plans the restore."))
+            return
+        owner = self._owner or self.app
+        hint = getattr(getattr(owner, "state", None), "restore_hint", None)
+        if hint is not None:
+            self._fill(hint)
+        self._show(_("Looking for the newest verified snapshot…"))
+        directory, keys = snapshot_directory(owner), session_keys(owner)
+
+        def work() -> None:
+            found = find_restore_hint(directory, keys)
+            self.app.call_from_thread(self._found, found, directory)
+
+        self.run_worker(work, thread=True, group="restore-default", exit_on_error=False)
+
+    def _found(self, hint: Any, directory: str) -> None:
+        if hint is None:
+            self._show(
+                _("No verified snapshot in {dir}: type the file's path (tab completes).").format(
+                    dir=directory
+                )
+            )
+            return
+        self._fill(hint)
+
+    def _fill(self, hint: Any) -> None:
+        from etcdtui.services.advisories import age_text
+
+        field = self.query_one("#wizard-arg", Input)
+        if not self._typed:
+            field.value = hint.path
+            field.cursor_position = len(hint.path)
+        self._show(
+            _("Newest verified snapshot: {file} ({age} old). Enter plans the restore.").format(
+                file=hint.name, age=age_text(hint.age_seconds)
+            )
+        )
+
+    def _show(self, text: str) -> None:
+        self.query_one("#restore-hint", Static).update(text)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.has_focus and event.value and not self._is_default(event.value):
+            self._typed = True
+
+    def _is_default(self, value: str) -> bool:
+        hint = getattr(getattr(self._owner or self.app, "state", None), "restore_hint", None)
+        return value == (self._given or (hint.path if hint else None))
+
+    def action_complete(self) -> None:
+        field = self.query_one("#wizard-arg", Input)
+        new, names = complete_path(field.value)
+        self._typed = True
+        if new != field.value:
+            field.value = new
+            field.cursor_position = len(new)
+        if len(names) > 1:
+            self._show("  ".join(names))
+        elif not names:
+            self._show(_("No file matches {text}").format(text=field.value))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip())
+
+    def action_cancel(self) -> None:
+        self.dismiss("")
+
+
+def open_restore_prompt(app: Any, path: str | None = None) -> None:
+    """The restore prompt, prefilled with ``path`` (the snapshots pane's selected file)."""
+    app.push_screen(
+        RestorePrompt(app, path),
+        lambda value: open_wizard(app, "restore", value) if value else None,
+    )
 
 
 # --- saved runs ----------------------------------------------------------------------------

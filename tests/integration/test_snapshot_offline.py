@@ -241,7 +241,7 @@ def test_inspect_counts_on_the_kubernetes_keyspace(snaps: dict[str, Any]) -> Non
         "bytes": res["cert-manager.io/certificates"]["bytes"],
         "namespaces": {"default": 1, "prod": 1},
     }
-    assert res["minions"]["count"] == 2 and res["minions"]["namespaces"] == {}
+    assert res["nodes"]["count"] == 2 and res["nodes"]["namespaces"] == {}  # /registry/minions/
     assert res["namespaces"]["count"] == 2
     assert res["leases"]["namespaces"] == {"kube-node-lease": 1}
     assert res["configmaps"]["count"] == 1

@@ -476,8 +476,30 @@ def test_secret_rows_show_key_size_and_encryption_only() -> None:
             }
         )
     )
-    assert set(rows) == {"key", "size", "encryption", "resource", "namespace", "value"}
-    assert rows["encryption"] == "aescbc" and "hidden" in rows["value"]
+    assert set(rows) == {"key", "size", "encryption", "resource", "namespace", "data"}
+    assert rows["encryption"] == "aescbc" and "hidden" in rows["data"]
+
+
+def test_plaintext_secret_rows_show_type_and_labels_never_data() -> None:
+    from etcdtui.ui.snapshots.model import object_rows
+
+    rows = dict(
+        object_rows(
+            {
+                "key": "/registry/secrets/default/tls",
+                "size": 900,
+                "encryption": "plaintext",
+                "resource": "secrets",
+                "namespace": "default",
+                "name": "tls",
+                "type": "kubernetes.io/tls",
+                "labels": {"app": "web"},
+                "object": {"data": {"tls.key": "c2VjcmV0"}},  # never shown even if present
+            }
+        )
+    )
+    assert rows["type"] == "kubernetes.io/tls" and rows["labels"] == "app=web"
+    assert "c2VjcmV0" not in repr(rows) and "hidden" in rows["data"]
 
 
 def test_diff_order_and_recipient_split() -> None:

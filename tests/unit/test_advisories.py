@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from etcdtui.models import Alarm, EndpointStatus, Member, MemberList
 from etcdtui.services import security
 from etcdtui.services.advisories import (
@@ -175,3 +177,97 @@ def test_security_scan_gate_is_low_when_below_minimum_and_keeps_old_ids() -> Non
         "version-upgrade-gate": "low",
     }
     assert passed == []
+
+
+# --- next steps (issue 12, item 4) and unstarted members (item 5) -------------------------
+
+
+def _every_advisory() -> tuple[object, ...]:
+    """One refresh that trips every rule at once."""
+    ms = MemberList(
+        7,
+        (
+            *_members(4).members,
+            Member(0xABC, "", ("https://h9:2380",), (), True),  # added, never started
+        ),
+    )
+    st = {
+        1: _status(1, version="3.5.1", db=int(DEFAULT_QUOTA_BYTES * 0.9)),
+        2: _status(2, version="3.4.20"),
+    }
+    return advise(
+        ms,
+        st,
+        {1},
+        (Alarm(1, "NOSPACE"), Alarm(2, "CORRUPT")),
+        unreachable_for={3: 60.0},
+        added_names={0xABC: "m9"},
+    )
+
+
+def test_every_advisory_names_its_next_step() -> None:
+    out = _every_advisory()
+    assert {
+        "quorum-lost",
+        "even-voters",
+        "member-not-started",
+        "alarm-nospace",
+        "alarm-corrupt",
+        "unreachable",
+        "inconsistency-bug",
+        "old-version",
+        "mixed-versions",
+        "db-near-quota",
+    } <= set(codes(out))
+    for a in out:
+        assert a.action, f"{a.code} has no next step"  # type: ignore[attr-defined]
+        assert a.as_dict()["action"] == a.action  # type: ignore[attr-defined]
+
+
+def test_quorum_lost_offers_ctrl_r_with_the_newest_verified_snapshot() -> None:
+    from etcdtui.services.advisories import SnapshotHint
+
+    ms = _members(3)
+    hint = SnapshotHint("snapshot-20261201.db", "/s/snapshot-20261201.db", 12 * 60 + 5, "verified")
+    out = advise(ms, {1: _status(1)}, set(), restore_from=hint)
+    lost = next(a for a in out if a.code == "quorum-lost")
+    assert "Bring m2, m3 back" in lost.action  # m1 answers; m2 and m3 do not
+    assert "press ctrl+r to restore from snapshot-20261201.db (verified, 12 min old)" in (
+        lost.action
+    )
+    none = next(a for a in advise(ms, {}, set()) if a.code == "quorum-lost")
+    assert "press ctrl+r" in none.action and "no verified snapshot" in none.action
+
+
+def test_tolerance_zero_names_the_member_to_replace() -> None:
+    ms = _members(3)
+    st = {1: _status(1), 3: _status(3)}
+    out = advise(ms, st, {1, 3})
+    tz = next(a for a in out if a.code == "tolerance-zero")
+    assert tz.action == "Press R on m2 (:replace m2) to replace it."
+
+
+def test_unstarted_learner_is_flagged_by_its_added_name() -> None:
+    ms = MemberList(7, (*_members(3).members, Member(0xABC, "", ("https://h9:2380",), (), True)))
+    st = {i: _status(i) for i in (1, 2, 3)}
+    out = advise(ms, st, {1, 2, 3}, added_names={0xABC: "m4"})
+    assert codes(out) == ["member-not-started"]
+    assert out[0].title == "Learner m4 (abc) was added but never started"
+    assert ":remove m4" in out[0].action
+    # without the name, the hex ID addresses it
+    bare = advise(ms, st, {1, 2, 3})
+    assert ":remove abc" in bare[0].action
+
+
+def test_complete_path(tmp_path: Path) -> None:
+    from etcdtui.ui.wizard_launch import complete_path
+
+    (tmp_path / "snapshot-20261201.db").write_bytes(b"x")
+    (tmp_path / "snapshot-20261202.db").write_bytes(b"x")
+    (tmp_path / "sub").mkdir()
+    text, names = complete_path(str(tmp_path / "sn"))
+    assert text == str(tmp_path / "snapshot-2026120")
+    assert names == ["snapshot-20261201.db", "snapshot-20261202.db"]
+    text, names = complete_path(str(tmp_path / "su"))
+    assert text == str(tmp_path / "sub") + "/" and names == ["sub/"]
+    assert complete_path(str(tmp_path / "nothing"))[1] == []

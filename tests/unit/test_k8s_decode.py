@@ -158,7 +158,7 @@ OPS: list[tuple[str, bytes, bytes]] = [
 
 def test_resource_and_namespace_from_the_key() -> None:
     assert k8s.resource_of(b"/registry/pods/ns1/p") == ("pods", "ns1")
-    assert k8s.resource_of(b"/registry/minions/node-1") == ("minions", None)
+    assert k8s.resource_of(b"/registry/minions/node-1") == ("nodes", None)
     assert k8s.resource_of(b"/registry/clusterroles/admin") == ("clusterroles", None)
     assert k8s.resource_of(b"/registry/cert-manager.io/certificates/ns/x") == (
         "cert-manager.io/certificates",
@@ -170,6 +170,44 @@ def test_resource_and_namespace_from_the_key() -> None:
     )
     assert k8s.resource_of(b"/registry/services/specs/ns/svc") == ("services", "ns")
     assert k8s.resource_of(b"/other/thing") is None
+
+
+@pytest.mark.parametrize(
+    ("key", "want"),
+    [
+        # the historical and group-prefixed paths of data.go's storage table
+        (b"/registry/minions/node1", ("nodes", None)),
+        (b"/registry/services/specs/ns/service1", ("services", "ns")),
+        (b"/registry/services/endpoints/ns/ep1name", ("endpoints", "ns")),
+        (b"/registry/controllers/ns/rc1", ("replicationcontrollers", "ns")),
+        (b"/registry/ingress/ns/ingress3", ("ingresses", "ns")),
+        (b"/registry/clustertrustbundles/example.com:signer:abc", ("clustertrustbundles", None)),
+        (b"/registry/ipaddresses/192.168.2.3", ("ipaddresses", None)),
+        (b"/registry/storageversions/sv1.test", ("storageversions", None)),
+        (b"/registry/podcertificaterequests/ns/req-1", ("podcertificaterequests", "ns")),
+        (
+            b"/registry/apiextensions.k8s.io/customresourcedefinitions/foos.cr.bar.com",
+            ("apiextensions.k8s.io/customresourcedefinitions", None),
+        ),
+        (b"/registry/cr.bar.com/foos/ns/cr1foo", ("cr.bar.com/foos", "ns")),
+        (b"/registry/custom.fancy.com/pants/cr2pant", ("custom.fancy.com/pants", None)),
+        (b"/registry/events/ns/event3", ("events", "ns")),
+    ],
+)
+def test_storage_paths_from_data_go(key: bytes, want: tuple[str, str | None]) -> None:
+    assert k8s.resource_of(key) == want
+
+
+def test_secret_from_kubernetes_testdata_shows_type_and_labels_never_data() -> None:
+    """tests/fixtures/k8s/core.v1.Secret.pb is kubernetes/api testdata/HEAD, unchanged."""
+    raw = (Path(__file__).parent.parent / "fixtures" / "k8s" / "core.v1.Secret.pb").read_bytes()
+    kv = LiveKey(b"/registry/secrets/namespaceValue/nameValue", 3, 5, 1, 0, raw)
+    info = k8s.describe(kv)
+    assert info["type"] == "typeValue"
+    assert info["labels"] == {"labelsKey": "labelsValue"}
+    assert info["encryption"] == "plaintext"
+    shown = json.dumps(info)
+    assert "dataKey" not in shown and "stringDataValue" not in shown
 
 
 @pytest.mark.parametrize(
@@ -224,7 +262,13 @@ def test_describe_never_returns_secret_content() -> None:
         k8s_object("v1", "Secret", "s", "ns", labels={"x": "y"}, payload=SECRET_MARK),
     )
     info = k8s.describe(kv, full=True)
-    assert set(info) == {"key", "size", "encryption", "resource", "namespace"}
+    # The key, size and encryption, and what names the Secret: never its data.
+    assert set(info) == {"key", "size", "encryption", "resource", "namespace"} | {
+        "kind",
+        "name",
+        "labels",
+    }
+    assert info["labels"] == {"x": "y"}
     assert info["encryption"] == "plaintext"
     assert SECRET_MARK.decode() not in json.dumps(info)
 
@@ -238,7 +282,7 @@ def test_inspect_counts_on_a_built_keyspace(tmp_path: Path) -> None:
     res = report["resources"]
     assert res["pods"]["count"] == 3
     assert res["pods"]["namespaces"] == {"default": 2, "kube-system": 1}
-    assert res["minions"] == {"count": 1, "bytes": len(OPS[6][2]), "namespaces": {}}
+    assert res["nodes"] == {"count": 1, "bytes": len(OPS[6][2]), "namespaces": {}}
     assert res["secrets"]["count"] == 8
     assert res["secrets"]["namespaces"] == {"default": 3, "prod": 5}
     assert res["cert-manager.io/certificates"]["namespaces"] == {"default": 1}

@@ -64,7 +64,9 @@ async def with_reconfig_retry(
 async def _add_learner(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     peer = str(step.params["peer_url"])
     m = await with_reconfig_retry(
-        ctx, _("add"), lambda: ctx.cluster.member_add([peer], learner=True)
+        ctx,
+        _("add"),
+        lambda: ctx.cluster.member_add([peer], learner=True, name=str(step.params["name"] or "")),
     )
     ctx.vars[str(step.params["var"])] = hex_id(m.id)
     return {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shlex
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from etcdtui.services.plans import (
 )
 from etcdtui.services.procedures.common import etcd_servers, initial_cluster, url_host
 from etcdtui.services.procedures.snapcheck import SnapshotFacts, file_sha256
+from etcdtui.services.snapshots.source import DecryptKeys
 
 BUMP_REVISION = 1_000_000_000
 LOCAL = "local"  # Where.host of steps that run where etcdtui runs
@@ -186,6 +188,35 @@ def restore_argv(
     return tuple(argv), env
 
 
+def _restore_run(argv: tuple[str, ...], snap: SnapshotFacts) -> dict[str, Any]:
+    """How a restore step runs: a plain file goes to the tool as it is; an age-encrypted
+    one is decrypted into an anonymous in-memory file whose descriptor the tool reads as
+    ``/dev/fd/N`` (see :func:`_run_decrypted`), so no plaintext file ever has a name."""
+    if not snap.encrypted:
+        return {"action": "host.run", "command": argv}
+    arg = 3  # tool snapshot restore FILE ...
+    src = argv[arg]
+    by_hand = shlex.join((*argv[:arg], "/dev/shm/etcd-restore.db", *argv[arg + 1 :]))
+    display = "\n".join(
+        (
+            "# "
+            + _(
+                "{file} is age-encrypted; etcdtui decrypts it into memory when it runs this "
+                "step. By hand, decrypt onto a RAM-backed file system and remove it after:"
+            ).format(file=Path(snap.path).name),
+            f"age --decrypt -i IDENTITY -o /dev/shm/etcd-restore.db {shlex.quote(src)}",
+            by_hand,
+            "rm -f /dev/shm/etcd-restore.db",
+        )
+    )
+    return {
+        "action": "restore.run-decrypted",
+        "command": argv,
+        "display": display,
+        "params": {"snapshot": src, "arg": arg},
+    }
+
+
 def build_restore_plan(
     snap: SnapshotFacts,
     req: RestoreRequest,
@@ -278,8 +309,7 @@ def build_restore_plan(
                     "token: the restored cluster is a new logical cluster."
                 ),
                 where=Where("host", url_host(m.peer_url)),
-                action="host.run",
-                command=argv,
+                **_restore_run(argv, snap),
                 env=env,
                 precondition=Ref(
                     "path-absent", _("{p} does not exist").format(p=target), {"path": target}
@@ -379,7 +409,8 @@ def build_restore_plan(
 async def _verify_snapshot(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     from etcdtui.services.procedures.snapcheck import verify_snapshot
 
-    facts = await asyncio.to_thread(verify_snapshot, Path(str(step.params["path"])))
+    path = Path(str(step.params["path"]))
+    facts = await asyncio.to_thread(verify_snapshot, path, keys_for(path))
     if facts.sha256 != step.params["sha256"]:
         raise StepFailed(_("the file changed since the plan was made"))
     ctx.vars["verified_file"] = _identity(Path(str(step.params["path"])))
@@ -431,6 +462,49 @@ async def _move_aside(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
 async def _run(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     out = await asyncio.to_thread(_host(ctx, "run"), list(step.command), dict(step.env))
     return {"detail": out.splitlines()[-1] if out else ""}
+
+
+@action("restore.run-decrypted")
+async def _run_decrypted(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+    from etcdtui.services.snapshots.source import decrypt_to_fd
+
+    path = Path(str(step.params["snapshot"]))
+    keys = keys_for(path)
+    if not keys:
+        raise StepFailed(
+            _("{file} is age-encrypted and no identity or passphrase was given").format(
+                file=path.name
+            ),
+            title=_("Cannot decrypt the snapshot"),
+            fix=_(
+                "CLI: resume with --identity FILE or --passphrase-file FILE. Console: give the "
+                "keys with k in the snapshots pane (4), then resume with :wizards."
+            ),
+        )
+    run = _host(ctx, "run")
+    fd = await asyncio.to_thread(decrypt_to_fd, path, keys)
+    try:
+        argv = list(step.command)
+        argv[int(step.params["arg"])] = f"/dev/fd/{fd}"
+        out = await asyncio.to_thread(run, argv, dict(step.env), pass_fds=(fd,))
+    finally:
+        os.close(fd)
+    return {"detail": out.splitlines()[-1] if out else ""}
+
+
+# Decryption keys for encrypted snapshots, by absolute path, for this process only: they
+# are never part of a plan, its saved state or the audit log.
+_KEYS: dict[str, DecryptKeys] = {}
+
+
+def remember_keys(path: str | os.PathLike[str], keys: DecryptKeys | None) -> None:
+    """Let this process's restore steps decrypt ``path`` with ``keys``."""
+    if keys:
+        _KEYS[os.path.abspath(path)] = keys
+
+
+def keys_for(path: str | os.PathLike[str]) -> DecryptKeys | None:
+    return _KEYS.get(os.path.abspath(path))
 
 
 @action("host.start-etcd")

@@ -83,10 +83,13 @@ class SandboxHost:
     def data_dir(self, name: str) -> Path:
         return self.sandbox.data_dir(name)
 
-    def run(self, argv: list[str], env: dict[str, str]) -> str:
+    def run(self, argv: list[str], env: dict[str, str], *, pass_fds: tuple[int, ...] = ()) -> str:
+        """Run ``argv``; ``pass_fds`` are inherited under the same numbers (an encrypted
+        snapshot's in-memory plaintext, read by the tool as ``/dev/fd/N``)."""
         proc = subprocess.run(
             argv,
             env={**os.environ, **env},
+            pass_fds=pass_fds,
             capture_output=True,
             text=True,
             timeout=600,

@@ -179,6 +179,23 @@ def list_snapshots(
     return entries
 
 
+def newest_verified(
+    directory: str | os.PathLike[str], *, keys: DecryptKeys | None = None, tries: int = 5
+) -> CatalogEntry | None:
+    """The newest snapshot in ``directory`` that verifies (full check, or the sidecar's
+    sha256 for an encrypted file without keys); None if none of the newest ``tries`` does
+    or the directory does not exist. Only those files are read."""
+    try:
+        entries = list_snapshots(directory, keys=keys, check=False)
+    except (SnapshotError, OSError):
+        return None
+    for entry in list(reversed(entries))[:tries]:
+        _check(entry, keys)
+        if entry.verified:
+            return entry
+    return None
+
+
 def plan_prune(entries: list[CatalogEntry], keep: int) -> list[CatalogEntry]:
     """Which entries to delete to keep ``keep``: oldest first, never the newest verified.
 

@@ -12,7 +12,11 @@ value is one of:
 * ``k8s:enc:<provider>:v1:<key name>:`` + ciphertext when encryption at rest is on.
 
 Secret values are never decoded, printed or returned: for keys under
-``/registry/secrets/`` only the key, the size and the encryption state leave here.
+``/registry/secrets/`` only the key, the size, the encryption state and, for a Secret
+stored in plaintext, its name, namespace, type and labels leave here (never ``data``).
+
+Resources are counted by storage path (:data:`STORAGE_PATHS`), which is not always the
+resource name: nodes live under ``/registry/minions/``, for example.
 """
 
 from __future__ import annotations
@@ -43,12 +47,119 @@ LARGEST = 20
 OTHER = "(other)"
 
 
+# Where kube-apiserver stores each built-in resource, from the storage-path table of
+# kubernetes/kubernetes test/integration/etcd/data.go (ExpectedEtcdPath of every entry):
+# the path segments under /registry/ -> (resource, namespaced). Most resources live under
+# their plural name; the exceptions are historical (nodes under minions/, services and
+# endpoints under services/specs/ and services/endpoints/, replication controllers under
+# controllers/, ingresses under ingress/) or group-prefixed (API services and CRDs, and
+# every custom resource: /registry/<group>/<plural>/).
+_NS, _CLUSTER = True, False
+STORAGE_PATHS: dict[tuple[str, ...], tuple[str, bool]] = {
+    # core/v1
+    ("configmaps",): ("configmaps", _NS),
+    ("services", "specs"): ("services", _NS),
+    ("services", "endpoints"): ("endpoints", _NS),
+    ("podtemplates",): ("podtemplates", _NS),
+    ("pods",): ("pods", _NS),
+    ("resourcequotas",): ("resourcequotas", _NS),
+    ("limitranges",): ("limitranges", _NS),
+    ("namespaces",): ("namespaces", _CLUSTER),
+    ("minions",): ("nodes", _CLUSTER),
+    ("persistentvolumes",): ("persistentvolumes", _CLUSTER),
+    ("events",): ("events", _NS),  # core/v1 and events.k8s.io/v1 share it
+    ("persistentvolumeclaims",): ("persistentvolumeclaims", _NS),
+    ("serviceaccounts",): ("serviceaccounts", _NS),
+    ("secrets",): ("secrets", _NS),
+    ("controllers",): ("replicationcontrollers", _NS),
+    # apps/v1
+    ("daemonsets",): ("daemonsets", _NS),
+    ("deployments",): ("deployments", _NS),
+    ("statefulsets",): ("statefulsets", _NS),
+    ("replicasets",): ("replicasets", _NS),
+    ("controllerrevisions",): ("controllerrevisions", _NS),
+    # autoscaling, batch
+    ("horizontalpodautoscalers",): ("horizontalpodautoscalers", _NS),
+    ("jobs",): ("jobs", _NS),
+    ("cronjobs",): ("cronjobs", _NS),
+    # certificates.k8s.io
+    ("certificatesigningrequests",): ("certificatesigningrequests", _CLUSTER),
+    ("clustertrustbundles",): ("clustertrustbundles", _CLUSTER),
+    ("podcertificaterequests",): ("podcertificaterequests", _NS),
+    # coordination.k8s.io, discovery.k8s.io
+    ("leases",): ("leases", _NS),
+    ("leasecandidates",): ("leasecandidates", _NS),
+    ("endpointslices",): ("endpointslices", _NS),
+    # networking.k8s.io
+    ("ingress",): ("ingresses", _NS),
+    ("ingressclasses",): ("ingressclasses", _CLUSTER),
+    ("networkpolicies",): ("networkpolicies", _NS),
+    ("ipaddresses",): ("ipaddresses", _CLUSTER),
+    ("servicecidrs",): ("servicecidrs", _CLUSTER),
+    # policy, storagemigration.k8s.io, flowcontrol.apiserver.k8s.io
+    ("poddisruptionbudgets",): ("poddisruptionbudgets", _NS),
+    ("storageversionmigrations",): ("storageversionmigrations", _CLUSTER),
+    ("flowschemas",): ("flowschemas", _CLUSTER),
+    ("prioritylevelconfigurations",): ("prioritylevelconfigurations", _CLUSTER),
+    # storage.k8s.io
+    ("volumeattachments",): ("volumeattachments", _CLUSTER),
+    ("volumeattributesclasses",): ("volumeattributesclasses", _CLUSTER),
+    ("storageclasses",): ("storageclasses", _CLUSTER),
+    ("csistoragecapacities",): ("csistoragecapacities", _NS),
+    ("csinodes",): ("csinodes", _CLUSTER),
+    ("csidrivers",): ("csidrivers", _CLUSTER),
+    # rbac.authorization.k8s.io
+    ("roles",): ("roles", _NS),
+    ("clusterroles",): ("clusterroles", _CLUSTER),
+    ("rolebindings",): ("rolebindings", _NS),
+    ("clusterrolebindings",): ("clusterrolebindings", _CLUSTER),
+    # admissionregistration.k8s.io
+    ("validatingwebhookconfigurations",): ("validatingwebhookconfigurations", _CLUSTER),
+    ("mutatingwebhookconfigurations",): ("mutatingwebhookconfigurations", _CLUSTER),
+    ("validatingadmissionpolicies",): ("validatingadmissionpolicies", _CLUSTER),
+    ("validatingadmissionpolicybindings",): ("validatingadmissionpolicybindings", _CLUSTER),
+    ("mutatingadmissionpolicies",): ("mutatingadmissionpolicies", _CLUSTER),
+    ("mutatingadmissionpolicybindings",): ("mutatingadmissionpolicybindings", _CLUSTER),
+    # scheduling.k8s.io
+    ("priorityclasses",): ("priorityclasses", _CLUSTER),
+    ("workloads",): ("workloads", _NS),
+    ("podgroups",): ("podgroups", _NS),
+    # group-prefixed: apiregistration.k8s.io, apiextensions.k8s.io
+    ("apiregistration.k8s.io", "apiservices"): ("apiregistration.k8s.io/apiservices", _CLUSTER),
+    ("apiextensions.k8s.io", "customresourcedefinitions"): (
+        "apiextensions.k8s.io/customresourcedefinitions",
+        _CLUSTER,
+    ),
+    # node.k8s.io
+    ("runtimeclasses",): ("runtimeclasses", _CLUSTER),
+    # resource.k8s.io
+    ("devicetaintrules",): ("devicetaintrules", _CLUSTER),
+    ("resourcepoolstatusrequests",): ("resourcepoolstatusrequests", _CLUSTER),
+    ("deviceclasses",): ("deviceclasses", _CLUSTER),
+    ("resourceclaims",): ("resourceclaims", _NS),
+    ("resourceclaimtemplates",): ("resourceclaimtemplates", _NS),
+    ("resourceslices",): ("resourceslices", _CLUSTER),
+    # internal.apiserver.k8s.io
+    ("storageversions",): ("storageversions", _CLUSTER),
+}
+
+
 def resource_of(key: bytes) -> tuple[str, str | None] | None:
-    """(resource, namespace or None) for a /registry/ key, None for any other key."""
+    """(resource, namespace or None) for a /registry/ key, None for any other key.
+
+    Built-in resources are named by their plural (``nodes`` for ``/registry/minions/``,
+    ``endpoints`` for ``/registry/services/endpoints/``; see :data:`STORAGE_PATHS`);
+    custom resources and group-prefixed ones by ``group/plural``."""
     if not key.startswith(REGISTRY):
         return None
     parts = key[len(REGISTRY) :].decode("utf-8", "replace").split("/")
-    if "." in parts[0] and len(parts) >= 2:
+    for width in (2, 1):
+        known = STORAGE_PATHS.get(tuple(parts[:width])) if len(parts) > width else None
+        if known is not None:
+            resource, namespaced = known
+            rest = parts[width:]
+            return resource, (rest[0] if namespaced and len(rest) >= 2 else None)
+    if "." in parts[0] and len(parts) >= 2:  # a custom resource: /registry/<group>/<plural>/
         resource, rest = f"{parts[0]}/{parts[1]}", parts[2:]
     else:
         resource, rest = parts[0], parts[1:]
@@ -136,6 +247,41 @@ def decode_protobuf(value: bytes) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v not in (None, "")}
 
 
+def secret_summary(value: bytes) -> dict[str, Any]:
+    """A plaintext Secret's name, namespace, type and labels, and nothing else: its
+    ``data`` (field 2) and ``stringData`` (4) are never read. v1.Secret in protobuf:
+    metadata 1, type 3."""
+    out: dict[str, Any] = {}
+    if value.startswith(K8S_MAGIC):
+        unknown = wire.message_fields(value[len(K8S_MAGIC) :])
+        if wire.text(wire.last_bytes(unknown, 3)):
+            return out  # compressed: unreadable
+        obj = wire.message_fields(wire.last_bytes(unknown, 2) or b"")
+        meta = wire.message_fields(wire.last_bytes(obj, 1) or b"")
+        out = {
+            "kind": "Secret",
+            "name": wire.text(wire.last_bytes(meta, 1)),
+            "namespace": wire.text(wire.last_bytes(meta, 3)),
+            "type": wire.text(wire.last_bytes(obj, 3)),
+            "labels": _labels(meta.get(11, [])),
+        }
+    elif value.startswith(b"{"):
+        data = json.loads(value)
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        raw_meta = data.get("metadata")
+        jmeta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
+        labels = jmeta.get("labels")
+        out = {
+            "kind": "Secret",
+            "name": jmeta.get("name"),
+            "namespace": jmeta.get("namespace"),
+            "type": data.get("type") if isinstance(data.get("type"), str) else None,
+            "labels": labels if isinstance(labels, dict) else {},
+        }
+    return {k: v for k, v in out.items() if v not in (None, "")}
+
+
 def decode_json(value: bytes, *, full: bool) -> dict[str, Any]:
     data = json.loads(value)
     if not isinstance(data, dict):
@@ -165,6 +311,11 @@ def describe(kv: LiveKey, *, full: bool = False) -> dict[str, Any]:
         info["resource"], info["namespace"] = res
     if is_secret(kv.key):
         info["encryption"] = encryption_state(kv.value)
+        if info["encryption"] == "plaintext":
+            try:
+                info.update(secret_summary(kv.value))
+            except (wire.WireError, ValueError, RecursionError):
+                info["decode_error"] = True
         return info
     info.update(
         mod_revision=kv.mod_revision,

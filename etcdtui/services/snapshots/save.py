@@ -431,7 +431,86 @@ async def save_snapshot(
     idle_timeout: float = 30.0,
     source: Source | None = None,
 ) -> SaveResult:
-    """Stream a snapshot into ``path`` (see the module doc for every guarantee)."""
+    """Stream a snapshot into ``path`` (see the module doc for every guarantee).
+
+    Saved or failed, the attempt goes to ``svc.audit`` (when the service has one) as a
+    ``snapshot-save`` record: file, source member, size, sha256, encryption recipients
+    (never a passphrase)."""
+    params: dict[str, Any] = {
+        "path": str(Path(path).absolute()),
+        "endpoint": endpoint,
+        "encrypted": encryption is not None,
+        "recipients": list(encryption.identifiers) if encryption is not None else [],
+    }
+    try:
+        result = await _save(
+            svc,
+            path,
+            endpoint=endpoint,
+            encryption=encryption,
+            force=force,
+            progress=progress,
+            idle_timeout=idle_timeout,
+            source=source,
+        )
+    except errors.EtcdtuiError as exc:
+        _audit(svc, params, error=exc)
+        raise
+    meta = result.metadata
+    _audit(
+        svc,
+        params,
+        result={
+            "path": str(result.path),
+            "source": meta.get("source"),
+            "revision": meta.get("revision"),
+            "size": meta.get("size"),
+            "sha256": meta.get("sha256"),
+        },
+        cluster_id=meta.get("cluster_id"),
+    )
+    return result
+
+
+def _audit(
+    svc: ClusterService,
+    params: dict[str, Any],
+    *,
+    result: Any = None,
+    error: errors.EtcdtuiError | None = None,
+    cluster_id: Any = None,
+) -> None:
+    audit = getattr(svc, "audit", None)
+    if audit is None:
+        return
+    cid = None
+    if isinstance(cluster_id, str):
+        with contextlib.suppress(ValueError):
+            cid = int(cluster_id, 16)
+    elif isinstance(cluster_id, int):
+        cid = cluster_id
+    members = getattr(svc, "last_members", None)
+    audit.append(
+        action="snapshot-save",
+        context=svc.settings.context,
+        cluster_id=cid or (members.cluster_id if members else None),
+        params=params,
+        result=result,
+        error=error,
+    )
+
+
+async def _save(
+    svc: ClusterService,
+    path: str | os.PathLike[str],
+    *,
+    endpoint: str | None,
+    encryption: Encryption | None,
+    force: bool,
+    progress: ProgressCallback | None,
+    idle_timeout: float,
+    source: Source | None,
+) -> SaveResult:
     target = Path(path).absolute()
     _check_target(target, force)
     src = source or await choose_source(svc, endpoint)

@@ -223,6 +223,15 @@ def _decrypt(path: str, keys: DecryptKeys) -> int:
     return fd
 
 
+def decrypt_to_fd(path: str | os.PathLike[str], keys: DecryptKeys) -> int:
+    """Decrypt the age file ``path`` into an anonymous in-memory file; return its fd,
+    positioned anywhere (readers open ``/dev/fd/N`` or seek). The caller closes it.
+
+    This is how a restore hands an encrypted snapshot to etcdutl: the child gets the fd
+    (``pass_fds``) and reads ``/dev/fd/N``; no plaintext file ever has a name."""
+    return _decrypt(str(path), keys)
+
+
 @contextlib.contextmanager
 def open_snapshot(
     path: str | os.PathLike[str], keys: DecryptKeys | None = None

@@ -452,6 +452,14 @@ def verify(path: str | os.PathLike[str], keys: DecryptKeys | None = None) -> Ver
         return VerifyResult(False, exc.reason, exc.cause, "error", encrypted=encrypted)
 
 
+def verify_db(db: BoltDB) -> VerifyResult:
+    """:func:`verify` of a database already open (plain or decrypted into memory)."""
+    try:
+        return _verify_db(db)
+    except SnapshotCorrupt as exc:
+        return VerifyResult(False, exc.reason, exc.cause, "error", encrypted=db.encrypted)
+
+
 def _verify_db(db: BoltDB) -> VerifyResult:
     extra = db.data_size - db.tx_size
     if not db.has_trailer and 0 < extra < TRAILER_SIZE:
@@ -526,4 +534,5 @@ __all__ = [
     "status_of",
     "storage_version",
     "verify",
+    "verify_db",
 ]

@@ -164,7 +164,7 @@ class MainScreen(Screen[None]):
         if state.members is None:
             return None
         if ref:
-            return state.members.find(ref)
+            return state.find_member(ref)  # also the name an unstarted member was added with
         key = self.query_one(MembersTable).selected_key()
         return state.members.find(key) if key else None
 

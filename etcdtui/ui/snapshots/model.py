@@ -180,14 +180,18 @@ def object_label(obj: dict[str, Any]) -> str:
     return str(name)
 
 
-SECRET_FIELDS = ("key", "size", "encryption", "resource", "namespace")
+SECRET_FIELDS = ("key", "size", "encryption", "resource", "namespace", "name", "type")
 
 
 def object_rows(obj: dict[str, Any]) -> list[tuple[str, str]]:
-    """What the detail box shows about one object. Secrets: key, size, encryption only."""
+    """What the detail box shows about one object. Secrets: key, size, encryption, type
+    and labels, never the data."""
     if "encryption" in obj:  # describe() marks Secrets this way and drops everything else
         rows = [(f, str(obj[f])) for f in SECRET_FIELDS if obj.get(f) not in (None, "")]
-        rows.append((_("value"), _("hidden (Secret values are never shown)")))
+        labels = obj.get("labels") or {}
+        if labels:
+            rows.append((_("labels"), ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))))
+        rows.append((_("data"), _("hidden (Secret values are never shown)")))
         return rows
     order = (
         ("key", _("key")),

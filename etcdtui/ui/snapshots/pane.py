@@ -320,6 +320,15 @@ class SnapshotsPane(Vertical):
         d = message.data
         self.query_one(DiffView).show(Path(d.older).name, Path(d.newer).name, d.report)
 
+    # --- restore from the selected file ---------------------------------------------------
+
+    def action_restore(self) -> None:
+        """ctrl+r here: the restore prompt, prefilled with the highlighted file."""
+        from etcdtui.ui.wizard_launch import open_restore_prompt
+
+        entry = self.selected()
+        open_restore_prompt(self.app, str(entry.path) if entry is not None else None)
+
     # --- keys for encrypted files ------------------------------------------------------------
 
     def action_keys(self) -> None:

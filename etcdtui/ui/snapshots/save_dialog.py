@@ -155,7 +155,8 @@ class SaveSnapshotDialog(PausingModal):
         def progress(p: SaveProgress) -> None:
             self.post_message(SaveProgressed(p))
 
-        async with ClusterService(settings) as svc:
+        audit = getattr(self.app, "audit_log", None)  # saves are audited like member actions
+        async with ClusterService(settings, audit=audit) as svc:
             return await save_snapshot(
                 svc, path, endpoint=endpoint, encryption=encryption, progress=progress
             )

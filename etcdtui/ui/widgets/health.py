@@ -106,6 +106,9 @@ class HealthPane(Vertical, can_focus=True):
             colour = vars_.get("error" if level == "error" else "warning", "")
             text.append(f"{_ICON.get(level, '•')} {title}", style=f"bold {colour}")
             text.append(f" — {why}\n")
+            action = getattr(a, "action", "")
+            if action:  # the next step, as a key or `:` command
+                text.append("  → " + action + "\n", style="bold")
         text.rstrip()
         return text
 
