@@ -190,6 +190,21 @@ class HashKV:
     error: str | None = None
 
 
+def hashkv_verdict(hashes: tuple[HashKV, ...] | list[HashKV]) -> str:
+    """One rule for a HashKV comparison: "consistent" only when every member answered
+    and all answers agree; "mismatch" when two answers differ; "incomplete" when the
+    answers agree but some member gave none; "no-answer" when no member answered. An
+    answer with no data proves nothing, so only "consistent" is consistent."""
+    values = {h.hash for h in hashes if h.error is None}
+    if len(values) > 1:
+        return "mismatch"
+    if not values:
+        return "no-answer"
+    if any(h.error is not None for h in hashes):
+        return "incomplete"
+    return "consistent"
+
+
 @dataclass(frozen=True)
 class ClusterSnapshot:
     """One refresh of the whole cluster as the console shows it."""

@@ -14,7 +14,7 @@ from etcdtui.cli.common import confirm_typed, require_writable, run, settings_fr
 from etcdtui.cli.output import human_bytes, print_json, print_table
 from etcdtui.errors import EtcdtuiError, MemberNotFound, UsageError
 from etcdtui.i18n import _
-from etcdtui.models import ClusterSnapshot, MemberList, hex_id
+from etcdtui.models import ClusterSnapshot, MemberList, hashkv_verdict, hex_id
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -281,12 +281,13 @@ def cmd_hashkv(args: argparse.Namespace) -> int:
             return await svc.hashkv(args.revision)
 
     hashes = run(go, settings)
-    values = {h.hash for h in hashes if h.error is None}
-    consistent = len(values) <= 1
+    verdict = hashkv_verdict(hashes)
+    consistent = verdict == "consistent"
     if args.output == "json":
         print_json(
             {
                 "consistent": consistent,
+                "state": verdict,
                 "members": [
                     {
                         "endpoint": h.endpoint,
@@ -305,11 +306,28 @@ def cmd_hashkv(args: argparse.Namespace) -> int:
             [_("endpoint"), _("hash"), _("revision"), _("compact rev"), _("error")],
             [(h.endpoint, h.hash, h.revision, h.compact_revision, h.error or "") for h in hashes],
         )
-        if not consistent:
+        if verdict == "mismatch":
             print(
                 _(
                     "MISMATCH: members disagree at the same revision; the data diverged. Take a "
                     "snapshot from the majority and replace the odd member."
+                ),
+                file=sys.stderr,
+            )
+        elif verdict == "no-answer":
+            print(
+                _(
+                    "NOT VERIFIED: no member answered HashKV, so nothing was compared (a "
+                    "compacted or future --revision, or no member reachable). Check the errors "
+                    "above and pick a revision between the compact revision and the current one."
+                ),
+                file=sys.stderr,
+            )
+        elif verdict == "incomplete":
+            print(
+                _(
+                    "INCOMPLETE: the members that answered agree, but some gave no answer; "
+                    "their data was not compared. Check the errors above and run again."
                 ),
                 file=sys.stderr,
             )
