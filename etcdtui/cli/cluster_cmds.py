@@ -68,6 +68,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("member", help=_("member name or hex ID"))
     p.add_argument("--peer-urls", required=True, help=_("comma-separated peer URLs"))
     p.add_argument("--yes", action="store_true", help=_("do not ask for confirmation"))
+    p.add_argument("--force", action="store_true", help=_("override etcdtui's own policy"))
     add_output_flag(p)
     p.set_defaults(func=cmd_member_action, action="update")
 
@@ -429,9 +430,14 @@ def cmd_member_action(args: argparse.Namespace) -> int:
                     fix=_("Run `etcdtui members` to see names and IDs."),
                 )
             label = target.name or target.hex_id
-            if action in ("promote", "remove"):
+            new_urls = _split_urls(args.peer_urls) if action == "update" else []
+            if action in ("promote", "remove", "update"):
                 change: Any = (
-                    quorum.Promote(target.id) if action == "promote" else quorum.Remove(target.id)
+                    quorum.Promote(target.id)
+                    if action == "promote"
+                    else quorum.Remove(target.id)
+                    if action == "remove"
+                    else quorum.UpdatePeerURLs(target.id, tuple(new_urls))
                 )
                 verdict = quorum.what_if(members, snap.healthy_ids(), change, leader_id=snap.leader)
                 _print_verdict(verdict)
@@ -478,7 +484,15 @@ def cmd_member_action(args: argparse.Namespace) -> int:
                     _("Change the peer URLs of {name}?").format(name=label),
                     assume_yes=args.yes,
                 )
-                return await svc.member_update(target.id, _split_urls(args.peer_urls))
+                fresh = await svc.overview()  # re-check right before sending
+                if fresh.members is not None:
+                    quorum.what_if(
+                        fresh.members,
+                        fresh.healthy_ids(),
+                        quorum.UpdatePeerURLs(target.id, tuple(new_urls)),
+                        leader_id=fresh.leader,
+                    ).raise_if_refused(force=getattr(args, "force", False))
+                return await svc.member_update(target.id, new_urls)
             if action == "move-leader":
                 if target.is_learner:
                     raise UsageError(_("{name} is a learner and cannot lead").format(name=label))

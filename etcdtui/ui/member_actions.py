@@ -126,9 +126,13 @@ def plan(
     warnings: list[str] = []
     fix: str | None = None
     after = before
-    if kind in ("add-learner", "promote", "remove"):
+    if kind in ("add-learner", "promote", "remove") or (
+        kind == "update-peer-urls" and target is not None and urls and not url_problem
+    ):
         if kind == "add-learner":
             change: quorum.Change = quorum.AddLearner(urls, name=name)
+        elif kind == "update-peer-urls" and target is not None:
+            change = quorum.UpdatePeerURLs(target.id, tuple(urls))
         elif target is None:
             change = quorum.Remove(0)
         else:

@@ -54,3 +54,57 @@ def test_hashkv_healthy_cluster_is_consistent(cluster: Sandbox) -> None:
     doc = json.loads(res.stdout)
     assert res.returncode == 0, res.stderr
     assert doc["consistent"] is True and doc["state"] == "consistent"
+
+
+# --- 14: member update --peer-urls ------------------------------------------------------------
+
+
+def _peer_urls(sb: Sandbox) -> dict[str, list[str]]:
+    doc = json.loads(cli(*conn_flags(sb.settings()), "members", "-o", "json").stdout)
+    return {m["name"]: m["peer_urls"] for m in doc["members"]}
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["another-members-url", "same-url-twice", "http-downgrade", "alias-of-another-member"],
+)
+def test_member_update_runs_the_what_if(cluster: Sandbox, case: str) -> None:
+    before = _peer_urls(cluster)
+    assert cluster.state is not None
+    m1, m2 = cluster.state.members[0], cluster.state.members[1]
+    urls = {
+        "another-members-url": m2.peer_url,
+        "same-url-twice": f"{m1.peer_url},{m1.peer_url}",
+        "http-downgrade": f"http://127.0.0.1:{m1.peer_port}",
+        "alias-of-another-member": f"https://localhost:{m2.peer_port}",
+    }[case]
+    res = cli(
+        *conn_flags(cluster.settings()), "member", "update", "m1", "--peer-urls", urls, "--yes"
+    )
+    assert res.returncode != 0, res.stdout + res.stderr
+    assert "Traceback" not in res.stderr
+    expect = {
+        "another-members-url": "already the peer URL of m2",
+        "same-url-twice": "given twice",
+        "http-downgrade": "plaintext",
+        "alias-of-another-member": "same listener",
+    }[case]
+    assert expect in res.stderr
+    assert _peer_urls(cluster) == before  # nothing was sent
+
+
+def test_member_update_to_the_same_url_is_allowed(cluster: Sandbox) -> None:
+    before = _peer_urls(cluster)
+    assert cluster.state is not None
+    m1 = cluster.state.members[0]
+    res = cli(
+        *conn_flags(cluster.settings()),
+        "member",
+        "update",
+        "m1",
+        "--peer-urls",
+        m1.peer_url,
+        "--yes",
+    )
+    assert res.returncode == 0, res.stderr
+    assert _peer_urls(cluster) == before
