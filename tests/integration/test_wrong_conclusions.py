@@ -108,3 +108,62 @@ def test_member_update_to_the_same_url_is_allowed(cluster: Sandbox) -> None:
     )
     assert res.returncode == 0, res.stderr
     assert _peer_urls(cluster) == before
+
+
+# --- 15: sha256 trailer problems in inspect, diff and status ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def saved(cluster: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("trailer") / "good.db"
+    etcdctl(cluster, "put", "/registry/configmaps/default/trailer-probe", "x" * 64)
+    etcdctl(cluster, "snapshot", "save", str(path), endpoints=[cluster.settings().endpoints[0]])
+    return path
+
+
+def _mutant(good: Path, tmp: Path, kind: str) -> Path:
+    data = bytearray(good.read_bytes())
+    assert len(data) % 512 == 32
+    if kind == "flipped-byte":  # a value byte in the last data page: the trailer mismatches
+        data[len(data) - 32 - 100] ^= 0x01
+    elif kind == "trailer-31":
+        del data[-1]
+    elif kind == "trailer-33":
+        data.append(0)
+    out = tmp / f"{kind}.db"
+    out.write_bytes(bytes(data))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("kind", "cause"),
+    [
+        ("flipped-byte", "does not match"),
+        ("trailer-31", "cut short"),
+        ("trailer-33", "not a sha256 trailer"),
+    ],
+)
+def test_inspect_and_diff_warn_about_the_trailer(
+    saved: Path, tmp_path: Path, kind: str, cause: str
+) -> None:
+    bad = _mutant(saved, tmp_path, kind)
+    ins = cli("snapshot", "inspect", str(bad))
+    assert ins.returncode == 0, ins.stderr
+    assert cause in ins.stderr, ins.stderr
+    diff = cli("snapshot", "diff", str(saved), str(bad), "-o", "json")
+    assert diff.returncode == 0, diff.stderr
+    assert cause in diff.stderr, diff.stderr
+    doc = json.loads(diff.stdout)
+    assert doc["b"]["sha256"]["problem"]
+    assert doc["a"]["sha256"]["state"] == "valid"
+    status = cli("snapshot", "status", str(bad))
+    assert status.returncode == 0, status.stderr
+    assert "absent (raw db copy" not in status.stdout
+    assert cause in status.stderr
+
+
+def test_a_good_snapshot_gets_no_trailer_warning(saved: Path) -> None:
+    ins = cli("snapshot", "inspect", str(saved))
+    assert ins.returncode == 0 and "warning" not in ins.stderr
+    st = cli("snapshot", "status", str(saved))
+    assert "valid" in st.stdout and "warning" not in st.stderr
