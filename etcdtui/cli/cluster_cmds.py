@@ -14,7 +14,7 @@ from etcdtui.cli.common import confirm_typed, require_writable, run, settings_fr
 from etcdtui.cli.output import human_bytes, print_json, print_table
 from etcdtui.errors import EtcdtuiError, MemberNotFound, UsageError
 from etcdtui.i18n import _
-from etcdtui.models import ClusterSnapshot, MemberList, hashkv_verdict, hex_id
+from etcdtui.models import ClusterSnapshot, MemberList, hashkv_verdict, hex_id, is_access_error
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -129,8 +129,10 @@ def status_document(snap: ClusterSnapshot) -> dict[str, Any]:
     return {
         "cluster_id": hex_id(snap.members.cluster_id) if snap.members else None,
         "leader": hex_id(leader) if leader else None,
-        "quorum": summary.as_dict() | {"state": summary.state, "learners": summary.learners},
+        "quorum": summary.as_dict()
+        | {"state": snap.quorum_state(summary.state), "learners": summary.learners},
         "alarms": [a.as_dict() for a in snap.alarms],
+        "access_error": snap.access_error(),
         "members_error": snap.members_error,
         "endpoints": [
             s.as_dict() | {"healthy": _healthy(snap, s.endpoint)} for s in snap.endpoints
@@ -170,13 +172,25 @@ def cmd_status(args: argparse.Namespace) -> int:
     members = snap.members.members if snap.members else ()
     summary = summarize(members, snap.healthy_ids())
     names = {m.id: m.name for m in members}
+    denied = quorum["state"] == "access-denied"
     print(
         _("cluster {id}   quorum {badge}   leader {leader}").format(
             id=doc["cluster_id"] or "?",
-            badge=badge(summary),
-            leader=names.get(snap.leader or 0) or doc["leader"] or _("none"),
+            badge=_("UNKNOWN (access denied)") if denied else badge(summary),
+            leader=names.get(snap.leader or 0)
+            or doc["leader"]
+            or (_("?") if denied else _("none")),
         )
     )
+    if denied:
+        print(
+            _(
+                "etcd refused these credentials ({why}). The members answered, so this is not "
+                "quorum loss: check --user and ETCDTUI_PASSWORD, or the client certificate's "
+                "common name (status needs the root role)."
+            ).format(why=doc["access_error"]),
+            file=sys.stderr,
+        )
     if snap.members_error:
         print(_("member list failed: {why}").format(why=snap.members_error))
     for alarm in snap.alarms:
@@ -203,7 +217,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                 (
                     s.endpoint,
                     "?",
-                    _("unreachable"),
+                    _("access denied") if is_access_error(s.error_code) else _("unreachable"),
                     "",
                     "",
                     "",
@@ -357,6 +371,7 @@ def cmd_member_add(args: argparse.Namespace) -> int:
     async def go() -> Any:
         async with _service(settings, audit=True) as svc:
             snap = await svc.overview()
+            _raise_if_access_denied(snap)
             members = snap.members
             if members is None:
                 raise EtcdtuiError(snap.members_error or "", title=_("Cannot list members"))
@@ -401,6 +416,16 @@ def cmd_member_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _raise_if_access_denied(snap: ClusterSnapshot) -> None:
+    """A change judged through refused credentials would be judged on nothing: say so,
+    instead of a what-if that calls the hidden members down."""
+    why = snap.access_error()
+    if why is not None:
+        from etcdtui.errors import AccessDenied
+
+        raise AccessDenied(why)
+
+
 def _print_verdict(verdict: Any) -> None:
     from etcdtui.services.quorum import describe
 
@@ -420,6 +445,7 @@ def cmd_member_action(args: argparse.Namespace) -> int:
     async def go() -> Any:
         async with _service(settings, audit=True) as svc:
             snap = await svc.overview()
+            _raise_if_access_denied(snap)
             members = snap.members
             if members is None:
                 raise EtcdtuiError(snap.members_error or "", title=_("Cannot list members"))

@@ -143,16 +143,16 @@ class ConsoleOperator:
 
 def _target(args: argparse.Namespace) -> tuple[Any, Any]:
     """(ConnectionSettings, Sandbox or None) for the cluster the command acts on."""
+    from etcdtui.cli.common import sandbox_settings, settings_from_args
     from etcdtui.services.procedures.sandbox_host import sandbox_for
     from etcdtui.services.sandbox import Sandbox
 
     if getattr(args, "sandbox_dir", None):
         sb = Sandbox(Path(args.sandbox_dir))
-        return sb.settings(), sb
+        return sandbox_settings(sb, args), sb
     if getattr(args, "sandbox", False):
         sb = Sandbox()
-        return sb.settings(), sb
-    from etcdtui.cli.common import settings_from_args
+        return sandbox_settings(sb, args), sb
 
     settings = settings_from_args(args)
     return settings, sandbox_for(settings, None)

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,110 @@ def test_a_good_snapshot_gets_no_trailer_warning(saved: Path) -> None:
     assert ins.returncode == 0 and "warning" not in ins.stderr
     st = cli("snapshot", "status", str(saved))
     assert "valid" in st.stdout and "warning" not in st.stderr
+
+
+# --- 11 and 12: etcd auth ----------------------------------------------------------------------
+
+ROOT_PW = "root-secret-pw"
+READER_PW = "reader-secret-pw"
+
+
+def enable_auth(sb: Sandbox) -> None:
+    """root (root role) and reader (read-only on /ro/), then auth on. The operator
+    certificate's CN is no etcd user, so after this only --user gets in."""
+    for args in (
+        ("user", "add", "root", f"--new-user-password={ROOT_PW}"),
+        ("user", "grant-role", "root", "root"),
+        ("user", "add", "reader", f"--new-user-password={READER_PW}"),
+        ("role", "add", "ro"),
+        ("role", "grant-permission", "ro", "read", "/ro/", "--prefix"),
+        ("user", "grant-role", "reader", "ro"),
+        ("auth", "enable"),
+    ):
+        etcdctl(sb, *args)
+
+
+@pytest.fixture(scope="module")
+def auth_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    sb = Sandbox(tmp_path_factory.mktemp("auth") / "sandbox")
+    try:
+        sb.up(3)
+        enable_auth(sb)
+        yield sb
+    finally:
+        sb.down()
+
+
+def _env(password: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "ETCDTUI_PASSWORD"}
+    if password is not None:
+        env["ETCDTUI_PASSWORD"] = password
+    return env
+
+
+@pytest.mark.parametrize(
+    ("user", "password"),
+    [(None, None), ("nobody", "wrong"), ("reader", READER_PW)],
+    ids=["cert-cn-not-a-user", "unknown-user", "read-only-role"],
+)
+def test_auth_errors_are_not_quorum_loss(
+    auth_cluster: Sandbox, user: str | None, password: str | None
+) -> None:
+    flags = conn_flags(auth_cluster.settings()) + (["--user", user] if user else [])
+    res = cli(*flags, "status", "-o", "json", env=_env(password))
+    doc = json.loads(res.stdout)
+    assert doc["quorum"]["state"] == "access-denied", doc["quorum"]
+    assert doc["access_error"]
+    text = cli(*flags, "status", env=_env(password))
+    assert "LOST" not in text.stdout
+    assert "access denied" in text.stdout.lower()
+    assert "not quorum loss" in text.stderr
+    # a member action says the same, never "restore the cluster from a snapshot"
+    act = cli(*flags, "member", "remove", "m3", "--yes", env=_env(password))
+    assert act.returncode != 0
+    assert "restore" not in act.stderr.lower().replace("do not restore", "")
+    assert "credentials" in act.stderr
+    root = cli(*conn_flags(auth_cluster.settings()), "--user", "root", "members", env=_env(ROOT_PW))
+    assert root.stdout.count("voter") == 3  # nothing was removed
+
+
+def test_root_user_sees_a_healthy_cluster(auth_cluster: Sandbox) -> None:
+    flags = [*conn_flags(auth_cluster.settings()), "--user", "root"]
+    res = cli(*flags, "status", "-o", "json", env=_env(ROOT_PW))
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["quorum"]["state"] == "healthy"
+
+
+def test_scale_with_auth_finishes_and_sandbox_dir_keeps_user(
+    fresh_cluster: Callable[..., Sandbox], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sb = fresh_cluster(1)
+    enable_auth(sb)
+    monkeypatch.setenv("ETCDTUI_PASSWORD", ROOT_PW)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "etcdtui",
+            "--user",
+            "root",
+            "member",
+            "scale",
+            "3",
+            "--sandbox-dir",
+            str(sb.dir),
+            "--execute",
+            "--yes",
+            "--start-timeout",
+            "30",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        stdin=subprocess.DEVNULL,
+    )
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    out = cli(*conn_flags(sb.settings()), "--user", "root", "members", "-o", "json")
+    doc = json.loads(out.stdout)
+    assert len(doc["members"]) == 3
+    assert not any(m["is_learner"] for m in doc["members"])

@@ -93,7 +93,12 @@ async def gather(svc: ClusterService) -> ClusterFacts:
         members = await serializable_members(svc)
         linearizable = False
     statuses, health = await asyncio.gather(svc.statuses(), svc.health())
-    from etcdtui.models import ClusterSnapshot
+    from etcdtui.models import ClusterSnapshot, is_access_error
+
+    denied = next((s for s in statuses if not s.ok and is_access_error(s.error_code)), None)
+    if denied is not None:
+        # Judging a change on members we were not allowed to see would call them down.
+        raise errors.AccessDenied(denied.error or "", endpoint=denied.endpoint)
 
     return ClusterFacts(
         members, statuses, health, ClusterSnapshot(None, statuses).leader, linearizable

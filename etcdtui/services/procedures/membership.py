@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from etcdtui import errors
 from etcdtui.i18n import _
-from etcdtui.models import Member, MemberList, hex_id
+from etcdtui.models import Member, MemberList, hex_id, is_access_error
 from etcdtui.services import quorum
 from etcdtui.services.executor import (
     CheckResult,
@@ -201,6 +201,18 @@ async def _absent(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
 async def _started(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
     mid = ctx.member_id(params["member"])
     st = await ctx.cluster.endpoint_status(str(params["client_url"]))
+    if not st.ok and (is_access_error(st.error_code) or "learner" in (st.error or "")):
+        # The learner answered but would not serve us (etcd auth): judge it through the
+        # voters instead. A member publishes its name and client URLs through raft only
+        # once it runs, so a name in the voters' member list proves it started.
+        m = _find(await ctx.cluster.members(), mid)
+        if m is not None and m.name and m.client_urls:
+            return CheckResult(
+                True,
+                _("{name} is running (its name is published; its own endpoint said: {why})").format(
+                    name=m.name, why=st.error
+                ),
+            )
     if not st.ok:
         return CheckResult(
             False, _("no answer on {url}: {why}").format(url=params["client_url"], why=st.error)
