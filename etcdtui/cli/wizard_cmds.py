@@ -110,8 +110,11 @@ def _common_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--start-timeout",
         type=float,
-        default=120.0,
-        help=_("seconds to wait for a new member to start (default 120)"),
+        default=None,
+        help=_(
+            "seconds to wait for a new member to start (default 120; with --resume it "
+            "replaces the saved plan's)"
+        ),
     )
 
 
@@ -236,7 +239,9 @@ def _resume(args: argparse.Namespace) -> int:
     from etcdtui.services.executor import AutoOperator, Executor
 
     settings, sandbox = _target(args)
-    ex = Executor.resume(args.resume, settings, operator=AutoOperator())
+    ex = Executor.resume(
+        args.resume, settings, operator=AutoOperator(), start_timeout=args.start_timeout
+    )
     return _execute(ex.plan, settings, sandbox, args, executor=ex)
 
 
@@ -276,7 +281,7 @@ def cmd_replace(args: argparse.Namespace) -> int:
         tls=tls,
         etcd_binary=binary,
         force=args.force,
-        start_timeout=args.start_timeout,
+        start_timeout=args.start_timeout or 120.0,
         etcdctl_env=common.etcdctl_env(settings),
     )
 
@@ -324,7 +329,7 @@ def cmd_scale(args: argparse.Namespace) -> int:
                 data_dir=data_dir,
                 tls=tls,
                 etcd_binary=binary,
-                start_timeout=args.start_timeout,
+                start_timeout=args.start_timeout or 120.0,
                 etcdctl_env=common.etcdctl_env(settings),
             )
             return build_scale_plan(facts, req)

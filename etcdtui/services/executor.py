@@ -106,6 +106,9 @@ class ExecContext:
     operator: Operator
     host: HostAdapter | None
     vars: dict[str, Any] = field(default_factory=dict)
+    # Steps whose action had begun when an earlier run stopped (crash, SIGKILL, lost
+    # SSH session): their adopters may find, and must recognise, half-done work.
+    interrupted: frozenset[str] = frozenset()
 
     def resolve(self, value: Any) -> Any:
         """``"$name"`` means the value an earlier step stored in ``vars[name]``."""
@@ -126,10 +129,15 @@ class ExecContext:
 ActionFn = Callable[[ExecContext, Step], Awaitable[Mapping[str, Any]]]
 CheckFn = Callable[[ExecContext, Mapping[str, Any]], Awaitable[CheckResult]]
 RollbackFn = Callable[[ExecContext, Mapping[str, Any]], Awaitable[str]]
+AdoptFn = Callable[[ExecContext, Step], Awaitable[Mapping[str, Any] | None]]
 
 ACTIONS: dict[str, ActionFn] = {}
 CHECKS: dict[str, CheckFn] = {}
 ROLLBACKS: dict[str, RollbackFn] = {}
+# Adopters make a step safe to run again: called before the precondition, each looks at
+# the real state and either returns a result (the step's effect is already in place:
+# nothing is done again) or None (run the step), after clearing its own partial work.
+ADOPTERS: dict[str, AdoptFn] = {}
 
 
 def action(name: str) -> Callable[[ActionFn], ActionFn]:
@@ -143,6 +151,16 @@ def action(name: str) -> Callable[[ActionFn], ActionFn]:
 def check(name: str) -> Callable[[CheckFn], CheckFn]:
     def deco(fn: CheckFn) -> CheckFn:
         CHECKS[name] = fn
+        return fn
+
+    return deco
+
+
+def adopt(name: str) -> Callable[[AdoptFn], AdoptFn]:
+    """Register the adopter of the action ``name`` (see :data:`ADOPTERS`)."""
+
+    def deco(fn: AdoptFn) -> AdoptFn:
+        ADOPTERS[name] = fn
         return fn
 
     return deco
@@ -248,9 +266,21 @@ class Executor:
             self.listener(step_id, event, dict(data or {}))
 
     @classmethod
-    def resume(cls, plan_id: str, settings: ConnectionSettings, **kw: Any) -> Executor:
+    def resume(
+        cls,
+        plan_id: str,
+        settings: ConnectionSettings,
+        *,
+        start_timeout: float | None = None,
+        **kw: Any,
+    ) -> Executor:
+        """Continue a saved run. ``start_timeout`` (the operator's new --start-timeout)
+        replaces the one frozen into the plan's start and catch-up steps."""
         data = load_state(plan_id)
-        return cls(Plan.from_dict(data["plan"]), settings, state=data, **kw)
+        plan = Plan.from_dict(data["plan"])
+        if start_timeout is not None:
+            plan = with_start_timeout(plan, start_timeout)
+        return cls(plan, settings, state=data, **kw)
 
     def state(self) -> dict[str, Any]:
         return {
@@ -289,13 +319,19 @@ class Executor:
     async def run(self) -> dict[str, Any]:
         import etcdtui.services.procedures  # noqa: F401  (registers the procedures' callables)
 
+        interrupted = frozenset(
+            sid for sid, r in self.results.items() if r.get("status") in ("started", "failed")
+        )
         async with ClusterService(self.settings, audit=self.audit) as svc:
-            ctx = ExecContext(self.plan, svc, self.operator, self.host, self.vars)
+            ctx = ExecContext(
+                self.plan, svc, self.operator, self.host, self.vars, interrupted=interrupted
+            )
             self.status = "running"
             self.save()
             for step in self.pending():
                 self.current = step.id
                 self.save()
+                self._crash_point(step, "before")
                 self._notify(step.id, "current")
                 try:
                     result = await self._run_step(ctx, step)
@@ -315,9 +351,40 @@ class Executor:
             self.save()
         return self.state()
 
+    def _crash_point(self, step: Step, where: str) -> None:
+        """Test hook: ETCDTUI_TEST_CRASH_AT=STEP_ID[:before|:during|:after] SIGKILLs this
+        process before the step, after it was recorded as started, or after its action
+        did its work but before that was recorded, so the crash tests can resume from
+        every kind of boundary."""
+        want = os.environ.get("ETCDTUI_TEST_CRASH_AT")
+        if not want:
+            return
+        sid, _sep, at = want.partition(":")
+        if sid == step.id and (at or "before") == where:
+            import signal
+
+            os.kill(os.getpid(), signal.SIGKILL)
+
     async def _run_step(self, ctx: ExecContext, step: Step) -> dict[str, Any]:
         n = self.plan.steps.index(step) + 1
         self.operator.show(f"[{n}/{len(self.plan.steps)}] {step.title}")
+        adopter = ADOPTERS.get(step.action)
+        if adopter is not None and self.mode(step) == "run":
+            adopted = await adopter(ctx, step)
+            if adopted is not None:
+                if step.check is not None:
+                    res = await self._poll_check(ctx, step.check)
+                    if res.ok:
+                        adopted = {**adopted, "check": res.detail}
+                    else:
+                        adopted = None  # not really in place: run the step after all
+                if adopted is not None:
+                    self.operator.show("  " + str(adopted.get("detail") or _("already done")))
+                    return {
+                        "status": "done",
+                        "adopted": True,
+                        **{k: v for k, v in adopted.items() if _jsonable(v)},
+                    }
         if step.precondition is not None:
             pre = await self._check(ctx, step.precondition)
             self._notify(
@@ -327,8 +394,10 @@ class Executor:
             )
             if not pre.ok:
                 raise errors.PreconditionFailed(
-                    f"{step.precondition.description}: {pre.detail}",
-                    title=_("Step {n} ({title}) not started: precondition failed").format(
+                    _("expected: {what}; found: {detail}").format(
+                        what=step.precondition.description, detail=pre.detail
+                    ),
+                    title=_("Step {n} ({title}) not started: a precondition does not hold").format(
                         n=n, title=step.title
                     ),
                     fix=_(
@@ -357,7 +426,11 @@ class Executor:
             fn = ACTIONS.get(step.action)
             if fn is None:
                 raise StepFailed(_("unknown action {name}").format(name=step.action))
+            self.results[step.id] = {"status": "started", "at": time.time()}
+            self.save()  # on disk before the action touches anything
+            self._crash_point(step, "during")
             out = await fn(ctx, step)
+            self._crash_point(step, "after")
         else:
             self.operator.show(_("  run on {where}:").format(where=step.where.label()))
             self.operator.show("    " + step.shown_command.replace("\n", "\n    "))
@@ -454,6 +527,27 @@ class Executor:
             result=detail if error is None else None,
             error=error,
         )
+
+
+def with_start_timeout(plan: Plan, seconds: float) -> Plan:
+    """``plan`` with every start wait (start, catch-up, "member started" check) set to
+    ``seconds``: a resumed run honours the operator's new --start-timeout."""
+    import dataclasses
+
+    steps = []
+    for st in plan.steps:
+        if st.action in ("host.start-new-member", "member.catch-up") or (
+            st.check is not None and st.check.name == "member-started"
+        ):
+            params = dict(st.params)
+            if "timeout" in params or st.action == "member.catch-up":
+                params["timeout"] = seconds
+            check = st.check
+            if check is not None and check.name == "member-started":
+                check = Ref(check.name, check.description, {**check.params, "timeout": seconds})
+            st = dataclasses.replace(st, params=params, check=check)
+        steps.append(st)
+    return dataclasses.replace(plan, steps=tuple(steps))
 
 
 def _jsonable(v: Any) -> bool:

@@ -49,6 +49,7 @@ class MemberProc:
     peer_port: int
     pid: int | None = None
     removed: bool = False
+    member_id: str | None = None  # etcd's member ID (hex) once known: whose data dir it is
 
     @property
     def peer_url(self) -> str:
@@ -489,6 +490,12 @@ class Sandbox:
         m = MemberProc(name, free_port(), free_port())
         self._ensure_member_certs(name)
         return m
+
+    def restart_joined(self, m: MemberProc, initial_cluster: str) -> None:
+        """Start a member that joined earlier again, from its own data dir (it is never
+        moved aside: the member's log lives there)."""
+        self._spawn(m, initial_state="existing", initial_cluster=initial_cluster)
+        self._save()
 
     def join(self, m: MemberProc, initial_cluster: str, *, wait: float = 60.0) -> None:
         """Start ``m`` with --initial-cluster-state existing and an empty data dir."""

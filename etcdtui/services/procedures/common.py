@@ -227,10 +227,12 @@ def learner_steps(
             display=flag_form,
             params={
                 "name": name,
+                "member": f"${var}",
                 "peer_url": peer_url,
                 "client_url": client_url,
                 "initial_cluster": cluster,
                 "data_dir": data_dir,
+                "timeout": start_timeout,
             },
             precondition=Ref(
                 "member-is-learner", _("the learner is in the member list"), {"member": f"${var}"}

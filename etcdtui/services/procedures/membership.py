@@ -17,6 +17,7 @@ from etcdtui.services.executor import (
     ExecContext,
     StepFailed,
     action,
+    adopt,
     check,
     rollback,
 )
@@ -73,6 +74,61 @@ async def _add_learner(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
         ),
         "member_id": hex_id(m.id),
     }
+
+
+@adopt("member.add-learner")
+async def _adopt_learner(ctx: ExecContext, step: Step) -> Mapping[str, Any] | None:
+    """An add whose answer was lost (the run stopped right after sending it) left a
+    member with our peer URL: take its ID instead of adding a second one."""
+    var = str(step.params["var"])
+    if step.id not in ctx.interrupted and var not in ctx.vars:
+        return None
+    peer = str(step.params["peer_url"])
+    ml = await ctx.cluster.members()
+    m = next((x for x in ml.members if peer in x.peer_urls), None)
+    if m is None:
+        return None
+    ctx.vars[var] = hex_id(m.id)
+    return {
+        "detail": _("already added: member {id} has {url}").format(id=hex_id(m.id), url=peer),
+        "member_id": hex_id(m.id),
+    }
+
+
+def _learner_ref(step: Step) -> Any:
+    """The "$var" naming the learner a start step is about (older plans: its precondition)."""
+    if "member" in step.params:
+        return step.params["member"]
+    return step.precondition.params.get("member") if step.precondition else None
+
+
+@adopt("host.start-new-member")
+async def _adopt_started(ctx: ExecContext, step: Step) -> Mapping[str, Any] | None:
+    """A learner that already runs is never restarted: a restart from an empty data dir
+    would make etcd panic (its log is behind what the leader remembers sending)."""
+    p = step.params
+    member = _learner_ref(step)
+    if member is None:
+        return None
+    try:
+        res = await _started(ctx, {"member": member, "client_url": p["client_url"]})
+    except StepFailed:
+        return None
+    if not res.ok:
+        return None
+    return {"detail": _("already running: {what}").format(what=res.detail)}
+
+
+@adopt("member.promote")
+async def _adopt_promoted(ctx: ExecContext, step: Step) -> Mapping[str, Any] | None:
+    try:
+        mid = ctx.member_id(step.params["member"])
+    except StepFailed:
+        return None
+    m = _find(await ctx.cluster.members(), mid)
+    if m is not None and not m.is_learner:
+        return {"detail": _("already a voter: {id}").format(id=hex_id(mid))}
+    return None
 
 
 @action("member.catch-up")
@@ -137,10 +193,17 @@ async def _start_new(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     if start is None:
         raise StepFailed(_("this host adapter cannot start etcd"))
     p = step.params
-    await asyncio.to_thread(
-        start, str(p["name"]), str(p["peer_url"]), str(p["client_url"]), str(p["initial_cluster"])
+    member = _learner_ref(step)
+    member_id = hex_id(ctx.member_id(member)) if member is not None else None
+    detail = await asyncio.to_thread(
+        start,
+        str(p["name"]),
+        str(p["peer_url"]),
+        str(p["client_url"]),
+        str(p["initial_cluster"]),
+        member_id,
     )
-    return {"detail": _("started {name} locally").format(name=p["name"])}
+    return {"detail": detail or _("started {name} locally").format(name=p["name"])}
 
 
 # --- checks ----------------------------------------------------------------------------------

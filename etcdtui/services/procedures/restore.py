@@ -18,7 +18,14 @@ from typing import Any
 from etcdtui import errors
 from etcdtui.i18n import _
 from etcdtui.models import hex_id
-from etcdtui.services.executor import CheckResult, ExecContext, StepFailed, action, check
+from etcdtui.services.executor import (
+    CheckResult,
+    ExecContext,
+    StepFailed,
+    action,
+    adopt,
+    check,
+)
 from etcdtui.services.plans import (
     Clock,
     Plan,
@@ -279,6 +286,7 @@ def build_restore_plan(
                 action="host.run",
                 command=argv,
                 env=env,
+                params={"partial_path": target},
                 precondition=Ref(
                     "path-absent", _("{p} does not exist").format(p=target), {"path": target}
                 ),
@@ -422,6 +430,31 @@ async def _move_aside(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
         return {"detail": _("{p} does not exist: nothing to move").format(p=src)}
     src.rename(dst)
     return {"detail": _("moved {a} to {b}").format(a=src, b=dst)}
+
+
+@adopt("host.move-aside")
+async def _adopt_moved(ctx: ExecContext, step: Step) -> Mapping[str, Any] | None:
+    src, dst = Path(str(step.params["path"])), Path(str(step.params["aside"]))
+    if not os.path.lexists(src) and os.path.lexists(dst):
+        return {"detail": _("already moved: {b} holds the old data").format(b=dst)}
+    return None
+
+
+@adopt("host.run")
+async def _adopt_partial(ctx: ExecContext, step: Step) -> Mapping[str, Any] | None:
+    """A restore into ``partial_path`` that was cut short (crash, kill, full disk) left a
+    half-written dir. It is this step's own work, since the step began only when the
+    path was free: move it aside (never delete) and run the step again."""
+    partial = step.params.get("partial_path")
+    if not partial or step.id not in ctx.interrupted or not os.path.lexists(str(partial)):
+        return None
+    aside = f"{partial}.partial-{time.time_ns()}"
+    os.rename(str(partial), aside)
+    ctx.operator.show(
+        "  "
+        + _("moved the half-written {p} aside to {a}; restoring again").format(p=partial, a=aside)
+    )
+    return None
 
 
 @action("host.run")
