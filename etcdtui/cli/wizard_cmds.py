@@ -51,6 +51,14 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--tool", help=_("etcdutl (3.5+) or etcdctl (3.4) binary to restore with"))
     p.add_argument("--force", action="store_true", help=_("accept a major.minor version mismatch"))
+    p.add_argument(
+        "--acknowledge-risks",
+        action="store_true",
+        help=_(
+            "run even though the plan warns that the cluster is healthy, the snapshot is "
+            "another cluster's, or it is far behind (--yes alone does not)"
+        ),
+    )
     _common_flags(p)
     p.set_defaults(func=cmd_restore)
 
@@ -184,9 +192,12 @@ def _execute(
         )
     operator = AutoOperator(echo=print) if args.yes else ConsoleOperator()
     host = SandboxHost(sandbox) if sandbox is not None else None
-    ex = executor or Executor(plan, settings, operator=operator, host=host, assume_yes=args.yes)
+    ack = bool(getattr(args, "acknowledge_risks", False))
+    ex = executor or Executor(
+        plan, settings, operator=operator, host=host, assume_yes=args.yes, acknowledged=ack
+    )
     if executor is not None:
-        ex.operator, ex.host, ex.assume_yes = operator, host, args.yes
+        ex.operator, ex.host, ex.assume_yes, ex.acknowledged = operator, host, args.yes, ack
     if executor is not None and args.rollback:
         asyncio.run(ex.rollback())
         return 0
@@ -371,6 +382,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     cluster_version, old_id = None, None
     if live is not None:
         cluster_version, old_id = live.version() or None, live.members.cluster_id
+    risks = asyncio.run(_restore_risks(settings, live, snap))
     tool = restore_tool(args.tool)
     template = args.data_dir_template or (
         str(sandbox.dir / "data" / "{name}") if sandbox else "/var/lib/etcd"
@@ -388,8 +400,19 @@ def cmd_restore(args: argparse.Namespace) -> int:
         if sandbox
         else {},
         check_local_dirs=sandbox is not None,
+        risks=risks,
     )
     plan = build_restore_plan(snap, req)
+    if risks and args.execute and not args.acknowledge_risks:
+        for line in risks:
+            print(_("warning: {w}").format(w=line), file=sys.stderr)
+        raise errors.UsageError(
+            _("this restore would replace a cluster that answers; nothing was changed"),
+            fix=_(
+                "Read the warnings above (print the plan without --execute for the details). "
+                "To restore anyway, add --acknowledge-risks."
+            ),
+        )
     if args.execute and sandbox is not None and template != str(sandbox.dir / "data" / "{name}"):
         raise errors.UsageError(
             _(
@@ -402,6 +425,16 @@ def cmd_restore(args: argparse.Namespace) -> int:
             ),
         )
     return _print_or_execute(plan, settings, sandbox, args)
+
+
+async def _restore_risks(settings: Any, facts: Any, snap: Any) -> tuple[str, ...]:
+    from etcdtui.services.cluster import ClusterService
+    from etcdtui.services.procedures.restore import restore_risks
+
+    if facts is None:
+        return ()
+    async with ClusterService(settings) as svc:
+        return await restore_risks(svc, facts, snap)
 
 
 async def _live_members(settings: Any) -> Any:

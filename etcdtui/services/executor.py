@@ -244,6 +244,7 @@ class Executor:
         host: HostAdapter | None = None,
         audit: AuditLog | None = None,
         assume_yes: bool = False,
+        acknowledged: bool = False,
         state: Mapping[str, Any] | None = None,
     ) -> None:
         self.plan = plan
@@ -252,6 +253,9 @@ class Executor:
         self.host = host
         self.audit = audit or AuditLog()
         self.assume_yes = assume_yes
+        # Steps with params["ack"] (a restore over a live cluster) need more than --yes:
+        # the CLI's --acknowledge-risks, or the operator typing the word in the console.
+        self.acknowledged = acknowledged
         st = dict(state or {})
         self.results: dict[str, dict[str, Any]] = dict(st.get("results") or {})
         self.vars: dict[str, Any] = dict(st.get("vars") or {})
@@ -416,7 +420,19 @@ class Executor:
             if step.shown_command and step.where.kind == "apiserver-hosts":
                 self.operator.show("  " + step.shown_command.replace("\n", "\n  "))
             return {"status": "skipped", "detail": why}
-        if step.destructive and not self.assume_yes and not await self.operator.confirm(step):
+        if step.params.get("ack") and not self.acknowledged:
+            if self.assume_yes or not await self.operator.confirm(step):
+                raise PlanAborted(
+                    _("step {n} ({title}) needs an explicit acknowledgement").format(
+                        n=n, title=step.title
+                    ),
+                    title=_("Not acknowledged: nothing was changed"),
+                    fix=_(
+                        "Read the warnings. To go on anyway, pass --acknowledge-risks (CLI) "
+                        "or type {word} when asked (console); resume with --resume {id}."
+                    ).format(word=step.params.get("name", ""), id=self.plan.id),
+                )
+        elif step.destructive and not self.assume_yes and not await self.operator.confirm(step):
             raise PlanAborted(
                 _("step {n} ({title}) was not confirmed").format(n=n, title=step.title),
                 fix=_("Resume later with --resume {id}.").format(id=self.plan.id),

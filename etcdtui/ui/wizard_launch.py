@@ -117,7 +117,11 @@ async def _restore(svc: Any, snapshot: Path, sb: Sandbox | None) -> Plan:
     from etcdtui.services.binaries import binary_version
     from etcdtui.services.procedures.common import gather
     from etcdtui.services.procedures.requests import restore_members, restore_tool
-    from etcdtui.services.procedures.restore import RestoreRequest, build_restore_plan
+    from etcdtui.services.procedures.restore import (
+        RestoreRequest,
+        build_restore_plan,
+        restore_risks,
+    )
     from etcdtui.services.procedures.snapcheck import verify_snapshot
 
     snap = verify_snapshot(snapshot)
@@ -140,6 +144,7 @@ async def _restore(svc: Any, snapshot: Path, sb: Sandbox | None) -> Plan:
         old_cluster_id=old_id,
         current_data_dirs={m.name: str(sb.data_dir(m.name)) for m in members} if sb else {},
         check_local_dirs=sb is not None,
+        risks=await restore_risks(svc, facts, snap),
     )
     plan: Plan = build_restore_plan(snap, req)
     return plan

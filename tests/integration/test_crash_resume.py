@@ -130,6 +130,7 @@ def test_restore_survives_kills_and_its_own_half_written_dir(
     etcdctl(sb, "snapshot", "save", str(snap), endpoints=[sb.settings().endpoints[0]])
     etcdctl(sb, "put", "after-snapshot", "x")
     base = ["restore", str(snap), "--sandbox-dir", str(sb.dir), "--execute", "--yes"]
+    base.append("--acknowledge-risks")  # the cluster is healthy when the restore starts
     resume = ["restore", "--sandbox-dir", str(sb.dir), "--execute", "--yes"]
     res = wizard(base, "move-aside-m2:after")
     assert res.returncode == -signal.SIGKILL, res.stdout[-3000:] + res.stderr[-3000:]
