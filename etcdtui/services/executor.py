@@ -231,6 +231,21 @@ def load_state(plan_id: str) -> dict[str, Any]:
     return data
 
 
+def unfinished(kind: str) -> list[dict[str, Any]]:
+    """Saved runs of ``kind`` that neither finished nor were rolled back, newest first."""
+    if not wizards_dir().exists():
+        return []
+    out = []
+    for path in wizards_dir().glob(f"{kind}-*.json"):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if data.get("status") not in ("done", "rolled-back", "planned"):
+            out.append(data)
+    return sorted(out, key=lambda d: float(d.get("updated") or 0), reverse=True)
+
+
 # --- the executor -------------------------------------------------------------------------
 
 
