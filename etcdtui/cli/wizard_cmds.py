@@ -205,8 +205,10 @@ def _execute(
     try:
         asyncio.run(ex.run())
     except errors.EtcdtuiError as exc:
-        step = ex.plan.step(ex.current) if ex.current else None
         print(exc.render(), file=sys.stderr)
+        if exc.code == "cluster-busy":  # refused up front: nothing of ours to roll back
+            return exc.exit_code
+        step = ex.plan.step(ex.current) if ex.current else None
         if step is not None and step.rollback is not None:
             want = args.rollback
             if not want and interactive and not args.yes:

@@ -246,6 +246,109 @@ def unfinished(kind: str) -> list[dict[str, Any]]:
     return sorted(out, key=lambda d: float(d.get("updated") or 0), reverse=True)
 
 
+# --- one wizard per cluster -----------------------------------------------------------------
+
+
+class ClusterBusy(errors.EtcdtuiError):
+    code = "cluster-busy"
+    exit_code = 2
+    default_title = "Another wizard is changing this cluster"
+
+
+def _lock_keys(settings: ConnectionSettings, cluster_id: int | None) -> list[str]:
+    """What identifies the cluster: its ID when known, and every endpoint dialled (a
+    restore of a cluster that does not answer has no ID to offer)."""
+    import hashlib
+
+    keys = {f"cluster-{cluster_id:x}"} if cluster_id else set()
+    for url in settings.endpoints:
+        keys.add("endpoint-" + hashlib.sha256(url.strip().lower().encode()).hexdigest()[:16])
+    return sorted(keys)
+
+
+class ClusterLock:
+    """Advisory locks (flock) under ``<state dir>/locks``, one per cluster key, held
+    while a wizard runs. The kernel drops them when the holder exits, even on SIGKILL,
+    so a crash never leaves the cluster locked. Each lock file names its holder."""
+
+    def __init__(self, keys: list[str], holder: Mapping[str, Any]) -> None:
+        self.keys = keys
+        self.holder = dict(holder)
+        self._fds: list[int] = []
+
+    def acquire(self) -> None:
+        import fcntl
+
+        d = state_dir() / "locks"
+        ensure_private_dir(d)
+        try:
+            for key in self.keys:
+                fd = os.open(d / f"{key}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    other = _read_holder(fd)
+                    os.close(fd)
+                    raise ClusterBusy(
+                        _(
+                            "wizard {plan} ({kind}) holds this cluster: pid {pid}, user {user} "
+                            "on {host}, since {since}"
+                        ).format(
+                            plan=other.get("plan", "?"),
+                            kind=other.get("kind", "?"),
+                            pid=other.get("pid", "?"),
+                            user=other.get("user", "?"),
+                            host=other.get("host", "?"),
+                            since=other.get("since", "?"),
+                        ),
+                        fix=_(
+                            "Wait until it finishes (or stop that process); nothing was changed "
+                            "by this one. Its progress is saved: it can go on with --resume."
+                        ),
+                    ) from None
+                self._fds.append(fd)
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, json.dumps(self.holder).encode(), 0)
+        except BaseException:
+            self.release()
+            raise
+
+    def release(self) -> None:
+        fds, self._fds = self._fds, []
+        for fd in fds:
+            try:
+                os.ftruncate(fd, 0)
+            finally:
+                os.close(fd)
+
+
+def _read_holder(fd: int) -> dict[str, Any]:
+    try:
+        data = json.loads(os.pread(fd, 4096, 0).decode("utf-8", "replace") or "{}")
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def holder_record(plan: Plan) -> dict[str, Any]:
+    import datetime as dt
+    import getpass
+    import socket
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = str(os.getuid())
+    return {
+        "plan": plan.id,
+        "kind": plan.kind,
+        "pid": os.getpid(),
+        "user": user,
+        "host": socket.gethostname(),
+        "since": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
 # --- the executor -------------------------------------------------------------------------
 
 
@@ -345,30 +448,41 @@ class Executor:
             ctx = ExecContext(
                 self.plan, svc, self.operator, self.host, self.vars, interrupted=interrupted
             )
-            self.status = "running"
-            self.save()
-            for step in self.pending():
-                self.current = step.id
-                self.save()
-                self._crash_point(step, "before")
-                self._notify(step.id, "current")
-                try:
-                    result = await self._run_step(ctx, step)
-                except errors.EtcdtuiError as exc:
-                    self.results[step.id] = {"status": "failed", "error": exc.as_dict()}
-                    self.status = "failed"
-                    self._audit(ctx, step, "failed", error=exc)
-                    self.save()
-                    self._notify(step.id, "failed", exc.as_dict())
-                    raise
-                self.results[step.id] = result
-                self._audit(ctx, step, result["status"], detail=result.get("detail"))
-                self.save()
-                self._notify(step.id, str(result["status"]), result)
-            self.status = "done"
-            self.current = None
-            self.save()
+            lock = ClusterLock(
+                _lock_keys(self.settings, await _cluster_id(svc, self.plan)),
+                holder_record(self.plan),
+            )
+            lock.acquire()  # before anything is saved or changed: a refusal changes nothing
+            try:
+                await self._run_steps(ctx)
+            finally:
+                lock.release()
         return self.state()
+
+    async def _run_steps(self, ctx: ExecContext) -> None:
+        self.status = "running"
+        self.save()
+        for step in self.pending():
+            self.current = step.id
+            self.save()
+            self._crash_point(step, "before")
+            self._notify(step.id, "current")
+            try:
+                result = await self._run_step(ctx, step)
+            except errors.EtcdtuiError as exc:
+                self.results[step.id] = {"status": "failed", "error": exc.as_dict()}
+                self.status = "failed"
+                self._audit(ctx, step, "failed", error=exc)
+                self.save()
+                self._notify(step.id, "failed", exc.as_dict())
+                raise
+            self.results[step.id] = result
+            self._audit(ctx, step, result["status"], detail=result.get("detail"))
+            self.save()
+            self._notify(step.id, str(result["status"]), result)
+        self.status = "done"
+        self.current = None
+        self.save()
 
     def _crash_point(self, step: Step, where: str) -> None:
         """Test hook: ETCDTUI_TEST_CRASH_AT=STEP_ID[:before|:during|:after] SIGKILLs this
@@ -519,9 +633,15 @@ class Executor:
             )
         async with ClusterService(self.settings, audit=self.audit) as svc:
             ctx = ExecContext(self.plan, svc, self.operator, self.host, self.vars)
+            lock = ClusterLock(
+                _lock_keys(self.settings, await _cluster_id(svc, self.plan)),
+                holder_record(self.plan),
+            )
+            lock.acquire()
             try:
                 detail = await ROLLBACKS[step.rollback.name](ctx, step.rollback.params)
             except errors.EtcdtuiError as exc:
+                lock.release()
                 self._audit(ctx, step, "rollback-failed", error=exc)
                 raise
             self.results[step.id] = {"status": "rolled-back", "detail": detail}
@@ -529,6 +649,7 @@ class Executor:
             self._notify(step.id, "rolled-back", {"detail": detail})
             self._audit(ctx, step, "rolled-back", detail=detail)
             self.save()
+            lock.release()
         self.operator.show(detail)
         return detail
 
@@ -579,6 +700,22 @@ def with_start_timeout(plan: Plan, seconds: float) -> Plan:
             st = dataclasses.replace(st, params=params, check=check)
         steps.append(st)
     return dataclasses.replace(plan, steps=tuple(steps))
+
+
+async def _cluster_id(svc: ClusterService, plan: Plan) -> int | None:
+    """The cluster's ID (serializable read, so a cluster without quorum still has one),
+    else the one the plan was made for, else None."""
+    from etcdtui.services.procedures.common import serializable_members
+
+    try:
+        return (await serializable_members(svc)).cluster_id
+    except errors.EtcdtuiError:
+        pass
+    known = plan.context.get("cluster_id")
+    try:
+        return parse_hex_id(str(known)) if known else None
+    except ValueError:
+        return None
 
 
 def _jsonable(v: Any) -> bool:

@@ -201,3 +201,32 @@ def test_resume_honours_a_new_start_timeout(fresh_cluster: Callable[..., Sandbox
         None,
     )
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+
+
+def test_a_second_wizard_on_the_same_cluster_is_refused_naming_the_holder(
+    fresh_cluster: Callable[..., Sandbox],
+) -> None:
+    from etcdtui.services.executor import ClusterLock, _lock_keys
+
+    sb = fresh_cluster(3)
+    sb.kill("m3")
+    holder = {"plan": "replace-holder1", "kind": "replace", "pid": 4242, "user": "alice"}
+    lock = ClusterLock(_lock_keys(sb.settings(), None), holder)
+    lock.acquire()
+    try:
+        res = wizard(
+            ["member", "replace", "m3", "--sandbox-dir", str(sb.dir), "--execute", "--yes"], None
+        )
+    finally:
+        lock.release()
+    assert res.returncode == 2, res.stdout[-2000:] + res.stderr[-2000:]
+    assert "replace-holder1" in res.stderr and "4242" in res.stderr and "alice" in res.stderr
+    assert "No member has ID" not in res.stderr
+    doc = json.loads(etcdctl(sb, "member", "list", "-w", "json").stdout)
+    assert len(doc["members"]) == 3  # the refused wizard changed nothing
+    # the lock went with its holder: the same wizard now runs to the end
+    res = wizard(
+        ["member", "replace", "m3", "--sandbox-dir", str(sb.dir), "--execute", "--yes"], None
+    )
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert len(healthy_voters(Sandbox(sb.dir))) == 3
