@@ -270,6 +270,18 @@ class PermissionDenied(ClusterError):
     default_fix = "The user or certificate lacks the role for this call."
 
 
+class AccessDenied(ClusterError):
+    """etcd answered, and refused these credentials: quorum is unknown, not lost."""
+
+    code = "access-denied"
+    default_title = "etcd refused these credentials (not a quorum problem)"
+    default_fix = (
+        "The members answered, so nothing says quorum is lost: do not restore. Check --user "
+        "and ETCDTUI_PASSWORD (or ETCDCTL_USER), or the client certificate's common name; "
+        "status and membership changes need a user with the root role."
+    )
+
+
 class QuorumRefusal(ClusterError):
     """Raised by etcdtui itself when a what-if says the change would lose quorum."""
 

@@ -74,6 +74,16 @@ class MemberList:
         }
 
 
+# Error codes (etcdtui.errors AuthFailed, PermissionDenied) that mean "etcd answered and
+# refused these credentials". Such an endpoint is alive: it is never counted as an
+# unhealthy member, and a cluster seen only through such answers has an unknown quorum.
+ACCESS_ERROR_CODES = frozenset({"auth", "permission-denied"})
+
+
+def is_access_error(code: str | None) -> bool:
+    return code in ACCESS_ERROR_CODES
+
+
 @dataclass(frozen=True)
 class EndpointStatus:
     """What one endpoint said about itself, or why it said nothing."""
@@ -199,6 +209,21 @@ class HashKV:
     error: str | None = None
 
 
+def hashkv_verdict(hashes: tuple[HashKV, ...] | list[HashKV]) -> str:
+    """One rule for a HashKV comparison: "consistent" only when every member answered
+    and all answers agree; "mismatch" when two answers differ; "incomplete" when the
+    answers agree but some member gave none; "no-answer" when no member answered. An
+    answer with no data proves nothing, so only "consistent" is consistent."""
+    values = {h.hash for h in hashes if h.error is None}
+    if len(values) > 1:
+        return "mismatch"
+    if not values:
+        return "no-answer"
+    if any(h.error is not None for h in hashes):
+        return "incomplete"
+    return "consistent"
+
+
 @dataclass(frozen=True)
 class ClusterSnapshot:
     """One refresh of the whole cluster as the console shows it."""
@@ -208,6 +233,26 @@ class ClusterSnapshot:
     health: tuple[EndpointHealth, ...] = ()
     alarms: tuple[Alarm, ...] = ()
     members_error: str | None = None
+    members_error_code: str | None = None
+
+    def access_error(self) -> str | None:
+        """Why etcd refused our credentials, if it did on any call: then what we could not
+        see is unknown, not down."""
+        if is_access_error(self.members_error_code):
+            return self.members_error
+        for s in self.endpoints:
+            if not s.ok and is_access_error(s.error_code):
+                return s.error
+        for h in self.health:
+            if not h.healthy and is_access_error(h.error_code):
+                return h.error
+        return None
+
+    def quorum_state(self, summary_state: str) -> str:
+        """The quorum state to show: "access-denied" when the credentials hid it."""
+        if summary_state != "healthy" and self.access_error() is not None:
+            return "access-denied"
+        return summary_state
 
     @property
     def leader(self) -> int | None:

@@ -14,7 +14,7 @@ from etcdtui.cli.common import confirm_typed, require_writable, run, settings_fr
 from etcdtui.cli.output import human_bytes, print_json, print_table
 from etcdtui.errors import EtcdtuiError, MemberNotFound, UsageError
 from etcdtui.i18n import _
-from etcdtui.models import ClusterSnapshot, MemberList, hex_id
+from etcdtui.models import ClusterSnapshot, MemberList, hashkv_verdict, hex_id, is_access_error
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -68,6 +68,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("member", help=_("member name or hex ID"))
     p.add_argument("--peer-urls", required=True, help=_("comma-separated peer URLs"))
     p.add_argument("--yes", action="store_true", help=_("do not ask for confirmation"))
+    p.add_argument("--force", action="store_true", help=_("override etcdtui's own policy"))
     add_output_flag(p)
     p.set_defaults(func=cmd_member_action, action="update")
 
@@ -128,8 +129,10 @@ def status_document(snap: ClusterSnapshot) -> dict[str, Any]:
     return {
         "cluster_id": hex_id(snap.members.cluster_id) if snap.members else None,
         "leader": hex_id(leader) if leader else None,
-        "quorum": summary.as_dict() | {"state": summary.state, "learners": summary.learners},
+        "quorum": summary.as_dict()
+        | {"state": snap.quorum_state(summary.state), "learners": summary.learners},
         "alarms": [a.as_dict() for a in snap.alarms],
+        "access_error": snap.access_error(),
         "members_error": snap.members_error,
         "endpoints": [
             s.as_dict() | {"healthy": _healthy(snap, s.endpoint)} for s in snap.endpoints
@@ -169,13 +172,25 @@ def cmd_status(args: argparse.Namespace) -> int:
     members = snap.members.members if snap.members else ()
     summary = summarize(members, snap.healthy_ids())
     names = {m.id: m.name for m in members}
+    denied = quorum["state"] == "access-denied"
     print(
         _("cluster {id}   quorum {badge}   leader {leader}").format(
             id=doc["cluster_id"] or "?",
-            badge=badge(summary),
-            leader=names.get(snap.leader or 0) or doc["leader"] or _("none"),
+            badge=_("UNKNOWN (access denied)") if denied else badge(summary),
+            leader=names.get(snap.leader or 0)
+            or doc["leader"]
+            or (_("?") if denied else _("none")),
         )
     )
+    if denied:
+        print(
+            _(
+                "etcd refused these credentials ({why}). The members answered, so this is not "
+                "quorum loss: check --user and ETCDTUI_PASSWORD, or the client certificate's "
+                "common name (status needs the root role)."
+            ).format(why=doc["access_error"]),
+            file=sys.stderr,
+        )
     if snap.members_error:
         print(_("member list failed: {why}").format(why=snap.members_error))
     for alarm in snap.alarms:
@@ -202,7 +217,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                 (
                     s.endpoint,
                     "?",
-                    _("unreachable"),
+                    _("access denied") if is_access_error(s.error_code) else _("unreachable"),
                     "",
                     "",
                     "",
@@ -281,12 +296,13 @@ def cmd_hashkv(args: argparse.Namespace) -> int:
             return await svc.hashkv(args.revision)
 
     hashes = run(go, settings)
-    values = {h.hash for h in hashes if h.error is None}
-    consistent = len(values) <= 1
+    verdict = hashkv_verdict(hashes)
+    consistent = verdict == "consistent"
     if args.output == "json":
         print_json(
             {
                 "consistent": consistent,
+                "state": verdict,
                 "members": [
                     {
                         "endpoint": h.endpoint,
@@ -305,11 +321,28 @@ def cmd_hashkv(args: argparse.Namespace) -> int:
             [_("endpoint"), _("hash"), _("revision"), _("compact rev"), _("error")],
             [(h.endpoint, h.hash, h.revision, h.compact_revision, h.error or "") for h in hashes],
         )
-        if not consistent:
+        if verdict == "mismatch":
             print(
                 _(
                     "MISMATCH: members disagree at the same revision; the data diverged. Take a "
                     "snapshot from the majority and replace the odd member."
+                ),
+                file=sys.stderr,
+            )
+        elif verdict == "no-answer":
+            print(
+                _(
+                    "NOT VERIFIED: no member answered HashKV, so nothing was compared (a "
+                    "compacted or future --revision, or no member reachable). Check the errors "
+                    "above and pick a revision between the compact revision and the current one."
+                ),
+                file=sys.stderr,
+            )
+        elif verdict == "incomplete":
+            print(
+                _(
+                    "INCOMPLETE: the members that answered agree, but some gave no answer; "
+                    "their data was not compared. Check the errors above and run again."
                 ),
                 file=sys.stderr,
             )
@@ -338,6 +371,7 @@ def cmd_member_add(args: argparse.Namespace) -> int:
     async def go() -> Any:
         async with _service(settings, audit=True) as svc:
             snap = await svc.overview()
+            _raise_if_access_denied(snap)
             members = snap.members
             if members is None:
                 raise EtcdtuiError(snap.members_error or "", title=_("Cannot list members"))
@@ -382,6 +416,16 @@ def cmd_member_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _raise_if_access_denied(snap: ClusterSnapshot) -> None:
+    """A change judged through refused credentials would be judged on nothing: say so,
+    instead of a what-if that calls the hidden members down."""
+    why = snap.access_error()
+    if why is not None:
+        from etcdtui.errors import AccessDenied
+
+        raise AccessDenied(why)
+
+
 def _print_verdict(verdict: Any) -> None:
     from etcdtui.services.quorum import describe
 
@@ -401,6 +445,7 @@ def cmd_member_action(args: argparse.Namespace) -> int:
     async def go() -> Any:
         async with _service(settings, audit=True) as svc:
             snap = await svc.overview()
+            _raise_if_access_denied(snap)
             members = snap.members
             if members is None:
                 raise EtcdtuiError(snap.members_error or "", title=_("Cannot list members"))
@@ -416,9 +461,14 @@ def cmd_member_action(args: argparse.Namespace) -> int:
                     fix=_("Run `etcdtui members` to see names and IDs."),
                 )
             label = target.name or target.hex_id
-            if action in ("promote", "remove"):
+            new_urls = _split_urls(args.peer_urls) if action == "update" else []
+            if action in ("promote", "remove", "update"):
                 change: Any = (
-                    quorum.Promote(target.id) if action == "promote" else quorum.Remove(target.id)
+                    quorum.Promote(target.id)
+                    if action == "promote"
+                    else quorum.Remove(target.id)
+                    if action == "remove"
+                    else quorum.UpdatePeerURLs(target.id, tuple(new_urls))
                 )
                 verdict = quorum.what_if(members, snap.healthy_ids(), change, leader_id=snap.leader)
                 _print_verdict(verdict)
@@ -465,7 +515,15 @@ def cmd_member_action(args: argparse.Namespace) -> int:
                     _("Change the peer URLs of {name}?").format(name=label),
                     assume_yes=args.yes,
                 )
-                return await svc.member_update(target.id, _split_urls(args.peer_urls))
+                fresh = await svc.overview()  # re-check right before sending
+                if fresh.members is not None:
+                    quorum.what_if(
+                        fresh.members,
+                        fresh.healthy_ids(),
+                        quorum.UpdatePeerURLs(target.id, tuple(new_urls)),
+                        leader_id=fresh.leader,
+                    ).raise_if_refused(force=getattr(args, "force", False))
+                return await svc.member_update(target.id, new_urls)
             if action == "move-leader":
                 if target.is_learner:
                     raise UsageError(_("{name} is a learner and cannot lead").format(name=label))

@@ -16,6 +16,40 @@ from etcdtui.models import ConnectionSettings
 T = TypeVar("T")
 
 
+def sandbox_settings(sandbox: object, args: argparse.Namespace) -> ConnectionSettings:
+    """A sandbox's connection settings with the operator's own --user (password from the
+    environment or a prompt), --timeout and --read-only on top: a flag the operator
+    gave is never dropped because the cluster was named by --sandbox-dir."""
+    import dataclasses
+
+    from etcdtui.config import password_from_env
+    from etcdtui.errors import ConfigError
+
+    settings: ConnectionSettings = sandbox.settings()  # type: ignore[attr-defined]
+    user = getattr(args, "user", None)
+    if user:
+        if ":" in user:
+            raise ConfigError(
+                _("--user contains ':' (a password on the command line)"),
+                fix=_("Pass only the user name and set ETCDTUI_PASSWORD, or answer the prompt."),
+            )
+        password = password_from_env(user, os.environ)
+        if password is None and sys.stdin.isatty():
+            import getpass
+
+            password = getpass.getpass(_("Password for etcd user {user}: ").format(user=user))
+        settings = dataclasses.replace(settings, user=user, password=password)
+    timeout = getattr(args, "timeout", None)
+    if timeout is not None:
+        try:
+            settings = dataclasses.replace(settings, timeout=float(timeout))
+        except (TypeError, ValueError):
+            pass
+    if getattr(args, "read_only", False):
+        settings = dataclasses.replace(settings, read_only=True)
+    return settings
+
+
 def settings_from_args(args: argparse.Namespace) -> ConnectionSettings:
     """Resolve the cluster to talk to: flags > ETCDCTL_* env > config file > kubeadm."""
     from etcdtui.config import resolve_settings

@@ -113,10 +113,7 @@ def _sandbox(args: argparse.Namespace) -> Any:
 
 
 def register_context(sandbox: Any, name: str = "sandbox", path: Any = None) -> None:
-    from etcdtui.config import load_config, save_context
-
-    make_current = load_config(path).current_context in (None, name)
-    save_context(sandbox.settings(context=name), path, make_current=make_current)
+    sandbox.register_context(name, path)
 
 
 def cmd_fetch_etcd(args: argparse.Namespace) -> int:
@@ -187,6 +184,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         quota_bytes=args.quota_bytes,
     )
     register_context(sandbox, args.context_name, getattr(args, "config", None))
+    for note in sandbox.notes:
+        print(_("note: {n}").format(n=note), file=sys.stderr)
     return _print_status(sandbox, args.output)
 
 

@@ -136,6 +136,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     from etcdtui.services.snapshots.status import snapshot_status
 
     st = snapshot_status(args.file, decrypt_keys(args, args.file))
+    if st["sha256"]["state"] not in ("valid", "absent"):
+        _warn_trailer(args.file, st["sha256"])
     if args.output == "json":
         print_json(st)
         return 0
@@ -163,9 +165,22 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def _trailer_text(sha: dict[str, Any]) -> str:
-    if not sha["present"]:
-        return _("absent (raw db copy)")
-    return _("valid") if sha["valid"] else _("MISMATCH")
+    return {
+        "valid": _("valid"),
+        "mismatch": _("MISMATCH"),
+        "absent": _("absent (raw db copy?)"),
+        "cut-short": _("CUT SHORT"),
+        "extra-bytes": _("DAMAGED (extra bytes)"),
+    }.get(str(sha.get("state")), _("unknown"))
+
+
+def _warn_trailer(path: str, sha: dict[str, Any] | None) -> None:
+    """Every command that reads a snapshot says when its sha256 trailer proves nothing."""
+    if sha and sha.get("problem"):
+        print(
+            _("warning: {path}: {problem}").format(path=path, problem=sha["problem"]),
+            file=sys.stderr,
+        )
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -238,6 +253,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             )
         return 0
     report = k8s.inspect(args.file, keys)
+    _warn_trailer(args.file, report.get("sha256"))
     if args.output == "json":
         print_json(report)
     else:
@@ -310,6 +326,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
         report = _diff_live(args, keys)
     else:
         report = diffmod.diff(args.a, args.b, keys, keys, limit=args.limit)
+    for side in ("a", "b"):
+        _warn_trailer(str(report[side]["path"]), report[side].get("sha256"))
     if args.output == "json":
         print_json(report)
         return 0

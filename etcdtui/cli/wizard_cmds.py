@@ -54,6 +54,14 @@ def register(subparsers: Any) -> None:
     from etcdtui.cli.snapshot_cmds import add_decrypt_flags
 
     add_decrypt_flags(p)  # --identity FILE, --passphrase-file FILE
+    p.add_argument(
+        "--acknowledge-risks",
+        action="store_true",
+        help=_(
+            "run even though the plan warns that the cluster is healthy, the snapshot is "
+            "another cluster's, or it is far behind (--yes alone does not)"
+        ),
+    )
     _common_flags(p)
     p.set_defaults(func=cmd_restore)
 
@@ -113,8 +121,11 @@ def _common_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--start-timeout",
         type=float,
-        default=120.0,
-        help=_("seconds to wait for a new member to start (default 120)"),
+        default=None,
+        help=_(
+            "seconds to wait for a new member to start (default 120; with --resume it "
+            "replaces the saved plan's)"
+        ),
     )
 
 
@@ -146,16 +157,16 @@ class ConsoleOperator:
 
 def _target(args: argparse.Namespace) -> tuple[Any, Any]:
     """(ConnectionSettings, Sandbox or None) for the cluster the command acts on."""
+    from etcdtui.cli.common import sandbox_settings, settings_from_args
     from etcdtui.services.procedures.sandbox_host import sandbox_for
     from etcdtui.services.sandbox import Sandbox
 
     if getattr(args, "sandbox_dir", None):
         sb = Sandbox(Path(args.sandbox_dir))
-        return sb.settings(), sb
+        return sandbox_settings(sb, args), sb
     if getattr(args, "sandbox", False):
         sb = Sandbox()
-        return sb.settings(), sb
-    from etcdtui.cli.common import settings_from_args
+        return sandbox_settings(sb, args), sb
 
     settings = settings_from_args(args)
     return settings, sandbox_for(settings, None)
@@ -184,9 +195,12 @@ def _execute(
         )
     operator = AutoOperator(echo=print) if args.yes else ConsoleOperator()
     host = SandboxHost(sandbox) if sandbox is not None else None
-    ex = executor or Executor(plan, settings, operator=operator, host=host, assume_yes=args.yes)
+    ack = bool(getattr(args, "acknowledge_risks", False))
+    ex = executor or Executor(
+        plan, settings, operator=operator, host=host, assume_yes=args.yes, acknowledged=ack
+    )
     if executor is not None:
-        ex.operator, ex.host, ex.assume_yes = operator, host, args.yes
+        ex.operator, ex.host, ex.assume_yes, ex.acknowledged = operator, host, args.yes, ack
     if executor is not None and args.rollback:
         asyncio.run(ex.rollback())
         return 0
@@ -194,8 +208,10 @@ def _execute(
     try:
         asyncio.run(ex.run())
     except errors.EtcdtuiError as exc:
-        step = ex.plan.step(ex.current) if ex.current else None
         print(exc.render(), file=sys.stderr)
+        if exc.code == "cluster-busy":  # refused up front: nothing of ours to roll back
+            return exc.exit_code
+        step = ex.plan.step(ex.current) if ex.current else None
         if step is not None and step.rollback is not None:
             want = args.rollback
             if not want and interactive and not args.yes:
@@ -250,7 +266,9 @@ def _resume(args: argparse.Namespace) -> int:
     from etcdtui.services.executor import AutoOperator, Executor
 
     settings, sandbox = _target(args)
-    ex = Executor.resume(args.resume, settings, operator=AutoOperator())
+    ex = Executor.resume(
+        args.resume, settings, operator=AutoOperator(), start_timeout=args.start_timeout
+    )
     snapshot = (ex.plan.context.get("snapshot") or {}).get("path")
     if ex.plan.kind == "restore" and snapshot:
         _restore_keys(args, str(snapshot))
@@ -293,7 +311,7 @@ def cmd_replace(args: argparse.Namespace) -> int:
         tls=tls,
         etcd_binary=binary,
         force=args.force,
-        start_timeout=args.start_timeout,
+        start_timeout=args.start_timeout or 120.0,
         etcdctl_env=common.etcdctl_env(settings),
     )
 
@@ -341,7 +359,7 @@ def cmd_scale(args: argparse.Namespace) -> int:
                 data_dir=data_dir,
                 tls=tls,
                 etcd_binary=binary,
-                start_timeout=args.start_timeout,
+                start_timeout=args.start_timeout or 120.0,
                 etcdctl_env=common.etcdctl_env(settings),
             )
             return build_scale_plan(facts, req)
@@ -380,11 +398,19 @@ def cmd_restore(args: argparse.Namespace) -> int:
         settings, sandbox = ConnectionSettings(endpoints=eps), None
     _check_writable(settings, args)
     live = asyncio.run(_live_members(settings))
+    if live is not None and sandbox is not None and live.linearizable:
+        # the cluster's member list is the truth: forget members removed behind the
+        # sandbox's back, so a later plan from its records cannot bring them back
+        sandbox.reconcile(
+            {m.name for m in live.members.members if m.name}
+            | {u for m in live.members.members for u in m.peer_urls}
+        )
     given = parse_members(args.members) if args.members else ()
     members = restore_members(live, sandbox, given)
     cluster_version, old_id = None, None
     if live is not None:
         cluster_version, old_id = live.version() or None, live.members.cluster_id
+    risks = asyncio.run(_restore_risks(settings, live, snap))
     tool = restore_tool(args.tool)
     template = args.data_dir_template or (
         str(sandbox.dir / "data" / "{name}") if sandbox else "/var/lib/etcd"
@@ -402,8 +428,19 @@ def cmd_restore(args: argparse.Namespace) -> int:
         if sandbox
         else {},
         check_local_dirs=sandbox is not None,
+        risks=risks,
     )
     plan = build_restore_plan(snap, req)
+    if risks and args.execute and not args.acknowledge_risks:
+        for line in risks:
+            print(_("warning: {w}").format(w=line), file=sys.stderr)
+        raise errors.UsageError(
+            _("this restore would replace a cluster that answers; nothing was changed"),
+            fix=_(
+                "Read the warnings above (print the plan without --execute for the details). "
+                "To restore anyway, add --acknowledge-risks."
+            ),
+        )
     if args.execute and sandbox is not None and template != str(sandbox.dir / "data" / "{name}"):
         raise errors.UsageError(
             _(
@@ -416,6 +453,16 @@ def cmd_restore(args: argparse.Namespace) -> int:
             ),
         )
     return _print_or_execute(plan, settings, sandbox, args)
+
+
+async def _restore_risks(settings: Any, facts: Any, snap: Any) -> tuple[str, ...]:
+    from etcdtui.services.cluster import ClusterService
+    from etcdtui.services.procedures.restore import restore_risks
+
+    if facts is None:
+        return ()
+    async with ClusterService(settings) as svc:
+        return await restore_risks(svc, facts, snap)
 
 
 async def _live_members(settings: Any) -> Any:

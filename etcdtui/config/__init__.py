@@ -54,7 +54,7 @@ from etcdtui.config.model import (
     parse_endpoint,
     parse_endpoints,
 )
-from etcdtui.config.resolve import check_tls_files, resolve_settings
+from etcdtui.config.resolve import check_tls_files, password_from_env, resolve_settings
 
 __all__ = [
     "APP_NAME",
@@ -75,6 +75,7 @@ __all__ = [
     "load_config",
     "parse_endpoint",
     "parse_endpoints",
+    "password_from_env",
     "remove_context",
     "resolve_settings",
     "save_context",

@@ -94,7 +94,7 @@ def resolve_settings(
             },
         )
     ]
-    env_user, _sep, env_password = (env.get("ETCDCTL_USER") or "").partition(":")
+    env_user = (env.get("ETCDCTL_USER") or "").partition(":")[0]
     if not name:  # an explicit --context outranks whatever ETCDCTL_* the shell carries
         layers.append(
             (
@@ -145,14 +145,7 @@ def resolve_settings(
             ).format(origin=origin),
             fix=_("Pass --cert and --key."),
         )
-    password = None
-    if v["user"]:  # the password comes from the environment only, never argv or the file
-        password = (
-            env.get("ETCDTUI_PASSWORD")
-            or (env_password if env_user == v["user"] else None)
-            or env.get("ETCDCTL_PASSWORD")
-            or None
-        )
+    password = password_from_env(v["user"], env) if v["user"] else None
     return ConnectionSettings(
         endpoints=endpoints,
         cacert=v["cacert"],
@@ -272,3 +265,16 @@ def check_tls_files(settings: ConnectionSettings) -> list[str]:
             ).format(path=settings.key, mode=mode)
         )
     return warnings
+
+
+def password_from_env(user: str, env: Mapping[str, str]) -> str | None:
+    """The password of ``user``: from the environment only, never argv or a file
+    (ETCDTUI_PASSWORD, then ETCDCTL_USER=user:password for the same user, then
+    ETCDCTL_PASSWORD)."""
+    env_user, _sep, env_password = (env.get("ETCDCTL_USER") or "").partition(":")
+    return (
+        env.get("ETCDTUI_PASSWORD")
+        or (env_password if env_user == user else None)
+        or env.get("ETCDCTL_PASSWORD")
+        or None
+    )

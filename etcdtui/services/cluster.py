@@ -257,10 +257,11 @@ class ClusterService:
         )
         alarms_t = asyncio.create_task(self.alarms(known[0])) if known else None
         members_error: str | None = None
+        members_error_code: str | None = None
         try:
             members: MemberList | None = await members_t
         except errors.EtcdtuiError as exc:
-            members, members_error = None, exc.cause
+            members, members_error, members_error_code = None, exc.cause, exc.code
         for url in self.all_endpoints():
             if url not in status_t:
                 status_t[url] = asyncio.create_task(self.endpoint_status(url))
@@ -280,7 +281,7 @@ class ClusterService:
                     alarms = await self.alarms(target)
                 except errors.EtcdtuiError:
                     alarms = ()
-        return ClusterSnapshot(members, statuses, health, alarms, members_error)
+        return ClusterSnapshot(members, statuses, health, alarms, members_error, members_error_code)
 
     async def leader(self) -> int | None:
         return ClusterSnapshot(None, await self.statuses()).leader

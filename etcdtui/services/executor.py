@@ -106,6 +106,9 @@ class ExecContext:
     operator: Operator
     host: HostAdapter | None
     vars: dict[str, Any] = field(default_factory=dict)
+    # Steps whose action had begun when an earlier run stopped (crash, SIGKILL, lost
+    # SSH session): their adopters may find, and must recognise, half-done work.
+    interrupted: frozenset[str] = frozenset()
 
     def resolve(self, value: Any) -> Any:
         """``"$name"`` means the value an earlier step stored in ``vars[name]``."""
@@ -126,10 +129,15 @@ class ExecContext:
 ActionFn = Callable[[ExecContext, Step], Awaitable[Mapping[str, Any]]]
 CheckFn = Callable[[ExecContext, Mapping[str, Any]], Awaitable[CheckResult]]
 RollbackFn = Callable[[ExecContext, Mapping[str, Any]], Awaitable[str]]
+AdoptFn = Callable[[ExecContext, Step], Awaitable[Mapping[str, Any] | None]]
 
 ACTIONS: dict[str, ActionFn] = {}
 CHECKS: dict[str, CheckFn] = {}
 ROLLBACKS: dict[str, RollbackFn] = {}
+# Adopters make a step safe to run again: called before the precondition, each looks at
+# the real state and either returns a result (the step's effect is already in place:
+# nothing is done again) or None (run the step), after clearing its own partial work.
+ADOPTERS: dict[str, AdoptFn] = {}
 
 
 def action(name: str) -> Callable[[ActionFn], ActionFn]:
@@ -143,6 +151,16 @@ def action(name: str) -> Callable[[ActionFn], ActionFn]:
 def check(name: str) -> Callable[[CheckFn], CheckFn]:
     def deco(fn: CheckFn) -> CheckFn:
         CHECKS[name] = fn
+        return fn
+
+    return deco
+
+
+def adopt(name: str) -> Callable[[AdoptFn], AdoptFn]:
+    """Register the adopter of the action ``name`` (see :data:`ADOPTERS`)."""
+
+    def deco(fn: AdoptFn) -> AdoptFn:
+        ADOPTERS[name] = fn
         return fn
 
     return deco
@@ -213,6 +231,124 @@ def load_state(plan_id: str) -> dict[str, Any]:
     return data
 
 
+def unfinished(kind: str) -> list[dict[str, Any]]:
+    """Saved runs of ``kind`` that neither finished nor were rolled back, newest first."""
+    if not wizards_dir().exists():
+        return []
+    out = []
+    for path in wizards_dir().glob(f"{kind}-*.json"):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if data.get("status") not in ("done", "rolled-back", "planned"):
+            out.append(data)
+    return sorted(out, key=lambda d: float(d.get("updated") or 0), reverse=True)
+
+
+# --- one wizard per cluster -----------------------------------------------------------------
+
+
+class ClusterBusy(errors.EtcdtuiError):
+    code = "cluster-busy"
+    exit_code = 2
+    default_title = "Another wizard is changing this cluster"
+
+
+def _lock_keys(settings: ConnectionSettings, cluster_id: int | None) -> list[str]:
+    """What identifies the cluster: its ID when known, and every endpoint dialled (a
+    restore of a cluster that does not answer has no ID to offer)."""
+    import hashlib
+
+    keys = {f"cluster-{cluster_id:x}"} if cluster_id else set()
+    for url in settings.endpoints:
+        keys.add("endpoint-" + hashlib.sha256(url.strip().lower().encode()).hexdigest()[:16])
+    return sorted(keys)
+
+
+class ClusterLock:
+    """Advisory locks (flock) under ``<state dir>/locks``, one per cluster key, held
+    while a wizard runs. The kernel drops them when the holder exits, even on SIGKILL,
+    so a crash never leaves the cluster locked. Each lock file names its holder."""
+
+    def __init__(self, keys: list[str], holder: Mapping[str, Any]) -> None:
+        self.keys = keys
+        self.holder = dict(holder)
+        self._fds: list[int] = []
+
+    def acquire(self) -> None:
+        import fcntl
+
+        d = state_dir() / "locks"
+        ensure_private_dir(d)
+        try:
+            for key in self.keys:
+                fd = os.open(d / f"{key}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    other = _read_holder(fd)
+                    os.close(fd)
+                    raise ClusterBusy(
+                        _(
+                            "wizard {plan} ({kind}) holds this cluster: pid {pid}, user {user} "
+                            "on {host}, since {since}"
+                        ).format(
+                            plan=other.get("plan", "?"),
+                            kind=other.get("kind", "?"),
+                            pid=other.get("pid", "?"),
+                            user=other.get("user", "?"),
+                            host=other.get("host", "?"),
+                            since=other.get("since", "?"),
+                        ),
+                        fix=_(
+                            "Wait until it finishes (or stop that process); nothing was changed "
+                            "by this one. Its progress is saved: it can go on with --resume."
+                        ),
+                    ) from None
+                self._fds.append(fd)
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, json.dumps(self.holder).encode(), 0)
+        except BaseException:
+            self.release()
+            raise
+
+    def release(self) -> None:
+        fds, self._fds = self._fds, []
+        for fd in fds:
+            try:
+                os.ftruncate(fd, 0)
+            finally:
+                os.close(fd)
+
+
+def _read_holder(fd: int) -> dict[str, Any]:
+    try:
+        data = json.loads(os.pread(fd, 4096, 0).decode("utf-8", "replace") or "{}")
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def holder_record(plan: Plan) -> dict[str, Any]:
+    import datetime as dt
+    import getpass
+    import socket
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = str(os.getuid())
+    return {
+        "plan": plan.id,
+        "kind": plan.kind,
+        "pid": os.getpid(),
+        "user": user,
+        "host": socket.gethostname(),
+        "since": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
 # --- the executor -------------------------------------------------------------------------
 
 
@@ -226,6 +362,7 @@ class Executor:
         host: HostAdapter | None = None,
         audit: AuditLog | None = None,
         assume_yes: bool = False,
+        acknowledged: bool = False,
         state: Mapping[str, Any] | None = None,
     ) -> None:
         self.plan = plan
@@ -234,6 +371,9 @@ class Executor:
         self.host = host
         self.audit = audit or AuditLog()
         self.assume_yes = assume_yes
+        # Steps with params["ack"] (a restore over a live cluster) need more than --yes:
+        # the CLI's --acknowledge-risks, or the operator typing the word in the console.
+        self.acknowledged = acknowledged
         st = dict(state or {})
         self.results: dict[str, dict[str, Any]] = dict(st.get("results") or {})
         self.vars: dict[str, Any] = dict(st.get("vars") or {})
@@ -248,9 +388,21 @@ class Executor:
             self.listener(step_id, event, dict(data or {}))
 
     @classmethod
-    def resume(cls, plan_id: str, settings: ConnectionSettings, **kw: Any) -> Executor:
+    def resume(
+        cls,
+        plan_id: str,
+        settings: ConnectionSettings,
+        *,
+        start_timeout: float | None = None,
+        **kw: Any,
+    ) -> Executor:
+        """Continue a saved run. ``start_timeout`` (the operator's new --start-timeout)
+        replaces the one frozen into the plan's start and catch-up steps."""
         data = load_state(plan_id)
-        return cls(Plan.from_dict(data["plan"]), settings, state=data, **kw)
+        plan = Plan.from_dict(data["plan"])
+        if start_timeout is not None:
+            plan = with_start_timeout(plan, start_timeout)
+        return cls(plan, settings, state=data, **kw)
 
     def state(self) -> dict[str, Any]:
         return {
@@ -289,35 +441,83 @@ class Executor:
     async def run(self) -> dict[str, Any]:
         import etcdtui.services.procedures  # noqa: F401  (registers the procedures' callables)
 
+        interrupted = frozenset(
+            sid for sid, r in self.results.items() if r.get("status") in ("started", "failed")
+        )
         async with ClusterService(self.settings, audit=self.audit) as svc:
-            ctx = ExecContext(self.plan, svc, self.operator, self.host, self.vars)
-            self.status = "running"
-            self.save()
-            for step in self.pending():
-                self.current = step.id
-                self.save()
-                self._notify(step.id, "current")
-                try:
-                    result = await self._run_step(ctx, step)
-                except errors.EtcdtuiError as exc:
-                    self.results[step.id] = {"status": "failed", "error": exc.as_dict()}
-                    self.status = "failed"
-                    self._audit(ctx, step, "failed", error=exc)
-                    self.save()
-                    self._notify(step.id, "failed", exc.as_dict())
-                    raise
-                self.results[step.id] = result
-                self._audit(ctx, step, result["status"], detail=result.get("detail"))
-                self.save()
-                self._notify(step.id, str(result["status"]), result)
-            self.status = "done"
-            self.current = None
-            self.save()
+            ctx = ExecContext(
+                self.plan, svc, self.operator, self.host, self.vars, interrupted=interrupted
+            )
+            lock = ClusterLock(
+                _lock_keys(self.settings, await _cluster_id(svc, self.plan)),
+                holder_record(self.plan),
+            )
+            lock.acquire()  # before anything is saved or changed: a refusal changes nothing
+            try:
+                await self._run_steps(ctx)
+            finally:
+                lock.release()
         return self.state()
+
+    async def _run_steps(self, ctx: ExecContext) -> None:
+        self.status = "running"
+        self.save()
+        for step in self.pending():
+            self.current = step.id
+            self.save()
+            self._crash_point(step, "before")
+            self._notify(step.id, "current")
+            try:
+                result = await self._run_step(ctx, step)
+            except errors.EtcdtuiError as exc:
+                self.results[step.id] = {"status": "failed", "error": exc.as_dict()}
+                self.status = "failed"
+                self._audit(ctx, step, "failed", error=exc)
+                self.save()
+                self._notify(step.id, "failed", exc.as_dict())
+                raise
+            self.results[step.id] = result
+            self._audit(ctx, step, result["status"], detail=result.get("detail"))
+            self.save()
+            self._notify(step.id, str(result["status"]), result)
+        self.status = "done"
+        self.current = None
+        self.save()
+
+    def _crash_point(self, step: Step, where: str) -> None:
+        """Test hook: ETCDTUI_TEST_CRASH_AT=STEP_ID[:before|:during|:after] SIGKILLs this
+        process before the step, after it was recorded as started, or after its action
+        did its work but before that was recorded, so the crash tests can resume from
+        every kind of boundary."""
+        want = os.environ.get("ETCDTUI_TEST_CRASH_AT")
+        if not want:
+            return
+        sid, _sep, at = want.partition(":")
+        if sid == step.id and (at or "before") == where:
+            import signal
+
+            os.kill(os.getpid(), signal.SIGKILL)
 
     async def _run_step(self, ctx: ExecContext, step: Step) -> dict[str, Any]:
         n = self.plan.steps.index(step) + 1
         self.operator.show(f"[{n}/{len(self.plan.steps)}] {step.title}")
+        adopter = ADOPTERS.get(step.action)
+        if adopter is not None and self.mode(step) == "run":
+            adopted = await adopter(ctx, step)
+            if adopted is not None:
+                if step.check is not None:
+                    res = await self._poll_check(ctx, step.check)
+                    if res.ok:
+                        adopted = {**adopted, "check": res.detail}
+                    else:
+                        adopted = None  # not really in place: run the step after all
+                if adopted is not None:
+                    self.operator.show("  " + str(adopted.get("detail") or _("already done")))
+                    return {
+                        "status": "done",
+                        "adopted": True,
+                        **{k: v for k, v in adopted.items() if _jsonable(v)},
+                    }
         if step.precondition is not None:
             pre = await self._check(ctx, step.precondition)
             self._notify(
@@ -327,8 +527,10 @@ class Executor:
             )
             if not pre.ok:
                 raise errors.PreconditionFailed(
-                    f"{step.precondition.description}: {pre.detail}",
-                    title=_("Step {n} ({title}) not started: precondition failed").format(
+                    _("expected: {what}; found: {detail}").format(
+                        what=step.precondition.description, detail=pre.detail
+                    ),
+                    title=_("Step {n} ({title}) not started: a precondition does not hold").format(
                         n=n, title=step.title
                     ),
                     fix=_(
@@ -347,7 +549,19 @@ class Executor:
             if step.shown_command and step.where.kind == "apiserver-hosts":
                 self.operator.show("  " + step.shown_command.replace("\n", "\n  "))
             return {"status": "skipped", "detail": why}
-        if step.destructive and not self.assume_yes and not await self.operator.confirm(step):
+        if step.params.get("ack") and not self.acknowledged:
+            if self.assume_yes or not await self.operator.confirm(step):
+                raise PlanAborted(
+                    _("step {n} ({title}) needs an explicit acknowledgement").format(
+                        n=n, title=step.title
+                    ),
+                    title=_("Not acknowledged: nothing was changed"),
+                    fix=_(
+                        "Read the warnings. To go on anyway, pass --acknowledge-risks (CLI) "
+                        "or type {word} when asked (console); resume with --resume {id}."
+                    ).format(word=step.params.get("name", ""), id=self.plan.id),
+                )
+        elif step.destructive and not self.assume_yes and not await self.operator.confirm(step):
             raise PlanAborted(
                 _("step {n} ({title}) was not confirmed").format(n=n, title=step.title),
                 fix=_("Resume later with --resume {id}.").format(id=self.plan.id),
@@ -357,7 +571,11 @@ class Executor:
             fn = ACTIONS.get(step.action)
             if fn is None:
                 raise StepFailed(_("unknown action {name}").format(name=step.action))
+            self.results[step.id] = {"status": "started", "at": time.time()}
+            self.save()  # on disk before the action touches anything
+            self._crash_point(step, "during")
             out = await fn(ctx, step)
+            self._crash_point(step, "after")
         else:
             self.operator.show(_("  run on {where}:").format(where=step.where.label()))
             self.operator.show("    " + step.shown_command.replace("\n", "\n    "))
@@ -415,9 +633,15 @@ class Executor:
             )
         async with ClusterService(self.settings, audit=self.audit) as svc:
             ctx = ExecContext(self.plan, svc, self.operator, self.host, self.vars)
+            lock = ClusterLock(
+                _lock_keys(self.settings, await _cluster_id(svc, self.plan)),
+                holder_record(self.plan),
+            )
+            lock.acquire()
             try:
                 detail = await ROLLBACKS[step.rollback.name](ctx, step.rollback.params)
             except errors.EtcdtuiError as exc:
+                lock.release()
                 self._audit(ctx, step, "rollback-failed", error=exc)
                 raise
             self.results[step.id] = {"status": "rolled-back", "detail": detail}
@@ -425,6 +649,7 @@ class Executor:
             self._notify(step.id, "rolled-back", {"detail": detail})
             self._audit(ctx, step, "rolled-back", detail=detail)
             self.save()
+            lock.release()
         self.operator.show(detail)
         return detail
 
@@ -454,6 +679,43 @@ class Executor:
             result=detail if error is None else None,
             error=error,
         )
+
+
+def with_start_timeout(plan: Plan, seconds: float) -> Plan:
+    """``plan`` with every start wait (start, catch-up, "member started" check) set to
+    ``seconds``: a resumed run honours the operator's new --start-timeout."""
+    import dataclasses
+
+    steps = []
+    for st in plan.steps:
+        if st.action in ("host.start-new-member", "member.catch-up") or (
+            st.check is not None and st.check.name == "member-started"
+        ):
+            params = dict(st.params)
+            if "timeout" in params or st.action == "member.catch-up":
+                params["timeout"] = seconds
+            check = st.check
+            if check is not None and check.name == "member-started":
+                check = Ref(check.name, check.description, {**check.params, "timeout": seconds})
+            st = dataclasses.replace(st, params=params, check=check)
+        steps.append(st)
+    return dataclasses.replace(plan, steps=tuple(steps))
+
+
+async def _cluster_id(svc: ClusterService, plan: Plan) -> int | None:
+    """The cluster's ID (serializable read, so a cluster without quorum still has one),
+    else the one the plan was made for, else None."""
+    from etcdtui.services.procedures.common import serializable_members
+
+    try:
+        return (await serializable_members(svc)).cluster_id
+    except errors.EtcdtuiError:
+        pass
+    known = plan.context.get("cluster_id")
+    try:
+        return parse_hex_id(str(known)) if known else None
+    except ValueError:
+        return None
 
 
 def _jsonable(v: Any) -> bool:

@@ -249,6 +249,7 @@ if TYPE_CHECKING:
     from etcdtui.services.whatif import Change as Change
     from etcdtui.services.whatif import Promote as Promote
     from etcdtui.services.whatif import Remove as Remove
+    from etcdtui.services.whatif import UpdatePeerURLs as UpdatePeerURLs
     from etcdtui.services.whatif import WhatIf as WhatIf
     from etcdtui.services.whatif import change_as_dict as change_as_dict
     from etcdtui.services.whatif import what_if as what_if
@@ -260,6 +261,7 @@ _MOVED = {
     "Change": "etcdtui.services.whatif",
     "Promote": "etcdtui.services.whatif",
     "Remove": "etcdtui.services.whatif",
+    "UpdatePeerURLs": "etcdtui.services.whatif",
     "WhatIf": "etcdtui.services.whatif",
     "change_as_dict": "etcdtui.services.whatif",
     "what_if": "etcdtui.services.whatif",

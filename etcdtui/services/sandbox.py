@@ -50,6 +50,7 @@ class MemberProc:
     peer_port: int
     pid: int | None = None
     removed: bool = False
+    member_id: str | None = None  # etcd's member ID (hex) once known: whose data dir it is
 
     @property
     def peer_url(self) -> str:
@@ -106,6 +107,7 @@ class Sandbox:
         self.dir = Path(directory) if directory else default_sandbox_dir()
         self.state: SandboxState | None = self._load()
         self._last_start = 0.0
+        self.notes: list[str] = []  # things up() found and fixed, for the operator
 
     def settle(self, seconds: float = 5.5) -> None:
         """Wait until ``seconds`` have passed since this object last started a member.
@@ -291,6 +293,10 @@ class Sandbox:
             fresh = True
         else:
             fresh = False
+            if any(self.is_running(m) for m in self.state.members if not m.removed):
+                names = _run_sync(self._cluster_member_names)
+                if names is not None:
+                    self.reconcile(names)
         for m in self.state.members:
             if m.removed or self.is_running(m):
                 continue
@@ -298,6 +304,55 @@ class Sandbox:
         self._save()
         self.wait_healthy(timeout=wait)
         return self.state
+
+    async def _cluster_member_names(self) -> set[str] | None:
+        """Names in the cluster's own member list, or None when no member answers."""
+        from etcdtui.services.cluster import ClusterService
+
+        try:
+            async with ClusterService(self.settings(timeout=2.0)) as svc:
+                members = await svc.members()
+        except errors.EtcdtuiError:
+            return None
+        return {m.name for m in members.members if m.name} | {
+            u for m in members.members for u in m.peer_urls
+        }
+
+    def reconcile(self, cluster_names: set[str]) -> list[str]:
+        """``cluster_names``: the names and peer URLs in the cluster's member list. Mark
+        removed every record the cluster no longer lists (a member removed from
+        the console, by etcdctl, or by a rollback); returns their names. The records are
+        the sandbox's own bookkeeping: the cluster's member list is the truth."""
+        assert self.state is not None
+        gone = [
+            m.name
+            for m in self.state.members
+            if not m.removed and m.name not in cluster_names and m.peer_url not in cluster_names
+        ]
+        for name in gone:
+            self.mark_removed(name)
+        return gone
+
+    def register_context(self, name: str = "sandbox", config_path: Any = None) -> None:
+        """Write (or refresh) the context that `sandbox status` tells the operator to use;
+        it becomes the current one when there is none yet."""
+        from etcdtui.config import load_config, save_context
+
+        make_current = load_config(config_path).current_context in (None, name)
+        save_context(self.settings(context=name), config_path, make_current=make_current)
+
+    def _refresh_contexts(self) -> None:
+        """Membership changed: every saved context that dials this sandbox (its CA) gets
+        the current endpoints, so it never points at a removed member or misses a new one."""
+        from etcdtui.config import load_config, save_context
+
+        try:
+            cfg = load_config(None)
+            for ctx in cfg.contexts.values():
+                if ctx.cacert is not None and Path(ctx.cacert) == self.ca_cert:
+                    save_context(self.settings(context=ctx.name), None)
+        except errors.EtcdtuiError:
+            return  # the config file is the operator's; a broken one is reported elsewhere
 
     def _initial_cluster(self, extra: MemberProc | None = None) -> str:
         assert self.state is not None
@@ -412,8 +467,22 @@ class Sandbox:
         ]
         last = ""
         while time.monotonic() < deadline:
-            for m in want:
+            for m in list(want):
                 if m.pid is None or process_state(m.pid) in (None, "Z"):
+                    tail = self.log_tail(m.name, 200)
+                    if "permanently removed" in tail:
+                        # removed from the cluster behind the sandbox's back (console,
+                        # etcdctl, a rollback): drop the record, and say so
+                        self.mark_removed(m.name)
+                        want.remove(m)
+                        self.notes.append(
+                            _(
+                                '{name} was removed from the cluster earlier (etcd: "the '
+                                'member has been permanently removed from the cluster"); '
+                                "the sandbox no longer starts it."
+                            ).format(name=m.name)
+                        )
+                        continue
                     raise SandboxError(
                         _("member {name} exited during start-up; last log lines:\n{tail}").format(
                             name=m.name, tail=self.log_tail(m.name)
@@ -519,6 +588,12 @@ class Sandbox:
         self._ensure_member_certs(name)
         return m
 
+    def restart_joined(self, m: MemberProc, initial_cluster: str) -> None:
+        """Start a member that joined earlier again, from its own data dir (it is never
+        moved aside: the member's log lives there)."""
+        self._spawn(m, initial_state="existing", initial_cluster=initial_cluster)
+        self._save()
+
     def join(self, m: MemberProc, initial_cluster: str, *, wait: float = 60.0) -> None:
         """Start ``m`` with --initial-cluster-state existing and an empty data dir."""
         assert self.state is not None
@@ -529,6 +604,7 @@ class Sandbox:
         self.state.members = [x for x in self.state.members if x.name != m.name] + [m]
         self._spawn(m, initial_state="existing", initial_cluster=initial_cluster)
         self._save()
+        self._refresh_contexts()
 
     def mark_removed(self, name: str) -> None:
         assert self.state is not None
@@ -538,6 +614,7 @@ class Sandbox:
         m.pid = None
         m.removed = True
         self._save()
+        self._refresh_contexts()
 
 
 def _run_sync(fn: Any, *args: Any) -> Any:

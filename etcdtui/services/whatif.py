@@ -76,13 +76,28 @@ class Promote:
     member_id: int
 
 
-Change = AddVoter | AddLearner | Remove | Promote
+@dataclass(frozen=True)
+class UpdatePeerURLs:
+    member_id: int
+    peer_urls: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "peer_urls", _url_tuple(self.peer_urls))
+
+
+Change = AddVoter | AddLearner | Remove | Promote | UpdatePeerURLs
 
 
 def change_as_dict(change: Change) -> dict[str, object]:
     if isinstance(change, AddVoter | AddLearner):
         kind = "add-voter" if isinstance(change, AddVoter) else "add-learner"
         return {"kind": kind, "peer_urls": list(change.peer_urls), "name": change.name}
+    if isinstance(change, UpdatePeerURLs):
+        return {
+            "kind": "update-peer-urls",
+            "member_id": hex_id(change.member_id),
+            "peer_urls": list(change.peer_urls),
+        }
     kind = "remove" if isinstance(change, Remove) else "promote"
     return {"kind": kind, "member_id": hex_id(change.member_id)}
 
@@ -183,6 +198,8 @@ def what_if(
         after = _check_remove(c, change, v, leader_id, strict_reconfig_check)
     elif isinstance(change, Promote):
         after = _check_promote(c, change, v, strict_reconfig_check)
+    elif isinstance(change, UpdatePeerURLs):
+        after = _check_update(c, change, v)
     else:  # pragma: no cover - guarded by the type checker
         raise UsageError(_("Unknown membership change: {change!r}").format(change=change))
     if not before.has_quorum and not v.server_fails:
@@ -437,6 +454,120 @@ def _check_promote(c: _Cluster, change: Promote, v: _Verdict, strict: bool) -> Q
             ).format(member=name)
         )
     return after
+
+
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+
+
+def peer_endpoint(url: str) -> tuple[str, int] | None:
+    """(host, port) that ``url`` reaches, spelled one way: lower case, IP addresses in
+    their canonical form, every loopback name as 127.0.0.1. Two URLs with the same
+    endpoint are one listener, whatever the scheme or spelling."""
+    import ipaddress
+
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower().rstrip(".")
+    if not host or port is None:
+        return None
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        if host in _LOOPBACK_NAMES:
+            host = "127.0.0.1"
+    else:
+        host = "127.0.0.1" if ip.is_loopback else str(ip)
+    return host, port
+
+
+def _check_update(c: _Cluster, change: UpdatePeerURLs, v: _Verdict) -> QuorumSummary:
+    """etcd's own checks for MemberUpdate (the member exists, no URL of another member)
+    plus etcdtui's: no URL twice, no plaintext downgrade, no alias of another member's
+    listener. etcdtui's own refusals can be overridden with --force."""
+    before = c.summary
+    target = c.by_id(change.member_id)
+    fix_url = _("Use a URL like https://10.0.0.4:2380.")
+    if target is None:
+        v.server(
+            ERR_MEMBER_NOT_FOUND,
+            _("No member has ID {id}.").format(id=hex_id(change.member_id)),
+            _("List the members again: it may already be gone."),
+            needs_quorum=True,
+        )
+        return before
+    name = label(target)
+    if not change.peer_urls:
+        v.server(ERR_BAD_URLS, _("No peer URL given for {member}.").format(member=name), fix_url)
+    for url in change.peer_urls:
+        problem = _peer_url_problem(url)
+        if problem:
+            v.server(
+                ERR_BAD_URLS,
+                _("{url} is not a valid peer URL: {why}.").format(url=url, why=problem),
+                fix_url,
+            )
+    others = [m for m in c.members if m.id != target.id]
+    for url in change.peer_urls:
+        owner = next((m for m in others if url.strip() in m.peer_urls), None)
+        if owner is not None:
+            v.server(
+                ERR_PEER_URL_EXISTS,
+                _("{url} is already the peer URL of {member}.").format(
+                    url=url, member=label(owner)
+                ),
+                _("Pick the URL {member} really listens on.").format(member=name),
+                needs_quorum=True,
+            )
+    seen: dict[tuple[str, int], str] = {}
+    for url in change.peer_urls:
+        ep = peer_endpoint(url)
+        if ep is None:
+            continue
+        if ep in seen:
+            v.refuse(
+                _("{url} and {other} are the same listener ({host}:{port}), given twice.").format(
+                    url=url, other=seen[ep], host=ep[0], port=ep[1]
+                ),
+                _("Give each peer URL once."),
+            )
+        seen[ep] = url
+        for m in others:
+            alias = next((u for u in m.peer_urls if peer_endpoint(u) == ep), None)
+            if alias is not None and alias != url.strip():
+                v.refuse(
+                    _(
+                        "{url} reaches the same listener ({host}:{port}) as {other}, the peer "
+                        "URL of {member}: the two members would be confused."
+                    ).format(url=url, host=ep[0], port=ep[1], other=alias, member=label(m)),
+                    _("Pick the URL {member} really listens on.").format(member=name),
+                )
+    was_tls = any(u.startswith("https://") for u in target.peer_urls)
+    plain = [u for u in change.peer_urls if u.strip().lower().startswith("http://")]
+    if plain and was_tls:
+        v.refuse(
+            _(
+                "{urls}: {member} peers over TLS now; http:// would send its raft traffic "
+                "(every key and value) in plaintext."
+            ).format(urls=", ".join(plain), member=name),
+            _("Keep https:// peer URLs, or pass --force if the downgrade is intended."),
+        )
+    elif plain:
+        v.warnings.append(
+            _("{urls}: plaintext peer traffic (the security scan rates this high).").format(
+                urls=", ".join(plain)
+            )
+        )
+    if not target.is_learner and before.tolerance == 0:
+        v.warnings.append(
+            _(
+                "{member} counts toward quorum and {state}: until it listens on the new URL "
+                "its peers cannot reach it, and the cluster can stall."
+            ).format(member=name, state=describe(before))
+        )
+    return before
 
 
 def _check_after(before: QuorumSummary, after: QuorumSummary, change: Change, v: _Verdict) -> None:

@@ -119,16 +119,43 @@ def plan(
     target: Member | None = None,
     peer_urls_text: str = "",
     name: str = "",
+    access_error: str | None = None,
 ) -> ActionPlan:
     before = quorum.summarize(members, healthy_ids)
+    if access_error is not None and kind != "move-leader":
+        return ActionPlan(
+            kind=kind,
+            target=target,
+            before=before,
+            after=before,
+            allowed=False,
+            reasons=(
+                _(
+                    "etcd refused these credentials ({why}); the members answered, so this is "
+                    "not quorum loss and the what-if cannot judge the change."
+                ).format(why=access_error),
+            ),
+            warnings=(),
+            fix=_(
+                "Do not restore. Reconnect with a user that has the root role (--user, "
+                "ETCDTUI_PASSWORD) or the right client certificate."
+            ),
+            command=etcdctl_command(settings, kind, target, (), name.strip()),
+            confirm_text=None,
+            target_is_leader=False,
+        )
     urls, url_problem = parse_urls(peer_urls_text)
     reasons: list[str] = []
     warnings: list[str] = []
     fix: str | None = None
     after = before
-    if kind in ("add-learner", "promote", "remove"):
+    if kind in ("add-learner", "promote", "remove") or (
+        kind == "update-peer-urls" and target is not None and urls and not url_problem
+    ):
         if kind == "add-learner":
             change: quorum.Change = quorum.AddLearner(urls, name=name)
+        elif kind == "update-peer-urls" and target is not None:
+            change = quorum.UpdatePeerURLs(target.id, tuple(urls))
         elif target is None:
             change = quorum.Remove(0)
         else:

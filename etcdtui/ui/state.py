@@ -19,6 +19,7 @@ from etcdtui.models import (
     MemberList,
     QuorumSummary,
     hex_id,
+    is_access_error,
 )
 from etcdtui.services import advisories, quorum
 from etcdtui.services.etcdapi.connection import parse_endpoint
@@ -183,6 +184,8 @@ class ClusterState:
             return None
         if self.is_stale(t):
             return False
+        if not t.status.ok and is_access_error(t.status.error_code):
+            return None  # it answered and refused our credentials: unknown, not down
         return bool(t.status.ok and t.health is not None and t.health.healthy)
 
     def healthy_ids(self) -> set[int]:
@@ -230,6 +233,9 @@ class ClusterState:
         With a NOSPACE alarm active the badge says writes are refused (and is shown as
         an error), whatever the quorum: etcd accepts only reads and deletes."""
         s = self.summary()
+        denied = self.access_error()
+        if (s is None or s.state != "healthy") and denied is not None:
+            return _("QUORUM ? (access denied)"), "unknown"
         if s is None or not self.tracks:
             return _("QUORUM ?"), "unknown"
         text, state = quorum.badge(s), s.state
@@ -253,6 +259,13 @@ class ClusterState:
     def display_name(self, m: Member) -> str:
         """The member's name; for one not started yet, the name it was added with."""
         return m.name or self.added_names.get(m.id) or ""
+
+    def access_error(self) -> str | None:
+        """etcd's refusal of our credentials, if any endpoint answered with one."""
+        for t in self.tracks.values():
+            if t.status is not None and not t.status.ok and is_access_error(t.status.error_code):
+                return t.status.error
+        return None
 
     def unreachable_for(self) -> dict[int, float]:
         now = self.clock()
@@ -332,6 +345,8 @@ class ClusterState:
         if st is None:
             if t.status is None and not self.is_stale(t):
                 return f"{SYM_UNKNOWN} " + _("polling"), "unknown"
+            if t.status is not None and is_access_error(t.status.error_code):
+                return f"{SYM_UNKNOWN} " + _("access denied"), "unknown"
             return f"{SYM_DOWN} " + _("unreachable"), "down"
         if t.health is not None and not t.health.healthy:
             return f"{SYM_DOWN} " + _("unhealthy"), "down"

@@ -137,6 +137,7 @@ async def _restore(svc: Any, snapshot: Path, sb: Sandbox | None, keys: Any = Non
         RestoreRequest,
         build_restore_plan,
         remember_keys,
+        restore_risks,
     )
     from etcdtui.services.procedures.snapcheck import verify_snapshot
 
@@ -161,6 +162,7 @@ async def _restore(svc: Any, snapshot: Path, sb: Sandbox | None, keys: Any = Non
         old_cluster_id=old_id,
         current_data_dirs={m.name: str(sb.data_dir(m.name)) for m in members} if sb else {},
         check_local_dirs=sb is not None,
+        risks=await restore_risks(svc, facts, snap),
     )
     plan: Plan = build_restore_plan(snap, req)
     return plan

@@ -186,8 +186,11 @@ def test_status_equals_etcdutl_field_by_field(snaps: dict[str, Any], name: str) 
     theirs = etcdutl_status(snaps[name])
     for field in ("hash", "revision", "totalKey", "totalSize"):
         assert ours[field] == theirs[field], field
-    assert ours["sha256"] == (
-        {"present": False, "valid": None} if name == "raw" else {"present": True, "valid": True}
+    sha = {k: ours["sha256"][k] for k in ("present", "valid", "state")}
+    assert sha == (
+        {"present": False, "valid": None, "state": "absent"}
+        if name == "raw"
+        else {"present": True, "valid": True, "state": "valid"}
     )
 
 

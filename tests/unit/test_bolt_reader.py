@@ -98,7 +98,7 @@ def test_status_numbers_follow_etcdutl_rules(tmp_path: Path) -> None:
     assert st_["totalKey"] == expect_count
     assert st_["revision"] == 41
     assert st_["totalSize"] == (os.path.getsize(path) - 32)
-    assert st_["sha256"] == {"present": True, "valid": True}
+    assert st_["sha256"] == {"present": True, "valid": True, "state": "valid", "problem": None}
 
 
 def test_total_size_is_the_high_water_mark_not_the_file_size(tmp_path: Path) -> None:

@@ -138,6 +138,10 @@ class EndpointClient:
         self.auth = rpc_pb2_grpc.AuthStub(self.channel)
         self._token: str | None = None
         self._auth_lock = asyncio.Lock()
+        # Set by the pool: fetch a token through another endpoint. A learner refuses
+        # Authenticate ("rpc not supported for learner") but serves Status and accepts
+        # a token issued by a voter once it has applied that raft entry.
+        self.borrow_token: Callable[[EndpointClient, float], Awaitable[str | None]] | None = None
 
     @property
     def url(self) -> str:
@@ -146,7 +150,9 @@ class EndpointClient:
     async def close(self) -> None:
         await self.channel.close(grace=None)
 
-    async def _metadata(self, timeout: float) -> tuple[tuple[str, str], ...] | None:
+    async def _metadata(
+        self, timeout: float, *, borrow: bool = True
+    ) -> tuple[tuple[str, str], ...] | None:
         if not self.settings.user:
             return None
         async with self._auth_lock:
@@ -157,8 +163,17 @@ class EndpointClient:
                 try:
                     resp = await self.auth.Authenticate(req, timeout=timeout)
                 except aio.AioRpcError as exc:
-                    raise await classify(exc, self) from None
-                self._token = resp.token
+                    learner = "not supported for learner" in (exc.details() or "")
+                    borrowed = (
+                        await self.borrow_token(self, timeout)
+                        if learner and borrow and self.borrow_token is not None
+                        else None
+                    )
+                    if borrowed is None:
+                        raise await classify(exc, self) from None
+                    self._token = borrowed
+                else:
+                    self._token = resp.token
         return (("token", self._token),)
 
     async def call(
@@ -265,7 +280,22 @@ class ClientPool:
             if ep.secure and tls is None:
                 tls = self._tls = TLSMaterial.load(self.settings)
             existing = self._clients[ep.url] = EndpointClient(ep, self.settings, tls)
+            existing.borrow_token = self._borrow_token
         return existing
+
+    async def _borrow_token(self, asking: EndpointClient, timeout: float) -> str | None:
+        """A token from the first other endpoint that issues one (for a learner)."""
+        for ep in self.endpoints:
+            if ep.url == asking.url:
+                continue
+            other = self.client(ep.url)
+            try:
+                metadata = await other._metadata(timeout, borrow=False)
+            except errors.EtcdtuiError:
+                continue
+            if metadata:
+                return metadata[0][1]
+        return None
 
     def all(self) -> list[EndpointClient]:
         return [self.client(e.url) for e in self.endpoints]

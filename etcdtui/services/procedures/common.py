@@ -93,7 +93,12 @@ async def gather(svc: ClusterService) -> ClusterFacts:
         members = await serializable_members(svc)
         linearizable = False
     statuses, health = await asyncio.gather(svc.statuses(), svc.health())
-    from etcdtui.models import ClusterSnapshot
+    from etcdtui.models import ClusterSnapshot, is_access_error
+
+    denied = next((s for s in statuses if not s.ok and is_access_error(s.error_code)), None)
+    if denied is not None:
+        # Judging a change on members we were not allowed to see would call them down.
+        raise errors.AccessDenied(denied.error or "", endpoint=denied.endpoint)
 
     return ClusterFacts(
         members, statuses, health, ClusterSnapshot(None, statuses).leader, linearizable
@@ -222,10 +227,12 @@ def learner_steps(
             display=flag_form,
             params={
                 "name": name,
+                "member": f"${var}",
                 "peer_url": peer_url,
                 "client_url": client_url,
                 "initial_cluster": cluster,
                 "data_dir": data_dir,
+                "timeout": start_timeout,
             },
             precondition=Ref(
                 "member-is-learner", _("the learner is in the member list"), {"member": f"${var}"}

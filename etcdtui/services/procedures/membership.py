@@ -10,13 +10,14 @@ from typing import Any, TypeVar
 
 from etcdtui import errors
 from etcdtui.i18n import _
-from etcdtui.models import Member, MemberList, hex_id
+from etcdtui.models import Member, MemberList, hex_id, is_access_error
 from etcdtui.services import quorum
 from etcdtui.services.executor import (
     CheckResult,
     ExecContext,
     StepFailed,
     action,
+    adopt,
     check,
     rollback,
 )
@@ -75,6 +76,61 @@ async def _add_learner(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
         ),
         "member_id": hex_id(m.id),
     }
+
+
+@adopt("member.add-learner")
+async def _adopt_learner(ctx: ExecContext, step: Step) -> Mapping[str, Any] | None:
+    """An add whose answer was lost (the run stopped right after sending it) left a
+    member with our peer URL: take its ID instead of adding a second one."""
+    var = str(step.params["var"])
+    if step.id not in ctx.interrupted and var not in ctx.vars:
+        return None
+    peer = str(step.params["peer_url"])
+    ml = await ctx.cluster.members()
+    m = next((x for x in ml.members if peer in x.peer_urls), None)
+    if m is None:
+        return None
+    ctx.vars[var] = hex_id(m.id)
+    return {
+        "detail": _("already added: member {id} has {url}").format(id=hex_id(m.id), url=peer),
+        "member_id": hex_id(m.id),
+    }
+
+
+def _learner_ref(step: Step) -> Any:
+    """The "$var" naming the learner a start step is about (older plans: its precondition)."""
+    if "member" in step.params:
+        return step.params["member"]
+    return step.precondition.params.get("member") if step.precondition else None
+
+
+@adopt("host.start-new-member")
+async def _adopt_started(ctx: ExecContext, step: Step) -> Mapping[str, Any] | None:
+    """A learner that already runs is never restarted: a restart from an empty data dir
+    would make etcd panic (its log is behind what the leader remembers sending)."""
+    p = step.params
+    member = _learner_ref(step)
+    if member is None:
+        return None
+    try:
+        res = await _started(ctx, {"member": member, "client_url": p["client_url"]})
+    except StepFailed:
+        return None
+    if not res.ok:
+        return None
+    return {"detail": _("already running: {what}").format(what=res.detail)}
+
+
+@adopt("member.promote")
+async def _adopt_promoted(ctx: ExecContext, step: Step) -> Mapping[str, Any] | None:
+    try:
+        mid = ctx.member_id(step.params["member"])
+    except StepFailed:
+        return None
+    m = _find(await ctx.cluster.members(), mid)
+    if m is not None and not m.is_learner:
+        return {"detail": _("already a voter: {id}").format(id=hex_id(mid))}
+    return None
 
 
 @action("member.catch-up")
@@ -139,10 +195,17 @@ async def _start_new(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     if start is None:
         raise StepFailed(_("this host adapter cannot start etcd"))
     p = step.params
-    await asyncio.to_thread(
-        start, str(p["name"]), str(p["peer_url"]), str(p["client_url"]), str(p["initial_cluster"])
+    member = _learner_ref(step)
+    member_id = hex_id(ctx.member_id(member)) if member is not None else None
+    detail = await asyncio.to_thread(
+        start,
+        str(p["name"]),
+        str(p["peer_url"]),
+        str(p["client_url"]),
+        str(p["initial_cluster"]),
+        member_id,
     )
-    return {"detail": _("started {name} locally").format(name=p["name"])}
+    return {"detail": detail or _("started {name} locally").format(name=p["name"])}
 
 
 # --- checks ----------------------------------------------------------------------------------
@@ -203,6 +266,18 @@ async def _absent(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
 async def _started(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
     mid = ctx.member_id(params["member"])
     st = await ctx.cluster.endpoint_status(str(params["client_url"]))
+    if not st.ok and (is_access_error(st.error_code) or "learner" in (st.error or "")):
+        # The learner answered but would not serve us (etcd auth): judge it through the
+        # voters instead. A member publishes its name and client URLs through raft only
+        # once it runs, so a name in the voters' member list proves it started.
+        m = _find(await ctx.cluster.members(), mid)
+        if m is not None and m.name and m.client_urls:
+            return CheckResult(
+                True,
+                _("{name} is running (its name is published; its own endpoint said: {why})").format(
+                    name=m.name, why=st.error
+                ),
+            )
     if not st.ok:
         return CheckResult(
             False, _("no answer on {url}: {why}").format(url=params["client_url"], why=st.error)

@@ -17,7 +17,14 @@ from etcdtui.i18n import _
 from etcdtui.models import Member, hex_id
 from etcdtui.services import quorum
 from etcdtui.services.cluster import ClusterService
-from etcdtui.services.executor import CheckResult, ExecContext, StepFailed, action, check
+from etcdtui.services.executor import (
+    CheckResult,
+    ExecContext,
+    StepFailed,
+    action,
+    adopt,
+    check,
+)
 from etcdtui.services.plans import (
     Clock,
     Plan,
@@ -342,6 +349,20 @@ async def _move_leader(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
         raise StepFailed(_("no healthy voter to take over leadership"))
     await ctx.cluster.move_leader(healthy[0].id)
     return {"detail": _("leadership moved to {name}").format(name=healthy[0].name)}
+
+
+@adopt("member.remove")
+async def _adopt_removed(ctx: ExecContext, step: Step) -> Mapping[str, Any] | None:
+    """The member is already gone (our own remove whose answer was lost, or someone
+    else's): nothing to remove, only the host records to tidy."""
+    mid = ctx.member_id(step.params["member"])
+    if (await ctx.cluster.members()).by_id(mid) is not None:
+        return None
+    name = step.params.get("name")
+    forget = getattr(ctx.host, "forget", None)
+    if forget is not None and name:
+        await asyncio.to_thread(forget, str(name))
+    return {"detail": _("already removed: {id} is not in the member list").format(id=hex_id(mid))}
 
 
 @action("member.remove")

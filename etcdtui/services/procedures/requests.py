@@ -65,6 +65,7 @@ def restore_members(
     if given:
         return tuple(given)
     if sandbox is not None and sandbox.state is not None:
+        _refuse_if_a_restore_is_unfinished(sandbox)
         return tuple(
             RestoreMember(m.name, m.peer_url, sandbox.client_url(m))
             for m in sandbox.state.members
@@ -74,6 +75,30 @@ def restore_members(
         _("the cluster does not answer, so the member list for the restore is unknown"),
         fix=_("Name the members: etcdtui restore FILE --members m1=https://10.0.0.1:2380,..."),
     )
+
+
+def _refuse_if_a_restore_is_unfinished(sandbox: Sandbox) -> None:
+    """The cluster does not answer, so the sandbox's records would name the members.
+    When that is because a restore of this sandbox stopped half way, planning a new one
+    from the records repeats its work with whatever the records say: resume it instead."""
+    from etcdtui.services.executor import unfinished
+
+    assert sandbox.state is not None
+    ours = {m.peer_url for m in sandbox.state.members}
+    for data in unfinished("restore"):
+        planned = {str(m.get("peer_url")) for m in data["plan"]["context"].get("members", [])}
+        if planned & ours:
+            plan_id = data["plan"]["id"]
+            raise errors.UsageError(
+                _(
+                    "restore {id} of this cluster stopped before it finished ({status}); the "
+                    "cluster does not answer, so a new plan could only guess its members"
+                ).format(id=plan_id, status=data.get("status")),
+                fix=_(
+                    "Resume it: etcdtui restore --resume {id} --execute (or name the members "
+                    "with --members to plan a new restore anyway)."
+                ).format(id=plan_id),
+            )
 
 
 def restore_tool(explicit: str | None = None) -> Path:

@@ -20,7 +20,14 @@ from etcdtui import errors
 from etcdtui.i18n import _
 from etcdtui.models import hex_id
 from etcdtui.services import versions
-from etcdtui.services.executor import CheckResult, ExecContext, StepFailed, action, check
+from etcdtui.services.executor import (
+    CheckResult,
+    ExecContext,
+    StepFailed,
+    action,
+    adopt,
+    check,
+)
 from etcdtui.services.plans import (
     Clock,
     Plan,
@@ -37,6 +44,9 @@ from etcdtui.services.procedures.snapcheck import SnapshotFacts, file_sha256
 from etcdtui.services.snapshots.source import DecryptKeys
 
 BUMP_REVISION = 1_000_000_000
+ACK_WORD = "ROLLBACK"  # what the console operator types to accept the restore's risks
+# A snapshot more than this many revisions behind the live cluster rolls back a lot.
+ROLLBACK_REVISIONS = 1000
 LOCAL = "local"  # Where.host of steps that run where etcdtui runs
 
 
@@ -64,6 +74,9 @@ class RestoreRequest:
     current_data_dirs: Mapping[str, str] = field(default_factory=dict)  # name -> live dir
     check_local_dirs: bool = False  # the hosts are this machine: check paths now
     force: bool = False
+    # What restoring over the live cluster would cost (see restore_risks): when there is
+    # any, the plan starts with a step that only an explicit acknowledgement passes.
+    risks: tuple[str, ...] = ()
 
 
 def bump_supported(tool: str, version: str) -> bool:
@@ -224,11 +237,25 @@ def build_restore_plan(
     tokens: TokenSource = random_token,
     clock: Clock = system_clock,
 ) -> Plan:
-    warnings = precheck(snap, req)
+    warnings = precheck(snap, req) + list(req.risks)
     token = f"etcd-restore-{tokens(6)}"
     stamp = tokens(3)
     hosts = sorted({url_host(m.peer_url) for m in req.members})
-    steps: list[Step] = [
+    steps: list[Step] = []
+    if req.risks:
+        steps.append(
+            Step(
+                id="acknowledge",
+                title=_("Acknowledge what this restore throws away"),
+                why=" ".join(req.risks),
+                where=Where("host", LOCAL),
+                action="plan.acknowledge",
+                display=_("# a restore replaces the live data; see the warnings"),
+                params={"name": ACK_WORD, "ack": True},
+                destructive=True,
+            )
+        )
+    steps += [
         Step(
             id="verify-snapshot",
             title=_("Verify the snapshot file"),
@@ -311,6 +338,7 @@ def build_restore_plan(
                 where=Where("host", url_host(m.peer_url)),
                 **_restore_run(argv, snap),
                 env=env,
+                params={"partial_path": target},
                 precondition=Ref(
                     "path-absent", _("{p} does not exist").format(p=target), {"path": target}
                 ),
@@ -458,6 +486,31 @@ async def _move_aside(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     return {"detail": _("moved {a} to {b}").format(a=src, b=dst)}
 
 
+@adopt("host.move-aside")
+async def _adopt_moved(ctx: ExecContext, step: Step) -> Mapping[str, Any] | None:
+    src, dst = Path(str(step.params["path"])), Path(str(step.params["aside"]))
+    if not os.path.lexists(src) and os.path.lexists(dst):
+        return {"detail": _("already moved: {b} holds the old data").format(b=dst)}
+    return None
+
+
+@adopt("host.run")
+async def _adopt_partial(ctx: ExecContext, step: Step) -> Mapping[str, Any] | None:
+    """A restore into ``partial_path`` that was cut short (crash, kill, full disk) left a
+    half-written dir. It is this step's own work, since the step began only when the
+    path was free: move it aside (never delete) and run the step again."""
+    partial = step.params.get("partial_path")
+    if not partial or step.id not in ctx.interrupted or not os.path.lexists(str(partial)):
+        return None
+    aside = f"{partial}.partial-{time.time_ns()}"
+    os.rename(str(partial), aside)
+    ctx.operator.show(
+        "  "
+        + _("moved the half-written {p} aside to {a}; restoring again").format(p=partial, a=aside)
+    )
+    return None
+
+
 @action("host.run")
 async def _run(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     out = await asyncio.to_thread(_host(ctx, "run"), list(step.command), dict(step.env))
@@ -571,3 +624,104 @@ async def _verify(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
             "ones (*.before-restore-*)."
         ),
     )
+
+
+# --- what a restore over the live cluster costs ----------------------------------------------
+
+
+def _snapshot_member_ids(path: str) -> set[str]:
+    from etcdtui.services.snapshots.mvcc import backend_info
+    from etcdtui.services.snapshots.source import open_snapshot
+
+    with open_snapshot(path) as db:
+        return {str(m["id"]) for m in backend_info(db)["members"]}
+
+
+def rollback_summary(report: Mapping[str, Any], *, top: int = 8) -> str:
+    """One line from a live diff: what a restore deletes, brings back and reverts."""
+    s = report["summary"]
+    rows = sorted(
+        report["by_resource"].items(),
+        key=lambda kv: -(kv[1]["added"] + kv[1]["removed"] + kv[1]["changed"]),
+    )
+    per = ", ".join(f"{name} {v['added']}/{v['removed']}/{v['changed']}" for name, v in rows[:top])
+    more = len(rows) - top
+    return _(
+        "A restore would roll back {total} keys: delete {added} created since the snapshot, "
+        "bring back {removed} deleted since, revert {changed} changed since. Per resource "
+        "(deleted/brought back/reverted): {per}{more}."
+    ).format(
+        total=s["added"] + s["removed"] + s["changed"],
+        added=s["added"],
+        removed=s["removed"],
+        changed=s["changed"],
+        per=per or _("none"),
+        more=_(" and {n} more").format(n=more) if more > 0 else "",
+    )
+
+
+async def restore_risks(
+    svc: Any, facts: Any, snap: SnapshotFacts, *, threshold: int = ROLLBACK_REVISIONS
+) -> tuple[str, ...]:
+    """Why restoring ``snap`` over the cluster that answers now may be a mistake. Empty
+    when the cluster does not answer (the case restore is for)."""
+    if facts is None:
+        return ()
+    risks: list[str] = []
+    voters = [m for m in facts.members.members if not m.is_learner]
+    healthy = facts.healthy_ids()
+    if voters and all(m.id in healthy for m in voters):
+        risks.append(
+            _(
+                "The cluster is healthy: all {n} voters answer. Restore is for a cluster that "
+                "lost quorum: it replaces every member's data and starts a new cluster. To "
+                "fix one member, use member replace."
+            ).format(n=len(voters))
+        )
+    try:
+        snap_ids = await asyncio.to_thread(_snapshot_member_ids, snap.path)
+    except errors.EtcdtuiError:
+        snap_ids = set()
+    live_ids = {hex_id(m.id) for m in facts.members.members}
+    if snap_ids and not snap_ids & live_ids:
+        risks.append(
+            _(
+                "The snapshot comes from another cluster: none of its members ({snap}) is a "
+                "member of the live cluster {cid} ({live})."
+            ).format(
+                snap=", ".join(sorted(snap_ids)),
+                cid=hex_id(facts.members.cluster_id),
+                live=", ".join(sorted(live_ids)),
+            )
+        )
+    live_rev = max((s.revision for s in facts.statuses if s.ok), default=0)
+    if live_rev - snap.revision > threshold:
+        risks.append(
+            _(
+                "The snapshot is {n} revisions behind the live cluster (revision {snap} against "
+                "{live}; more than {t})."
+            ).format(n=live_rev - snap.revision, snap=snap.revision, live=live_rev, t=threshold)
+        )
+    if risks:
+        from etcdtui.services.snapshots.diff import diff_live
+        from etcdtui.services.snapshots.live import live_entries
+
+        try:
+            entries, rev = await live_entries(svc)
+            report = await asyncio.to_thread(
+                diff_live, snap.path, entries, live_revision=rev, limit=0
+            )
+        except errors.EtcdtuiError as exc:
+            risks.append(
+                _(
+                    "What it would roll back is unknown: the live keys could not be read ({why})."
+                ).format(why=exc.cause)
+            )
+        else:
+            risks.append(rollback_summary(report))
+    return tuple(risks)
+
+
+@action("plan.acknowledge")
+async def _acknowledge(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+    return {"detail": _("risks acknowledged by the operator")}

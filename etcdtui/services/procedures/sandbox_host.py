@@ -42,21 +42,45 @@ class SandboxHost:
             self.sandbox.mark_removed(name)
 
     def start_new_member(
-        self, name: str, peer_url: str, client_url: str, initial_cluster: str
-    ) -> None:
-        """Start a joining member with fresh certificates from the sandbox CA."""
-        self.forget(name)
+        self,
+        name: str,
+        peer_url: str,
+        client_url: str,
+        initial_cluster: str,
+        member_id: str | None = None,
+    ) -> str:
+        """Start a joining member with fresh certificates from the sandbox CA.
+
+        Safe to run again: when the sandbox already started this very member (same etcd
+        member ID, same ports), a running process is left alone and a stopped one is
+        started from its own data dir; only a different member's leftovers are moved
+        aside."""
         peer = urlsplit(peer_url).port
         client = urlsplit(client_url).port
         if peer is None or client is None:
             raise SandboxError(
                 _("{url}: no port").format(url=peer_url if peer is None else client_url)
             )
+        mine = self._member(name)
+        if (
+            mine is not None
+            and member_id is not None
+            and mine.member_id == member_id
+            and (mine.peer_port, mine.client_port) == (peer, client)
+        ):
+            if self.sandbox.is_running(mine):
+                return _("{name} is already running (pid {pid}): left alone").format(
+                    name=name, pid=mine.pid
+                )
+            self.sandbox.restart_joined(mine, initial_cluster)
+            return _("{name} started again from its own data dir").format(name=name)
+        self.forget(name)
         certs = self.sandbox.pki_dir / "members" / name
         if certs.exists():  # the replaced member's certs: keep them aside, issue new ones
             certs.rename(certs.with_name(f"{name}.replaced-{time.time_ns()}"))
         self.sandbox._ensure_member_certs(name)
-        self.sandbox.join(MemberProc(name, client, peer), initial_cluster)
+        self.sandbox.join(MemberProc(name, client, peer, member_id=member_id), initial_cluster)
+        return _("started {name} locally").format(name=name)
 
     # --- restore helpers ----------------------------------------------------------------
 

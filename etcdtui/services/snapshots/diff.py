@@ -20,6 +20,7 @@ from etcdtui.services.snapshots.bolt import BoltDB
 from etcdtui.services.snapshots.k8s import OTHER, resource_of
 from etcdtui.services.snapshots.mvcc import index_keyspace, live_keys
 from etcdtui.services.snapshots.source import DecryptKeys, open_snapshot
+from etcdtui.services.snapshots.status import trailer_report
 
 Entry = tuple[bytes, int, bytes]
 KINDS = ("added", "removed", "changed")
@@ -98,8 +99,8 @@ def diff(
         a = ((kv.key, kv.mod_revision, value_hash(kv.value)) for kv in live_keys(db_a, idx_a))
         b = ((kv.key, kv.mod_revision, value_hash(kv.value)) for kv in live_keys(db_b, idx_b))
         out = diff_entries(a, b, limit=limit)
-        out["a"] = {"path": path_a, "revision": idx_a.revision}
-        out["b"] = {"path": path_b, "revision": idx_b.revision}
+        out["a"] = {"path": path_a, "revision": idx_a.revision, "sha256": trailer_report(db_a)}
+        out["b"] = {"path": path_b, "revision": idx_b.revision, "sha256": trailer_report(db_b)}
         return out
 
 
@@ -116,6 +117,6 @@ def diff_live(
         idx_a = index_keyspace(db_a)
         a = ((kv.key, kv.mod_revision, value_hash(kv.value)) for kv in live_keys(db_a, idx_a))
         out = diff_entries(a, live, limit=limit)
-        out["a"] = {"path": path_a, "revision": idx_a.revision}
+        out["a"] = {"path": path_a, "revision": idx_a.revision, "sha256": trailer_report(db_a)}
         out["b"] = {"path": "live", "revision": live_revision}
         return out

@@ -387,17 +387,62 @@ def storage_version(db: BoltDB) -> str:
     return ""
 
 
+TRAILER_VALID = "valid"
+TRAILER_MISMATCH = "mismatch"
+TRAILER_ABSENT = "absent"  # a raw copy of member/snap/db: whole pages, nothing after
+TRAILER_CUT = "cut-short"  # the file ends inside its 32-byte trailer
+TRAILER_EXTRA = "extra-bytes"  # bytes after the database that are no sha256 trailer
+
+
+def trailer_state(db: BoltDB, present: bool, valid: bool | None) -> tuple[str, str | None]:
+    """(state, problem): one reading of the bytes after the database, for every command
+    that opens a snapshot. ``problem`` is None only for a valid trailer; a raw copy's
+    problem is that nothing proves it complete."""
+    if present:
+        if valid:
+            return TRAILER_VALID, None
+        if valid is None:
+            return TRAILER_MISMATCH, _("the sha256 trailer was not checked")
+        return TRAILER_MISMATCH, _(
+            "the sha256 trailer does not match the data: the file was changed or damaged "
+            "after it was saved, so what it shows may not be what etcd wrote"
+        )
+    extra = db.data_size - db.tx_size
+    if 0 < extra < TRAILER_SIZE:
+        return TRAILER_CUT, _(
+            "the file ends {n} bytes into its 32-byte sha256 trailer: it was cut short "
+            "(an interrupted copy?), so its integrity cannot be checked"
+        ).format(n=extra)
+    if extra > 0 and db.file_size % db.page_size:
+        return TRAILER_EXTRA, _(
+            "{n} bytes follow the database and they are not a sha256 trailer: bytes were "
+            "appended or the trailer is damaged, so its integrity cannot be checked"
+        ).format(n=extra)
+    return TRAILER_ABSENT, _(
+        "no sha256 trailer (a raw copy of member/snap/db, or a snapshot whose trailer was "
+        "cut off): nothing proves the file is complete"
+    )
+
+
+def trailer_report(db: BoltDB) -> dict[str, Any]:
+    """Hash the file and say what its trailer proves: ``{"state", "problem"}``."""
+    present, valid = check_trailer(db)
+    state, problem = trailer_state(db, present, valid)
+    return {"state": state, "problem": problem}
+
+
 def status_of(db: BoltDB, *, check: bool = True) -> dict[str, Any]:
     res, present, valid = scan_and_trailer(db, check=check)
     if isinstance(res, SnapshotCorrupt):
         raise res
+    state, problem = trailer_state(db, present, valid)
     return {
         "hash": res.hash,
         "revision": res.revision,
         "totalKey": res.total_key,
         "totalSize": res.total_size,
         "version": storage_version(db),
-        "sha256": {"present": present, "valid": valid},
+        "sha256": {"present": present, "valid": valid, "state": state, "problem": problem},
     }
 
 
@@ -533,6 +578,8 @@ __all__ = [
     "snapshot_status",
     "status_of",
     "storage_version",
+    "trailer_report",
+    "trailer_state",
     "verify",
     "verify_db",
 ]

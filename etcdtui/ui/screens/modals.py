@@ -87,6 +87,7 @@ class MemberActionModal(PausingModal):
             self.target,
             urls,
             name,
+            access_error=st.access_error(),
         )
 
     def _has(self, selector: str) -> bool:

@@ -94,6 +94,8 @@ class SandboxStartScreen(Screen[None]):
 
         sandbox = Sandbox()
         sandbox.up()
+        # the context `sandbox status` and the docs point to: `etcdtui --context sandbox`
+        sandbox.register_context("sandbox", getattr(self.app, "config_path", None))
         return sandbox.settings()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

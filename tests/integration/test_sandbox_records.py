@@ -1,0 +1,134 @@
+"""Issue 11, smaller items and item 18: the sandbox's own records follow the cluster.
+
+* a member removed behind the sandbox's back (console, etcdctl, rollback) no longer
+  makes `sandbox up` fail with "exited during start-up";
+* the registered sandbox context follows membership changes;
+* `etcdtui --sandbox` writes the context `sandbox status` tells the operator to use;
+* re-running a restore that stopped half way refuses to guess the members from the
+  records and points at --resume; the records were reconciled with the cluster first.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from etcdtui.config import load_config
+from etcdtui.services.executor import load_state
+from etcdtui.services.sandbox import Sandbox
+from tests.helpers import conn_flags, etcdctl
+
+pytestmark = pytest.mark.etcd
+
+
+def cli(*args: str, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "ETCDTUI_TEST_CRASH_AT"}
+    if crash_at:
+        env["ETCDTUI_TEST_CRASH_AT"] = crash_at
+    return subprocess.run(
+        [sys.executable, "-m", "etcdtui", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def remove_behind_the_sandbox(sb: Sandbox, name: str) -> None:
+    """`member remove` as the console or etcdctl does it: the sandbox is not told."""
+    sb.settle()  # etcd refuses membership changes for 5 s after a start
+    lead = cli(*conn_flags(sb.settings()), "member", "move-leader", "m1", "--yes")
+    assert lead.returncode == 0, lead.stderr  # the victim is a follower: a clean remove
+    res = None
+    for _attempt in range(8):  # the new leader also waits 5 s before it reconfigures
+        res = cli(*conn_flags(sb.settings()), "member", "remove", name, "--yes")
+        if res.returncode == 0 or "unhealthy cluster" not in res.stderr:
+            break
+        time.sleep(1.5)
+    assert res is not None and res.returncode == 0, res.stderr if res else ""
+
+
+def test_sandbox_up_after_a_removal_outside_the_sandbox(
+    fresh_cluster: Callable[..., Sandbox],
+) -> None:
+    sb = fresh_cluster(3)
+    up = cli("sandbox", "up", "--dir", str(sb.dir))  # registers the "sandbox" context
+    assert up.returncode == 0, up.stderr
+    assert sb.state is not None
+    m3_url = sb.client_url(sb.state.member("m3"))
+    assert m3_url in load_config().contexts["sandbox"].endpoints
+    remove_behind_the_sandbox(sb, "m3")
+    down = cli("sandbox", "down", "--dir", str(sb.dir))
+    assert down.returncode == 0
+    up = cli("sandbox", "up", "--dir", str(sb.dir))
+    # two voters tolerate no failure: `sandbox up` reports at-risk with exit 1
+    assert "exited during start-up" not in up.stderr
+    assert "quorum: at-risk (2/2 healthy" in up.stdout, up.stdout + up.stderr
+    assert "permanently removed" in up.stderr
+    again = Sandbox(sb.dir)
+    assert again.state is not None and again.state.member("m3").removed
+    assert m3_url not in load_config().contexts["sandbox"].endpoints
+    assert len(load_config().contexts["sandbox"].endpoints) == 2
+
+
+def test_rerunning_a_stopped_restore_points_to_resume(
+    fresh_cluster: Callable[..., Sandbox], tmp_path: Path
+) -> None:
+    sb = fresh_cluster(3)
+    etcdctl(sb, "put", "kept", "yes")
+    assert sb.state is not None
+    # removed behind the sandbox's back: its record drifts
+    remove_behind_the_sandbox(sb, "m3")
+    snap = tmp_path / "snap.db"
+    etcdctl(sb, "snapshot", "save", str(snap), endpoints=[sb.settings().endpoints[0]])
+    args = ["restore", str(snap), "--sandbox-dir", str(sb.dir), "--execute", "--yes"]
+    first = cli(*args, "--acknowledge-risks", crash_at="restore-m1:during")
+    assert first.returncode == -signal.SIGKILL, first.stdout[-2000:] + first.stderr[-2000:]
+    records = Sandbox(sb.dir)
+    assert records.state is not None and records.state.member("m3").removed
+    rerun = cli(*args, "--acknowledge-risks")
+    assert rerun.returncode == 2, rerun.stdout[-2000:] + rerun.stderr[-2000:]
+    assert "--resume" in rerun.stderr
+    plan_id = rerun.stderr.split("--resume ")[1].split()[0]
+    assert load_state(plan_id)["plan"]["kind"] == "restore"
+    done = cli("restore", "--sandbox-dir", str(sb.dir), "--execute", "--yes", "--resume", plan_id)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    doc = etcdctl(Sandbox(sb.dir), "member", "list").stdout
+    assert sorted(line.split(", ")[2] for line in doc.splitlines()) == ["m1", "m2"]
+    assert etcdctl(Sandbox(sb.dir), "get", "kept", "--print-value-only").stdout.strip() == "yes"
+
+
+async def test_console_sandbox_writes_the_context(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from etcdtui.ui.app import EtcdtuiApp
+
+    monkeypatch.setenv("ETCDTUI_SANDBOX_DIR", str(tmp_path / "sandbox"))
+    monkeypatch.setenv("ETCDTUI_CONFIG_DIR", str(tmp_path / "config"))
+    app = EtcdtuiApp(None, start_sandbox=True, nothing_configured=None, theme_dirs=[])
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+
+            def connected() -> Any:
+                return app.settings is not None and app.settings.source == "sandbox"
+
+            for _ in range(900):
+                if connected():
+                    break
+                await pilot.pause(0.1)
+            assert connected()
+        ctx = load_config().contexts.get("sandbox")
+        assert ctx is not None
+        assert set(ctx.endpoints) == set(Sandbox(tmp_path / "sandbox").settings().endpoints)
+        assert load_config().current_context == "sandbox"
+    finally:
+        Sandbox(tmp_path / "sandbox").down()
