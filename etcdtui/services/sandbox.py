@@ -96,6 +96,29 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def free_ports(n: int, avoid: Sequence[int] = ()) -> list[int]:
+    """``n`` distinct free ports, none in ``avoid``. The sockets stay bound until all are
+    chosen: asked one at a time, the kernel may hand out the same port twice."""
+    held: list[socket.socket] = []
+    ports: list[int] = []
+    try:
+        for _attempt in range(n + 50):
+            if len(ports) == n:
+                break
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            held.append(s)
+            s.bind((HOST, 0))
+            port = int(s.getsockname()[1])
+            if port not in avoid:
+                ports.append(port)
+    finally:
+        for s in held:
+            s.close()
+    if len(ports) != n:
+        raise SandboxError(_("no free ports on {host}").format(host=HOST))
+    return ports
+
+
 def process_state(pid: int) -> str | None:
     """Linux process state letter ('R', 'S', 'T' stopped, 'Z' zombie) or None if gone."""
     try:
@@ -298,12 +321,9 @@ class Sandbox:
                 token=f"etcdtui-sandbox-{secrets.token_hex(4)}",
                 members=[
                     MemberProc(
-                        f"m{i}",
-                        free_port(),
-                        free_port(),
-                        proxy_port=free_port() if fault_proxy else None,
+                        f"m{i}", ports[0], ports[1], proxy_port=ports[2] if fault_proxy else None
                     )
-                    for i in range(1, members + 1)
+                    for i, ports in enumerate(_chunks(free_ports(3 * members), 3), start=1)
                 ],
                 client_tls=client_tls,
                 client_cert_auth=client_cert_auth,
@@ -528,12 +548,11 @@ class Sandbox:
         assert self.state is not None
         if any(m.name == name and not m.removed for m in self.state.members):
             raise SandboxError(_("a member named {name} already exists").format(name=name))
-        m = MemberProc(
-            name,
-            free_port(),
-            free_port(),
-            proxy_port=free_port() if self.state.fault_proxy else None,
-        )
+        used = [
+            p for x in self.state.members for p in (x.client_port, x.peer_port, x.proxy_port) if p
+        ]
+        client, peer, proxy = free_ports(3, avoid=used)
+        m = MemberProc(name, client, peer, proxy_port=proxy if self.state.fault_proxy else None)
         self._ensure_member_certs(name)
         return m
 
@@ -556,6 +575,10 @@ class Sandbox:
         m.pid = None
         m.removed = True
         self._save()
+
+
+def _chunks(items: list[int], size: int) -> list[list[int]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _check_timings(heartbeat_ms: int | None, election_ms: int | None) -> None:

@@ -98,3 +98,13 @@ def test_alarms_listed_with_why() -> None:
     out = advise(_members(3), {i: _status(i) for i in (1, 2, 3)}, {1, 2, 3}, (Alarm(2, "NOSPACE"),))
     assert codes(out) == ["alarm-nospace"]
     assert "m2" in out[0].title and "disarm" in out[0].why
+
+
+def test_leader_churn_names_heartbeat_starvation() -> None:
+    ms = _members(3)
+    st = {i: _status(i) for i in (1, 2, 3)}
+    assert "leader-churn" not in codes(advise(ms, st, {1, 2, 3}, leader_changes=2))
+    out = advise(ms, st, {1, 2, 3}, leader_changes=4)
+    churn = [a for a in out if a.code == "leader-churn"]
+    assert len(churn) == 1 and "4 leader changes" in churn[0].title
+    assert "heartbeat starvation" in churn[0].why
