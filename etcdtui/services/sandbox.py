@@ -352,6 +352,8 @@ class Sandbox:
             self._spawn(m, initial_state="new" if fresh else "existing")
         self._save()
         self.wait_healthy(timeout=wait)
+        if self._last_start:
+            self._last_start = time.monotonic()  # see start()
         return self.state
 
     def _initial_cluster(self, extra: MemberProc | None = None) -> str:
@@ -509,6 +511,8 @@ class Sandbox:
         self._spawn(m, initial_state="existing")
         self._save()
         self.wait_healthy(timeout=wait, names=[name])
+        # its peers may have connected only just now: settle() counts from here
+        self._last_start = time.monotonic()
 
     def stop_member(self, name: str, *, timeout: float = 10.0) -> None:
         assert self.state is not None

@@ -71,9 +71,7 @@ async def test_partitioned_follower_is_unhealthy_while_its_status_answers(
                 await until(pilot, lambda: writer.log.ok >= acked + 5, what="writes go on")
             finally:
                 sandbox_faults.heal(sb)
-            await until(
-                pilot, lambda: _all_healthy(app), timeout=30, what="all healthy after heal"
-            )
+            await until(pilot, lambda: _all_healthy(app), timeout=30, what="all healthy after heal")
     log = writer.stop()
     assert verify_acked(sb, log) > 0
 
@@ -127,8 +125,6 @@ async def test_partitioned_leader_is_shown_stale_not_leader(
                 await until(pilot, lambda: writer.log.ok >= acked + 5, what="writes go on")
             finally:
                 sandbox_faults.heal(sb)
-            await until(
-                pilot, lambda: _all_healthy(app), timeout=30, what="all healthy after heal"
-            )
+            await until(pilot, lambda: _all_healthy(app), timeout=30, what="all healthy after heal")
     log = writer.stop()
     assert verify_acked(sb, log) > 0
