@@ -107,7 +107,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         dest="from_name",
         default=None,
         metavar="NAME",
-        help=_("cut only the connections this member opens to NAME (one direction)"),
+        help=_("cut only the connections member NAME opens to the partitioned member (one way)"),
     )
     p.add_argument(
         "--mode",
