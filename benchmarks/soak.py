@@ -36,6 +36,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import timed_key
 from etcdtui import errors
 from etcdtui.services import sandbox_faults
 from etcdtui.services.cluster import ClusterService
@@ -304,14 +305,16 @@ async def soak(sb: Sandbox, seconds: float, seed: int, every: float, tmp: Path) 
                 if not app.is_running:
                     crashes.append("console exited")
                     break
-                for key, want in (("colon", True), ("escape", False)):
-                    t0 = time.perf_counter()
-                    await pilot.press(key)
-                    for _i in range(500):
-                        if app.main.query_one(CommandLine).display is want:
-                            break
-                        await pilot.pause(0.01)
-                    latencies.append((time.perf_counter() - t0) * 1000.0)
+                for key, char, want in (("colon", ":", True), ("escape", None, False)):
+                    latencies.append(
+                        await timed_key(
+                            app,
+                            key,
+                            char,
+                            lambda w=want: app.main.query_one(CommandLine).display is w,
+                        )
+                    )
+                    await pilot.pause(0.05)
                 await pilot.pause(0.5)
             rss1 = rss_kib()
             stop.set()

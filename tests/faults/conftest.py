@@ -214,24 +214,19 @@ def _in_thread(fn: Callable[[], Any]) -> Any:
 async def probe_keys(pilot: Any, app: Any, scenario: str, rounds: int = 2) -> list[float]:
     """Press keys that open and close the command line and the help screen; record
     how long each took to be handled (the screen changed)."""
+    from benchmarks.common import timed_key
     from etcdtui.ui.widgets.command_line import CommandLine
 
     samples: list[float] = []
     for _ in range(rounds):
-        for key, check in (
-            ("colon", lambda: app.main.query_one(CommandLine).display),
-            ("escape", lambda: not app.main.query_one(CommandLine).display),
-            ("question_mark", lambda: type(app.screen).__name__ == "HelpScreen"),
-            ("escape", lambda: app.screen is app.main),
+        for key, char, check in (
+            ("colon", ":", lambda: app.main.query_one(CommandLine).display),
+            ("escape", None, lambda: not app.main.query_one(CommandLine).display),
+            ("question_mark", "?", lambda: type(app.screen).__name__ == "HelpScreen"),
+            ("escape", None, lambda: app.screen is app.main),
         ):
-            start = time.perf_counter()
-            await pilot.press(key)
-            for _i in range(200):
-                if check():
-                    break
-                await pilot.pause(0.01)
-            assert check(), f"key {key} was not handled"
-            samples.append((time.perf_counter() - start) * 1000.0)
+            samples.append(await timed_key(app, key, char, check))
+            await pilot.pause(0.05)
     RESPONSIVENESS.setdefault(scenario, []).extend(samples)
     return samples
 
