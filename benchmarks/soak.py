@@ -405,12 +405,16 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="etcdtui-soak-"))
     os.chmod(tmp, 0o700)
     sb = Sandbox(tmp / "sandbox")
+    rc = 1
     try:
         sb.up(3, fault_proxy=True)
         sb.settle()
-        return asyncio.run(soak(sb, args.seconds, seed, args.fault_every, tmp))
+        rc = asyncio.run(soak(sb, args.seconds, seed, args.fault_every, tmp))
+        return rc
     finally:
-        sb.down()
+        sb.down(purge=rc == 0)
+        if rc != 0:
+            print(f"kept for inspection: {tmp} (history.jsonl, sandbox logs)")
 
 
 if __name__ == "__main__":
