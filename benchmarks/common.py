@@ -8,8 +8,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from etcdtui.services.sandbox import Sandbox
 
@@ -60,3 +61,21 @@ def report(label: str, ours: float, theirs: float, target: float | None = None) 
         f"{label:<48} etcdtui {ours * 1000:8.1f} ms   reference {theirs * 1000:8.1f} ms"
         f"   ratio {ratio:5.2f}{verdict}"
     )
+
+
+async def timed_key(app: Any, key: str, char: str | None, done: Callable[[], bool]) -> float:
+    """Post one key event to a running Textual app as its terminal driver would, and
+    return the milliseconds until ``done()`` holds: key press to handled. (Pilot's
+    ``press`` also waits for the whole process to go idle, which a busy poller and
+    writer threads stretch far beyond what the operator waits for.)"""
+    import asyncio
+
+    from textual import events
+
+    t0 = time.perf_counter()
+    app.post_message(events.Key(key, char))
+    while not done():
+        if time.perf_counter() - t0 > 60:
+            raise TimeoutError(f"key {key} not handled within 60 s")
+        await asyncio.sleep(0.002)
+    return (time.perf_counter() - t0) * 1000.0

@@ -6,6 +6,7 @@ rendered as lowercase hex without padding, exactly as etcdctl prints them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -224,6 +225,29 @@ def hashkv_verdict(hashes: tuple[HashKV, ...] | list[HashKV]) -> str:
     return "consistent"
 
 
+def elected_leader(statuses: Iterable[EndpointStatus]) -> int | None:
+    """The leader of the newest raft term, or None: the one rule for "who leads".
+
+    Only answers at the highest term count: a member cut off from the others (a
+    partitioned old leader, a stale follower) still names the leader of its older term,
+    or itself, and must not outvote the term that elected a new one. Within that term the
+    leader most endpoints name wins; on a tie, the one that claims it itself."""
+    named = [s for s in statuses if s.ok and s.leader]
+    if not named:
+        return None
+    top = max(s.raft_term for s in named)
+    votes: dict[int, int] = {}
+    for s in named:
+        if s.raft_term == top:
+            votes[s.leader] = votes.get(s.leader, 0) + 1
+    most = max(votes.values())
+    winners = [lead for lead, n in votes.items() if n == most]
+    if len(winners) == 1:
+        return winners[0]
+    claimed = [s.member_id for s in named if s.raft_term == top and s.is_leader]
+    return next((c for c in claimed if c in winners), None)
+
+
 @dataclass(frozen=True)
 class ClusterSnapshot:
     """One refresh of the whole cluster as the console shows it."""
@@ -256,12 +280,7 @@ class ClusterSnapshot:
 
     @property
     def leader(self) -> int | None:
-        leaders = {s.leader for s in self.endpoints if s.ok and s.leader}
-        if len(leaders) == 1:
-            return leaders.pop()
-        # During an election endpoints may disagree; trust the one that claims it.
-        claimed = [s.member_id for s in self.endpoints if s.is_leader]
-        return claimed[0] if claimed else None
+        return elected_leader(self.endpoints)
 
     def healthy_ids(self) -> set[int]:
         """Members whose endpoint answered Status and, when checked, a linearizable read."""

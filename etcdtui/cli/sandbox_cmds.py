@@ -53,6 +53,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help=_("DRILL ONLY: accept TLS clients without a certificate"),
     )
+    p.add_argument(
+        "--fault-proxy",
+        action="store_true",
+        help=_("advertise peer URLs on the sandbox's fault proxy (needed by 'sandbox partition')"),
+    )
+    p.add_argument(
+        "--heartbeat-interval",
+        type=int,
+        default=None,
+        metavar="MS",
+        help=_("etcd --heartbeat-interval in ms (default 100)"),
+    )
+    p.add_argument(
+        "--election-timeout",
+        type=int,
+        default=None,
+        metavar="MS",
+        help=_("etcd --election-timeout in ms (default 1000)"),
+    )
     add_output_flag(p)
     p.set_defaults(func=cmd_up)
 
@@ -104,6 +123,55 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         dir_flag(p)
         p.add_argument("name", help=_("member name, e.g. m2"))
         p.set_defaults(func=cmd_fault, verb=verb)
+
+    p = ssub.add_parser(
+        "partition", help=_("cut a member's peer traffic through the fault proxy (drill)")
+    )
+    dir_flag(p)
+    p.add_argument("name", help=_("member name, e.g. m2"))
+    p.add_argument(
+        "--from",
+        dest="from_name",
+        default=None,
+        metavar="NAME",
+        help=_("cut only the connections member NAME opens to the partitioned member (one way)"),
+    )
+    p.add_argument(
+        "--mode",
+        required=True,
+        help=_("drop (close connections), blackhole (accept, never forward) or delay=MS"),
+    )
+    p.set_defaults(func=cmd_partition)
+
+    p = ssub.add_parser("heal", help=_("end the partitions and starvation (of one member)"))
+    dir_flag(p)
+    p.add_argument("name", nargs="?", default=None, help=_("member name (default: every fault)"))
+    p.set_defaults(func=cmd_heal)
+
+    p = ssub.add_parser(
+        "starve", help=_("pause and resume a member in a duty cycle (heartbeat starvation drill)")
+    )
+    dir_flag(p)
+    p.add_argument("name", help=_("member name, e.g. m2"))
+    p.add_argument(
+        "--duty", type=float, default=0.7, help=_("share of each period paused (default 0.7)")
+    )
+    p.add_argument(
+        "--period",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help=_("length of one pause+run cycle (default: long enough to miss an election)"),
+    )
+    p.add_argument(
+        "--for",
+        dest="seconds",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help=_("stop by itself after this long (default 600)"),
+    )
+    p.set_defaults(func=cmd_starve)
 
 
 def _sandbox(args: argparse.Namespace) -> Any:
@@ -182,6 +250,9 @@ def cmd_up(args: argparse.Namespace) -> int:
         client_cert_auth=not args.no_client_cert_auth,
         binary=args.etcd_binary,
         quota_bytes=args.quota_bytes,
+        fault_proxy=args.fault_proxy,
+        heartbeat_ms=args.heartbeat_interval,
+        election_ms=args.election_timeout,
     )
     register_context(sandbox, args.context_name, getattr(args, "config", None))
     for note in sandbox.notes:
@@ -232,7 +303,16 @@ def sandbox_document(sandbox: Any) -> dict[str, Any]:
                 "log": str(sandbox.log_path(m.name)),
             }
         )
-    doc: dict[str, Any] = {"dir": str(sandbox.dir), **sandbox.etcd_info(), "members": procs}
+    from etcdtui.services.sandbox_faults import active_faults, proxy_running
+
+    doc: dict[str, Any] = {
+        "dir": str(sandbox.dir),
+        **sandbox.etcd_info(),
+        "members": procs,
+        "fault_proxy": bool(sandbox.state.fault_proxy),
+        "fault_proxy_running": proxy_running(sandbox),
+        "faults": active_faults(sandbox),
+    }
     if any(p["state"] == "running" for p in procs):
         doc["cluster"] = status_document(asyncio.run(go()))
     return doc
@@ -258,6 +338,8 @@ def _print_status(sandbox: Any, output: str) -> int:
                 for p in doc["members"]
             ],
         )
+        for f in doc["faults"]:
+            print(_("fault: {fault}").format(fault=describe_fault(f)))
         cluster = doc.get("cluster")
         if cluster:
             q = cluster["quorum"]
@@ -290,4 +372,62 @@ def cmd_fault(args: argparse.Namespace) -> int:
     sandbox = _sandbox(args)
     getattr(sandbox, args.verb)(args.name)
     print(_("{verb}: {name}").format(verb=args.verb, name=args.name))
+    return 0
+
+
+def describe_fault(f: dict[str, Any]) -> str:
+    if f["kind"] == "starve":
+        return _("{member} starved: paused {pct:.0f}% of every {period} s").format(
+            member=f["member"], pct=100 * float(f["duty"]), period=f["period"]
+        )
+    if f.get("from"):
+        return _("{member} partitioned from {other} ({mode}, their connections to it)").format(
+            member=f["member"], other=f["from"], mode=f["mode"]
+        )
+    return _("{member} partitioned from every peer ({mode})").format(
+        member=f["member"], mode=f["mode"]
+    )
+
+
+def _existing(args: argparse.Namespace) -> Any:
+    from etcdtui.errors import SandboxError
+
+    sandbox = _sandbox(args)
+    if not sandbox.exists():
+        raise SandboxError(
+            _("no sandbox in {dir}").format(dir=sandbox.dir),
+            fix=_("Start one with: etcdtui sandbox up --fault-proxy"),
+        )
+    return sandbox
+
+
+def cmd_partition(args: argparse.Namespace) -> int:
+    from etcdtui.services import sandbox_faults
+
+    sandbox = _existing(args)
+    fault = sandbox_faults.partition(sandbox, args.name, mode=args.mode, from_name=args.from_name)
+    print(_("partitioned: {fault}").format(fault=describe_fault(fault)))
+    return 0
+
+
+def cmd_heal(args: argparse.Namespace) -> int:
+    from etcdtui.services import sandbox_faults
+
+    sandbox = _existing(args)
+    ended = sandbox_faults.heal(sandbox, args.name)
+    if not ended:
+        print(_("healed: no fault was active"))
+    for f in ended:
+        print(_("healed: {fault}").format(fault=describe_fault(f)))
+    return 0
+
+
+def cmd_starve(args: argparse.Namespace) -> int:
+    from etcdtui.services import sandbox_faults
+
+    sandbox = _existing(args)
+    fault = sandbox_faults.starve(
+        sandbox, args.name, duty=args.duty, period=args.period, seconds=args.seconds
+    )
+    print(_("starving: {fault}").format(fault=describe_fault(fault)))
     return 0

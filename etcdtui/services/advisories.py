@@ -79,6 +79,10 @@ def below_minimum(version: tuple[int, int, int]) -> bool:
     return floor is not None and patch < floor
 
 
+# Leader changes in the 15 min window from which elections count as churn, not incidents.
+LEADER_CHURN = 3
+
+
 def _name(members: MemberList | None, member_id: int) -> str:
     m = members.by_id(member_id) if members else None
     return (m.name if m and m.name else None) or hex_id(member_id)
@@ -95,6 +99,7 @@ def advise(
     default_quota: int = DEFAULT_QUOTA_BYTES,
     added_names: Mapping[int, str] | None = None,
     restore_from: SnapshotHint | None = None,
+    leader_changes: int = 0,
 ) -> tuple[Advisory, ...]:
     """Advice, most urgent first; each names its next step (``action``).
 
@@ -102,6 +107,7 @@ def advise(
     ``unreachable_for`` maps member ID to seconds since it last answered;
     ``added_names`` maps unstarted members to the name they were added with;
     ``restore_from`` is the newest verified snapshot, offered when quorum is lost.
+    ``leader_changes`` counts the leader changes seen in the last 15 minutes.
     """
     out: list[Advisory] = []
     out += _quorum_advice(members, healthy_ids, restore_from, statuses)
@@ -132,6 +138,21 @@ def advise(
                     ).format(member=_name(members, member_id)),
                 )
             )
+    if leader_changes >= LEADER_CHURN:
+        out.append(
+            Advisory(
+                "leader-churn",
+                "warning",
+                _("{n} leader changes in 15 min").format(n=leader_changes),
+                _(
+                    "Frequent elections usually mean heartbeat starvation: a member misses "
+                    "CPU or disk time (slow fsync, a busy or throttled host) or peer traffic "
+                    "is lost, so heartbeats arrive after the election timeout. Check the "
+                    "members' CPU, disk latency (wal fsync) and network, then consider a "
+                    "larger --heartbeat-interval and --election-timeout."
+                ),
+            )
+        )
     out += _version_advice(members, statuses)
     out += _quota_advice(members, statuses, default_quota)
     return tuple(out)

@@ -35,7 +35,7 @@ from etcdtui import errors
 from etcdtui.errors import SandboxError
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings
-from etcdtui.services import pki
+from etcdtui.services import pki, sandbox_faults
 from etcdtui.services.binaries import binary_version, choose_etcd, find_binary
 from etcdtui.services.paths import default_sandbox_dir, ensure_private_dir
 
@@ -51,9 +51,15 @@ class MemberProc:
     pid: int | None = None
     removed: bool = False
     member_id: str | None = None  # etcd's member ID (hex) once known: whose data dir it is
+    proxy_port: int | None = None  # the fault proxy's port, advertised instead of peer_port
 
     @property
     def peer_url(self) -> str:
+        """The peer URL the member advertises (the fault proxy's, when there is one)."""
+        return f"https://{HOST}:{self.proxy_port or self.peer_port}"
+
+    @property
+    def listen_peer_url(self) -> str:
         return f"https://{HOST}:{self.peer_port}"
 
 
@@ -66,6 +72,13 @@ class SandboxState:
     binary: str | None = None
     quota_bytes: int | None = None
     created: str = ""
+    # fault machinery (etcdtui.services.sandbox_faults)
+    fault_proxy: bool = False
+    proxy_pid: int | None = None
+    faults: list[dict[str, Any]] = field(default_factory=list)
+    fault_generation: int = 0
+    heartbeat_ms: int | None = None
+    election_ms: int | None = None
 
     def member(self, name: str) -> MemberProc:
         for m in self.members:
@@ -83,6 +96,29 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))
         return int(s.getsockname()[1])
+
+
+def free_ports(n: int, avoid: Sequence[int] = ()) -> list[int]:
+    """``n`` distinct free ports, none in ``avoid``. The sockets stay bound until all are
+    chosen: asked one at a time, the kernel may hand out the same port twice."""
+    held: list[socket.socket] = []
+    ports: list[int] = []
+    try:
+        for _attempt in range(n + 50):
+            if len(ports) == n:
+                break
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            held.append(s)
+            s.bind((HOST, 0))
+            port = int(s.getsockname()[1])
+            if port not in avoid:
+                ports.append(port)
+    finally:
+        for s in held:
+            s.close()
+    if len(ports) != n:
+        raise SandboxError(_("no free ports on {host}").format(host=HOST))
+    return ports
 
 
 def process_state(pid: int) -> str | None:
@@ -270,22 +306,36 @@ class Sandbox:
         binary: Path | None = None,
         quota_bytes: int | None = None,
         wait: float = 60.0,
+        fault_proxy: bool = False,
+        heartbeat_ms: int | None = None,
+        election_ms: int | None = None,
     ) -> SandboxState:
-        """Start the cluster (or the members that are down) and wait until it is healthy."""
+        """Start the cluster (or the members that are down) and wait until it is healthy.
+
+        ``fault_proxy`` (fixed when the sandbox is created) puts each member's advertised
+        peer URL on the fault proxy, so it can be partitioned. ``heartbeat_ms`` and
+        ``election_ms`` are etcd's --heartbeat-interval and --election-timeout."""
         if members < 1 or members > 7:
             raise errors.UsageError(_("a sandbox has 1 to 7 members"))
+        _check_timings(heartbeat_ms, election_ms)
         if self.state is None:
             ensure_private_dir(self.dir)
             self.state = SandboxState(
                 token=f"etcdtui-sandbox-{secrets.token_hex(4)}",
                 members=[
-                    MemberProc(f"m{i}", free_port(), free_port()) for i in range(1, members + 1)
+                    MemberProc(
+                        f"m{i}", ports[0], ports[1], proxy_port=ports[2] if fault_proxy else None
+                    )
+                    for i, ports in enumerate(_chunks(free_ports(3 * members), 3), start=1)
                 ],
                 client_tls=client_tls,
                 client_cert_auth=client_cert_auth,
                 binary=str(binary) if binary else None,
                 quota_bytes=quota_bytes,
                 created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                fault_proxy=fault_proxy,
+                heartbeat_ms=heartbeat_ms,
+                election_ms=election_ms,
             )
             for m in self.state.members:
                 self._ensure_member_certs(m.name)
@@ -297,12 +347,20 @@ class Sandbox:
                 names = _run_sync(self._cluster_member_names)
                 if names is not None:
                     self.reconcile(names)
+            if heartbeat_ms or election_ms:
+                # timings apply from the next start of each member
+                self.state.heartbeat_ms = heartbeat_ms or self.state.heartbeat_ms
+                self.state.election_ms = election_ms or self.state.election_ms
+                _check_timings(self.state.heartbeat_ms, self.state.election_ms)
+        sandbox_faults.ensure_proxy(self)
         for m in self.state.members:
             if m.removed or self.is_running(m):
                 continue
             self._spawn(m, initial_state="new" if fresh else "existing")
         self._save()
         self.wait_healthy(timeout=wait)
+        if self._last_start:
+            self._last_start = time.monotonic()  # see start()
         return self.state
 
     async def _cluster_member_names(self) -> set[str] | None:
@@ -374,7 +432,7 @@ class Sandbox:
             f"--data-dir={self.data_dir(m.name)}",
             f"--listen-client-urls={client_url}",
             f"--advertise-client-urls={client_url}",
-            f"--listen-peer-urls={m.peer_url}",
+            f"--listen-peer-urls={m.listen_peer_url}",
             f"--initial-advertise-peer-urls={m.peer_url}",
             f"--initial-cluster={initial_cluster or self._initial_cluster()}",
             f"--initial-cluster-token={self.state.token}",
@@ -392,6 +450,10 @@ class Sandbox:
                 flags += ["--client-cert-auth", f"--trusted-ca-file={self.ca_cert}"]
         if self.state.quota_bytes:
             flags.append(f"--quota-backend-bytes={self.state.quota_bytes}")
+        if self.state.heartbeat_ms:
+            flags.append(f"--heartbeat-interval={self.state.heartbeat_ms}")
+        if self.state.election_ms:
+            flags.append(f"--election-timeout={self.state.election_ms}")
         return flags
 
     def binary(self) -> Path:
@@ -543,9 +605,12 @@ class Sandbox:
         m = self.state.member(name)
         if self.is_running(m):
             return
+        sandbox_faults.ensure_proxy(self)
         self._spawn(m, initial_state="existing")
         self._save()
         self.wait_healthy(timeout=wait, names=[name])
+        # its peers may have connected only just now: settle() counts from here
+        self._last_start = time.monotonic()
 
     def stop_member(self, name: str, *, timeout: float = 10.0) -> None:
         assert self.state is not None
@@ -564,6 +629,7 @@ class Sandbox:
         if (self.dir / STATE_FILE).exists():
             self.state = self._load()
         if self.state is not None:
+            sandbox_faults.stop_all(self)
             for m in self.state.members:
                 if m.pid is not None and self.is_running(m):
                     _terminate(m.pid, 10.0)
@@ -584,7 +650,11 @@ class Sandbox:
         assert self.state is not None
         if any(m.name == name and not m.removed for m in self.state.members):
             raise SandboxError(_("a member named {name} already exists").format(name=name))
-        m = MemberProc(name, free_port(), free_port())
+        used = [
+            p for x in self.state.members for p in (x.client_port, x.peer_port, x.proxy_port) if p
+        ]
+        client, peer, proxy = free_ports(3, avoid=used)
+        m = MemberProc(name, client, peer, proxy_port=proxy if self.state.fault_proxy else None)
         self._ensure_member_certs(name)
         return m
 
@@ -615,6 +685,24 @@ class Sandbox:
         m.removed = True
         self._save()
         self._refresh_contexts()
+
+
+def _chunks(items: list[int], size: int) -> list[list[int]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _check_timings(heartbeat_ms: int | None, election_ms: int | None) -> None:
+    """etcd's own rules: heartbeat >= 1 ms, election >= 5 x heartbeat, election <= 50 s."""
+    hb = heartbeat_ms or 100
+    el = election_ms or 1000
+    if hb < 1 or el > 50_000 or el < 5 * hb:
+        raise errors.UsageError(
+            _(
+                "--heartbeat-interval {hb} ms and --election-timeout {el} ms do not fit: "
+                "etcd wants an election timeout of at least 5 heartbeats and at most 50000 ms"
+            ).format(hb=hb, el=el),
+            fix=_("For example: --heartbeat-interval 100 --election-timeout 1000"),
+        )
 
 
 def _run_sync(fn: Any, *args: Any) -> Any:

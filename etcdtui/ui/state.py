@@ -18,6 +18,7 @@ from etcdtui.models import (
     Member,
     MemberList,
     QuorumSummary,
+    elected_leader,
     hex_id,
     is_access_error,
 )
@@ -201,11 +202,7 @@ class ClusterState:
         return out
 
     def leader_id(self) -> int | None:
-        leaders = [t.status.leader for t in self.tracks.values() if t.status and t.status.ok]
-        leaders = [x for x in leaders if x]
-        if not leaders:
-            return None
-        return max(set(leaders), key=leaders.count)
+        return elected_leader(t.status for t in self.tracks.values() if t.status is not None)
 
     def member_label(self, member_id: int) -> str:
         m = self.members.by_id(member_id) if self.members else None
@@ -291,6 +288,7 @@ class ClusterState:
             default_quota=default_quota,
             added_names=self.added_names,
             restore_from=self.restore_hint,
+            leader_changes=self.leader_changes_recent(),
         )
 
     def rows(self) -> list[MemberRow]:
@@ -309,6 +307,9 @@ class ClusterState:
         st = t.status if t and t.status and t.status.ok and not self.is_stale(t) else None
         if m.id == leader:
             role = f"{LEADER_MARK} " + _("leader")
+        elif st is not None and st.leader == m.id and leader is not None:
+            # it still calls itself leader, of an older term: cut off from the majority
+            role = _("stale leader")
         elif m.is_learner:
             role = _("learner")
         else:

@@ -271,3 +271,13 @@ def test_complete_path(tmp_path: Path) -> None:
     text, names = complete_path(str(tmp_path / "su"))
     assert text == str(tmp_path / "sub") + "/" and names == ["sub/"]
     assert complete_path(str(tmp_path / "nothing"))[1] == []
+
+
+def test_leader_churn_names_heartbeat_starvation() -> None:
+    ms = _members(3)
+    st = {i: _status(i) for i in (1, 2, 3)}
+    assert "leader-churn" not in codes(advise(ms, st, {1, 2, 3}, leader_changes=2))
+    out = advise(ms, st, {1, 2, 3}, leader_changes=4)
+    churn = [a for a in out if a.code == "leader-churn"]
+    assert len(churn) == 1 and "4 leader changes" in churn[0].title
+    assert "heartbeat starvation" in churn[0].why

@@ -13,7 +13,7 @@ from etcdtui.i18n import _
 from etcdtui.services.procedures.common import MemberTLS
 from etcdtui.services.procedures.restore import RestoreMember
 from etcdtui.services.procedures.scale import NewMember
-from etcdtui.services.sandbox import Sandbox, free_port
+from etcdtui.services.sandbox import Sandbox, free_ports
 
 
 def sandbox_tls(sandbox: Sandbox, name: str) -> MemberTLS:
@@ -31,17 +31,25 @@ def sandbox_new_members(sandbox: Sandbox, facts: Any, target: int) -> list[NewMe
         taken |= {m.name for m in sandbox.state.members if not m.removed}
     voters = len([m for m in facts.members.members if not m.is_learner])
     out: list[NewMember] = []
+    used = [
+        p
+        for m in (sandbox.state.members if sandbox.state is not None else [])
+        for p in (m.client_port, m.peer_port, m.proxy_port)
+        if p
+    ]
     n = 1
     while len(out) < max(0, target - voters):
         name = f"m{n}"
         n += 1
         if name in taken:
             continue
+        peer_port, client_port = free_ports(2, avoid=used)
+        used += [peer_port, client_port]
         out.append(
             NewMember(
                 name,
-                f"https://127.0.0.1:{free_port()}",
-                f"https://127.0.0.1:{free_port()}",
+                f"https://127.0.0.1:{peer_port}",
+                f"https://127.0.0.1:{client_port}",
                 data_dir=str(sandbox.data_dir(name)),
                 tls=sandbox_tls(sandbox, name),
             )

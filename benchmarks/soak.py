@@ -1,0 +1,421 @@
+"""Soak: a headless console and a writer on a 3-member sandbox while faults come and go.
+
+    python -m benchmarks.soak [--seconds 300] [--seed N] [--fault-every 4]
+
+* the console (headless, in this process) polls the sandbox every second; every half
+  second a key press (open and close the command line) is timed from press to handled;
+* a writer process runs three clients, each on its own endpoint and moving on after a
+  failure, doing bounded puts and linearizable gets on a few keys, plus puts of keys
+  written once; it records every operation with its start, end and outcome;
+* a random fault every few seconds, one at a time, always recovered before the next:
+  kill/start, pause/resume, partition (drop, blackhole, delay)/heal, starve/heal, leader
+  move. The seed is printed; the same seed gives the same fault sequence.
+
+It reports crashes (console, writer, members that died unasked), acknowledged writes
+lost, linearizability violations of the single-key history (a small checker: reads of
+values never written, reads from the future, stale reads, non-monotonic reads), the max
+and p99 key-press latency, RSS growth of the console process, and the faults injected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import bisect
+import dataclasses
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import timed_key
+from etcdtui import errors
+from etcdtui.services import sandbox_faults
+from etcdtui.services.cluster import ClusterService
+from etcdtui.services.sandbox import Sandbox
+
+KEYS = 4
+ONCE_PREFIX = b"/soak/once/"
+REG_PREFIX = b"/soak/reg/"
+
+# --- the writer (a process of its own) ------------------------------------------------------
+
+
+async def _client(
+    n: int, sb: Sandbox, until: float, out: list[dict[str, Any]], stop: threading.Event
+) -> None:
+    base = sb.settings(timeout=1.0)
+    urls = list(base.endpoints)
+    services = [ClusterService(dataclasses.replace(base, endpoints=(u,))) for u in urls]
+    at, seq = n % len(urls), 0
+    rnd = random.Random(n)
+    try:
+        while time.monotonic() < until and not stop.is_set() and seq < 1_000_000:
+            seq += 1
+            svc = services[at]
+            roll = rnd.random()
+            start = time.monotonic()
+            op: dict[str, Any]
+            try:
+                if roll < 0.2:
+                    key = ONCE_PREFIX + f"{n}-{seq}".encode()
+                    op = {"op": "once", "key": key.decode(), "value": f"{n}-{seq}"}
+                    await asyncio.wait_for(svc.put(key, op["value"].encode()), 2.0)
+                elif roll < 0.65:
+                    key = REG_PREFIX + str(rnd.randrange(KEYS)).encode()
+                    op = {"op": "put", "key": key.decode(), "value": f"{n}-{seq}"}
+                    await asyncio.wait_for(svc.put(key, op["value"].encode()), 2.0)
+                else:
+                    key = REG_PREFIX + str(rnd.randrange(KEYS)).encode()
+                    op = {"op": "get", "key": key.decode()}
+                    resp = await asyncio.wait_for(svc.get(key), 2.0)
+                    op["value"] = resp.kvs[0].value.decode() if resp.kvs else None
+                op["ok"] = True
+            except (errors.EtcdtuiError, TimeoutError) as exc:
+                op["ok"] = False  # a put's outcome is unknown: it may have committed
+                op["error"] = getattr(exc, "code", "timeout")
+                at = (at + 1) % len(urls)
+                await asyncio.sleep(0.05)
+            op.update(start=start, end=time.monotonic(), client=n)
+            out.append(op)
+            await asyncio.sleep(0.01)
+    finally:
+        for svc in services:
+            await svc.close()
+
+
+def writer_main(directory: str, history: str, seconds: float) -> int:
+    sb = Sandbox(Path(directory))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    ops: list[dict[str, Any]] = []
+    until = time.monotonic() + seconds
+
+    async def run() -> None:
+        await asyncio.gather(*(_client(n, sb, until, ops, stop) for n in range(3)))
+
+    asyncio.run(run())
+    tmp = history + ".part"
+    with open(tmp, "w", encoding="utf-8") as f:
+        for op in ops:
+            f.write(json.dumps(op) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, history)
+    return 0
+
+
+# --- the checker ----------------------------------------------------------------------------
+
+
+def check_history(ops: list[dict[str, Any]], final: dict[str, str | None]) -> dict[str, Any]:
+    """Violations of linearizability for single-key registers with unique values."""
+    violations: list[str] = []
+    by_key: dict[str, list[dict[str, Any]]] = {}
+    for op in ops:
+        if op["op"] in ("put", "get"):
+            by_key.setdefault(op["key"], []).append(op)
+    end_t = max((op["end"] for op in ops), default=0.0) + 1.0
+    for key, value in final.items():  # the read after recovery, by a last client
+        by_key.setdefault(key, []).append(
+            {"op": "get", "key": key, "value": value, "ok": True, "start": end_t, "end": end_t}
+        )
+    lost = 0
+    for key, kops in by_key.items():
+        writes = {op["value"]: op for op in kops if op["op"] == "put"}
+        acked = sorted((w for w in writes.values() if w["ok"]), key=lambda w: w["end"])
+        ends = [w["end"] for w in acked]
+        max_start: list[float] = []
+        for w in acked:
+            max_start.append(max(max_start[-1], w["start"]) if max_start else w["start"])
+        reads = [op for op in kops if op["op"] == "get" and op["ok"]]
+
+        spans = []
+        for r in reads:
+            o = _origin(r, writes)
+            if o is None:
+                violations.append(f"{key}: read {r['value']!r}, never written")
+                continue
+            if o[0] > r["end"]:
+                violations.append(f"{key}: read {r['value']!r} before its write began")
+            # the newest acked write that certainly finished before the read began
+            i = bisect.bisect_left(ends, r["start"])
+            if i and max_start[i - 1] > o[1]:
+                kind = "lost acknowledged write" if r["start"] == end_t else "stale read"
+                violations.append(f"{key}: {kind}: read {r['value']!r}")
+                if r["start"] == end_t:
+                    lost += 1
+            spans.append((r, o))
+        # monotonic reads: a later read never returns a certainly older write
+        spans.sort(key=lambda x: x[0]["end"])
+        r_ends = [r["end"] for r, _o in spans]
+        newest: list[float] = []
+        for _r, o in spans:
+            newest.append(max(newest[-1], o[0]) if newest else o[0])
+        for r, o in spans:
+            i = bisect.bisect_left(r_ends, r["start"])
+            if i and newest[i - 1] > o[1]:
+                violations.append(f"{key}: non-monotonic read {r['value']!r}")
+    return {"violations": violations, "lost_registers": lost}
+
+
+def _origin(r: dict[str, Any], writes: dict[str, dict[str, Any]]) -> tuple[float, float] | None:
+    """(start, end) of the write a read returned; the initial empty value is oldest."""
+    if r["value"] is None:
+        return (float("-inf"), float("-inf"))
+    w = writes.get(r["value"])
+    return None if w is None else (w["start"], w["end"])
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Faults:
+    sb: Sandbox
+    rnd: random.Random
+    injected: Counter[str] = dataclasses.field(default_factory=Counter)
+    errors: list[str] = dataclasses.field(default_factory=list)
+    asked_down: set[str] = dataclasses.field(default_factory=set)
+
+    def names(self) -> list[str]:
+        assert self.sb.state is not None
+        return [m.name for m in self.sb.state.members if not m.removed]
+
+    def one(self) -> None:
+        kind = self.rnd.choice(["kill", "pause", "partition", "starve", "move-leader"])
+        victim = self.rnd.choice(self.names())
+        hold = self.rnd.uniform(1.0, 3.0)
+        sb = self.sb
+        try:
+            if kind == "kill":
+                self.asked_down.add(victim)
+                sb.kill(victim)
+                time.sleep(hold)
+                sb.start(victim, wait=60)
+                self.asked_down.discard(victim)
+            elif kind == "pause":
+                sb.pause(victim)
+                time.sleep(hold)
+                sb.resume(victim)
+            elif kind == "partition":
+                mode = self.rnd.choice(["drop", "blackhole", f"delay={self.rnd.randint(50, 400)}"])
+                kind = f"partition {mode.split('=')[0]}"
+                sandbox_faults.partition(sb, victim, mode=mode)
+                time.sleep(hold)
+                sandbox_faults.heal(sb, victim)
+            elif kind == "starve":
+                sandbox_faults.starve(sb, victim, duty=self.rnd.choice([0.5, 0.7]), seconds=30)
+                time.sleep(hold + 1.0)
+                sandbox_faults.heal(sb, victim)
+            else:
+                asyncio.run(self._move_leader())
+            self.injected[kind] += 1
+        except errors.EtcdtuiError as exc:
+            self.errors.append(f"{kind} {victim}: {exc}")
+            sandbox_faults.heal(sb)
+            for m in sb.state.members if sb.state else ():
+                if not m.removed and not sb.is_running(m):
+                    sb.start(m.name, wait=60)
+                elif sb.is_paused(m):
+                    sb.resume(m.name)
+
+    async def _move_leader(self) -> None:
+        async with ClusterService(self.sb.settings(timeout=2.0)) as svc:
+            snap = await svc.overview(with_health=False)
+            if snap.members is None or snap.leader is None:
+                raise errors.NoLeader("no leader to move")
+            others = [m.id for m in snap.members.members if m.id != snap.leader]
+            await svc.move_leader(self.rnd.choice(others))
+
+
+def rss_kib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    s = sorted(values)
+    return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
+
+
+async def soak(sb: Sandbox, seconds: float, seed: int, every: float, tmp: Path) -> int:
+    from etcdtui.services.audit import AuditLog
+    from etcdtui.ui.app import EtcdtuiApp
+    from etcdtui.ui.widgets.command_line import CommandLine
+
+    history = tmp / "history.jsonl"
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.soak",
+            "--writer",
+            str(sb.dir),
+            "--history",
+            str(history),
+            "--seconds",
+            str(seconds),
+        ],
+        start_new_session=True,
+    )
+    audit = AuditLog(tmp / "audit.jsonl")
+    app = EtcdtuiApp(
+        sb.settings(),
+        service_factory=lambda s: ClusterService(s, audit=audit),
+        refresh_interval=1.0,
+        audit_log=audit,
+        theme_dirs=[],
+    )
+    faults = Faults(sb, random.Random(seed))
+    latencies: list[float] = []
+    crashes: list[str] = []
+    stop = threading.Event()
+
+    def inject() -> None:
+        while not stop.is_set():
+            if stop.wait(faults.rnd.uniform(0.5 * every, 1.5 * every)):
+                return
+            faults.one()
+
+    injector = threading.Thread(target=inject, daemon=True)
+    rss0 = rss1 = 0
+    try:
+        async with app.run_test(size=(120, 40), notifications=True) as pilot:
+            for _ in range(300):
+                if app.state.members is not None:
+                    break
+                await pilot.pause(0.1)
+            rss0 = rss_kib()
+            injector.start()
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                if not app.is_running:
+                    crashes.append("console exited")
+                    break
+                for key, char, want in (("colon", ":", True), ("escape", None, False)):
+                    latencies.append(
+                        await timed_key(
+                            app,
+                            key,
+                            char,
+                            lambda w=want: app.main.query_one(CommandLine).display is w,
+                        )
+                    )
+                    await pilot.pause(0.05)
+                await pilot.pause(0.5)
+            rss1 = rss_kib()
+            stop.set()
+            injector.join(timeout=120)
+    except Exception as exc:  # the console itself failed: that is a crash to report
+        crashes.append(f"console: {type(exc).__name__}: {exc}")
+    finally:
+        stop.set()
+    # recovery: every fault healed, every member up and healthy
+    sandbox_faults.heal(sb)
+    for m in sb.state.members if sb.state else ():
+        if not m.removed and not sb.is_running(m):
+            if m.name not in faults.asked_down:
+                crashes.append(f"member {m.name} died unasked")
+            sb.start(m.name, wait=60)
+        elif sb.is_paused(m):
+            sb.resume(m.name)
+    sb.wait_healthy(timeout=60)
+    try:
+        rc = writer.wait(timeout=seconds + 60)
+    except subprocess.TimeoutExpired:
+        writer.kill()
+        rc = writer.wait()
+    if rc != 0:
+        crashes.append(f"writer exited {rc}")
+    ops = (
+        [json.loads(line) for line in history.read_text().splitlines()] if history.exists() else []
+    )
+
+    async def final_reads() -> tuple[dict[str, str | None], set[str]]:
+        async with ClusterService(sb.settings(timeout=5.0)) as svc:
+            final: dict[str, str | None] = {}
+            for i in range(KEYS):
+                key = REG_PREFIX + str(i).encode()
+                resp = await svc.get(key)
+                final[key.decode()] = resp.kvs[0].value.decode() if resp.kvs else None
+            once = await svc.get(ONCE_PREFIX, ONCE_PREFIX[:-1] + b"0", keys_only=True)
+            return final, {kv.key.decode() for kv in once.kvs}
+
+    final, once_keys = await final_reads()
+    acked_once = [op["key"] for op in ops if op["op"] == "once" and op["ok"]]
+    lost_once = [k for k in acked_once if k not in once_keys]
+    result = check_history(ops, final)
+    acked = sum(1 for op in ops if op["op"] in ("put", "once") and op["ok"])
+    reads = sum(1 for op in ops if op["op"] == "get" and op["ok"])
+    failed = sum(1 for op in ops if not op["ok"])
+    print(f"seed                       {seed}")
+    print(f"duration                   {seconds:.0f} s, a fault every ~{every:g} s")
+    print(
+        f"faults injected            {sum(faults.injected.values())} "
+        f"({', '.join(f'{k} {v}' for k, v in sorted(faults.injected.items()))})"
+    )
+    if faults.errors:
+        print(f"fault verbs that failed    {len(faults.errors)}: {faults.errors[:3]}")
+    print(f"crashes                    {len(crashes)} {crashes if crashes else ''}")
+    print(
+        f"writes acknowledged        {acked} (+{reads} linearizable reads, "
+        f"{failed} operations failed or timed out)"
+    )
+    lost = len(lost_once) + result["lost_registers"]
+    print(f"acknowledged writes lost   {lost}")
+    print(f"linearizability violations {len(result['violations'])} {result['violations'][:5]}")
+    print(
+        f"key press to handled       max {max(latencies, default=0):.1f} ms, "
+        f"p99 {pct(latencies, 99):.1f} ms, median {pct(latencies, 50):.1f} ms "
+        f"(n={len(latencies)})"
+    )
+    print(
+        f"RSS growth (console)       {(rss1 - rss0) / 1024:+.1f} MiB (from {rss0 / 1024:.1f} MiB)"
+    )
+    return 0 if not crashes and not lost and not result["violations"] else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=300.0)
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--fault-every", type=float, default=4.0, help="seconds between faults")
+    parser.add_argument("--writer", help=argparse.SUPPRESS)
+    parser.add_argument("--history", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.writer:
+        return writer_main(args.writer, args.history, args.seconds)
+    if not 10 <= args.seconds <= 3600:
+        parser.error("--seconds must be between 10 and 3600")
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
+    print(f"soak: seed {seed} (rerun with --seed {seed})", flush=True)
+    tmp = Path(tempfile.mkdtemp(prefix="etcdtui-soak-"))
+    os.chmod(tmp, 0o700)
+    sb = Sandbox(tmp / "sandbox")
+    rc = 1
+    try:
+        sb.up(3, fault_proxy=True)
+        sb.settle()
+        rc = asyncio.run(soak(sb, args.seconds, seed, args.fault_every, tmp))
+        return rc
+    finally:
+        sb.down(purge=rc == 0)
+        if rc != 0:
+            print(f"kept for inspection: {tmp} (history.jsonl, sandbox logs)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

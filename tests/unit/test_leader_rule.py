@@ -1,0 +1,33 @@
+"""The one rule for "who leads": the newest raft term wins, a cut-off member never does."""
+
+from __future__ import annotations
+
+from etcdtui.models import ClusterSnapshot, EndpointStatus, elected_leader
+
+
+def _st(mid: int, leader: int, term: int, ok: bool = True) -> EndpointStatus:
+    return EndpointStatus(f"https://h{mid}:2379", ok, member_id=mid, leader=leader, raft_term=term)
+
+
+def test_everyone_agrees() -> None:
+    assert elected_leader([_st(1, 2, 5), _st(2, 2, 5), _st(3, 2, 5)]) == 2
+
+
+def test_partitioned_old_leader_still_claiming_loses_to_newer_term() -> None:
+    # m1 led term 5 and is cut off; m2 and m3 elected m3 in term 6
+    statuses = [_st(1, 1, 5), _st(2, 3, 6), _st(3, 3, 6)]
+    assert elected_leader(statuses) == 3
+    # even when the console reaches only the old leader and one of the new majority
+    assert elected_leader([_st(1, 1, 5), _st(3, 3, 6)]) == 3
+    assert ClusterSnapshot(None, (_st(1, 1, 5), _st(3, 3, 6))).leader == 3
+
+
+def test_no_leader_named_or_no_answer() -> None:
+    assert elected_leader([_st(1, 0, 7), _st(2, 0, 7)]) is None
+    assert elected_leader([_st(1, 1, 5, ok=False)]) is None
+    assert elected_leader([]) is None
+
+
+def test_tie_in_the_same_term_trusts_the_claimant() -> None:
+    assert elected_leader([_st(1, 1, 4), _st(2, 3, 4), _st(3, 3, 4), _st(4, 1, 4)]) == 1
+    assert elected_leader([_st(2, 1, 4), _st(4, 3, 4)]) is None
