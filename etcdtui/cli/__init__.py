@@ -24,6 +24,8 @@ COMMAND_MODULES = [
     "etcdtui.cli.pki_cmds",
     "etcdtui.cli.certs_cmds",
     "etcdtui.cli.security_cmds",
+    "etcdtui.cli.maintenance_cmds",
+    "etcdtui.cli.check_cmds",
 ]
 
 # Which modules a top-level command needs. Only those are imported, so a command does
@@ -33,6 +35,9 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "status": ("etcdtui.cli.cluster_cmds",),
     "health": ("etcdtui.cli.cluster_cmds",),
     "alarms": ("etcdtui.cli.cluster_cmds",),
+    "maintenance": ("etcdtui.cli.maintenance_cmds",),
+    "check": ("etcdtui.cli.check_cmds",),
+    "evidence": ("etcdtui.cli.check_cmds",),
     "hashkv": ("etcdtui.cli.cluster_cmds",),
     "member": ("etcdtui.cli.cluster_cmds", "etcdtui.cli.wizard_cmds"),
     "restore": ("etcdtui.cli.wizard_cmds",),
