@@ -20,7 +20,7 @@ from etcdtui.services.audit import AuditLog
 from etcdtui.ui import actions, themes
 from etcdtui.ui.commands import ActionsProvider
 from etcdtui.ui.errors import report
-from etcdtui.ui.messages import EndpointPolled, EndpointPollStarted, MembersPolled
+from etcdtui.ui.messages import EndpointPolled, EndpointPollStarted, MembersPolled, MetricsPolled
 from etcdtui.ui.poller import Poller
 from etcdtui.ui.screens.main import MainScreen
 from etcdtui.ui.security.source import CertsChecked, CertsResult, CertWatch, apply_certs
@@ -205,6 +205,10 @@ class EtcdtuiApp(App[int]):
     def on_endpoint_polled(self, message: EndpointPolled) -> None:
         d = message.data
         self.state.apply_endpoint(d.url, d.status, d.health)
+        self.schedule_render()
+
+    def on_metrics_polled(self, message: MetricsPolled) -> None:
+        self.state.apply_metrics(message.data.url, message.data.metrics)
         self.schedule_render()
 
     def schedule_render(self) -> None:

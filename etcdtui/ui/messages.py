@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from etcdtui.models import Alarm, EndpointHealth, EndpointStatus, MemberList
+from etcdtui.services.metrics import MemberMetrics
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,18 @@ class SandboxProgress:
     text: str
     done: bool = False
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class MetricsPoll:
+    url: str
+    metrics: MemberMetrics
+
+
+class MetricsPolled(Message):
+    def __init__(self, data: MetricsPoll) -> None:
+        super().__init__()
+        self.data = data
 
 
 class MembersPolled(Message):

@@ -23,11 +23,14 @@ from etcdtui.ui.messages import (
     EndpointPollStarted,
     MembersPoll,
     MembersPolled,
+    MetricsPoll,
+    MetricsPolled,
     PollStarted,
 )
 from etcdtui.ui.service import ClusterLike
 
 ALARM_EVERY_S = 30.0
+METRICS_EVERY_S = 5.0  # /metrics is ~200 KiB per member: not every refresh
 
 
 class Poller:
@@ -39,6 +42,7 @@ class Poller:
         self._resumed.set()
         self._pauses = 0
         self._loops: dict[str, Worker[None]] = {}
+        self._metric_loops: dict[str, Worker[None]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._members_worker: Worker[None] | None = None
         self._alarms: tuple[Alarm, ...] = ()
@@ -54,12 +58,13 @@ class Poller:
         self._sync_endpoint_loops(self.service.configured_endpoints())
 
     def stop(self) -> None:
-        workers = [*self._loops.values()]
+        workers = [*self._loops.values(), *self._metric_loops.values()]
         if self._members_worker is not None:
             workers.append(self._members_worker)
         for w in workers:
             w.cancel()
         self._loops.clear()
+        self._metric_loops.clear()
 
     def pause(self) -> None:
         self._pauses += 1
@@ -118,6 +123,10 @@ class Poller:
             )
             self.app.post_message(EndpointPolled(EndpointPoll(url, status, health)))
 
+    async def poll_metrics(self, url: str) -> None:
+        sample = await self.service.scrape_metrics(url)
+        self.app.post_message(MetricsPolled(MetricsPoll(url, sample)))
+
     async def poll_once(self) -> None:
         """Members, then every endpoint concurrently (tests, snapshots, `r`)."""
         await self.poll_members(with_alarms=True)
@@ -144,6 +153,16 @@ class Poller:
             await self.poll_endpoint(url)
             await self._pace(started)
 
+    async def _metrics_loop(self, url: str) -> None:
+        """Each member's /metrics on its own loop and deadline (a hung one delays nobody)."""
+        while True:
+            await self._resumed.wait()
+            started = time.monotonic()
+            await self.poll_metrics(url)
+            await asyncio.sleep(
+                max(0.0, max(self.interval, METRICS_EVERY_S) - (time.monotonic() - started))
+            )
+
     def _sync_endpoint_loops(self, endpoints: list[str] | None = None) -> None:
         wanted = set(self.service.all_endpoints() if endpoints is None else endpoints)
         for url in sorted(wanted - set(self._loops)):
@@ -152,3 +171,9 @@ class Poller:
             )
         for url in set(self._loops) - wanted:
             self._loops.pop(url).cancel()
+        for url in sorted(wanted - set(self._metric_loops)):
+            self._metric_loops[url] = self.app.run_worker(
+                self._metrics_loop(url), group="poll", name=f"metrics {url}", exit_on_error=False
+            )
+        for url in set(self._metric_loops) - wanted:
+            self._metric_loops.pop(url).cancel()
