@@ -192,6 +192,18 @@ class FakeCluster:
     async def move_leader(self, target_id: int) -> None:
         self.sent.append(("move-leader", target_id))
 
+    async def hashkv(self, revision: int | None = None) -> Any:
+        from etcdtui.models import HashKV
+
+        out = []
+        for url in self.all_endpoints():
+            st = await self.endpoint_status(url)
+            if st.ok:
+                out.append(HashKV(url, st.member_id, 0xC0FFEE, revision or 30_001, 0))
+            else:
+                out.append(HashKV(url, 0, 0, revision or 30_001, 0, st.error))
+        return tuple(out)
+
     async def scrape_metrics(self, url: str) -> Any:
         from etcdtui.services.metrics import MemberMetrics
 

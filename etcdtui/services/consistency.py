@@ -10,12 +10,21 @@ reported with it.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from etcdtui import errors
 from etcdtui.i18n import _
-from etcdtui.models import HashKV, MemberList, hex_id
-from etcdtui.services.cluster import ClusterService
+from etcdtui.models import Alarm, HashKV, MemberList, hex_id
+
+
+class HashSource(Protocol):
+    """What the check needs of a cluster service (the real one, or the console's fake)."""
+
+    async def members(self) -> MemberList: ...
+    async def hashkv(self, revision: int | None = None) -> Sequence[HashKV]: ...
+    async def alarms(self) -> tuple[Alarm, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -85,14 +94,14 @@ class ConsistencyReport:
         }
 
 
-async def check(svc: ClusterService, revision: int | None = None) -> ConsistencyReport:
+async def check(svc: HashSource, revision: int | None = None) -> ConsistencyReport:
     """HashKV on every member at one revision (default: the lowest current one)."""
     members: MemberList | None
     try:
         members = await svc.members()
     except errors.EtcdtuiError:
         members = None
-    hashes = await svc.hashkv(revision)
+    hashes = tuple(await svc.hashkv(revision))
     rev = next((h.revision for h in hashes), revision or 0)
     names = {m.id: m.name for m in members.members if m.name} if members else {}
     try:
@@ -111,7 +120,8 @@ def describe(report: ConsistencyReport) -> str:
         )
     if report.mismatched:
         return _("HashKV at revision {rev} differs on {names}").format(
-            rev=report.revision, names=", ".join(report.name(h.member_id) for h in report.mismatched)
+            rev=report.revision,
+            names=", ".join(report.name(h.member_id) for h in report.mismatched),
         )
     if not report.comparable:
         return _("members report different compact revisions; try again in a moment")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from etcdtui.models import Alarm, EndpointHealth, EndpointStatus, MemberList
+from etcdtui.services.consistency import ConsistencyReport
 from etcdtui.services.metrics import MemberMetrics
 
 
@@ -48,6 +49,18 @@ class SandboxProgress:
 class MetricsPoll:
     url: str
     metrics: MemberMetrics
+
+
+@dataclass(frozen=True)
+class ConsistencyPoll:
+    report: ConsistencyReport | None
+    error: str | None = None
+
+
+class ConsistencyChecked(Message):
+    def __init__(self, data: ConsistencyPoll) -> None:
+        super().__init__()
+        self.data = data
 
 
 class MetricsPolled(Message):

@@ -18,6 +18,8 @@ from textual.worker import Worker
 from etcdtui.errors import EtcdtuiError
 from etcdtui.models import Alarm, MemberList
 from etcdtui.ui.messages import (
+    ConsistencyChecked,
+    ConsistencyPoll,
     EndpointPoll,
     EndpointPolled,
     EndpointPollStarted,
@@ -34,10 +36,19 @@ METRICS_EVERY_S = 5.0  # /metrics is ~200 KiB per member: not every refresh
 
 
 class Poller:
-    def __init__(self, app: App[Any], service: ClusterLike, interval: float) -> None:
+    def __init__(
+        self,
+        app: App[Any],
+        service: ClusterLike,
+        interval: float,
+        *,
+        consistency_every: float = 0.0,
+    ) -> None:
         self.app = app
         self.service = service
         self.interval = interval
+        self.consistency_every = consistency_every  # 0: the sentinel is off
+        self._sentinel: Worker[None] | None = None
         self._resumed = asyncio.Event()
         self._resumed.set()
         self._pauses = 0
@@ -54,6 +65,10 @@ class Poller:
         self._members_worker = self.app.run_worker(
             self._members_loop(), group="poll", name="poll-members", exit_on_error=False
         )
+        if self.consistency_every > 0:
+            self._sentinel = self.app.run_worker(
+                self._sentinel_loop(), group="poll", name="consistency", exit_on_error=False
+            )
         # The configured endpoints need no member list: poll them at once.
         self._sync_endpoint_loops(self.service.configured_endpoints())
 
@@ -61,6 +76,8 @@ class Poller:
         workers = [*self._loops.values(), *self._metric_loops.values()]
         if self._members_worker is not None:
             workers.append(self._members_worker)
+        if self._sentinel is not None:
+            workers.append(self._sentinel)
         for w in workers:
             w.cancel()
         self._loops.clear()
@@ -126,6 +143,25 @@ class Poller:
     async def poll_metrics(self, url: str) -> None:
         sample = await self.service.scrape_metrics(url)
         self.app.post_message(MetricsPolled(MetricsPoll(url, sample)))
+
+    async def check_consistency(self) -> None:
+        """HashKV on every member (read-only: nothing is written, even on a writable
+        session)."""
+        from etcdtui.services import consistency
+
+        try:
+            report = await consistency.check(self.service)
+        except EtcdtuiError as exc:
+            self.app.post_message(ConsistencyChecked(ConsistencyPoll(None, exc.cause)))
+            return
+        self.app.post_message(ConsistencyChecked(ConsistencyPoll(report)))
+
+    async def _sentinel_loop(self) -> None:
+        """Rate-limited: one check, then ``consistency_every`` seconds of rest."""
+        while True:
+            await self._resumed.wait()
+            await self.check_consistency()
+            await asyncio.sleep(self.consistency_every)
 
     async def poll_once(self) -> None:
         """Members, then every endpoint concurrently (tests, snapshots, `r`)."""

@@ -13,6 +13,7 @@ from etcdtui.models import (
     ConnectionSettings,
     EndpointHealth,
     EndpointStatus,
+    HashKV,
     Member,
     MemberList,
 )
@@ -44,6 +45,7 @@ class ClusterLike(Protocol):
     ) -> MemberList: ...
     async def move_leader(self, target_id: int) -> None: ...
     async def scrape_metrics(self, url: str) -> Any: ...
+    async def hashkv(self, revision: int | None = None) -> Sequence[HashKV]: ...
 
 
 ServiceFactory = Callable[[ConnectionSettings], ClusterLike]

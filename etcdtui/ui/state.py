@@ -22,6 +22,8 @@ from etcdtui.models import (
 )
 from etcdtui.services import advisories, quorum
 from etcdtui.services.advisories import Advisory
+from etcdtui.services.consistency import ConsistencyReport
+from etcdtui.services.consistency import describe as describe_consistency
 from etcdtui.services.etcdapi.connection import parse_endpoint
 from etcdtui.services.metrics import MemberMetrics, MetricsHistory
 
@@ -126,6 +128,7 @@ class ClusterState:
         self._leader: int | None = None
         self.metrics: dict[str, MemberMetrics] = {}
         self.metrics_history = MetricsHistory()
+        self.consistency: ConsistencyReport | None = None
 
     # --- folding poll results ------------------------------------------------------------
 
@@ -273,6 +276,24 @@ class ClusterState:
                 quotas=self.quotas(),
             )
             + self.metric_advisories()
+            + self.consistency_advisories()
+        )
+
+    def consistency_advisories(self) -> tuple[Advisory, ...]:
+        r = self.consistency
+        if r is None or not r.mismatched:  # a CORRUPT alarm is already advised
+            return ()
+        return (
+            Advisory(
+                "hash-mismatch",
+                "error",
+                describe_consistency(r),
+                _("Members hold different data at the same revision: the data diverged."),
+                _(
+                    "Stop writes to the odd member, snapshot a member of the majority and "
+                    "replace the odd one (etcdtui check consistency shows the hashes)."
+                ),
+            ),
         )
 
     def metric_advisories(self) -> tuple[Advisory, ...]:
