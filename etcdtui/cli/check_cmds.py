@@ -23,6 +23,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_output_flag(p)
     p.set_defaults(func=cmd_consistency)
 
+    p = sub.add_parser(
+        "evidence",
+        help=_("offline, read-only: which stopped member's data dir is the most advanced"),
+    )
+    p.add_argument("data_dirs", nargs="+", metavar="DATA_DIR", help=_("etcd --data-dir paths"))
+    add_output_flag(p)
+    p.set_defaults(func=cmd_evidence)
+
 
 def _service(settings: Any) -> Any:
     from etcdtui.services.cluster import ClusterService
@@ -70,3 +78,60 @@ def cmd_consistency(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     return 0 if report.consistent else 1
+
+
+def cmd_evidence(args: argparse.Namespace) -> int:
+    from etcdtui.services.evidence import gather
+
+    ev = gather(args.data_dirs)
+    if args.output == "json":
+        print_json(ev.as_dict())
+    else:
+        rows = []
+        for d in ev.dirs:
+            w = d.wal
+            rows.append(
+                (
+                    ("* " if d is ev.best else "  ") + _safe(d.path),
+                    d.term if d.term is not None else (w.term if w else ""),
+                    w.commit if w and w.commit is not None else "",
+                    d.consistent_index if d.consistent_index is not None else "",
+                    w.last_index if w and w.last_index is not None else "",
+                    d.revision if d.revision is not None else "",
+                    d.db_hash if d.db_hash is not None else "",
+                    ",".join(_safe(m["name"]) or m["id"] for m in d.members),
+                    _("DIVERGED") if d.diverged_from else (d.error or ""),
+                )
+            )
+        print_table(
+            [
+                _("data dir"),
+                _("term"),
+                _("commit"),
+                _("applied (consistent index)"),
+                _("last wal index"),
+                _("revision"),
+                _("hash"),
+                _("members"),
+                _("note"),
+            ],
+            rows,
+        )
+        for note in ev.notes:
+            print(_("note: {note}").format(note=note))
+        if ev.best is not None:
+            print(
+                _(
+                    "most advanced: {path}. Rebuild from it: copy (never move) its "
+                    "member/snap/db to a safe place, then `etcdtui restore COPY` (a raw db "
+                    "restores with --skip-hash-check)."
+                ).format(path=_safe(ev.best.path))
+            )
+    if ev.best is None:
+        return 1
+    return 1 if any(d.diverged_from for d in ev.dirs) or not all(d.ok for d in ev.dirs) else 0
+
+
+def _safe(text: str) -> str:
+    """Control characters from files never reach the terminal raw."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
