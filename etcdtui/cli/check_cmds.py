@@ -23,6 +23,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_output_flag(p)
     p.set_defaults(func=cmd_consistency)
 
+    p = csub.add_parser(
+        "perf", help=_("bounded write load like etcdctl check perf (pass/fail, exit 1 on fail)")
+    )
+    p.add_argument("--load", choices=["s", "m", "l", "xl"], default="s", help=_("as etcdctl"))
+    p.add_argument(
+        "--duration", type=float, default=10.0, help=_("seconds of load (max 60, default 10)")
+    )
+    p.add_argument("--clients", type=int, default=None, help=_("override the load's clients"))
+    p.add_argument("--rate", type=float, default=None, help=_("override writes per second"))
+    p.add_argument(
+        "--force", action="store_true", help=_("allow it on a protected (non-loopback) context")
+    )
+    add_output_flag(p)
+    p.set_defaults(func=cmd_perf)
+
     p = sub.add_parser(
         "evidence",
         help=_("offline, read-only: which stopped member's data dir is the most advanced"),
@@ -135,3 +150,40 @@ def cmd_evidence(args: argparse.Namespace) -> int:
 def _safe(text: str) -> str:
     """Control characters from files never reach the terminal raw."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def cmd_perf(args: argparse.Namespace) -> int:
+    from etcdtui.errors import UsageError
+    from etcdtui.services.audit import AuditLog
+    from etcdtui.services.cluster import ClusterService
+    from etcdtui.services.perf import MAX_DURATION_S, refuse_unless_allowed, run_perf
+
+    if not 0 < args.duration <= MAX_DURATION_S:
+        raise UsageError(_("--duration must be more than 0 and at most 60 seconds"))
+    if (args.clients is not None and not 0 < args.clients <= 2000) or (
+        args.rate is not None and not 0 < args.rate <= 50_000
+    ):
+        raise UsageError(_("--clients must be 1-2000 and --rate 1-50000"))
+    settings = settings_from_args(args)
+    refuse_unless_allowed(settings, force=args.force)
+
+    async def go() -> Any:
+        async with ClusterService(settings, audit=AuditLog()) as svc:
+            return await run_perf(
+                svc,
+                load=args.load,
+                duration_s=args.duration,
+                clients=args.clients,
+                rate=args.rate,
+            )
+
+    result = run(go, settings)
+    if args.output == "json":
+        print_json(result.as_dict())
+    else:
+        print_table(
+            [_("check"), _("result"), _("detail")],
+            [(n, _("PASS") if ok else _("FAIL"), d) for n, ok, d in result.checks()],
+        )
+        print(_("PASS") if result.passed else _("FAIL"))
+    return 0 if result.passed else 1

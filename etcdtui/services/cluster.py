@@ -517,11 +517,12 @@ class ClusterService:
 
         return await self._mutate("defragment", {"endpoint": c.url, **(note or {})}, send)
 
-    async def delete(self, key: bytes) -> int:
-        """Delete one key; returns how many were deleted."""
+    async def delete(self, key: bytes, range_end: bytes = b"") -> int:
+        """Delete one key (or ``[key, range_end)``); returns how many were deleted."""
 
         async def send(c: EndpointClient) -> int:
-            resp = await c.call(c.kv.DeleteRange, rpc_pb2.DeleteRangeRequest(key=key))
+            req = rpc_pb2.DeleteRangeRequest(key=key, range_end=range_end)
+            resp = await c.call(c.kv.DeleteRange, req)
             return int(resp.deleted)
 
         return await self._on_one_endpoint(send)
