@@ -323,7 +323,10 @@ def gather(paths: Sequence[str | os.PathLike[str]]) -> Evidence:
                 )
         else:
             notes.append(
-                _("no revision range is held by every dir (compacted): divergence not checked")
+                _(
+                    "no revision range is held by every dir (empty or compacted): "
+                    "divergence not checked"
+                )
             )
     candidates = [d for d in good if not d.diverged_from] or good
     best = max(candidates, key=lambda d: d.rank, default=None)
