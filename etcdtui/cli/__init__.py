@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "etcdtui.cli.security_cmds",
     "etcdtui.cli.maintenance_cmds",
     "etcdtui.cli.check_cmds",
+    "etcdtui.cli.upgrade_cmds",
 ]
 
 # Which modules a top-level command needs. Only those are imported, so a command does
@@ -38,6 +39,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "maintenance": ("etcdtui.cli.maintenance_cmds",),
     "check": ("etcdtui.cli.check_cmds",),
     "evidence": ("etcdtui.cli.check_cmds",),
+    "plan": ("etcdtui.cli.upgrade_cmds",),
     "hashkv": ("etcdtui.cli.cluster_cmds",),
     "member": ("etcdtui.cli.cluster_cmds", "etcdtui.cli.wizard_cmds"),
     "restore": ("etcdtui.cli.wizard_cmds",),
