@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
+from pathlib import Path
 from typing import Any
 
-from etcdtui.cli.common import run, settings_from_args
+from etcdtui.cli.common import confirm_typed, require_writable, run, settings_from_args
 from etcdtui.i18n import _
 
 
@@ -31,6 +33,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--force", action="store_true", help=_("plan it despite pre-flight failures"))
     p.add_argument(
+        "--execute",
+        action="store_true",
+        help=_("run it (the local sandbox only: etcdtui runs host steps there)"),
+    )
+    p.add_argument("--yes", action="store_true", help=_("with --execute: do not ask to confirm"))
+    p.add_argument(
+        "--etcd-binary", default=None, help=_("with --execute: the target's etcd binary")
+    )
+    p.add_argument(
+        "--sandbox-dir", type=Path, default=None, help=_("with --execute: the sandbox directory")
+    )
+    p.add_argument(
         "-o",
         "--output",
         choices=["markdown", "shell", "json"],
@@ -48,6 +62,20 @@ def cmd_plan_upgrade(args: argparse.Namespace) -> int:
 
     flags = read_flags(args.flags_from) if args.flags_from else ()
     settings = settings_from_args(args)
+    sandbox = None
+    if args.execute:
+        from etcdtui.errors import UsageError
+        from etcdtui.services.procedures.sandbox_host import sandbox_for
+
+        require_writable(settings, _("plan upgrade --execute"))
+        sandbox = sandbox_for(settings, args.sandbox_dir)
+        if sandbox is None:
+            raise UsageError(
+                _("--execute runs host steps, which etcdtui does only on its sandbox"),
+                fix=_("Print the plan without --execute and follow it on each host."),
+            )
+        if not args.etcd_binary:
+            raise UsageError(_("--execute needs --etcd-binary (the target's etcd)"))
 
     async def go() -> Any:
         async with ClusterService(settings) as svc:
@@ -65,9 +93,32 @@ def cmd_plan_upgrade(args: argparse.Namespace) -> int:
                 force=args.force,
                 auth_enabled=auth,
                 alarms=tuple(alarms),
+                binary=str(Path(args.etcd_binary).absolute()) if args.etcd_binary else None,
             )
             return build_upgrade_plan(facts, req)
 
     plan = run(go, settings)
-    sys.stdout.write(render(plan, args.output))
+    if not args.execute:
+        sys.stdout.write(render(plan, args.output))
+        return 0
+    return _execute(plan, settings, sandbox, args)
+
+
+def _execute(plan: Any, settings: Any, sandbox: Any, args: argparse.Namespace) -> int:
+    from etcdtui.services.executor import AutoOperator, Executor
+    from etcdtui.services.procedures.sandbox_host import SandboxHost
+
+    confirm_typed(
+        "upgrade", _("Upgrade every member to {v}?").format(v=args.to), assume_yes=args.yes
+    )
+    ex = Executor(
+        plan,
+        settings,
+        operator=AutoOperator(echo=print),
+        host=SandboxHost(sandbox),
+        assume_yes=True,
+    )
+    print(_("Running plan {id}").format(id=plan.id), flush=True)
+    asyncio.run(ex.run())
+    print(_("Plan {id} finished.").format(id=plan.id))
     return 0

@@ -49,6 +49,7 @@ class MemberProc:
     peer_port: int
     pid: int | None = None
     removed: bool = False
+    binary: str | None = None  # this member's etcd, when it differs (rolling upgrades)
 
     @property
     def peer_url(self) -> str:
@@ -338,9 +339,23 @@ class Sandbox:
             flags.append(f"--quota-backend-bytes={self.state.quota_bytes}")
         return flags
 
-    def binary(self) -> Path:
+    def binary(self, m: MemberProc | None = None) -> Path:
         assert self.state is not None
+        if m is not None and m.binary:
+            return Path(m.binary)
         return Path(self.state.binary) if self.state.binary else find_binary("etcd")
+
+    def set_member_binary(self, name: str, binary: Path) -> None:
+        """Run ``name`` with another etcd from its next start (a rolling upgrade step).
+        The member must be stopped."""
+        assert self.state is not None
+        m = self.state.member(name)
+        if self.is_running(m):
+            raise SandboxError(
+                _("{name} is running: stop it before swapping its binary").format(name=name)
+            )
+        m.binary = str(binary)
+        self._save()
 
     def _spawn(
         self, m: MemberProc, *, initial_state: str, initial_cluster: str | None = None
@@ -351,7 +366,7 @@ class Sandbox:
         try:
             proc = subprocess.Popen(
                 [
-                    str(self.binary()),
+                    str(self.binary(m)),
                     *self.member_flags(
                         m, initial_state=initial_state, initial_cluster=initial_cluster
                     ),

@@ -19,8 +19,10 @@ runbook; it does not execute them.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shlex
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,9 +31,11 @@ from typing import Any
 from etcdtui import errors
 from etcdtui.i18n import _
 from etcdtui.models import Alarm, Member
+from etcdtui.services.executor import ExecContext, StepFailed, action
 from etcdtui.services.plans import (
     Clock,
     Plan,
+    Ref,
     Step,
     TokenSource,
     Where,
@@ -39,7 +43,7 @@ from etcdtui.services.plans import (
     random_token,
     system_clock,
 )
-from etcdtui.services.procedures.common import ClusterFacts, verify_step
+from etcdtui.services.procedures.common import ClusterFacts, url_host, verify_step
 
 Version = tuple[int, int, int]
 
@@ -105,6 +109,7 @@ class UpgradeRequest:
     target: str
     flags: tuple[str, ...] = ()  # etcd's flags, when known
     backup_path: str = "/var/backups/etcd/pre-upgrade.db"
+    binary: str | None = None  # the target's etcd, where etcdtui runs host steps (sandbox)
     kubeadm: bool = True  # static Pods (image tag) rather than a binary on the host
     force: bool = False
     auth_enabled: bool | None = None
@@ -245,6 +250,11 @@ def build_upgrade_plan(
             action="cluster.verify-voters",
             display="etcdtui status && etcdtui alarms",
             params={"voters": len(voters)},
+            check=Ref(
+                "voters-healthy",
+                _("{n} voters, all healthy").format(n=len(voters)),
+                {"voters": len(voters), "timeout": 30.0},
+            ),
         )
     ]
     if pf.v2_check:
@@ -264,7 +274,8 @@ def build_upgrade_plan(
             title=_("Take and verify a backup"),
             why=_("The only way back from a failed minor upgrade is a restore."),
             where=Where("host", "local"),
-            action="operator",
+            action="upgrade.backup",
+            params={"path": req.backup_path},
             display=(
                 f"etcdtui snapshot save {shlex.quote(req.backup_path)} && "
                 f"etcdtui snapshot verify {shlex.quote(req.backup_path)}"
@@ -274,6 +285,7 @@ def build_upgrade_plan(
     for i, m in enumerate(order, 1):
         name = _label(m)
         leader = m.id == facts.leader_id
+        host = url_host(m.peer_urls[0]) if m.peer_urls else name
         if req.kubeadm:
             swap = (
                 f"sed -i 's#\\(image: .*/etcd:\\).*#\\1{req.target}-0#' "
@@ -304,8 +316,9 @@ def build_upgrade_plan(
                 id=f"stop-{i}",
                 title=_("Stop {name}").format(name=name),
                 why=_("One member at a time: the others keep the quorum."),
-                where=Where("host", name),
-                action="operator",
+                where=Where("host", host),
+                action="host.stop-etcd",
+                params={"name": name},
                 display=stop,
                 destructive=True,
                 notes=notes,
@@ -314,30 +327,38 @@ def build_upgrade_plan(
                 id=f"swap-{i}",
                 title=_("Install etcd {v} on {name}").format(v=req.target, name=name),
                 why=_("Same data dir, same flags; only the binary changes."),
-                where=Where("host", name),
-                action="operator",
+                where=Where("host", host),
+                action="upgrade.swap-binary",
+                params={"name": name, "binary": req.binary, "version": req.target},
                 display=swap,
                 notes=notes,
             ),
             Step(
                 id=f"start-{i}",
-                title=_("Start {name} and wait until it is healthy on {v}").format(
-                    name=name, v=req.target
-                ),
-                why=_("The next member waits until this one serves again on the new version."),
-                where=Where("host", name),
-                action="operator",
+                title=_("Start {name}").format(name=name),
+                why=_("It rejoins with its own data dir and catches up from the leader."),
+                where=Where("host", host),
+                action="host.start-etcd",
+                params={"name": name},
                 display="systemctl start etcd" if not req.kubeadm else "crictl ps --name etcd",
                 notes=notes,
             ),
             Step(
                 id=f"check-{i}",
-                title=_("Health and version check after {name}").format(name=name),
+                title=_("Wait until {name} is healthy on {v}, and every voter with it").format(
+                    name=name, v=req.target
+                ),
                 why=_("Stop here if any member is unhealthy or still on the old version."),
                 where=Where("cluster-api"),
-                action="cluster.verify-voters",
+                action="upgrade.check-member",
                 display="etcdtui status -o json | jq '.endpoints[] | {endpoint, version, healthy}'",
-                params={"voters": len(voters)},
+                params={
+                    "member_id": f"{m.id:x}",
+                    "name": name,
+                    "version": req.target,
+                    "voters": len(voters),
+                    "timeout": 90.0,
+                },
             ),
         ]
     steps.append(verify_step("verify", len(voters)))
@@ -347,7 +368,7 @@ def build_upgrade_plan(
             title=_("Check that every member holds the same data"),
             why=_("HashKV agreeing on every member closes the upgrade."),
             where=Where("cluster-api"),
-            action="operator",
+            action="upgrade.consistency",
             display="etcdtui check consistency",
         )
     )
@@ -378,3 +399,87 @@ def _context(
 
 def _label(m: Member) -> str:
     return m.name or m.hex_id
+
+
+# --- executor actions (run by etcdtui where it may: the sandbox, the cluster API) ----------
+
+
+@action("upgrade.backup")
+async def _backup(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+    """Save and verify a snapshot; a verified one already there is kept (re-runnable)."""
+    from etcdtui.services.snapshots.save import save_snapshot
+    from etcdtui.services.snapshots.status import verify
+
+    path = Path(str(step.params["path"]))
+    if path.exists():
+        if (await asyncio.to_thread(verify, path)).ok:
+            return {"detail": _("{p} exists and verifies: kept").format(p=path)}
+        raise StepFailed(
+            _("{p} exists and does not verify").format(p=path),
+            fix=_("Move it aside, or plan with another --backup path."),
+        )
+    await save_snapshot(ctx.cluster, path)
+    result = await asyncio.to_thread(verify, path)
+    if not result.ok:
+        raise StepFailed(
+            _("the backup {p} does not verify: {why}").format(p=path, why=result.message)
+        )
+    return {"detail": _("saved and verified {p}").format(p=path)}
+
+
+@action("upgrade.swap-binary")
+async def _swap(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+    from etcdtui.services.binaries import binary_version
+
+    binary = step.params.get("binary")
+    swap = getattr(ctx.host, "swap_binary", None)
+    if not binary or swap is None:
+        raise StepFailed(
+            _("etcdtui cannot install etcd here: give --etcd-binary (sandbox only)"),
+        )
+    found = await asyncio.to_thread(binary_version, Path(str(binary)))
+    want = str(step.params["version"])
+    if parse_version(found) != parse_version(want):
+        raise StepFailed(
+            _("{b} is etcd {found}, not {want}").format(b=binary, found=found, want=want)
+        )
+    return {"detail": await asyncio.to_thread(swap, str(step.params["name"]), str(binary))}
+
+
+@action("upgrade.check-member")
+async def _check_member(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+    p = step.params
+    member_id = ctx.member_id(p["member_id"])
+    want = parse_version(str(p["version"]))
+    deadline = time.monotonic() + float(p.get("timeout", 90.0))
+    why = ""
+    while time.monotonic() < deadline:
+        await ctx.cluster.members()
+        statuses = await ctx.cluster.statuses()
+        health = await ctx.cluster.health()
+        mine = next((st for st in statuses if st.ok and st.member_id == member_id), None)
+        sick = [h.endpoint for h in health if not h.healthy]
+        if mine is None:
+            why = _("{name} does not answer yet").format(name=p["name"])
+        elif parse_version(mine.version) != want:
+            why = _("{name} runs {v}").format(name=p["name"], v=mine.version)
+        elif sick or len(health) < int(p.get("voters", 0)):
+            why = _("not every member is healthy yet ({list})").format(list=", ".join(sick))
+        else:
+            return {"detail": _("{name} healthy on {v}").format(name=p["name"], v=mine.version)}
+        await asyncio.sleep(1.0)
+    raise StepFailed(
+        _("{name} did not come back healthy on {v}: {why}").format(
+            name=p["name"], v=p["version"], why=why
+        )
+    )
+
+
+@action("upgrade.consistency")
+async def _consistency(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+    from etcdtui.services import consistency
+
+    report = await consistency.check(ctx.cluster)
+    if not report.consistent:
+        raise StepFailed(consistency.describe(report))
+    return {"detail": consistency.describe(report)}
