@@ -87,6 +87,7 @@ def advise(
             "error",
             _("Alarm {kind} on {member}").format(kind=a.kind, member=_name(members, a.member_id)),
             _alarm_why(a.kind),
+            _alarm_fix(a.kind),
         )
         for a in alarms
     ]
@@ -113,6 +114,14 @@ def _alarm_why(kind: str) -> str:
     if kind == "CORRUPT":
         return _("A member's data diverged from the others: stop writes and investigate.")
     return _("etcd raised an alarm; writes may be refused.")
+
+
+def _alarm_fix(kind: str) -> str:
+    if kind == "NOSPACE":
+        return _("Guided recovery: N (:nospace) in the console, or `etcdtui maintenance nospace`.")
+    if kind == "CORRUPT":
+        return _("Find the odd member: `etcdtui check consistency`.")
+    return ""
 
 
 def _quorum_advice(members: MemberList | None, healthy_ids: Collection[int]) -> list[Advisory]:

@@ -90,3 +90,63 @@ async def test_sentinel_off_means_no_hashkv() -> None:
         await until(pilot, lambda: app.state.members is not None, what="members")
         await pilot.pause(0.3)
     assert calls == []
+
+
+@pytest.mark.etcd
+async def test_nospace_recovery_from_the_console(fresh_cluster: Any, tmp_path: Path) -> None:
+    import os
+
+    from textual.widgets import Button, Input
+
+    from etcdtui import errors
+    from etcdtui.ui.errors import ErrorModal
+    from etcdtui.ui.screens.maintenance_modal import MaintenanceModal
+    from tests.ui.pilot_helpers import real_app, type_text
+
+    sandbox = fresh_cluster(3, quota_bytes=16 * 1024 * 1024)
+    value = os.urandom(256 * 1024)
+    async with ClusterService(sandbox.settings(timeout=5)) as svc:
+        for i in range(400):
+            try:
+                await svc.put(f"/fill/{i % 4}".encode(), value)
+                await svc.put(b"/kept", f"{i}".encode())
+            except errors.NoSpace:
+                break
+        else:
+            raise AssertionError("the quota was never hit")
+        kept = (await svc.get(b"/kept")).kvs[0].value
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    app = real_app(sandbox.settings(timeout=5), audit)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(
+            pilot,
+            lambda: any(a.kind == "NOSPACE" for a in app.state.alarms),
+            timeout=60,
+            what="the NOSPACE alarm",
+        )
+        advice = [a for a in app.state.advisories(2 * 1024**3) if a.code == "alarm-nospace"]
+        assert advice and ":nospace" in advice[0].fix
+        await pilot.press("N")
+        await until(pilot, lambda: isinstance(app.screen, MaintenanceModal), what="the modal")
+        run = app.screen.query_one("#run", Button)
+        assert run.disabled  # nothing runs before the word is typed
+        app.screen.query_one("#confirm", Input).focus()
+        await type_text(pilot, "nospace")
+        await pilot.pause(0.1)
+        assert not run.disabled
+        await pilot.click("#run")
+        await until(
+            pilot,
+            lambda: (
+                not isinstance(app.screen, MaintenanceModal) or isinstance(app.screen, ErrorModal)
+            ),
+            timeout=180,
+            what="the recovery to finish",
+        )
+        assert not isinstance(app.screen, ErrorModal)
+    async with ClusterService(sandbox.settings(timeout=5)) as svc:
+        assert await svc.alarms() == ()
+        await svc.put(b"/after", b"ok")
+        assert (await svc.get(b"/kept")).kvs[0].value == kept
+    actions = [r["action"] for r in audit.read()]
+    assert actions.count("defragment") == 3 and "alarm-disarm" in actions
