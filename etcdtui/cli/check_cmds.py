@@ -9,6 +9,7 @@ from typing import Any
 from etcdtui.cli import add_output_flag
 from etcdtui.cli.common import run, settings_from_args
 from etcdtui.cli.output import print_json, print_table
+from etcdtui.cli.output import safe_text as _safe
 from etcdtui.i18n import _
 
 
@@ -145,11 +146,6 @@ def cmd_evidence(args: argparse.Namespace) -> int:
     if ev.best is None:
         return 1
     return 1 if any(d.diverged_from for d in ev.dirs) or not all(d.ok for d in ev.dirs) else 0
-
-
-def _safe(text: str) -> str:
-    """Control characters from files never reach the terminal raw."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def cmd_perf(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ from typing import Any
 
 from etcdtui.cli import add_output_flag
 from etcdtui.cli.common import confirm_typed, require_writable, run, settings_from_args
-from etcdtui.cli.output import human_bytes, print_json, print_table
+from etcdtui.cli.output import human_bytes, print_json, print_table, safe_text
 from etcdtui.errors import UsageError
 from etcdtui.i18n import _
 
@@ -87,7 +87,7 @@ def _maintenance(svc: Any, args: argparse.Namespace) -> Any:
 
     def say(msg: str) -> None:
         if not quiet:
-            print(msg, file=sys.stderr)
+            print(safe_text(msg), file=sys.stderr)
 
     return Maintenance(svc, settle_s=max(0.0, getattr(args, "wait", 2.0)), on_event=say)
 
@@ -124,9 +124,9 @@ def _print_plan(plan: Any) -> None:
         ],
     )
     for m, why in plan.skipped:
-        print(_("skipped {name}: {why}").format(name=m.name, why=why))
+        print(safe_text(_("skipped {name}: {why}").format(name=m.name, why=why)))
     for note in plan.notes:
-        print(_("note: {note}").format(note=note))
+        print(safe_text(_("note: {note}").format(note=note)))
     print(_("etcdctl equivalent:"))
     for c in plan.commands():
         print(f"  {c}")
