@@ -46,7 +46,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--move-leader", action="store_true", help=_("move leadership away before the leader")
     )
-    p.add_argument("--skip-learners", action="store_true", help=_("leave learners out"))
     p.add_argument(
         "--wait", type=float, default=2.0, help=_("seconds to settle between members (default 2)")
     )
@@ -172,7 +171,6 @@ def cmd_defrag(args: argparse.Namespace) -> int:
                 args.members,
                 rule=args.rule,
                 move_leader=args.move_leader,
-                skip_learners=args.skip_learners,
             )
             if not execute or not plan.order:
                 return plan, None, None

@@ -8,10 +8,12 @@ The CLI (`etcdtui maintenance ...`) and the console call these. Every mutation:
 - comes with the etcdctl command that does the same, for the runbook.
 
 Defragmentation follows the practice of ahrtr/etcd-defrag: every member healthy
-first, one member at a time, learners first, followers next, the leader last (or
-leadership moved away first), a settle wait between members, and an abort as soon
-as any member turns unhealthy. Defrag blocks the member's reads and writes while it
-runs; each result says for how long.
+first, one member at a time, followers first and the leader last (or leadership
+moved away first), a settle wait between members, and an abort as soon as any member
+turns unhealthy. Learners are listed apart: etcd (3.5) answers Defragment on a
+learner with "rpc not supported for learner", so the plan says how to do them.
+Defrag blocks the member's reads and writes while it runs; each result says for how
+long.
 """
 
 from __future__ import annotations
@@ -260,6 +262,10 @@ class NospaceReport:
         }
 
 
+def learner_reason() -> str:
+    return _("a learner: etcd refuses the Defragment call on learners")
+
+
 def quota_note() -> str:
     return _(
         "Raising --quota-backend-bytes alone does nothing while the NOSPACE alarm is "
@@ -389,13 +395,31 @@ class Maintenance:
         *,
         rule: str | None = None,
         move_leader: bool = False,
-        skip_learners: bool = False,
     ) -> DefragPlan:
         """Which members, in which order. ``refs`` empty means every member."""
         predicate = compile_rule(rule) if rule else None
         snap = await self.require_all_healthy(_("defrag"))
         assert snap.members is not None
         sizes = await self.sizes(snap)
+        seen = {m.member_id for m in sizes}
+        absent = [
+            (
+                MemberSize(
+                    _label(m),
+                    m.id,
+                    (m.client_urls or ("",))[0],
+                    False,
+                    m.is_learner,
+                    0,
+                    0,
+                    0,
+                    False,
+                ),
+                _("not started yet") if not m.started else _("no status answer"),
+            )
+            for m in snap.members.members
+            if m.id not in seen
+        ]
         by_name = {m.name: m for m in sizes}
         by_id = {hex_id(m.member_id): m for m in sizes}
         wanted: list[MemberSize] = []
@@ -412,16 +436,16 @@ class Maintenance:
                 wanted.append(found)
         candidates = wanted or sizes
         chosen: list[MemberSize] = []
-        skipped: list[tuple[MemberSize, str]] = []
+        skipped: list[tuple[MemberSize, str]] = [] if wanted else absent
         for m in candidates:
-            if m.is_learner and skip_learners:
-                skipped.append((m, _("learner (--skip-learners)")))
+            if m.is_learner:
+                skipped.append((m, learner_reason()))
             elif predicate is not None and not predicate(m.rule_env()):
                 skipped.append((m, _("does not match --rule {rule}").format(rule=rule)))
             else:
                 chosen.append(m)
-        # learners first (no vote at stake), then followers, the leader last
-        chosen.sort(key=lambda m: (0 if m.is_learner else 2 if m.is_leader else 1, m.name))
+        # followers first, the leader last (learners never get here: see learner_reason)
+        chosen.sort(key=lambda m: (1 if m.is_leader else 0, m.name))
         notes: list[str] = []
         move_to: MemberSize | None = None
         leader = next((m for m in chosen if m.is_leader), None)
@@ -441,10 +465,14 @@ class Maintenance:
                     name=leader.name
                 )
             )
-        if any(m.is_learner for m in chosen):
-            notes.append(
-                _("learners go first: they hold no vote, so blocking them risks no quorum")
-            )
+        for m, _why in skipped:
+            if m.is_learner:
+                notes.append(
+                    _(
+                        "learner {name}: promote it and defragment it then, or stop it and run "
+                        "`etcdutl defrag --data-dir DIR` on its host"
+                    ).format(name=m.name)
+                )
         return DefragPlan(tuple(chosen), tuple(skipped), move_to, tuple(notes))
 
     async def run_defrag(

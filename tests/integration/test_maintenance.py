@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -190,3 +191,61 @@ async def test_alarms_disarm_and_compact_are_plans_without_execute(cluster: Sand
     assert bad.returncode == 2 and "--rule" in bad.stderr
     ro = cli(cluster, "alarms", "disarm", "--execute", "--yes", read_only=True)
     assert ro.returncode != 0 and "read-only" in ro.stderr
+
+
+async def test_defrag_moves_leadership_away_before_the_leader(
+    fresh_cluster: Callable[..., Sandbox],
+) -> None:
+    sandbox = fresh_cluster(3)
+    sandbox.settle()  # etcd refuses MoveLeader right after start-up
+    async with ClusterService(sandbox.settings(timeout=5), audit=AuditLog()) as svc:
+        before = await svc.leader()
+        m = Maintenance(svc, settle_s=0.2)
+        plan = await m.plan_defrag(move_leader=True)
+        assert plan.order[-1].member_id == before and plan.move_leader_to is not None
+        assert plan.commands()[-2].startswith("etcdctl move-leader")
+        results = await m.run_defrag(plan)
+        assert [r.ok for r in results] == [True, True, True]
+        assert await svc.leader() == plan.move_leader_to.member_id
+    urls = set(sandbox.settings().endpoints)
+    mine = [
+        r
+        for r in AuditLog().read()
+        if r["action"] in ("defragment", "move-leader")
+        and (r["action"] == "move-leader" or r["params"]["endpoint"] in urls)
+    ][-4:]
+    assert [r["action"] for r in mine] == ["defragment", "defragment", "move-leader", "defragment"]
+
+
+async def test_defrag_handles_a_learner_explicitly(fresh_cluster: Callable[..., Sandbox]) -> None:
+    sandbox = fresh_cluster(3)
+    sandbox.settle()
+    assert sandbox.state is not None
+    new = sandbox.new_member("m4")
+    async with ClusterService(sandbox.settings(timeout=5)) as svc:
+        for attempt in range(20):  # bounded: etcd refuses reconfiguration for a while
+            try:
+                await svc.member_add([new.peer_url], learner=True)
+                break
+            except errors.UnhealthyCluster:
+                if attempt == 19:
+                    raise
+                await asyncio.sleep(0.5)
+    initial = ",".join(f"{m.name}={m.peer_url}" for m in [*sandbox.state.members, new])
+    sandbox.join(new, initial)
+    async with ClusterService(sandbox.settings(timeout=5), audit=AuditLog()) as svc:
+        for _i in range(100):  # bounded: the learner publishes its name through raft
+            listed = (await svc.members()).by_name("m4")
+            if listed is not None and listed.started:
+                break
+            await asyncio.sleep(0.2)
+        m = Maintenance(svc, settle_s=0.2)
+        plan = await m.plan_defrag()
+        assert [x.name for x, _why in plan.skipped] == ["m4"]  # etcd refuses it on learners
+        assert "learner" in plan.skipped[0][1]
+        assert any("etcdutl defrag" in n for n in plan.notes)
+        assert not any(x.is_learner for x in plan.order) and plan.order[-1].is_leader
+        results = await m.run_defrag(plan)
+        assert len(results) == 3 and all(r.ok for r in results)
+        named = await m.plan_defrag(["m4"])
+        assert named.order == () and named.skipped[0][0].name == "m4"
