@@ -125,4 +125,15 @@ def describe(report: ConsistencyReport) -> str:
         )
     if not report.comparable:
         return _("members report different compact revisions; try again in a moment")
+    silent = [h for h in report.hashes if h.error is not None]
+    if silent:
+        return _(
+            "the {n} members that answered agree at revision {rev}; not checked: {names}"
+        ).format(
+            n=len(report.answered),
+            rev=report.revision,
+            names=", ".join(
+                (report.name(h.member_id) if h.member_id else h.endpoint) for h in silent
+            ),
+        )
     return _("every member has the same HashKV at revision {rev}").format(rev=report.revision)
