@@ -41,6 +41,16 @@ async def test_sentinel_and_metrics_on_a_read_only_console(
         assert report is not None and report.consistent and len(report.answered) == 3
         await until(pilot, lambda: len(app.state.quotas()) == 3, what="every member's quota")
         assert set(app.state.quotas().values()) == {2 * 1024**3}  # etcd's own, as scraped
+        from rich.console import Console
+
+        from etcdtui.ui.screens.detail import detail_table
+
+        leader = app.state.leader_id()
+        assert leader is not None
+        console = Console(width=200, record=True)
+        console.print(detail_table(app.state, leader))
+        shown = console.export_text()
+        assert "2.0 GiB" in shown and "WAL fsync p99" in shown and "has leader" in shown
     async with ClusterService(settings) as svc:
         after = (await svc.get(b"\0", keys_only=True, limit=1)).header.revision
     assert after == before  # the sentinel wrote nothing
