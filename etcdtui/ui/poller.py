@@ -157,7 +157,9 @@ class Poller:
         self.app.post_message(ConsistencyChecked(ConsistencyPoll(report)))
 
     async def _sentinel_loop(self) -> None:
-        """Rate-limited: one check, then ``consistency_every`` seconds of rest."""
+        """Rate-limited: one check, then ``consistency_every`` seconds of rest. The first
+        check waits two refreshes, so start-up is not slowed by it."""
+        await asyncio.sleep(2 * self.interval)
         while True:
             await self._resumed.wait()
             await self.check_consistency()
@@ -190,7 +192,9 @@ class Poller:
             await self._pace(started)
 
     async def _metrics_loop(self, url: str) -> None:
-        """Each member's /metrics on its own loop and deadline (a hung one delays nobody)."""
+        """Each member's /metrics on its own loop and deadline (a hung one delays nobody).
+        The first scrape waits one interval: start-up belongs to the first frame."""
+        await asyncio.sleep(self.interval)
         while True:
             await self._resumed.wait()
             started = time.monotonic()
