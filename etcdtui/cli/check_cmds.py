@@ -44,6 +44,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help=_("offline, read-only: which stopped member's data dir is the most advanced"),
     )
     p.add_argument("data_dirs", nargs="+", metavar="DATA_DIR", help=_("etcd --data-dir paths"))
+    p.add_argument(
+        "--copy-to",
+        default=None,
+        metavar="FILE",
+        help=_("copy the most advanced member/snap/db here, ready for `etcdtui restore FILE`"),
+    )
     add_output_flag(p)
     p.set_defaults(func=cmd_evidence)
 
@@ -100,8 +106,19 @@ def cmd_evidence(args: argparse.Namespace) -> int:
     from etcdtui.services.evidence import gather
 
     ev = gather(args.data_dirs)
+    copied = None
+    if args.copy_to and ev.best is not None and not any(d.diverged_from for d in ev.dirs):
+        from etcdtui.services.evidence import copy_db
+
+        copied = copy_db(ev.best, args.copy_to)
     if args.output == "json":
-        print_json(ev.as_dict())
+        print_json(
+            ev.as_dict()
+            | {
+                "copied_to": str(copied) if copied else None,
+                "restore_command": f"etcdtui restore {copied}" if copied else None,
+            }
+        )
     else:
         rows = []
         for d in ev.dirs:
@@ -135,7 +152,13 @@ def cmd_evidence(args: argparse.Namespace) -> int:
         )
         for note in ev.notes:
             print(_("note: {note}").format(note=note))
-        if ev.best is not None:
+        if copied is not None:
+            print(
+                _("copied its db to {path}; plan the restore with: etcdtui restore {path}").format(
+                    path=_safe(str(copied))
+                )
+            )
+        elif ev.best is not None:
             print(
                 _(
                     "most advanced: {path}. Rebuild from it: copy (never move) its "

@@ -333,3 +333,36 @@ def gather(paths: Sequence[str | os.PathLike[str]]) -> Evidence:
     if best is not None and any(d.rank == best.rank and d is not best for d in candidates):
         notes.append(_("several dirs are equally advanced; any of them will do"))
     return Evidence(dirs, best, window, notes)
+
+
+def copy_db(best: DirEvidence, target: str | os.PathLike[str]) -> Path:
+    """Copy the chosen dir's member/snap/db to ``target`` (never over an existing file):
+    written to ``.part``, fsynced, mode 0600, then renamed. The source is only read."""
+    dst = Path(target).absolute()
+    if dst.exists():
+        raise errors.UsageError(
+            _("{path} exists; etcdtui never overwrites a snapshot").format(path=dst),
+            fix=_("Pick a new file name."),
+        )
+    src = _db_path(Path(best.path))
+    part = dst.with_name(dst.name + ".part")
+    try:
+        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with open(src, "rb") as fin, os.fdopen(fd, "wb") as fout:
+            while chunk := fin.read(1024 * 1024):
+                fout.write(chunk)
+            fout.flush()
+            os.fsync(fout.fileno())
+        os.rename(part, dst)
+        dfd = os.open(dst.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        raise errors.EtcdtuiError(
+            _("cannot copy {src} to {dst}: {why}").format(src=src, dst=dst, why=exc.strerror),
+            title=_("Copy failed"),
+        ) from None
+    return dst

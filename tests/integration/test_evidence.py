@@ -82,6 +82,55 @@ async def test_evidence_picks_the_most_advanced_of_three(
     doc = json.loads(proc.stdout)
     assert doc["most_advanced"] == str(newest)
 
+    # the choice feeds the restore plan: a copy of its db, then `etcdtui restore COPY`
+    copy = tmp_path / "chosen.db"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "etcdtui",
+            "evidence",
+            *map(str, dirs),
+            "--copy-to",
+            str(copy),
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["restore_command"] == f"etcdtui restore {copy}"
+    assert copy.read_bytes() == (newest / "member" / "snap" / "db").read_bytes()
+    assert copy.stat().st_mode & 0o777 == 0o600
+    assert [_digest(d) for d in dirs] == before
+    plan = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "etcdtui",
+            "restore",
+            str(copy),
+            "--members",
+            "m1=https://127.0.0.1:2380",
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert plan.returncode == 0, plan.stderr
+    assert "--skip-hash-check" in plan.stdout  # a raw db copy, as the docs say
+    again = subprocess.run(
+        [sys.executable, "-m", "etcdtui", "evidence", *map(str, dirs), "--copy-to", str(copy)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode == 2 and "never overwrites" in again.stderr
+
 
 async def test_evidence_flags_a_diverged_copy(
     fresh_cluster: Callable[..., Sandbox], tmp_path: Path
