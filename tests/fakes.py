@@ -194,6 +194,35 @@ class FakeCluster:
     async def move_leader(self, target_id: int) -> None:
         self.sent.append(("move-leader", target_id))
 
+    async def hashkv(self, revision: int | None = None) -> Any:
+        from etcdtui.models import HashKV
+
+        out = []
+        for url in self.all_endpoints():
+            st = await self.endpoint_status(url)
+            if st.ok:
+                out.append(HashKV(url, st.member_id, 0xC0FFEE, revision or 30_001, 0))
+            else:
+                out.append(HashKV(url, 0, 0, revision or 30_001, 0, st.error))
+        return tuple(out)
+
+    async def scrape_metrics(self, url: str) -> Any:
+        from etcdtui.services.metrics import MemberMetrics
+
+        st = await self.endpoint_status(url)
+        if not st.ok:
+            return MemberMetrics(url, False, st.error)
+        return MemberMetrics(
+            url,
+            True,
+            member_id=st.member_id,
+            quota_bytes=self.sc.quota or None,
+            db_size=st.db_size,
+            db_size_in_use=st.db_size_in_use,
+            has_leader=bool(self.sc.leader),
+            is_leader=st.is_leader,
+        )
+
 
 # --- certificates and security posture (fixed data for the security panes) -------------------
 

@@ -25,6 +25,9 @@ COMMAND_MODULES = [
     "etcdtui.cli.certs_cmds",
     "etcdtui.cli.security_cmds",
     "etcdtui.cli.drill_cmds",
+    "etcdtui.cli.maintenance_cmds",
+    "etcdtui.cli.check_cmds",
+    "etcdtui.cli.upgrade_cmds",
 ]
 
 # Which modules a top-level command needs. Only those are imported, so a command does
@@ -34,6 +37,10 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "status": ("etcdtui.cli.cluster_cmds",),
     "health": ("etcdtui.cli.cluster_cmds",),
     "alarms": ("etcdtui.cli.cluster_cmds",),
+    "maintenance": ("etcdtui.cli.maintenance_cmds",),
+    "check": ("etcdtui.cli.check_cmds",),
+    "evidence": ("etcdtui.cli.check_cmds",),
+    "plan": ("etcdtui.cli.upgrade_cmds",),
     "hashkv": ("etcdtui.cli.cluster_cmds",),
     "member": ("etcdtui.cli.cluster_cmds", "etcdtui.cli.wizard_cmds"),
     "restore": ("etcdtui.cli.wizard_cmds",),

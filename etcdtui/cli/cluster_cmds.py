@@ -6,7 +6,9 @@ The JSON printed by `members` and `status` is a contract other tools rely on.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
+from dataclasses import replace
 from typing import Any
 
 from etcdtui.cli import add_output_flag
@@ -32,7 +34,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_output_flag(p)
     p.set_defaults(func=cmd_health)
 
-    p = sub.add_parser("alarms", help=_("active alarms (NOSPACE, CORRUPT)"))
+    p = sub.add_parser("alarms", help=_("active alarms (NOSPACE, CORRUPT); `alarms disarm`"))
+    p.add_argument(
+        "action", nargs="?", choices=["list", "disarm"], default="list", help=_("default: list")
+    )
+    p.add_argument("--execute", action="store_true", help=_("disarm: do it (else: plan only)"))
+    p.add_argument("--yes", action="store_true", help=_("with --execute: do not ask to confirm"))
     add_output_flag(p)
     p.set_defaults(func=cmd_alarms)
 
@@ -119,13 +126,20 @@ def cmd_members(args: argparse.Namespace) -> int:
     return 0
 
 
-def status_document(snap: ClusterSnapshot) -> dict[str, Any]:
-    """The `etcdtui status -o json` contract."""
+def status_document(snap: ClusterSnapshot, scraped: Any = ()) -> dict[str, Any]:
+    """The `etcdtui status -o json` contract. ``scraped``: each member's /metrics
+    (:class:`etcdtui.services.metrics.MemberMetrics`), matched by endpoint."""
+    from etcdtui.services.advisories import metrics_advice
     from etcdtui.services.quorum import summarize
 
     members = snap.members.members if snap.members else ()
     summary = summarize(members, snap.healthy_ids())
     leader = snap.leader
+    by_url = {m.endpoint: m for m in scraped}
+    ids = {s.endpoint: s.member_id for s in snap.endpoints if s.ok}
+    with_ids = [
+        replace(m, member_id=m.member_id or ids.get(m.endpoint, 0)) for m in by_url.values()
+    ]
     return {
         "cluster_id": hex_id(snap.members.cluster_id) if snap.members else None,
         "leader": hex_id(leader) if leader else None,
@@ -135,8 +149,12 @@ def status_document(snap: ClusterSnapshot) -> dict[str, Any]:
         "access_error": snap.access_error(),
         "members_error": snap.members_error,
         "endpoints": [
-            s.as_dict() | {"healthy": _healthy(snap, s.endpoint)} for s in snap.endpoints
+            s.as_dict()
+            | {"healthy": _healthy(snap, s.endpoint)}
+            | ({"metrics": by_url[s.endpoint].as_dict()} if s.endpoint in by_url else {})
+            for s in snap.endpoints
         ],
+        "advisories": [a.as_dict() for a in metrics_advice(snap.members, with_ids)],
     }
 
 
@@ -150,13 +168,19 @@ def _healthy(snap: ClusterSnapshot, endpoint: str) -> bool | None:
 def cmd_status(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
 
-    async def go() -> ClusterSnapshot:
-        async with _service(settings) as svc:
-            result: ClusterSnapshot = await svc.overview()
-            return result
+    async def go() -> tuple[ClusterSnapshot, Any]:
+        from etcdtui.services.metrics import scrape_all
 
-    snap = run(go, settings)
-    doc = status_document(snap)
+        async with _service(settings) as svc:
+            overview = asyncio.create_task(svc.overview())
+            scraped = asyncio.create_task(scrape_all(svc.all_endpoints(), settings))
+            result: ClusterSnapshot = await overview
+            extra = [u for u in svc.all_endpoints() if u not in {m.endpoint for m in await scraped}]
+            more = await scrape_all(extra, settings) if extra else ()
+            return result, (*(await scraped), *more)
+
+    snap, scraped = run(go, settings)
+    doc = status_document(snap, scraped)
     quorum = doc["quorum"]
     degraded = (
         quorum["state"] != "healthy"
@@ -240,7 +264,55 @@ def cmd_status(args: argparse.Namespace) -> int:
         ],
         rows,
     )
+    _print_metrics(doc)
     return 1 if degraded else 0
+
+
+def _ms(seconds: Any) -> str:
+    return "" if seconds is None else f"{seconds * 1000:.1f} ms"
+
+
+def _print_metrics(doc: dict[str, Any]) -> None:
+    """Each member's /metrics numbers and the advisories they raise."""
+    rows: list[tuple[object, ...]] = []
+    for e in doc["endpoints"]:
+        m = e.get("metrics")
+        if not m:
+            continue
+        if not m["ok"]:
+            rows.append((e["endpoint"], "", "", "", "", "", "", m["error"] or ""))
+            continue
+        quota = m["quota_backend_bytes"]
+        rtt = [v for v in m["peer_rtt_p99_seconds"].values() if v is not None]
+        rows.append(
+            (
+                e["endpoint"],
+                human_bytes(quota) if quota else "?",
+                f"{m['db_quota_usage'] * 100:.1f}%" if m["db_quota_usage"] is not None else "",
+                _ms(m["wal_fsync_p99_seconds"]),
+                _ms(m["backend_commit_p99_seconds"]),
+                _ms(max(rtt)) if rtt else "",
+                m["leader_changes_seen_total"],
+                f"{m['proposals_failed_total']}/{m['proposals_pending']}",
+            )
+        )
+    if rows:
+        print()
+        print_table(
+            [
+                _("endpoint"),
+                _("quota"),
+                _("db/quota"),
+                _("wal fsync p99"),
+                _("commit p99"),
+                _("peer rtt p99"),
+                _("leader changes"),
+                _("proposals failed/pending"),
+            ],
+            rows,
+        )
+    for a in doc.get("advisories", []):
+        print(f"{a['level'].upper()}: {a['title']}. {a['why']} {a.get('fix', '')}".rstrip())
 
 
 def cmd_health(args: argparse.Namespace) -> int:
@@ -272,6 +344,8 @@ def cmd_health(args: argparse.Namespace) -> int:
 
 def cmd_alarms(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
+    if args.action == "disarm":
+        return _alarms_disarm(args, settings)
 
     async def go() -> Any:
         async with _service(settings) as svc:
@@ -285,6 +359,49 @@ def cmd_alarms(args: argparse.Namespace) -> int:
     else:
         print_table([_("member"), _("alarm")], [(hex_id(a.member_id), a.kind) for a in alarms])
     return 1 if alarms else 0
+
+
+def _alarms_disarm(args: argparse.Namespace, settings: Any) -> int:
+    from etcdtui.services.maintenance import Maintenance, quota_note
+
+    if args.execute:
+        require_writable(settings, _("alarm disarm"))
+        confirm_typed("disarm", _("Disarm every active alarm?"), assume_yes=args.yes)
+
+    async def go() -> Any:
+        async with _service(settings, audit=True) as svc:
+            if not args.execute:
+                return await svc.alarms(), None
+            return None, await Maintenance(svc).disarm()
+
+    alarms, disarmed = run(go, settings)
+    if disarmed is not None:
+        if args.output == "json":
+            print_json({"disarmed": disarmed, "executed": True})
+        elif not disarmed:
+            print(_("no alarms"))
+        else:
+            print(_("disarmed: {list}").format(list=", ".join(str(a["alarm"]) for a in disarmed)))
+        return 0
+    if args.output == "json":
+        print_json(
+            {
+                "alarms": [a.as_dict() for a in alarms],
+                "executed": False,
+                "etcdctl": "etcdctl alarm disarm",
+            }
+        )
+        return 0
+    for a in alarms:
+        print(_("would disarm {kind} on member {id}").format(kind=a.kind, id=hex_id(a.member_id)))
+    if not alarms:
+        print(_("no alarms"))
+    elif any(a.kind == "NOSPACE" for a in alarms):
+        print(quota_note())
+        print(_("Disarm only after compaction and defrag: `etcdtui maintenance nospace`."))
+    print(_("etcdctl equivalent:") + "\n  etcdctl alarm disarm")
+    print(_("dry run: nothing changed. Add --execute to run it."))
+    return 0
 
 
 def cmd_hashkv(args: argparse.Namespace) -> int:

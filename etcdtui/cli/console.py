@@ -37,6 +37,7 @@ def run_console(args: argparse.Namespace) -> int:
         nothing_configured=nothing,
         config_path=getattr(args, "config", None),
         cli_read_only=bool(getattr(args, "read_only", False)),
+        consistency_every=cfg.consistency_check_interval,
     )
     code = app.run()
     return int(code or 0)

@@ -14,9 +14,17 @@ def print_json(data: Any, stream: TextIO | None = None) -> None:
     out.write("\n")
 
 
+def safe_text(text: str) -> str:
+    """Control characters (from the cluster or a file) escaped, never sent raw."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def format_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """Left-aligned columns separated by two spaces; no colour, safe for pipes."""
-    text_rows = [[("" if c is None else str(c)) for c in row] for row in rows]
+    """Left-aligned columns separated by two spaces; no colour, safe for pipes. Cells
+    come from the cluster (member names, errors): control characters are escaped."""
+    text_rows = [[("" if c is None else safe_text(str(c))) for c in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in text_rows:
         for i, cell in enumerate(row):

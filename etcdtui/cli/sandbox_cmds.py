@@ -39,6 +39,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "--quota-bytes",
+        "--quota-backend-bytes",
+        dest="quota_bytes",
         type=int,
         default=None,
         help=_("--quota-backend-bytes for each member (NOSPACE drills)"),

@@ -83,6 +83,8 @@ class Config:
     refresh_interval: float = DEFAULT_REFRESH_INTERVAL
     keymap: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
+    # seconds between the console's HashKV consistency checks; 0 turns them off
+    consistency_check_interval: float = 300.0
 
 
 @dataclass(frozen=True)

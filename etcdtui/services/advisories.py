@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from etcdtui.i18n import _, ngettext
 from etcdtui.models import Alarm, EndpointStatus, MemberList, hex_id
-from etcdtui.services import quorum, versions
+from etcdtui.services import metrics, quorum, versions
+from etcdtui.services.metrics import MemberMetrics
 
 DEFAULT_QUOTA_BYTES = 2 * 1024**3  # etcd's default --quota-backend-bytes
 QUOTA_WARN_RATIO = 0.8
@@ -30,15 +31,19 @@ class Advisory:
     title: str
     why: str
     action: str = ""  # the next step, named as a console key or `:` command
+    fix: str = ""  # what to do, when the why does not already say it
 
     def as_dict(self) -> dict[str, str]:
-        return {
+        out = {
             "code": self.code,
             "level": self.level,
             "title": self.title,
             "why": self.why,
             "action": self.action,
         }
+        if self.fix:
+            out["fix"] = self.fix
+        return out
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,7 @@ def advise(
     added_names: Mapping[int, str] | None = None,
     restore_from: SnapshotHint | None = None,
     leader_changes: int = 0,
+    quotas: Mapping[int, int] | None = None,
 ) -> tuple[Advisory, ...]:
     """Advice, most urgent first; each names its next step (``action``).
 
@@ -108,6 +114,8 @@ def advise(
     ``added_names`` maps unstarted members to the name they were added with;
     ``restore_from`` is the newest verified snapshot, offered when quorum is lost.
     ``leader_changes`` counts the leader changes seen in the last 15 minutes.
+    ``quotas`` maps member ID to its real quota (``etcd_server_quota_backend_bytes``),
+    which wins over the status field and the 2 GiB default.
     """
     out: list[Advisory] = []
     out += _quorum_advice(members, healthy_ids, restore_from, statuses)
@@ -119,6 +127,7 @@ def advise(
             _("Alarm {kind} on {member}").format(kind=a.kind, member=_name(members, a.member_id)),
             _alarm_why(a.kind),
             _alarm_action(a.kind, _name(members, a.member_id)),
+            _alarm_fix(a.kind),
         )
         for a in alarms
     ]
@@ -154,7 +163,7 @@ def advise(
             )
         )
     out += _version_advice(members, statuses)
-    out += _quota_advice(members, statuses, default_quota)
+    out += _quota_advice(members, statuses, default_quota, quotas or {})
     return tuple(out)
 
 
@@ -224,6 +233,14 @@ def _alarm_why(kind: str) -> str:
     if kind == "CORRUPT":
         return _("A member's data diverged from the others: stop writes and investigate.")
     return _("etcd raised an alarm; writes may be refused.")
+
+
+def _alarm_fix(kind: str) -> str:
+    if kind == "NOSPACE":
+        return _("Guided recovery: N (:nospace) in the console, or `etcdtui maintenance nospace`.")
+    if kind == "CORRUPT":
+        return _("Find the odd member: `etcdtui check consistency`.")
+    return ""
 
 
 def _quorum_advice(
@@ -393,13 +410,16 @@ def _upgrade_gate_advice(by_version: Mapping[str, list[str]]) -> list[Advisory]:
 
 
 def _quota_advice(
-    members: MemberList | None, statuses: Mapping[int, EndpointStatus], default_quota: int
+    members: MemberList | None,
+    statuses: Mapping[int, EndpointStatus],
+    default_quota: int,
+    quotas: Mapping[int, int],
 ) -> list[Advisory]:
     out: list[Advisory] = []
     for member_id, st in sorted(statuses.items()):
         if not st.ok:
             continue
-        quota = st.db_size_quota or default_quota
+        quota = quotas.get(member_id) or st.db_size_quota or default_quota
         if quota and st.db_size > QUOTA_WARN_RATIO * quota:
             pct = round(100 * st.db_size / quota)
             out.append(
@@ -422,3 +442,159 @@ def _quota_advice(
 def unreachable_phrase(seconds: float) -> str:
     n = int(seconds)
     return ngettext("unreachable for {n} s", "unreachable for {n} s", n).format(n=n)
+
+
+def metrics_advice(
+    members: MemberList | None,
+    samples: Sequence[MemberMetrics],
+    *,
+    earlier: Mapping[str, MemberMetrics] | None = None,
+    leader_changes_in_window: Mapping[str, int] | None = None,
+    proposals_failed_in_window: Mapping[str, int] | None = None,
+) -> tuple[Advisory, ...]:
+    """Advice from each member's /metrics, with etcd's own thresholds.
+
+    ``earlier`` maps endpoint to an older scrape, so p99s cover the time between them
+    (the lifetime of the process otherwise); the ``*_in_window`` maps give counter
+    increases over the last 15 minutes (from :class:`MetricsHistory`)."""
+    out: list[Advisory] = []
+    before = earlier or {}
+    changes = leader_changes_in_window or {}
+    failed = proposals_failed_in_window or {}
+
+    def who(m: MemberMetrics) -> str:
+        return _name(members, m.member_id) if m.member_id else m.endpoint
+
+    for m in samples:
+        if not m.ok:
+            continue
+        prior = before.get(m.endpoint)
+        if m.has_leader is False:
+            out.append(
+                Advisory(
+                    "no-leader",
+                    "error",
+                    _("{member} has no leader").format(member=who(m)),
+                    _("etcd_server_has_leader is 0: it cannot serve writes or linearizable reads."),
+                    fix=_("Check the network between members and that a quorum of them runs."),
+                )
+            )
+        fsync = m.p99("wal_fsync", prior)
+        if fsync is not None and fsync > metrics.WAL_FSYNC_ALERT_S:
+            out.append(
+                Advisory(
+                    "slow-wal-fsync",
+                    "error",
+                    _("{member}: WAL fsync p99 {ms:.0f} ms").format(member=who(m), ms=fsync * 1e3),
+                    _(
+                        "Above etcd's alert of {alert:.0f} ms (healthy below {ok:.0f} ms). Usual "
+                        "cause: a slow or shared disk, or a noisy neighbour."
+                    ).format(
+                        alert=metrics.WAL_FSYNC_ALERT_S * 1e3, ok=metrics.WAL_FSYNC_HEALTHY_S * 1e3
+                    ),
+                    fix=_("Give etcd a dedicated SSD; move other I/O off that disk."),
+                )
+            )
+        commit = m.p99("backend_commit", prior)
+        if commit is not None and commit > metrics.BACKEND_COMMIT_ALERT_S:
+            out.append(
+                Advisory(
+                    "slow-backend-commit",
+                    "error",
+                    _("{member}: backend commit p99 {ms:.0f} ms").format(
+                        member=who(m), ms=commit * 1e3
+                    ),
+                    _(
+                        "Above etcd's alert of {alert:.0f} ms (healthy below {ok:.0f} ms). Usual "
+                        "cause: a slow or shared disk, or a large fragmented db."
+                    ).format(
+                        alert=metrics.BACKEND_COMMIT_ALERT_S * 1e3,
+                        ok=metrics.BACKEND_COMMIT_HEALTHY_S * 1e3,
+                    ),
+                    fix=_("Give etcd a dedicated SSD; defragment if the db is mostly free space."),
+                )
+            )
+        for peer, rtt in sorted(m.peer_rtt_p99(prior).items()):
+            if rtt is not None and rtt > metrics.PEER_RTT_ALERT_S:
+                out.append(
+                    Advisory(
+                        "slow-peer-rtt",
+                        "warning",
+                        _("{member} to {peer}: peer RTT p99 {ms:.0f} ms").format(
+                            member=who(m), peer=peer, ms=rtt * 1e3
+                        ),
+                        _(
+                            "Above etcd's alert of {alert:.0f} ms. Usual cause: the network "
+                            "between members (distance, congestion, packet loss)."
+                        ).format(alert=metrics.PEER_RTT_ALERT_S * 1e3),
+                        fix=_("Keep members in one region; raise --heartbeat-interval to match."),
+                    )
+                )
+        n = changes.get(m.endpoint)
+        if n is not None and n >= metrics.LEADER_CHANGES_ALERT:
+            out.append(
+                Advisory(
+                    "frequent-leader-changes",
+                    "warning",
+                    _("{member} saw {n} leader changes in 15 min").format(member=who(m), n=n),
+                    _(
+                        "{alert} or more in 15 minutes means heartbeats are missed. Usual "
+                        "cause: a starved or slow disk or CPU, or the network."
+                    ).format(alert=metrics.LEADER_CHANGES_ALERT),
+                    fix=_("Check WAL fsync and peer RTT; give etcd dedicated CPU and disk."),
+                )
+            )
+        f = failed.get(m.endpoint)
+        if f is not None and f > metrics.PROPOSALS_FAILED_ALERT:
+            out.append(
+                Advisory(
+                    "proposals-failed",
+                    "warning",
+                    _("{member}: {n} proposals failed in 15 min").format(member=who(m), n=f),
+                    _(
+                        "More than {alert} in 15 minutes. Usual cause: leader elections or a "
+                        "member cut off from the quorum."
+                    ).format(alert=metrics.PROPOSALS_FAILED_ALERT),
+                    fix=_("Look at leader changes and peer RTT first."),
+                )
+            )
+        ratio = m.quota_ratio
+        if ratio is not None and ratio > metrics.QUOTA_ALERT:
+            out.append(
+                Advisory(
+                    "db-at-quota",
+                    "error",
+                    _("{member}: db at {pct:.0f}% of its {quota} quota").format(
+                        member=who(m), pct=ratio * 100, quota=_bytes(m.quota_bytes or 0)
+                    ),
+                    _("Above etcd's alert of 95%: NOSPACE is near or raised."),
+                    fix=_("Run `etcdtui maintenance nospace` (compact, defragment, disarm)."),
+                )
+            )
+        if (
+            m.db_size
+            and m.db_size_in_use is not None
+            and m.db_size > 16 * 1024 * 1024
+            and m.db_size_in_use < metrics.RECLAIMABLE_RATIO * m.db_size
+        ):
+            out.append(
+                Advisory(
+                    "defrag-would-reclaim",
+                    "info",
+                    _("{member}: {free} of the db is free space").format(
+                        member=who(m), free=_bytes(m.db_size - m.db_size_in_use)
+                    ),
+                    _("In use is below half the file size: defragmenting would reclaim it."),
+                    fix=_("Run `etcdtui maintenance defrag --all` in a quiet hour."),
+                )
+            )
+    return tuple(out)
+
+
+def _bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from etcdtui import errors
@@ -525,13 +525,35 @@ class ClusterService:
 
         await self._mutate("move-leader", {"target": f"{target_id:x}"}, send)
 
-    async def defragment(self, url: str) -> None:
+    async def defragment(
+        self, url: str, *, note: Mapping[str, Any] | None = None, timeout: float = 120.0
+    ) -> float:
+        """Defragment one member; returns how long it blocked (seconds). ``note`` adds
+        context (member name, order, sizes) to the audit record."""
         c = self.pool.client(url)
 
-        async def send() -> None:
-            await c.call(c.maintenance.Defragment, rpc_pb2.DefragmentRequest(), timeout=120.0)
+        async def send() -> float:
+            start = time.perf_counter()
+            await c.call(c.maintenance.Defragment, rpc_pb2.DefragmentRequest(), timeout=timeout)
+            return round(time.perf_counter() - start, 3)
 
-        await self._mutate("defragment", {"endpoint": c.url}, send)
+        return await self._mutate("defragment", {"endpoint": c.url, **(note or {})}, send)
+
+    async def delete(self, key: bytes, range_end: bytes = b"") -> int:
+        """Delete one key (or ``[key, range_end)``); returns how many were deleted."""
+
+        async def send(c: EndpointClient) -> int:
+            req = rpc_pb2.DeleteRangeRequest(key=key, range_end=range_end)
+            resp = await c.call(c.kv.DeleteRange, req)
+            return int(resp.deleted)
+
+        return await self._on_one_endpoint(send)
+
+    async def scrape_metrics(self, url: str) -> Any:
+        """One member's /metrics (:class:`etcdtui.services.metrics.MemberMetrics`)."""
+        from etcdtui.services.metrics import scrape
+
+        return await scrape(url, self.settings)
 
     async def disarm_alarms(self) -> tuple[Alarm, ...]:
         current = await self.alarms()

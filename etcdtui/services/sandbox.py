@@ -52,6 +52,7 @@ class MemberProc:
     removed: bool = False
     member_id: str | None = None  # etcd's member ID (hex) once known: whose data dir it is
     proxy_port: int | None = None  # the fault proxy's port, advertised instead of peer_port
+    binary: str | None = None  # this member's etcd, when it differs (rolling upgrades)
 
     @property
     def peer_url(self) -> str:
@@ -456,8 +457,10 @@ class Sandbox:
             flags.append(f"--election-timeout={self.state.election_ms}")
         return flags
 
-    def binary(self) -> Path:
+    def binary(self, m: MemberProc | None = None) -> Path:
         assert self.state is not None
+        if m is not None and m.binary:
+            return Path(m.binary)
         return Path(self.state.binary) if self.state.binary else find_binary("etcd")
 
     def etcd_info(self) -> dict[str, str]:
@@ -488,6 +491,18 @@ class Sandbox:
             "etcd_reason": reason,
         }
 
+    def set_member_binary(self, name: str, binary: Path) -> None:
+        """Run ``name`` with another etcd from its next start (a rolling upgrade step).
+        The member must be stopped."""
+        assert self.state is not None
+        m = self.state.member(name)
+        if self.is_running(m):
+            raise SandboxError(
+                _("{name} is running: stop it before swapping its binary").format(name=name)
+            )
+        m.binary = str(binary)
+        self._save()
+
     def _spawn(
         self, m: MemberProc, *, initial_state: str, initial_cluster: str | None = None
     ) -> None:
@@ -497,7 +512,7 @@ class Sandbox:
         try:
             proc = subprocess.Popen(
                 [
-                    str(self.binary()),
+                    str(self.binary(m)),
                     *self.member_flags(
                         m, initial_state=initial_state, initial_cluster=initial_cluster
                     ),

@@ -116,6 +116,7 @@ def _base() -> list[ActionSpec]:
             command="move-leader",
         ),
     ]
+    specs += _maintenance()
     specs += _wizards_and_security()
     specs += _snapshot_browser()
     for i, pane in enumerate(PANES, start=1):
@@ -131,6 +132,53 @@ def _base() -> list[ActionSpec]:
             )
         )
     return specs
+
+
+def _maintenance() -> list[ActionSpec]:
+    """`etcdtui maintenance ...` in the console (palette words: nospace, defrag, ...)."""
+    g = _("Maintenance")
+    return [
+        ActionSpec(
+            "maintenance.nospace",
+            "N",
+            _("Recover from NOSPACE: compact, defrag, disarm alarm"),
+            g,
+            "maintenance('nospace')",
+            mutating=True,
+            command="nospace",
+            show=False,
+        ),
+        ActionSpec(
+            "maintenance.defrag",
+            "D",
+            _("Defragment every member, leader last"),
+            g,
+            "maintenance('defrag')",
+            mutating=True,
+            command="defrag",
+            show=False,
+        ),
+        ActionSpec(
+            "maintenance.compact",
+            "C",
+            _("Compact history to the current revision"),
+            g,
+            "maintenance('compact')",
+            mutating=True,
+            command="compact",
+            show=False,
+        ),
+        ActionSpec(
+            "maintenance.disarm",
+            "X",
+            _("Disarm alarms (after compact and defrag)"),
+            g,
+            "maintenance('disarm')",
+            mutating=True,
+            command="disarm",
+            show=False,
+        ),
+    ]
 
 
 def _wizards_and_security() -> list[ActionSpec]:

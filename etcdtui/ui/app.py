@@ -20,7 +20,13 @@ from etcdtui.services.audit import AuditLog
 from etcdtui.ui import actions, themes
 from etcdtui.ui.commands import ActionsProvider
 from etcdtui.ui.errors import report
-from etcdtui.ui.messages import EndpointPolled, EndpointPollStarted, MembersPolled
+from etcdtui.ui.messages import (
+    ConsistencyChecked,
+    EndpointPolled,
+    EndpointPollStarted,
+    MembersPolled,
+    MetricsPolled,
+)
 from etcdtui.ui.poller import Poller
 from etcdtui.ui.screens.main import MainScreen
 from etcdtui.ui.security.source import CertsChecked, CertsResult, CertWatch, apply_certs
@@ -56,6 +62,7 @@ class EtcdtuiApp(App[int]):
         cli_read_only: bool = False,
         audit_log: AuditLog | None = None,
         theme_dirs: list[Path] | None = None,
+        consistency_every: float = 0.0,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -72,6 +79,7 @@ class EtcdtuiApp(App[int]):
         self.cli_read_only = cli_read_only
         self.audit_log = audit_log or AuditLog()
         self.theme_dirs = theme_dirs
+        self.consistency_every = consistency_every
         self.state = ClusterState(clock, refresh_interval)
         self.service: ClusterLike | None = None
         self.poller: Poller | None = None
@@ -163,7 +171,9 @@ class EtcdtuiApp(App[int]):
         self.settings = settings
         self.state = ClusterState(self.clock, self.refresh_interval)
         self.service = self.service_factory(settings)
-        self.poller = Poller(self, self.service, self.refresh_interval)
+        self.poller = Poller(
+            self, self.service, self.refresh_interval, consistency_every=self.consistency_every
+        )
         if self.cert_watch is not None:
             self.cert_watch.stop()
         self.cert_watch = CertWatch(self, self.service, settings)
@@ -207,6 +217,15 @@ class EtcdtuiApp(App[int]):
     def on_endpoint_polled(self, message: EndpointPolled) -> None:
         d = message.data
         self.state.apply_endpoint(d.url, d.status, d.health)
+        self.schedule_render()
+
+    def on_consistency_checked(self, message: ConsistencyChecked) -> None:
+        if message.data.report is not None:
+            self.state.consistency = message.data.report
+            self.schedule_render()
+
+    def on_metrics_polled(self, message: MetricsPolled) -> None:
+        self.state.apply_metrics(message.data.url, message.data.metrics)
         self.schedule_render()
 
     def schedule_render(self) -> None:

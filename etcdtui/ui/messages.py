@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from etcdtui.models import Alarm, EndpointHealth, EndpointStatus, MemberList
+from etcdtui.services.consistency import ConsistencyReport
+from etcdtui.services.metrics import MemberMetrics
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,30 @@ class SandboxProgress:
     text: str
     done: bool = False
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class MetricsPoll:
+    url: str
+    metrics: MemberMetrics
+
+
+@dataclass(frozen=True)
+class ConsistencyPoll:
+    report: ConsistencyReport | None
+    error: str | None = None
+
+
+class ConsistencyChecked(Message):
+    def __init__(self, data: ConsistencyPoll) -> None:
+        super().__init__()
+        self.data = data
+
+
+class MetricsPolled(Message):
+    def __init__(self, data: MetricsPoll) -> None:
+        super().__init__()
+        self.data = data
 
 
 class MembersPolled(Message):

@@ -18,27 +18,42 @@ from textual.worker import Worker
 from etcdtui.errors import EtcdtuiError
 from etcdtui.models import Alarm, MemberList
 from etcdtui.ui.messages import (
+    ConsistencyChecked,
+    ConsistencyPoll,
     EndpointPoll,
     EndpointPolled,
     EndpointPollStarted,
     MembersPoll,
     MembersPolled,
+    MetricsPoll,
+    MetricsPolled,
     PollStarted,
 )
 from etcdtui.ui.service import ClusterLike
 
 ALARM_EVERY_S = 30.0
+METRICS_EVERY_S = 5.0  # /metrics is ~200 KiB per member: not every refresh
 
 
 class Poller:
-    def __init__(self, app: App[Any], service: ClusterLike, interval: float) -> None:
+    def __init__(
+        self,
+        app: App[Any],
+        service: ClusterLike,
+        interval: float,
+        *,
+        consistency_every: float = 0.0,
+    ) -> None:
         self.app = app
         self.service = service
         self.interval = interval
+        self.consistency_every = consistency_every  # 0: the sentinel is off
+        self._sentinel: Worker[None] | None = None
         self._resumed = asyncio.Event()
         self._resumed.set()
         self._pauses = 0
         self._loops: dict[str, Worker[None]] = {}
+        self._metric_loops: dict[str, Worker[None]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._members_worker: Worker[None] | None = None
         self._alarms: tuple[Alarm, ...] = ()
@@ -50,16 +65,23 @@ class Poller:
         self._members_worker = self.app.run_worker(
             self._members_loop(), group="poll", name="poll-members", exit_on_error=False
         )
+        if self.consistency_every > 0:
+            self._sentinel = self.app.run_worker(
+                self._sentinel_loop(), group="poll", name="consistency", exit_on_error=False
+            )
         # The configured endpoints need no member list: poll them at once.
         self._sync_endpoint_loops(self.service.configured_endpoints())
 
     def stop(self) -> None:
-        workers = [*self._loops.values()]
+        workers = [*self._loops.values(), *self._metric_loops.values()]
         if self._members_worker is not None:
             workers.append(self._members_worker)
+        if self._sentinel is not None:
+            workers.append(self._sentinel)
         for w in workers:
             w.cancel()
         self._loops.clear()
+        self._metric_loops.clear()
 
     def pause(self) -> None:
         self._pauses += 1
@@ -118,6 +140,31 @@ class Poller:
             )
             self.app.post_message(EndpointPolled(EndpointPoll(url, status, health)))
 
+    async def poll_metrics(self, url: str) -> None:
+        sample = await self.service.scrape_metrics(url)
+        self.app.post_message(MetricsPolled(MetricsPoll(url, sample)))
+
+    async def check_consistency(self) -> None:
+        """HashKV on every member (read-only: nothing is written, even on a writable
+        session)."""
+        from etcdtui.services import consistency
+
+        try:
+            report = await consistency.check(self.service)
+        except EtcdtuiError as exc:
+            self.app.post_message(ConsistencyChecked(ConsistencyPoll(None, exc.cause)))
+            return
+        self.app.post_message(ConsistencyChecked(ConsistencyPoll(report)))
+
+    async def _sentinel_loop(self) -> None:
+        """Rate-limited: one check, then ``consistency_every`` seconds of rest. The first
+        check waits two refreshes, so start-up is not slowed by it."""
+        await asyncio.sleep(2 * self.interval)
+        while True:
+            await self._resumed.wait()
+            await self.check_consistency()
+            await asyncio.sleep(self.consistency_every)
+
     async def poll_once(self) -> None:
         """Members, then every endpoint concurrently (tests, snapshots, `r`)."""
         await self.poll_members(with_alarms=True)
@@ -144,6 +191,18 @@ class Poller:
             await self.poll_endpoint(url)
             await self._pace(started)
 
+    async def _metrics_loop(self, url: str) -> None:
+        """Each member's /metrics on its own loop and deadline (a hung one delays nobody).
+        The first scrape waits one interval: start-up belongs to the first frame."""
+        await asyncio.sleep(self.interval)
+        while True:
+            await self._resumed.wait()
+            started = time.monotonic()
+            await self.poll_metrics(url)
+            await asyncio.sleep(
+                max(0.0, max(self.interval, METRICS_EVERY_S) - (time.monotonic() - started))
+            )
+
     def _sync_endpoint_loops(self, endpoints: list[str] | None = None) -> None:
         wanted = set(self.service.all_endpoints() if endpoints is None else endpoints)
         for url in sorted(wanted - set(self._loops)):
@@ -152,3 +211,9 @@ class Poller:
             )
         for url in set(self._loops) - wanted:
             self._loops.pop(url).cancel()
+        for url in sorted(wanted - set(self._metric_loops)):
+            self._metric_loops[url] = self.app.run_worker(
+                self._metrics_loop(url), group="poll", name=f"metrics {url}", exit_on_error=False
+            )
+        for url in set(self._metric_loops) - wanted:
+            self._metric_loops.pop(url).cancel()

@@ -13,6 +13,7 @@ from etcdtui.models import (
     ConnectionSettings,
     EndpointHealth,
     EndpointStatus,
+    HashKV,
     Member,
     MemberList,
 )
@@ -45,6 +46,8 @@ class ClusterLike(Protocol):
         on_retry: Callable[[int, float, Any], None] | None = None,
     ) -> MemberList: ...
     async def move_leader(self, target_id: int) -> None: ...
+    async def scrape_metrics(self, url: str) -> Any: ...
+    async def hashkv(self, revision: int | None = None) -> Sequence[HashKV]: ...
 
 
 ServiceFactory = Callable[[ConnectionSettings], ClusterLike]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from etcdtui.i18n import _
 from etcdtui.models import (
@@ -23,7 +23,11 @@ from etcdtui.models import (
     is_access_error,
 )
 from etcdtui.services import advisories, quorum
+from etcdtui.services.advisories import Advisory
+from etcdtui.services.consistency import ConsistencyReport
+from etcdtui.services.consistency import describe as describe_consistency
 from etcdtui.services.etcdapi.connection import parse_endpoint
+from etcdtui.services.metrics import MemberMetrics, MetricsHistory
 
 LATENCY_SAMPLES = 30
 LEADER_WINDOW_S = 15 * 60
@@ -128,6 +132,9 @@ class ClusterState:
         self.added_names: dict[int, str] = {}
         # The newest verified snapshot, looked up while quorum is lost (ctrl+r's default).
         self.restore_hint: advisories.SnapshotHint | None = None
+        self.metrics: dict[str, MemberMetrics] = {}
+        self.metrics_history = MetricsHistory()
+        self.consistency: ConsistencyReport | None = None
 
     # --- folding poll results ------------------------------------------------------------
 
@@ -160,6 +167,23 @@ class ClusterState:
             if self._leader is not None:
                 self.leader_changes.append((now, leader))
             self._leader = leader
+
+    def apply_metrics(self, url: str, sample: MemberMetrics) -> None:
+        self.metrics[norm_url(url)] = sample
+        self.metrics_history.add(self.clock(), sample)
+
+    def metrics_for(self, st: EndpointStatus) -> MemberMetrics | None:
+        m = self.metrics.get(norm_url(st.endpoint))
+        return m if m is not None and m.ok else None
+
+    def quotas(self) -> dict[int, int]:
+        """Each member's real quota (etcd_server_quota_backend_bytes), when scraped."""
+        out: dict[int, int] = {}
+        for member_id, st in self.statuses_by_member().items():
+            m = self.metrics_for(st)
+            if m is not None and m.quota_bytes:
+                out[member_id] = m.quota_bytes
+        return out
 
     # --- derived views ---------------------------------------------------------------------
 
@@ -279,17 +303,61 @@ class ClusterState:
         return out
 
     def advisories(self, default_quota: int) -> tuple[advisories.Advisory, ...]:
-        return advisories.advise(
-            self.members,
-            self.statuses_by_member(),
-            self.healthy_ids(),
-            self.alarms,
-            unreachable_for=self.unreachable_for(),
-            default_quota=default_quota,
-            added_names=self.added_names,
-            restore_from=self.restore_hint,
-            leader_changes=self.leader_changes_recent(),
+        return (
+            advisories.advise(
+                self.members,
+                self.statuses_by_member(),
+                self.healthy_ids(),
+                self.alarms,
+                unreachable_for=self.unreachable_for(),
+                default_quota=default_quota,
+                quotas=self.quotas(),
+                added_names=self.added_names,
+                restore_from=self.restore_hint,
+                leader_changes=self.leader_changes_recent(),
+            )
+            + self.metric_advisories()
+            + self.consistency_advisories()
         )
+
+    def consistency_advisories(self) -> tuple[Advisory, ...]:
+        r = self.consistency
+        if r is None or not r.mismatched:  # a CORRUPT alarm is already advised
+            return ()
+        return (
+            Advisory(
+                "hash-mismatch",
+                "error",
+                describe_consistency(r),
+                _("Members hold different data at the same revision: the data diverged."),
+                _(
+                    "Stop writes to the odd member, snapshot a member of the majority and "
+                    "replace the odd one (etcdtui check consistency shows the hashes)."
+                ),
+            ),
+        )
+
+    def metric_advisories(self) -> tuple[Advisory, ...]:
+        h = self.metrics_history
+        samples = [m for m in self.metrics.values() if m.ok]
+        earlier = {m.endpoint: o for m in samples if (o := h.oldest(m.endpoint)) is not None}
+        changes = {
+            m.endpoint: n for m in samples if (n := h.increase(m.endpoint, "leader_changes"))
+        }
+        failed = {
+            m.endpoint: n for m in samples if (n := h.increase(m.endpoint, "proposals_failed"))
+        }
+        return advisories.metrics_advice(
+            self.members,
+            [replace(m, member_id=m.member_id or self._member_of(m.endpoint)) for m in samples],
+            earlier=earlier,
+            leader_changes_in_window=changes,
+            proposals_failed_in_window=failed,
+        )
+
+    def _member_of(self, url: str) -> int:
+        t = self.tracks.get(url)
+        return t.status.member_id if t and t.status and t.status.ok else 0
 
     def rows(self) -> list[MemberRow]:
         if self.members is None:
@@ -360,9 +428,12 @@ class ClusterState:
     def quota(self, default_quota: int) -> tuple[int, int]:
         """(largest db size, its quota) across members."""
         best = (0, default_quota)
-        for st in self.statuses_by_member().values():
+        quotas = self.quotas()
+        if quotas:
+            best = (0, min(quotas.values()))
+        for member_id, st in self.statuses_by_member().items():
             if st.db_size >= best[0]:
-                best = (st.db_size, st.db_size_quota or default_quota)
+                best = (st.db_size, quotas.get(member_id) or st.db_size_quota or default_quota)
         return best
 
     def since_refresh(self) -> float | None:

@@ -4,6 +4,6 @@ registers every procedure's callables."""
 
 from __future__ import annotations
 
-from etcdtui.services.procedures import common, membership, replace, restore, scale
+from etcdtui.services.procedures import common, membership, replace, restore, scale, upgrade
 
-__all__ = ["common", "membership", "replace", "restore", "scale"]
+__all__ = ["common", "membership", "replace", "restore", "scale", "upgrade"]

@@ -101,6 +101,10 @@ class SandboxHost:
             self.sandbox._save()
         return _("started {name} (pid {pid})").format(name=name, pid=m.pid)
 
+    def swap_binary(self, name: str, binary: str) -> str:
+        self.sandbox.set_member_binary(name, Path(binary))
+        return _("{name} will run {binary}").format(name=name, binary=binary)
+
     def wait_healthy(self, timeout: float = 60.0) -> None:
         self.sandbox.wait_healthy(timeout=timeout)
 

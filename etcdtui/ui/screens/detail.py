@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
 from etcdtui.i18n import _
-from etcdtui.models import ConnectionSettings, hex_id
+from etcdtui.models import ConnectionSettings, EndpointStatus, hex_id
 from etcdtui.ui.member_actions import etcdctl_flags
 from etcdtui.ui.state import ClusterState, human_bytes
 
@@ -48,11 +48,12 @@ def detail_table(state: ClusterState, member_id: int) -> Table:
                 _("db size / in use"),
                 f"{human_bytes(st.db_size)} / {human_bytes(st.db_size_in_use)}",
             ),
-            (_("db quota"), human_bytes(st.db_size_quota) if st.db_size_quota else _("default")),
+            (_("db quota"), _quota_text(state, st)),
             (_("revision"), str(st.revision)),
             (_("latency"), f"{st.latency_ms:.1f} ms"),
             (_("errors"), ", ".join(st.errors) or _("none")),
         ]
+        rows += _metric_rows(state, st)
     elif st is not None:
         rows.append((_("last error"), f"{st.error_code}: {st.error}"))
     if t is not None and t.health is not None and not t.health.healthy:
@@ -60,6 +61,61 @@ def detail_table(state: ClusterState, member_id: int) -> Table:
     for k, v in rows:
         table.add_row(k, v)
     return table
+
+
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float], width: int = 24) -> str:
+    """The last ``width`` values as block characters, scaled between their min and max."""
+    tail = values[-width:]
+    if not tail:
+        return ""
+    lo, hi = min(tail), max(tail)
+    span = hi - lo
+    return "".join(_BARS[int((v - lo) / span * (len(_BARS) - 1)) if span else 0] for v in tail)
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:.1f} ms"
+
+
+def _quota_text(state: ClusterState, st: EndpointStatus) -> str:
+    m = state.metrics_for(st)
+    if m is not None and m.quota_bytes:
+        pct = f" ({m.quota_ratio * 100:.0f}%)" if m.quota_ratio is not None else ""
+        return human_bytes(m.quota_bytes) + pct
+    return human_bytes(st.db_size_quota) if st.db_size_quota else _("default (not scraped)")
+
+
+def _metric_rows(state: ClusterState, st: EndpointStatus) -> list[tuple[str, str]]:
+    """What this member's /metrics say (p99s over the console's window)."""
+    m = state.metrics_for(st)
+    if m is None:
+        return []
+    h = state.metrics_history
+    earlier = h.oldest(m.endpoint)
+    rtt = ", ".join(f"{peer}: {_ms(v)}" for peer, v in sorted(m.peer_rtt_p99(earlier).items()))
+    changes = h.increase(m.endpoint, "leader_changes")
+    return [
+        (_("db size trend"), sparkline(h.series(m.endpoint, "db_size")) or "-"),
+        (_("WAL fsync p99"), _ms(m.p99("wal_fsync", earlier))),
+        (_("backend commit p99"), _ms(m.p99("backend_commit", earlier))),
+        (_("apply p99"), _ms(m.p99("apply", earlier))),
+        (_("peer RTT p99"), rtt or "-"),
+        (
+            _("leader changes"),
+            _("{total} in all, {recent} in the last 15 min").format(
+                total=m.leader_changes if m.leader_changes is not None else "-",
+                recent=changes if changes is not None else "-",
+            ),
+        ),
+        (
+            _("proposals failed / pending / applied"),
+            f"{m.proposals_failed} / {m.proposals_pending} / {m.proposals_applied}",
+        ),
+        (_("has leader"), "-" if m.has_leader is None else _("yes") if m.has_leader else _("NO")),
+    ]
 
 
 class MemberDetailScreen(Screen[None]):

@@ -178,6 +178,23 @@ class MainScreen(Screen[None]):
     def action_refresh_now(self) -> None:
         self._app.refresh_now()
 
+    def action_maintenance(self, kind: str) -> None:
+        """NOSPACE recovery, defrag, compact, disarm: the use cases of `etcdtui maintenance`."""
+        settings = self._app.settings
+        if settings is not None and settings.read_only:
+            report(
+                self.app,
+                ReadOnlyMode(
+                    _("{what} changes the cluster, and this session is read-only ({why}).").format(
+                        what=kind, why=self._app.read_only_reason()
+                    )
+                ),
+            )
+            return
+        from etcdtui.ui.screens.maintenance_modal import MaintenanceModal
+
+        self.app.push_screen(MaintenanceModal(kind), self._app.action_finished)
+
     def action_member_action(self, kind: str, ref: str | None = None) -> None:
         settings = self._app.settings
         if settings is not None and settings.read_only:

@@ -57,8 +57,8 @@ class HealthPane(Vertical, can_focus=True):
             yield Static("", id="advice")
 
     def show(self, state: ClusterState) -> None:
-        if not self.query("#advice"):
-            return  # children not composed yet
+        if not all(self.query(q) for q in ("#advice", "#leader-info", "#quota-text")):
+            return  # children not composed yet (nested boxes mount after #advice)
         leader = state.leader_name()
         changes = state.leader_changes_recent()
         info = "\n".join(
