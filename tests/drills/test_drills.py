@@ -191,3 +191,86 @@ def test_majority_lost_wrong_snapshot_then_right_one(capsys: pytest.CaptureFixtu
     assert run_cli([*argv, "--execute", "--yes"]) == 0, capsys.readouterr()
     assert failing(state) == set()
     assert state_dir().exists()
+
+
+def _leader_name(state: DrillState) -> str:
+    from etcdtui.models import EndpointStatus
+
+    async def go() -> str:
+        async with ClusterService(runner.drill_settings(state)) as svc:
+            statuses: list[EndpointStatus] = [s for s in await svc.statuses() if s.ok]
+            members = await svc.members()
+        top = max(statuses, key=lambda s: s.raft_term)
+        m = members.by_id(top.leader)
+        assert m is not None
+        return m.name
+
+    return asyncio.run(go())
+
+
+def test_slow_member(capsys: pytest.CaptureFixture[str]) -> None:
+    state = runner.start("slow-member")
+    assert "victim-removed" in failing(state)
+    victim = state.facts["victim_name"]
+    # reference: move the leadership away from the starved member, then replace it
+    if _leader_name(state) == victim:
+        other = next(n for n in ("m1", "m2", "m3") if n != victim)
+        assert cli("--context", "drill", "member", "move-leader", other, "--yes") == 0, (
+            capsys.readouterr()
+        )
+    argv = ["member", "replace", victim, "--force", "--sandbox-dir", box(state)]
+    assert run_cli([*argv, "--execute", "--yes"]) == 0, capsys.readouterr()
+    assert failing(state) == set()
+
+
+def test_partitioned_member() -> None:
+    state = runner.start("partitioned-member")
+    assert {"voters-healthy", "reachable"} <= failing(state)
+    assert cli("sandbox", "heal", "--dir", box(state), state.facts["victim_name"]) == 0
+
+    from tests.helpers import wait_for
+
+    wait_for(lambda: not failing(state), timeout=30, what="the healed member to catch up")
+
+
+def _manual_upgrade(state: DrillState, order: list[str]) -> None:
+    sb = Sandbox(Path(box(state)))
+    for name in order:
+        sb.stop_member(name)
+        sb.set_member_binary(name, Path(state.facts["target_binary"]))
+        sb.start(name)
+        sb.settle()
+
+
+def test_upgrade_leader_first_fails_then_leader_last_passes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    state = runner.start("upgrade")
+    assert {"versions", "backup-first"} <= failing(state)
+    backup = Path(state.facts["backups"]) / "pre-upgrade.db"
+    assert cli("--context", "drill", "snapshot", "save", str(backup)) == 0
+    # wrong fix: the leader first, then the others
+    leader = _leader_name(state)
+    _manual_upgrade(state, [leader, *(n for n in ("m1", "m2", "m3") if n != leader)])
+    assert "leader-last" in failing(state)
+
+    state = runner.reset()
+    backup = Path(state.facts["backups"]) / "pre-upgrade.db"
+    rc = cli(
+        "--context",
+        "drill",
+        "plan",
+        "upgrade",
+        "--to",
+        state.facts["target"],
+        "--backup",
+        str(backup),
+        "--execute",
+        "--yes",
+        "--sandbox-dir",
+        box(state),
+        "--etcd-binary",
+        state.facts["target_binary"],
+    )
+    assert rc == 0, capsys.readouterr()
+    assert failing(state) == set()

@@ -139,6 +139,82 @@ def _scratch_restored(view: ClusterView, state: DrillState) -> Outcome:
     return Outcome(True, _("the scratch cluster holds every key"))
 
 
+def _process_start(pid: int) -> float | None:
+    """When a process started, in seconds since the epoch (from /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        btime = next(
+            int(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
+    except (OSError, StopIteration, IndexError, ValueError):
+        return None
+    return btime + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+
+
+def _upgraded_starts(state: DrillState) -> list[float]:
+    from etcdtui.services.sandbox import Sandbox
+
+    box = Sandbox(Path(state.sandbox_dir))
+    starts = []
+    for m in box.running_members():
+        try:
+            exe = os.readlink(f"/proc/{m.pid}/exe")
+        except OSError:
+            continue
+        if Path(exe).resolve() == Path(state.facts["target_binary"]).resolve() and m.pid:
+            when = _process_start(m.pid)
+            if when is not None:
+                starts.append(when)
+    return starts
+
+
+def _backup_before_upgrade(view: ClusterView, state: DrillState) -> Outcome:
+    from etcdtui.services.snapshots.status import verify
+
+    starts = _upgraded_starts(state)
+    if not starts:
+        return Outcome(False, _("no member runs the new version yet"))
+    first = min(starts)
+    for p in _backup_files(state):
+        if p.stat().st_mtime < first:
+            try:
+                res = verify(p)
+            except Exception as exc:
+                return Outcome(False, f"{p.name}: {exc}")
+            if res.ok:
+                return Outcome(True, _("{file} was taken and verifies").format(file=p.name))
+    return Outcome(False, _("no verified snapshot in backups/ from before the first restart"))
+
+
+def _leader_last(view: ClusterView, state: DrillState) -> Outcome:
+    terms = [s.raft_term for s in view.statuses if s.ok]
+    if not terms:
+        return Outcome(False, _("no member answers"))
+    elections = max(terms) - int(state.facts["term"])
+    if elections > 1:
+        return Outcome(
+            False,
+            _("{n} elections during the upgrade: the leader was not upgraded last").format(
+                n=elections
+            ),
+        )
+    return Outcome(True, _("{n} election(s): the leader went last").format(n=elections))
+
+
+def _no_partition(view: ClusterView, state: DrillState) -> Outcome:
+    if view.members is None:
+        return Outcome(False, _("the cluster does not answer: {why}").format(why=view.error))
+    victim = state.facts["victim_name"]
+    m = view.members.by_name(victim)
+    if m is None:
+        return Outcome(True, _("{name} was replaced").format(name=victim))
+    if set(m.client_urls) & view.healthy_endpoints():
+        return Outcome(True, _("{name} answers linearizable reads again").format(name=victim))
+    return Outcome(False, _("{name} still fails linearizable reads").format(name=victim))
+
+
 VOTERS3 = checks.voters_healthy(3)
 KEYS = checks.keys_intact()
 
@@ -318,6 +394,80 @@ DRILLS: tuple[Drill, ...] = (
             N_("`etcdtui sandbox up --dir SCRATCH`, then restore into it with --sandbox-dir."),
         ),
         setups.backup_policy,
+    ),
+    Drill(
+        "slow-member",
+        N_("A starved member causes leader elections"),
+        N_(
+            "PAGER 14:20 etcd-high-leader-changes: 4 or more leader changes in 15 minutes; "
+            "writes are slow. One member is not getting its CPU time (a noisy neighbour), "
+            "so its heartbeats arrive late. Find it from the metrics, then take it out of "
+            "rotation safely: move the leadership away from it, then replace it."
+        ),
+        (
+            checks.member_gone("victim", N_("The starved member was replaced")),
+            VOTERS3,
+            checks.no_learners(),
+            KEYS,
+        ),
+        (
+            N_("Pane 2 shows leader changes per member; the advisory names heartbeat starvation."),
+            N_(
+                "Move the leadership away first (m on another member, or "
+                "`etcdtui member move-leader`)."
+            ),
+            N_(
+                "Then replace it: "
+                "`etcdtui member replace NAME --force --sandbox-dir DIR --execute`."
+            ),
+        ),
+        setups.slow_member,
+    ),
+    Drill(
+        "partitioned-member",
+        N_("A member is cut off from its peers"),
+        N_(
+            "PAGER 09:05 etcd-member-unhealthy: one member fails health checks, yet its own "
+            "status endpoint still answers. The network between it and its peers is broken. "
+            "Find it (its status answers, its linearizable reads fail), then heal or "
+            "replace it."
+        ),
+        (VOTERS3, checks.custom("reachable", N_("No member is cut off"), _no_partition), KEYS),
+        (
+            N_("Compare pane 1's health column with each member's status: one disagrees."),
+            N_("`etcdtui sandbox status -o json` lists the active faults of the sandbox."),
+            N_("`etcdtui sandbox heal NAME` restores the network; or replace the member."),
+        ),
+        setups.partitioned_member,
+    ),
+    Drill(
+        "upgrade",
+        N_("Roll the cluster to a newer etcd"),
+        N_(
+            "CHANGE: the cluster runs etcd 3.5.16; the target is the newest 3.5 in the etcd "
+            "cache. Take a backup first, then upgrade one member at a time with health checks "
+            "in between, the leader last. No key may be lost."
+        ),
+        (
+            checks.versions_are("target"),
+            checks.custom(
+                "backup-first",
+                N_("A verified backup was taken before the first restart"),
+                _backup_before_upgrade,
+            ),
+            checks.custom("leader-last", N_("The leader was upgraded last"), _leader_last),
+            VOTERS3,
+            KEYS,
+        ),
+        (
+            N_("`etcdtui plan upgrade --to VERSION` prints the plan: pre-flight, backup, members."),
+            N_("Save the backup into the drill's backups/ folder (--backup FILE)."),
+            N_(
+                "`etcdtui plan upgrade --to VERSION --backup FILE --execute --sandbox-dir DIR "
+                "--etcd-binary PATH` runs it on the sandbox, leader last."
+            ),
+        ),
+        setups.upgrade,
     ),
 )
 

@@ -220,12 +220,34 @@ def start(name: str, *, progress: Progress | None = None) -> DrillState:
         say(_("stopping the previous drill's sandbox ..."))
         box.down(purge=True)  # the drill's own throwaway sandbox (marked by sandbox.json)
         box = Sandbox(sandbox_dir())
+    _archive_previous(say)
     say(_("setting up drill {name}: {title}").format(name=name, title=drill.title_text()))
     state = drill.setup(box, drills_dir(), say)
     state.audit_lines = len(AuditLog().read())
     save_state(state)
     _register_context(state)
     return state
+
+
+ARTEFACTS = ("backups", "keys", "scratch", "evidence")
+
+
+def _archive_previous(say: Progress) -> None:
+    """Move the previous drill's backups, keys, scratch sandbox and evidence aside, so
+    a new drill never counts an old file (they are kept, never deleted)."""
+    import time
+
+    from etcdtui.services.sandbox import Sandbox
+
+    root = drills_dir()
+    present = [root / name for name in ARTEFACTS if (root / name).exists()]
+    if not present:
+        return
+    Sandbox(root / "scratch").down()
+    dest = ensure_private_dir(root / "previous" / time.strftime("%Y%m%dT%H%M%S"))
+    for path in present:
+        path.rename(dest / path.name)
+    say(_("the previous drill's files are kept in {dir}").format(dir=dest))
 
 
 def _register_context(state: DrillState) -> None:

@@ -245,3 +245,64 @@ def backup_policy(box: Sandbox, root: Path, say: Say) -> DrillState:
         backups=str(backups),
         scratch=str(root / "scratch"),
     )
+
+
+def slow_member(box: Sandbox, root: Path, say: Say) -> DrillState:
+    from etcdtui.services import sandbox_faults
+
+    start_box(box)
+    manifest = seed(box)
+    lead, ids, term = run(_leader_and_members, box)
+    victim = {v: k for k, v in ids.items()}[lead]
+    say(_("{name} starts missing its CPU time ...").format(name=victim))
+    sandbox_faults.starve(box, victim, duty=0.7, seconds=1800)
+    return state_for(
+        "slow-member", box, manifest, victim=hex_id(ids[victim]), victim_name=victim, term=term
+    )
+
+
+def partitioned_member(box: Sandbox, root: Path, say: Say) -> DrillState:
+    from etcdtui.services import sandbox_faults
+
+    start_box(box, fault_proxy=True)
+    manifest = seed(box)
+    lead, ids, _term = run(_leader_and_members, box)
+    victim = next(n for n, i in sorted(ids.items()) if i != lead)
+    say(_("the network cuts {name} off from its peers ...").format(name=victim))
+    sandbox_faults.partition(box, victim, mode="drop")
+    return state_for("partitioned-member", box, manifest, victim_name=victim)
+
+
+def upgrade_versions() -> tuple[Path, str, Path, str]:
+    """(old bin dir, old version, new bin dir, new version): 3.5.16 to the newest fetched."""
+    from etcdtui.errors import UsageError
+    from etcdtui.services.etcd_fetch import cache_dir, cached_versions
+
+    have = cached_versions(cache_dir())
+    old = dict(have).get("3.5.16")
+    newest = next(((v, d) for v, d in have if v.startswith("3.5.") and v != "3.5.16"), None)
+    if old is None or newest is None:
+        raise UsageError(
+            _("the upgrade drill needs etcd 3.5.16 and a newer 3.5 in the etcd cache"),
+            fix=_("Run: etcdtui sandbox fetch-etcd 3.5.16 newest"),
+        )
+    return old, "3.5.16", newest[1], newest[0]
+
+
+def upgrade(box: Sandbox, root: Path, say: Say) -> DrillState:
+    old_dir, old_version, new_dir, new_version = upgrade_versions()
+    start_box(box, binary=old_dir / "etcd")
+    manifest = seed(box)
+    lead, _ids, term = run(_leader_and_members, box)
+    backups = ensure_private_dir(root / "backups")
+    return state_for(
+        "upgrade",
+        box,
+        manifest,
+        target=new_version,
+        target_binary=str(new_dir / "etcd"),
+        from_version=old_version,
+        term=term,
+        leader=hex_id(lead),
+        backups=str(backups),
+    )
