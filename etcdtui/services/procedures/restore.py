@@ -327,6 +327,8 @@ def build_restore_plan(
     for m in req.members:
         argv, env = restore_argv(req, snap, m, token)
         target = data_dir_for(req.data_dir_template, m.name)
+        run = _restore_run(argv, snap)
+        run_params = {**run.pop("params", {}), "partial_path": target}
         steps.append(
             Step(
                 id=f"restore-{m.name}",
@@ -336,9 +338,9 @@ def build_restore_plan(
                     "token: the restored cluster is a new logical cluster."
                 ),
                 where=Where("host", url_host(m.peer_url)),
-                **_restore_run(argv, snap),
+                **run,
                 env=env,
-                params={"partial_path": target},
+                params=run_params,
                 precondition=Ref(
                     "path-absent", _("{p} does not exist").format(p=target), {"path": target}
                 ),
@@ -494,6 +496,7 @@ async def _adopt_moved(ctx: ExecContext, step: Step) -> Mapping[str, Any] | None
     return None
 
 
+@adopt("restore.run-decrypted")
 @adopt("host.run")
 async def _adopt_partial(ctx: ExecContext, step: Step) -> Mapping[str, Any] | None:
     """A restore into ``partial_path`` that was cut short (crash, kill, full disk) left a
