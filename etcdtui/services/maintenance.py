@@ -626,6 +626,18 @@ class Maintenance:
         self.on_event(_("step 4: check that a write succeeds"))
         await self.check_write()
         report.write_ok = True
+        if self.svc.audit is not None:
+            self.svc.audit.append(
+                context=self.svc.settings.context,
+                action="maintenance-nospace",
+                params={"write_check_key": WRITE_CHECK_KEY.decode()},
+                result={
+                    "compacted_to": report.compact.revision if report.compact else None,
+                    "defragmented": [r.member.name for r in report.defrag],
+                    "disarmed": report.disarmed,
+                    "write_ok": True,
+                },
+            )
         return report
 
 
