@@ -148,7 +148,8 @@ def _print_results(results: Any) -> None:
 
 
 def cmd_defrag(args: argparse.Namespace) -> int:
-    from etcdtui.services.maintenance import DefragAborted, compile_rule
+    from etcdtui.services.defrag_rules import compile_rule
+    from etcdtui.services.maintenance import DefragAborted
 
     if args.all and args.members:
         raise UsageError(_("give MEMBER names or --all, not both"))

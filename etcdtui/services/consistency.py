@@ -94,8 +94,13 @@ class ConsistencyReport:
         }
 
 
-async def check(svc: HashSource, revision: int | None = None) -> ConsistencyReport:
-    """HashKV on every member at one revision (default: the lowest current one)."""
+async def check(
+    svc: HashSource, revision: int | None = None, *, with_alarms: bool = True
+) -> ConsistencyReport:
+    """HashKV on every member at one revision (default: the lowest current one).
+
+    ``with_alarms=False`` skips the alarm list: etcd serves even an alarm read as a raft
+    proposal, and the console's sentinel already has the alarms from its poll."""
     members: MemberList | None
     try:
         members = await svc.members()
@@ -104,10 +109,12 @@ async def check(svc: HashSource, revision: int | None = None) -> ConsistencyRepo
     hashes = tuple(await svc.hashkv(revision))
     rev = next((h.revision for h in hashes), revision or 0)
     names = {m.id: m.name for m in members.members if m.name} if members else {}
-    try:
-        alarms = await svc.alarms()
-    except errors.EtcdtuiError:
-        alarms = ()
+    alarms: tuple[Alarm, ...] = ()
+    if with_alarms:
+        try:
+            alarms = await svc.alarms()
+        except errors.EtcdtuiError:
+            alarms = ()
     corrupt = tuple(a.member_id for a in alarms if a.kind == "CORRUPT")
     return ConsistencyReport(rev, hashes, names, corrupt)
 

@@ -150,7 +150,7 @@ class Poller:
         from etcdtui.services import consistency
 
         try:
-            report = await consistency.check(self.service)
+            report = await consistency.check(self.service, with_alarms=False)
         except EtcdtuiError as exc:
             self.app.post_message(ConsistencyChecked(ConsistencyPoll(None, exc.cause)))
             return

@@ -85,7 +85,19 @@ async def test_removing_the_leader_offers_move_leader_first() -> None:
         move = app.screen.query_one("#move-first", Button)
         assert move.display
         move.press()
-        await pilot.pause(0.2)
+
+        def mounted() -> bool:  # bounded wait: a loaded machine mounts slowly
+            s = app.screen
+            return (
+                isinstance(s, MemberActionModal)
+                and s.kind == "move-leader"
+                and bool(s.query("#command") and str(s.query_one("#command", Static).content))
+            )
+
+        for _i in range(100):
+            if mounted():
+                break
+            await pilot.pause(0.05)
         assert isinstance(app.screen, MemberActionModal)
         assert app.screen.kind == "move-leader"
         assert "move-leader" in str(app.screen.query_one("#command", Static).content)

@@ -6,7 +6,7 @@ import pytest
 
 from etcdtui import errors
 from etcdtui.services.advisories import metrics_advice
-from etcdtui.services.maintenance import compile_rule
+from etcdtui.services.defrag_rules import compile_rule
 from etcdtui.services.metrics import Histogram, MemberMetrics, reduce
 
 SCRAPE = """\
