@@ -27,6 +27,7 @@ import dataclasses
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -463,7 +464,9 @@ def main() -> int:
         return rc
     finally:
         sb.down(purge=rc == 0)
-        if rc != 0:
+        if rc == 0:
+            shutil.rmtree(tmp)  # this run's own throwaway files
+        else:
             print(f"kept for inspection: {tmp} (history.jsonl, sandbox logs)")
 
 
