@@ -7,7 +7,8 @@
 * a writer process runs three clients, each on its own endpoint and moving on after a
   failure, doing bounded puts and linearizable gets on a few keys, plus puts of keys
   written once; it records every operation with its start, end and outcome;
-* a random fault every few seconds, one at a time, always recovered before the next:
+* a fault injector process draws a random fault every few seconds, one at a time, always
+  recovered before the next:
   kill/start, pause/resume, partition (drop, blackhole, delay)/heal, starve/heal, leader
   move. The seed is printed; the same seed gives the same fault sequence.
 
@@ -26,6 +27,7 @@ import dataclasses
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -172,7 +174,11 @@ def _origin(r: dict[str, Any], writes: dict[str, dict[str, Any]]) -> tuple[float
     if r["value"] is None:
         return (float("-inf"), float("-inf"))
     w = writes.get(r["value"])
-    return None if w is None else (w["start"], w["end"])
+    if w is None:
+        return None
+    # a put that failed or timed out may still commit at any later time (a request
+    # held by a paused member or a delaying proxy): its end is open
+    return (w["start"], w["end"] if w["ok"] else float("inf"))
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -237,6 +243,33 @@ class Faults:
             await svc.move_leader(self.rnd.choice(others))
 
 
+def injector_main(directory: str, seed: int, seconds: float, every: float, report: str) -> int:
+    """The fault injector, a process of its own (its cluster calls never share the
+    console's event loop). Writes what it did to ``report`` as JSON."""
+    sb = Sandbox(Path(directory))
+    faults = Faults(sb, random.Random(seed))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    end = time.monotonic() + seconds
+    while not stop.is_set() and time.monotonic() < end:
+        if stop.wait(faults.rnd.uniform(0.5 * every, 1.5 * every)):
+            break
+        if time.monotonic() < end:
+            faults.one()
+    tmp = report + ".part"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(
+            {
+                "injected": dict(faults.injected),
+                "errors": faults.errors,
+                "asked_down": sorted(faults.asked_down),
+            },
+            f,
+        )
+    os.replace(tmp, report)
+    return 0
+
+
 def rss_kib() -> int:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -251,26 +284,30 @@ def pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
 
 
-async def soak(sb: Sandbox, seconds: float, seed: int, every: float, tmp: Path) -> int:
+def _spawn(*args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.soak", *args], start_new_session=True
+    )
+
+
+def _wait(proc: subprocess.Popen[bytes], timeout: float) -> int:
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.terminate()
+        try:
+            return proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            return proc.wait()
+
+
+async def console(sb: Sandbox, seconds: float, tmp: Path, crashes: list[str]) -> dict[str, Any]:
+    """The headless console for ``seconds``: key-press latencies and RSS."""
     from etcdtui.services.audit import AuditLog
     from etcdtui.ui.app import EtcdtuiApp
     from etcdtui.ui.widgets.command_line import CommandLine
 
-    history = tmp / "history.jsonl"
-    writer = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.soak",
-            "--writer",
-            str(sb.dir),
-            "--history",
-            str(history),
-            "--seconds",
-            str(seconds),
-        ],
-        start_new_session=True,
-    )
     audit = AuditLog(tmp / "audit.jsonl")
     app = EtcdtuiApp(
         sb.settings(),
@@ -279,19 +316,8 @@ async def soak(sb: Sandbox, seconds: float, seed: int, every: float, tmp: Path) 
         audit_log=audit,
         theme_dirs=[],
     )
-    faults = Faults(sb, random.Random(seed))
     latencies: list[float] = []
-    crashes: list[str] = []
-    stop = threading.Event()
-
-    def inject() -> None:
-        while not stop.is_set():
-            if stop.wait(faults.rnd.uniform(0.5 * every, 1.5 * every)):
-                return
-            faults.one()
-
-    injector = threading.Thread(target=inject, daemon=True)
-    rss0 = rss1 = 0
+    rss0 = rss1 = rss_kib()
     try:
         async with app.run_test(size=(120, 40), notifications=True) as pilot:
             for _ in range(300):
@@ -299,7 +325,6 @@ async def soak(sb: Sandbox, seconds: float, seed: int, every: float, tmp: Path) 
                     break
                 await pilot.pause(0.1)
             rss0 = rss_kib()
-            injector.start()
             end = time.monotonic() + seconds
             while time.monotonic() < end:
                 if not app.is_running:
@@ -317,29 +342,50 @@ async def soak(sb: Sandbox, seconds: float, seed: int, every: float, tmp: Path) 
                     await pilot.pause(0.05)
                 await pilot.pause(0.5)
             rss1 = rss_kib()
-            stop.set()
-            injector.join(timeout=120)
     except Exception as exc:  # the console itself failed: that is a crash to report
         crashes.append(f"console: {type(exc).__name__}: {exc}")
+    return {"latencies": latencies, "rss0": rss0, "rss1": rss1}
+
+
+def soak(sb: Sandbox, seconds: float, seed: int, every: float, tmp: Path) -> int:
+    history, faults_report = tmp / "history.jsonl", tmp / "faults.json"
+    writer = _spawn("--writer", str(sb.dir), "--history", str(history), "--seconds", f"{seconds}")
+    injector = _spawn(
+        "--injector",
+        str(sb.dir),
+        "--seed",
+        str(seed),
+        "--seconds",
+        f"{seconds}",
+        "--fault-every",
+        f"{every}",
+        "--history",
+        str(faults_report),
+    )
+    crashes: list[str] = []
+    try:
+        measured = asyncio.run(console(sb, seconds, tmp, crashes))
     finally:
-        stop.set()
+        rc_inj = _wait(injector, 120)
+        rc_writer = _wait(writer, 120)
+    if rc_inj != 0:
+        crashes.append(f"fault injector exited {rc_inj}")
+    if rc_writer != 0:
+        crashes.append(f"writer exited {rc_writer}")
+    done = json.loads(faults_report.read_text()) if faults_report.exists() else {}
+    injected: dict[str, int] = done.get("injected", {})
+    asked_down = set(done.get("asked_down", []))
     # recovery: every fault healed, every member up and healthy
+    sb.state = sb._load()  # the injector changed it
     sandbox_faults.heal(sb)
     for m in sb.state.members if sb.state else ():
         if not m.removed and not sb.is_running(m):
-            if m.name not in faults.asked_down:
+            if m.name not in asked_down:
                 crashes.append(f"member {m.name} died unasked")
             sb.start(m.name, wait=60)
         elif sb.is_paused(m):
             sb.resume(m.name)
     sb.wait_healthy(timeout=60)
-    try:
-        rc = writer.wait(timeout=seconds + 60)
-    except subprocess.TimeoutExpired:
-        writer.kill()
-        rc = writer.wait()
-    if rc != 0:
-        crashes.append(f"writer exited {rc}")
     ops = (
         [json.loads(line) for line in history.read_text().splitlines()] if history.exists() else []
     )
@@ -354,21 +400,23 @@ async def soak(sb: Sandbox, seconds: float, seed: int, every: float, tmp: Path) 
             once = await svc.get(ONCE_PREFIX, ONCE_PREFIX[:-1] + b"0", keys_only=True)
             return final, {kv.key.decode() for kv in once.kvs}
 
-    final, once_keys = await final_reads()
+    final, once_keys = asyncio.run(final_reads())
     acked_once = [op["key"] for op in ops if op["op"] == "once" and op["ok"]]
     lost_once = [k for k in acked_once if k not in once_keys]
     result = check_history(ops, final)
     acked = sum(1 for op in ops if op["op"] in ("put", "once") and op["ok"])
     reads = sum(1 for op in ops if op["op"] == "get" and op["ok"])
     failed = sum(1 for op in ops if not op["ok"])
+    latencies = measured["latencies"]
+    rss0, rss1 = measured["rss0"], measured["rss1"]
     print(f"seed                       {seed}")
     print(f"duration                   {seconds:.0f} s, a fault every ~{every:g} s")
     print(
-        f"faults injected            {sum(faults.injected.values())} "
-        f"({', '.join(f'{k} {v}' for k, v in sorted(faults.injected.items()))})"
+        f"faults injected            {sum(injected.values())} "
+        f"({', '.join(f'{k} {v}' for k, v in sorted(injected.items()))})"
     )
-    if faults.errors:
-        print(f"fault verbs that failed    {len(faults.errors)}: {faults.errors[:3]}")
+    if done.get("errors"):
+        print(f"fault verbs that failed    {len(done['errors'])}: {done['errors'][:3]}")
     print(f"crashes                    {len(crashes)} {crashes if crashes else ''}")
     print(
         f"writes acknowledged        {acked} (+{reads} linearizable reads, "
@@ -394,10 +442,13 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--fault-every", type=float, default=4.0, help="seconds between faults")
     parser.add_argument("--writer", help=argparse.SUPPRESS)
+    parser.add_argument("--injector", help=argparse.SUPPRESS)
     parser.add_argument("--history", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.writer:
         return writer_main(args.writer, args.history, args.seconds)
+    if args.injector:
+        return injector_main(args.injector, args.seed, args.seconds, args.fault_every, args.history)
     if not 10 <= args.seconds <= 3600:
         parser.error("--seconds must be between 10 and 3600")
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
@@ -409,11 +460,13 @@ def main() -> int:
     try:
         sb.up(3, fault_proxy=True)
         sb.settle()
-        rc = asyncio.run(soak(sb, args.seconds, seed, args.fault_every, tmp))
+        rc = soak(sb, args.seconds, seed, args.fault_every, tmp)
         return rc
     finally:
         sb.down(purge=rc == 0)
-        if rc != 0:
+        if rc == 0:
+            shutil.rmtree(tmp)  # this run's own throwaway files
+        else:
             print(f"kept for inspection: {tmp} (history.jsonl, sandbox logs)")
 
 

@@ -17,7 +17,8 @@ cut one direction (``--from``). Modes:
 * ``delay=MS``: forward each chunk MS milliseconds late, with +/-10 % jitter, order kept.
 
 Standard library only, so it starts fast. It exits on SIGTERM, when sandbox.json goes away,
-or when the state names another proxy pid: never an orphan relaying forever.
+when no member process has run for a minute, or when another live proxy took over: never
+an orphan relaying forever.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ HOST = "127.0.0.1"
 CHUNK = 65536
 POLL_S = 0.1
 ACK_FILE = "proxy.applied"
+ORPHAN_S = 60.0  # exit when no member process has run for this long
 
 
 def _hex_addr(port: int) -> str:
@@ -281,10 +283,18 @@ class Proxy:
         loop.add_signal_handler(signal.SIGTERM, self.stop.set)
         loop.add_signal_handler(signal.SIGINT, self.stop.set)
         loop.add_signal_handler(signal.SIGHUP, self._hup)
+        last_member = time.monotonic()
         while not self.stop.is_set():
             await self.sync()
-            # the sandbox records our pid right after starting us: give it a moment
-            if time.monotonic() - self.started > 10 and self.proxy_pid != os.getpid():
+            now = time.monotonic()
+            if any(_alive(pid) for pid in self.pids().values()):
+                last_member = now
+            if now - last_member > ORPHAN_S:
+                break  # every member is gone: the sandbox is down, do not linger
+            # another live proxy took over (the sandbox records its pid right after the
+            # start, so only after a moment)
+            other = self.proxy_pid
+            if now - self.started > 10 and other and other != os.getpid() and _alive(other):
                 break
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.stop.wait(), POLL_S)
@@ -295,6 +305,14 @@ class Proxy:
 
     def _hup(self) -> None:
         self.force = True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def _write_ack(directory: Path, generation: int) -> None:

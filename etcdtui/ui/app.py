@@ -240,6 +240,10 @@ class EtcdtuiApp(App[int]):
         self.render_state()
 
     def render_state(self) -> None:
+        if not self.is_running:
+            # shutting down: the widgets are being removed while a poll result arrives
+            # (found by the soak: NoMatches on the header at exit)
+            return
         try:
             main = self.main
         except StopIteration:

@@ -45,3 +45,18 @@ def test_future_never_written_and_non_monotonic_reads_are_found() -> None:
     assert any("never written" in v for v in check_history([get("z", 0, 1)], {})["violations"])
     ops = [put("a", 0, 1), put("b", 2, 6), get("b", 3, 4), get("a", 5, 5.5)]
     assert any("non-monotonic" in v for v in check_history(ops, {"k": "b"})["violations"])
+
+
+def test_timed_out_write_that_commits_later_is_not_a_violation() -> None:
+    # "b" timed out for its client at t=2, but was held up and committed after "c"
+    ops = [
+        put("a", 0, 1),
+        put("b", 1.5, 2, ok=False),
+        put("c", 3, 4),
+        get("b", 5, 6),
+        get("b", 7, 8),
+    ]
+    assert check_history(ops, {"k": "b"})["violations"] == []
+    # but an acknowledged write is bounded by its acknowledgement
+    ops[1] = put("b", 1.5, 2)
+    assert any("stale read" in v for v in check_history(ops, {"k": "b"})["violations"])
