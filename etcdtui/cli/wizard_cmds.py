@@ -371,7 +371,11 @@ def cmd_scale(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from etcdtui import errors
     from etcdtui.services.binaries import binary_version
-    from etcdtui.services.procedures.requests import restore_members, restore_tool
+    from etcdtui.services.procedures.requests import (
+        reconcile_sandbox,
+        restore_members,
+        restore_tool,
+    )
     from etcdtui.services.procedures.restore import (
         RestoreRequest,
         build_restore_plan,
@@ -398,13 +402,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         settings, sandbox = ConnectionSettings(endpoints=eps), None
     _check_writable(settings, args)
     live = asyncio.run(_live_members(settings))
-    if live is not None and sandbox is not None and live.linearizable:
-        # the cluster's member list is the truth: forget members removed behind the
-        # sandbox's back, so a later plan from its records cannot bring them back
-        sandbox.reconcile(
-            {m.name for m in live.members.members if m.name}
-            | {u for m in live.members.members for u in m.peer_urls}
-        )
+    reconcile_sandbox(sandbox, live)
     given = parse_members(args.members) if args.members else ()
     members = restore_members(live, sandbox, given)
     cluster_version, old_id = None, None

@@ -9,6 +9,7 @@ handler. Read-only sessions get the plan shown, never an executor.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -132,7 +133,11 @@ def _scale(facts: Any, target: int, settings: ConnectionSettings, sb: Sandbox | 
 async def _restore(svc: Any, snapshot: Path, sb: Sandbox | None, keys: Any = None) -> Plan:
     from etcdtui.services.binaries import binary_version
     from etcdtui.services.procedures.common import gather
-    from etcdtui.services.procedures.requests import restore_members, restore_tool
+    from etcdtui.services.procedures.requests import (
+        reconcile_sandbox,
+        restore_members,
+        restore_tool,
+    )
     from etcdtui.services.procedures.restore import (
         RestoreRequest,
         build_restore_plan,
@@ -147,6 +152,7 @@ async def _restore(svc: Any, snapshot: Path, sb: Sandbox | None, keys: Any = Non
         facts: Any = await gather(svc)
     except errors.EtcdtuiError:
         facts = None
+    await asyncio.to_thread(reconcile_sandbox, sb, facts)
     members = restore_members(facts, sb)
     version, old_id = None, None
     if facts is not None:

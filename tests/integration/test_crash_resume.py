@@ -66,18 +66,27 @@ def newest_plan(kind: str) -> str:
     return plans[-1].stem
 
 
-def crash_chain(first: list[str], resume: list[str], kind: str, points: list[str]) -> str:
+def crash_chain(
+    first: list[str],
+    resume: list[str],
+    kind: str,
+    points: list[str],
+    after: dict[str, Callable[[], None]] | None = None,
+) -> str:
     """Run ``first`` killed at points[0], then resume killed at each next point, then
-    resume to the end. Returns the plan id."""
+    resume to the end; ``after[point]`` runs right after the kill at ``point``.
+    Returns the plan id."""
+    hooks = after or {}
     res = wizard(first, points[0])
     assert res.returncode == -signal.SIGKILL, res.stdout[-3000:] + res.stderr[-3000:]
     plan_id = newest_plan(kind)
-    for point in [*points[1:], None]:
+    hooks.get(points[0], lambda: None)()
+    for point in points[1:]:
         res = wizard([*resume, "--resume", plan_id], point)
-        if point is None:
-            assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-        else:
-            assert res.returncode == -signal.SIGKILL, res.stdout[-3000:] + res.stderr[-3000:]
+        assert res.returncode == -signal.SIGKILL, res.stdout[-3000:] + res.stderr[-3000:]
+        hooks.get(point, lambda: None)()
+    res = wizard([*resume, "--resume", plan_id], None)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert load_state(plan_id)["status"] == "done"
     return plan_id
 
@@ -119,6 +128,28 @@ def test_replace_survives_kills_at_its_step_boundaries(
         assert key_count(sb2, sb2.client_url(m)) == KEYS
     doc = json.loads(etcdctl(sb2, "member", "list", "-w", "json").stdout)
     assert len(doc["members"]) == 3 and not any(m.get("isLearner") for m in doc["members"])
+
+
+def test_replace_restarts_a_stopped_learner_from_its_own_data(
+    fresh_cluster: Callable[..., Sandbox],
+) -> None:
+    sb = fresh_cluster(3)
+    write_keys(sb)
+    sb.kill("m3")
+
+    def learner_dies_too() -> None:  # the new member's host rebooted with the operator's
+        Sandbox(sb.dir).kill("m3")
+
+    base = ["member", "replace", "m3", "--sandbox-dir", str(sb.dir), "--execute", "--yes"]
+    resume = ["member", "replace", "--sandbox-dir", str(sb.dir), "--execute", "--yes"]
+    crash_chain(base, resume, "replace", ["start:after"], after={"start:after": learner_dies_too})
+    sb2 = Sandbox(sb.dir)
+    assert len(healthy_voters(sb2)) == 3
+    assert not list(sb2.data_dir("m3").parent.glob("m3.aside-*"))[1:]  # one: the old member's
+    assert sb2.state is not None
+    for m in sb2.state.members:
+        if not m.removed:
+            assert key_count(sb2, sb2.client_url(m)) == KEYS
 
 
 def test_restore_survives_kills_and_its_own_half_written_dir(

@@ -132,3 +132,15 @@ async def test_console_sandbox_writes_the_context(
         assert load_config().current_context == "sandbox"
     finally:
         Sandbox(tmp_path / "sandbox").down()
+
+
+def test_the_sandbox_context_follows_a_scale(fresh_cluster: Callable[..., Sandbox]) -> None:
+    sb = fresh_cluster(1)
+    cli("sandbox", "up", "--dir", str(sb.dir))  # registers the context (1 voter: exit 1)
+    assert len(load_config().contexts["sandbox"].endpoints) == 1
+    sb.settle()
+    res = cli("member", "scale", "3", "--sandbox-dir", str(sb.dir), "--execute", "--yes")
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    now = Sandbox(sb.dir)
+    assert set(load_config().contexts["sandbox"].endpoints) == set(now.settings().endpoints)
+    assert len(now.settings().endpoints) == 3

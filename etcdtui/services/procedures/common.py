@@ -96,7 +96,7 @@ async def gather(svc: ClusterService) -> ClusterFacts:
     from etcdtui.models import ClusterSnapshot, is_access_error
 
     denied = next((s for s in statuses if not s.ok and is_access_error(s.error_code)), None)
-    if denied is not None:
+    if denied is not None and not any(s.ok for s in statuses):
         # Judging a change on members we were not allowed to see would call them down.
         raise errors.AccessDenied(denied.error or "", endpoint=denied.endpoint)
 

@@ -57,6 +57,16 @@ def sandbox_new_members(sandbox: Sandbox, facts: Any, target: int) -> list[NewMe
     return out
 
 
+def reconcile_sandbox(sandbox: Sandbox | None, facts: Any) -> None:
+    """The cluster answered: forget sandbox members it no longer lists (removed from the
+    console, by etcdctl or by a rollback), so no later plan made from the sandbox's
+    records brings them back."""
+    if sandbox is None or sandbox.state is None or facts is None or not facts.linearizable:
+        return
+    ml = facts.members.members
+    sandbox.reconcile({m.name for m in ml if m.name} | {u for m in ml for u in m.peer_urls})
+
+
 def restore_members(
     facts: Any,
     sandbox: Sandbox | None,

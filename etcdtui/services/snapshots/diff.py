@@ -20,7 +20,7 @@ from etcdtui.services.snapshots.bolt import BoltDB
 from etcdtui.services.snapshots.k8s import OTHER, resource_of
 from etcdtui.services.snapshots.mvcc import index_keyspace, live_keys
 from etcdtui.services.snapshots.source import DecryptKeys, open_snapshot
-from etcdtui.services.snapshots.status import trailer_report
+from etcdtui.services.snapshots.status import trailer_report, with_trailer_report
 
 Entry = tuple[bytes, int, bytes]
 KINDS = ("added", "removed", "changed")
@@ -95,12 +95,17 @@ def diff(
 ) -> dict[str, Any]:
     """Diff two snapshot files (A older, B newer)."""
     with open_snapshot(path_a, keys_a) as db_a, open_snapshot(path_b, keys_b) as db_b:
-        idx_a, idx_b = index_keyspace(db_a), index_keyspace(db_b)
-        a = ((kv.key, kv.mod_revision, value_hash(kv.value)) for kv in live_keys(db_a, idx_a))
-        b = ((kv.key, kv.mod_revision, value_hash(kv.value)) for kv in live_keys(db_b, idx_b))
-        out = diff_entries(a, b, limit=limit)
-        out["a"] = {"path": path_a, "revision": idx_a.revision, "sha256": trailer_report(db_a)}
-        out["b"] = {"path": path_b, "revision": idx_b.revision, "sha256": trailer_report(db_b)}
+
+        def both(_db: BoltDB) -> tuple[dict[str, Any], Any, Any, dict[str, Any]]:
+            idx_a, idx_b = index_keyspace(db_a), index_keyspace(db_b)
+            a = ((kv.key, kv.mod_revision, value_hash(kv.value)) for kv in live_keys(db_a, idx_a))
+            b = ((kv.key, kv.mod_revision, value_hash(kv.value)) for kv in live_keys(db_b, idx_b))
+            out = diff_entries(a, b, limit=limit)
+            return out, idx_a, idx_b, trailer_report(db_b)
+
+        (out, idx_a, idx_b, sha_b), sha_a = with_trailer_report(db_a, both)
+        out["a"] = {"path": path_a, "revision": idx_a.revision, "sha256": sha_a}
+        out["b"] = {"path": path_b, "revision": idx_b.revision, "sha256": sha_b}
         return out
 
 
@@ -114,9 +119,13 @@ def diff_live(
 ) -> dict[str, Any]:
     """Diff a snapshot (A) against live entries (B): the hook for ``diff A --live``."""
     with open_snapshot(path_a, keys_a) as db_a:
-        idx_a = index_keyspace(db_a)
-        a = ((kv.key, kv.mod_revision, value_hash(kv.value)) for kv in live_keys(db_a, idx_a))
-        out = diff_entries(a, live, limit=limit)
-        out["a"] = {"path": path_a, "revision": idx_a.revision, "sha256": trailer_report(db_a)}
+
+        def one(_db: BoltDB) -> tuple[dict[str, Any], Any]:
+            idx_a = index_keyspace(db_a)
+            a = ((kv.key, kv.mod_revision, value_hash(kv.value)) for kv in live_keys(db_a, idx_a))
+            return diff_entries(a, live, limit=limit), idx_a
+
+        (out, idx_a), sha_a = with_trailer_report(db_a, one)
+        out["a"] = {"path": path_a, "revision": idx_a.revision, "sha256": sha_a}
         out["b"] = {"path": "live", "revision": live_revision}
         return out

@@ -390,11 +390,11 @@ def inspect_db(db: BoltDB, index: KeyspaceIndex | None = None) -> dict[str, Any]
 
 def inspect(path: str, keys: DecryptKeys | None = None) -> dict[str, Any]:
     """Kubernetes view of the live keys in a snapshot (see module docstring)."""
-    from etcdtui.services.snapshots.status import trailer_report
+    from etcdtui.services.snapshots.status import with_trailer_report
 
     with open_snapshot(path, keys) as db:
-        report = inspect_db(db)
-        report["sha256"] = trailer_report(db)
+        report, sha = with_trailer_report(db, inspect_db)
+        report["sha256"] = sha
         return report
 
 

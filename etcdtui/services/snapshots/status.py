@@ -431,6 +431,31 @@ def trailer_report(db: BoltDB) -> dict[str, Any]:
     return {"state": state, "problem": problem}
 
 
+def with_trailer_report(db: BoltDB, work: Any) -> tuple[Any, dict[str, Any]]:
+    """``(work(db), trailer_report(db))``, the hashing in a second thread: hashlib
+    releases the GIL, so reading the keys costs no extra wall-clock time. The thread
+    is joined before returning (the mapping must outlive it), also when ``work`` fails."""
+    outcome: list[dict[str, Any]] = []
+    failure: list[BaseException] = []
+
+    def hash_file() -> None:
+        try:
+            outcome.append(trailer_report(db))
+        except BaseException as exc:  # handed to the caller's thread below
+            failure.append(exc)
+
+    worker = threading.Thread(target=hash_file, name="sha256", daemon=True)
+    worker.start()
+    try:
+        with _short_switch_interval:
+            result = work(db)
+    finally:
+        worker.join()
+    if failure:
+        raise failure[0]
+    return result, outcome[0]
+
+
 def status_of(db: BoltDB, *, check: bool = True) -> dict[str, Any]:
     res, present, valid = scan_and_trailer(db, check=check)
     if isinstance(res, SnapshotCorrupt):
@@ -582,4 +607,5 @@ __all__ = [
     "trailer_state",
     "verify",
     "verify_db",
+    "with_trailer_report",
 ]
