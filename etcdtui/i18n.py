@@ -32,8 +32,13 @@ def _(message: str) -> str:
     return _translation.gettext(message)
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction without translating it (translate where shown)."""
+    return message
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     return _translation.ngettext(singular, plural, n)
 
 
-__all__ = ["_", "ngettext", "set_language"]
+__all__ = ["N_", "_", "ngettext", "set_language"]

@@ -91,6 +91,9 @@ class EndpointStatus:
     db_size_in_use: int = 0
     db_size_quota: int = 0
     version: str = ""
+    storage_version: str = ""  # etcd 3.6+: the db file's schema version; "" before 3.6
+    downgrade_enabled: bool = False  # etcd 3.6+: a downgrade is in progress
+    downgrade_target: str = ""
     is_learner: bool = False
     errors: tuple[str, ...] = ()
     latency_ms: float = 0.0
@@ -116,6 +119,12 @@ class EndpointStatus:
             "db_size": self.db_size,
             "db_size_in_use": self.db_size_in_use,
             "version": self.version,
+            "storage_version": self.storage_version,
+            "db_size_quota": self.db_size_quota,
+            "downgrade": {
+                "enabled": self.downgrade_enabled,
+                "target_version": self.downgrade_target,
+            },
             "errors": list(self.errors),
             "latency_ms": round(self.latency_ms, 3),
         }

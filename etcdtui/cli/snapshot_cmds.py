@@ -140,13 +140,21 @@ def cmd_status(args: argparse.Namespace) -> int:
         print_json(st)
         return 0
     print_table(
-        [_("hash"), _("revision"), _("total keys"), _("total size"), _("sha256 trailer")],
+        [
+            _("hash"),
+            _("revision"),
+            _("total keys"),
+            _("total size"),
+            _("storage version"),
+            _("sha256 trailer"),
+        ],
         [
             [
                 f"{st['hash']:x}",
                 st["revision"],
                 st["totalKey"],
                 human_bytes(st["totalSize"]),
+                st["version"] or _("- (written before etcd 3.6)"),
                 _trailer_text(st["sha256"]),
             ]
         ],
@@ -251,8 +259,14 @@ def _print_object(obj: dict[str, Any]) -> None:
 def _print_inspect(r: dict[str, Any]) -> None:
     keys = r["keys"]
     print(
-        _("revision {rev} (compacted at {comp}), etcd cluster version {ver}").format(
-            rev=r["revision"], comp=r["compact_revision"] or "-", ver=r["cluster_version"] or "-"
+        _(
+            "revision {rev} (compacted at {comp}); cluster version {ver} (the major.minor the "
+            "cluster ran at, not a server release); storage version {storage}"
+        ).format(
+            rev=r["revision"],
+            comp=r["compact_revision"] or "-",
+            ver=r["cluster_version"] or "-",
+            storage=r.get("storage_version") or _("- (written before etcd 3.6)"),
         )
     )
     print(

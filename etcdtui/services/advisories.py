@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from etcdtui.i18n import _, ngettext
 from etcdtui.models import Alarm, EndpointStatus, MemberList, hex_id
-from etcdtui.services import quorum
+from etcdtui.services import quorum, versions
 
 DEFAULT_QUOTA_BYTES = 2 * 1024**3  # etcd's default --quota-backend-bytes
 QUOTA_WARN_RATIO = 0.8
@@ -279,11 +279,11 @@ def _version_advice(
     members: MemberList | None, statuses: Mapping[int, EndpointStatus]
 ) -> list[Advisory]:
     out: list[Advisory] = []
-    versions: dict[str, list[str]] = {}
+    by_version: dict[str, list[str]] = {}
     for member_id, st in sorted(statuses.items()):
         if st.ok and st.version:
-            versions.setdefault(st.version, []).append(_name(members, member_id))
-    for text, names in sorted(versions.items()):
+            by_version.setdefault(st.version, []).append(_name(members, member_id))
+    for text, names in sorted(by_version.items()):
         v = parse_version(text)
         if v is None:
             continue
@@ -302,29 +302,73 @@ def _version_advice(
                 )
             )
         if below_minimum(v):
+            why = _("Kubernetes recommends 3.4.29+ or 3.5.11+ for known fixes.")
+            gate = versions.next_minor_gate(text)
+            if gate is not None and v[2] < gate.min_patch:
+                why += " " + _gate_sentence(gate)
             out.append(
                 Advisory(
                     "old-version",
                     "warning",
                     _("etcd {v} is below the recommended minimum ({who})").format(v=text, who=who),
-                    _("Kubernetes recommends 3.4.29+ or 3.5.11+ for known fixes."),
+                    why,
                     _(
                         "Upgrade {who} one member at a time; watch pane 2 (press 2) return to "
                         "healthy between members."
                     ).format(who=who),
                 )
             )
-    if len(versions) > 1:
+    if len(by_version) > 1:
         out.append(
             Advisory(
                 "mixed-versions",
                 "warning",
-                _("Mixed versions: {list}").format(list=", ".join(sorted(versions))),
+                _("Mixed versions: {list}").format(list=", ".join(sorted(by_version))),
                 _("Fine during a rolling upgrade only; finish it, one member at a time."),
                 _("Upgrade the older members next; press 2 to watch health between members."),
             )
         )
+    out += _upgrade_gate_advice(by_version)
     return out
+
+
+def _gate_sentence(gate: versions.UpgradeGate) -> str:
+    return _(
+        "Before an upgrade to {to}, every member must run {req} or later (source: {src})."
+    ).format(to=f"{gate.to_minor[0]}.{gate.to_minor[1]}", req=gate.required, src=gate.source)
+
+
+def _upgrade_gate_advice(by_version: Mapping[str, list[str]]) -> list[Advisory]:
+    """A minor upgrade under way (members on two minors) while members on the older
+    minor are below the patch etcd's upgrade guide requires first."""
+    minors = {versions.minor_of(v) for v in by_version} - {None}
+    if len(minors) < 2:
+        return []
+    newest = max(m for m in minors if m is not None)
+    target = f"{newest[0]}.{newest[1]}.0"
+    members = {name: v for v, names in by_version.items() for name in names}
+    problems = versions.upgrade_gate_problems(members, target)
+    gated = [p for p in problems if p.kind == "below-gate"]
+    if not gated:
+        return []
+    gate = versions.gate_for((newest[0], newest[1] - 1), newest)
+    if gate is None:
+        return []
+    old = any(below_minimum(parse_version(p.version) or (0, 0, 0)) for p in gated)
+    who = ", ".join(f"{p.member} {p.version}" for p in gated)
+    return [
+        Advisory(
+            "upgrade-gate",
+            "warning" if old else "info",
+            _("Upgrade to {to} under way with members below {req} ({who})").format(
+                to=f"{newest[0]}.{newest[1]}", req=gate.required, who=who
+            ),
+            _gate_sentence(gate),
+            _("Bring {who} to {req} first, one member at a time; press 2 to watch health.").format(
+                who=", ".join(p.member for p in gated), req=gate.required
+            ),
+        )
+    ]
 
 
 def _quota_advice(

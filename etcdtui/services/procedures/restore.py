@@ -19,6 +19,7 @@ from typing import Any
 from etcdtui import errors
 from etcdtui.i18n import _
 from etcdtui.models import hex_id
+from etcdtui.services import versions
 from etcdtui.services.executor import CheckResult, ExecContext, StepFailed, action, check
 from etcdtui.services.plans import (
     Clock,
@@ -65,19 +66,9 @@ class RestoreRequest:
     force: bool = False
 
 
-def _version_tuple(v: str) -> tuple[int, ...]:
-    out = []
-    for part in v.split("."):
-        digits = "".join(ch for ch in part if ch.isdigit())
-        out.append(int(digits or 0))
-    return tuple(out)
-
-
 def bump_supported(tool: str, version: str) -> bool:
-    v = _version_tuple(version)
-    if Path(tool).name == "etcdctl":
-        return v >= (3, 4, 27) and v < (3, 5)
-    return v >= (3, 5, 10)
+    """``--bump-revision``/``--mark-compacted``: see versions.supports_bump_revision."""
+    return versions.supports_bump_revision(tool, version)
 
 
 def parse_members(text: str) -> tuple[RestoreMember, ...]:
@@ -106,12 +97,23 @@ def precheck(snap: SnapshotFacts, req: RestoreRequest) -> list[str]:
     """Refusals raise; warnings are returned."""
     warnings: list[str] = []
     tool_mm = ".".join(req.tool_version.split(".")[:2])
+    target = req.cluster_version or snap.cluster_version or req.tool_version
+    why_not = versions.offline_tool_problem(req.tool, req.tool_version, target)
+    if why_not:
+        # Not overridable with --force: the command does not exist in that tool.
+        raise RestoreRefused(
+            why_not,
+            fix=_(
+                "Restore with {good} of the cluster's minor version (pass its path with --tool)."
+            ).format(good=versions.restore_tool(target)),
+        )
     if snap.major_minor and snap.major_minor != tool_mm and not req.force:
         raise RestoreRefused(
             _(
-                "the snapshot was written by etcd {snap}, the restore tool is {tool} "
-                "{ver}: Kubernetes supports restoring only with the same major.minor"
-            ).format(snap=snap.cluster_version, tool=Path(req.tool).name, ver=req.tool_version),
+                "the snapshot's cluster version is {snap} (the major.minor recorded in the "
+                "file), the restore tool is {tool} {ver}: Kubernetes supports restoring only "
+                "with the same major.minor"
+            ).format(snap=snap.major_minor, tool=Path(req.tool).name, ver=req.tool_version),
             fix=_(
                 "Use {tool} {mm}.x (pass its path with --tool), or --force if you know better."
             ).format(tool=Path(req.tool).name, mm=snap.major_minor),
@@ -135,10 +137,10 @@ def precheck(snap: SnapshotFacts, req: RestoreRequest) -> list[str]:
     if not bump_supported(req.tool, req.tool_version):
         warnings.append(
             _(
-                "{tool} {ver} cannot --bump-revision/--mark-compacted (needs etcdutl 3.5.10+ or "
-                "etcdctl 3.4.27+): clients will see the revision go back to {rev}, and Kubernetes "
-                "watch caches go stale. Restart every kube-apiserver, and kubelets and controllers "
-                "that watch, after the restore."
+                "{tool} {ver} cannot --bump-revision/--mark-compacted (needs etcdutl 3.5.10+; "
+                "on 3.4, etcdctl 3.4.27+): clients will see the revision go back to {rev}, "
+                "and Kubernetes watch caches go stale. Restart every kube-apiserver, and "
+                "kubelets and controllers that watch, after the restore."
             ).format(tool=Path(req.tool).name, ver=req.tool_version, rev=snap.revision)
         )
     if not req.members:
@@ -390,9 +392,10 @@ def build_restore_plan(
             "tool_version": req.tool_version,
         },
         summary=(
-            _("Snapshot revision {rev}, etcd {ver}, sha256 {sha}.").format(
-                rev=snap.revision, ver=snap.cluster_version or "?", sha=snap.sha256
-            ),
+            _(
+                "Snapshot revision {rev}, cluster version {ver} (the major.minor recorded in "
+                "the file, not the server release), sha256 {sha}."
+            ).format(rev=snap.revision, ver=snap.major_minor or "?", sha=snap.sha256),
         ),
         warnings=tuple(warnings),
         created=clock().isoformat(timespec="seconds"),

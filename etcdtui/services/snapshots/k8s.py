@@ -373,6 +373,7 @@ def inspect_db(db: BoltDB, index: KeyspaceIndex | None = None) -> dict[str, Any]
         "compact_revision": info["compact_revision"],
         "consistent_index": info["consistent_index"],
         "cluster_version": info["cluster_version"],
+        "storage_version": info["storage_version"],
         "keys": {
             "live": len(idx.latest),
             "revisions": idx.revisions,

@@ -11,6 +11,7 @@ one record per lease, ``members`` the member list as JSON, ``cluster`` the versi
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -109,6 +110,7 @@ def backend_info(db: BoltDB) -> dict[str, Any]:
         "term": None,
         "compact_revision": None,
         "cluster_version": None,
+        "storage_version": "",
         "leases": 0,
         "members": [],
     }
@@ -121,6 +123,8 @@ def backend_info(db: BoltDB) -> dict[str, Any]:
                     info[k.decode()] = int.from_bytes(v, "big")
                 elif k == b"finishedCompactRev" and len(v) >= 8:
                     info["compact_revision"] = int.from_bytes(v[:8], "big", signed=True)
+                elif k == b"storageVersion" and re.fullmatch(rb"\d+\.\d+\.\d+\S*", v):
+                    info["storage_version"] = v.decode("ascii", "replace")
         elif name == b"lease":
             info["leases"] = bucket.count()
         elif name == b"cluster":

@@ -9,7 +9,10 @@ v3_snapshot.go, ``Status``):
 * ``revision``: the main revision of the last key of the ``key`` bucket (keys are
   8-byte big-endian main revision, ``_``, 8-byte sub revision, optional ``t``);
 * ``totalKey``: the number of key/value pairs over all top-level buckets;
-* ``totalSize``: bbolt's ``Tx.Size()``, the high-water page id times the page size.
+* ``totalSize``: bbolt's ``Tx.Size()``, the high-water page id times the page size;
+* ``version``: the storage version etcd 3.6 and later record in the ``meta`` bucket
+  (``storageVersion``, major.minor.0), empty for files written by older servers, as
+  etcdutl 3.6 reports it (``schema.ReadStorageVersionFromSnapshot``).
 
 ``verify`` adds the sha256 trailer that a snapshot taken through the API carries and a
 structural check in the spirit of bbolt's ``Tx.Check``: both meta pages, page bounds,
@@ -21,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import mmap
 import os
+import re
 import struct
 import sys
 import threading
@@ -366,6 +370,23 @@ def scan_and_trailer(
     return res, present, valid
 
 
+_SEMVER = re.compile(rb"\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?")
+
+
+def storage_version(db: BoltDB) -> str:
+    """``meta/storageVersion`` (etcd 3.6+), or "" when absent or not a version.
+
+    This is the schema version of the data, not the release of the server that wrote
+    it: a 3.6.4 server records "3.6.0". Files from 3.5 and older have none."""
+    for name, bucket in db.buckets():
+        if name == b"meta":
+            raw = bucket.get(b"storageVersion")
+            if raw and _SEMVER.fullmatch(raw):
+                return raw.decode("ascii")
+            return ""
+    return ""
+
+
 def status_of(db: BoltDB, *, check: bool = True) -> dict[str, Any]:
     res, present, valid = scan_and_trailer(db, check=check)
     if isinstance(res, SnapshotCorrupt):
@@ -375,6 +396,7 @@ def status_of(db: BoltDB, *, check: bool = True) -> dict[str, Any]:
         "revision": res.revision,
         "totalKey": res.total_key,
         "totalSize": res.total_size,
+        "version": storage_version(db),
         "sha256": {"present": present, "valid": valid},
     }
 
@@ -471,6 +493,7 @@ def _verify_db(db: BoltDB) -> VerifyResult:
         "revision": res.revision,
         "totalKey": res.total_key,
         "totalSize": res.total_size,
+        "version": storage_version(db),
     }
     common: dict[str, Any] = {
         "sha256_present": present,
@@ -509,6 +532,7 @@ __all__ = [
     "scan",
     "snapshot_status",
     "status_of",
+    "storage_version",
     "verify",
     "verify_db",
 ]

@@ -103,6 +103,11 @@ class SandboxStartScreen(Screen[None]):
             connect = getattr(self.app, "connect")  # noqa: B009
             self.app.pop_screen()
             connect(event.worker.result)
+            from etcdtui.services.binaries import fallback_note
+
+            note = fallback_note()
+            if note:
+                self.app.notify(note, title=_("Sandbox"), severity="warning", markup=False)
         elif event.state == WorkerState.ERROR:
             err = as_etcdtui_error(event.worker.error or RuntimeError("?"))
             self.query_one("#spinner").remove()

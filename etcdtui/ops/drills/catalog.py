@@ -1,0 +1,341 @@
+"""The drills: briefings written like incident pages, objectives, hints."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+from etcdtui.i18n import N_, _
+from etcdtui.ops.drills import checks, setups
+from etcdtui.ops.drills.model import ClusterView, Drill, DrillState, Outcome, sha
+
+
+def _cert_renewed(view: ClusterView, state: DrillState) -> Outcome:
+    from cryptography import x509
+
+    from etcdtui.config import load_config
+    from etcdtui.services import pki
+
+    ctx = load_config().contexts.get(state.context)
+    cert_path = ctx.cert if ctx and ctx.cert else Path(state.facts["client_cert"])
+    key_path = ctx.key if ctx and ctx.key else Path(state.facts["client_key"])
+    try:
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        ca = x509.load_pem_x509_certificate((Path(state.facts["pki_dir"]) / "ca.crt").read_bytes())
+        key = pki.load_issued(cert_path, key_path).key
+    except (OSError, ValueError) as exc:
+        return Outcome(False, _("the context's certificate cannot be read: {why}").format(why=exc))
+    left = cert.not_valid_after_utc - dt.datetime.now(dt.UTC)
+    if left < dt.timedelta(days=30):
+        return Outcome(
+            False, _("{path} expires in {days} days").format(path=cert_path, days=left.days)
+        )
+    if not pki.issued_by(cert, ca) or not pki.key_matches_cert(cert, key):
+        return Outcome(
+            False, _("{path} is not a pair issued by the cluster CA").format(path=cert_path)
+        )
+    if view.members is None:
+        return Outcome(
+            False, _("the cluster refuses the certificate: {why}").format(why=view.error)
+        )
+    return Outcome(
+        True, _("{path} is valid for {days} more days").format(path=cert_path, days=left.days)
+    )
+
+
+def _m4_joined(view: ClusterView, state: DrillState) -> Outcome:
+    if view.members is None:
+        return Outcome(False, _("the cluster does not answer: {why}").format(why=view.error))
+    started = [m for m in view.members.members if m.name]
+    if len(started) < 4:
+        return Outcome(
+            False, _("{n} started members: the new member has not joined").format(n=len(started))
+        )
+    return Outcome(True, _("{n} started members").format(n=len(started)))
+
+
+def _writes_accepted(view: ClusterView, state: DrillState) -> Outcome:
+    return (
+        Outcome(True, _("a write was accepted"))
+        if state.facts.get("probe_write_ok")
+        else Outcome(
+            False, _("a write was refused: {why}").format(why=state.facts.get("probe_error") or "?")
+        )
+    )
+
+
+def _backup_files(state: DrillState) -> list[Path]:
+    folder = Path(state.facts["backups"])
+    began = dt.datetime.fromisoformat(state.started).timestamp()
+    try:
+        files = [p for p in folder.iterdir() if p.is_file() and not p.is_symlink()]
+    except OSError:
+        return []
+    return sorted(
+        (
+            p
+            for p in files
+            if p.stat().st_mtime >= began - 1 and not p.name.endswith((".part", ".json"))
+        ),
+        key=lambda p: p.stat().st_mtime,
+    )
+
+
+def _snapshot_keys(path: Path, identity: Path) -> dict[str, str]:
+    from etcdtui.services.snapshots.mvcc import live_keys
+    from etcdtui.services.snapshots.source import DecryptKeys, load_identities, open_snapshot
+
+    with open_snapshot(path, DecryptKeys(load_identities(identity))) as db:
+        return {k.key.decode(errors="replace"): sha(k.value) for k in live_keys(db)}
+
+
+def _backup_encrypted_verified(view: ClusterView, state: DrillState) -> Outcome:
+    from etcdtui.services.snapshots.source import DecryptKeys, encryption_of, load_identities
+    from etcdtui.services.snapshots.status import verify
+
+    files = _backup_files(state)
+    if not files:
+        return Outcome(False, _("no new snapshot in {dir}").format(dir=state.facts["backups"]))
+    newest = files[-1]
+    if encryption_of(str(newest)) != "age":
+        return Outcome(False, _("{file} is not age-encrypted").format(file=newest.name))
+    try:
+        res = verify(newest, DecryptKeys(load_identities(state.facts["identity"])))
+    except Exception as exc:
+        return Outcome(False, _("{file} cannot be opened: {why}").format(file=newest.name, why=exc))
+    if not res.ok:
+        return Outcome(False, f"{newest.name}: {res.message}")
+    keys = _snapshot_keys(newest, Path(state.facts["identity"]))
+    missing = [k for k, h in state.manifest.items() if keys.get(k) != h]
+    if missing:
+        return Outcome(False, _("{file} lacks {n} keys").format(file=newest.name, n=len(missing)))
+    return Outcome(True, _("{file}: encrypted, verified, complete").format(file=newest.name))
+
+
+def _scratch_restored(view: ClusterView, state: DrillState) -> Outcome:
+    import asyncio
+
+    from etcdtui.ops.drills.runner import _gather
+    from etcdtui.services.sandbox import Sandbox
+
+    scratch = Sandbox(Path(state.facts["scratch"]))
+    if not scratch.exists():
+        return Outcome(False, _("no scratch sandbox in {dir}").format(dir=scratch.dir))
+    try:
+        seen = asyncio.run(_gather(scratch.settings(timeout=3.0), state))
+    except Exception as exc:
+        return Outcome(False, _("the scratch sandbox does not answer: {why}").format(why=exc))
+    if seen.members is None:
+        return Outcome(
+            False, _("the scratch sandbox does not answer: {why}").format(why=seen.error)
+        )
+    if view.members is not None and seen.members.cluster_id == view.members.cluster_id:
+        return Outcome(False, _("the scratch sandbox is the drill cluster itself"))
+    missing = [k for k, h in state.manifest.items() if seen.values.get(k) != h]
+    if missing:
+        return Outcome(False, _("the scratch cluster lacks {n} keys").format(n=len(missing)))
+    return Outcome(True, _("the scratch cluster holds every key"))
+
+
+VOTERS3 = checks.voters_healthy(3)
+KEYS = checks.keys_intact()
+
+DRILLS: tuple[Drill, ...] = (
+    Drill(
+        "member-lost",
+        N_("A follower's disk died"),
+        N_(
+            "PAGER 03:12 etcd-member-down: 1 of 3 etcd members is not responding.\n"
+            "The node's disk failed; the member's process is gone and its data dir is empty. "
+            "The cluster still has quorum, but one more failure stops the Kubernetes control "
+            "plane. Replace the failed member, one step at a time, without losing a key."
+        ),
+        (
+            VOTERS3,
+            checks.member_gone("victim", N_("The failed member is no longer listed")),
+            checks.no_learners(),
+            KEYS,
+        ),
+        (
+            N_("Look at the members pane: which member is unreachable? (etcdtui --context drill)"),
+            N_("Remove the failed member first, then add the replacement as a learner."),
+            N_(
+                "The guided way: press R on the failed member, or run "
+                "`etcdtui member replace NAME --sandbox-dir DIR --execute`."
+            ),
+        ),
+        setups.member_lost,
+    ),
+    Drill(
+        "leader-lost",
+        N_("The leader's disk died"),
+        N_(
+            "PAGER 04:40 etcd-leader-changes: leadership moved and one member stopped "
+            "answering. The member that was leader lost its disk. A new leader was elected. "
+            "Replace the failed member without losing a key."
+        ),
+        (
+            VOTERS3,
+            checks.member_gone("victim", N_("The failed member is no longer listed")),
+            checks.no_learners(),
+            KEYS,
+        ),
+        (
+            N_("Who leads now? The header shows the leader; the old one is unreachable."),
+            N_("Replacing a failed former leader is the same procedure as for a follower."),
+            N_("Press R on the failed member, or run `etcdtui member replace NAME ...`."),
+        ),
+        setups.leader_lost,
+    ),
+    Drill(
+        "majority-lost",
+        N_("Two of three members are gone for good"),
+        N_(
+            "PAGER 02:05 kube-apiserver-down: the API server cannot reach etcd.\n"
+            "Two of the three members lost their disks; quorum is lost and cannot come back. "
+            "Last night's backup is in the drill's backups/ folder, encrypted with age; the "
+            "identity file is in keys/backup.agekey. Restore the cluster from last night's "
+            "snapshot (not an older one). Writes made after the backup are lost by design."
+        ),
+        (VOTERS3, checks.no_learners(), KEYS),
+        (
+            N_("With quorum lost, membership changes are impossible: a restore is the way."),
+            N_(
+                "Pick the newest backup, and verify it first (etcdtui snapshot verify FILE "
+                "--identity KEYFILE)."
+            ),
+            N_("etcdtui restore FILE --identity KEYFILE --sandbox-dir DIR --execute"),
+        ),
+        setups.majority_lost,
+    ),
+    Drill(
+        "nospace",
+        N_("The database hit its quota"),
+        N_(
+            "PAGER 11:30 etcd-nospace: etcdserver: mvcc: database space exceeded.\n"
+            "An event storm filled the 16 MiB quota; every write fails and the NOSPACE alarm "
+            "is raised. Recover: make room and get writes flowing again, without losing a key."
+        ),
+        (
+            checks.no_alarms(),
+            checks.custom("writes", N_("Writes are accepted again"), _writes_accepted),
+            VOTERS3,
+            KEYS,
+        ),
+        (
+            N_("Raising the quota alone does nothing while the alarm is active."),
+            N_("Compact to the current revision, then defragment one member at a time."),
+            N_("Finally disarm the alarm (etcdtui maintenance nospace does all three)."),
+        ),
+        setups.nospace,
+        probe=lambda state: probe_write(state),
+    ),
+    Drill(
+        "wrong-peer-url",
+        N_("A member was added with a typo in its peer URL"),
+        N_(
+            "TICKET: yesterday a colleague added a fourth member, m4, but typed its peer URL "
+            "wrong. It never started, and every further add is refused because of it. "
+            "Clean it up, then add the new member correctly."
+        ),
+        (
+            checks.member_gone("bad", N_("The botched member is removed")),
+            checks.no_unstarted_members(),
+            checks.custom("joined", N_("A correctly added member has joined"), _m4_joined),
+            checks.voters_healthy(),
+            KEYS,
+        ),
+        (
+            N_("The member list shows an entry without a name: it never started."),
+            N_("Remove it by its hex ID while quorum holds."),
+            N_("Then grow the cluster properly, e.g. `etcdtui member scale 5 --sandbox-dir DIR`."),
+        ),
+        setups.wrong_peer_url,
+    ),
+    Drill(
+        "cert-expiring",
+        N_("The operator's client certificate expires in 2 days"),
+        N_(
+            "ALERT: etcdtui-operator certificate expires in 2 days (clients/trainee.crt). "
+            "When it expires, nobody can operate etcd. Renew it from the cluster CA with the "
+            "PKI tool and make sure the drill context uses the new certificate."
+        ),
+        (
+            checks.custom(
+                "cert", N_("The context's client certificate is valid for 30+ days"), _cert_renewed
+            ),
+            VOTERS3,
+        ),
+        (
+            N_("`etcdtui certs --context drill` shows every certificate and its expiry."),
+            N_("`etcdtui pki renew DIR` re-issues what expires soon and keeps the old as .bak."),
+        ),
+        setups.cert_expiring,
+    ),
+    Drill(
+        "scale-out",
+        N_("Grow the cluster from 3 to 5 members"),
+        N_(
+            "CHANGE: the platform team wants to tolerate two failures. Grow the cluster from "
+            "3 to 5 voting members, one learner at a time, without ever risking quorum."
+        ),
+        (checks.voters_healthy(5), checks.no_learners(), KEYS),
+        (
+            N_("Four voters tolerate no more failures than three: finish at five."),
+            N_("`etcdtui member scale 5 --sandbox-dir DIR` adds one learner at a time."),
+        ),
+        setups.scale_out,
+    ),
+    Drill(
+        "backup-policy",
+        N_("Prove the backups restore"),
+        N_(
+            "AUDIT: backups must be encrypted, verified, and proven to restore. Take an "
+            "age-encrypted snapshot into the drill's backups/ folder (the recipient's "
+            "identity is keys/backup.agekey), verify it, and restore it into a scratch "
+            "sandbox in the drill's scratch/ folder to prove it."
+        ),
+        (
+            checks.custom(
+                "backup",
+                N_("A new encrypted snapshot verifies and is complete"),
+                _backup_encrypted_verified,
+            ),
+            checks.custom(
+                "scratch",
+                N_("A scratch cluster restored from it holds every key"),
+                _scratch_restored,
+            ),
+            VOTERS3,
+        ),
+        (
+            N_(
+                "`etcdtui snapshot save FILE --encrypt-to RECIPIENT` (the public key is in the "
+                "identity file's first line)."
+            ),
+            N_("`etcdtui sandbox up --dir SCRATCH`, then restore into it with --sandbox-dir."),
+        ),
+        setups.backup_policy,
+    ),
+)
+
+
+def probe_write(state: DrillState) -> None:
+    """The nospace drill proves writes flow with one real write (not a seeded key)."""
+    import asyncio
+
+    from etcdtui.errors import EtcdtuiError
+    from etcdtui.ops.drills.runner import drill_settings
+    from etcdtui.services.cluster import ClusterService
+
+    async def go() -> None:
+        async with ClusterService(drill_settings(state)) as svc:
+            await svc.put(b"/drill/probe", json.dumps({"pid": os.getpid()}).encode())
+
+    try:
+        asyncio.run(go())
+        state.facts["probe_write_ok"], state.facts["probe_error"] = True, None
+    except EtcdtuiError as exc:
+        state.facts["probe_write_ok"], state.facts["probe_error"] = False, exc.cause

@@ -1,0 +1,193 @@
+"""Each drill on real etcd: the checker fails after the fault, a wrong fix does not
+satisfy it, and the reference solution does.
+
+Every drill runs in its own sandbox under the test's state dir; the drill's sandbox
+is stopped by PID at the end of each test."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from etcdtui.cli import main
+from etcdtui.cli.wizard_cmds import run_cli
+from etcdtui.ops.drills import runner
+from etcdtui.ops.drills.model import DrillState
+from etcdtui.services.cluster import ClusterService
+from etcdtui.services.paths import state_dir
+from etcdtui.services.sandbox import Sandbox
+
+pytestmark = [pytest.mark.etcd, pytest.mark.drill]
+
+
+@pytest.fixture(autouse=True)
+def own_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("ETCDTUI_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("ETCDTUI_CONFIG_DIR", str(tmp_path / "config"))
+    try:
+        yield
+    finally:
+        for d in (runner.sandbox_dir(), runner.drills_dir() / "scratch"):
+            Sandbox(d).down()
+
+
+def cli(*argv: str) -> int:
+    try:
+        return int(main(list(argv)) or 0)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+
+
+def failing(state: DrillState) -> set[str]:
+    return {r.code for r in runner.check(state) if not r.ok}
+
+
+def box(state: DrillState) -> str:
+    return state.sandbox_dir
+
+
+def test_member_lost(capsys: pytest.CaptureFixture[str]) -> None:
+    state = runner.start("member-lost")
+    assert {"voters-healthy", "victim-removed"} <= failing(state)
+    # wrong fix: bring up a fourth member instead of replacing the dead one
+    assert run_cli(["member", "scale", "5", "--sandbox-dir", box(state), "--execute", "--yes"]) != 0
+    assert "victim-removed" in failing(state)
+    name = state.facts["victim_name"]
+    rc = run_cli(["member", "replace", name, "--sandbox-dir", box(state), "--execute", "--yes"])
+    assert rc == 0, capsys.readouterr()
+    assert failing(runner.load_state()) == set()
+    assert cli("drill", "check") == 0
+    report = runner.report(runner.load_state())
+    assert report["passed"] and report["finished"]
+    assert any(a["action"] for a in report["actions"])  # the replace steps were audited
+
+
+def test_leader_lost_and_refusal_on_a_real_cluster(capsys: pytest.CaptureFixture[str]) -> None:
+    # drills are refused against anything but a sandbox
+    rc = cli("--endpoints", "https://127.0.0.1:1", "drill", "start", "leader-lost")
+    assert rc != 0
+    assert "only on a sandbox" in capsys.readouterr().err
+    assert not runner.state_path().exists()
+
+    state = runner.start("leader-lost")
+    assert "victim-removed" in failing(state)
+    name = state.facts["victim_name"]
+    rc = run_cli(["member", "replace", name, "--sandbox-dir", box(state), "--execute", "--yes"])
+    assert rc == 0, capsys.readouterr()
+    assert failing(state) == set()
+
+
+def test_scale_out(capsys: pytest.CaptureFixture[str]) -> None:
+    state = runner.start("scale-out")
+    assert failing(state) == {"voters-healthy"}
+    # wrong fix: stop at an even size
+    argv = ["member", "scale", "4", "--sandbox-dir", box(state), "--execute", "--yes", "--force"]
+    assert run_cli(argv) == 0, capsys.readouterr()
+    assert "voters-healthy" in failing(state)
+    assert run_cli(["member", "scale", "5", "--sandbox-dir", box(state), "--execute", "--yes"]) == 0
+    assert failing(state) == set()
+
+
+def test_wrong_peer_url(capsys: pytest.CaptureFixture[str]) -> None:
+    state = runner.start("wrong-peer-url")
+    assert {"bad-removed", "no-unstarted", "joined"} <= failing(state)
+    # reference: remove the never-started learner by its hex ID, then grow properly
+    assert cli("--context", "drill", "member", "remove", state.facts["bad"], "--yes") == 0, (
+        capsys.readouterr()
+    )
+    assert "bad-removed" not in failing(state)
+    assert run_cli(["member", "scale", "5", "--sandbox-dir", box(state), "--execute", "--yes"]) == 0
+    assert failing(state) == set()
+
+
+def test_nospace_raising_the_quota_alone_is_not_enough() -> None:
+    state = runner.start("nospace")
+    assert {"no-alarms", "writes"} <= failing(state)
+    sb = Sandbox(Path(box(state)))
+    assert sb.state is not None
+    # wrong fix: restart every member with a bigger quota; the alarm stays
+    sb.down()
+    sb.state.quota_bytes = 256 * 1024 * 1024
+    sb._save()
+    Sandbox(Path(box(state))).up(3)
+    assert {"no-alarms", "writes"} <= failing(state)
+
+    async def recover() -> None:  # reference: compact, defragment each member, disarm
+        async with ClusterService(runner.drill_settings(state, timeout=10.0)) as svc:
+            statuses = [s for s in await svc.statuses() if s.ok]
+            await svc.compact(max(s.revision for s in statuses))
+            for s in statuses:
+                await svc.defragment(s.endpoint)
+            await svc.disarm_alarms()
+
+    asyncio.run(recover())
+    assert failing(state) == set()
+
+
+def test_cert_expiring() -> None:
+    state = runner.start("cert-expiring")
+    assert failing(state) == {"cert"}
+    assert cli("pki", "renew", state.facts["pki_dir"], "--expiring-within", "30d") == 0
+    assert failing(state) == set()
+    assert Path(state.facts["client_cert"] + ".bak").exists()  # the old pair is kept
+
+
+def test_backup_policy(capsys: pytest.CaptureFixture[str]) -> None:
+    state = runner.start("backup-policy")
+    assert {"backup", "scratch"} <= failing(state)
+    backups = Path(state.facts["backups"])
+    plain = backups / "plain.db"
+    assert cli("--context", "drill", "snapshot", "save", str(plain)) == 0
+    assert "backup" in failing(state)  # not encrypted: not good enough
+    snap = backups / "etcd-drill.db.age"
+    rc = cli(
+        "--context",
+        "drill",
+        "snapshot",
+        "save",
+        str(snap),
+        "--encrypt-to",
+        state.facts["recipient"],
+    )
+    assert rc == 0, capsys.readouterr()
+    assert "backup" not in failing(state)
+    assert "scratch" in failing(state)
+    scratch = state.facts["scratch"]
+    assert cli("sandbox", "up", "--dir", scratch, "--context-name", "scratch") == 0
+    Sandbox(Path(scratch)).down()
+    rc = run_cli(
+        [
+            "restore",
+            str(snap),
+            "--identity",
+            state.facts["identity"],
+            "--sandbox-dir",
+            scratch,
+            "--execute",
+            "--yes",
+        ]
+    )
+    assert rc == 0, capsys.readouterr()
+    assert failing(state) == set()
+
+
+def test_majority_lost_wrong_snapshot_then_right_one(capsys: pytest.CaptureFixture[str]) -> None:
+    state = runner.start("majority-lost")
+    assert {"voters-healthy", "keys-intact"} <= failing(state)
+    sb = Sandbox(Path(box(state)))
+    for m in sb.running_members():
+        sb.kill(m.name)
+    identity = state.facts["identity"]
+    # wrong fix: the week-old backup
+    argv = ["restore", state.facts["decoy"], "--identity", identity, "--sandbox-dir", box(state)]
+    assert run_cli([*argv, "--execute", "--yes"]) == 0, capsys.readouterr()
+    assert "keys-intact" in failing(state)
+    for m in Sandbox(Path(box(state))).running_members():
+        Sandbox(Path(box(state))).kill(m.name)
+    argv = ["restore", state.facts["snapshot"], "--identity", identity, "--sandbox-dir", box(state)]
+    assert run_cli([*argv, "--execute", "--yes"]) == 0, capsys.readouterr()
+    assert failing(state) == set()
+    assert state_dir().exists()
