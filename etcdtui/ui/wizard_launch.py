@@ -145,9 +145,17 @@ async def _restore(svc: Any, snapshot: Path, sb: Sandbox | None, keys: Any = Non
         restore_risks,
     )
     from etcdtui.services.procedures.snapcheck import verify_snapshot
+    from etcdtui.services.snapshots.errors import EncryptedSnapshotError
 
     remember_keys(snapshot, keys)  # the keys given with k in the snapshots pane
-    snap = verify_snapshot(snapshot, keys)
+    try:
+        snap = verify_snapshot(snapshot, keys)
+    except EncryptedSnapshotError as exc:  # in the console's words, not the CLI's flags
+        exc.fix = _(
+            "Press 4 for the snapshots pane, k to give the identity file or passphrase "
+            "(kept for this session only), then ctrl+r again."
+        )
+        raise
     try:
         facts: Any = await gather(svc)
     except errors.EtcdtuiError:

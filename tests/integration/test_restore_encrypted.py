@@ -13,6 +13,7 @@ import pyrage
 import pytest
 
 from etcdtui.cli.wizard_cmds import run_cli
+from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.executor import AutoOperator, Executor
 from etcdtui.services.procedures import restore as restore_mod
@@ -197,7 +198,14 @@ def test_console_restore_uses_the_session_keys(
     plan = asyncio.run(build_plan("restore", str(enc), sb.settings(), keys))
     assert any(s.action == "restore.run-decrypted" for s in plan.steps)
     before = _tmp_etcdtui()
-    ex = Executor(plan, sb.settings(), operator=AutoOperator(), host=SandboxHost(sb))
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    ex = Executor(plan, sb.settings(), operator=AutoOperator(), host=SandboxHost(sb), audit=audit)
     ex.assume_yes = True
     asyncio.run(ex.run())
     _check_restored(sb, tmp_path, want, before)
+    # Every step of the restore is in the audit log (issue 12, item 13), no passphrase.
+    steps = [r for r in audit.read() if r["action"] == "plan-step"]
+    assert [r["params"]["step"] for r in steps] == [s.id for s in plan.steps]
+    assert all(r["params"]["kind"] == "restore" for r in steps)
+    assert {r["params"]["status"] for r in steps} <= {"done", "skipped"}
+    assert "pane passphrase" not in (tmp_path / "audit.jsonl").read_text()

@@ -52,7 +52,7 @@ async def test_lost_quorum_advice_and_the_restore_prompt(
 
     app = real_app(sb.settings(), AuditLog(tmp_path / "audit.jsonl"))
     async with app.run_test(size=(140, 45)) as pilot:
-        await until(pilot, lambda: len(rows(app)) == 3, what="3 members")
+        await until(pilot, lambda: len(rows(app)) == 3, timeout=90, what="3 members")
         sb.kill("m2")
         sb.kill("m3")
         await until(
@@ -72,7 +72,7 @@ async def test_lost_quorum_advice_and_the_restore_prompt(
         await pilot.press("ctrl+r")
         await until(pilot, lambda: isinstance(app.screen, RestorePrompt), what="restore prompt")
         field = app.screen.query_one("#wizard-arg", Input)
-        await until(pilot, lambda: field.value == str(good), what="prefilled path")
+        await until(pilot, lambda: field.value == str(good), timeout=90, what="prefilled path")
         assert field.has_focus
         # tab completes paths
         field.value = str(snapdir / "snap")
@@ -88,7 +88,7 @@ async def test_lost_quorum_advice_and_the_restore_prompt(
         # from the snapshots pane: ctrl+r on the highlighted file
         await pilot.press("4")
         pane = app.main.query_one("SnapshotsPane")
-        await until(pilot, lambda: len(pane.entries) == 2, what="the catalog")
+        await until(pilot, lambda: len(pane.entries) == 2, timeout=90, what="the catalog")
         table = pane.table
         table.focus()
         # the newer file (not the newest verified one ctrl+r elsewhere offers)
@@ -110,7 +110,7 @@ async def test_unstarted_learner_is_advised_and_removed_by_its_added_name(
     app = real_app(sb.settings(), audit)
     new = sb.new_member("m4")
     async with app.run_test(size=(140, 45)) as pilot:
-        await until(pilot, lambda: len(rows(app)) == 3, what="3 members")
+        await until(pilot, lambda: len(rows(app)) == 3, timeout=90, what="3 members")
         async with ClusterService(sb.settings(), audit=audit) as svc:
             added = await svc.member_add([new.peer_url], learner=True, name="m4")
         assert [r["params"].get("name") for r in audit.read()] == ["m4"]
@@ -118,7 +118,7 @@ async def test_unstarted_learner_is_advised_and_removed_by_its_added_name(
         await until(
             pilot,
             lambda: want in titles_of(app),
-            timeout=30,
+            timeout=90,
             what="the unstarted-learner advice",
             show=lambda: titles_of(app),
         )
@@ -136,7 +136,7 @@ async def test_unstarted_learner_is_advised_and_removed_by_its_added_name(
         await until(
             pilot,
             lambda: all(r.key != added.hex_id for r in rows(app).values()),
-            timeout=30,
+            timeout=90,
             what="the learner removed",
         )
     assert [r["action"] for r in audit.read() if r["ok"]][-1] == "member-remove"
@@ -183,7 +183,7 @@ async def test_nospace_badge_says_writes_refused_and_maintenance_is_audited(
         await until(
             pilot,
             lambda: "writes refused" in str(badge.content),
-            timeout=30,
+            timeout=90,
             what="the NOSPACE badge",
             show=lambda: str(badge.content),
         )
@@ -198,7 +198,7 @@ async def test_nospace_badge_says_writes_refused_and_maintenance_is_audited(
         await until(
             pilot,
             lambda: "writes refused" not in str(badge.content),
-            timeout=30,
+            timeout=90,
             what="the badge back to normal",
         )
     done = [r["action"] for r in audit.read() if r["ok"]]

@@ -313,6 +313,12 @@ async def test_save_dialog_writes_a_private_file_the_catalog_lists(
         )
         assert pane.entries[0].state == "verified"
         assert pane.selected() is not None and pane.selected().path == target  # type: ignore[union-attr]
+    # The save is in the console's audit log, like a member action (issue 12, item 13).
+    saves = [r for r in app.audit_log.read() if r["action"] == "snapshot-save"]
+    assert len(saves) == 1 and saves[0]["ok"]
+    assert saves[0]["params"]["path"] == str(target)
+    assert saves[0]["result"]["sha256"] == sidecar["sha256"]
+    assert saves[0]["cluster_id"] is not None
 
 
 async def test_save_without_a_cluster_says_so(tmp_path: Path) -> None:

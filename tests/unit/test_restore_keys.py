@@ -1,0 +1,71 @@
+"""Encrypted restores, without etcd: the plan decrypts in memory and never carries a key;
+the console explains missing keys in its own words (issue 12, item 2)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from pathlib import Path
+
+import pyrage
+import pytest
+
+from etcdtui.services.procedures import restore as restore_mod
+from etcdtui.services.procedures.restore import build_restore_plan
+from etcdtui.services.snapshots.errors import IdentityRequired
+from etcdtui.services.snapshots.source import DecryptKeys
+from tests.unit.test_plans import clock, restore_request, snap_facts, tokens
+
+
+def test_encrypted_plan_decrypts_in_memory_and_holds_no_key() -> None:
+    snap = dataclasses.replace(snap_facts(), encrypted=True)
+    restore_mod.remember_keys(snap.path, DecryptKeys(passphrase="never-in-a-plan"))
+    plan = build_restore_plan(snap, restore_request(), tokens=tokens, clock=clock)
+    runs = [s for s in plan.steps if s.id.startswith("restore-")]
+    assert runs and all(s.action == "restore.run-decrypted" for s in runs)
+    for s in runs:
+        assert s.params["snapshot"] == s.command[int(s.params["arg"])]
+        assert "age --decrypt" in s.shown_command and "/dev/shm/" in s.shown_command
+    text = json.dumps(plan.as_dict())
+    assert "never-in-a-plan" not in text
+    plain = build_restore_plan(snap_facts(), restore_request(), tokens=tokens, clock=clock)
+    assert all(s.action == "host.run" for s in plain.steps if s.id.startswith("restore-"))
+
+
+def test_console_restore_without_keys_says_press_k(tmp_path: Path) -> None:
+    from etcdtui.ui.wizard_launch import _restore
+
+    enc = tmp_path / "snap.db.age"
+    enc.write_bytes(pyrage.passphrase.encrypt(b"x" * 100, "pw"))
+    with pytest.raises(IdentityRequired) as caught:
+        asyncio.run(_restore(None, enc, None, None))
+    assert "press 4" in caught.value.fix.lower() and " k " in caught.value.fix
+    assert "--passphrase-file" not in caught.value.fix
+
+
+async def test_the_keys_given_with_k_are_the_ones_restore_uses(tmp_path: Path) -> None:
+    """`k` in the snapshots pane -> the keys dialog -> the session keys ctrl+r passes on."""
+    from textual.widgets import Input
+
+    from etcdtui.ui.snapshots.keys_dialog import DecryptKeysDialog
+    from etcdtui.ui.snapshots.pane import SnapshotsPane
+    from etcdtui.ui.wizard_launch import session_keys
+    from tests.ui.pilot_helpers import until
+    from tests.ui.snapshot_apps import SIZE, make_app, populate
+
+    app, _svc = make_app("healthy")
+    async with app.run_test(size=SIZE) as pilot:
+        await populate(pilot)
+        assert session_keys(app) is None
+        await pilot.press("4")
+        pane = app.main.query_one(SnapshotsPane)
+        await until(pilot, lambda: pane.display, what="the snapshots pane")
+        pane.table.focus()
+        await pilot.press("k")
+        await until(pilot, lambda: isinstance(app.screen, DecryptKeysDialog), what="keys")
+        app.screen.query_one("#keys-passphrase", Input).value = "typed in the console"
+        app.screen.query_one("#keys-passphrase", Input).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: session_keys(app) is not None, what="session keys")
+        assert session_keys(app).passphrase == "typed in the console"
