@@ -18,9 +18,11 @@ T = TypeVar("T")
 
 def settings_from_args(args: argparse.Namespace) -> ConnectionSettings:
     """Resolve the cluster to talk to: flags > ETCDCTL_* env > config file > kubeadm."""
-    from etcdtui.config import resolve_settings
+    from etcdtui.config import precheck_tls_files, resolve_settings
 
     settings = resolve_settings(args, os.environ)
+    for warning in precheck_tls_files(settings):  # a stat per file; raises on a hard problem
+        print(_("warning: {w}").format(w=warning), file=sys.stderr)
     if settings.user and settings.password is None and sys.stdin.isatty():
         import dataclasses
         import getpass

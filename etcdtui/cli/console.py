@@ -16,7 +16,10 @@ def run_console(args: argparse.Namespace) -> int:
     # the first full frame. The app freezes them and turns collection back on once the
     # first poll is on screen (EtcdtuiApp.resume_gc).
     gc.disable()
-    from etcdtui.config import NothingConfigured, load_config, resolve_settings
+    import sys
+
+    from etcdtui.config import NothingConfigured, load_config, precheck_tls_files, resolve_settings
+    from etcdtui.i18n import _
     from etcdtui.ui.app import EtcdtuiApp
 
     cfg = load_config(getattr(args, "config", None))  # a broken config file stops here, exit 2
@@ -28,6 +31,9 @@ def run_console(args: argparse.Namespace) -> int:
             settings = resolve_settings(args, os.environ)
         except NothingConfigured as exc:
             nothing = exc
+    if settings is not None:
+        for warning in precheck_tls_files(settings):  # hard problems stop here, exit 2
+            print(_("warning: {w}").format(w=warning), file=sys.stderr)
     app = EtcdtuiApp(
         settings,
         refresh_interval=cfg.refresh_interval,

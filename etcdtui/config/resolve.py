@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +22,7 @@ from etcdtui.config.model import (
 from etcdtui.errors import ConfigError
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings
+from etcdtui.safeio import expand_user
 
 # --- resolution --------------------------------------------------------------------------
 
@@ -40,7 +40,7 @@ _FIELDS = (
 
 
 def _cli_path(value: Any) -> Path | None:
-    return Path(str(value)).expanduser().absolute() if value else None
+    return expand_user(str(value)).absolute() if value else None
 
 
 def resolve_settings(
@@ -263,12 +263,5 @@ def check_tls_files(settings: ConnectionSettings) -> list[str]:
             TLSFileError,
             cert=settings.cert,
         )
-    mode = stat.S_IMODE(settings.key.stat().st_mode)
-    if mode & ~0o600:
-        warnings.append(
-            _(
-                "{path}: the client key has mode {mode:04o}, wider than 0600: run "
-                "`chmod 600 {path}`"
-            ).format(path=settings.key, mode=mode)
-        )
+    # (a key readable by others is warned about before dialling: precheck_tls_files)
     return warnings
