@@ -45,18 +45,24 @@ def _kind(mode: int) -> str:
     return _("not a regular file")
 
 
-def open_regular(path: str | os.PathLike[str], *, follow_links: bool = True) -> int:
+def open_regular(
+    path: str | os.PathLike[str], *, follow_links: bool = True, allow_pipe: bool = False
+) -> int:
     """A read-only descriptor for ``path``, which must be a regular file.
 
     The file is opened non-blocking (a FIFO cannot block the open) and checked with
-    ``fstat`` on the descriptor itself, so no swap between check and read is possible."""
+    ``fstat`` on the descriptor itself, so no swap between check and read is possible.
+    ``allow_pipe`` also accepts a pipe that already has a writer (``<(...)`` in a shell,
+    the usual way to hand over a passphrase); it is then read blocking, still bounded."""
     flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
     if not follow_links:
         flags |= getattr(os, "O_NOFOLLOW", 0)
     fd = os.open(path, flags)
     try:
         mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
+        if allow_pipe and stat.S_ISFIFO(mode):
+            os.set_blocking(fd, True)
+        elif not stat.S_ISREG(mode):
             raise NotRegularFile(
                 errno.EINVAL,
                 _("{kind}, not a regular file").format(kind=_kind(mode)),
@@ -69,13 +75,17 @@ def open_regular(path: str | os.PathLike[str], *, follow_links: bool = True) -> 
 
 
 def read_limited(
-    path: str | os.PathLike[str], limit: int = MAX_SMALL_FILE, *, follow_links: bool = True
+    path: str | os.PathLike[str],
+    limit: int = MAX_SMALL_FILE,
+    *,
+    follow_links: bool = True,
+    allow_pipe: bool = False,
 ) -> bytes:
     """The whole content of the regular file ``path``, at most ``limit`` bytes.
 
     Raises :class:`FileNotFoundError` and friends as ``open`` does, :class:`NotRegularFile`
     for anything but a regular file and :class:`FileTooLarge` past ``limit``."""
-    fd = open_regular(path, follow_links=follow_links)
+    fd = open_regular(path, follow_links=follow_links, allow_pipe=allow_pipe)
     try:
         chunks: list[bytes] = []
         size = 0
@@ -101,6 +111,22 @@ def read_limited(
 def read_limited_text(path: str | os.PathLike[str], limit: int = MAX_SMALL_FILE) -> str:
     """:func:`read_limited`, decoded as UTF-8 (undecodable bytes are replaced)."""
     return read_limited(path, limit).decode("utf-8", errors="replace")
+
+
+def read_tail(path: str | os.PathLike[str], limit: int = 256 * 1024) -> bytes:
+    """The last ``limit`` bytes of the regular file ``path`` (a log that may be huge)."""
+    fd = open_regular(path)
+    try:
+        size = os.fstat(fd).st_size
+        os.lseek(fd, max(0, size - limit), os.SEEK_SET)
+        chunks: list[bytes] = []
+        got = 0
+        while got < limit and (chunk := os.read(fd, min(1 << 16, limit - got))):
+            chunks.append(chunk)
+            got += len(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
 
 
 def _size_text(limit: int) -> str:
@@ -143,4 +169,5 @@ __all__ = [
     "open_regular",
     "read_limited",
     "read_limited_text",
+    "read_tail",
 ]

@@ -12,6 +12,7 @@ from etcdtui.config.model import (
     APP_NAME,
     DEFAULT_REFRESH_INTERVAL,
     DEFAULT_THEME,
+    MAX_TIMEOUT,
     Config,
     Context,
     PathArg,
@@ -95,8 +96,9 @@ def _config_fix() -> str:
     return _("Fix the file (see the config example in the README) or move it aside.")
 
 
-def _seconds(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, int | float) and value > 0
+def _seconds(value: Any, limit: float = MAX_TIMEOUT) -> bool:
+    """A finite number of seconds in (0, ``limit``]: ``inf``, ``nan`` and 1e10 are not."""
+    return not isinstance(value, bool) and isinstance(value, int | float) and 0 < value <= limit
 
 
 def load_config(path: PathArg = None, *, env: Mapping[str, str] = os.environ) -> Config:
@@ -132,7 +134,12 @@ def load_config(path: PathArg = None, *, env: Mapping[str, str] = os.environ) ->
     if not isinstance(theme, str) or not theme:
         raise _fail(p, _("ui.theme must be a theme name"), fix)
     if not _seconds(refresh):
-        raise _fail(p, _("ui.refresh-interval must be a number of seconds > 0"), fix)
+        raise _fail(
+            p,
+            _("ui.refresh-interval must be a number of seconds > 0 and at most {max:g}"),
+            fix,
+            max=MAX_TIMEOUT,
+        )
     if not isinstance(keymap, dict) or not all(
         isinstance(k, str) and isinstance(v, str) and v for k, v in keymap.items()
     ):
@@ -184,7 +191,12 @@ def _parse_context(p: Path, index: int, item: Any) -> Context:
     if user is not None and ":" in user:
         fix2 = _("Store only the user name; give the password with ETCDTUI_PASSWORD.")
         raise _fail(p, _("{where}: user contains ':' (a password?)"), fix2, where=where)
-    timeout = get("timeout", int | float, _("a number of seconds > 0"), _seconds)
+    timeout = get(
+        "timeout",
+        int | float,
+        _("a number of seconds > 0 and at most {max:g}").format(max=MAX_TIMEOUT),
+        _seconds,
+    )
     boolean = _("true or false")
     return Context(
         name=item["name"],

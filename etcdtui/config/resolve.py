@@ -13,6 +13,7 @@ from etcdtui.config.kubeadm import discover_kubeadm
 from etcdtui.config.model import (
     DEFAULT_KUBEADM_MANIFEST,
     DEFAULT_TIMEOUT,
+    MAX_TIMEOUT,
     NothingConfigured,
     PathArg,
     TLSFileError,
@@ -76,7 +77,14 @@ def resolve_settings(
         )
     if flag("timeout") is not None and not _seconds(flag("timeout")):
         raise ConfigError(
-            _("--timeout must be a number of seconds > 0"), fix=_("Pass e.g. --timeout 5.")
+            _("--timeout {value} is not a number of seconds > 0 and at most {max:g}").format(
+                value=flag("timeout"), max=MAX_TIMEOUT
+            ),
+            fix=_(
+                "Pass e.g. --timeout 5. The timeout is the deadline of each etcd call: a "
+                "longer one would only hide a hung member, and gRPC treats an endless "
+                "deadline as already expired, so every call would fail at once."
+            ),
         )
     layers: list[tuple[str, dict[str, Any]]] = [
         (

@@ -34,6 +34,7 @@ from etcdtui import errors
 from etcdtui.errors import SandboxError
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings
+from etcdtui.safeio import read_limited, read_tail
 from etcdtui.services import pki
 from etcdtui.services.binaries import find_binary
 from etcdtui.services.paths import default_sandbox_dir, ensure_private_dir
@@ -149,7 +150,7 @@ class Sandbox:
     def _load(self) -> SandboxState | None:
         path = self.dir / STATE_FILE
         try:
-            raw = json.loads(path.read_text())
+            raw = json.loads(read_limited(path).decode("utf-8"))
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
@@ -369,7 +370,7 @@ class Sandbox:
 
     def log_tail(self, name: str, lines: int = 15) -> str:
         try:
-            text = self.log_path(name).read_text(errors="replace")
+            text = read_tail(self.log_path(name)).decode("utf-8", errors="replace")
         except OSError:
             return ""
         return "\n".join(text.splitlines()[-lines:])

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from etcdtui.i18n import _
+from etcdtui.safeio import open_regular
 from etcdtui.services.snapshots.bolt import open_db
 from etcdtui.services.snapshots.errors import (
     SnapshotCorrupt,
@@ -39,7 +40,7 @@ class SnapshotFacts:
 
 def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with os.fdopen(open_regular(path), "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()

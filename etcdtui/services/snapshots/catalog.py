@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from etcdtui.i18n import _
-from etcdtui.safeio import read_limited
+from etcdtui.safeio import open_regular, read_limited
 from etcdtui.services.snapshots.bolt import MAGIC
 from etcdtui.services.snapshots.errors import SnapshotError
 from etcdtui.services.snapshots.source import DecryptKeys, age_stanzas, encryption_of
@@ -120,7 +120,7 @@ def _time(path: Path, sidecar: dict[str, Any] | None, st: os.stat_result) -> dt.
 
 def _sha256_file(path: Path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with os.fdopen(open_regular(path), "rb") as f:
         while chunk := f.read(1 << 20):
             h.update(chunk)
     return h.hexdigest()
