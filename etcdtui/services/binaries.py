@@ -15,6 +15,7 @@ from pathlib import Path
 
 from etcdtui.errors import EtcdtuiError
 from etcdtui.i18n import _
+from etcdtui.services.child_env import scrubbed_env
 
 
 class BinaryNotFound(EtcdtuiError):
@@ -62,7 +63,12 @@ def binary_version(path: Path) -> str:
     """The version a binary prints, e.g. ``3.5.1``."""
     flag = "version" if path.name in ("etcdctl", "etcdutl") else "--version"
     out = subprocess.run(
-        [str(path), flag], capture_output=True, text=True, timeout=10, check=False
+        [str(path), flag],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
+        env=scrubbed_env(),
     ).stdout
     for line in out.splitlines():
         lowered = line.lower()

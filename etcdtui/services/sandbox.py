@@ -37,6 +37,7 @@ from etcdtui.models import ConnectionSettings
 from etcdtui.safeio import read_limited, read_tail
 from etcdtui.services import pki
 from etcdtui.services.binaries import find_binary
+from etcdtui.services.child_env import scrubbed_env
 from etcdtui.services.paths import default_sandbox_dir, ensure_private_dir
 
 STATE_FILE = "sandbox.json"
@@ -224,7 +225,7 @@ class Sandbox:
     def etcdctl_env(self, endpoints: Sequence[str] | None = None) -> dict[str, str]:
         """Environment for etcdctl pointing at this sandbox (paths only, no secrets)."""
         s = self.settings()
-        env = dict(os.environ)
+        env = scrubbed_env()
         env.update(
             ETCDCTL_API="3",
             ETCDCTL_ENDPOINTS=",".join(endpoints or s.endpoints),
@@ -362,6 +363,7 @@ class Sandbox:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 cwd=self.dir,
+                env=scrubbed_env(),  # never the operator's etcd password
             )
         finally:
             log.close()

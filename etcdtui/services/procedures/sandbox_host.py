@@ -7,7 +7,6 @@ stay the operator's.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from pathlib import Path
@@ -16,6 +15,7 @@ from urllib.parse import urlsplit
 from etcdtui.errors import SandboxError
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings
+from etcdtui.services.child_env import scrubbed_env
 from etcdtui.services.sandbox import HOST, MemberProc, Sandbox
 
 LOCAL_HOSTS = frozenset({HOST, "localhost"})
@@ -86,7 +86,7 @@ class SandboxHost:
     def run(self, argv: list[str], env: dict[str, str]) -> str:
         proc = subprocess.run(
             argv,
-            env={**os.environ, **env},
+            env=scrubbed_env(env),
             capture_output=True,
             text=True,
             timeout=600,
