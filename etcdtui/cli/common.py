@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
+import signal
 import sys
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, TypeVar
 
 from etcdtui.errors import ConnectionFailure, EtcdtuiError, ReadOnlyMode
 from etcdtui.i18n import _
@@ -40,7 +42,13 @@ def run(coro_fn: Callable[[], Awaitable[T]], settings: ConnectionSettings | None
     The check costs start-up time, so it only runs on failure."""
 
     async def wrapper() -> T:
-        return await coro_fn()
+        with _signals_cancel(asyncio.current_task()) as received:
+            try:
+                return await coro_fn()
+            except asyncio.CancelledError:
+                if received:
+                    raise Terminated(received[0]) from None
+                raise
 
     try:
         return asyncio.run(wrapper())
@@ -51,6 +59,49 @@ def run(coro_fn: Callable[[], Awaitable[T]], settings: ConnectionSettings | None
             for warning in check_tls_files(settings):  # raises on a hard file problem
                 print(_("warning: {w}").format(w=warning), file=sys.stderr)
         raise
+
+
+class Terminated(EtcdtuiError):
+    """SIGTERM or SIGHUP arrived: the command was cancelled and cleaned up after itself."""
+
+    code = "terminated"
+    default_title = "Stopped by a signal"
+
+    def __init__(self, signum: int) -> None:
+        name = signal.Signals(signum).name
+        super().__init__(
+            _("{signal} arrived; the command stopped and removed what it had half-written").format(
+                signal=name
+            )
+        )
+        self.exit_code = 128 + signum
+
+
+@contextlib.contextmanager
+def _signals_cancel(task: asyncio.Task[Any] | None) -> Iterator[list[int]]:
+    """While the body runs, SIGTERM and SIGHUP cancel ``task`` as Ctrl-C does (asyncio.run
+    turns SIGINT into a cancel itself): every ``finally`` runs, so a snapshot save removes
+    its ``.part`` and a wizard records where it stopped. Yields the signals received."""
+    received: list[int] = []
+    loop = asyncio.get_running_loop()
+    installed = []
+
+    def on_signal(signum: int) -> None:
+        received.append(signum)
+        if task is not None:
+            task.cancel()
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            loop.add_signal_handler(signum, on_signal, signum)
+            installed.append(signum)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+            pass
+    try:
+        yield received
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
 
 
 def require_writable(settings: ConnectionSettings, action: str) -> None:
