@@ -219,7 +219,17 @@ def _dispatch(arguments: list[str]) -> int:
         from etcdtui.cli.console import run_console
 
         return run_console(args)
-    code: int = func(args)
+    from etcdtui.terminal_text import EscapingStream
+
+    # a safety net under the per-field escaping: no raw escape sequence from the cluster
+    # or a file reaches the terminal, whatever a command prints (JSON has none to escape)
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = EscapingStream(out), EscapingStream(err)  # type: ignore[assignment]
+    try:
+        code: int = func(args)
+        sys.stdout.flush()
+    finally:
+        sys.stdout, sys.stderr = out, err
     return code
 
 

@@ -433,6 +433,7 @@ def cmd_member_action(args: argparse.Namespace) -> int:
                         name=label, id=target.hex_id
                     ),
                     assume_yes=args.yes,
+                    also=target.hex_id,
                 )
                 # re-check right before sending: the cluster may have changed meanwhile
                 fresh = await svc.overview()
@@ -459,6 +460,7 @@ def cmd_member_action(args: argparse.Namespace) -> int:
                     label,
                     _("Change the peer URLs of {name}?").format(name=label),
                     assume_yes=args.yes,
+                    also=target.hex_id,
                 )
                 return await svc.member_update(target.id, _split_urls(args.peer_urls))
             if action == "move-leader":

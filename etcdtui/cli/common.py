@@ -111,8 +111,11 @@ def require_writable(settings: ConnectionSettings, action: str) -> None:
         )
 
 
-def confirm_typed(expected: str, prompt: str, *, assume_yes: bool) -> None:
-    """Ask the operator to type ``expected`` (a member name) to go on."""
+def confirm_typed(expected: str, prompt: str, *, assume_yes: bool, also: str = "") -> None:
+    """Ask the operator to type ``expected`` (a member name), or ``also`` (its hex ID: a
+    name may hold characters nobody can type), to go on."""
+    from etcdtui.terminal_text import printable
+
     if assume_yes:
         return
     if not sys.stdin.isatty():
@@ -121,9 +124,15 @@ def confirm_typed(expected: str, prompt: str, *, assume_yes: bool) -> None:
             title=_("Not confirmed"),
             fix=_("Run it in a terminal, or pass --yes after checking the plan."),
         )
-    print(prompt, file=sys.stderr)
-    answer = input(_("Type {expected} to confirm: ").format(expected=expected)).strip()
-    if answer != expected:
+    print(printable(prompt), file=sys.stderr)
+    if also and also != expected:
+        question = _("Type {expected} or {also} to confirm: ").format(
+            expected=printable(expected), also=printable(also)
+        )
+    else:
+        question = _("Type {expected} to confirm: ").format(expected=printable(expected))
+    answer = input(question).strip()
+    if answer not in {expected, also} - {""}:
         raise EtcdtuiError(
             _("you typed {answer!r}, not {expected!r}; nothing was changed").format(
                 answer=answer, expected=expected
