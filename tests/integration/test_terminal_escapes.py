@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -140,3 +141,43 @@ def test_errors_from_etcd_are_escaped_when_rendered() -> None:
     err = EtcdtuiError(f"member {TITLE} not found", endpoint="https://127.0.0.1:1\x1b[2J")
     text = err.render()
     assert "\x1b" not in text and "\\e]0;pwned" in text and "\\e[2J" in text
+
+
+# --- the console --------------------------------------------------------------------------
+
+
+@pytest.mark.etcd
+async def test_console_shows_the_name_escaped_and_confirms_with_the_hex_id(
+    hostile: tuple[Sandbox, dict[str, str]], tmp_path: Path
+) -> None:
+    from etcdtui.services.audit import AuditLog
+    from etcdtui.ui.screens.modals import MemberActionModal
+    from etcdtui.ui.widgets.header import Badge
+    from etcdtui.ui.widgets.members import MembersTable
+    from tests.ui.pilot_helpers import real_app, rows, select_row, type_text, until
+
+    sb, ids = hostile
+    app = real_app(sb.settings(), AuditLog(tmp_path / "audit.jsonl"))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await until(pilot, lambda: TITLE in rows(app), what="the hostile learner's row")
+        table = app.main.query_one(MembersTable)
+        await until(pilot, lambda: table.row_count == 2, what="two rows on screen")
+        shown = [str(cell) for key in table.rows for cell in table.get_row(key)]
+        assert all("\x1b" not in c and "\x07" not in c for c in shown), shown
+        assert "\\e]0;pwned\\x07evil" in shown
+        for badge in app.query(Badge):
+            assert "\x1b" not in str(badge.content)
+        await select_row(pilot, app, TITLE)
+        await pilot.press("ctrl+d")
+        await until(pilot, lambda: isinstance(app.screen, MemberActionModal), what="the modal")
+        modal = app.screen
+        title = str(modal.query_one(".modal-title").render())
+        assert "\x1b" not in title and "\\e]0;pwned" in title
+        confirm = modal.query_one("#confirm")
+        assert ids[TITLE] in str(confirm.placeholder)
+        run = modal.query_one("#run")
+        assert run.disabled  # nothing typed yet
+        modal.query_one("#confirm").focus()
+        await type_text(pilot, ids[TITLE])
+        await until(pilot, lambda: not run.disabled, what="the hex ID to confirm")
+        await pilot.press("escape")  # the learner stays: the module's other tests use it
