@@ -137,3 +137,13 @@ def test_refuses_when_no_verified_snapshot_would_remain(
     assert done.returncode == 2
     assert "verified" in done.stderr
     assert len(list(d.iterdir())) == 6
+
+
+def test_keep_zero_is_a_usage_error(tmp_path: Path) -> None:
+    done = _etcdtui("snapshot", "prune", str(tmp_path), "--keep", "0", "--yes")
+    assert done.returncode == 2 and "--keep" in done.stderr
+
+
+def test_an_empty_directory_has_nothing_to_prune(tmp_path: Path) -> None:
+    done = _etcdtui("snapshot", "prune", str(tmp_path), "--keep", "1", "--yes")
+    assert done.returncode == 0 and "nothing to prune" in done.stdout

@@ -250,6 +250,9 @@ def plan_prune(entries: list[CatalogEntry], keep: int) -> list[CatalogEntry]:
             title=_("Invalid usage"),
             fix=_("Keep at least one snapshot: pass --keep 1 or more."),
         )
+    excess = len(entries) - keep
+    if excess <= 0:
+        return []  # deleting nothing is always safe
     verified = [e for e in entries if e.verified]
     if not verified:
         raise PruneRefused(
@@ -261,7 +264,6 @@ def plan_prune(entries: list[CatalogEntry], keep: int) -> list[CatalogEntry]:
             ),
         )
     protected = verified[-1]
-    excess = len(entries) - keep
     doomed: list[CatalogEntry] = []
     for entry in entries:
         if len(doomed) >= excess:
