@@ -16,10 +16,8 @@ def run_console(args: argparse.Namespace) -> int:
     # the first full frame. The app freezes them and turns collection back on once the
     # first poll is on screen (EtcdtuiApp.resume_gc).
     gc.disable()
-    import sys
 
     from etcdtui.config import NothingConfigured, load_config, precheck_tls_files, resolve_settings
-    from etcdtui.i18n import _
     from etcdtui.ui.app import EtcdtuiApp
 
     cfg = load_config(getattr(args, "config", None))  # a broken config file stops here, exit 2
@@ -32,8 +30,7 @@ def run_console(args: argparse.Namespace) -> int:
         except NothingConfigured as exc:
             nothing = exc
     if settings is not None:
-        for warning in precheck_tls_files(settings):  # hard problems stop here, exit 2
-            print(_("warning: {w}").format(w=warning), file=sys.stderr)
+        precheck_tls_files(settings)  # hard problems stop here, exit 2; the app warns
     app = EtcdtuiApp(
         settings,
         refresh_interval=cfg.refresh_interval,

@@ -17,6 +17,7 @@ from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings
 from etcdtui.services.advisories import DEFAULT_QUOTA_BYTES
 from etcdtui.services.audit import AuditLog
+from etcdtui.terminal_text import printable
 from etcdtui.ui import actions, themes
 from etcdtui.ui.commands import ActionsProvider
 from etcdtui.ui.errors import report
@@ -159,6 +160,7 @@ class EtcdtuiApp(App[int]):
 
             settings = replace(settings, read_only=True)
         self.settings = settings
+        self._check_tls_files(settings)
         self.state = ClusterState(self.clock, self.refresh_interval)
         self.service = self.service_factory(settings)
         self.poller = Poller(self, self.service, self.refresh_interval)
@@ -170,6 +172,19 @@ class EtcdtuiApp(App[int]):
             self.poller.start()
             self.cert_watch.start()  # once now, then every few minutes; not per refresh
         self.render_state()
+
+    def _check_tls_files(self, settings: ConnectionSettings) -> None:
+        """The cheap TLS file checks (a stat per file), as the CLI runs them: a key others
+        can read is a warning toast; an unusable file an error toast."""
+        from etcdtui.config import precheck_tls_files
+
+        try:
+            warnings = precheck_tls_files(settings)
+        except EtcdtuiError as exc:
+            report(self, exc)
+            return
+        for warning in warnings:
+            self.notify(printable(warning), title=_("TLS files"), severity="warning", markup=False)
 
     async def on_unmount(self) -> None:
         if self.poller is not None:

@@ -143,3 +143,19 @@ def test_a_world_readable_key_is_warned_about_on_a_working_connection(
     done = _etcdtui("members", *_flags(cluster, key=str(key)))
     assert done.returncode == 0, done.stderr
     assert "mode 0644" in done.stderr and f"chmod 600 {key}" in done.stderr
+
+
+async def test_the_console_warns_about_a_world_readable_key(
+    cluster: Sandbox, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from etcdtui.services.audit import AuditLog
+    from tests.ui.pilot_helpers import real_app, rows, until
+
+    key = _copy(cluster.settings().key, tmp_path / "client.key", 0o644)
+    app = real_app(replace(cluster.settings(), key=key), AuditLog(tmp_path / "audit.jsonl"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: len(rows(app)) == 3, what="the members")
+        texts = [str(n.message) for n in app._notifications]
+        assert any("mode 0644" in t and "chmod 600" in t for t in texts), texts
