@@ -95,8 +95,19 @@ def _words(p: Path, container: dict[object, object], key: str, fix: str) -> list
     if not isinstance(value, list) or not all(
         isinstance(v, str | int | float) and not isinstance(v, bool) for v in value
     ):
+        kind = (
+            _("a list with a {item} item").format(
+                item=next(
+                    type(v).__name__
+                    for v in value
+                    if not isinstance(v, str | int | float) or isinstance(v, bool)
+                )
+            )
+            if isinstance(value, list)
+            else _("a {kind}").format(kind=type(value).__name__)
+        )
         msg = _("the etcd container's {key} must be a list of strings, not {kind}")
-        raise _fail(p, msg, fix, key=key, kind=type(value).__name__)
+        raise _fail(p, msg, fix, key=key, kind=kind)
     return [str(v) for v in value]
 
 
