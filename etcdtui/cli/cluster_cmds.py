@@ -15,6 +15,7 @@ from etcdtui.cli.output import human_bytes, print_json, print_table
 from etcdtui.errors import EtcdtuiError, MemberNotFound, UsageError
 from etcdtui.i18n import _
 from etcdtui.models import ClusterSnapshot, MemberList, hex_id
+from etcdtui.terminal_text import printable
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -173,11 +174,11 @@ def cmd_status(args: argparse.Namespace) -> int:
         _("cluster {id}   quorum {badge}   leader {leader}").format(
             id=doc["cluster_id"] or "?",
             badge=badge(summary),
-            leader=names.get(snap.leader or 0) or doc["leader"] or _("none"),
+            leader=printable(names.get(snap.leader or 0) or doc["leader"] or _("none")),
         )
     )
     if snap.members_error:
-        print(_("member list failed: {why}").format(why=snap.members_error))
+        print(_("member list failed: {why}").format(why=printable(snap.members_error)))
     for alarm in snap.alarms:
         print(_("ALARM {kind} on member {id}").format(kind=alarm.kind, id=hex_id(alarm.member_id)))
     rows: list[tuple[object, ...]] = []
@@ -388,7 +389,7 @@ def _print_verdict(verdict: Any) -> None:
     print(_("before: {s}").format(s=describe(verdict.before)), file=sys.stderr)
     print(_("after:  {s}").format(s=describe(verdict.after)), file=sys.stderr)
     for w in verdict.warnings:
-        print(_("warning: {w}").format(w=w), file=sys.stderr)
+        print(_("warning: {w}").format(w=printable(w)), file=sys.stderr)
 
 
 def cmd_member_action(args: argparse.Namespace) -> int:
