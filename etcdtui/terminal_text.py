@@ -23,13 +23,46 @@ safety net: whatever text a command prints, no raw escape sequence reaches the t
 
 from __future__ import annotations
 
+import functools
 import re
-import unicodedata
 from typing import Any, TextIO
 
 _NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\x1b": "\\e"}
-# Cc (C0, DEL, C1), Cf (format: bidi overrides, zero-width), Zl, Zp.
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Cc (C0, DEL, C1), and every Cf (format: soft hyphen, bidi marks and overrides,
+# zero-width characters, tags), Zl and Zp code point of Unicode 14/15, as ranges.
+# tests/integration/test_terminal_escapes.py checks this against unicodedata.
+_RANGES = (
+    (0x00, 0x1F),
+    (0x7F, 0x9F),
+    (0xAD, 0xAD),
+    (0x600, 0x605),
+    (0x61C, 0x61C),
+    (0x6DD, 0x6DD),
+    (0x70F, 0x70F),
+    (0x890, 0x891),
+    (0x8E2, 0x8E2),
+    (0x180E, 0x180E),
+    (0x200B, 0x200F),
+    (0x2028, 0x202E),
+    (0x2060, 0x2064),
+    (0x2066, 0x206F),
+    (0xFEFF, 0xFEFF),
+    (0xFFF9, 0xFFFB),
+    (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD),
+    (0x13430, 0x1343F),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0001, 0xE0001),
+    (0xE0020, 0xE007F),
+)
+
+
+def _compile(ranges: tuple[tuple[int, int], ...]) -> re.Pattern[str]:
+    return re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges) + "]")
+
+
+_UNSAFE = _compile(_RANGES)
 
 
 def _escape_char(ch: str) -> str:
@@ -37,11 +70,29 @@ def _escape_char(ch: str) -> str:
     if named is not None:
         return named
     code = ord(ch)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
-def _unsafe(ch: str) -> bool:
-    return bool(_UNSAFE.match(ch)) or unicodedata.category(ch) in ("Cf", "Zl", "Zp")
+@functools.lru_cache(maxsize=16)
+def _pattern(keep: str, ascii_only: bool = False) -> re.Pattern[str]:
+    """The unsafe class without the ``keep`` characters (split out of their ranges);
+    for ASCII text only C0 and DEL can occur, and the short class is much faster."""
+    ranges = [r for r in _RANGES if r[0] < 0x80] if ascii_only else list(_RANGES)
+    for code in sorted({ord(ch) for ch in keep}):
+        split: list[tuple[int, int]] = []
+        for a, b in ranges:
+            if a <= code <= b:
+                split += [r for r in ((a, code - 1), (code + 1, b)) if r[0] <= r[1]]
+            else:
+                split.append((a, b))
+        ranges = split
+    return _compile(tuple(ranges))
+
+
+def _replace(m: re.Match[str]) -> str:
+    return _escape_char(m.group())
 
 
 def printable(value: object, *, keep: str = "") -> str:
@@ -51,7 +102,7 @@ def printable(value: object, *, keep: str = "") -> str:
     text = value if isinstance(value, str) else str(value)
     if text.isprintable():  # the common case: nothing to do
         return text
-    return "".join(_escape_char(ch) if ch not in keep and _unsafe(ch) else ch for ch in text)
+    return _pattern(keep, text.isascii()).sub(_replace, text)
 
 
 class EscapingStream:

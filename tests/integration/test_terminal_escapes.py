@@ -32,6 +32,19 @@ def test_printable_escapes_controls_and_invisible_format_characters() -> None:
     assert printable(TITLE, keep="\n") == printable(TITLE)
 
 
+def test_every_format_and_control_character_is_escaped() -> None:
+    import unicodedata
+
+    unsafe = [
+        chr(c)
+        for c in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(c)) in ("Cc", "Cf", "Zl", "Zp")
+    ]
+    missed = [f"U+{ord(ch):04X}" for ch in unsafe if printable(ch) == ch]
+    assert missed == []
+    assert printable("\U000e0041") == "\\U000e0041"  # a tag character
+
+
 def test_the_stream_net_keeps_layout_and_escapes_the_rest() -> None:
     import io
 
