@@ -42,4 +42,4 @@ def run_console(args: argparse.Namespace) -> int:
         cli_read_only=bool(getattr(args, "read_only", False)),
     )
     code = app.run()
-    return int(code or 0)
+    return int(app.return_code or code or 0)  # 128+N after SIGTERM / SIGHUP

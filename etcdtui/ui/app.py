@@ -63,6 +63,7 @@ class EtcdtuiApp(App[int]):
         self.refresh_interval = refresh_interval
         self.wanted_theme = theme
         self.keymap_overrides = dict(keymap or {})
+        self._signals: list[int] = []  # signal handlers installed by _exit_on_signals
         self.clock = clock
         self.autopoll = autopoll
         self.default_quota = default_quota
@@ -100,6 +101,7 @@ class EtcdtuiApp(App[int]):
     # --- start-up ----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        self._exit_on_signals()
         self.set_timer(GC_PAUSE_LIMIT, self.resume_gc)  # however the first poll goes
         self._setup_themes()
         if self.keymap_overrides:
@@ -122,6 +124,24 @@ class EtcdtuiApp(App[int]):
             )
         else:
             self.connect(self.settings)
+
+    def _exit_on_signals(self) -> None:
+        """SIGTERM and SIGHUP (a closed SSH session) end the console as `q` does: workers
+        are cancelled, so a snapshot save removes its .part, and the terminal is restored.
+        The exit code is 128 + the signal number."""
+        import asyncio
+        import signal
+
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            try:
+                loop.add_signal_handler(signum, self._signal_exit, int(signum))
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+                continue
+            self._signals.append(signum)
+
+    def _signal_exit(self, signum: int) -> None:
+        self.exit(return_code=128 + signum)
 
     def _setup_themes(self) -> None:
         for t in themes.BUILTIN_THEMES:
@@ -187,6 +207,12 @@ class EtcdtuiApp(App[int]):
             self.notify(printable(warning), title=_("TLS files"), severity="warning", markup=False)
 
     async def on_unmount(self) -> None:
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        for signum in self._signals:
+            loop.remove_signal_handler(signum)
+        self._signals.clear()
         if self.poller is not None:
             self.poller.stop()
         if self.service is not None:
