@@ -38,12 +38,17 @@ class EtcdtuiError(Exception):
 
     def render(self) -> str:
         """Multi-line text for terminals: what failed, why, and what to do."""
-        lines = [f"{_('error')}: {self.title}"]
+        from etcdtui.terminal_text import printable
+
+        def show(text: str) -> str:  # causes quote etcd's errors, names and file content
+            return printable(text, keep="\n")
+
+        lines = [f"{_('error')}: {show(self.title)}"]
         if self.endpoint:
-            lines.append(f"  {_('endpoint')}: {self.endpoint}")
-        lines.append(f"  {_('cause')}: {self.cause}")
+            lines.append(f"  {_('endpoint')}: {show(self.endpoint)}")
+        lines.append(f"  {_('cause')}: {show(self.cause)}")
         if self.fix:
-            lines.append(f"  {_('fix')}: {self.fix}")
+            lines.append(f"  {_('fix')}: {show(self.fix)}")
         return "\n".join(lines)
 
     def as_dict(self) -> dict[str, str | None]:

@@ -192,25 +192,68 @@ def main(argv: Sequence[str] | None = None) -> None:
     from etcdtui.errors import EtcdtuiError
 
     arguments = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(arguments)
-    args = parser.parse_args(arguments)
-    func = getattr(args, "func", None)
     try:
-        if func is None:
-            from etcdtui.cli.console import run_console
-
-            code = run_console(args)
-        else:
-            code = func(args)
+        code = _dispatch(arguments)
+        sys.stdout.flush()  # a full disk shows here, not as a traceback at exit
     except EtcdtuiError as exc:
-        print(exc.render(), file=sys.stderr)
+        _write_stderr(exc.render())
         code = exc.exit_code
     except KeyboardInterrupt:
-        print(_("interrupted"), file=sys.stderr)
+        _write_stderr(_("interrupted"))
         code = 130
     except BrokenPipeError:  # `etcdtui status -o json | head`
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _silence_stdout()
         code = 0
+    except OSError as exc:  # stdout on a full disk (/dev/full), an I/O error, ...
+        _silence_stdout()
+        where = exc.filename or _("standard output")
+        _write_stderr(
+            _("error: cannot write {where}: {why}").format(
+                where=where, why=exc.strerror or type(exc).__name__
+            )
+        )
+        code = 74  # EX_IOERR
     sys.exit(code)
+
+
+def _dispatch(arguments: list[str]) -> int:
+    parser = build_parser(arguments)
+    try:
+        args = parser.parse_args(arguments)
+    except SystemExit as done:  # --help, --version and usage errors
+        sys.stdout.flush()
+        return done.code if isinstance(done.code, int) else 2
+    func = getattr(args, "func", None)
+    if func is None:
+        from etcdtui.cli.console import run_console
+
+        return run_console(args)
+    from etcdtui.terminal_text import EscapingStream
+
+    # a safety net under the per-field escaping: no raw escape sequence from the cluster
+    # or a file reaches the terminal, whatever a command prints (JSON has none to escape)
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = EscapingStream(out), EscapingStream(err)  # type: ignore[assignment]
+    try:
+        code: int = func(args)
+        sys.stdout.flush()
+    finally:
+        sys.stdout, sys.stderr = out, err
+    return code
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush cannot fail again."""
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _write_stderr(text: str) -> None:
+    try:
+        print(text, file=sys.stderr)
+    except OSError:
+        pass

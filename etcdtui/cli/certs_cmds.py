@@ -7,6 +7,7 @@ from pathlib import Path
 
 from etcdtui.cli import add_output_flag
 from etcdtui.i18n import _
+from etcdtui.safeio import expand_user
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,9 +37,9 @@ def cmd_certs(args: argparse.Namespace) -> int:
     from etcdtui.services import certs
 
     settings = settings_from_args(args)
-    roots: list[Path] = [Path(d).expanduser() for d in args.pki_dir]
+    roots: list[Path] = [expand_user(d) for d in args.pki_dir]
     if not args.no_local:
-        kube = Path(args.kubeadm_pki_root).expanduser() if args.kubeadm_pki_root else None
+        kube = expand_user(args.kubeadm_pki_root) if args.kubeadm_pki_root else None
         roots += certs.default_local_roots(settings, kube)
     report = run(lambda: certs.collect(settings, local_roots=roots))
     if args.output == "json":

@@ -17,6 +17,7 @@ from etcdtui.cli.output import human_bytes, print_json, print_table
 from etcdtui.errors import EtcdtuiError, MemberNotFound, UsageError
 from etcdtui.i18n import _
 from etcdtui.models import ClusterSnapshot, MemberList, hashkv_verdict, hex_id, is_access_error
+from etcdtui.terminal_text import printable
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -201,9 +202,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         _("cluster {id}   quorum {badge}   leader {leader}").format(
             id=doc["cluster_id"] or "?",
             badge=_("UNKNOWN (access denied)") if denied else badge(summary),
-            leader=names.get(snap.leader or 0)
-            or doc["leader"]
-            or (_("?") if denied else _("none")),
+            leader=printable(
+                names.get(snap.leader or 0) or doc["leader"] or (_("?") if denied else _("none"))
+            ),
         )
     )
     if denied:
@@ -216,7 +217,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if snap.members_error:
-        print(_("member list failed: {why}").format(why=snap.members_error))
+        print(_("member list failed: {why}").format(why=printable(snap.members_error)))
     for alarm in snap.alarms:
         print(_("ALARM {kind} on member {id}").format(kind=alarm.kind, id=hex_id(alarm.member_id)))
     rows: list[tuple[object, ...]] = []
@@ -549,7 +550,7 @@ def _print_verdict(verdict: Any) -> None:
     print(_("before: {s}").format(s=describe(verdict.before)), file=sys.stderr)
     print(_("after:  {s}").format(s=describe(verdict.after)), file=sys.stderr)
     for w in verdict.warnings:
-        print(_("warning: {w}").format(w=w), file=sys.stderr)
+        print(_("warning: {w}").format(w=printable(w)), file=sys.stderr)
 
 
 def cmd_member_action(args: argparse.Namespace) -> int:
@@ -605,6 +606,7 @@ def cmd_member_action(args: argparse.Namespace) -> int:
                         name=label, id=target.hex_id
                     ),
                     assume_yes=args.yes,
+                    also=target.hex_id,
                 )
                 # re-check right before sending: the cluster may have changed meanwhile
                 fresh = await svc.overview()
@@ -631,6 +633,7 @@ def cmd_member_action(args: argparse.Namespace) -> int:
                     label,
                     _("Change the peer URLs of {name}?").format(name=label),
                     assume_yes=args.yes,
+                    also=target.hex_id,
                 )
                 fresh = await svc.overview()  # re-check right before sending
                 if fresh.members is not None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
+import signal
 import sys
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, TypeVar
 
 from etcdtui.errors import ConnectionFailure, EtcdtuiError, ReadOnlyMode
 from etcdtui.i18n import _
@@ -52,9 +54,11 @@ def sandbox_settings(sandbox: object, args: argparse.Namespace) -> ConnectionSet
 
 def settings_from_args(args: argparse.Namespace) -> ConnectionSettings:
     """Resolve the cluster to talk to: flags > ETCDCTL_* env > config file > kubeadm."""
-    from etcdtui.config import resolve_settings
+    from etcdtui.config import precheck_tls_files, resolve_settings
 
     settings = resolve_settings(args, os.environ)
+    for warning in precheck_tls_files(settings):  # a stat per file; raises on a hard problem
+        print(_("warning: {w}").format(w=warning), file=sys.stderr)
     if settings.user and settings.password is None and sys.stdin.isatty():
         import dataclasses
         import getpass
@@ -72,7 +76,13 @@ def run(coro_fn: Callable[[], Awaitable[T]], settings: ConnectionSettings | None
     The check costs start-up time, so it only runs on failure."""
 
     async def wrapper() -> T:
-        return await coro_fn()
+        with _signals_cancel(asyncio.current_task()) as received:
+            try:
+                return await coro_fn()
+            except asyncio.CancelledError:
+                if received:
+                    raise Terminated(received[0]) from None
+                raise
 
     try:
         return asyncio.run(wrapper())
@@ -85,6 +95,49 @@ def run(coro_fn: Callable[[], Awaitable[T]], settings: ConnectionSettings | None
         raise
 
 
+class Terminated(EtcdtuiError):
+    """SIGTERM or SIGHUP arrived: the command was cancelled and cleaned up after itself."""
+
+    code = "terminated"
+    default_title = "Stopped by a signal"
+
+    def __init__(self, signum: int) -> None:
+        name = signal.Signals(signum).name
+        super().__init__(
+            _("{signal} arrived; the command stopped and removed what it had half-written").format(
+                signal=name
+            )
+        )
+        self.exit_code = 128 + signum
+
+
+@contextlib.contextmanager
+def _signals_cancel(task: asyncio.Task[Any] | None) -> Iterator[list[int]]:
+    """While the body runs, SIGTERM and SIGHUP cancel ``task`` as Ctrl-C does (asyncio.run
+    turns SIGINT into a cancel itself): every ``finally`` runs, so a snapshot save removes
+    its ``.part`` and a wizard records where it stopped. Yields the signals received."""
+    received: list[int] = []
+    loop = asyncio.get_running_loop()
+    installed = []
+
+    def on_signal(signum: int) -> None:
+        received.append(signum)
+        if task is not None:
+            task.cancel()
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            loop.add_signal_handler(signum, on_signal, signum)
+            installed.append(signum)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+            pass
+    try:
+        yield received
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+
+
 def require_writable(settings: ConnectionSettings, action: str) -> None:
     if settings.read_only:
         raise ReadOnlyMode(
@@ -92,8 +145,11 @@ def require_writable(settings: ConnectionSettings, action: str) -> None:
         )
 
 
-def confirm_typed(expected: str, prompt: str, *, assume_yes: bool) -> None:
-    """Ask the operator to type ``expected`` (a member name) to go on."""
+def confirm_typed(expected: str, prompt: str, *, assume_yes: bool, also: str = "") -> None:
+    """Ask the operator to type ``expected`` (a member name), or ``also`` (its hex ID: a
+    name may hold characters nobody can type), to go on."""
+    from etcdtui.terminal_text import printable
+
     if assume_yes:
         return
     if not sys.stdin.isatty():
@@ -102,9 +158,15 @@ def confirm_typed(expected: str, prompt: str, *, assume_yes: bool) -> None:
             title=_("Not confirmed"),
             fix=_("Run it in a terminal, or pass --yes after checking the plan."),
         )
-    print(prompt, file=sys.stderr)
-    answer = input(_("Type {expected} to confirm: ").format(expected=expected)).strip()
-    if answer != expected:
+    print(printable(prompt), file=sys.stderr)
+    if also and also != expected:
+        question = _("Type {expected} or {also} to confirm: ").format(
+            expected=printable(expected), also=printable(also)
+        )
+    else:
+        question = _("Type {expected} to confirm: ").format(expected=printable(expected))
+    answer = input(question).strip()
+    if answer not in {expected, also} - {""}:
         raise EtcdtuiError(
             _("you typed {answer!r}, not {expected!r}; nothing was changed").format(
                 answer=answer, expected=expected

@@ -16,7 +16,8 @@ def run_console(args: argparse.Namespace) -> int:
     # the first full frame. The app freezes them and turns collection back on once the
     # first poll is on screen (EtcdtuiApp.resume_gc).
     gc.disable()
-    from etcdtui.config import NothingConfigured, load_config, resolve_settings
+
+    from etcdtui.config import NothingConfigured, load_config, precheck_tls_files, resolve_settings
     from etcdtui.ui.app import EtcdtuiApp
 
     cfg = load_config(getattr(args, "config", None))  # a broken config file stops here, exit 2
@@ -28,6 +29,8 @@ def run_console(args: argparse.Namespace) -> int:
             settings = resolve_settings(args, os.environ)
         except NothingConfigured as exc:
             nothing = exc
+    if settings is not None:
+        precheck_tls_files(settings)  # hard problems stop here, exit 2; the app warns
     app = EtcdtuiApp(
         settings,
         refresh_interval=cfg.refresh_interval,
@@ -40,4 +43,4 @@ def run_console(args: argparse.Namespace) -> int:
         consistency_every=cfg.consistency_check_interval,
     )
     code = app.run()
-    return int(code or 0)
+    return int(app.return_code or code or 0)  # 128+N after SIGTERM / SIGHUP

@@ -7,6 +7,8 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
+from etcdtui.terminal_text import printable
+
 
 def print_json(data: Any, stream: TextIO | None = None) -> None:
     out = stream or sys.stdout
@@ -16,15 +18,15 @@ def print_json(data: Any, stream: TextIO | None = None) -> None:
 
 def safe_text(text: str) -> str:
     """Control characters (from the cluster or a file) escaped, never sent raw."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return printable(text)
 
 
 def format_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """Left-aligned columns separated by two spaces; no colour, safe for pipes. Cells
-    come from the cluster (member names, errors): control characters are escaped."""
-    text_rows = [[("" if c is None else safe_text(str(c))) for c in row] for row in rows]
+    """Left-aligned columns separated by two spaces; no colour, safe for pipes."""
+    # every cell may hold a name, URL or error from the cluster: escape it, so a newline
+    # cannot forge a row and an escape sequence cannot reach the terminal
+    headers = [printable(h) for h in headers]
+    text_rows = [[("" if c is None else printable(c)) for c in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in text_rows:
         for i, cell in enumerate(row):

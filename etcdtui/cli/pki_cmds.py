@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from etcdtui.i18n import _
+from etcdtui.safeio import expand_user
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -60,7 +60,7 @@ def _init(args: argparse.Namespace) -> int:
 
     members = [pkitool.parse_member(m) for m in args.member]
     clients = [pkitool.check_name(c, "--client") for c in (args.client or pkitool.DEFAULT_CLIENTS)]
-    layout = pkitool.Layout(Path(args.dir).expanduser().absolute())
+    layout = pkitool.Layout(expand_user(args.dir).absolute())
     written = pkitool.init(layout.root, members, clients, days=args.days, ca_days=args.ca_days)
     print(
         _("Created {n} files in {dir} (keys are mode 0600):").format(
@@ -93,7 +93,7 @@ def _renew(args: argparse.Namespace) -> int:
 
     within = pkitool.parse_duration_days(args.expiring_within)
     done = pkitool.renew(
-        Path(args.dir).expanduser().absolute(),
+        expand_user(args.dir).absolute(),
         within_days=within,
         days=args.days,
         dry_run=args.dry_run,

@@ -425,10 +425,24 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
 
 def cmd_prune(args: argparse.Namespace) -> int:
-    from etcdtui.services.snapshots.catalog import delete, list_snapshots, plan_prune
+    from etcdtui.services.snapshots.catalog import delete, doomed_paths, plan_prune, scan
 
-    entries = list_snapshots(args.dir, keys=decrypt_keys(args))
+    listing = scan(args.dir, keys=decrypt_keys(args))
+    entries = listing.entries
+    for name, target in sorted(listing.links.items()):
+        print(
+            _("{name} is a symbolic link (to {target}): not a snapshot, never deleted").format(
+                name=name, target=target
+            )
+        )
     doomed = plan_prune(entries, args.keep)
+    for e in entries:
+        if e.linked_from and e not in doomed:
+            print(
+                _("{name} is kept: the link {links} points to it").format(
+                    name=e.path.name, links=", ".join(e.linked_from)
+                )
+            )
     if not doomed:
         print(
             _("nothing to prune: {n} snapshots, keeping {keep}").format(
@@ -436,9 +450,20 @@ def cmd_prune(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    print(_("These {n} snapshots (and their sidecars) will be deleted:").format(n=len(doomed)))
+    kept = [e for e in entries if e not in doomed]
+    newest = next(e for e in reversed(kept) if e.verified)
+    print(
+        _("Kept: {n} snapshots; the newest verified one is {name} ({time}).").format(
+            n=len(kept), name=newest.path.name, time=newest.as_dict()["time"]
+        )
+    )
+    paths = doomed_paths(doomed)
+    print(_("These {n} files will be deleted:").format(n=len(paths)))
     for e in doomed:
-        print(f"  {e.path.name}  {e.as_dict()['time']}  {e.state}")
+        print(f"  {e.path}  {e.as_dict()['time']}  {e.state}")
+        side = e.path.with_name(e.path.name + ".json")
+        if side in paths:
+            print(f"  {side}")
     if not args.yes:
         if not sys.stdin.isatty():
             raise UsageError(

@@ -55,6 +55,7 @@ from etcdtui.config.model import (
     parse_endpoints,
 )
 from etcdtui.config.resolve import check_tls_files, password_from_env, resolve_settings
+from etcdtui.config.tlsfiles import load_tls_file, precheck_tls_files
 
 __all__ = [
     "APP_NAME",
@@ -73,9 +74,11 @@ __all__ = [
     "config_path",
     "discover_kubeadm",
     "load_config",
+    "load_tls_file",
     "parse_endpoint",
     "parse_endpoints",
     "password_from_env",
+    "precheck_tls_files",
     "remove_context",
     "resolve_settings",
     "save_context",

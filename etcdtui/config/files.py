@@ -12,6 +12,7 @@ from etcdtui.config.model import (
     APP_NAME,
     DEFAULT_REFRESH_INTERVAL,
     DEFAULT_THEME,
+    MAX_TIMEOUT,
     Config,
     Context,
     PathArg,
@@ -22,8 +23,9 @@ from etcdtui.config.model import (
 from etcdtui.errors import ConfigError, InvalidEndpoint
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings
+from etcdtui.safeio import MAX_SMALL_FILE, FileTooLarge, NotRegularFile, expand_user, read_limited
 
-_MAX_FILE = 1 << 20  # PEM and YAML files are small; refuse to slurp anything huge
+_MAX_FILE = MAX_SMALL_FILE  # PEM and YAML files are small; refuse to slurp anything huge
 
 
 # --- reading files -----------------------------------------------------------------------
@@ -32,11 +34,11 @@ _MAX_FILE = 1 << 20  # PEM and YAML files are small; refuse to slurp anything hu
 def config_path(explicit: PathArg = None, env: Mapping[str, str] = os.environ) -> Path:
     """``--config`` > ``ETCDTUI_CONFIG`` > ``ETCDTUI_CONFIG_DIR`` > the user config dir."""
     if explicit:
-        return Path(explicit).expanduser().absolute()
+        return expand_user(explicit).absolute()
     if env.get("ETCDTUI_CONFIG"):
-        return Path(env["ETCDTUI_CONFIG"]).expanduser().absolute()
+        return expand_user(env["ETCDTUI_CONFIG"]).absolute()
     if env.get("ETCDTUI_CONFIG_DIR"):
-        return Path(env["ETCDTUI_CONFIG_DIR"]).expanduser().absolute() / "config.yaml"
+        return expand_user(env["ETCDTUI_CONFIG_DIR"]).absolute() / "config.yaml"
     import platformdirs
 
     return Path(platformdirs.user_config_dir(APP_NAME)) / "config.yaml"
@@ -47,20 +49,22 @@ def _read_bytes(
 ) -> bytes | None:
     """The file's content, ``None`` when it does not exist; ``cls`` when unusable."""
     try:
-        with path.open("rb") as fh:
-            data = fh.read(_MAX_FILE + 1)
+        data = read_limited(path, _MAX_FILE)
     except FileNotFoundError:
         return None
     except IsADirectoryError:
         raise _fail(path, _("the {role} is a directory"), fix, cls, role=role) from None
+    except NotRegularFile as exc:
+        msg = _("the {role} is {kind}")
+        raise _fail(path, msg, fix, cls, role=role, kind=exc.strerror) from None
+    except FileTooLarge:
+        raise _fail(path, _("the {role} is larger than 1 MiB"), fix, cls, role=role) from None
     except PermissionError:
         fix = _("Run as a user who can read it (kubeadm files belong to root: use sudo).")
         raise _fail(path, _("permission denied reading the {role}"), fix, cls, role=role) from None
     except OSError as exc:
         msg = _("cannot read the {role}: {err}")
         raise _fail(path, msg, fix, cls, role=role, err=exc.strerror) from None
-    if len(data) > _MAX_FILE:
-        raise _fail(path, _("the {role} is larger than 1 MiB"), fix, cls, role=role)
     return data
 
 
@@ -94,8 +98,9 @@ def _config_fix() -> str:
     return _("Fix the file (see the config example in the README) or move it aside.")
 
 
-def _seconds(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, int | float) and value > 0
+def _seconds(value: Any, limit: float = MAX_TIMEOUT) -> bool:
+    """A finite number of seconds in (0, ``limit``]: ``inf``, ``nan`` and 1e10 are not."""
+    return not isinstance(value, bool) and isinstance(value, int | float) and 0 < value <= limit
 
 
 def load_config(path: PathArg = None, *, env: Mapping[str, str] = os.environ) -> Config:
@@ -142,7 +147,12 @@ def load_config(path: PathArg = None, *, env: Mapping[str, str] = os.environ) ->
     if not isinstance(theme, str) or not theme:
         raise _fail(p, _("ui.theme must be a theme name"), fix)
     if not _seconds(refresh):
-        raise _fail(p, _("ui.refresh-interval must be a number of seconds > 0"), fix)
+        raise _fail(
+            p,
+            _("ui.refresh-interval must be a number of seconds > 0 and at most {max:g}"),
+            fix,
+            max=MAX_TIMEOUT,
+        )
     if not isinstance(keymap, dict) or not all(
         isinstance(k, str) and isinstance(v, str) and v for k, v in keymap.items()
     ):
@@ -173,7 +183,12 @@ def _parse_context(p: Path, index: int, item: Any) -> Context:
 
     def path(key: str) -> Path | None:
         v = get(key, str, _("a file path"))
-        return None if v is None else p.parent / Path(v).expanduser()
+        if v is None:
+            return None
+        try:
+            return p.parent / expand_user(v)
+        except ConfigError as exc:
+            raise _fail(p, "{where}: {cause}", exc.fix, where=where, cause=exc.cause) from None
 
     raw_eps = item.get("endpoints")
     if not raw_eps or not isinstance(raw_eps, str | list):
@@ -189,7 +204,12 @@ def _parse_context(p: Path, index: int, item: Any) -> Context:
     if user is not None and ":" in user:
         fix2 = _("Store only the user name; give the password with ETCDTUI_PASSWORD.")
         raise _fail(p, _("{where}: user contains ':' (a password?)"), fix2, where=where)
-    timeout = get("timeout", int | float, _("a number of seconds > 0"), _seconds)
+    timeout = get(
+        "timeout",
+        int | float,
+        _("a number of seconds > 0 and at most {max:g}").format(max=MAX_TIMEOUT),
+        _seconds,
+    )
     boolean = _("true or false")
     return Context(
         name=item["name"],
@@ -212,7 +232,7 @@ def _context_to_yaml(ctx: Context) -> dict[str, Any]:
     out: dict[str, Any] = {"name": ctx.name, "endpoints": list(ctx.endpoints)}
     for key in ("cacert", "cert", "key"):
         if getattr(ctx, key) is not None:
-            out[key] = str(Path(getattr(ctx, key)).expanduser().absolute())
+            out[key] = str(expand_user(getattr(ctx, key)).absolute())
     for key, value in (("server-name", ctx.server_name), ("user", ctx.user)):
         if value is not None:
             out[key] = value

@@ -17,6 +17,7 @@ from etcdtui.config.model import (
 )
 from etcdtui.errors import InvalidEndpoint
 from etcdtui.i18n import _
+from etcdtui.safeio import expand_user
 
 # --- kubeadm -----------------------------------------------------------------------------
 
@@ -31,7 +32,7 @@ def discover_kubeadm(
 
     ``pki_root`` replaces the pki directory named by the manifest (tests, copied pki trees).
     """
-    p = Path(manifest).expanduser()
+    p = expand_user(manifest)
     fix = _(
         "Pass --endpoints, --cacert, --cert and --key, or point --kubeadm-manifest at "
         "kubeadm's etcd.yaml."
@@ -43,12 +44,14 @@ def discover_kubeadm(
         return None
     spec = pod.get("spec") if isinstance(pod, dict) else None
     containers = spec.get("containers") if isinstance(spec, dict) else None
+    if containers is not None and not isinstance(containers, list):
+        raise _fail(p, _("spec.containers must be a list"), fix)
     etcd = next(
         (c for c in containers or [] if isinstance(c, dict) and c.get("name") == "etcd"), None
     )
     if etcd is None:
         raise _fail(p, _("not an etcd static Pod (no container named 'etcd')"), fix)
-    args = [str(a) for a in (etcd.get("command") or []) + (etcd.get("args") or [])]
+    args = _words(p, etcd, "command", fix) + _words(p, etcd, "args", fix)
     flags: dict[str, str] = {}
     for i, arg in enumerate(args):
         if arg.startswith("--"):
@@ -81,6 +84,31 @@ def discover_kubeadm(
     ]
     cert, key = found[0] if found else (None, None)
     return KubeadmDiscovery(p, endpoints, ca, cert, key)
+
+
+def _words(p: Path, container: dict[object, object], key: str, fix: str) -> list[str]:
+    """The container's ``command`` or ``args``: a list of strings (numbers are allowed, as
+    YAML writes ``- 2379`` unquoted); anything else is a clear error, never a traceback."""
+    value = container.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(
+        isinstance(v, str | int | float) and not isinstance(v, bool) for v in value
+    ):
+        kind = (
+            _("a list with a {item} item").format(
+                item=next(
+                    type(v).__name__
+                    for v in value
+                    if not isinstance(v, str | int | float) or isinstance(v, bool)
+                )
+            )
+            if isinstance(value, list)
+            else _("a {kind}").format(kind=type(value).__name__)
+        )
+        msg = _("the etcd container's {key} must be a list of strings, not {kind}")
+        raise _fail(p, msg, fix, key=key, kind=kind)
+    return [str(v) for v in value]
 
 
 def _is_loopback(url: str) -> bool:

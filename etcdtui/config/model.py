@@ -20,6 +20,11 @@ APP_NAME = "etcdtui"
 DEFAULT_THEME = "etcdtui-dark"
 DEFAULT_REFRESH_INTERVAL = 2.0
 DEFAULT_TIMEOUT = 2.0
+# The longest per-call deadline accepted. A deadline is how long one etcd call may take
+# before a member counts as hung: minutes already hide a dead member, and gRPC turns an
+# "infinite" or astronomically long deadline into an already-expired one, so every call
+# would fail at once and a healthy cluster would look lost.
+MAX_TIMEOUT = 600.0
 DEFAULT_KUBEADM_MANIFEST = Path("/etc/kubernetes/manifests/etcd.yaml")
 PathArg = str | os.PathLike[str] | None
 

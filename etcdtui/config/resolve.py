@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +13,7 @@ from etcdtui.config.kubeadm import discover_kubeadm
 from etcdtui.config.model import (
     DEFAULT_KUBEADM_MANIFEST,
     DEFAULT_TIMEOUT,
+    MAX_TIMEOUT,
     NothingConfigured,
     PathArg,
     TLSFileError,
@@ -23,6 +23,7 @@ from etcdtui.config.model import (
 from etcdtui.errors import ConfigError
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings
+from etcdtui.safeio import expand_user
 
 # --- resolution --------------------------------------------------------------------------
 
@@ -40,7 +41,7 @@ _FIELDS = (
 
 
 def _cli_path(value: Any) -> Path | None:
-    return Path(str(value)).expanduser().absolute() if value else None
+    return expand_user(str(value)).absolute() if value else None
 
 
 def resolve_settings(
@@ -76,7 +77,14 @@ def resolve_settings(
         )
     if flag("timeout") is not None and not _seconds(flag("timeout")):
         raise ConfigError(
-            _("--timeout must be a number of seconds > 0"), fix=_("Pass e.g. --timeout 5.")
+            _("--timeout {value} is not a number of seconds > 0 and at most {max:g}").format(
+                value=flag("timeout"), max=MAX_TIMEOUT
+            ),
+            fix=_(
+                "Pass e.g. --timeout 5. The timeout is the deadline of each etcd call: a "
+                "longer one would only hide a hung member, and gRPC treats an endless "
+                "deadline as already expired, so every call would fail at once."
+            ),
         )
     layers: list[tuple[str, dict[str, Any]]] = [
         (
@@ -256,14 +264,7 @@ def check_tls_files(settings: ConnectionSettings) -> list[str]:
             TLSFileError,
             cert=settings.cert,
         )
-    mode = stat.S_IMODE(settings.key.stat().st_mode)
-    if mode & ~0o600:
-        warnings.append(
-            _(
-                "{path}: the client key has mode {mode:04o}, wider than 0600: run "
-                "`chmod 600 {path}`"
-            ).format(path=settings.key, mode=mode)
-        )
+    # (a key readable by others is warned about before dialling: precheck_tls_files)
     return warnings
 
 

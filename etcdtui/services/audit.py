@@ -18,9 +18,12 @@ from typing import Any
 
 from etcdtui.errors import EtcdtuiError
 from etcdtui.models import MemberList, hex_id
+from etcdtui.safeio import read_tail
 from etcdtui.services.paths import ensure_private_dir, state_dir
 
 _SECRET_WORDS = ("password", "passphrase", "token", "key_material", "private", "secret")
+
+READ_LIMIT = 16 << 20  # bytes read from the end of the log when listing records
 
 
 def default_audit_path() -> Path:
@@ -96,10 +99,13 @@ class AuditLog:
 
     def read(self, limit: int | None = None) -> list[dict[str, Any]]:
         """Records, oldest first (the last ``limit`` if given). Bad lines are skipped."""
-        try:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
+        try:  # the newest 16 MiB at most: an old, long log never fills memory
+            data = read_tail(self.path, READ_LIMIT)
         except FileNotFoundError:
             return []
+        lines = data.decode("utf-8", errors="replace").splitlines()
+        if len(data) == READ_LIMIT and lines:
+            lines = lines[1:]  # the first line may be cut
         if limit is not None:
             lines = lines[-limit:]
         out: list[dict[str, Any]] = []

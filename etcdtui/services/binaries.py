@@ -25,6 +25,7 @@ from pathlib import Path
 
 from etcdtui.errors import EtcdtuiError
 from etcdtui.i18n import N_, _
+from etcdtui.services.child_env import scrubbed_env
 
 #: The first 3.5 release outside the data inconsistency and the 3.5.x advisories that
 #: Kubernetes names as the minimum for production.
@@ -176,7 +177,12 @@ def binary_version(path: Path) -> str:
     flag = "version" if path.name in ("etcdctl", "etcdutl") else "--version"
     try:
         out = subprocess.run(
-            [str(path), flag], capture_output=True, text=True, timeout=10, check=False
+            [str(path), flag],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+            env=scrubbed_env(),
         ).stdout
     except (OSError, subprocess.TimeoutExpired):
         return ""

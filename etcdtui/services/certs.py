@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from etcdtui import errors
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings
+from etcdtui.safeio import read_limited
 from etcdtui.services import pki
 from etcdtui.services.etcdapi.connection import parse_endpoint
 
@@ -176,7 +177,7 @@ def nearest_expiry(certs: Sequence[CertInfo]) -> CertInfo | None:
 
 def load_bundle(path: Path) -> list[x509.Certificate]:
     try:
-        return x509.load_pem_x509_certificates(Path(path).read_bytes())
+        return x509.load_pem_x509_certificates(read_limited(path))
     except (OSError, ValueError):
         return []
 
@@ -316,7 +317,7 @@ def client_files(
 
 def _key_problem(cert: x509.Certificate, key_path: Path) -> list[tuple[str, str]]:
     try:
-        key = serialization.load_pem_private_key(Path(key_path).read_bytes(), password=None)
+        key = serialization.load_pem_private_key(read_limited(key_path), password=None)
     except TypeError:
         return [
             (

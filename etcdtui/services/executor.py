@@ -29,10 +29,14 @@ from typing import Any, Protocol
 from etcdtui import errors
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings, parse_hex_id
+from etcdtui.safeio import read_limited
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.paths import ensure_private_dir, state_dir
 from etcdtui.services.plans import Plan, Ref, Step
+
+# A wizard state record (plan, results, audit ids) is small; refuse a runaway file.
+STATE_LIMIT = 16 << 20
 
 
 class StepFailed(errors.EtcdtuiError):
@@ -215,7 +219,7 @@ def save_state(data: Mapping[str, Any]) -> Path:
 def load_state(plan_id: str) -> dict[str, Any]:
     path = state_path(plan_id)
     try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        data: dict[str, Any] = json.loads(read_limited(path, STATE_LIMIT).decode("utf-8"))
     except FileNotFoundError:
         known = (
             sorted(p.stem for p in wizards_dir().glob("*.json")) if wizards_dir().exists() else []

@@ -25,6 +25,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from etcdtui.errors import EtcdtuiError
 from etcdtui.i18n import _
+from etcdtui.safeio import read_limited
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
 
@@ -208,8 +209,8 @@ def save(issued: Issued, cert_path: Path, key_path: Path) -> None:
 
 
 def load_issued(cert_path: Path, key_path: Path) -> Issued:
-    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
-    key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    cert = x509.load_pem_x509_certificate(read_limited(cert_path))
+    key = serialization.load_pem_private_key(read_limited(key_path), password=None)
     if not isinstance(
         key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
     ):

@@ -27,6 +27,7 @@ from cryptography.x509.oid import NameOID
 
 from etcdtui.errors import UsageError
 from etcdtui.i18n import _
+from etcdtui.safeio import read_limited
 from etcdtui.services import pki
 from etcdtui.services.paths import ensure_private_dir
 
@@ -288,7 +289,7 @@ def renew(
     limit = when + dt.timedelta(days=within_days)
     out: list[Renewal] = []
     for crt, key in leaf_pairs(layout):
-        old = x509.load_pem_x509_certificate(crt.read_bytes())
+        old = x509.load_pem_x509_certificate(read_limited(crt))
         if old.not_valid_after_utc > limit:
             continue
         if not pki.issued_by(old, ca.cert):

@@ -35,8 +35,10 @@ from etcdtui import errors
 from etcdtui.errors import SandboxError
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings
+from etcdtui.safeio import read_limited, read_tail
 from etcdtui.services import pki, sandbox_faults
 from etcdtui.services.binaries import binary_version, choose_etcd, find_binary
+from etcdtui.services.child_env import scrubbed_env
 from etcdtui.services.paths import default_sandbox_dir, ensure_private_dir
 
 STATE_FILE = "sandbox.json"
@@ -189,7 +191,7 @@ class Sandbox:
     def _load(self) -> SandboxState | None:
         path = self.dir / STATE_FILE
         try:
-            raw = json.loads(path.read_text())
+            raw = json.loads(read_limited(path).decode("utf-8"))
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
@@ -263,7 +265,7 @@ class Sandbox:
     def etcdctl_env(self, endpoints: Sequence[str] | None = None) -> dict[str, str]:
         """Environment for etcdctl pointing at this sandbox (paths only, no secrets)."""
         s = self.settings()
-        env = dict(os.environ)
+        env = scrubbed_env()
         env.update(
             ETCDCTL_API="3",
             ETCDCTL_ENDPOINTS=",".join(endpoints or s.endpoints),
@@ -522,6 +524,7 @@ class Sandbox:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 cwd=self.dir,
+                env=scrubbed_env(),  # never the operator's etcd password
             )
         finally:
             log.close()
@@ -530,7 +533,7 @@ class Sandbox:
 
     def log_tail(self, name: str, lines: int = 15) -> str:
         try:
-            text = self.log_path(name).read_text(errors="replace")
+            text = read_tail(self.log_path(name)).decode("utf-8", errors="replace")
         except OSError:
             return ""
         return "\n".join(text.splitlines()[-lines:])

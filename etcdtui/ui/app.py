@@ -17,6 +17,7 @@ from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings
 from etcdtui.services.advisories import DEFAULT_QUOTA_BYTES
 from etcdtui.services.audit import AuditLog
+from etcdtui.terminal_text import printable
 from etcdtui.ui import actions, themes
 from etcdtui.ui.commands import ActionsProvider
 from etcdtui.ui.errors import report
@@ -70,6 +71,7 @@ class EtcdtuiApp(App[int]):
         self.refresh_interval = refresh_interval
         self.wanted_theme = theme
         self.keymap_overrides = dict(keymap or {})
+        self._signals: list[int] = []  # signal handlers installed by _exit_on_signals
         self.clock = clock
         self.autopoll = autopoll
         self.default_quota = default_quota
@@ -109,6 +111,7 @@ class EtcdtuiApp(App[int]):
     # --- start-up ----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        self._exit_on_signals()
         self.set_timer(GC_PAUSE_LIMIT, self.resume_gc)  # however the first poll goes
         self._setup_themes()
         if self.keymap_overrides:
@@ -131,6 +134,24 @@ class EtcdtuiApp(App[int]):
             )
         else:
             self.connect(self.settings)
+
+    def _exit_on_signals(self) -> None:
+        """SIGTERM and SIGHUP (a closed SSH session) end the console as `q` does: workers
+        are cancelled, so a snapshot save removes its .part, and the terminal is restored.
+        The exit code is 128 + the signal number."""
+        import asyncio
+        import signal
+
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            try:
+                loop.add_signal_handler(signum, self._signal_exit, int(signum))
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+                continue
+            self._signals.append(signum)
+
+    def _signal_exit(self, signum: int) -> None:
+        self.exit(return_code=128 + signum)
 
     def _setup_themes(self) -> None:
         for t in themes.BUILTIN_THEMES:
@@ -169,6 +190,7 @@ class EtcdtuiApp(App[int]):
 
             settings = replace(settings, read_only=True)
         self.settings = settings
+        self._check_tls_files(settings)
         self.state = ClusterState(self.clock, self.refresh_interval)
         self.service = self.service_factory(settings)
         self.poller = Poller(
@@ -183,7 +205,26 @@ class EtcdtuiApp(App[int]):
             self.cert_watch.start()  # once now, then every few minutes; not per refresh
         self.render_state()
 
+    def _check_tls_files(self, settings: ConnectionSettings) -> None:
+        """The cheap TLS file checks (a stat per file), as the CLI runs them: a key others
+        can read is a warning toast; an unusable file an error toast."""
+        from etcdtui.config import precheck_tls_files
+
+        try:
+            warnings = precheck_tls_files(settings)
+        except EtcdtuiError as exc:
+            report(self, exc)
+            return
+        for warning in warnings:
+            self.notify(printable(warning), title=_("TLS files"), severity="warning", markup=False)
+
     async def on_unmount(self) -> None:
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        for signum in self._signals:
+            loop.remove_signal_handler(signum)
+        self._signals.clear()
         if self.poller is not None:
             self.poller.stop()
         if self.service is not None:

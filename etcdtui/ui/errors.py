@@ -17,6 +17,7 @@ from textual.widgets import Button, Static
 
 from etcdtui.errors import EtcdtuiError
 from etcdtui.i18n import _
+from etcdtui.terminal_text import printable
 
 
 def as_etcdtui_error(exc: BaseException) -> EtcdtuiError:
@@ -29,12 +30,16 @@ def as_etcdtui_error(exc: BaseException) -> EtcdtuiError:
     )
 
 
+def _show(text: str) -> str:
+    return printable(text, keep="\n")  # causes quote etcd's errors and member names
+
+
 def message_text(err: EtcdtuiError) -> str:
-    lines = [err.cause]
+    lines = [_show(err.cause)]
     if err.endpoint:
-        lines.insert(0, f"{_('endpoint')}: {err.endpoint}")
+        lines.insert(0, f"{_('endpoint')}: {_show(err.endpoint)}")
     if err.fix:
-        lines.append(f"{_('fix')}: {err.fix}")
+        lines.append(f"{_('fix')}: {_show(err.fix)}")
     return "\n".join(lines)
 
 
@@ -47,12 +52,14 @@ class ErrorModal(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="error-box", classes="modal-box"):
-            yield Static(self.err.title, id="error-title", classes="modal-title")
+            yield Static(
+                _show(self.err.title), id="error-title", classes="modal-title", markup=False
+            )
             if self.err.endpoint:
-                yield Static(f"{_('endpoint')}: {self.err.endpoint}", markup=False)
-            yield Static(f"{_('cause')}: {self.err.cause}", id="error-cause", markup=False)
+                yield Static(f"{_('endpoint')}: {_show(self.err.endpoint)}", markup=False)
+            yield Static(f"{_('cause')}: {_show(self.err.cause)}", id="error-cause", markup=False)
             if self.err.fix:
-                yield Static(f"{_('fix')}: {self.err.fix}", id="error-fix", markup=False)
+                yield Static(f"{_('fix')}: {_show(self.err.fix)}", id="error-fix", markup=False)
             yield Button(_("Close"), id="close", variant="primary")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -68,4 +75,6 @@ def report(app: App[Any], exc: BaseException, *, modal: bool = False) -> None:
     if modal:
         app.push_screen(ErrorModal(err))
     else:
-        app.notify(message_text(err), title=err.title, severity="error", timeout=8, markup=False)
+        app.notify(
+            message_text(err), title=_show(err.title), severity="error", timeout=8, markup=False
+        )

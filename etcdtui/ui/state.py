@@ -28,6 +28,7 @@ from etcdtui.services.consistency import ConsistencyReport
 from etcdtui.services.consistency import describe as describe_consistency
 from etcdtui.services.etcdapi.connection import parse_endpoint
 from etcdtui.services.metrics import MemberMetrics, MetricsHistory
+from etcdtui.terminal_text import printable
 
 LATENCY_SAMPLES = 30
 LEADER_WINDOW_S = 15 * 60
@@ -89,17 +90,22 @@ class MemberRow:
     client_urls: str
 
     def cells(self) -> tuple[str, ...]:
-        return (
-            self.name,
-            self.id_hex,
-            self.role,
-            self.health,
-            self.version,
-            self.db,
-            self.raft_index,
-            self.lag,
-            self.peer_urls,
-            self.client_urls,
+        """The row as shown: names, versions and URLs come from the cluster, so each is
+        escaped (a name with ESC or a newline cannot reach the terminal raw)."""
+        return tuple(
+            printable(c)
+            for c in (
+                self.name,
+                self.id_hex,
+                self.role,
+                self.health,
+                self.version,
+                self.db,
+                self.raft_index,
+                self.lag,
+                self.peer_urls,
+                self.client_urls,
+            )
         )
 
 

@@ -17,6 +17,7 @@ from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
 from etcdtui.i18n import _
+from etcdtui.safeio import read_limited_text
 from etcdtui.services.paths import config_dir
 
 DEFAULT_THEME = "etcdtui-dark"
@@ -191,7 +192,7 @@ def load_user_themes(dirs: Iterable[Path] | None = None) -> ThemeLoad:
     for d in theme_dirs() if dirs is None else dirs:
         for path in sorted(d.glob("*.yaml")) if d.is_dir() else ():
             try:
-                themes.append(theme_from_mapping(yaml.safe_load(path.read_text("utf-8"))))
+                themes.append(theme_from_mapping(yaml.safe_load(read_limited_text(path))))
             except (OSError, ValueError, yaml.YAMLError) as exc:
                 warnings.append(
                     _("Theme {path} ignored: {why}").format(path=path, why=str(exc).strip())

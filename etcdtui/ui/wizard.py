@@ -32,6 +32,7 @@ from etcdtui.errors import EtcdtuiError
 from etcdtui.i18n import _
 from etcdtui.services.executor import Executor
 from etcdtui.services.plans import Plan, Step
+from etcdtui.terminal_text import printable
 
 MARKS = {
     "done": "✔",
@@ -152,7 +153,7 @@ class WizardScreen(Screen[str]):
         with Horizontal():
             yield ListView(
                 *[
-                    ListItem(Label(self._rail_text(i, s)), id=f"rail-{i}")
+                    ListItem(Label(self._rail_text(i, s), markup=False), id=f"rail-{i}")
                     for i, s in enumerate(self.plan.steps)
                 ],
                 id="rail",
@@ -189,7 +190,7 @@ class WizardScreen(Screen[str]):
 
     def _rail_text(self, i: int, step: Step) -> str:
         st = self._state(i, step)
-        return f"{MARKS.get(st, '·')} {i + 1:>2}. {step.title}"
+        return printable(f"{MARKS.get(st, '·')} {i + 1:>2}. {step.title}")
 
     def _refresh_rail(self) -> None:
         for i, step in enumerate(self.plan.steps):
@@ -201,20 +202,30 @@ class WizardScreen(Screen[str]):
     def show_step(self, i: int) -> None:
         step = self.plan.steps[i]
         destructive = "  " + _("(destructive)") if step.destructive else ""
-        self.query_one("#step-title", Static).update(f"{i + 1}. {step.title}{destructive}")
-        self.query_one("#why", Static).update(_("Why: {why}").format(why=step.why))
+        # plan texts quote member names and URLs from the cluster: escaped, newlines kept
+        self.query_one("#step-title", Static).update(
+            printable(f"{i + 1}. {step.title}{destructive}")
+        )
+        self.query_one("#why", Static).update(
+            printable(_("Why: {why}").format(why=step.why), keep="\n")
+        )
         self.query_one("#where", Static).update(
-            _("Where: {where}").format(where=step.where.label())
+            printable(_("Where: {where}").format(where=step.where.label()))
         )
         cmd = step.shown_command or _("(no command)")
         for label, text in step.alternatives.items():
             cmd += f"\n\n{label}:\n{text}"
-        self.query_one("#command", Static).update(cmd)
+        self.query_one("#command", Static).update(printable(cmd, keep="\n"))
         pre = self.query_one("#precheck", Static)
         if step.id in self.prechecks:
             ok, detail = self.prechecks[step.id]
             pre.update(
-                (_("Pre-check passed: {d}") if ok else _("Pre-check FAILED: {d}")).format(d=detail)
+                printable(
+                    (_("Pre-check passed: {d}") if ok else _("Pre-check FAILED: {d}")).format(
+                        d=detail
+                    ),
+                    keep="\n",
+                )
             )
             pre.set_class(not ok, "bad")
         elif step.precondition is not None:

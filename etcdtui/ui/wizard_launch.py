@@ -27,6 +27,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 from etcdtui import errors
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings
+from etcdtui.safeio import expand_user
 from etcdtui.services.plans import Plan
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.ui.errors import report
@@ -90,7 +91,7 @@ async def build_plan(kind: str, arg: str, settings: ConnectionSettings, keys: An
         if kind == "scale":
             return _scale(await common.gather(svc), target, settings, sandbox)
         if kind == "restore":
-            return await _restore(svc, Path(arg).expanduser().absolute(), sandbox, keys)
+            return await _restore(svc, expand_user(arg).absolute(), sandbox, keys)
     raise errors.UsageError(_("unknown wizard {kind}").format(kind=kind))
 
 
@@ -500,13 +501,14 @@ class SavedWizard:
 
 def saved_wizards() -> list[SavedWizard]:
     """Every persisted wizard run, newest first; unreadable files are skipped."""
-    from etcdtui.services.executor import wizards_dir
+    from etcdtui.safeio import read_limited
+    from etcdtui.services.executor import STATE_LIMIT, wizards_dir
 
     out: list[tuple[float, SavedWizard]] = []
     d = wizards_dir()
     for path in sorted(d.glob("*.json")) if d.is_dir() else []:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(read_limited(path, STATE_LIMIT).decode("utf-8"))
             plan = data["plan"]
             results = data.get("results") or {}
             steps = plan.get("steps") or []

@@ -171,12 +171,33 @@ async def test_refuses_to_overwrite_unless_forced(cluster: Sandbox, tmp_path: Pa
     assert mode(target) == 0o600
 
 
-async def test_stale_part_file_is_reported_not_clobbered(cluster: Sandbox, tmp_path: Path) -> None:
-    (tmp_path / "snap.db.part").write_bytes(b"x")
+async def test_a_part_file_a_live_save_holds_is_not_clobbered(
+    cluster: Sandbox, tmp_path: Path
+) -> None:
+    import fcntl
+
+    part = tmp_path / "snap.db.part"
+    part.write_bytes(b"x")
+    fd = os.open(part, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # as the saving process holds it
+        async with ClusterService(cluster.settings()) as svc:
+            with pytest.raises(SaveError, match="a running save is writing it"):
+                await save_snapshot(svc, tmp_path / "snap.db")
+        assert part.read_bytes() == b"x"
+    finally:
+        os.close(fd)
+
+
+async def test_a_part_file_left_by_a_killed_save_is_replaced(
+    cluster: Sandbox, tmp_path: Path
+) -> None:
+    (tmp_path / "snap.db.part").write_bytes(b"x")  # nobody holds it: its saver is gone
+    (tmp_path / "snap.db.json.part").write_bytes(b"{")
     async with ClusterService(cluster.settings()) as svc:
-        with pytest.raises(SaveError, match="another save"):
-            await save_snapshot(svc, tmp_path / "snap.db")
-    assert leftovers(tmp_path) == ["snap.db.part"]
+        await save_snapshot(svc, tmp_path / "snap.db")
+    assert leftovers(tmp_path) == ["snap.db", "snap.db.json"]
+    assert trailer_ok((tmp_path / "snap.db").read_bytes())
 
 
 async def test_cancel_mid_stream_leaves_nothing(cluster: Sandbox, tmp_path: Path) -> None:
@@ -250,7 +271,14 @@ def test_cli_plain_save_prints_source_and_progress(cluster: Sandbox, tmp_path: P
     assert json.loads(forced.stdout)["sha256"] == hashlib.sha256(target.read_bytes()).hexdigest()
 
 
-def test_ctrl_c_mid_stream_leaves_nothing(fresh_cluster: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGKILL], ids=lambda s: s.name
+)
+def test_a_signal_mid_stream_leaves_nothing_in_the_way(
+    fresh_cluster: Any, tmp_path: Path, signum: signal.Signals
+) -> None:
+    """Ctrl-C, `timeout` (SIGTERM) and a closed terminal (SIGHUP) remove the .part; after
+    SIGKILL the .part stays, but nobody owns it, so the next save replaces it."""
     sb = fresh_cluster(1)
     member = sb.state.members[0].name
     asyncio.run(_fill(sb, 10 * 1024 * 1024))
@@ -282,9 +310,9 @@ def test_ctrl_c_mid_stream_leaves_nothing(fresh_cluster: Any, tmp_path: Path) ->
             what="the .part file",
         )
         assert proc.poll() is None, "the save ended before it could be interrupted"
-        sb.pause(member)  # the stream stalls: Ctrl-C lands mid-stream
+        sb.pause(member)  # the stream stalls: the signal lands mid-stream
         paused = True
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         _out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
@@ -292,9 +320,23 @@ def test_ctrl_c_mid_stream_leaves_nothing(fresh_cluster: Any, tmp_path: Path) ->
             proc.wait()
         if paused:
             sb.resume(member)
-    assert proc.returncode == 130, err
+    if signum == signal.SIGKILL:
+        assert leftovers(out_dir) == ["s.db.part"]
+        again = subprocess.run(
+            [sys.executable, "-m", "etcdtui", "snapshot", "save", str(target), *conn_flags(s)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert again.returncode == 0, again.stderr
+        assert leftovers(out_dir) == ["s.db", "s.db.json"]
+        assert trailer_ok(target.read_bytes())
+        return
+    assert proc.returncode == 128 + signum, err
     assert "Traceback" not in err
     assert leftovers(out_dir) == []
+    if signum != signal.SIGINT:
+        assert signum.name in err
 
 
 async def test_stalled_stream_fails_and_leaves_nothing(fresh_cluster: Any, tmp_path: Path) -> None:

@@ -780,14 +780,16 @@ def test_unreadable_kubeadm_manifest(
 ) -> None:
     manifest = tmp_path / "etcd.yaml"
     shutil.copy(FIXTURE_MANIFEST, manifest)
-    real_open = Path.open
+    import etcdtui.config.files as files_mod
 
-    def guarded(self: Path, *a: Any, **kw: Any) -> Any:
-        if self == manifest:
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_open(self, *a, **kw)
+    real_read = files_mod.read_limited
 
-    monkeypatch.setattr(Path, "open", guarded)
+    def guarded(path: Any, *a: Any, **kw: Any) -> Any:  # root reads anything: fake EACCES
+        if Path(path) == manifest:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_read(path, *a, **kw)
+
+    monkeypatch.setattr(files_mod, "read_limited", guarded)
     with pytest.raises(ConfigError) as info:
         resolve(flags(), {}, cfg_file, manifest)
     assert str(manifest) in info.value.cause and "permission denied" in info.value.cause
@@ -823,14 +825,16 @@ def test_missing_file_names_the_file_and_the_flag(tmp_path: Path, which: int, fl
 
 def test_unreadable_key_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cacert, cert, key = tls_files(tmp_path)
-    real_open = Path.open
+    import etcdtui.config.files as files_mod
 
-    def guarded(self: Path, *a: Any, **kw: Any) -> Any:
-        if self == key:
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_open(self, *a, **kw)
+    real_read = files_mod.read_limited
 
-    monkeypatch.setattr(Path, "open", guarded)
+    def guarded(path: Any, *a: Any, **kw: Any) -> Any:  # root reads anything: fake EACCES
+        if Path(path) == key:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_read(path, *a, **kw)
+
+    monkeypatch.setattr(files_mod, "read_limited", guarded)
     with pytest.raises(TLSFileError) as info:
         check_tls_files(settings_for(cacert, cert, key))
     assert str(key) in info.value.cause and "permission denied" in info.value.cause
@@ -910,12 +914,14 @@ def test_cert_without_key_and_key_without_cert(tmp_path: Path) -> None:
 
 def test_wide_key_permissions_are_a_warning(tmp_path: Path) -> None:
     cacert, cert, key = tls_files(tmp_path)
+    from etcdtui.config import precheck_tls_files
+
     key.chmod(0o644)
-    warnings = check_tls_files(settings_for(cacert, cert, key))
+    warnings = precheck_tls_files(settings_for(cacert, cert, key))
     assert len(warnings) == 1
     assert str(key) in warnings[0] and "0644" in warnings[0] and "chmod 600" in warnings[0]
     key.chmod(0o400)
-    assert check_tls_files(settings_for(cacert, cert, key)) == []
+    assert precheck_tls_files(settings_for(cacert, cert, key)) == []
 
 
 def test_expired_certificate_is_a_warning(tmp_path: Path) -> None:

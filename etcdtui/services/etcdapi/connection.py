@@ -75,20 +75,6 @@ def parse_endpoint(url: str, *, insecure: bool = False) -> Endpoint:
     return Endpoint(normal, parts.scheme, parts.hostname, parts.port)
 
 
-def _read(path: Path | None, what: str) -> bytes | None:
-    if path is None:
-        return None
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise errors.ConfigError(
-            _("cannot read the {what} file {path}: {why}").format(
-                what=what, path=path, why=exc.strerror or exc
-            ),
-            fix=_("Check the path and that this user may read it."),
-        ) from None
-
-
 @dataclass(frozen=True)
 class TLSMaterial:
     root: bytes | None
@@ -105,10 +91,15 @@ class TLSMaterial:
                 _("a client certificate needs both --cert and --key"),
                 fix=_("Pass both files, or neither to connect without a client certificate."),
             )
+        from etcdtui.config.tlsfiles import CA, CERT, KEY, load_tls_file
+
+        def read(path: Path | None, kind: str) -> bytes | None:
+            return None if path is None else load_tls_file(Path(path), kind)
+
         return cls(
-            root=_read(settings.cacert, _("CA")),
-            cert=_read(settings.cert, _("certificate")),
-            key=_read(settings.key, _("key")),
+            root=read(settings.cacert, CA),
+            cert=read(settings.cert, CERT),
+            key=read(settings.key, KEY),
         )
 
 

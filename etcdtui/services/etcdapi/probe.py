@@ -25,6 +25,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from etcdtui import errors
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings
+from etcdtui.safeio import read_limited
 
 from .connection import Endpoint
 
@@ -385,7 +386,7 @@ def _client_missing(endpoint: Endpoint) -> errors.EtcdtuiError:
 
 def _load_pem_cert(path: Path) -> x509.Certificate | None:
     try:
-        return x509.load_pem_x509_certificate(Path(path).read_bytes())
+        return x509.load_pem_x509_certificate(read_limited(path))
     except (OSError, ValueError):
         return None
 
@@ -452,7 +453,7 @@ def _ca_subjects(cacert: Path | None) -> set[str]:
     if cacert is None:
         return set()
     try:
-        certs = x509.load_pem_x509_certificates(Path(cacert).read_bytes())
+        certs = x509.load_pem_x509_certificates(read_limited(cacert))
     except (OSError, ValueError):
         return set()
     return {c.subject.rfc4514_string() for c in certs}
@@ -542,7 +543,7 @@ def _client_eku_problem(cert_path: Path | None) -> str | None:
     if cert_path is None:
         return None
     try:
-        cert = x509.load_pem_x509_certificate(Path(cert_path).read_bytes())
+        cert = x509.load_pem_x509_certificate(read_limited(cert_path))
         eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     except x509.ExtensionNotFound:
         return None

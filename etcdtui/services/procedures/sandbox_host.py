@@ -7,7 +7,6 @@ stay the operator's.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from pathlib import Path
@@ -16,6 +15,7 @@ from urllib.parse import urlsplit
 from etcdtui.errors import SandboxError
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings
+from etcdtui.services.child_env import scrubbed_env
 from etcdtui.services.sandbox import HOST, MemberProc, Sandbox
 
 LOCAL_HOSTS = frozenset({HOST, "localhost"})
@@ -116,7 +116,7 @@ class SandboxHost:
         snapshot's in-memory plaintext, read by the tool as ``/dev/fd/N``)."""
         proc = subprocess.run(
             argv,
-            env={**os.environ, **env},
+            env=scrubbed_env(env),
             pass_fds=pass_fds,
             capture_output=True,
             text=True,

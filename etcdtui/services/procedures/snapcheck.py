@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from etcdtui.i18n import _
+from etcdtui.safeio import open_regular
 from etcdtui.services.snapshots.errors import (
     SnapshotCorrupt,
     SnapshotEmpty,
@@ -43,7 +44,7 @@ class SnapshotFacts:
 
 def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with os.fdopen(open_regular(path), "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()

@@ -6,6 +6,11 @@ A snapshot ``FILE`` may have a sidecar ``FILE.json`` written by ``snapshot save`
 ``recipients``. Listing never needs a key: a plain file is verified in full (sha256
 trailer and bbolt structure); an encrypted one is checked against its sidecar's sha256
 when there is one, and fully when decryption keys are given.
+
+Only regular files are snapshots. A symbolic link is never listed, never followed and
+never deleted; a file that a link in the directory points to is never pruned (the link
+would dangle). Entries are ordered by the time their sidecar records (the file's own
+mtime, not a link target's, when there is none), then by revision, then by name.
 """
 
 from __future__ import annotations
@@ -14,12 +19,14 @@ import datetime as dt
 import hashlib
 import json
 import os
+import stat
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from etcdtui.i18n import _
+from etcdtui.safeio import open_regular, read_limited
 from etcdtui.services.snapshots.bolt import MAGIC
 from etcdtui.services.snapshots.errors import SnapshotError
 from etcdtui.services.snapshots.source import DecryptKeys, age_stanzas, encryption_of
@@ -48,6 +55,10 @@ class CatalogEntry:
     message: str = ""
     revision: int | None = None
     notes: list[str] = field(default_factory=list)
+    # identity of the file when it was listed: prune deletes only this very file
+    inode: tuple[int, int] = (0, 0)
+    # links in the directory that point at this file (it is never pruned)
+    linked_from: list[str] = field(default_factory=list)
 
     @property
     def verified(self) -> bool:
@@ -75,17 +86,22 @@ class CatalogEntry:
 
 def _is_bolt(path: Path) -> bool:
     try:
-        with open(path, "rb") as f:
-            head = f.read(20)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         return False
+    try:
+        head = os.read(fd, 20)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
     return len(head) == 20 and struct.unpack_from("<I", head, 16)[0] == MAGIC
 
 
 def read_sidecar(path: Path) -> dict[str, Any] | None:
     side = path.with_name(path.name + ".json")
     try:
-        data = json.loads(side.read_text(encoding="utf-8"))
+        data = json.loads(read_limited(side).decode("utf-8"))
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
@@ -104,7 +120,7 @@ def _time(path: Path, sidecar: dict[str, Any] | None, st: os.stat_result) -> dt.
 
 def _sha256_file(path: Path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with os.fdopen(open_regular(path), "rb") as f:
         while chunk := f.read(1 << 20):
             h.update(chunk)
     return h.hexdigest()
@@ -141,24 +157,47 @@ def _check(entry: CatalogEntry, keys: DecryptKeys | None) -> None:
         entry.state = FAILED
 
 
-def list_snapshots(
+@dataclass
+class Listing:
+    """A directory's snapshots (oldest first) and the symbolic links that were skipped."""
+
+    entries: list[CatalogEntry]
+    links: dict[str, str]  # link name -> what it points to (as written)
+
+
+def scan(
     directory: str | os.PathLike[str], *, keys: DecryptKeys | None = None, check: bool = True
-) -> list[CatalogEntry]:
-    """Every snapshot in ``directory``, oldest first."""
+) -> Listing:
+    """Every regular snapshot file in ``directory`` (oldest first) and every link."""
     root = Path(directory)
     if not root.is_dir():
         raise SnapshotError(
             _("{dir} is not a directory").format(dir=root), title=_("Cannot list snapshots")
         )
-    entries = []
+    entries: list[CatalogEntry] = []
+    links: dict[str, str] = {}
+    link_targets: dict[tuple[int, int], list[str]] = {}
     for path in sorted(root.iterdir()):
-        if path.name.startswith(".") or path.name.endswith(SKIP_SUFFIXES) or not path.is_file():
+        if path.name.startswith(".") or path.name.endswith(SKIP_SUFFIXES):
+            continue
+        try:
+            st = path.lstat()  # never follow a link
+        except OSError:
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            try:
+                links[path.name] = os.readlink(path)
+                target = path.stat()  # where it points, to protect that file
+                link_targets.setdefault((target.st_dev, target.st_ino), []).append(path.name)
+            except OSError:
+                pass  # a dangling link protects nothing
+            continue
+        if not stat.S_ISREG(st.st_mode):
             continue
         sidecar = read_sidecar(path)
         encryption = encryption_of(path)
         if encryption is None and sidecar is None and not _is_bolt(path):
             continue
-        st = path.stat()
         recipients = (sidecar or {}).get("recipients")
         entry = CatalogEntry(
             path=path,
@@ -167,16 +206,36 @@ def list_snapshots(
             encryption=encryption,
             recipients=[str(r) for r in recipients] if isinstance(recipients, list) else [],
             sidecar=sidecar,
+            inode=(st.st_dev, st.st_ino),
         )
         if encryption and not entry.recipients:
             entry.recipients = age_stanzas(path)
         rev = (sidecar or {}).get("revision")
-        entry.revision = rev if isinstance(rev, int) else None
+        entry.revision = rev if isinstance(rev, int) and not isinstance(rev, bool) else None
         if check:
             _check(entry, keys)
         entries.append(entry)
-    entries.sort(key=lambda e: (e.time, e.path.name))
-    return entries
+    for entry in entries:
+        entry.linked_from = link_targets.get(entry.inode, [])
+    entries.sort(key=_order)
+    return Listing(entries, links)
+
+
+def _order(e: CatalogEntry) -> tuple[dt.datetime, int, str]:
+    return (e.time, e.revision if e.revision is not None else -1, e.path.name)
+
+
+def list_snapshots(
+    directory: str | os.PathLike[str], *, keys: DecryptKeys | None = None, check: bool = True
+) -> list[CatalogEntry]:
+    """Every snapshot in ``directory``, oldest first (regular files only)."""
+    return scan(directory, keys=keys, check=check).entries
+
+
+class PruneRefused(SnapshotError):
+    code = "prune-refused"
+    exit_code = 2
+    default_title = "Nothing pruned"
 
 
 def newest_verified(
@@ -197,33 +256,77 @@ def newest_verified(
 
 
 def plan_prune(entries: list[CatalogEntry], keep: int) -> list[CatalogEntry]:
-    """Which entries to delete to keep ``keep``: oldest first, never the newest verified.
+    """Which entries to delete to keep ``keep``: oldest first, never the newest verified
+    one, never a file a link points to.
 
     ``entries`` must be sorted oldest first (as :func:`list_snapshots` returns them).
-    """
+    Raises :class:`PruneRefused` when no verified snapshot would be left."""
     if keep < 1:
-        raise SnapshotError(_("--keep must be at least 1"), title=_("Invalid usage"))
-    verified = [e for e in entries if e.verified]
-    protected = verified[-1] if verified else None
+        raise PruneRefused(
+            _("--keep must be at least 1"),
+            title=_("Invalid usage"),
+            fix=_("Keep at least one snapshot: pass --keep 1 or more."),
+        )
     excess = len(entries) - keep
+    if excess <= 0:
+        return []  # deleting nothing is always safe
+    verified = [e for e in entries if e.verified]
+    if not verified:
+        raise PruneRefused(
+            _("none of the {n} snapshots in the directory is verified").format(n=len(entries)),
+            fix=_(
+                "Prune deletes only while a verified snapshot stays. Check them with "
+                "`etcdtui snapshot ls DIR` (pass --identity or --passphrase-file for "
+                "encrypted files), or take a fresh snapshot first."
+            ),
+        )
+    protected = verified[-1]
     doomed: list[CatalogEntry] = []
     for entry in entries:
         if len(doomed) >= excess:
             break
-        if entry is protected:
+        if entry is protected or entry.linked_from:
             continue
         doomed.append(entry)
+    if not any(e.verified for e in entries if e not in doomed):  # belt and braces
+        raise PruneRefused(_("the prune would leave no verified snapshot"))
     return doomed
 
 
+def doomed_paths(entries: list[CatalogEntry]) -> list[Path]:
+    """Exactly the files :func:`delete` removes for ``entries``: each snapshot, its sidecar."""
+    out: list[Path] = []
+    for entry in entries:
+        out.append(entry.path)
+        side = entry.path.with_name(entry.path.name + ".json")
+        if side.is_file() and not side.is_symlink():
+            out.append(side)
+    return out
+
+
 def delete(entries: list[CatalogEntry]) -> list[str]:
-    """Remove each snapshot and its sidecar; return the paths removed."""
+    """Remove each snapshot and its sidecar; return the paths removed.
+
+    Right before each removal the file is checked again: still a regular file, still the
+    very file that was listed (device and inode). Anything else is left alone."""
     removed = []
     for entry in entries:
-        for path in (entry.path, entry.path.with_name(entry.path.name + ".json")):
-            try:
-                path.unlink()
-                removed.append(str(path))
-            except FileNotFoundError:
-                continue
+        try:
+            st = entry.path.lstat()
+        except FileNotFoundError:
+            continue
+        if not stat.S_ISREG(st.st_mode) or (st.st_dev, st.st_ino) != entry.inode:
+            raise PruneRefused(
+                _("{path} changed since it was listed; it was not deleted").format(path=entry.path),
+                fix=_("Run the prune again to see the new plan."),
+            )
+        entry.path.unlink()
+        removed.append(str(entry.path))
+        side = entry.path.with_name(entry.path.name + ".json")
+        try:
+            if stat.S_ISREG(side.lstat().st_mode):
+                side.unlink()
+                removed.append(str(side))
+        except FileNotFoundError:
+            continue
     return removed

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from etcdtui.i18n import _
+from etcdtui.safeio import read_limited
 from etcdtui.services.snapshots.errors import SnapshotError
 
 AGE_CHUNK = 64 * 1024  # plaintext bytes per STREAM chunk (age v1)
@@ -123,9 +124,7 @@ def ssh_recipient(path: str | os.PathLike[str]) -> tuple[Any, str]:
 
     p = Path(path)
     try:
-        if p.stat().st_size > _MAX_KEY_FILE:
-            raise RecipientInvalid(_("{path} is too large for a public key file").format(path=p))
-        text = p.read_text(encoding="utf-8", errors="replace")
+        text = read_limited(p, _MAX_KEY_FILE).decode("utf-8", errors="replace")
     except OSError as exc:
         raise RecipientInvalid(
             _("cannot read the public key file {path}: {why}").format(
@@ -164,9 +163,7 @@ def read_passphrase_file(path: str | os.PathLike[str]) -> str:
     """The first line of ``path`` (without its line ending); refuses an empty one."""
     p = Path(path)
     try:
-        if p.stat().st_size > _MAX_KEY_FILE:
-            raise PassphraseInvalid(_("{path} is too large for a passphrase file").format(path=p))
-        text = p.read_text(encoding="utf-8")
+        text = read_limited(p, _MAX_KEY_FILE, allow_pipe=True).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         why = exc.strerror if isinstance(exc, OSError) else _("not UTF-8 text")
         raise PassphraseInvalid(

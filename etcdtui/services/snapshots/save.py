@@ -6,8 +6,12 @@
   member are never chosen by default; naming one with ``endpoint=`` overrides that
   (with a warning), but an endpoint that does not answer Status still fails.
 * The stream goes to ``FILE.part`` (created with O_EXCL, mode 0600), is fsynced,
-  renamed to ``FILE`` and the directory is fsynced. Any error, a cancel or Ctrl-C
-  removes the ``.part``: no ``FILE`` is ever left half-written.
+  renamed to ``FILE`` and the directory is fsynced. Any error, a cancel, Ctrl-C,
+  SIGTERM or SIGHUP removes the ``.part``: no ``FILE`` is ever left half-written.
+* The saving process holds an exclusive ``flock`` on its ``.part`` until the rename.
+  A ``.part`` nobody holds is left over from a killed run (SIGKILL, power loss) and is
+  replaced; one a live process holds is refused. A lock dies with its process, so no
+  stale lock can block a later save.
 * etcd appends the sha256 of the database as a 32-byte trailer; it is checked while
   streaming (no second read), and so is the announced size.
 * With encryption only age ciphertext is written to disk (see :mod:`.crypto`).
@@ -18,10 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import fcntl
 import hashlib
 import json
 import os
 import queue
+import stat
 import threading
 import time
 from collections.abc import Callable
@@ -349,6 +356,14 @@ class _Output:
     def __init__(self, part: Path, *, hashed: bool) -> None:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
         self.fd = os.open(part, flags, 0o600)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # "a live save owns this"
+            st, now = os.fstat(self.fd), os.lstat(part)
+            if (st.st_dev, st.st_ino) != (now.st_dev, now.st_ino):  # taken over in between
+                raise OSError(errno.EBUSY, _("another save replaced the .part file"))
+        except BaseException:
+            os.close(self.fd)
+            raise
         os.fchmod(self.fd, 0o600)  # whatever the umask
         # A plain file's sha256 comes from the trailer check's hasher: one pass, not two.
         self.sha = hashlib.sha256() if hashed else None
@@ -410,14 +425,41 @@ def _check_target(path: Path, force: bool) -> None:
     for existing in (path, sidecar_path(path)):
         if existing.exists() and not force:
             raise TargetExists(_("{path} exists").format(path=existing))
-    for part in (path.with_name(path.name + ".part"), path.with_name(path.name + ".json.part")):
-        if part.exists():
-            raise SaveError(
-                _("{part} exists: another save is running or a previous one was killed").format(
-                    part=part
-                ),
-                fix=_("Make sure no other save is running, then delete {part}.").format(part=part),
-            )
+    part = path.with_name(path.name + ".part")
+    side_part = path.with_name(path.name + ".json.part")
+    if not (os.path.lexists(part) or os.path.lexists(side_part)):
+        return
+    owner = part if os.path.lexists(part) else path
+    if _owned_by_a_live_save(owner):
+        raise SaveError(
+            _("{part} exists and a running save is writing it").format(part=part),
+            fix=_("Wait for that save to finish, or choose another file name."),
+        )
+    for leftover in (part, side_part):  # left by a killed save: nobody owns them
+        if os.path.lexists(leftover):
+            if not stat.S_ISREG(os.lstat(leftover).st_mode):
+                raise SaveError(
+                    _("{part} exists and is not a file a save left behind").format(part=leftover),
+                    fix=_("Move it aside, then save again."),
+                )
+            leftover.unlink()
+
+
+def _owned_by_a_live_save(path: Path) -> bool:
+    """Whether a live process holds the save lock on ``path`` (see the module doc)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # also drops the lock we just took
+    return False
 
 
 async def save_snapshot(
@@ -560,7 +602,6 @@ async def _save(
             await flush
             flush = None
         await asyncio.to_thread(os.fsync, out.fd)
-        out.close()
         after = await svc.endpoint_status(src.url)
         sha = out.sha.hexdigest() if out.sha is not None else check.file_sha256()
         meta = _metadata(target, src, before, after, out.size, sha, check.size, encryption)
@@ -582,10 +623,10 @@ async def _save(
         if not committed:
             if encryptor is not None:
                 encryptor.abort()
-            out.close()
-            for leftover in (part, side_part):
+            for leftover in (part, side_part):  # removed while our lock still holds
                 with contextlib.suppress(FileNotFoundError):
                     leftover.unlink()
+        out.close()  # drops the lock, after both renames (or the clean-up)
 
 
 def _write_failed(part: Path, exc: OSError) -> SaveError:

@@ -21,10 +21,10 @@ import contextlib
 import os
 import stat
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 from etcdtui.i18n import _
+from etcdtui.safeio import open_regular, read_limited
 from etcdtui.services.snapshots.bolt import BoltDB
 from etcdtui.services.snapshots.errors import (
     BadIdentity,
@@ -78,7 +78,7 @@ def encryption_of(path: str | os.PathLike[str]) -> str | None:
 
 def age_stanzas(path: str | os.PathLike[str]) -> list[str]:
     """Recipient stanza types in an age header: e.g. ``["X25519", "ssh-ed25519"]``."""
-    with open(path, "rb") as f:
+    with os.fdopen(open_regular(path), "rb") as f:
         head = f.read(_HEADER_LIMIT)
     if head.startswith(AGE_ARMOR):
         import base64
@@ -106,7 +106,7 @@ def load_identities(path: str | os.PathLike[str]) -> list[Any]:
     import pyrage
 
     try:
-        data = Path(path).read_bytes()
+        data = read_limited(path, allow_pipe=True)
     except OSError as exc:
         raise BadIdentity(
             _("cannot read the identity file {path}: {err}").format(path=path, err=exc.strerror)
@@ -147,7 +147,7 @@ def load_identities(path: str | os.PathLike[str]) -> list[Any]:
 def read_passphrase_file(path: str | os.PathLike[str]) -> str:
     """The first line of ``path``, without its line ending."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_limited(path, allow_pipe=True).decode("utf-8", errors="replace")
     except OSError as exc:
         raise BadIdentity(
             _("cannot read the passphrase file {path}: {err}").format(path=path, err=exc.strerror)
@@ -194,7 +194,7 @@ def _decrypt(path: str, keys: DecryptKeys) -> int:
         )
     fd = _anonymous_fd()
     try:
-        with open(path, "rb") as src, open(fd, "wb", closefd=False) as dst:
+        with os.fdopen(open_regular(path), "rb") as src, open(fd, "wb", closefd=False) as dst:
             if passphrase_only or not keys.identities:
                 assert keys.passphrase is not None
                 if src.read(len(AGE_MAGIC)) == AGE_MAGIC:

@@ -11,11 +11,17 @@ from textual.widgets import DataTable, Label, Static
 
 from etcdtui.i18n import _
 from etcdtui.services.audit import AuditLog
+from etcdtui.terminal_text import printable
 
 _COLUMNS = ("TIME", "USER", "ORIGIN", "CONTEXT", "CLUSTER", "ACTION", "PARAMS", "RESULT")
 
 
 def audit_cells(rec: dict[str, Any]) -> tuple[str, ...]:
+    """The audit file is a file: every cell is escaped."""
+    return tuple(printable(cell) for cell in _audit_cells(rec))
+
+
+def _audit_cells(rec: dict[str, Any]) -> tuple[str, ...]:
     err = rec.get("error") or {}
     result = "✔ ok" if rec.get("ok") else f"✖ {err.get('title') or err.get('code') or '?'}"
     return (

@@ -13,6 +13,7 @@ from textual.widgets import Footer, Label, Static
 
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings, EndpointStatus, hex_id
+from etcdtui.terminal_text import printable
 from etcdtui.ui.member_actions import etcdctl_flags
 from etcdtui.ui.state import ClusterState, human_bytes
 
@@ -59,7 +60,7 @@ def detail_table(state: ClusterState, member_id: int) -> Table:
     if t is not None and t.health is not None and not t.health.healthy:
         rows.append((_("health check"), f"{t.health.error_code}: {t.health.error}"))
     for k, v in rows:
-        table.add_row(k, v)
+        table.add_row(k, printable(v))
     return table
 
 

@@ -15,6 +15,7 @@ from textual.worker import Worker, WorkerState
 
 from etcdtui.i18n import _
 from etcdtui.models import Member, QuorumSummary
+from etcdtui.terminal_text import printable
 from etcdtui.ui import member_actions as ma
 from etcdtui.ui.errors import as_etcdtui_error, report
 from etcdtui.ui.messages import ActionProgress, ActionProgressed
@@ -94,9 +95,11 @@ class MemberActionModal(PausingModal):
         return bool(self.query(selector))
 
     def compose(self) -> ComposeResult:
-        who = (self.target.name or f"{self.target.id:x}") if self.target else ""
+        who = printable(self.target.name or f"{self.target.id:x}") if self.target else ""
         with Vertical(id="action-box", classes="modal-box"):
-            yield Label(f"{ma.title_for(self.kind)} {who}".strip(), classes="modal-title")
+            yield Label(
+                f"{ma.title_for(self.kind)} {who}".strip(), classes="modal-title", markup=False
+            )
             if self.kind == "add-learner":
                 yield Input(placeholder=_("new member name, e.g. m4"), id="new-name")
                 yield Input(placeholder=_("peer URL(s), e.g. https://10.0.0.4:2380"), id="urls")
@@ -138,14 +141,19 @@ class MemberActionModal(PausingModal):
         if p.allowed and not lines:
             lines.append("✔ " + _("Quorum holds before and after."))
         verdict = self.query_one("#verdict", Static)
-        verdict.update("\n".join(lines))
+        verdict.update(printable("\n".join(lines), keep="\n"))
         verdict.set_class(not p.allowed, "-refused")
-        self.query_one("#command", Static).update(p.command)
+        self.query_one("#command", Static).update(printable(p.command, keep="\n"))
         confirm = self.query_one("#confirm", Input)
         confirm.display = p.confirm_text is not None and p.allowed
+        target_id = f"{self.target.id:x}" if self.target is not None else ""
         if p.confirm_text:
-            confirm.placeholder = _("type {name} to confirm").format(name=p.confirm_text)
-        typed_ok = p.confirm_text is None or confirm.value.strip() == p.confirm_text
+            confirm.placeholder = _("type {name} or its ID {id} to confirm").format(
+                name=printable(p.confirm_text), id=target_id
+            )
+        typed = confirm.value.strip()
+        # the hex ID always works: a name may hold characters nobody can type
+        typed_ok = p.confirm_text is None or (typed != "" and typed in (p.confirm_text, target_id))
         run = self.query_one("#run", Button)
         run.disabled = self.running or not p.allowed or not typed_ok
         read_only = bool(getattr(getattr(self.app, "settings", None), "read_only", False))

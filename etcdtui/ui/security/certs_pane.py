@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Label, Static
 
 from etcdtui.i18n import _
 from etcdtui.services.certs import CRITICAL_DAYS, WARNING_DAYS, CertInfo
+from etcdtui.terminal_text import printable
 from etcdtui.ui import actions
 from etcdtui.ui.security.source import SYMBOLS, CertsResult, CertWatch, days_level
 
@@ -74,6 +75,11 @@ def checks_text(c: CertInfo) -> str:
 
 
 def cert_cells(c: CertInfo) -> tuple[str, ...]:
+    """Subjects, SANs and paths come from certificate files: every cell is escaped."""
+    return tuple(printable(cell) for cell in _cert_cells(c))
+
+
+def _cert_cells(c: CertInfo) -> tuple[str, ...]:
     return (
         c.role,
         _short(_source(c), 24),

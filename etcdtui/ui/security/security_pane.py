@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Label, Static
 
 from etcdtui.i18n import _
 from etcdtui.services.security import SEVERITIES, Finding
+from etcdtui.terminal_text import printable
 from etcdtui.ui import actions
 from etcdtui.ui.security.source import ScanFinished, ScanResult, error_text, security_scan
 
@@ -126,8 +127,8 @@ class SecurityPane(Vertical):
             table.add_row(
                 Text(f"{SEVERITY_MARK.get(f.severity, '?')} {f.severity}", style=f"bold {style}"),
                 Text(f.id),
-                Text(_short(f.title, 40)),
-                Text(_short(f.evidence, 34)),
+                Text(_short(printable(f.title), 40)),
+                Text(_short(printable(f.evidence), 34)),
                 key=str(i),
             )
         status.update(
@@ -156,7 +157,8 @@ class SecurityPane(Vertical):
         f = self._findings[index]
         detail.update(
             "\n".join(
-                [
+                printable(line)
+                for line in [
                     f"{SEVERITY_MARK.get(f.severity, '?')} [{f.severity}] {f.title} ({f.id})",
                     _("Evidence: {e}").format(e=f.evidence),
                     _("Fix: {f}").format(f=f.fix),

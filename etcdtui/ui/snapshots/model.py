@@ -19,6 +19,7 @@ from etcdtui.services.snapshots.catalog import (
     VERIFIED,
     CatalogEntry,
 )
+from etcdtui.terminal_text import printable
 from etcdtui.ui.state import human_bytes, short_bytes
 
 CLUSTER_SCOPED = "(cluster-scoped)"
@@ -94,13 +95,13 @@ def catalog_cells(
 ) -> tuple[str, ...]:
     return (
         mark,
-        entry.path.name,
+        printable(entry.path.name),
         entry.time.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M"),
         age_text(now - entry.time.timestamp()),
         short_bytes(entry.size),
         entry.encryption or "-",
         str(entry.revision) if entry.revision is not None else "-",
-        source_of(entry.sidecar),
+        printable(source_of(entry.sidecar)),
         state_text(entry, checked),
     )
 
@@ -115,7 +116,7 @@ def sidecar_rows(sidecar: dict[str, Any] | None) -> list[tuple[str, str]]:
             rows += [(f"{k}.{k2}", _plain(v2)) for k2, v2 in v.items() if v2 not in (None, "")]
         elif v not in (None, ""):
             rows.append((str(k), _plain(v)))
-    return rows
+    return [(printable(k), printable(v)) for k, v in rows]  # a sidecar is a file: escape it
 
 
 def _plain(value: Any) -> str:
@@ -187,10 +188,11 @@ def object_rows(obj: dict[str, Any]) -> list[tuple[str, str]]:
     """What the detail box shows about one object. Secrets: key, size, encryption, type
     and labels, never the data."""
     if "encryption" in obj:  # describe() marks Secrets this way and drops everything else
-        rows = [(f, str(obj[f])) for f in SECRET_FIELDS if obj.get(f) not in (None, "")]
+        rows = [(f, printable(obj[f])) for f in SECRET_FIELDS if obj.get(f) not in (None, "")]
         labels = obj.get("labels") or {}
         if labels:
-            rows.append((_("labels"), ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))))
+            text = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
+            rows.append((_("labels"), printable(text)))
         rows.append((_("data"), _("hidden (Secret values are never shown)")))
         return rows
     order = (
@@ -214,7 +216,7 @@ def object_rows(obj: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append((_("labels"), ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))))
     if obj.get("decode_error"):
         rows.append((_("decode"), _("the value could not be decoded")))
-    return rows
+    return [(k, printable(v)) for k, v in rows]  # keys and names come from the snapshot
 
 
 # --- diff -----------------------------------------------------------------------------
@@ -224,9 +226,9 @@ def diff_rows(report: dict[str, Any]) -> list[tuple[str, str, int, int, int]]:
     """(resource, namespace, added, removed, changed): each resource, then its namespaces."""
     rows = []
     for name, slot in report["by_resource"].items():
-        rows.append((name, "", slot["added"], slot["removed"], slot["changed"]))
+        rows.append((printable(name), "", slot["added"], slot["removed"], slot["changed"]))
         for ns, c in slot["namespaces"].items():
-            rows.append(("", ns, c["added"], c["removed"], c["changed"]))
+            rows.append(("", printable(ns), c["added"], c["removed"], c["changed"]))
     return rows
 
 

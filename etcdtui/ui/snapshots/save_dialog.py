@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from etcdtui.errors import UsageError
 from etcdtui.i18n import _
+from etcdtui.safeio import expand_user
 from etcdtui.services.paths import ensure_private_dir
 from etcdtui.services.snapshots.save import SaveProgress
 from etcdtui.ui.errors import as_etcdtui_error, report
@@ -134,11 +135,11 @@ class SaveSnapshotDialog(PausingModal):
                     _("a passphrase cannot be combined with recipients"),
                     fix=_("age allows a passphrase only as the sole recipient: choose one kind."),
                 )
-            encryption = build_encryption(ages, [Path(p).expanduser() for p in ssh], passphrase)
+            encryption = build_encryption(ages, [expand_user(p) for p in ssh], passphrase)
+            path = expand_user(path_text)
         except Exception as exc:
             report(self.app, exc)
             return
-        path = Path(path_text).expanduser()
         if path.parent == default_directory():
             ensure_private_dir(path.parent)
         self.running = True

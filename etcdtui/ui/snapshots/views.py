@@ -15,6 +15,7 @@ from textual.widgets.tree import TreeNode
 from etcdtui.i18n import _
 from etcdtui.services.snapshots.catalog import CatalogEntry
 from etcdtui.services.snapshots.status import VerifyResult
+from etcdtui.terminal_text import printable
 from etcdtui.ui.snapshots import model
 from etcdtui.ui.state import human_bytes
 
@@ -25,8 +26,8 @@ def _kv_table(rows: list[tuple[str, str]]) -> Table:
     table = Table(box=None, show_header=False, expand=True, pad_edge=False)
     table.add_column(style="bold", no_wrap=True, width=18)
     table.add_column(overflow="fold", ratio=1)
-    for k, v in rows:
-        table.add_row(k, Text(v))
+    for k, v in rows:  # keys, names and sidecar fields come from files: escaped
+        table.add_row(printable(k), Text(printable(v)))
     return table
 
 
@@ -135,7 +136,7 @@ class ContentsView(Horizontal):
     def show_loading(self, name: str) -> None:
         self.index = None
         self.tree_widget.clear()
-        self.tree_widget.root.set_label(Text(name))
+        self.tree_widget.root.set_label(Text(printable(name)))
         self.query_one("#snapshot-object", Static).update(
             "… " + _("reading {name}").format(name=name)
         )
@@ -144,9 +145,9 @@ class ContentsView(Horizontal):
         self.index = index
         tree = self.tree_widget
         tree.clear()
-        tree.root.set_label(Text(name))
+        tree.root.set_label(Text(printable(name)))
         for res, group in index.resources.items():
-            label = Text(f"{res}  ({group.count}, {human_bytes(group.bytes)})")
+            label = Text(f"{printable(res)}  ({group.count}, {human_bytes(group.bytes)})")
             tree.root.add(label, data=("resource", res), allow_expand=True)
         tree.root.expand()
         tree.focus()
@@ -168,12 +169,12 @@ class ContentsView(Horizontal):
         if node.data[0] == "resource":
             res = node.data[1]
             for ns, group in self.index.resources[res].namespaces.items():
-                node.add(Text(f"{ns}  ({group.count})"), data=("namespace", res, ns))
+                node.add(Text(f"{printable(ns)}  ({group.count})"), data=("namespace", res, ns))
         elif node.data[0] == "namespace":
             _kind, res, ns = node.data
             group = self.index.resources[res].namespaces[ns]
             for i, obj in enumerate(group.objects):
-                node.add_leaf(Text(model.object_label(obj)), data=("object", res, ns, i))
+                node.add_leaf(Text(printable(model.object_label(obj))), data=("object", res, ns, i))
             if group.count > len(group.objects):
                 more = group.count - len(group.objects)
                 node.add_leaf(Text(_("… and {n} more").format(n=more)), data=("more",))
@@ -261,4 +262,6 @@ class DiffView(Vertical):
         if not rows:
             table.add_row(Text(_("(no differences)")), Text(""), "0", "0", "0")
         for res, ns, added, removed, changed in rows:
-            table.add_row(Text(res), Text(ns), str(added), str(removed), str(changed))
+            table.add_row(
+                Text(printable(res)), Text(printable(ns)), str(added), str(removed), str(changed)
+            )

@@ -8,15 +8,22 @@ from textual.widgets import Static
 
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings, hex_id
+from etcdtui.terminal_text import printable
 from etcdtui.ui.state import LEADER_MARK, ClusterState
 
 _STATES = ("healthy", "at-risk", "lost", "unknown")
 
 
 class Badge(Static):
-    """A Static that repaints only when its text (or state class) really changes."""
+    """A Static that repaints only when its text (or state class) really changes.
+
+    Badges show member names, contexts and leaders: the text is escaped (newlines kept)."""
+
+    def __init__(self, content: str = "", **kwargs: object) -> None:
+        super().__init__(printable(content, keep="\n"), **kwargs)  # type: ignore[arg-type]
 
     def set(self, text: str, state: str | None = None) -> None:
+        text = printable(text, keep="\n")
         if str(self.content) != text:
             self.update(text)
         if state is not None:

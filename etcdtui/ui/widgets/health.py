@@ -9,6 +9,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Label, ProgressBar, Sparkline, Static
 
 from etcdtui.i18n import _
+from etcdtui.terminal_text import printable
 from etcdtui.ui.state import LEADER_MARK, ClusterState, human_bytes
 from etcdtui.ui.widgets.header import Badge
 
@@ -98,17 +99,17 @@ class HealthPane(Vertical, can_focus=True):
         text = Text()
         if members_error:
             text.append("✖ " + _("Member list unavailable"), style=f"bold {vars_.get('error', '')}")
-            text.append(f" — {members_error}\n")
+            text.append(f" — {printable(members_error)}\n")
         elif not advice:
             return Text("✔ " + _("No advisories: nothing needs attention."))
         for a in advice:
             level, title, why = a.level, a.title, a.why  # type: ignore[attr-defined]
             colour = vars_.get("error" if level == "error" else "warning", "")
-            text.append(f"{_ICON.get(level, '•')} {title}", style=f"bold {colour}")
-            text.append(f" — {why}\n")
+            text.append(f"{_ICON.get(level, '•')} {printable(title)}", style=f"bold {colour}")
+            text.append(f" — {printable(why)}\n")
             action = getattr(a, "action", "")
             if action:  # the next step, as a key or `:` command
-                text.append("  → " + action + "\n", style="bold")
+                text.append("  → " + printable(action) + "\n", style="bold")
         text.rstrip()
         return text
 
