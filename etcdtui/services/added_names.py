@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 from etcdtui.models import MemberList, hex_id, parse_hex_id
+from etcdtui.safeio import read_limited
 from etcdtui.services.paths import ensure_private_dir, state_dir
 
 LIMIT = 50
@@ -27,7 +28,7 @@ def store_path() -> Path:
 
 def _load(path: Path) -> dict[str, dict[str, str]]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_limited(path).decode("utf-8"))
     except (OSError, ValueError):
         return {}
     if not isinstance(data, dict):

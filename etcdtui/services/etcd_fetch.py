@@ -31,6 +31,8 @@ import platformdirs
 
 from etcdtui.errors import EtcdtuiError
 from etcdtui.i18n import N_, _
+from etcdtui.safeio import open_regular, read_limited
+from etcdtui.services.child_env import scrubbed_env
 
 #: Suites searched, newest first. Debian keeps etcd 3.4 in bookworm, 3.5 in trixie and
 #: the newest 3.5 (or later) in unstable.
@@ -97,9 +99,7 @@ class Mirror:
 
 def _read_small(path: Path) -> str:
     try:
-        if not path.is_file() or path.stat().st_size > _SOURCE_LIMIT:
-            return ""
-        return path.read_text(errors="replace")
+        return read_limited(path, _SOURCE_LIMIT).decode(errors="replace")
     except OSError:
         return ""
 
@@ -225,8 +225,7 @@ class PrivateApt:
             raise FetchError(
                 _("{tool} is not installed: fetching etcd uses apt's own client").format(tool=tool)
             )
-        env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "HOME", "TMPDIR")}
-        env["LC_ALL"] = "C"
+        keep = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "HOME", "TMPDIR")}
         try:
             proc = subprocess.run(
                 [exe, *self.options(), *args],
@@ -235,7 +234,7 @@ class PrivateApt:
                 timeout=600,
                 check=False,
                 cwd=cwd,
-                env=env,
+                env=scrubbed_env({"LC_ALL": "C"}, base=keep),
                 stdin=subprocess.DEVNULL,
             )
         except subprocess.TimeoutExpired:
@@ -298,7 +297,7 @@ def _lock(path: Path) -> Iterator[None]:
 
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with os.fdopen(open_regular(path), "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
@@ -415,6 +414,7 @@ def _install(apt: PrivateApt, root: Path, deb_version: str, suite: str, say: Any
             digests[pkg] = got
             subprocess.run(
                 ["dpkg-deb", "-x", str(deb), str(extracted)],
+                env=scrubbed_env(),
                 check=True,
                 capture_output=True,
                 timeout=300,
@@ -459,7 +459,12 @@ def _binaries_in(d: Path) -> tuple[str, ...]:
 
 def _binary_version(path: Path) -> str:
     out = subprocess.run(
-        [str(path), "--version"], capture_output=True, text=True, timeout=20, check=False
+        [str(path), "--version"],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
+        env=scrubbed_env(),
     ).stdout
     m = re.search(r"etcd Version:\s*(\S+)", out)
     return m.group(1) if m else ""

@@ -242,7 +242,7 @@ def unfinished(kind: str) -> list[dict[str, Any]]:
     out = []
     for path in wizards_dir().glob(f"{kind}-*.json"):
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(read_limited(path, STATE_LIMIT).decode("utf-8"))
         except (OSError, ValueError):
             continue
         if data.get("status") not in ("done", "rolled-back", "planned"):

@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 from etcdtui import errors
 from etcdtui.errors import SandboxError
 from etcdtui.i18n import _
+from etcdtui.safeio import read_limited
+from etcdtui.services.child_env import scrubbed_env
 from etcdtui.services.sandbox_proxy import ACK_FILE
 
 if TYPE_CHECKING:
@@ -71,7 +73,7 @@ def _child_env() -> dict[str, str]:
 
 def _cmdline(pid: int) -> list[str]:
     try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+        raw = read_limited(f"/proc/{pid}/cmdline", 1 << 16)
     except OSError:
         return []
     return [p.decode(errors="replace") for p in raw.split(b"\0") if p]
@@ -82,7 +84,7 @@ def _alive(pid: int | None, *markers: str) -> bool:
     if not pid:
         return False
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        stat = read_limited(f"/proc/{pid}/stat", 1 << 16).decode(errors="replace")
     except OSError:
         return False
     if stat.rsplit(")", 1)[1].split()[0] == "Z":
@@ -132,7 +134,7 @@ def _spawn(sb: Sandbox, args: list[str], log_name: str) -> int:
             stderr=subprocess.STDOUT,
             start_new_session=True,
             cwd=sb.dir,
-            env=_child_env(),
+            env=scrubbed_env(_child_env(), base={}),
         )
     finally:
         log.close()
@@ -170,7 +172,7 @@ def _wait_ack(sb: Sandbox, generation: int, *, what: str, timeout: float = 5.0) 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if int(path.read_text() or "-1") >= generation:
+            if int(read_limited(path, 64).decode() or "-1") >= generation:
                 return
         except (OSError, ValueError):
             pass

@@ -10,6 +10,7 @@ from pathlib import Path
 from etcdtui.i18n import N_, _
 from etcdtui.ops.drills import checks, setups
 from etcdtui.ops.drills.model import ClusterView, Drill, DrillState, Outcome, sha
+from etcdtui.safeio import read_limited
 
 
 def _cert_renewed(view: ClusterView, state: DrillState) -> Outcome:
@@ -22,8 +23,8 @@ def _cert_renewed(view: ClusterView, state: DrillState) -> Outcome:
     cert_path = ctx.cert if ctx and ctx.cert else Path(state.facts["client_cert"])
     key_path = ctx.key if ctx and ctx.key else Path(state.facts["client_key"])
     try:
-        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
-        ca = x509.load_pem_x509_certificate((Path(state.facts["pki_dir"]) / "ca.crt").read_bytes())
+        cert = x509.load_pem_x509_certificate(read_limited(cert_path))
+        ca = x509.load_pem_x509_certificate(read_limited(Path(state.facts["pki_dir"]) / "ca.crt"))
         key = pki.load_issued(cert_path, key_path).key
     except (OSError, ValueError) as exc:
         return Outcome(False, _("the context's certificate cannot be read: {why}").format(why=exc))
@@ -142,10 +143,10 @@ def _scratch_restored(view: ClusterView, state: DrillState) -> Outcome:
 def _process_start(pid: int) -> float | None:
     """When a process started, in seconds since the epoch (from /proc)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = read_limited(f"/proc/{pid}/stat", 1 << 16).decode().rsplit(")", 1)[1].split()
         btime = next(
             int(line.split()[1])
-            for line in Path("/proc/stat").read_text().splitlines()
+            for line in read_limited("/proc/stat", 1 << 20).decode().splitlines()
             if line.startswith("btime ")
         )
     except (OSError, StopIteration, IndexError, ValueError):

@@ -20,6 +20,7 @@ from etcdtui.errors import UsageError
 from etcdtui.i18n import N_, _
 from etcdtui.models import ConnectionSettings
 from etcdtui.ops.drills.model import ClusterView, Drill, DrillState, Outcome, sha
+from etcdtui.safeio import read_limited
 from etcdtui.services.paths import ensure_private_dir, state_dir
 
 CONTEXT = "drill"
@@ -65,7 +66,7 @@ def load_state() -> DrillState:
     try:
         if path.stat().st_size > 4 << 20:
             raise DrillError(_("{path} is larger than 4 MiB").format(path=path))
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(read_limited(path, 4 << 20).decode("utf-8"))
     except FileNotFoundError:
         raise DrillError(
             _("no drill is running"), fix=_("List the drills with: etcdtui drill list")
