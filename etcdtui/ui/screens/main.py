@@ -41,6 +41,14 @@ class MainScreen(Screen[None]):
         self.query_one(MembersTable).focus()
         self.call_after_refresh(self._app.render_state)
 
+    def on_screen_suspend(self) -> None:
+        # A dialog or screen opens on top: the command line closes, it never stays
+        # open (and focused) behind it.
+        line = self.query_one(CommandLine)
+        if line.display:
+            line.display = False
+            self.query_one(MembersTable).focus()
+
     @property
     def _app(self) -> Any:
         return self.app
