@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from etcdtui import errors
@@ -29,6 +29,7 @@ from etcdtui.models import ConnectionSettings
 from etcdtui.services.plans import Plan
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.ui.errors import report
+from etcdtui.ui.screens.fit import FittedModal
 
 KINDS = ("replace", "scale", "restore")
 
@@ -232,7 +233,7 @@ def show_wizard(app: Any, data: WizardOpen) -> None:
     app.push_screen(WizardScreen(plan, ex, read_only=settings.read_only), closed)
 
 
-class ArgPrompt(ModalScreen[str]):
+class ArgPrompt(FittedModal):
     """Asks for the one argument a wizard needs (member, voter count, snapshot file)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -89,3 +89,42 @@ def builders() -> dict[str, tuple[EtcdtuiApp, RunBefore]]:
         "light": (make_app("one-down", theme="etcdtui-light")[0], populate),
         "high_contrast": (make_app("one-down", theme="etcdtui-high-contrast")[0], populate),
     }
+
+
+SMALL = (80, 24)
+
+
+def small_builders() -> dict[str, tuple[EtcdtuiApp, RunBefore]]:
+    """The 80x24 cases: main screen, a member-action dialog, a wizard step and help."""
+
+    async def move_leader_modal(pilot: Pilot[Any]) -> None:
+        await populate(pilot)
+        await pilot.press("down", "l")
+        await pilot.pause()
+
+    async def help_screen(pilot: Pilot[Any]) -> None:
+        await populate(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    async def wizard_step(pilot: Pilot[Any]) -> None:
+        from etcdtui.ui.wizard import WizardScreen
+        from tests.unit.test_plans import replace_plan
+
+        await populate(pilot)
+        await pilot.app.push_screen(WizardScreen(replace_plan(), None, read_only=True))
+        await pilot.press(*["down"] * 6)
+        await pilot.pause()
+
+    async def remove_leader_modal(pilot: Pilot[Any]) -> None:
+        await populate(pilot)
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+
+    return {
+        "main_80x24": (make_app("one-down")[0], populate),
+        "move_leader_80x24": (make_app("healthy")[0], move_leader_modal),
+        "remove_leader_80x24": (make_app("healthy")[0], remove_leader_modal),
+        "wizard_80x24": (make_app("healthy")[0], wizard_step),
+        "help_80x24": (make_app("healthy")[0], help_screen),
+    }
