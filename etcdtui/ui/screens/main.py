@@ -17,7 +17,7 @@ from etcdtui.ui import actions, panes
 from etcdtui.ui.errors import report
 from etcdtui.ui.screens.overview import OverviewPane
 from etcdtui.ui.state import ClusterState
-from etcdtui.ui.widgets.command_line import CommandLine
+from etcdtui.ui.widgets.command_line import CommandLine, Sources
 from etcdtui.ui.widgets.footer import KeyFooter
 from etcdtui.ui.widgets.header import ClusterHeader
 from etcdtui.ui.widgets.members import MembersTable
@@ -91,10 +91,20 @@ class MainScreen(Screen[None]):
 
     def action_command_line(self) -> None:
         line = self.query_one(CommandLine)
-        line.set_candidates(self._app.context_names(), sorted(self.app.available_themes))
+        line.set_sources(
+            Sources(
+                members=self._member_names,
+                contexts=self._app.context_names,
+                themes=lambda: sorted(self.app.available_themes),
+            )
+        )
         line.value = ""
         line.display = True
         line.focus()
+
+    def _member_names(self) -> list[str]:
+        members = self._app.state.members
+        return [m.name or m.hex_id for m in members.members] if members else []
 
     def action_back(self) -> None:
         line = self.query_one(CommandLine)
