@@ -209,7 +209,8 @@ class SnapshotsPane(Vertical):
         ages = [model.age_text(now - e.time.timestamp()) for e in self.entries]
         width = table.ordered_columns[col].width
         if any(cell_len(a) > width for a in ages):
-            self._render_catalog(self.selected().path.name if self.selected() else None)
+            keep = self.selected()
+            self._render_catalog(keep.path.name if keep else None)
             return
         for e, age in zip(self.entries, ages, strict=True):
             if str(table.get_cell(str(e.path), "age")) != age:
