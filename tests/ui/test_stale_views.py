@@ -66,3 +66,58 @@ async def test_member_table_columns_shrink_back() -> None:
         table.show_rows(rows)
         await pilot.pause()
         assert client.content_width == normal
+
+
+def _visible_labels(app: Any, table: DataTable[Any]) -> str:
+    strips = app.screen._compositor.render_strips()
+    return "\n".join(s.text for s in strips)
+
+
+async def test_certs_checks_column_is_on_screen_at_120() -> None:
+    from tests.ui.snapshot_apps import populate
+    from tests.ui.test_security_panes import secure_fake_app, show_certs
+
+    app = secure_fake_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await populate(pilot)
+        await show_certs(pilot)
+        table = app.main.query_one("#certs-table", DataTable)
+        text = _visible_labels(app, table)
+        assert "CHECKS" in text and "no SAN matches" in text, text
+
+
+async def test_audit_result_on_screen_and_enter_opens_the_record(tmp_path: Path) -> None:
+    from etcdtui.errors import QuorumRefusal
+    from etcdtui.services.audit import AuditLog
+    from etcdtui.ui.screens.audit import AuditDetailScreen
+    from tests.ui.snapshot_apps import populate
+
+    log = AuditLog(tmp_path / "audit.jsonl")
+    log.append(action="member.remove", params={"member": "m2", "peer_urls": ["x" * 70]})
+    log.append(
+        action="member.move-leader",
+        params={"target": "m3"},
+        error=QuorumRefusal("m3 is not healthy", fix="Bring m3 back first."),
+    )
+    app = EtcdtuiApp(
+        fake_settings(),
+        service_factory=lambda s: FakeCluster(s, scenario("healthy")),
+        autopoll=False,
+        clock=lambda: NOW,
+        theme_dirs=[],
+        audit_log=log,
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await populate(pilot)
+        await pilot.press("3")
+        await pilot.pause(0.2)
+        text = _visible_labels(app, app.main.query_one("#audit-table", DataTable))
+        assert "RESULT" in text and "✖ Refused" in text and "✔ ok" in text, text
+        await pilot.press("enter")  # the newest record: the refused move-leader
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, AuditDetailScreen)
+        shown = _visible_labels(app, app.main.query_one("#audit-table", DataTable))
+        assert "error.cause" in shown and "m3 is not healthy" in shown, shown
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert app.screen is app.main
