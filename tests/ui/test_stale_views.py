@@ -121,3 +121,28 @@ async def test_audit_result_on_screen_and_enter_opens_the_record(tmp_path: Path)
         await pilot.press("escape")
         await pilot.pause(0.1)
         assert app.screen is app.main
+
+
+async def test_pane_2_is_its_own_health_view() -> None:
+    from textual.widgets import ContentSwitcher
+
+    from etcdtui.ui.widgets.health_view import HealthView
+    from tests.ui.snapshot_apps import make_app, populate
+
+    app, _ = make_app("one-down")
+    async with app.run_test(size=SIZE) as pilot:
+        await populate(pilot)
+        await pilot.press("2")
+        await pilot.pause(0.2)
+        switcher = app.main.query_one(ContentSwitcher)
+        assert switcher.current == "health-view"  # not the members pane again
+        view = app.main.query_one(HealthView)
+        table = view.query_one("#hv-table", DataTable)
+        assert app.focused is table
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        assert rows[0][0] == "m1 ★" and rows[0][2] == "7" and rows[0][3] == "48210"
+        assert rows[2][0] == "m3" and rows[2][1].endswith("unreachable") and rows[2][2] == "-"
+        assert view.query_one("#health-metrics")  # the room left for metrics
+        await pilot.press("1")
+        await pilot.pause(0.1)
+        assert switcher.current == "overview"
