@@ -16,12 +16,15 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 
 
-def fit_body(screen: Any) -> None:
+def fit_body(screen: Any, tries: int = 5) -> None:
     """Cap every ``.modal-body`` of ``screen`` so its ``.modal-box`` fits on screen."""
     for body in screen.query(".modal-body"):
         box: Widget | None = body.parent  # type: ignore[assignment]
         if box is None:
             continue
+        if not box.outer_size.height and tries > 0:  # not laid out yet: after the next one
+            screen.call_after_refresh(fit_body, screen, tries - 1)
+            return
         others = sum(
             c.outer_size.height + c.styles.margin.top + c.styles.margin.bottom
             for c in box.children
