@@ -15,7 +15,6 @@ from textual import events
 from textual.screen import ModalScreen
 from textual.widget import Widget
 
-
 MIN_BODY = 3
 
 
