@@ -38,6 +38,24 @@ def make_app(
     return app, holder.get("svc")  # type: ignore[return-value]
 
 
+async def fitted(pilot: Pilot[Any]) -> None:
+    """Wait until the open dialog has fitted itself to the terminal (its body capped at
+    the room the rest leaves; see etcdtui/ui/screens/fit.py), then one more frame."""
+    from etcdtui.ui.screens.fit import MIN_BODY
+
+    for _ in range(100):
+        await pilot.pause(0.02)
+        bodies = list(pilot.app.screen.query(".modal-body"))
+        caps = [b.styles.max_height for b in bodies]
+        if all(c is not None and c.value > MIN_BODY for c in caps):
+            break
+    from textual.widgets import Input
+
+    for box in pilot.app.screen.query(Input):  # a blinking cursor makes two pictures
+        box.cursor_blink = False
+    await pilot.pause(0.05)
+
+
 async def populate(pilot: Pilot[Any], polls: int = 12) -> None:
     app: Any = pilot.app
     for _ in range(polls):
@@ -60,7 +78,7 @@ def builders() -> dict[str, tuple[EtcdtuiApp, RunBefore]]:
     async def remove_modal(pilot: Pilot[Any]) -> None:
         await populate(pilot)
         await pilot.press("down", "ctrl+d")
-        await pilot.pause()
+        await fitted(pilot)
 
     async def help_screen(pilot: Pilot[Any]) -> None:
         await populate(pilot)
@@ -100,7 +118,7 @@ def small_builders() -> dict[str, tuple[EtcdtuiApp, RunBefore]]:
     async def move_leader_modal(pilot: Pilot[Any]) -> None:
         await populate(pilot)
         await pilot.press("down", "l")
-        await pilot.pause()
+        await fitted(pilot)
 
     async def help_screen(pilot: Pilot[Any]) -> None:
         await populate(pilot)
@@ -119,7 +137,7 @@ def small_builders() -> dict[str, tuple[EtcdtuiApp, RunBefore]]:
     async def remove_leader_modal(pilot: Pilot[Any]) -> None:
         await populate(pilot)
         await pilot.press("ctrl+d")
-        await pilot.pause()
+        await fitted(pilot)
 
     return {
         "main_80x24": (make_app("one-down")[0], populate),

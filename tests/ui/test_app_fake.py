@@ -88,9 +88,11 @@ async def test_removing_the_leader_offers_move_leader_first() -> None:
         move.press()
         await until(
             pilot,
-            lambda: isinstance(app.screen, MemberActionModal)
-            and app.screen.kind == "move-leader"
-            and str(app.screen.query_one("#command", Static).content),
+            lambda: (
+                isinstance(app.screen, MemberActionModal)
+                and app.screen.kind == "move-leader"
+                and str(app.screen.query_one("#command", Static).content)
+            ),
             what="the move-leader dialog, planned",
         )
         assert "move-leader" in str(app.screen.query_one("#command", Static).content)
