@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+from textual import events
 from textual.app import App
 from textual.binding import BindingType
 from textual.screen import Screen
@@ -33,6 +34,7 @@ from etcdtui.ui.screens.main import MainScreen
 from etcdtui.ui.security.source import CertsChecked, CertsResult, CertWatch, apply_certs
 from etcdtui.ui.service import ClusterLike, ServiceFactory, real_service
 from etcdtui.ui.state import ClusterState
+from etcdtui.ui.typeahead import KeyGate
 
 USER_THEMES_DELAY = 1.0  # seconds after mount; see _setup_themes
 GC_PAUSE_LIMIT = 5.0  # seconds; collection resumes by then even without a member list
@@ -90,6 +92,17 @@ class EtcdtuiApp(App[int]):
         self._hint_at: float | None = None
         self.cert_watch: CertWatch | None = None
         self.cert_result: CertsResult | None = None
+        self.key_gate = KeyGate(self)
+
+    async def on_event(self, event: events.Event) -> None:
+        # Keys (and pastes) go out one at a time, each after the previous one settled:
+        # see etcdtui/ui/typeahead.py.
+        typed = isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded
+        if typed and self.key_gate.hold(event):
+            return
+        await super().on_event(event)
+        if typed:
+            self.key_gate.handled()
 
     @property
     def read_only(self) -> bool:
@@ -225,6 +238,7 @@ class EtcdtuiApp(App[int]):
         for signum in self._signals:
             loop.remove_signal_handler(signum)
         self._signals.clear()
+        self.key_gate.stop()
         if self.poller is not None:
             self.poller.stop()
         if self.service is not None:

@@ -11,13 +11,13 @@ from typing import Any, ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
-from textual.screen import ModalScreen
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
 from etcdtui.errors import EtcdtuiError
 from etcdtui.i18n import _
 from etcdtui.terminal_text import printable
+from etcdtui.ui.screens.fit import FittedModal
 
 
 def as_etcdtui_error(exc: BaseException) -> EtcdtuiError:
@@ -43,7 +43,7 @@ def message_text(err: EtcdtuiError) -> str:
     return "\n".join(lines)
 
 
-class ErrorModal(ModalScreen[None]):
+class ErrorModal(FittedModal):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss", _("Close"))]
 
     def __init__(self, err: EtcdtuiError) -> None:
@@ -55,11 +55,14 @@ class ErrorModal(ModalScreen[None]):
             yield Static(
                 _show(self.err.title), id="error-title", classes="modal-title", markup=False
             )
-            if self.err.endpoint:
-                yield Static(f"{_('endpoint')}: {_show(self.err.endpoint)}", markup=False)
-            yield Static(f"{_('cause')}: {_show(self.err.cause)}", id="error-cause", markup=False)
-            if self.err.fix:
-                yield Static(f"{_('fix')}: {_show(self.err.fix)}", id="error-fix", markup=False)
+            with VerticalScroll(classes="modal-body"):
+                if self.err.endpoint:
+                    yield Static(f"{_('endpoint')}: {_show(self.err.endpoint)}", markup=False)
+                yield Static(
+                    f"{_('cause')}: {_show(self.err.cause)}", id="error-cause", markup=False
+                )
+                if self.err.fix:
+                    yield Static(f"{_('fix')}: {_show(self.err.fix)}", id="error-fix", markup=False)
             yield Button(_("Close"), id="close", variant="primary")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -35,6 +35,12 @@ def _overview() -> Widget:
     return OverviewPane(id="overview")
 
 
+def _health() -> Widget:
+    from etcdtui.ui.widgets.health_view import HealthView
+
+    return HealthView(id="health-view")
+
+
 def _audit() -> Widget:
     from etcdtui.ui.screens.audit import AuditPane
 
@@ -68,7 +74,7 @@ def _drills() -> Widget:
 # "members" and "health" are two views of the overview pane (different focus).
 PANES: list[PaneSpec] = [
     PaneSpec("members", _("Members"), "1", _overview, "#members-table", "overview"),
-    PaneSpec("health", _("Leader & health"), "2", _overview, "#health", "overview"),
+    PaneSpec("health", _("Leader & health"), "2", _health, "#hv-table", "health-view"),
     PaneSpec("audit", _("Audit log"), "3", _audit, "#audit-table"),
     PaneSpec("snapshots", _("Snapshots"), "4", _snapshots, "#snapshot-table"),
     PaneSpec("certs", _("Certificates"), "5", _certs, "#certs-table"),

@@ -107,7 +107,7 @@ class ScreenOperator:
 class WizardScreen(Screen[str]):
     DEFAULT_CSS = """
     WizardScreen #wizard-title { padding: 0 1; text-style: bold; background: $panel; }
-    WizardScreen #rail { width: 44; border-right: solid $primary; }
+    WizardScreen #rail { width: 35%; max-width: 44; min-width: 22; border-right: solid $primary; }
     WizardScreen #rail .done { color: $success; }
     WizardScreen #rail .skipped { color: $text-muted; }
     WizardScreen #rail .current { color: $accent; text-style: bold; }
@@ -117,7 +117,7 @@ class WizardScreen(Screen[str]):
     WizardScreen .section { margin-top: 1; text-style: bold; }
     WizardScreen #command { background: $boost; padding: 0 1; }
     WizardScreen #precheck.bad { color: $error; }
-    WizardScreen #log { height: 10; border-top: solid $primary; }
+    WizardScreen #log { height: 30%; max-height: 10; min-height: 4; border-top: solid $primary; }
     WizardScreen #ask { display: none; }
     WizardScreen #ask.asking { display: block; }
     """

@@ -31,6 +31,7 @@ from etcdtui.safeio import expand_user
 from etcdtui.services.plans import Plan
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.ui.errors import report
+from etcdtui.ui.screens.fit import FittedModal
 
 KINDS = ("replace", "scale", "restore")
 
@@ -274,7 +275,7 @@ def show_wizard(app: Any, data: WizardOpen) -> None:
     app.push_screen(WizardScreen(plan, ex, read_only=settings.read_only), closed)
 
 
-class ArgPrompt(ModalScreen[str]):
+class ArgPrompt(FittedModal):
     """Asks for the one argument a wizard needs (member, voter count, snapshot file)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

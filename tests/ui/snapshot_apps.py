@@ -38,6 +38,24 @@ def make_app(
     return app, holder.get("svc")  # type: ignore[return-value]
 
 
+async def fitted(pilot: Pilot[Any]) -> None:
+    """Wait until the open dialog has fitted itself to the terminal (its body capped at
+    the room the rest leaves; see etcdtui/ui/screens/fit.py), then one more frame."""
+    from etcdtui.ui.screens.fit import MIN_BODY
+
+    for _ in range(100):
+        await pilot.pause(0.02)
+        bodies = list(pilot.app.screen.query(".modal-body"))
+        caps = [b.styles.max_height for b in bodies]
+        if all(c is not None and c.value > MIN_BODY for c in caps):
+            break
+    from textual.widgets import Input
+
+    for box in pilot.app.screen.query(Input):  # a blinking cursor makes two pictures
+        box.cursor_blink = False
+    await pilot.pause(0.05)
+
+
 async def populate(pilot: Pilot[Any], polls: int = 12) -> None:
     app: Any = pilot.app
     for _ in range(polls):
@@ -60,7 +78,7 @@ def builders() -> dict[str, tuple[EtcdtuiApp, RunBefore]]:
     async def remove_modal(pilot: Pilot[Any]) -> None:
         await populate(pilot)
         await pilot.press("down", "ctrl+d")
-        await pilot.pause()
+        await fitted(pilot)
 
     async def help_screen(pilot: Pilot[Any]) -> None:
         await populate(pilot)
@@ -88,4 +106,43 @@ def builders() -> dict[str, tuple[EtcdtuiApp, RunBefore]]:
         "health_pane": (make_app("degraded")[0], health_pane),
         "light": (make_app("one-down", theme="etcdtui-light")[0], populate),
         "high_contrast": (make_app("one-down", theme="etcdtui-high-contrast")[0], populate),
+    }
+
+
+SMALL = (80, 24)
+
+
+def small_builders() -> dict[str, tuple[EtcdtuiApp, RunBefore]]:
+    """The 80x24 cases: main screen, a member-action dialog, a wizard step and help."""
+
+    async def move_leader_modal(pilot: Pilot[Any]) -> None:
+        await populate(pilot)
+        await pilot.press("down", "l")
+        await fitted(pilot)
+
+    async def help_screen(pilot: Pilot[Any]) -> None:
+        await populate(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    async def wizard_step(pilot: Pilot[Any]) -> None:
+        from etcdtui.ui.wizard import WizardScreen
+        from tests.unit.test_plans import replace_plan
+
+        await populate(pilot)
+        await pilot.app.push_screen(WizardScreen(replace_plan(), None, read_only=True))
+        await pilot.press(*["down"] * 6)
+        await pilot.pause()
+
+    async def remove_leader_modal(pilot: Pilot[Any]) -> None:
+        await populate(pilot)
+        await pilot.press("ctrl+d")
+        await fitted(pilot)
+
+    return {
+        "main_80x24": (make_app("one-down")[0], populate),
+        "move_leader_80x24": (make_app("healthy")[0], move_leader_modal),
+        "remove_leader_80x24": (make_app("healthy")[0], remove_leader_modal),
+        "wizard_80x24": (make_app("healthy")[0], wizard_step),
+        "help_80x24": (make_app("healthy")[0], help_screen),
     }

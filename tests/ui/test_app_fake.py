@@ -18,6 +18,7 @@ from etcdtui.ui.screens.start import NothingConfiguredScreen
 from etcdtui.ui.widgets.command_line import CommandLine
 from etcdtui.ui.widgets.members import MembersTable
 from tests.fakes import FakeCluster, fake_settings, scenario
+from tests.ui.pilot_helpers import until
 from tests.ui.snapshot_apps import FROZEN_NOW, make_app, populate
 
 SIZE = (120, 40)
@@ -85,21 +86,15 @@ async def test_removing_the_leader_offers_move_leader_first() -> None:
         move = app.screen.query_one("#move-first", Button)
         assert move.display
         move.press()
-
-        def mounted() -> bool:  # bounded wait: a loaded machine mounts slowly
-            s = app.screen
-            return (
-                isinstance(s, MemberActionModal)
-                and s.kind == "move-leader"
-                and bool(s.query("#command") and str(s.query_one("#command", Static).content))
-            )
-
-        for _i in range(100):
-            if mounted():
-                break
-            await pilot.pause(0.05)
-        assert isinstance(app.screen, MemberActionModal)
-        assert app.screen.kind == "move-leader"
+        await until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, MemberActionModal)
+                and app.screen.kind == "move-leader"
+                and str(app.screen.query_one("#command", Static).content)
+            ),
+            what="the move-leader dialog, planned",
+        )
         assert "move-leader" in str(app.screen.query_one("#command", Static).content)
 
 

@@ -88,3 +88,71 @@ def test_console_in_tmux(cluster: Sandbox, tmux: Tmux, tmp_path: Path) -> None:
     tmux.keys("q")
     wait_for(rc_file.exists, timeout=15, what="etcdtui to exit")
     assert rc_file.read_text().strip() == "0"
+
+
+def _start(tmux: Tmux, cluster: Sandbox, tmp_path: Path, width: int, height: int) -> Path:
+    exe = Path(sys.executable).with_name("etcdtui")
+    rc_file = tmp_path / "rc"
+    argv = [str(exe), *conn_flags(cluster.settings())]
+    rc = shlex.quote(str(rc_file))
+    cmd = f"env -u COLUMNS -u LINES {shlex.join(argv)}; echo $? > {rc}; sleep 30"
+    tmux.run("new-session", "-d", "-s", "ui", "-x", str(width), "-y", str(height), cmd)
+    wait_for(
+        lambda: all(n in tmux.screen() for n in ("m1", "m2", "m3")) and "★" in tmux.screen(),
+        timeout=20,
+        what="the members in the pane",
+    )
+    return rc_file
+
+
+def test_type_ahead_burst_in_a_real_terminal(cluster: Sandbox, tmux: Tmux, tmp_path: Path) -> None:
+    """Each burst is one `tmux send-keys` call: the terminal delivers it at once."""
+    from etcdtui.ui.snapshots.model import default_directory
+
+    snapdir = default_directory()
+    before = set(snapdir.iterdir()) if snapdir.is_dir() else set()
+    rc_file = _start(tmux, cluster, tmp_path, 80, 24)
+
+    # the first row (m1) is selected: the burst must act on m2, and never on m1
+    tmux.keys(":move-leader m2", "Enter")
+    screen = wait_for(
+        lambda: (lambda s: s if "Move leadership" in s else None)(tmux.screen()),
+        timeout=10,
+        what="the move-leader dialog",
+    )
+    assert "Move leadership m2" in screen, screen
+    assert "Run" in screen and "Cancel" in screen, screen  # fits 80x24
+    assert ":command" not in screen, screen  # the command line is not open behind it
+    tmux.keys("Escape")
+    wait_for(lambda: "Move leadership" not in tmux.screen(), timeout=10, what="dialog closed")
+
+    tmux.keys(":promote m2", "Enter")  # refused (m2 votes), but about m2
+    screen = wait_for(
+        lambda: (lambda s: s if "Promote a learner" in s else None)(tmux.screen()),
+        timeout=10,
+        what="the promote dialog",
+    )
+    assert "Promote a learner m2" in screen, screen
+    tmux.keys("Escape")
+    wait_for(lambda: "Promote a learner" not in tmux.screen(), timeout=10, what="closed")
+
+    tmux.keys(":refresh", "Enter")
+    wait_for(lambda: ":command" not in tmux.screen(), timeout=10, what="command line closed")
+    assert "Same view with etcdctl" not in tmux.screen()  # no member detail
+
+    # the reported case: in the snapshots pane, `:snapshots DIR` Enter saved a snapshot
+    other = tmp_path / "other-snapshots"
+    other.mkdir()
+    tmux.keys("4")
+    wait_for(lambda: "directory:" in tmux.screen(), timeout=10, what="the snapshots pane")
+    tmux.keys(f":snapshots {other}", "Enter")
+    wait_for(lambda: "other-snapshots" in tmux.screen(), timeout=10, what="DIR opened")
+    screen = tmux.screen()
+    assert "Save a snapshot" not in screen, screen
+    after = set(snapdir.iterdir()) if snapdir.is_dir() else set()
+    assert after == before, "a snapshot was written"
+    assert not list(other.iterdir())
+
+    tmux.keys("q")
+    wait_for(rc_file.exists, timeout=15, what="etcdtui to exit")
+    assert rc_file.read_text().strip() == "0"

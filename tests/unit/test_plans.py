@@ -356,6 +356,10 @@ def test_scale_refuses_even_target_unless_forced() -> None:
     with pytest.raises(errors.QuorumRefusal) as exc:
         build_scale_plan(healthy, ScaleRequest(4, new), tokens=tokens, clock=clock)
     assert "same as 3 voters" in exc.value.cause
+    assert exc.value.title == "Refused: 4 voters is an even size"  # not "would risk quorum"
+    with pytest.raises(errors.QuorumRefusal) as exc6:
+        build_scale_plan(healthy, ScaleRequest(6, new), tokens=tokens, clock=clock)
+    assert "even size" in exc6.value.title
     plan = build_scale_plan(healthy, ScaleRequest(4, new, force=True), tokens=tokens, clock=clock)
     assert plan.steps[0].id == "m4-add-learner"
 
@@ -372,5 +376,6 @@ def test_scale_adds_one_learner_at_a_time() -> None:
 
 def test_scale_refused_while_a_voter_is_down() -> None:
     new = parse_new_members(["m4=https://10.0.0.4:2380", "m5=https://10.0.0.5:2380"])
-    with pytest.raises(errors.QuorumRefusal):
+    with pytest.raises(errors.QuorumRefusal) as exc:
         build_scale_plan(facts(down=("m3",)), ScaleRequest(5, new), tokens=tokens, clock=clock)
+    assert "even" not in exc.value.title

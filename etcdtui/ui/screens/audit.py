@@ -1,48 +1,103 @@
-"""Audit pane: the append-only JSONL audit log, newest first."""
+"""Audit pane: the append-only JSONL audit log, newest first; enter shows one record.
+
+Columns put what happened and how it ended (ACTION, RESULT) right after the time, so
+they are on screen at 120 columns; PARAMS, the longest, comes last.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
+from rich.table import Table
 from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.widgets import DataTable, Label, Static
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label, Static
 
 from etcdtui.i18n import _
 from etcdtui.services.audit import AuditLog
 from etcdtui.terminal_text import printable
 
-_COLUMNS = ("TIME", "USER", "ORIGIN", "CONTEXT", "CLUSTER", "ACTION", "PARAMS", "RESULT")
+_COLUMNS = ("TIME", "ACTION", "RESULT", "USER", "ORIGIN", "CONTEXT", "CLUSTER", "PARAMS")
+PARAMS_WIDTH = 40
+
+
+def _escape(text: str) -> str:
+    """Control characters from the log are shown escaped, never interpreted."""
+    return printable(text, keep="\n")
+
+
+def result_text(rec: dict[str, Any]) -> str:
+    err = rec.get("error") or {}
+    return "✔ ok" if rec.get("ok") else f"✖ {err.get('title') or err.get('code') or '?'}"
 
 
 def audit_cells(rec: dict[str, Any]) -> tuple[str, ...]:
-    """The audit file is a file: every cell is escaped."""
-    return tuple(printable(cell) for cell in _audit_cells(rec))
-
-
-def _audit_cells(rec: dict[str, Any]) -> tuple[str, ...]:
-    err = rec.get("error") or {}
-    result = "✔ ok" if rec.get("ok") else f"✖ {err.get('title') or err.get('code') or '?'}"
-    return (
+    params = json.dumps(rec.get("params") or {}, sort_keys=True)
+    if len(params) > PARAMS_WIDTH:
+        params = params[: PARAMS_WIDTH - 1] + "…"
+    cells = (
         str(rec.get("time", ""))[:23],
+        str(rec.get("action") or "?"),
+        result_text(rec),
         str(rec.get("user") or "-"),
         str(rec.get("ssh_client") or _("local")),
         str(rec.get("context") or "-"),
         str(rec.get("cluster_id") or "-"),
-        str(rec.get("action") or "?"),
-        json.dumps(rec.get("params") or {}, sort_keys=True)[:60],
-        result,
+        params,
     )
+    return tuple(_escape(c) for c in cells)
+
+
+def _plain(value: Any) -> str:
+    if value is None:
+        return "-"
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def detail_table(rec: dict[str, Any]) -> Table:
+    """Every field of one record; params and error in full, one per line."""
+    table = Table(box=None, show_header=False, expand=True)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    table.add_row(_("result"), result_text(rec))
+    for key in sorted(rec):
+        value = rec[key]
+        if key in ("params", "error") and isinstance(value, dict):
+            for k in sorted(value):
+                table.add_row(f"{key}.{k}", _escape(_plain(value[k])))
+        else:
+            table.add_row(key, _escape(_plain(value)))
+    return table
+
+
+class AuditDetailScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", _("Back"), id="audit-detail.back")
+    ]
+
+    def __init__(self, record: dict[str, Any]) -> None:
+        super().__init__()
+        self.record = record
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="detail-body"):
+            title = _("Audit record: {action}").format(action=self.record.get("action") or "?")
+            yield Label(_escape(title), classes="box-title", markup=False)
+            yield Static(detail_table(self.record), id="audit-detail")
+        yield Footer()
 
 
 class AuditPane(Vertical):
     def __init__(self, log: AuditLog | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.audit = log
+        self.records: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
-        yield Label(_("Audit log"), classes="box-title")
+        yield Label(_("Audit log (enter shows a record)"), classes="box-title")
         yield Static("", id="audit-path", markup=False)
         yield DataTable(id="audit-table", cursor_type="row")
 
@@ -62,5 +117,14 @@ class AuditPane(Vertical):
         )
         table = self.query_one(DataTable)
         table.clear()
-        for rec in reversed(log.read(limit=500)):
-            table.add_row(*audit_cells(rec))
+        self.records = list(reversed(log.read(limit=500)))
+        for i, rec in enumerate(self.records):
+            table.add_row(*audit_cells(rec), key=str(i))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id != "audit-table" or event.row_key.value is None:
+            return
+        event.stop()  # not the members table's enter
+        index = int(event.row_key.value)
+        if 0 <= index < len(self.records):
+            self.app.push_screen(AuditDetailScreen(self.records[index]))

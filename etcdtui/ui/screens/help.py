@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.markup import escape
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -16,33 +17,36 @@ from etcdtui.ui import actions
 
 
 def help_table(keymap: dict[str, str], read_only: bool) -> Table:
+    """Group headings sit in the ACTION column: the KEY column stays as narrow as the
+    keys, and ACTION keeps room for its words at 80 columns."""
     table = Table(expand=True, box=None, show_edge=False, pad_edge=False)
     table.add_column(_("KEY"), style="bold", no_wrap=True)
-    table.add_column(_("ACTION"))
+    table.add_column(_("ACTION"), ratio=1, min_width=20)
     table.add_column(_("COMMAND"), no_wrap=True)
     table.add_column(_("BINDING ID"), no_wrap=True)
     group = None
     for spec in sorted(actions.registry(), key=lambda s: s.group):
         if spec.group != group:
             group = spec.group
-            table.add_row(f"[u]{group}[/u]", "", "", "")
+            table.add_row("", f"[u]{escape(group)}[/u]", "", "")
         desc = spec.description
         if spec.mutating and read_only:
             desc += " " + _("(disabled: read-only)")
-        table.add_row(
-            actions.key_for(spec, keymap),
-            desc,
-            f":{spec.command}" if spec.command else "",
-            spec.id,
-        )
+        command = f":{spec.command}" + (f" {spec.arg}" if spec.arg else "") if spec.command else ""
+        table.add_row(actions.key_for(spec, keymap), escape(desc), command, spec.id)
     table.add_row("", "", "", "")
-    table.add_row(_("[u]Command line[/u]"), "", "", "")
-    table.add_row(":context NAME", _("switch to another context"), "", "")
-    table.add_row(":theme NAME", _("switch theme"), "", "")
-    table.add_row("tab", _("complete the command"), "", "command.complete")
-    table.add_row(_("[u]Dialogs and screens[/u]"), "", "", "")
-    table.add_row("escape", _("cancel the dialog / back"), "", "modal.cancel")
-    table.add_row("enter", _("run (once the member name is typed)"), "", "")
+    table.add_row("", "[u]" + escape(_("Command line")) + "[/u]", "", "")
+    table.add_row("", escape(_("switch to another context")), ":context NAME", "")
+    table.add_row("", escape(_("switch theme")), ":theme NAME", "")
+    table.add_row(
+        "tab",
+        escape(_("complete: again for the next match; member names, contexts, files")),
+        "",
+        "command.complete",
+    )
+    table.add_row("", "[u]" + escape(_("Dialogs and screens")) + "[/u]", "", "")
+    table.add_row("escape", escape(_("cancel the dialog / back")), "", "modal.cancel")
+    table.add_row("enter", escape(_("run (once the member name is typed)")), "", "")
     return table
 
 

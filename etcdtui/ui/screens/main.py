@@ -17,7 +17,7 @@ from etcdtui.ui import actions, panes
 from etcdtui.ui.errors import report
 from etcdtui.ui.screens.overview import OverviewPane
 from etcdtui.ui.state import ClusterState
-from etcdtui.ui.widgets.command_line import CommandLine
+from etcdtui.ui.widgets.command_line import CommandLine, Sources
 from etcdtui.ui.widgets.footer import KeyFooter
 from etcdtui.ui.widgets.header import ClusterHeader
 from etcdtui.ui.widgets.members import MembersTable
@@ -41,6 +41,14 @@ class MainScreen(Screen[None]):
         self.query_one(MembersTable).focus()
         self.call_after_refresh(self._app.render_state)
 
+    def on_screen_suspend(self) -> None:
+        # A dialog or screen opens on top: the command line closes, it never stays
+        # open (and focused) behind it.
+        line = self.query_one(CommandLine)
+        if line.display:
+            line.display = False
+            self.query_one(MembersTable).focus()
+
     @property
     def _app(self) -> Any:
         return self.app
@@ -50,6 +58,12 @@ class MainScreen(Screen[None]):
             return  # not composed yet
         self.query_one(ClusterHeader).show(state, self._app.settings)
         self.query_one(OverviewPane).show(state)
+        switcher = self.query_one(ContentSwitcher)
+        shown = switcher.visible_content
+        if shown is not None and shown.id != "overview":
+            tick = getattr(shown, "refresh_view", None)  # a pane that follows the clock
+            if tick is not None:
+                tick(state)
 
     # --- navigation ------------------------------------------------------------------------
 
@@ -83,10 +97,20 @@ class MainScreen(Screen[None]):
 
     def action_command_line(self) -> None:
         line = self.query_one(CommandLine)
-        line.set_candidates(self._app.context_names(), sorted(self.app.available_themes))
+        line.set_sources(
+            Sources(
+                members=self._member_names,
+                contexts=self._app.context_names,
+                themes=lambda: sorted(self.app.available_themes),
+            )
+        )
         line.value = ""
         line.display = True
         line.focus()
+
+    def _member_names(self) -> list[str]:
+        members = self._app.state.members
+        return [m.name or m.hex_id for m in members.members] if members else []
 
     def action_back(self) -> None:
         line = self.query_one(CommandLine)

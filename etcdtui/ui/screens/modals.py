@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from rich.table import Table
+from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, LoadingIndicator, Static
 from textual.worker import Worker, WorkerState
 
@@ -19,9 +19,10 @@ from etcdtui.terminal_text import printable
 from etcdtui.ui import member_actions as ma
 from etcdtui.ui.errors import as_etcdtui_error, report
 from etcdtui.ui.messages import ActionProgress, ActionProgressed
+from etcdtui.ui.screens.fit import FittedModal, fit_body
 
 
-class PausingModal(ModalScreen[Any]):
+class PausingModal(FittedModal):
     """Textual calls these handlers for every class in the MRO: subclasses must not
     call them again (a double pause would never be undone)."""
 
@@ -100,23 +101,28 @@ class MemberActionModal(PausingModal):
             yield Label(
                 f"{ma.title_for(self.kind)} {who}".strip(), classes="modal-title", markup=False
             )
-            if self.kind == "add-learner":
-                yield Input(placeholder=_("new member name, e.g. m4"), id="new-name")
-                yield Input(placeholder=_("peer URL(s), e.g. https://10.0.0.4:2380"), id="urls")
-            elif self.kind == "update-peer-urls" and self.target is not None:
-                yield Input(",".join(self.target.peer_urls), id="urls")
-            yield Static("", id="whatif")
-            yield Static("", id="verdict", markup=False)
-            yield Label(_("Equivalent etcdctl command"), classes="box-title")
-            yield Static("", id="command", classes="command", markup=False)
-            yield Input(id="confirm")
-            with Horizontal(id="progress-row"):
-                yield LoadingIndicator(id="spinner")
-                yield Static("", id="progress", markup=False)
-            with Horizontal(id="buttons"):
-                yield Button(_("Run"), id="run", variant="error")
-                yield Button(_("Move leader first"), id="move-first", variant="warning")
-                yield Button(_("Cancel"), id="cancel")
+            # The body scrolls; the confirmation field and the buttons below it stay on
+            # screen however small the terminal is.
+            with VerticalScroll(classes="modal-body"):
+                if self.kind == "add-learner":
+                    yield Input(placeholder=_("new member name, e.g. m4"), id="new-name")
+                    yield Input(placeholder=_("peer URL(s), e.g. https://10.0.0.4:2380"), id="urls")
+                elif self.kind == "update-peer-urls" and self.target is not None:
+                    yield Input(",".join(self.target.peer_urls), id="urls")
+                yield Static("", id="whatif")
+                yield Static("", id="verdict", markup=False)
+                yield Label(_("Equivalent etcdctl command"), classes="box-title")
+                yield Static("", id="command", classes="command", markup=False)
+            with Vertical(classes="modal-foot"):
+                yield Input(id="confirm")
+                yield Static("", id="confirm-error", markup=False)
+                with Horizontal(id="progress-row"):
+                    yield LoadingIndicator(id="spinner")
+                    yield Static("", id="progress", markup=False)
+                with Horizontal(id="buttons"):
+                    yield Button(_("Run"), id="run", variant="error")
+                    yield Button(_("Move leader first"), id="move-first", variant="warning")
+                    yield Button(_("Cancel"), id="cancel")
 
     @on(events.Mount)
     def _setup(self) -> None:
@@ -143,7 +149,9 @@ class MemberActionModal(PausingModal):
         verdict = self.query_one("#verdict", Static)
         verdict.update(printable("\n".join(lines), keep="\n"))
         verdict.set_class(not p.allowed, "-refused")
-        self.query_one("#command", Static).update(printable(p.command, keep="\n"))
+        self.query_one("#command", Static).update(
+            Text(printable(p.command, keep="\n"), overflow="fold")
+        )
         confirm = self.query_one("#confirm", Input)
         confirm.display = p.confirm_text is not None and p.allowed
         target_id = f"{self.target.id:x}" if self.target is not None else ""
@@ -165,16 +173,37 @@ class MemberActionModal(PausingModal):
         )
 
     @on(Input.Changed)
-    def _changed(self, _event: Input.Changed) -> None:
+    def _changed(self, event: Input.Changed) -> None:
+        if event.input.id == "confirm":
+            self.query_one("#confirm-error", Static).remove_class("-shown")
         if not self.running:
             self._refresh_plan()
 
     @on(Input.Submitted)
-    def _submitted(self, _event: Input.Submitted) -> None:
+    def _submitted(self, event: Input.Submitted) -> None:
         if not self.query_one("#run", Button).disabled:
             self._start()
+        elif event.input.id == "confirm":
+            self._wrong_confirmation(event.value.strip())
         else:
             self.focus_next()
+
+    def _wrong_confirmation(self, typed: str) -> None:
+        """Say why nothing runs, and keep the cursor in the field."""
+        p = self._plan()
+        if not p.allowed:
+            why = _("Nothing runs: the change is refused (see above).")
+        elif not typed:
+            why = _("Type {name} to confirm, then press enter.").format(name=p.confirm_text)
+        else:
+            why = _("{typed!r} is not {name}: type the member name exactly to confirm.").format(
+                typed=typed, name=p.confirm_text
+            )
+        box = self.query_one("#confirm-error", Static)
+        box.update("✖ " + why)
+        box.add_class("-shown")
+        self.call_after_refresh(fit_body, self)
+        self.query_one("#confirm", Input).focus()
 
     @on(Button.Pressed, "#run")
     def _run_pressed(self) -> None:

@@ -19,17 +19,21 @@ from etcdtui.terminal_text import printable
 from etcdtui.ui import actions
 from etcdtui.ui.security.source import SYMBOLS, CertsResult, CertWatch, days_level
 
+# What an operator scans for first (days left, what is wrong) comes before the long
+# names, so CHECKS is on screen at 120 columns.
 COLUMNS = (
     ("role", "ROLE"),
     ("source", "SOURCE"),
     ("subject", "SUBJECT"),
+    ("days", "DAYS"),
+    ("checks", "CHECKS"),
+    ("not_after", "NOT AFTER"),
+    ("key", "KEY"),
     ("sans", "SANS"),
     ("issuer", "ISSUER"),
-    ("not_after", "NOT AFTER"),
-    ("days", "DAYS"),
-    ("key", "KEY"),
-    ("checks", "CHECKS"),
 )
+DAYS_COL = 3
+CHECKS_COL = 4
 LEVEL_TOKEN = {"ok": "success", "warning": "warning", "critical": "error"}
 
 
@@ -82,14 +86,14 @@ def cert_cells(c: CertInfo) -> tuple[str, ...]:
 def _cert_cells(c: CertInfo) -> tuple[str, ...]:
     return (
         c.role,
-        _short(_source(c), 24),
-        _short(_cn(c.subject), 18),
+        _short(_source(c), 22),
+        _short(_cn(c.subject), 16),
+        f"{SYMBOLS[days_level(c.days_left)]} {c.days_left}" if c.days_left is not None else "?",
+        _short(checks_text(c), 30),
+        c.not_after.date().isoformat() if c.not_after else "-",
+        _short(key_text(c), 12),
         _short(", ".join(c.sans) or "-", 22),
         _short(_cn(c.issuer), 16),
-        c.not_after.date().isoformat() if c.not_after else "-",
-        f"{SYMBOLS[days_level(c.days_left)]} {c.days_left}" if c.days_left is not None else "?",
-        _short(key_text(c), 12),
-        _short(checks_text(c), 26),
     )
 
 
@@ -162,8 +166,9 @@ class CertsPane(Vertical):
             worst = max(level, c.severity, key=("ok", "warning", "critical").index)
             style = vars_.get(LEVEL_TOKEN[worst], "")
             cells = [Text(v) for v in cert_cells(c)]
-            cells[6] = Text(cells[6].plain, style=f"bold {vars_.get(LEVEL_TOKEN[level], '')}")
-            cells[8] = Text(cells[8].plain, style=style if c.problems else "")
+            days = cells[DAYS_COL].plain
+            cells[DAYS_COL] = Text(days, style=f"bold {vars_.get(LEVEL_TOKEN[level], '')}")
+            cells[CHECKS_COL] = Text(cells[CHECKS_COL].plain, style=style if c.problems else "")
             table.add_row(*cells, key=str(i))
         counts = {lvl: sum(1 for c in rep.certs if c.severity == lvl) for lvl in SYMBOLS}
         text = _(

@@ -11,17 +11,17 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, Static
 
 from etcdtui.errors import UsageError
 from etcdtui.i18n import _
 from etcdtui.services.snapshots.source import DecryptKeys, identities_from_files
 from etcdtui.ui.errors import report
+from etcdtui.ui.screens.fit import FittedModal
 
 
-class DecryptKeysDialog(ModalScreen[DecryptKeys | None]):
+class DecryptKeysDialog(FittedModal):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", _("Cancel"), id="snapshot-keys.cancel")
     ]
@@ -33,15 +33,20 @@ class DecryptKeysDialog(ModalScreen[DecryptKeys | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="keys-box", classes="modal-box"):
             yield Label(_("Keys for encrypted snapshots"), classes="modal-title")
-            yield Label(_("Identity files (age identities or ssh private keys, comma separated)"))
-            yield Input(placeholder="~/.config/age/key.txt, ~/.ssh/id_ed25519", id="keys-identity")
-            yield Label(_("Passphrase (for passphrase-encrypted files)"))
-            yield Input(password=True, id="keys-passphrase")
-            yield Static(
-                _("Kept in memory for this session only; files are decrypted in memory."),
-                classes="hint",
-                markup=False,
-            )
+            with VerticalScroll(classes="modal-body"):
+                yield Label(
+                    _("Identity files (age identities or ssh private keys, comma separated)")
+                )
+                yield Input(
+                    placeholder="~/.config/age/key.txt, ~/.ssh/id_ed25519", id="keys-identity"
+                )
+                yield Label(_("Passphrase (for passphrase-encrypted files)"))
+                yield Input(password=True, id="keys-passphrase")
+                yield Static(
+                    _("Kept in memory for this session only; files are decrypted in memory."),
+                    classes="hint",
+                    markup=False,
+                )
             with Horizontal(id="buttons"):
                 yield Button(_("Use"), id="keys-use", variant="primary")
                 yield Button(_("Cancel"), id="keys-cancel")

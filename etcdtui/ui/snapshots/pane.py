@@ -198,6 +198,27 @@ class SnapshotsPane(Vertical):
         elif names:
             table.move_cursor(row=len(names) - 1)  # the newest
 
+    def refresh_ages(self) -> None:
+        """Called with every console tick: the AGE column follows the clock. Only cells
+        whose text changed are rewritten (a column wider than before re-renders all)."""
+        table = self.table
+        if not self.entries or table.row_count != len(self.entries):
+            return
+        now = self._now()
+        col = next(i for i, (key, _l) in enumerate(model.CATALOG_COLUMNS) if key == "age")
+        ages = [model.age_text(now - e.time.timestamp()) for e in self.entries]
+        width = table.ordered_columns[col].width
+        if any(cell_len(a) > width for a in ages):
+            keep = self.selected()
+            self._render_catalog(keep.path.name if keep else None)
+            return
+        for e, age in zip(self.entries, ages, strict=True):
+            if str(table.get_cell(str(e.path), "age")) != age:
+                table.update_cell(str(e.path), "age", Text(age))
+
+    def refresh_view(self, _state: object) -> None:
+        self.refresh_ages()
+
     def select_name(self, name: str) -> bool:
         names = [e.path.name for e in self.entries]
         if name not in names:

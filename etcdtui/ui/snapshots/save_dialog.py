@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
@@ -71,19 +71,23 @@ class SaveSnapshotDialog(PausingModal):
     def compose(self) -> ComposeResult:
         with Vertical(id="save-box", classes="modal-box"):
             yield Label(_("Save a snapshot of the connected cluster"), classes="modal-title")
-            yield Label(_("File (written as FILE.part, mode 0600, then renamed)"))
-            yield Input(str(self.target), id="save-path")
-            yield Label(_("Encrypt to (age1… recipients or ssh public key files; optional)"))
-            yield Input(placeholder="age1…, ~/.ssh/id_ed25519.pub", id="save-recipients")
-            yield Label(_("Or encrypt with a passphrase (optional)"))
-            yield Input(password=True, id="save-passphrase")
-            yield Label(_("Source member client URL (optional; default: the leader)"))
-            yield Input(placeholder="https://10.0.0.1:2379", id="save-endpoint")
-            yield ProgressBar(id="save-bar", show_eta=False)
-            yield Static("", id="save-progress", markup=False)
-            with Horizontal(id="buttons"):
-                yield Button(_("Save"), id="save-run", variant="primary")
-                yield Button(_("Cancel"), id="save-cancel")
+            with VerticalScroll(classes="modal-body"):
+                yield Label(_("File (written as FILE.part, mode 0600, then renamed)"))
+                yield Input(str(self.target), id="save-path")
+                yield Label(_("Encrypt to (age1… recipients or ssh public key files; optional)"))
+                yield Input(placeholder="age1…, ~/.ssh/id_ed25519.pub", id="save-recipients")
+                yield Label(_("Or encrypt with a passphrase (optional)"))
+                yield Input(password=True, id="save-passphrase")
+                yield Label(_("The same passphrase again"), id="save-passphrase2-label")
+                yield Input(password=True, id="save-passphrase2")
+                yield Label(_("Source member client URL (optional; default: the leader)"))
+                yield Input(placeholder="https://10.0.0.1:2379", id="save-endpoint")
+            with Vertical(classes="modal-foot"):
+                yield ProgressBar(id="save-bar", show_eta=False)
+                yield Static("", id="save-progress", markup=False)
+                with Horizontal(id="buttons"):
+                    yield Button(_("Save"), id="save-run", variant="primary")
+                    yield Button(_("Cancel"), id="save-cancel")
 
     def on_mount(self) -> None:
         self.query_one("#save-bar").display = False
@@ -130,6 +134,16 @@ class SaveSnapshotDialog(PausingModal):
                 )
             ages, ssh = split_recipients(self._value("#save-recipients"))
             passphrase = self.query_one("#save-passphrase", Input).value or None
+            again = self.query_one("#save-passphrase2", Input).value or None
+            if passphrase != again:
+                self.query_one("#save-passphrase2", Input).focus()
+                raise UsageError(
+                    _("the two passphrases differ"),
+                    fix=_(
+                        "Type the same passphrase in both fields: a typo here makes the "
+                        "snapshot impossible to decrypt."
+                    ),
+                )
             if passphrase is not None and (ages or ssh):
                 raise UsageError(
                     _("a passphrase cannot be combined with recipients"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
@@ -12,6 +13,10 @@ from etcdtui.terminal_text import printable
 from etcdtui.ui.state import LEADER_MARK, ClusterState
 
 _STATES = ("healthy", "at-risk", "lost", "unknown")
+# Dropped first when the terminal is too narrow for every badge: the quorum badge, the
+# leader and "refreshed Ns ago" (the only staleness signal) always stay.
+_DROP_ORDER = ("hdr-app", "hdr-cluster", "hdr-context")
+_PADDING = 2  # each badge has one cell of padding on either side
 
 
 class Badge(Static):
@@ -36,6 +41,7 @@ class ClusterHeader(Horizontal):
     ClusterHeader #hdr-certs { display: none; }
     ClusterHeader #hdr-certs.-warning { background: $warning 60%; text-style: bold; }
     ClusterHeader #hdr-certs.-critical { background: $error; text-style: bold; }
+    ClusterHeader Badge.-dropped { display: none; }
     """
 
     def compose(self) -> ComposeResult:
@@ -68,6 +74,29 @@ class ClusterHeader(Horizontal):
         self.query_one("#hdr-age", Badge).set(
             _("refreshed {n}s ago").format(n=int(age)) if age is not None else _("not refreshed")
         )
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """Hide the least useful badges until the rest fit the width."""
+        width = self.size.width
+        if not width:
+            return
+        for wid in _DROP_ORDER:
+            self.query_one(f"#{wid}", Badge).set_class(False, "-dropped")
+        wanted = {
+            b.id: cell_len(str(b.content)) + _PADDING
+            for b in self.query(Badge)
+            if b.id in _DROP_ORDER or b.display  # (a dropped badge's class may be stale)
+        }
+        total = sum(wanted.values())
+        for wid in _DROP_ORDER:
+            if total <= width:
+                break
+            self.query_one(f"#{wid}", Badge).set_class(True, "-dropped")
+            total -= wanted.get(wid, 0)
 
     def show_certs(self, shown: tuple[str, str] | None) -> None:
         """The nearest certificate expiry (text, level ok|warning|critical), or hide it."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
@@ -88,6 +89,11 @@ class MembersTable(DataTable[Text]):
         selected = self.selected_key()
         self.clear()
         self._shown.clear()
+        # clear() keeps every column as wide as its widest value ever: start again from
+        # the labels, so a column shrinks back once a long value (CLIENT URLS) is gone.
+        for column in self.columns.values():
+            if column.auto_width:
+                column.content_width = cell_len(column.label.plain)
         for row in rows:
             self.add_row(*self._styled(row), key=row.key)
             self._shown[row.key] = row.cells()
