@@ -14,13 +14,13 @@ from functools import cache
 from pathlib import Path
 
 from etcdtui.errors import EtcdtuiError
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 
 
 class BinaryNotFound(EtcdtuiError):
     code = "binary-not-found"
     exit_code = 2
-    default_title = "etcd binary not found"
+    default_title = N_("etcd binary not found")
 
 
 def _candidates(name: str) -> list[Path]:

@@ -278,6 +278,26 @@ class EtcdtuiApp(App[int]):
             self.notify(outcome, title=_("Done"), markup=False, timeout=10)
             self.refresh_now()
 
+    async def switch_language(self, lang: str) -> None:
+        """`:lang id|en`: switch the messages' language and re-render at once. An unknown
+        language gives English (no warning); `:lang` alone names the one in use."""
+        from etcdtui.i18n import available_languages, current_language, set_language
+
+        if lang:
+            set_language(lang)
+            for screen in self.screen_stack:
+                if isinstance(screen, MainScreen):
+                    await screen.relabel()
+                else:
+                    await screen.recompose()
+            self.render_state()
+        self.notify(
+            _("Language: {language} (available: {languages})").format(
+                language=current_language(), languages=", ".join(available_languages())
+            ),
+            markup=False,
+        )
+
     def context_names(self) -> list[str]:
         from etcdtui.config import load_config
 

@@ -16,7 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from etcdtui.errors import EtcdtuiError
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 
 
 def as_etcdtui_error(exc: BaseException) -> EtcdtuiError:
@@ -39,7 +39,7 @@ def message_text(err: EtcdtuiError) -> str:
 
 
 class ErrorModal(ModalScreen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss", _("Close"))]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss", N_("Close"))]
 
     def __init__(self, err: EtcdtuiError) -> None:
         super().__init__()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from etcdtui import errors
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.models import hex_id
 from etcdtui.services.executor import CheckResult, ExecContext, StepFailed, action, check
 from etcdtui.services.plans import (
@@ -39,7 +39,7 @@ LOCAL = "local"  # Where.host of steps that run where etcdtui runs
 
 class RestoreRefused(errors.EtcdtuiError):
     code = "restore-refused"
-    default_title = "Restore refused"
+    default_title = N_("Restore refused")
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,19 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Label, Static
 
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.services.audit import AuditLog
 
-_COLUMNS = ("TIME", "USER", "ORIGIN", "CONTEXT", "CLUSTER", "ACTION", "PARAMS", "RESULT")
+_COLUMNS = (
+    N_("TIME"),
+    N_("USER"),
+    N_("ORIGIN"),
+    N_("CONTEXT"),
+    N_("CLUSTER"),
+    N_("ACTION"),
+    N_("PARAMS"),
+    N_("RESULT"),
+)
 
 
 def audit_cells(rec: dict[str, Any]) -> tuple[str, ...]:

@@ -9,10 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.ui import actions
+from etcdtui.ui.widgets.footer import KeyFooter
 
 
 def help_table(keymap: dict[str, str], read_only: bool) -> Table:
@@ -22,11 +23,11 @@ def help_table(keymap: dict[str, str], read_only: bool) -> Table:
     table.add_column(_("COMMAND"), no_wrap=True)
     table.add_column(_("BINDING ID"), no_wrap=True)
     group = None
-    for spec in sorted(actions.registry(), key=lambda s: s.group):
-        if spec.group != group:
-            group = spec.group
+    for spec in sorted(actions.registry(), key=lambda s: s.group_label):
+        if spec.group_label != group:
+            group = spec.group_label
             table.add_row(f"[u]{group}[/u]", "", "", "")
-        desc = spec.description
+        desc = spec.label
         if spec.mutating and read_only:
             desc += " " + _("(disabled: read-only)")
         table.add_row(
@@ -39,6 +40,7 @@ def help_table(keymap: dict[str, str], read_only: bool) -> Table:
     table.add_row(_("[u]Command line[/u]"), "", "", "")
     table.add_row(":context NAME", _("switch to another context"), "", "")
     table.add_row(":theme NAME", _("switch theme"), "", "")
+    table.add_row(":lang id|en", _("switch the language of the console"), "", "")
     table.add_row("tab", _("complete the command"), "", "command.complete")
     table.add_row(_("[u]Dialogs and screens[/u]"), "", "", "")
     table.add_row("escape", _("cancel the dialog / back"), "", "modal.cancel")
@@ -48,7 +50,7 @@ def help_table(keymap: dict[str, str], read_only: bool) -> Table:
 
 class HelpScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", _("Back"), id="help.back")
+        Binding("escape", "app.pop_screen", N_("Back"), id="help.back")
     ]
 
     def compose(self) -> ComposeResult:
@@ -65,4 +67,4 @@ class HelpScreen(Screen[None]):
                 classes="hint",
                 markup=False,
             )
-        yield Footer()
+        yield KeyFooter()

@@ -41,6 +41,15 @@ class MainScreen(Screen[None]):
         self.query_one(MembersTable).focus()
         self.call_after_refresh(self._app.render_state)
 
+    async def relabel(self) -> None:
+        """Rebuild every widget in the language chosen now (`:lang`), keeping the pane."""
+        current = self.query_one(ContentSwitcher).current
+        pane_id = next((p.id for p in panes.PANES if p.wid == current), None)
+        await self.recompose()
+        self.on_mount()
+        if pane_id and pane_id != panes.PANES[0].id:
+            await self.action_show_pane(pane_id)
+
     @property
     def _app(self) -> Any:
         return self.app
@@ -131,6 +140,8 @@ class MainScreen(Screen[None]):
         head, rest = words[0].lower(), words[1:]
         if head == "context" and rest:
             self._app.switch_context(rest[0])
+        elif head == "lang":
+            self.run_worker(self._app.switch_language(rest[0] if rest else ""))
         elif head == "theme" and rest:
             if rest[0] in self.app.available_themes:
                 self.app.theme = rest[0]

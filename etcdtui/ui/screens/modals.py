@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, LoadingIndicator, Static
 from textual.worker import Worker, WorkerState
 
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.models import Member, QuorumSummary
 from etcdtui.ui import member_actions as ma
 from etcdtui.ui.errors import as_etcdtui_error, report
@@ -57,7 +57,7 @@ class MemberActionModal(PausingModal):
     """What-if, equivalent etcdctl command, confirmation, progress, result."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", _("Cancel"), id="modal.cancel")
+        Binding("escape", "cancel", N_("Cancel"), id="modal.cancel")
     ]
 
     def __init__(self, kind: str, target: Member | None) -> None:

@@ -13,21 +13,21 @@ from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Label, Static
 
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.services.certs import CRITICAL_DAYS, WARNING_DAYS, CertInfo
 from etcdtui.ui import actions
 from etcdtui.ui.security.source import SYMBOLS, CertsResult, CertWatch, days_level
 
 COLUMNS = (
-    ("role", "ROLE"),
-    ("source", "SOURCE"),
-    ("subject", "SUBJECT"),
-    ("sans", "SANS"),
-    ("issuer", "ISSUER"),
-    ("not_after", "NOT AFTER"),
-    ("days", "DAYS"),
-    ("key", "KEY"),
-    ("checks", "CHECKS"),
+    ("role", N_("ROLE")),
+    ("source", N_("SOURCE")),
+    ("subject", N_("SUBJECT")),
+    ("sans", N_("SANS")),
+    ("issuer", N_("ISSUER")),
+    ("not_after", N_("NOT AFTER")),
+    ("days", N_("DAYS")),
+    ("key", N_("KEY")),
+    ("checks", N_("CHECKS")),
 )
 LEVEL_TOKEN = {"ok": "success", "warning": "warning", "critical": "error"}
 

@@ -16,14 +16,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from etcdtui.errors import UsageError
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.services.snapshots.source import DecryptKeys, identities_from_files
 from etcdtui.ui.errors import report
 
 
 class DecryptKeysDialog(ModalScreen[DecryptKeys | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", _("Cancel"), id="snapshot-keys.cancel")
+        Binding("escape", "cancel", N_("Cancel"), id="snapshot-keys.cancel")
     ]
     DEFAULT_CSS = """
     DecryptKeysDialog { align: center middle; }

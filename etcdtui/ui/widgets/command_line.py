@@ -8,7 +8,7 @@ from textual.binding import Binding, BindingType
 from textual.suggester import Suggester
 from textual.widgets import Input
 
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.ui import actions
 
 
@@ -18,7 +18,10 @@ class CommandSuggester(Suggester):
         self.contexts, self.themes = contexts, themes
 
     def candidates(self) -> list[str]:
-        out = [c for c in actions.commands() if c not in ("context", "theme")]
+        from etcdtui.i18n import available_languages
+
+        out = [c for c in actions.commands() if c not in ("context", "theme", "lang")]
+        out += [f"lang {lang}" for lang in available_languages()]
         out += [f"context {c}" for c in self.contexts] or ["context "]
         out += [f"theme {t}" for t in self.themes]
         return out
@@ -32,7 +35,7 @@ class CommandSuggester(Suggester):
 
 class CommandLine(Input):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("tab", "complete", _("Complete"), show=False, id="command.complete")
+        Binding("tab", "complete", N_("Complete"), show=False, id="command.complete")
     ]
 
     def __init__(self, **kwargs: object) -> None:
