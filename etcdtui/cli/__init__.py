@@ -161,7 +161,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         prog="etcdtui",
         description=_("A terminal console for operating the etcd clusters behind Kubernetes."),
     )
-    parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=_version(),
+        help=_("show program's version number and exit"),  # argparse's default is untranslated
+    )
     parser.add_argument(
         "--sandbox", action="store_true", help=_("start the local sandbox if needed and open it")
     )

@@ -61,7 +61,7 @@ def _sources(msg: Any) -> tuple[str, ...]:
     return msg.id if isinstance(msg.id, tuple) else (msg.id,)
 
 
-_PERCENT = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[sdrifxXeEgGc%]")
+_PERCENT = re.compile(r"%(?:\([^)]*\))?[-#0+]*\d*(?:\.\d+)?[sdrifxXeEgGc%]")
 
 
 def placeholders(text: str, percent: bool = True) -> list[str]:
@@ -168,3 +168,10 @@ def test_plural_messages_go_through_ngettext_with_the_catalogue_plural_rule() ->
     plurals = [m for m in cat if m.pluralizable]
     assert plurals, "no ngettext messages found"
     assert all(len(_strings(m)) == cat.num_plurals for m in plurals)
+
+
+@pytest.mark.parametrize("po", POS, ids=lambda p: p.parent.parent.name)
+def test_babel_checkers_find_nothing(po: Path) -> None:
+    """Babel's own checks (what `pybabel compile` reports as errors)."""
+    problems = [(msg.id, [str(e) for e in errs]) for msg, errs in _read(po).check()]
+    assert not problems, problems[:5]
