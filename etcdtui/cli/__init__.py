@@ -199,13 +199,13 @@ def _version() -> str:
 def _flag_value(argv: Sequence[str], flag: str) -> str | None:
     """The value of ``flag`` (``--flag V`` or ``--flag=V``; the last one wins)."""
     value = None
-    for i, token in enumerate(argv):
-        if token == "--":
+    for i, word in enumerate(argv):
+        if word == "--":
             break
-        if token == flag and i + 1 < len(argv):
+        if word == flag and i + 1 < len(argv):
             value = argv[i + 1]
-        elif token.startswith(flag + "="):
-            value = token.partition("=")[2]
+        elif word.startswith(flag + "="):
+            value = word.partition("=")[2]
     return value
 
 

@@ -157,7 +157,7 @@ def test_own_messages_use_named_placeholders_only() -> None:
         for text in _sources(msg):
             for field in placeholders(text, "python-format" in msg.flags):
                 name = field[1:].split("!")[0].split(":")[0].rstrip("}")
-                if field.startswith("%") and field != "%%" or not name or name.isdigit():
+                if (field.startswith("%") and field != "%%") or not name or name.isdigit():
                     bad.append((text, field))
     assert not bad, f"positional placeholders (use {{name}}): {bad[:10]}"
 

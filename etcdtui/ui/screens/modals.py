@@ -105,14 +105,17 @@ class MemberActionModal(PausingModal):
             yield Static("", id="verdict", markup=False)
             yield Label(_("Equivalent etcdctl command"), classes="box-title")
             yield Static("", id="command", classes="command", markup=False)
-            yield Input(id="confirm")
-            with Horizontal(id="progress-row"):
-                yield LoadingIndicator(id="spinner")
-                yield Static("", id="progress", markup=False)
-            with Horizontal(id="buttons"):
-                yield Button(_("Run"), id="run", variant="error")
-                yield Button(_("Move leader first"), id="move-first", variant="warning")
-                yield Button(_("Cancel"), id="cancel")
+            # Docked: the confirmation field and the buttons stay on screen however long
+            # the text above runs (80x24, longer translations); the text scrolls instead.
+            with Vertical(id="action-footer"):
+                yield Input(id="confirm")
+                with Horizontal(id="progress-row"):
+                    yield LoadingIndicator(id="spinner")
+                    yield Static("", id="progress", markup=False)
+                with Horizontal(id="buttons"):
+                    yield Button(_("Run"), id="run", variant="error")
+                    yield Button(_("Move leader first"), id="move-first", variant="warning")
+                    yield Button(_("Cancel"), id="cancel")
 
     @on(events.Mount)
     def _setup(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
@@ -11,6 +13,10 @@ from etcdtui.models import ConnectionSettings, hex_id
 from etcdtui.ui.state import LEADER_MARK, ClusterState
 
 _STATES = ("healthy", "at-risk", "lost", "unknown")
+# Hidden first when the header is too narrow (80 columns, longer translations), so the
+# quorum badge, the leader and the READ-ONLY/INSECURE/certificate warnings always show.
+_DROP_ORDER = ("#hdr-age", "#hdr-cluster", "#hdr-context", "#hdr-app")
+_PADDING = 2  # "#header Badge { padding: 0 1 }"
 
 
 class Badge(Static):
@@ -61,6 +67,30 @@ class ClusterHeader(Horizontal):
         self.query_one("#hdr-age", Badge).set(
             _("refreshed {n}s ago").format(n=int(age)) if age is not None else _("not refreshed")
         )
+        self._fit()
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """Hide the least important badges until the rest fit in one line."""
+        width = self.size.width
+        if not width:
+            return
+        for sel in _DROP_ORDER:
+            self.query_one(sel, Badge).display = True
+
+        def used() -> int:
+            return sum(
+                cell_len(str(b.content)) + _PADDING
+                for b in self.query(Badge)
+                if b.display and str(b.content)
+            )
+
+        for sel in _DROP_ORDER:
+            if used() <= width:
+                break
+            self.query_one(sel, Badge).display = False
 
     def show_certs(self, shown: tuple[str, str] | None) -> None:
         """The nearest certificate expiry (text, level ok|warning|critical), or hide it."""
