@@ -7,6 +7,7 @@ etcdtui.mo``; when none matches the chosen language the English text is returned
 - ``N_("text")`` only marks a string for extraction (class attributes, module constants,
   tables built at import time); translate it with ``_()`` where it is displayed.
 - ``ngettext(singular, plural, n)`` for counts; the result still needs ``.format(n=n)``.
+- ``pgettext(context, text)`` when one English word has two meanings (KEY: keyboard/crypto).
 - Placeholders are named (``{member}``), never positional, so a translation can reorder them.
 
 The language comes, first match wins, from ``--lang``, the config file's ``ui.language``,
@@ -110,6 +111,12 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return _translation.ngettext(singular, plural, n)
 
 
+def pgettext(context: str, message: str) -> str:
+    """``message`` where the same English word means different things: ``pgettext(
+    "keyboard", "KEY")`` (a key to press) is not ``_("KEY")`` (a private key)."""
+    return _translation.pgettext(context, message)
+
+
 __all__ = [
     "N_",
     "_",
@@ -117,5 +124,6 @@ __all__ = [
     "current_language",
     "ngettext",
     "on_language_change",
+    "pgettext",
     "set_language",
 ]

@@ -50,7 +50,7 @@ def _read(path: Path) -> Catalog:
 
 
 def _ids(cat: Catalog) -> set[Any]:
-    return {m.id for m in cat if m.id}
+    return {(m.context, m.id) for m in cat if m.id}
 
 
 def _strings(msg: Any) -> tuple[str, ...]:

@@ -11,14 +11,14 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Label, Static
 
-from etcdtui.i18n import N_, _
+from etcdtui.i18n import N_, _, pgettext
 from etcdtui.ui import actions
 from etcdtui.ui.widgets.footer import KeyFooter
 
 
 def help_table(keymap: dict[str, str], read_only: bool) -> Table:
     table = Table(expand=True, box=None, show_edge=False, pad_edge=False)
-    table.add_column(_("KEY"), style="bold", no_wrap=True)
+    table.add_column(pgettext("keyboard", "KEY"), style="bold", no_wrap=True)
     table.add_column(_("ACTION"))
     table.add_column(_("COMMAND"), no_wrap=True)
     table.add_column(_("BINDING ID"), no_wrap=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from etcdtui.i18n import N_, _
+from etcdtui.i18n import N_, _, pgettext
 from etcdtui.services.paths import state_dir
 from etcdtui.services.snapshots.catalog import (
     FAILED,
@@ -190,7 +190,7 @@ def object_rows(obj: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append((_("value"), _("hidden (Secret values are never shown)")))
         return rows
     order = (
-        ("key", _("key")),
+        ("key", pgettext("etcd key", "key")),
         ("apiVersion", _("apiVersion")),
         ("kind", _("kind")),
         ("name", _("name")),
