@@ -38,12 +38,12 @@ class EtcdtuiError(Exception):
 
     def render(self) -> str:
         """Multi-line text for terminals: what failed, why, and what to do."""
-        lines = [f"{_('error')}: {self.title}"]
+        lines = [_("error") + f": {self.title}"]
         if self.endpoint:
-            lines.append(f"  {_('endpoint')}: {self.endpoint}")
-        lines.append(f"  {_('cause')}: {self.cause}")
+            lines.append("  " + _("endpoint") + f": {self.endpoint}")
+        lines.append("  " + _("cause") + f": {self.cause}")
         if self.fix:
-            lines.append(f"  {_('fix')}: {self.fix}")
+            lines.append("  " + _("fix") + f": {self.fix}")
         return "\n".join(lines)
 
     def as_dict(self) -> dict[str, str | None]:

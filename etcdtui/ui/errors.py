@@ -32,9 +32,9 @@ def as_etcdtui_error(exc: BaseException) -> EtcdtuiError:
 def message_text(err: EtcdtuiError) -> str:
     lines = [err.cause]
     if err.endpoint:
-        lines.insert(0, f"{_('endpoint')}: {err.endpoint}")
+        lines.insert(0, _("endpoint") + f": {err.endpoint}")
     if err.fix:
-        lines.append(f"{_('fix')}: {err.fix}")
+        lines.append(_("fix") + f": {err.fix}")
     return "\n".join(lines)
 
 
@@ -49,10 +49,10 @@ class ErrorModal(ModalScreen[None]):
         with Vertical(id="error-box", classes="modal-box"):
             yield Static(self.err.title, id="error-title", classes="modal-title")
             if self.err.endpoint:
-                yield Static(f"{_('endpoint')}: {self.err.endpoint}", markup=False)
-            yield Static(f"{_('cause')}: {self.err.cause}", id="error-cause", markup=False)
+                yield Static(_("endpoint") + f": {self.err.endpoint}", markup=False)
+            yield Static(_("cause") + f": {self.err.cause}", id="error-cause", markup=False)
             if self.err.fix:
-                yield Static(f"{_('fix')}: {self.err.fix}", id="error-fix", markup=False)
+                yield Static(_("fix") + f": {self.err.fix}", id="error-fix", markup=False)
             yield Button(_("Close"), id="close", variant="primary")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

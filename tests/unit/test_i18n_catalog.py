@@ -175,3 +175,20 @@ def test_babel_checkers_find_nothing(po: Path) -> None:
     """Babel's own checks (what `pybabel compile` reports as errors)."""
     problems = [(msg.id, [str(e) for e in errs]) for msg, errs in _read(po).check()]
     assert not problems, problems[:5]
+
+
+def test_no_gettext_call_hides_inside_an_f_string() -> None:
+    """Python 3.11 tokenizes an f-string as one token: Babel cannot see ``_()`` in it,
+    so the text would never reach the catalogue. Build the text around the call."""
+    import ast
+
+    found = []
+    for path in sorted((ROOT / "etcdtui").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            for inner in ast.walk(node):
+                f = getattr(inner, "func", None)
+                if isinstance(f, ast.Name) and f.id in ("_", "N_", "ngettext", "pgettext"):
+                    found.append(f"{path.relative_to(ROOT)}:{inner.lineno}")
+    assert not found, f"gettext calls inside f-strings (not extractable): {found}"

@@ -217,7 +217,7 @@ def build_restore_plan(
                 why=_("Every member must be restored from the SAME file."),
                 where=Where("host", h),
                 action="restore.sha256",
-                display=f"sha256sum {snap.path}  # {_('expect')} {snap.sha256}",
+                display=f"sha256sum {snap.path}  # " + _("expect") + f" {snap.sha256}",
                 params={"path": snap.path, "sha256": snap.sha256},
             )
         )
