@@ -171,3 +171,21 @@ def test_english_stays_english() -> None:
     assert "usage: etcdtui" in proc.stdout and "penggunaan" not in proc.stdout
     proc = _cli("--help", LANG="id_ID.UTF-8", LANGUAGE="en")
     assert "usage: etcdtui" in proc.stdout
+
+
+def test_runbooks_render_in_indonesian() -> None:
+    from etcdtui.services.plans import render
+    from tests.unit.test_plans import replace_plan
+
+    english = replace_plan()
+    i18n.set_language("id")
+    plan = replace_plan()
+    text = render(plan, "markdown")
+    for heading in ("## Temuan", "## Peringatan", "## Langkah", "- **Alasan:**", "- **Di mana:**"):
+        assert heading in text
+    assert "## Steps" not in text and "**Why:**" not in text
+    # every step's title and reason is translated; commands stay as they are
+    for en, step in zip(english.steps, plan.steps, strict=True):
+        assert step.title != en.title and step.why != en.why
+        assert step.command == en.command
+    assert "etcdctl member remove" in text

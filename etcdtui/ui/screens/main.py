@@ -25,6 +25,7 @@ from etcdtui.ui.widgets.members import MembersTable
 
 class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = actions.bindings("main")
+    _relabeling = False
 
     def compose(self) -> ComposeResult:
         yield ClusterHeader(id="header")
@@ -45,7 +46,11 @@ class MainScreen(Screen[None]):
         """Rebuild every widget in the language chosen now (`:lang`), keeping the pane."""
         current = self.query_one(ContentSwitcher).current
         pane_id = next((p.id for p in panes.PANES if p.wid == current), None)
-        await self.recompose()
+        self._relabeling = True
+        try:
+            await self.recompose()
+        finally:
+            self._relabeling = False
         self.on_mount()
         if pane_id and pane_id != panes.PANES[0].id:
             await self.action_show_pane(pane_id)
@@ -55,8 +60,8 @@ class MainScreen(Screen[None]):
         return self.app
 
     def refresh_view(self, state: ClusterState) -> None:
-        if not self.query(ClusterHeader) or not self.query(OverviewPane):
-            return  # not composed yet
+        if self._relabeling or not self.query(ClusterHeader) or not self.query(OverviewPane):
+            return  # not composed yet, or being rebuilt by `:lang`
         self.query_one(ClusterHeader).show(state, self._app.settings)
         self.query_one(OverviewPane).show(state)
 

@@ -49,6 +49,8 @@ class ClusterHeader(Horizontal):
         yield Badge("", id="hdr-age", markup=False)
 
     def show(self, state: ClusterState, settings: ConnectionSettings | None) -> None:
+        if not self.query("#hdr-age"):
+            return  # being (re)composed, e.g. after `:lang`; the next render fills it
         ctx = (settings.context if settings else None) or (settings.source if settings else "-")
         self.query_one("#hdr-context", Badge).set(_("context: {name}").format(name=ctx))
         cid = hex_id(state.members.cluster_id) if state.members else "-"
