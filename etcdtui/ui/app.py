@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.screen import Screen
 
@@ -88,6 +88,21 @@ class EtcdtuiApp(App[int]):
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(themes.BUILTIN_THEMES[0].variables)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        from etcdtui.ui.textual_i18n import translated
+
+        return translated(super().get_system_commands(screen))
+
+    def action_command_palette(self) -> None:
+        from textual.command import CommandPalette
+
+        from etcdtui.ui.textual_i18n import PALETTE_PLACEHOLDER
+
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
+            self.push_screen(
+                CommandPalette(id="--command-palette", placeholder=_(PALETTE_PLACEHOLDER))
+            )
 
     def get_default_screen(self) -> Screen[Any]:
         return MainScreen()

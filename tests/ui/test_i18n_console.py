@@ -148,3 +148,22 @@ async def test_wizard_step_title_and_keys_show(indonesian: None, size: tuple[int
         assert "5. Hapus m2 (91bc3c398fb3c146)" in text
         assert "(destruktif)" in text
         assert "Jalankan" in text.splitlines()[-1]  # the footer: x runs
+
+
+async def test_command_palette_is_indonesian(indonesian: None) -> None:
+    from textual.command import CommandInput, CommandPalette
+
+    app, _svc = make_app("healthy")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await populate(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        palette = app.screen
+        assert isinstance(palette, CommandPalette)
+        assert palette.query_one(CommandInput).placeholder == "Cari perintah…"
+        await pilot.press(*"hapus")
+        await pilot.pause(0.5)
+        text = screen_text(app)
+        assert "Hapus anggota" in text  # registry action, found by its Indonesian label
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Keluar" in titles and "Quit" not in titles
