@@ -131,6 +131,7 @@ def builders() -> dict[str, tuple[EtcdtuiApp, RunBefore]]:
         "remove_modal": (make_app("healthy")[0], remove_modal),
         "help": (make_app("healthy")[0], help_screen),
         "health_pane": (make_app("degraded")[0], health_pane),
+        "wizard_step": (make_app("healthy")[0], open_wizard),
         "light": (make_app("one-down", theme="etcdtui-light")[0], populate),
         "high_contrast": (make_app("one-down", theme="etcdtui-high-contrast")[0], populate),
     }
