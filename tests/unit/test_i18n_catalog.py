@@ -192,3 +192,27 @@ def test_no_gettext_call_hides_inside_an_f_string() -> None:
                 if isinstance(f, ast.Name) and f.id in ("_", "N_", "ngettext", "pgettext"):
                     found.append(f"{path.relative_to(ROOT)}:{inner.lineno}")
     assert not found, f"gettext calls inside f-strings (not extractable): {found}"
+
+
+def test_every_error_title_and_fix_is_in_the_catalogue() -> None:
+    """Class attributes are invisible to extraction unless marked with N_(): an error
+    whose default_title or default_fix is missing here would always show in English."""
+    import importlib
+    import pkgutil
+
+    import etcdtui
+    from etcdtui.errors import EtcdtuiError
+
+    for info in pkgutil.walk_packages(etcdtui.__path__, "etcdtui."):
+        if "_pb2" not in info.name:
+            importlib.import_module(info.name)
+    ids = {msg_id for _ctx, msg_id in _ids(_read(POT))}
+    missing = []
+    todo: list[type[EtcdtuiError]] = [EtcdtuiError]
+    while todo:
+        cls = todo.pop()
+        todo += cls.__subclasses__()
+        for text in (cls.default_title, cls.default_fix):
+            if text and text not in ids:
+                missing.append(f"{cls.__module__}.{cls.__name__}: {text!r}")
+    assert not missing, f"mark these with N_() and run scripts/i18n: {sorted(set(missing))}"
