@@ -216,3 +216,35 @@ def test_every_error_title_and_fix_is_in_the_catalogue() -> None:
             if text and text not in ids:
                 missing.append(f"{cls.__module__}.{cls.__name__}: {text!r}")
     assert not missing, f"mark these with N_() and run scripts/i18n: {sorted(set(missing))}"
+
+
+def test_every_key_description_and_action_label_is_in_the_catalogue() -> None:
+    """Bindings and the action registry are built at import: their texts must be N_()
+    marked English, which the footer, help and palette translate when shown."""
+    import importlib
+    import pkgutil
+
+    from textual.binding import Binding
+    from textual.dom import DOMNode
+
+    import etcdtui
+    from etcdtui.ui import actions
+
+    for info in pkgutil.walk_packages(etcdtui.__path__, "etcdtui."):
+        if "_pb2" not in info.name:
+            importlib.import_module(info.name)
+    ids = {msg_id for _ctx, msg_id in _ids(_read(POT))}
+    texts: dict[str, str] = {}
+    todo: list[type[DOMNode]] = [DOMNode]
+    while todo:
+        cls = todo.pop()
+        todo += cls.__subclasses__()
+        if cls.__module__.startswith("etcdtui."):
+            for b in cls.__dict__.get("BINDINGS", []):
+                if isinstance(b, Binding) and b.description:
+                    texts[b.description] = f"{cls.__module__}.{cls.__name__}"
+    for spec in actions.registry():
+        texts[spec.description] = f"action {spec.id}"
+        texts[spec.group] = f"group of {spec.id}"
+    missing = sorted(f"{where}: {text!r}" for text, where in texts.items() if text not in ids)
+    assert not missing, f"not in the catalogue (use N_ and run scripts/i18n): {missing}"
