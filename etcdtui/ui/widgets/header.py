@@ -77,8 +77,8 @@ class ClusterHeader(Horizontal):
     def _fit(self) -> None:
         """Hide the least important badges until the rest fit in one line."""
         width = self.size.width
-        if not width:
-            return
+        if not width or not all(self.query(sel) for sel in _DROP_ORDER):
+            return  # not laid out or not composed yet
         for sel in _DROP_ORDER:
             self.query_one(sel, Badge).display = True
 
