@@ -7,7 +7,7 @@ lines in a toast or a modal. ``code`` is a stable machine name used in JSON outp
 
 from __future__ import annotations
 
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 
 
 class EtcdtuiError(Exception):
@@ -15,7 +15,7 @@ class EtcdtuiError(Exception):
 
     code = "error"
     exit_code = 1
-    default_title = "Error"
+    default_title = N_("Error")
     default_fix = ""
 
     def __init__(
@@ -43,12 +43,12 @@ class EtcdtuiError(Exception):
         def show(text: str) -> str:  # causes quote etcd's errors, names and file content
             return printable(text, keep="\n")
 
-        lines = [f"{_('error')}: {show(self.title)}"]
+        lines = [_("error") + ": " + show(self.title)]
         if self.endpoint:
-            lines.append(f"  {_('endpoint')}: {show(self.endpoint)}")
-        lines.append(f"  {_('cause')}: {show(self.cause)}")
+            lines.append("  " + _("endpoint") + ": " + show(self.endpoint))
+        lines.append("  " + _("cause") + ": " + show(self.cause))
         if self.fix:
-            lines.append(f"  {_('fix')}: {show(self.fix)}")
+            lines.append("  " + _("fix") + ": " + show(self.fix))
         return "\n".join(lines)
 
     def as_dict(self) -> dict[str, str | None]:
@@ -67,25 +67,25 @@ class EtcdtuiError(Exception):
 class UsageError(EtcdtuiError):
     code = "usage"
     exit_code = 2
-    default_title = "Invalid usage"
+    default_title = N_("Invalid usage")
 
 
 class ConfigError(EtcdtuiError):
     code = "config"
     exit_code = 2
-    default_title = "Configuration problem"
+    default_title = N_("Configuration problem")
 
 
 class InvalidEndpoint(ConfigError):
     code = "invalid-endpoint"
-    default_title = "Invalid endpoint URL"
-    default_fix = "Use a URL like https://10.0.0.1:2379 (scheme https, a host and a port)."
+    default_title = N_("Invalid endpoint URL")
+    default_fix = N_("Use a URL like https://10.0.0.1:2379 (scheme https, a host and a port).")
 
 
 class InsecureRefused(ConfigError):
     code = "insecure-refused"
-    default_title = "Plain-HTTP endpoint refused"
-    default_fix = (
+    default_title = N_("Plain-HTTP endpoint refused")
+    default_fix = N_(
         "etcd carries every Kubernetes secret: use an https:// endpoint with client "
         "certificates, or pass --insecure if you really mean a plaintext test cluster."
     )
@@ -96,13 +96,13 @@ class InsecureRefused(ConfigError):
 
 class ConnectionFailure(EtcdtuiError):
     code = "connection"
-    default_title = "Connection failed"
+    default_title = N_("Connection failed")
 
 
 class Unreachable(ConnectionFailure):
     code = "unreachable"
-    default_title = "Endpoint unreachable"
-    default_fix = (
+    default_title = N_("Endpoint unreachable")
+    default_fix = N_(
         "Check that etcd runs on that host and port, that --listen-client-urls includes it, "
         "and that no firewall blocks it."
     )
@@ -110,8 +110,8 @@ class Unreachable(ConnectionFailure):
 
 class DeadlineExceeded(ConnectionFailure):
     code = "deadline"
-    default_title = "No answer before the deadline"
-    default_fix = (
+    default_title = N_("No answer before the deadline")
+    default_fix = N_(
         "The member is hung, overloaded or partitioned. Check its process and disk "
         "(wal_fsync latency), or raise --timeout if the link is slow."
     )
@@ -119,13 +119,13 @@ class DeadlineExceeded(ConnectionFailure):
 
 class TLSError(ConnectionFailure):
     code = "tls"
-    default_title = "TLS handshake failed"
+    default_title = N_("TLS handshake failed")
 
 
 class TLSUnknownCA(TLSError):
     code = "tls-unknown-ca"
-    default_title = "Server certificate signed by an unknown CA"
-    default_fix = (
+    default_title = N_("Server certificate signed by an unknown CA")
+    default_fix = N_(
         "Point --cacert at the CA that signed the etcd server certificates "
         "(kubeadm: /etc/kubernetes/pki/etcd/ca.crt)."
     )
@@ -133,8 +133,8 @@ class TLSUnknownCA(TLSError):
 
 class TLSCertExpired(TLSError):
     code = "tls-expired"
-    default_title = "Certificate expired or not yet valid"
-    default_fix = (
+    default_title = N_("Certificate expired or not yet valid")
+    default_fix = N_(
         "Renew the certificate (kubeadm certs renew etcd-server, or etcdtui pki renew) and "
         "check the clocks of both hosts."
     )
@@ -142,8 +142,8 @@ class TLSCertExpired(TLSError):
 
 class TLSHostnameMismatch(TLSError):
     code = "tls-san-mismatch"
-    default_title = "Server certificate does not match the host dialled"
-    default_fix = (
+    default_title = N_("Server certificate does not match the host dialled")
+    default_fix = N_(
         "Dial a name or IP listed in the certificate's SANs, pass --server-name, or re-issue "
         "the server certificate with the right SANs."
     )
@@ -151,8 +151,8 @@ class TLSHostnameMismatch(TLSError):
 
 class TLSClientCertRejected(TLSError):
     code = "tls-client-rejected"
-    default_title = "Server rejected the client certificate"
-    default_fix = (
+    default_title = N_("Server rejected the client certificate")
+    default_fix = N_(
         "Use a client certificate signed by the CA in etcd's --trusted-ca-file, still "
         "valid, with the clientAuth extended key usage."
     )
@@ -160,8 +160,8 @@ class TLSClientCertRejected(TLSError):
 
 class TLSClientCertMissing(TLSError):
     code = "tls-client-missing"
-    default_title = "Server requires a client certificate"
-    default_fix = (
+    default_title = N_("Server requires a client certificate")
+    default_fix = N_(
         "etcd runs with --client-cert-auth: pass --cert and --key (kubeadm: "
         "/etc/kubernetes/pki/apiserver-etcd-client.crt and .key)."
     )
@@ -169,8 +169,8 @@ class TLSClientCertMissing(TLSError):
 
 class PlaintextServer(TLSError):
     code = "plaintext-server"
-    default_title = "Server speaks plaintext, not TLS"
-    default_fix = (
+    default_title = N_("Server speaks plaintext, not TLS")
+    default_fix = N_(
         "The endpoint listens without TLS. Use http:// with --insecure for a test cluster, "
         "or configure etcd with --cert-file/--key-file and https:// client URLs."
     )
@@ -178,14 +178,14 @@ class PlaintextServer(TLSError):
 
 class TLSOnPlaintext(TLSError):
     code = "tls-on-plaintext"
-    default_title = "Server expects TLS but was dialled in plaintext"
-    default_fix = "Use the https:// form of the endpoint with --cacert, --cert and --key."
+    default_title = N_("Server expects TLS but was dialled in plaintext")
+    default_fix = N_("Use the https:// form of the endpoint with --cacert, --cert and --key.")
 
 
 class NotEtcd(ConnectionFailure):
     code = "not-etcd"
-    default_title = "The port does not answer as etcd"
-    default_fix = (
+    default_title = N_("The port does not answer as etcd")
+    default_fix = N_(
         "Check the port: etcd clients use 2379 (peer traffic is 2380). Another service "
         "answers on this one."
     )
@@ -193,8 +193,8 @@ class NotEtcd(ConnectionFailure):
 
 class AuthFailed(ConnectionFailure):
     code = "auth"
-    default_title = "Authentication failed"
-    default_fix = (
+    default_title = N_("Authentication failed")
+    default_fix = N_(
         "Check the user and password (etcd auth) or the client certificate's common name "
         "and its roles."
     )
@@ -205,13 +205,13 @@ class AuthFailed(ConnectionFailure):
 
 class ClusterError(EtcdtuiError):
     code = "cluster"
-    default_title = "etcd refused the request"
+    default_title = N_("etcd refused the request")
 
 
 class UnhealthyCluster(ClusterError):
     code = "unhealthy-cluster"
-    default_title = "etcd: unhealthy cluster"
-    default_fix = (
+    default_title = N_("etcd: unhealthy cluster")
+    default_fix = N_(
         "etcd's strict reconfiguration check refused the change: it would leave fewer "
         "active members than the quorum needs. Bring the missing members back (or remove "
         "the failed one first); after a restart wait at least 5 s before reconfiguring."
@@ -220,14 +220,14 @@ class UnhealthyCluster(ClusterError):
 
 class NotLeader(ClusterError):
     code = "not-leader"
-    default_title = "Member is not the leader"
-    default_fix = "Send the request to the current leader or retry: leadership just changed."
+    default_title = N_("Member is not the leader")
+    default_fix = N_("Send the request to the current leader or retry: leadership just changed.")
 
 
 class NoLeader(ClusterError):
     code = "no-leader"
-    default_title = "No leader: quorum lost"
-    default_fix = (
+    default_title = N_("No leader: quorum lost")
+    default_fix = N_(
         "A majority of voting members is unreachable. Restart the failed members; if their "
         "data is gone, restore the cluster from a snapshot."
     )
@@ -235,8 +235,8 @@ class NoLeader(ClusterError):
 
 class MemberNotFound(ClusterError):
     code = "member-not-found"
-    default_title = "Member not found"
-    default_fix = (
+    default_title = N_("Member not found")
+    default_fix = N_(
         "List members again: the ID may have changed. After a remove, wait more than 1 s "
         "before adding a member with the same peer URL."
     )
@@ -244,26 +244,26 @@ class MemberNotFound(ClusterError):
 
 class LearnerNotReady(ClusterError):
     code = "learner-not-ready"
-    default_title = "Learner is not in sync with the leader"
-    default_fix = "Wait for the learner to catch up, then promote again."
+    default_title = N_("Learner is not in sync with the leader")
+    default_fix = N_("Wait for the learner to catch up, then promote again.")
 
 
 class TooManyLearners(ClusterError):
     code = "too-many-learners"
-    default_title = "Too many learners"
-    default_fix = "etcd allows one learner by default: promote or remove it first."
+    default_title = N_("Too many learners")
+    default_fix = N_("etcd allows one learner by default: promote or remove it first.")
 
 
 class PeerURLExists(ClusterError):
     code = "peer-url-exists"
-    default_title = "Peer URL already in use"
-    default_fix = "Another member already uses that peer URL: pick another, or remove it first."
+    default_title = N_("Peer URL already in use")
+    default_fix = N_("Another member already uses that peer URL: pick another, or remove it first.")
 
 
 class NoSpace(ClusterError):
     code = "nospace"
-    default_title = "etcd: database space exceeded (NOSPACE)"
-    default_fix = (
+    default_title = N_("etcd: database space exceeded (NOSPACE)")
+    default_fix = N_(
         "Compact to the current revision, defragment each member one at a time, then "
         "disarm the alarm. Raising --quota-backend-bytes alone does nothing until disarm."
     )
@@ -271,8 +271,8 @@ class NoSpace(ClusterError):
 
 class PermissionDenied(ClusterError):
     code = "permission-denied"
-    default_title = "Permission denied"
-    default_fix = "The user or certificate lacks the role for this call."
+    default_title = N_("Permission denied")
+    default_fix = N_("The user or certificate lacks the role for this call.")
 
 
 class AccessDenied(ClusterError):
@@ -291,21 +291,21 @@ class QuorumRefusal(ClusterError):
     """Raised by etcdtui itself when a what-if says the change would lose quorum."""
 
     code = "quorum-refused"
-    default_title = "Refused: the change would risk quorum"
+    default_title = N_("Refused: the change would risk quorum")
 
 
 class PreconditionFailed(ClusterError):
     code = "precondition"
-    default_title = "Precondition no longer holds"
+    default_title = N_("Precondition no longer holds")
 
 
 class ReadOnlyMode(EtcdtuiError):
     code = "read-only"
     exit_code = 2
-    default_title = "Read-only mode"
-    default_fix = "Drop --read-only (or read_only: true in the context) to make changes."
+    default_title = N_("Read-only mode")
+    default_fix = N_("Drop --read-only (or read_only: true in the context) to make changes.")
 
 
 class SandboxError(EtcdtuiError):
     code = "sandbox"
-    default_title = "Sandbox problem"
+    default_title = N_("Sandbox problem")

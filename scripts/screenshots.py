@@ -3,6 +3,7 @@
 
 The fake has fixed data and the clock is frozen, so the files are reproducible:
     .venv/bin/python scripts/screenshots.py [--out screenshots]
+    .venv/bin/python scripts/screenshots.py --lang id     # into screenshots/id/
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ SHOTS = {
     "one-member-down": "one_down",
     "quorum-lost": "quorum_lost",
 }
+# The Indonesian set (docs/id/) adds a wizard step.
+SHOTS_ID = {**SHOTS, "wizard-step": "wizard_step"}
 
 
 async def shoot(name: str, case: str, out: Path) -> Path:
@@ -39,10 +42,17 @@ async def shoot(name: str, case: str, out: Path) -> Path:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--lang", default="en", help="id: the console in Bahasa Indonesia")
     args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    for name, case in SHOTS.items():
+    from etcdtui.i18n import set_language
+
+    set_language(args.lang)
+    shots = SHOTS if args.lang == "en" else SHOTS_ID
+    out = args.out or ROOT / "screenshots" / ("" if args.lang == "en" else args.lang)
+    out.mkdir(parents=True, exist_ok=True)
+    args.out = out
+    for name, case in shots.items():
         print(asyncio.run(shoot(name, case, args.out)))
     return 0
 

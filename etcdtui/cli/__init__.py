@@ -63,6 +63,7 @@ _VALUE_FLAGS = {
     "--timeout",
     "--config",
     "--kubeadm-manifest",
+    "--lang",
 }
 
 
@@ -143,6 +144,14 @@ def add_connection_flags(parser: argparse.ArgumentParser, *, suppress: bool = Fa
         "--kubeadm-manifest",
         help=_("kubeadm etcd static pod manifest (default /etc/kubernetes/manifests/etcd.yaml)"),
     )
+    g.add_argument(
+        "--lang",
+        metavar="LANG",
+        help=_(
+            "language of messages: id (Bahasa Indonesia) or en (default: ui.language in the "
+            "config file, then LANGUAGE, LC_ALL, LC_MESSAGES, LANG)"
+        ),
+    )
 
 
 def add_output_flag(
@@ -154,11 +163,19 @@ def add_output_flag(
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    from etcdtui.cli import argparse_i18n
+
+    argparse_i18n.install()
     parser = argparse.ArgumentParser(
         prog="etcdtui",
         description=_("A terminal console for operating the etcd clusters behind Kubernetes."),
     )
-    parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=_version(),
+        help=_("show program's version number and exit"),  # argparse's default is untranslated
+    )
     parser.add_argument(
         "--sandbox", action="store_true", help=_("start the local sandbox if needed and open it")
     )
@@ -186,6 +203,44 @@ def _version() -> str:
     from etcdtui import __version__
 
     return f"etcdtui {__version__}"
+
+
+def _flag_value(argv: Sequence[str], flag: str) -> str | None:
+    """The value of ``flag`` (``--flag V`` or ``--flag=V``; the last one wins)."""
+    value = None
+    for i, word in enumerate(argv):
+        if word == "--":
+            break
+        if word == flag and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif word.startswith(flag + "="):
+            value = word.partition("=")[2]
+    return value
+
+
+def _config_language(argv: Sequence[str]) -> str | None:
+    """``ui.language`` from the config file, read only when the file mentions it (YAML
+    costs start-up time). A broken file is reported later by the command itself."""
+    from etcdtui.config.files import config_path
+    from etcdtui.errors import EtcdtuiError
+
+    path = config_path(_flag_value(argv, "--config"))
+    try:
+        if "language" not in path.read_text(encoding="utf-8", errors="replace"):
+            return None
+        from etcdtui.config import load_config
+
+        return load_config(path).language
+    except (OSError, EtcdtuiError):
+        return None
+
+
+def choose_language(argv: Sequence[str]) -> str:
+    """Set the messages' language before any text is built: ``--lang``, then the config
+    file's ``ui.language``, then LANGUAGE, LC_ALL, LC_MESSAGES and LANG."""
+    from etcdtui.i18n import set_language
+
+    return set_language(_flag_value(argv, "--lang") or _config_language(argv))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -217,6 +272,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def _dispatch(arguments: list[str]) -> int:
+    choose_language(arguments)
     parser = build_parser(arguments)
     try:
         args = parser.parse_args(arguments)

@@ -53,7 +53,7 @@ def cmd_security(args: argparse.Namespace) -> int:
         print()
         for f in report.findings:
             if f.severity != "info":
-                print(f"{f.id}: {_('fix')}: {f.fix}")
+                print(f"{f.id}: " + _("fix") + f": {f.fix}")
         if report.passed:
             print(_("Passed: {ids}").format(ids=", ".join(report.passed)))
     return 1 if report.worst in ("high", "critical") else 0

@@ -193,9 +193,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
         label = {"ok": _("OK"), "warning": _("WARNING"), "error": _("FAILED")}[res.severity]
         print(f"{label}: {args.file}: {res.message}")
         if res.cause != "ok":
-            print(f"  {_('cause')}: {res.cause}")
+            print("  " + _("cause") + f": {res.cause}")
         for warning in res.warnings:
-            print(f"  {_('warning')}: {warning}")
+            print("  " + _("warning") + f": {warning}")
         if res.status is not None:
             s = res.status
             print(

@@ -19,6 +19,7 @@ Config file (YAML, ``<user config dir>/etcdtui/config.yaml``; ``--config PATH``,
       theme: etcdtui-dark
       refresh-interval: 2.0
       keymap: {action_id: "key"}
+      language: id         # optional: messages in Bahasa Indonesia; en for English
 
 Paths may use ``~``; relative paths are taken from the config file's directory.
 

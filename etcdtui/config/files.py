@@ -90,7 +90,7 @@ def _load_yaml(path: Path, role: str, fix: str) -> Any:
 
 _CONTEXT_KEYS = "name endpoints cacert cert key server-name user read-only insecure timeout"
 _TOP_KEYS = ("current-context", "contexts", "ui")
-_UI_KEYS = ("theme", "refresh-interval", "keymap", "consistency-check-interval")
+_UI_KEYS = ("theme", "refresh-interval", "keymap", "consistency-check-interval", "language")
 MIN_CONSISTENCY_INTERVAL_S = 30.0
 
 
@@ -144,6 +144,9 @@ def load_config(path: PathArg = None, *, env: Mapping[str, str] = os.environ) ->
             ),
             fix,
         )
+    language = ui.get("language")
+    if language is not None and (not isinstance(language, str) or not language.strip()):
+        raise _fail(p, _("ui.language must be a language code such as id or en"), fix)
     if not isinstance(theme, str) or not theme:
         raise _fail(p, _("ui.theme must be a theme name"), fix)
     if not _seconds(refresh):
@@ -157,7 +160,9 @@ def load_config(path: PathArg = None, *, env: Mapping[str, str] = os.environ) ->
         isinstance(k, str) and isinstance(v, str) and v for k, v in keymap.items()
     ):
         raise _fail(p, _("ui.keymap must map action ids to key names"), fix)
-    return Config(contexts, current, theme, float(refresh), dict(keymap), p, float(sentinel))
+    return Config(
+        contexts, current, theme, float(refresh), dict(keymap), p, float(sentinel), language
+    )
 
 
 def _no_unknown(p: Path, raw: dict[Any, Any], allowed: Sequence[str], where: str) -> None:

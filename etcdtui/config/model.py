@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from etcdtui.errors import ConfigError, InsecureRefused, InvalidEndpoint
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.models import ConnectionSettings
 
 APP_NAME = "etcdtui"
@@ -31,8 +31,8 @@ PathArg = str | os.PathLike[str] | None
 
 class NothingConfigured(ConfigError):
     code = "nothing-configured"
-    default_title = "No cluster configured"
-    default_fix = (
+    default_title = N_("No cluster configured")
+    default_fix = N_(
         "Pass --endpoints (with --cacert, --cert and --key), set ETCDCTL_ENDPOINTS, add a "
         "context to the config file, run on a kubeadm control-plane node, or try the local "
         "sandbox with `etcdtui --sandbox`."
@@ -41,12 +41,12 @@ class NothingConfigured(ConfigError):
 
 class UnknownContext(ConfigError):
     code = "unknown-context"
-    default_title = "Unknown context"
+    default_title = N_("Unknown context")
 
 
 class TLSFileError(ConfigError):
     code = "tls-file"
-    default_title = "Unusable TLS file"
+    default_title = N_("Unusable TLS file")
 
 
 def _fail(
@@ -90,6 +90,7 @@ class Config:
     path: Path | None = None
     # seconds between the console's HashKV consistency checks; 0 turns them off
     consistency_check_interval: float = 300.0
+    language: str | None = None  # ui.language: "id", "en"; None follows the environment
 
 
 @dataclass(frozen=True)

@@ -426,8 +426,9 @@ def _quota_advice(
                 Advisory(
                     "db-near-quota",
                     "warning",
-                    _("{member}: db at {pct}% of quota").format(
-                        member=_name(members, member_id), pct=pct
+                    # the % sign is in the value: "{pct}% of" looks like a %-format to gettext
+                    _("{member}: db at {percent} of quota").format(
+                        member=_name(members, member_id), percent=f"{pct}%"
                     ),
                     _("At 100% etcd raises NOSPACE; compact, defragment, or raise the quota."),
                     _(

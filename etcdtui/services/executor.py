@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from etcdtui import errors
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.models import ConnectionSettings, parse_hex_id
 from etcdtui.safeio import read_limited
 from etcdtui.services.audit import AuditLog
@@ -41,18 +41,18 @@ STATE_LIMIT = 16 << 20
 
 class StepFailed(errors.EtcdtuiError):
     code = "plan-step-failed"
-    default_title = "A plan step failed"
+    default_title = N_("A plan step failed")
 
 
 class PlanAborted(errors.EtcdtuiError):
     code = "plan-aborted"
-    default_title = "Stopped by the operator"
+    default_title = N_("Stopped by the operator")
 
 
 class WizardStateError(errors.EtcdtuiError):
     code = "wizard-state"
     exit_code = 2
-    default_title = "Cannot resume the wizard"
+    default_title = N_("Cannot resume the wizard")
 
 
 @dataclass(frozen=True)

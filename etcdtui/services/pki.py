@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from etcdtui.errors import EtcdtuiError
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.safeio import read_limited
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
@@ -32,7 +32,7 @@ PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519Pri
 
 class PKIError(EtcdtuiError):
     code = "pki"
-    default_title = "Certificate problem"
+    default_title = N_("Certificate problem")
 
 
 @dataclass(frozen=True)

@@ -219,25 +219,28 @@ def _fence(text: str, lang: str = "sh") -> list[str]:
 def render_markdown(plan: Plan) -> str:
     out: list[str] = [f"# {plan.title}", "", _("Plan id: `{id}`").format(id=plan.id), ""]
     if plan.summary:
-        out += [f"## {_('Findings')}", ""] + [f"- {line}" for line in plan.summary] + [""]
+        out += ["## " + _("Findings"), ""] + [f"- {line}" for line in plan.summary] + [""]
     if plan.warnings:
-        out += [f"## {_('Warnings')}", ""] + [f"- {line}" for line in plan.warnings] + [""]
+        out += ["## " + _("Warnings"), ""] + [f"- {line}" for line in plan.warnings] + [""]
     env = plan.context.get("etcdctl_env") or {}
     if env:
         out += [_("etcdctl commands below assume this environment:"), ""]
         out += _fence("\n".join(f"export {k}={shlex.quote(str(v))}" for k, v in env.items()))
         out.append("")
-    out += [f"## {_('Steps')}", ""]
+    out += ["## " + _("Steps"), ""]
     for n, step in enumerate(plan.steps, 1):
         mark = " " + _("(destructive)") if step.destructive else ""
         out += [f"### {n}. {step.title}{mark}", ""]
-        out += [f"- **{_('Why')}:** {step.why}", f"- **{_('Where')}:** {step.where.label()}"]
+        out += [
+            "- **" + _("Why") + f":** {step.why}",
+            "- **" + _("Where") + f":** {step.where.label()}",
+        ]
         if step.precondition:
-            out.append(f"- **{_('Before')}:** {step.precondition.description}")
+            out.append("- **" + _("Before") + f":** {step.precondition.description}")
         if step.check:
-            out.append(f"- **{_('Check')}:** {step.check.description}")
+            out.append("- **" + _("Check") + f":** {step.check.description}")
         if step.rollback:
-            out.append(f"- **{_('Rollback')}:** {step.rollback.description}")
+            out.append("- **" + _("Rollback") + f":** {step.rollback.description}")
         out.append("")
         if step.shown_command:
             out += [*_fence(step.shown_command), ""]

@@ -33,7 +33,7 @@ from etcdtui.errors import (
     TooManyLearners,
     UnhealthyCluster,
 )
-from etcdtui.i18n import _, ngettext
+from etcdtui.i18n import N_, _, ngettext
 from etcdtui.models import Member, MemberList, QuorumSummary, hex_id
 
 # Error strings etcd's gRPC API answers with (api/v3rpc/rpctypes). Machine text: not translated.
@@ -49,8 +49,8 @@ ERR_LEARNER_NOT_READY = "etcdserver: can only promote a learner member which is 
 
 class NotEnoughStartedMembers(ClusterError):
     code = "not-enough-started"
-    default_title = "etcd: not enough started members"
-    default_fix = (
+    default_title = N_("etcd: not enough started members")
+    default_fix = N_(
         "Members that were added but never started count toward quorum. Start them, or "
         "remove them, before changing membership again."
     )
@@ -58,13 +58,13 @@ class NotEnoughStartedMembers(ClusterError):
 
 class MemberNotLearner(ClusterError):
     code = "not-learner"
-    default_title = "Only a learner can be promoted"
+    default_title = N_("Only a learner can be promoted")
 
 
 class BadPeerURL(ClusterError):
     code = "bad-peer-url"
-    default_title = "Invalid peer URL"
-    default_fix = "Use a URL like https://10.0.0.4:2380 (scheme, host and port, no path)."
+    default_title = N_("Invalid peer URL")
+    default_fix = N_("Use a URL like https://10.0.0.4:2380 (scheme, host and port, no path).")
 
 
 SERVER_ERRORS: dict[str, type[EtcdtuiError]] = {

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from textual.binding import Binding, BindingType
 
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.ui.panes import PANES
 
 
@@ -31,15 +31,26 @@ class ActionSpec:
     key_display: str | None = None
     arg: str | None = None  # `:command ARG` passes ARG as the action's last argument
 
+    # ``description`` and ``group`` hold the English source (marked with N_): bindings are
+    # built once at import, and the footer, help and palette translate when they show them,
+    # so `:lang` can switch the language at run time.
+    @property
+    def label(self) -> str:
+        return _(self.description)
+
+    @property
+    def group_label(self) -> str:
+        return _(self.group)
+
 
 def _base() -> list[ActionSpec]:
-    g_nav, g_member, g_app = _("Navigation"), _("Member actions"), _("Application")
+    g_nav, g_member, g_app = N_("Navigation"), N_("Member actions"), N_("Application")
     specs = [
-        ActionSpec("app.quit", "q", _("Quit"), g_app, "quit", "app", command="quit"),
+        ActionSpec("app.quit", "q", N_("Quit"), g_app, "quit", "app", command="quit"),
         ActionSpec(
             "app.help",
             "question_mark",
-            _("Help"),
+            N_("Help"),
             g_app,
             "help",
             "app",
@@ -49,22 +60,22 @@ def _base() -> list[ActionSpec]:
         ActionSpec(
             "app.palette",
             "ctrl+p",
-            _("Command palette"),
+            N_("Command palette"),
             g_app,
             "command_palette",
             "app",
             show=False,
         ),
         ActionSpec(
-            "main.command", "colon", _("Command line"), g_nav, "command_line", key_display=":"
+            "main.command", "colon", N_("Command line"), g_nav, "command_line", key_display=":"
         ),
-        ActionSpec("main.filter", "slash", _("Filter members"), g_nav, "filter", key_display="/"),
-        ActionSpec("main.back", "escape", _("Back / clear filter"), g_nav, "back", show=False),
-        ActionSpec("main.refresh", "r", _("Refresh now"), g_nav, "refresh_now", command="refresh"),
+        ActionSpec("main.filter", "slash", N_("Filter members"), g_nav, "filter", key_display="/"),
+        ActionSpec("main.back", "escape", N_("Back / clear filter"), g_nav, "back", show=False),
+        ActionSpec("main.refresh", "r", N_("Refresh now"), g_nav, "refresh_now", command="refresh"),
         ActionSpec(
             "member.detail",
             "enter",
-            _("Member detail"),
+            N_("Member detail"),
             g_member,
             "member_detail",
             command="detail",
@@ -73,7 +84,7 @@ def _base() -> list[ActionSpec]:
         ActionSpec(
             "member.add_learner",
             "a",
-            _("Add learner"),
+            N_("Add learner"),
             g_member,
             "member_action('add-learner')",
             mutating=True,
@@ -82,7 +93,7 @@ def _base() -> list[ActionSpec]:
         ActionSpec(
             "member.promote",
             "p",
-            _("Promote learner"),
+            N_("Promote learner"),
             g_member,
             "member_action('promote')",
             mutating=True,
@@ -91,7 +102,7 @@ def _base() -> list[ActionSpec]:
         ActionSpec(
             "member.remove",
             "ctrl+d",
-            _("Remove member"),
+            N_("Remove member"),
             g_member,
             "member_action('remove')",
             mutating=True,
@@ -100,7 +111,7 @@ def _base() -> list[ActionSpec]:
         ActionSpec(
             "member.update_peer_urls",
             "u",
-            _("Update peer URLs"),
+            N_("Update peer URLs"),
             g_member,
             "member_action('update-peer-urls')",
             mutating=True,
@@ -109,7 +120,7 @@ def _base() -> list[ActionSpec]:
         ActionSpec(
             "member.move_leader",
             "l",
-            _("Move leader here"),
+            N_("Move leader here"),
             g_member,
             "member_action('move-leader')",
             mutating=True,
@@ -141,7 +152,7 @@ def _maintenance() -> list[ActionSpec]:
         ActionSpec(
             "maintenance.nospace",
             "N",
-            _("Recover from NOSPACE: compact, defrag, disarm alarm"),
+            N_("Recover from NOSPACE: compact, defrag, disarm alarm"),
             g,
             "maintenance('nospace')",
             mutating=True,
@@ -151,7 +162,7 @@ def _maintenance() -> list[ActionSpec]:
         ActionSpec(
             "maintenance.defrag",
             "D",
-            _("Defragment every member, leader last"),
+            N_("Defragment every member, leader last"),
             g,
             "maintenance('defrag')",
             mutating=True,
@@ -161,7 +172,7 @@ def _maintenance() -> list[ActionSpec]:
         ActionSpec(
             "maintenance.compact",
             "C",
-            _("Compact history to the current revision"),
+            N_("Compact history to the current revision"),
             g,
             "maintenance('compact')",
             mutating=True,
@@ -171,7 +182,7 @@ def _maintenance() -> list[ActionSpec]:
         ActionSpec(
             "maintenance.disarm",
             "X",
-            _("Disarm alarms (after compact and defrag)"),
+            N_("Disarm alarms (after compact and defrag)"),
             g,
             "maintenance('disarm')",
             mutating=True,
@@ -182,12 +193,12 @@ def _maintenance() -> list[ActionSpec]:
 
 
 def _wizards_and_security() -> list[ActionSpec]:
-    g_wiz, g_sec = _("Guided wizards"), _("Certificates & security")
+    g_wiz, g_sec = N_("Guided wizards"), N_("Certificates & security")
     return [
         ActionSpec(
             "wizard.replace",
             "R",
-            _("Replace this member (guided wizard)"),
+            N_("Replace this member (guided wizard)"),
             g_wiz,
             "app.wizard('replace')",
             command="replace",
@@ -197,7 +208,7 @@ def _wizards_and_security() -> list[ActionSpec]:
         ActionSpec(
             "wizard.scale",
             "S",
-            _("Scale the cluster (guided wizard)"),
+            N_("Scale the cluster (guided wizard)"),
             g_wiz,
             "app.wizard('scale')",
             command="scale",
@@ -207,7 +218,7 @@ def _wizards_and_security() -> list[ActionSpec]:
         ActionSpec(
             "wizard.restore",
             "ctrl+r",
-            _("Restore every member from one snapshot (guided wizard)"),
+            N_("Restore every member from one snapshot (guided wizard)"),
             g_wiz,
             "app.wizard('restore')",
             command="restore",
@@ -217,7 +228,7 @@ def _wizards_and_security() -> list[ActionSpec]:
         ActionSpec(
             "wizard.resume",
             "W",
-            _("Saved wizards: resume one"),
+            N_("Saved wizards: resume one"),
             g_wiz,
             "app.wizards",
             command="wizards",
@@ -226,7 +237,7 @@ def _wizards_and_security() -> list[ActionSpec]:
         ActionSpec(
             "certs.recheck",
             "r",
-            _("Re-check certificates now"),
+            N_("Re-check certificates now"),
             g_sec,
             "recheck",
             "pane:certs",
@@ -235,7 +246,7 @@ def _wizards_and_security() -> list[ActionSpec]:
         ActionSpec(
             "security.scan",
             "s",
-            _("Run the security posture scan"),
+            N_("Run the security posture scan"),
             g_sec,
             "scan",
             "pane:security",
@@ -247,27 +258,27 @@ def _wizards_and_security() -> list[ActionSpec]:
 def _snapshot_browser() -> list[ActionSpec]:
     """Keys of the snapshot pane (etcdtui.ui.snapshots). ``:snapshots DIR`` opens DIR;
     this entry comes before the pane's own view entry so it takes the command."""
-    g_snap, scope = _("Snapshots"), "pane:snapshots"
+    g_snap, scope = N_("Snapshots"), "pane:snapshots"
     return [
         ActionSpec(
             "snapshots.open",
             "r",
-            _("Reload snapshots"),
+            N_("Reload snapshots"),
             g_snap,
             "open_dir",
             scope,
             command="snapshots",
             arg="DIR",
         ),
-        ActionSpec("snapshots.contents", "c", _("Contents"), g_snap, "contents", scope),
-        ActionSpec("snapshots.mark", "m", _("Mark for diff"), g_snap, "mark", scope),
-        ActionSpec("snapshots.diff", "d", _("Diff with mark"), g_snap, "diff", scope),
-        ActionSpec("snapshots.save", "s", _("Save snapshot"), g_snap, "save", scope),
-        ActionSpec("snapshots.keys", "k", _("Decryption keys"), g_snap, "keys", scope),
+        ActionSpec("snapshots.contents", "c", N_("Contents"), g_snap, "contents", scope),
+        ActionSpec("snapshots.mark", "m", N_("Mark for diff"), g_snap, "mark", scope),
+        ActionSpec("snapshots.diff", "d", N_("Diff with mark"), g_snap, "diff", scope),
+        ActionSpec("snapshots.save", "s", N_("Save snapshot"), g_snap, "save", scope),
+        ActionSpec("snapshots.keys", "k", N_("Decryption keys"), g_snap, "keys", scope),
         ActionSpec(
             "snapshots.restore",
             "ctrl+r",
-            _("Restore every member from this snapshot (guided wizard)"),
+            N_("Restore every member from this snapshot (guided wizard)"),
             g_snap,
             "restore",
             scope,
@@ -315,7 +326,7 @@ def bindings(scope: str) -> list[BindingType]:
 def commands() -> list[str]:
     """Every `:` command word (for completion)."""
     words = [s.command for s in registry() if s.command]
-    return sorted({*words, "context", "theme"})
+    return sorted({*words, "context", "theme", "lang"})
 
 
 def key_for(spec: ActionSpec, keymap: Mapping[str, str]) -> str:

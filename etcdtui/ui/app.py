@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import events
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.screen import Screen
 
@@ -113,6 +113,21 @@ class EtcdtuiApp(App[int]):
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(themes.BUILTIN_THEMES[0].variables)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        from etcdtui.ui.textual_i18n import translated
+
+        return translated(super().get_system_commands(screen))
+
+    def action_command_palette(self) -> None:
+        from textual.command import CommandPalette
+
+        from etcdtui.ui.textual_i18n import PALETTE_PLACEHOLDER
+
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
+            self.push_screen(
+                CommandPalette(id="--command-palette", placeholder=_(PALETTE_PLACEHOLDER))
+            )
 
     def get_default_screen(self) -> Screen[Any]:
         return MainScreen()
@@ -372,6 +387,26 @@ class EtcdtuiApp(App[int]):
         if outcome:
             self.notify(outcome, title=_("Done"), markup=False, timeout=10)
             self.refresh_now()
+
+    async def switch_language(self, lang: str) -> None:
+        """`:lang id|en`: switch the messages' language and re-render at once. An unknown
+        language gives English (no warning); `:lang` alone names the one in use."""
+        from etcdtui.i18n import available_languages, current_language, set_language
+
+        if lang:
+            set_language(lang)
+            for screen in self.screen_stack:
+                if isinstance(screen, MainScreen):
+                    await screen.relabel()
+                else:
+                    await screen.recompose()
+            self.render_state()
+        self.notify(
+            _("Language: {language} (available: {languages})").format(
+                language=current_language(), languages=", ".join(available_languages())
+            ),
+            markup=False,
+        )
 
     def context_names(self) -> list[str]:
         from etcdtui.config import load_config

@@ -28,20 +28,18 @@ class ActionsProvider(Provider):
     async def discover(self) -> Hits:
         for spec in actions.registry():
             if spec.id != "app.palette":
-                yield DiscoveryHit(
-                    spec.description, partial(self._run, spec), help=self._help(spec)
-                )
+                yield DiscoveryHit(spec.label, partial(self._run, spec), help=self._help(spec))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for spec in actions.registry():
             if spec.id == "app.palette":
                 continue
-            score = matcher.match(spec.description)
+            score = matcher.match(spec.label)
             if score > 0:
                 yield Hit(
                     score,
-                    matcher.highlight(spec.description),
+                    matcher.highlight(spec.label),
                     partial(self._run, spec),
                     help=self._help(spec),
                 )

@@ -15,7 +15,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
 from etcdtui.errors import EtcdtuiError
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.terminal_text import printable
 from etcdtui.ui.screens.fit import FittedModal
 
@@ -37,14 +37,14 @@ def _show(text: str) -> str:
 def message_text(err: EtcdtuiError) -> str:
     lines = [_show(err.cause)]
     if err.endpoint:
-        lines.insert(0, f"{_('endpoint')}: {_show(err.endpoint)}")
+        lines.insert(0, _("endpoint") + ": " + _show(err.endpoint))
     if err.fix:
-        lines.append(f"{_('fix')}: {_show(err.fix)}")
+        lines.append(_("fix") + ": " + _show(err.fix))
     return "\n".join(lines)
 
 
 class ErrorModal(FittedModal):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss", _("Close"))]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss", N_("Close"))]
 
     def __init__(self, err: EtcdtuiError) -> None:
         super().__init__()
@@ -57,12 +57,14 @@ class ErrorModal(FittedModal):
             )
             with VerticalScroll(classes="modal-body"):
                 if self.err.endpoint:
-                    yield Static(f"{_('endpoint')}: {_show(self.err.endpoint)}", markup=False)
+                    yield Static(_("endpoint") + ": " + _show(self.err.endpoint), markup=False)
                 yield Static(
-                    f"{_('cause')}: {_show(self.err.cause)}", id="error-cause", markup=False
+                    _("cause") + ": " + _show(self.err.cause), id="error-cause", markup=False
                 )
                 if self.err.fix:
-                    yield Static(f"{_('fix')}: {_show(self.err.fix)}", id="error-fix", markup=False)
+                    yield Static(
+                        _("fix") + ": " + _show(self.err.fix), id="error-fix", markup=False
+                    )
             yield Button(_("Close"), id="close", variant="primary")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

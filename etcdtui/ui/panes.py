@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from textual.widget import Widget
 
-from etcdtui.i18n import _
+from etcdtui.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -73,13 +73,13 @@ def _drills() -> Widget:
 
 # "members" and "health" are two views of the overview pane (different focus).
 PANES: list[PaneSpec] = [
-    PaneSpec("members", _("Members"), "1", _overview, "#members-table", "overview"),
-    PaneSpec("health", _("Leader & health"), "2", _health, "#hv-table", "health-view"),
-    PaneSpec("audit", _("Audit log"), "3", _audit, "#audit-table"),
-    PaneSpec("snapshots", _("Snapshots"), "4", _snapshots, "#snapshot-table"),
-    PaneSpec("certs", _("Certificates"), "5", _certs, "#certs-table"),
-    PaneSpec("security", _("Security posture"), "6", _security, "#security-table"),
-    PaneSpec("drills", _("Training drills"), "7", _drills, "#drill-table"),
+    PaneSpec("members", N_("Members"), "1", _overview, "#members-table", "overview"),
+    PaneSpec("health", N_("Leader & health"), "2", _health, "#hv-table", "health-view"),
+    PaneSpec("audit", N_("Audit log"), "3", _audit, "#audit-table"),
+    PaneSpec("snapshots", N_("Snapshots"), "4", _snapshots, "#snapshot-table"),
+    PaneSpec("certs", N_("Certificates"), "5", _certs, "#certs-table"),
+    PaneSpec("security", N_("Security posture"), "6", _security, "#security-table"),
+    PaneSpec("drills", N_("Training drills"), "7", _drills, "#drill-table"),
 ]
 
 

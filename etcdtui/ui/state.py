@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.models import (
     Alarm,
     EndpointHealth,
@@ -110,16 +110,16 @@ class MemberRow:
 
 
 COLUMNS = (
-    ("name", "NAME"),
-    ("id", "ID"),
-    ("role", "ROLE"),
-    ("health", "HEALTH"),
-    ("version", "VER"),
-    ("db", "DB/IN USE"),
-    ("index", "INDEX"),
-    ("lag", "LAG"),
-    ("peer", "PEER URLS"),
-    ("client", "CLIENT URLS"),
+    ("name", N_("NAME")),
+    ("id", N_("ID")),
+    ("role", N_("ROLE")),
+    ("health", N_("HEALTH")),
+    ("version", N_("VER")),
+    ("db", N_("DB/IN USE")),
+    ("index", N_("INDEX")),
+    ("lag", N_("LAG")),
+    ("peer", N_("PEER URLS")),
+    ("client", N_("CLIENT URLS")),
 )
 
 

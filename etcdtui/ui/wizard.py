@@ -26,13 +26,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, ListItem, ListView, ProgressBar, RichLog, Static
+from textual.widgets import Input, Label, ListItem, ListView, ProgressBar, RichLog, Static
 
 from etcdtui.errors import EtcdtuiError
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.services.executor import Executor
 from etcdtui.services.plans import Plan, Step
 from etcdtui.terminal_text import printable
+from etcdtui.ui.widgets.footer import KeyFooter
 
 MARKS = {
     "done": "✔",
@@ -123,9 +124,9 @@ class WizardScreen(Screen[str]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("x", "execute", _("Execute"), id="wizard.execute"),
-        Binding("r", "rollback", _("Roll back"), id="wizard.rollback"),
-        Binding("escape", "leave", _("Leave (resume later)"), id="wizard.leave"),
+        Binding("x", "execute", N_("Execute"), id="wizard.execute"),
+        Binding("r", "rollback", N_("Roll back"), id="wizard.rollback"),
+        Binding("escape", "leave", N_("Leave (resume later)"), id="wizard.leave"),
     ]
 
     def __init__(self, plan: Plan, executor: Executor | None, *, read_only: bool = False) -> None:
@@ -169,7 +170,7 @@ class WizardScreen(Screen[str]):
                 yield ProgressBar(total=1.0, show_eta=False, id="meter")
                 yield Input(id="ask")
                 yield RichLog(id="log", markup=False, wrap=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._refresh_rail()

@@ -22,16 +22,17 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from etcdtui import errors
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.models import ConnectionSettings
 from etcdtui.safeio import expand_user
 from etcdtui.services.plans import Plan
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.ui.errors import report
 from etcdtui.ui.screens.fit import FittedModal
+from etcdtui.ui.widgets.footer import KeyFooter
 
 KINDS = ("replace", "scale", "restore")
 
@@ -279,7 +280,7 @@ class ArgPrompt(FittedModal):
     """Asks for the one argument a wizard needs (member, voter count, snapshot file)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", _("Cancel"), id="wizard-arg.cancel")
+        Binding("escape", "cancel", N_("Cancel"), id="wizard-arg.cancel")
     ]
     DEFAULT_CSS = "ArgPrompt { align: center middle; }"
 
@@ -541,15 +542,15 @@ class WizardListScreen(Screen[None]):
     """`:wizards`: saved runs; enter resumes the highlighted one at its open step."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "resume", _("Resume"), id="wizards.resume"),
-        Binding("escape", "app.pop_screen", _("Back"), id="wizards.back"),
+        Binding("enter", "resume", N_("Resume"), id="wizards.resume"),
+        Binding("escape", "app.pop_screen", N_("Back"), id="wizards.back"),
     ]
 
     def compose(self) -> ComposeResult:
         yield Label(_("Saved wizards (enter resumes, escape goes back)"), classes="box-title")
         yield Static("", id="wizards-empty", markup=False)
         yield DataTable(id="wizards-table", cursor_type="row")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

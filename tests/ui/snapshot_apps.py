@@ -65,6 +65,49 @@ async def populate(pilot: Pilot[Any], polls: int = 12) -> None:
     await pilot.pause()
 
 
+def steady_cursor(app: Any) -> None:
+    """Inputs without a blinking cursor: a blink caught half-way made snapshots flaky."""
+    from textual.widgets import Input
+
+    for box in app.screen.query(Input):
+        box.cursor_blink = False
+
+
+def screen_text(app: Any) -> str:
+    """The current screen as plain text, as the terminal shows it (for layout checks)."""
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="truecolor",
+        record=True,
+        legacy_windows=False,
+        safe_box=False,
+    )
+    console.print(
+        app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    )
+    return str(console.export_text(styles=False))
+
+
+async def open_wizard(pilot: Pilot[Any], step: int = 5) -> None:
+    """The replacement wizard (read-only, fixed facts) on its destructive remove step."""
+    from etcdtui.ui.wizard import WizardScreen
+    from tests.unit.test_plans import replace_plan
+
+    await populate(pilot)
+    pilot.app.push_screen(WizardScreen(replace_plan(), None, read_only=True))
+    await pilot.pause()
+    await pilot.press(*["down"] * (step - 1))
+    await pilot.pause()
+
+
 async def lose_quorum(pilot: Pilot[Any]) -> None:
     await populate(pilot)
     sc = pilot.app.service.sc  # type: ignore[attr-defined]
@@ -104,6 +147,7 @@ def builders() -> dict[str, tuple[EtcdtuiApp, RunBefore]]:
         "remove_modal": (make_app("healthy")[0], remove_modal),
         "help": (make_app("healthy")[0], help_screen),
         "health_pane": (make_app("degraded")[0], health_pane),
+        "wizard_step": (make_app("healthy")[0], open_wizard),
         "light": (make_app("one-down", theme="etcdtui-light")[0], populate),
         "high_contrast": (make_app("one-down", theme="etcdtui-high-contrast")[0], populate),
     }

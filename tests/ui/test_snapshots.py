@@ -45,3 +45,37 @@ def test_snapshot_80x24(name: str, snap_compare: Any) -> None:
     """The smallest supported terminal: everything an operator must see is on screen."""
     app, run_before = small_builders()[name]
     assert snap_compare(app, terminal_size=SMALL, run_before=run_before)
+
+
+# The console in Bahasa Indonesia (issue 17): main screen, a member-action dialog and a
+# wizard step at 120x40, and the first two at 80x24 where longer words must still fit.
+ID_CASES = {
+    "main": ("one-down", "populate", SIZE),
+    "remove_modal": ("healthy", "remove_modal", SIZE),
+    "wizard_step": ("healthy", "wizard", SIZE),
+    "main_80x24": ("one-down", "populate", (80, 24)),
+    "remove_modal_80x24": ("healthy", "remove_modal", (80, 24)),
+}
+
+
+@pytest.mark.parametrize("name", list(ID_CASES))
+def test_snapshot_id(name: str, snap_compare: Any) -> None:
+    from etcdtui.i18n import set_language
+    from tests.ui.snapshot_apps import make_app, open_wizard, populate, steady_cursor
+
+    scenario, before, size = ID_CASES[name]
+
+    async def remove_modal(pilot: Any) -> None:
+        await populate(pilot)
+        await pilot.press("down", "ctrl+d")
+        await pilot.pause()
+        steady_cursor(pilot.app)
+        await pilot.pause()
+
+    run_before = {"populate": populate, "remove_modal": remove_modal, "wizard": open_wizard}
+    set_language("id")
+    try:
+        app, _svc = make_app(scenario)
+        assert snap_compare(app, terminal_size=size, run_before=run_before[before])
+    finally:
+        set_language("en")

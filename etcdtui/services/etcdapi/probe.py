@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from etcdtui import errors
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.models import ConnectionSettings
 from etcdtui.safeio import read_limited
 
@@ -32,8 +32,8 @@ from .connection import Endpoint
 
 class TLSCertNotYetValid(errors.TLSCertExpired):
     code = "tls-not-yet-valid"
-    default_title = "Server certificate not yet valid"
-    default_fix = (
+    default_title = N_("Server certificate not yet valid")
+    default_fix = N_(
         "The certificate's validity starts in the future: fix the clock of this host or of "
         "the etcd host (NTP), or re-issue the certificate with a start date in the past."
     )
@@ -41,8 +41,8 @@ class TLSCertNotYetValid(errors.TLSCertExpired):
 
 class TLSClientCertExpired(errors.TLSClientCertRejected):
     code = "tls-client-expired"
-    default_title = "Client certificate expired or not yet valid"
-    default_fix = (
+    default_title = N_("Client certificate expired or not yet valid")
+    default_fix = N_(
         "Renew the client certificate from the etcd CA (kubeadm certs renew "
         "apiserver-etcd-client, or etcdtui pki renew) and check this host's clock."
     )
@@ -50,8 +50,8 @@ class TLSClientCertExpired(errors.TLSClientCertRejected):
 
 class TLSClientCertNoClientAuth(errors.TLSClientCertRejected):
     code = "tls-client-eku"
-    default_title = "Client certificate not made for client authentication"
-    default_fix = (
+    default_title = N_("Client certificate not made for client authentication")
+    default_fix = N_(
         "etcd only accepts client certificates whose extended key usage includes "
         "clientAuth: re-issue it with clientAuth (etcdtui pki init --client NAME makes one)."
     )

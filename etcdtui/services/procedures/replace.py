@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from etcdtui import errors
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.models import Member, hex_id
 from etcdtui.services import quorum
 from etcdtui.services.cluster import ClusterService
@@ -50,7 +50,7 @@ from etcdtui.services.procedures.common import (
 
 class MemberNotFailed(errors.EtcdtuiError):
     code = "member-not-failed"
-    default_title = "Refused: the member is not failed"
+    default_title = N_("Refused: the member is not failed")
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from etcdtui import errors
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.models import hex_id
 from etcdtui.services import versions
 from etcdtui.services.executor import (
@@ -52,7 +52,7 @@ LOCAL = "local"  # Where.host of steps that run where etcdtui runs
 
 class RestoreRefused(errors.EtcdtuiError):
     code = "restore-refused"
-    default_title = "Restore refused"
+    default_title = N_("Restore refused")
 
 
 @dataclass(frozen=True)
@@ -277,7 +277,7 @@ def build_restore_plan(
                 why=_("Every member must be restored from the SAME file."),
                 where=Where("host", h),
                 action="restore.sha256",
-                display=f"sha256sum {snap.path}  # {_('expect')} {snap.sha256}",
+                display=f"sha256sum {snap.path}  # " + _("expect") + f" {snap.sha256}",
                 params={"path": snap.path, "sha256": snap.sha256},
             )
         )

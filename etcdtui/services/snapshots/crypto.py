@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.safeio import read_limited
 from etcdtui.services.snapshots.errors import SnapshotError
 
@@ -42,8 +42,8 @@ _MAX_KEY_FILE = 64 * 1024
 class RecipientInvalid(SnapshotError):
     code = "snapshot-bad-recipient"
     exit_code = 2
-    default_title = "Invalid encryption recipient"
-    default_fix = (
+    default_title = N_("Invalid encryption recipient")
+    default_fix = N_(
         "Pass an age X25519 recipient (age1..., from age-keygen -y) with --encrypt-to, or an "
         "OpenSSH public key file (ssh-ed25519 or ssh-rsa, e.g. ~/.ssh/id_ed25519.pub) with "
         "--encrypt-ssh."
@@ -53,8 +53,8 @@ class RecipientInvalid(SnapshotError):
 class PassphraseInvalid(SnapshotError):
     code = "snapshot-bad-passphrase"
     exit_code = 2
-    default_title = "Unusable passphrase"
-    default_fix = (
+    default_title = N_("Unusable passphrase")
+    default_fix = N_(
         "Put the passphrase on the first line of a file readable only by you and pass "
         "--passphrase-file FILE, or use --passphrase to be asked for it."
     )
@@ -62,8 +62,8 @@ class PassphraseInvalid(SnapshotError):
 
 class EncryptionFailed(SnapshotError):
     code = "snapshot-encrypt-failed"
-    default_title = "Encryption failed"
-    default_fix = "No file was written. Check the disk and retry."
+    default_title = N_("Encryption failed")
+    default_fix = N_("No file was written. Check the disk and retry.")
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,12 @@ itself is a :class:`SnapshotCorrupt` with a stable ``reason`` (``empty``, ``not-
 from __future__ import annotations
 
 from etcdtui.errors import EtcdtuiError
+from etcdtui.i18n import N_
 
 
 class SnapshotError(EtcdtuiError):
     code = "snapshot"
-    default_title = "Snapshot problem"
+    default_title = N_("Snapshot problem")
 
 
 class SnapshotUnreadable(SnapshotError):
@@ -20,16 +21,16 @@ class SnapshotUnreadable(SnapshotError):
 
     code = "snapshot-unreadable"
     exit_code = 2
-    default_title = "Cannot read the snapshot file"
-    default_fix = "Check the path and that your user may read the file."
+    default_title = N_("Cannot read the snapshot file")
+    default_fix = N_("Check the path and that your user may read the file.")
 
 
 class SnapshotCorrupt(SnapshotError):
     """The bytes are not a sound bbolt database."""
 
     code = "snapshot-corrupt"
-    default_title = "Snapshot file is corrupt"
-    default_fix = (
+    default_title = N_("Snapshot file is corrupt")
+    default_fix = N_(
         "Do not restore from this file. Take a new snapshot (etcdtui snapshot save) or use "
         "an older verified one (etcdtui snapshot ls)."
     )
@@ -48,14 +49,14 @@ class SnapshotCorrupt(SnapshotError):
 
 class SnapshotEmpty(SnapshotCorrupt):
     code = "snapshot-empty"
-    default_title = "Snapshot file is empty"
+    default_title = N_("Snapshot file is empty")
     reason = "empty"
 
 
 class NotBoltFile(SnapshotCorrupt):
     code = "snapshot-not-bolt"
-    default_title = "Not an etcd snapshot (bbolt) file"
-    default_fix = (
+    default_title = N_("Not an etcd snapshot (bbolt) file")
+    default_fix = N_(
         "Pass a file written by `etcdtui snapshot save` or `etcdctl snapshot save`, or a copy "
         "of a member's member/snap/db. Encrypted files start with age-encryption.org/v1."
     )
@@ -64,8 +65,8 @@ class NotBoltFile(SnapshotCorrupt):
 
 class SnapshotTruncated(SnapshotCorrupt):
     code = "snapshot-truncated"
-    default_title = "Snapshot file is truncated"
-    default_fix = (
+    default_title = N_("Snapshot file is truncated")
+    default_fix = N_(
         "The copy or download stopped early. Copy the file again from its source, or take a "
         "new snapshot."
     )
@@ -74,14 +75,14 @@ class SnapshotTruncated(SnapshotCorrupt):
 
 class EncryptedSnapshotError(SnapshotError):
     code = "snapshot-encrypted"
-    default_title = "Cannot decrypt the snapshot"
+    default_title = N_("Cannot decrypt the snapshot")
 
 
 class IdentityRequired(EncryptedSnapshotError):
     code = "snapshot-identity-required"
     exit_code = 2
-    default_title = "The snapshot is encrypted"
-    default_fix = (
+    default_title = N_("The snapshot is encrypted")
+    default_fix = N_(
         "Pass --identity FILE (an age X25519 identity or an ssh private key) or "
         "--passphrase-file FILE, or run interactively to be asked for the passphrase."
     )
@@ -90,8 +91,8 @@ class IdentityRequired(EncryptedSnapshotError):
 class BadIdentity(EncryptedSnapshotError):
     code = "snapshot-bad-identity"
     exit_code = 2
-    default_title = "Cannot use the identity file"
-    default_fix = (
+    default_title = N_("Cannot use the identity file")
+    default_fix = N_(
         "Use an age identity file (lines starting with AGE-SECRET-KEY-1, as written by "
         "age-keygen) or an unencrypted OpenSSH ed25519/RSA private key."
     )
@@ -99,8 +100,8 @@ class BadIdentity(EncryptedSnapshotError):
 
 class DecryptionFailed(EncryptedSnapshotError):
     code = "snapshot-decrypt-failed"
-    default_title = "Decryption failed"
-    default_fix = (
+    default_title = N_("Decryption failed")
+    default_fix = N_(
         "Check that the identity matches one of the file's recipients (or that the "
         "passphrase is right) and that the file is complete."
     )

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from etcdtui import errors
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.models import EndpointStatus, MemberList, hex_id
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.snapshots.crypto import (
@@ -65,20 +65,20 @@ _FLUSH_EVERY = 32 * 1024 * 1024
 
 class SaveError(SnapshotError):
     code = "snapshot-save"
-    default_title = "Snapshot not saved"
+    default_title = N_("Snapshot not saved")
 
 
 class TargetExists(SaveError):
     code = "snapshot-exists"
     exit_code = 2
-    default_title = "The snapshot file already exists"
-    default_fix = "Choose another file name, or pass --force to replace it."
+    default_title = N_("The snapshot file already exists")
+    default_fix = N_("Choose another file name, or pass --force to replace it.")
 
 
 class NoSafeSource(SaveError):
     code = "snapshot-no-source"
-    default_title = "No member is safe to snapshot"
-    default_fix = (
+    default_title = N_("No member is safe to snapshot")
+    default_fix = N_(
         "Restore quorum or bring a healthy member back; or, knowing the risk, name a member "
         "with --endpoint URL."
     )
@@ -86,8 +86,10 @@ class NoSafeSource(SaveError):
 
 class StreamCorrupt(SaveError):
     code = "snapshot-stream-corrupt"
-    default_title = "The snapshot stream failed its integrity check"
-    default_fix = "No file was kept. Retry; if it fails again, try another member with --endpoint."
+    default_title = N_("The snapshot stream failed its integrity check")
+    default_fix = N_(
+        "No file was kept. Retry; if it fails again, try another member with --endpoint."
+    )
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,20 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.services.audit import AuditLog
 from etcdtui.terminal_text import printable
 
-_COLUMNS = ("TIME", "ACTION", "RESULT", "USER", "ORIGIN", "CONTEXT", "CLUSTER", "PARAMS")
+_COLUMNS = (
+    N_("TIME"),
+    N_("ACTION"),
+    N_("RESULT"),
+    N_("USER"),
+    N_("ORIGIN"),
+    N_("CONTEXT"),
+    N_("CLUSTER"),
+    N_("PARAMS"),
+)
 PARAMS_WIDTH = 40
 
 

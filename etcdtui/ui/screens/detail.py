@@ -9,13 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.models import ConnectionSettings, EndpointStatus, hex_id
 from etcdtui.terminal_text import printable
 from etcdtui.ui.member_actions import etcdctl_flags
 from etcdtui.ui.state import ClusterState, human_bytes
+from etcdtui.ui.widgets.footer import KeyFooter
 
 
 def detail_table(state: ClusterState, member_id: int) -> Table:
@@ -121,7 +122,7 @@ def _metric_rows(state: ClusterState, st: EndpointStatus) -> list[tuple[str, str
 
 class MemberDetailScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", _("Back"), id="detail.back")
+        Binding("escape", "app.pop_screen", N_("Back"), id="detail.back")
     ]
 
     def __init__(
@@ -143,7 +144,7 @@ class MemberDetailScreen(Screen[None]):
                     classes="command",
                     markup=False,
                 )
-        yield Footer()
+        yield KeyFooter()
 
     def refresh_view(self) -> None:
         self.query_one("#detail-table", Static).update(detail_table(self.state, self.member_id))

@@ -10,26 +10,27 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _, pgettext
 from etcdtui.ui import actions
+from etcdtui.ui.widgets.footer import KeyFooter
 
 
 def help_table(keymap: dict[str, str], read_only: bool) -> Table:
     """Group headings sit in the ACTION column: the KEY column stays as narrow as the
     keys, and ACTION keeps room for its words at 80 columns."""
     table = Table(expand=True, box=None, show_edge=False, pad_edge=False)
-    table.add_column(_("KEY"), style="bold", no_wrap=True)
+    table.add_column(pgettext("keyboard", "KEY"), style="bold", no_wrap=True)
     table.add_column(_("ACTION"), ratio=1, min_width=20)
     table.add_column(_("COMMAND"), no_wrap=True)
     table.add_column(_("BINDING ID"), no_wrap=True)
     group = None
-    for spec in sorted(actions.registry(), key=lambda s: s.group):
-        if spec.group != group:
-            group = spec.group
+    for spec in sorted(actions.registry(), key=lambda s: s.group_label):
+        if spec.group_label != group:
+            group = spec.group_label
             table.add_row("", f"[u]{escape(group)}[/u]", "", "")
-        desc = spec.description
+        desc = spec.label
         if spec.mutating and read_only:
             desc += " " + _("(disabled: read-only)")
         command = f":{spec.command}" + (f" {spec.arg}" if spec.arg else "") if spec.command else ""
@@ -38,6 +39,7 @@ def help_table(keymap: dict[str, str], read_only: bool) -> Table:
     table.add_row("", "[u]" + escape(_("Command line")) + "[/u]", "", "")
     table.add_row("", escape(_("switch to another context")), ":context NAME", "")
     table.add_row("", escape(_("switch theme")), ":theme NAME", "")
+    table.add_row("", escape(_("switch the language of the console")), ":lang id|en", "")
     table.add_row(
         "tab",
         escape(_("complete: again for the next match; member names, contexts, files")),
@@ -52,7 +54,7 @@ def help_table(keymap: dict[str, str], read_only: bool) -> Table:
 
 class HelpScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", _("Back"), id="help.back")
+        Binding("escape", "app.pop_screen", N_("Back"), id="help.back")
     ]
 
     def compose(self) -> ComposeResult:
@@ -69,4 +71,4 @@ class HelpScreen(Screen[None]):
                 classes="hint",
                 markup=False,
             )
-        yield Footer()
+        yield KeyFooter()

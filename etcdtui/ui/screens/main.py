@@ -25,6 +25,7 @@ from etcdtui.ui.widgets.members import MembersTable
 
 class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = actions.bindings("main")
+    _relabeling = False
 
     def compose(self) -> ComposeResult:
         yield ClusterHeader(id="header")
@@ -49,13 +50,26 @@ class MainScreen(Screen[None]):
             line.display = False
             self.query_one(MembersTable).focus()
 
+    async def relabel(self) -> None:
+        """Rebuild every widget in the language chosen now (`:lang`), keeping the pane."""
+        current = self.query_one(ContentSwitcher).current
+        pane_id = next((p.id for p in panes.PANES if p.wid == current), None)
+        self._relabeling = True
+        try:
+            await self.recompose()
+        finally:
+            self._relabeling = False
+        self.on_mount()
+        if pane_id and pane_id != panes.PANES[0].id:
+            await self.action_show_pane(pane_id)
+
     @property
     def _app(self) -> Any:
         return self.app
 
     def refresh_view(self, state: ClusterState) -> None:
-        if not self.query(ClusterHeader) or not self.query(OverviewPane):
-            return  # not composed yet
+        if self._relabeling or not self.query(ClusterHeader) or not self.query(OverviewPane):
+            return  # not composed yet, or being rebuilt by `:lang`
         self.query_one(ClusterHeader).show(state, self._app.settings)
         self.query_one(OverviewPane).show(state)
         switcher = self.query_one(ContentSwitcher)
@@ -155,6 +169,8 @@ class MainScreen(Screen[None]):
         head, rest = words[0].lower(), words[1:]
         if head == "context" and rest:
             self._app.switch_context(rest[0])
+        elif head == "lang":
+            self.run_worker(self._app.switch_language(rest[0] if rest else ""))
         elif head == "theme" and rest:
             if rest[0] in self.app.available_themes:
                 self.app.theme = rest[0]

@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, LoadingIndicator, Static
 from textual.worker import Worker, WorkerState
 
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.models import Member, QuorumSummary
 from etcdtui.terminal_text import printable
 from etcdtui.ui import member_actions as ma
@@ -59,7 +59,7 @@ class MemberActionModal(PausingModal):
     """What-if, equivalent etcdctl command, confirmation, progress, result."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", _("Cancel"), id="modal.cancel")
+        Binding("escape", "cancel", N_("Cancel"), id="modal.cancel")
     ]
 
     def __init__(self, kind: str, target: Member | None) -> None:

@@ -10,18 +10,19 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Label, LoadingIndicator, Static
+from textual.widgets import Label, LoadingIndicator, Static
 from textual.worker import Worker, WorkerState
 
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.ui.errors import as_etcdtui_error, message_text
+from etcdtui.ui.widgets.footer import KeyFooter
 
 
 class NothingConfiguredScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "start_sandbox", _("Start the sandbox"), id="start.sandbox"),
-        Binding("b", "browse_snapshots", _("Browse snapshot files"), id="start.snapshots"),
-        Binding("q", "app.quit", _("Quit"), id="start.quit"),
+        Binding("s", "start_sandbox", N_("Start the sandbox"), id="start.sandbox"),
+        Binding("b", "browse_snapshots", N_("Browse snapshot files"), id="start.snapshots"),
+        Binding("q", "app.quit", N_("Quit"), id="start.quit"),
     ]
 
     def __init__(self, cause: str, fix: str) -> None:
@@ -41,7 +42,7 @@ class NothingConfiguredScreen(Screen[None]):
                 classes="hint",
                 markup=False,
             )
-        yield Footer()
+        yield KeyFooter()
 
     def action_start_sandbox(self) -> None:
         self.app.switch_screen(SandboxStartScreen())
@@ -57,7 +58,9 @@ class NothingConfiguredScreen(Screen[None]):
 class SandboxStartScreen(Screen[None]):
     """Runs ``Sandbox().up()`` in a thread worker and shows progress."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("q", "app.quit", _("Quit"), id="sandbox.quit")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "app.quit", N_("Quit"), id="sandbox.quit")
+    ]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="nothing-box", classes="modal-box"):
@@ -69,7 +72,7 @@ class SandboxStartScreen(Screen[None]):
                 id="sandbox-status",
                 markup=False,
             )
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         from etcdtui.services.sandbox import Sandbox

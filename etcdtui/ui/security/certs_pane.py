@@ -13,7 +13,7 @@ from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Label, Static
 
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.services.certs import CRITICAL_DAYS, WARNING_DAYS, CertInfo
 from etcdtui.terminal_text import printable
 from etcdtui.ui import actions
@@ -22,15 +22,15 @@ from etcdtui.ui.security.source import SYMBOLS, CertsResult, CertWatch, days_lev
 # What an operator scans for first (days left, what is wrong) comes before the long
 # names, so CHECKS is on screen at 120 columns.
 COLUMNS = (
-    ("role", "ROLE"),
-    ("source", "SOURCE"),
-    ("subject", "SUBJECT"),
-    ("days", "DAYS"),
-    ("checks", "CHECKS"),
-    ("not_after", "NOT AFTER"),
-    ("key", "KEY"),
-    ("sans", "SANS"),
-    ("issuer", "ISSUER"),
+    ("role", N_("ROLE")),
+    ("source", N_("SOURCE")),
+    ("subject", N_("SUBJECT")),
+    ("days", N_("DAYS")),
+    ("checks", N_("CHECKS")),
+    ("not_after", N_("NOT AFTER")),
+    ("key", N_("KEY")),
+    ("sans", N_("SANS")),
+    ("issuer", N_("ISSUER")),
 )
 DAYS_COL = 3
 CHECKS_COL = 4

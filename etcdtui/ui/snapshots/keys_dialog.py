@@ -15,7 +15,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, Static
 
 from etcdtui.errors import UsageError
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.services.snapshots.source import DecryptKeys, identities_from_files
 from etcdtui.ui.errors import report
 from etcdtui.ui.screens.fit import FittedModal
@@ -23,7 +23,7 @@ from etcdtui.ui.screens.fit import FittedModal
 
 class DecryptKeysDialog(FittedModal):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", _("Cancel"), id="snapshot-keys.cancel")
+        Binding("escape", "cancel", N_("Cancel"), id="snapshot-keys.cancel")
     ]
     DEFAULT_CSS = """
     DecryptKeysDialog { align: center middle; }

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _, pgettext
 from etcdtui.services.paths import state_dir
 from etcdtui.services.snapshots.catalog import (
     FAILED,
@@ -27,14 +27,14 @@ SHOWN_PER_NAMESPACE = 500  # objects listed under one namespace node; the rest a
 
 CATALOG_COLUMNS = (
     ("mark", ""),
-    ("name", "NAME"),
-    ("time", "TIME (UTC)"),
-    ("age", "AGE"),
-    ("size", "SIZE"),
-    ("enc", "ENCRYPTION"),
-    ("revision", "REVISION"),
-    ("source", "SOURCE"),
-    ("state", "VERIFICATION"),
+    ("name", N_("NAME")),
+    ("time", N_("TIME (UTC)")),
+    ("age", N_("AGE")),
+    ("size", N_("SIZE")),
+    ("enc", N_("ENCRYPTION")),
+    ("revision", N_("REVISION")),
+    ("source", N_("SOURCE")),
+    ("state", N_("VERIFICATION")),
 )
 
 # Verification state -> theme token for the cell colour.
@@ -196,7 +196,7 @@ def object_rows(obj: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append((_("data"), _("hidden (Secret values are never shown)")))
         return rows
     order = (
-        ("key", _("key")),
+        ("key", pgettext("etcd key", "key")),
         ("apiVersion", _("apiVersion")),
         ("kind", _("kind")),
         ("name", _("name")),

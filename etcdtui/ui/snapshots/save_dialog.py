@@ -20,7 +20,7 @@ from textual.widgets import Button, Input, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from etcdtui.errors import UsageError
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.safeio import expand_user
 from etcdtui.services.paths import ensure_private_dir
 from etcdtui.services.snapshots.save import SaveProgress
@@ -53,7 +53,7 @@ def split_recipients(text: str) -> tuple[list[str], list[str]]:
 
 class SaveSnapshotDialog(PausingModal):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", _("Cancel"), id="snapshot-save.cancel")
+        Binding("escape", "cancel", N_("Cancel"), id="snapshot-save.cancel")
     ]
     DEFAULT_CSS = """
     SaveSnapshotDialog { align: center middle; }

@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Static, Tree
 from textual.widgets.tree import TreeNode
 
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.services.snapshots.catalog import CatalogEntry
 from etcdtui.services.snapshots.status import VerifyResult
 from etcdtui.terminal_text import printable
@@ -105,7 +105,7 @@ class ContentsView(Horizontal):
     """resource -> namespace -> object; children are added when a node is expanded."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", _("Back to the catalog"), id="snapshots.tree_back")
+        Binding("escape", "back", N_("Back to the catalog"), id="snapshots.tree_back")
     ]
 
     DEFAULT_CSS = """

@@ -17,7 +17,7 @@ from typing import ClassVar
 from textual.binding import Binding, BindingType
 from textual.widgets import Input
 
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.ui import actions
 
 MAX_PATHS = 200  # a huge directory completes its first entries, never blocks
@@ -35,7 +35,7 @@ class Sources:
 
 def arg_kind(command: str) -> str | None:
     """What the argument of ``:command`` is: member, context, theme, voters, file, dir."""
-    if command in ("context", "theme"):
+    if command in ("context", "theme", "lang"):
         return command
     spec = actions.by_command(command)
     if spec is None:
@@ -70,6 +70,12 @@ def path_matches(prefix: str, *, dirs_only: bool) -> list[str]:
     return sorted(out)
 
 
+def _languages() -> list[str]:
+    from etcdtui.i18n import available_languages
+
+    return available_languages()
+
+
 def completions(text: str, sources: Sources) -> list[str]:
     """Every full command line that ``text`` can complete to, in cycling order."""
     stripped = text.lstrip(":")
@@ -87,6 +93,7 @@ def completions(text: str, sources: Sources) -> list[str]:
             "member": sources.members,
             "context": sources.contexts,
             "theme": sources.themes,
+            "lang": _languages,
             "voters": lambda: ["3", "5", "7"],
         }[kind]()
         found = [c for c in pool if c.lower().startswith(arg.lower())]
@@ -95,7 +102,7 @@ def completions(text: str, sources: Sources) -> list[str]:
 
 class CommandLine(Input):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("tab", "complete", _("Complete"), show=False, id="command.complete")
+        Binding("tab", "complete", N_("Complete"), show=False, id="command.complete")
     ]
 
     def __init__(self, **kwargs: object) -> None:

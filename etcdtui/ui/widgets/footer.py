@@ -8,12 +8,27 @@ into one rebuild after the next refresh.
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+from etcdtui.i18n import _
 
 
 class KeyFooter(Footer):
+    """Also translates: binding descriptions hold the English source (``N_``), so the keys
+    show in the language chosen now, even after `:lang` switched it at run time."""
+
     _rebuild_pending = False
+
+    def compose(self) -> ComposeResult:
+        for widget in super().compose():
+            if isinstance(widget, FooterKey):
+                widget.description = _(widget.description)
+                if isinstance(widget.tooltip, str):
+                    widget.tooltip = _(widget.tooltip)
+            yield widget
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         self._bindings_ready = True

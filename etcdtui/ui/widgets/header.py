@@ -15,7 +15,7 @@ from etcdtui.ui.state import LEADER_MARK, ClusterState
 _STATES = ("healthy", "at-risk", "lost", "unknown")
 # Dropped first when the terminal is too narrow for every badge: the quorum badge, the
 # leader and "refreshed Ns ago" (the only staleness signal) always stay.
-_DROP_ORDER = ("hdr-app", "hdr-cluster", "hdr-context")
+_DROP_ORDER = ("hdr-app", "hdr-cluster", "hdr-context", "hdr-age")
 _PADDING = 2  # each badge has one cell of padding on either side
 
 
@@ -56,6 +56,8 @@ class ClusterHeader(Horizontal):
         yield Badge("", id="hdr-age", markup=False)
 
     def show(self, state: ClusterState, settings: ConnectionSettings | None) -> None:
+        if not self.query("#hdr-age"):
+            return  # being (re)composed, e.g. after `:lang`; the next render fills it
         ctx = (settings.context if settings else None) or (settings.source if settings else "-")
         self.query_one("#hdr-context", Badge).set(_("context: {name}").format(name=ctx))
         cid = hex_id(state.members.cluster_id) if state.members else "-"

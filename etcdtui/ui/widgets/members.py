@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.ui.state import COLUMNS, MemberRow
 
 _LEVEL_TOKEN = {
@@ -25,8 +25,8 @@ class MembersTable(DataTable[Text]):
     # A row table: Home/End go to the first/last member (DataTable's own Home/End scroll
     # sideways, which a member table never needs).
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("home", "scroll_top", _("First member"), show=False),
-        Binding("end", "scroll_bottom", _("Last member"), show=False),
+        Binding("home", "scroll_top", N_("First member"), show=False),
+        Binding("end", "scroll_bottom", N_("Last member"), show=False),
     ]
 
     def __init__(self, **kwargs: object) -> None:
