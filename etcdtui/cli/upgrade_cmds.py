@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 from typing import Any
@@ -119,6 +118,8 @@ def _execute(plan: Any, settings: Any, sandbox: Any, args: argparse.Namespace) -
         assume_yes=True,
     )
     print(_("Running plan {id}").format(id=plan.id), flush=True)
-    asyncio.run(ex.run())
+    from etcdtui.cli.common import run as run_cancellable
+
+    run_cancellable(ex.run)  # SIGTERM/SIGHUP stop it like Ctrl-C, the step in flight cancelled
     print(_("Plan {id} finished.").format(id=plan.id))
     return 0

@@ -182,6 +182,7 @@ def _execute(
     plan: Any, settings: Any, sandbox: Any, args: argparse.Namespace, executor: Any = None
 ) -> int:
     from etcdtui import errors
+    from etcdtui.cli.common import run as run_cancellable
     from etcdtui.services.executor import AutoOperator, Executor
     from etcdtui.services.procedures.sandbox_host import SandboxHost
 
@@ -206,10 +207,20 @@ def _execute(
         return 0
     print(_("Running plan {id} (resume with --resume {id})").format(id=ex.plan.id), flush=True)
     try:
-        asyncio.run(ex.run())
+        # SIGTERM and SIGHUP stop the plan like Ctrl-C: the step in flight is cancelled,
+        # the plan file records where it stopped, and --resume carries on from there.
+        run_cancellable(ex.run)
     except errors.EtcdtuiError as exc:
         print(exc.render(), file=sys.stderr)
         if exc.code == "cluster-busy":  # refused up front: nothing of ours to roll back
+            return exc.exit_code
+        if exc.code == "terminated":
+            print(
+                _("To carry on: {cmd} --resume {id}").format(
+                    cmd=_command_name(args), id=ex.plan.id
+                ),
+                file=sys.stderr,
+            )
             return exc.exit_code
         step = ex.plan.step(ex.current) if ex.current else None
         if step is not None and step.rollback is not None:
