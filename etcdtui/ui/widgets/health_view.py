@@ -40,6 +40,7 @@ def health_rows(state: ClusterState, default_quota: int) -> list[tuple[str, ...]
     """One row per member, in member-list order (strings, for the table)."""
     rows: list[tuple[str, ...]] = []
     by_key = {r.key: r for r in state.rows()}
+    quotas = state.quotas()  # the real quota from /metrics wins over status and default
     for m in state.members.members if state.members else ():
         row = by_key.get(hex_id(m.id))
         t = state.track_for(m)
@@ -59,7 +60,7 @@ def health_rows(state: ClusterState, default_quota: int) -> list[tuple[str, ...]
                 row.lag if row else "-",
                 human_bytes(st.db_size),
                 human_bytes(st.db_size_in_use),
-                human_bytes(st.db_size_quota or default_quota),
+                human_bytes(quotas.get(m.id) or st.db_size_quota or default_quota),
                 f"{st.latency_ms:.1f} ms",
                 ", ".join(st.errors) or _("none"),
             ]
@@ -92,39 +93,53 @@ class HealthView(Vertical):
     HealthView #hv-table { height: auto; max-height: 14; border: round $primary 50%; }
     HealthView #hv-table:focus { border: round $primary; }
     HealthView #health-metrics { height: 1fr; border: round $primary 40%; padding: 0 1; }
+    HealthView #hv-metrics { height: 1fr; }
     """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._shown: list[tuple[str, ...]] = []
+        self._metrics_shown: list[tuple[str, ...]] = []
 
     def compose(self) -> ComposeResult:
         yield Label(_("Leader & health"), classes="box-title")
         yield Static("", id="hv-leader", markup=False)
         yield DataTable(id="hv-table", cursor_type="row")
         with Vertical(id="health-metrics"):
-            yield Label(_("Metrics"), classes="box-title")
-            yield Static(
-                _("Per-member metrics are not collected in this version."),
-                id="health-metrics-note",
-                markup=False,
+            yield Label(
+                _("Metrics (from each member's /metrics; ✖ past etcd's alert)"), classes="box-title"
             )
+            yield DataTable(id="hv-metrics", cursor_type="row")
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
+        from etcdtui.ui.widgets.health_metrics import COLUMNS as METRIC_COLUMNS
+
+        table = self.query_one("#hv-table", DataTable)
         for key, label in COLUMNS:
             table.add_column(_(label), key=key)
+        metrics = self.query_one("#hv-metrics", DataTable)
+        for key, label in METRIC_COLUMNS:
+            metrics.add_column(_(label), key=key)
         state = getattr(self.app, "state", None)
         if state is not None:
             self.refresh_view(state)
 
     def refresh_view(self, state: ClusterState) -> None:
+        from etcdtui.ui.widgets.health_metrics import metric_rows
+
         quota = int(getattr(self.app, "default_quota", 2 * 1024**3))
         self.query_one("#hv-leader", Static).update(leader_text(state))
+        metrics = metric_rows(state)
+        if metrics != self._metrics_shown:
+            mt = self.query_one("#hv-metrics", DataTable)
+            mt.clear()
+            for cells in metrics:
+                mt.add_row(*(Text(c) for c in cells))
+            self._metrics_shown = metrics
         rows = health_rows(state, quota)
         if rows == self._shown:
             return
-        table = self.query_one(DataTable)
+        table = self.query_one("#hv-table", DataTable)
         cursor = table.cursor_row
         table.clear()
         for cells in rows:
