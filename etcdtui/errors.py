@@ -279,8 +279,8 @@ class AccessDenied(ClusterError):
     """etcd answered, and refused these credentials: quorum is unknown, not lost."""
 
     code = "access-denied"
-    default_title = "etcd refused these credentials (not a quorum problem)"
-    default_fix = (
+    default_title = N_("etcd refused these credentials (not a quorum problem)")
+    default_fix = N_(
         "The members answered, so nothing says quorum is lost: do not restore. Check --user "
         "and ETCDTUI_PASSWORD (or ETCDCTL_USER), or the client certificate's common name; "
         "status and membership changes need a user with the root role."

@@ -20,7 +20,7 @@ import stat
 from pathlib import Path
 
 from etcdtui.errors import ConfigError
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 
 MAX_SMALL_FILE = 1 << 20  # PEM, YAML and JSON files are small; refuse to slurp anything huge
 
@@ -139,7 +139,7 @@ def _size_text(limit: int) -> str:
 
 class HomeUnknown(ConfigError):
     code = "home-unknown"
-    default_title = "Cannot expand ~ in a path"
+    default_title = N_("Cannot expand ~ in a path")
 
 
 def expand_user(value: str | os.PathLike[str]) -> Path:

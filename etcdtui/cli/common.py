@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 from etcdtui.errors import ConnectionFailure, EtcdtuiError, ReadOnlyMode
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.models import ConnectionSettings
 
 T = TypeVar("T")
@@ -99,7 +99,7 @@ class Terminated(EtcdtuiError):
     """SIGTERM or SIGHUP arrived: the command was cancelled and cleaned up after itself."""
 
     code = "terminated"
-    default_title = "Stopped by a signal"
+    default_title = N_("Stopped by a signal")
 
     def __init__(self, signum: int) -> None:
         name = signal.Signals(signum).name

@@ -256,7 +256,7 @@ def unfinished(kind: str) -> list[dict[str, Any]]:
 class ClusterBusy(errors.EtcdtuiError):
     code = "cluster-busy"
     exit_code = 2
-    default_title = "Another wizard is changing this cluster"
+    default_title = N_("Another wizard is changing this cluster")
 
 
 def _lock_keys(settings: ConnectionSettings, cluster_id: int | None) -> list[str]:

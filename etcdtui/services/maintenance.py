@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from etcdtui import errors
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.models import ClusterSnapshot, EndpointStatus, Member, hex_id
 from etcdtui.services import quorum
 from etcdtui.services.advisories import DEFAULT_QUOTA_BYTES
@@ -141,8 +141,8 @@ class DefragResult:
 
 class DefragAborted(errors.ClusterError):
     code = "defrag-aborted"
-    default_title = "Defragmentation stopped"
-    default_fix = (
+    default_title = N_("Defragmentation stopped")
+    default_fix = N_(
         "Find out why the member is unhealthy (etcdtui status), fix it, then run the "
         "same command again: members already done are quick to do again."
     )

@@ -127,7 +127,8 @@ async def test_confirmation_field_and_buttons_stay_on_screen(
         modal = app.screen
         assert isinstance(modal, MemberActionModal)
         confirm = modal.query_one("#confirm", Input)
-        assert _visible(app, confirm) and confirm.placeholder == "ketik m2 untuk konfirmasi"
+        assert _visible(app, confirm) and confirm.placeholder.startswith("ketik m2 atau ID-nya ")
+        assert confirm.placeholder.endswith(" untuk konfirmasi")
         for button_id, label in (("run", "Jalankan"), ("cancel", "Batal")):
             button = modal.query_one(f"#{button_id}", Button)
             assert _visible(app, button) and str(button.label) == label

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
 from etcdtui.safeio import open_regular, read_limited
 from etcdtui.services.snapshots.bolt import MAGIC
 from etcdtui.services.snapshots.errors import SnapshotError
@@ -235,7 +235,7 @@ def list_snapshots(
 class PruneRefused(SnapshotError):
     code = "prune-refused"
     exit_code = 2
-    default_title = "Nothing pruned"
+    default_title = N_("Nothing pruned")
 
 
 def newest_verified(

@@ -182,7 +182,7 @@ class DrillPane(Vertical):
             return
         drill = get_drill(self.state.name)
         self.query_one("#drill-briefing", Static).update(
-            f"{drill.title_text()}\n\n{_(drill.briefing)}"
+            drill.title_text() + "\n\n" + _(drill.briefing)
         )
         objectives = self.query_one("#drill-objectives", DataTable)
         objectives.clear()
