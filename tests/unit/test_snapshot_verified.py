@@ -15,9 +15,12 @@ import pytest
 
 from etcdtui.services.snapshots import verified
 from etcdtui.services.snapshots.status import snapshot_status, verify
-from tests.unit.test_bolt_writer import build_db, with_trailer
+from tests.unit.test_bolt_writer import Tree, build_db, with_trailer
 
-TREE = {b"key": {b"\x00" * 8 + b"_" + b"\x00" * 8: b"v"}, b"meta": {b"consistent_index": b"1"}}
+TREE: Tree = {
+    b"key": {b"\x00" * 8 + b"_" + b"\x00" * 8: b"v"},
+    b"meta": {b"consistent_index": b"1"},
+}
 
 
 @pytest.fixture

@@ -21,15 +21,14 @@ each page reached once, keys in order, and every page either in use or free.
 
 from __future__ import annotations
 
-import hashlib
+import _thread
 import mmap
 import os
 import re
 import struct
 import sys
-import threading
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from etcdtui.i18n import _
 from etcdtui.services.snapshots import verified
@@ -43,6 +42,9 @@ from etcdtui.services.snapshots.bolt import (
 )
 from etcdtui.services.snapshots.errors import SnapshotCorrupt, SnapshotError
 from etcdtui.services.snapshots.source import DecryptKeys, open_snapshot
+
+if TYPE_CHECKING:
+    import threading
 
 try:
     from google_crc32c import extend as _crc32c_extend
@@ -283,6 +285,8 @@ def check_trailer(db: BoltDB, stop: threading.Event | None = None) -> tuple[bool
     """
     if not db.has_trailer:
         return False, None
+    import hashlib  # only when the file is hashed: loading OpenSSL costs start-up
+
     h = hashlib.sha256()
     end = db.data_size
     chunk = SHA_CHUNK
@@ -310,7 +314,7 @@ class _ShortSwitchInterval:
     scans may run at once, e.g. from the console's workers)."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()  # threading loads only when a hash runs
         self._users = 0
         self._saved = 0.0
 
@@ -341,6 +345,8 @@ def scan_and_trailer(
             return scan(db, check=check), False, None
         except SnapshotCorrupt as exc:
             return exc, False, None
+    import threading
+
     outcome: list[tuple[bool, bool | None]] = []
     failure: list[BaseException] = []
     stop = threading.Event()
@@ -471,9 +477,17 @@ def snapshot_status(
             return st
         res = _verify_or_corrupt(db)
         state, problem = trailer_state(db, res.sha256_present, res.sha256_valid)
-    rec = verified.record(ident, res.cause, res.message)
-    if res.status is None:
-        raise SnapshotCorrupt(res.message, reason=res.cause)
+        rec = verified.record(ident, res.cause, res.message)
+        now = rec or {"at": verified.now_text(), "result": res.cause, "source": "run"}
+        if res.status is None:
+            # The check failed before it had the numbers (the file ends inside its
+            # trailer, or the structure is broken): report what a plain status reports,
+            # which raises for a broken structure.
+            st = status_of(db)
+            st["sha256"]["verified"] = now
+            if st["sha256"]["problem"] is None:
+                st["sha256"]["problem"] = res.message
+            return st
     return {
         **res.status,
         "sha256": {
@@ -481,7 +495,7 @@ def snapshot_status(
             "valid": res.sha256_valid,
             "state": state,
             "problem": problem,
-            "verified": rec or {"at": verified.now_text(), "result": res.cause, "source": "run"},
+            "verified": now,
         },
     }
 

@@ -21,7 +21,6 @@ import contextlib
 import json
 import os
 import stat
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +110,8 @@ def lookup(
 
 
 def now_text() -> str:
+    from datetime import UTC, datetime  # only when a record is written
+
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
