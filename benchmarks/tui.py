@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from benchmarks.common import etcdtui_cmd, temp_sandbox, time_commands, user_env
+from benchmarks.results import Row, fmt
 from etcdtui.services.binaries import find_binary
 from etcdtui.services.sandbox import Sandbox
 
@@ -169,6 +170,68 @@ def main() -> None:
             c.quit()
     finally:
         sandbox.down(purge=True)
+
+
+def measure_rows(runs: int, idle_seconds: float) -> list[Row]:
+    """Cold start (target <= 0.8 s) and idle output at the 2 s refresh against htop at a
+    2 s delay in the same kind of pty (target <= 600 B/s and <= 2x htop)."""
+    import shutil
+
+    rows: list[Row] = []
+    tmp = Path(tempfile.mkdtemp(prefix="etcdtui-tui-bench-"))
+    sandbox = temp_sandbox(3)
+    try:
+        env = console_env(tmp)
+        argv = etcdtui_cmd(*conn_flags(sandbox))
+        starts = []
+        for _ in range(runs):
+            c = Console(argv, env)
+            try:
+                starts.append(c.wait_text(populated, timeout=30))
+            finally:
+                c.quit()
+        cold = statistics.median(starts)
+        rows.append(
+            Row(
+                "console",
+                "cold start to a populated members table",
+                fmt(cold, "s"),
+                "target 0.8 s",
+                cold / 0.8,
+                "≤ 0.8 s",
+                cold <= 0.8,
+            )
+        )
+        c = Console(argv, env)
+        try:
+            c.wait_text(populated, timeout=30)
+            c.read_for(3.0)  # let the first refreshes settle
+            rate = c.read_for(idle_seconds) / idle_seconds
+        finally:
+            c.quit()
+        htop = shutil.which("htop")
+        ref = None
+        if htop is not None:
+            h = Console([htop, "-d", "20"], env)
+            try:
+                h.read_for(3.0)
+                ref = h.read_for(idle_seconds) / idle_seconds
+            finally:
+                h.quit()
+        rows.append(
+            Row(
+                "console",
+                "idle output at the 2 s refresh",
+                fmt(rate, "B/s"),
+                f"htop -d 20 {fmt(ref, 'B/s')}" if ref is not None else "htop not installed",
+                rate / ref if ref else None,
+                "≤ 600 B/s and ≤ 2× htop",
+                rate <= 600 and (ref is None or rate <= 2 * ref),
+            )
+        )
+    finally:
+        sandbox.down(purge=True)
+    return rows
 
 
 if __name__ == "__main__":
