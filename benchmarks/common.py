@@ -24,12 +24,22 @@ def temp_sandbox(members: int, **kwargs: object) -> Sandbox:
     return sandbox
 
 
+_EMPTY_CONFIG: list[str] = []
+
+
 def user_env(env: dict[str, str]) -> dict[str, str]:
     """The environment a user's shell would give: bytecode caching on (a session or CI
-    may set PYTHONDONTWRITEBYTECODE, which makes every start compile from source)."""
+    may set PYTHONDONTWRITEBYTECODE, which makes every start compile from source), and
+    an empty config dir unless the caller names one: a config file left on the machine
+    (another test's, a developer's) would change what is measured (reading it loads
+    yaml, about 10 ms) and the etcdctl side reads none."""
     out = dict(env)
     out.pop("PYTHONDONTWRITEBYTECODE", None)
     out.setdefault("PYTHONPYCACHEPREFIX", str(Path(tempfile.gettempdir()) / "etcdtui-bench-pyc"))
+    if "ETCDTUI_CONFIG_DIR" not in out:
+        if not _EMPTY_CONFIG:
+            _EMPTY_CONFIG.append(tempfile.mkdtemp(prefix="etcdtui-bench-config-"))
+        out["ETCDTUI_CONFIG_DIR"] = _EMPTY_CONFIG[0]
     return out
 
 

@@ -12,10 +12,35 @@ from __future__ import annotations
 import argparse
 
 from benchmarks.common import etcdtui_cmd, report, temp_sandbox, time_commands
+from benchmarks.results import Row, fmt
 from etcdtui.services.binaries import find_binary
 
 
 def measure(members: int, runs: int, timeout: float) -> None:
+    measure_rows(members, runs, timeout, printing=True)
+
+
+def measure_rows(members: int, runs: int, timeout: float, *, printing: bool = False) -> list[Row]:
+    """``etcdtui status`` against the three etcdctl calls, healthy (target <= 1.0) and
+    with one follower paused (target <= 0.4)."""
+    rows: list[Row] = []
+
+    def add(label: str, ours: float, theirs: float, target: float) -> None:
+        if printing:
+            report(label, ours, theirs, target=target)
+        ratio = ours / theirs
+        rows.append(
+            Row(
+                "overview",
+                f"etcdtui status, {label}",
+                fmt(ours, "s"),
+                f"3 etcdctl calls {fmt(theirs, 's')}",
+                ratio,
+                f"≤ {target}",
+                ratio <= target,
+            )
+        )
+
     sandbox = temp_sandbox(members)
     try:
         s = sandbox.settings()
@@ -35,25 +60,27 @@ def measure(members: int, runs: int, timeout: float) -> None:
             [ctl, *flags, "endpoint", "status", "--cluster", "-w", "json"],
             [ctl, *flags, "endpoint", "health", "--cluster", "-w", "json"],
         ]
-        report(
+        add(
             f"{members} members, all healthy",
             time_commands(ours, env, runs),
             time_commands(theirs, env, runs),
-            target=1.0,
+            1.0,
         )
+        assert sandbox.state is not None
         follower = next(m.name for m in sandbox.state.members if m.name != "m1")
         sandbox.pause(follower)
         try:
-            report(
+            add(
                 f"{members} members, {follower} paused (SIGSTOP)",
                 time_commands(ours, env, max(1, runs // 2)),
                 time_commands(theirs, env, max(1, runs // 2)),
-                target=1.0,
+                0.4,
             )
         finally:
             sandbox.resume(follower)
     finally:
         sandbox.down(purge=True)
+    return rows
 
 
 def main() -> None:

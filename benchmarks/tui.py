@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from benchmarks.common import etcdtui_cmd, temp_sandbox, time_commands, user_env
+from benchmarks.results import Row, fmt
 from etcdtui.services.binaries import find_binary
 from etcdtui.services.sandbox import Sandbox
 
@@ -169,6 +170,136 @@ def main() -> None:
             c.quit()
     finally:
         sandbox.down(purge=True)
+
+
+_MOVE = re.compile(rb"\x1b\[(\d+);\d+H")
+
+
+def _rows(data: bytes) -> set[int]:
+    return {int(r) for r in _MOVE.findall(data)}
+
+
+def key_rows(c: Console) -> set[int]:
+    """The screen rows a down/up arrow redraws (the members table's cursor rows), less
+    the rows the idle refresh writes: learned while every member answers."""
+    c.raw.clear()
+    c.read_for(4.0)
+    periodic = _rows(bytes(c.raw))
+    touched: set[int] = set()
+    for key in (b"\x1b[B", b"\x1b[A") * 2:
+        c.raw.clear()
+        os.write(c.fd, key)
+        c.read_for(0.5)
+        touched |= _rows(bytes(c.raw))
+    return touched - periodic
+
+
+def key_latencies(c: Console, rows: set[int], presses: int, timeout: float = 2.0) -> list[float]:
+    """Seconds from writing a key (down/up arrow in turn, so the members table's cursor
+    moves) to the first output that redraws one of ``rows``; a key with no answer
+    counts as ``timeout``."""
+    out = []
+    for i in range(presses):
+        c.read_for(0.05)  # drain what came after the last answer
+        os.write(c.fd, b"\x1b[B" if i % 2 == 0 else b"\x1b[A")
+        start = time.perf_counter()
+        got = None
+        while (left := start + timeout - time.perf_counter()) > 0:
+            ready, _w, _x = select.select([c.fd], [], [], left)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(c.fd, 65536)
+            except OSError:
+                break
+            if _rows(chunk) & rows:
+                got = time.perf_counter() - start
+                break
+        out.append(got if got is not None else timeout)
+    return out
+
+
+def measure_rows(runs: int, idle_seconds: float, presses: int = 200) -> list[Row]:
+    """Cold start (target <= 0.8 s) and idle output at the 2 s refresh against htop at a
+    2 s delay in the same kind of pty (target <= 600 B/s and <= 2x htop)."""
+    import shutil
+
+    rows: list[Row] = []
+    tmp = Path(tempfile.mkdtemp(prefix="etcdtui-tui-bench-"))
+    sandbox = temp_sandbox(3)
+    try:
+        env = console_env(tmp)
+        argv = etcdtui_cmd(*conn_flags(sandbox))
+        starts = []
+        for _ in range(runs):
+            c = Console(argv, env)
+            try:
+                starts.append(c.wait_text(populated, timeout=30))
+            finally:
+                c.quit()
+        cold = statistics.median(starts)
+        rows.append(
+            Row(
+                "console",
+                "cold start to a populated members table",
+                fmt(cold, "s"),
+                "target 0.8 s",
+                cold / 0.8,
+                "≤ 0.8 s",
+                cold <= 0.8,
+            )
+        )
+        c = Console(argv, env)
+        try:
+            c.wait_text(populated, timeout=30)
+            c.read_for(3.0)  # let the first refreshes settle
+            rate = c.read_for(idle_seconds) / idle_seconds
+            assert sandbox.state is not None
+            follower = next(m.name for m in sandbox.state.members if m.name != "m1")
+            rows_moved = key_rows(c)
+            sandbox.pause(follower)
+            try:
+                c.read_for(3.0)  # the console notices the hung member
+                lat = sorted(key_latencies(c, rows_moved, presses))
+            finally:
+                sandbox.resume(follower)
+        finally:
+            c.quit()
+        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+        rows.append(
+            Row(
+                "console",
+                f"key press to handled, p99 of {presses}, {follower} SIGSTOPped",
+                fmt(p99, "s"),
+                f"median {fmt(statistics.median(lat), 's')}",
+                None,
+                "≤ 50 ms",
+                p99 <= 0.05,
+            )
+        )
+        htop = shutil.which("htop")
+        ref = None
+        if htop is not None:
+            h = Console([htop, "-d", "20"], env)
+            try:
+                h.read_for(3.0)
+                ref = h.read_for(idle_seconds) / idle_seconds
+            finally:
+                h.quit()
+        rows.append(
+            Row(
+                "console",
+                "idle output at the 2 s refresh",
+                fmt(rate, "B/s"),
+                f"htop -d 20 {fmt(ref, 'B/s')}" if ref is not None else "htop not installed",
+                rate / ref if ref else None,
+                "≤ 600 B/s and ≤ 2× htop",
+                rate <= 600 and (ref is None or rate <= 2 * ref),
+            )
+        )
+    finally:
+        sandbox.down(purge=True)
+    return rows
 
 
 if __name__ == "__main__":

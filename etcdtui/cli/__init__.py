@@ -166,7 +166,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     from etcdtui.cli import argparse_i18n
 
     argparse_i18n.install()
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = _Parser(
         prog="etcdtui",
         description=_("A terminal console for operating the etcd clusters behind Kubernetes."),
     )
@@ -187,6 +187,32 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
             importlib.import_module(name).register(subparsers)
     _add_flags_to_leaves(subparsers)
     return parser
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, but its help formatter gets the width from here: argparse
+    would import shutil (and with it zlib, bz2 and lzma) for every command's start-up
+    just to learn the terminal width. Subparsers inherit the class."""
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        return self.formatter_class(prog=self.prog, width=_help_width())  # type: ignore[call-arg]
+
+
+def _help_width() -> int:
+    """shutil.get_terminal_size's rule ($COLUMNS, then the terminal, then 80), less the
+    2 columns argparse keeps free."""
+    import os
+
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return (columns or 80) - 2
 
 
 def _add_flags_to_leaves(action: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

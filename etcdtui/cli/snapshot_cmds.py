@@ -29,6 +29,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = ssub.add_parser("status", help=_("hash, revision, keys and size, as etcdutl prints them"))
     p.add_argument("file", help=_("snapshot file (plain or age-encrypted)"))
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help=_("also check the sha256 trailer and the bbolt structure now (reads the whole file)"),
+    )
     add_decrypt_flags(p)
     add_output_flag(p)
     p.set_defaults(func=cmd_status)
@@ -135,8 +140,8 @@ def decrypt_keys(args: argparse.Namespace, *paths: str) -> Any:
 def cmd_status(args: argparse.Namespace) -> int:
     from etcdtui.services.snapshots.status import snapshot_status
 
-    st = snapshot_status(args.file, decrypt_keys(args, args.file))
-    if st["sha256"]["state"] not in ("valid", "absent"):
+    st = snapshot_status(args.file, decrypt_keys(args, args.file), verify=args.verify)
+    if st["sha256"]["state"] != "absent":
         _warn_trailer(args.file, st["sha256"])
     if args.output == "json":
         print_json(st)
@@ -165,13 +170,30 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def _trailer_text(sha: dict[str, Any]) -> str:
-    return {
+    text = {
         "valid": _("valid"),
         "mismatch": _("MISMATCH"),
+        "unchecked": _("present"),
         "absent": _("absent (raw db copy?)"),
         "cut-short": _("CUT SHORT"),
         "extra-bytes": _("DAMAGED (extra bytes)"),
     }.get(str(sha.get("state")), _("unknown"))
+    last = sha.get("verified")
+    if sha.get("state") == "unchecked":
+        if not last:
+            return text + ", " + _("not verified (snapshot verify FILE, or --verify)")
+        if last.get("result") == "ok":
+            return text + ", " + _("verified OK {at}").format(at=last.get("at"))
+        if last.get("result") == "sha256-ok-at-save":
+            return text + ", " + _("matched when saved {at}").format(at=last.get("at"))
+        return (
+            text
+            + ", "
+            + _("last verify FAILED {at}: {result}").format(
+                at=last.get("at"), result=last.get("result")
+            )
+        )
+    return text
 
 
 def _warn_trailer(path: str, sha: dict[str, Any] | None) -> None:

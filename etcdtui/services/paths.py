@@ -6,17 +6,23 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import platformdirs
-
 
 def state_dir() -> Path:
     env = os.environ.get("ETCDTUI_STATE_DIR")
-    return Path(env) if env else Path(platformdirs.user_state_dir("etcdtui"))
+    if env:
+        return Path(env)
+    import platformdirs  # loaded only when needed: it costs every command's start-up
+
+    return Path(platformdirs.user_state_dir("etcdtui"))
 
 
 def config_dir() -> Path:
     env = os.environ.get("ETCDTUI_CONFIG_DIR")
-    return Path(env) if env else Path(platformdirs.user_config_dir("etcdtui"))
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("etcdtui"))
 
 
 def default_sandbox_dir() -> Path:

@@ -689,3 +689,43 @@ def test_recipient_validation(tmp_path: Path) -> None:
     with pytest.raises(PassphraseInvalid):
         build_encryption(passphrase="")
     assert build_encryption() is None
+
+
+# --- status reports the last verification, never for a changed file -----------------------
+
+
+async def test_status_reports_recorded_verification_of_a_saved_snapshot(
+    cluster: Sandbox, tmp_path: Path
+) -> None:
+    from etcdtui.services.snapshots.status import snapshot_status, verify
+
+    target = tmp_path / "snap.db"
+    async with ClusterService(cluster.settings()) as svc:
+        await svc.put(b"/test/save/verified", b"v" * 100)
+        await save_snapshot(svc, target)
+
+    before = snapshot_status(target)["sha256"]
+    assert before["present"] is True
+    assert before["valid"] is None  # status does not hash the file
+    assert before["state"] == "unchecked"
+    # the save checked the trailer of the stream and said so in the sidecar
+    assert before["verified"]["source"] == "sidecar"
+    assert before["verified"]["result"] == "sha256-ok-at-save"
+
+    assert verify(target).ok
+    after = snapshot_status(target)["sha256"]
+    assert after["valid"] is None
+    assert (after["verified"]["source"], after["verified"]["result"]) == ("cache", "ok")
+
+    st = target.stat()
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
+    assert snapshot_status(target)["sha256"]["verified"] is None  # mtime changed
+
+    assert verify(target).ok
+    with open(target, "ab") as f:
+        f.write(b"\0" * 512)  # size changed; etcd's size rule still sees a "trailer"
+    touched = snapshot_status(target)["sha256"]
+    assert touched["verified"] is None
+    assert touched["valid"] is None
+    assert verify(target).cause == "sha256-mismatch"
+    assert snapshot_status(target)["sha256"]["verified"]["result"] == "sha256-mismatch"

@@ -160,14 +160,33 @@ def test_inspect_and_diff_warn_about_the_trailer(
     status = cli("snapshot", "status", str(bad))
     assert status.returncode == 0, status.stderr
     assert "absent (raw db copy" not in status.stdout
-    assert cause in status.stderr
+    if kind == "flipped-byte":
+        # plain status does not hash the file (etcdutl's work only): it must not claim
+        # the trailer is valid, and points at the check that would tell
+        assert "valid" not in status.stdout.replace("not verified", "")
+        assert "not verified" in status.stdout
+    else:
+        assert cause in status.stderr  # the size alone shows these
+    full = cli("snapshot", "status", "--verify", str(bad))
+    assert full.returncode == 0, full.stderr
+    assert cause in full.stderr
+    if kind == "flipped-byte":
+        assert "MISMATCH" in full.stdout
+        again = cli("snapshot", "status", str(bad))  # the failed check is remembered
+        assert "last verify FAILED" in again.stdout
+        assert "failed" in again.stderr
 
 
 def test_a_good_snapshot_gets_no_trailer_warning(saved: Path) -> None:
     ins = cli("snapshot", "inspect", str(saved))
     assert ins.returncode == 0 and "warning" not in ins.stderr
     st = cli("snapshot", "status", str(saved))
-    assert "valid" in st.stdout and "warning" not in st.stderr
+    assert "present" in st.stdout and "warning" not in st.stderr  # not hashed by status
+    assert cli("snapshot", "verify", str(saved)).returncode == 0
+    st = cli("snapshot", "status", str(saved))
+    assert "verified OK" in st.stdout and "warning" not in st.stderr
+    full = cli("snapshot", "status", "--verify", str(saved))
+    assert "valid" in full.stdout and "warning" not in full.stderr
 
 
 # --- 11 and 12: etcd auth ----------------------------------------------------------------------

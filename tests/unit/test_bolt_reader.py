@@ -98,7 +98,25 @@ def test_status_numbers_follow_etcdutl_rules(tmp_path: Path) -> None:
     assert st_["totalKey"] == expect_count
     assert st_["revision"] == 41
     assert st_["totalSize"] == (os.path.getsize(path) - 32)
-    assert st_["sha256"] == {"present": True, "valid": True, "state": "valid", "problem": None}
+    # status does not hash the file: the trailer is present, not checked in this run
+    assert st_["sha256"] == {
+        "present": True,
+        "valid": None,
+        "state": "unchecked",
+        "problem": None,
+        "verified": None,
+    }
+    full = snapshot_status(path, verify=True)
+    assert {k: full["sha256"][k] for k in ("present", "valid", "state", "problem")} == {
+        "present": True,
+        "valid": True,
+        "state": "valid",
+        "problem": None,
+    }
+    assert full["sha256"]["verified"]["result"] == "ok"
+    assert {k: full[k] for k in ("hash", "totalKey", "revision", "totalSize")} == {
+        k: st_[k] for k in ("hash", "totalKey", "revision", "totalSize")
+    }
 
 
 def test_total_size_is_the_high_water_mark_not_the_file_size(tmp_path: Path) -> None:

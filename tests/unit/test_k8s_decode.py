@@ -366,3 +366,22 @@ def test_diff_hook_takes_any_entry_stream(tmp_path: Path) -> None:
     assert out["summary"]["added"] == 1 and out["summary"]["removed"] == 1
     assert out["by_resource"]["(other)"]["removed"] == 1
     assert out["keys"]["added"] == ["/registry/configmaps/x/y"]
+
+
+def test_sorted_diff_equals_the_any_order_diff(tmp_path: Path) -> None:
+    from etcdtui.services.snapshots.diff import diff_sorted
+
+    path = tmp_path / "a"
+    path.write_bytes(etcd_like(OPS))
+    with BoltDB.open(str(path)) as db:
+        snap = list(snapshot_entries(db))
+    live = [e for e in snap if e[0] != b"/unrelated"]
+    live.append((b"/registry/configmaps/x/y", 1, value_hash(b"v")))
+    live = [(k, r + 1, h) if k.endswith(b"web-1") else (k, r, h) for k, r, h in live]
+    live.sort()
+    for limit in (0, 1, 1000):
+        assert diff_sorted(iter(snap), iter(live), limit=limit) == diff_entries(
+            iter(snap), iter(live), limit=limit
+        )
+    with pytest.raises(ValueError):
+        diff_sorted(iter(snap), iter(reversed(live)))

@@ -47,33 +47,77 @@ def _group(by_resource: dict[str, Any], key: bytes, kind: str) -> None:
 
 
 def diff_entries(a: Iterable[Entry], b: Iterable[Entry], *, limit: int = 1000) -> dict[str, Any]:
-    """Counts per resource and namespace, plus up to ``limit`` keys of each kind."""
+    """Counts per resource and namespace, plus up to ``limit`` keys of each kind.
+    The streams may come in any order (A is held in memory); :func:`diff_sorted` is
+    the same for two key-ordered streams in constant memory."""
     older: dict[bytes, tuple[int, bytes]] = {key: (rev, h) for key, rev, h in a}
+
+    def pairs() -> Iterator[tuple[bytes, str | None]]:
+        for key, rev, h in b:
+            before = older.pop(key, None)
+            if before is None:
+                yield key, "added"
+            else:
+                yield key, None if before == (rev, h) else "changed"
+        for key in older:
+            yield key, "removed"
+
+    return _report(pairs(), limit)
+
+
+def diff_sorted(a: Iterable[Entry], b: Iterable[Entry], *, limit: int = 1000) -> dict[str, Any]:
+    """:func:`diff_entries` for two streams in ascending key order (snapshots through
+    :func:`live_keys`, etcd's range reads): a merge that holds neither side. A stream
+    out of order raises ValueError."""
+
+    def ordered(stream: Iterable[Entry]) -> Iterator[Entry]:
+        prev: bytes | None = None
+        for entry in stream:
+            if prev is not None and entry[0] <= prev:
+                raise ValueError("diff_sorted needs keys in ascending order")
+            prev = entry[0]
+            yield entry
+
+    def pairs() -> Iterator[tuple[bytes, str | None]]:
+        ia, ib = ordered(a), ordered(b)
+        x, y = next(ia, None), next(ib, None)
+        while x is not None or y is not None:
+            if y is None or (x is not None and x[0] < y[0]):
+                yield x[0], "removed"  # type: ignore[index]
+                x = next(ia, None)
+            elif x is None or y[0] < x[0]:
+                yield y[0], "added"
+                y = next(ib, None)
+            else:
+                yield x[0], None if x[1:] == y[1:] else "changed"
+                x, y = next(ia, None), next(ib, None)
+
+    return _report(pairs(), limit)
+
+
+def _report(pairs: Iterable[tuple[bytes, str | None]], limit: int) -> dict[str, Any]:
+    """Count ``(key, kind)`` pairs (kind None: unchanged); keep ``limit`` keys per kind
+    (the smallest, so the listing is the same whatever the input order)."""
     found: dict[str, list[bytes]] = {kind: [] for kind in KINDS}
     counts = dict.fromkeys(KINDS, 0)
     unchanged = 0
     by_resource: dict[str, Any] = {}
-    for key, rev, h in b:
-        before = older.pop(key, None)
-        if before is None:
-            kind = "added"
-        elif before != (rev, h):
-            kind = "changed"
-        else:
+    truncated = False
+    for key, kind in pairs:
+        if kind is None:
             unchanged += 1
             continue
         counts[kind] += 1
-        found[kind].append(key)
+        keep = found[kind]
+        keep.append(key)
+        if len(keep) > 2 * limit + 64:  # bounded: sort and cut now and then
+            keep.sort()
+            del keep[limit + 1 :]
         _group(by_resource, key, kind)
-    for key in older:
-        counts["removed"] += 1
-        found["removed"].append(key)
-        _group(by_resource, key, "removed")
-    truncated = False
     keys: dict[str, list[str]] = {}
     for kind in KINDS:
         found[kind].sort()
-        truncated = truncated or len(found[kind]) > limit
+        truncated = truncated or counts[kind] > limit
         keys[kind] = [k.decode("utf-8", "replace") for k in found[kind][:limit]]
     for slot in by_resource.values():
         slot["namespaces"] = dict(sorted(slot["namespaces"].items()))
@@ -100,7 +144,7 @@ def diff(
             idx_a, idx_b = index_keyspace(db_a), index_keyspace(db_b)
             a = ((kv.key, kv.mod_revision, value_hash(kv.value)) for kv in live_keys(db_a, idx_a))
             b = ((kv.key, kv.mod_revision, value_hash(kv.value)) for kv in live_keys(db_b, idx_b))
-            out = diff_entries(a, b, limit=limit)
+            out = diff_sorted(a, b, limit=limit)
             return out, idx_a, idx_b, trailer_report(db_b)
 
         (out, idx_a, idx_b, sha_b), sha_a = with_trailer_report(db_a, both)

@@ -22,6 +22,8 @@ from etcdtui.services.snapshots.bolt import BUCKET_LEAF_FLAG, BoltDB
 from etcdtui.services.snapshots.errors import SnapshotCorrupt
 
 REV_SIZE = 17
+LEN_BITS = 32
+_LEN_MASK = (1 << LEN_BITS) - 1
 TOMBSTONE = ord("t")
 
 
@@ -55,7 +57,9 @@ class LiveKey:
 class KeyspaceIndex:
     """Where each live key's latest record lies in the file (offsets, not copies)."""
 
-    latest: dict[bytes, tuple[int, int]]  # user key -> (value start, value end)
+    # user key -> value start << LEN_BITS | value length (one int, not a tuple: at a
+    # million keys the index is most of the memory)
+    latest: dict[bytes, int]
     revision: int
     revisions: int  # records in the key bucket
     tombstones: int  # user keys whose latest record is a deletion
@@ -71,7 +75,7 @@ def _parse_kv(raw: bytes) -> Any:
 def index_keyspace(db: BoltDB) -> KeyspaceIndex:
     """One pass over the ``key`` bucket; memory grows with the number of user keys."""
     bucket = db.bucket(b"key")
-    latest: dict[bytes, tuple[int, int]] = {}
+    latest: dict[bytes, int] = {}
     deleted: set[bytes] = set()
     revision = 0
     records = 0
@@ -89,7 +93,9 @@ def index_keyspace(db: BoltDB) -> KeyspaceIndex:
             latest.pop(user_key, None)
             deleted.add(user_key)
         else:
-            latest[user_key] = (ke, ve)
+            if ve - ke > _LEN_MASK:
+                raise SnapshotCorrupt(_("a key-bucket value is larger than 4 GiB"))
+            latest[user_key] = ke << LEN_BITS | (ve - ke)
             deleted.discard(user_key)
     return KeyspaceIndex(latest, revision, records, len(deleted))
 
@@ -97,9 +103,11 @@ def index_keyspace(db: BoltDB) -> KeyspaceIndex:
 def live_keys(db: BoltDB, index: KeyspaceIndex | None = None) -> Iterator[LiveKey]:
     """Live keys in key order, each read from the file when its turn comes."""
     idx = index or index_keyspace(db)
-    for key in sorted(idx.latest):
-        start, end = idx.latest[key]
-        kv = _parse_kv(db.read(start, end))
+    latest = idx.latest
+    for key in sorted(latest):
+        packed = latest[key]
+        start = packed >> LEN_BITS
+        kv = _parse_kv(db.read(start, start + (packed & _LEN_MASK)))
         yield LiveKey(kv.key, kv.create_revision, kv.mod_revision, kv.version, kv.lease, kv.value)
 
 

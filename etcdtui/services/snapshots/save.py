@@ -49,6 +49,7 @@ from etcdtui.services.snapshots.crypto import (
     make_encryptor,
 )
 from etcdtui.services.snapshots.errors import SnapshotError
+from etcdtui.services.snapshots.verified import sidecar_record
 
 # A member whose applied index is more than this many raft entries behind the most
 # advanced member is "lagging": its database may miss recent writes. Under steady load
@@ -604,9 +605,11 @@ async def _save(
             await flush
             flush = None
         await asyncio.to_thread(os.fsync, out.fd)
+        checked = sidecar_record(out.fd, target)  # the trailer check above, for status
         after = await svc.endpoint_status(src.url)
         sha = out.sha.hexdigest() if out.sha is not None else check.file_sha256()
         meta = _metadata(target, src, before, after, out.size, sha, check.size, encryption)
+        meta["verified"] = checked
         await asyncio.to_thread(_write_sidecar_part, side_part, meta)
         os.replace(part, target)
         os.replace(side_part, sidecar_path(target))

@@ -21,17 +21,17 @@ each page reached once, keys in order, and every page either in use or free.
 
 from __future__ import annotations
 
-import hashlib
+import _thread
 import mmap
 import os
 import re
 import struct
 import sys
-import threading
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from etcdtui.i18n import _
+from etcdtui.services.snapshots import verified
 from etcdtui.services.snapshots.bolt import (
     BUCKET_LEAF_FLAG,
     ELEMENT_SIZE,
@@ -42,6 +42,9 @@ from etcdtui.services.snapshots.bolt import (
 )
 from etcdtui.services.snapshots.errors import SnapshotCorrupt, SnapshotError
 from etcdtui.services.snapshots.source import DecryptKeys, open_snapshot
+
+if TYPE_CHECKING:
+    import threading
 
 try:
     from google_crc32c import extend as _crc32c_extend
@@ -282,6 +285,8 @@ def check_trailer(db: BoltDB, stop: threading.Event | None = None) -> tuple[bool
     """
     if not db.has_trailer:
         return False, None
+    import hashlib  # only when the file is hashed: loading OpenSSL costs start-up
+
     h = hashlib.sha256()
     end = db.data_size
     chunk = SHA_CHUNK
@@ -309,7 +314,7 @@ class _ShortSwitchInterval:
     scans may run at once, e.g. from the console's workers)."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()  # threading loads only when a hash runs
         self._users = 0
         self._saved = 0.0
 
@@ -340,6 +345,8 @@ def scan_and_trailer(
             return scan(db, check=check), False, None
         except SnapshotCorrupt as exc:
             return exc, False, None
+    import threading
+
     outcome: list[tuple[bool, bool | None]] = []
     failure: list[BaseException] = []
     stop = threading.Event()
@@ -388,6 +395,7 @@ def storage_version(db: BoltDB) -> str:
 
 
 TRAILER_VALID = "valid"
+TRAILER_UNCHECKED = "unchecked"  # a trailer is there; this run did not hash the file
 TRAILER_MISMATCH = "mismatch"
 TRAILER_ABSENT = "absent"  # a raw copy of member/snap/db: whole pages, nothing after
 TRAILER_CUT = "cut-short"  # the file ends inside its 32-byte trailer
@@ -396,13 +404,14 @@ TRAILER_EXTRA = "extra-bytes"  # bytes after the database that are no sha256 tra
 
 def trailer_state(db: BoltDB, present: bool, valid: bool | None) -> tuple[str, str | None]:
     """(state, problem): one reading of the bytes after the database, for every command
-    that opens a snapshot. ``problem`` is None only for a valid trailer; a raw copy's
-    problem is that nothing proves it complete."""
+    that opens a snapshot. ``problem`` is None for a valid trailer and for one present
+    but not hashed in this run (``valid`` None); a raw copy's problem is that nothing
+    proves it complete."""
     if present:
         if valid:
             return TRAILER_VALID, None
         if valid is None:
-            return TRAILER_MISMATCH, _("the sha256 trailer was not checked")
+            return TRAILER_UNCHECKED, None
         return TRAILER_MISMATCH, _(
             "the sha256 trailer does not match the data: the file was changed or damaged "
             "after it was saved, so what it shows may not be what etcd wrote"
@@ -457,26 +466,63 @@ def with_trailer_report(db: BoltDB, work: Any) -> tuple[Any, dict[str, Any]]:
 
 
 def status_of(db: BoltDB, *, check: bool = True) -> dict[str, Any]:
-    res, present, valid = scan_and_trailer(db, check=check)
-    if isinstance(res, SnapshotCorrupt):
-        raise res
-    state, problem = trailer_state(db, present, valid)
+    """etcdutl's numbers and what the trailer bytes say, without hashing the file: the
+    work ``etcdutl snapshot status`` does (``sha256.valid`` is None when a trailer is
+    there; :func:`verify` or ``verify=True`` on :func:`snapshot_status` check it)."""
+    res = scan(db, check=check)
+    present = db.has_trailer
+    state, problem = trailer_state(db, present, None)
     return {
         "hash": res.hash,
         "revision": res.revision,
         "totalKey": res.total_key,
         "totalSize": res.total_size,
         "version": storage_version(db),
-        "sha256": {"present": present, "valid": valid, "state": state, "problem": problem},
+        "sha256": {"present": present, "valid": None, "state": state, "problem": problem},
     }
 
 
 def snapshot_status(
-    path: str | os.PathLike[str], keys: DecryptKeys | None = None
+    path: str | os.PathLike[str], keys: DecryptKeys | None = None, *, verify: bool = False
 ) -> dict[str, Any]:
-    """The numbers of ``etcdutl snapshot status -w json`` plus the sha256 trailer state."""
+    """The numbers of ``etcdutl snapshot status -w json`` plus the sha256 trailer state
+    and ``sha256.verified``: the last verification recorded for this exact file
+    (:mod:`.verified`), or None. With ``verify`` the full check runs now (and is
+    recorded); a structural fault then raises as it does for a plain status."""
+    ident = verified.identity(path)
     with open_snapshot(path, keys) as db:
-        return status_of(db)
+        if not verify:
+            st = status_of(db)
+            st["sha256"]["verified"] = verified.lookup(path, ident)
+            last = st["sha256"]["verified"]
+            if last is not None and last["result"] not in verified.GOOD_RESULTS:
+                st["sha256"]["problem"] = _(
+                    "the last verify of this file ({at}) failed: {why}"
+                ).format(at=last["at"], why=last.get("message") or last["result"])
+            return st
+        res = _verify_or_corrupt(db)
+        state, problem = trailer_state(db, res.sha256_present, res.sha256_valid)
+        rec = verified.record(ident, res.cause, res.message)
+        now = rec or {"at": verified.now_text(), "result": res.cause, "source": "run"}
+        if res.status is None:
+            # The check failed before it had the numbers (the file ends inside its
+            # trailer, or the structure is broken): report what a plain status reports,
+            # which raises for a broken structure.
+            st = status_of(db)
+            st["sha256"]["verified"] = now
+            if st["sha256"]["problem"] is None:
+                st["sha256"]["problem"] = res.message
+            return st
+    return {
+        **res.status,
+        "sha256": {
+            "present": res.sha256_present,
+            "valid": res.sha256_valid,
+            "state": state,
+            "problem": problem,
+            "verified": now,
+        },
+    }
 
 
 # --- verify ---------------------------------------------------------------------------
@@ -512,22 +558,30 @@ class VerifyResult(NamedTuple):
 
 def verify(path: str | os.PathLike[str], keys: DecryptKeys | None = None) -> VerifyResult:
     """Is this a snapshot one can restore from? ``ok`` only with a valid trailer and a
-    sound bbolt structure. Decryption and usage problems still raise."""
+    sound bbolt structure. Decryption and usage problems still raise. The result is
+    recorded for this exact file (:mod:`.verified`) so `snapshot status` can report it."""
+    ident = verified.identity(path)
     encrypted = False
     try:
         with open_snapshot(path, keys) as db:
             encrypted = db.encrypted
-            return _verify_db(db)
+            res = _verify_db(db)
     except SnapshotCorrupt as exc:
-        return VerifyResult(False, exc.reason, exc.cause, "error", encrypted=encrypted)
+        res = VerifyResult(False, exc.reason, exc.cause, "error", encrypted=encrypted)
+    verified.record(ident, res.cause, res.message)
+    return res
 
 
-def verify_db(db: BoltDB) -> VerifyResult:
-    """:func:`verify` of a database already open (plain or decrypted into memory)."""
+def _verify_or_corrupt(db: BoltDB) -> VerifyResult:
     try:
         return _verify_db(db)
     except SnapshotCorrupt as exc:
         return VerifyResult(False, exc.reason, exc.cause, "error", encrypted=db.encrypted)
+
+
+def verify_db(db: BoltDB) -> VerifyResult:
+    """:func:`verify` of a database already open (plain or decrypted into memory)."""
+    return _verify_or_corrupt(db)
 
 
 def _verify_db(db: BoltDB) -> VerifyResult:

@@ -1,0 +1,193 @@
+"""Verification records: the last full check of a snapshot file, so `snapshot status`
+can report it without hashing the whole file again.
+
+A record belongs to one exact file: its resolved path, size, ``st_mtime_ns`` and inode.
+Any change to one of them (the file was rewritten, appended to, replaced by another
+file, moved) and the record no longer applies. Records come from two places:
+
+* the cache ``snapshot-verify.json`` in the state dir, written by ``snapshot verify``
+  (and ``status --verify``): JSON, written to a private temp file, fsynced and renamed
+  over the old one (mode 0600), at most :data:`MAX_ENTRIES` files (the oldest go), and
+  read only up to :data:`MAX_CACHE_BYTES`;
+* the ``verified`` entry of the save sidecar ``FILE.json``: `snapshot save` checks the
+  sha256 trailer of the stream as it arrives and records that check there.
+
+A damaged or oversized cache is treated as empty: it is a shortcut, never the truth.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+from etcdtui.services.paths import state_dir
+
+CACHE_NAME = "snapshot-verify.json"
+CACHE_FORMAT = 1
+MAX_ENTRIES = 256
+MAX_CACHE_BYTES = 1 << 20
+MAX_SIDECAR_BYTES = 1 << 20
+
+# A sidecar's record covers the sha256 trailer checked while the stream arrived; the
+# bbolt structure was not walked then.
+RESULT_SAVE_TRAILER_OK = "sha256-ok-at-save"
+# Results that are no failure (a raw copy's "no-trailer" is reported by the trailer
+# state itself).
+GOOD_RESULTS = ("ok", RESULT_SAVE_TRAILER_OK, "no-trailer")
+
+
+def cache_path() -> Path:
+    return state_dir() / CACHE_NAME
+
+
+def identity(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """What a record must match: resolved path, size, mtime_ns, inode (None: no file)."""
+    try:
+        real = os.path.realpath(path)
+        st = os.stat(real)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return {"path": real, "size": st.st_size, "mtime_ns": st.st_mtime_ns, "inode": st.st_ino}
+
+
+def _matches(rec: Any, ident: dict[str, Any]) -> bool:
+    return isinstance(rec, dict) and all(rec.get(k) == v for k, v in ident.items())
+
+
+def _public(rec: dict[str, Any], source: str) -> dict[str, Any]:
+    out = {"at": rec.get("at"), "result": rec.get("result"), "source": source}
+    if rec.get("message"):
+        out["message"] = rec["message"]
+    return out
+
+
+def _read_bounded(path: Path, limit: int) -> Any:
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(limit + 1)
+    except OSError:
+        return None
+    if len(raw) > limit:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+def _load() -> dict[str, dict[str, Any]]:
+    data = _read_bounded(cache_path(), MAX_CACHE_BYTES)
+    if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
+        return {}
+    entries = data.get("entries")
+    if not isinstance(entries, dict):
+        return {}
+    return {k: v for k, v in entries.items() if isinstance(k, str) and isinstance(v, dict)}
+
+
+def lookup(
+    path: str | os.PathLike[str], ident: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """The last verification recorded for this exact file: ``{"at", "result", "source"}``
+    (and ``message`` for a failure), or None. The cache wins over the sidecar when both
+    apply: it holds the fuller check."""
+    ident = ident if ident is not None else identity(path)
+    if ident is None:
+        return None
+    rec = _load().get(ident["path"])
+    if rec is not None and _matches(rec, ident):
+        return _public(rec, "cache")
+    side = _read_bounded(Path(ident["path"] + ".json"), MAX_SIDECAR_BYTES)
+    if isinstance(side, dict) and _matches(side.get("verified"), ident):
+        return _public(side["verified"], "sidecar")
+    return None
+
+
+def now_text() -> str:
+    from datetime import UTC, datetime  # only when a record is written
+
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def record(
+    ident: dict[str, Any] | None, result: str, message: str | None = None
+) -> dict[str, Any] | None:
+    """Record ``result`` (a verify cause: ``ok``, ``sha256-mismatch``...) for the file
+    ``ident`` described before it was read. Nothing is recorded when the file changed
+    while it was checked, or when the cache cannot be written (status then simply finds
+    no record). Returns the public form of the record, or None."""
+    if ident is None or identity(ident["path"]) != ident:
+        return None
+    rec: dict[str, Any] = {**ident, "at": now_text(), "result": result}
+    if message and result != "ok":
+        rec["message"] = message
+    entries = _load()
+    entries.pop(ident["path"], None)
+    entries[ident["path"]] = rec
+    if len(entries) > MAX_ENTRIES:
+        newest = sorted(entries.items(), key=lambda kv: str(kv[1].get("at", "")))
+        entries = dict(newest[-MAX_ENTRIES:])
+    body = json.dumps({"format": CACHE_FORMAT, "entries": entries}, indent=1)
+    while len(body) > MAX_CACHE_BYTES and len(entries) > 1:
+        entries.pop(next(iter(entries)))
+        body = json.dumps({"format": CACHE_FORMAT, "entries": entries}, indent=1)
+    try:
+        _write_atomic(cache_path(), body)
+    except OSError:
+        return None
+    return _public(rec, "cache")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """A private temp file beside ``path`` (0600, exclusive, unique per process),
+    fsynced, then renamed over ``path``: readers see the old or the new file, whole."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{id(text):x}.part")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(tmp, flags, 0o600)
+    try:
+        with open(fd, "w", encoding="utf-8") as f:
+            os.fchmod(fd, 0o600)
+            f.write(text)
+            f.flush()
+            os.fsync(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def sidecar_record(fd: int, path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The ``verified`` entry `snapshot save` writes into the sidecar: the file (still
+    open as ``fd``, fsynced) whose trailer was checked while it was received. The path
+    is where the file is about to be renamed to (the inode survives the rename)."""
+    st = os.fstat(fd)
+    real = os.path.join(os.path.realpath(os.path.dirname(os.path.abspath(path))), Path(path).name)
+    return {
+        "path": real,
+        "size": st.st_size,
+        "mtime_ns": st.st_mtime_ns,
+        "inode": st.st_ino,
+        "at": now_text(),
+        "result": RESULT_SAVE_TRAILER_OK,
+    }
+
+
+__all__ = [
+    "CACHE_NAME",
+    "GOOD_RESULTS",
+    "MAX_ENTRIES",
+    "RESULT_SAVE_TRAILER_OK",
+    "cache_path",
+    "identity",
+    "lookup",
+    "record",
+    "sidecar_record",
+]
