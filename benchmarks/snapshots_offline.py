@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from etcdtui.ops.drills import keyspace
 from etcdtui.services.binaries import find_binary
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
@@ -35,22 +36,11 @@ RESOURCES = ("pods", "configmaps", "events", "secrets", "leases", "endpointslice
 
 
 def envelope(name: str, ns: str, size: int, rng: random.Random) -> bytes:
-    body = rng.randbytes(size)
-    meta = b"\x0a" + bytes([len(name)]) + name.encode() + b"\x1a" + bytes([len(ns)]) + ns.encode()
-    obj = b"\x0a" + bytes([len(meta)]) + meta + b"\x12" + _varint(len(body)) + body
-    tm = b"\x0a\x02v1\x12\x03Pod"
-    unknown = b"\x0a" + bytes([len(tm)]) + tm + b"\x12" + _varint(len(obj)) + obj
-    return b"k8s\x00" + unknown
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | 0x80 if n else b)
-        if not n:
-            return bytes(out)
+    """A Pod as kube-apiserver stores it (see etcdtui.ops.drills.keyspace), with a random
+    body of ``size`` bytes."""
+    meta = keyspace.text_field(1, name) + keyspace.text_field(3, ns)
+    obj = keyspace.field(1, meta) + keyspace.field(2, rng.randbytes(size))
+    return keyspace.envelope("v1", "Pod", obj)
 
 
 async def fill(sandbox: Sandbox, keys: int, size: int) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import time
 from pathlib import Path
 
 from etcdtui.errors import ConfigError
@@ -171,3 +172,33 @@ __all__ = [
     "read_limited_text",
     "read_tail",
 ]
+
+
+def write_private(path: str | os.PathLike[str], data: str | bytes) -> None:
+    """Replace ``path`` with ``data``, all or nothing: a private temp file beside it
+    (mode 0600, exclusive, unique per process) is written, fsynced and renamed over
+    ``path``, then the directory is fsynced. Readers see the old file or the new one,
+    whole; a crash leaves at most a stray ``.part`` that no reader ever opens."""
+    import contextlib
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{time.monotonic_ns():x}.part")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(tmp, flags, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), 0o600)
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    dfd = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)

@@ -316,23 +316,7 @@ def use_context(name: str, path: PathArg = None) -> Path:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    """Write a 0600 file via tmp + fsync + rename, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    import tempfile
+    """Write a 0600 file via a private temp file + fsync + rename (safeio.write_private)."""
+    from etcdtui.safeio import write_private
 
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    write_private(path, text)

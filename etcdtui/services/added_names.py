@@ -12,11 +12,10 @@ newest :data:`LIMIT` entries per cluster.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from etcdtui.models import MemberList, hex_id, parse_hex_id
-from etcdtui.safeio import read_limited
+from etcdtui.safeio import read_limited, write_private
 from etcdtui.services.paths import ensure_private_dir, state_dir
 
 LIMIT = 50
@@ -52,13 +51,7 @@ def remember(cluster_id: int, member_id: int, name: str, path: Path | None = Non
     while len(cluster) > LIMIT:
         cluster.pop(next(iter(cluster)))
     ensure_private_dir(path.parent)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=1)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_private(path, json.dumps(data, indent=1))
 
 
 def names(cluster_id: int, path: Path | None = None) -> dict[int, str]:

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 from etcdtui import errors
 from etcdtui.i18n import N_, _
 from etcdtui.models import ConnectionSettings, parse_hex_id
-from etcdtui.safeio import read_limited
+from etcdtui.safeio import read_limited, write_private
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.paths import ensure_private_dir, state_dir
@@ -206,13 +206,7 @@ def state_path(plan_id: str) -> Path:
 def save_state(data: Mapping[str, Any]) -> Path:
     path = state_path(str(data["plan"]["id"]))
     ensure_private_dir(path.parent)
-    tmp = path.with_suffix(".json.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2, default=str)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_private(path, json.dumps(data, indent=2, default=str))
     return path
 
 

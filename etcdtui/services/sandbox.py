@@ -35,7 +35,7 @@ from etcdtui import errors
 from etcdtui.errors import SandboxError
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings
-from etcdtui.safeio import read_limited, read_tail
+from etcdtui.safeio import read_limited, read_tail, write_private
 from etcdtui.services import pki, sandbox_faults
 from etcdtui.services.binaries import binary_version, choose_etcd, find_binary
 from etcdtui.services.child_env import scrubbed_env
@@ -204,13 +204,7 @@ class Sandbox:
 
     def _save(self) -> None:
         assert self.state is not None
-        tmp = self.dir / (STATE_FILE + ".tmp")
-        data = asdict(self.state)
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.dir / STATE_FILE)
+        write_private(self.dir / STATE_FILE, json.dumps(asdict(self.state), indent=2))
 
     def exists(self) -> bool:
         return self.state is not None

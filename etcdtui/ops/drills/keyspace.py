@@ -23,7 +23,7 @@ NAMESPACES = ("default", "kube-system", "shop")
 EPOCH = 1_764_547_200  # 2025-12-01T00:00:00Z, a fixed creation time
 
 
-def _varint(n: int) -> bytes:
+def varint(n: int) -> bytes:
     out = bytearray()
     while True:
         b = n & 0x7F
@@ -33,59 +33,59 @@ def _varint(n: int) -> bytes:
             return bytes(out)
 
 
-def _field(number: int, payload: bytes) -> bytes:
+def field(number: int, payload: bytes) -> bytes:
     """A length-delimited field (wire type 2)."""
-    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+    return varint(number << 3 | 2) + varint(len(payload)) + payload
 
 
 def _int_field(number: int, value: int) -> bytes:
-    return _varint(number << 3) + _varint(value)
+    return varint(number << 3) + varint(value)
 
 
-def _text(number: int, value: str) -> bytes:
-    return _field(number, value.encode())
+def text_field(number: int, value: str) -> bytes:
+    return field(number, value.encode())
 
 
 def _map_entries(number: int, items: Iterable[tuple[str, bytes]]) -> bytes:
-    return b"".join(_field(number, _text(1, k) + _field(2, v)) for k, v in items)
+    return b"".join(field(number, text_field(1, k) + field(2, v)) for k, v in items)
 
 
 def object_meta(name: str, namespace: str, labels: dict[str, str]) -> bytes:
     uid = hashlib.sha256(f"{namespace}/{name}".encode()).hexdigest()
     uid = f"{uid[:8]}-{uid[8:12]}-{uid[12:16]}-{uid[16:20]}-{uid[20:32]}"
-    out = _text(1, name)
+    out = text_field(1, name)
     if namespace:
-        out += _text(3, namespace)
-    out += _text(5, uid) + _field(8, _int_field(1, EPOCH))
+        out += text_field(3, namespace)
+    out += text_field(5, uid) + field(8, _int_field(1, EPOCH))
     out += _map_entries(11, ((k, v.encode()) for k, v in sorted(labels.items())))
     return out
 
 
 def envelope(api_version: str, kind: str, obj: bytes) -> bytes:
-    type_meta = _text(1, api_version) + _text(2, kind)
-    return MAGIC + _field(1, type_meta) + _field(2, obj)
+    type_meta = text_field(1, api_version) + text_field(2, kind)
+    return MAGIC + field(1, type_meta) + field(2, obj)
 
 
 def namespace(name: str) -> tuple[str, bytes]:
     meta = object_meta(name, "", {"kubernetes.io/metadata.name": name})
-    return f"/registry/namespaces/{name}", envelope("v1", "Namespace", _field(1, meta))
+    return f"/registry/namespaces/{name}", envelope("v1", "Namespace", field(1, meta))
 
 
 def pod(ns: str, name: str, image: str) -> tuple[str, bytes]:
     meta = object_meta(name, ns, {"app": name.rsplit("-", 1)[0]})
-    spec = _field(2, _text(1, "main") + _text(2, image))
-    return f"/registry/pods/{ns}/{name}", envelope("v1", "Pod", _field(1, meta) + _field(2, spec))
+    spec = field(2, text_field(1, "main") + text_field(2, image))
+    return f"/registry/pods/{ns}/{name}", envelope("v1", "Pod", field(1, meta) + field(2, spec))
 
 
 def configmap(ns: str, name: str, data: dict[str, str]) -> tuple[str, bytes]:
     meta = object_meta(name, ns, {})
-    body = _field(1, meta) + _map_entries(2, ((k, v.encode()) for k, v in sorted(data.items())))
+    body = field(1, meta) + _map_entries(2, ((k, v.encode()) for k, v in sorted(data.items())))
     return f"/registry/configmaps/{ns}/{name}", envelope("v1", "ConfigMap", body)
 
 
 def secret(ns: str, name: str, data: dict[str, bytes], kind: str = "Opaque") -> tuple[str, bytes]:
     meta = object_meta(name, ns, {})
-    body = _field(1, meta) + _map_entries(2, sorted(data.items())) + _text(3, kind)
+    body = field(1, meta) + _map_entries(2, sorted(data.items())) + text_field(3, kind)
     return f"/registry/secrets/{ns}/{name}", envelope("v1", "Secret", body)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from etcdtui.errors import UsageError
 from etcdtui.i18n import N_, _
 from etcdtui.models import ConnectionSettings
 from etcdtui.ops.drills.model import ClusterView, Drill, DrillState, Outcome, sha
-from etcdtui.safeio import read_limited
+from etcdtui.safeio import read_limited, write_private
 from etcdtui.services.paths import ensure_private_dir, state_dir
 
 CONTEXT = "drill"
@@ -47,18 +46,7 @@ def sandbox_dir() -> Path:
 def save_state(state: DrillState) -> None:
     path = state_path()
     ensure_private_dir(path.parent)
-    part = path.with_name(path.name + ".part")
-    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(state.as_dict(), f, indent=2)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(part, path)
-    dfd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
+    write_private(path, json.dumps(state.as_dict(), indent=2))
 
 
 def load_state() -> DrillState:

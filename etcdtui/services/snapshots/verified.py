@@ -17,7 +17,6 @@ A damaged or oversized cache is treated as empty: it is a shortcut, never the tr
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import stat
@@ -145,23 +144,10 @@ def record(
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    """A private temp file beside ``path`` (0600, exclusive, unique per process),
-    fsynced, then renamed over ``path``: readers see the old or the new file, whole."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{id(text):x}.part")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(tmp, flags, 0o600)
-    try:
-        with open(fd, "w", encoding="utf-8") as f:
-            os.fchmod(fd, 0o600)
-            f.write(text)
-            f.flush()
-            os.fsync(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    """Readers see the old cache or the new one, whole (safeio.write_private)."""
+    from etcdtui.safeio import write_private
+
+    write_private(path, text)
 
 
 def sidecar_record(fd: int, path: str | os.PathLike[str]) -> dict[str, Any]:
