@@ -252,7 +252,9 @@ def _config_language(argv: Sequence[str]) -> str | None:
 
     path = config_path(_flag_value(argv, "--config"))
     try:
-        if "language" not in path.read_text(encoding="utf-8", errors="replace"):
+        from etcdtui.safeio import read_limited
+
+        if b"language" not in read_limited(path):
             return None
         from etcdtui.config import load_config
 

@@ -67,12 +67,11 @@ def _public(rec: dict[str, Any], source: str) -> dict[str, Any]:
 
 
 def _read_bounded(path: Path, limit: int) -> Any:
+    from etcdtui.safeio import read_limited
+
     try:
-        with open(path, "rb") as f:
-            raw = f.read(limit + 1)
-    except OSError:
-        return None
-    if len(raw) > limit:
+        raw = read_limited(path, limit)
+    except OSError:  # missing, not a regular file, or larger than the limit
         return None
     try:
         return json.loads(raw)
