@@ -261,3 +261,69 @@ def test_a_second_wizard_on_the_same_cluster_is_refused_naming_the_holder(
     )
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert len(healthy_voters(Sandbox(sb.dir))) == 3
+
+
+def _step_ids(args: list[str]) -> list[str]:
+    """The ids of the steps etcdtui runs itself on the sandbox, from the plan's JSON
+    runbook (the same plan --execute runs); kube-apiserver steps are the operator's."""
+    res = wizard([*args, "-o", "json"], None)
+    assert res.returncode == 0, res.stderr[-2000:]
+    steps = json.loads(res.stdout)["steps"]
+    return [s["id"] for s in steps if s["where"]["kind"] != "apiserver-hosts"]
+
+
+LONG_STEPS = ("catch-up", "start")  # killed inside as well as after
+
+
+def test_replace_survives_a_kill_after_every_step(
+    fresh_cluster: Callable[..., Sandbox],
+) -> None:
+    """One cluster, one replace, killed once after every step's work (before it was
+    recorded) and inside the long ones; each run resumes the previous one."""
+    sb = fresh_cluster(3)
+    write_keys(sb)
+    sb.kill("m2")
+    plan = ["member", "replace", "m2", "--sandbox-dir", str(sb.dir)]
+    ids = _step_ids(plan)
+    points = []
+    for sid in ids[:-1]:  # after the last step there is nothing left to resume
+        if sid in LONG_STEPS:
+            points.append(f"{sid}:during")
+        points.append(f"{sid}:after")
+    resume = ["member", "replace", "--sandbox-dir", str(sb.dir), "--execute", "--yes"]
+    crash_chain([*plan, "--execute", "--yes"], resume, "replace", points)
+    sb2 = Sandbox(sb.dir)
+    assert sb2.state is not None
+    alive = [m for m in sb2.state.members if not m.removed]
+    assert sorted(m.name for m in alive) == ["m1", "m2", "m3"]
+    assert len(healthy_voters(sb2)) == 3
+    for m in alive:
+        assert key_count(sb2, sb2.client_url(m)) == KEYS
+
+
+def test_restore_survives_a_kill_after_every_step(
+    fresh_cluster: Callable[..., Sandbox], tmp_path: Path
+) -> None:
+    sb = fresh_cluster(3)
+    write_keys(sb)
+    snap = tmp_path / "snap.db"
+    etcdctl(sb, "snapshot", "save", str(snap), endpoints=[sb.settings().endpoints[0]])
+    etcdctl(sb, "put", "after-snapshot", "x")
+    plan = ["restore", str(snap), "--sandbox-dir", str(sb.dir)]
+    ids = _step_ids(plan)
+    points = []
+    for sid in ids[:-1]:
+        if sid.startswith("restore-"):
+            points.append(f"{sid}:during")
+        points.append(f"{sid}:after")
+    # killed right after the acknowledgement, a resume asks for it again: the flag again
+    resume = ["restore", "--sandbox-dir", str(sb.dir), "--execute", "--yes", "--acknowledge-risks"]
+    first = [*plan, "--execute", "--yes", "--acknowledge-risks"]
+    crash_chain(first, resume, "restore", points)
+    sb2 = Sandbox(sb.dir)
+    assert len(healthy_voters(sb2)) == 3
+    assert sb2.state is not None
+    for m in sb2.state.members:
+        if not m.removed:
+            assert key_count(sb2, sb2.client_url(m)) == KEYS
+    assert etcdctl(sb2, "get", "after-snapshot").stdout.strip() == ""

@@ -444,6 +444,8 @@ def with_trailer_report(db: BoltDB, work: Any) -> tuple[Any, dict[str, Any]]:
     """``(work(db), trailer_report(db))``, the hashing in a second thread: hashlib
     releases the GIL, so reading the keys costs no extra wall-clock time. The thread
     is joined before returning (the mapping must outlive it), also when ``work`` fails."""
+    import threading  # only when a file is hashed (start-up time)
+
     outcome: list[dict[str, Any]] = []
     failure: list[BaseException] = []
 
