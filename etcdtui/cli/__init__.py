@@ -12,6 +12,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from etcdtui.i18n import _
 
@@ -196,6 +197,12 @@ class _Parser(argparse.ArgumentParser):
 
     def _get_formatter(self) -> argparse.HelpFormatter:
         return self.formatter_class(prog=self.prog, width=_help_width())  # type: ignore[call-arg]
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        # argparse swallows write errors here: `--help > /dev/full` would exit 0 with
+        # nothing written. Let them reach main(), which says so and exits 74.
+        if message:
+            (file or sys.stderr).write(message)
 
 
 def _help_width() -> int:

@@ -55,3 +55,20 @@ def test_a_typo_is_rejected_with_the_command_list(capsys: pytest.CaptureFixture[
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "invalid choice: 'staus'" in err and "status" in err
+
+
+def test_help_to_a_full_disk_is_an_error_not_silence() -> None:
+    import subprocess
+    import sys
+
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "etcdtui", "--help"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert proc.returncode == 74
+    assert "No space left" in proc.stderr
