@@ -39,6 +39,12 @@ class KeyGate:
         if self.settling or self.backlog:
             self.backlog.append(event)
             return True
+        if not self._quiet():
+            # the first key of a burst can arrive while the app is still busy, e.g. a
+            # dialog pushed a moment ago is not mounted and focused yet: it waits too
+            self.backlog.append(event)
+            self.handled()
+            return True
         return False
 
     def handled(self) -> None:

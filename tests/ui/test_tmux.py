@@ -82,9 +82,9 @@ def test_console_in_tmux(cluster: Sandbox, tmux: Tmux, tmp_path: Path) -> None:
     )
     assert "HEALTHY 3/3" in screen
     tmux.keys("?")
-    wait_for(lambda: "BINDING ID" in tmux.screen(), timeout=10, what="the help screen")
+    wait_for(lambda: "BINDING ID" in tmux.screen(), timeout=30, what="the help screen")
     tmux.keys("Escape")
-    wait_for(lambda: "BINDING ID" not in tmux.screen(), timeout=10, what="back to main")
+    wait_for(lambda: "BINDING ID" not in tmux.screen(), timeout=30, what="back to main")
     tmux.keys("q")
     wait_for(rc_file.exists, timeout=15, what="etcdtui to exit")
     assert rc_file.read_text().strip() == "0"
@@ -124,7 +124,7 @@ def test_type_ahead_burst_in_a_real_terminal(cluster: Sandbox, tmux: Tmux, tmp_p
     assert "Run" in screen and "Cancel" in screen, screen  # fits 80x24
     assert ":command" not in screen, screen  # the command line is not open behind it
     tmux.keys("Escape")
-    wait_for(lambda: "Move leadership" not in tmux.screen(), timeout=10, what="dialog closed")
+    wait_for(lambda: "Move leadership" not in tmux.screen(), timeout=30, what="dialog closed")
 
     tmux.keys(":promote m2", "Enter")  # refused (m2 votes), but about m2
     screen = wait_for(
@@ -134,19 +134,19 @@ def test_type_ahead_burst_in_a_real_terminal(cluster: Sandbox, tmux: Tmux, tmp_p
     )
     assert "Promote a learner m2" in screen, screen
     tmux.keys("Escape")
-    wait_for(lambda: "Promote a learner" not in tmux.screen(), timeout=10, what="closed")
+    wait_for(lambda: "Promote a learner" not in tmux.screen(), timeout=30, what="closed")
 
     tmux.keys(":refresh", "Enter")
-    wait_for(lambda: ":command" not in tmux.screen(), timeout=10, what="command line closed")
+    wait_for(lambda: ":command" not in tmux.screen(), timeout=30, what="command line closed")
     assert "Same view with etcdctl" not in tmux.screen()  # no member detail
 
     # the reported case: in the snapshots pane, `:snapshots DIR` Enter saved a snapshot
     other = tmp_path / "other-snapshots"
     other.mkdir()
     tmux.keys("4")
-    wait_for(lambda: "directory:" in tmux.screen(), timeout=10, what="the snapshots pane")
+    wait_for(lambda: "directory:" in tmux.screen(), timeout=30, what="the snapshots pane")
     tmux.keys(f":snapshots {other}", "Enter")
-    wait_for(lambda: "other-snapshots" in tmux.screen(), timeout=10, what="DIR opened")
+    wait_for(lambda: "other-snapshots" in tmux.screen(), timeout=30, what="DIR opened")
     screen = tmux.screen()
     assert "Save a snapshot" not in screen, screen
     after = set(snapdir.iterdir()) if snapdir.is_dir() else set()

@@ -141,17 +141,18 @@ def _scratch_restored(view: ClusterView, state: DrillState) -> Outcome:
 
 
 def _process_start(pid: int) -> float | None:
-    """When a process started, in seconds since the epoch (from /proc)."""
+    """When a process started, in seconds since the epoch, to the clock tick (/proc's
+    start time counts from boot; the boot instant comes from CLOCK_BOOTTIME, not from
+    /proc/stat's whole-second btime)."""
+    import time
+
     try:
         fields = read_limited(f"/proc/{pid}/stat", 1 << 16).decode().rsplit(")", 1)[1].split()
-        btime = next(
-            int(line.split()[1])
-            for line in read_limited("/proc/stat", 1 << 20).decode().splitlines()
-            if line.startswith("btime ")
-        )
-    except (OSError, StopIteration, IndexError, ValueError):
+        ticks = int(fields[19])
+    except (OSError, IndexError, ValueError):
         return None
-    return btime + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    booted = time.time() - time.clock_gettime(time.CLOCK_BOOTTIME)
+    return booted + ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _upgraded_starts(state: DrillState) -> list[float]:
