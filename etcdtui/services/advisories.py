@@ -569,6 +569,7 @@ def metrics_advice(
                         member=who(m), pct=ratio * 100, quota=_bytes(m.quota_bytes or 0)
                     ),
                     _("Above etcd's alert of 95%: NOSPACE is near or raised."),
+                    _("Press N (:nospace) to compact, defragment each member and disarm."),
                     fix=_("Run `etcdtui maintenance nospace` (compact, defragment, disarm)."),
                 )
             )

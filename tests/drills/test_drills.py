@@ -7,6 +7,7 @@ is stopped by PID at the end of each test."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,6 +76,9 @@ def test_leader_lost_and_refusal_on_a_real_cluster(capsys: pytest.CaptureFixture
     state = runner.start("leader-lost")
     assert "victim-removed" in failing(state)
     name = state.facts["victim_name"]
+    # wrong fix: grow the cluster around the dead member instead of replacing it
+    assert run_cli(["member", "scale", "5", "--sandbox-dir", box(state), "--execute", "--yes"]) != 0
+    assert "victim-removed" in failing(state)
     rc = run_cli(["member", "replace", name, "--sandbox-dir", box(state), "--execute", "--yes"])
     assert rc == 0, capsys.readouterr()
     assert failing(state) == set()
@@ -99,6 +103,7 @@ def test_wrong_peer_url(capsys: pytest.CaptureFixture[str]) -> None:
         capsys.readouterr()
     )
     assert "bad-removed" not in failing(state)
+    assert "joined" in failing(state)  # half a fix: the member the colleague wanted is missing
     assert run_cli(["member", "scale", "5", "--sandbox-dir", box(state), "--execute", "--yes"]) == 0
     assert failing(state) == set()
 
@@ -129,6 +134,11 @@ def test_nospace_raising_the_quota_alone_is_not_enough() -> None:
 
 def test_cert_expiring() -> None:
     state = runner.start("cert-expiring")
+    assert failing(state) == {"cert"}
+    # wrong fix: a renewal that lasts ten days only moves the page to next week
+    assert (
+        cli("pki", "renew", state.facts["pki_dir"], "--expiring-within", "30d", "--days", "10") == 0
+    )
     assert failing(state) == {"cert"}
     assert cli("pki", "renew", state.facts["pki_dir"], "--expiring-within", "30d") == 0
     assert failing(state) == set()
@@ -212,6 +222,9 @@ def test_slow_member(capsys: pytest.CaptureFixture[str]) -> None:
     state = runner.start("slow-member")
     assert "victim-removed" in failing(state)
     victim = state.facts["victim_name"]
+    # wrong fix: stop the starvation only; the slow member stays in rotation
+    assert cli("sandbox", "heal", "--dir", box(state), victim) == 0
+    assert "victim-removed" in failing(state)
     # reference: move the leadership away from the starved member, then replace it
     if _leader_name(state) == victim:
         other = next(n for n in ("m1", "m2", "m3") if n != victim)
@@ -226,6 +239,12 @@ def test_slow_member(capsys: pytest.CaptureFixture[str]) -> None:
 def test_partitioned_member() -> None:
     state = runner.start("partitioned-member")
     assert {"voters-healthy", "reachable"} <= failing(state)
+    # wrong fix: restart the cut-off member; the network is still broken
+    sb = Sandbox(Path(box(state)))
+    sb.stop_member(state.facts["victim_name"])
+    with contextlib.suppress(Exception):  # it starts, but cannot reach its peers
+        sb.start(state.facts["victim_name"], wait=5)
+    assert "reachable" in failing(state)
     assert cli("sandbox", "heal", "--dir", box(state), state.facts["victim_name"]) == 0
 
     from tests.helpers import wait_for

@@ -129,8 +129,9 @@ class HealthPane(Vertical, can_focus=True):
             colour = vars_.get("error" if level == "error" else "warning", "")
             text.append(f"{_ICON.get(level, '•')} {printable(title)}", style=f"bold {colour}")
             text.append(f" — {printable(why)}\n")
-            action = getattr(a, "action", "")
-            if action:  # the next step, as a key or `:` command
+            # the next step: a key or `:` command, else what to do about it
+            action = getattr(a, "action", "") or getattr(a, "fix", "")
+            if action:
                 text.append("  → " + printable(action) + "\n", style="bold")
         text.rstrip()
         return text
