@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -105,7 +106,9 @@ def _start(tmux: Tmux, cluster: Sandbox, tmp_path: Path, width: int, height: int
     return rc_file
 
 
-def test_type_ahead_burst_in_a_real_terminal(cluster: Sandbox, tmux: Tmux, tmp_path: Path) -> None:
+def test_type_ahead_burst_in_a_real_terminal(
+    cluster: Sandbox, tmux: Tmux, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     """Each burst is one `tmux send-keys` call: the terminal delivers it at once."""
     from etcdtui.ui.snapshots.model import default_directory
 
@@ -141,12 +144,14 @@ def test_type_ahead_burst_in_a_real_terminal(cluster: Sandbox, tmux: Tmux, tmp_p
     assert "Same view with etcdctl" not in tmux.screen()  # no member detail
 
     # the reported case: in the snapshots pane, `:snapshots DIR` Enter saved a snapshot
-    other = tmp_path / "other-snapshots"
-    other.mkdir()
+    # a short path: at 80 columns the pane shows the directory cut to the width, and
+    # tmp_path under pytest-xdist is long enough to lose its last part
+    other = Path(tempfile.mkdtemp(prefix="osnap-", dir="/tmp"))
+    request.addfinalizer(lambda: shutil.rmtree(other, ignore_errors=True))
     tmux.keys("4")
     wait_for(lambda: "directory:" in tmux.screen(), timeout=30, what="the snapshots pane")
     tmux.keys(f":snapshots {other}", "Enter")
-    wait_for(lambda: "other-snapshots" in tmux.screen(), timeout=30, what="DIR opened")
+    wait_for(lambda: other.name in tmux.screen(), timeout=30, what="DIR opened")
     screen = tmux.screen()
     assert "Save a snapshot" not in screen, screen
     after = set(snapdir.iterdir()) if snapdir.is_dir() else set()
