@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -15,9 +17,17 @@ from typing import Any
 from etcdtui.services.sandbox import Sandbox
 
 
-def temp_sandbox(members: int, **kwargs: object) -> Sandbox:
-    root = Path(tempfile.mkdtemp(prefix="etcdtui-bench-"))
+def scratch_dir(prefix: str = "etcdtui-bench-") -> Path:
+    """A private temporary directory, removed when the benchmark process exits (a sandbox
+    leaves 64 MB WAL segments per member; snapshot sets are hundreds of MB)."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
     os.chmod(root, 0o700)
+    atexit.register(shutil.rmtree, root, True)
+    return root
+
+
+def temp_sandbox(members: int, **kwargs: object) -> Sandbox:
+    root = scratch_dir()
     sandbox = Sandbox(root / "sandbox")
     sandbox.up(members, **kwargs)  # type: ignore[arg-type]
     sandbox.settle()  # let the fresh members finish their start-up work first
@@ -38,7 +48,7 @@ def user_env(env: dict[str, str]) -> dict[str, str]:
     out.setdefault("PYTHONPYCACHEPREFIX", str(Path(tempfile.gettempdir()) / "etcdtui-bench-pyc"))
     if "ETCDTUI_CONFIG_DIR" not in out:
         if not _EMPTY_CONFIG:
-            _EMPTY_CONFIG.append(tempfile.mkdtemp(prefix="etcdtui-bench-config-"))
+            _EMPTY_CONFIG.append(str(scratch_dir("etcdtui-bench-config-")))
         out["ETCDTUI_CONFIG_DIR"] = _EMPTY_CONFIG[0]
     return out
 

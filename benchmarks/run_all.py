@@ -28,6 +28,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from benchmarks.common import scratch_dir
 from benchmarks.results import Results, Row, load1
 from benchmarks.snapshots_offline import build, child_env, measure
 from etcdtui.services.binaries import find_binary
@@ -174,7 +175,7 @@ def main() -> None:
     res = Results()
     res.loads.append(load1())
     if not args.skip_snapshots:
-        base = args.snapshots or Path(tempfile.mkdtemp(prefix="etcdtui-bench-snaps-"))
+        base = args.snapshots or scratch_dir("etcdtui-bench-snaps-")
         sizes = list(args.sizes) + ([1000] if args.with_1g else [])
         files = {s: snapshot_file(base, s) for s in sizes}
         snapshot_section(res, files, args.runs)

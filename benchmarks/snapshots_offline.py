@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import scratch_dir
 from etcdtui.ops.drills import keyspace
 from etcdtui.services.binaries import find_binary
 from etcdtui.services.cluster import ClusterService
@@ -120,7 +121,7 @@ def main() -> None:
     args = ap.parse_args()
     snap = args.snapshot
     if snap is None:
-        base = args.dir or Path(tempfile.mkdtemp(prefix="etcdtui-bench-"))
+        base = args.dir or scratch_dir()
         snap = build(base, args.keys, args.value_size)
     py = sys.executable
     etcdutl = str(find_binary("etcdutl"))

@@ -20,12 +20,11 @@ import select
 import signal
 import statistics
 import struct
-import tempfile
 import termios
 import time
 from pathlib import Path
 
-from benchmarks.common import etcdtui_cmd, temp_sandbox, time_commands, user_env
+from benchmarks.common import etcdtui_cmd, scratch_dir, temp_sandbox, time_commands, user_env
 from benchmarks.results import Row, fmt
 from etcdtui.services.binaries import find_binary
 from etcdtui.services.sandbox import Sandbox
@@ -121,7 +120,7 @@ def main() -> None:
     parser.add_argument("--idle-seconds", type=float, default=30.0)
     parser.add_argument("--minutes", type=float, default=10.0, help="polling time before RSS")
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="etcdtui-tui-bench-"))
+    tmp = scratch_dir("etcdtui-tui-bench-")
     sandbox = temp_sandbox(3)
     try:
         env = console_env(tmp)
@@ -225,7 +224,7 @@ def measure_rows(runs: int, idle_seconds: float, presses: int = 200) -> list[Row
     import shutil
 
     rows: list[Row] = []
-    tmp = Path(tempfile.mkdtemp(prefix="etcdtui-tui-bench-"))
+    tmp = scratch_dir("etcdtui-tui-bench-")
     sandbox = temp_sandbox(3)
     try:
         env = console_env(tmp)

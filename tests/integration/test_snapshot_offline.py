@@ -178,6 +178,7 @@ def snaps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         }
     finally:
         sandbox.down()
+        shutil.rmtree(base, ignore_errors=True)  # 64 MB WAL segments per member
 
 
 @pytest.mark.parametrize("name", ["a", "b", "raw"])

@@ -6,6 +6,7 @@ A learner really started with such a ``--name`` joins a private sandbox."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -74,6 +75,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox,
         yield sb, ids
     finally:
         sb.down()
+        shutil.rmtree(sb.dir.parent, ignore_errors=True)  # 64 MB WAL segments per member
 
 
 def _names(sb: Sandbox) -> set[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -219,6 +220,7 @@ def auth_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         yield sb
     finally:
         sb.down()
+        shutil.rmtree(sb.dir.parent, ignore_errors=True)  # 64 MB WAL segments per member
 
 
 def _env(password: str | None) -> dict[str, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -93,6 +94,7 @@ def k8s_snaps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
         yield {"sandbox": sandbox, "dir": snaps}
     finally:
         sandbox.down()
+        shutil.rmtree(base, ignore_errors=True)  # 64 MB WAL segments per member
 
 
 def _pane(app: EtcdtuiApp) -> SnapshotsPane:
