@@ -130,8 +130,8 @@ def cmd_members(args: argparse.Namespace) -> int:
 def status_document(snap: ClusterSnapshot, scraped: Any = ()) -> dict[str, Any]:
     """The `etcdtui status -o json` contract. ``scraped``: each member's /metrics
     (:class:`etcdtui.services.metrics.MemberMetrics`), matched by endpoint."""
+    from etcdtui.domain.quorum import summarize
     from etcdtui.services.advisories import metrics_advice
-    from etcdtui.services.quorum import summarize
 
     members = snap.members.members if snap.members else ()
     summary = summarize(members, snap.healthy_ids())
@@ -192,7 +192,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.output == "json":
         print_json(doc)
         return 1 if degraded else 0
-    from etcdtui.services.quorum import badge, summarize
+    from etcdtui.domain.quorum import badge, summarize
 
     members = snap.members.members if snap.members else ()
     summary = summarize(members, snap.healthy_ids())
@@ -480,7 +480,7 @@ def _split_urls(text: str) -> list[str]:
 
 
 def cmd_member_add(args: argparse.Namespace) -> int:
-    from etcdtui.services import quorum
+    from etcdtui.domain import quorum
 
     settings = settings_from_args(args)
     require_writable(settings, _("member add"))
@@ -545,7 +545,7 @@ def _raise_if_access_denied(snap: ClusterSnapshot) -> None:
 
 
 def _print_verdict(verdict: Any) -> None:
-    from etcdtui.services.quorum import describe
+    from etcdtui.domain.quorum import describe
 
     print(_("before: {s}").format(s=describe(verdict.before)), file=sys.stderr)
     print(_("after:  {s}").format(s=describe(verdict.after)), file=sys.stderr)
@@ -554,7 +554,7 @@ def _print_verdict(verdict: Any) -> None:
 
 
 def cmd_member_action(args: argparse.Namespace) -> int:
-    from etcdtui.services import quorum
+    from etcdtui.domain import quorum
 
     action: str = args.action
     settings = settings_from_args(args)

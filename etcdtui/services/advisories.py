@@ -11,9 +11,10 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
+from etcdtui.domain import quorum
 from etcdtui.i18n import _, ngettext
 from etcdtui.models import Alarm, EndpointStatus, MemberList, hex_id
-from etcdtui.services import metrics, quorum, versions
+from etcdtui.services import metrics, versions
 from etcdtui.services.metrics import MemberMetrics
 
 DEFAULT_QUOTA_BYTES = 2 * 1024**3  # etcd's default --quota-backend-bytes

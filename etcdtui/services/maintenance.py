@@ -25,9 +25,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from etcdtui import errors
+from etcdtui.domain import quorum
 from etcdtui.i18n import N_, _
 from etcdtui.models import ClusterSnapshot, EndpointStatus, Member, hex_id
-from etcdtui.services import quorum
 from etcdtui.services.advisories import DEFAULT_QUOTA_BYTES
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.defrag_rules import compile_rule

@@ -11,6 +11,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from etcdtui.domain import quorum
 from etcdtui.errors import PreconditionFailed, QuorumRefusal
 from etcdtui.i18n import _
 from etcdtui.models import (
@@ -21,7 +22,6 @@ from etcdtui.models import (
     QuorumSummary,
     hex_id,
 )
-from etcdtui.services import quorum
 from etcdtui.ui.service import ClusterLike
 from etcdtui.ui.state import norm_url
 

@@ -10,6 +10,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from etcdtui.domain import quorum
 from etcdtui.i18n import N_, _
 from etcdtui.models import (
     Alarm,
@@ -22,7 +23,7 @@ from etcdtui.models import (
     hex_id,
     is_access_error,
 )
-from etcdtui.services import advisories, quorum
+from etcdtui.services import advisories
 from etcdtui.services.advisories import Advisory
 from etcdtui.services.consistency import ConsistencyReport
 from etcdtui.services.consistency import describe as describe_consistency

@@ -124,7 +124,7 @@ async def test_paused_member_does_not_block_status(fresh_cluster: Callable[..., 
         assert bad.error_code == "deadline", bad
         others = [s for s in snap.endpoints if s.endpoint != bad.endpoint]
         assert len(others) == 2 and all(s.ok for s in others)
-        from etcdtui.services.quorum import summarize
+        from etcdtui.domain.quorum import summarize
 
         summary = summarize(snap.members.members, snap.healthy_ids())
         assert (summary.voters, summary.healthy, summary.state) == (3, 2, "at-risk")

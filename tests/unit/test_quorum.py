@@ -15,10 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from etcdtui.errors import QuorumRefusal, TooManyLearners, UnhealthyCluster
-from etcdtui.models import Member, MemberList, QuorumSummary
-from etcdtui.services import quorum as q
-from etcdtui.services.quorum import (
+from etcdtui.domain import quorum as q
+from etcdtui.domain.quorum import (
     AddLearner,
     AddVoter,
     Change,
@@ -31,6 +29,8 @@ from etcdtui.services.quorum import (
     summarize,
     what_if,
 )
+from etcdtui.errors import QuorumRefusal, TooManyLearners, UnhealthyCluster
+from etcdtui.models import Member, MemberList, QuorumSummary
 
 U = q.ERR_UNHEALTHY
 NES = q.ERR_NOT_ENOUGH_STARTED

@@ -9,9 +9,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from etcdtui import errors
+from etcdtui.domain import quorum
 from etcdtui.i18n import _
 from etcdtui.models import Member, MemberList, hex_id, is_access_error
-from etcdtui.services import quorum
 from etcdtui.services.executor import (
     CheckResult,
     ExecContext,

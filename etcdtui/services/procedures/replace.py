@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from etcdtui import errors
+from etcdtui.domain import quorum
 from etcdtui.i18n import N_, _
 from etcdtui.models import Member, hex_id
-from etcdtui.services import quorum
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.executor import (
     CheckResult,

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from etcdtui import errors
+from etcdtui.domain import quorum
 from etcdtui.i18n import _
 from etcdtui.models import hex_id
-from etcdtui.services import quorum
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.plans import (
     Clock,

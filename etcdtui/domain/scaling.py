@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from etcdtui.domain.quorum import _Verdict, failures_tolerated, quorum_size, voters_phrase
 from etcdtui.errors import UsageError
 from etcdtui.i18n import _, ngettext
-from etcdtui.services.quorum import _Verdict, failures_tolerated, quorum_size, voters_phrase
 
 RECOMMENDED_MAX_VOTERS = 7
 

@@ -16,10 +16,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from etcdtui.errors import QuorumRefusal, UsageError
-from etcdtui.i18n import _, ngettext
-from etcdtui.models import Member, MemberList, QuorumSummary, hex_id
-from etcdtui.services.quorum import (
+from etcdtui.domain.quorum import (
     ERR_BAD_URLS,
     ERR_LEARNER_NOT_READY,
     ERR_MEMBER_NOT_FOUND,
@@ -40,6 +37,9 @@ from etcdtui.services.quorum import (
     summarize,
     voters_phrase,
 )
+from etcdtui.errors import QuorumRefusal, UsageError
+from etcdtui.i18n import _, ngettext
+from etcdtui.models import Member, MemberList, QuorumSummary, hex_id
 
 DEFAULT_MAX_LEARNERS = 1  # fixed in 3.4/3.5; etcd --max-learners default from 3.6
 

@@ -240,34 +240,34 @@ class _Verdict:
 # are loaded on first use instead: quorum.what_if, ``from ...quorum import Remove``.
 
 if TYPE_CHECKING:
-    from etcdtui.services.scaling import RECOMMENDED_MAX_VOTERS as RECOMMENDED_MAX_VOTERS
-    from etcdtui.services.scaling import ScaleAdvice as ScaleAdvice
-    from etcdtui.services.scaling import advice_for_target as advice_for_target
-    from etcdtui.services.whatif import DEFAULT_MAX_LEARNERS as DEFAULT_MAX_LEARNERS
-    from etcdtui.services.whatif import AddLearner as AddLearner
-    from etcdtui.services.whatif import AddVoter as AddVoter
-    from etcdtui.services.whatif import Change as Change
-    from etcdtui.services.whatif import Promote as Promote
-    from etcdtui.services.whatif import Remove as Remove
-    from etcdtui.services.whatif import UpdatePeerURLs as UpdatePeerURLs
-    from etcdtui.services.whatif import WhatIf as WhatIf
-    from etcdtui.services.whatif import change_as_dict as change_as_dict
-    from etcdtui.services.whatif import what_if as what_if
+    from etcdtui.domain.scaling import RECOMMENDED_MAX_VOTERS as RECOMMENDED_MAX_VOTERS
+    from etcdtui.domain.scaling import ScaleAdvice as ScaleAdvice
+    from etcdtui.domain.scaling import advice_for_target as advice_for_target
+    from etcdtui.domain.whatif import DEFAULT_MAX_LEARNERS as DEFAULT_MAX_LEARNERS
+    from etcdtui.domain.whatif import AddLearner as AddLearner
+    from etcdtui.domain.whatif import AddVoter as AddVoter
+    from etcdtui.domain.whatif import Change as Change
+    from etcdtui.domain.whatif import Promote as Promote
+    from etcdtui.domain.whatif import Remove as Remove
+    from etcdtui.domain.whatif import UpdatePeerURLs as UpdatePeerURLs
+    from etcdtui.domain.whatif import WhatIf as WhatIf
+    from etcdtui.domain.whatif import change_as_dict as change_as_dict
+    from etcdtui.domain.whatif import what_if as what_if
 
 _MOVED = {
-    "DEFAULT_MAX_LEARNERS": "etcdtui.services.whatif",
-    "AddLearner": "etcdtui.services.whatif",
-    "AddVoter": "etcdtui.services.whatif",
-    "Change": "etcdtui.services.whatif",
-    "Promote": "etcdtui.services.whatif",
-    "Remove": "etcdtui.services.whatif",
-    "UpdatePeerURLs": "etcdtui.services.whatif",
-    "WhatIf": "etcdtui.services.whatif",
-    "change_as_dict": "etcdtui.services.whatif",
-    "what_if": "etcdtui.services.whatif",
-    "RECOMMENDED_MAX_VOTERS": "etcdtui.services.scaling",
-    "ScaleAdvice": "etcdtui.services.scaling",
-    "advice_for_target": "etcdtui.services.scaling",
+    "DEFAULT_MAX_LEARNERS": "etcdtui.domain.whatif",
+    "AddLearner": "etcdtui.domain.whatif",
+    "AddVoter": "etcdtui.domain.whatif",
+    "Change": "etcdtui.domain.whatif",
+    "Promote": "etcdtui.domain.whatif",
+    "Remove": "etcdtui.domain.whatif",
+    "UpdatePeerURLs": "etcdtui.domain.whatif",
+    "WhatIf": "etcdtui.domain.whatif",
+    "change_as_dict": "etcdtui.domain.whatif",
+    "what_if": "etcdtui.domain.whatif",
+    "RECOMMENDED_MAX_VOTERS": "etcdtui.domain.scaling",
+    "ScaleAdvice": "etcdtui.domain.scaling",
+    "advice_for_target": "etcdtui.domain.scaling",
 }
 
 if not TYPE_CHECKING:  # mypy sees the imports above; at run time, PEP 562 does the work
