@@ -480,7 +480,7 @@ def _split_urls(text: str) -> list[str]:
 
 
 def cmd_member_add(args: argparse.Namespace) -> int:
-    from etcdtui.domain import quorum
+    from etcdtui.domain import whatif
 
     settings = settings_from_args(args)
     require_writable(settings, _("member add"))
@@ -499,11 +499,11 @@ def cmd_member_add(args: argparse.Namespace) -> int:
                     fix=_("Pick another name, or replace the existing member."),
                 )
             change = (
-                quorum.AddVoter(tuple(peer_urls))
+                whatif.AddVoter(tuple(peer_urls))
                 if args.voter
-                else quorum.AddLearner(tuple(peer_urls))
+                else whatif.AddLearner(tuple(peer_urls))
             )
-            verdict = quorum.what_if(members, snap.healthy_ids(), change, leader_id=snap.leader)
+            verdict = whatif.what_if(members, snap.healthy_ids(), change, leader_id=snap.leader)
             _print_verdict(verdict)
             verdict.raise_if_refused(force=args.force)
             member = await svc.member_add(peer_urls, learner=not args.voter, name=args.name)
@@ -554,7 +554,7 @@ def _print_verdict(verdict: Any) -> None:
 
 
 def cmd_member_action(args: argparse.Namespace) -> int:
-    from etcdtui.domain import quorum
+    from etcdtui.domain import whatif
 
     action: str = args.action
     settings = settings_from_args(args)
@@ -582,13 +582,13 @@ def cmd_member_action(args: argparse.Namespace) -> int:
             new_urls = _split_urls(args.peer_urls) if action == "update" else []
             if action in ("promote", "remove", "update"):
                 change: Any = (
-                    quorum.Promote(target.id)
+                    whatif.Promote(target.id)
                     if action == "promote"
-                    else quorum.Remove(target.id)
+                    else whatif.Remove(target.id)
                     if action == "remove"
-                    else quorum.UpdatePeerURLs(target.id, tuple(new_urls))
+                    else whatif.UpdatePeerURLs(target.id, tuple(new_urls))
                 )
-                verdict = quorum.what_if(members, snap.healthy_ids(), change, leader_id=snap.leader)
+                verdict = whatif.what_if(members, snap.healthy_ids(), change, leader_id=snap.leader)
                 _print_verdict(verdict)
                 verdict.raise_if_refused(force=getattr(args, "force", False))
             if action == "remove":
@@ -611,10 +611,10 @@ def cmd_member_action(args: argparse.Namespace) -> int:
                 # re-check right before sending: the cluster may have changed meanwhile
                 fresh = await svc.overview()
                 if fresh.members is not None:
-                    quorum.what_if(
+                    whatif.what_if(
                         fresh.members,
                         fresh.healthy_ids(),
-                        quorum.Remove(target.id),
+                        whatif.Remove(target.id),
                         leader_id=fresh.leader,
                     ).raise_if_refused(force=getattr(args, "force", False))
                 return await svc.member_remove(target.id)
@@ -637,10 +637,10 @@ def cmd_member_action(args: argparse.Namespace) -> int:
                 )
                 fresh = await svc.overview()  # re-check right before sending
                 if fresh.members is not None:
-                    quorum.what_if(
+                    whatif.what_if(
                         fresh.members,
                         fresh.healthy_ids(),
-                        quorum.UpdatePeerURLs(target.id, tuple(new_urls)),
+                        whatif.UpdatePeerURLs(target.id, tuple(new_urls)),
                         leader_id=fresh.leader,
                     ).raise_if_refused(force=getattr(args, "force", False))
                 return await svc.member_update(target.id, new_urls)

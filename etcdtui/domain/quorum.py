@@ -1,4 +1,4 @@
-"""Quorum arithmetic and summaries, and the front door to the membership what-if.
+"""Quorum arithmetic and summaries, and the verdict the what-if and scaling checks build.
 
 Pure functions, no I/O. Inputs are a member list and the set of member IDs that
 answered a health check just now. The CLI ``status`` command, the TUI header, the
@@ -13,16 +13,13 @@ member action modals and the wizards all ask this module the same questions:
 This module holds the arithmetic, the summaries and what the other two share: etcd's
 error strings with the classes they map to, and the verdict a check builds. The what-if
 of a membership change lives in ``whatif.py``, the advice for a resize in ``scaling.py``;
-their public names are re-exported here (``quorum.what_if``, ``quorum.Remove``,
-``quorum.advice_for_target`` ...).
+both import from here, never the other way round.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from importlib import import_module
-from typing import TYPE_CHECKING
 
 from etcdtui.errors import (
     ClusterError,
@@ -96,12 +93,12 @@ def failures_tolerated(voters: int) -> int:
     return (voters - 1) // 2 if voters else 0
 
 
-def _etcd_quorum(n: int) -> int:
+def etcd_quorum(n: int) -> int:
     # etcd's own formula, which gives 1 (not 0) for an empty set.
     return n // 2 + 1
 
 
-def _summary(voters: int, healthy: int, learners: int) -> QuorumSummary:
+def make_summary(voters: int, healthy: int, learners: int) -> QuorumSummary:
     needed = quorum_size(voters)
     return QuorumSummary(
         voters=voters,
@@ -112,7 +109,7 @@ def _summary(voters: int, healthy: int, learners: int) -> QuorumSummary:
     )
 
 
-def _as_tuple(members: MemberList | Sequence[Member]) -> tuple[Member, ...]:
+def as_members(members: MemberList | Sequence[Member]) -> tuple[Member, ...]:
     return members.members if isinstance(members, MemberList) else tuple(members)
 
 
@@ -125,10 +122,10 @@ def summarize(
     negative. It is 0 both when the cluster is at risk and when quorum is lost;
     ``QuorumSummary.state`` tells the two apart.
     """
-    ms = _as_tuple(members)
+    ms = as_members(members)
     healthy = set(healthy_ids)
     voters = [m for m in ms if not m.is_learner]
-    return _summary(
+    return make_summary(
         len(voters),
         sum(1 for m in voters if m.id in healthy),
         sum(1 for m in ms if m.is_learner),
@@ -140,7 +137,7 @@ def label(member: Member) -> str:
     return member.name or hex_id(member.id)
 
 
-def _names(members: Sequence[Member]) -> str:
+def member_names(members: Sequence[Member]) -> str:
     return ", ".join(label(m) for m in members)
 
 
@@ -170,7 +167,7 @@ def advisories(
     members: MemberList | Sequence[Member], healthy_ids: Collection[int]
 ) -> tuple[str, ...]:
     """Standing advice about the current membership, most urgent first."""
-    ms = _as_tuple(members)
+    ms = as_members(members)
     s = summarize(ms, healthy_ids)
     out: list[str] = []
     if not s.has_quorum:
@@ -189,15 +186,15 @@ def advisories(
     if unstarted:
         out.append(
             _("{names}: added but never started. Start it or remove it.").format(
-                names=_names(unstarted)
+                names=member_names(unstarted)
             )
         )
     if s.voters and s.voters % 2 == 0:
-        out.append(_even_warning(s.voters))
+        out.append(even_warning(s.voters))
     return tuple(out)
 
 
-def _even_warning(voters: int) -> str:
+def even_warning(voters: int) -> str:
     return _(
         "{voters} tolerate no more failures than {fewer}, and an even count can split "
         "votes. Finish at an odd size."
@@ -208,7 +205,7 @@ def _even_warning(voters: int) -> str:
 
 
 @dataclass
-class _Verdict:
+class Verdict:
     reasons: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     fix: str | None = None
@@ -232,50 +229,3 @@ class _Verdict:
         self.reasons.append(reason)
         if self.fix is None and fix:
             self.fix = fix
-
-
-# --- re-exports ----------------------------------------------------------------------------
-# whatif.py and scaling.py import the arithmetic above, so importing them eagerly here would
-# be an import cycle that breaks whenever one of them is imported first. Their public names
-# are loaded on first use instead: quorum.what_if, ``from ...quorum import Remove``.
-
-if TYPE_CHECKING:
-    from etcdtui.domain.scaling import RECOMMENDED_MAX_VOTERS as RECOMMENDED_MAX_VOTERS
-    from etcdtui.domain.scaling import ScaleAdvice as ScaleAdvice
-    from etcdtui.domain.scaling import advice_for_target as advice_for_target
-    from etcdtui.domain.whatif import DEFAULT_MAX_LEARNERS as DEFAULT_MAX_LEARNERS
-    from etcdtui.domain.whatif import AddLearner as AddLearner
-    from etcdtui.domain.whatif import AddVoter as AddVoter
-    from etcdtui.domain.whatif import Change as Change
-    from etcdtui.domain.whatif import Promote as Promote
-    from etcdtui.domain.whatif import Remove as Remove
-    from etcdtui.domain.whatif import UpdatePeerURLs as UpdatePeerURLs
-    from etcdtui.domain.whatif import WhatIf as WhatIf
-    from etcdtui.domain.whatif import change_as_dict as change_as_dict
-    from etcdtui.domain.whatif import what_if as what_if
-
-_MOVED = {
-    "DEFAULT_MAX_LEARNERS": "etcdtui.domain.whatif",
-    "AddLearner": "etcdtui.domain.whatif",
-    "AddVoter": "etcdtui.domain.whatif",
-    "Change": "etcdtui.domain.whatif",
-    "Promote": "etcdtui.domain.whatif",
-    "Remove": "etcdtui.domain.whatif",
-    "UpdatePeerURLs": "etcdtui.domain.whatif",
-    "WhatIf": "etcdtui.domain.whatif",
-    "change_as_dict": "etcdtui.domain.whatif",
-    "what_if": "etcdtui.domain.whatif",
-    "RECOMMENDED_MAX_VOTERS": "etcdtui.domain.scaling",
-    "ScaleAdvice": "etcdtui.domain.scaling",
-    "advice_for_target": "etcdtui.domain.scaling",
-}
-
-if not TYPE_CHECKING:  # mypy sees the imports above; at run time, PEP 562 does the work
-
-    def __getattr__(name: str) -> object:
-        module = _MOVED.get(name)
-        if module is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = getattr(import_module(module), name)
-        globals()[name] = value  # later lookups no longer come here
-        return value

@@ -1,14 +1,13 @@
 """Scaling advice: ``advice_for_target`` judges a resize such as "3 to 5" voters.
 
-Pure, no I/O; answers with a ``ScaleAdvice`` built on the arithmetic in ``quorum.py``,
-which re-exports the names defined here.
+Pure, no I/O; answers with a ``ScaleAdvice`` built on the arithmetic in ``quorum.py``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from etcdtui.domain.quorum import _Verdict, failures_tolerated, quorum_size, voters_phrase
+from etcdtui.domain.quorum import Verdict, failures_tolerated, quorum_size, voters_phrase
 from etcdtui.errors import UsageError
 from etcdtui.i18n import _, ngettext
 
@@ -52,7 +51,7 @@ def advice_for_target(
     """
     if current_voters < 0:
         raise UsageError(_("The current voter count cannot be negative."))
-    v = _Verdict()
+    v = Verdict()
     step = 1 if target >= current_voters else -1
     path = tuple(range(current_voters, target + step, step)) if target >= 1 else (current_voters,)
     tol_after = failures_tolerated(target) if target >= 1 else 0

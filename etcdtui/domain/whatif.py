@@ -1,7 +1,6 @@
 """What-if of a membership change (AddVoter, AddLearner, Remove, Promote): ``what_if``.
 
-Pure, no I/O; builds on the arithmetic and etcd's error strings in ``quorum.py``, which
-re-exports the names defined here.
+Pure, no I/O; builds on the arithmetic and etcd's error strings in ``quorum.py``.
 
 The server rules mirror etcd 3.5 (``server/etcdserver/server.go``: mayAddMember,
 mayRemoveMember, mayPromoteMember; ``membership/cluster.go``: IsReadyToAddVotingMember,
@@ -26,14 +25,14 @@ from etcdtui.domain.quorum import (
     ERR_TOO_MANY_LEARNERS,
     ERR_UNHEALTHY,
     SERVER_ERRORS,
-    _as_tuple,
-    _etcd_quorum,
-    _even_warning,
-    _names,
-    _summary,
-    _Verdict,
+    Verdict,
+    as_members,
     describe,
+    etcd_quorum,
+    even_warning,
     label,
+    make_summary,
+    member_names,
     summarize,
     voters_phrase,
 )
@@ -160,7 +159,7 @@ class WhatIf:
 
 class _Cluster:
     def __init__(self, members: MemberList | Sequence[Member], healthy_ids: Collection[int]):
-        self.members = _as_tuple(members)
+        self.members = as_members(members)
         self.healthy = frozenset(healthy_ids)
         self.voters = [m for m in self.members if not m.is_learner]
         self.learners = [m for m in self.members if m.is_learner]
@@ -184,7 +183,7 @@ def what_if(
     """Judge ``change`` against etcd's rules and etcdtui's stricter ones."""
     c = _Cluster(members, healthy_ids)
     before = c.summary
-    v = _Verdict(committable=before.has_quorum)
+    v = Verdict(committable=before.has_quorum)
     if not before.has_quorum:
         v.refuse(
             _("{state}. Quorum is lost, so etcd cannot commit any membership change.").format(
@@ -238,7 +237,7 @@ def _peer_url_problem(url: str) -> str | None:
 
 
 def _check_add(
-    c: _Cluster, change: AddVoter | AddLearner, v: _Verdict, max_learners: int, strict: bool
+    c: _Cluster, change: AddVoter | AddLearner, v: Verdict, max_learners: int, strict: bool
 ) -> QuorumSummary:
     voting = isinstance(change, AddVoter)
     before = c.summary
@@ -254,15 +253,13 @@ def _check_add(
                 fix_url,
             )
     n = len(c.voters) + 1
-    if strict and voting and not (c.started == 1 and n == 2) and c.started < _etcd_quorum(n):
+    if strict and voting and not (c.started == 1 and n == 2) and c.started < etcd_quorum(n):
         v.server(
             ERR_NOT_ENOUGH_STARTED,
             _(
                 "Only {started} of {voters} have started. With the new member there would be "
                 "{n} voters, and etcd wants {q} of them started before it accepts a voting add."
-            ).format(
-                started=c.started, voters=voters_phrase(len(c.voters)), n=n, q=_etcd_quorum(n)
-            ),
+            ).format(started=c.started, voters=voters_phrase(len(c.voters)), n=n, q=etcd_quorum(n)),
             _("Start the members that were added but never started, or remove them, then retry."),
         )
     if strict and c.down:
@@ -274,7 +271,7 @@ def _check_add(
                 "{names} do not answer. etcd accepts a member add only when the member "
                 "receiving it has reached all {voters} in the last 5 s.",
                 len(c.down),
-            ).format(names=_names(c.down), voters=voters_phrase(len(c.voters))),
+            ).format(names=member_names(c.down), voters=voters_phrase(len(c.voters))),
             _("Remove the failed member first, then add its replacement."),
         )
     for url in change.peer_urls:
@@ -297,7 +294,7 @@ def _check_add(
                 "The cluster already has {n} learners ({names}); etcd allows {max} "
                 "(fixed at 1 on etcd 3.4 and 3.5; --max-learners from 3.6).",
                 len(c.learners),
-            ).format(n=len(c.learners), names=_names(c.learners), max=max_learners),
+            ).format(n=len(c.learners), names=member_names(c.learners), max=max_learners),
             _("Promote or remove the existing learner first."),
             needs_quorum=True,
         )
@@ -309,18 +306,18 @@ def _check_add(
                 "learner, then promote it once it has caught up."
             )
         )
-        return _summary(before.voters + 1, before.healthy, before.learners)
-    return _summary(before.voters, before.healthy, before.learners + 1)
+        return make_summary(before.voters + 1, before.healthy, before.learners)
+    return make_summary(before.voters, before.healthy, before.learners + 1)
 
 
 def _check_remove(
-    c: _Cluster, change: Remove, v: _Verdict, leader_id: int | None, strict: bool
+    c: _Cluster, change: Remove, v: Verdict, leader_id: int | None, strict: bool
 ) -> QuorumSummary:
     before = c.summary
     target = c.by_id(change.member_id)
     if target is None:
         # mayRemoveMember counts every voter as "others"; an unknown ID fails at apply time.
-        unready = strict and c.started < _etcd_quorum(len(c.voters))
+        unready = strict and c.started < etcd_quorum(len(c.voters))
         v.server(
             ERR_NOT_ENOUGH_STARTED if unready else ERR_MEMBER_NOT_FOUND,
             _("No member has ID {id}.").format(id=hex_id(change.member_id)),
@@ -329,14 +326,14 @@ def _check_remove(
         )
         return before
     if target.is_learner:
-        return _summary(before.voters, before.healthy, before.learners - 1)
+        return make_summary(before.voters, before.healthy, before.learners - 1)
 
     name = label(target)
     target_healthy = target.id in c.healthy
     n = len(c.voters) - 1
-    q = _etcd_quorum(n)
+    q = etcd_quorum(n)
     others_started = c.started - (1 if target.started else 0)
-    after = _summary(n, before.healthy - (1 if target_healthy else 0), before.learners)
+    after = make_summary(n, before.healthy - (1 if target_healthy else 0), before.learners)
     if strict and others_started < q:
         if n == 0:
             reason = _("{member} is the only voting member: removing it would leave no cluster.")
@@ -382,12 +379,12 @@ def _check_remove(
                 "{names} are down; removing a healthy member instead leaves the failed ones "
                 "counting toward quorum. Remove the failed members first.",
                 len(c.down),
-            ).format(names=_names(c.down))
+            ).format(names=member_names(c.down))
         )
     return after
 
 
-def _check_promote(c: _Cluster, change: Promote, v: _Verdict, strict: bool) -> QuorumSummary:
+def _check_promote(c: _Cluster, change: Promote, v: Verdict, strict: bool) -> QuorumSummary:
     before = c.summary
     target = c.by_id(change.member_id)
     if target is None:
@@ -410,11 +407,11 @@ def _check_promote(c: _Cluster, change: Promote, v: _Verdict, strict: bool) -> Q
         )
         return before
     learner_healthy = target.id in c.healthy
-    after = _summary(
+    after = make_summary(
         before.voters + 1, before.healthy + (1 if learner_healthy else 0), before.learners - 1
     )
     n = len(c.voters) + 1
-    q = _etcd_quorum(n)
+    q = etcd_quorum(n)
     if not target.started:
         # Checked first by etcd (isLearnerReady): a learner that never ran has matched nothing.
         v.server(
@@ -483,7 +480,7 @@ def peer_endpoint(url: str) -> tuple[str, int] | None:
     return host, port
 
 
-def _check_update(c: _Cluster, change: UpdatePeerURLs, v: _Verdict) -> QuorumSummary:
+def _check_update(c: _Cluster, change: UpdatePeerURLs, v: Verdict) -> QuorumSummary:
     """etcd's own checks for MemberUpdate (the member exists, no URL of another member)
     plus etcdtui's: no URL twice, no plaintext downgrade, no alias of another member's
     listener. etcdtui's own refusals can be overridden with --force."""
@@ -570,7 +567,7 @@ def _check_update(c: _Cluster, change: UpdatePeerURLs, v: _Verdict) -> QuorumSum
     return before
 
 
-def _check_after(before: QuorumSummary, after: QuorumSummary, change: Change, v: _Verdict) -> None:
+def _check_after(before: QuorumSummary, after: QuorumSummary, change: Change, v: Verdict) -> None:
     if not after.has_quorum:
         if isinstance(change, AddVoter):
             reason = _(
@@ -601,4 +598,4 @@ def _check_after(before: QuorumSummary, after: QuorumSummary, change: Change, v:
             )
         )
     if after.voters % 2 == 0:
-        v.warnings.append(_even_warning(after.voters))
+        v.warnings.append(even_warning(after.voters))

@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from etcdtui.domain import quorum
+from etcdtui.domain import quorum, whatif
 from etcdtui.errors import PreconditionFailed, QuorumRefusal
 from etcdtui.i18n import _
 from etcdtui.models import (
@@ -153,14 +153,14 @@ def plan(
         kind == "update-peer-urls" and target is not None and urls and not url_problem
     ):
         if kind == "add-learner":
-            change: quorum.Change = quorum.AddLearner(urls, name=name)
+            change: whatif.Change = whatif.AddLearner(urls, name=name)
         elif kind == "update-peer-urls" and target is not None:
-            change = quorum.UpdatePeerURLs(target.id, tuple(urls))
+            change = whatif.UpdatePeerURLs(target.id, tuple(urls))
         elif target is None:
-            change = quorum.Remove(0)
+            change = whatif.Remove(0)
         else:
-            change = (quorum.Promote if kind == "promote" else quorum.Remove)(target.id)
-        verdict = quorum.what_if(members, healthy_ids, change, leader_id=leader_id)
+            change = (whatif.Promote if kind == "promote" else whatif.Remove)(target.id)
+        verdict = whatif.what_if(members, healthy_ids, change, leader_id=leader_id)
         after, fix = verdict.after, verdict.fix
         reasons += verdict.reasons
         warnings += verdict.warnings

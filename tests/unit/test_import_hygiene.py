@@ -39,3 +39,53 @@ def test_service_layer_is_ui_free() -> None:
 def test_models_import_nothing_of_ours_but_errors_and_i18n() -> None:
     ours = {n for n in _imports(PKG / "models.py") if n.startswith("etcdtui")}
     assert ours <= {"etcdtui.errors", "etcdtui.i18n"}
+
+
+# The domain layer is pure: no network, files, processes, clocks or threads, and nothing
+# of ours above it. Standard-library modules that do I/O are named here one by one.
+DOMAIN_FORBIDDEN = (
+    "grpc",
+    "textual",
+    "asyncio",
+    "socket",
+    "ssl",
+    "subprocess",
+    "os",
+    "shutil",
+    "tempfile",
+    "pathlib",
+    "time",
+    "threading",
+    "etcdtui.services",
+    "etcdtui.ops",
+    "etcdtui.config",
+    "etcdtui.cli",
+    "etcdtui.ui",
+    "etcdtui.safeio",
+)
+
+
+def test_domain_is_pure() -> None:
+    offenders = {}
+    for p in (PKG / "domain").rglob("*.py"):
+        bad = sorted(
+            n for n in _imports(p) if any(n == f or n.startswith(f + ".") for f in DOMAIN_FORBIDDEN)
+        )
+        if bad:
+            offenders[str(p.relative_to(PKG))] = bad
+    assert not offenders, offenders
+
+
+def test_no_module_level_getattr() -> None:
+    """PEP 562 re-exports hid an import cycle once; names are imported from their home."""
+    holders = []
+    for p in PKG.rglob("*.py"):
+        tree = ast.parse(p.read_text(), filename=str(p))
+        for node in tree.body:
+            if isinstance(node, ast.If):  # `if not TYPE_CHECKING: def __getattr__`
+                body = [*node.body, *node.orelse]
+            else:
+                body = [node]
+            if any(isinstance(n, ast.FunctionDef) and n.name == "__getattr__" for n in body):
+                holders.append(str(p.relative_to(PKG)))
+    assert not holders, holders

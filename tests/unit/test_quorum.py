@@ -16,17 +16,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from etcdtui.domain import quorum as q
-from etcdtui.domain.quorum import (
+from etcdtui.domain.quorum import failures_tolerated, quorum_size, summarize
+from etcdtui.domain.scaling import advice_for_target
+from etcdtui.domain.whatif import (
     AddLearner,
     AddVoter,
     Change,
     Promote,
     Remove,
     WhatIf,
-    advice_for_target,
-    failures_tolerated,
-    quorum_size,
-    summarize,
     what_if,
 )
 from etcdtui.errors import QuorumRefusal, TooManyLearners, UnhealthyCluster

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from etcdtui import errors
-from etcdtui.domain import quorum
+from etcdtui.domain import quorum, whatif
 from etcdtui.i18n import _
 from etcdtui.models import Member, MemberList, hex_id, is_access_error
 from etcdtui.services.executor import (
@@ -214,10 +214,10 @@ async def _start_new(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
 @check("what-if-add-learner")
 async def _whatif_add(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
     facts = await gather(ctx.cluster)
-    w = quorum.what_if(
+    w = whatif.what_if(
         facts.members,
         facts.healthy_ids(),
-        quorum.AddLearner((str(params["peer_url"]),)),
+        whatif.AddLearner((str(params["peer_url"]),)),
         leader_id=facts.leader_id,
     )
     return CheckResult(w.allowed, " ".join(w.reasons) or quorum.describe(w.after))

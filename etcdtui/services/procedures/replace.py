@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from etcdtui import errors
-from etcdtui.domain import quorum
+from etcdtui.domain import quorum, whatif
 from etcdtui.i18n import N_, _
 from etcdtui.models import Member, hex_id
 from etcdtui.services.cluster import ClusterService
@@ -123,8 +123,8 @@ def build_replace_plan(
             ),
         )
     healthy = facts.healthy_ids()
-    verdict = quorum.what_if(
-        facts.members, healthy, quorum.Remove(old.id), leader_id=facts.leader_id
+    verdict = whatif.what_if(
+        facts.members, healthy, whatif.Remove(old.id), leader_id=facts.leader_id
     )
     verdict.raise_if_refused()
     old_name = old.name or old.hex_id
@@ -317,8 +317,8 @@ async def _detect(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
 async def _whatif_remove(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
     mid = ctx.member_id(params["member"])
     facts = await gather(ctx.cluster)
-    w = quorum.what_if(
-        facts.members, facts.healthy_ids(), quorum.Remove(mid), leader_id=facts.leader_id
+    w = whatif.what_if(
+        facts.members, facts.healthy_ids(), whatif.Remove(mid), leader_id=facts.leader_id
     )
     return CheckResult(w.allowed, " ".join(w.reasons) or quorum.describe(w.after))
 
@@ -327,8 +327,8 @@ async def _whatif_remove(ctx: ExecContext, params: Mapping[str, Any]) -> CheckRe
 async def _quorum(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     mid = ctx.member_id(step.params["member"])
     facts = await gather(ctx.cluster)
-    w = quorum.what_if(
-        facts.members, facts.healthy_ids(), quorum.Remove(mid), leader_id=facts.leader_id
+    w = whatif.what_if(
+        facts.members, facts.healthy_ids(), whatif.Remove(mid), leader_id=facts.leader_id
     )
     w.raise_if_refused()
     return {"detail": quorum.describe(w.before) + " -> " + quorum.describe(w.after)}

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from etcdtui import errors
-from etcdtui.domain import quorum
+from etcdtui.domain import scaling
 from etcdtui.i18n import _
 from etcdtui.models import hex_id
 from etcdtui.services.cluster import ClusterService
@@ -78,7 +78,7 @@ def build_scale_plan(
 ) -> Plan:
     voters = [m for m in facts.members.members if not m.is_learner]
     healthy = facts.healthy_ids()
-    advice = quorum.advice_for_target(
+    advice = scaling.advice_for_target(
         len(voters),
         req.target,
         healthy=len([m for m in voters if m.id in healthy]),
