@@ -6,9 +6,10 @@ rendered as lowercase hex without padding, exactly as etcdctl prints them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from etcdtui.domain.health import elected_leader, is_access_error
 
 
 def hex_id(value: int) -> str:
@@ -73,16 +74,6 @@ class MemberList:
             "cluster_id": hex_id(self.cluster_id),
             "members": [m.as_dict() for m in self.members],
         }
-
-
-# Error codes (etcdtui.errors AuthFailed, PermissionDenied) that mean "etcd answered and
-# refused these credentials". Such an endpoint is alive: it is never counted as an
-# unhealthy member, and a cluster seen only through such answers has an unknown quorum.
-ACCESS_ERROR_CODES = frozenset({"auth", "permission-denied"})
-
-
-def is_access_error(code: str | None) -> bool:
-    return code in ACCESS_ERROR_CODES
 
 
 @dataclass(frozen=True)
@@ -223,29 +214,6 @@ def hashkv_verdict(hashes: tuple[HashKV, ...] | list[HashKV]) -> str:
     if any(h.error is not None for h in hashes):
         return "incomplete"
     return "consistent"
-
-
-def elected_leader(statuses: Iterable[EndpointStatus]) -> int | None:
-    """The leader of the newest raft term, or None: the one rule for "who leads".
-
-    Only answers at the highest term count: a member cut off from the others (a
-    partitioned old leader, a stale follower) still names the leader of its older term,
-    or itself, and must not outvote the term that elected a new one. Within that term the
-    leader most endpoints name wins; on a tie, the one that claims it itself."""
-    named = [s for s in statuses if s.ok and s.leader]
-    if not named:
-        return None
-    top = max(s.raft_term for s in named)
-    votes: dict[int, int] = {}
-    for s in named:
-        if s.raft_term == top:
-            votes[s.leader] = votes.get(s.leader, 0) + 1
-    most = max(votes.values())
-    winners = [lead for lead, n in votes.items() if n == most]
-    if len(winners) == 1:
-        return winners[0]
-    claimed = [s.member_id for s in named if s.raft_term == top and s.is_leader]
-    return next((c for c in claimed if c in winners), None)
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,10 @@ from typing import Any
 from etcdtui.cli import add_output_flag
 from etcdtui.cli.common import confirm_typed, require_writable, run, settings_from_args
 from etcdtui.cli.output import human_bytes, print_json, print_table
+from etcdtui.domain.health import is_access_error
 from etcdtui.errors import EtcdtuiError, MemberNotFound, UsageError
 from etcdtui.i18n import _
-from etcdtui.models import ClusterSnapshot, MemberList, hashkv_verdict, hex_id, is_access_error
+from etcdtui.models import ClusterSnapshot, MemberList, hashkv_verdict, hex_id
 from etcdtui.terminal_text import printable
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from etcdtui.domain import quorum
+from etcdtui.domain.health import elected_leader, is_access_error
 from etcdtui.i18n import N_, _
 from etcdtui.models import (
     Alarm,
@@ -19,9 +20,7 @@ from etcdtui.models import (
     Member,
     MemberList,
     QuorumSummary,
-    elected_leader,
     hex_id,
-    is_access_error,
 )
 from etcdtui.services import advisories
 from etcdtui.services.advisories import Advisory

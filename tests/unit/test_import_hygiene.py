@@ -36,9 +36,14 @@ def test_service_layer_is_ui_free() -> None:
     assert not offenders, offenders
 
 
-def test_models_import_nothing_of_ours_but_errors_and_i18n() -> None:
+def test_models_import_nothing_of_ours_but_errors_i18n_and_the_health_rule() -> None:
     ours = {n for n in _imports(PKG / "models.py") if n.startswith("etcdtui")}
-    assert ours <= {"etcdtui.errors", "etcdtui.i18n"}
+    assert ours <= {"etcdtui.errors", "etcdtui.i18n", "etcdtui.domain.health"}
+
+
+def test_health_rule_imports_nothing_of_ours() -> None:
+    """models.py imports domain/health.py, so the rule must not import models back."""
+    assert not {n for n in _imports(PKG / "domain" / "health.py") if n.startswith("etcdtui")}
 
 
 # The domain layer is pure: no network, files, processes, clocks or threads, and nothing

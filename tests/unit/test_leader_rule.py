@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from etcdtui.models import ClusterSnapshot, EndpointStatus, elected_leader
+from etcdtui.domain.health import elected_leader
+from etcdtui.models import ClusterSnapshot, EndpointStatus
 
 
 def _st(mid: int, leader: int, term: int, ok: bool = True) -> EndpointStatus:

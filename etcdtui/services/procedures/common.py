@@ -93,7 +93,8 @@ async def gather(svc: ClusterService) -> ClusterFacts:
         members = await serializable_members(svc)
         linearizable = False
     statuses, health = await asyncio.gather(svc.statuses(), svc.health())
-    from etcdtui.models import ClusterSnapshot, is_access_error
+    from etcdtui.domain.health import is_access_error
+    from etcdtui.models import ClusterSnapshot
 
     denied = next((s for s in statuses if not s.ok and is_access_error(s.error_code)), None)
     if denied is not None and not any(s.ok for s in statuses):

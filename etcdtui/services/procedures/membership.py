@@ -10,8 +10,9 @@ from typing import Any, TypeVar
 
 from etcdtui import errors
 from etcdtui.domain import quorum, whatif
+from etcdtui.domain.health import is_access_error
 from etcdtui.i18n import _
-from etcdtui.models import Member, MemberList, hex_id, is_access_error
+from etcdtui.models import Member, MemberList, hex_id
 from etcdtui.services.executor import (
     CheckResult,
     ExecContext,
