@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from etcdtui.domain.health import elected_leader, is_access_error
+from etcdtui.domain.health import elected_leader, healthy_ids, is_access_error
 
 
 def hex_id(value: int) -> str:
@@ -251,16 +251,9 @@ class ClusterSnapshot:
         return elected_leader(self.endpoints)
 
     def healthy_ids(self) -> set[int]:
-        """Members whose endpoint answered Status and, when checked, a linearizable read."""
-        bad = {h.endpoint for h in self.health if not h.healthy}
-        return {s.member_id for s in self.endpoints if s.ok and s.endpoint not in bad}
-
-    def status_for(self, member: Member) -> EndpointStatus | None:
-        for s in self.endpoints:
-            if s.ok and s.member_id == member.id:
-                return s
-        urls = set(member.client_urls)
-        return next((s for s in self.endpoints if s.endpoint in urls), None)
+        """Members that are healthy by the one rule (domain/health.py)."""
+        members = self.members.members if self.members is not None else ()
+        return healthy_ids(members, self.endpoints, self.health)
 
 
 @dataclass(frozen=True)

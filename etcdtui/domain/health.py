@@ -23,7 +23,7 @@ The leader rule is ``elected_leader``: the leader named at the newest raft term.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 HEALTHY: Literal["healthy"] = "healthy"
@@ -74,6 +74,10 @@ class MemberLike(Protocol):
     def client_urls(self) -> tuple[str, ...]: ...
 
 
+S = TypeVar("S", bound=StatusLike)
+H = TypeVar("H", bound=HealthLike)
+
+
 def same_endpoint_key(url: str) -> str:
     """One spelling of a client URL for matching: scheme and host in lower case, no
     trailing slash, https when the scheme is left out (as etcdctl reads ``host:port``)."""
@@ -102,7 +106,7 @@ def endpoint_state(status: StatusLike | None, health: HealthLike | None) -> Memb
     return UNKNOWN if is_access_error(health.error_code) else DOWN
 
 
-def status_of(member: MemberLike, statuses: Iterable[StatusLike]) -> StatusLike | None:
+def status_of(member: MemberLike, statuses: Iterable[S]) -> S | None:
     """The member's own Status answer (by member ID), else a failed one from one of its
     client URLs, else None."""
     ss = list(statuses)
@@ -113,9 +117,7 @@ def status_of(member: MemberLike, statuses: Iterable[StatusLike]) -> StatusLike 
     return next((s for s in ss if same_endpoint_key(s.endpoint) in urls), None)
 
 
-def health_of(
-    member: MemberLike, status: StatusLike | None, health: Iterable[HealthLike]
-) -> HealthLike | None:
+def health_of(member: MemberLike, status: StatusLike | None, health: Iterable[H]) -> H | None:
     """The health check through the endpoint that answered Status for this member, else
     through one of its client URLs."""
     hs = list(health)

@@ -12,18 +12,17 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from etcdtui.domain import quorum, whatif
+from etcdtui.domain.health import healthy_ids
 from etcdtui.errors import PreconditionFailed, QuorumRefusal
 from etcdtui.i18n import _
 from etcdtui.models import (
     ConnectionSettings,
-    EndpointHealth,
     Member,
     MemberList,
     QuorumSummary,
     hex_id,
 )
 from etcdtui.ui.service import ClusterLike
-from etcdtui.ui.state import norm_url
 
 KINDS = ("add-learner", "promote", "remove", "update-peer-urls", "move-leader")
 DESTRUCTIVE = ("remove", "move-leader")
@@ -103,11 +102,6 @@ def parse_urls(text: str) -> tuple[tuple[str, ...], str | None]:
         if parts.path not in ("", "/"):
             return urls, _("{url!r} must not contain a path.").format(url=u)
     return urls, None
-
-
-def healthy_member_ids(members: MemberList, health: Sequence[EndpointHealth]) -> set[int]:
-    ok = {norm_url(h.endpoint) for h in health if h.healthy}
-    return {m.id for m in members.members if any(norm_url(u) in ok for u in m.client_urls)}
 
 
 def plan(
@@ -229,7 +223,7 @@ async def execute(
     fresh = plan(
         kind,
         members,
-        healthy_member_ids(members, health),
+        healthy_ids(members.members, (), health),
         leader,
         service.settings,
         target,

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from etcdtui.domain import quorum
-from etcdtui.domain.health import elected_leader, is_access_error
+from etcdtui.domain.health import HEALTHY, UNKNOWN, elected_leader, endpoint_state, is_access_error
 from etcdtui.i18n import N_, _
 from etcdtui.models import (
     Alarm,
@@ -215,9 +215,8 @@ class ClusterState:
             return None
         if self.is_stale(t):
             return False
-        if not t.status.ok and is_access_error(t.status.error_code):
-            return None  # it answered and refused our credentials: unknown, not down
-        return bool(t.status.ok and t.health is not None and t.health.healthy)
+        state = endpoint_state(t.status, t.health)  # the one rule: domain/health.py
+        return None if state == UNKNOWN else state == HEALTHY
 
     def healthy_ids(self) -> set[int]:
         if self.members is None:

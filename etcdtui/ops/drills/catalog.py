@@ -212,7 +212,7 @@ def _no_partition(view: ClusterView, state: DrillState) -> Outcome:
     m = view.members.by_name(victim)
     if m is None:
         return Outcome(True, _("{name} was replaced").format(name=victim))
-    if set(m.client_urls) & view.healthy_endpoints():
+    if m.id in view.healthy_ids():
         return Outcome(True, _("{name} answers linearizable reads again").format(name=victim))
     return Outcome(False, _("{name} still fails linearizable reads").format(name=victim))
 

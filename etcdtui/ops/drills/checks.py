@@ -30,8 +30,8 @@ def voters_healthy(count: int | None = None, *, odd: bool = True) -> Objective:
             )
         if want is None and (len(voters) < 3 or (odd and len(voters) % 2 == 0)):
             return Outcome(False, _("{n} voting members: run 3 or 5").format(n=len(voters)))
-        healthy = view.healthy_endpoints()
-        sick = [m.name or hex_id(m.id) for m in voters if not set(m.client_urls) & healthy]
+        healthy = view.healthy_ids()
+        sick = [m.name or hex_id(m.id) for m in voters if m.id not in healthy]
         if sick:
             return Outcome(False, _("not healthy: {names}").format(names=", ".join(sick)))
         return Outcome(True, _("{n} voters, all healthy").format(n=len(voters)))

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from etcdtui.domain.health import healthy_ids
 from etcdtui.i18n import _
 from etcdtui.models import Alarm, EndpointHealth, EndpointStatus, MemberList
 
@@ -37,8 +38,10 @@ class ClusterView:
     def started(self) -> list[Any]:
         return [m for m in self.members.members if m.name] if self.members else []
 
-    def healthy_endpoints(self) -> set[str]:
-        return {h.endpoint for h in self.health if h.healthy}
+    def healthy_ids(self) -> set[int]:
+        """Members that are healthy by the one rule (domain/health.py)."""
+        members = self.members.members if self.members else ()
+        return healthy_ids(members, self.statuses, self.health)
 
     def status_of(self, member_id: int) -> EndpointStatus | None:
         return next((s for s in self.statuses if s.ok and s.member_id == member_id), None)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from etcdtui import errors
+from etcdtui.domain import health as health_rule
 from etcdtui.i18n import _
 from etcdtui.models import (
     ConnectionSettings,
@@ -51,17 +52,10 @@ class ClusterFacts:
         return next((s for s in self.statuses if not s.ok and s.endpoint in urls), None)
 
     def health_of(self, m: Member) -> EndpointHealth | None:
-        st = self.status_of(m)
-        urls = {st.endpoint} if st else set(m.client_urls)
-        return next((h for h in self.health if h.endpoint in urls), None)
+        return health_rule.health_of(m, self.status_of(m), self.health)
 
     def healthy_ids(self) -> set[int]:
-        out = set()
-        for m in self.members.members:
-            h = self.health_of(m)
-            if self.status_of(m) is not None and h is not None and h.healthy:
-                out.add(m.id)
-        return out
+        return health_rule.healthy_ids(self.members.members, self.statuses, self.health)
 
     def version(self) -> str:
         return next((s.version for s in self.statuses if s.ok and s.version), "")
