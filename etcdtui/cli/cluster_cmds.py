@@ -15,6 +15,7 @@ from etcdtui.cli import add_output_flag
 from etcdtui.cli.common import confirm_typed, require_writable, run, settings_from_args
 from etcdtui.cli.output import human_bytes, print_json, print_table
 from etcdtui.domain.health import is_access_error
+from etcdtui.domain.membership import initial_cluster, member_entries
 from etcdtui.errors import EtcdtuiError, MemberNotFound, UsageError
 from etcdtui.i18n import _
 from etcdtui.models import ClusterSnapshot, MemberList, hashkv_verdict, hex_id
@@ -511,9 +512,7 @@ def cmd_member_add(args: argparse.Namespace) -> int:
             return member, await svc.members()
 
     member, after = run(go, settings)
-    initial = ",".join(
-        f"{m.name or args.name}={m.peer_urls[0]}" for m in after.members if m.peer_urls
-    )
+    initial = initial_cluster(member_entries(after.members, {member.id: args.name}))
     if args.output == "json":
         print_json(
             {

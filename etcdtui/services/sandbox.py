@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from etcdtui import errors
+from etcdtui.domain.membership import initial_cluster
 from etcdtui.errors import SandboxError
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings
@@ -414,7 +415,7 @@ class Sandbox:
         ms = [m for m in self.state.members if not m.removed]
         if extra is not None and extra not in ms:
             ms.append(extra)
-        return ",".join(f"{m.name}={m.peer_url}" for m in ms)
+        return initial_cluster((m.name, m.peer_url) for m in ms)
 
     def member_flags(
         self, m: MemberProc, *, initial_state: str, initial_cluster: str | None = None

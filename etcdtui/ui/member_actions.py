@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from etcdtui.domain import quorum, whatif
 from etcdtui.domain.health import healthy_ids
+from etcdtui.domain.membership import joining_cluster
 from etcdtui.errors import PreconditionFailed, QuorumRefusal
 from etcdtui.i18n import _
 from etcdtui.models import (
@@ -194,12 +195,6 @@ def plan(
     )
 
 
-def initial_cluster(members: MemberList, name: str, peer_urls: Sequence[str]) -> str:
-    parts = [f"{m.name}={u}" for m in members.members if m.name for u in m.peer_urls]
-    parts += [f"{name}={u}" for u in peer_urls]
-    return ",".join(parts)
-
-
 async def execute(
     service: ClusterLike,
     kind: str,
@@ -239,7 +234,9 @@ async def execute(
         return _(
             "Added learner {id}. Start {name} with --initial-cluster-state existing "
             "--initial-cluster {cluster}"
-        ).format(id=hex_id(added.id), name=name, cluster=initial_cluster(members, name, urls))
+        ).format(
+            id=hex_id(added.id), name=name, cluster=joining_cluster(members.members, name, urls)
+        )
     assert target is not None
     label = quorum.label(target)
     if kind == "promote":

@@ -121,10 +121,6 @@ def etcdctl_env(settings: ConnectionSettings) -> dict[str, str]:
     return env
 
 
-def initial_cluster(members: Sequence[tuple[str, str]]) -> str:
-    return ",".join(f"{n}={u}" for n, u in members)
-
-
 def start_flags(
     name: str,
     data_dir: str,

@@ -14,6 +14,7 @@ from typing import Any
 
 from etcdtui import errors
 from etcdtui.domain import quorum, whatif
+from etcdtui.domain.membership import initial_cluster
 from etcdtui.i18n import N_, _
 from etcdtui.models import Member, hex_id
 from etcdtui.services.cluster import ClusterService
@@ -42,7 +43,6 @@ from etcdtui.services.procedures.common import (
     default_client_url,
     etcd_servers,
     gather,
-    initial_cluster,
     learner_steps,
     verify_step,
 )
@@ -140,7 +140,7 @@ def build_replace_plan(
     )
     others = [m for m in facts.members.members if m.id != old.id]
     cluster = initial_cluster(
-        [(m.name, m.peer_urls[0]) for m in others if m.name and m.peer_urls] + [(new_name, peer)]
+        [(m.name, m.peer_urls) for m in others if m.name and m.peer_urls] + [(new_name, peer)]
     )
     voters = len([m for m in facts.members.members if not m.is_learner])
     survivors = [m.client_urls[0] for m in others if m.client_urls]

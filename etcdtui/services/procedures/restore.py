@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from etcdtui import errors
+from etcdtui.domain.membership import initial_cluster
 from etcdtui.i18n import N_, _
 from etcdtui.models import hex_id
 from etcdtui.services import versions
@@ -39,7 +40,7 @@ from etcdtui.services.plans import (
     random_token,
     system_clock,
 )
-from etcdtui.services.procedures.common import etcd_servers, initial_cluster, url_host
+from etcdtui.services.procedures.common import etcd_servers, url_host
 from etcdtui.services.procedures.snapcheck import SnapshotFacts, file_sha256
 from etcdtui.services.snapshots.source import DecryptKeys
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from etcdtui import errors
 from etcdtui.domain import scaling
+from etcdtui.domain.membership import Entry, initial_cluster
 from etcdtui.i18n import _
 from etcdtui.models import hex_id
 from etcdtui.services.cluster import ClusterService
@@ -28,7 +29,6 @@ from etcdtui.services.procedures.common import (
     default_client_url,
     etcd_servers,
     gather,
-    initial_cluster,
     learner_steps,
     verify_step,
 )
@@ -112,7 +112,7 @@ def build_scale_plan(
             ),
             fix=_("Pass --new-member NAME=PEER_URL once per new member."),
         )
-    current = [(m.name, m.peer_urls[0]) for m in voters if m.name and m.peer_urls]
+    current: list[Entry] = [(m.name, m.peer_urls) for m in voters if m.name and m.peer_urls]
     clients = [m.client_urls[0] for m in voters if m.client_urls]
     steps: list[Step] = []
     for i, nm in enumerate(req.new_members[:need], 1):
