@@ -32,3 +32,14 @@ def test_no_leader_named_or_no_answer() -> None:
 def test_tie_in_the_same_term_trusts_the_claimant() -> None:
     assert elected_leader([_st(1, 1, 4), _st(2, 3, 4), _st(3, 3, 4), _st(4, 1, 4)]) == 1
     assert elected_leader([_st(2, 1, 4), _st(4, 3, 4)]) is None
+
+
+def test_snapshot_source_leader_follows_the_newest_term() -> None:
+    """Snapshot save takes its source from the leader only when a majority of the members
+    it reached name the elected leader. Two members still at an older term naming the old
+    leader do not make it the source: the newer term elected another."""
+    from etcdtui.services.snapshots.save import _agreed_leader
+
+    assert _agreed_leader([_st(1, 1, 4), _st(2, 1, 4), _st(3, 3, 5)]) is None
+    assert _agreed_leader([_st(1, 3, 5), _st(2, 3, 5), _st(3, 3, 5)]) == 3
+    assert _agreed_leader([_st(1, 3, 5), _st(2, 2, 5)]) is None

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from etcdtui.domain.health import elected_leader
 from etcdtui.i18n import _
 from etcdtui.models import hex_id
 from etcdtui.ops.drills import keyspace
@@ -49,7 +50,7 @@ async def _leader_and_members(box: Sandbox) -> tuple[int, dict[str, int], int]:
     async with ClusterService(box.settings(timeout=5.0)) as svc:
         statuses = [s for s in await svc.statuses() if s.ok]
         members = await svc.members()
-    leader = next((s.leader for s in statuses if s.leader), 0)
+    leader = elected_leader(statuses) or 0
     term = max((s.raft_term for s in statuses), default=0)
     return leader, {m.name: m.id for m in members.members if m.name}, term
 

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from etcdtui import errors
+from etcdtui.domain.health import elected_leader
 from etcdtui.i18n import N_, _
 from etcdtui.models import EndpointStatus, MemberList, hex_id
 from etcdtui.services.cluster import ClusterService
@@ -188,15 +189,12 @@ async def choose_source(svc: ClusterService, endpoint: str | None = None) -> Sou
 
 
 def _agreed_leader(reachable: list[EndpointStatus]) -> int | None:
-    """The leader a majority of the reachable members name, or None."""
-    votes: dict[int, int] = {}
-    for s in reachable:
-        if s.leader:
-            votes[s.leader] = votes.get(s.leader, 0) + 1
-    for leader, n in votes.items():
-        if n * 2 > len(reachable):
-            return leader
-    return None
+    """The elected leader (the one rule, domain/health.py), when a majority of the
+    reachable members name it; else None, and the source is chosen by HashKV."""
+    leader = elected_leader(reachable)
+    if leader is None:
+        return None
+    return leader if sum(1 for s in reachable if s.leader == leader) * 2 > len(reachable) else None
 
 
 async def _by_hashkv(
