@@ -12,6 +12,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from etcdtui.domain import quorum
+from etcdtui.domain.formatting import age_words, human_bytes
 from etcdtui.i18n import _, ngettext
 from etcdtui.models import Alarm, EndpointStatus, MemberList, hex_id
 from etcdtui.services import metrics, versions
@@ -55,17 +56,6 @@ class SnapshotHint:
     path: str
     age_seconds: float
     state: str  # catalog state: verified, sidecar-sha256-ok, ...
-
-
-def age_text(seconds: float) -> str:
-    s = max(int(seconds), 0)
-    if s < 60:
-        return _("{n} s").format(n=s)
-    if s < 3600:
-        return _("{n} min").format(n=s // 60)
-    if s < 2 * 86400:
-        return _("{n} h").format(n=s // 3600)
-    return _("{n} days").format(n=s // 86400)
 
 
 def parse_version(text: str) -> tuple[int, int, int] | None:
@@ -197,7 +187,7 @@ def restore_action(hint: SnapshotHint | None) -> str:
             "directory: give the file's path)"
         )
     return _("press ctrl+r to restore from {file} ({state}, {age} old)").format(
-        file=hint.name, state=_("verified"), age=age_text(hint.age_seconds)
+        file=hint.name, state=_("verified"), age=age_words(hint.age_seconds)
     )
 
 
@@ -567,7 +557,7 @@ def metrics_advice(
                     "db-at-quota",
                     "error",
                     _("{member}: db at {pct:.0f}% of its {quota} quota").format(
-                        member=who(m), pct=ratio * 100, quota=_bytes(m.quota_bytes or 0)
+                        member=who(m), pct=ratio * 100, quota=human_bytes(m.quota_bytes or 0)
                     ),
                     _("Above etcd's alert of 95%: NOSPACE is near or raised."),
                     _("Press N (:nospace) to compact, defragment each member and disarm."),
@@ -585,19 +575,10 @@ def metrics_advice(
                     "defrag-would-reclaim",
                     "info",
                     _("{member}: {free} of the db is free space").format(
-                        member=who(m), free=_bytes(m.db_size - m.db_size_in_use)
+                        member=who(m), free=human_bytes(m.db_size - m.db_size_in_use)
                     ),
                     _("In use is below half the file size: defragmenting would reclaim it."),
                     fix=_("Run `etcdtui maintenance defrag --all` in a quiet hour."),
                 )
             )
     return tuple(out)
-
-
-def _bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from etcdtui.domain import quorum
+from etcdtui.domain.formatting import short_bytes
 from etcdtui.domain.health import HEALTHY, UNKNOWN, elected_leader, endpoint_state, is_access_error
 from etcdtui.i18n import N_, _
 from etcdtui.models import (
@@ -36,20 +37,6 @@ LEADER_WINDOW_S = 15 * 60
 # Symbols keep meaning on monochrome terminals (NO_COLOR); colour comes from theme tokens.
 SYM_OK, SYM_DOWN, SYM_UNKNOWN, SYM_UNSTARTED, SYM_CATCHUP = "✔", "✖", "?", "⏸", "…"
 LEADER_MARK = "★"
-
-
-def human_bytes(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"
-
-
-def short_bytes(n: int) -> str:
-    """Compact size for table cells: 24.0M, 1.5G."""
-    return human_bytes(n).replace(" ", "").replace("iB", "")
 
 
 def _short_url(url: str) -> str:

@@ -436,7 +436,7 @@ class RestorePrompt(ModalScreen[str]):
         self._fill(hint)
 
     def _fill(self, hint: Any) -> None:
-        from etcdtui.services.advisories import age_text
+        from etcdtui.domain.formatting import age_words
 
         field = self.query_one("#wizard-arg", Input)
         if not self._typed:
@@ -444,7 +444,7 @@ class RestorePrompt(ModalScreen[str]):
             field.cursor_position = len(hint.path)
         self._show(
             _("Newest verified snapshot: {file} ({age} old). Enter plans the restore.").format(
-                file=hint.name, age=age_text(hint.age_seconds)
+                file=hint.name, age=age_words(hint.age_seconds)
             )
         )
 

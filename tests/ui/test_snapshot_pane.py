@@ -513,8 +513,9 @@ def test_plaintext_secret_rows_show_type_and_labels_never_data() -> None:
 def test_diff_order_and_recipient_split() -> None:
     import datetime as dt
 
+    from etcdtui.domain.formatting import short_age as age_text
     from etcdtui.services.snapshots.catalog import CatalogEntry
-    from etcdtui.ui.snapshots.model import age_text, order_for_diff
+    from etcdtui.ui.snapshots.model import order_for_diff
     from etcdtui.ui.snapshots.save_dialog import split_recipients
 
     t0 = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)

@@ -11,11 +11,12 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Label, Static
 
+from etcdtui.domain.formatting import human_bytes
 from etcdtui.i18n import N_, _
 from etcdtui.models import ConnectionSettings, EndpointStatus, hex_id
 from etcdtui.terminal_text import printable
 from etcdtui.ui.member_actions import etcdctl_flags
-from etcdtui.ui.state import ClusterState, human_bytes
+from etcdtui.ui.state import ClusterState
 from etcdtui.ui.widgets.footer import KeyFooter
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from etcdtui.domain.formatting import human_bytes, short_age, short_bytes
 from etcdtui.i18n import N_, _, pgettext
 from etcdtui.services.paths import state_dir
 from etcdtui.services.snapshots.catalog import (
@@ -20,7 +21,6 @@ from etcdtui.services.snapshots.catalog import (
     CatalogEntry,
 )
 from etcdtui.terminal_text import printable
-from etcdtui.ui.state import human_bytes, short_bytes
 
 CLUSTER_SCOPED = "(cluster-scoped)"
 SHOWN_PER_NAMESPACE = 500  # objects listed under one namespace node; the rest are counted
@@ -61,14 +61,6 @@ def display_path(path: str | os.PathLike[str]) -> str:
     return text
 
 
-def age_text(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
 def state_text(entry: CatalogEntry, checked: bool) -> str:
     if not checked:
         return "… " + _("checking")
@@ -97,7 +89,7 @@ def catalog_cells(
         mark,
         printable(entry.path.name),
         entry.time.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M"),
-        age_text(now - entry.time.timestamp()),
+        short_age(now - entry.time.timestamp()),
         short_bytes(entry.size),
         entry.encryption or "-",
         str(entry.revision) if entry.revision is not None else "-",

@@ -24,6 +24,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Label, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
+from etcdtui.domain.formatting import short_age
 from etcdtui.i18n import _
 from etcdtui.services.snapshots.catalog import CatalogEntry
 from etcdtui.services.snapshots.source import DecryptKeys
@@ -206,7 +207,7 @@ class SnapshotsPane(Vertical):
             return
         now = self._now()
         col = next(i for i, (key, _l) in enumerate(model.CATALOG_COLUMNS) if key == "age")
-        ages = [model.age_text(now - e.time.timestamp()) for e in self.entries]
+        ages = [short_age(now - e.time.timestamp()) for e in self.entries]
         width = table.ordered_columns[col].width
         if any(cell_len(a) > width for a in ages):
             keep = self.selected()

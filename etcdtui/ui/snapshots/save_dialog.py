@@ -19,6 +19,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
+from etcdtui.domain.formatting import human_bytes
 from etcdtui.errors import UsageError
 from etcdtui.i18n import N_, _
 from etcdtui.safeio import expand_user
@@ -28,7 +29,6 @@ from etcdtui.ui.errors import as_etcdtui_error, report
 from etcdtui.ui.screens.modals import PausingModal
 from etcdtui.ui.snapshots.messages import SaveProgressed
 from etcdtui.ui.snapshots.model import default_directory
-from etcdtui.ui.state import human_bytes
 
 
 def default_file(directory: Path, now: float) -> Path:

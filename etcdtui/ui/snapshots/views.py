@@ -12,12 +12,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Static, Tree
 from textual.widgets.tree import TreeNode
 
+from etcdtui.domain.formatting import human_bytes, short_age
 from etcdtui.i18n import N_, _
 from etcdtui.services.snapshots.catalog import CatalogEntry
 from etcdtui.services.snapshots.status import VerifyResult
 from etcdtui.terminal_text import printable
 from etcdtui.ui.snapshots import model
-from etcdtui.ui.state import human_bytes
 
 _SEVERITY = {"ok": "✔", "warning": "▲", "error": "✖"}
 
@@ -40,7 +40,7 @@ def detail_rows(
         (
             _("time"),
             f"{entry.time.strftime('%Y-%m-%d %H:%M:%S')} UTC, "
-            + _("{age} ago").format(age=model.age_text(now - entry.time.timestamp())),
+            + _("{age} ago").format(age=short_age(now - entry.time.timestamp())),
         ),
     ]
     if entry.encryption:

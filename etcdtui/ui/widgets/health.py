@@ -10,9 +10,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Label, ProgressBar, Sparkline, Static
 
+from etcdtui.domain.formatting import human_bytes
 from etcdtui.i18n import _
 from etcdtui.terminal_text import printable
-from etcdtui.ui.state import LEADER_MARK, ClusterState, human_bytes
+from etcdtui.ui.state import LEADER_MARK, ClusterState
 from etcdtui.ui.widgets.header import Badge
 
 _ICON = {"error": "✖", "warning": "▲", "info": "•"}

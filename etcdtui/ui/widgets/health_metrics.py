@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from etcdtui.domain.formatting import human_bytes
 from etcdtui.i18n import N_, _
 from etcdtui.models import hex_id
-from etcdtui.ui.state import ClusterState, human_bytes
+from etcdtui.ui.state import ClusterState
 
 BARS = "▁▂▃▄▅▆▇█"
 SPARK_WIDTH = 12

@@ -17,9 +17,10 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Label, Static
 
+from etcdtui.domain.formatting import human_bytes
 from etcdtui.i18n import _
 from etcdtui.models import hex_id
-from etcdtui.ui.state import LEADER_MARK, ClusterState, human_bytes
+from etcdtui.ui.state import LEADER_MARK, ClusterState
 
 COLUMNS = (
     ("member", "MEMBER"),
