@@ -13,7 +13,8 @@ from typing import Any
 
 from etcdtui.cli import add_output_flag
 from etcdtui.cli.common import confirm_typed, require_writable, run, settings_from_args
-from etcdtui.cli.output import human_bytes, print_json, print_table
+from etcdtui.cli.output import print_json, print_table
+from etcdtui.domain.formatting import human_bytes
 from etcdtui.domain.health import is_access_error
 from etcdtui.domain.membership import initial_cluster, member_entries
 from etcdtui.errors import EtcdtuiError, MemberNotFound, UsageError

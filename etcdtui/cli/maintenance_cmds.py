@@ -13,7 +13,8 @@ from typing import Any
 
 from etcdtui.cli import add_output_flag
 from etcdtui.cli.common import confirm_typed, require_writable, run, settings_from_args
-from etcdtui.cli.output import human_bytes, print_json, print_table, safe_text
+from etcdtui.cli.output import print_json, print_table, safe_text
+from etcdtui.domain.formatting import human_bytes
 from etcdtui.errors import UsageError
 from etcdtui.i18n import _
 

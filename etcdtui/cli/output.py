@@ -39,12 +39,3 @@ def format_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> st
 
 def print_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
     print(format_table(headers, rows))
-
-
-def human_bytes(n: int | float) -> str:
-    value = float(n)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if abs(value) < 1000 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} TB"

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from etcdtui.cli import add_output_flag
-from etcdtui.cli.output import human_bytes, print_json, print_table
+from etcdtui.cli.output import print_json, print_table
+from etcdtui.domain.formatting import human_bytes, short_age
 from etcdtui.errors import EtcdtuiError, UsageError
 from etcdtui.i18n import _
 
@@ -409,14 +410,6 @@ def _diff_live(args: argparse.Namespace, keys: Any) -> dict[str, Any]:
 # --- ls and prune -----------------------------------------------------------------------
 
 
-def _age_text(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
 def cmd_ls(args: argparse.Namespace) -> int:
     from etcdtui.services.snapshots.catalog import list_snapshots
 
@@ -432,7 +425,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
             [
                 e.path.name,
                 d["time"],
-                _age_text(d["age_seconds"]),
+                short_age(d["age_seconds"]),
                 human_bytes(e.size),
                 e.encryption or "-",
                 e.revision if e.revision is not None else "-",

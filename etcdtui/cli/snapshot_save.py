@@ -11,7 +11,8 @@ import time
 from typing import Any, TextIO
 
 from etcdtui.cli import add_connection_flags, add_output_flag
-from etcdtui.cli.output import human_bytes, print_json
+from etcdtui.cli.output import print_json
+from etcdtui.domain.formatting import human_bytes
 from etcdtui.errors import UsageError
 from etcdtui.i18n import _
 

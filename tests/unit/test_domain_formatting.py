@@ -45,3 +45,20 @@ def test_short_age() -> None:
 def test_age_words() -> None:
     got = [age_words(s) for s in (40, 300, 30 * 3600, 3 * 86400)]
     assert got == ["40 s", "5 min", "30 h", "3 days"]
+
+
+def test_one_size_rule_in_the_package() -> None:
+    """The CLI once wrote "57.3 kB" where the console wrote "56.0 KiB" for one file."""
+    import re
+    from pathlib import Path
+
+    pkg = Path(__file__).resolve().parents[2] / "etcdtui"
+    defs, decimal = [], []
+    for p in pkg.rglob("*.py"):
+        text = p.read_text()
+        if re.search(r"^def (human_bytes|short_bytes|_bytes)\(", text, re.M):
+            defs.append(p.relative_to(pkg).as_posix())
+        if re.search(r"\"(kB|MB|GB)\"", text):
+            decimal.append(p.relative_to(pkg).as_posix())
+    assert defs == ["domain/formatting.py"]
+    assert decimal == []
