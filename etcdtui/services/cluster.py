@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, S
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from etcdtui import errors
+from etcdtui.domain.retry import Backoff
 from etcdtui.i18n import _
 from etcdtui.models import (
     Alarm,
@@ -27,6 +28,7 @@ from etcdtui.models import (
 )
 from etcdtui.services.etcdapi import rpc_pb2
 from etcdtui.services.etcdapi.connection import ClientPool, EndpointClient, parse_endpoint
+from etcdtui.services.retry import retry_async
 
 if TYPE_CHECKING:
     from etcdtui.services.audit import AuditLog
@@ -500,18 +502,17 @@ class ClusterService:
         on_retry: Callable[[int, float, errors.EtcdtuiError], None] | None = None,
     ) -> MemberList:
         """Promote, backing off while etcd says the learner is not in sync yet."""
-        delay = first_delay
-        for attempt in range(1, attempts + 1):
-            try:
-                return await self.member_promote(member_id)
-            except (errors.LearnerNotReady, errors.UnhealthyCluster, errors.NotLeader) as exc:
-                if attempt == attempts:
-                    raise
-                if on_retry:
-                    on_retry(attempt, delay, exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, max_delay)
-        raise AssertionError("unreachable")
+        not_yet: tuple[type[errors.EtcdtuiError], ...] = (
+            errors.LearnerNotReady,
+            errors.UnhealthyCluster,
+            errors.NotLeader,
+        )
+        return await retry_async(
+            lambda: self.member_promote(member_id),
+            Backoff(attempts, first_delay, max_delay),
+            not_yet,
+            on_retry,
+        )
 
     async def move_leader(self, target_id: int) -> None:
         leader_url = await self._leader_url()

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from etcdtui import errors
 from etcdtui.domain import quorum, whatif
 from etcdtui.domain.health import is_access_error
+from etcdtui.domain.retry import Backoff
 from etcdtui.i18n import _
 from etcdtui.models import Member, MemberList, hex_id
 from etcdtui.services.executor import (
@@ -24,6 +25,7 @@ from etcdtui.services.executor import (
 )
 from etcdtui.services.plans import Step
 from etcdtui.services.procedures.common import gather
+from etcdtui.services.retry import retry_async
 
 T = TypeVar("T")
 
@@ -43,23 +45,21 @@ async def with_reconfig_retry(
     etcd's strict reconfiguration check judges peers by their connections over the last
     5 s, so right after a start, a restart, a leader change or a remove it refuses a
     change the quorum arithmetic allows. The answer is to wait and retry."""
-    delay = 1.0
-    for attempt in range(1, attempts + 1):
-        try:
-            return await call()
-        except (errors.UnhealthyCluster, errors.MemberNotFound) as exc:
-            if attempt == attempts:
-                raise
-            ctx.operator.show(
-                "  "
-                + _(
-                    "{what} attempt {n}: {why} (etcd judges peers over the last 5 s); "
-                    "retrying in {d:.0f} s"
-                ).format(what=what, n=attempt, why=exc.title, d=delay)
-            )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 4.0)
-    raise AssertionError("unreachable")
+
+    def tell(attempt: int, delay: float, exc: errors.EtcdtuiError) -> None:
+        ctx.operator.show(
+            "  "
+            + _(
+                "{what} attempt {n}: {why} (etcd judges peers over the last 5 s); "
+                "retrying in {d:.0f} s"
+            ).format(what=what, n=attempt, why=exc.title, d=delay)
+        )
+
+    not_yet: tuple[type[errors.EtcdtuiError], ...] = (
+        errors.UnhealthyCluster,
+        errors.MemberNotFound,
+    )
+    return await retry_async(call, Backoff(attempts, 1.0, 4.0), not_yet, tell)
 
 
 @action("member.add-learner")
