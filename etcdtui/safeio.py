@@ -167,11 +167,46 @@ __all__ = [
     "HomeUnknown",
     "NotRegularFile",
     "expand_user",
+    "fsync_dir",
     "open_regular",
     "read_limited",
     "read_limited_text",
     "read_tail",
+    "stage_private",
+    "write_private",
 ]
+
+
+def stage_private(part: str | os.PathLike[str], data: str | bytes) -> None:
+    """Write ``data`` to the new file ``part`` (refused if it exists), mode 0600, and
+    fsync it. The caller renames it into place and then calls :func:`fsync_dir`; use
+    this directly only when several files are committed together (a snapshot and its
+    sidecar), else :func:`write_private`. A ``part`` this call created is removed if
+    writing it fails; one that already existed is never touched."""
+    import contextlib
+
+    tmp = Path(part)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(tmp, flags, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), 0o600)
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def fsync_dir(path: str | os.PathLike[str]) -> None:
+    """Make renames in directory ``path`` durable."""
+    dfd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
 
 
 def write_private(path: str | os.PathLike[str], data: str | bytes) -> None:
@@ -184,21 +219,11 @@ def write_private(path: str | os.PathLike[str], data: str | bytes) -> None:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{time.monotonic_ns():x}.part")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(tmp, flags, 0o600)
+    stage_private(tmp, data)
     try:
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), 0o600)
-            f.write(data.encode("utf-8") if isinstance(data, str) else data)
-            f.flush()
-            os.fsync(f.fileno())
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    dfd = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
+    fsync_dir(target.parent)

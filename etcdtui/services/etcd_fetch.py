@@ -31,7 +31,7 @@ import platformdirs
 
 from etcdtui.errors import EtcdtuiError
 from etcdtui.i18n import N_, _
-from etcdtui.safeio import open_regular, read_limited
+from etcdtui.safeio import open_regular, read_limited, write_private
 from etcdtui.services.child_env import scrubbed_env
 
 #: Suites searched, newest first. Debian keeps etcd 3.4 in bookworm, 3.5 in trixie and
@@ -441,11 +441,12 @@ def _install(apt: PrivateApt, root: Path, deb_version: str, suite: str, say: Any
                     got=got_version, want=up
                 )
             )
-        (part / "source.json").write_text(
+        write_private(
+            part / "source.json",
             json.dumps(
                 {"debian_version": deb_version, "suite": suite, "sha256": digests},
                 indent=2,
-            )
+            ),
         )
         if final.exists():  # an incomplete earlier attempt: keep it aside, out of the way
             final.rename(root / f".{up}.incomplete-{os.getpid()}")

@@ -15,6 +15,7 @@ from etcdtui.i18n import _
 from etcdtui.models import hex_id
 from etcdtui.ops.drills import keyspace
 from etcdtui.ops.drills.model import DrillState
+from etcdtui.safeio import write_private
 from etcdtui.services.paths import ensure_private_dir
 from etcdtui.services.sandbox import Sandbox
 
@@ -112,9 +113,7 @@ def _age_identity(root: Path) -> tuple[Path, str]:
     keys = ensure_private_dir(root / "keys")
     identity = pyrage.x25519.Identity.generate()
     path = keys / "backup.agekey"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(f"# public key: {identity.to_public()}\n{identity}\n")
+    write_private(path, f"# public key: {identity.to_public()}\n{identity}\n")
     return path, str(identity.to_public())
 
 

@@ -41,6 +41,7 @@ from etcdtui import errors
 from etcdtui.domain.health import elected_leader
 from etcdtui.i18n import N_, _
 from etcdtui.models import EndpointStatus, MemberList, hex_id
+from etcdtui.safeio import fsync_dir, stage_private
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.snapshots.crypto import (
     Encryption,
@@ -389,23 +390,8 @@ class _Output:
             self.fd = -1
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _write_sidecar_part(path: Path, data: dict[str, Any]) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(path, flags, 0o600)
-    with open(fd, "w", encoding="utf-8") as f:
-        os.fchmod(fd, 0o600)
-        json.dump(data, f, indent=2)
-        f.write("\n")
-        f.flush()
-        os.fsync(fd)
+    stage_private(path, json.dumps(data, indent=2) + "\n")
 
 
 def sidecar_path(path: Path) -> Path:
@@ -612,7 +598,7 @@ async def _save(
         os.replace(part, target)
         os.replace(side_part, sidecar_path(target))
         committed = True
-        await asyncio.to_thread(_fsync_dir, target.parent)
+        await asyncio.to_thread(fsync_dir, target.parent)
         if progress is not None:
             progress(SaveProgress(check.size, total, time.monotonic() - started, done=True))
         return SaveResult(target, sidecar_path(target), src, meta)

@@ -1,0 +1,58 @@
+"""Every file etcdtui writes whole goes through etcdtui/safeio.py: write_private (0600,
+a .part beside it, fsync of the file and the directory, then rename) or, when two files
+are committed together (a snapshot and its sidecar), stage_private + fsync_dir.
+A source scan finds writes that go around it; the few that may are named here."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from etcdtui.safeio import stage_private, write_private
+
+PKG = Path(__file__).resolve().parents[2] / "etcdtui"
+
+# (file, what) -> why it may write on its own
+ALLOWED = {
+    ("cli/output.py", "json.dump("): "prints JSON to stdout",
+    ("services/etcd_fetch.py", ".write_text("): "apt's sources.list in a private scratch root",
+    ("services/sandbox_proxy.py", ".write_text("): "the proxy's ack file: standard library only",
+}
+PATTERNS = ("json.dump(", ".write_text(", "O_TRUNC")
+
+
+def test_no_whole_file_write_around_safeio() -> None:
+    found = set()
+    for p in PKG.rglob("*.py"):
+        rel = p.relative_to(PKG).as_posix()
+        if rel == "safeio.py":
+            continue
+        text = p.read_text()
+        for pat in PATTERNS:
+            if pat in text:
+                found.add((rel, pat))
+    assert found == set(ALLOWED), sorted(found ^ set(ALLOWED))
+
+
+def test_write_private_is_0600_and_leaves_no_part(tmp_path: Path) -> None:
+    target = tmp_path / "state.json"
+    target.write_text("old")
+    os.chmod(target, 0o644)
+    write_private(target, '{"a": 1}')
+    assert target.read_text() == '{"a": 1}'
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
+
+
+def test_stage_private_never_touches_an_existing_part(tmp_path: Path) -> None:
+    part = tmp_path / "x.json.part"
+    part.write_text("someone else's")
+    with pytest.raises(FileExistsError):
+        stage_private(part, "mine")
+    assert part.read_text() == "someone else's"
+    fresh = tmp_path / "y.json.part"
+    stage_private(fresh, "mine")
+    assert fresh.read_text() == "mine" and stat.S_IMODE(fresh.stat().st_mode) == 0o600
