@@ -11,7 +11,7 @@ etcd judges "active" by peer connections over the last 5 s; we approximate that 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -236,15 +236,12 @@ def _peer_url_problem(url: str) -> str | None:
     return None
 
 
-def _check_add(
-    c: _Cluster, change: AddVoter | AddLearner, v: Verdict, max_learners: int, strict: bool
-) -> QuorumSummary:
-    voting = isinstance(change, AddVoter)
-    before = c.summary
+def _refuse_bad_urls(urls: tuple[str, ...], v: Verdict, missing: str) -> None:
+    """etcd's URL checks for an add and for a peer-URL update: at least one, each valid."""
     fix_url = _("Use a URL like https://10.0.0.4:2380.")
-    if not change.peer_urls:
-        v.server(ERR_BAD_URLS, _("No peer URL given for the new member."), fix_url)
-    for url in change.peer_urls:
+    if not urls:
+        v.server(ERR_BAD_URLS, missing, fix_url)
+    for url in urls:
         problem = _peer_url_problem(url)
         if problem:
             v.server(
@@ -252,6 +249,42 @@ def _check_add(
                 _("{url} is not a valid peer URL: {why}.").format(url=url, why=problem),
                 fix_url,
             )
+
+
+def _refuse_taken_urls(
+    urls: tuple[str, ...], others: Sequence[Member], v: Verdict, fix: Callable[[Member], str]
+) -> None:
+    """etcd refuses a peer URL another member already has (checked when committed)."""
+    for url in urls:
+        owner = next((m for m in others if url.strip() in m.peer_urls), None)
+        if owner is not None:
+            v.server(
+                ERR_PEER_URL_EXISTS,
+                _("{url} is already the peer URL of {member}.").format(
+                    url=url, member=label(owner)
+                ),
+                fix(owner),
+                needs_quorum=True,
+            )
+
+
+def _refuse_unknown_member(
+    v: Verdict, member_id: int, error: str = ERR_MEMBER_NOT_FOUND, *, needs_quorum: bool = True
+) -> None:
+    v.server(
+        error,
+        _("No member has ID {id}.").format(id=hex_id(member_id)),
+        _("List the members again: it may already be gone."),
+        needs_quorum=needs_quorum,
+    )
+
+
+def _check_add(
+    c: _Cluster, change: AddVoter | AddLearner, v: Verdict, max_learners: int, strict: bool
+) -> QuorumSummary:
+    voting = isinstance(change, AddVoter)
+    before = c.summary
+    _refuse_bad_urls(change.peer_urls, v, _("No peer URL given for the new member."))
     n = len(c.voters) + 1
     if strict and voting and not (c.started == 1 and n == 2) and c.started < etcd_quorum(n):
         v.server(
@@ -274,17 +307,14 @@ def _check_add(
             ).format(names=member_names(c.down), voters=voters_phrase(len(c.voters))),
             _("Remove the failed member first, then add its replacement."),
         )
-    for url in change.peer_urls:
-        owner = next((m for m in c.members if url.strip() in m.peer_urls), None)
-        if owner is not None:
-            v.server(
-                ERR_PEER_URL_EXISTS,
-                _("{url} is already the peer URL of {member}.").format(
-                    url=url, member=label(owner)
-                ),
-                _("Pick another peer URL, or remove {member} first.").format(member=label(owner)),
-                needs_quorum=True,
-            )
+    _refuse_taken_urls(
+        change.peer_urls,
+        c.members,
+        v,
+        lambda owner: _("Pick another peer URL, or remove {member} first.").format(
+            member=label(owner)
+        ),
+    )
     if not voting and len(c.learners) + 1 > max_learners:
         v.server(
             ERR_TOO_MANY_LEARNERS,
@@ -318,10 +348,10 @@ def _check_remove(
     if target is None:
         # mayRemoveMember counts every voter as "others"; an unknown ID fails at apply time.
         unready = strict and c.started < etcd_quorum(len(c.voters))
-        v.server(
+        _refuse_unknown_member(
+            v,
+            change.member_id,
             ERR_NOT_ENOUGH_STARTED if unready else ERR_MEMBER_NOT_FOUND,
-            _("No member has ID {id}.").format(id=hex_id(change.member_id)),
-            _("List the members again: it may already be gone."),
             needs_quorum=not unready,
         )
         return before
@@ -388,12 +418,7 @@ def _check_promote(c: _Cluster, change: Promote, v: Verdict, strict: bool) -> Qu
     before = c.summary
     target = c.by_id(change.member_id)
     if target is None:
-        v.server(
-            ERR_MEMBER_NOT_FOUND,
-            _("No member has ID {id}.").format(id=hex_id(change.member_id)),
-            _("List the members again: it may already be gone."),
-            needs_quorum=True,
-        )
+        _refuse_unknown_member(v, change.member_id)
         return before
     name = label(target)
     if not target.is_learner:
@@ -486,38 +511,18 @@ def _check_update(c: _Cluster, change: UpdatePeerURLs, v: Verdict) -> QuorumSumm
     listener. etcdtui's own refusals can be overridden with --force."""
     before = c.summary
     target = c.by_id(change.member_id)
-    fix_url = _("Use a URL like https://10.0.0.4:2380.")
     if target is None:
-        v.server(
-            ERR_MEMBER_NOT_FOUND,
-            _("No member has ID {id}.").format(id=hex_id(change.member_id)),
-            _("List the members again: it may already be gone."),
-            needs_quorum=True,
-        )
+        _refuse_unknown_member(v, change.member_id)
         return before
     name = label(target)
-    if not change.peer_urls:
-        v.server(ERR_BAD_URLS, _("No peer URL given for {member}.").format(member=name), fix_url)
-    for url in change.peer_urls:
-        problem = _peer_url_problem(url)
-        if problem:
-            v.server(
-                ERR_BAD_URLS,
-                _("{url} is not a valid peer URL: {why}.").format(url=url, why=problem),
-                fix_url,
-            )
+    _refuse_bad_urls(change.peer_urls, v, _("No peer URL given for {member}.").format(member=name))
     others = [m for m in c.members if m.id != target.id]
-    for url in change.peer_urls:
-        owner = next((m for m in others if url.strip() in m.peer_urls), None)
-        if owner is not None:
-            v.server(
-                ERR_PEER_URL_EXISTS,
-                _("{url} is already the peer URL of {member}.").format(
-                    url=url, member=label(owner)
-                ),
-                _("Pick the URL {member} really listens on.").format(member=name),
-                needs_quorum=True,
-            )
+    _refuse_taken_urls(
+        change.peer_urls,
+        others,
+        v,
+        lambda _owner: _("Pick the URL {member} really listens on.").format(member=name),
+    )
     seen: dict[tuple[str, int], str] = {}
     for url in change.peer_urls:
         ep = peer_endpoint(url)
