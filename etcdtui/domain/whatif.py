@@ -48,7 +48,7 @@ def _url_tuple(urls: Sequence[str] | str) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
-class AddVoter:
+class _Add:
     peer_urls: tuple[str, ...]
     name: str = ""
 
@@ -57,12 +57,13 @@ class AddVoter:
 
 
 @dataclass(frozen=True)
-class AddLearner:
-    peer_urls: tuple[str, ...]
-    name: str = ""
+class AddVoter(_Add):
+    """Add a voting member (counts toward quorum at once)."""
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "peer_urls", _url_tuple(self.peer_urls))
+
+@dataclass(frozen=True)
+class AddLearner(_Add):
+    """Add a learner (no vote until promoted)."""
 
 
 @dataclass(frozen=True)
