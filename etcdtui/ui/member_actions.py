@@ -11,8 +11,8 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from etcdtui.domain import health as health_rule
 from etcdtui.domain import quorum, whatif
-from etcdtui.domain.health import healthy_ids
 from etcdtui.domain.membership import joining_cluster
 from etcdtui.errors import PreconditionFailed, QuorumRefusal
 from etcdtui.i18n import _
@@ -218,7 +218,7 @@ async def execute(
     fresh = plan(
         kind,
         members,
-        healthy_ids(members.members, (), health),
+        health_rule.healthy_ids(members.members, (), health),
         leader,
         service.settings,
         target,
