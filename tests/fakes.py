@@ -232,7 +232,7 @@ def fake_cert_report() -> Any:
     the client cert; days left are fixed, not computed from the clock."""
     import datetime as dt
 
-    from etcdtui.services.certs import CertInfo, CertReport
+    from etcdtui.services.tls.cert_report import CertInfo, CertReport
 
     def cert(role: str, source: str, cn: str, days: int, **kw: Any) -> CertInfo:
         after = dt.datetime(2027, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=days)
@@ -282,7 +282,7 @@ def fake_cert_report() -> Any:
 
 
 def fake_scan_report() -> Any:
-    from etcdtui.services.security import Finding, ScanReport
+    from etcdtui.services.tls.posture import Finding, ScanReport
 
     return ScanReport(
         (

@@ -1,4 +1,4 @@
-"""Security posture pane: the read-only scan of ``etcdtui.services.security``, run on
+"""Security posture pane: the read-only scan of ``etcdtui.services.tls.posture``, run on
 demand (a key) in a worker, findings sorted by severity with evidence and fix."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Label, Static
 
 from etcdtui.i18n import _
-from etcdtui.services.security import SEVERITIES, Finding
+from etcdtui.services.tls.posture import SEVERITIES, Finding
 from etcdtui.terminal_text import printable
 from etcdtui.ui import actions
 from etcdtui.ui.security.source import ScanFinished, ScanResult, error_text, security_scan

@@ -16,8 +16,8 @@ from etcdtui.i18n import _
 from etcdtui.ui.errors import as_etcdtui_error
 
 if TYPE_CHECKING:  # cryptography loads only when a check runs, not at console start
-    from etcdtui.services.certs import CertReport
-    from etcdtui.services.security import ScanReport
+    from etcdtui.services.tls.cert_report import CertReport
+    from etcdtui.services.tls.posture import ScanReport
 
 CERT_CHECK_INTERVAL = 300.0  # seconds between background certificate checks
 # The first check waits until the first frame is up: it loads cryptography, which would
@@ -59,7 +59,9 @@ async def cert_report(service: Any, settings: Any) -> CertReport:
         report: CertReport = await own()
         return report
     # Loaded in a thread: importing cryptography takes a noticeable moment.
-    certs: Any = await asyncio.to_thread(importlib.import_module, "etcdtui.services.certs")
+    certs: Any = await asyncio.to_thread(
+        importlib.import_module, "etcdtui.services.tls.cert_report"
+    )
     return await certs.collect(settings, local_roots=certs.default_local_roots(settings))
 
 
@@ -68,13 +70,13 @@ async def security_scan(service: Any, settings: Any) -> ScanReport:
     if own is not None:
         report: ScanReport = await own()
         return report
-    from etcdtui.services import security
+    from etcdtui.services.tls import posture
 
-    return await security.scan(settings)
+    return await posture.scan(settings)
 
 
 def days_level(days: int | None) -> str:
-    from etcdtui.services.certs import CRITICAL_DAYS, WARNING_DAYS
+    from etcdtui.services.tls.cert_report import CRITICAL_DAYS, WARNING_DAYS
 
     if days is None or days <= CRITICAL_DAYS:
         return "critical"
@@ -89,7 +91,7 @@ def header_text(result: CertsResult | None) -> tuple[str, str] | None:
         return None
     if result.report is None:
         return _("certs ?"), "warning"
-    from etcdtui.services.certs import nearest_expiry
+    from etcdtui.services.tls.cert_report import nearest_expiry
 
     near = nearest_expiry(result.report.certs)
     if near is None:

@@ -26,8 +26,8 @@ from etcdtui import errors
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings
 from etcdtui.safeio import read_limited
-from etcdtui.services import pki
 from etcdtui.services.etcdapi.connection import parse_endpoint
+from etcdtui.services.tls import pki
 
 WARNING_DAYS = 30
 CRITICAL_DAYS = 7

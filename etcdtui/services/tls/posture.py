@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from etcdtui import errors
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings, EndpointStatus, MemberList
-from etcdtui.services import advisories, certs
+from etcdtui.services import advisories
 from etcdtui.services import versions as etcd_versions
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.etcdapi.connection import Endpoint, parse_endpoint
+from etcdtui.services.tls import cert_report
 
 SEVERITIES = ("ok", "info", "low", "medium", "high", "critical")
 SECRETS_PREFIX = b"/registry/secrets/"
@@ -173,7 +174,9 @@ async def scan(
     _peer_check(members, findings, passed)
     _member_count_check(members, findings, passed)
     _version_checks(statuses, findings, passed)
-    report = await certs.collect(settings, urls=[e.url for e in endpoints if e.secure], now=now)
+    report = await cert_report.collect(
+        settings, urls=[e.url for e in endpoints if e.secure], now=now
+    )
     _cert_checks(report, findings, passed)
     if sample is not None:
         _secrets_check(sample, secrets_prefix, findings, passed)
@@ -422,7 +425,9 @@ def _upgrade_gate_check(
         )
 
 
-def _cert_checks(report: certs.CertReport, findings: list[Finding], passed: list[str]) -> None:
+def _cert_checks(
+    report: cert_report.CertReport, findings: list[Finding], passed: list[str]
+) -> None:
     bad = [c for c in report.certs if c.severity != "ok"]
     for c in bad:
         findings.append(
