@@ -26,8 +26,7 @@ from etcdtui import errors
 from etcdtui.i18n import N_, _
 from etcdtui.models import ConnectionSettings
 from etcdtui.safeio import read_limited
-
-from .connection import Endpoint
+from etcdtui.services.etcdapi.endpoint import Endpoint
 
 
 class TLSCertNotYetValid(errors.TLSCertExpired):

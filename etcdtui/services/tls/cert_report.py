@@ -26,7 +26,7 @@ from etcdtui import errors
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings
 from etcdtui.safeio import read_limited
-from etcdtui.services.etcdapi.connection import parse_endpoint
+from etcdtui.services.etcdapi.endpoint import parse_endpoint
 from etcdtui.services.tls import pki
 
 WARNING_DAYS = 30

@@ -22,7 +22,7 @@ from etcdtui.models import ConnectionSettings, EndpointStatus, MemberList
 from etcdtui.services import advisories
 from etcdtui.services import versions as etcd_versions
 from etcdtui.services.cluster import ClusterService
-from etcdtui.services.etcdapi.connection import Endpoint, parse_endpoint
+from etcdtui.services.etcdapi.endpoint import Endpoint, parse_endpoint
 from etcdtui.services.tls import cert_report
 
 SEVERITIES = ("ok", "info", "low", "medium", "high", "critical")
