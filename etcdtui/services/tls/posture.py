@@ -23,12 +23,11 @@ from etcdtui.services import advisories
 from etcdtui.services import versions as etcd_versions
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.etcdapi.endpoint import Endpoint, parse_endpoint
-from etcdtui.services.tls import cert_report
+from etcdtui.services.tls import cert_report, peek
 
 SEVERITIES = ("ok", "info", "low", "medium", "high", "critical")
 SECRETS_PREFIX = b"/registry/secrets/"
 PREFIX_BYTES = 16
-_VERSION_GET = b"GET /version HTTP/1.1\r\nHost: etcd\r\nConnection: close\r\n\r\n"
 
 
 @dataclass(frozen=True)
@@ -91,34 +90,22 @@ class ScanReport:
 # --- active transport checks (blocking, run in threads) -------------------------------
 
 
-def _answers_etcd(sock: socket.socket | ssl.SSLSocket) -> bool:
-    sock.sendall(_VERSION_GET)
-    data = b""
-    while len(data) < 8192:
-        chunk = sock.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-    return data.startswith(b"HTTP/1.") and b"etcdserver" in data
-
-
 def plaintext_answer(host: str, port: int, timeout: float) -> bool:
     """Does the port answer an unencrypted HTTP request as etcd?"""
     try:
         with socket.create_connection((host, port), timeout=timeout) as raw:
-            return _answers_etcd(raw)
+            return peek.looks_like_etcd(peek.ask_version(raw))
     except OSError:
         return False
 
 
 def tls_without_client_cert(host: str, port: int, timeout: float) -> bool:
     """Does the port serve etcd over TLS to a client that shows no certificate?"""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    ctx = peek.unverified_context()
     try:
         with socket.create_connection((host, port), timeout=timeout) as raw:
             with ctx.wrap_socket(raw, server_hostname=host) as tls:
-                return _answers_etcd(tls)
+                return peek.looks_like_etcd(peek.ask_version(tls))
     except (OSError, ssl.SSLError):
         return False
 
