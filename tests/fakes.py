@@ -206,6 +206,18 @@ class FakeCluster:
                 out.append(HashKV(url, 0, 0, revision or 30_001, 0, st.error))
         return tuple(out)
 
+    # The security panes' two checks: the real ones, run against this fake's settings
+    # (FakeSecureCluster answers them with fixed reports instead).
+    async def cert_report(self) -> Any:
+        from etcdtui.ui.console_service import collect_cert_report
+
+        return await collect_cert_report(self.settings)
+
+    async def security_scan(self) -> Any:
+        from etcdtui.ui.console_service import run_security_scan
+
+        return await run_security_scan(self.settings)
+
     async def scrape_metrics(self, url: str) -> Any:
         from etcdtui.services.metrics import MemberMetrics
 
