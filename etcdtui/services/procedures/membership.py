@@ -1,5 +1,5 @@
-"""Registered actions, checks and rollbacks for learner-first membership changes
-(shared by replace and scale)."""
+"""Actions, checks and rollbacks for learner-first membership changes (shared by
+replace and scale; listed in :mod:`etcdtui.services.procedures.registry`)."""
 
 from __future__ import annotations
 
