@@ -126,11 +126,14 @@ def test_every_name_a_plan_uses_resolves(name: str) -> None:
     assert unresolved(plan) == []
 
 
-def test_the_plans_cover_every_registered_action() -> None:
-    """The plans above use every action in the table, so none of its entries is dead and
-    every builder path that reaches an action is covered by the check above."""
-    used = {step.action for build in PLANS.values() for step in build().steps}
-    assert set(REGISTRY.actions) - used == set()
+def test_the_plans_cover_every_registered_name() -> None:
+    """The plans above use every action, check and rollback in the table, so none of
+    its entries is dead and each is reached by the check above."""
+    steps = [step for build in PLANS.values() for step in build().steps]
+    refs = [r for s in steps for r in (s.precondition, s.check) if r is not None]
+    assert set(REGISTRY.actions) - {s.action for s in steps} == set()
+    assert set(REGISTRY.checks) - {r.name for r in refs} == set()
+    assert set(REGISTRY.rollbacks) - {s.rollback.name for s in steps if s.rollback} == set()
 
 
 def test_adopters_belong_to_registered_actions() -> None:
