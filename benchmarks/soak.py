@@ -43,6 +43,7 @@ from etcdtui import errors
 from etcdtui.services import sandbox_faults
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
+from etcdtui.ui.console_service import ConsoleService
 
 KEYS = 4
 ONCE_PREFIX = b"/soak/once/"
@@ -311,7 +312,7 @@ async def console(sb: Sandbox, seconds: float, tmp: Path, crashes: list[str]) ->
     audit = AuditLog(tmp / "audit.jsonl")
     app = EtcdtuiApp(
         sb.settings(),
-        service_factory=lambda s: ClusterService(s, audit=audit),
+        service_factory=lambda s: ConsoleService(s, audit=audit),
         refresh_interval=1.0,
         audit_log=audit,
         theme_dirs=[],

@@ -206,6 +206,18 @@ class FakeCluster:
                 out.append(HashKV(url, 0, 0, revision or 30_001, 0, st.error))
         return tuple(out)
 
+    # The security panes' two checks: the real ones, run against this fake's settings
+    # (FakeSecureCluster answers them with fixed reports instead).
+    async def cert_report(self) -> Any:
+        from etcdtui.ui.console_service import collect_cert_report
+
+        return await collect_cert_report(self.settings)
+
+    async def security_scan(self) -> Any:
+        from etcdtui.ui.console_service import run_security_scan
+
+        return await run_security_scan(self.settings)
+
     async def scrape_metrics(self, url: str) -> Any:
         from etcdtui.services.metrics import MemberMetrics
 
@@ -232,7 +244,7 @@ def fake_cert_report() -> Any:
     the client cert; days left are fixed, not computed from the clock."""
     import datetime as dt
 
-    from etcdtui.services.certs import CertInfo, CertReport
+    from etcdtui.services.tls.cert_report import CertInfo, CertReport
 
     def cert(role: str, source: str, cn: str, days: int, **kw: Any) -> CertInfo:
         after = dt.datetime(2027, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=days)
@@ -282,7 +294,7 @@ def fake_cert_report() -> Any:
 
 
 def fake_scan_report() -> Any:
-    from etcdtui.services.security import Finding, ScanReport
+    from etcdtui.services.tls.posture import Finding, ScanReport
 
     return ScanReport(
         (

@@ -34,14 +34,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def cmd_certs(args: argparse.Namespace) -> int:
     from etcdtui.cli.common import run, settings_from_args
     from etcdtui.cli.output import print_json, print_table
-    from etcdtui.services import certs
+    from etcdtui.services.tls import cert_report
 
     settings = settings_from_args(args)
     roots: list[Path] = [expand_user(d) for d in args.pki_dir]
     if not args.no_local:
         kube = expand_user(args.kubeadm_pki_root) if args.kubeadm_pki_root else None
-        roots += certs.default_local_roots(settings, kube)
-    report = run(lambda: certs.collect(settings, local_roots=roots))
+        roots += cert_report.default_local_roots(settings, kube)
+    report = run(lambda: cert_report.collect(settings, local_roots=roots))
     if args.output == "json":
         print_json(report.as_dict())
     else:
@@ -67,7 +67,7 @@ def cmd_certs(args: argparse.Namespace) -> int:
             print(f"{c.severity.upper()}: {c.role} {c.source}: {problem}")
         for err in report.errors:
             print(_("note: {e}").format(e=err))
-        near = certs.nearest_expiry(report.certs)
+        near = cert_report.nearest_expiry(report.certs)
         if near is not None:
             print()
             print(

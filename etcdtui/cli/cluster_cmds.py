@@ -477,7 +477,7 @@ def _split_urls(text: str) -> list[str]:
     urls = [u.strip() for u in text.split(",") if u.strip()]
     if not urls:
         raise UsageError(_("--peer-urls is empty"))
-    from etcdtui.services.etcdapi.connection import parse_endpoint
+    from etcdtui.services.etcdapi.endpoint import parse_endpoint
 
     return [parse_endpoint(u, insecure=True).url for u in urls]
 

@@ -56,12 +56,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _init(args: argparse.Namespace) -> int:
-    from etcdtui.services import pkitool
+    from etcdtui.services.tls import pki_dir
 
-    members = [pkitool.parse_member(m) for m in args.member]
-    clients = [pkitool.check_name(c, "--client") for c in (args.client or pkitool.DEFAULT_CLIENTS)]
-    layout = pkitool.Layout(expand_user(args.dir).absolute())
-    written = pkitool.init(layout.root, members, clients, days=args.days, ca_days=args.ca_days)
+    members = [pki_dir.parse_member(m) for m in args.member]
+    clients = [pki_dir.check_name(c, "--client") for c in (args.client or pki_dir.DEFAULT_CLIENTS)]
+    layout = pki_dir.Layout(expand_user(args.dir).absolute())
+    written = pki_dir.init(layout.root, members, clients, days=args.days, ca_days=args.ca_days)
     print(
         _("Created {n} files in {dir} (keys are mode 0600):").format(
             n=len(written), dir=layout.root
@@ -72,7 +72,7 @@ def _init(args: argparse.Namespace) -> int:
     for m in members:
         print()
         print(_("# etcd flags for member {name}").format(name=m.name))
-        flags = pkitool.etcd_flags(
+        flags = pki_dir.etcd_flags(
             layout, m, client_port=args.client_port, peer_port=args.peer_port
         )
         print(" \\\n  ".join(["etcd", *flags]))
@@ -80,7 +80,7 @@ def _init(args: argparse.Namespace) -> int:
         print()
         print(_("# kube-apiserver flags"))
         print(
-            " \\\n  ".join(pkitool.apiserver_flags(layout, members, client_port=args.client_port))
+            " \\\n  ".join(pki_dir.apiserver_flags(layout, members, client_port=args.client_port))
         )
     print()
     print(_("Copy each member's files to its host only; the CA key (ca.key) belongs offline."))
@@ -89,10 +89,10 @@ def _init(args: argparse.Namespace) -> int:
 
 def _renew(args: argparse.Namespace) -> int:
     from etcdtui.cli.output import print_table
-    from etcdtui.services import pkitool
+    from etcdtui.services.tls import pki_dir
 
-    within = pkitool.parse_duration_days(args.expiring_within)
-    done = pkitool.renew(
+    within = pki_dir.parse_duration_days(args.expiring_within)
+    done = pki_dir.renew(
         expand_user(args.dir).absolute(),
         within_days=within,
         days=args.days,

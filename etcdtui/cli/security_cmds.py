@@ -32,7 +32,7 @@ def cmd_security(args: argparse.Namespace) -> int:
     from etcdtui.cli.common import run, settings_from_args
     from etcdtui.cli.output import print_json, print_table
     from etcdtui.errors import UsageError
-    from etcdtui.services import security
+    from etcdtui.services.tls import posture
 
     if args.secrets_sample < 0:
         raise UsageError(_("--secrets-sample must be 0 or more"))
@@ -41,7 +41,7 @@ def cmd_security(args: argparse.Namespace) -> int:
         prefix += b"/"
     settings = settings_from_args(args)
     report = run(
-        lambda: security.scan(settings, secrets_sample=args.secrets_sample, secrets_prefix=prefix)
+        lambda: posture.scan(settings, secrets_sample=args.secrets_sample, secrets_prefix=prefix)
     )
     if args.output == "json":
         print_json(report.as_dict())

@@ -27,7 +27,8 @@ from etcdtui.models import (
     MemberList,
 )
 from etcdtui.services.etcdapi import rpc_pb2
-from etcdtui.services.etcdapi.connection import ClientPool, EndpointClient, parse_endpoint
+from etcdtui.services.etcdapi.connection import ClientPool, EndpointClient
+from etcdtui.services.etcdapi.endpoint import parse_endpoint
 from etcdtui.services.retry import retry_async
 
 if TYPE_CHECKING:

@@ -10,9 +10,8 @@
 Each step's precondition is checked right before it runs and its check right after.
 Every executed step is appended to the audit log (action ``plan-step``) and progress
 is persisted to ``<state dir>/wizards/<plan id>.json`` so a dropped SSH session can
-resume with ``--resume ID``. The callables behind the names in a plan live in the
-registries below; procedures register theirs with :func:`action`, :func:`check` and
-:func:`rollback`.
+resume with ``--resume ID``. The callables behind the names in a plan are looked up
+in one explicit table, :mod:`etcdtui.services.procedures.registry`.
 """
 
 from __future__ import annotations
@@ -21,10 +20,9 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from etcdtui import errors
 from etcdtui.i18n import N_, _
@@ -34,14 +32,18 @@ from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.paths import ensure_private_dir, state_dir
 from etcdtui.services.plans import Plan, Ref, Step
+from etcdtui.services.procedures.common import serializable_members
+from etcdtui.services.procedures.context import (
+    CheckResult,
+    ExecContext,
+    HostAdapter,
+    Operator,
+    StepFailed,
+)
+from etcdtui.services.procedures.registry import REGISTRY, Registry
 
 # A wizard state record (plan, results, audit ids) is small; refuse a runaway file.
 STATE_LIMIT = 16 << 20
-
-
-class StepFailed(errors.EtcdtuiError):
-    code = "plan-step-failed"
-    default_title = N_("A plan step failed")
 
 
 class PlanAborted(errors.EtcdtuiError):
@@ -53,32 +55,6 @@ class WizardStateError(errors.EtcdtuiError):
     code = "wizard-state"
     exit_code = 2
     default_title = N_("Cannot resume the wizard")
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    ok: bool
-    detail: str = ""
-
-
-class Operator(Protocol):
-    """The person at the keyboard (or --yes standing in for them)."""
-
-    def show(self, text: str) -> None: ...
-
-    def progress(self, step: Step, fraction: float, text: str) -> None: ...
-
-    async def confirm(self, step: Step) -> bool: ...
-
-    async def wait_done(self, step: Step) -> str:
-        """Block until the operator ran the command elsewhere: "done" or "abort"."""
-        ...
-
-
-class HostAdapter(Protocol):
-    has_apiservers: bool
-
-    def is_local(self, host: str | None) -> bool: ...
 
 
 class AutoOperator:
@@ -101,93 +77,6 @@ class AutoOperator:
 
     async def wait_done(self, step: Step) -> str:
         return "done"
-
-
-@dataclass
-class ExecContext:
-    plan: Plan
-    cluster: ClusterService
-    operator: Operator
-    host: HostAdapter | None
-    vars: dict[str, Any] = field(default_factory=dict)
-    # Steps whose action had begun when an earlier run stopped (crash, SIGKILL, lost
-    # SSH session): their adopters may find, and must recognise, half-done work.
-    interrupted: frozenset[str] = frozenset()
-
-    def resolve(self, value: Any) -> Any:
-        """``"$name"`` means the value an earlier step stored in ``vars[name]``."""
-        if isinstance(value, str) and value.startswith("$"):
-            key = value[1:]
-            if key not in self.vars:
-                raise StepFailed(
-                    _("no value for {key} yet: an earlier step did not run").format(key=key)
-                )
-            return self.vars[key]
-        return value
-
-    def member_id(self, value: Any) -> int:
-        v = self.resolve(value)
-        return v if isinstance(v, int) else parse_hex_id(str(v))
-
-
-ActionFn = Callable[[ExecContext, Step], Awaitable[Mapping[str, Any]]]
-CheckFn = Callable[[ExecContext, Mapping[str, Any]], Awaitable[CheckResult]]
-RollbackFn = Callable[[ExecContext, Mapping[str, Any]], Awaitable[str]]
-AdoptFn = Callable[[ExecContext, Step], Awaitable[Mapping[str, Any] | None]]
-
-ACTIONS: dict[str, ActionFn] = {}
-CHECKS: dict[str, CheckFn] = {}
-ROLLBACKS: dict[str, RollbackFn] = {}
-# Adopters make a step safe to run again: called before the precondition, each looks at
-# the real state and either returns a result (the step's effect is already in place:
-# nothing is done again) or None (run the step), after clearing its own partial work.
-ADOPTERS: dict[str, AdoptFn] = {}
-
-
-def action(name: str) -> Callable[[ActionFn], ActionFn]:
-    def deco(fn: ActionFn) -> ActionFn:
-        ACTIONS[name] = fn
-        return fn
-
-    return deco
-
-
-def check(name: str) -> Callable[[CheckFn], CheckFn]:
-    def deco(fn: CheckFn) -> CheckFn:
-        CHECKS[name] = fn
-        return fn
-
-    return deco
-
-
-def adopt(name: str) -> Callable[[AdoptFn], AdoptFn]:
-    """Register the adopter of the action ``name`` (see :data:`ADOPTERS`)."""
-
-    def deco(fn: AdoptFn) -> AdoptFn:
-        ADOPTERS[name] = fn
-        return fn
-
-    return deco
-
-
-def rollback(name: str) -> Callable[[RollbackFn], RollbackFn]:
-    def deco(fn: RollbackFn) -> RollbackFn:
-        ROLLBACKS[name] = fn
-        return fn
-
-    return deco
-
-
-@action("operator")
-async def _operator_only(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
-    raise StepFailed(_("step {id} can only be done by the operator").format(id=step.id))
-
-
-@action("wait")
-async def _wait(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
-    seconds = float(step.params.get("seconds", 1.5))
-    await asyncio.sleep(seconds)
-    return {"detail": _("waited {s:.1f} s").format(s=seconds)}
 
 
 # --- persisted progress -------------------------------------------------------------------
@@ -362,8 +251,11 @@ class Executor:
         assume_yes: bool = False,
         acknowledged: bool = False,
         state: Mapping[str, Any] | None = None,
+        registry: Registry = REGISTRY,
     ) -> None:
         self.plan = plan
+        # The callables behind the action, check, rollback and adopter names of the plan.
+        self.registry = registry
         self.settings = settings
         self.operator = operator
         self.host = host
@@ -437,8 +329,6 @@ class Executor:
         ]
 
     async def run(self) -> dict[str, Any]:
-        import etcdtui.services.procedures  # noqa: F401  (registers the procedures' callables)
-
         interrupted = frozenset(
             sid for sid, r in self.results.items() if r.get("status") in ("started", "failed")
         )
@@ -499,7 +389,7 @@ class Executor:
     async def _run_step(self, ctx: ExecContext, step: Step) -> dict[str, Any]:
         n = self.plan.steps.index(step) + 1
         self.operator.show(f"[{n}/{len(self.plan.steps)}] {step.title}")
-        adopter = ADOPTERS.get(step.action)
+        adopter = self.registry.adopters.get(step.action)
         if adopter is not None and self.mode(step) == "run":
             adopted = await adopter(ctx, step)
             if adopted is not None:
@@ -566,7 +456,7 @@ class Executor:
             )
         out: Mapping[str, Any] = {}
         if mode == "run":
-            fn = ACTIONS.get(step.action)
+            fn = self.registry.actions.get(step.action)
             if fn is None:
                 raise StepFailed(_("unknown action {name}").format(name=step.action))
             self.results[step.id] = {"status": "started", "at": time.time()}
@@ -603,7 +493,7 @@ class Executor:
         return {"status": "done", **{k: v for k, v in out.items() if _jsonable(v)}}
 
     async def _check(self, ctx: ExecContext, ref: Ref) -> CheckResult:
-        fn = CHECKS.get(ref.name)
+        fn = self.registry.checks.get(ref.name)
         if fn is None:
             return CheckResult(False, _("unknown check {name}").format(name=ref.name))
         try:
@@ -621,8 +511,6 @@ class Executor:
 
     async def rollback(self, step_id: str | None = None) -> str:
         """Run the rollback of the failed (or given) step."""
-        import etcdtui.services.procedures  # noqa: F401
-
         sid = step_id or self.current
         step = self.plan.step(sid) if sid else None
         if step is None or step.rollback is None:
@@ -637,7 +525,9 @@ class Executor:
             )
             lock.acquire()
             try:
-                detail = await ROLLBACKS[step.rollback.name](ctx, step.rollback.params)
+                detail = await self.registry.rollbacks[step.rollback.name](
+                    ctx, step.rollback.params
+                )
             except errors.EtcdtuiError as exc:
                 lock.release()
                 self._audit(ctx, step, "rollback-failed", error=exc)
@@ -703,8 +593,6 @@ def with_start_timeout(plan: Plan, seconds: float) -> Plan:
 async def _cluster_id(svc: ClusterService, plan: Plan) -> int | None:
     """The cluster's ID (serializable read, so a cluster without quorum still has one),
     else the one the plan was made for, else None."""
-    from etcdtui.services.procedures.common import serializable_members
-
     try:
         return (await serializable_members(svc)).cluster_id
     except errors.EtcdtuiError:

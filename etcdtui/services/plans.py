@@ -4,7 +4,7 @@ A :class:`Plan` is an ordered list of :class:`Step` values. Each step says what 
 does, why, where it runs, the exact command (argv, env and a display string), and
 names its precondition, check and rollback as :class:`Ref` values: a registry key
 plus a description and JSON parameters. The executable callables live in
-:mod:`etcdtui.services.executor`'s registries, keyed by those names, so a plan is
+:mod:`etcdtui.services.procedures.registry`, keyed by those names, so a plan is
 JSON-serialisable, can be persisted mid-run and resumed, and renders to a runbook.
 
 Rendering is deterministic: the plan id and any fresh token come from an injected
@@ -86,7 +86,7 @@ class Step:
     title: str
     why: str
     where: Where
-    action: str  # executor registry key
+    action: str  # a key of procedures.registry.ACTIONS
     command: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict)
     display: str = ""

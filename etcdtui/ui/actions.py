@@ -30,6 +30,8 @@ class ActionSpec:
     show: bool = True
     key_display: str | None = None
     arg: str | None = None  # `:command ARG` passes ARG as the action's last argument
+    # A member action (add-learner, promote, ...): ``:promote m2`` opens it for member m2.
+    member_kind: str | None = None
 
     # ``description`` and ``group`` hold the English source (marked with N_): bindings are
     # built once at import, and the footer, help and palette translate when they show them,
@@ -41,6 +43,19 @@ class ActionSpec:
     @property
     def group_label(self) -> str:
         return _(self.group)
+
+
+def _member_action(action_id: str, key: str, description: str, group: str, kind: str) -> ActionSpec:
+    return ActionSpec(
+        action_id,
+        key,
+        description,
+        group,
+        f"member_action('{kind}')",
+        mutating=True,
+        command=kind,
+        member_kind=kind,
+    )
 
 
 def _base() -> list[ActionSpec]:
@@ -81,51 +96,13 @@ def _base() -> list[ActionSpec]:
             command="detail",
             show=False,
         ),
-        ActionSpec(
-            "member.add_learner",
-            "a",
-            N_("Add learner"),
-            g_member,
-            "member_action('add-learner')",
-            mutating=True,
-            command="add-learner",
+        _member_action("member.add_learner", "a", N_("Add learner"), g_member, "add-learner"),
+        _member_action("member.promote", "p", N_("Promote learner"), g_member, "promote"),
+        _member_action("member.remove", "ctrl+d", N_("Remove member"), g_member, "remove"),
+        _member_action(
+            "member.update_peer_urls", "u", N_("Update peer URLs"), g_member, "update-peer-urls"
         ),
-        ActionSpec(
-            "member.promote",
-            "p",
-            N_("Promote learner"),
-            g_member,
-            "member_action('promote')",
-            mutating=True,
-            command="promote",
-        ),
-        ActionSpec(
-            "member.remove",
-            "ctrl+d",
-            N_("Remove member"),
-            g_member,
-            "member_action('remove')",
-            mutating=True,
-            command="remove",
-        ),
-        ActionSpec(
-            "member.update_peer_urls",
-            "u",
-            N_("Update peer URLs"),
-            g_member,
-            "member_action('update-peer-urls')",
-            mutating=True,
-            command="update-peer-urls",
-        ),
-        ActionSpec(
-            "member.move_leader",
-            "l",
-            N_("Move leader here"),
-            g_member,
-            "member_action('move-leader')",
-            mutating=True,
-            command="move-leader",
-        ),
+        _member_action("member.move_leader", "l", N_("Move leader here"), g_member, "move-leader"),
     ]
     specs += _maintenance()
     specs += _wizards_and_security()

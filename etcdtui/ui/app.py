@@ -6,7 +6,7 @@ import gc
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -31,10 +31,13 @@ from etcdtui.ui.messages import (
 )
 from etcdtui.ui.poller import Poller
 from etcdtui.ui.screens.main import MainScreen
-from etcdtui.ui.security.source import CertsChecked, CertsResult, CertWatch, apply_certs
+from etcdtui.ui.security.source import CertsChecked, CertsResult, CertWatch, header_text
 from etcdtui.ui.service import ClusterLike, ServiceFactory, real_service
 from etcdtui.ui.state import ClusterState
 from etcdtui.ui.typeahead import KeyGate
+
+if TYPE_CHECKING:
+    from etcdtui.ui.app_access import ConsoleApp
 
 USER_THEMES_DELAY = 1.0  # seconds after mount; see _setup_themes
 GC_PAUSE_LIMIT = 5.0  # seconds; collection resumes by then even without a member list
@@ -226,7 +229,7 @@ class EtcdtuiApp(App[int]):
         )
         if self.cert_watch is not None:
             self.cert_watch.stop()
-        self.cert_watch = CertWatch(self, self.service, settings)
+        self.cert_watch = CertWatch(self, self.service, self.clock)
         self.cert_result = None
         if self.autopoll:
             self.poller.start()
@@ -372,7 +375,31 @@ class EtcdtuiApp(App[int]):
         show_wizard(self, message.data)
 
     def on_certs_checked(self, message: CertsChecked) -> None:
-        apply_certs(self, message.data)
+        """Remember the result, update the header and the certificates pane."""
+        from etcdtui.ui.security.certs_pane import CertsPane  # loads cryptography: not at start
+        from etcdtui.ui.widgets.header import ClusterHeader
+
+        result = message.data
+        self.cert_result = result
+        try:
+            main = self.main
+        except StopIteration:
+            return
+        for header in main.query(ClusterHeader):
+            header.show_certs(header_text(result))
+        for pane in main.query(CertsPane):
+            pane.show_result(result)
+
+    def show_pane(self, pane_id: str) -> None:
+        """Switch the main screen to ``pane_id`` once it is shown again."""
+        main = self.main
+        main.call_after_refresh(main.action_show_pane, pane_id)
+
+    def open_restore_prompt(self, path: str | None = None) -> None:
+        """The restore prompt, prefilled with ``path`` (the snapshots pane's ctrl+r)."""
+        from etcdtui.ui.wizard_launch import open_restore_prompt
+
+        open_restore_prompt(self, path)
 
     def action_help(self) -> None:
         from etcdtui.ui.screens.help import HelpScreen
@@ -433,3 +460,9 @@ class EtcdtuiApp(App[int]):
             self.run_worker(old_service.close(), exit_on_error=False)
         self.connect(settings)
         self.notify(_("Switched to context {name}.").format(name=name), markup=False)
+
+
+if TYPE_CHECKING:
+
+    def _has_every_member_of_console_app(app: EtcdtuiApp) -> ConsoleApp:
+        return app  # mypy: EtcdtuiApp has every member etcdtui.ui.app_access lists

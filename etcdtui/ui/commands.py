@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from etcdtui.i18n import _
 from etcdtui.ui import actions
+from etcdtui.ui.app_access import etcdtui_app
 
 
 class ActionsProvider(Provider):
     def _help(self, spec: actions.ActionSpec) -> str:
-        keymap = getattr(self.app, "keymap_overrides", {})
+        keymap = etcdtui_app(self).keymap_overrides
         text = _("key {key}").format(key=actions.key_for(spec, keymap))
         if spec.command:
             text += f"  :{spec.command}" + (f" {spec.arg}" if spec.arg else "")
@@ -22,7 +22,7 @@ class ActionsProvider(Provider):
         return text
 
     def _run(self, spec: actions.ActionSpec) -> None:
-        app: Any = self.app
+        app = etcdtui_app(self)
         app.run_spec(spec)
 
     async def discover(self) -> Hits:

@@ -1,12 +1,16 @@
-"""The slice of ClusterService the console uses, as a Protocol.
+"""The service seam: the slice of the cluster service the console uses, as a Protocol,
+and the one place the console builds a real service.
 
-The real ``ClusterService`` and ``tests.fakes.FakeCluster`` both satisfy it.
+The real service (:class:`etcdtui.ui.console_service.ConsoleService`, a
+``ClusterService`` that also runs the certificate report and the posture scan) and
+``tests.fakes.FakeCluster`` both satisfy :class:`ClusterLike`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from etcdtui.models import (
     Alarm,
@@ -17,6 +21,12 @@ from etcdtui.models import (
     Member,
     MemberList,
 )
+
+if TYPE_CHECKING:
+    from etcdtui.services.audit import AuditLog
+    from etcdtui.services.snapshots.save import SaveProgress, SaveResult
+    from etcdtui.services.tls.cert_report import CertReport
+    from etcdtui.services.tls.posture import ScanReport
 
 
 class ClusterLike(Protocol):
@@ -48,6 +58,8 @@ class ClusterLike(Protocol):
     async def move_leader(self, target_id: int) -> None: ...
     async def scrape_metrics(self, url: str) -> Any: ...
     async def hashkv(self, revision: int | None = None) -> Sequence[HashKV]: ...
+    async def cert_report(self) -> CertReport: ...
+    async def security_scan(self) -> ScanReport: ...
 
 
 ServiceFactory = Callable[[ConnectionSettings], ClusterLike]
@@ -55,6 +67,24 @@ ServiceFactory = Callable[[ConnectionSettings], ClusterLike]
 
 def real_service(settings: ConnectionSettings) -> ClusterLike:
     from etcdtui.services.audit import AuditLog
-    from etcdtui.services.cluster import ClusterService
+    from etcdtui.ui.console_service import ConsoleService
 
-    return ClusterService(settings, audit=AuditLog())
+    return ConsoleService(settings, audit=AuditLog())
+
+
+async def save_snapshot(
+    settings: ConnectionSettings,
+    path: Path,
+    *,
+    endpoint: str | None,
+    encryption: Any,
+    progress: Callable[[SaveProgress], None],
+    audit: AuditLog,
+) -> SaveResult:
+    """Stream a snapshot to ``path`` over a connection of its own (a save may take minutes
+    and must not hold up the poller's calls), audited to ``audit`` like member actions."""
+    from etcdtui.services.cluster import ClusterService
+    from etcdtui.services.snapshots.save import save_snapshot as save
+
+    async with ClusterService(settings, audit=audit) as svc:
+        return await save(svc, path, endpoint=endpoint, encryption=encryption, progress=progress)

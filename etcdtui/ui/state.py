@@ -27,7 +27,7 @@ from etcdtui.services import advisories
 from etcdtui.services.advisories import Advisory
 from etcdtui.services.consistency import ConsistencyReport
 from etcdtui.services.consistency import describe as describe_consistency
-from etcdtui.services.etcdapi.connection import parse_endpoint
+from etcdtui.services.etcdapi.endpoint import parse_endpoint
 from etcdtui.services.metrics import MemberMetrics, MetricsHistory
 from etcdtui.terminal_text import printable
 

@@ -14,7 +14,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from textual.app import ComposeResult
@@ -30,9 +30,13 @@ from etcdtui.models import ConnectionSettings
 from etcdtui.safeio import expand_user
 from etcdtui.services.plans import Plan
 from etcdtui.services.sandbox import Sandbox
+from etcdtui.ui.app_access import etcdtui_app
 from etcdtui.ui.errors import report
 from etcdtui.ui.screens.fit import FittedModal
 from etcdtui.ui.widgets.footer import KeyFooter
+
+if TYPE_CHECKING:
+    from etcdtui.ui.app_access import ConsoleApp
 
 KINDS = ("replace", "scale", "restore")
 
@@ -57,17 +61,12 @@ def find_sandbox(settings: ConnectionSettings) -> Sandbox | None:
 # --- building plans (the same requests the CLI makes) ----------------------------------------
 
 
-def session_keys(app: Any) -> Any:
+def session_keys(app: ConsoleApp) -> Any:
     """The decryption keys given in the snapshots pane (``k``) this session, or None."""
     from etcdtui.ui.snapshots.pane import SnapshotsPane
 
-    for screen in (app.screen, *getattr(app, "screen_stack", ())):
+    for screen in (app.screen, *app.screen_stack, app.main):
         for pane in screen.query(SnapshotsPane):
-            if pane.keys:
-                return pane.keys
-    main = getattr(app, "main", None)
-    if main is not None:
-        for pane in main.query(SnapshotsPane):
             if pane.keys:
                 return pane.keys
     return None
@@ -308,13 +307,12 @@ class ArgPrompt(FittedModal):
 # --- the restore prompt: newest verified snapshot, path completion ------------------------
 
 
-def snapshot_directory(app: Any) -> str:
+def snapshot_directory(app: ConsoleApp) -> str:
     """The snapshots pane's directory when it has one, else the default directory."""
     from etcdtui.ui.snapshots import model
     from etcdtui.ui.snapshots.pane import SnapshotsPane
 
-    main = getattr(app, "main", None)
-    for pane in main.query(SnapshotsPane) if main is not None else ():
+    for pane in app.main.query(SnapshotsPane):
         if pane.directory:
             return str(pane.directory)
     return str(model.default_directory())
@@ -394,7 +392,7 @@ class RestorePrompt(ModalScreen[str]):
     RestorePrompt #restore-hint { color: $text-muted; }
     """
 
-    def __init__(self, app: Any = None, path: str | None = None) -> None:
+    def __init__(self, app: ConsoleApp | None = None, path: str | None = None) -> None:
         super().__init__()
         self._owner = app
         self._given = path
@@ -412,8 +410,8 @@ class RestorePrompt(ModalScreen[str]):
         if self._given:
             self._show(_("The file highlighted in the snapshots pane. Enter plans the restore."))
             return
-        owner = self._owner or self.app
-        hint = getattr(getattr(owner, "state", None), "restore_hint", None)
+        owner = self._owner or etcdtui_app(self)
+        hint = owner.state.restore_hint
         if hint is not None:
             self._fill(hint)
         self._show(_("Looking for the newest verified snapshot…"))
@@ -456,7 +454,7 @@ class RestorePrompt(ModalScreen[str]):
             self._typed = True
 
     def _is_default(self, value: str) -> bool:
-        hint = getattr(getattr(self._owner or self.app, "state", None), "restore_hint", None)
+        hint = (self._owner or etcdtui_app(self)).state.restore_hint
         return value == (self._given or (hint.path if hint else None))
 
     def action_complete(self) -> None:
@@ -588,7 +586,7 @@ class WizardListScreen(Screen[None]):
         if not table.row_count:
             return
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        app: Any = self.app
+        app = etcdtui_app(self)
         self.dismiss(None)
         if key:
             show_wizard(app, WizardOpen(resume_id=str(key)))

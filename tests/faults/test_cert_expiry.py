@@ -13,10 +13,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from etcdtui.services import pki
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
+from etcdtui.services.tls import pki
 from tests.faults.conftest import probe_keys
 from tests.ui.pilot_helpers import real_app, rows, until
 

@@ -16,9 +16,9 @@ import pytest
 from cryptography import x509
 
 from etcdtui.cli import main
-from etcdtui.services import certs, pki
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
+from etcdtui.services.tls import cert_report, pki
 from tests.helpers import conn_flags
 
 pytestmark = pytest.mark.etcd
@@ -115,7 +115,7 @@ def test_init_never_overwrites(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 async def test_certs_report_of_the_shared_cluster(cluster: Sandbox) -> None:
     settings = cluster.settings(timeout=3.0)
-    report = await certs.collect(settings, local_roots=[cluster.pki_dir])
+    report = await cert_report.collect(settings, local_roots=[cluster.pki_dir])
     servers = [c for c in report.certs if c.role == "server"]
     assert sorted(c.source for c in servers) == sorted(settings.endpoints)
     for c in servers:
@@ -128,15 +128,15 @@ async def test_certs_report_of_the_shared_cluster(cluster: Sandbox) -> None:
     # ca.crt and operator.crt are reported once, as the files in use
     assert [c.role for c in report.certs].count("ca") == 1
     assert report.worst == "ok" and not report.errors
-    assert certs.nearest_expiry(report.certs) is not None
+    assert cert_report.nearest_expiry(report.certs) is not None
 
     # A year on, every leaf is expired and named as such (the CA lives 10 years).
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=400)
-    aged = await certs.collect(settings, now=later)
+    aged = await cert_report.collect(settings, now=later)
     assert aged.worst == "critical"
     assert all("expired" in " ".join(c.problems) for c in aged.certs if c.role != "ca")
     soon = dt.datetime.now(dt.UTC) + dt.timedelta(days=345)
-    warned = await certs.collect(settings, now=soon)
+    warned = await cert_report.collect(settings, now=soon)
     assert {c.severity for c in warned.certs if c.role == "server"} == {"warning"}
 
 
@@ -148,33 +148,39 @@ async def test_certs_flags_san_chain_and_key_problems(cluster: Sandbox, tmp_path
     base = cluster.settings(timeout=3.0)
     url = base.endpoints[0]
 
-    wrong_name = await certs.server_cert(url, replace(base, server_name="etcd.example.org"))
-    assert isinstance(wrong_name, certs.CertInfo) and wrong_name.severity == "critical"
+    wrong_name = await cert_report.server_cert(url, replace(base, server_name="etcd.example.org"))
+    assert isinstance(wrong_name, cert_report.CertInfo) and wrong_name.severity == "critical"
     assert "no SAN matches etcd.example.org" in " ".join(wrong_name.problems)
 
-    wrong_ca = await certs.server_cert(url, replace(base, cacert=tmp_path / "other.crt"))
-    assert isinstance(wrong_ca, certs.CertInfo)
+    wrong_ca = await cert_report.server_cert(url, replace(base, cacert=tmp_path / "other.crt"))
+    assert isinstance(wrong_ca, cert_report.CertInfo)
     assert "chain does not verify" in " ".join(wrong_ca.problems)
 
-    mismatched = certs.client_files(replace(base, key=tmp_path / "stray.key"))
-    client = next(c for c in mismatched if isinstance(c, certs.CertInfo) and c.role == "client")
+    mismatched = cert_report.client_files(replace(base, key=tmp_path / "stray.key"))
+    client = next(
+        c for c in mismatched if isinstance(c, cert_report.CertInfo) and c.role == "client"
+    )
     assert any("does not belong" in p for p in client.problems)
-    foreign = certs.client_files(
+    foreign = cert_report.client_files(
         replace(base, cert=tmp_path / "stray.crt", key=tmp_path / "stray.key")
     )
-    client = next(c for c in foreign if isinstance(c, certs.CertInfo) and c.role == "client")
+    client = next(c for c in foreign if isinstance(c, cert_report.CertInfo) and c.role == "client")
     assert any("not issued by the CA" in p for p in client.problems)
     ca = pki.load_issued(cluster.ca_cert, cluster.pki_dir / "ca.key")
     pki.save(pki.issue(ca, "server-only", server=True), tmp_path / "so.crt", tmp_path / "so.key")
-    server_only = certs.client_files(
+    server_only = cert_report.client_files(
         replace(base, cert=tmp_path / "so.crt", key=tmp_path / "so.key")
     )
-    client = next(c for c in server_only if isinstance(c, certs.CertInfo) and c.role == "client")
+    client = next(
+        c for c in server_only if isinstance(c, cert_report.CertInfo) and c.role == "client"
+    )
     assert client.severity == "critical"
     assert any("clientAuth" in p for p in client.problems)
     # the sandbox's own files pass every check
     assert all(
-        c.severity == "ok" for c in certs.client_files(base) if isinstance(c, certs.CertInfo)
+        c.severity == "ok"
+        for c in cert_report.client_files(base)
+        if isinstance(c, cert_report.CertInfo)
     )
 
 

@@ -10,10 +10,11 @@ from dataclasses import replace
 import pytest
 
 from etcdtui.cli import main
-from etcdtui.services import advisories, security
+from etcdtui.services import advisories
 from etcdtui.services.binaries import binary_version, find_binary
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
+from etcdtui.services.tls import posture
 from tests.helpers import conn_flags
 
 pytestmark = pytest.mark.etcd
@@ -30,12 +31,12 @@ def _cli(*argv: str) -> int:
     return 0
 
 
-def _by_id(report: security.ScanReport) -> dict[str, security.Finding]:
+def _by_id(report: posture.ScanReport) -> dict[str, posture.Finding]:
     return {f.id: f for f in report.findings}
 
 
 async def test_secure_sandbox(cluster: Sandbox) -> None:
-    report = await security.scan(cluster.settings(timeout=3.0), secrets_sample=20)
+    report = await posture.scan(cluster.settings(timeout=3.0), secrets_sample=20)
     found = _by_id(report)
     for clean in (
         "client-plaintext",
@@ -72,7 +73,7 @@ async def test_secure_sandbox(cluster: Sandbox) -> None:
 async def test_plaintext_client_url(fresh_cluster: Callable[..., Sandbox]) -> None:
     sandbox = fresh_cluster(1, client_tls=False)
     url = sandbox.settings().endpoints[0]
-    report = await security.scan(sandbox.settings(timeout=3.0), secrets_sample=0)
+    report = await posture.scan(sandbox.settings(timeout=3.0), secrets_sample=0)
     found = _by_id(report)
     assert found["client-plaintext"].severity == "critical"
     assert url in found["client-plaintext"].evidence
@@ -102,7 +103,7 @@ async def test_no_client_cert_auth_and_secret_sampling(
             b"/registry/secrets/kube-system/kms-0", b"k8s:enc:kms:v2:vault:" + SECRET_MARK
         )
         await svc.put(b"/registry/secretsx/not-a-secret", b"plain " + SECRET_MARK)
-    report = await security.scan(settings, secrets_sample=200)
+    report = await posture.scan(settings, secrets_sample=200)
     found = _by_id(report)
     assert found["client-cert-not-required"].severity == "critical"
     assert settings.endpoints[0] in found["client-cert-not-required"].evidence
@@ -115,7 +116,7 @@ async def test_no_client_cert_auth_and_secret_sampling(
     assert found["secrets-plaintext"].severity == "high"
     assert "5 plaintext" in found["secrets-plaintext"].evidence
 
-    small = await security.scan(settings, secrets_sample=4)
+    small = await posture.scan(settings, secrets_sample=4)
     assert small.secrets is not None and small.secrets.sampled == 4
 
     # The CLI output (both formats) never carries a secret value.

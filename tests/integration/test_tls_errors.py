@@ -23,11 +23,11 @@ import pytest
 
 from etcdtui import errors
 from etcdtui.models import ConnectionSettings
-from etcdtui.services import pki
 from etcdtui.services.binaries import find_binary
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.etcdapi import probe
 from etcdtui.services.sandbox import Sandbox, free_port
+from etcdtui.services.tls import pki
 from tests.helpers import wait_for
 
 pytestmark = pytest.mark.etcd

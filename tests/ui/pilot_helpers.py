@@ -10,15 +10,15 @@ from textual.pilot import Pilot
 
 from etcdtui.models import ConnectionSettings
 from etcdtui.services.audit import AuditLog
-from etcdtui.services.cluster import ClusterService
 from etcdtui.ui.app import EtcdtuiApp
+from etcdtui.ui.console_service import ConsoleService
 from etcdtui.ui.state import MemberRow
 
 
 def real_app(settings: ConnectionSettings, audit: AuditLog, interval: float = 1.0) -> EtcdtuiApp:
     return EtcdtuiApp(
         settings,
-        service_factory=lambda s: ClusterService(s, audit=audit),
+        service_factory=lambda s: ConsoleService(s, audit=audit),
         refresh_interval=interval,
         audit_log=audit,
         theme_dirs=[],

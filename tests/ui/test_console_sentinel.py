@@ -12,6 +12,7 @@ from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.ui.app import EtcdtuiApp
+from etcdtui.ui.console_service import ConsoleService
 from tests.fakes import FakeCluster, fake_settings, scenario
 from tests.ui.pilot_helpers import until
 
@@ -29,7 +30,7 @@ async def test_sentinel_and_metrics_on_a_read_only_console(
     ro = replace(settings, read_only=True)
     app = EtcdtuiApp(
         ro,
-        service_factory=lambda s: ClusterService(s, audit=audit),
+        service_factory=lambda s: ConsoleService(s, audit=audit),
         refresh_interval=1.0,
         audit_log=audit,
         theme_dirs=[],

@@ -173,7 +173,7 @@ def test_cert_pane_is_registered() -> None:
 def test_header_text_levels() -> None:
     import dataclasses as dc
 
-    from etcdtui.services.certs import CertReport
+    from etcdtui.services.tls.cert_report import CertReport
     from etcdtui.ui.security.source import CertsResult, header_text
     from tests.fakes import fake_cert_report
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from etcdtui.models import Alarm, EndpointStatus, Member, MemberList
-from etcdtui.services import security
 from etcdtui.services.advisories import (
     DEFAULT_QUOTA_BYTES,
     advise,
     below_minimum,
     parse_version,
 )
+from etcdtui.services.tls import posture
 
 
 def _members(n: int, learners: int = 0) -> MemberList:
@@ -139,11 +139,11 @@ def test_gate_advice_is_a_warning_when_the_member_is_below_the_minimum() -> None
     assert "3.5.32" in out[0].why and "upgrade_3_6.md" in out[0].why
 
 
-def _scan_versions(*vs: str) -> tuple[list[security.Finding], list[str]]:
-    findings: list[security.Finding] = []
+def _scan_versions(*vs: str) -> tuple[list[posture.Finding], list[str]]:
+    findings: list[posture.Finding] = []
     passed: list[str] = []
     statuses = [_status(i, v) for i, v in enumerate(vs, 1)]
-    security._version_checks(statuses, findings, passed)
+    posture._version_checks(statuses, findings, passed)
     return findings, passed
 
 

@@ -10,29 +10,29 @@ import pytest
 from cryptography import x509
 
 from etcdtui.errors import UsageError
-from etcdtui.services import certs, pki, pkitool, security
+from etcdtui.services.tls import cert_report, pki, pki_dir, posture
 
 NOW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
 
 
 def test_parse_member_and_errors() -> None:
-    m = pkitool.parse_member("etcd-1=10.0.0.1, etcd-1.example.org,::1")
-    assert m == pkitool.MemberSpec("etcd-1", ("10.0.0.1", "etcd-1.example.org", "::1"))
+    m = pki_dir.parse_member("etcd-1=10.0.0.1, etcd-1.example.org,::1")
+    assert m == pki_dir.MemberSpec("etcd-1", ("10.0.0.1", "etcd-1.example.org", "::1"))
     for bad in ("etcd-1", "etcd-1=", "=10.0.0.1", "../x=10.0.0.1", "a=bad host"):
         with pytest.raises(UsageError) as info:
-            pkitool.parse_member(bad)
+            pki_dir.parse_member(bad)
         assert info.value.fix
 
 
 @pytest.mark.parametrize(("text", "days"), [("30d", 30), ("4w", 28), ("7", 7), (" 10d ", 10)])
 def test_parse_duration(text: str, days: int) -> None:
-    assert pkitool.parse_duration_days(text) == days
+    assert pki_dir.parse_duration_days(text) == days
 
 
 @pytest.mark.parametrize("text", ["30x", "", "-3d", "1.5d"])
 def test_parse_duration_rejects(text: str) -> None:
     with pytest.raises(UsageError):
-        pkitool.parse_duration_days(text)
+        pki_dir.parse_duration_days(text)
 
 
 def test_host_matching_and_key_pairing() -> None:
@@ -53,8 +53,8 @@ def test_host_matching_and_key_pairing() -> None:
 
 def test_init_layout_modes_and_no_partial_files(tmp_path: Path) -> None:
     root = tmp_path / "pki"
-    members = [pkitool.parse_member("a=10.0.0.1"), pkitool.parse_member("b=10.0.0.2")]
-    written = pkitool.init(root, members, days=30)
+    members = [pki_dir.parse_member("a=10.0.0.1"), pki_dir.parse_member("b=10.0.0.2")]
+    written = pki_dir.init(root, members, days=30)
     for d in (root, root / "members", root / "members/a", root / "clients"):
         assert stat.S_IMODE(d.stat().st_mode) == 0o700, d
     assert len(written) == 2 + 2 * 4 + 2 * 2
@@ -72,38 +72,38 @@ def test_init_layout_modes_and_no_partial_files(tmp_path: Path) -> None:
     (root / "members/c").mkdir()
     (root / "members/c/peer.key").write_text("in the way")
     with pytest.raises(pki.PKIError) as info:
-        pkitool.init(root, [pkitool.parse_member("c=10.0.0.3")], clients=["x"])
+        pki_dir.init(root, [pki_dir.parse_member("c=10.0.0.3")], clients=["x"])
     assert "members/c/peer.key" in info.value.cause
     assert not (root / "members/c/server.crt").exists()
     assert not (root / "clients/x.crt").exists()
 
 
 def test_flags_for_etcd_and_apiserver(tmp_path: Path) -> None:
-    layout = pkitool.Layout(tmp_path)
-    m = pkitool.parse_member("e1=10.0.0.1")
-    flags = pkitool.etcd_flags(layout, m)
+    layout = pki_dir.Layout(tmp_path)
+    m = pki_dir.parse_member("e1=10.0.0.1")
+    flags = pki_dir.etcd_flags(layout, m)
     assert "--client-cert-auth=true" in flags and "--peer-client-cert-auth=true" in flags
     assert f"--trusted-ca-file={tmp_path}/ca.crt" in flags
     assert "--advertise-client-urls=https://10.0.0.1:2379" in flags
-    api = pkitool.apiserver_flags(layout, [m, pkitool.parse_member("e2=fd00::2")])
+    api = pki_dir.apiserver_flags(layout, [m, pki_dir.parse_member("e2=fd00::2")])
     assert api[0] == "--etcd-servers=https://10.0.0.1:2379,https://[fd00::2]:2379"
     assert f"--etcd-keyfile={tmp_path}/clients/apiserver-etcd-client.key" in api
 
 
 def test_renew_only_what_expires_and_keeps_backups(tmp_path: Path) -> None:
     root = tmp_path / "pki"
-    pkitool.init(root, [pkitool.parse_member("a=10.0.0.1")], clients=["op"], days=20)
+    pki_dir.init(root, [pki_dir.parse_member("a=10.0.0.1")], clients=["op"], days=20)
     ca = pki.load_issued(root / "ca.crt", root / "ca.key")
     long_lived = pki.issue(ca, "backup", client=True, days=300)
     pki.save(long_lived, root / "clients/backup.crt", root / "clients/backup.key")
 
-    assert pkitool.renew(root, within_days=10) == []  # 20 days left: not yet
-    planned = pkitool.renew(root, within_days=30, dry_run=True)
+    assert pki_dir.renew(root, within_days=10) == []  # 20 days left: not yet
+    planned = pki_dir.renew(root, within_days=30, dry_run=True)
     assert sorted(r.cert.name for r in planned) == ["op.crt", "peer.crt", "server.crt"]
     assert not (root / "clients/op.crt.bak").exists()
 
     old_server = (root / "members/a/server.crt").read_bytes()
-    done = pkitool.renew(root, within_days=30, days=90)
+    done = pki_dir.renew(root, within_days=30, days=90)
     assert len(done) == 3
     assert (root / "members/a/server.crt.bak").read_bytes() == old_server
     new = x509.load_pem_x509_certificate((root / "members/a/server.crt").read_bytes())
@@ -112,14 +112,14 @@ def test_renew_only_what_expires_and_keeps_backups(tmp_path: Path) -> None:
     assert pki.issued_by(new, ca.cert)
     assert stat.S_IMODE((root / "members/a/server.key").stat().st_mode) == 0o600
     # renewing again never overwrites the first backup
-    pkitool.renew(root, within_days=400, days=90)
+    pki_dir.renew(root, within_days=400, days=90)
     assert (root / "members/a/server.crt.bak").read_bytes() == old_server
     assert (root / "members/a/server.crt.bak.1").exists()
 
 
 def test_renew_needs_the_ca(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as info:
-        pkitool.renew(tmp_path)
+        pki_dir.renew(tmp_path)
     assert "ca.key" in info.value.cause
 
 
@@ -127,17 +127,19 @@ def test_expiry_thresholds() -> None:
     ca = pki.create_ca()
     leaf = pki.issue(ca, "x", client=True, not_before=NOW, days=100).cert
     at = lambda days_left: NOW + dt.timedelta(days=100 - days_left)  # noqa: E731
-    assert certs.describe(leaf, "client", "f", now=at(31)).severity == "ok"
-    assert certs.describe(leaf, "client", "f", now=at(30)).severity == "warning"
-    assert certs.describe(leaf, "client", "f", now=at(7)).severity == "critical"
-    gone = certs.describe(leaf, "client", "f", now=at(-1))
+    assert cert_report.describe(leaf, "client", "f", now=at(31)).severity == "ok"
+    assert cert_report.describe(leaf, "client", "f", now=at(30)).severity == "warning"
+    assert cert_report.describe(leaf, "client", "f", now=at(7)).severity == "critical"
+    gone = cert_report.describe(leaf, "client", "f", now=at(-1))
     assert gone.severity == "critical" and "expired" in gone.problems[0]
-    early = certs.describe(leaf, "client", "f", now=NOW - dt.timedelta(days=1))
+    early = cert_report.describe(leaf, "client", "f", now=NOW - dt.timedelta(days=1))
     assert "not valid before" in early.problems[0]
-    a = certs.describe(leaf, "client", "a", now=NOW)
-    b = certs.describe(pki.issue(ca, "y", days=10, not_before=NOW).cert, "client", "b", now=NOW)
-    assert certs.nearest_expiry([a, b]) is b
-    assert certs.nearest_expiry([]) is None
+    a = cert_report.describe(leaf, "client", "a", now=NOW)
+    b = cert_report.describe(
+        pki.issue(ca, "y", days=10, not_before=NOW).cert, "client", "b", now=NOW
+    )
+    assert cert_report.nearest_expiry([a, b]) is b
+    assert cert_report.nearest_expiry([]) is None
 
 
 @pytest.mark.parametrize(
@@ -151,7 +153,7 @@ def test_expiry_thresholds() -> None:
     ],
 )
 def test_classify_secret_prefix(head: bytes, provider: str | None) -> None:
-    assert security.classify_value(head[: security.PREFIX_BYTES]) == provider
+    assert posture.classify_value(head[: posture.PREFIX_BYTES]) == provider
 
 
 def test_local_files_in_a_kubeadm_layout(tmp_path: Path) -> None:
@@ -171,9 +173,9 @@ def test_local_files_in_a_kubeadm_layout(tmp_path: Path) -> None:
     pki.write_new(etcd / "peer.key", other.key_pem(), mode=0o600)
 
     settings = ConnectionSettings(endpoints=("https://10.0.0.1:2379",))
-    assert certs.default_local_roots(settings, kubeadm_root=etcd) == [etcd]
-    assert certs.default_local_roots(settings, kubeadm_root=tmp_path / "nope") == []
-    found = {c.role: c for c in certs.local_files([etcd])}
+    assert cert_report.default_local_roots(settings, kubeadm_root=etcd) == [etcd]
+    assert cert_report.default_local_roots(settings, kubeadm_root=tmp_path / "nope") == []
+    found = {c.role: c for c in cert_report.local_files([etcd])}
     assert set(found) == {"etcd/ca", "etcd/server", "etcd/peer", "etcd/healthcheck-client"}
     assert found["etcd/ca"].severity == "ok"
     assert found["etcd/server"].severity == "warning"  # 20 days left

@@ -16,31 +16,26 @@ from etcdtui.models import ConnectionSettings
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.executor import (
     AutoOperator,
-    CheckResult,
-    ExecContext,
     Executor,
-    StepFailed,
     WizardStateError,
-    action,
-    check,
     load_state,
     state_path,
 )
 from etcdtui.services.plans import Plan, Ref, Step, Where
+from etcdtui.services.procedures.context import CheckResult, ExecContext, StepFailed
+from etcdtui.services.procedures.registry import REGISTRY, Registry
 
 SETTINGS = ConnectionSettings(endpoints=("https://127.0.0.1:9",), insecure=False)
 CALLS: list[str] = []
 FLAGS: dict[str, bool] = {}
 
 
-@action("test.record")
 async def _record(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     CALLS.append(step.id)
     ctx.vars[step.id] = len(CALLS)
     return {"detail": f"ran {step.id}"}
 
 
-@action("test.fail-unless-flag")
 async def _fail_unless(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     CALLS.append(step.id)
     if not FLAGS.get("ok"):
@@ -48,9 +43,16 @@ async def _fail_unless(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     return {"detail": "flag set"}
 
 
-@check("test.flag")
 async def _flag(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
     return CheckResult(bool(FLAGS.get(str(params["name"]))), f"flag {params['name']}")
+
+
+TEST_REGISTRY = REGISTRY.extended(
+    Registry(
+        actions={"test.record": _record, "test.fail-unless-flag": _fail_unless},
+        checks={"test.flag": _flag},
+    )
+)
 
 
 def make_plan(plan_id: str, *steps: Step) -> Plan:
@@ -71,7 +73,7 @@ def _reset() -> None:
 
 async def test_runs_steps_in_order_audits_and_persists() -> None:
     plan = make_plan("t-order", step("a"), step("b"))
-    ex = Executor(plan, SETTINGS, operator=AutoOperator())
+    ex = Executor(plan, SETTINGS, operator=AutoOperator(), registry=TEST_REGISTRY)
     state = await ex.run()
     assert CALLS == ["a", "b"]
     assert state["status"] == "done"
@@ -87,7 +89,12 @@ async def test_runs_steps_in_order_audits_and_persists() -> None:
 
 async def test_failed_precondition_stops_before_the_step() -> None:
     guarded = step("b", precondition=Ref("test.flag", "the flag is up", {"name": "up"}))
-    ex = Executor(make_plan("t-pre", step("a"), guarded), SETTINGS, operator=AutoOperator())
+    ex = Executor(
+        make_plan("t-pre", step("a"), guarded),
+        SETTINGS,
+        operator=AutoOperator(),
+        registry=TEST_REGISTRY,
+    )
     with pytest.raises(errors.PreconditionFailed) as exc:
         await ex.run()
     assert CALLS == ["a"]  # b never ran
@@ -99,10 +106,10 @@ async def test_failed_precondition_stops_before_the_step() -> None:
 async def test_resume_continues_at_the_failed_step() -> None:
     plan = make_plan("t-resume", step("a"), step("b", "test.fail-unless-flag"), step("c"))
     with pytest.raises(StepFailed):
-        await Executor(plan, SETTINGS, operator=AutoOperator()).run()
+        await Executor(plan, SETTINGS, operator=AutoOperator(), registry=TEST_REGISTRY).run()
     assert CALLS == ["a", "b"]
     FLAGS["ok"] = True
-    resumed = Executor.resume("t-resume", SETTINGS, operator=AutoOperator())
+    resumed = Executor.resume("t-resume", SETTINGS, operator=AutoOperator(), registry=TEST_REGISTRY)
     assert resumed.vars == {"a": 1}  # values from before the drop survive
     await resumed.run()
     assert CALLS == ["a", "b", "b", "c"]  # a is not repeated
@@ -120,7 +127,9 @@ async def test_operator_step_for_another_host_waits_for_its_check() -> None:
     )
     op = AutoOperator()
     with pytest.raises(StepFailed) as exc:
-        await Executor(make_plan("t-remote", remote), SETTINGS, operator=op).run()
+        await Executor(
+            make_plan("t-remote", remote), SETTINGS, operator=op, registry=TEST_REGISTRY
+        ).run()
     assert "etcd answers" in exc.value.cause
     assert any("systemctl start etcd" in line for line in op.lines)
 
@@ -132,7 +141,7 @@ async def test_destructive_step_needs_confirmation() -> None:
 
     plan = make_plan("t-confirm", step("a", destructive=True))
     with pytest.raises(errors.EtcdtuiError) as exc:
-        await Executor(plan, SETTINGS, operator=No()).run()
+        await Executor(plan, SETTINGS, operator=No(), registry=TEST_REGISTRY).run()
     assert exc.value.code == "plan-aborted"
     assert CALLS == []
 

@@ -17,7 +17,7 @@ def _cert_renewed(view: ClusterView, state: DrillState) -> Outcome:
     from cryptography import x509
 
     from etcdtui.config import load_config
-    from etcdtui.services import pki
+    from etcdtui.services.tls import pki
 
     ctx = load_config().contexts.get(state.context)
     cert_path = ctx.cert if ctx and ctx.cert else Path(state.facts["client_cert"])

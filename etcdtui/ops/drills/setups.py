@@ -201,7 +201,7 @@ def wrong_peer_url(box: Sandbox, root: Path, say: Say) -> DrillState:
 
 
 def cert_expiring(box: Sandbox, root: Path, say: Say) -> DrillState:
-    from etcdtui.services import pki
+    from etcdtui.services.tls import pki
 
     start_box(box)
     manifest = seed(box)

@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 # gRPC's C core logs handshake failures to stderr; we report them ourselves.
 os.environ.setdefault("GRPC_VERBOSITY", "NONE")
@@ -27,6 +26,7 @@ from etcdtui import errors
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings
 from etcdtui.services.etcdapi import rpc_pb2, rpc_pb2_grpc
+from etcdtui.services.etcdapi.endpoint import Endpoint, parse_endpoint
 
 T = TypeVar("T")
 
@@ -44,35 +44,6 @@ _CHANNEL_OPTIONS: list[tuple[str, Any]] = [
     ("grpc.keepalive_timeout_ms", 5_000),
     ("grpc.enable_retries", 0),
 ]
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """A parsed client URL."""
-
-    url: str
-    scheme: str
-    host: str
-    port: int
-
-    @property
-    def target(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
-
-    @property
-    def secure(self) -> bool:
-        return self.scheme == "https"
-
-
-def parse_endpoint(url: str, *, insecure: bool = False) -> Endpoint:
-    """Validate one client URL (bare ``host:port`` means https) and split it."""
-    from etcdtui.config import parse_endpoint as validate
-
-    normal = validate(url, insecure)
-    parts = urlsplit(normal)
-    assert parts.hostname is not None and parts.port is not None
-    return Endpoint(normal, parts.scheme, parts.hostname, parts.port)
 
 
 @dataclass(frozen=True)
@@ -350,6 +321,9 @@ async def classify(
     ):
         if code == grpc.StatusCode.UNAVAILABLE and low.startswith("etcdserver:"):
             return errors.ClusterError(details, endpoint=url)
+        # Imported here, not at the top: the probe loads cryptography, which the
+        # console's start-up does not need. (Not a cycle: the probe imports only
+        # etcdapi.endpoint.)
         from etcdtui.services.etcdapi.probe import diagnose
 
         budget = client.settings.timeout if remaining is None else max(remaining, 0.2)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import socket
 import ssl
 from dataclasses import replace
@@ -26,8 +25,8 @@ from etcdtui import errors
 from etcdtui.i18n import N_, _
 from etcdtui.models import ConnectionSettings
 from etcdtui.safeio import read_limited
-
-from .connection import Endpoint
+from etcdtui.services.etcdapi.endpoint import Endpoint
+from etcdtui.services.tls import peek, pki
 
 
 class TLSCertNotYetValid(errors.TLSCertExpired):
@@ -56,8 +55,6 @@ class TLSClientCertNoClientAuth(errors.TLSClientCertRejected):
         "clientAuth: re-issue it with clientAuth (etcdtui pki init --client NAME makes one)."
     )
 
-
-_VERSION_REQUEST = b"GET /version HTTP/1.1\r\nHost: etcd\r\nConnection: close\r\n\r\n"
 
 # OpenSSL X509 verify codes we name precisely.
 _EXPIRED, _NOT_YET_VALID = 10, 9
@@ -112,38 +109,6 @@ def _connect(endpoint: Endpoint, timeout: float) -> socket.socket | errors.Etcdt
         )
 
 
-def _read_http(sock: socket.socket | ssl.SSLSocket) -> bytes:
-    sock.sendall(_VERSION_REQUEST)
-    chunks: list[bytes] = []
-    total = 0
-    while total < 65536:
-        data = sock.recv(4096)
-        if not data:
-            break
-        chunks.append(data)
-        total += len(data)
-    return b"".join(chunks)
-
-
-def _looks_like_etcd(response: bytes) -> bool:
-    head, _sep, body = response.partition(b"\r\n\r\n")
-    if not head.startswith(b"HTTP/1."):
-        return False
-    try:
-        doc = json.loads(body.strip() or b"{}")
-    except ValueError:
-        # chunked transfer encoding: the JSON sits on the second line
-        lines = body.split(b"\r\n")
-        doc = {}
-        for line in lines:
-            try:
-                doc = json.loads(line)
-                break
-            except ValueError:
-                continue
-    return isinstance(doc, dict) and "etcdserver" in doc
-
-
 def _not_etcd(endpoint: Endpoint, what: str) -> errors.NotEtcd:
     return errors.NotEtcd(
         _("{target} answered, but not as etcd ({what})").format(target=endpoint.target, what=what),
@@ -195,7 +160,7 @@ def _diagnose_plain(
     sock: socket.socket, endpoint: Endpoint, settings: ConnectionSettings
 ) -> errors.EtcdtuiError | None:
     # Does the server want TLS? Try a handshake that verifies nothing.
-    ctx = _unverified_context(settings)
+    ctx = peek.unverified_context(settings.cert, settings.key)
     tls_server = False
     try:
         with ctx.wrap_socket(sock, server_hostname=endpoint.host):
@@ -217,10 +182,10 @@ def _diagnose_plain(
         return again
     with again:
         try:
-            response = _read_http(again)
+            response = peek.ask_version(again)
         except OSError:
             return _not_etcd(endpoint, _("no HTTP answer"))
-    if _looks_like_etcd(response):
+    if peek.looks_like_etcd(response):
         return None
     return _not_etcd(endpoint, _first_line(response))
 
@@ -276,7 +241,7 @@ def _diagnose_tls(
         return _closed_in_handshake(str(exc), endpoint, settings)
     with tls:
         try:
-            response = _read_http(tls)
+            response = peek.ask_version(tls)
         except ssl.SSLError as exc:
             if "EOF" in (exc.reason or str(exc)).upper():
                 # The handshake completed, so this is TLS: the server hung up on our cert.
@@ -292,7 +257,7 @@ def _diagnose_tls(
         if settings.cert:
             return _client_rejected(_("connection closed"), endpoint, settings)
         return _client_missing(endpoint)
-    if not _looks_like_etcd(response):
+    if not peek.looks_like_etcd(response):
         return _not_etcd(endpoint, _first_line(response))
     return None
 
@@ -362,10 +327,10 @@ def _plaintext_reply(
     if not isinstance(sock, errors.EtcdtuiError):
         with sock:
             try:
-                response = _read_http(sock)
+                response = peek.ask_version(sock)
             except OSError:
                 response = b""
-    if response and not _looks_like_etcd(response):
+    if response and not peek.looks_like_etcd(response):
         return _not_etcd(endpoint, _first_line(response))
     if only_if_answered and not response:
         return None
@@ -483,7 +448,7 @@ def _verify_failure(
             endpoint=url,
         )
     if code in _HOSTNAME_MISMATCH:
-        sans = ", ".join(_sans(cert)) if cert is not None else _("unknown")
+        sans = ", ".join(pki.sans_of(cert)) if cert is not None else _("unknown")
         return errors.TLSHostnameMismatch(
             _("dialled {host}, but the certificate is only valid for: {sans}").format(
                 host=server_name, sans=sans or _("(no SANs)")
@@ -502,41 +467,20 @@ def _verify_failure(
     return errors.TLSError(exc.verify_message or str(exc), endpoint=url)
 
 
-def _unverified_context(settings: ConnectionSettings) -> ssl.SSLContext:
-    """A context that verifies nothing but still offers our client certificate."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    if settings.cert and settings.key:
-        try:
-            ctx.load_cert_chain(str(settings.cert), str(settings.key))
-        except (ssl.SSLError, OSError):
-            pass
-    return ctx
-
-
 def _peer_certificate(
     endpoint: Endpoint, settings: ConnectionSettings, server_name: str
 ) -> x509.Certificate | None:
-    ctx = _unverified_context(settings)
-    timeout = settings.timeout
+    """What the server presents to a client that verifies nothing; None if no handshake."""
     try:
-        with socket.create_connection((endpoint.host, endpoint.port), timeout=timeout) as raw:
-            with ctx.wrap_socket(raw, server_hostname=server_name) as tls:
-                der = tls.getpeercert(binary_form=True)
+        return peek.peer_certificate(
+            endpoint.host,
+            endpoint.port,
+            timeout=settings.timeout,
+            server_name=server_name,
+            context=peek.unverified_context(settings.cert, settings.key),
+        )
     except (OSError, ssl.SSLError):
         return None
-    return x509.load_der_x509_certificate(der) if der else None
-
-
-def _sans(cert: x509.Certificate) -> list[str]:
-    try:
-        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        return []
-    names: list[str] = [str(n) for n in ext.get_values_for_type(x509.DNSName)]
-    names += [str(ip) for ip in ext.get_values_for_type(x509.IPAddress)]
-    return names
 
 
 def _client_eku_problem(cert_path: Path | None) -> str | None:

@@ -1,9 +1,4 @@
-"""Guided procedures (replace, restore, scale): plan builders plus the actions and
-checks they register with :mod:`etcdtui.services.executor`. Importing this package
-registers every procedure's callables."""
-
-from __future__ import annotations
-
-from etcdtui.services.procedures import common, membership, replace, restore, scale, upgrade
-
-__all__ = ["common", "membership", "replace", "restore", "scale", "upgrade"]
+"""Guided procedures (replace, restore, scale, upgrade): plan builders, and the actions
+and checks behind the names their steps use. The executor finds those callables in the
+one explicit table, :mod:`etcdtui.services.procedures.registry`; importing a procedure
+module registers nothing."""

@@ -1,5 +1,5 @@
 """Shared pieces of the guided procedures: cluster facts, start commands, and the
-registered actions and checks for learner-first membership changes."""
+steps of learner-first membership changes."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Registered actions, checks and rollbacks for learner-first membership changes
-(shared by replace and scale)."""
+"""Actions, checks and rollbacks for learner-first membership changes (shared by
+replace and scale; listed in :mod:`etcdtui.services.procedures.registry`)."""
 
 from __future__ import annotations
 
@@ -14,17 +14,9 @@ from etcdtui.domain.health import is_access_error
 from etcdtui.domain.retry import Backoff
 from etcdtui.i18n import _
 from etcdtui.models import Member, MemberList, hex_id
-from etcdtui.services.executor import (
-    CheckResult,
-    ExecContext,
-    StepFailed,
-    action,
-    adopt,
-    check,
-    rollback,
-)
 from etcdtui.services.plans import Step
 from etcdtui.services.procedures.common import gather
+from etcdtui.services.procedures.context import CheckResult, ExecContext, StepFailed
 from etcdtui.services.retry import retry_async
 
 T = TypeVar("T")
@@ -62,8 +54,7 @@ async def with_reconfig_retry(
     return await retry_async(call, Backoff(attempts, 1.0, 4.0), not_yet, tell)
 
 
-@action("member.add-learner")
-async def _add_learner(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+async def add_learner(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     peer = str(step.params["peer_url"])
     m = await with_reconfig_retry(
         ctx,
@@ -79,8 +70,7 @@ async def _add_learner(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     }
 
 
-@adopt("member.add-learner")
-async def _adopt_learner(ctx: ExecContext, step: Step) -> Mapping[str, Any] | None:
+async def adopt_learner(ctx: ExecContext, step: Step) -> Mapping[str, Any] | None:
     """An add whose answer was lost (the run stopped right after sending it) left a
     member with our peer URL: take its ID instead of adding a second one."""
     var = str(step.params["var"])
@@ -105,8 +95,7 @@ def _learner_ref(step: Step) -> Any:
     return step.precondition.params.get("member") if step.precondition else None
 
 
-@adopt("host.start-new-member")
-async def _adopt_started(ctx: ExecContext, step: Step) -> Mapping[str, Any] | None:
+async def adopt_started(ctx: ExecContext, step: Step) -> Mapping[str, Any] | None:
     """A learner that already runs is never restarted: a restart from an empty data dir
     would make etcd panic (its log is behind what the leader remembers sending)."""
     p = step.params
@@ -114,7 +103,7 @@ async def _adopt_started(ctx: ExecContext, step: Step) -> Mapping[str, Any] | No
     if member is None:
         return None
     try:
-        res = await _started(ctx, {"member": member, "client_url": p["client_url"]})
+        res = await member_started(ctx, {"member": member, "client_url": p["client_url"]})
     except StepFailed:
         return None
     if not res.ok:
@@ -122,8 +111,7 @@ async def _adopt_started(ctx: ExecContext, step: Step) -> Mapping[str, Any] | No
     return {"detail": _("already running: {what}").format(what=res.detail)}
 
 
-@adopt("member.promote")
-async def _adopt_promoted(ctx: ExecContext, step: Step) -> Mapping[str, Any] | None:
+async def adopt_promoted(ctx: ExecContext, step: Step) -> Mapping[str, Any] | None:
     try:
         mid = ctx.member_id(step.params["member"])
     except StepFailed:
@@ -134,8 +122,7 @@ async def _adopt_promoted(ctx: ExecContext, step: Step) -> Mapping[str, Any] | N
     return None
 
 
-@action("member.catch-up")
-async def _catch_up(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+async def catch_up(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     mid = ctx.member_id(step.params["member"])
     url = str(step.params["client_url"])
     deadline = time.monotonic() + float(step.params.get("timeout", 120.0))
@@ -169,8 +156,7 @@ async def _catch_up(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     )
 
 
-@action("member.promote")
-async def _promote(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+async def promote(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     mid = ctx.member_id(step.params["member"])
 
     def retry(attempt: int, delay: float, exc: errors.EtcdtuiError) -> None:
@@ -185,13 +171,11 @@ async def _promote(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     return {"detail": _("promoted {id}").format(id=hex_id(mid))}
 
 
-@action("cluster.verify-voters")
-async def _verify(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+async def verify_voters(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     return {}
 
 
-@action("host.start-new-member")
-async def _start_new(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+async def start_new_member(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     start = getattr(ctx.host, "start_new_member", None)
     if start is None:
         raise StepFailed(_("this host adapter cannot start etcd"))
@@ -212,8 +196,7 @@ async def _start_new(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
 # --- checks ----------------------------------------------------------------------------------
 
 
-@check("what-if-add-learner")
-async def _whatif_add(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
+async def whatif_add_learner(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
     facts = await gather(ctx.cluster)
     w = whatif.what_if(
         facts.members,
@@ -224,8 +207,7 @@ async def _whatif_add(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResul
     return CheckResult(w.allowed, " ".join(w.reasons) or quorum.describe(w.after))
 
 
-@check("member-is-learner")
-async def _is_learner(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
+async def is_learner(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
     mid = ctx.member_id(params["member"])
     m = _find(await ctx.cluster.members(), mid)
     if m is None:
@@ -238,8 +220,7 @@ async def _is_learner(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResul
     )
 
 
-@check("member-is-voter")
-async def _is_voter(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
+async def is_voter(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
     mid = ctx.member_id(params["member"])
     m = _find(await ctx.cluster.members(), mid)
     ok = m is not None and not m.is_learner
@@ -251,8 +232,7 @@ async def _is_voter(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
     )
 
 
-@check("member-absent")
-async def _absent(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
+async def member_absent(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
     mid = ctx.member_id(params["member"])
     ok = _find(await ctx.cluster.members(), mid) is None
     return CheckResult(
@@ -263,8 +243,7 @@ async def _absent(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
     )
 
 
-@check("member-started")
-async def _started(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
+async def member_started(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
     mid = ctx.member_id(params["member"])
     st = await ctx.cluster.endpoint_status(str(params["client_url"]))
     if not st.ok and (is_access_error(st.error_code) or "learner" in (st.error or "")):
@@ -298,8 +277,7 @@ async def _started(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
     return CheckResult(True, _("{name} is running").format(name=m.name))
 
 
-@check("voters-healthy")
-async def _voters_healthy(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
+async def voters_healthy(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
     members = await ctx.cluster.members()
     voters = [m for m in members.members if not m.is_learner]
     learners = [m for m in members.members if m.is_learner]
@@ -330,8 +308,7 @@ async def _voters_healthy(ctx: ExecContext, params: Mapping[str, Any]) -> CheckR
 # --- rollbacks -------------------------------------------------------------------------------
 
 
-@rollback("remove-new-member")
-async def _remove_new(ctx: ExecContext, params: Mapping[str, Any]) -> str:
+async def remove_new_member(ctx: ExecContext, params: Mapping[str, Any]) -> str:
     try:
         mid = ctx.member_id(params["member"])
     except StepFailed:

@@ -18,14 +18,6 @@ from etcdtui.domain.membership import initial_cluster
 from etcdtui.i18n import N_, _
 from etcdtui.models import Member, hex_id
 from etcdtui.services.cluster import ClusterService
-from etcdtui.services.executor import (
-    CheckResult,
-    ExecContext,
-    StepFailed,
-    action,
-    adopt,
-    check,
-)
 from etcdtui.services.plans import (
     Clock,
     Plan,
@@ -46,6 +38,7 @@ from etcdtui.services.procedures.common import (
     learner_steps,
     verify_step,
 )
+from etcdtui.services.procedures.context import CheckResult, ExecContext, StepFailed
 
 
 class MemberNotFailed(errors.EtcdtuiError):
@@ -292,8 +285,7 @@ async def plan_replace(svc: ClusterService, req: ReplaceRequest, **kw: Any) -> P
 # --- actions and checks ----------------------------------------------------------------------
 
 
-@action("replace.detect")
-async def _detect(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+async def detect_failure(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     mid = ctx.member_id(step.params["member"])
     deadline = time.monotonic() + float(step.params.get("seconds", 2.0))
     samples = 0
@@ -313,8 +305,7 @@ async def _detect(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
         await asyncio.sleep(0.5)
 
 
-@check("what-if-remove")
-async def _whatif_remove(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
+async def whatif_remove(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
     mid = ctx.member_id(params["member"])
     facts = await gather(ctx.cluster)
     w = whatif.what_if(
@@ -323,8 +314,7 @@ async def _whatif_remove(ctx: ExecContext, params: Mapping[str, Any]) -> CheckRe
     return CheckResult(w.allowed, " ".join(w.reasons) or quorum.describe(w.after))
 
 
-@action("replace.quorum")
-async def _quorum(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+async def refuse_unless_quorum_survives(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     mid = ctx.member_id(step.params["member"])
     facts = await gather(ctx.cluster)
     w = whatif.what_if(
@@ -334,8 +324,7 @@ async def _quorum(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     return {"detail": quorum.describe(w.before) + " -> " + quorum.describe(w.after)}
 
 
-@action("replace.move-leader")
-async def _move_leader(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+async def move_leader_away(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     mid = ctx.member_id(step.params["member"])
     facts = await gather(ctx.cluster)
     if facts.leader_id != mid:
@@ -351,8 +340,7 @@ async def _move_leader(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     return {"detail": _("leadership moved to {name}").format(name=healthy[0].name)}
 
 
-@adopt("member.remove")
-async def _adopt_removed(ctx: ExecContext, step: Step) -> Mapping[str, Any] | None:
+async def adopt_removed(ctx: ExecContext, step: Step) -> Mapping[str, Any] | None:
     """The member is already gone (our own remove whose answer was lost, or someone
     else's): nothing to remove, only the host records to tidy."""
     mid = ctx.member_id(step.params["member"])
@@ -365,8 +353,7 @@ async def _adopt_removed(ctx: ExecContext, step: Step) -> Mapping[str, Any] | No
     return {"detail": _("already removed: {id} is not in the member list").format(id=hex_id(mid))}
 
 
-@action("member.remove")
-async def _remove(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+async def remove_member(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     mid = ctx.member_id(step.params["member"])
     from etcdtui.services.procedures.membership import with_reconfig_retry
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from etcdtui import errors
 from etcdtui.i18n import _
+from etcdtui.services.executor import unfinished
 from etcdtui.services.procedures.common import MemberTLS
 from etcdtui.services.procedures.restore import RestoreMember
 from etcdtui.services.procedures.scale import NewMember
@@ -99,8 +100,6 @@ def _refuse_if_a_restore_is_unfinished(sandbox: Sandbox) -> None:
     """The cluster does not answer, so the sandbox's records would name the members.
     When that is because a restore of this sandbox stopped half way, planning a new one
     from the records repeats its work with whatever the records say: resume it instead."""
-    from etcdtui.services.executor import unfinished
-
     assert sandbox.state is not None
     ours = {m.peer_url for m in sandbox.state.members}
     for data in unfinished("restore"):

@@ -21,14 +21,6 @@ from etcdtui.domain.membership import initial_cluster
 from etcdtui.i18n import N_, _
 from etcdtui.models import hex_id
 from etcdtui.services import versions
-from etcdtui.services.executor import (
-    CheckResult,
-    ExecContext,
-    StepFailed,
-    action,
-    adopt,
-    check,
-)
 from etcdtui.services.plans import (
     Clock,
     Plan,
@@ -41,6 +33,7 @@ from etcdtui.services.plans import (
     system_clock,
 )
 from etcdtui.services.procedures.common import etcd_servers, url_host
+from etcdtui.services.procedures.context import CheckResult, ExecContext, StepFailed
 from etcdtui.services.procedures.snapcheck import SnapshotFacts, file_sha256
 from etcdtui.services.snapshots.source import DecryptKeys
 
@@ -205,7 +198,7 @@ def restore_argv(
 def _restore_run(argv: tuple[str, ...], snap: SnapshotFacts) -> dict[str, Any]:
     """How a restore step runs: a plain file goes to the tool as it is; an age-encrypted
     one is decrypted into an anonymous in-memory file whose descriptor the tool reads as
-    ``/dev/fd/N`` (see :func:`_run_decrypted`), so no plaintext file ever has a name."""
+    ``/dev/fd/N`` (see :func:`run_decrypted`), so no plaintext file ever has a name."""
     if not snap.encrypted:
         return {"action": "host.run", "command": argv}
     arg = 3  # tool snapshot restore FILE ...
@@ -436,8 +429,7 @@ def build_restore_plan(
 # --- actions and checks ----------------------------------------------------------------------
 
 
-@action("restore.verify-snapshot")
-async def _verify_snapshot(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+async def check_snapshot(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     from etcdtui.services.procedures.snapcheck import verify_snapshot
 
     path = Path(str(step.params["path"]))
@@ -453,8 +445,7 @@ def _identity(path: Path) -> list[Any]:
     return [str(path), st.st_size, st.st_mtime_ns, st.st_ino]
 
 
-@action("restore.sha256")
-async def _sha(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+async def sha256(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     path = Path(str(step.params["path"]))
     if ctx.vars.get("verified_file") == _identity(path):
         return {"detail": _("same file as the one verified in step 1 (unchanged since)")}
@@ -475,13 +466,11 @@ def _host(ctx: ExecContext, what: str) -> Any:
     return fn
 
 
-@action("host.stop-etcd")
-async def _stop(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+async def stop_etcd(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     return {"detail": await asyncio.to_thread(_host(ctx, "stop"), str(step.params["name"]))}
 
 
-@action("host.move-aside")
-async def _move_aside(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+async def move_aside(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     src, dst = Path(str(step.params["path"])), Path(str(step.params["aside"]))
     if not src.exists():
         return {"detail": _("{p} does not exist: nothing to move").format(p=src)}
@@ -489,17 +478,14 @@ async def _move_aside(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     return {"detail": _("moved {a} to {b}").format(a=src, b=dst)}
 
 
-@adopt("host.move-aside")
-async def _adopt_moved(ctx: ExecContext, step: Step) -> Mapping[str, Any] | None:
+async def adopt_moved(ctx: ExecContext, step: Step) -> Mapping[str, Any] | None:
     src, dst = Path(str(step.params["path"])), Path(str(step.params["aside"]))
     if not os.path.lexists(src) and os.path.lexists(dst):
         return {"detail": _("already moved: {b} holds the old data").format(b=dst)}
     return None
 
 
-@adopt("restore.run-decrypted")
-@adopt("host.run")
-async def _adopt_partial(ctx: ExecContext, step: Step) -> Mapping[str, Any] | None:
+async def adopt_partial_restore(ctx: ExecContext, step: Step) -> Mapping[str, Any] | None:
     """A restore into ``partial_path`` that was cut short (crash, kill, full disk) left a
     half-written dir. It is this step's own work, since the step began only when the
     path was free: move it aside (never delete) and run the step again."""
@@ -515,14 +501,12 @@ async def _adopt_partial(ctx: ExecContext, step: Step) -> Mapping[str, Any] | No
     return None
 
 
-@action("host.run")
-async def _run(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+async def run_on_host(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     out = await asyncio.to_thread(_host(ctx, "run"), list(step.command), dict(step.env))
     return {"detail": out.splitlines()[-1] if out else ""}
 
 
-@action("restore.run-decrypted")
-async def _run_decrypted(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+async def run_decrypted(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     from etcdtui.services.snapshots.source import decrypt_to_fd
 
     path = Path(str(step.params["snapshot"]))
@@ -564,13 +548,11 @@ def keys_for(path: str | os.PathLike[str]) -> DecryptKeys | None:
     return _KEYS.get(os.path.abspath(path))
 
 
-@action("host.start-etcd")
-async def _start(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+async def start_etcd(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     return {"detail": await asyncio.to_thread(_host(ctx, "spawn"), str(step.params["name"]))}
 
 
-@check("path-absent")
-async def _absent(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
+async def path_absent(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
     p = str(params["path"])
     return CheckResult(
         not os.path.lexists(p),
@@ -578,14 +560,12 @@ async def _absent(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
     )
 
 
-@check("restored-dir")
-async def _restored(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
+async def restored_dir(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
     db = Path(str(params["path"])) / "member" / "snap" / "db"
     return CheckResult(db.is_file(), str(db))
 
 
-@action("restore.verify")
-async def _verify(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+async def verify_restored(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     p = step.params
     urls: Sequence[str] = list(p["client_urls"])
     deadline = time.monotonic() + float(p.get("timeout", 90.0))
@@ -726,6 +706,5 @@ async def restore_risks(
     return tuple(risks)
 
 
-@action("plan.acknowledge")
-async def _acknowledge(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+async def acknowledge(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     return {"detail": _("risks acknowledged by the operator")}

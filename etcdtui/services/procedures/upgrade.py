@@ -31,7 +31,6 @@ from typing import Any
 from etcdtui import errors
 from etcdtui.i18n import _
 from etcdtui.models import Alarm, Member
-from etcdtui.services.executor import ExecContext, StepFailed, action
 from etcdtui.services.plans import (
     Clock,
     Plan,
@@ -44,6 +43,7 @@ from etcdtui.services.plans import (
     system_clock,
 )
 from etcdtui.services.procedures.common import ClusterFacts, url_host, verify_step
+from etcdtui.services.procedures.context import ExecContext, StepFailed
 
 Version = tuple[int, int, int]
 
@@ -404,8 +404,7 @@ def _label(m: Member) -> str:
 # --- executor actions (run by etcdtui where it may: the sandbox, the cluster API) ----------
 
 
-@action("upgrade.backup")
-async def _backup(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+async def backup(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     """Save and verify a snapshot; a verified one already there is kept (re-runnable)."""
     from etcdtui.services.snapshots.save import save_snapshot
     from etcdtui.services.snapshots.status import verify
@@ -427,8 +426,7 @@ async def _backup(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     return {"detail": _("saved and verified {p}").format(p=path)}
 
 
-@action("upgrade.swap-binary")
-async def _swap(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+async def swap_binary(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     from etcdtui.services.binaries import binary_version
 
     binary = step.params.get("binary")
@@ -446,8 +444,7 @@ async def _swap(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     return {"detail": await asyncio.to_thread(swap, str(step.params["name"]), str(binary))}
 
 
-@action("upgrade.check-member")
-async def _check_member(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+async def check_member(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     p = step.params
     member_id = ctx.member_id(p["member_id"])
     want = parse_version(str(p["version"]))
@@ -475,8 +472,7 @@ async def _check_member(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     )
 
 
-@action("upgrade.consistency")
-async def _consistency(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
+async def check_consistency(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     from etcdtui.services import consistency
 
     report = await consistency.check(ctx.cluster)

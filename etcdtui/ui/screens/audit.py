@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 from etcdtui.i18n import N_, _
 from etcdtui.services.audit import AuditLog
 from etcdtui.terminal_text import printable
+from etcdtui.ui.app_access import etcdtui_app
 
 _COLUMNS = (
     N_("TIME"),
@@ -120,7 +121,7 @@ class AuditPane(Vertical):
         self.reload()
 
     def reload(self) -> None:
-        log = self.audit or getattr(self.app, "audit_log", None) or AuditLog()
+        log = self.audit or etcdtui_app(self).audit_log or AuditLog()
         self.query_one("#audit-path", Static).update(
             _("{path} (append-only JSON lines; newest first)").format(path=log.path)
         )

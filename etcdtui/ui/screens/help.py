@@ -14,6 +14,7 @@ from textual.widgets import Label, Static
 
 from etcdtui.i18n import N_, _, pgettext
 from etcdtui.ui import actions
+from etcdtui.ui.app_access import etcdtui_app
 from etcdtui.ui.widgets.footer import KeyFooter
 
 
@@ -58,8 +59,8 @@ class HelpScreen(Screen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        keymap = dict(getattr(self.app, "keymap_overrides", {}))
-        read_only = bool(getattr(self.app, "read_only", False))
+        keymap = dict(etcdtui_app(self).keymap_overrides)
+        read_only = etcdtui_app(self).read_only
         with VerticalScroll(id="help-body"):
             yield Label(_("etcdtui — keys"), classes="box-title")
             yield Static(help_table(keymap, read_only), id="help-table")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -13,7 +13,8 @@ from textual.widgets import ContentSwitcher, Input
 from etcdtui.errors import MemberNotFound, ReadOnlyMode, UsageError
 from etcdtui.i18n import _
 from etcdtui.models import Member
-from etcdtui.ui import actions, panes
+from etcdtui.ui import actions, pane_widgets, panes
+from etcdtui.ui.app_access import etcdtui_app
 from etcdtui.ui.errors import report
 from etcdtui.ui.screens.overview import OverviewPane
 from etcdtui.ui.state import ClusterState
@@ -21,6 +22,9 @@ from etcdtui.ui.widgets.command_line import CommandLine, Sources
 from etcdtui.ui.widgets.footer import KeyFooter
 from etcdtui.ui.widgets.header import ClusterHeader
 from etcdtui.ui.widgets.members import MembersTable
+
+if TYPE_CHECKING:
+    from etcdtui.ui.app_access import ConsoleApp
 
 
 class MainScreen(Screen[None]):
@@ -33,7 +37,7 @@ class MainScreen(Screen[None]):
         # every pane at start doubled the time to the first populated frame.
         first = panes.PANES[0]
         with ContentSwitcher(initial=first.wid, id="panes"):
-            yield first.factory()
+            yield pane_widgets.build(first.id)
         yield CommandLine(id="command-line")
         yield KeyFooter()
 
@@ -64,8 +68,8 @@ class MainScreen(Screen[None]):
             await self.action_show_pane(pane_id)
 
     @property
-    def _app(self) -> Any:
-        return self.app
+    def _app(self) -> ConsoleApp:
+        return etcdtui_app(self)
 
     def refresh_view(self, state: ClusterState) -> None:
         if self._relabeling or not self.query(ClusterHeader) or not self.query(OverviewPane):
@@ -90,7 +94,7 @@ class MainScreen(Screen[None]):
         found = switcher.query_children(f"#{spec.wid}")
         if found:
             return found.first()
-        widget = spec.factory()
+        widget = pane_widgets.build(spec.id)
         await switcher.mount(widget)
         return widget
 
@@ -183,9 +187,8 @@ class MainScreen(Screen[None]):
                     ),
                 )
         elif (spec := actions.by_command(head)) is not None:
-            if spec.action.startswith("member_action") and rest:
-                kind = spec.action.split("'")[1]
-                self.action_member_action(kind, rest[0])
+            if spec.member_kind is not None and rest:
+                self.action_member_action(spec.member_kind, rest[0])
             else:
                 self._app.run_spec(spec, rest)
         else:

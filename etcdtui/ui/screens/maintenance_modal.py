@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState
 
 from etcdtui.errors import EtcdtuiError
 from etcdtui.i18n import _
+from etcdtui.ui.app_access import etcdtui_app
 from etcdtui.ui.errors import as_etcdtui_error, report
 from etcdtui.ui.messages import ActionProgress, ActionProgressed
 from etcdtui.ui.screens.modals import PausingModal
@@ -83,7 +84,7 @@ class MaintenanceModal(PausingModal):
         self.running = False
 
     def compose(self) -> ComposeResult:
-        service = getattr(self.app, "service", None)
+        service = etcdtui_app(self).service
         endpoints = service.all_endpoints() if service is not None else []
         with Vertical(id="action-box", classes="modal-box"):
             yield Label(_title(self.kind), classes="modal-title")
@@ -108,7 +109,7 @@ class MaintenanceModal(PausingModal):
 
     @property
     def read_only(self) -> bool:
-        return bool(getattr(getattr(self.app, "settings", None), "read_only", False))
+        return etcdtui_app(self).read_only
 
     def _refresh(self) -> None:
         typed = self.query_one("#confirm", Input).value.strip() == self.kind
@@ -153,7 +154,7 @@ class MaintenanceModal(PausingModal):
         from etcdtui.services.cluster import ClusterService
         from etcdtui.services.maintenance import Maintenance
 
-        service = getattr(self.app, "service", None)
+        service = etcdtui_app(self).service
         if not isinstance(service, ClusterService):
             raise EtcdtuiError(
                 _("maintenance needs a live cluster connection"), title=_("Not available")

@@ -13,10 +13,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, LoadingIndicator, Static
 from textual.worker import Worker, WorkerState
 
+from etcdtui import errors
 from etcdtui.i18n import N_, _
 from etcdtui.models import Member, QuorumSummary
 from etcdtui.terminal_text import printable
 from etcdtui.ui import member_actions as ma
+from etcdtui.ui.app_access import etcdtui_app
 from etcdtui.ui.errors import as_etcdtui_error, report
 from etcdtui.ui.messages import ActionProgress, ActionProgressed
 from etcdtui.ui.screens.fit import FittedModal, fit_body
@@ -29,7 +31,7 @@ class PausingModal(FittedModal):
     _paused: Any = None
 
     def on_mount(self) -> None:
-        poller = getattr(self.app, "poller", None)
+        poller = etcdtui_app(self).poller
         if poller is not None and self._paused is None:
             poller.pause()
             self._paused = poller
@@ -73,7 +75,7 @@ class MemberActionModal(PausingModal):
 
     @property
     def _state(self) -> Any:
-        return getattr(self.app, "state")  # noqa: B009
+        return etcdtui_app(self).state
 
     def _plan(self) -> ma.ActionPlan:
         st = self._state
@@ -164,7 +166,7 @@ class MemberActionModal(PausingModal):
         typed_ok = p.confirm_text is None or (typed != "" and typed in (p.confirm_text, target_id))
         run = self.query_one("#run", Button)
         run.disabled = self.running or not p.allowed or not typed_ok
-        read_only = bool(getattr(getattr(self.app, "settings", None), "read_only", False))
+        read_only = etcdtui_app(self).read_only
         if read_only:
             run.disabled = True
             verdict.update(_("Read-only mode: this action is disabled."))
@@ -248,7 +250,9 @@ class MemberActionModal(PausingModal):
         def progress(text: str) -> None:
             self.post_message(ActionProgressed(ActionProgress(text)))
 
-        service = getattr(self.app, "service")  # noqa: B009
+        service = etcdtui_app(self).service
+        if service is None:
+            raise errors.UsageError(_("no cluster is connected"))
         target_id = self.target.id if self.target else None
         return await ma.execute(
             service, self.kind, target_id, peer_urls_text=urls, name=name.strip(), progress=progress

@@ -7,6 +7,7 @@ from textual.containers import Vertical
 from textual.widgets import Input
 
 from etcdtui.i18n import _
+from etcdtui.ui.app_access import etcdtui_app
 from etcdtui.ui.state import ClusterState
 from etcdtui.ui.widgets.health import HealthPane
 from etcdtui.ui.widgets.members import MembersTable
@@ -14,7 +15,7 @@ from etcdtui.ui.widgets.members import MembersTable
 
 class OverviewPane(Vertical):
     def compose(self) -> ComposeResult:
-        quota = int(getattr(self.app, "default_quota", 2 * 1024**3))
+        quota = etcdtui_app(self).default_quota
         yield Input(placeholder=_("filter members (esc clears)"), id="filter")
         yield MembersTable(id="members-table")
         yield HealthPane(quota, id="health")

@@ -14,6 +14,8 @@ from textual.widgets import Label, LoadingIndicator, Static
 from textual.worker import Worker, WorkerState
 
 from etcdtui.i18n import N_, _
+from etcdtui.models import ConnectionSettings
+from etcdtui.ui.app_access import etcdtui_app
 from etcdtui.ui.errors import as_etcdtui_error, message_text
 from etcdtui.ui.widgets.footer import KeyFooter
 
@@ -49,10 +51,9 @@ class NothingConfiguredScreen(Screen[None]):
 
     async def action_browse_snapshots(self) -> None:
         """Offline: the snapshot pane needs files only, no cluster."""
-        app = self.app
-        main = getattr(app, "main")  # noqa: B009
-        await app.pop_screen()
-        main.call_after_refresh(main.action_show_pane, "snapshots")  # once it is mounted
+        app = etcdtui_app(self)
+        await self.app.pop_screen()
+        app.show_pane("snapshots")  # once the main screen is mounted
 
 
 class SandboxStartScreen(Screen[None]):
@@ -98,16 +99,18 @@ class SandboxStartScreen(Screen[None]):
         sandbox = Sandbox()
         sandbox.up()
         # the context `sandbox status` and the docs point to: `etcdtui --context sandbox`
-        sandbox.register_context("sandbox", getattr(self.app, "config_path", None))
+        sandbox.register_context("sandbox", etcdtui_app(self).config_path)
         return sandbox.settings()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "sandbox":
             return
         if event.state == WorkerState.SUCCESS:
-            connect = getattr(self.app, "connect")  # noqa: B009
+            app = etcdtui_app(self)
             self.app.pop_screen()
-            connect(event.worker.result)
+            settings = event.worker.result
+            if isinstance(settings, ConnectionSettings):  # what _up returns
+                app.connect(settings)
             from etcdtui.services.binaries import fallback_note
 
             note = fallback_note()

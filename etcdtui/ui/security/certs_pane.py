@@ -14,9 +14,10 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Label, Static
 
 from etcdtui.i18n import N_, _
-from etcdtui.services.certs import CRITICAL_DAYS, WARNING_DAYS, CertInfo
+from etcdtui.services.tls.cert_report import CRITICAL_DAYS, WARNING_DAYS, CertInfo
 from etcdtui.terminal_text import printable
 from etcdtui.ui import actions
+from etcdtui.ui.app_access import etcdtui_app
 from etcdtui.ui.security.source import SYMBOLS, CertsResult, CertWatch, days_level
 
 # What an operator scans for first (days left, what is wrong) comes before the long
@@ -127,21 +128,21 @@ class CertsPane(Vertical):
         table = self.query_one(DataTable)
         for key, label in COLUMNS:
             table.add_column(_(label), key=key)
-        known = getattr(self.app, "cert_result", None)
+        known = etcdtui_app(self).cert_result
         if known is not None:
             self.show_result(known)
 
     def on_show(self) -> None:
-        if getattr(self.app, "cert_result", None) is None:
+        if etcdtui_app(self).cert_result is None:
             self.action_recheck()
 
     def action_recheck(self) -> None:
-        app: Any = self.app
-        watch = getattr(app, "cert_watch", None)
+        app = etcdtui_app(self)
+        watch = app.cert_watch
         if watch is None:
             if app.service is None:
                 return
-            watch = CertWatch(app, app.service, app.settings)
+            watch = CertWatch(self.app, app.service, app.clock)
         self.query_one("#certs-summary", Static).update(_("Checking certificates…"))
         watch.check()
 

@@ -1,4 +1,4 @@
-"""Security posture pane: the read-only scan of ``etcdtui.services.security``, run on
+"""Security posture pane: the read-only scan of ``etcdtui.services.tls.posture``, run on
 demand (a key) in a worker, findings sorted by severity with evidence and fix."""
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Label, Static
 
 from etcdtui.i18n import _
-from etcdtui.services.security import SEVERITIES, Finding
+from etcdtui.services.tls.posture import SEVERITIES, Finding
 from etcdtui.terminal_text import printable
 from etcdtui.ui import actions
-from etcdtui.ui.security.source import ScanFinished, ScanResult, error_text, security_scan
+from etcdtui.ui.app_access import etcdtui_app
+from etcdtui.ui.security.source import ScanFinished, ScanResult, error_text
+from etcdtui.ui.service import ClusterLike
 
 SEVERITY_MARK = {
     "critical": "✖",
@@ -84,21 +86,21 @@ class SecurityPane(Vertical):
             table.add_column(label, key=key)
 
     def action_scan(self) -> None:
-        app: Any = self.app
+        app = etcdtui_app(self)
         if self.scanning or app.service is None:
             return
         self.scanning = True
         self.query_one("#security-status", Static).update(_("Scanning… (read-only checks)"))
-        self._scan(app.service, app.settings)
+        self._scan(app.service)
 
     @work(exclusive=True, group="security-scan", exit_on_error=False)
-    async def _scan(self, service: Any, settings: Any) -> None:
-        clock = getattr(self.app, "clock", None)
+    async def _scan(self, service: ClusterLike) -> None:
+        clock = etcdtui_app(self).clock
         try:
-            report = await security_scan(service, settings)
-            result = ScanResult(report, clock() if clock else 0.0)
+            report = await service.security_scan()
+            result = ScanResult(report, clock())
         except Exception as exc:  # shown in the pane, never raised into the app
-            result = ScanResult(None, clock() if clock else 0.0, error_text(exc))
+            result = ScanResult(None, clock(), error_text(exc))
         self.post_message(ScanFinished(result))
 
     def on_scan_finished(self, message: ScanFinished) -> None:

@@ -1,10 +1,11 @@
-"""Where certificate reports and security scans come from, and the messages that
-carry them. Workers only post these messages; handlers update the widgets."""
+"""The results of the certificate report and the security scan, the messages that carry
+them and the background certificate check. Both come from the service
+(:class:`etcdtui.ui.service.ClusterLike`: ``cert_report()``, ``security_scan()``), real
+or fake alike. Workers only post these messages; handlers update the widgets."""
 
 from __future__ import annotations
 
-import asyncio
-import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -16,8 +17,11 @@ from etcdtui.i18n import _
 from etcdtui.ui.errors import as_etcdtui_error
 
 if TYPE_CHECKING:  # cryptography loads only when a check runs, not at console start
-    from etcdtui.services.certs import CertReport
-    from etcdtui.services.security import ScanReport
+    from textual.app import App
+
+    from etcdtui.services.tls.cert_report import CertReport
+    from etcdtui.services.tls.posture import ScanReport
+    from etcdtui.ui.service import ClusterLike
 
 CERT_CHECK_INTERVAL = 300.0  # seconds between background certificate checks
 # The first check waits until the first frame is up: it loads cryptography, which would
@@ -52,29 +56,8 @@ class ScanFinished(Message):
         self.data = data
 
 
-async def cert_report(service: Any, settings: Any) -> CertReport:
-    """The service's ``cert_report()`` if it has one, else the real collection."""
-    own = getattr(service, "cert_report", None)
-    if own is not None:
-        report: CertReport = await own()
-        return report
-    # Loaded in a thread: importing cryptography takes a noticeable moment.
-    certs: Any = await asyncio.to_thread(importlib.import_module, "etcdtui.services.certs")
-    return await certs.collect(settings, local_roots=certs.default_local_roots(settings))
-
-
-async def security_scan(service: Any, settings: Any) -> ScanReport:
-    own = getattr(service, "security_scan", None)
-    if own is not None:
-        report: ScanReport = await own()
-        return report
-    from etcdtui.services import security
-
-    return await security.scan(settings)
-
-
 def days_level(days: int | None) -> str:
-    from etcdtui.services.certs import CRITICAL_DAYS, WARNING_DAYS
+    from etcdtui.services.tls.cert_report import CRITICAL_DAYS, WARNING_DAYS
 
     if days is None or days <= CRITICAL_DAYS:
         return "critical"
@@ -89,7 +72,7 @@ def header_text(result: CertsResult | None) -> tuple[str, str] | None:
         return None
     if result.report is None:
         return _("certs ?"), "warning"
-    from etcdtui.services.certs import nearest_expiry
+    from etcdtui.services.tls.cert_report import nearest_expiry
 
     near = nearest_expiry(result.report.certs)
     if near is None:
@@ -102,8 +85,14 @@ def header_text(result: CertsResult | None) -> tuple[str, str] | None:
 class CertWatch:
     """Checks certificates once at connect and then every ``interval`` seconds."""
 
-    def __init__(self, app: Any, service: Any, settings: Any, interval: float = 0) -> None:
-        self.app, self.service, self.settings = app, service, settings
+    def __init__(
+        self,
+        app: App[Any],
+        service: ClusterLike,
+        clock: Callable[[], float],
+        interval: float = 0,
+    ) -> None:
+        self.app, self.service, self.clock = app, service, clock
         self.interval = interval or CERT_CHECK_INTERVAL
         self._timer: Timer | None = None
         self._first: Timer | None = None
@@ -129,30 +118,14 @@ class CertWatch:
 
     async def _collect(self) -> None:
         try:
-            report = await cert_report(self.service, self.settings)
-            result = CertsResult(report, self.app.clock())
+            report = await self.service.cert_report()
+            result = CertsResult(report, self.clock())
         except Exception as exc:  # shown in the pane, never raised into the app
             err = as_etcdtui_error(exc)
-            result = CertsResult(None, self.app.clock(), f"{err.title}: {err.cause}")
+            result = CertsResult(None, self.clock(), f"{err.title}: {err.cause}")
         finally:
             self.checking = False
         self.app.post_message(CertsChecked(result))
-
-
-def apply_certs(app: Any, result: CertsResult) -> None:
-    """CertsChecked handler: remember the result, update the header and the pane."""
-    from etcdtui.ui.security.certs_pane import CertsPane
-    from etcdtui.ui.widgets.header import ClusterHeader
-
-    app.cert_result = result
-    try:
-        main = app.main
-    except StopIteration:
-        return
-    for header in main.query(ClusterHeader):
-        header.show_certs(header_text(result))
-    for pane in main.query(CertsPane):
-        pane.show_result(result)
 
 
 def error_text(exc: BaseException) -> str:

@@ -10,7 +10,6 @@ worker, cached per file).
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -30,6 +29,7 @@ from etcdtui.services.snapshots.catalog import CatalogEntry
 from etcdtui.services.snapshots.source import DecryptKeys
 from etcdtui.services.snapshots.status import VerifyResult
 from etcdtui.ui import actions
+from etcdtui.ui.app_access import etcdtui_app
 from etcdtui.ui.errors import report
 from etcdtui.ui.snapshots import model
 from etcdtui.ui.snapshots.messages import (
@@ -101,8 +101,8 @@ class SnapshotsPane(Vertical):
     # --- helpers ---------------------------------------------------------------------------
 
     def _now(self) -> float:
-        clock = getattr(self.app, "clock", None)
-        return float(clock()) if clock is not None else time.time()
+        clock = etcdtui_app(self).clock
+        return float(clock())
 
     @property
     def table(self) -> DataTable[Any]:
@@ -346,10 +346,8 @@ class SnapshotsPane(Vertical):
 
     def action_restore(self) -> None:
         """ctrl+r here: the restore prompt, prefilled with the highlighted file."""
-        from etcdtui.ui.wizard_launch import open_restore_prompt
-
         entry = self.selected()
-        open_restore_prompt(self.app, str(entry.path) if entry is not None else None)
+        etcdtui_app(self).open_restore_prompt(str(entry.path) if entry is not None else None)
 
     # --- keys for encrypted files ------------------------------------------------------------
 

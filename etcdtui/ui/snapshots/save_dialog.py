@@ -25,6 +25,8 @@ from etcdtui.i18n import N_, _
 from etcdtui.safeio import expand_user
 from etcdtui.services.paths import ensure_private_dir
 from etcdtui.services.snapshots.save import SaveProgress
+from etcdtui.ui import service
+from etcdtui.ui.app_access import etcdtui_app
 from etcdtui.ui.errors import as_etcdtui_error, report
 from etcdtui.ui.screens.modals import PausingModal
 from etcdtui.ui.snapshots.messages import SaveProgressed
@@ -120,7 +122,7 @@ class SaveSnapshotDialog(PausingModal):
             return
         from etcdtui.services.snapshots.crypto import build_encryption
 
-        settings = getattr(self.app, "settings", None)
+        settings = etcdtui_app(self).settings
         try:
             if settings is None:
                 raise UsageError(
@@ -164,17 +166,17 @@ class SaveSnapshotDialog(PausingModal):
 
     @work(exclusive=True, group="snapshot-save", exit_on_error=False)
     async def _save(self, settings: Any, path: Path, endpoint: str | None, encryption: Any) -> Any:
-        from etcdtui.services.cluster import ClusterService
-        from etcdtui.services.snapshots.save import save_snapshot
-
         def progress(p: SaveProgress) -> None:
             self.post_message(SaveProgressed(p))
 
-        audit = getattr(self.app, "audit_log", None)  # saves are audited like member actions
-        async with ClusterService(settings, audit=audit) as svc:
-            return await save_snapshot(
-                svc, path, endpoint=endpoint, encryption=encryption, progress=progress
-            )
+        return await service.save_snapshot(
+            settings,
+            path,
+            endpoint=endpoint,
+            encryption=encryption,
+            progress=progress,
+            audit=etcdtui_app(self).audit_log,  # saves are audited like member actions
+        )
 
     def on_save_progressed(self, message: SaveProgressed) -> None:
         p = message.data

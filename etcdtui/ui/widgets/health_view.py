@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Label, Static
 from etcdtui.domain.formatting import human_bytes
 from etcdtui.i18n import _
 from etcdtui.models import hex_id
+from etcdtui.ui.app_access import etcdtui_app
 from etcdtui.ui.state import LEADER_MARK, ClusterState
 
 COLUMNS = (
@@ -121,14 +122,14 @@ class HealthView(Vertical):
         metrics = self.query_one("#hv-metrics", DataTable)
         for key, label in METRIC_COLUMNS:
             metrics.add_column(_(label), key=key)
-        state = getattr(self.app, "state", None)
+        state = etcdtui_app(self).state
         if state is not None:
             self.refresh_view(state)
 
     def refresh_view(self, state: ClusterState) -> None:
         from etcdtui.ui.widgets.health_metrics import metric_rows
 
-        quota = int(getattr(self.app, "default_quota", 2 * 1024**3))
+        quota = etcdtui_app(self).default_quota
         self.query_one("#hv-leader", Static).update(leader_text(state))
         metrics = metric_rows(state)
         if metrics != self._metrics_shown:

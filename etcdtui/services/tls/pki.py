@@ -5,7 +5,7 @@ crypto/tls) accept Ed25519 too, but gRPC's BoringSSL (grpcio, which etcdtui and 
 C-core clients use) aborts the handshake with ``SSLV3_ALERT_HANDSHAKE_FAILURE``, so
 Ed25519 would lock those clients out. P-256 works everywhere and is small and fast.
 Key files are created 0600 and nothing is ever overwritten; ``renew`` (in
-:mod:`etcdtui.services.pkitool`) moves the old files to ``.bak`` first.
+:mod:`etcdtui.services.tls.pki_dir`) moves the old files to ``.bak`` first.
 """
 
 from __future__ import annotations

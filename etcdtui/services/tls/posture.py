@@ -19,15 +19,15 @@ from dataclasses import dataclass, field
 from etcdtui import errors
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings, EndpointStatus, MemberList
-from etcdtui.services import advisories, certs
+from etcdtui.services import advisories
 from etcdtui.services import versions as etcd_versions
 from etcdtui.services.cluster import ClusterService
-from etcdtui.services.etcdapi.connection import Endpoint, parse_endpoint
+from etcdtui.services.etcdapi.endpoint import Endpoint, parse_endpoint
+from etcdtui.services.tls import cert_report, peek
 
 SEVERITIES = ("ok", "info", "low", "medium", "high", "critical")
 SECRETS_PREFIX = b"/registry/secrets/"
 PREFIX_BYTES = 16
-_VERSION_GET = b"GET /version HTTP/1.1\r\nHost: etcd\r\nConnection: close\r\n\r\n"
 
 
 @dataclass(frozen=True)
@@ -90,34 +90,22 @@ class ScanReport:
 # --- active transport checks (blocking, run in threads) -------------------------------
 
 
-def _answers_etcd(sock: socket.socket | ssl.SSLSocket) -> bool:
-    sock.sendall(_VERSION_GET)
-    data = b""
-    while len(data) < 8192:
-        chunk = sock.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-    return data.startswith(b"HTTP/1.") and b"etcdserver" in data
-
-
 def plaintext_answer(host: str, port: int, timeout: float) -> bool:
     """Does the port answer an unencrypted HTTP request as etcd?"""
     try:
         with socket.create_connection((host, port), timeout=timeout) as raw:
-            return _answers_etcd(raw)
+            return peek.looks_like_etcd(peek.ask_version(raw))
     except OSError:
         return False
 
 
 def tls_without_client_cert(host: str, port: int, timeout: float) -> bool:
     """Does the port serve etcd over TLS to a client that shows no certificate?"""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    ctx = peek.unverified_context()
     try:
         with socket.create_connection((host, port), timeout=timeout) as raw:
             with ctx.wrap_socket(raw, server_hostname=host) as tls:
-                return _answers_etcd(tls)
+                return peek.looks_like_etcd(peek.ask_version(tls))
     except (OSError, ssl.SSLError):
         return False
 
@@ -173,7 +161,9 @@ async def scan(
     _peer_check(members, findings, passed)
     _member_count_check(members, findings, passed)
     _version_checks(statuses, findings, passed)
-    report = await certs.collect(settings, urls=[e.url for e in endpoints if e.secure], now=now)
+    report = await cert_report.collect(
+        settings, urls=[e.url for e in endpoints if e.secure], now=now
+    )
     _cert_checks(report, findings, passed)
     if sample is not None:
         _secrets_check(sample, secrets_prefix, findings, passed)
@@ -422,7 +412,9 @@ def _upgrade_gate_check(
         )
 
 
-def _cert_checks(report: certs.CertReport, findings: list[Finding], passed: list[str]) -> None:
+def _cert_checks(
+    report: cert_report.CertReport, findings: list[Finding], passed: list[str]
+) -> None:
     bad = [c for c in report.certs if c.severity != "ok"]
     for c in bad:
         findings.append(

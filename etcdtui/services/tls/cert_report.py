@@ -26,8 +26,8 @@ from etcdtui import errors
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings
 from etcdtui.safeio import read_limited
-from etcdtui.services import pki
-from etcdtui.services.etcdapi.connection import parse_endpoint
+from etcdtui.services.etcdapi.endpoint import parse_endpoint
+from etcdtui.services.tls import peek, pki
 
 WARNING_DAYS = 30
 CRITICAL_DAYS = 7
@@ -189,17 +189,13 @@ def _handshake(
     host: str, port: int, settings: ConnectionSettings, server_name: str
 ) -> tuple[x509.Certificate | None, str | None]:
     """(served certificate, chain verification error or None)."""
-    plain = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    plain.check_hostname, plain.verify_mode = False, ssl.CERT_NONE
-    if settings.cert and settings.key:
-        try:
-            plain.load_cert_chain(str(settings.cert), str(settings.key))
-        except (ssl.SSLError, OSError):
-            pass
-    with socket.create_connection((host, port), timeout=settings.timeout) as raw:
-        with plain.wrap_socket(raw, server_hostname=server_name) as tls:
-            der = tls.getpeercert(binary_form=True)
-    cert = x509.load_der_x509_certificate(der) if der else None
+    cert = peek.peer_certificate(
+        host,
+        port,
+        timeout=settings.timeout,
+        server_name=server_name,
+        context=peek.unverified_context(settings.cert, settings.key),
+    )
     verify = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     verify.check_hostname = False  # the SAN check is done (and reported) separately
     try:
