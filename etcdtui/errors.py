@@ -1,13 +1,37 @@
 """Errors are values with a title, a cause and a fix.
 
 Every failure an operator can meet is one of these classes. The CLI prints
-``title``, ``cause`` and ``fix`` and exits non-zero; the TUI shows the same three
-lines in a toast or a modal. ``code`` is a stable machine name used in JSON output.
+``title``, ``cause``, ``fix`` and a docs anchor (``docs/errors.md#<code>``) and exits
+non-zero; the console shows the title, the cause and ``console_fix`` in a toast or a
+modal.
+
+``code`` is a stable slug (lower-case words joined by ``-``) used in JSON output and as
+the anchor in docs/errors.md, which scripts/gen_docs writes from these classes. A
+published code never changes; every class sets its own.
+
+A fix is in the words of the face that shows it: ``fix`` (``default_fix``) may name the
+CLI's flags; ``console_fix`` (``default_console_fix``) names keys and ``:`` commands and
+never a CLI flag. Where a class or a raise site gives no console wording, the console
+shows the CLI fix only when it names no flag, else a generic pointer to the docs.
 """
 
 from __future__ import annotations
 
 from etcdtui.i18n import N_, _
+
+DOCS_PAGE = "docs/errors.md"
+
+
+def names_flag(text: str) -> bool:
+    """Whether ``text`` names a command-line flag (``--word``)."""
+    start = 0
+    while (i := text.find("--", start)) >= 0:
+        before = text[i - 1] if i else " "
+        after = text[i + 2 : i + 3]
+        if not (before.isalnum() or before in "-_") and after.isalpha() and after.islower():
+            return True
+        start = i + 2
+    return False
 
 
 class EtcdtuiError(Exception):
@@ -16,7 +40,8 @@ class EtcdtuiError(Exception):
     code = "error"
     exit_code = 1
     default_title = N_("Error")
-    default_fix = ""
+    default_fix = ""  # the CLI's words: may name flags
+    default_console_fix = ""  # the console's words: keys and `:` commands, never a flag
 
     def __init__(
         self,
@@ -24,20 +49,57 @@ class EtcdtuiError(Exception):
         *,
         title: str | None = None,
         fix: str | None = None,
+        console_fix: str | None = None,
         endpoint: str | None = None,
     ) -> None:
         self.title = title or _(self.default_title)
         self.cause = cause
         self.fix = fix if fix is not None else _(self.default_fix) if self.default_fix else ""
+        self._console_fix = console_fix
         self.endpoint = endpoint
         super().__init__(self.cause)
+
+    @property
+    def docs_anchor(self) -> str:
+        return f"{DOCS_PAGE}#{self.code}"
+
+    @property
+    def console_fix(self) -> str:
+        """The fix in the console's words: never a CLI flag. Given at the raise site, else
+        the class's own console wording, else the CLI fix if it names no flag, else a
+        pointer to the docs."""
+        if self._console_fix is not None:
+            return self._console_fix
+        default_cli = _(self.default_fix) if self.default_fix else ""
+        own = self.own_console_fix()
+        if self.fix == default_cli and own:
+            return _(own)
+        if not self.fix or not names_flag(self.fix):
+            return self.fix  # no fix, or one in words both faces share
+        return generic_console_fix(self.code)
+
+    @console_fix.setter
+    def console_fix(self, text: str) -> None:
+        self._console_fix = text
+
+    @classmethod
+    def own_console_fix(cls) -> str:
+        """The class's console wording, if it belongs with its CLI fix: a subclass with a
+        CLI fix of its own does not inherit its parent's console wording."""
+        for klass in cls.__mro__:
+            if klass.__dict__.get("default_console_fix"):
+                return str(klass.__dict__["default_console_fix"])
+            if "default_fix" in klass.__dict__:
+                return ""
+        return ""
 
     def __str__(self) -> str:
         where = f"{self.endpoint}: " if self.endpoint else ""
         return f"{where}{self.title}: {self.cause}"
 
-    def render(self) -> str:
-        """Multi-line text for terminals: what failed, why, and what to do."""
+    def render(self, *, console: bool = False) -> str:
+        """Multi-line text for terminals: what failed, why, and what to do. The CLI's text
+        ends with the docs anchor; ``console`` puts the fix in the console's words."""
         from etcdtui.terminal_text import printable
 
         def show(text: str) -> str:  # causes quote etcd's errors, names and file content
@@ -47,8 +109,11 @@ class EtcdtuiError(Exception):
         if self.endpoint:
             lines.append("  " + _("endpoint") + ": " + show(self.endpoint))
         lines.append("  " + _("cause") + ": " + show(self.cause))
-        if self.fix:
-            lines.append("  " + _("fix") + ": " + show(self.fix))
+        fix = self.console_fix if console else self.fix
+        if fix:
+            lines.append("  " + _("fix") + ": " + show(fix))
+        if not console:
+            lines.append("  " + _("see") + ": " + self.docs_anchor)
         return "\n".join(lines)
 
     def as_dict(self) -> dict[str, str | None]:
@@ -59,6 +124,13 @@ class EtcdtuiError(Exception):
             "fix": self.fix,
             "endpoint": self.endpoint,
         }
+
+
+def generic_console_fix(code: str) -> str:
+    """The console's fix when an error has none in its words."""
+    return _("See {page} under {code} for what to do; ? lists the console's keys.").format(
+        page=DOCS_PAGE, code=code
+    )
 
 
 # --- usage and configuration (exit code 2) ---------------------------------------------
@@ -89,6 +161,11 @@ class InsecureRefused(ConfigError):
         "etcd carries every Kubernetes secret: use an https:// endpoint with client "
         "certificates, or pass --insecure if you really mean a plaintext test cluster."
     )
+    default_console_fix = N_(
+        "etcd carries every Kubernetes secret: use a context with an https:// endpoint "
+        "and client certificates (switch with :context NAME), or set insecure: true in "
+        "the context if you really mean a plaintext test cluster."
+    )
 
 
 # --- connection and TLS -------------------------------------------------------------------
@@ -106,6 +183,10 @@ class Unreachable(ConnectionFailure):
         "Check that etcd runs on that host and port, that --listen-client-urls includes it, "
         "and that no firewall blocks it."
     )
+    default_console_fix = N_(
+        "Check that etcd runs on that host and port, that its listen-client-urls include "
+        "it, and that no firewall blocks it; r retries now."
+    )
 
 
 class DeadlineExceeded(ConnectionFailure):
@@ -114,6 +195,10 @@ class DeadlineExceeded(ConnectionFailure):
     default_fix = N_(
         "The member is hung, overloaded or partitioned. Check its process and disk "
         "(wal_fsync latency), or raise --timeout if the link is slow."
+    )
+    default_console_fix = N_(
+        "The member is hung, overloaded or partitioned. Check its process and disk "
+        "(wal_fsync latency), or raise timeout in the context if the link is slow."
     )
 
 
@@ -128,6 +213,11 @@ class TLSUnknownCA(TLSError):
     default_fix = N_(
         "Point --cacert at the CA that signed the etcd server certificates "
         "(kubeadm: /etc/kubernetes/pki/etcd/ca.crt)."
+    )
+    default_console_fix = N_(
+        "Set cacert in the context to the CA that signed the etcd server certificates "
+        "(kubeadm: /etc/kubernetes/pki/etcd/ca.crt), then switch to it with :context "
+        "NAME."
     )
 
 
@@ -147,6 +237,11 @@ class TLSHostnameMismatch(TLSError):
         "Dial a name or IP listed in the certificate's SANs, pass --server-name, or re-issue "
         "the server certificate with the right SANs."
     )
+    default_console_fix = N_(
+        "Dial a name or IP listed in the certificate's SANs (5 shows the certificates), "
+        "set server-name in the context, or re-issue the server certificate with the "
+        "right SANs."
+    )
 
 
 class TLSClientCertRejected(TLSError):
@@ -155,6 +250,11 @@ class TLSClientCertRejected(TLSError):
     default_fix = N_(
         "Use a client certificate signed by the CA in etcd's --trusted-ca-file, still "
         "valid, with the clientAuth extended key usage."
+    )
+    default_console_fix = N_(
+        "Use a client certificate signed by the CA in etcd's trusted-ca-file, still "
+        "valid, with the clientAuth extended key usage: set cert and key in the context, "
+        "then switch to it with :context NAME."
     )
 
 
@@ -165,6 +265,11 @@ class TLSClientCertMissing(TLSError):
         "etcd runs with --client-cert-auth: pass --cert and --key (kubeadm: "
         "/etc/kubernetes/pki/apiserver-etcd-client.crt and .key)."
     )
+    default_console_fix = N_(
+        "etcd requires client certificates: set cert and key in the context (kubeadm: "
+        "/etc/kubernetes/pki/apiserver-etcd-client.crt and .key), then switch to it with "
+        ":context NAME."
+    )
 
 
 class PlaintextServer(TLSError):
@@ -174,12 +279,21 @@ class PlaintextServer(TLSError):
         "The endpoint listens without TLS. Use http:// with --insecure for a test cluster, "
         "or configure etcd with --cert-file/--key-file and https:// client URLs."
     )
+    default_console_fix = N_(
+        "The endpoint listens without TLS. Use http:// with insecure: true in the context "
+        "for a test cluster, or configure etcd with a server certificate and https:// "
+        "client URLs."
+    )
 
 
 class TLSOnPlaintext(TLSError):
     code = "tls-on-plaintext"
     default_title = N_("Server expects TLS but was dialled in plaintext")
     default_fix = N_("Use the https:// form of the endpoint with --cacert, --cert and --key.")
+    default_console_fix = N_(
+        "Use the https:// form of the endpoint in the context, with cacert, cert and key, "
+        "then switch to it with :context NAME."
+    )
 
 
 class NotEtcd(ConnectionFailure):
@@ -267,6 +381,11 @@ class NoSpace(ClusterError):
         "Compact to the current revision, defragment each member one at a time, then "
         "disarm the alarm. Raising --quota-backend-bytes alone does nothing until disarm."
     )
+    default_console_fix = N_(
+        "Run :nospace (key N): it compacts, defragments each member one at a time, then "
+        "disarms the alarm. Raising etcd's quota-backend-bytes alone does nothing until "
+        "disarm."
+    )
 
 
 class PermissionDenied(ClusterError):
@@ -284,6 +403,12 @@ class AccessDenied(ClusterError):
         "The members answered, so nothing says quorum is lost: do not restore. Check --user "
         "and ETCDTUI_PASSWORD (or ETCDCTL_USER), or the client certificate's common name; "
         "status and membership changes need a user with the root role."
+    )
+    default_console_fix = N_(
+        "The members answered, so nothing says quorum is lost: do not restore. Check user "
+        "in the context and ETCDTUI_PASSWORD (or ETCDCTL_USER), or the client "
+        "certificate's common name; status and membership changes need a user with the "
+        "root role."
     )
 
 
@@ -303,7 +428,11 @@ class ReadOnlyMode(EtcdtuiError):
     code = "read-only"
     exit_code = 2
     default_title = N_("Read-only mode")
-    default_fix = N_("Drop --read-only (or read_only: true in the context) to make changes.")
+    default_fix = N_("Drop --read-only (or read-only: true in the context) to make changes.")
+    default_console_fix = N_(
+        "This session refuses changes. Switch to a writable context with :context NAME, "
+        "or quit with q and start the console without read-only mode."
+    )
 
 
 class SandboxError(EtcdtuiError):

@@ -157,4 +157,5 @@ def apply_certs(app: Any, result: CertsResult) -> None:
 
 def error_text(exc: BaseException) -> str:
     err: EtcdtuiError = as_etcdtui_error(exc)
-    return f"{err.title}: {err.cause}" + (f" — {err.fix}" if err.fix else "")
+    fix = err.console_fix
+    return f"{err.title}: {err.cause}" + (f" — {fix}" if fix else "")
