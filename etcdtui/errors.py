@@ -35,7 +35,8 @@ def names_flag(text: str) -> bool:
 
 
 class EtcdtuiError(Exception):
-    """Base class: something the operator can understand and act on."""
+    """Base class: something the operator can understand and act on. Raised as is, it is
+    an error without a more specific code: its title and cause say what failed."""
 
     code = "error"
     exit_code = 1
@@ -137,24 +138,34 @@ def generic_console_fix(code: str) -> str:
 
 
 class UsageError(EtcdtuiError):
+    """The command line or a console command asked for something that cannot work as given."""
+
     code = "usage"
     exit_code = 2
     default_title = N_("Invalid usage")
 
 
 class ConfigError(EtcdtuiError):
+    """The config file, a context, a flag or an environment variable holds a value etcdtui
+    cannot use; the cause names which."""
+
     code = "config"
     exit_code = 2
     default_title = N_("Configuration problem")
 
 
 class InvalidEndpoint(ConfigError):
+    """An endpoint is not a URL etcdtui can dial."""
+
     code = "invalid-endpoint"
     default_title = N_("Invalid endpoint URL")
     default_fix = N_("Use a URL like https://10.0.0.1:2379 (scheme https, a host and a port).")
 
 
 class InsecureRefused(ConfigError):
+    """An http:// endpoint was given without asking for plaintext: etcd traffic carries
+    every Kubernetes secret."""
+
     code = "insecure-refused"
     default_title = N_("Plain-HTTP endpoint refused")
     default_fix = N_(
@@ -172,11 +183,15 @@ class InsecureRefused(ConfigError):
 
 
 class ConnectionFailure(EtcdtuiError):
+    """No usable connection to etcd; the more specific codes name why."""
+
     code = "connection"
     default_title = N_("Connection failed")
 
 
 class Unreachable(ConnectionFailure):
+    """Nothing accepted the TCP connection (refused, no route, or no such host)."""
+
     code = "unreachable"
     default_title = N_("Endpoint unreachable")
     default_fix = N_(
@@ -190,6 +205,8 @@ class Unreachable(ConnectionFailure):
 
 
 class DeadlineExceeded(ConnectionFailure):
+    """The member accepted the call but did not answer before the deadline."""
+
     code = "deadline"
     default_title = N_("No answer before the deadline")
     default_fix = N_(
@@ -203,11 +220,15 @@ class DeadlineExceeded(ConnectionFailure):
 
 
 class TLSError(ConnectionFailure):
+    """The TLS handshake with etcd failed; the more specific codes name why."""
+
     code = "tls"
     default_title = N_("TLS handshake failed")
 
 
 class TLSUnknownCA(TLSError):
+    """The server's certificate chain does not lead to the CA etcdtui was given."""
+
     code = "tls-unknown-ca"
     default_title = N_("Server certificate signed by an unknown CA")
     default_fix = N_(
@@ -222,6 +243,8 @@ class TLSUnknownCA(TLSError):
 
 
 class TLSCertExpired(TLSError):
+    """The server's certificate is outside its validity period on this host's clock."""
+
     code = "tls-expired"
     default_title = N_("Certificate expired or not yet valid")
     default_fix = N_(
@@ -231,6 +254,8 @@ class TLSCertExpired(TLSError):
 
 
 class TLSHostnameMismatch(TLSError):
+    """The host dialled is not among the names and IPs in the server certificate."""
+
     code = "tls-san-mismatch"
     default_title = N_("Server certificate does not match the host dialled")
     default_fix = N_(
@@ -245,6 +270,8 @@ class TLSHostnameMismatch(TLSError):
 
 
 class TLSClientCertRejected(TLSError):
+    """etcd refused the client certificate etcdtui presented."""
+
     code = "tls-client-rejected"
     default_title = N_("Server rejected the client certificate")
     default_fix = N_(
@@ -259,6 +286,8 @@ class TLSClientCertRejected(TLSError):
 
 
 class TLSClientCertMissing(TLSError):
+    """etcd asked for a client certificate and etcdtui had none to give."""
+
     code = "tls-client-missing"
     default_title = N_("Server requires a client certificate")
     default_fix = N_(
@@ -273,6 +302,8 @@ class TLSClientCertMissing(TLSError):
 
 
 class PlaintextServer(TLSError):
+    """etcdtui spoke TLS to a port that answers in plaintext."""
+
     code = "plaintext-server"
     default_title = N_("Server speaks plaintext, not TLS")
     default_fix = N_(
@@ -287,6 +318,8 @@ class PlaintextServer(TLSError):
 
 
 class TLSOnPlaintext(TLSError):
+    """etcdtui spoke plaintext to a port that expects TLS."""
+
     code = "tls-on-plaintext"
     default_title = N_("Server expects TLS but was dialled in plaintext")
     default_fix = N_("Use the https:// form of the endpoint with --cacert, --cert and --key.")
@@ -297,6 +330,8 @@ class TLSOnPlaintext(TLSError):
 
 
 class NotEtcd(ConnectionFailure):
+    """Something answers on the port, but not etcd's client API."""
+
     code = "not-etcd"
     default_title = N_("The port does not answer as etcd")
     default_fix = N_(
@@ -306,6 +341,8 @@ class NotEtcd(ConnectionFailure):
 
 
 class AuthFailed(ConnectionFailure):
+    """etcd's authentication refused the user and password or the certificate's name."""
+
     code = "auth"
     default_title = N_("Authentication failed")
     default_fix = N_(
@@ -318,11 +355,15 @@ class AuthFailed(ConnectionFailure):
 
 
 class ClusterError(EtcdtuiError):
+    """etcd answered and refused the request; the cause quotes etcd's reason."""
+
     code = "cluster"
     default_title = N_("etcd refused the request")
 
 
 class UnhealthyCluster(ClusterError):
+    """etcd refused a membership change that would leave too few started members for quorum."""
+
     code = "unhealthy-cluster"
     default_title = N_("etcd: unhealthy cluster")
     default_fix = N_(
@@ -333,12 +374,16 @@ class UnhealthyCluster(ClusterError):
 
 
 class NotLeader(ClusterError):
+    """The request needs the leader and reached a follower."""
+
     code = "not-leader"
     default_title = N_("Member is not the leader")
     default_fix = N_("Send the request to the current leader or retry: leadership just changed.")
 
 
 class NoLeader(ClusterError):
+    """The cluster has no leader: a majority of voting members cannot be reached."""
+
     code = "no-leader"
     default_title = N_("No leader: quorum lost")
     default_fix = N_(
@@ -348,6 +393,8 @@ class NoLeader(ClusterError):
 
 
 class MemberNotFound(ClusterError):
+    """No member has the name or ID given."""
+
     code = "member-not-found"
     default_title = N_("Member not found")
     default_fix = N_(
@@ -357,24 +404,33 @@ class MemberNotFound(ClusterError):
 
 
 class LearnerNotReady(ClusterError):
+    """etcd refused to promote a learner that has not caught up with the leader."""
+
     code = "learner-not-ready"
     default_title = N_("Learner is not in sync with the leader")
     default_fix = N_("Wait for the learner to catch up, then promote again.")
 
 
 class TooManyLearners(ClusterError):
+    """etcd refused to add a learner while the cluster already has its maximum."""
+
     code = "too-many-learners"
     default_title = N_("Too many learners")
     default_fix = N_("etcd allows one learner by default: promote or remove it first.")
 
 
 class PeerURLExists(ClusterError):
+    """Another member already uses the peer URL given."""
+
     code = "peer-url-exists"
     default_title = N_("Peer URL already in use")
     default_fix = N_("Another member already uses that peer URL: pick another, or remove it first.")
 
 
 class NoSpace(ClusterError):
+    """A member's database reached its quota and etcd raised the NOSPACE alarm: writes are
+    refused."""
+
     code = "nospace"
     default_title = N_("etcd: database space exceeded (NOSPACE)")
     default_fix = N_(
@@ -389,6 +445,8 @@ class NoSpace(ClusterError):
 
 
 class PermissionDenied(ClusterError):
+    """etcd's access control refused the call for this user or certificate."""
+
     code = "permission-denied"
     default_title = N_("Permission denied")
     default_fix = N_("The user or certificate lacks the role for this call.")
@@ -420,11 +478,15 @@ class QuorumRefusal(ClusterError):
 
 
 class PreconditionFailed(ClusterError):
+    """Something a step relies on no longer holds right before the change; nothing was changed."""
+
     code = "precondition"
     default_title = N_("Precondition no longer holds")
 
 
 class ReadOnlyMode(EtcdtuiError):
+    """The session is read-only, so a change was refused before anything was sent."""
+
     code = "read-only"
     exit_code = 2
     default_title = N_("Read-only mode")
@@ -436,5 +498,7 @@ class ReadOnlyMode(EtcdtuiError):
 
 
 class SandboxError(EtcdtuiError):
+    """The local sandbox cluster could not be started, found or changed."""
+
     code = "sandbox"
     default_title = N_("Sandbox problem")
