@@ -245,3 +245,25 @@ def test_read_only_key_is_spelt_as_in_the_config() -> None:
     assert "read_only" not in text
     for page in ("errors.md", "keys.md", "configuration.md", "console.md", "cli.md"):
         assert "read_only" not in (ROOT / "docs" / page).read_text(), page
+
+
+def test_the_cli_prints_the_anchor_of_a_real_refusal(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ETCD", "LANG", "LC_"))}
+    env |= {"HOME": str(tmp_path), "LANGUAGE": "en"}
+    out = subprocess.run(
+        [sys.executable, "-m", "etcdtui", "--endpoints", "http://127.0.0.1:9", "status"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert lines[0] == "error: Plain-HTTP endpoint refused"
+    assert any(line.strip().startswith("fix: ") and "--insecure" in line for line in lines)
+    assert lines[-1] == "  see: docs/errors.md#insecure-refused"
