@@ -37,6 +37,11 @@ class NothingConfigured(ConfigError):
         "context to the config file, run on a kubeadm control-plane node, or try the local "
         "sandbox with `etcdtui --sandbox`."
     )
+    default_console_fix = N_(
+        "Add a context to the config file (docs/configuration.md), set ETCDCTL_ENDPOINTS, "
+        "or run on a kubeadm control-plane node, then start the console again; s starts "
+        "the local sandbox."
+    )
 
 
 class UnknownContext(ConfigError):

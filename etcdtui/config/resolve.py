@@ -85,6 +85,10 @@ def resolve_settings(
                 "longer one would only hide a hung member, and gRPC treats an endless "
                 "deadline as already expired, so every call would fail at once."
             ),
+            console_fix=_(
+                "Set timeout in the context to a number of seconds, e.g. 5. The timeout is "
+                "the deadline of each etcd call: a longer one would only hide a hung member."
+            ),
         )
     layers: list[tuple[str, dict[str, Any]]] = [
         (
@@ -152,6 +156,7 @@ def resolve_settings(
                 "(apiserver-etcd-client.crt or etcd/healthcheck-client.crt)"
             ).format(origin=origin),
             fix=_("Pass --cert and --key."),
+            console_fix=_("Set cert and key in the context, then switch to it with :context NAME."),
         )
     password = password_from_env(v["user"], env) if v["user"] else None
     return ConnectionSettings(
@@ -188,6 +193,9 @@ def check_tls_files(settings: ConnectionSettings) -> list[str]:
         raise TLSFileError(
             _("a client certificate needs its key, and a key its certificate"),
             fix=_("Pass both --cert and --key."),
+            console_fix=_(
+                "Set both cert and key in the context, then switch to it with :context NAME."
+            ),
         )
     warnings: list[str] = []
 

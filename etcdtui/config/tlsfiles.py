@@ -51,6 +51,9 @@ def precheck_tls_files(settings: ConnectionSettings) -> list[str]:
         raise TLSFileError(
             _("a client certificate needs its key, and a key its certificate"),
             fix=_("Pass both --cert and --key."),
+            console_fix=_(
+                "Set both cert and key in the context, then switch to it with :context NAME."
+            ),
         )
     warnings: list[str] = []
     for kind, path in _files(settings):

@@ -192,6 +192,10 @@ class ClusterLock:
                             "Wait until it finishes (or stop that process); nothing was changed "
                             "by this one. Its progress is saved: it can go on with --resume."
                         ),
+                        console_fix=_(
+                            "Wait until it finishes (or stop that process); nothing was changed "
+                            "by this one. Its progress is saved: W (saved wizards) resumes it."
+                        ),
                     ) from None
                 self._fds.append(fd)
                 os.ftruncate(fd, 0)
@@ -425,6 +429,10 @@ class Executor:
                         "Nothing was changed by this step. Fix the cause, then resume with "
                         "--resume {id}."
                     ).format(id=self.plan.id),
+                    console_fix=_(
+                        "Nothing was changed by this step. Fix the cause, then resume it with "
+                        "W (saved wizards)."
+                    ),
                 )
         mode = self.mode(step)
         if mode == "skip":
@@ -445,14 +453,19 @@ class Executor:
                     ),
                     title=_("Not acknowledged: nothing was changed"),
                     fix=_(
-                        "Read the warnings. To go on anyway, pass --acknowledge-risks (CLI) "
-                        "or type {word} when asked (console); resume with --resume {id}."
+                        "Read the warnings. To go on anyway, pass --acknowledge-risks; resume "
+                        "with --resume {id}."
                     ).format(word=step.params.get("name", ""), id=self.plan.id),
+                    console_fix=_(
+                        "Read the warnings. To go on anyway, type {word} when asked; resume it "
+                        "with W (saved wizards)."
+                    ).format(word=step.params.get("name", "")),
                 )
         elif step.destructive and not self.assume_yes and not await self.operator.confirm(step):
             raise PlanAborted(
                 _("step {n} ({title}) was not confirmed").format(n=n, title=step.title),
                 fix=_("Resume later with --resume {id}.").format(id=self.plan.id),
+                console_fix=_("Resume it later with W (saved wizards)."),
             )
         out: Mapping[str, Any] = {}
         if mode == "run":
@@ -485,6 +498,9 @@ class Executor:
                     fix=_("Inspect the cluster, then resume with --resume {id}.{rb}").format(
                         id=self.plan.id, rb=rb
                     ),
+                    console_fix=_(
+                        "Inspect the cluster, then resume it with W (saved wizards).{rb}"
+                    ).format(rb=rb),
                 )
             out = {**out, "check": res.detail}
         detail = out.get("detail") or out.get("check")

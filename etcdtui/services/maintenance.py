@@ -349,6 +349,10 @@ class Maintenance:
                 raise errors.MemberNotFound(
                     _("no started member named or with ID {ref!r}").format(ref=ref),
                     fix=_("Run `etcdtui members` to see names and IDs, or pass --all."),
+                    console_fix=_(
+                        "Press 1 to see the members' names and IDs, or leave the member out "
+                        "to act on all of them."
+                    ),
                 )
             if found not in wanted:
                 wanted.append(found)
@@ -537,6 +541,10 @@ class Maintenance:
                 fix=_(
                     "Delete data you do not need, or raise --quota-backend-bytes on every "
                     "member (restart them one at a time), then run this again."
+                ),
+                console_fix=_(
+                    "Delete data you do not need, or raise etcd's quota-backend-bytes on "
+                    "every member (restart them one at a time), then run :nospace again."
                 ),
             )
         self.on_event(_("step 3: disarm the alarms"))

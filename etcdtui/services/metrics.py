@@ -287,6 +287,7 @@ def _ssl_context(settings: ConnectionSettings) -> ssl.SSLContext:
         raise errors.ConfigError(
             _("cannot load the TLS files for /metrics: {why}").format(why=exc),
             fix=_("Check --cacert, --cert and --key."),
+            console_fix=_("Check cacert, cert and key in the context."),
         ) from None
     return ctx
 

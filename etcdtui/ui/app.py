@@ -160,7 +160,7 @@ class EtcdtuiApp(App[int]):
                     err.cause
                     if err
                     else _("No endpoints were given and no context is configured."),
-                    err.fix if err else "",
+                    err.console_fix if err else "",
                 )
             )
         else:

@@ -1,7 +1,8 @@
 """The one place that turns errors into something an operator can read.
 
 ``EtcdtuiError`` becomes a toast (title, cause, fix) or, for failures the operator
-asked for (a member action), an error modal. Anything else is shown as an
+asked for (a member action), an error modal. The fix shown is the error's
+``console_fix``: keys and ``:`` commands, never a CLI flag. Anything else is shown as an
 unexpected error with its message only: never a traceback.
 """
 
@@ -38,8 +39,8 @@ def message_text(err: EtcdtuiError) -> str:
     lines = [_show(err.cause)]
     if err.endpoint:
         lines.insert(0, _("endpoint") + ": " + _show(err.endpoint))
-    if err.fix:
-        lines.append(_("fix") + ": " + _show(err.fix))
+    if fix := err.console_fix:
+        lines.append(_("fix") + ": " + _show(fix))
     return "\n".join(lines)
 
 
@@ -61,10 +62,8 @@ class ErrorModal(FittedModal):
                 yield Static(
                     _("cause") + ": " + _show(self.err.cause), id="error-cause", markup=False
                 )
-                if self.err.fix:
-                    yield Static(
-                        _("fix") + ": " + _show(self.err.fix), id="error-fix", markup=False
-                    )
+                if fix := self.err.console_fix:  # keys and `:` commands, never a CLI flag
+                    yield Static(_("fix") + ": " + _show(fix), id="error-fix", markup=False)
             yield Button(_("Close"), id="close", variant="primary")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

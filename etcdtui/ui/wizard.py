@@ -302,7 +302,7 @@ class WizardScreen(Screen[str]):
             await self.executor.run()
             self.post_message(WizardLog(_("Plan {id} finished.").format(id=self.plan.id)))
         except EtcdtuiError as exc:
-            self.post_message(WizardLog(exc.render()))
+            self.post_message(WizardLog(exc.render(console=True)))
             step = self.plan.step(self.executor.current) if self.executor.current else None
             if step is not None and step.rollback is not None:
                 self.post_message(
@@ -324,7 +324,7 @@ class WizardScreen(Screen[str]):
         try:
             await self.executor.rollback()
         except EtcdtuiError as exc:
-            self.post_message(WizardLog(exc.render()))
+            self.post_message(WizardLog(exc.render(console=True)))
 
     def action_leave(self) -> None:
         if self._pending is not None and not self._pending.answer.done():

@@ -54,6 +54,11 @@ class TLSClientCertNoClientAuth(errors.TLSClientCertRejected):
         "etcd only accepts client certificates whose extended key usage includes "
         "clientAuth: re-issue it with clientAuth (etcdtui pki init --client NAME makes one)."
     )
+    default_console_fix = N_(
+        "etcd only accepts client certificates whose extended key usage includes "
+        "clientAuth: re-issue it with clientAuth (etcdtui pki init makes one), set it in "
+        "the context and switch with :context NAME."
+    )
 
 
 # OpenSSL X509 verify codes we name precisely.
@@ -210,6 +215,10 @@ def _diagnose_tls(
         return errors.ConfigError(
             _("the CA file {ca} cannot be used: {why}").format(ca=settings.cacert, why=exc),
             fix=_("Pass a PEM file with the etcd CA certificate to --cacert."),
+            console_fix=_(
+                "Set cacert in the context to a PEM file with the etcd CA certificate, then "
+                "switch to it with :context NAME."
+            ),
         )
     if settings.cert and settings.key:
         try:

@@ -114,6 +114,10 @@ def build_replace_plan(
             fix=_(
                 "Pass --force to replace a healthy member (for example to move it to another host)."
             ),
+            console_fix=_(
+                "The console replaces only a failed member. To move a healthy member, plan it "
+                "with `etcdtui replace` in a shell (docs/procedures.md)."
+            ),
         )
     healthy = facts.healthy_ids()
     verdict = whatif.what_if(
@@ -127,6 +131,10 @@ def build_replace_plan(
         raise errors.UsageError(
             _("{name} has no peer URL to reuse").format(name=old_name),
             fix=_("Pass --new-peer-url https://HOST:2380."),
+            console_fix=_(
+                "Plan this replacement with `etcdtui replace` in a shell, naming the new peer "
+                "URL (docs/procedures.md)."
+            ),
         )
     client = req.new_client_url or (
         old.client_urls[0] if old.client_urls and not req.new_peer_url else default_client_url(peer)

@@ -93,6 +93,10 @@ def restore_members(
     raise errors.UsageError(
         _("the cluster does not answer, so the member list for the restore is unknown"),
         fix=_("Name the members: etcdtui restore FILE --members m1=https://10.0.0.1:2380,..."),
+        console_fix=_(
+            "Bring the cluster back so it answers, or plan the restore with `etcdtui restore` "
+            "in a shell, naming the members (docs/procedures.md)."
+        ),
     )
 
 
@@ -115,6 +119,7 @@ def _refuse_if_a_restore_is_unfinished(sandbox: Sandbox) -> None:
                     "Resume it: etcdtui restore --resume {id} --execute (or name the members "
                     "with --members to plan a new restore anyway)."
                 ).format(id=plan_id),
+                console_fix=_("Resume restore {id} with W (saved wizards).").format(id=plan_id),
             )
 
 

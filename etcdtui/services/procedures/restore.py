@@ -89,6 +89,7 @@ def parse_members(text: str) -> tuple[RestoreMember, ...]:
             raise errors.UsageError(
                 _("{item!r} is not name=peerURL").format(item=item),
                 fix=_("Use --members m1=https://10.0.0.1:2380,m2=https://10.0.0.2:2380,..."),
+                console_fix=_("Name each member as name=peerURL, e.g. m1=https://10.0.0.1:2380."),
             )
         out.append(RestoreMember(name, url, default_client_url(url)))
     if len({m.name for m in out}) != len(out):
@@ -113,6 +114,11 @@ def precheck(snap: SnapshotFacts, req: RestoreRequest) -> list[str]:
             fix=_(
                 "Restore with {good} of the cluster's minor version (pass its path with --tool)."
             ).format(good=versions.restore_tool(target)),
+            console_fix=_(
+                "Restore with {good} of the cluster's minor version: plan the restore with "
+                "`etcdtui restore` in a shell, which takes the tool's path "
+                "(docs/procedures.md)."
+            ).format(good=versions.restore_tool(target)),
         )
     if snap.major_minor and snap.major_minor != tool_mm and not req.force:
         raise RestoreRefused(
@@ -123,6 +129,10 @@ def precheck(snap: SnapshotFacts, req: RestoreRequest) -> list[str]:
             ).format(snap=snap.major_minor, tool=Path(req.tool).name, ver=req.tool_version),
             fix=_(
                 "Use {tool} {mm}.x (pass its path with --tool), or --force if you know better."
+            ).format(tool=Path(req.tool).name, mm=snap.major_minor),
+            console_fix=_(
+                "Use {tool} {mm}.x: plan the restore with `etcdtui restore` in a shell, "
+                "which takes the tool's path (docs/procedures.md)."
             ).format(tool=Path(req.tool).name, mm=snap.major_minor),
         )
     if req.cluster_version:
@@ -154,6 +164,10 @@ def precheck(snap: SnapshotFacts, req: RestoreRequest) -> list[str]:
         raise errors.UsageError(
             _("no members to restore"),
             fix=_("Pass --members name=peerURL,... when the cluster does not answer."),
+            console_fix=_(
+                "Bring the cluster back so it answers, or plan the restore with `etcdtui "
+                "restore` in a shell, naming the members (docs/procedures.md)."
+            ),
         )
     if req.check_local_dirs:
         for m in req.members:
@@ -167,6 +181,10 @@ def precheck(snap: SnapshotFacts, req: RestoreRequest) -> list[str]:
                     fix=_(
                         "Move it aside yourself or choose another --data-dir-template; "
                         "etcdtui only moves a member's own live data dir aside."
+                    ),
+                    console_fix=_(
+                        "Move it aside yourself, then try again; etcdtui only moves a "
+                        "member's own live data dir aside."
                     ),
                 )
     return warnings
@@ -517,9 +535,10 @@ async def run_decrypted(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
                 file=path.name
             ),
             title=_("Cannot decrypt the snapshot"),
-            fix=_(
-                "CLI: resume with --identity FILE or --passphrase-file FILE. Console: give the "
-                "keys with k in the snapshots pane (4), then resume with :wizards."
+            fix=_("Resume with --identity FILE or --passphrase-file FILE."),
+            console_fix=_(
+                "Give the keys with k in the snapshots pane (4), then resume it with W (saved "
+                "wizards)."
             ),
         )
     run = _host(ctx, "run")

@@ -64,6 +64,9 @@ def parse_new_members(items: Sequence[str]) -> tuple[NewMember, ...]:
             raise errors.UsageError(
                 _("{item!r} is not NAME=PEER_URL[@CLIENT_URL]").format(item=item),
                 fix=_("Example: --new-member m4=https://10.0.0.4:2380"),
+                console_fix=_(
+                    "Name each new member as NAME=PEER_URL, e.g. m4=https://10.0.0.4:2380."
+                ),
             )
         out.append(NewMember(name, peer, client or default_client_url(peer)))
     return tuple(out)
@@ -111,6 +114,11 @@ def build_scale_plan(
                 t=req.target, n=need, g=len(req.new_members)
             ),
             fix=_("Pass --new-member NAME=PEER_URL once per new member."),
+            console_fix=_(
+                "The console adds new members only in the sandbox. On another cluster, plan "
+                "the scale with `etcdtui scale` in a shell, naming the new members "
+                "(docs/procedures.md)."
+            ),
         )
     current: list[Entry] = [(m.name, m.peer_urls) for m in voters if m.name and m.peer_urls]
     clients = [m.client_urls[0] for m in voters if m.client_urls]

@@ -48,6 +48,11 @@ class RecipientInvalid(SnapshotError):
         "OpenSSH public key file (ssh-ed25519 or ssh-rsa, e.g. ~/.ssh/id_ed25519.pub) with "
         "--encrypt-ssh."
     )
+    default_console_fix = N_(
+        "In the save dialog's Encrypt to field, type an age X25519 recipient (age1..., "
+        "from age-keygen -y) or an OpenSSH public key file (ssh-ed25519 or ssh-rsa, e.g. "
+        "~/.ssh/id_ed25519.pub)."
+    )
 
 
 class PassphraseInvalid(SnapshotError):
@@ -57,6 +62,10 @@ class PassphraseInvalid(SnapshotError):
     default_fix = N_(
         "Put the passphrase on the first line of a file readable only by you and pass "
         "--passphrase-file FILE, or use --passphrase to be asked for it."
+    )
+    default_console_fix = N_(
+        "Type a passphrase that is not empty, the same twice, in the save dialog; to read "
+        "a snapshot, give it with k in the snapshots pane (4)."
     )
 
 
@@ -82,6 +91,10 @@ class Encryption:
                 fix=_(
                     "age files encrypted with a passphrase have exactly one recipient: use "
                     "either --passphrase/--passphrase-file or --encrypt-to/--encrypt-ssh."
+                ),
+                console_fix=_(
+                    "age files encrypted with a passphrase have exactly one recipient: in the "
+                    "save dialog, fill either the passphrase or Encrypt to, not both."
                 ),
             )
         if self.passphrase is None and not self.recipients:

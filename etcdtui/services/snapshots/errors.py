@@ -86,6 +86,10 @@ class IdentityRequired(EncryptedSnapshotError):
         "Pass --identity FILE (an age X25519 identity or an ssh private key) or "
         "--passphrase-file FILE, or run interactively to be asked for the passphrase."
     )
+    default_console_fix = N_(
+        "Press 4 for the snapshots pane, then k to give the identity file or passphrase "
+        "(kept for this session only), and try again."
+    )
 
 
 class BadIdentity(EncryptedSnapshotError):

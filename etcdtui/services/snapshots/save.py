@@ -76,6 +76,7 @@ class TargetExists(SaveError):
     exit_code = 2
     default_title = N_("The snapshot file already exists")
     default_fix = N_("Choose another file name, or pass --force to replace it.")
+    default_console_fix = N_("Type another file name in the save dialog.")
 
 
 class NoSafeSource(SaveError):
@@ -85,6 +86,10 @@ class NoSafeSource(SaveError):
         "Restore quorum or bring a healthy member back; or, knowing the risk, name a member "
         "with --endpoint URL."
     )
+    default_console_fix = N_(
+        "Restore quorum or bring a healthy member back; or, knowing the risk, type a "
+        "member's client URL in the save dialog's Source member field."
+    )
 
 
 class StreamCorrupt(SaveError):
@@ -92,6 +97,10 @@ class StreamCorrupt(SaveError):
     default_title = N_("The snapshot stream failed its integrity check")
     default_fix = N_(
         "No file was kept. Retry; if it fails again, try another member with --endpoint."
+    )
+    default_console_fix = N_(
+        "No file was kept. Retry; if it fails again, type another member's client URL in "
+        "the save dialog's Source member field."
     )
 
 

@@ -185,6 +185,10 @@ def _decrypt(path: str, keys: DecryptKeys) -> int:
         raise IdentityRequired(
             _("{path} is encrypted with a passphrase").format(path=path),
             fix=_("Pass --passphrase-file FILE, or run interactively to be asked for it."),
+            console_fix=_(
+                "Press 4 for the snapshots pane, then k to give the passphrase (kept for this "
+                "session only), and try again."
+            ),
         )
     if not keys:
         raise IdentityRequired(

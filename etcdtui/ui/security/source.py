@@ -130,4 +130,5 @@ class CertWatch:
 
 def error_text(exc: BaseException) -> str:
     err: EtcdtuiError = as_etcdtui_error(exc)
-    return f"{err.title}: {err.cause}" + (f" — {err.fix}" if err.fix else "")
+    fix = err.console_fix
+    return f"{err.title}: {err.cause}" + (f" — {fix}" if fix else "")

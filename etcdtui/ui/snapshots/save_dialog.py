@@ -127,7 +127,7 @@ class SaveSnapshotDialog(PausingModal):
             if settings is None:
                 raise UsageError(
                     _("no cluster is connected"),
-                    fix=_("Open the console with a context or --endpoints to save a snapshot."),
+                    fix=_("Connect to a cluster with :context NAME to save a snapshot."),
                 )
             path_text = self._value("#save-path")
             if not path_text:
