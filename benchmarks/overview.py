@@ -10,8 +10,13 @@ Target: ratio <= 1.0.
 from __future__ import annotations
 
 import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
 
-from benchmarks.common import etcdtui_cmd, report, temp_sandbox, time_commands
+from benchmarks.common import etcdtui_cmd, report, temp_sandbox, time_commands, user_env
 from benchmarks.results import Row, fmt
 from etcdtui.services.binaries import find_binary
 
@@ -60,12 +65,31 @@ def measure_rows(members: int, runs: int, timeout: float, *, printing: bool = Fa
             [ctl, *flags, "endpoint", "status", "--cluster", "-w", "json"],
             [ctl, *flags, "endpoint", "health", "--cluster", "-w", "json"],
         ]
-        add(
-            f"{members} members, all healthy",
-            time_commands(ours, env, runs),
-            time_commands(theirs, env, runs),
-            1.0,
+        floor = [
+            [
+                sys.executable,
+                str(Path(__file__).with_name("grpc_floor.py")),
+                *conn[:4],
+                f"--timeout={timeout}",
+            ]
+        ]
+        ours_s, theirs_s, floor_s = interleaved([ours, theirs, floor], env, runs)
+        add(f"{members} members, all healthy", ours_s, theirs_s, 1.0)
+        floor_ratio = floor_s / theirs_s
+        rows.append(
+            Row(
+                "overview",
+                f"python + grpc floor, {members} members (same requests, no etcdtui code)",
+                fmt(floor_s, "s"),
+                f"3 etcdctl calls {fmt(theirs_s, 's')}",
+                floor_ratio,
+                "",
+                None,
+                f"etcdtui status is {ours_s / floor_s:.2f}x this floor",
+            )
         )
+        if printing:
+            report(f"grpc floor, {members} members", floor_s, theirs_s)
         assert sandbox.state is not None
         follower = next(m.name for m in sandbox.state.members if m.name != "m1")
         sandbox.pause(follower)
@@ -81,6 +105,27 @@ def measure_rows(members: int, runs: int, timeout: float, *, printing: bool = Fa
     finally:
         sandbox.down(purge=True)
     return rows
+
+
+def interleaved(groups: list[list[list[str]]], env: dict[str, str], runs: int) -> list[float]:
+    """Median wall time of each group of commands (run one after the other), the groups
+    taking turns round by round after one untimed warm-up each: a change of load during
+    the run hits every group alike."""
+    env = user_env(env)
+
+    def once(cmds: list[list[str]]) -> float:
+        start = time.perf_counter()
+        for cmd in cmds:
+            subprocess.run(cmd, env=env, capture_output=True, check=False, timeout=120)
+        return time.perf_counter() - start
+
+    for cmds in groups:
+        once(cmds)
+    samples: list[list[float]] = [[] for _ in groups]
+    for _ in range(runs):
+        for i, cmds in enumerate(groups):
+            samples[i].append(once(cmds))
+    return [statistics.median(s) for s in samples]
 
 
 def main() -> None:

@@ -254,10 +254,10 @@ def _flag_value(argv: Sequence[str], flag: str) -> str | None:
 def _config_language(argv: Sequence[str]) -> str | None:
     """``ui.language`` from the config file, read only when the file mentions it (YAML
     costs start-up time). A broken file is reported later by the command itself."""
-    from etcdtui.config.files import config_path
     from etcdtui.errors import EtcdtuiError
+    from etcdtui.services.paths import config_file  # not etcdtui.config: start-up cost
 
-    path = config_path(_flag_value(argv, "--config"))
+    path = config_file(_flag_value(argv, "--config"))
     try:
         from etcdtui.safeio import read_limited
 

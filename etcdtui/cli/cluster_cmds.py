@@ -162,6 +162,60 @@ def status_document(snap: ClusterSnapshot, scraped: Any = ()) -> dict[str, Any]:
     }
 
 
+class _Scrapes:
+    """Each member's /metrics for `status`, one task per endpoint, started beside the
+    gRPC overview. A member whose gRPC status failed (hung, unreachable) is not waited
+    for: its scrape would only run into the same deadline, after the overview has
+    already paid it once."""
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+        self.tasks: dict[str, asyncio.Task[Any]] = {}
+        self.ctx: Any = None
+        self.ctx_error: str | None = None
+
+    def _context(self, urls: list[str]) -> None:
+        from urllib.parse import urlsplit
+
+        from etcdtui.services.metrics import client_ssl_context
+
+        if self.ctx is None and self.ctx_error is None:
+            if any(urlsplit(u).scheme == "https" for u in urls):
+                try:
+                    self.ctx = client_ssl_context(self.settings)
+                except EtcdtuiError as exc:
+                    self.ctx_error = exc.cause
+
+    def start(self, urls: list[str]) -> None:
+        from etcdtui.services.metrics import scrape
+
+        self._context(urls)
+        for url in urls:
+            if url not in self.tasks and self.ctx_error is None:
+                self.tasks[url] = asyncio.create_task(scrape(url, self.settings, ctx=self.ctx))
+
+    async def finish(self, snap: ClusterSnapshot, urls: list[str]) -> tuple[Any, ...]:
+        from etcdtui.services.metrics import MemberMetrics
+
+        failed = {s.endpoint for s in snap.endpoints if not s.ok}
+        self.start([u for u in urls if u not in failed])  # endpoints the member list named
+        out = []
+        for url in urls:
+            if self.ctx_error is not None:
+                out.append(MemberMetrics(url, False, self.ctx_error))
+                continue
+            task = self.tasks.get(url)
+            if task is None or (url in failed and not task.done()):
+                if task is not None:
+                    task.cancel()
+                out.append(
+                    MemberMetrics(url, False, _("not scraped: the member did not answer gRPC"))
+                )
+                continue
+            out.append(await task)
+        return tuple(out)
+
+
 def _healthy(snap: ClusterSnapshot, endpoint: str) -> bool | None:
     for h in snap.health:
         if h.endpoint == endpoint:
@@ -173,15 +227,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
 
     async def go() -> tuple[ClusterSnapshot, Any]:
-        from etcdtui.services.metrics import scrape_all
-
         async with _service(settings) as svc:
             overview = asyncio.create_task(svc.overview())
-            scraped = asyncio.create_task(scrape_all(svc.all_endpoints(), settings))
+            scrapes = _Scrapes(settings)
+            scrapes.start(svc.all_endpoints())
             result: ClusterSnapshot = await overview
-            extra = [u for u in svc.all_endpoints() if u not in {m.endpoint for m in await scraped}]
-            more = await scrape_all(extra, settings) if extra else ()
-            return result, (*(await scraped), *more)
+            return result, await scrapes.finish(result, svc.all_endpoints())
 
     snap, scraped = run(go, settings)
     doc = status_document(snap, scraped)

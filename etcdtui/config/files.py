@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from etcdtui.config.model import (
-    APP_NAME,
     DEFAULT_REFRESH_INTERVAL,
     DEFAULT_THEME,
     MAX_TIMEOUT,
@@ -33,15 +32,9 @@ _MAX_FILE = MAX_SMALL_FILE  # PEM and YAML files are small; refuse to slurp anyt
 
 def config_path(explicit: PathArg = None, env: Mapping[str, str] = os.environ) -> Path:
     """``--config`` > ``ETCDTUI_CONFIG`` > ``ETCDTUI_CONFIG_DIR`` > the user config dir."""
-    if explicit:
-        return expand_user(explicit).absolute()
-    if env.get("ETCDTUI_CONFIG"):
-        return expand_user(env["ETCDTUI_CONFIG"]).absolute()
-    if env.get("ETCDTUI_CONFIG_DIR"):
-        return expand_user(env["ETCDTUI_CONFIG_DIR"]).absolute() / "config.yaml"
-    import platformdirs
+    from etcdtui.services.paths import config_file
 
-    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.yaml"
+    return config_file(explicit, env)
 
 
 def _read_bytes(

@@ -10,13 +10,17 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from etcdtui.domain import quorum
 from etcdtui.domain.formatting import age_words, human_bytes
 from etcdtui.i18n import _, ngettext
 from etcdtui.models import Alarm, EndpointStatus, MemberList, hex_id
-from etcdtui.services import metrics, versions
+from etcdtui.services import metrics
 from etcdtui.services.metrics import MemberMetrics
+
+if TYPE_CHECKING:  # imported where used: `etcdtui status` does not need it
+    from etcdtui.services import versions
 
 DEFAULT_QUOTA_BYTES = 2 * 1024**3  # etcd's default --quota-backend-bytes
 QUOTA_WARN_RATIO = 0.8
@@ -332,6 +336,8 @@ def _version_advice(
             )
         if below_minimum(v):
             why = _("Kubernetes recommends 3.4.29+ or 3.5.11+ for known fixes.")
+            from etcdtui.services import versions  # only for old members: status start-up
+
             gate = versions.next_minor_gate(text)
             if gate is not None and v[2] < gate.min_patch:
                 why += " " + _gate_sentence(gate)
@@ -370,6 +376,8 @@ def _gate_sentence(gate: versions.UpgradeGate) -> str:
 def _upgrade_gate_advice(by_version: Mapping[str, list[str]]) -> list[Advisory]:
     """A minor upgrade under way (members on two minors) while members on the older
     minor are below the patch etcd's upgrade guide requires first."""
+    from etcdtui.services import versions  # only for the console's version advice
+
     minors = {versions.minor_of(v) for v in by_version} - {None}
     if len(minors) < 2:
         return []

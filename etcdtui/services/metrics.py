@@ -278,6 +278,12 @@ def reduce(endpoint: str, text: str, scrape_ms: float = 0.0) -> MemberMetrics:
     )
 
 
+def client_ssl_context(settings: ConnectionSettings) -> ssl.SSLContext:
+    """The TLS context of a scrape (CA, client certificate), to share between scrapes.
+    Raises ConfigError when the files cannot be loaded."""
+    return _ssl_context(settings)
+
+
 def _ssl_context(settings: ConnectionSettings) -> ssl.SSLContext:
     try:
         ctx = ssl.create_default_context(cafile=str(settings.cacert) if settings.cacert else None)

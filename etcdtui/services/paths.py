@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -23,6 +24,27 @@ def config_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_config_dir("etcdtui"))
+
+
+def config_file(
+    explicit: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+) -> Path:
+    """The config file: ``--config`` > ``ETCDTUI_CONFIG`` > ``ETCDTUI_CONFIG_DIR`` > the
+    user config dir. Here, not in :mod:`etcdtui.config`: importing that package (the
+    config model, its dataclasses) just to learn the path cost every command's start-up
+    (`choose_language` asks for it before any command runs)."""
+    from etcdtui.safeio import expand_user
+
+    env = os.environ if env is None else env
+    if explicit:
+        return expand_user(explicit).absolute()
+    if env.get("ETCDTUI_CONFIG"):
+        return expand_user(env["ETCDTUI_CONFIG"]).absolute()
+    if env.get("ETCDTUI_CONFIG_DIR"):
+        return expand_user(env["ETCDTUI_CONFIG_DIR"]).absolute() / "config.yaml"
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("etcdtui")) / "config.yaml"
 
 
 def default_sandbox_dir() -> Path:

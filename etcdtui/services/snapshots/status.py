@@ -285,9 +285,7 @@ def check_trailer(db: BoltDB, stop: threading.Event | None = None) -> tuple[bool
     """
     if not db.has_trailer:
         return False, None
-    import hashlib  # only when the file is hashed: loading OpenSSL costs start-up
-
-    h = hashlib.sha256()
+    h = _new_sha256()
     end = db.data_size
     chunk = SHA_CHUNK
     with memoryview(db.mm) as view:
@@ -299,6 +297,19 @@ def check_trailer(db: BoltDB, stop: threading.Event | None = None) -> tuple[bool
             db.drop_resident(offset, size)
         trailer = bytes(view[end : end + TRAILER_SIZE])
     return True, h.digest() == trailer
+
+
+def _new_sha256() -> Any:
+    """OpenSSL's sha256, imported only when a file is hashed (loading OpenSSL costs
+    start-up). Straight from ``_hashlib``, the object ``hashlib.sha256`` is: importing
+    hashlib itself also probes a dozen other algorithms, a few ms on every verify."""
+    try:
+        from _hashlib import openssl_sha256
+    except ImportError:  # pragma: no cover - a Python built without OpenSSL
+        from hashlib import sha256
+
+        return sha256()
+    return openssl_sha256()
 
 
 # The sha256 thread needs the GIL back after each chunk (about 6 ms of hashing); while

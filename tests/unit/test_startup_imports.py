@@ -1,0 +1,64 @@
+"""Start-up cost that every command pays: what runs before a command is chosen must not
+load the modules only some commands need. Checked in a fresh interpreter (the test
+process has everything loaded already)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def loaded_after(code: str, tmp_path: Path, *, config: str | None = None) -> set[str]:
+    env = {**os.environ, "ETCDTUI_CONFIG_DIR": str(tmp_path)}
+    if config is not None:
+        (tmp_path / "config.yaml").write_text(config, encoding="utf-8")
+    probe = code + "\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))\n"
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    return set(json.loads(proc.stdout.splitlines()[-1]))
+
+
+def test_choosing_the_language_does_not_load_the_config_package(tmp_path: Path) -> None:
+    # with no config file, the language comes from the environment; the config package
+    # (its model and dataclasses) would cost every command's start-up for a path
+    mods = loaded_after(
+        "from etcdtui.cli import choose_language\nchoose_language(['snapshot', 'verify', 'f'])",
+        tmp_path,
+    )
+    assert "etcdtui.config" not in mods
+    assert "etcdtui.models" not in mods
+
+
+@pytest.mark.parametrize("flag", [[], ["--config", "{dir}/config.yaml"]])
+def test_the_config_files_language_is_still_read(tmp_path: Path, flag: list[str]) -> None:
+    argv = [f.format(dir=tmp_path) for f in flag] + ["status"]
+    code = f"from etcdtui.cli import choose_language\nprint(choose_language({argv!r}))"
+    env = {**os.environ, "ETCDTUI_CONFIG_DIR": str(tmp_path), "LANGUAGE": "en", "LANG": "C"}
+    (tmp_path / "config.yaml").write_text("ui:\n  language: id\n", encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "id"
+
+
+def test_verify_hashes_without_importing_hashlib(tmp_path: Path) -> None:
+    # hashlib's import probes a dozen algorithms; verify needs OpenSSL's sha256 only
+    from etcdtui.services.snapshots.status import _new_sha256
+
+    h = _new_sha256()
+    h.update(b"etcd")
+    import hashlib
+
+    assert h.hexdigest() == hashlib.sha256(b"etcd").hexdigest()
+    mods = loaded_after(
+        "from etcdtui.services.snapshots.status import _new_sha256\n_new_sha256()", tmp_path
+    )
+    assert "hashlib" not in mods
