@@ -128,6 +128,7 @@ def _base() -> list[ActionSpec]:
         ),
     ]
     specs += _maintenance()
+    specs += _checks()
     specs += _wizards_and_security()
     specs += _snapshot_browser()
     for i, pane in enumerate(PANES, start=1):
@@ -188,6 +189,34 @@ def _maintenance() -> list[ActionSpec]:
             mutating=True,
             command="disarm",
             show=False,
+        ),
+    ]
+
+
+def _checks() -> list[ActionSpec]:
+    """`etcdtui check perf` and `etcdtui evidence` in the console."""
+    g = N_("Checks")
+    return [
+        ActionSpec(
+            "checks.perf",
+            "P",
+            N_("Check performance: a bounded write load, judged like etcdctl check perf"),
+            g,
+            "check('perf')",
+            mutating=True,
+            command="perf",
+            show=False,
+            arg="LOAD",
+        ),
+        ActionSpec(
+            "checks.evidence",
+            "E",
+            N_("Evidence after quorum loss: which data dir to rebuild from"),
+            g,
+            "check('evidence')",
+            command="evidence",
+            show=False,
+            arg="DIR…",
         ),
     ]
 
