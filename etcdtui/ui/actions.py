@@ -200,7 +200,7 @@ def _checks() -> list[ActionSpec]:
         ActionSpec(
             "checks.perf",
             "P",
-            N_("Check performance: a bounded write load, judged like etcdctl check perf"),
+            N_("Check performance (etcdctl check perf)"),
             g,
             "check('perf')",
             mutating=True,
@@ -211,7 +211,7 @@ def _checks() -> list[ActionSpec]:
         ActionSpec(
             "checks.evidence",
             "E",
-            N_("Evidence after quorum loss: which data dir to rebuild from"),
+            N_("Evidence: which data dir to rebuild from"),
             g,
             "check('evidence')",
             command="evidence",

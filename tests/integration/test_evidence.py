@@ -164,8 +164,19 @@ async def test_evidence_flags_a_diverged_copy(
     assert "do not rebuild" in proc.stderr  # no "most advanced: rebuild from it" advice
     copy = tmp_path / "chosen.db"
     proc = subprocess.run(
-        [sys.executable, "-m", "etcdtui", "evidence", str(good), str(odd), str(good2)]
-        + ["--copy-to", str(copy), "-o", "json"],
+        [
+            sys.executable,
+            "-m",
+            "etcdtui",
+            "evidence",
+            str(good),
+            str(odd),
+            str(good2),
+            "--copy-to",
+            str(copy),
+            "-o",
+            "json",
+        ],
         capture_output=True,
         text=True,
         timeout=120,
