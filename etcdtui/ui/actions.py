@@ -148,7 +148,7 @@ def _base() -> list[ActionSpec]:
 
 def _maintenance() -> list[ActionSpec]:
     """`etcdtui maintenance ...` in the console (palette words: nospace, defrag, ...)."""
-    g = _("Maintenance")
+    g = N_("Maintenance")
     return [
         ActionSpec(
             "maintenance.nospace",

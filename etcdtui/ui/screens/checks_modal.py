@@ -101,7 +101,7 @@ class PerfModal(PausingModal):
                     yield LoadingIndicator(id="spinner")
                     yield Static("", id="progress", markup=False)
                 with Horizontal(id="buttons"):
-                    yield Button(_("Run"), id="run", variant="warning")
+                    yield Button(_("Run"), id="run", variant="warning", disabled=True)
                     yield Button(_("Close"), id="close")
 
     def on_mount(self) -> None:
