@@ -10,9 +10,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,6 +51,44 @@ def _isolated_dirs(session_tmp: Path) -> Iterator[None]:
             os.environ.pop(k, None)
         else:
             os.environ[k] = v
+
+
+def _loopback_only(address: object) -> None:
+    """Rule 7: tests talk only to loopback. A Python-level socket (the certificate peek,
+    the /version and /metrics probes, the fault proxy) aimed anywhere else is refused
+    with the address, instead of trying a real host."""
+    if not isinstance(address, tuple) or not address:
+        return  # AF_UNIX paths and the like
+    host = str(address[0])
+    if host == "localhost":
+        return
+    try:
+        ok = ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ConnectionRefusedError(f"test tried to connect to {address!r}: loopback only")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_network_but_loopback() -> Iterator[None]:
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def connect(self: socket.socket, address: Any) -> None:
+        _loopback_only(address)
+        real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> int:
+        _loopback_only(address)
+        return real_connect_ex(self, address)
+
+    socket.socket.connect = connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        socket.socket.connect = real_connect  # type: ignore[method-assign]
+        socket.socket.connect_ex = real_connect_ex  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="session")

@@ -103,19 +103,16 @@ def cmd_consistency(args: argparse.Namespace) -> int:
 
 
 def cmd_evidence(args: argparse.Namespace) -> int:
-    from etcdtui.services.evidence import gather
+    from etcdtui.ops.checks import copy_refusal, gather_evidence
 
-    ev = gather(args.data_dirs)
-    copied = None
-    if args.copy_to and ev.best is not None and not any(d.diverged_from for d in ev.dirs):
-        from etcdtui.services.evidence import copy_db
-
-        copied = copy_db(ev.best, args.copy_to)
+    outcome = gather_evidence(args.data_dirs, args.copy_to)
+    ev, copied = outcome.evidence, outcome.copied
     if args.output == "json":
         print_json(
             ev.as_dict()
             | {
                 "copied_to": str(copied) if copied else None,
+                "copy_refused": outcome.copy_refused,
                 "restore_command": f"etcdtui restore {copied}" if copied else None,
             }
         )
@@ -152,11 +149,18 @@ def cmd_evidence(args: argparse.Namespace) -> int:
         )
         for note in ev.notes:
             print(_("note: {note}").format(note=note))
-        if copied is not None:
+        if outcome.copy_refused is not None:
+            print(_("not copied: {why}").format(why=outcome.copy_refused), file=sys.stderr)
+        elif copied is not None:
             print(
                 _("copied its db to {path}; plan the restore with: etcdtui restore {path}").format(
                     path=_safe(str(copied))
                 )
+            )
+        elif outcome.diverged:
+            print(
+                _("do not rebuild from any of them yet: {why}").format(why=copy_refusal(ev)),
+                file=sys.stderr,
             )
         elif ev.best is not None:
             print(
@@ -166,9 +170,7 @@ def cmd_evidence(args: argparse.Namespace) -> int:
                     "restores with --skip-hash-check)."
                 ).format(path=_safe(ev.best.path))
             )
-    if ev.best is None:
-        return 1
-    return 1 if any(d.diverged_from for d in ev.dirs) or not all(d.ok for d in ev.dirs) else 0
+    return outcome.exit_code
 
 
 def cmd_perf(args: argparse.Namespace) -> int:

@@ -105,6 +105,7 @@ def _base() -> list[ActionSpec]:
         _member_action("member.move_leader", "l", N_("Move leader here"), g_member, "move-leader"),
     ]
     specs += _maintenance()
+    specs += _checks()
     specs += _wizards_and_security()
     specs += _snapshot_browser()
     for i, pane in enumerate(PANES, start=1):
@@ -124,7 +125,7 @@ def _base() -> list[ActionSpec]:
 
 def _maintenance() -> list[ActionSpec]:
     """`etcdtui maintenance ...` in the console (palette words: nospace, defrag, ...)."""
-    g = _("Maintenance")
+    g = N_("Maintenance")
     return [
         ActionSpec(
             "maintenance.nospace",
@@ -165,6 +166,34 @@ def _maintenance() -> list[ActionSpec]:
             mutating=True,
             command="disarm",
             show=False,
+        ),
+    ]
+
+
+def _checks() -> list[ActionSpec]:
+    """`etcdtui check perf` and `etcdtui evidence` in the console."""
+    g = N_("Checks")
+    return [
+        ActionSpec(
+            "checks.perf",
+            "P",
+            N_("Check performance (etcdctl check perf)"),
+            g,
+            "check('perf')",
+            mutating=True,
+            command="perf",
+            show=False,
+            arg="LOAD",
+        ),
+        ActionSpec(
+            "checks.evidence",
+            "E",
+            N_("Evidence: which data dir to rebuild from"),
+            g,
+            "check('evidence')",
+            command="evidence",
+            show=False,
+            arg="DIR…",
         ),
     ]
 

@@ -161,6 +161,29 @@ async def test_evidence_flags_a_diverged_copy(
         timeout=120,
     )
     assert proc.returncode == 1 and "DIVERGED" in proc.stdout
+    assert "do not rebuild" in proc.stderr  # no "most advanced: rebuild from it" advice
+    copy = tmp_path / "chosen.db"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "etcdtui",
+            "evidence",
+            str(good),
+            str(odd),
+            str(good2),
+            "--copy-to",
+            str(copy),
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    assert "diverged" in json.loads(proc.stdout)["copy_refused"]
+    assert not copy.exists() and not copy.with_name("chosen.db.part").exists()
 
 
 def test_evidence_on_a_dir_that_is_not_etcd(tmp_path: Path) -> None:

@@ -10,9 +10,10 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Input
 
-from etcdtui.errors import MemberNotFound, ReadOnlyMode, UsageError
+from etcdtui.errors import EtcdtuiError, MemberNotFound, ReadOnlyMode, UsageError
 from etcdtui.i18n import _
 from etcdtui.models import Member
+from etcdtui.terminal_text import printable
 from etcdtui.ui import actions, pane_widgets, panes
 from etcdtui.ui.app_access import etcdtui_app
 from etcdtui.ui.errors import report
@@ -237,6 +238,53 @@ class MainScreen(Screen[None]):
         from etcdtui.ui.screens.maintenance_modal import MaintenanceModal
 
         self.app.push_screen(MaintenanceModal(kind), self._app.action_finished)
+
+    def action_check(self, kind: str, arg: str = "") -> None:
+        """`:perf [LOAD]` and `:evidence DIR...`: the use cases of `etcdtui check perf` and
+        `etcdtui evidence`."""
+        from etcdtui.ui.screens import checks_modal
+
+        if kind == "perf":
+            from etcdtui.ops.checks import perf_refusal
+            from etcdtui.services.perf import LOADS
+
+            load = arg.strip() or "s"
+            if load not in LOADS:
+                report(
+                    self.app,
+                    UsageError(
+                        _("unknown load {load}").format(load=printable(load)),
+                        fix=_("Type :perf s, :perf m, :perf l or :perf xl."),
+                    ),
+                )
+                return
+            settings = self._app.settings
+            refusal = perf_refusal(settings, accepted=True)
+            if refusal is not None:
+                err = (
+                    ReadOnlyMode(refusal)
+                    if settings is not None
+                    else EtcdtuiError(refusal, title=_("Not available"))
+                )
+                report(self.app, err)
+                return
+            self.app.push_screen(checks_modal.PerfModal(load), self._app.action_finished)
+            return
+        try:
+            dirs = checks_modal.split_dirs(arg)
+        except UsageError as exc:
+            report(self.app, exc)
+            return
+        if not dirs:
+            report(
+                self.app,
+                UsageError(
+                    _("name the stopped members' data dirs"),
+                    fix=_("Type :evidence DIR [DIR...], e.g. :evidence /var/lib/etcd"),
+                ),
+            )
+            return
+        self.app.push_screen(checks_modal.EvidenceModal(dirs), self._app.action_finished)
 
     def action_member_action(self, kind: str, ref: str | None = None) -> None:
         settings = self._app.settings

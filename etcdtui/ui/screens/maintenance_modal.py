@@ -99,7 +99,7 @@ class MaintenanceModal(PausingModal):
                 yield LoadingIndicator(id="spinner")
                 yield Static("", id="progress", markup=False)
             with Horizontal(id="buttons"):
-                yield Button(_("Run"), id="run", variant="error")
+                yield Button(_("Run"), id="run", variant="error", disabled=True)
                 yield Button(_("Cancel"), id="cancel")
 
     def on_mount(self) -> None:

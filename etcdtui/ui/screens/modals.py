@@ -122,7 +122,7 @@ class MemberActionModal(PausingModal):
                     yield LoadingIndicator(id="spinner")
                     yield Static("", id="progress", markup=False)
                 with Horizontal(id="buttons"):
-                    yield Button(_("Run"), id="run", variant="error")
+                    yield Button(_("Run"), id="run", variant="error", disabled=True)
                     yield Button(_("Move leader first"), id="move-first", variant="warning")
                     yield Button(_("Cancel"), id="cancel")
 
