@@ -246,10 +246,20 @@ def test_protobuf_envelope_metadata() -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=300))
 def test_wire_decoder_only_raises_wire_error(data: bytes) -> None:
+    """Any bytes after the magic: a WireError that says what is wrong (any other exception
+    fails the test), or the metadata fields, each of its type."""
     try:
-        k8s.decode_protobuf(b"k8s\x00" + data)
-    except wire.WireError:
-        pass
+        meta = k8s.decode_protobuf(b"k8s\x00" + data)
+    except wire.WireError as exc:
+        assert type(exc) is wire.WireError and str(exc).strip()
+        return
+    text_fields = {"apiVersion", "kind", "contentType", "name", "namespace", "generateName"}
+    assert set(meta) <= text_fields | {"uid", "creationTimestamp", "labels"}
+    for key in text_fields | {"uid", "creationTimestamp"}:
+        assert isinstance(meta.get(key, ""), str) and meta.get(key) != ""
+    labels = meta.get("labels", {})
+    assert isinstance(labels, dict)
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items())
 
 
 def test_describe_never_returns_secret_content() -> None:
