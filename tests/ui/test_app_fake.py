@@ -55,8 +55,8 @@ async def test_remove_requires_typing_the_name_and_sends_once() -> None:
         await pilot.press("backspace", "2")
         assert not run.disabled
         await pilot.press("enter")
-        await pilot.pause(0.2)
         svc: FakeCluster = app.service  # type: ignore[assignment]
+        await until(pilot, lambda: svc.sent, what="the remove sent")
         assert [k for k, _v in svc.sent] == ["remove"]
         assert not isinstance(app.screen, MemberActionModal)
         assert not app.poller.paused
@@ -220,9 +220,9 @@ async def test_palette_runs_a_registry_action() -> None:
         await populate(pilot)
         await pilot.press("ctrl+p")
         await pilot.press(*"remove member")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: _palette_offers(app, "remove member"), what="the match")
         await pilot.press("enter")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: isinstance(app.screen, MemberActionModal), what="dialog")
         assert isinstance(app.screen, MemberActionModal) and app.screen.kind == "remove"
 
 
@@ -273,8 +273,7 @@ async def test_preconditions_are_rechecked_right_before_sending() -> None:
         svc: FakeCluster = app.service  # type: ignore[assignment]
         svc.sc.down = {3}  # m3 fails while the dialog is open (polling is paused)
         await pilot.press("enter")
-        await pilot.pause(0.3)
-        assert isinstance(app.screen, ErrorModal)
+        await until(pilot, lambda: isinstance(app.screen, ErrorModal), what="the refusal")
         assert app.screen.err.code == "quorum-refused"
         assert "only 1 would answer" in app.screen.err.cause
         assert svc.sent == []
@@ -300,8 +299,6 @@ async def test_collection_resumes_once_the_first_member_list_is_shown() -> None:
     on shortly after the first member list, and it must never stay off."""
     import gc
 
-    from etcdtui.ui.app import GC_RESUME_AFTER_MEMBERS
-
     app, _ = make_app("healthy")
     gc.disable()
     try:
@@ -309,8 +306,22 @@ async def test_collection_resumes_once_the_first_member_list_is_shown() -> None:
             await pilot.pause()
             assert not gc.isenabled()  # nothing shown yet: still paused
             await populate(pilot, polls=1)
-            await pilot.pause(GC_RESUME_AFTER_MEMBERS + 0.3)
-            assert gc.isenabled()
+            await until(pilot, gc.isenabled, what="the cyclic GC back on")
     finally:
         gc.enable()
         gc.unfreeze()
+
+
+def _palette_offers(app: EtcdtuiApp, words: str) -> bool:
+    """The command palette's highlighted match names ``words`` (enter would run it)."""
+    from textual.command import CommandList
+
+    found = app.screen.query(CommandList)
+    if not found:
+        return False
+    options = found.first()
+    index = options.highlighted
+    if index is None or options.option_count == 0:
+        return False
+    prompt = options.get_option_at_index(index).prompt
+    return words.lower() in str(getattr(prompt, "plain", prompt)).lower()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from etcdtui.ui.widgets.command_line import CommandLine, Sources, arg_kind, completions
+from tests.ui.pilot_helpers import until
 from tests.ui.snapshot_apps import make_app, populate
 
 SIZE = (120, 40)
@@ -54,5 +55,5 @@ async def test_tab_cycles_commands_and_completes_member_names() -> None:
         await pilot.press("tab", "tab")
         assert line.value == "promote m3"
         await pilot.press("backspace", "2", "enter")  # typing ends the cycle; runs as typed
-        await pilot.pause(0.2)
+        await until(pilot, lambda: app.screen.query(".modal-title"), what="the dialog")
         assert str(app.screen.query_one(".modal-title").content).endswith("m2")

@@ -83,22 +83,30 @@ async def test_sentinel_mismatch_is_advised_with_the_member() -> None:
 
 async def test_sentinel_off_means_no_hashkv() -> None:
     calls: list[int | None] = []
+    polls: list[int] = []
 
     class _Counting(FakeCluster):
         async def hashkv(self, revision: int | None = None) -> Any:
             calls.append(revision)
             return await super().hashkv(revision)
 
+        async def members(self) -> Any:
+            polls.append(1)
+            return await super().members()
+
     sc = scenario("healthy")
     app = EtcdtuiApp(
         fake_settings(),
         service_factory=lambda s: _Counting(s, sc),
+        refresh_interval=0.2,
         theme_dirs=[],
         consistency_every=0.0,
     )
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.state.members is not None, what="members")
-        await pilot.pause(0.3)
+        # a sentinel that is on checks after two refreshes: let four go by
+        await until(pilot, lambda: len(polls) >= 4, what="four member polls")
+        assert not [w for w in app.workers if w.name == "consistency"]
     assert calls == []
 
 
@@ -142,8 +150,7 @@ async def test_nospace_recovery_from_the_console(fresh_cluster: Any, tmp_path: P
         assert run.disabled  # nothing runs before the word is typed
         app.screen.query_one("#confirm", Input).focus()
         await type_text(pilot, "nospace")
-        await pilot.pause(0.1)
-        assert not run.disabled
+        await until(pilot, lambda: not run.disabled, what="run enabled by the typed word")
         await pilot.click("#run")
         await until(
             pilot,

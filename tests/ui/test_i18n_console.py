@@ -13,6 +13,7 @@ from textual.widgets import Button, Input
 
 from etcdtui import i18n
 from etcdtui.ui.screens.modals import MemberActionModal
+from tests.ui.pilot_helpers import until
 from tests.ui.snapshot_apps import lose_quorum, make_app, open_wizard, populate, screen_text
 
 SIZES = [(120, 40), (80, 24)]
@@ -163,7 +164,7 @@ async def test_command_palette_is_indonesian(indonesian: None) -> None:
         assert isinstance(palette, CommandPalette)
         assert palette.query_one(CommandInput).placeholder == "Cari perintah…"
         await pilot.press(*"hapus")
-        await pilot.pause(0.5)
+        await until(pilot, lambda: "Hapus anggota" in screen_text(app), what="the match")
         text = screen_text(app)
         assert "Hapus anggota" in text  # registry action, found by its Indonesian label
         titles = [c.title for c in app.get_system_commands(app.screen)]

@@ -16,6 +16,7 @@ from etcdtui.ui.screens.help import HelpScreen
 from etcdtui.ui.screens.modals import MemberActionModal
 from etcdtui.ui.snapshots.save_dialog import SaveSnapshotDialog
 from etcdtui.ui.widgets.header import ClusterHeader
+from tests.ui.pilot_helpers import until
 from tests.ui.snapshot_apps import SMALL, make_app, populate
 
 
@@ -44,7 +45,8 @@ async def test_member_dialogs_fit_80x24(keys: tuple[str, ...], kind: str) -> Non
     async with app.run_test(size=SMALL) as pilot:
         await populate(pilot)
         await pilot.press(*keys)
-        await pilot.pause(0.2)
+        await until(pilot, lambda: isinstance(app.screen, MemberActionModal), what="dialog")
+        await pilot.pause()  # its layout
         modal = app.screen
         assert isinstance(modal, MemberActionModal) and modal.kind == kind
         for sel in ("#run", "#cancel"):
@@ -58,7 +60,8 @@ async def test_save_dialog_fits_80x24() -> None:
     async with app.run_test(size=SMALL) as pilot:
         await populate(pilot)
         app.push_screen(SaveSnapshotDialog(Path("/nonexistent/s.db")))
-        await pilot.pause(0.2)
+        await until(pilot, lambda: app.screen.query("#save-run"), what="the save dialog")
+        await pilot.pause()  # its layout
         for sel in ("#save-run", "#save-cancel"):
             assert on_screen(app, app.screen.query_one(sel, Button)), sel
 
@@ -80,8 +83,8 @@ async def test_help_keeps_action_words_at_80() -> None:
     async with app.run_test(size=SMALL) as pilot:
         await populate(pilot)
         await pilot.press("question_mark")
-        await pilot.pause(0.2)
-        assert isinstance(app.screen, HelpScreen)
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        await pilot.pause()  # its layout
         strips = app.screen._compositor.render_strips()
         text = "\n".join(s.text for s in strips)
         assert "ACTION " in text and "Acti…" not in text
@@ -96,8 +99,10 @@ async def test_wizard_rail_is_narrow_at_80() -> None:
     async with app.run_test(size=SMALL) as pilot:
         await populate(pilot)
         await app.push_screen(WizardScreen(replace_plan(), None, read_only=True))
-        await pilot.pause(0.2)
-        rail = app.screen.query_one("#rail")
+        rail = await until(
+            pilot,
+            lambda: app.screen.query_one("#rail").size.width and app.screen.query_one("#rail"),
+        )
         assert rail.size.width <= 30
         assert on_screen(app, app.screen.query_one("#command", Static))
 
@@ -110,18 +115,19 @@ async def test_wrong_confirmation_says_why_and_stays_in_the_field() -> None:
         modal = app.screen
         assert isinstance(modal, MemberActionModal)
         await pilot.press("m", "3", "enter")
-        await pilot.pause(0.1)
         box = modal.query_one("#confirm-error", Static)
+        await until(pilot, lambda: box.display, what="the refusal under the field")
+        await pilot.pause()  # its layout
         assert box.display and on_screen(app, box)
         assert "'m3' is not m2" in str(box.content)
         assert app.focused is modal.query_one("#confirm", Input)
         await pilot.press("enter")  # a second enter must not close the dialog either
-        await pilot.pause(0.1)
+        await pilot.pause()  # the key is handled
         assert app.screen is modal
         await pilot.press("backspace", "2")
         assert not box.display  # the message goes once the text changes
         await pilot.press("enter")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: app.service.sent, what="the move sent")  # type: ignore[attr-defined]
         assert [k for k, _v in app.service.sent] == ["move-leader"]  # type: ignore[attr-defined]
 
 
@@ -131,12 +137,12 @@ async def test_passphrase_save_asks_twice(tmp_path: Any) -> None:
         await populate(pilot)
         target = tmp_path / "s.db"
         app.push_screen(SaveSnapshotDialog(target))
-        await pilot.pause(0.2)
+        await until(pilot, lambda: app.screen.query("#save-run"), what="the save dialog")
         dialog = app.screen
         dialog.query_one("#save-passphrase", Input).value = "correct horse"
         dialog.query_one("#save-passphrase2", Input).value = "correct hrose"
         dialog.query_one("#save-run", Button).press()
-        await pilot.pause(0.2)
+        await until(pilot, lambda: app._notifications, what="the refusal")
         notes = " ".join(f"{n.title} {n.message}" for n in app._notifications)
         assert "passphrases differ" in notes
         assert app.screen is dialog and not dialog.running  # nothing started

@@ -110,17 +110,17 @@ async def test_audit_result_on_screen_and_enter_opens_the_record(tmp_path: Path)
     async with app.run_test(size=SIZE) as pilot:
         await populate(pilot)
         await pilot.press("3")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: app.main.query_one("#audit-table", DataTable).row_count)
+        await pilot.pause()  # its layout
         text = _visible_labels(app, app.main.query_one("#audit-table", DataTable))
         assert "RESULT" in text and "✖ Refused" in text and "✔ ok" in text, text
         await pilot.press("enter")  # the newest record: the refused move-leader
-        await pilot.pause(0.2)
-        assert isinstance(app.screen, AuditDetailScreen)
+        await until(pilot, lambda: isinstance(app.screen, AuditDetailScreen), what="detail")
+        await pilot.pause()  # its layout
         shown = _visible_labels(app, app.main.query_one("#audit-table", DataTable))
         assert "error.cause" in shown and "m3 is not healthy" in shown, shown
         await pilot.press("escape")
-        await pilot.pause(0.1)
-        assert app.screen is app.main
+        await until(pilot, lambda: app.screen is app.main, what="back to the main screen")
 
 
 async def test_pane_2_is_its_own_health_view() -> None:
@@ -133,9 +133,9 @@ async def test_pane_2_is_its_own_health_view() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await populate(pilot)
         await pilot.press("2")
-        await pilot.pause(0.2)
         switcher = app.main.query_one(ContentSwitcher)
-        assert switcher.current == "health-view"  # not the members pane again
+        await until(pilot, lambda: switcher.current == "health-view", what="the health view")
+        await pilot.pause()  # its layout  # not the members pane again
         view = app.main.query_one(HealthView)
         table = view.query_one("#hv-table", DataTable)
         assert app.focused is table
@@ -144,5 +144,4 @@ async def test_pane_2_is_its_own_health_view() -> None:
         assert rows[2][0] == "m3" and rows[2][1].endswith("unreachable") and rows[2][2] == "-"
         assert view.query_one("#health-metrics")  # the room left for metrics
         await pilot.press("1")
-        await pilot.pause(0.1)
-        assert switcher.current == "overview"
+        await until(pilot, lambda: switcher.current == "overview", what="the overview")

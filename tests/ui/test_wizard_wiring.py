@@ -154,7 +154,11 @@ async def test_read_only_shows_plans_and_executes_nothing(cluster: Sandbox, tmp_
         lines = rail(screen)
         assert any("learner" in line.lower() for line in lines), lines
         await pilot.press("x")
-        await pilot.pause(0.5)
+        await until(
+            pilot,
+            lambda: any("Read-only" in n.message for n in app._notifications),
+            what="the read-only refusal",
+        )
         assert not screen.running and all(line.startswith("·") for line in rail(screen))
         assert any("Read-only" in n.message for n in app._notifications)
         await pilot.press("escape")

@@ -848,12 +848,51 @@ def test_unreadable_key_names_the_file(tmp_path: Path, monkeypatch: pytest.Monke
     assert "sudo" in info.value.fix
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
-def test_unreadable_by_mode(tmp_path: Path) -> None:
-    cacert, cert, key = tls_files(tmp_path)
-    cacert.chmod(0)
-    with pytest.raises(TLSFileError, match="permission denied"):
-        check_tls_files(settings_for(cacert, cert, key))
+def _check_as_another_user(files: tuple[Path, Path, Path]) -> str:
+    """check_tls_files in a forked child; as root (CI), the child first becomes nobody,
+    because root reads files whatever their mode. Returns "ok" or "Type: cause"."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report through the pipe, never return into pytest
+        try:
+            os.close(read)
+            if os.geteuid() == 0:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+            try:
+                check_tls_files(settings_for(*files))
+                out = "ok"
+            except Exception as exc:
+                out = f"{type(exc).__name__}: {getattr(exc, 'cause', exc)}"
+            os.write(write, out.encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        out = pipe.read().decode()
+    os.waitpid(pid, 0)
+    return out
+
+
+def test_unreadable_by_mode() -> None:
+    """A CA file of mode 0 is refused by the kernel for a non-root user, and etcdtui says
+    so, naming the file. Runs as root too: the check then runs as nobody."""
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="etcdtui-mode-"))  # /tmp: nobody can reach it
+    try:
+        base.chmod(0o711)
+        files = tls_files(base)
+        for f in files:
+            f.chmod(0o644)
+        assert _check_as_another_user(files) == "ok"  # the same user reads them all
+        files[0].chmod(0)
+        out = _check_as_another_user(files)
+        assert out.startswith("TLSFileError: ") and "permission denied" in out, out
+        assert str(files[0]) in out
+    finally:
+        shutil.rmtree(base)
 
 
 def test_der_certificate_is_not_pem(tmp_path: Path) -> None:
