@@ -218,6 +218,14 @@ def _leader_name(state: DrillState) -> str:
     return asyncio.run(go())
 
 
+@pytest.mark.flaky(
+    reruns=1,
+    reruns_delay=2,
+    reason=(
+        "the drill starves a member's CPU (a timing fault): the elections it causes depend on"
+        " the host's load"
+    ),
+)
 def test_slow_member(capsys: pytest.CaptureFixture[str]) -> None:
     state = runner.start("slow-member")
     assert "victim-removed" in failing(state)
@@ -236,6 +244,14 @@ def test_slow_member(capsys: pytest.CaptureFixture[str]) -> None:
     assert failing(state) == set()
 
 
+@pytest.mark.flaky(
+    reruns=1,
+    reruns_delay=2,
+    reason=(
+        "the drill partitions a member (a timing fault): when the others notice depends on "
+        "etcd's timers and the host's load"
+    ),
+)
 def test_partitioned_member() -> None:
     state = runner.start("partitioned-member")
     assert {"voters-healthy", "reachable"} <= failing(state)

@@ -57,6 +57,14 @@ def tmux(tmp_path: Path) -> Iterator[Tmux]:
         pass
 
 
+@pytest.mark.flaky(
+    reruns=1,
+    reruns_delay=2,
+    reason=(
+        "a real terminal: tmux's redraws are read back by polling capture-pane, and a loaded "
+        "CI host can delay a frame past the wait"
+    ),
+)
 def test_console_in_tmux(cluster: Sandbox, tmux: Tmux, tmp_path: Path) -> None:
     s = cluster.settings()
     exe = Path(sys.executable).with_name("etcdtui")
@@ -106,6 +114,14 @@ def _start(tmux: Tmux, cluster: Sandbox, tmp_path: Path, width: int, height: int
     return rc_file
 
 
+@pytest.mark.flaky(
+    reruns=1,
+    reruns_delay=2,
+    reason=(
+        "a real terminal: tmux's redraws are read back by polling capture-pane, and a loaded "
+        "CI host can delay a frame past the wait"
+    ),
+)
 def test_type_ahead_burst_in_a_real_terminal(
     cluster: Sandbox, tmux: Tmux, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
