@@ -189,7 +189,10 @@ async def test_enter_opens_member_detail() -> None:
 
 async def test_bad_theme_falls_back_with_warning(tmp_path: Path) -> None:
     (tmp_path / "broken.yaml").write_text("name: broken\nprimary: not-a-colour\n")
-    (tmp_path / "ok.yaml").write_text(Path("themes/solarized-ops.yaml").read_text())
+    from etcdtui.ui.themes import packaged_theme_files
+
+    shipped = {f.name: f for f in packaged_theme_files()}
+    (tmp_path / "ok.yaml").write_text(shipped["solarized-ops.yaml"].read_text())
     sc = scenario("healthy")
     app = EtcdtuiApp(
         fake_settings(),
