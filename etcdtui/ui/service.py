@@ -1,6 +1,6 @@
 """The slice of ClusterService the console uses, as a Protocol.
 
-The real ``ClusterService`` and ``tests.fakes.FakeCluster`` both satisfy it.
+The real ``ClusterService`` and ``tests.support.fakes.FakeCluster`` both satisfy it.
 """
 
 from __future__ import annotations

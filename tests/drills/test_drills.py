@@ -263,7 +263,7 @@ def test_partitioned_member() -> None:
     assert "reachable" in failing(state)
     assert cli("sandbox", "heal", "--dir", box(state), state.facts["victim_name"]) == 0
 
-    from tests.helpers import wait_for
+    from tests.support.helpers import wait_for
 
     wait_for(lambda: not failing(state), timeout=30, what="the healed member to catch up")
 

@@ -17,7 +17,7 @@ from etcdtui.services.etcdapi import rpc_pb2
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.ui.state import LEADER_MARK
 from tests.faults.conftest import AckWriter, leader_name, probe_keys, verify_acked
-from tests.ui.pilot_helpers import real_app, rows, until
+from tests.support.pilot_helpers import real_app, rows, until
 
 
 def _all_healthy(app: object) -> bool:

@@ -18,8 +18,8 @@ from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.ui.state import LEADER_MARK
 from tests.faults.conftest import AckWriter, leader_name, probe_keys, verify_acked
-from tests.helpers import conn_flags
-from tests.ui.pilot_helpers import real_app, rows, until
+from tests.support.helpers import conn_flags
+from tests.support.pilot_helpers import real_app, rows, until
 
 
 def cli(sb: Sandbox, *args: str) -> subprocess.CompletedProcess[str]:

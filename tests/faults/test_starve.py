@@ -14,7 +14,7 @@ from etcdtui.services import sandbox_faults
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.sandbox import Sandbox
 from tests.faults.conftest import AckWriter, probe_keys, verify_acked
-from tests.ui.pilot_helpers import real_app, rows, until
+from tests.support.pilot_helpers import real_app, rows, until
 
 
 @pytest.mark.flaky(

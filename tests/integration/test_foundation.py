@@ -20,8 +20,8 @@ import pytest
 
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox, process_state
-from tests.helpers import conn_flags as settings_flags
-from tests.helpers import etcd34_dir, etcdctl
+from tests.support.helpers import conn_flags as settings_flags
+from tests.support.helpers import etcd34_dir, etcdctl
 
 pytestmark = pytest.mark.etcd
 

@@ -19,7 +19,7 @@ from etcdtui.cli import main
 from etcdtui.services import certs, pki
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
-from tests.helpers import conn_flags
+from tests.support.helpers import conn_flags
 
 pytestmark = pytest.mark.etcd
 

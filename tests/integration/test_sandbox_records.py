@@ -24,7 +24,7 @@ import pytest
 from etcdtui.config import load_config
 from etcdtui.services.executor import load_state
 from etcdtui.services.sandbox import Sandbox
-from tests.helpers import conn_flags, etcdctl
+from tests.support.helpers import conn_flags, etcdctl
 
 pytestmark = pytest.mark.etcd
 

@@ -14,7 +14,7 @@ from etcdtui.services import advisories, security
 from etcdtui.services.binaries import binary_version, find_binary
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
-from tests.helpers import conn_flags
+from tests.support.helpers import conn_flags
 
 pytestmark = pytest.mark.etcd
 

@@ -42,7 +42,7 @@ from etcdtui.services.snapshots.save import (
     choose_source,
     save_snapshot,
 )
-from tests.helpers import conn_flags, etcdctl, etcdutl_status, wait_for
+from tests.support.helpers import conn_flags, etcdctl, etcdutl_status, wait_for
 
 AGE = shutil.which("age")
 needs_age = pytest.mark.skipif(AGE is None, reason="the age CLI is not installed (apt install age)")

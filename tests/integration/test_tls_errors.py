@@ -28,7 +28,7 @@ from etcdtui.services.binaries import find_binary
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.etcdapi import probe
 from etcdtui.services.sandbox import Sandbox, free_port
-from tests.helpers import wait_for
+from tests.support.helpers import wait_for
 
 pytestmark = pytest.mark.etcd
 

@@ -12,8 +12,8 @@ from etcdtui.services.sandbox import Sandbox
 from etcdtui.ui.errors import ErrorModal
 from etcdtui.ui.screens.modals import MemberActionModal
 from etcdtui.ui.widgets.command_line import CommandLine
-from tests.helpers import etcdctl, wait_for
-from tests.ui.pilot_helpers import real_app, rows, select_row, type_text, until
+from tests.support.helpers import etcdctl, wait_for
+from tests.support.pilot_helpers import real_app, rows, select_row, type_text, until
 
 pytestmark = pytest.mark.etcd
 

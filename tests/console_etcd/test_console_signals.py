@@ -11,7 +11,7 @@ import pytest
 
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.sandbox import Sandbox
-from tests.ui.pilot_helpers import real_app, rows, until
+from tests.support.pilot_helpers import real_app, rows, until
 
 pytestmark = pytest.mark.etcd
 

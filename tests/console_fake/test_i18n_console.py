@@ -13,8 +13,8 @@ from textual.widgets import Button, Input
 
 from etcdtui import i18n
 from etcdtui.ui.screens.modals import MemberActionModal
-from tests.ui.pilot_helpers import until
-from tests.ui.snapshot_apps import lose_quorum, make_app, open_wizard, populate, screen_text
+from tests.support.pilot_helpers import until
+from tests.support.snapshot_apps import lose_quorum, make_app, open_wizard, populate, screen_text
 
 SIZES = [(120, 40), (80, 24)]
 

@@ -17,9 +17,9 @@ from etcdtui.ui.screens.modals import MemberActionModal
 from etcdtui.ui.screens.start import NothingConfiguredScreen
 from etcdtui.ui.widgets.command_line import CommandLine
 from etcdtui.ui.widgets.members import MembersTable
-from tests.fakes import FakeCluster, fake_settings, scenario
-from tests.ui.pilot_helpers import until
-from tests.ui.snapshot_apps import FROZEN_NOW, make_app, populate
+from tests.support.fakes import FakeCluster, fake_settings, scenario
+from tests.support.pilot_helpers import until
+from tests.support.snapshot_apps import FROZEN_NOW, make_app, populate
 
 SIZE = (120, 40)
 

@@ -19,7 +19,7 @@ from etcdtui.services.procedures.replace import ReplaceRequest, plan_replace
 from etcdtui.services.procedures.sandbox_host import SandboxHost
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.ui.wizard import WizardScreen
-from tests.ui.pilot_helpers import until
+from tests.support.pilot_helpers import until
 from tests.unit.test_plans import replace_plan
 
 

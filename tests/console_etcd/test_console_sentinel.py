@@ -12,8 +12,8 @@ from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.ui.app import EtcdtuiApp
-from tests.fakes import FakeCluster, fake_settings, scenario
-from tests.ui.pilot_helpers import until
+from tests.support.fakes import FakeCluster, fake_settings, scenario
+from tests.support.pilot_helpers import until
 
 
 @pytest.mark.etcd
@@ -119,7 +119,7 @@ async def test_nospace_recovery_from_the_console(fresh_cluster: Any, tmp_path: P
     from etcdtui import errors
     from etcdtui.ui.errors import ErrorModal
     from etcdtui.ui.screens.maintenance_modal import MaintenanceModal
-    from tests.ui.pilot_helpers import real_app, type_text
+    from tests.support.pilot_helpers import real_app, type_text
 
     sandbox = fresh_cluster(3, quota_bytes=16 * 1024 * 1024)
     value = os.urandom(256 * 1024)

@@ -20,8 +20,8 @@ from etcdtui.services.cluster import ClusterService
 from etcdtui.ui.screens.modals import MemberActionModal
 from etcdtui.ui.widgets.header import Badge
 from etcdtui.ui.wizard_launch import RestorePrompt
-from tests.helpers import conn_flags, etcdctl
-from tests.ui.pilot_helpers import real_app, rows, type_text, until
+from tests.support.helpers import conn_flags, etcdctl
+from tests.support.pilot_helpers import real_app, rows, type_text, until
 
 pytestmark = pytest.mark.etcd
 

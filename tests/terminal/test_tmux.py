@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from etcdtui.services.sandbox import Sandbox
-from tests.helpers import conn_flags, wait_for
+from tests.support.helpers import conn_flags, wait_for
 
 pytestmark = [pytest.mark.etcd, pytest.mark.tmux]
 

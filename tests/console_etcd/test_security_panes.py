@@ -22,9 +22,9 @@ from etcdtui.services.sandbox import Sandbox
 from etcdtui.ui.app import EtcdtuiApp
 from etcdtui.ui.security.certs_pane import CertsPane
 from etcdtui.ui.security.security_pane import SecurityPane
-from tests.fakes import FakeSecureCluster, fake_settings, scenario
-from tests.ui.pilot_helpers import real_app, until
-from tests.ui.snapshot_apps import FROZEN_NOW, SIZE, populate
+from tests.support.fakes import FakeSecureCluster, fake_settings, scenario
+from tests.support.pilot_helpers import real_app, until
+from tests.support.snapshot_apps import FROZEN_NOW, SIZE, populate
 
 
 def secure_fake_app() -> EtcdtuiApp:
@@ -175,7 +175,7 @@ def test_header_text_levels() -> None:
 
     from etcdtui.services.certs import CertReport
     from etcdtui.ui.security.source import CertsResult, header_text
-    from tests.fakes import fake_cert_report
+    from tests.support.fakes import fake_cert_report
 
     certs = fake_cert_report().certs
     soon = dc.replace(certs[0], days_left=5, not_after=certs[1].not_after)

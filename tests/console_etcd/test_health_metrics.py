@@ -13,7 +13,7 @@ from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.ui.widgets.health_metrics import BARS, sparkline
-from tests.ui.pilot_helpers import real_app, until
+from tests.support.pilot_helpers import real_app, until
 
 
 def test_sparkline_scales_between_min_and_max() -> None:

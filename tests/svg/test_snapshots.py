@@ -1,7 +1,7 @@
 """Screen snapshots on the fake service (fixed data, frozen clock, 120x40 and 80x24).
 
 Regenerate after an intended change with:
-    .venv/bin/pytest tests/ui/test_snapshots.py --snapshot-update
+    .venv/bin/pytest tests/svg/test_snapshots.py --snapshot-update
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.ui.snapshot_apps import SIZE, SMALL, builders, small_builders
+from tests.support.snapshot_apps import SIZE, SMALL, builders, small_builders
 
 CASES = [
     "healthy",
@@ -61,7 +61,7 @@ ID_CASES = {
 @pytest.mark.parametrize("name", list(ID_CASES))
 def test_snapshot_id(name: str, snap_compare: Any) -> None:
     from etcdtui.i18n import set_language
-    from tests.ui.snapshot_apps import make_app, open_wizard, populate, steady_cursor
+    from tests.support.snapshot_apps import make_app, open_wizard, populate, steady_cursor
 
     scenario, before, size = ID_CASES[name]
 

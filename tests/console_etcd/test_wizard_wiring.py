@@ -28,8 +28,8 @@ from etcdtui.ui.app import EtcdtuiApp
 from etcdtui.ui.errors import ErrorModal
 from etcdtui.ui.wizard import WizardScreen
 from etcdtui.ui.wizard_launch import WizardListScreen, find_sandbox, saved_wizards
-from tests.helpers import etcdctl
-from tests.ui.pilot_helpers import real_app, rows, select_row, until
+from tests.support.helpers import etcdctl
+from tests.support.pilot_helpers import real_app, rows, select_row, until
 
 
 def rail(screen: WizardScreen) -> list[str]:
@@ -247,7 +247,7 @@ async def test_a_wizard_without_its_argument_asks_for_it() -> None:
     from textual.widgets import Input
 
     from etcdtui.ui.wizard_launch import ArgPrompt
-    from tests.ui.snapshot_apps import SIZE, make_app, populate
+    from tests.support.snapshot_apps import SIZE, make_app, populate
 
     app, _svc = make_app("healthy")
     async with app.run_test(size=SIZE) as pilot:

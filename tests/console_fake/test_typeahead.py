@@ -14,8 +14,8 @@ from etcdtui.ui.screens.detail import MemberDetailScreen
 from etcdtui.ui.screens.modals import MemberActionModal
 from etcdtui.ui.widgets.command_line import CommandLine
 from etcdtui.ui.widgets.members import MembersTable
-from tests.ui.pilot_helpers import until
-from tests.ui.snapshot_apps import make_app, populate
+from tests.support.pilot_helpers import until
+from tests.support.snapshot_apps import make_app, populate
 
 SIZE = (120, 40)
 

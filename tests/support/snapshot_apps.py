@@ -9,7 +9,7 @@ from typing import Any
 from textual.pilot import Pilot
 
 from etcdtui.ui.app import EtcdtuiApp
-from tests.fakes import FakeCluster, fake_settings, scenario
+from tests.support.fakes import FakeCluster, fake_settings, scenario
 
 FROZEN_NOW = 1_800_000_000.0
 SIZE = (120, 40)
