@@ -82,7 +82,7 @@ def fresh_cluster(tmp_path: Path) -> Iterator[Callable[..., Sandbox]]:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Tests that take ``etcd_matrix`` run once per version of the matrix."""
     if "etcd_matrix" in metafunc.fixturenames:
-        from tests.helpers import MATRIX
+        from tests.support.helpers import MATRIX
 
         metafunc.parametrize("etcd_matrix", MATRIX, indirect=True)
 
@@ -95,7 +95,7 @@ def etcd_matrix(request: pytest.FixtureRequest) -> Iterator[tuple[str, Path]]:
     and is undone afterwards. A version missing on CI fails the run (scripts/test
     fetches them all); elsewhere it is skipped with the reason."""
     from etcdtui.services.binaries import binary_version, reset_cache
-    from tests.helpers import matrix_dir
+    from tests.support.helpers import matrix_dir
 
     label: str = request.param
     bin_dir = matrix_dir(label)
@@ -131,7 +131,25 @@ MISSING_TOOL = re.compile(
 )
 
 
+TIERS = {  # top folder under tests/ -> its marker (see docs/architecture.md)
+    "unit": "unit",
+    "integration": "integration",
+    "console_fake": "console_fake",
+    "console_etcd": "console_etcd",
+    "terminal": "terminal",
+    "svg": "svg",
+    "faults": "faults",
+    "drills": "drills",
+}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        path = Path(str(item.fspath))
+        parts = path.relative_to(here).parts if path.is_relative_to(here) else ()
+        if len(parts) > 1 and parts[0] in TIERS:
+            item.add_marker(getattr(pytest.mark, TIERS[parts[0]]))
     unexplained = [
         item.nodeid
         for item in items
