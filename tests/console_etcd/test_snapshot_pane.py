@@ -29,9 +29,9 @@ from etcdtui.ui.snapshots.pane import SnapshotsPane
 from etcdtui.ui.snapshots.save_dialog import SaveSnapshotDialog
 from etcdtui.ui.snapshots.views import ContentsView
 from tests.support.helpers import etcdctl, etcdutl_status
+from tests.support.k8s_builders import OPS, etcd_like, json_object, k8s_object
 from tests.support.pilot_helpers import real_app, type_text, until
 from tests.support.snapshot_apps import SIZE, make_app, populate
-from tests.unit.test_k8s_decode import OPS, etcd_like, json_object, k8s_object
 
 MARK = b"PANE-SECRET-PLAINTEXT"
 

@@ -29,7 +29,7 @@ from etcdtui.services.snapshots.errors import SnapshotCorrupt
 from etcdtui.services.snapshots.source import DecryptKeys, load_identities
 from etcdtui.services.snapshots.status import snapshot_status, verify
 from tests.support.helpers import conn_flags, etcd34_dir, etcdctl, etcdutl_status
-from tests.unit.test_k8s_decode import json_object, k8s_object
+from tests.support.k8s_builders import json_object, k8s_object
 
 pytestmark = pytest.mark.etcd
 

@@ -25,7 +25,7 @@ from etcdtui.services.snapshots.errors import (
     SnapshotTruncated,
 )
 from etcdtui.services.snapshots.status import _crc32c_py, crc32c, scan, snapshot_status, verify
-from tests.unit.test_bolt_writer import (
+from tests.support.bolt_builder import (
     BRANCH,
     LEAF,
     SAMPLE,
