@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +122,7 @@ def fresh_cluster(tmp_path: Path) -> Iterator[Callable[..., Sandbox]]:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Tests that take ``etcd_matrix`` run once per version of the matrix."""
     if "etcd_matrix" in metafunc.fixturenames:
-        from tests.helpers import MATRIX
+        from tests.support.helpers import MATRIX
 
         metafunc.parametrize("etcd_matrix", MATRIX, indirect=True)
 
@@ -134,7 +135,7 @@ def etcd_matrix(request: pytest.FixtureRequest) -> Iterator[tuple[str, Path]]:
     and is undone afterwards. A version missing on CI fails the run (scripts/test
     fetches them all); elsewhere it is skipped with the reason."""
     from etcdtui.services.binaries import binary_version, reset_cache
-    from tests.helpers import matrix_dir
+    from tests.support.helpers import matrix_dir
 
     label: str = request.param
     bin_dir = matrix_dir(label)
@@ -154,3 +155,67 @@ def etcd_matrix(request: pytest.FixtureRequest) -> Iterator[tuple[str, Path]]:
         else:
             os.environ["ETCDTUI_ETCD_BIN_DIR"] = old
         reset_cache()
+
+
+# --- retries and skips that stay honest ----------------------------------------------------
+#
+# scripts/test retries nothing by default: a test is retried only when it carries
+# pytest-rerunfailures' marker with a written reason, e.g.
+#   @pytest.mark.flaky(reruns=1, reruns_delay=2, reason="why this one may need a retry")
+# and -rR lists every test that only passed on its retry.
+
+# Skip reasons that mean "a tool is missing" (an etcd version, tmux, age, ssh-keygen):
+# scripts/test installs every one of them, so on CI such a skip hides a broken install.
+MISSING_TOOL = re.compile(
+    r"not installed|is not available|no etcd fetched|fetch-etcd|tmux|age CLI|ssh-keygen", re.I
+)
+
+
+TIERS = {  # top folder under tests/ -> its marker (see docs/architecture.md)
+    "unit": "unit",
+    "integration": "integration",
+    "console_fake": "console_fake",
+    "console_etcd": "console_etcd",
+    "terminal": "terminal",
+    "svg": "svg",
+    "faults": "faults",
+    "drills": "drills",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        path = Path(str(item.fspath))
+        parts = path.relative_to(here).parts if path.is_relative_to(here) else ()
+        if len(parts) > 1 and parts[0] in TIERS:
+            item.add_marker(getattr(pytest.mark, TIERS[parts[0]]))
+    unexplained = [
+        item.nodeid
+        for item in items
+        for mark in item.iter_markers("flaky")
+        if not (isinstance(mark.kwargs.get("reason"), str) and mark.kwargs["reason"].strip())
+    ]
+    if unexplained:
+        raise pytest.UsageError(
+            "@pytest.mark.flaky needs reason='why a retry is acceptable' on: "
+            + ", ".join(unexplained)
+        )
+
+
+def missing_tool_on_ci(reason: str, env: Mapping[str, str] = os.environ) -> bool:
+    """A skip for a missing tool, on CI (CI set): it should fail the run instead."""
+    return bool(env.get("CI")) and bool(MISSING_TOOL.search(reason))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.skipped and isinstance(report.longrepr, tuple) and not hasattr(report, "wasxfail"):
+        reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+        if missing_tool_on_ci(reason):
+            report.outcome = "failed"
+            report.longrepr = (
+                f"skipped on CI for a missing tool, which scripts/test installs: {reason}"
+            )
+    return report

@@ -55,10 +55,17 @@ class TLSFileError(ConfigError):
 
 
 def _fail(
-    path: Path, what: str, fix: str, cls: type[ConfigError] = ConfigError, **fmt: Any
+    path: Path,
+    what: str,
+    fix: str,
+    cls: type[ConfigError] = ConfigError,
+    *,
+    line: int | None = None,
+    **fmt: Any,
 ) -> ConfigError:
-    """A ConfigError whose cause starts with the file it is about."""
-    return cls(f"{path}: {what.format(**fmt)}", fix=fix)
+    """A ConfigError whose cause starts with the file it is about (and the line, if known)."""
+    where = str(path) if line is None else _("{path}, line {line}").format(path=path, line=line)
+    return cls(f"{where}: {what.format(**fmt)}", fix=fix)
 
 
 # --- data --------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ palette and the command line are all generated from this list.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from textual.binding import Binding, BindingType
@@ -338,7 +338,3 @@ def commands() -> list[str]:
 def key_for(spec: ActionSpec, keymap: Mapping[str, str]) -> str:
     """The key a user sees: the keymap override if any, else the default."""
     return keymap.get(spec.id, spec.key_display or spec.key)
-
-
-def mutating_actions() -> Iterable[str]:
-    return (s.action for s in registry() if s.mutating)

@@ -39,13 +39,6 @@ class ActionProgress:
 
 
 @dataclass(frozen=True)
-class SandboxProgress:
-    text: str
-    done: bool = False
-    error: str | None = None
-
-
-@dataclass(frozen=True)
 class MetricsPoll:
     url: str
     metrics: MemberMetrics

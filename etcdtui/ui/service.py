@@ -3,7 +3,7 @@ and the one place the console builds a real service.
 
 The real service (:class:`etcdtui.ui.console_service.ConsoleService`, a
 ``ClusterService`` that also runs the certificate report and the posture scan) and
-``tests.fakes.FakeCluster`` both satisfy :class:`ClusterLike`.
+``tests.support.fakes.FakeCluster`` both satisfy :class:`ClusterLike`.
 """
 
 from __future__ import annotations

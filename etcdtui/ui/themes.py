@@ -2,7 +2,9 @@
 
 Every theme defines the etcd tokens below; TCSS and table cells use the tokens
 (``$leader``, ``$member-unhealthy``, ``$quorum-at-risk`` ...), never raw colours.
-User themes live in ``themes/*.yaml`` (repository) and ``<config dir>/themes/``.
+Themes shipped as YAML live in the package (``etcdtui/ui/theme_files/*.yaml``, package
+data found through importlib.resources, so an installed wheel has them too); the
+operator's own go in ``<config dir>/themes/``.
 A file that does not parse falls back to the default with a warning.
 """
 
@@ -142,9 +144,26 @@ class ThemeLoad:
     warnings: tuple[str, ...]
 
 
+PACKAGED_THEMES = "theme_files"  # a data directory of the etcdtui.ui package
+
+
 def theme_dirs() -> list[Path]:
-    repo_themes = Path(__file__).resolve().parents[2] / "themes"
-    return [repo_themes, config_dir() / "themes"]
+    """Where the operator's theme files live."""
+    return [config_dir() / "themes"]
+
+
+def packaged_theme_files() -> list[Any]:
+    """The YAML themes shipped inside the package (importlib.resources Traversables:
+    files of an installed wheel or of the source tree alike, never a checkout path)."""
+    from importlib.resources import files
+
+    folder = files("etcdtui.ui") / PACKAGED_THEMES
+    if not folder.is_dir():
+        return []
+    return sorted(
+        (f for f in folder.iterdir() if f.name.endswith(".yaml") and f.is_file()),
+        key=lambda f: f.name,
+    )
 
 
 def _check_color(value: Any, where: str) -> str:
@@ -184,17 +203,35 @@ def theme_from_mapping(raw: Any) -> Theme:
     return Theme(name=name.strip(), dark=dark, variables=variables, **colours)  # type: ignore[arg-type]
 
 
+def _read_packaged(res: Any) -> str:
+    """A packaged file through a real path (a wheel's zip is extracted to a temporary
+    file for the read), read with the same bound as any other file."""
+    from importlib.resources import as_file
+
+    with as_file(res) as path:
+        return read_limited_text(path)
+
+
 def load_user_themes(dirs: Iterable[Path] | None = None) -> ThemeLoad:
+    """The packaged YAML themes and the operator's (``dirs=None``), or only the files in
+    ``dirs``. A file that does not load is skipped with a warning naming it."""
     import yaml  # here: most starts use a built-in theme and never need it
 
     themes: list[Theme] = []
     warnings: list[str] = []
+
+    def load(where: Any, read: Any) -> None:
+        try:
+            themes.append(theme_from_mapping(yaml.safe_load(read())))
+        except (OSError, ValueError, yaml.YAMLError) as exc:
+            warnings.append(
+                _("Theme {path} ignored: {why}").format(path=where, why=str(exc).strip())
+            )
+
+    if dirs is None:
+        for res in packaged_theme_files():
+            load(res, lambda res=res: _read_packaged(res))
     for d in theme_dirs() if dirs is None else dirs:
         for path in sorted(d.glob("*.yaml")) if d.is_dir() else ():
-            try:
-                themes.append(theme_from_mapping(yaml.safe_load(read_limited_text(path))))
-            except (OSError, ValueError, yaml.YAMLError) as exc:
-                warnings.append(
-                    _("Theme {path} ignored: {why}").format(path=path, why=str(exc).strip())
-                )
+            load(path, lambda path=path: read_limited_text(path))
     return ThemeLoad(tuple(themes), tuple(warnings))

@@ -13,8 +13,8 @@ from etcdtui.cli.wizard_cmds import run_cli
 from etcdtui.ops.drills import runner
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.ui.app import EtcdtuiApp
-from tests.ui.pilot_helpers import until
-from tests.ui.snapshot_apps import make_app
+from tests.support.pilot_helpers import until
+from tests.support.snapshot_apps import make_app
 
 pytestmark = [pytest.mark.etcd, pytest.mark.drill]
 

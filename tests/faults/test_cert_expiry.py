@@ -18,7 +18,7 @@ from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.services.tls import pki
 from tests.faults.conftest import probe_keys
-from tests.ui.pilot_helpers import real_app, rows, until
+from tests.support.pilot_helpers import real_app, rows, until
 
 LIFETIME_S = 12
 

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from collections.abc import Callable
 
+import pytest
+
 from etcdtui.services.sandbox import Sandbox
 from tests.faults.conftest import _processes_mentioning
 
@@ -28,6 +30,14 @@ def _status(sb: Sandbox) -> dict[str, object]:
     return doc
 
 
+@pytest.mark.flaky(
+    reruns=1,
+    reruns_delay=2,
+    reason=(
+        "partition and CPU starvation act through etcd's election and heartbeat timers; a "
+        "loaded CI host shifts them"
+    ),
+)
 def test_partition_heal_starve_by_hand(faulty: Callable[..., Sandbox]) -> None:
     sb = faulty(3)
     doc = _status(sb)

@@ -17,7 +17,7 @@ from etcdtui.services.etcdapi import rpc_pb2
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.ui.state import LEADER_MARK
 from tests.faults.conftest import AckWriter, leader_name, probe_keys, verify_acked
-from tests.ui.pilot_helpers import real_app, rows, until
+from tests.support.pilot_helpers import real_app, rows, until
 
 
 def _all_healthy(app: object) -> bool:
@@ -25,6 +25,14 @@ def _all_healthy(app: object) -> bool:
     return len(r) == 3 and all(x.health.startswith("✔") for x in r.values())
 
 
+@pytest.mark.flaky(
+    reruns=1,
+    reruns_delay=2,
+    reason=(
+        "a partition is seen only after etcd's election timeout and the poll's deadline; on a"
+        " loaded 2-core CI host the follower's heartbeat loss can land after the check window"
+    ),
+)
 @pytest.mark.parametrize("mode", ["drop", "blackhole"])
 async def test_partitioned_follower_is_unhealthy_while_its_status_answers(
     faulty: Callable[..., Sandbox], tmp_path: Path, mode: str
@@ -76,6 +84,14 @@ async def test_partitioned_follower_is_unhealthy_while_its_status_answers(
     assert verify_acked(sb, log) > 0
 
 
+@pytest.mark.flaky(
+    reruns=1,
+    reruns_delay=2,
+    reason=(
+        "the cut-off leader steps down and the others elect on etcd's timers; on a loaded CI "
+        "host the election can outlast the wait"
+    ),
+)
 async def test_partitioned_leader_is_shown_stale_not_leader(
     faulty: Callable[..., Sandbox], tmp_path: Path
 ) -> None:

@@ -10,14 +10,16 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from etcdtui.domain import quorum
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.ui.state import LEADER_MARK
 from tests.faults.conftest import AckWriter, leader_name, probe_keys, verify_acked
-from tests.helpers import conn_flags
-from tests.ui.pilot_helpers import real_app, rows, until
+from tests.support.helpers import conn_flags
+from tests.support.pilot_helpers import real_app, rows, until
 
 
 def cli(sb: Sandbox, *args: str) -> subprocess.CompletedProcess[str]:
@@ -86,6 +88,14 @@ async def test_majority_killed_quorum_lost_refuses_and_offers_restore(
     assert verify_acked(sb, log) > 0
 
 
+@pytest.mark.flaky(
+    reruns=1,
+    reruns_delay=2,
+    reason=(
+        "a new leader comes from etcd's randomized election timeout; a loaded CI host can "
+        "delay it past the wait"
+    ),
+)
 async def test_leader_killed_then_leader_removed_new_leader_shown(
     faulty: Callable[..., Sandbox], tmp_path: Path
 ) -> None:
@@ -141,6 +151,14 @@ async def test_leader_killed_then_leader_removed_new_leader_shown(
     assert verify_acked(sb, log) > 0
 
 
+@pytest.mark.flaky(
+    reruns=1,
+    reruns_delay=2,
+    reason=(
+        "SIGSTOP of the leader costs an election on etcd's timers; retried on CI when the "
+        "host is loaded"
+    ),
+)
 async def test_paused_follower_then_paused_leader_deadlines_hold(
     faulty: Callable[..., Sandbox], tmp_path: Path
 ) -> None:

@@ -15,6 +15,14 @@ from etcdtui.services.sandbox import Sandbox
 from tests.faults.conftest import AckWriter, leader_name, verify_acked
 
 
+@pytest.mark.flaky(
+    reruns=1,
+    reruns_delay=2,
+    reason=(
+        "etcd refuses reconfiguration for 5 s after a member becomes active (its own timer); "
+        "the refusal window is timing-dependent"
+    ),
+)
 async def test_reconfiguration_right_after_restart_is_explained_then_succeeds(
     faulty: Callable[..., Sandbox],
 ) -> None:
@@ -42,6 +50,14 @@ async def test_reconfiguration_right_after_restart_is_explained_then_succeeds(
     assert verify_acked(sb, log) > 0
 
 
+@pytest.mark.flaky(
+    reruns=1,
+    reruns_delay=2,
+    reason=(
+        "the learner catches up on etcd's own schedule; the promote-too-early refusal is "
+        "timing-dependent"
+    ),
+)
 async def test_promote_too_early_is_retried_until_the_learner_is_in_sync(
     faulty: Callable[..., Sandbox],
 ) -> None:

@@ -8,13 +8,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from etcdtui.services import sandbox_faults
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.sandbox import Sandbox
 from tests.faults.conftest import AckWriter, probe_keys, verify_acked
-from tests.ui.pilot_helpers import real_app, rows, until
+from tests.support.pilot_helpers import real_app, rows, until
 
 
+@pytest.mark.flaky(
+    reruns=1,
+    reruns_delay=2,
+    reason=(
+        "counts leader changes caused by CPU starvation (a duty cycle): how many elections a "
+        "starved member causes depends on the host's load; retried on CI"
+    ),
+)
 async def test_starved_member_leader_changes_counted_and_advised(
     faulty: Callable[..., Sandbox], tmp_path: Path
 ) -> None:

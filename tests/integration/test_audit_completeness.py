@@ -15,7 +15,7 @@ import pytest
 
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.sandbox import Sandbox
-from tests.helpers import conn_flags
+from tests.support.helpers import conn_flags
 
 pytestmark = pytest.mark.etcd
 

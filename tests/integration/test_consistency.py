@@ -13,7 +13,7 @@ import pytest
 from etcdtui.services import consistency
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
-from tests.helpers import conn_flags
+from tests.support.helpers import conn_flags
 
 pytestmark = pytest.mark.etcd
 

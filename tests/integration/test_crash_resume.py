@@ -23,7 +23,7 @@ import pytest
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.executor import load_state, wizards_dir
 from etcdtui.services.sandbox import Sandbox
-from tests.helpers import etcdctl
+from tests.support.helpers import etcdctl
 
 pytestmark = [pytest.mark.etcd, pytest.mark.slow]
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from etcdtui.services.sandbox import Sandbox
-from tests.helpers import conn_flags
+from tests.support.helpers import conn_flags
 
 MANIFEST = Path(__file__).parent.parent / "fixtures" / "kubeadm" / "etcd.yaml"
 

@@ -12,7 +12,7 @@ import pytest
 
 from etcdtui.i18n import ENV_VARS
 from etcdtui.services.sandbox import Sandbox
-from tests.helpers import conn_flags
+from tests.support.helpers import conn_flags
 
 pytestmark = pytest.mark.etcd
 

@@ -11,7 +11,7 @@ import pytest
 
 from etcdtui.services.metrics import scrape_all
 from etcdtui.services.sandbox import Sandbox
-from tests.helpers import conn_flags
+from tests.support.helpers import conn_flags
 
 pytestmark = pytest.mark.etcd
 

@@ -15,7 +15,7 @@ import pytest
 from etcdtui import errors
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
-from tests.helpers import conn_flags
+from tests.support.helpers import conn_flags
 
 pytestmark = pytest.mark.etcd
 
@@ -56,7 +56,8 @@ async def test_nospace_alarm_and_recovery(fresh_cluster: Callable[..., Sandbox])
         assert proc.returncode == 1
         assert json.loads(proc.stdout)["alarms"][0]["alarm"] == "NOSPACE"
 
-        # recovery as OPERATIONS.md prescribes: compact, defragment, disarm
+        # recovery as etcd's maintenance guide prescribes (etcd.io/docs/v3.5/op-guide/
+        # maintenance/, "Space quota"): compact, defragment, disarm
         head = (await svc.get(b"/fill/0")).header.revision
         await svc.compact(head)
         for url in svc.all_endpoints():

@@ -13,7 +13,7 @@ from etcdtui.models import MemberList
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
-from tests.helpers import etcdctl
+from tests.support.helpers import etcdctl
 
 pytestmark = pytest.mark.etcd
 

@@ -14,7 +14,7 @@ from etcdtui.services.cluster import ClusterService
 from etcdtui.services.executor import wizards_dir
 from etcdtui.services.procedures.snapcheck import verify_snapshot
 from etcdtui.services.sandbox import Sandbox
-from tests.helpers import etcdctl
+from tests.support.helpers import etcdctl
 
 pytestmark = pytest.mark.etcd
 

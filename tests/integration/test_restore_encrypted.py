@@ -20,7 +20,7 @@ from etcdtui.services.procedures import restore as restore_mod
 from etcdtui.services.procedures.sandbox_host import SandboxHost
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.services.snapshots.source import DecryptKeys
-from tests.helpers import etcdctl
+from tests.support.helpers import etcdctl
 
 pytestmark = pytest.mark.etcd
 

@@ -17,7 +17,7 @@ from etcdtui.services.cluster import ClusterService
 from etcdtui.services.executor import AutoOperator, Executor
 from etcdtui.services.plans import Plan, Step, Where
 from etcdtui.services.sandbox import Sandbox
-from tests.helpers import etcdctl
+from tests.support.helpers import etcdctl
 
 pytestmark = pytest.mark.etcd
 

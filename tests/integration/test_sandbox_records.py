@@ -24,7 +24,7 @@ import pytest
 from etcdtui.config import load_config
 from etcdtui.services.executor import load_state
 from etcdtui.services.sandbox import Sandbox
-from tests.helpers import conn_flags, etcdctl
+from tests.support.helpers import conn_flags, etcdctl
 
 pytestmark = pytest.mark.etcd
 
@@ -134,8 +134,15 @@ async def test_console_sandbox_writes_the_context(
         Sandbox(tmp_path / "sandbox").down()
 
 
-def test_the_sandbox_context_follows_a_scale(fresh_cluster: Callable[..., Sandbox]) -> None:
+def test_the_sandbox_context_follows_a_scale(
+    fresh_cluster: Callable[..., Sandbox], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sb = fresh_cluster(1)
+    monkeypatch.setenv("ETCDTUI_CONFIG_DIR", str(tmp_path / "config"))
+    own = tmp_path / "config" / "config.yaml"  # the operator's file, with comments
+    own.parent.mkdir()
+    own.write_text("# mine: keep this comment\nui:\n  theme: etcdtui-dark   # dark\n")
+    before = own.read_bytes()
     cli("sandbox", "up", "--dir", str(sb.dir))  # registers the context (1 voter: exit 1)
     assert len(load_config().contexts["sandbox"].endpoints) == 1
     sb.settle()
@@ -144,3 +151,4 @@ def test_the_sandbox_context_follows_a_scale(fresh_cluster: Callable[..., Sandbo
     now = Sandbox(sb.dir)
     assert set(load_config().contexts["sandbox"].endpoints) == set(now.settings().endpoints)
     assert len(now.settings().endpoints) == 3
+    assert own.read_bytes() == before  # sandbox up and the scale left it byte for byte

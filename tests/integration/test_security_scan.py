@@ -15,7 +15,7 @@ from etcdtui.services.binaries import binary_version, find_binary
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.services.tls import posture
-from tests.helpers import conn_flags
+from tests.support.helpers import conn_flags
 
 pytestmark = pytest.mark.etcd
 

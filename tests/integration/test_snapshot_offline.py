@@ -28,8 +28,8 @@ from etcdtui.services.snapshots.diff import diff
 from etcdtui.services.snapshots.errors import SnapshotCorrupt
 from etcdtui.services.snapshots.source import DecryptKeys, load_identities
 from etcdtui.services.snapshots.status import snapshot_status, verify
-from tests.helpers import conn_flags, etcd34_dir, etcdctl, etcdutl_status
-from tests.unit.test_k8s_decode import json_object, k8s_object
+from tests.support.helpers import conn_flags, etcd34_dir, etcdctl, etcdutl_status
+from tests.support.k8s_builders import json_object, k8s_object
 
 pytestmark = pytest.mark.etcd
 
@@ -249,9 +249,13 @@ def test_inspect_counts_on_the_kubernetes_keyspace(snaps: dict[str, Any]) -> Non
     assert res["pods"]["namespaces"] == {"default": 5, "kube-system": 1}
     assert res["secrets"]["count"] == 9
     assert res["secrets"]["namespaces"] == {"default": 7, "kube-system": 2}
+    written = [  # what the fixture put: "bytes" is the sum of the live values' sizes
+        json_object("cert-manager.io/v1", "Certificate", "x", "default"),
+        json_object("cert-manager.io/v1", "Certificate", "y", "prod"),
+    ]
     assert res["cert-manager.io/certificates"] == {
         "count": 2,
-        "bytes": res["cert-manager.io/certificates"]["bytes"],
+        "bytes": sum(len(v) for v in written),
         "namespaces": {"default": 1, "prod": 1},
     }
     assert res["nodes"]["count"] == 2 and res["nodes"]["namespaces"] == {}  # /registry/minions/

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from etcdtui.services.sandbox import Sandbox
-from tests.helpers import conn_flags
+from tests.support.helpers import conn_flags
 
 pytestmark = pytest.mark.etcd
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 
 from etcdtui.services.sandbox import Sandbox, process_state
-from tests.helpers import conn_flags
+from tests.support.helpers import conn_flags
 
 pytestmark = pytest.mark.etcd
 

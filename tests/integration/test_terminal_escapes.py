@@ -18,7 +18,7 @@ from etcdtui.cli import common
 from etcdtui.errors import EtcdtuiError
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.terminal_text import EscapingStream, printable
-from tests.helpers import conn_flags, etcdctl, wait_for
+from tests.support.helpers import conn_flags, etcdctl, wait_for
 
 TITLE = "\x1b]0;pwned\x07evil"
 FORGED = "m9\nm8  started  voter  fake-row"
@@ -169,7 +169,7 @@ async def test_console_shows_the_name_escaped_and_confirms_with_the_hex_id(
     from etcdtui.ui.screens.modals import MemberActionModal
     from etcdtui.ui.widgets.header import Badge
     from etcdtui.ui.widgets.members import MembersTable
-    from tests.ui.pilot_helpers import real_app, rows, select_row, type_text, until
+    from tests.support.pilot_helpers import real_app, rows, select_row, type_text, until
 
     sb, ids = hostile
     app = real_app(sb.settings(), AuditLog(tmp_path / "audit.jsonl"))

@@ -28,7 +28,7 @@ from etcdtui.services.cluster import ClusterService
 from etcdtui.services.etcdapi import probe
 from etcdtui.services.sandbox import Sandbox, free_port
 from etcdtui.services.tls import pki
-from tests.helpers import wait_for
+from tests.support.helpers import wait_for
 
 pytestmark = pytest.mark.etcd
 

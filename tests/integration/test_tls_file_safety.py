@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from etcdtui.services.sandbox import Sandbox
-from tests.helpers import conn_flags
+from tests.support.helpers import conn_flags
 
 pytestmark = pytest.mark.etcd
 
@@ -151,7 +151,7 @@ async def test_the_console_warns_about_a_world_readable_key(
     from dataclasses import replace
 
     from etcdtui.services.audit import AuditLog
-    from tests.ui.pilot_helpers import real_app, rows, until
+    from tests.support.pilot_helpers import real_app, rows, until
 
     key = _copy(cluster.settings().key, tmp_path / "client.key", 0o644)
     app = real_app(replace(cluster.settings(), key=key), AuditLog(tmp_path / "audit.jsonl"))

@@ -24,7 +24,7 @@ from etcdtui.services.cluster import ClusterService
 from etcdtui.services.procedures.restore import BUMP_REVISION
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.services.versions import supports_bump_revision
-from tests.helpers import conn_flags, etcdctl, version_tool_status
+from tests.support.helpers import conn_flags, etcdctl, version_tool_status
 
 pytestmark = [pytest.mark.etcd, pytest.mark.matrix]
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from etcdtui.services.sandbox import Sandbox
-from tests.helpers import conn_flags, etcdctl
+from tests.support.helpers import conn_flags, etcdctl
 
 pytestmark = pytest.mark.etcd
 

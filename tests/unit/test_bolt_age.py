@@ -21,7 +21,7 @@ from etcdtui.services.snapshots.source import (
     open_snapshot,
 )
 from etcdtui.services.snapshots.status import snapshot_status, verify
-from tests.unit.test_bolt_writer import SAMPLE, build_db, with_trailer
+from tests.support.bolt_builder import SAMPLE, build_db, with_trailer
 
 PLAIN = with_trailer(build_db(SAMPLE))
 

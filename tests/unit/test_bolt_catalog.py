@@ -22,7 +22,7 @@ from etcdtui.services.snapshots.catalog import (
 )
 from etcdtui.services.snapshots.errors import SnapshotError
 from etcdtui.services.snapshots.source import DecryptKeys
-from tests.unit.test_bolt_writer import SAMPLE, build_db, with_trailer
+from tests.support.bolt_builder import SAMPLE, build_db, with_trailer
 
 GOOD = with_trailer(build_db(SAMPLE))
 

@@ -25,7 +25,7 @@ from etcdtui.services.snapshots.errors import (
     SnapshotTruncated,
 )
 from etcdtui.services.snapshots.status import _crc32c_py, crc32c, scan, snapshot_status, verify
-from tests.unit.test_bolt_writer import (
+from tests.support.bolt_builder import (
     BRANCH,
     LEAF,
     SAMPLE,
@@ -300,27 +300,43 @@ def test_live_file_is_never_opened_for_writing(tmp_path: Path) -> None:
 
 # --- fuzzing ------------------------------------------------------------------------------
 
+# SnapshotCorrupt's stable reasons (etcdtui.services.snapshots.errors and the reader's own)
+CORRUPT_REASONS = {"corrupt", "empty", "not-bolt", "truncated"}
+
 FUZZ_BASE = with_trailer(build_db(SAMPLE, leaf_cap=8, branch_cap=3))
 
 
 def _exercise(path: str) -> None:
-    """Everything a command does with a file; only SnapshotCorrupt may come out, or, for a
-    file that starts like an age file, the typed "this is encrypted" error."""
+    """Everything a command does with a file. Every failure is a SnapshotCorrupt with a
+    stable reason and a cause (any other exception fails the test), or, for a file that
+    starts like an age file, the typed "this is encrypted" error; every success is
+    well-formed: in-bounds elements, counts that add up, a verdict that agrees with itself."""
     from etcdtui.services.snapshots.errors import EncryptedSnapshotError
     from etcdtui.services.snapshots.source import encryption_of
 
+    size = os.path.getsize(path)
     try:
         with BoltDB.open(path) as db:
             for _name, bucket in db.buckets():
-                for _flags, _ks, _ke, _ve in bucket.elements():
-                    pass
-            scan(db)
-    except SnapshotCorrupt:
-        pass
+                for flags, ks, ke, ve in bucket.elements():
+                    assert isinstance(flags, int) and 0 <= ks <= ke <= ve <= size
+            res = scan(db)
+            assert res.total_size == db.tx_size > 0
+            assert sum(res.buckets.values()) == res.total_key >= 0
+            assert 0 <= res.hash < 2**32 and res.revision >= 0
+    except SnapshotCorrupt as exc:
+        assert exc.reason in CORRUPT_REASONS and exc.cause.strip(), (exc.reason, exc.cause)
     try:
-        verify(path)
+        result = verify(path)
     except EncryptedSnapshotError:
         assert encryption_of(path) == "age"  # only when the bytes really start like age
+        return
+    assert isinstance(result.ok, bool) and result.cause and result.message
+    assert result.severity in ("ok", "warning", "error")
+    if result.ok:
+        assert result.sha256_present and result.sha256_valid is True
+    else:
+        assert result.severity != "ok" and result.cause != "ok"
 
 
 def test_a_page_that_starts_like_an_age_file_gets_the_encrypted_error(tmp_path: Path) -> None:

@@ -360,8 +360,10 @@ def test_save_context_creates_dir_mode_0600_and_round_trips(tmp_path: Path) -> N
         key=tmp_path / "c.key",
         timeout=3.0,
     )
-    assert save_context(ctx, path, make_current=True) == path
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    generated = path.with_name("config.generated.yaml")
+    assert save_context(ctx, path, make_current=True) == generated
+    assert stat.S_IMODE(generated.stat().st_mode) == 0o600
+    assert not path.exists()  # the operator's own file is never written
     cfg = load_config(path)
     assert cfg.current_context == "sandbox"
     assert cfg.contexts["sandbox"] == Context(
@@ -372,7 +374,7 @@ def test_save_context_creates_dir_mode_0600_and_round_trips(tmp_path: Path) -> N
         key=tmp_path / "c.key",
         timeout=3.0,
     )
-    assert [p.name for p in path.parent.iterdir()] == ["config.yaml"]  # no temp file left
+    assert [p.name for p in path.parent.iterdir()] == [generated.name]  # no temp file left
 
 
 def test_save_context_keeps_other_contexts_and_settings(cfg_file: Path) -> None:
@@ -385,13 +387,16 @@ def test_save_context_keeps_other_contexts_and_settings(cfg_file: Path) -> None:
         },
     )
     cfg_file.chmod(0o644)
-    save_context(Context("sandbox", ("https://127.0.0.1:2379",)), cfg_file)
+    before = cfg_file.read_bytes()
+    generated = save_context(Context("sandbox", ("https://127.0.0.1:2379",)), cfg_file)
     cfg = load_config(cfg_file)
     assert set(cfg.contexts) == {"prod", "sandbox"}
     assert cfg.contexts["prod"].endpoints == ("https://10.0.0.1:2379", "https://10.0.0.2:2379")
     assert cfg.current_context == "prod"  # make_current=False leaves it alone
     assert (cfg.theme, cfg.keymap) == ("mine", {"help": "f1"})
-    assert stat.S_IMODE(cfg_file.stat().st_mode) == 0o600
+    assert cfg_file.read_bytes() == before  # the operator's file is left as it was
+    assert stat.S_IMODE(cfg_file.stat().st_mode) == 0o644
+    assert stat.S_IMODE(generated.stat().st_mode) == 0o600
 
 
 def test_save_context_replaces_a_context_of_the_same_name(cfg_file: Path) -> None:
@@ -404,9 +409,9 @@ def test_save_context_replaces_a_context_of_the_same_name(cfg_file: Path) -> Non
 
 def test_save_context_accepts_connection_settings(cfg_file: Path) -> None:
     s = ConnectionSettings(("https://h:2379",), user="root", password="s3cret", context="x")
-    save_context(s, cfg_file)
+    generated = save_context(s, cfg_file)
     assert load_config(cfg_file).contexts["x"].user == "root"
-    assert "s3cret" not in cfg_file.read_text()  # the password is never stored
+    assert "s3cret" not in generated.read_text()  # the password is never stored
 
 
 def test_save_refuses_invalid_contexts(cfg_file: Path) -> None:
@@ -441,14 +446,16 @@ def test_failed_write_leaves_the_old_file_and_no_temp(
     assert [p.name for p in cfg_file.parent.iterdir()] == ["config.yaml"]
 
 
-def test_save_writes_through_a_symlinked_config(tmp_path: Path) -> None:
+def test_save_next_to_a_symlinked_config_leaves_the_link_and_its_target(tmp_path: Path) -> None:
     target = write_config(tmp_path / "dotfiles" / "etcdtui.yaml", {"contexts": [PROD]})
+    before = target.read_bytes()
     link = tmp_path / "conf" / "config.yaml"
     link.parent.mkdir()
     link.symlink_to(target)
-    save_context(Context("x", ("https://h:2379",)), link)
-    assert link.is_symlink()
-    assert set(load_config(target).contexts) == {"prod", "x"}
+    generated = save_context(Context("x", ("https://h:2379",)), link)
+    assert link.is_symlink() and target.read_bytes() == before
+    assert generated.parent == link.parent  # machine-local: not in the dotfiles directory
+    assert set(load_config(link).contexts) == {"prod", "x"}
 
 
 def test_remove_and_use_context(cfg_file: Path) -> None:
@@ -841,12 +848,51 @@ def test_unreadable_key_names_the_file(tmp_path: Path, monkeypatch: pytest.Monke
     assert "sudo" in info.value.fix
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
-def test_unreadable_by_mode(tmp_path: Path) -> None:
-    cacert, cert, key = tls_files(tmp_path)
-    cacert.chmod(0)
-    with pytest.raises(TLSFileError, match="permission denied"):
-        check_tls_files(settings_for(cacert, cert, key))
+def _check_as_another_user(files: tuple[Path, Path, Path]) -> str:
+    """check_tls_files in a forked child; as root (CI), the child first becomes nobody,
+    because root reads files whatever their mode. Returns "ok" or "Type: cause"."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report through the pipe, never return into pytest
+        try:
+            os.close(read)
+            if os.geteuid() == 0:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+            try:
+                check_tls_files(settings_for(*files))
+                out = "ok"
+            except Exception as exc:
+                out = f"{type(exc).__name__}: {getattr(exc, 'cause', exc)}"
+            os.write(write, out.encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        out = pipe.read().decode()
+    os.waitpid(pid, 0)
+    return out
+
+
+def test_unreadable_by_mode() -> None:
+    """A CA file of mode 0 is refused by the kernel for a non-root user, and etcdtui says
+    so, naming the file. Runs as root too: the check then runs as nobody."""
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="etcdtui-mode-"))  # /tmp: nobody can reach it
+    try:
+        base.chmod(0o711)
+        files = tls_files(base)
+        for f in files:
+            f.chmod(0o644)
+        assert _check_as_another_user(files) == "ok"  # the same user reads them all
+        files[0].chmod(0)
+        out = _check_as_another_user(files)
+        assert out.startswith("TLSFileError: ") and "permission denied" in out, out
+        assert str(files[0]) in out
+    finally:
+        shutil.rmtree(base)
 
 
 def test_der_certificate_is_not_pem(tmp_path: Path) -> None:

@@ -51,8 +51,8 @@ async def test_the_keys_given_with_k_are_the_ones_restore_uses(tmp_path: Path) -
     from etcdtui.ui.snapshots.keys_dialog import DecryptKeysDialog
     from etcdtui.ui.snapshots.pane import SnapshotsPane
     from etcdtui.ui.wizard_launch import session_keys
-    from tests.ui.pilot_helpers import until
-    from tests.ui.snapshot_apps import SIZE, make_app, populate
+    from tests.support.pilot_helpers import until
+    from tests.support.snapshot_apps import SIZE, make_app, populate
 
     app, _svc = make_app("healthy")
     async with app.run_test(size=SIZE) as pilot:

@@ -10,7 +10,7 @@ from etcdtui.services.snapshots.bolt import BoltDB
 from etcdtui.services.snapshots.errors import SnapshotCorrupt
 from etcdtui.services.snapshots.source import DecryptKeys
 from etcdtui.services.snapshots.status import check_trailer, scan, scan_and_trailer
-from tests.unit.test_bolt_writer import SAMPLE, build_db, with_trailer
+from tests.support.bolt_builder import SAMPLE, build_db, with_trailer
 
 
 def _write(tmp_path: Path, data: bytes, name: str = "db") -> str:

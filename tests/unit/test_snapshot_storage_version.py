@@ -12,7 +12,7 @@ import pytest
 
 from etcdtui.services.snapshots import k8s
 from etcdtui.services.snapshots.status import snapshot_status, verify
-from tests.unit.test_bolt_writer import build_db, with_trailer
+from tests.support.bolt_builder import build_db, with_trailer
 
 REV = (5).to_bytes(8, "big") + b"_" + (0).to_bytes(8, "big")
 

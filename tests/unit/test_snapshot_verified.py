@@ -15,7 +15,7 @@ import pytest
 
 from etcdtui.services.snapshots import verified
 from etcdtui.services.snapshots.status import snapshot_status, verify
-from tests.unit.test_bolt_writer import Tree, build_db, with_trailer
+from tests.support.bolt_builder import Tree, build_db, with_trailer
 
 TREE: Tree = {
     b"key": {b"\x00" * 8 + b"_" + b"\x00" * 8: b"v"},

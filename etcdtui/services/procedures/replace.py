@@ -1,4 +1,10 @@
-"""Replace a failed member: the twelve steps of OPERATIONS.md, learner first.
+"""Replace a failed member, learner first: remove it, add the new one as a learner, start
+it with --initial-cluster-state=existing, promote it once in sync. The procedure of
+etcd's "Runtime reconfiguration" guide (etcd.io/docs/v3.5/op-guide/runtime-configuration/,
+"Replace a failed machine"), its learner design (etcd.io/docs/v3.5/learning/design-learner/)
+and Kubernetes' "Operating etcd clusters for Kubernetes" task page
+(kubernetes.io/docs/tasks/administer-cluster/configure-upgrade-etcd/, "Replacing a failed
+etcd member").
 
 :func:`build_replace_plan` is pure (facts in, plan out) so the runbook is stable for a
 fixed input; :func:`plan_replace` gathers the facts from a live cluster first.

@@ -1,4 +1,7 @@
-"""Restore a whole cluster from ONE snapshot (OPERATIONS.md, "Restore a cluster").
+"""Restore a whole cluster from ONE snapshot: etcd's "Disaster recovery" guide
+(etcd.io/docs/v3.5/op-guide/recovery/, "Restoring a cluster") and Kubernetes' "Operating
+etcd clusters for Kubernetes" (kubernetes.io/docs/tasks/administer-cluster/configure-upgrade-etcd/,
+"Restoring an etcd cluster").
 
 Pre-checks at plan time: the snapshot verifies (sha256 trailer, bbolt structure), its
 etcd version has the restore tool's major.minor, and no target data dir exists unless

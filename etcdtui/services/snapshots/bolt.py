@@ -32,7 +32,6 @@ import os
 import stat
 import struct
 from collections.abc import Iterator
-from pathlib import Path
 from types import TracebackType
 from typing import NamedTuple
 
@@ -583,7 +582,3 @@ class Bucket:
             if flags & BUCKET_LEAF_FLAG and mm[ks:ke] == name:
                 return self.nested(ke, ve)
         return None
-
-
-def open_db(path: str | Path) -> BoltDB:
-    return BoltDB.open(path)

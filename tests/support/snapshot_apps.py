@@ -1,0 +1,192 @@
+"""Apps on the fake service with a frozen clock, shared by snapshot tests and the
+screenshot script. Each builder returns (app, run_before)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from textual.pilot import Pilot
+
+from etcdtui.ui.app import EtcdtuiApp
+from tests.support.fakes import FakeCluster, fake_settings, scenario
+
+FROZEN_NOW = 1_800_000_000.0
+SIZE = (120, 40)
+RunBefore = Callable[[Pilot[Any]], Awaitable[None]]
+
+
+def make_app(
+    name: str = "healthy", *, read_only: bool = False, theme: str = "etcdtui-dark"
+) -> tuple[EtcdtuiApp, FakeCluster]:
+    sc = scenario(name)
+    holder: dict[str, FakeCluster] = {}
+
+    def factory(settings: Any) -> FakeCluster:
+        holder["svc"] = FakeCluster(settings, sc)
+        return holder["svc"]
+
+    app = EtcdtuiApp(
+        fake_settings(read_only=read_only),
+        service_factory=factory,
+        autopoll=False,
+        clock=lambda: FROZEN_NOW,
+        theme=theme,
+        theme_dirs=[],
+        cli_read_only=read_only,
+    )
+    return app, holder.get("svc")  # type: ignore[return-value]
+
+
+async def fitted(pilot: Pilot[Any]) -> None:
+    """Wait until the open dialog has fitted itself to the terminal (its body capped at
+    the room the rest leaves; see etcdtui/ui/screens/fit.py), then one more frame."""
+    from etcdtui.ui.screens.fit import MIN_BODY
+
+    for _ in range(100):
+        await pilot.pause(0.02)
+        bodies = list(pilot.app.screen.query(".modal-body"))
+        caps = [b.styles.max_height for b in bodies]
+        if all(c is not None and c.value > MIN_BODY for c in caps):
+            break
+    from textual.widgets import Input
+
+    for box in pilot.app.screen.query(Input):  # a blinking cursor makes two pictures
+        box.cursor_blink = False
+    await pilot.pause(0.05)
+
+
+async def populate(pilot: Pilot[Any], polls: int = 12) -> None:
+    app: Any = pilot.app
+    for _ in range(polls):
+        await app.poller.poll_once()
+    await pilot.pause()
+    app.render_state()
+    await pilot.pause()
+
+
+def steady_cursor(app: Any) -> None:
+    """Inputs without a blinking cursor: a blink caught half-way made snapshots flaky."""
+    from textual.widgets import Input
+
+    for box in app.screen.query(Input):
+        box.cursor_blink = False
+
+
+def screen_text(app: Any) -> str:
+    """The current screen as plain text, as the terminal shows it (for layout checks)."""
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="truecolor",
+        record=True,
+        legacy_windows=False,
+        safe_box=False,
+    )
+    console.print(
+        app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    )
+    return str(console.export_text(styles=False))
+
+
+async def open_wizard(pilot: Pilot[Any], step: int = 5) -> None:
+    """The replacement wizard (read-only, fixed facts) on its destructive remove step."""
+    from etcdtui.ui.wizard import WizardScreen
+    from tests.unit.test_plans import replace_plan
+
+    await populate(pilot)
+    pilot.app.push_screen(WizardScreen(replace_plan(), None, read_only=True))
+    await pilot.pause()
+    await pilot.press(*["down"] * (step - 1))
+    await pilot.pause()
+
+
+async def lose_quorum(pilot: Pilot[Any]) -> None:
+    await populate(pilot)
+    sc = pilot.app.service.sc  # type: ignore[attr-defined]
+    sc.down, sc.leader = {2, 3}, 0
+    await populate(pilot, polls=3)
+
+
+def builders() -> dict[str, tuple[EtcdtuiApp, RunBefore]]:
+    """Name -> app and what to do before the snapshot."""
+
+    async def remove_modal(pilot: Pilot[Any]) -> None:
+        await populate(pilot)
+        await pilot.press("down", "ctrl+d")
+        await fitted(pilot)
+
+    async def help_screen(pilot: Pilot[Any]) -> None:
+        await populate(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    async def read_only(pilot: Pilot[Any]) -> None:
+        await populate(pilot)
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+
+    async def health_pane(pilot: Pilot[Any]) -> None:
+        await populate(pilot)
+        await pilot.press("2")
+        await pilot.pause()
+
+    return {
+        "healthy": (make_app("healthy")[0], populate),
+        "one_down": (make_app("one-down")[0], populate),
+        "quorum_lost": (make_app("healthy")[0], lose_quorum),
+        "learner": (make_app("learner")[0], populate),
+        "read_only": (make_app("healthy", read_only=True)[0], read_only),
+        "remove_modal": (make_app("healthy")[0], remove_modal),
+        "help": (make_app("healthy")[0], help_screen),
+        "health_pane": (make_app("degraded")[0], health_pane),
+        "wizard_step": (make_app("healthy")[0], open_wizard),
+        "light": (make_app("one-down", theme="etcdtui-light")[0], populate),
+        "high_contrast": (make_app("one-down", theme="etcdtui-high-contrast")[0], populate),
+    }
+
+
+SMALL = (80, 24)
+
+
+def small_builders() -> dict[str, tuple[EtcdtuiApp, RunBefore]]:
+    """The 80x24 cases: main screen, a member-action dialog, a wizard step and help."""
+
+    async def move_leader_modal(pilot: Pilot[Any]) -> None:
+        await populate(pilot)
+        await pilot.press("down", "l")
+        await fitted(pilot)
+
+    async def help_screen(pilot: Pilot[Any]) -> None:
+        await populate(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    async def wizard_step(pilot: Pilot[Any]) -> None:
+        from etcdtui.ui.wizard import WizardScreen
+        from tests.unit.test_plans import replace_plan
+
+        await populate(pilot)
+        await pilot.app.push_screen(WizardScreen(replace_plan(), None, read_only=True))
+        await pilot.press(*["down"] * 6)
+        await pilot.pause()
+
+    async def remove_leader_modal(pilot: Pilot[Any]) -> None:
+        await populate(pilot)
+        await pilot.press("ctrl+d")
+        await fitted(pilot)
+
+    return {
+        "main_80x24": (make_app("one-down")[0], populate),
+        "move_leader_80x24": (make_app("healthy")[0], move_leader_modal),
+        "remove_leader_80x24": (make_app("healthy")[0], remove_leader_modal),
+        "wizard_80x24": (make_app("healthy")[0], wizard_step),
+        "help_80x24": (make_app("healthy")[0], help_screen),
+    }
