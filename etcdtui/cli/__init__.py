@@ -255,7 +255,7 @@ def _config_language(argv: Sequence[str]) -> str | None:
     """``ui.language`` from the config file, read only when the file mentions it (YAML
     costs start-up time). A broken file is reported later by the command itself."""
     from etcdtui.errors import EtcdtuiError
-    from etcdtui.services.paths import config_file  # not etcdtui.config: start-up cost
+    from etcdtui.paths import config_file  # not etcdtui.config: start-up cost
 
     path = config_file(_flag_value(argv, "--config"))
     try:

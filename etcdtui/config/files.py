@@ -32,7 +32,7 @@ _MAX_FILE = MAX_SMALL_FILE  # PEM and YAML files are small; refuse to slurp anyt
 
 def config_path(explicit: PathArg = None, env: Mapping[str, str] = os.environ) -> Path:
     """``--config`` > ``ETCDTUI_CONFIG`` > ``ETCDTUI_CONFIG_DIR`` > the user config dir."""
-    from etcdtui.services.paths import config_file
+    from etcdtui.paths import config_file
 
     return config_file(explicit, env)
 

@@ -22,8 +22,8 @@ from pathlib import Path
 from etcdtui import errors
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings
+from etcdtui.paths import ensure_private_dir, state_dir
 from etcdtui.services import evidence as ev
-from etcdtui.services.paths import ensure_private_dir, state_dir
 
 
 @dataclass

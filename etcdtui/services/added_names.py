@@ -15,8 +15,8 @@ import json
 from pathlib import Path
 
 from etcdtui.models import MemberList, hex_id, parse_hex_id
+from etcdtui.paths import ensure_private_dir, state_dir
 from etcdtui.safeio import read_limited, write_private
-from etcdtui.services.paths import ensure_private_dir, state_dir
 
 LIMIT = 50
 

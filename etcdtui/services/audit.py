@@ -18,8 +18,8 @@ from typing import Any
 
 from etcdtui.errors import EtcdtuiError
 from etcdtui.models import MemberList, hex_id
+from etcdtui.paths import ensure_private_dir, state_dir
 from etcdtui.safeio import read_tail
-from etcdtui.services.paths import ensure_private_dir, state_dir
 
 _SECRET_WORDS = ("password", "passphrase", "token", "key_material", "private", "secret")
 

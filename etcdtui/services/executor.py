@@ -27,10 +27,10 @@ from typing import Any
 from etcdtui import errors
 from etcdtui.i18n import N_, _
 from etcdtui.models import ConnectionSettings, parse_hex_id
+from etcdtui.paths import ensure_private_dir, state_dir
 from etcdtui.safeio import read_limited, write_private
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
-from etcdtui.services.paths import ensure_private_dir, state_dir
 from etcdtui.services.plans import Plan, Ref, Step
 from etcdtui.services.procedures.common import serializable_members
 from etcdtui.services.procedures.context import (

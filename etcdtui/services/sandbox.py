@@ -36,11 +36,11 @@ from etcdtui.domain.membership import initial_cluster
 from etcdtui.errors import SandboxError
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings
+from etcdtui.paths import default_sandbox_dir, ensure_private_dir
 from etcdtui.safeio import read_limited, read_tail, write_private
 from etcdtui.services import sandbox_faults
 from etcdtui.services.binaries import binary_version, choose_etcd, find_binary
 from etcdtui.services.child_env import scrubbed_env
-from etcdtui.services.paths import default_sandbox_dir, ensure_private_dir
 from etcdtui.services.tls import pki
 
 STATE_FILE = "sandbox.json"

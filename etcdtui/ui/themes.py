@@ -19,8 +19,8 @@ from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
 from etcdtui.i18n import _
+from etcdtui.paths import config_dir
 from etcdtui.safeio import read_limited_text
-from etcdtui.services.paths import config_dir
 
 DEFAULT_THEME = "etcdtui-dark"
 TOKENS = (

@@ -17,8 +17,8 @@ from etcdtui.cli import main
 from etcdtui.cli.wizard_cmds import run_cli
 from etcdtui.ops.drills import runner
 from etcdtui.ops.drills.model import DrillState
+from etcdtui.paths import state_dir
 from etcdtui.services.cluster import ClusterService
-from etcdtui.services.paths import state_dir
 from etcdtui.services.sandbox import Sandbox
 
 pytestmark = [pytest.mark.etcd, pytest.mark.drill]

@@ -19,8 +19,8 @@ from etcdtui.errors import UsageError
 from etcdtui.i18n import N_, _
 from etcdtui.models import ConnectionSettings
 from etcdtui.ops.drills.model import ClusterView, Drill, DrillState, Outcome, sha
+from etcdtui.paths import ensure_private_dir, state_dir
 from etcdtui.safeio import read_limited, write_private
-from etcdtui.services.paths import ensure_private_dir, state_dir
 
 CONTEXT = "drill"
 Progress = Callable[[str], None]

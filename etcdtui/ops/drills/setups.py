@@ -15,8 +15,8 @@ from etcdtui.i18n import _
 from etcdtui.models import hex_id
 from etcdtui.ops.drills import keyspace
 from etcdtui.ops.drills.model import DrillState
+from etcdtui.paths import ensure_private_dir
 from etcdtui.safeio import write_private
-from etcdtui.services.paths import ensure_private_dir
 from etcdtui.services.sandbox import Sandbox
 
 Say = Callable[[str], None]

@@ -23,7 +23,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from etcdtui.services.paths import state_dir
+from etcdtui.paths import state_dir
 
 CACHE_NAME = "snapshot-verify.json"
 CACHE_FORMAT = 1

@@ -27,8 +27,8 @@ from cryptography.x509.oid import NameOID
 
 from etcdtui.errors import UsageError
 from etcdtui.i18n import _
+from etcdtui.paths import ensure_private_dir
 from etcdtui.safeio import read_limited
-from etcdtui.services.paths import ensure_private_dir
 from etcdtui.services.tls import pki
 
 DEFAULT_CLIENTS = ("apiserver-etcd-client", "etcdtui-operator")

@@ -11,7 +11,7 @@ from typing import Any
 
 from etcdtui.domain.formatting import human_bytes, short_age, short_bytes
 from etcdtui.i18n import N_, _, pgettext
-from etcdtui.services.paths import state_dir
+from etcdtui.paths import state_dir
 from etcdtui.services.snapshots.catalog import (
     FAILED,
     RAW,

@@ -22,8 +22,8 @@ from textual.worker import Worker, WorkerState
 from etcdtui.domain.formatting import human_bytes
 from etcdtui.errors import UsageError
 from etcdtui.i18n import N_, _
+from etcdtui.paths import ensure_private_dir
 from etcdtui.safeio import expand_user
-from etcdtui.services.paths import ensure_private_dir
 from etcdtui.services.snapshots.save import SaveProgress
 from etcdtui.ui import service
 from etcdtui.ui.app_access import etcdtui_app
