@@ -31,6 +31,10 @@ from etcdtui.services.metrics import MemberMetrics, MetricsHistory
 from etcdtui.terminal_text import printable
 
 LATENCY_SAMPLES = 30
+# Pane 1's latency sparklines take one point (the slowest round trip) per this many
+# seconds of polls, not one per poll: a sparkline that shifts on every refresh rewrites
+# its cells on every refresh (slow SSH links); the value beside it stays live.
+LATENCY_POINT_S = 10.0
 LEADER_WINDOW_S = 15 * 60
 
 # Symbols keep meaning on monochrome terminals (NO_COLOR); colour comes from theme tokens.
@@ -72,6 +76,19 @@ class EndpointTrack:
     first_fail: float | None = None
     inflight_since: float | None = None
     latency: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_SAMPLES))
+    # the sparkline's points: the slowest round trip of each group of polls, the last
+    # one still filling (see LATENCY_POINT_S)
+    latency_trend: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_SAMPLES))
+    polls_in_point: int = 0
+
+    def add_latency(self, ms: float, polls_per_point: int) -> None:
+        self.latency.append(ms)
+        if self.latency_trend and self.polls_in_point < polls_per_point:
+            self.latency_trend[-1] = max(self.latency_trend[-1], ms)
+            self.polls_in_point += 1
+        else:
+            self.latency_trend.append(ms)
+            self.polls_in_point = 1
 
 
 @dataclass(frozen=True)
@@ -164,7 +181,7 @@ class ClusterState:
         t.status, t.health = status, health
         if status.ok:
             t.last_ok, t.first_fail = now, None
-            t.latency.append(status.latency_ms)
+            t.add_latency(status.latency_ms, max(1, round(LATENCY_POINT_S / self.interval)))
             self.last_refresh = now
         elif t.first_fail is None:
             t.first_fail = now
