@@ -96,6 +96,9 @@ class FakeCluster:
     def configured_endpoints(self) -> list[str]:
         return list(self.settings.endpoints)
 
+    def metrics_urls(self) -> list[str]:
+        return self.all_endpoints()
+
     def all_endpoints(self) -> list[str]:
         urls = [u for m in self.sc.members for u in m.client_urls]
         return list(dict.fromkeys([*self.settings.endpoints, *urls]))

@@ -141,6 +141,12 @@ def status_document(snap: ClusterSnapshot, scraped: Any = ()) -> dict[str, Any]:
     with_ids = [
         replace(m, member_id=m.member_id or ids.get(m.endpoint, 0)) for m in by_url.values()
     ]
+    # a scrape from a separate metrics URL (--listen-metrics-urls) belongs to the member
+    # whose ID its etcd_server_id reports
+    by_id = {m.member_id: m for m in with_ids if m.ok and m.member_id}
+    for s in snap.endpoints:
+        if s.ok and s.endpoint not in by_url and s.member_id in by_id:
+            by_url[s.endpoint] = by_id[s.member_id]
     return {
         "cluster_id": hex_id(snap.members.cluster_id) if snap.members else None,
         "leader": hex_id(leader) if leader else None,
@@ -174,9 +180,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 
         async with _service(settings) as svc:
             overview = asyncio.create_task(svc.overview())
-            scraped = asyncio.create_task(scrape_all(svc.all_endpoints(), settings))
+            scraped = asyncio.create_task(scrape_all(svc.metrics_urls(), settings))
             result: ClusterSnapshot = await overview
-            extra = [u for u in svc.all_endpoints() if u not in {m.endpoint for m in await scraped}]
+            extra = [u for u in svc.metrics_urls() if u not in {m.endpoint for m in await scraped}]
             more = await scrape_all(extra, settings) if extra else ()
             return result, (*(await scraped), *more)
 

@@ -214,6 +214,7 @@ class MemberMetrics:
     def as_dict(self, earlier: MemberMetrics | None = None) -> dict[str, object]:
         """The `status -o json` "metrics" object. Seconds for durations."""
         return {
+            "url": self.endpoint,  # where /metrics was scraped (client or metrics URL)
             "ok": self.ok,
             "error": self.error,
             "quota_backend_bytes": self.quota_bytes,

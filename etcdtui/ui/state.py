@@ -196,8 +196,13 @@ class ClusterState:
         self.metrics_history.add(self.clock(), sample)
 
     def metrics_for(self, st: EndpointStatus) -> MemberMetrics | None:
-        m = self.metrics.get(norm_url(st.endpoint))
-        return m if m is not None and m.ok else None
+        """The member's latest scrape: by the member ID /metrics reports (etcd_server_id;
+        a separate --listen-metrics-urls has another URL), else by its client URL."""
+        for m in self.metrics.values():
+            if m.ok and m.member_id and m.member_id == st.member_id:
+                return m
+        by_url = self.metrics.get(norm_url(st.endpoint))
+        return by_url if by_url is not None and by_url.ok else None
 
     def quotas(self) -> dict[int, int]:
         """Each member's real quota (etcd_server_quota_backend_bytes), when scraped."""

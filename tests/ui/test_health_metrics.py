@@ -103,3 +103,33 @@ async def test_pane_2_shows_real_quota_and_signals(
             what="wal fsync p99 and the applied trend",
             show=lambda: signal_rows(app),
         )
+
+
+@pytest.mark.etcd
+async def test_pane_2_scrapes_the_metrics_urls(
+    fresh_cluster: Callable[..., Sandbox], tmp_path: Path
+) -> None:
+    """With --listen-metrics-urls the console scrapes those URLs (and only those), and
+    each scrape lands on its member by the ID /metrics reports."""
+    sb = fresh_cluster(3, listen_metrics="https")
+    settings = sb.settings()
+    app = real_app(settings, AuditLog(tmp_path / "audit.jsonl"), interval=1.0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+
+        def cells(key: str) -> list[str]:
+            return signal_rows(app).get(key, [])[2:]
+
+        await until(
+            pilot,
+            lambda: (
+                len(cells("no_leader")) == 3
+                and all(c.split()[0] == "yes" for c in cells("no_leader"))
+            ),
+            timeout=60,
+            what="has leader from each member's metrics URL",
+            show=lambda: signal_rows(app),
+        )
+        assert app.poller is not None
+        assert set(app.poller._metric_loops) == set(settings.metrics_urls)
+        assert set(app.state.metrics) == set(settings.metrics_urls)

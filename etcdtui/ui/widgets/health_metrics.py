@@ -283,5 +283,6 @@ def alert_column(sig: Signal, wide: bool) -> str:
     if sig.alert is None and sig.healthy_text:  # no alert: the warning level alone
         return _(sig.healthy_text)
     if wide and sig.healthy_text:
-        return f"{alert} {_(sig.healthy_text)}"
+        healthy = _(sig.healthy_text)
+        return f"{alert} {healthy}"
     return alert
