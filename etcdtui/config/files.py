@@ -126,7 +126,9 @@ def _load_yaml(path: Path, role: str, fix: str) -> Any:
 
 # --- config file ---------------------------------------------------------------------
 
-_CONTEXT_KEYS = "name endpoints cacert cert key server-name user read-only insecure timeout"
+_CONTEXT_KEYS = (
+    "name endpoints cacert cert key server-name user read-only insecure timeout metrics-urls"
+)
 _TOP_KEYS = ("current-context", "contexts", "ui")
 _GENERATED_TOP_KEYS = ("current-context", "contexts")
 _UI_KEYS = ("theme", "refresh-interval", "keymap", "consistency-check-interval", "language")
@@ -312,6 +314,10 @@ def _parse_context(p: Path, index: int, item: Any, list_line: int | None = None)
         _seconds,
     )
     boolean = _("true or false")
+    try:
+        metrics_urls = parse_metrics_urls(item.get("metrics-urls"))
+    except ConfigError as exc:
+        raise _fail(p, "{where}: {cause}", exc.fix, where=where, cause=exc.cause) from None
     return Context(
         name=item["name"],
         endpoints=endpoints,
@@ -323,9 +329,57 @@ def _parse_context(p: Path, index: int, item: Any, list_line: int | None = None)
         read_only=bool(get("read-only", bool, boolean, lambda _v: True)),
         insecure=bool(get("insecure", bool, boolean, lambda _v: True)),
         timeout=None if timeout is None else float(timeout),
+        metrics_urls=metrics_urls,
     )
 
 
+def parse_metrics_urls(raw: Any) -> tuple[str, ...]:
+    """``metrics-urls``: where the members serve /metrics (etcd's --listen-metrics-urls),
+    http or https (https with the context's TLS files), each with a host and a port.
+    Returned as ``scheme://host:port``; the scrape asks for /metrics."""
+    from urllib.parse import urlsplit
+
+    if raw is None:
+        return ()
+    items = [raw] if isinstance(raw, str) else raw
+    fix = _(
+        "Give a list such as `metrics-urls: [http://10.0.0.1:2381, http://10.0.0.2:2381]` "
+        "(each member's --listen-metrics-urls), or leave the key out to scrape the client "
+        "endpoints."
+    )
+    if not isinstance(items, list) or not items:
+        raise ConfigError(_("metrics-urls must be a list of URLs"), fix=fix)
+    out: list[str] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise ConfigError(_("metrics-urls must be a list of URLs"), fix=fix)
+        try:
+            u = urlsplit(item.strip())
+            port = u.port
+        except ValueError:
+            u, port = None, None
+        if (
+            u is None
+            or u.scheme not in ("http", "https")
+            or not u.hostname
+            or port is None
+            or u.username is not None
+            or u.query
+            or u.fragment
+            or u.path not in ("", "/", "/metrics")
+        ):
+            raise ConfigError(
+                _("metrics-urls: {url!r} is not http(s)://HOST:PORT (no user, path, query)").format(
+                    url=item
+                ),
+                fix=fix,
+            )
+        host = f"[{u.hostname}]" if ":" in u.hostname else u.hostname
+        out.append(f"{u.scheme}://{host}:{port}")
+    return tuple(dict.fromkeys(out))
+
+
+# --- writing the config file -------------------------------------------------------------
 # --- writing the generated contexts ------------------------------------------------------
 
 _GENERATED_HEADER = (
@@ -345,6 +399,8 @@ def _context_to_yaml(ctx: Context) -> dict[str, Any]:
             out[key] = value
     if ctx.timeout is not None:
         out["timeout"] = ctx.timeout
+    if ctx.metrics_urls:
+        out["metrics-urls"] = list(ctx.metrics_urls)
     out["read-only"], out["insecure"] = ctx.read_only, ctx.insecure
     return out
 

@@ -85,6 +85,7 @@ class Context:
     read_only: bool = False
     insecure: bool = False
     timeout: float | None = None
+    metrics_urls: tuple[str, ...] = ()  # etcd's --listen-metrics-urls, when set
 
     @classmethod
     def from_settings(cls, name: str, s: ConnectionSettings) -> Context:

@@ -172,6 +172,7 @@ def resolve_settings(
         context=ctx.name if ctx is not None and (name or source == "config") else None,
         read_only=bool(v["read_only"]),
         source=str(source),
+        metrics_urls=ctx.metrics_urls if ctx is not None and source == "config" else (),
     )
 
 

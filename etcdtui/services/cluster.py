@@ -84,6 +84,11 @@ class ClusterService:
     def configured_endpoints(self) -> list[str]:
         return [e.url for e in self.pool.endpoints]
 
+    def metrics_urls(self) -> list[str]:
+        """Where to scrape /metrics: the context's metrics-urls (etcd's
+        --listen-metrics-urls) when given, else every client endpoint."""
+        return list(self.settings.metrics_urls) or self.all_endpoints()
+
     def all_endpoints(self) -> list[str]:
         """Configured endpoints plus any client URL the member list advertised."""
         seen: dict[str, None] = {}

@@ -57,6 +57,7 @@ class MemberProc:
     member_id: str | None = None  # etcd's member ID (hex) once known: whose data dir it is
     proxy_port: int | None = None  # the fault proxy's port, advertised instead of peer_port
     binary: str | None = None  # this member's etcd, when it differs (rolling upgrades)
+    metrics_port: int | None = None  # --listen-metrics-urls port, when the sandbox has one
 
     @property
     def peer_url(self) -> str:
@@ -84,6 +85,7 @@ class SandboxState:
     fault_generation: int = 0
     heartbeat_ms: int | None = None
     election_ms: int | None = None
+    listen_metrics: str | None = None  # "http" | "https": /metrics on its own port
 
     def member(self, name: str) -> MemberProc:
         for m in self.members:
@@ -252,7 +254,14 @@ class Sandbox:
             timeout=timeout,
             context=context,
             source="sandbox",
+            metrics_urls=tuple(self.metrics_url(m) for m in active if m.metrics_port),
         )
+
+    def metrics_url(self, m: MemberProc) -> str:
+        """The member's --listen-metrics-urls (empty when the sandbox has none)."""
+        if self.state is None or not self.state.listen_metrics or not m.metrics_port:
+            return ""
+        return f"{self.state.listen_metrics}://{HOST}:{m.metrics_port}"
 
     def client_url(self, m: MemberProc) -> str:
         scheme = "https" if self.state is None or self.state.client_tls else "http"
@@ -308,14 +317,20 @@ class Sandbox:
         fault_proxy: bool = False,
         heartbeat_ms: int | None = None,
         election_ms: int | None = None,
+        listen_metrics: str | None = None,
     ) -> SandboxState:
         """Start the cluster (or the members that are down) and wait until it is healthy.
 
         ``fault_proxy`` (fixed when the sandbox is created) puts each member's advertised
         peer URL on the fault proxy, so it can be partitioned. ``heartbeat_ms`` and
-        ``election_ms`` are etcd's --heartbeat-interval and --election-timeout."""
+        ``election_ms`` are etcd's --heartbeat-interval and --election-timeout.
+        ``listen_metrics`` ("http" or "https", fixed at creation) serves each member's
+        /metrics on a port of its own on 127.0.0.1 (etcd's --listen-metrics-urls; https
+        uses the client TLS settings)."""
         if members < 1 or members > 7:
             raise errors.UsageError(_("a sandbox has 1 to 7 members"))
+        if listen_metrics not in (None, "http", "https"):
+            raise errors.UsageError(_("--listen-metrics takes http or https"))
         _check_timings(heartbeat_ms, election_ms)
         if self.state is None:
             ensure_private_dir(self.dir)
@@ -335,7 +350,14 @@ class Sandbox:
                 fault_proxy=fault_proxy,
                 heartbeat_ms=heartbeat_ms,
                 election_ms=election_ms,
+                listen_metrics=listen_metrics,
             )
+            if listen_metrics:
+                taken = [p for m in self.state.members for p in (m.client_port, m.peer_port)]
+                for m, port in zip(
+                    self.state.members, free_ports(members, avoid=taken), strict=True
+                ):
+                    m.metrics_port = port
             for m in self.state.members:
                 self._ensure_member_certs(m.name)
             self._save()
@@ -453,6 +475,8 @@ class Sandbox:
             flags.append(f"--heartbeat-interval={self.state.heartbeat_ms}")
         if self.state.election_ms:
             flags.append(f"--election-timeout={self.state.election_ms}")
+        if self.metrics_url(m):
+            flags.append(f"--listen-metrics-urls={self.metrics_url(m)}")
         return flags
 
     def binary(self, m: MemberProc | None = None) -> Path:
@@ -665,10 +689,15 @@ class Sandbox:
         if any(m.name == name and not m.removed for m in self.state.members):
             raise SandboxError(_("a member named {name} already exists").format(name=name))
         used = [
-            p for x in self.state.members for p in (x.client_port, x.peer_port, x.proxy_port) if p
+            p
+            for x in self.state.members
+            for p in (x.client_port, x.peer_port, x.proxy_port, x.metrics_port)
+            if p
         ]
-        client, peer, proxy = free_ports(3, avoid=used)
+        client, peer, proxy, metrics = free_ports(4, avoid=used)
         m = MemberProc(name, client, peer, proxy_port=proxy if self.state.fault_proxy else None)
+        if self.state.listen_metrics:
+            m.metrics_port = metrics
         self._ensure_member_certs(name)
         return m
 

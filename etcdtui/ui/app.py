@@ -71,6 +71,9 @@ class EtcdtuiApp(App[int]):
         consistency_every: float = 0.0,
     ) -> None:
         super().__init__()
+        from etcdtui.ui import partial_updates
+
+        partial_updates.install()  # changed cells cost their own bytes (slow SSH links)
         self.settings = settings
         self.service_factory = service_factory
         self.refresh_interval = refresh_interval

@@ -32,6 +32,10 @@ from etcdtui.services.metrics import MemberMetrics, MetricsHistory
 from etcdtui.terminal_text import printable
 
 LATENCY_SAMPLES = 30
+# Pane 1's latency sparklines take one point (the slowest round trip) per this many
+# seconds of polls, not one per poll: a sparkline that shifts on every refresh rewrites
+# its cells on every refresh (slow SSH links); the value beside it stays live.
+LATENCY_POINT_S = 10.0
 LEADER_WINDOW_S = 15 * 60
 
 # Symbols keep meaning on monochrome terminals (NO_COLOR); colour comes from theme tokens.
@@ -59,6 +63,19 @@ class EndpointTrack:
     first_fail: float | None = None
     inflight_since: float | None = None
     latency: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_SAMPLES))
+    # the sparkline's points: the slowest round trip of each group of polls, the last
+    # one still filling (see LATENCY_POINT_S)
+    latency_trend: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_SAMPLES))
+    polls_in_point: int = 0
+
+    def add_latency(self, ms: float, polls_per_point: int) -> None:
+        self.latency.append(ms)
+        if self.latency_trend and self.polls_in_point < polls_per_point:
+            self.latency_trend[-1] = max(self.latency_trend[-1], ms)
+            self.polls_in_point += 1
+        else:
+            self.latency_trend.append(ms)
+            self.polls_in_point = 1
 
 
 @dataclass(frozen=True)
@@ -151,7 +168,7 @@ class ClusterState:
         t.status, t.health = status, health
         if status.ok:
             t.last_ok, t.first_fail = now, None
-            t.latency.append(status.latency_ms)
+            t.add_latency(status.latency_ms, max(1, round(LATENCY_POINT_S / self.interval)))
             self.last_refresh = now
         elif t.first_fail is None:
             t.first_fail = now
@@ -166,8 +183,13 @@ class ClusterState:
         self.metrics_history.add(self.clock(), sample)
 
     def metrics_for(self, st: EndpointStatus) -> MemberMetrics | None:
-        m = self.metrics.get(norm_url(st.endpoint))
-        return m if m is not None and m.ok else None
+        """The member's latest scrape: by the member ID /metrics reports (etcd_server_id;
+        a separate --listen-metrics-urls has another URL), else by its client URL."""
+        for m in self.metrics.values():
+            if m.ok and m.member_id and m.member_id == st.member_id:
+                return m
+        by_url = self.metrics.get(norm_url(st.endpoint))
+        return by_url if by_url is not None and by_url.ok else None
 
     def quotas(self) -> dict[int, int]:
         """Each member's real quota (etcd_server_quota_backend_bytes), when scraped."""

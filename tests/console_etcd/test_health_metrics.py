@@ -1,5 +1,6 @@
-"""Pane 2's per-member metrics on real etcd: the real quota from /metrics (not the 2 GiB
-default), latencies, leader changes and a db-size sparkline per member."""
+"""Pane 2's signals on real etcd: the real quota from /metrics (not the 2 GiB default),
+one row per signal with a value and a sparkline per member, and the trend growing when
+the cluster does work."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from textual.widgets import DataTable
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
-from etcdtui.ui.widgets.health_metrics import BARS, sparkline
+from etcdtui.ui.widgets.health_metrics import BARS, SIGNALS, sparkline
 from tests.support.pilot_helpers import real_app, until
 
 
@@ -23,8 +24,24 @@ def test_sparkline_scales_between_min_and_max() -> None:
     assert len(sparkline(range(100), width=12)) == 12
 
 
+def test_sparkline_against_a_threshold_starts_at_zero() -> None:
+    # 2 ms and 4 ms against a 10 ms healthy value: low bars, not the full range
+    assert sparkline([0.002, 0.004], top=0.010) == BARS[1] + BARS[3]
+    # past the threshold the highest point takes the top bar
+    assert sparkline([0.002, 0.020], top=0.010)[-1] == BARS[-1]
+
+
+def signal_rows(app: object) -> dict[str, list[str]]:
+    screen = app.screen  # type: ignore[attr-defined]
+    if not screen.query("#hv-metrics"):
+        return {}
+    t = screen.query_one("#hv-metrics", DataTable)
+    keys = [str(k.value) for k in t.rows]
+    return {k: [str(c) for c in t.get_row(k)] for k in keys}
+
+
 @pytest.mark.etcd
-async def test_pane_2_shows_real_quota_and_metrics(
+async def test_pane_2_shows_real_quota_and_signals(
     fresh_cluster: Callable[..., Sandbox], tmp_path: Path
 ) -> None:
     sb = fresh_cluster(3, quota_bytes=16 * 1024 * 1024)
@@ -32,31 +49,87 @@ async def test_pane_2_shows_real_quota_and_metrics(
     async with app.run_test(size=(160, 45)) as pilot:
         await pilot.press("2")
 
-        def rows() -> list[list[str]]:
-            if not app.screen.query("#hv-metrics"):
+        def health() -> list[list[str]]:
+            if not app.screen.query("#hv-table"):
                 return []
-            t = app.screen.query_one("#hv-metrics", DataTable)
+            t = app.screen.query_one("#hv-table", DataTable)
             return [[str(c) for c in t.get_row_at(i)] for i in range(t.row_count)]
 
-        def ready() -> bool:
-            r = rows()
-            return (
-                len(r) == 3
-                and all(row[1].startswith("16.0 MiB") for row in r)
-                and all(
-                    len(row[3]) >= 2
-                    for row in r  # at least two scrapes: a trend
-                )
-            )
+        await until(
+            pilot,
+            lambda: len(health()) == 3 and all(r[8] == "16.0 MiB" for r in health()),
+            timeout=60,
+            what="the real 16 MiB quota from /metrics in the health table",
+            show=health,
+        )
+        assert [s.key for s in SIGNALS] == list(signal_rows(app))  # one row per signal
 
-        await until(pilot, ready, timeout=60, what="three members' metrics", show=rows)
-        assert all(row[10] == "yes" for row in rows())  # etcd_server_has_leader
+        def cells(key: str) -> list[str]:
+            return signal_rows(app).get(key, [])[2:]  # after SIGNAL and ALERT
+
+        await until(
+            pilot,
+            lambda: (
+                len(cells("no_leader")) == 3
+                and all(c.split()[0] == "yes" for c in cells("no_leader"))
+                and all(c.split()[0].isdigit() for c in cells("proposals_applied"))  # 2 scrapes
+            ),
+            timeout=60,
+            what="etcd_server_has_leader on every member",
+            show=lambda: signal_rows(app),
+        )
+        applied_before = [int(c.split()[0]) for c in cells("proposals_applied")]
 
         async with ClusterService(sb.settings()) as svc:  # writes: WAL fsyncs to measure
             for i in range(30):
                 await svc.put(f"k/{i}".encode(), b"v")
 
-        def fsync_measured() -> bool:
-            return all(row[4].endswith(("ms", "✖")) for row in rows())
+        def measured() -> bool:
+            fsync, applied = cells("wal_fsync"), cells("proposals_applied")
+            return (
+                len(fsync) == 3
+                and all(c.split()[0].endswith(("ms", "s", "✖", "▲")) for c in fsync)
+                and all(
+                    int(c.split()[0]) >= before + 30
+                    and len(c.split()[1]) >= 2  # the trend moved: two bars at least
+                    for c, before in zip(applied, applied_before, strict=True)
+                )
+            )
 
-        await until(pilot, fsync_measured, timeout=60, what="wal fsync p99", show=rows)
+        await until(
+            pilot,
+            measured,
+            timeout=60,
+            what="wal fsync p99 and the applied trend",
+            show=lambda: signal_rows(app),
+        )
+
+
+@pytest.mark.etcd
+async def test_pane_2_scrapes_the_metrics_urls(
+    fresh_cluster: Callable[..., Sandbox], tmp_path: Path
+) -> None:
+    """With --listen-metrics-urls the console scrapes those URLs (and only those), and
+    each scrape lands on its member by the ID /metrics reports."""
+    sb = fresh_cluster(3, listen_metrics="https")
+    settings = sb.settings()
+    app = real_app(settings, AuditLog(tmp_path / "audit.jsonl"), interval=1.0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+
+        def cells(key: str) -> list[str]:
+            return signal_rows(app).get(key, [])[2:]
+
+        await until(
+            pilot,
+            lambda: (
+                len(cells("no_leader")) == 3
+                and all(c.split()[0] == "yes" for c in cells("no_leader"))
+            ),
+            timeout=60,
+            what="has leader from each member's metrics URL",
+            show=lambda: signal_rows(app),
+        )
+        assert app.poller is not None
+        assert set(app.poller._metric_loops) == set(settings.metrics_urls)
+        assert set(app.state.metrics) == set(settings.metrics_urls)

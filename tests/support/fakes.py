@@ -83,6 +83,8 @@ class FakeCluster:
         self.settings = settings
         self.sc = sc
         self.calls: dict[str, int] = {}
+        self.scrapes: dict[str, int] = {}
+        self._buckets: dict[tuple[str, str], list[int]] = {}
         self.sent: list[tuple[str, Any]] = []
 
     def _index(self, url: str) -> int:
@@ -93,6 +95,9 @@ class FakeCluster:
 
     def configured_endpoints(self) -> list[str]:
         return list(self.settings.endpoints)
+
+    def metrics_urls(self) -> list[str]:
+        return self.all_endpoints()
 
     def all_endpoints(self) -> list[str]:
         urls = [u for m in self.sc.members for u in m.client_urls]
@@ -219,20 +224,47 @@ class FakeCluster:
         return await run_security_scan(self.settings)
 
     async def scrape_metrics(self, url: str) -> Any:
-        from etcdtui.services.metrics import MemberMetrics
+        """Fixed, slowly varying histograms and counters per member and scrape, so the
+        signal sparklines have a shape (degraded: m2's disk is slow)."""
+        from etcdtui.services.metrics import Histogram, MemberMetrics
 
         st = await self.endpoint_status(url)
         if not st.ok:
             return MemberMetrics(url, False, st.error)
+        i = self._index(url)
+        n = self.scrapes.get(url, 0)
+        self.scrapes[url] = n + 1
+        slow = 9 if (self.sc.version.get(2) and i == 2) else 0  # "degraded": m2 at ~1 s
+
+        def hist(family: str, base: int) -> Histogram:
+            counts = self._buckets.setdefault((url, family), [0] * 16)
+            counts[base + (n * 5 + i * 3) % 3] += 10
+            bounds = [0.0005 * 2**k for k in range(15)] + [float("inf")]
+            total, cumulative = 0, []
+            for le, c in zip(bounds, counts, strict=True):
+                total += c
+                cumulative.append((le, float(total)))
+            return Histogram(tuple(cumulative))
+
+        peers = [m for m in self.sc.members if f"10.0.0.{i}:" not in ",".join(m.client_urls)]
         return MemberMetrics(
             url,
             True,
             member_id=st.member_id,
-            quota_bytes=self.sc.quota or None,
+            quota_bytes=self.sc.quota or 2 * 1024 * MiB,
             db_size=st.db_size,
-            db_size_in_use=st.db_size_in_use,
+            db_size_in_use=st.db_size_in_use + (n % 4) * 64 * 1024,
             has_leader=bool(self.sc.leader),
             is_leader=st.is_leader,
+            leader_changes=1 + (1 if n >= 6 and i == 3 else 0),
+            proposals_failed=0,
+            proposals_pending=n % 3 if i == 1 else 0,
+            proposals_applied=48_000 + n * 7,
+            proposals_committed=48_000 + n * 7,
+            wal_fsync=hist("fsync", 2 + slow),
+            backend_commit=hist("commit", 3),
+            apply=hist("apply", 0),
+            peer_rtt={f"{p.id:x}": hist(f"rtt-{p.id:x}", 1) for p in peers},
         )
 
 

@@ -65,6 +65,17 @@ async def populate(pilot: Pilot[Any], polls: int = 12) -> None:
     await pilot.pause()
 
 
+async def scrape(pilot: Pilot[Any], scrapes: int = 10) -> None:
+    """Every member's /metrics, ``scrapes`` times (the fake's numbers vary per scrape)."""
+    app: Any = pilot.app
+    for _ in range(scrapes):
+        for url in app.service.all_endpoints():
+            await app.poller.poll_metrics(url)
+        await pilot.pause()
+    app.render_state()
+    await pilot.pause()
+
+
 def steady_cursor(app: Any) -> None:
     """Inputs without a blinking cursor: a blink caught half-way made snapshots flaky."""
     from textual.widgets import Input
@@ -135,8 +146,9 @@ def builders() -> dict[str, tuple[EtcdtuiApp, RunBefore]]:
 
     async def health_pane(pilot: Pilot[Any]) -> None:
         await populate(pilot)
+        await scrape(pilot)
         await pilot.press("2")
-        await pilot.pause()
+        await populate(pilot, polls=1)
 
     return {
         "healthy": (make_app("healthy")[0], populate),
@@ -183,7 +195,14 @@ def small_builders() -> dict[str, tuple[EtcdtuiApp, RunBefore]]:
         await pilot.press("ctrl+d")
         await fitted(pilot)
 
+    async def health_pane(pilot: Pilot[Any]) -> None:
+        await populate(pilot)
+        await scrape(pilot)
+        await pilot.press("2")
+        await populate(pilot, polls=1)
+
     return {
+        "health_80x24": (make_app("degraded")[0], health_pane),
         "main_80x24": (make_app("one-down")[0], populate),
         "move_leader_80x24": (make_app("healthy")[0], move_leader_modal),
         "remove_leader_80x24": (make_app("healthy")[0], remove_leader_modal),

@@ -22,6 +22,7 @@ CASES = [
     "help",
     "light",
     "high_contrast",
+    "health_pane",
 ]
 
 
@@ -32,6 +33,7 @@ def test_snapshot(name: str, snap_compare: Any) -> None:
 
 
 SMALL_CASES = [
+    "health_80x24",
     "main_80x24",
     "move_leader_80x24",
     "remove_leader_80x24",

@@ -19,6 +19,14 @@ _DROP_ORDER = ("hdr-app", "hdr-cluster", "hdr-context", "hdr-age")
 _PADDING = 2  # each badge has one cell of padding on either side
 
 
+def shown_age(age: float, interval: float) -> int:
+    """Whole seconds since the last refresh, counted once a refresh is overdue (a quarter
+    of an interval late): within the refresh interval the data is as fresh as promised
+    and the badge stays at 0, rather than ticking 0, 1, 0, 1 and being rewritten every
+    second (slow SSH links). Staleness still shows from the first overdue second."""
+    return int(age) if age > interval * 1.25 else 0
+
+
 class Badge(Static):
     """A Static that repaints only when its text (or state class) really changes.
 
@@ -74,7 +82,9 @@ class ClusterHeader(Horizontal):
         self.query_one("#hdr-insecure", Badge).display = bool(settings and settings.insecure)
         age = state.since_refresh()
         self.query_one("#hdr-age", Badge).set(
-            _("refreshed {n}s ago").format(n=int(age)) if age is not None else _("not refreshed")
+            _("refreshed {n}s ago").format(n=shown_age(age, state.interval))
+            if age is not None
+            else _("not refreshed")
         )
         self._fit()
 

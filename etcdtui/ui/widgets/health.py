@@ -146,9 +146,9 @@ class HealthPane(Vertical, can_focus=True):
             t = state.track_for(m)
             if t is None:
                 continue
-            data = list(t.latency)
+            data = list(t.latency_trend)
             st_ok = t.status is not None and t.status.ok and not state.is_stale(t)
-            last = f"{data[-1]:.1f} ms" if data and st_ok else "✖ " + _("no answer")
+            last = f"{t.latency[-1]:.1f} ms" if t.latency and st_ok else "✖ " + _("no answer")
             names.append((m.name or f"{m.id:x}", data, last))
         if [n for n, _d, _l in names] != list(rows):
             box.remove_children()

@@ -1,11 +1,15 @@
 """Pane 2, "Leader & health": the leader, then one row of raft and storage health per
-member, the alarms, and room below for the members' metrics.
+member, the alarms, and below them the signals etcd's alert rules watch, with a
+sparkline per member (see health_metrics.py).
 
 Pane 1 (members) shows who is in the cluster and whether each answers; this pane shows
 how each member is doing: raft term and index against the leader's, applied index,
 db size and in-use against its quota, status latency and the errors etcd reports.
 Rows come from the same ClusterState as every other view (one health rule).
-``#health-metrics`` is where per-member metrics (from /metrics) are mounted.
+``#health-metrics`` holds the signals (from each member's /metrics).
+
+Both tables repaint only the cells that changed (QuietTable): over a slow SSH link an
+idle console writes a few cells a refresh, not two tables.
 """
 
 from __future__ import annotations
@@ -15,13 +19,15 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable, Label, Static
+from textual.widgets import Label
 
 from etcdtui.domain.formatting import human_bytes
 from etcdtui.i18n import _
 from etcdtui.models import hex_id
 from etcdtui.ui.app_access import etcdtui_app
 from etcdtui.ui.state import LEADER_MARK, ClusterState
+from etcdtui.ui.widgets.header import Badge
+from etcdtui.ui.widgets.quiet_table import QuietTable
 
 COLUMNS = (
     ("member", "MEMBER"),
@@ -40,7 +46,12 @@ COLUMNS = (
 
 def health_rows(state: ClusterState, default_quota: int) -> list[tuple[str, ...]]:
     """One row per member, in member-list order (strings, for the table)."""
-    rows: list[tuple[str, ...]] = []
+    return [cells for _key, cells in keyed_health_rows(state, default_quota)]
+
+
+def keyed_health_rows(state: ClusterState, default_quota: int) -> list[tuple[str, tuple[str, ...]]]:
+    """(member hex ID, cells) per member, in member-list order."""
+    rows: list[tuple[str, tuple[str, ...]]] = []
     by_key = {r.key: r for r in state.rows()}
     quotas = state.quotas()  # the real quota from /metrics wins over status and default
     for m in state.members.members if state.members else ():
@@ -66,7 +77,7 @@ def health_rows(state: ClusterState, default_quota: int) -> list[tuple[str, ...]
                 f"{st.latency_ms:.1f} ms",
                 ", ".join(st.errors) or _("none"),
             ]
-        rows.append((name, row.health if row else "-", *cells))
+        rows.append((hex_id(m.id), (name, row.health if row else "-", *cells)))
     return rows
 
 
@@ -92,60 +103,130 @@ class HealthView(Vertical):
     DEFAULT_CSS = """
     HealthView { padding: 0 1; }
     HealthView #hv-leader { color: $leader; margin-bottom: 1; }
+    HealthView.-short #hv-leader { margin-bottom: 0; }
     HealthView #hv-table { height: auto; max-height: 14; border: round $primary 50%; }
     HealthView #hv-table:focus { border: round $primary; }
+    HealthView.-short #hv-table, HealthView.-short #hv-table:focus { border: none; }
     HealthView #health-metrics { height: 1fr; border: round $primary 40%; padding: 0 1; }
     HealthView #hv-metrics { height: 1fr; }
     """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._shown: list[tuple[str, ...]] = []
-        self._metrics_shown: list[tuple[str, ...]] = []
+        self._shown: dict[str, tuple[str, ...]] = {}
+        self._metrics_shown: dict[str, tuple[str, ...]] = {}
+        self._layout: tuple[object, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield Label(_("Leader & health"), classes="box-title")
-        yield Static("", id="hv-leader", markup=False)
-        yield DataTable(id="hv-table", cursor_type="row")
+        yield Badge("", id="hv-leader", markup=False)
+        yield QuietTable(id="hv-table", cursor_type="row")
         with Vertical(id="health-metrics"):
-            yield Label(
-                _("Metrics (from each member's /metrics; ✖ past etcd's alert)"), classes="box-title"
-            )
-            yield DataTable(id="hv-metrics", cursor_type="row")
+            yield QuietTable(id="hv-metrics", cursor_type="row")
 
     def on_mount(self) -> None:
-        from etcdtui.ui.widgets.health_metrics import COLUMNS as METRIC_COLUMNS
-
-        table = self.query_one("#hv-table", DataTable)
+        table = self.query_one("#hv-table", QuietTable)
         for key, label in COLUMNS:
             table.add_column(_(label), key=key)
-        metrics = self.query_one("#hv-metrics", DataTable)
-        for key, label in METRIC_COLUMNS:
-            metrics.add_column(_(label), key=key)
+        self.query_one("#health-metrics").border_title = _(
+            "Signals from /metrics · ▲ past healthy · ✖ past etcd's alert"
+        )
+        state = etcdtui_app(self).state
+        if state is not None:
+            self.refresh_view(state)
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.height < 30, "-short")
         state = etcdtui_app(self).state
         if state is not None:
             self.refresh_view(state)
 
     def refresh_view(self, state: ClusterState) -> None:
-        from etcdtui.ui.widgets.health_metrics import metric_rows
-
         quota = etcdtui_app(self).default_quota
-        self.query_one("#hv-leader", Static).update(leader_text(state))
-        metrics = metric_rows(state)
-        if metrics != self._metrics_shown:
-            mt = self.query_one("#hv-metrics", DataTable)
-            mt.clear()
-            for cells in metrics:
-                mt.add_row(*(Text(c) for c in cells))
-            self._metrics_shown = metrics
-        rows = health_rows(state, quota)
-        if rows == self._shown:
+        self.query_one("#hv-leader", Badge).set(leader_text(state))
+        self._show_signals(state)
+        keyed = keyed_health_rows(state, quota)
+        table = self.query_one("#hv-table", QuietTable)
+        keys = [k for k, _c in keyed]
+        if table.show_cells(keys, [[Text(c) for c in cells] for _k, cells in keyed], self._shown):
             return
-        table = self.query_one("#hv-table", DataTable)
         cursor = table.cursor_row
         table.clear()
-        for cells in rows:
-            table.add_row(*(Text(c) for c in cells))
-        self._shown = rows
-        if rows:
-            table.move_cursor(row=min(cursor, len(rows) - 1))
+        self._shown = {}
+        for key, cells in keyed:
+            table.add_row(*(Text(c) for c in cells), key=key)
+            self._shown[key] = cells
+        if keyed:
+            table.move_cursor(row=min(cursor, len(keyed) - 1))
+
+    def _show_signals(self, state: ClusterState) -> None:
+        from etcdtui.ui.widgets import health_metrics as hm
+
+        table = self.query_one("#hv-metrics", QuietTable)
+        width = table.size.width
+        if not width:
+            return  # not laid out yet; on_resize comes back
+        members = hm.member_names(state)
+        spark, wide, widths = _signal_layout(width, len(members))
+        layout = (tuple(members), spark, wide, self.app.theme)
+        cells = hm.signal_cells(state, spark)
+        rows = [
+            [Text(_(sig.label)), Text(hm.alert_column(sig, wide))]
+            + [self._cell(c, spark) for c in row]
+            for sig, row in zip(hm.SIGNALS, cells, strict=True)
+        ]
+        keys = [sig.key for sig in hm.SIGNALS]
+        if layout == self._layout and table.show_cells(keys, rows, self._metrics_shown):
+            return
+        self._layout = layout
+        cursor = table.cursor_row
+        table.clear(columns=True)
+        label_w, alert_w, cell_w = widths
+        table.add_column(_("SIGNAL"), key="signal", width=label_w)
+        table.add_column(_("ALERT"), key="alert", width=alert_w)
+        for member_id, name in members:
+            table.add_column(_fit(name, cell_w), key=hex_id(member_id), width=cell_w)
+        self._metrics_shown = {}
+        for key, row in zip(keys, rows, strict=True):
+            table.add_row(*row, key=key)
+            self._metrics_shown[key] = tuple(c.plain for c in row)
+        table.move_cursor(row=min(cursor, len(rows) - 1))
+
+    def _cell(self, cell: Any, spark: int) -> Text:
+        """The value (its mark in the theme's error or warning colour) and the sparkline,
+        in the table's own colour: one colour, so a changed sparkline costs its cells."""
+        text = Text(cell.text(spark))
+        if cell.level:
+            token = "error" if cell.level == "alert" else "warning"
+            colour = self.app.theme_variables.get(token, "")
+            end = text.plain.index(" ", text.plain.rindex(cell.value[-1]))
+            text.stylize(f"bold {colour}", end - 1, end)
+        return text
+
+
+def _fit(name: str, width: int) -> str:
+    from etcdtui.terminal_text import printable
+
+    name = printable(name)
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
+def _signal_layout(width: int, members: int) -> tuple[int, bool, tuple[int, int, int]]:
+    """(sparkline width, wide alert column, (label, alert, member cell) widths) for a
+    table ``width`` cells wide: the widest sparkline that fits, the healthy values beside
+    the alerts when there is room."""
+    from rich.cells import cell_len
+
+    from etcdtui.ui.widgets import health_metrics as hm
+
+    label_w = max(cell_len(_(s.label)) for s in hm.SIGNALS)
+    pad = 2  # DataTable's cell padding, both sides
+    n = max(members, 1)
+    for wide in (True, False):
+        alert_w = max(cell_len(hm.alert_column(s, wide)) for s in hm.SIGNALS)
+        room = width - (label_w + pad) - (alert_w + pad) - 1  # 1: a vertical scrollbar
+        spark = min(hm.SPARK_WIDTH, room // n - pad - hm.VALUE_WIDTH - 1)
+        if spark >= 8 or not wide:
+            spark = max(spark, hm.SPARK_MIN)
+            return spark, wide, (label_w, alert_w, hm.VALUE_WIDTH + 1 + spark)
+    raise AssertionError("unreachable")

@@ -1,4 +1,5 @@
-"""Members table: one row per member; only cells that changed are rewritten."""
+"""Members table: one row per member; only cells that changed are rewritten (and only
+they are repainted: see QuietTable)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from typing import ClassVar
 from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable
 
 from etcdtui.i18n import N_, _
 from etcdtui.ui.state import COLUMNS, MemberRow
+from etcdtui.ui.widgets.quiet_table import QuietTable
 
 _LEVEL_TOKEN = {
     "ok": "member-healthy",
@@ -21,7 +22,7 @@ _LEVEL_TOKEN = {
 }
 
 
-class MembersTable(DataTable[Text]):
+class MembersTable(QuietTable):
     # A row table: Home/End go to the first/last member (DataTable's own Home/End scroll
     # sideways, which a member table never needs).
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -81,7 +82,7 @@ class MembersTable(DataTable[Text]):
                 COLUMNS, row.cells(), old, styled, strict=True
             ):
                 if new != prev or self._levels[row.key] != row.level:
-                    self.update_cell(row.key, col, cell, update_width=True)
+                    self.set_cell(row.key, col, cell)
             self._shown[row.key] = row.cells()
             self._levels[row.key] = row.level
 
