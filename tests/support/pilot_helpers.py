@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from textual.css.query import NoMatches
 from textual.pilot import Pilot
 
 from etcdtui.models import ConnectionSettings
@@ -33,11 +34,22 @@ async def until(
     what: str = "condition",
     show: Callable[[], Any] | None = None,
 ) -> Any:
-    """Let the app run until ``pred()`` is truthy; fail after ``timeout`` seconds."""
+    """Let the app run until ``pred()`` is truthy; fail after ``timeout`` seconds.
+
+    A widget the predicate asks for that is not mounted yet (``NoMatches``) means "not
+    yet". Once the predicate holds, the screen on top is also given the time to finish
+    mounting its children, so a test that found "the dialog is open" can query the
+    dialog's widgets at once, however loaded the machine is."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        value = pred()
+        try:
+            value = pred()
+        except NoMatches:
+            value = None
         if value:
+            while not pilot.app.screen.is_mounted and time.monotonic() < deadline:
+                await pilot.pause(0.05)
+            await pilot.pause()
             return value
         await pilot.pause(0.1)
     extra = f": {show()!r}" if show else ""
