@@ -32,7 +32,7 @@ async def test_replace_killed_midway_resumes_and_keeps_every_dir(
     faulty: Callable[..., Sandbox], tmp_path: Path
 ) -> None:
     sb = faulty(3, fault_proxy=False)
-    write_keys(sb)
+    await asyncio.to_thread(write_keys, sb)
     app = real_app(sb.settings(), AuditLog(tmp_path / "audit.jsonl"))
     writer = AckWriter(sb, "/faults/s16")
     with writer:
@@ -78,7 +78,7 @@ async def test_restore_killed_midway_resumes_and_keeps_every_dir(
     with writer:
         writer.wait_acked(20)
     log = writer.stop()  # acknowledged before the snapshot: a restore must keep them
-    write_keys(sb)
+    await asyncio.to_thread(write_keys, sb)
     snap = tmp_path / "snap.db"
     etcdctl(sb, "snapshot", "save", str(snap), endpoints=[sb.settings().endpoints[0]])
     etcdctl(sb, "put", "after-snapshot", "x")  # rolled back by the restore, on purpose
