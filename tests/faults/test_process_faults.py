@@ -7,6 +7,9 @@ import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from etcdtui.services import quorum
 from etcdtui.services.audit import AuditLog
@@ -234,3 +237,33 @@ async def test_first_endpoint_down_everything_still_works(
         sb.start(first)
     log = writer.stop()
     assert verify_acked(sb, log) > 0
+
+
+async def test_removing_the_leader_is_not_sent_through_the_leader(
+    faulty: Callable[..., Sandbox], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sent through the leader itself, the removal races with that member stopping: etcd
+    applied it, and the answer was "etcdserver: server stopped" (seen in scenario 2). The
+    request goes through another member, which answers after applying it."""
+    from etcdtui.services.etcdapi.connection import EndpointClient
+
+    sb = faulty(3, fault_proxy=False)
+    sb.settle()
+    sent: list[str] = []
+    real_call = EndpointClient.call
+
+    async def spy(self: EndpointClient, method: Any, request: Any, **kw: Any) -> Any:
+        if type(request).__name__ == "MemberRemoveRequest":
+            sent.append(self.url)
+        return await real_call(self, method, request, **kw)
+
+    monkeypatch.setattr(EndpointClient, "call", spy)
+    async with ClusterService(sb.settings(timeout=3.0)) as svc:
+        snap = await svc.overview()
+        assert snap.members is not None and snap.leader is not None
+        leader = snap.members.by_id(snap.leader)
+        assert leader is not None
+        after = await svc.member_remove(leader.id)
+    sb.mark_removed(leader.name)
+    assert leader.id not in {m.id for m in after.members}
+    assert sent and sent[0] not in leader.client_urls, (sent, leader.client_urls)

@@ -76,7 +76,12 @@ async def test_promote_too_early_is_retried_until_the_learner_is_in_sync(
                 # promote before the learner even runs: etcd refuses until it is in sync
 
                 async def start_later() -> None:
-                    await asyncio.sleep(1.0)
+                    # once etcd has refused the first promote (bounded wait): a loaded
+                    # machine could otherwise start it before the first attempt
+                    for _ in range(300):
+                        if retries:
+                            break
+                        await asyncio.sleep(0.1)
                     await asyncio.to_thread(sb.join, new, initial)
 
                 starter = asyncio.create_task(start_later())
