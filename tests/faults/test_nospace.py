@@ -48,14 +48,14 @@ async def test_nospace_alarm_shown_writes_refused_and_recovered(
             await until(
                 pilot,
                 lambda: "writes refused" in str(badge.content),
-                timeout=30,
+                timeout=90,
                 what="the NOSPACE badge",
                 show=lambda: str(badge.content),
             )
             await until(
                 pilot,
                 lambda: writer.log.failures.get(errors.NoSpace.code, 0) > 0,
-                timeout=20,
+                timeout=60,
                 what="the writer's puts refused",
             )
             await probe_keys(pilot, app, "10 NOSPACE")
@@ -78,7 +78,7 @@ async def test_nospace_alarm_shown_writes_refused_and_recovered(
             await until(
                 pilot,
                 lambda: "writes refused" not in str(badge.content),
-                timeout=30,
+                timeout=90,
                 what="the badge back to normal",
             )
             acked = writer.log.ok
