@@ -471,7 +471,15 @@ class ClusterService:
             resp = await c.call(c.cluster.MemberRemove, rpc_pb2.MemberRemoveRequest(ID=member_id))
             return _member_list(resp.header, resp.members)
 
-        prefer = [u for u in [await self._leader_url()] if u]
+        # Through the leader, but never through the member removed: it applies its own
+        # removal and stops, and its answer can be "server stopped" for a removal that was
+        # done (the leader's own removal). Its endpoint is tried last, if at all.
+        statuses = await self.statuses()
+        leader = ClusterSnapshot(None, statuses).leader
+        own = {s.endpoint for s in statuses if s.member_id == member_id}
+        answering = [s for s in statuses if s.ok and s.endpoint not in own]
+        prefer = [s.endpoint for s in answering if s.member_id == leader]
+        prefer += [s.endpoint for s in answering if s.endpoint not in prefer]
         return await self._mutate(
             "member-remove", {"id": f"{member_id:x}"}, lambda: self._on_one_endpoint(send, prefer)
         )

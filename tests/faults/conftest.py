@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +23,7 @@ import pytest
 from etcdtui import errors
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
+from tests.support.helpers import conn_flags
 
 # scenario -> key-press latencies in ms
 RESPONSIVENESS: dict[str, list[float]] = {}
@@ -238,3 +241,44 @@ async def leader_name(sandbox: Sandbox) -> str | None:
         return None
     m = snap.members.by_id(snap.leader)
     return m.name if m else None
+
+
+# --- the faces the operator uses: the CLI, and the quorum guard behind it -------------------
+
+
+def cli(sb: Sandbox, *args: str, timeout: float = 1.5) -> subprocess.CompletedProcess[str]:
+    """``etcdtui`` with the sandbox's connection flags, as a child process (bounded)."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "etcdtui",
+            *conn_flags(sb.settings()),
+            f"--timeout={timeout}",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ),
+        stdin=subprocess.DEVNULL,
+    )
+
+
+async def refuses_quorum_loss(sb: Sandbox, target: str) -> str:
+    """``member remove TARGET --yes`` (a healthy voter) while the fault holds: refused by
+    the quorum guard, with the reason, and the member list is unchanged. Returns the
+    refusal's text."""
+    before = await _member_ids(sb)
+    proc = await asyncio.to_thread(cli, sb, "member", "remove", target, "--yes")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, f"removing {target} was not refused: {out}"
+    assert "quorum" in out.lower(), out
+    assert "Traceback" not in out, out
+    assert await _member_ids(sb) == before, "a refused remove changed the member list"
+    return out
+
+
+async def _member_ids(sb: Sandbox) -> set[int]:
+    async with ClusterService(sb.settings(timeout=3.0)) as svc:
+        return {m.id for m in (await svc.members()).members}

@@ -12,12 +12,13 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.services.tls import pki
-from tests.faults.conftest import probe_keys
+from tests.faults.conftest import AckWriter, probe_keys, verify_acked
 from tests.support.pilot_helpers import real_app, rows, until
 
 LIFETIME_S = 12
@@ -42,6 +43,19 @@ async def test_client_cert_expiring_while_the_console_runs(
     expires = time.monotonic() + LIFETIME_S
     settings = dataclasses.replace(sb.settings(), cert=crt, key=key)
     app = real_app(settings, AuditLog(tmp_path / "audit.jsonl"))
+    # the writer has the sandbox's own (long-lived) certificate: the cluster goes on
+    writer = AckWriter(sb, "/faults/s14")
+    writer.__enter__()
+    try:
+        await _expire_while_running(sb, app, crt, expires, settings)
+    finally:
+        log = writer.stop()
+    assert verify_acked(sb, log) > 0
+
+
+async def _expire_while_running(
+    sb: Sandbox, app: Any, crt: Path, expires: float, settings: Any
+) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await until(
             pilot,

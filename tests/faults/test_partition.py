@@ -16,7 +16,13 @@ from etcdtui.services.cluster import ClusterService
 from etcdtui.services.etcdapi import rpc_pb2
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.ui.state import LEADER_MARK
-from tests.faults.conftest import AckWriter, leader_name, probe_keys, verify_acked
+from tests.faults.conftest import (
+    AckWriter,
+    leader_name,
+    probe_keys,
+    refuses_quorum_loss,
+    verify_acked,
+)
 from tests.support.pilot_helpers import real_app, rows, until
 
 
@@ -61,6 +67,7 @@ async def test_partitioned_follower_is_unhealthy_while_its_status_answers(
                 assert all(rows(app)[n].health.startswith("✔") for n in others), rows(app)
                 assert app.state.badge()[1] == "at-risk"
                 await probe_keys(pilot, app, f"4 partitioned follower ({mode})")
+                await refuses_quorum_loss(sb, others[0])
                 # the service layer: own Status answers, the linearizable read does not
                 async with ClusterService(sb.settings(timeout=1.0)) as svc:
                     status = await svc.endpoint_status(url)
@@ -128,6 +135,8 @@ async def test_partitioned_leader_is_shown_stale_not_leader(
                     show=lambda: rows(app),
                 )
                 await probe_keys(pilot, app, "5 partitioned leader")
+                # the old leader counts as down: removing a member of the majority is refused
+                await refuses_quorum_loss(sb, new)
                 # the service layer agrees: the old leader answers Status but leads nobody
                 async with ClusterService(sb.settings(timeout=1.0)) as svc:
                     snap = await svc.overview()

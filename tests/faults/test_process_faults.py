@@ -3,12 +3,11 @@ writer recording every acknowledged put."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,19 +16,15 @@ from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.ui.state import LEADER_MARK
-from tests.faults.conftest import AckWriter, leader_name, probe_keys, verify_acked
-from tests.support.helpers import conn_flags
+from tests.faults.conftest import (
+    AckWriter,
+    cli,
+    leader_name,
+    probe_keys,
+    refuses_quorum_loss,
+    verify_acked,
+)
 from tests.support.pilot_helpers import real_app, rows, until
-
-
-def cli(sb: Sandbox, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "etcdtui", *conn_flags(sb.settings()), "--timeout=1.5", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=dict(os.environ),
-    )
 
 
 def _healthy_rows(app: object, n: int = 3) -> bool:
@@ -72,12 +67,12 @@ async def test_majority_killed_quorum_lost_refuses_and_offers_restore(
             advice = " ".join(quorum.advisories(snap.members, snap.healthy_ids()))
             assert "restore from a snapshot" in advice
             # membership changes are refused, with restore named as the way out
-            proc = cli(sb, "member", "remove", victims[1], "--yes")
+            proc = await asyncio.to_thread(cli, sb, "member", "remove", victims[1], "--yes")
             assert proc.returncode != 0, proc.stdout
             out = proc.stdout + proc.stderr
             assert "restore" in out.lower(), out
             assert len(snap.members.members) == 3
-            status = cli(sb, "status", "-o", "json")
+            status = await asyncio.to_thread(cli, sb, "status", "-o", "json")
             assert status.returncode == 1
             assert json.loads(status.stdout)["quorum"]["state"] == "lost"
             assert survivor in {m.name for m in snap.members.members}
@@ -124,6 +119,8 @@ async def test_leader_killed_then_leader_removed_new_leader_shown(
                 what=f"{new} shown leader",
             )
             await probe_keys(pilot, app, "2 leader killed")
+            # one voter down: removing a healthy one would leave 1 of 2, refused
+            await refuses_quorum_loss(sb, new)
             sb.start(killed)
             sb.settle()  # etcd refuses reconfiguration for 5 s after a member connects
             await until(pilot, lambda: _healthy_rows(app), timeout=30, what="all healthy")
@@ -197,6 +194,7 @@ async def test_paused_follower_then_paused_leader_deadlines_hold(
                         show=lambda: rows(app),
                     )
                     await probe_keys(pilot, app, f"3 paused {label}")
+                    await refuses_quorum_loss(sb, others[0])
                     # the service layer: the paused member costs its deadline, no more
                     async with ClusterService(sb.settings(timeout=1.0)) as svc:
                         snap = await svc.overview()
@@ -240,6 +238,8 @@ async def test_first_endpoint_down_everything_still_works(
                 show=lambda: rows(app),
             )
             await probe_keys(pilot, app, "11 first endpoint down")
+            # the guard judges through the endpoints that answer, not the first one
+            await refuses_quorum_loss(sb, next(n for n in rows(app) if n != first))
             async with ClusterService(sb.settings(timeout=1.0)) as svc:
                 members = await svc.members()
                 rev = await svc.put(b"/faults/s11/direct", b"ok")
@@ -247,9 +247,39 @@ async def test_first_endpoint_down_everything_still_works(
             assert len(members.members) == 3
             assert rev > 0 and got.kvs[0].value == b"ok"
             await until(pilot, lambda: writer.log.ok >= 10, what="writer acknowledged")
-            proc = cli(sb, "members", "-o", "json")
+            proc = await asyncio.to_thread(cli, sb, "members", "-o", "json")
             assert proc.returncode == 0, proc.stderr
             assert len(json.loads(proc.stdout)["members"]) == 3
         sb.start(first)
     log = writer.stop()
     assert verify_acked(sb, log) > 0
+
+
+async def test_removing_the_leader_is_not_sent_through_the_leader(
+    faulty: Callable[..., Sandbox], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sent through the leader itself, the removal races with that member stopping: etcd
+    applied it, and the answer was "etcdserver: server stopped" (seen in scenario 2). The
+    request goes through another member, which answers after applying it."""
+    from etcdtui.services.etcdapi.connection import EndpointClient
+
+    sb = faulty(3, fault_proxy=False)
+    sb.settle()
+    sent: list[str] = []
+    real_call = EndpointClient.call
+
+    async def spy(self: EndpointClient, method: Any, request: Any, **kw: Any) -> Any:
+        if type(request).__name__ == "MemberRemoveRequest":
+            sent.append(self.url)
+        return await real_call(self, method, request, **kw)
+
+    monkeypatch.setattr(EndpointClient, "call", spy)
+    async with ClusterService(sb.settings(timeout=3.0)) as svc:
+        snap = await svc.overview()
+        assert snap.members is not None and snap.leader is not None
+        leader = snap.members.by_id(snap.leader)
+        assert leader is not None
+        after = await svc.member_remove(leader.id)
+    sb.mark_removed(leader.name)
+    assert leader.id not in {m.id for m in after.members}
+    assert sent and sent[0] not in leader.client_urls, (sent, leader.client_urls)

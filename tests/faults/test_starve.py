@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from etcdtui.services import sandbox_faults
+from etcdtui.services import metrics, sandbox_faults
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.sandbox import Sandbox
 from tests.faults.conftest import AckWriter, probe_keys, verify_acked
@@ -69,6 +69,11 @@ async def test_starved_member_leader_changes_counted_and_advised(
             churn = [a for a in advice if a.code == "leader-churn"]
             assert churn, advice
             assert "heartbeat starvation" in churn[0].why
+            # the service layer: etcd's own count of leader changes agrees
+            settings = sb.settings(timeout=2.0)
+            seen = await metrics.scrape_all(list(settings.endpoints), settings)
+            changes = [m.leader_changes for m in seen if m.ok and m.leader_changes is not None]
+            assert changes and max(changes) >= 3, seen
             # the starved members are running again and the cluster heals
             await until(
                 pilot,

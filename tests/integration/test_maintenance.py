@@ -17,6 +17,7 @@ from etcdtui.services.cluster import ClusterService
 from etcdtui.services.maintenance import DefragAborted, DefragResult, Maintenance
 from etcdtui.services.sandbox import Sandbox
 from tests.support.helpers import conn_flags
+from tests.support.helpers import fill_to_nospace as _fill_to_nospace
 
 pytestmark = pytest.mark.etcd
 
@@ -34,21 +35,6 @@ def cli(sandbox: Sandbox, *args: str, read_only: bool = False) -> subprocess.Com
         timeout=300,
         stdin=subprocess.DEVNULL,
     )
-
-
-async def _fill_to_nospace(svc: ClusterService) -> dict[bytes, bytes]:
-    """Write until NOSPACE; return every small key that was written (and its value)."""
-    value = os.urandom(256 * 1024)
-    kept: dict[bytes, bytes] = {}
-    for i in range(400):  # bounded: 100 MB at most against a 16 MB quota
-        try:
-            await svc.put(f"/fill/{i % 4}".encode(), value)  # 1 MB live, the rest history
-            key, small = f"/keep/{i:04d}".encode(), f"value-{i}".encode()
-            await svc.put(key, small)
-            kept[key] = small
-        except errors.NoSpace:
-            return kept
-    raise AssertionError("the quota was never hit")
 
 
 async def test_nospace_recovers_a_full_cluster(fresh_cluster: Callable[..., Sandbox]) -> None:

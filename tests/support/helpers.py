@@ -10,8 +10,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+from etcdtui import errors
 from etcdtui.models import ConnectionSettings
 from etcdtui.services.binaries import find_binary
+from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
 
 T = TypeVar("T")
@@ -129,3 +131,18 @@ def etcd34_dir() -> Path:
             pytest.fail(why)
         pytest.skip(why)
     return d
+
+
+async def fill_to_nospace(svc: ClusterService) -> dict[bytes, bytes]:
+    """Write until NOSPACE; return every small key that was written (and its value)."""
+    value = os.urandom(256 * 1024)
+    kept: dict[bytes, bytes] = {}
+    for i in range(400):  # bounded: 100 MB at most against a 16 MB quota
+        try:
+            await svc.put(f"/fill/{i % 4}".encode(), value)  # 1 MB live, the rest history
+            key, small = f"/keep/{i:04d}".encode(), f"value-{i}".encode()
+            await svc.put(key, small)
+            kept[key] = small
+        except errors.NoSpace:
+            return kept
+    raise AssertionError("the quota was never hit")

@@ -4,6 +4,10 @@ Textual's footer rebuilds all of its keys each time the bindings change, and at 
 they change several times in a row (screen pushed, focus set, panes mounted): that was
 about a fifth of the console's time to its first full frame. This footer coalesces those
 into one rebuild after the next refresh.
+
+Each rebuild also drops the watchers the old keys left on the footer (Textual keeps a
+``data_bind`` watcher until the watched value changes, which ``compact`` never does; see
+etcdtui/ui/watchers.py): without it every key ever built stayed in memory.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
 from etcdtui.i18n import _
+from etcdtui.ui.watchers import prune_closed_watchers
 
 
 class KeyFooter(Footer):
@@ -41,3 +46,4 @@ class KeyFooter(Footer):
     async def _rebuild(self) -> None:
         self._rebuild_pending = False
         await self.recompose()
+        prune_closed_watchers(self)  # the old keys are closed now

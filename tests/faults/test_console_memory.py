@@ -1,0 +1,56 @@
+"""The console's memory under fault cycles: what it builds per refresh or key press must
+not accumulate (found by the soak: RSS grew about 13 MiB a minute under faults).
+
+The cause was the key footer: every rebuild (at each change of bindings: a key that
+opens a dialog, a fault that enables or disables actions) left a watcher per key on the
+footer, keeping every key widget ever built. Counted here, without timing: after N
+cycles of faults and key presses, the live key widgets and the footer's watchers are
+those of one footer, not N."""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+from textual.widgets._footer import FooterKey
+
+from etcdtui.ui.watchers import watcher_count
+from etcdtui.ui.widgets.command_line import CommandLine
+from etcdtui.ui.widgets.footer import KeyFooter
+from tests.support.pilot_helpers import until
+from tests.support.snapshot_apps import make_app, populate
+
+CYCLES = 20
+
+
+def _live_footer_keys() -> int:
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if isinstance(o, FooterKey))
+
+
+async def test_footer_keys_do_not_accumulate_over_fault_cycles() -> None:
+    app: Any
+    app, _svc = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await populate(pilot)
+        sc = app.service.sc
+        footer = app.main.query_one(KeyFooter)
+        line = app.main.query_one(CommandLine)
+        shown = len(footer.query(FooterKey))
+        assert shown > 0
+        for cycle in range(CYCLES):
+            # a fault and its recovery: the actions on offer change, so do the bindings
+            sc.down, sc.leader = ({2, 3}, 0) if cycle % 2 == 0 else (set(), 1)
+            await populate(pilot, polls=1)
+            # a key that opens the command line and one that closes it: focus moves
+            await pilot.press("colon")
+            await until(pilot, lambda: line.display, what="command line open")
+            await pilot.press("escape")
+            await until(pilot, lambda: not line.display, what="command line closed")
+        await pilot.pause(0.2)
+        keys_now = len(footer.query(FooterKey))
+        live = _live_footer_keys()
+        watchers = watcher_count(footer)
+    # one footer's keys (per screen that has one), plus a rebuild in flight at most
+    assert live <= 3 * max(keys_now, shown), (live, keys_now, CYCLES)
+    assert watchers <= 2 * max(keys_now, shown), (watchers, keys_now)
