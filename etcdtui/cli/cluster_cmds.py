@@ -14,7 +14,6 @@ from typing import Any
 from etcdtui.cli import add_output_flag
 from etcdtui.cli.common import confirm_typed, require_writable, run, settings_from_args
 from etcdtui.cli.output import human_bytes, print_json, print_table
-from etcdtui.errors import EtcdtuiError, MemberNotFound, UsageError
 from etcdtui.i18n import _
 from etcdtui.models import ClusterSnapshot, MemberList, hashkv_verdict, hex_id, is_access_error
 from etcdtui.terminal_text import printable
@@ -467,193 +466,116 @@ def cmd_hashkv(args: argparse.Namespace) -> int:
     return 0 if consistent else 1
 
 
-# --- member actions -------------------------------------------------------------------
+# --- member actions: thin over etcdtui.ops.members ----------------------------------------
 
-
-def _split_urls(text: str) -> list[str]:
-    urls = [u.strip() for u in text.split(",") if u.strip()]
-    if not urls:
-        raise UsageError(_("--peer-urls is empty"))
-    from etcdtui.services.etcdapi.connection import parse_endpoint
-
-    return [parse_endpoint(u, insecure=True).url for u in urls]
+_KIND = {
+    "promote": "promote",
+    "remove": "remove",
+    "update": "update-peer-urls",
+    "move-leader": "move-leader",
+}
 
 
 def cmd_member_add(args: argparse.Namespace) -> int:
-    from etcdtui.services import quorum
+    return _member_change(args, "add-voter" if args.voter else "add-learner", _("member add"))
+
+
+def cmd_member_action(args: argparse.Namespace) -> int:
+    action: str = args.action
+    return _member_change(args, _KIND[action], _("member {action}").format(action=action))
+
+
+def _member_change(args: argparse.Namespace, kind: str, what: str) -> int:
+    from etcdtui.ops import members as ops
 
     settings = settings_from_args(args)
-    require_writable(settings, _("member add"))
-    peer_urls = _split_urls(args.peer_urls)
-
-    async def go() -> Any:
-        async with _service(settings, audit=True) as svc:
-            snap = await svc.overview()
-            _raise_if_access_denied(snap)
-            members = snap.members
-            if members is None:
-                raise EtcdtuiError(snap.members_error or "", title=_("Cannot list members"))
-            if members.by_name(args.name):
-                raise UsageError(
-                    _("a member named {name!r} already exists").format(name=args.name),
-                    fix=_("Pick another name, or replace the existing member."),
-                )
-            change = (
-                quorum.AddVoter(tuple(peer_urls))
-                if args.voter
-                else quorum.AddLearner(tuple(peer_urls))
-            )
-            verdict = quorum.what_if(members, snap.healthy_ids(), change, leader_id=snap.leader)
-            _print_verdict(verdict)
-            verdict.raise_if_refused(force=args.force)
-            member = await svc.member_add(peer_urls, learner=not args.voter, name=args.name)
-            return member, await svc.members()
-
-    member, after = run(go, settings)
-    initial = ",".join(
-        f"{m.name or args.name}={m.peer_urls[0]}" for m in after.members if m.peer_urls
+    require_writable(settings, what)
+    adding = kind in ("add-learner", "add-voter")
+    req = ops.MemberRequest(
+        kind,
+        target=None if adding else args.member,
+        peer_urls=getattr(args, "peer_urls", None) or "",
+        name=args.name if adding else "",
+        force=getattr(args, "force", False),
     )
+
+    async def go() -> tuple[ops.Outcome, MemberList]:
+        async with _service(settings, audit=True) as svc:
+            plan = await ops.plan(svc, req)
+            _print_verdict(plan)
+            ops.refuse_unless_runnable(svc, plan, svc.audit)
+            if plan.confirm_text is not None and plan.target is not None:
+                _confirm(plan, assume_yes=args.yes)
+            outcome = await ops.execute(
+                svc,
+                req,
+                audit=svc.audit,
+                progress=lambda text: print(printable(text), file=sys.stderr, flush=True),
+            )
+            after = outcome.members_after or await svc.members()
+            return outcome, after
+
+    outcome, after = run(go, settings)
+    if adding:
+        return _print_added(args, outcome, after)
+    if args.output == "json":
+        print_json(after.as_dict())
+    else:
+        print(_("done: member {action} {ref}").format(action=args.action, ref=args.member))
+    return 0
+
+
+def _confirm(plan: Any, *, assume_yes: bool) -> None:
+    target = plan.target
+    label = target.name or target.hex_id
+    if plan.kind == "remove" and plan.target_is_leader and not assume_yes:
+        print(
+            _(
+                "{name} is the leader: removing it stalls writes for an election. "
+                "Consider `etcdtui member move-leader` first."
+            ).format(name=label),
+            file=sys.stderr,
+        )
+    prompt = {
+        "remove": _("Remove member {name} ({id}) from the cluster?"),
+        "update-peer-urls": _("Change the peer URLs of {name} ({id})?"),
+        "move-leader": _("Move leadership to {name} ({id})?"),
+    }[plan.kind]
+    confirm_typed(
+        plan.confirm_text,
+        prompt.format(name=label, id=target.hex_id),
+        assume_yes=assume_yes,
+        also=target.hex_id,
+    )
+
+
+def _print_added(args: argparse.Namespace, outcome: Any, after: MemberList) -> int:
+    member = outcome.added
     if args.output == "json":
         print_json(
             {
                 "member": member.as_dict(),
-                "initial_cluster": initial,
+                "initial_cluster": outcome.initial_cluster,
                 "members": after.as_dict()["members"],
             }
         )
-    else:
-        print(
-            _("added member {id} ({kind}); start it now with:").format(
-                id=member.hex_id, kind=_("learner") if member.is_learner else _("voter")
-            )
+        return 0
+    print(
+        _("added member {id} ({kind}); start it now with:").format(
+            id=member.hex_id, kind=_("learner") if member.is_learner else _("voter")
         )
-        print(f"  ETCD_NAME={args.name}")
-        print(f'  ETCD_INITIAL_CLUSTER="{initial}"')
-        print(f'  ETCD_INITIAL_ADVERTISE_PEER_URLS="{",".join(peer_urls)}"')
-        print("  ETCD_INITIAL_CLUSTER_STATE=existing")
+    )
+    print(f"  ETCD_NAME={args.name}")
+    print(f'  ETCD_INITIAL_CLUSTER="{outcome.initial_cluster}"')
+    print(f'  ETCD_INITIAL_ADVERTISE_PEER_URLS="{",".join(outcome.plan.peer_urls)}"')
+    print("  ETCD_INITIAL_CLUSTER_STATE=existing")
     return 0
 
 
-def _raise_if_access_denied(snap: ClusterSnapshot) -> None:
-    """A change judged through refused credentials would be judged on nothing: say so,
-    instead of a what-if that calls the hidden members down."""
-    why = snap.access_error()
-    if why is not None:
-        from etcdtui.errors import AccessDenied
-
-        raise AccessDenied(why)
-
-
-def _print_verdict(verdict: Any) -> None:
+def _print_verdict(plan: Any) -> None:
     from etcdtui.services.quorum import describe
 
-    print(_("before: {s}").format(s=describe(verdict.before)), file=sys.stderr)
-    print(_("after:  {s}").format(s=describe(verdict.after)), file=sys.stderr)
-    for w in verdict.warnings:
+    print(_("before: {s}").format(s=describe(plan.before)), file=sys.stderr)
+    print(_("after:  {s}").format(s=describe(plan.after)), file=sys.stderr)
+    for w in plan.warnings:
         print(_("warning: {w}").format(w=printable(w)), file=sys.stderr)
-
-
-def cmd_member_action(args: argparse.Namespace) -> int:
-    from etcdtui.services import quorum
-
-    action: str = args.action
-    settings = settings_from_args(args)
-    require_writable(settings, _("member {action}").format(action=action))
-
-    async def go() -> Any:
-        async with _service(settings, audit=True) as svc:
-            snap = await svc.overview()
-            _raise_if_access_denied(snap)
-            members = snap.members
-            if members is None:
-                raise EtcdtuiError(snap.members_error or "", title=_("Cannot list members"))
-            target = members.find(args.member)
-            if target is None:  # an unstarted member, by the name it was added with
-                from etcdtui.services import added_names
-
-                added = added_names.find(members, args.member)
-                target = members.by_id(added) if added is not None else None
-            if target is None:
-                raise MemberNotFound(
-                    _("no member named or with ID {ref!r}").format(ref=args.member),
-                    fix=_("Run `etcdtui members` to see names and IDs."),
-                )
-            label = target.name or target.hex_id
-            new_urls = _split_urls(args.peer_urls) if action == "update" else []
-            if action in ("promote", "remove", "update"):
-                change: Any = (
-                    quorum.Promote(target.id)
-                    if action == "promote"
-                    else quorum.Remove(target.id)
-                    if action == "remove"
-                    else quorum.UpdatePeerURLs(target.id, tuple(new_urls))
-                )
-                verdict = quorum.what_if(members, snap.healthy_ids(), change, leader_id=snap.leader)
-                _print_verdict(verdict)
-                verdict.raise_if_refused(force=getattr(args, "force", False))
-            if action == "remove":
-                if target.id == snap.leader and not args.yes:
-                    print(
-                        _(
-                            "{name} is the leader: removing it stalls writes for an election. "
-                            "Consider `etcdtui member move-leader` first."
-                        ).format(name=label),
-                        file=sys.stderr,
-                    )
-                confirm_typed(
-                    label,
-                    _("Remove member {name} ({id}) from the cluster?").format(
-                        name=label, id=target.hex_id
-                    ),
-                    assume_yes=args.yes,
-                    also=target.hex_id,
-                )
-                # re-check right before sending: the cluster may have changed meanwhile
-                fresh = await svc.overview()
-                if fresh.members is not None:
-                    quorum.what_if(
-                        fresh.members,
-                        fresh.healthy_ids(),
-                        quorum.Remove(target.id),
-                        leader_id=fresh.leader,
-                    ).raise_if_refused(force=getattr(args, "force", False))
-                return await svc.member_remove(target.id)
-            if action == "promote":
-                return await svc.promote_with_retry(
-                    target.id,
-                    on_retry=lambda n, d, e: print(
-                        _("learner not ready ({why}); retry {n} in {d:.1f} s").format(
-                            why=e.cause, n=n, d=d
-                        ),
-                        file=sys.stderr,
-                    ),
-                )
-            if action == "update":
-                confirm_typed(
-                    label,
-                    _("Change the peer URLs of {name}?").format(name=label),
-                    assume_yes=args.yes,
-                    also=target.hex_id,
-                )
-                fresh = await svc.overview()  # re-check right before sending
-                if fresh.members is not None:
-                    quorum.what_if(
-                        fresh.members,
-                        fresh.healthy_ids(),
-                        quorum.UpdatePeerURLs(target.id, tuple(new_urls)),
-                        leader_id=fresh.leader,
-                    ).raise_if_refused(force=getattr(args, "force", False))
-                return await svc.member_update(target.id, new_urls)
-            if action == "move-leader":
-                if target.is_learner:
-                    raise UsageError(_("{name} is a learner and cannot lead").format(name=label))
-                await svc.move_leader(target.id)
-                return await svc.members()
-            raise UsageError(action)
-
-    after = run(go, settings)
-    if args.output == "json":
-        print_json(after.as_dict())
-    else:
-        print(_("done: member {action} {ref}").format(action=action, ref=args.member))
-    return 0

@@ -267,7 +267,9 @@ async def test_preconditions_are_rechecked_right_before_sending() -> None:
         await pilot.press("enter")
         await pilot.pause(0.3)
         assert isinstance(app.screen, ErrorModal)
-        assert app.screen.err.code == "quorum-refused"
+        # the same refusal as the CLI's (etcdtui.ops.members): etcd's own answer, not sent
+        assert app.screen.err.code == "unhealthy-cluster"
+        assert "Not sent" in app.screen.err.title
         assert "only 1 would answer" in app.screen.err.cause
         assert svc.sent == []
 

@@ -251,7 +251,13 @@ class MemberActionModal(PausingModal):
         service = getattr(self.app, "service")  # noqa: B009
         target_id = self.target.id if self.target else None
         return await ma.execute(
-            service, self.kind, target_id, peer_urls_text=urls, name=name.strip(), progress=progress
+            service,
+            self.kind,
+            target_id,
+            peer_urls_text=urls,
+            name=name.strip(),
+            audit=self._ui.audit_log,
+            progress=progress,
         )
 
     def on_action_progressed(self, message: ActionProgressed) -> None:
