@@ -56,6 +56,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--peer-urls", required=True, help=_("comma-separated peer URLs"))
     p.add_argument("--voter", action="store_true", help=_("add as a voting member (not advised)"))
     p.add_argument("--force", action="store_true", help=_("override etcdtui's own policy"))
+    _what_if_flag(p)
     add_output_flag(p)
     p.set_defaults(func=cmd_member_add)
 
@@ -68,6 +69,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         p.add_argument("member", help=_("member name or hex ID"))
         p.add_argument("--yes", action="store_true", help=_("do not ask for confirmation"))
         p.add_argument("--force", action="store_true", help=_("override etcdtui's own policy"))
+        _what_if_flag(p)
         add_output_flag(p)
         p.set_defaults(func=cmd_member_action, action=action)
 
@@ -76,6 +78,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--peer-urls", required=True, help=_("comma-separated peer URLs"))
     p.add_argument("--yes", action="store_true", help=_("do not ask for confirmation"))
     p.add_argument("--force", action="store_true", help=_("override etcdtui's own policy"))
+    _what_if_flag(p)
     add_output_flag(p)
     p.set_defaults(func=cmd_member_action, action="update")
 
@@ -85,6 +88,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         pass
     else:
         add_member_wizards(msub)
+
+
+def _what_if_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--what-if",
+        action="store_true",
+        help=_("print the verdict and exit (0 allowed, 1 refused); nothing is sent"),
+    )
 
 
 # --- read-only commands ---------------------------------------------------------------
@@ -489,15 +500,11 @@ def _member_change(args: argparse.Namespace, kind: str, what: str) -> int:
     from etcdtui.ops import members as ops
 
     settings = settings_from_args(args)
+    if args.what_if:
+        return _member_what_if(args, kind, settings)
     require_writable(settings, what)
+    req = _member_request(args, kind)
     adding = kind in ("add-learner", "add-voter")
-    req = ops.MemberRequest(
-        kind,
-        target=None if adding else args.member,
-        peer_urls=getattr(args, "peer_urls", None) or "",
-        name=args.name if adding else "",
-        force=getattr(args, "force", False),
-    )
 
     async def go() -> tuple[ops.Outcome, MemberList]:
         async with _service(settings, audit=True) as svc:
@@ -523,6 +530,44 @@ def _member_change(args: argparse.Namespace, kind: str, what: str) -> int:
     else:
         print(_("done: member {action} {ref}").format(action=args.action, ref=args.member))
     return 0
+
+
+def _member_request(args: argparse.Namespace, kind: str) -> Any:
+    from etcdtui.ops import members as ops
+
+    adding = kind in ("add-learner", "add-voter")
+    return ops.MemberRequest(
+        kind,
+        target=None if adding else args.member,
+        peer_urls=getattr(args, "peer_urls", None) or "",
+        name=args.name if adding else "",
+        force=getattr(args, "force", False),
+    )
+
+
+def _member_what_if(args: argparse.Namespace, kind: str, settings: Any) -> int:
+    """`--what-if`: the verdict the change would get now; nothing is sent."""
+    from etcdtui.ops import members as ops
+
+    req = _member_request(args, kind)
+
+    async def go() -> Any:
+        async with _service(settings) as svc:
+            return await ops.plan(svc, req)
+
+    plan = run(go, settings)
+    if args.output == "json":
+        print_json(plan.as_dict())
+    else:
+        _print_verdict(plan)
+        for r in plan.reasons:
+            print(_("refused: {r}").format(r=printable(r)))
+        if plan.reasons and plan.fix:
+            print(_("fix: {fix}").format(fix=printable(plan.fix)))
+        if plan.runnable:
+            print(_("allowed: nothing was sent (drop --what-if to run it)"))
+        print(_("etcdctl equivalent:") + "\n  " + plan.command)
+    return 0 if plan.runnable else 1
 
 
 def _confirm(plan: Any, *, assume_yes: bool) -> None:

@@ -49,6 +49,15 @@ class ReplaceInput:
     start_timeout: float | None = None
 
 
+def replace_target(facts: Any, ref: str) -> Any:
+    """The member to replace: by name, hex ID, or the name an unstarted member was added
+    with (as `member remove` finds it)."""
+    from etcdtui.services.procedures.replace import find_member
+
+    found = member_ops.find_target(facts.members, ref)
+    return found if found is not None else find_member(facts, ref)
+
+
 def replace_verdict(facts: Any, member: Any, settings: ConnectionSettings) -> member_ops.MemberPlan:
     """The verdict on removing ``member`` (a replacement's first membership change), the
     same function that judges `member remove` in the CLI and the console."""
@@ -63,25 +72,29 @@ async def replace_plan(
 ) -> Plan:
     from etcdtui.services.procedures import common
     from etcdtui.services.procedures.replace import (
-        MemberNotFailed,
         ReplaceRequest,
         build_replace_plan,
         failure_explanation,
-        find_member,
     )
     from etcdtui.services.procedures.requests import sandbox_tls
 
+    facts = await common.gather(svc)
+    old = replace_target(facts, inp.member)
+    member, new_name = inp.member, inp.new_name
+    if not old.name and inp.member != old.hex_id:
+        # unstarted, named by the name it was added with: etcd knows it by ID only
+        member, new_name = old.hex_id, inp.new_name or inp.member
     tls = common.MemberTLS()
     data_dir = inp.data_dir or DEFAULT_DATA_DIR
     binary = "etcd"
     if sandbox is not None:
-        new_name = inp.new_name or inp.member
+        new_name = new_name or inp.member
         tls = sandbox_tls(sandbox, new_name)
         data_dir = inp.data_dir or str(sandbox.data_dir(new_name))
         binary = str(sandbox.binary())
     req = ReplaceRequest(
-        member=inp.member,
-        new_name=inp.new_name,
+        member=member,
+        new_name=new_name,
         new_peer_url=inp.new_peer_url,
         new_client_url=inp.new_client_url,
         data_dir=data_dir,
@@ -91,20 +104,11 @@ async def replace_plan(
         start_timeout=inp.start_timeout or DEFAULT_START_TIMEOUT,
         etcdctl_env=common.etcdctl_env(settings),
     )
-    facts = await common.gather(svc)
-    old = find_member(facts, inp.member)
-    failed, how = failure_explanation(facts, old)
+    failed, _how = failure_explanation(facts, old)
     if failed or inp.force:  # a healthy member without --force: build_replace_plan says so
         verdict = replace_verdict(facts, old, settings)
         if not verdict.allowed:
             raise verdict.refusal()
-    else:
-        raise MemberNotFailed(
-            how,
-            fix=_(
-                "Pass --force to replace a healthy member (for example to move it to another host)."
-            ),
-        )
     plan: Plan = build_replace_plan(facts, req)
     return plan
 
