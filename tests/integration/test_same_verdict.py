@@ -37,7 +37,7 @@ from tests.ui.pilot_helpers import real_app, rows, select_row, until
 pytestmark = pytest.mark.etcd
 
 KEYS = {"remove": "ctrl+d", "promote": "p"}
-UNSTARTED = "m4"  # the console lists it as "m4 (unstarted)"
+TIMEOUT = 3.0
 SAME = ("allowed", "reasons", "server_error", "before", "after")
 
 
@@ -47,7 +47,9 @@ def cli_verdict(sb: Sandbox, kind: str, member: str) -> dict[str, Any]:
             sys.executable,
             "-m",
             "etcdtui",
-            *conn_flags(sb.settings(timeout=1.0)),
+            *conn_flags(sb.settings()),
+            "--timeout",
+            str(TIMEOUT),
             "member",
             kind,
             member,
@@ -69,9 +71,12 @@ def cli_verdict(sb: Sandbox, kind: str, member: str) -> dict[str, Any]:
 async def wizard_verdict(sb: Sandbox, member: str) -> tuple[dict[str, Any], EtcdtuiError | None]:
     """The replace wizard on ``member``: the verdict it judged the remove with, and the
     refusal its plan builder raised (None when it built a plan)."""
-    settings = sb.settings(timeout=1.0)
+    settings = sb.settings(timeout=TIMEOUT)
     sandbox = wizards.find_sandbox(settings)
-    assert sandbox is not None and sandbox.dir == sb.dir
+    assert sandbox is not None and sandbox.dir == sb.dir, (
+        settings,
+        Sandbox(sb.dir).state,
+    )
 
     async with ClusterService(settings) as svc:
         facts = await gather(svc)
@@ -85,17 +90,19 @@ async def wizard_verdict(sb: Sandbox, member: str) -> tuple[dict[str, Any], Etcd
 
 
 async def console_verdict(
-    sb: Sandbox, kind: str, member: str, healthy: int, tmp_path: Path
+    sb: Sandbox, kind: str, member: str, healthy: int, tmp_path: Path, *, unstarted: bool
 ) -> tuple[dict[str, Any], str]:
-    row = member + " (unstarted)" if member == UNSTARTED else member
+    row = member + " (unstarted)" if unstarted else member
     """The verdict the console's dialog shows, and its text, once the console sees
-    ``healthy`` healthy members."""
-    app = real_app(sb.settings(timeout=1.0), AuditLog(tmp_path / "audit.jsonl"), interval=0.5)
+    ``healthy`` healthy members. An unstarted member is listed as "NAME (unstarted)"."""
+    # a loaded CI host answers slowly: generous deadlines, so "healthy" means the same to
+    # every face (the console calls a poll still in flight after one interval down)
+    app = real_app(sb.settings(timeout=TIMEOUT), AuditLog(tmp_path / "audit.jsonl"), interval=3.0)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(
             pilot,
             lambda: row in rows(app) and len(app.state.healthy_ids()) == healthy,
-            timeout=60,
+            timeout=120,
             what=f"{member} listed and {healthy} healthy",
             show=lambda: (rows(app), app.state.healthy_ids()),
         )
@@ -111,10 +118,17 @@ async def console_verdict(
 
 
 async def same_everywhere(
-    sb: Sandbox, kind: str, member: str, healthy: int, tmp_path: Path, *, allowed: bool
+    sb: Sandbox,
+    kind: str,
+    member: str,
+    healthy: int,
+    tmp_path: Path,
+    *,
+    allowed: bool,
+    unstarted: bool = False,
 ) -> dict[str, Any]:
     cli = cli_verdict(sb, kind, member)
-    console, shown = await console_verdict(sb, kind, member, healthy, tmp_path)
+    console, shown = await console_verdict(sb, kind, member, healthy, tmp_path, unstarted=unstarted)
     assert {k: console[k] for k in SAME} == {k: cli[k] for k in SAME}
     assert cli["allowed"] is allowed, cli
     for reason in cli["reasons"]:
@@ -145,9 +159,9 @@ async def test_same_verdict_three_members(
     # an unstarted learner: promoting it is refused (etcd: not in sync), removing it is not
     async with ClusterService(sb.settings()) as svc:
         await svc.member_add(["https://127.0.0.1:1"], learner=True, name="m4")
-    v = await same_everywhere(sb, "promote", "m4", 3, tmp_path, allowed=False)
+    v = await same_everywhere(sb, "promote", "m4", 3, tmp_path, allowed=False, unstarted=True)
     assert "never started" in v["reasons"][0]
-    await same_everywhere(sb, "remove", "m4", 3, tmp_path, allowed=True)
+    await same_everywhere(sb, "remove", "m4", 3, tmp_path, allowed=True, unstarted=True)
     async with ClusterService(sb.settings()) as svc:
         added = next(m for m in (await svc.members()).members if not m.name)
         await svc.member_remove(added.id)
