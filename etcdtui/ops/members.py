@@ -395,8 +395,10 @@ def judge(
         if leader is None:
             reasons.append(_("No member reports a leader."))
             error_class = errors.NoLeader
-        elif target.id == leader:
-            reasons.append(_("{m} is already the leader.").format(m=quorum.label(target)))
+        elif target.id == leader:  # idempotent: a script may ask twice
+            warnings.append(
+                _("{m} is already the leader: nothing will be sent.").format(m=quorum.label(target))
+            )
         if target.is_learner:
             reasons.append(_("A learner cannot become leader; promote it first."))
         elif target.id not in view.healthy_ids:
@@ -680,6 +682,8 @@ async def _send(service: MemberService, p: MemberPlan, progress: Progress) -> Ou
     if kind == "update-peer-urls":
         after = await service.member_update(target.id, p.peer_urls)
         return Outcome(p, _("Updated the peer URLs of {m}.").format(m=label), members_after=after)
+    if p.target_is_leader:
+        return Outcome(p, _("{m} already leads: nothing was sent.").format(m=label))
     await service.move_leader(target.id)
     return Outcome(
         p, _("Leadership moved to {m}.").format(m=label), members_after=await service.members()
