@@ -113,6 +113,7 @@ def test_member_commands_end_to_end(fresh_cluster: Callable[..., Sandbox], tmp_p
     for m in sb.state.members:
         assert f"{m.name}={m.peer_url}" in initial
     assert initial.endswith(f"m4={new.peer_url}")
+
     def knows_m4(ep: str) -> bool:
         return new.peer_url in etcdctl(sb, "member", "list", endpoints=[ep]).stdout
 

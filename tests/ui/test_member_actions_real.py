@@ -64,6 +64,20 @@ async def open_dialog(pilot: Any, app: Any, name: str, key: str) -> MemberAction
     return modal
 
 
+async def finished(pilot: Any, app: Any, what: str) -> None:
+    """Wait until the dialog closed with success; fail with the error it showed."""
+    await until(
+        pilot,
+        lambda: (
+            not any(isinstance(s, MemberActionModal) for s in app.screen_stack)
+            or isinstance(app.screen, ErrorModal)
+        ),
+        timeout=60,
+        what=what,
+    )
+    assert not isinstance(app.screen, ErrorModal), app.screen.err.render()
+
+
 async def settled(pilot: Any, app: Any, healthy: int) -> None:
     await until(
         pilot,
@@ -185,16 +199,7 @@ async def test_move_leader_and_update_peer_urls_by_keys(
         assert modal.query_one("#run", Button).disabled  # not before typing the name
         await type_text(pilot, follower)
         await pilot.press("enter")
-        await until(
-            pilot,
-            lambda: (
-                not any(isinstance(s, MemberActionModal) for s in app.screen_stack)
-                or isinstance(app.screen, ErrorModal)
-            ),
-            timeout=60,
-            what="move-leader to finish",
-        )
-        assert not isinstance(app.screen, ErrorModal), app.screen.err.render()  # type: ignore[attr-defined]
+        await finished(pilot, app, "move-leader to finish")
         assert etcd_leader(sb) == target_id
 
         # update peer URLs: the same listener spelled localhost; etcd reports it
@@ -205,16 +210,7 @@ async def test_move_leader_and_update_peer_urls_by_keys(
         modal.query_one("#confirm", Input).focus()
         await type_text(pilot, follower)
         await pilot.press("enter")
-        await until(
-            pilot,
-            lambda: (
-                not any(isinstance(s, MemberActionModal) for s in app.screen_stack)
-                or isinstance(app.screen, ErrorModal)
-            ),
-            timeout=60,
-            what="update to finish",
-        )
-        assert not isinstance(app.screen, ErrorModal), app.screen.err.render()  # type: ignore[attr-defined]
+        await finished(pilot, app, "update to finish")
     assert etcd_members(sb)[follower]["peerURLs"] == [alias]
     done = [r["action"] for r in audit.read() if r["ok"]]
     assert done == ["move-leader", "member-update"]
