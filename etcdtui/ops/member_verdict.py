@@ -9,6 +9,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from etcdtui import errors
 from etcdtui.i18n import _
@@ -21,15 +22,9 @@ from etcdtui.models import (
     hex_id,
 )
 from etcdtui.services import quorum
-from etcdtui.services.whatif import (
-    AddLearner,
-    AddVoter,
-    Change,
-    Promote,
-    Remove,
-    UpdatePeerURLs,
-    what_if,
-)
+
+if TYPE_CHECKING:  # loaded on the first verdict, not at console start-up
+    from etcdtui.services.whatif import Change
 
 KINDS = ("add-learner", "add-voter", "promote", "remove", "update-peer-urls", "move-leader")
 # Typed confirmation (the member's name or hex ID) in both faces: each of these can stall
@@ -201,6 +196,8 @@ class MemberPlan:
 
 
 def _change(req: MemberRequest, target: Member | None, urls: tuple[str, ...]) -> Change | None:
+    from etcdtui.services.whatif import AddLearner, AddVoter, Promote, Remove, UpdatePeerURLs
+
     if req.kind == "add-learner":
         return AddLearner(urls, name=req.name.strip())
     if req.kind == "add-voter":
@@ -273,6 +270,8 @@ def judge(
     error_class: type[errors.EtcdtuiError] = errors.QuorumRefusal
     change = None if url_problem else _change(req, target, urls)
     if change is not None:
+        from etcdtui.services.whatif import what_if
+
         verdict = what_if(members, view.healthy_ids, change, leader_id=leader)
         after, fix = verdict.after, verdict.fix
         reasons += verdict.reasons
