@@ -108,7 +108,15 @@ async def console_verdict(
         )
         await select_row(pilot, app, row)
         await pilot.press(KEYS[kind])
-        await until(pilot, lambda: isinstance(app.screen, MemberActionModal))
+        await until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, MemberActionModal)
+                and app.screen.query("#command")
+                and str(app.screen.query_one("#command", Static).content)
+            ),
+            what="the dialog, planned",
+        )
         modal = app.screen
         assert isinstance(modal, MemberActionModal) and modal.kind == kind
         verdict = modal._plan().verdict()

@@ -58,7 +58,15 @@ def a_follower(sb: Sandbox) -> str:
 async def open_dialog(pilot: Any, app: Any, name: str, key: str) -> MemberActionModal:
     await select_row(pilot, app, name)
     await pilot.press(key)
-    await until(pilot, lambda: isinstance(app.screen, MemberActionModal), what="the dialog")
+    await until(
+        pilot,
+        lambda: (
+            isinstance(app.screen, MemberActionModal)
+            and app.screen.query("#command")
+            and str(app.screen.query_one("#command", Static).content)
+        ),
+        what="the dialog, planned",
+    )
     modal = app.screen
     assert isinstance(modal, MemberActionModal)
     return modal
