@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -289,10 +290,20 @@ def _resume(args: argparse.Namespace) -> int:
 # --- commands ---------------------------------------------------------------------------------
 
 
+def _with_service(settings: Any, build: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Run ``build`` with a service for ``settings`` (an ops.wizards builder)."""
+    from etcdtui.services.cluster import ClusterService
+
+    async def make() -> Any:
+        async with ClusterService(settings) as svc:
+            return await build(svc)
+
+    return asyncio.run(make())
+
+
 def cmd_replace(args: argparse.Namespace) -> int:
     from etcdtui import errors
     from etcdtui.ops import wizards
-    from etcdtui.services.cluster import ClusterService
 
     if args.resume:
         return _resume(args)
@@ -312,18 +323,13 @@ def cmd_replace(args: argparse.Namespace) -> int:
         start_timeout=args.start_timeout,
     )
 
-    async def make() -> Any:
-        async with ClusterService(settings) as svc:
-            return await wizards.replace_plan(svc, settings, sandbox, inp)
-
-    plan = asyncio.run(make())
+    plan = _with_service(settings, lambda svc: wizards.replace_plan(svc, settings, sandbox, inp))
     return _print_or_execute(plan, settings, sandbox, args)
 
 
 def cmd_scale(args: argparse.Namespace) -> int:
     from etcdtui import errors
     from etcdtui.ops import wizards
-    from etcdtui.services.cluster import ClusterService
     from etcdtui.services.procedures.scale import parse_new_members
 
     if args.resume:
@@ -340,18 +346,13 @@ def cmd_scale(args: argparse.Namespace) -> int:
         start_timeout=args.start_timeout,
     )
 
-    async def make() -> Any:
-        async with ClusterService(settings) as svc:
-            return await wizards.scale_plan(svc, settings, sandbox, inp)
-
-    plan = asyncio.run(make())
+    plan = _with_service(settings, lambda svc: wizards.scale_plan(svc, settings, sandbox, inp))
     return _print_or_execute(plan, settings, sandbox, args)
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
     from etcdtui import errors
     from etcdtui.ops import wizards
-    from etcdtui.services.cluster import ClusterService
     from etcdtui.services.procedures.restore import parse_members
 
     if args.resume:
@@ -379,11 +380,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         force=args.force,
     )
 
-    async def make() -> Any:
-        async with ClusterService(settings) as svc:
-            return await wizards.restore_plan(svc, sandbox, inp, snap)
-
-    plan, risks = asyncio.run(make())
+    plan, risks = _with_service(settings, lambda svc: wizards.restore_plan(svc, sandbox, inp, snap))
     template = args.data_dir_template or (
         wizards.sandbox_template(sandbox) if sandbox else wizards.DEFAULT_DATA_DIR
     )
