@@ -255,7 +255,7 @@ async def execute(
                 refuse_unless_runnable(service, fresh, audit)
                 progress(_("Sending {what}…").format(what=title_for(req.kind).lower()))
                 try:
-                    return await _send(service, fresh, progress)
+                    return await _send(service, fresh, progress, audit)
                 except errors.UnhealthyCluster as exc:
                     # etcd judges "active" by peer traffic over the last 5 s, so members
                     # that started a moment ago do not count yet. etcd refused the change
@@ -300,7 +300,9 @@ def _still_unhealthy(attempts: int, waited: float, exc: errors.EtcdtuiError) -> 
     )
 
 
-async def _send(service: MemberService, p: MemberPlan, progress: Progress) -> Outcome:
+async def _send(
+    service: MemberService, p: MemberPlan, progress: Progress, audit: Audit | None = None
+) -> Outcome:
     kind = p.kind
     if kind in ("add-learner", "add-voter"):
         name = p.request.name.strip()
@@ -331,7 +333,24 @@ async def _send(service: MemberService, p: MemberPlan, progress: Progress) -> Ou
         after = await service.promote_with_retry(target.id, on_retry=retry)
         return Outcome(p, _("Promoted {m} to voter.").format(m=label), members_after=after)
     if kind == "remove":
-        after = await service.member_remove(target.id)
+        try:
+            after = await service.member_remove(target.id)
+        except errors.UnhealthyCluster:
+            raise  # refused before it was applied: execute() re-checks and resends
+        except errors.EtcdtuiError as exc:
+            # A leader that removes itself stops once the change is committed, and may
+            # answer "server stopped" instead of the new member list: ask the others.
+            gone = await _gone(service, target.id, progress)
+            if gone is None:
+                raise
+            _audit_confirmed(service, p, gone, exc, audit)
+            return Outcome(
+                p,
+                _("Removed {m} (etcd answered {why!r}; the member list confirms it).").format(
+                    m=label, why=exc.cause
+                ),
+                members_after=gone,
+            )
         return Outcome(p, _("Removed {m}.").format(m=label), members_after=after)
     if kind == "update-peer-urls":
         after = await service.member_update(target.id, p.peer_urls)
@@ -341,4 +360,42 @@ async def _send(service: MemberService, p: MemberPlan, progress: Progress) -> Ou
     await service.move_leader(target.id)
     return Outcome(
         p, _("Leadership moved to {m}.").format(m=label), members_after=await service.members()
+    )
+
+
+async def _gone(
+    service: MemberService, member_id: int, progress: Progress, attempts: int = 8
+) -> MemberList | None:
+    """The member list once ``member_id`` is out of it, or None if it is still in (or no
+    member answers) after a bounded wait for the election a leader's removal starts."""
+    for attempt in range(attempts):
+        try:
+            members = await service.members()
+        except errors.EtcdtuiError:
+            members = None
+        if members is not None and members.by_id(member_id) is None:
+            return members
+        progress(_("Checking the member list (attempt {n})…").format(n=attempt + 1))
+        await asyncio.sleep(1.0)
+    return None
+
+
+def _audit_confirmed(
+    service: MemberService,
+    p: MemberPlan,
+    after: MemberList,
+    answer: errors.EtcdtuiError,
+    audit: Audit | None,
+) -> None:
+    """The removal etcd answered with an error, confirmed by the member list after it."""
+    if audit is None or p.target is None:
+        return
+    audit.append(
+        action=AUDIT_ACTION[p.kind],
+        context=service.settings.context,
+        cluster_id=after.cluster_id,
+        params={"id": hex_id(p.target.id), "member": p.target.name, "confirmed": True},
+        result={"answer": answer.cause, "confirmed_by": "member list"},
+        members_before=p.members,
+        members_after=after,
     )

@@ -102,3 +102,24 @@ async def test_read_only_refuses_and_audits(tmp_path: Path) -> None:
     assert svc.sent == []
     [rec] = audit.read()
     assert rec["action"] == "member-remove" and rec["params"]["sent"] is False
+
+
+class LeaderStops(FakeCluster):
+    """A leader removing itself: the change is committed, and the answer is that the
+    server stopped."""
+
+    async def member_remove(self, member_id: int) -> MemberList:
+        await super().member_remove(member_id)
+        raise errors.ClusterError("etcdserver: server stopped")
+
+
+async def test_a_removal_answered_with_an_error_is_confirmed_by_the_member_list(
+    tmp_path: Path,
+) -> None:
+    svc = LeaderStops(fake_settings(), scenario("healthy"))
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    out = await ops.execute(svc, ops.MemberRequest("remove", target="m1"), audit=audit)
+    assert "server stopped" in out.message and "confirms" in out.message
+    assert out.members_after is not None and out.members_after.by_name("m1") is None
+    [rec] = audit.read()
+    assert rec["ok"] and rec["params"]["confirmed"] is True
