@@ -16,8 +16,7 @@ from etcdtui.cli.common import confirm_typed, require_writable, run, settings_fr
 from etcdtui.cli.output import print_json, print_table
 from etcdtui.domain.formatting import human_bytes
 from etcdtui.domain.health import is_access_error
-from etcdtui.domain.membership import initial_cluster, member_entries
-from etcdtui.errors import EtcdtuiError, MemberNotFound, UsageError
+from etcdtui.errors import EtcdtuiError
 from etcdtui.i18n import _
 from etcdtui.models import ClusterSnapshot, MemberList, hashkv_verdict, hex_id
 from etcdtui.terminal_text import printable
@@ -60,6 +59,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--peer-urls", required=True, help=_("comma-separated peer URLs"))
     p.add_argument("--voter", action="store_true", help=_("add as a voting member (not advised)"))
     p.add_argument("--force", action="store_true", help=_("override etcdtui's own policy"))
+    _what_if_flag(p)
     add_output_flag(p)
     p.set_defaults(func=cmd_member_add)
 
@@ -72,6 +72,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         p.add_argument("member", help=_("member name or hex ID"))
         p.add_argument("--yes", action="store_true", help=_("do not ask for confirmation"))
         p.add_argument("--force", action="store_true", help=_("override etcdtui's own policy"))
+        _what_if_flag(p)
         add_output_flag(p)
         p.set_defaults(func=cmd_member_action, action=action)
 
@@ -80,6 +81,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--peer-urls", required=True, help=_("comma-separated peer URLs"))
     p.add_argument("--yes", action="store_true", help=_("do not ask for confirmation"))
     p.add_argument("--force", action="store_true", help=_("override etcdtui's own policy"))
+    _what_if_flag(p)
     add_output_flag(p)
     p.set_defaults(func=cmd_member_action, action="update")
 
@@ -89,6 +91,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         pass
     else:
         add_member_wizards(msub)
+
+
+def _what_if_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--what-if",
+        action="store_true",
+        help=_("print the verdict and exit (0 allowed, 1 refused); nothing is sent"),
+    )
 
 
 # --- read-only commands ---------------------------------------------------------------
@@ -527,191 +537,150 @@ def cmd_hashkv(args: argparse.Namespace) -> int:
     return 0 if consistent else 1
 
 
-# --- member actions -------------------------------------------------------------------
+# --- member actions: thin over etcdtui.ops.members ----------------------------------------
 
-
-def _split_urls(text: str) -> list[str]:
-    urls = [u.strip() for u in text.split(",") if u.strip()]
-    if not urls:
-        raise UsageError(_("--peer-urls is empty"))
-    from etcdtui.services.etcdapi.endpoint import parse_endpoint
-
-    return [parse_endpoint(u, insecure=True).url for u in urls]
+_KIND = {
+    "promote": "promote",
+    "remove": "remove",
+    "update": "update-peer-urls",
+    "move-leader": "move-leader",
+}
 
 
 def cmd_member_add(args: argparse.Namespace) -> int:
-    from etcdtui.domain import whatif
+    return _member_change(args, "add-voter" if args.voter else "add-learner", _("member add"))
+
+
+def cmd_member_action(args: argparse.Namespace) -> int:
+    action: str = args.action
+    return _member_change(args, _KIND[action], _("member {action}").format(action=action))
+
+
+def _member_change(args: argparse.Namespace, kind: str, what: str) -> int:
+    from etcdtui.ops import members as ops
 
     settings = settings_from_args(args)
-    require_writable(settings, _("member add"))
-    peer_urls = _split_urls(args.peer_urls)
+    if args.what_if:
+        return _member_what_if(args, kind, settings)
+    require_writable(settings, what)
+    req = _member_request(args, kind)
+    adding = kind in ("add-learner", "add-voter")
+
+    async def go() -> tuple[ops.Outcome, MemberList]:
+        async with _service(settings, audit=True) as svc:
+            plan = await ops.plan(svc, req)
+            _print_verdict(plan)
+            ops.refuse_unless_runnable(svc, plan, svc.audit)
+            if plan.confirm_text is not None and plan.target is not None:
+                _confirm(plan, assume_yes=args.yes)
+            outcome = await ops.execute(
+                svc,
+                req,
+                audit=svc.audit,
+                progress=lambda text: print(printable(text), file=sys.stderr, flush=True),
+            )
+            after = outcome.members_after or await svc.members()
+            return outcome, after
+
+    outcome, after = run(go, settings)
+    if adding:
+        return _print_added(args, outcome, after)
+    if args.output == "json":
+        print_json(after.as_dict())
+    else:
+        print(_("done: member {action} {ref}").format(action=args.action, ref=args.member))
+    return 0
+
+
+def _member_request(args: argparse.Namespace, kind: str) -> Any:
+    from etcdtui.ops import members as ops
+
+    adding = kind in ("add-learner", "add-voter")
+    return ops.MemberRequest(
+        kind,
+        target=None if adding else args.member,
+        peer_urls=getattr(args, "peer_urls", None) or "",
+        name=args.name if adding else "",
+        force=getattr(args, "force", False),
+    )
+
+
+def _member_what_if(args: argparse.Namespace, kind: str, settings: Any) -> int:
+    """`--what-if`: the verdict the change would get now; nothing is sent."""
+    from etcdtui.ops import members as ops
+
+    req = _member_request(args, kind)
 
     async def go() -> Any:
-        async with _service(settings, audit=True) as svc:
-            snap = await svc.overview()
-            _raise_if_access_denied(snap)
-            members = snap.members
-            if members is None:
-                raise EtcdtuiError(snap.members_error or "", title=_("Cannot list members"))
-            if members.by_name(args.name):
-                raise UsageError(
-                    _("a member named {name!r} already exists").format(name=args.name),
-                    fix=_("Pick another name, or replace the existing member."),
-                )
-            change = (
-                whatif.AddVoter(tuple(peer_urls))
-                if args.voter
-                else whatif.AddLearner(tuple(peer_urls))
-            )
-            verdict = whatif.what_if(members, snap.healthy_ids(), change, leader_id=snap.leader)
-            _print_verdict(verdict)
-            verdict.raise_if_refused(force=args.force)
-            member = await svc.member_add(peer_urls, learner=not args.voter, name=args.name)
-            return member, await svc.members()
+        async with _service(settings) as svc:
+            return await ops.plan(svc, req)
 
-    member, after = run(go, settings)
-    initial = initial_cluster(member_entries(after.members, {member.id: args.name}))
+    plan = run(go, settings)
+    if args.output == "json":
+        print_json(plan.as_dict())
+    else:
+        _print_verdict(plan)
+        for r in plan.reasons:
+            print(_("refused: {r}").format(r=printable(r)))
+        if plan.reasons and plan.fix:
+            print(_("fix: {fix}").format(fix=printable(plan.fix)))
+        if plan.runnable:
+            print(_("allowed: nothing was sent (drop --what-if to run it)"))
+        print(_("etcdctl equivalent:") + "\n  " + plan.command)
+    return 0 if plan.runnable else 1
+
+
+def _confirm(plan: Any, *, assume_yes: bool) -> None:
+    target = plan.target
+    label = target.name or target.hex_id
+    if plan.kind == "remove" and plan.target_is_leader and not assume_yes:
+        print(
+            _(
+                "{name} is the leader: removing it stalls writes for an election. "
+                "Consider `etcdtui member move-leader` first."
+            ).format(name=label),
+            file=sys.stderr,
+        )
+    prompt = {
+        "remove": _("Remove member {name} ({id}) from the cluster?"),
+        "update-peer-urls": _("Change the peer URLs of {name} ({id})?"),
+        "move-leader": _("Move leadership to {name} ({id})?"),
+    }[plan.kind]
+    confirm_typed(
+        plan.confirm_text,
+        prompt.format(name=label, id=target.hex_id),
+        assume_yes=assume_yes,
+        also=target.hex_id,
+    )
+
+
+def _print_added(args: argparse.Namespace, outcome: Any, after: MemberList) -> int:
+    member = outcome.added
     if args.output == "json":
         print_json(
             {
                 "member": member.as_dict(),
-                "initial_cluster": initial,
+                "initial_cluster": outcome.initial_cluster,
                 "members": after.as_dict()["members"],
             }
         )
-    else:
-        print(
-            _("added member {id} ({kind}); start it now with:").format(
-                id=member.hex_id, kind=_("learner") if member.is_learner else _("voter")
-            )
+        return 0
+    print(
+        _("added member {id} ({kind}); start it now with:").format(
+            id=member.hex_id, kind=_("learner") if member.is_learner else _("voter")
         )
-        print(f"  ETCD_NAME={args.name}")
-        print(f'  ETCD_INITIAL_CLUSTER="{initial}"')
-        print(f'  ETCD_INITIAL_ADVERTISE_PEER_URLS="{",".join(peer_urls)}"')
-        print("  ETCD_INITIAL_CLUSTER_STATE=existing")
+    )
+    print(f"  ETCD_NAME={args.name}")
+    print(f'  ETCD_INITIAL_CLUSTER="{outcome.initial_cluster}"')
+    print(f'  ETCD_INITIAL_ADVERTISE_PEER_URLS="{",".join(outcome.plan.peer_urls)}"')
+    print("  ETCD_INITIAL_CLUSTER_STATE=existing")
     return 0
 
 
-def _raise_if_access_denied(snap: ClusterSnapshot) -> None:
-    """A change judged through refused credentials would be judged on nothing: say so,
-    instead of a what-if that calls the hidden members down."""
-    why = snap.access_error()
-    if why is not None:
-        from etcdtui.errors import AccessDenied
-
-        raise AccessDenied(why)
-
-
-def _print_verdict(verdict: Any) -> None:
+def _print_verdict(plan: Any) -> None:
     from etcdtui.domain.quorum import describe
 
-    print(_("before: {s}").format(s=describe(verdict.before)), file=sys.stderr)
-    print(_("after:  {s}").format(s=describe(verdict.after)), file=sys.stderr)
-    for w in verdict.warnings:
+    print(_("before: {s}").format(s=describe(plan.before)), file=sys.stderr)
+    print(_("after:  {s}").format(s=describe(plan.after)), file=sys.stderr)
+    for w in plan.warnings:
         print(_("warning: {w}").format(w=printable(w)), file=sys.stderr)
-
-
-def cmd_member_action(args: argparse.Namespace) -> int:
-    from etcdtui.domain import whatif
-
-    action: str = args.action
-    settings = settings_from_args(args)
-    require_writable(settings, _("member {action}").format(action=action))
-
-    async def go() -> Any:
-        async with _service(settings, audit=True) as svc:
-            snap = await svc.overview()
-            _raise_if_access_denied(snap)
-            members = snap.members
-            if members is None:
-                raise EtcdtuiError(snap.members_error or "", title=_("Cannot list members"))
-            target = members.find(args.member)
-            if target is None:  # an unstarted member, by the name it was added with
-                from etcdtui.services import added_names
-
-                added = added_names.find(members, args.member)
-                target = members.by_id(added) if added is not None else None
-            if target is None:
-                raise MemberNotFound(
-                    _("no member named or with ID {ref!r}").format(ref=args.member),
-                    fix=_("Run `etcdtui members` to see names and IDs."),
-                )
-            label = target.name or target.hex_id
-            new_urls = _split_urls(args.peer_urls) if action == "update" else []
-            if action in ("promote", "remove", "update"):
-                change: Any = (
-                    whatif.Promote(target.id)
-                    if action == "promote"
-                    else whatif.Remove(target.id)
-                    if action == "remove"
-                    else whatif.UpdatePeerURLs(target.id, tuple(new_urls))
-                )
-                verdict = whatif.what_if(members, snap.healthy_ids(), change, leader_id=snap.leader)
-                _print_verdict(verdict)
-                verdict.raise_if_refused(force=getattr(args, "force", False))
-            if action == "remove":
-                if target.id == snap.leader and not args.yes:
-                    print(
-                        _(
-                            "{name} is the leader: removing it stalls writes for an election. "
-                            "Consider `etcdtui member move-leader` first."
-                        ).format(name=label),
-                        file=sys.stderr,
-                    )
-                confirm_typed(
-                    label,
-                    _("Remove member {name} ({id}) from the cluster?").format(
-                        name=label, id=target.hex_id
-                    ),
-                    assume_yes=args.yes,
-                    also=target.hex_id,
-                )
-                # re-check right before sending: the cluster may have changed meanwhile
-                fresh = await svc.overview()
-                if fresh.members is not None:
-                    whatif.what_if(
-                        fresh.members,
-                        fresh.healthy_ids(),
-                        whatif.Remove(target.id),
-                        leader_id=fresh.leader,
-                    ).raise_if_refused(force=getattr(args, "force", False))
-                return await svc.member_remove(target.id)
-            if action == "promote":
-                return await svc.promote_with_retry(
-                    target.id,
-                    on_retry=lambda n, d, e: print(
-                        _("learner not ready ({why}); retry {n} in {d:.1f} s").format(
-                            why=e.cause, n=n, d=d
-                        ),
-                        file=sys.stderr,
-                    ),
-                )
-            if action == "update":
-                confirm_typed(
-                    label,
-                    _("Change the peer URLs of {name}?").format(name=label),
-                    assume_yes=args.yes,
-                    also=target.hex_id,
-                )
-                fresh = await svc.overview()  # re-check right before sending
-                if fresh.members is not None:
-                    whatif.what_if(
-                        fresh.members,
-                        fresh.healthy_ids(),
-                        whatif.UpdatePeerURLs(target.id, tuple(new_urls)),
-                        leader_id=fresh.leader,
-                    ).raise_if_refused(force=getattr(args, "force", False))
-                return await svc.member_update(target.id, new_urls)
-            if action == "move-leader":
-                if target.is_learner:
-                    raise UsageError(_("{name} is a learner and cannot lead").format(name=label))
-                await svc.move_leader(target.id)
-                return await svc.members()
-            raise UsageError(action)
-
-    after = run(go, settings)
-    if args.output == "json":
-        print_json(after.as_dict())
-    else:
-        print(_("done: member {action} {ref}").format(action=action, ref=args.member))
-    return 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +159,7 @@ class ConsoleOperator:
 def _target(args: argparse.Namespace) -> tuple[Any, Any]:
     """(ConnectionSettings, Sandbox or None) for the cluster the command acts on."""
     from etcdtui.cli.common import sandbox_settings, settings_from_args
-    from etcdtui.services.procedures.sandbox_host import sandbox_for
+    from etcdtui.ops.wizards import find_sandbox
     from etcdtui.services.sandbox import Sandbox
 
     if getattr(args, "sandbox_dir", None):
@@ -169,7 +170,7 @@ def _target(args: argparse.Namespace) -> tuple[Any, Any]:
         return sandbox_settings(sb, args), sb
 
     settings = settings_from_args(args)
-    return settings, sandbox_for(settings, None)
+    return settings, find_sandbox(settings)
 
 
 def _emit(plan: Any, fmt: str) -> None:
@@ -289,11 +290,20 @@ def _resume(args: argparse.Namespace) -> int:
 # --- commands ---------------------------------------------------------------------------------
 
 
+def _with_service(settings: Any, build: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Run ``build`` with a service for ``settings`` (an ops.wizards builder)."""
+    from etcdtui.services.cluster import ClusterService
+
+    async def make() -> Any:
+        async with ClusterService(settings) as svc:
+            return await build(svc)
+
+    return asyncio.run(make())
+
+
 def cmd_replace(args: argparse.Namespace) -> int:
     from etcdtui import errors
-    from etcdtui.services.cluster import ClusterService
-    from etcdtui.services.procedures import common
-    from etcdtui.services.procedures.replace import ReplaceRequest, plan_replace
+    from etcdtui.ops import wizards
 
     if args.resume:
         return _resume(args)
@@ -303,46 +313,24 @@ def cmd_replace(args: argparse.Namespace) -> int:
         )
     settings, sandbox = _target(args)
     _check_writable(settings, args)
-    tls = common.MemberTLS()
-    data_dir = args.data_dir or "/var/lib/etcd"
-    binary = "etcd"
-    if sandbox is not None:
-        from etcdtui.services.procedures.requests import sandbox_tls
-
-        new_name = args.new_name or args.name
-        tls = sandbox_tls(sandbox, new_name)
-        data_dir = args.data_dir or str(sandbox.data_dir(new_name))
-        binary = str(sandbox.binary())
-    req = ReplaceRequest(
+    inp = wizards.ReplaceInput(
         member=args.name,
         new_name=args.new_name,
         new_peer_url=args.new_peer_url,
         new_client_url=args.new_client_url,
-        data_dir=data_dir,
-        tls=tls,
-        etcd_binary=binary,
+        data_dir=args.data_dir,
         force=args.force,
-        start_timeout=args.start_timeout or 120.0,
-        etcdctl_env=common.etcdctl_env(settings),
+        start_timeout=args.start_timeout,
     )
 
-    async def make() -> Any:
-        async with ClusterService(settings) as svc:
-            return await plan_replace(svc, req)
-
-    plan = asyncio.run(make())
+    plan = _with_service(settings, lambda svc: wizards.replace_plan(svc, settings, sandbox, inp))
     return _print_or_execute(plan, settings, sandbox, args)
 
 
 def cmd_scale(args: argparse.Namespace) -> int:
     from etcdtui import errors
-    from etcdtui.services.cluster import ClusterService
-    from etcdtui.services.procedures import common
-    from etcdtui.services.procedures.scale import (
-        ScaleRequest,
-        build_scale_plan,
-        parse_new_members,
-    )
+    from etcdtui.ops import wizards
+    from etcdtui.services.procedures.scale import parse_new_members
 
     if args.resume:
         return _resume(args)
@@ -350,57 +338,29 @@ def cmd_scale(args: argparse.Namespace) -> int:
         raise errors.UsageError(_("how many voters? e.g. etcdtui member scale 5"))
     settings, sandbox = _target(args)
     _check_writable(settings, args)
-    new = list(parse_new_members(args.new_member))
+    inp = wizards.ScaleInput(
+        target=args.target,
+        new_members=parse_new_members(args.new_member),
+        force=args.force,
+        data_dir=args.data_dir,
+        start_timeout=args.start_timeout,
+    )
 
-    async def make() -> Any:
-        async with ClusterService(settings) as svc:
-            facts = await common.gather(svc)
-            binary, data_dir = "etcd", args.data_dir or "/var/lib/etcd"
-            if sandbox is not None and not new:
-                from etcdtui.services.procedures.requests import sandbox_new_members
-
-                new.extend(sandbox_new_members(sandbox, facts, args.target))
-            if sandbox is not None:
-                binary = str(sandbox.binary())
-            tls = common.MemberTLS()
-            req = ScaleRequest(
-                target=args.target,
-                new_members=tuple(new),
-                force=args.force,
-                data_dir=data_dir,
-                tls=tls,
-                etcd_binary=binary,
-                start_timeout=args.start_timeout or 120.0,
-                etcdctl_env=common.etcdctl_env(settings),
-            )
-            return build_scale_plan(facts, req)
-
-    plan = asyncio.run(make())
+    plan = _with_service(settings, lambda svc: wizards.scale_plan(svc, settings, sandbox, inp))
     return _print_or_execute(plan, settings, sandbox, args)
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
     from etcdtui import errors
-    from etcdtui.services.binaries import binary_version
-    from etcdtui.services.procedures.requests import (
-        reconcile_sandbox,
-        restore_members,
-        restore_tool,
-    )
-    from etcdtui.services.procedures.restore import (
-        RestoreRequest,
-        build_restore_plan,
-        parse_members,
-    )
-    from etcdtui.services.procedures.snapcheck import verify_snapshot
+    from etcdtui.ops import wizards
+    from etcdtui.services.procedures.restore import parse_members
 
     if args.resume:
         return _resume(args)
     if not args.snapshot:
         raise errors.UsageError(_("which snapshot file?"), fix=_("etcdtui restore FILE"))
     path = Path(args.snapshot).absolute()
-    keys = _restore_keys(args, str(path))
-    snap = verify_snapshot(path, keys)
+    snap = wizards.verify_snapshot(path, _restore_keys(args, str(path)))
     try:
         settings, sandbox = _target(args)
     except errors.ConfigError as exc:
@@ -412,34 +372,18 @@ def cmd_restore(args: argparse.Namespace) -> int:
         eps = tuple(m.client_url for m in parse_members(args.members))
         settings, sandbox = ConnectionSettings(endpoints=eps), None
     _check_writable(settings, args)
-    live = asyncio.run(_live_members(settings))
-    reconcile_sandbox(sandbox, live)
-    given = parse_members(args.members) if args.members else ()
-    members = restore_members(live, sandbox, given)
-    cluster_version, old_id = None, None
-    if live is not None:
-        cluster_version, old_id = live.version() or None, live.members.cluster_id
-    risks = asyncio.run(_restore_risks(settings, live, snap))
-    tool = restore_tool(args.tool)
-    template = args.data_dir_template or (
-        str(sandbox.dir / "data" / "{name}") if sandbox else "/var/lib/etcd"
-    )
-    req = RestoreRequest(
-        snapshot=Path(args.snapshot).absolute(),
-        members=members,
-        data_dir_template=template,
-        tool=str(tool),
-        tool_version=binary_version(tool) or "0",
-        cluster_version=cluster_version,
-        old_cluster_id=old_id,
+    inp = wizards.RestoreInput(
+        snapshot=path,
+        members=parse_members(args.members) if args.members else (),
+        data_dir_template=args.data_dir_template,
+        tool=args.tool,
         force=args.force,
-        current_data_dirs={m.name: str(sandbox.data_dir(m.name)) for m in members}
-        if sandbox
-        else {},
-        check_local_dirs=sandbox is not None,
-        risks=risks,
     )
-    plan = build_restore_plan(snap, req)
+
+    plan, risks = _with_service(settings, lambda svc: wizards.restore_plan(svc, sandbox, inp, snap))
+    template = args.data_dir_template or (
+        wizards.sandbox_template(sandbox) if sandbox else wizards.DEFAULT_DATA_DIR
+    )
     if risks and args.execute and not args.acknowledge_risks:
         for line in risks:
             print(_("warning: {w}").format(w=line), file=sys.stderr)
@@ -450,7 +394,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
                 "To restore anyway, add --acknowledge-risks."
             ),
         )
-    if args.execute and sandbox is not None and template != str(sandbox.dir / "data" / "{name}"):
+    if args.execute and sandbox is not None and template != wizards.sandbox_template(sandbox):
         raise errors.UsageError(
             _(
                 "the sandbox starts its members from {dir}; a restore into {template} would not "
@@ -462,28 +406,6 @@ def cmd_restore(args: argparse.Namespace) -> int:
             ),
         )
     return _print_or_execute(plan, settings, sandbox, args)
-
-
-async def _restore_risks(settings: Any, facts: Any, snap: Any) -> tuple[str, ...]:
-    from etcdtui.services.cluster import ClusterService
-    from etcdtui.services.procedures.restore import restore_risks
-
-    if facts is None:
-        return ()
-    async with ClusterService(settings) as svc:
-        return await restore_risks(svc, facts, snap)
-
-
-async def _live_members(settings: Any) -> Any:
-    from etcdtui import errors
-    from etcdtui.services.cluster import ClusterService
-    from etcdtui.services.procedures.common import gather
-
-    async with ClusterService(settings) as svc:
-        try:
-            return await gather(svc)
-        except errors.EtcdtuiError:
-            return None
 
 
 def run_cli(argv: list[str]) -> int:

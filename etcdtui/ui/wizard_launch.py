@@ -9,13 +9,10 @@ handler. Read-only sessions get the plan shown, never an executor.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import urlsplit
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -29,33 +26,17 @@ from etcdtui.i18n import N_, _
 from etcdtui.models import ConnectionSettings
 from etcdtui.safeio import expand_user
 from etcdtui.services.plans import Plan
-from etcdtui.services.sandbox import Sandbox
+from etcdtui.services.snapshots.errors import EncryptedSnapshotError
 from etcdtui.ui.app_access import etcdtui_app
 from etcdtui.ui.errors import report
 from etcdtui.ui.screens.fit import FittedModal
+from etcdtui.ui.service import ServiceFactory, real_service
 from etcdtui.ui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from etcdtui.ui.app_access import ConsoleApp
 
 KINDS = ("replace", "scale", "restore")
-
-
-def find_sandbox(settings: ConnectionSettings) -> Sandbox | None:
-    """The etcdtui sandbox behind ``settings``: the one owning the CA file in use (its
-    ``pki/ca.crt``) when its members serve the dialled ports, else the default one."""
-    from etcdtui.services.procedures.sandbox_host import LOCAL_HOSTS, sandbox_for
-
-    ca = Path(settings.cacert) if settings.cacert else None
-    if ca is not None and ca.parent.name == "pki":
-        sb = Sandbox(ca.parent.parent)
-        if sb.state is not None:
-            ports = {m.client_port for m in sb.state.members}
-            dialled = {urlsplit(u).port for u in settings.endpoints}
-            hosts = {urlsplit(u).hostname for u in settings.endpoints}
-            if dialled and dialled <= ports and hosts <= LOCAL_HOSTS:
-                return sb
-    return sandbox_for(settings, None)
 
 
 # --- building plans (the same requests the CLI makes) ----------------------------------------
@@ -72,9 +53,16 @@ def session_keys(app: ConsoleApp) -> Any:
     return None
 
 
-async def build_plan(kind: str, arg: str, settings: ConnectionSettings, keys: Any = None) -> Plan:
-    from etcdtui.services.cluster import ClusterService
-    from etcdtui.services.procedures import common
+async def build_plan(
+    kind: str,
+    arg: str,
+    settings: ConnectionSettings,
+    keys: Any = None,
+    factory: ServiceFactory = real_service,
+) -> Plan:
+    """The plan for ``:kind arg``, built by :mod:`etcdtui.ops.wizards` as the CLI builds
+    it; the service comes through the console's seam (``factory``)."""
+    from etcdtui.ops import wizards
 
     target = 0
     if kind == "scale":  # check the argument before dialling anything
@@ -85,103 +73,34 @@ async def build_plan(kind: str, arg: str, settings: ConnectionSettings, keys: An
                 _("{arg!r} is not a number of voters").format(arg=arg),
                 fix=_("Example: :scale 5"),
             ) from None
-    sandbox = find_sandbox(settings)
-    async with ClusterService(settings) as svc:
+    if kind not in KINDS:
+        raise errors.UsageError(_("unknown wizard {kind}").format(kind=kind))
+    sandbox = wizards.find_sandbox(settings)
+    snap = None
+    if kind == "restore":
+        path = expand_user(arg).absolute()
+        try:
+            snap = wizards.verify_snapshot(path, keys)  # the keys given with k
+        except EncryptedSnapshotError as exc:  # in the console's words, not the CLI's flags
+            exc.fix = _(
+                "Press 4 for the snapshots pane, k to give the identity file or passphrase "
+                "(kept for this session only), then ctrl+r again."
+            )
+            raise
+    svc = factory(settings)
+    try:
         if kind == "replace":
-            return await _replace(svc, arg, settings, sandbox)
+            return await wizards.replace_plan(
+                svc, settings, sandbox, wizards.ReplaceInput(member=arg)
+            )
         if kind == "scale":
-            return _scale(await common.gather(svc), target, settings, sandbox)
-        if kind == "restore":
-            return await _restore(svc, expand_user(arg).absolute(), sandbox, keys)
-    raise errors.UsageError(_("unknown wizard {kind}").format(kind=kind))
-
-
-async def _replace(svc: Any, name: str, settings: ConnectionSettings, sb: Sandbox | None) -> Plan:
-    from etcdtui.services.procedures import common
-    from etcdtui.services.procedures.replace import ReplaceRequest, plan_replace
-    from etcdtui.services.procedures.requests import sandbox_tls
-
-    tls, data_dir, binary = common.MemberTLS(), "/var/lib/etcd", "etcd"
-    if sb is not None:
-        tls = sandbox_tls(sb, name)
-        data_dir, binary = str(sb.data_dir(name)), str(sb.binary())
-    req = ReplaceRequest(
-        member=name,
-        data_dir=data_dir,
-        tls=tls,
-        etcd_binary=binary,
-        etcdctl_env=common.etcdctl_env(settings),
-    )
-    plan: Plan = await plan_replace(svc, req)
-    return plan
-
-
-def _scale(facts: Any, target: int, settings: ConnectionSettings, sb: Sandbox | None) -> Plan:
-    from etcdtui.services.procedures import common
-    from etcdtui.services.procedures.requests import sandbox_new_members
-    from etcdtui.services.procedures.scale import ScaleRequest, build_scale_plan
-
-    new = sandbox_new_members(sb, facts, target) if sb is not None else []
-    req = ScaleRequest(
-        target=target,
-        new_members=tuple(new),
-        etcd_binary=str(sb.binary()) if sb else "etcd",
-        etcdctl_env=common.etcdctl_env(settings),
-    )
-    plan: Plan = build_scale_plan(facts, req)
-    return plan
-
-
-async def _restore(svc: Any, snapshot: Path, sb: Sandbox | None, keys: Any = None) -> Plan:
-    from etcdtui.services.binaries import binary_version
-    from etcdtui.services.procedures.common import gather
-    from etcdtui.services.procedures.requests import (
-        reconcile_sandbox,
-        restore_members,
-        restore_tool,
-    )
-    from etcdtui.services.procedures.restore import (
-        RestoreRequest,
-        build_restore_plan,
-        remember_keys,
-        restore_risks,
-    )
-    from etcdtui.services.procedures.snapcheck import verify_snapshot
-    from etcdtui.services.snapshots.errors import EncryptedSnapshotError
-
-    remember_keys(snapshot, keys)  # the keys given with k in the snapshots pane
-    try:
-        snap = verify_snapshot(snapshot, keys)
-    except EncryptedSnapshotError as exc:  # in the console's words, not the CLI's flags
-        exc.fix = _(
-            "Press 4 for the snapshots pane, k to give the identity file or passphrase "
-            "(kept for this session only), then ctrl+r again."
+            return await wizards.scale_plan(svc, settings, sandbox, wizards.ScaleInput(target))
+        plan, _risks = await wizards.restore_plan(
+            svc, sandbox, wizards.RestoreInput(snapshot=path), snap
         )
-        raise
-    try:
-        facts: Any = await gather(svc)
-    except errors.EtcdtuiError:
-        facts = None
-    await asyncio.to_thread(reconcile_sandbox, sb, facts)
-    members = restore_members(facts, sb)
-    version, old_id = None, None
-    if facts is not None:
-        version, old_id = facts.version() or None, facts.members.cluster_id
-    tool = restore_tool()
-    req = RestoreRequest(
-        snapshot=snapshot,
-        members=members,
-        data_dir_template=str(sb.dir / "data" / "{name}") if sb else "/var/lib/etcd",
-        tool=str(tool),
-        tool_version=binary_version(tool) or "0",
-        cluster_version=version,
-        old_cluster_id=old_id,
-        current_data_dirs={m.name: str(sb.data_dir(m.name)) for m in members} if sb else {},
-        check_local_dirs=sb is not None,
-        risks=await restore_risks(svc, facts, snap),
-    )
-    plan: Plan = build_restore_plan(snap, req)
-    return plan
+        return plan
+    finally:
+        await svc.close()
 
 
 # --- app glue ------------------------------------------------------------------------------
@@ -217,7 +136,9 @@ def open_wizard(app: Any, kind: str, arg: str = "") -> None:
 
     async def build() -> None:
         try:
-            plan = await build_plan(kind, arg, app.settings, session_keys(app))
+            plan = await build_plan(
+                kind, arg, app.settings, session_keys(app), factory=app.service_factory
+            )
         except errors.EtcdtuiError as exc:
             report(app, exc, modal=True)
             return
@@ -230,11 +151,11 @@ def open_wizard(app: Any, kind: str, arg: str = "") -> None:
 def show_wizard(app: Any, data: WizardOpen) -> None:
     """Push the wizard for a fresh plan or a saved run (the WizardReady handler)."""
     from etcdtui.services.executor import AutoOperator, Executor
-    from etcdtui.services.procedures.sandbox_host import SandboxHost
+    from etcdtui.services.procedures.sandbox_host import SandboxHost, sandbox_for
     from etcdtui.ui.wizard import WizardScreen
 
     settings = app.settings
-    sb = find_sandbox(settings)
+    sb = sandbox_for(settings)
     host = SandboxHost(sb) if sb is not None else None
     kw: dict[str, Any] = {"operator": AutoOperator(), "host": host, "audit": app.audit_log}
     try:

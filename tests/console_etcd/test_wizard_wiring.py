@@ -20,6 +20,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Label, ListItem
 
+from etcdtui.ops.wizards import find_sandbox
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.executor import wizards_dir
@@ -27,7 +28,7 @@ from etcdtui.services.sandbox import Sandbox
 from etcdtui.ui.app import EtcdtuiApp
 from etcdtui.ui.errors import ErrorModal
 from etcdtui.ui.wizard import WizardScreen
-from etcdtui.ui.wizard_launch import WizardListScreen, find_sandbox, saved_wizards
+from etcdtui.ui.wizard_launch import WizardListScreen, saved_wizards
 from tests.support.helpers import etcdctl
 from tests.support.pilot_helpers import real_app, rows, select_row, until
 

@@ -49,7 +49,7 @@ PUBLISHED = {
 CLI_ONLY = {
     "etcdtui/ops/drills/runner.py",  # `etcdtui drill`: the console's drill pane runs no drill
     "etcdtui/services/perf.py",  # `etcdtui perf`
-    "etcdtui/services/pkitool.py",  # `etcdtui pki`
+    "etcdtui/services/tls/pki_dir.py",  # `etcdtui pki`
     "etcdtui/services/procedures/upgrade.py",  # `etcdtui upgrade` (no console wizard)
     "etcdtui/services/sandbox.py",  # `etcdtui sandbox up` flags
     "etcdtui/services/sandbox_faults.py",  # `etcdtui sandbox fault`

@@ -133,19 +133,35 @@ class SandboxHost:
         return proc.stdout.strip()
 
 
-def sandbox_for(settings: ConnectionSettings, sandbox_dir: Path | None) -> Sandbox | None:
-    """The sandbox behind ``settings``: an explicit dir, or the default one when its
-    endpoints are the ones dialled (or the settings came from the sandbox)."""
-    candidates = [Sandbox(sandbox_dir)] if sandbox_dir else [Sandbox()]
-    for sb in candidates:
-        if sb.state is None:
-            continue
-        if sandbox_dir is not None or settings.source == "sandbox":
-            return sb
-        mine = {f"{m.client_port}" for m in sb.state.members}
-        dialled = {
-            str(urlsplit(u).port) for u in settings.endpoints if urlsplit(u).hostname in LOCAL_HOSTS
-        }
-        if dialled and dialled <= mine:
-            return sb
+def sandbox_for(settings: ConnectionSettings, sandbox_dir: Path | None = None) -> Sandbox | None:
+    """The etcdtui sandbox behind ``settings`` (the one rule, for the CLI, the console's
+    wizards and the drills):
+
+    1. an explicit ``sandbox_dir`` (``--sandbox-dir``);
+    2. the sandbox that owns the CA file in use (its ``pki/ca.crt``), when its members
+       serve the dialled ports on this host: a sandbox outside the default directory;
+    3. the default sandbox, when the settings came from it or its ports are the ones
+       dialled on this host.
+    """
+    if sandbox_dir is not None:
+        sb = Sandbox(sandbox_dir)
+        return sb if sb.state is not None else None
+    ca = Path(settings.cacert) if settings.cacert else None
+    if ca is not None and ca.parent.name == "pki":
+        owner = Sandbox(ca.parent.parent)
+        if owner.state is not None and _dials(settings, owner):
+            return owner
+    sb = Sandbox()
+    if sb.state is None:
+        return None
+    if settings.source == "sandbox" or _dials(settings, sb):
+        return sb
     return None
+
+
+def _dials(settings: ConnectionSettings, sb: Sandbox) -> bool:
+    """Every endpoint dialled is one of ``sb``'s client ports on this host."""
+    assert sb.state is not None
+    ports = {m.client_port for m in sb.state.members}
+    dialled = [urlsplit(u) for u in settings.endpoints]
+    return bool(dialled) and all(u.hostname in LOCAL_HOSTS and u.port in ports for u in dialled)

@@ -14,8 +14,8 @@ from textual.widgets import Label, Static
 from etcdtui.domain.formatting import human_bytes
 from etcdtui.i18n import N_, _
 from etcdtui.models import ConnectionSettings, EndpointStatus, hex_id
+from etcdtui.ops.members import etcdctl_flags
 from etcdtui.terminal_text import printable
-from etcdtui.ui.member_actions import etcdctl_flags
 from etcdtui.ui.state import ClusterState
 from etcdtui.ui.widgets.footer import KeyFooter
 

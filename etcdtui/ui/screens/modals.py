@@ -255,7 +255,13 @@ class MemberActionModal(PausingModal):
             raise errors.UsageError(_("no cluster is connected"))
         target_id = self.target.id if self.target else None
         return await ma.execute(
-            service, self.kind, target_id, peer_urls_text=urls, name=name.strip(), progress=progress
+            service,
+            self.kind,
+            target_id,
+            peer_urls_text=urls,
+            name=name.strip(),
+            audit=self._ui.audit_log,
+            progress=progress,
         )
 
     def on_action_progressed(self, message: ActionProgressed) -> None:

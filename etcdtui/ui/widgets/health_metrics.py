@@ -133,7 +133,7 @@ def _percent(v: float) -> str:
     return f"{v:.0%}"
 
 
-def _bytes(v: float) -> str:
+def _size(v: float) -> str:
     return short_bytes(int(v))
 
 
@@ -226,7 +226,7 @@ SIGNALS: tuple[Signal, ...] = (
         strict=False,
         top=mx.QUOTA_WARN,
     ),
-    Signal("db_in_use", N_("db in use"), N_("-"), "", _in_use, _bytes),
+    Signal("db_in_use", N_("db in use"), N_("-"), "", _in_use, _size),
     Signal("no_leader", N_("has leader"), N_("no"), "", _no_leader, _yes_no, alert=0.5, top=1.0),
 )
 

@@ -1,0 +1,241 @@
+"""Wizard requests: the one builder of replace, scale and restore plans from what the
+operator gave, for the CLI (`etcdtui member replace|scale`, `etcdtui restore`) and the
+console (`:replace`, `:scale`, `:restore`).
+
+A face parses its own input (flags, or a prompt) into a :class:`ReplaceInput`,
+:class:`ScaleInput` or :class:`RestoreInput`, gets the service through its own seam, and
+calls the builder. The builder fills what the face left out the same way for both:
+sandbox TLS files, data dirs and binaries when the cluster is an etcdtui sandbox
+(:func:`find_sandbox`), defaults otherwise. The membership verdict of a replace (may the
+failed member be removed?) is :func:`etcdtui.ops.members.judge`, as for `member remove`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from etcdtui import errors
+from etcdtui.i18n import _
+from etcdtui.models import ConnectionSettings
+from etcdtui.ops import members as member_ops
+from etcdtui.services.plans import Plan
+from etcdtui.services.procedures.sandbox_host import sandbox_for
+from etcdtui.services.sandbox import Sandbox
+
+KINDS = ("replace", "scale", "restore")
+DEFAULT_DATA_DIR = "/var/lib/etcd"
+DEFAULT_START_TIMEOUT = 120.0
+
+
+def find_sandbox(settings: ConnectionSettings, sandbox_dir: Path | None = None) -> Sandbox | None:
+    """The etcdtui sandbox behind ``settings``, or None (one rule for every face)."""
+    return sandbox_for(settings, sandbox_dir)
+
+
+# --- replace ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReplaceInput:
+    member: str  # the failed member: name or hex ID
+    new_name: str | None = None
+    new_peer_url: str | None = None
+    new_client_url: str | None = None
+    data_dir: str | None = None
+    force: bool = False  # replace a member that still answers
+    start_timeout: float | None = None
+
+
+def replace_target(facts: Any, ref: str) -> Any:
+    """The member to replace: by name, hex ID, or the name an unstarted member was added
+    with (as `member remove` finds it)."""
+    from etcdtui.services.procedures.replace import find_member
+
+    found = member_ops.find_target(facts.members, ref)
+    return found if found is not None else find_member(facts, ref)
+
+
+def replace_verdict(facts: Any, member: Any, settings: ConnectionSettings) -> member_ops.MemberPlan:
+    """The verdict on removing ``member`` (a replacement's first membership change), the
+    same function that judges `member remove` in the CLI and the console."""
+    view = member_ops.ClusterView.of(facts.members, facts.healthy_ids(), facts.leader_id)
+    return member_ops.judge(
+        member_ops.MemberRequest("remove", target=member.id), view, settings, member
+    )
+
+
+async def replace_plan(
+    svc: Any, settings: ConnectionSettings, sandbox: Sandbox | None, inp: ReplaceInput
+) -> Plan:
+    from etcdtui.services.procedures import common
+    from etcdtui.services.procedures.replace import (
+        ReplaceRequest,
+        build_replace_plan,
+        failure_explanation,
+    )
+    from etcdtui.services.procedures.requests import sandbox_tls
+
+    facts = await common.gather(svc)
+    old = replace_target(facts, inp.member)
+    member, new_name = inp.member, inp.new_name
+    if not old.name and inp.member != old.hex_id:
+        # unstarted, named by the name it was added with: etcd knows it by ID only
+        member, new_name = old.hex_id, inp.new_name or inp.member
+    tls = common.MemberTLS()
+    data_dir = inp.data_dir or DEFAULT_DATA_DIR
+    binary = "etcd"
+    if sandbox is not None:
+        new_name = new_name or inp.member
+        tls = sandbox_tls(sandbox, new_name)
+        data_dir = inp.data_dir or str(sandbox.data_dir(new_name))
+        binary = str(sandbox.binary())
+    req = ReplaceRequest(
+        member=member,
+        new_name=new_name,
+        new_peer_url=inp.new_peer_url,
+        new_client_url=inp.new_client_url,
+        data_dir=data_dir,
+        tls=tls,
+        etcd_binary=binary,
+        force=inp.force,
+        start_timeout=inp.start_timeout or DEFAULT_START_TIMEOUT,
+        etcdctl_env=common.etcdctl_env(settings),
+    )
+    failed, _how = failure_explanation(facts, old)
+    if failed or inp.force:  # a healthy member without --force: build_replace_plan says so
+        verdict = replace_verdict(facts, old, settings)
+        if not verdict.allowed:
+            raise verdict.refusal()
+    plan: Plan = build_replace_plan(facts, req)
+    return plan
+
+
+# --- scale --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScaleInput:
+    target: int  # voters wanted
+    new_members: tuple[Any, ...] = ()  # NewMember; the sandbox picks its own when empty
+    force: bool = False  # allow an even target
+    data_dir: str | None = None
+    start_timeout: float | None = None
+
+
+def parse_target(text: str) -> int:
+    """A voter count typed by the operator."""
+    try:
+        return int(text)
+    except ValueError:
+        raise errors.UsageError(
+            _("{arg!r} is not a number of voters").format(arg=text),
+            fix=_("Give a whole number of voters: 3, 5 or 7."),
+        ) from None
+
+
+async def scale_plan(
+    svc: Any, settings: ConnectionSettings, sandbox: Sandbox | None, inp: ScaleInput
+) -> Plan:
+    from etcdtui.services.procedures import common
+    from etcdtui.services.procedures.requests import sandbox_new_members
+    from etcdtui.services.procedures.scale import ScaleRequest, build_scale_plan
+
+    facts = await common.gather(svc)
+    new = list(inp.new_members)
+    if sandbox is not None and not new:
+        new.extend(sandbox_new_members(sandbox, facts, inp.target))
+    req = ScaleRequest(
+        target=inp.target,
+        new_members=tuple(new),
+        force=inp.force,
+        data_dir=inp.data_dir or DEFAULT_DATA_DIR,
+        tls=common.MemberTLS(),
+        etcd_binary=str(sandbox.binary()) if sandbox is not None else "etcd",
+        start_timeout=inp.start_timeout or DEFAULT_START_TIMEOUT,
+        etcdctl_env=common.etcdctl_env(settings),
+    )
+    plan: Plan = build_scale_plan(facts, req)
+    return plan
+
+
+# --- restore ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RestoreInput:
+    snapshot: Path
+    members: tuple[Any, ...] = ()  # RestoreMember, given when the cluster does not answer
+    data_dir_template: str | None = None
+    tool: str | None = None
+    force: bool = False  # accept a major.minor version mismatch
+
+
+def verify_snapshot(path: Path, keys: Any = None) -> Any:
+    """Keep the decryption keys for the restore steps (in this process only), then verify
+    the snapshot file: both faces do this before anything is dialled."""
+    from etcdtui.services.procedures.restore import remember_keys
+    from etcdtui.services.procedures.snapcheck import verify_snapshot as verify
+
+    remember_keys(str(path), keys)
+    return verify(path, keys)
+
+
+def sandbox_template(sandbox: Sandbox) -> str:
+    return str(sandbox.dir / "data" / "{name}")
+
+
+async def restore_plan(
+    svc: Any,
+    sandbox: Sandbox | None,
+    inp: RestoreInput,
+    snap: Any,
+) -> tuple[Plan, tuple[str, ...]]:
+    """The restore plan and the risks it carries (a cluster that still answers, another
+    cluster's snapshot, one far behind). ``snap``: from :func:`verify_snapshot`."""
+    from etcdtui.services.binaries import binary_version
+    from etcdtui.services.procedures.common import gather
+    from etcdtui.services.procedures.requests import (
+        reconcile_sandbox,
+        restore_members,
+        restore_tool,
+    )
+    from etcdtui.services.procedures.restore import (
+        RestoreRequest,
+        build_restore_plan,
+        restore_risks,
+    )
+
+    try:
+        facts: Any = await gather(svc)
+    except errors.EtcdtuiError:
+        facts = None  # the cluster is gone: that is what a restore is for
+    await asyncio.to_thread(reconcile_sandbox, sandbox, facts)
+    members = restore_members(facts, sandbox, inp.members)
+    version, old_id = None, None
+    if facts is not None:
+        version, old_id = facts.version() or None, facts.members.cluster_id
+    risks: tuple[str, ...] = await restore_risks(svc, facts, snap) if facts is not None else ()
+    tool = restore_tool(inp.tool)
+    template = inp.data_dir_template or (
+        sandbox_template(sandbox) if sandbox is not None else DEFAULT_DATA_DIR
+    )
+    req = RestoreRequest(
+        snapshot=inp.snapshot,
+        members=members,
+        data_dir_template=template,
+        tool=str(tool),
+        tool_version=binary_version(tool) or "0",
+        cluster_version=version,
+        old_cluster_id=old_id,
+        force=inp.force,
+        current_data_dirs={m.name: str(sandbox.data_dir(m.name)) for m in members}
+        if sandbox is not None
+        else {},
+        check_local_dirs=sandbox is not None,
+        risks=risks,
+    )
+    plan: Plan = build_restore_plan(snap, req)
+    return plan, risks
