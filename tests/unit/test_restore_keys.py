@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import pyrage
 import pytest
@@ -34,12 +35,17 @@ def test_encrypted_plan_decrypts_in_memory_and_holds_no_key() -> None:
 
 
 def test_console_restore_without_keys_says_press_k(tmp_path: Path) -> None:
-    from etcdtui.ui.wizard_launch import _restore
+    from etcdtui.ui.wizard_launch import build_plan
+    from tests.support.fakes import fake_settings
 
     enc = tmp_path / "snap.db.age"
     enc.write_bytes(pyrage.passphrase.encrypt(b"x" * 100, "pw"))
+
+    def no_service(_settings: object) -> Any:
+        raise AssertionError("the snapshot is checked before anything is dialled")
+
     with pytest.raises(IdentityRequired) as caught:
-        asyncio.run(_restore(None, enc, None, None))
+        asyncio.run(build_plan("restore", str(enc), fake_settings(), None, no_service))
     assert "press 4" in caught.value.fix.lower() and " k " in caught.value.fix
     assert "--passphrase-file" not in caught.value.fix
 
