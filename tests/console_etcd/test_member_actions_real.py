@@ -1,5 +1,5 @@
 """Real-etcd twins of the console's member-action tests on the fake
-(tests/ui/test_app_fake.py): the quorum guard, the re-check right before sending,
+(tests/console_fake/test_app_fake.py): the quorum guard, the re-check right before sending,
 read-only refusals, move-leader (etcd names the new leader) and update peer URLs (etcd
 reports the new URL). Client and peer mTLS; members stopped with SIGSTOP; every answer
 checked by asking etcd itself."""
