@@ -348,7 +348,9 @@ async def console(sb: Sandbox, seconds: float, tmp: Path, crashes: list[str]) ->
     return {"latencies": latencies, "rss0": rss0, "rss1": rss1}
 
 
-def soak(sb: Sandbox, seconds: float, seed: int, every: float, tmp: Path) -> int:
+def soak(
+    sb: Sandbox, seconds: float, seed: int, every: float, tmp: Path, out: Path | None = None
+) -> int:
     history, faults_report = tmp / "history.jsonl", tmp / "faults.json"
     writer = _spawn("--writer", str(sb.dir), "--history", str(history), "--seconds", f"{seconds}")
     injector = _spawn(
@@ -410,31 +412,60 @@ def soak(sb: Sandbox, seconds: float, seed: int, every: float, tmp: Path) -> int
     failed = sum(1 for op in ops if not op["ok"])
     latencies = measured["latencies"]
     rss0, rss1 = measured["rss0"], measured["rss1"]
-    print(f"seed                       {seed}")
-    print(f"duration                   {seconds:.0f} s, a fault every ~{every:g} s")
-    print(
+    lines: list[str] = []
+
+    def say(text: str) -> None:
+        print(text)
+        lines.append(text)
+
+    say(f"seed                       {seed}")
+    say(f"duration                   {seconds:.0f} s, a fault every ~{every:g} s")
+    say(
         f"faults injected            {sum(injected.values())} "
         f"({', '.join(f'{k} {v}' for k, v in sorted(injected.items()))})"
     )
     if done.get("errors"):
-        print(f"fault verbs that failed    {len(done['errors'])}: {done['errors'][:3]}")
-    print(f"crashes                    {len(crashes)} {crashes if crashes else ''}")
-    print(
+        say(f"fault verbs that failed    {len(done['errors'])}: {done['errors'][:3]}")
+    say(f"crashes                    {len(crashes)} {crashes if crashes else ''}")
+    say(
         f"writes acknowledged        {acked} (+{reads} linearizable reads, "
         f"{failed} operations failed or timed out)"
     )
     lost = len(lost_once) + result["lost_registers"]
-    print(f"acknowledged writes lost   {lost}")
-    print(f"linearizability violations {len(result['violations'])} {result['violations'][:5]}")
-    print(
+    say(f"acknowledged writes lost   {lost}")
+    say(f"linearizability violations {len(result['violations'])} {result['violations'][:5]}")
+    say(
         f"key press to handled       max {max(latencies, default=0):.1f} ms, "
         f"p99 {pct(latencies, 99):.1f} ms, median {pct(latencies, 50):.1f} ms "
         f"(n={len(latencies)})"
     )
-    print(
-        f"RSS growth (console)       {(rss1 - rss0) / 1024:+.1f} MiB (from {rss0 / 1024:.1f} MiB)"
-    )
+    say(f"RSS growth (console)       {(rss1 - rss0) / 1024:+.1f} MiB (from {rss0 / 1024:.1f} MiB)")
+    if out is not None:
+        write_record(out, lines)
     return 0 if not crashes and not lost and not result["violations"] else 1
+
+
+def write_record(out: Path, lines: list[str]) -> None:
+    """The report as a Markdown page beside RESULTS.md, with when and on what it ran."""
+    import platform
+
+    load = os.getloadavg()[0]
+    head = [
+        "# Soak",
+        "",
+        "Written by `python -m benchmarks.soak --out benchmarks/SOAK.md`: a headless console",
+        "and a writer on a 3-member sandbox (etcd with mTLS on 127.0.0.1) while random faults",
+        "come and go. Crashes, lost acknowledged writes and linearizability violations must",
+        "be 0. The suite runs a 60 s soak (`tests/faults/test_soak.py`).",
+        "",
+        f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+        f"- machine: {os.cpu_count()} CPUs, {platform.platform()}, Python "
+        f"{platform.python_version()}",
+        f"- load average (1 min) at the end: {load:.1f}",
+        "",
+        "```",
+    ]
+    out.write_text("\n".join([*head, *lines, "```", ""]), encoding="utf-8")
 
 
 def main() -> int:
@@ -442,6 +473,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=300.0)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--fault-every", type=float, default=4.0, help="seconds between faults")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="also write the report here (benchmarks/SOAK.md)"
+    )
     parser.add_argument("--writer", help=argparse.SUPPRESS)
     parser.add_argument("--injector", help=argparse.SUPPRESS)
     parser.add_argument("--history", help=argparse.SUPPRESS)
@@ -461,7 +495,7 @@ def main() -> int:
     try:
         sb.up(3, fault_proxy=True)
         sb.settle()
-        rc = soak(sb, args.seconds, seed, args.fault_every, tmp)
+        rc = soak(sb, args.seconds, seed, args.fault_every, tmp, args.out)
         return rc
     finally:
         sb.down(purge=rc == 0)

@@ -211,9 +211,7 @@ class Poller:
             )
         for url in set(self._loops) - wanted:
             self._loops.pop(url).cancel()
-        metric_urls = getattr(self.service, "metrics_urls", None)  # fakes may lack it
-        scraped = set(metric_urls()) if metric_urls is not None else wanted
-        scraped = scraped or wanted
+        scraped = set(self.service.metrics_urls()) or wanted
         for url in sorted(scraped - set(self._metric_loops)):
             self._metric_loops[url] = self.app.run_worker(
                 self._metrics_loop(url), group="poll", name=f"metrics {url}", exit_on_error=False

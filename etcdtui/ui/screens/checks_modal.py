@@ -28,6 +28,7 @@ from textual.worker import Worker, WorkerState
 from etcdtui import errors
 from etcdtui.i18n import N_, _
 from etcdtui.terminal_text import printable
+from etcdtui.ui.app_access import etcdtui_app
 from etcdtui.ui.errors import as_etcdtui_error, report
 from etcdtui.ui.screens.fit import FittedModal
 from etcdtui.ui.screens.modals import PausingModal
@@ -36,12 +37,12 @@ PERF_DURATION_S = 10.0  # as `etcdtui check perf` without --duration
 PERF_GRACE_S = 30.0  # on top of the load: the metrics scrapes and the clean-up
 
 
-def _settings(app: Any) -> Any:
-    return getattr(app, "settings", None)
+def _settings(node: Any) -> Any:
+    return etcdtui_app(node).settings
 
 
-def _service(app: Any) -> Any:
-    return getattr(app, "service", None)
+def _service(node: Any) -> Any:
+    return etcdtui_app(node).service
 
 
 class PerfModal(PausingModal):
@@ -63,7 +64,7 @@ class PerfModal(PausingModal):
         from etcdtui.services.perf import LOADS, PREFIX
 
         clients, rate = LOADS[self.load]
-        word = perf_confirm_word(_settings(self.app))
+        word = perf_confirm_word(_settings(self))
         with Vertical(id="checks-box", classes="modal-box"):
             yield Label(
                 _("Check performance (load {load})").format(load=self.load), classes="modal-title"
@@ -112,13 +113,13 @@ class PerfModal(PausingModal):
     def _refusal(self) -> str | None:
         from etcdtui.ops.checks import perf_refusal
 
-        return perf_refusal(_settings(self.app), accepted=True)
+        return perf_refusal(_settings(self), accepted=True)
 
     def _typed(self) -> bool:
         from etcdtui.ops.checks import perf_confirm_word
 
         return self.query_one("#confirm", Input).value.strip() == perf_confirm_word(
-            _settings(self.app)
+            _settings(self)
         )
 
     def _refresh(self) -> None:
@@ -181,7 +182,7 @@ class PerfModal(PausingModal):
         from etcdtui.services.cluster import ClusterService
         from etcdtui.services.perf import run_perf
 
-        service = _service(self.app)
+        service = _service(self)
         if not isinstance(service, ClusterService):
             raise errors.EtcdtuiError(
                 _("check perf needs a live cluster connection"), title=_("Not available")
@@ -412,15 +413,15 @@ class EvidenceModal(FittedModal):
         copied = str(event.worker.result)
         self._audit(copied)
         self.dismiss(_("copied the most advanced db to {path}").format(path=printable(copied)))
-        app: Any = self.app
-        app.call_later(app.action_wizard, "restore", copied)
+        app = etcdtui_app(self)
+        self.app.call_later(app.action_wizard, "restore", copied)
 
     def _audit(self, copied: str) -> None:
-        audit = getattr(self.app, "audit_log", None)
+        audit = etcdtui_app(self).audit_log
         best = self.outcome.evidence.best if self.outcome is not None else None
-        if audit is None or best is None:
+        if best is None:
             return
-        settings = _settings(self.app)
+        settings = _settings(self)
         audit.append(
             action="evidence-copy",
             params={"dirs": list(self.dirs), "chosen": best.path, "copy": copied},
