@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import re
@@ -219,3 +220,44 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 f"skipped on CI for a missing tool, which scripts/test installs: {reason}"
             )
     return report
+
+
+def _outliving(root: str) -> list[tuple[int, str]]:
+    """Processes whose command line names a path under ``root`` (etcd members, fault
+    proxies, starvers: everything a test starts gets its data or state dir there)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmd = f.read(65536).replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if root in cmd and "pytest" not in cmd.split(" ", 1)[0]:
+            found.append((int(entry), cmd[:200]))
+    return found
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Rule 7, checked after the suite: no process a test started outlives it. Any found
+    is named, stopped by its PID, and fails the run."""
+    if hasattr(session.config, "workerinput"):
+        return  # each xdist worker's processes are checked once, by the controller
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None or not os.path.isdir("/proc"):
+        return
+    root = str(factory.getbasetemp())
+    left = _outliving(root)
+    if not left:
+        return
+    import signal
+
+    for pid, _cmd in left:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    lines = "\n".join(f"  pid {pid}: {cmd}" for pid, cmd in left)
+    session.config.get_terminal_writer().line(
+        f"\nprocesses started by tests outlived the suite (stopped now):\n{lines}", red=True
+    )
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
