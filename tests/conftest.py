@@ -55,6 +55,16 @@ def _isolated_dirs(session_tmp: Path) -> Iterator[None]:
             os.environ[k] = v
 
 
+@pytest.fixture(autouse=True)
+def _own_config_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test reads and writes its own config dir: a context that one test registers
+    (`sandbox up`, a drill) must not become a later test's current context, whose files
+    went away with the first test's temporary dir."""
+    monkeypatch.setenv("ETCDTUI_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
+
+
 def _loopback_only(address: object) -> None:
     """Rule 7: tests talk only to loopback. A Python-level socket (the certificate peek,
     the /version and /metrics probes, the fault proxy) aimed anywhere else is refused
