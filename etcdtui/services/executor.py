@@ -31,6 +31,7 @@ from etcdtui.paths import ensure_private_dir, state_dir
 from etcdtui.safeio import read_limited, write_private
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
+from etcdtui.services.cluster_lock import ClusterLock, lock_keys
 from etcdtui.services.plans import Plan, Ref, Step
 from etcdtui.services.procedures.common import serializable_members
 from etcdtui.services.procedures.context import (
@@ -131,94 +132,6 @@ def unfinished(kind: str) -> list[dict[str, Any]]:
         if data.get("status") not in ("done", "rolled-back", "planned"):
             out.append(data)
     return sorted(out, key=lambda d: float(d.get("updated") or 0), reverse=True)
-
-
-# --- one wizard per cluster -----------------------------------------------------------------
-
-
-class ClusterBusy(errors.EtcdtuiError):
-    code = "cluster-busy"
-    exit_code = 2
-    default_title = N_("Another wizard is changing this cluster")
-
-
-def _lock_keys(settings: ConnectionSettings, cluster_id: int | None) -> list[str]:
-    """What identifies the cluster: its ID when known, and every endpoint dialled (a
-    restore of a cluster that does not answer has no ID to offer)."""
-    import hashlib
-
-    keys = {f"cluster-{cluster_id:x}"} if cluster_id else set()
-    for url in settings.endpoints:
-        keys.add("endpoint-" + hashlib.sha256(url.strip().lower().encode()).hexdigest()[:16])
-    return sorted(keys)
-
-
-class ClusterLock:
-    """Advisory locks (flock) under ``<state dir>/locks``, one per cluster key, held
-    while a wizard runs. The kernel drops them when the holder exits, even on SIGKILL,
-    so a crash never leaves the cluster locked. Each lock file names its holder."""
-
-    def __init__(self, keys: list[str], holder: Mapping[str, Any]) -> None:
-        self.keys = keys
-        self.holder = dict(holder)
-        self._fds: list[int] = []
-
-    def acquire(self) -> None:
-        import fcntl
-
-        d = state_dir() / "locks"
-        ensure_private_dir(d)
-        try:
-            for key in self.keys:
-                fd = os.open(d / f"{key}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    other = _read_holder(fd)
-                    os.close(fd)
-                    raise ClusterBusy(
-                        _(
-                            "wizard {plan} ({kind}) holds this cluster: pid {pid}, user {user} "
-                            "on {host}, since {since}"
-                        ).format(
-                            plan=other.get("plan", "?"),
-                            kind=other.get("kind", "?"),
-                            pid=other.get("pid", "?"),
-                            user=other.get("user", "?"),
-                            host=other.get("host", "?"),
-                            since=other.get("since", "?"),
-                        ),
-                        fix=_(
-                            "Wait until it finishes (or stop that process); nothing was changed "
-                            "by this one. Its progress is saved: it can go on with --resume."
-                        ),
-                        console_fix=_(
-                            "Wait until it finishes (or stop that process); nothing was changed "
-                            "by this one. Its progress is saved: W (saved wizards) resumes it."
-                        ),
-                    ) from None
-                self._fds.append(fd)
-                os.ftruncate(fd, 0)
-                os.pwrite(fd, json.dumps(self.holder).encode(), 0)
-        except BaseException:
-            self.release()
-            raise
-
-    def release(self) -> None:
-        fds, self._fds = self._fds, []
-        for fd in fds:
-            try:
-                os.ftruncate(fd, 0)
-            finally:
-                os.close(fd)
-
-
-def _read_holder(fd: int) -> dict[str, Any]:
-    try:
-        data = json.loads(os.pread(fd, 4096, 0).decode("utf-8", "replace") or "{}")
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def holder_record(plan: Plan) -> dict[str, Any]:
@@ -341,7 +254,7 @@ class Executor:
                 self.plan, svc, self.operator, self.host, self.vars, interrupted=interrupted
             )
             lock = ClusterLock(
-                _lock_keys(self.settings, await _cluster_id(svc, self.plan)),
+                lock_keys(self.settings, await _cluster_id(svc, self.plan)),
                 holder_record(self.plan),
             )
             lock.acquire()  # before anything is saved or changed: a refusal changes nothing
@@ -536,7 +449,7 @@ class Executor:
         async with ClusterService(self.settings, audit=self.audit) as svc:
             ctx = ExecContext(self.plan, svc, self.operator, self.host, self.vars)
             lock = ClusterLock(
-                _lock_keys(self.settings, await _cluster_id(svc, self.plan)),
+                lock_keys(self.settings, await _cluster_id(svc, self.plan)),
                 holder_record(self.plan),
             )
             lock.acquire()

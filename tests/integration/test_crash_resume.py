@@ -171,12 +171,12 @@ def test_resume_honours_a_new_start_timeout(fresh_cluster: Callable[..., Sandbox
 def test_a_second_wizard_on_the_same_cluster_is_refused_naming_the_holder(
     fresh_cluster: Callable[..., Sandbox],
 ) -> None:
-    from etcdtui.services.executor import ClusterLock, _lock_keys
+    from etcdtui.services.cluster_lock import ClusterLock, lock_keys
 
     sb = fresh_cluster(3)
     sb.kill("m3")
     holder = {"plan": "replace-holder1", "kind": "replace", "pid": 4242, "user": "alice"}
-    lock = ClusterLock(_lock_keys(sb.settings(), None), holder)
+    lock = ClusterLock(lock_keys(sb.settings(), None), holder)
     lock.acquire()
     try:
         res = wizard(

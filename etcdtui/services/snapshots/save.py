@@ -553,6 +553,9 @@ async def _save(
     _check_target(target, force)
     src = source or await choose_source(svc, endpoint)
     before = src.status
+    from etcdtui.services.cluster_lock import refuse_during_restore
+
+    refuse_during_restore(svc.settings, before.cluster_id)  # right before the file is made
     part = target.with_name(target.name + ".part")
     side_part = target.with_name(target.name + ".json.part")
     try:
