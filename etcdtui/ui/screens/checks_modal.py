@@ -118,9 +118,7 @@ class PerfModal(PausingModal):
     def _typed(self) -> bool:
         from etcdtui.ops.checks import perf_confirm_word
 
-        return self.query_one("#confirm", Input).value.strip() == perf_confirm_word(
-            _settings(self)
-        )
+        return self.query_one("#confirm", Input).value.strip() == perf_confirm_word(_settings(self))
 
     def _refresh(self) -> None:
         refusal = self._refusal()
