@@ -209,6 +209,7 @@ class Verdict:
     reasons: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     fix: str | None = None
+    console_fix: str | None = None  # the console's words when ``fix`` names a CLI flag
     server_fails: bool = False
     server_error: str | None = None
     committable: bool = True  # False when quorum is lost: nothing can be committed
@@ -225,7 +226,8 @@ class Verdict:
         self.server_error = error if self.committable or not needs_quorum else None
         self.refuse(reason, fix)
 
-    def refuse(self, reason: str, fix: str | None = None) -> None:
+    def refuse(self, reason: str, fix: str | None = None, console_fix: str | None = None) -> None:
         self.reasons.append(reason)
         if self.fix is None and fix:
             self.fix = fix
+            self.console_fix = console_fix

@@ -25,6 +25,7 @@ class ScaleAdvice:
     reasons: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     fix: str | None = None
+    console_fix: str | None = None  # the console's words when ``fix`` names a CLI flag
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -76,6 +77,9 @@ def advice_for_target(
             v.refuse(
                 text + " " + _("Choose {lo} or {hi}.").format(lo=target - 1, hi=target + 1),
                 _("Pick an odd size, or pass --force if the even size is deliberate."),
+                _("Pick an odd size: :scale {lo} or :scale {hi}.").format(
+                    lo=target - 1, hi=target + 1
+                ),
             )
     if healthy is not None and current_voters:
         down = current_voters - healthy
@@ -138,4 +142,5 @@ def advice_for_target(
         reasons=tuple(v.reasons),
         warnings=tuple(v.warnings),
         fix=v.fix,
+        console_fix=v.console_fix,
     )

@@ -122,6 +122,7 @@ class WhatIf:
     server_would_refuse: bool = False
     server_error: str | None = None
     fix: str | None = None
+    console_fix: str | None = None  # the console's words when ``fix`` names a CLI flag
 
     @property
     def overridable(self) -> bool:
@@ -155,7 +156,12 @@ class WhatIf:
         title = None
         if self.server_error:
             title = _('Not sent: etcd would answer "{error}"').format(error=self.server_error)
-        raise cls(" ".join(self.reasons), title=title, fix=self.fix or "")
+        raise cls(
+            " ".join(self.reasons),
+            title=title,
+            fix=self.fix or "",
+            console_fix=self.console_fix,
+        )
 
 
 class _Cluster:
@@ -217,6 +223,7 @@ def what_if(
         server_would_refuse=v.server_fails,
         server_error=v.server_error,
         fix=v.fix,
+        console_fix=v.console_fix,
     )
 
 
@@ -556,6 +563,10 @@ def _check_update(c: _Cluster, change: UpdatePeerURLs, v: Verdict) -> QuorumSumm
                 "(every key and value) in plaintext."
             ).format(urls=", ".join(plain), member=name),
             _("Keep https:// peer URLs, or pass --force if the downgrade is intended."),
+            _(
+                "Keep https:// peer URLs. A deliberate downgrade is not offered in the "
+                "console; it takes the command line."
+            ),
         )
     elif plain:
         v.warnings.append(

@@ -153,6 +153,7 @@ class MemberPlan:
     server_error: str | None = None  # etcd's exact refusal, when etcd itself would refuse
     overridable: bool = False  # refused by etcdtui's policy only: --force goes past it
     error_class: type[errors.EtcdtuiError] = field(default=errors.QuorumRefusal, repr=False)
+    console_fix: str | None = None  # the console's words when ``fix`` names a CLI flag
 
     @property
     def kind(self) -> str:
@@ -172,7 +173,9 @@ class MemberPlan:
         title = None
         if self.server_error:
             title = _('Not sent: etcd would answer "{error}"').format(error=self.server_error)
-        return self.error_class(" ".join(self.reasons), title=title, fix=self.fix or "")
+        return self.error_class(
+            " ".join(self.reasons), title=title, fix=self.fix or "", console_fix=self.console_fix
+        )
 
     def verdict(self) -> dict[str, object]:
         """The verdict alone: what the same-verdict test compares across the faces."""
@@ -257,6 +260,10 @@ def judge(
                 "Do not restore. Reconnect with a user that has the root role (--user, "
                 "ETCDTUI_PASSWORD) or the right client certificate."
             ),
+            console_fix=_(
+                "Do not restore. Switch to a context whose user has the root role, or whose "
+                "client certificate etcd accepts (:context NAME)."
+            ),
             confirm_text=None,
             error_class=errors.AccessDenied,
             **base,  # type: ignore[arg-type]
@@ -264,6 +271,8 @@ def judge(
     reasons: list[str] = []
     warnings: list[str] = []
     fix: str | None = None
+    console_fix: str | None = None
+    verdict_fix: str | None = None
     after = before
     server_error: str | None = None
     overridable = False
@@ -273,7 +282,8 @@ def judge(
         from etcdtui.domain.whatif import what_if
 
         verdict = what_if(members, view.healthy_ids, change, leader_id=leader)
-        after, fix = verdict.after, verdict.fix
+        after, fix, console_fix = verdict.after, verdict.fix, verdict.console_fix
+        verdict_fix = fix
         reasons += verdict.reasons
         warnings += verdict.warnings
         server_error, overridable = verdict.server_error, verdict.overridable
@@ -321,6 +331,7 @@ def judge(
         reasons=tuple(dict.fromkeys(reasons)),
         warnings=tuple(warnings),
         fix=fix,
+        console_fix=console_fix if fix == verdict_fix else None,
         confirm_text=confirm,
         server_error=server_error,
         overridable=overridable and not url_problem and (target is not None or adding),

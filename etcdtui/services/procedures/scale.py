@@ -92,7 +92,12 @@ def build_scale_plan(
         # quorum would be at risk.
         even = req.target >= 1 and req.target % 2 == 0 and not req.force
         title = _("Refused: {n} voters is an even size").format(n=req.target) if even else None
-        raise errors.QuorumRefusal(" ".join(advice.reasons), fix=advice.fix or "", title=title)
+        raise errors.QuorumRefusal(
+            " ".join(advice.reasons),
+            fix=advice.fix or "",
+            console_fix=advice.console_fix,
+            title=title,
+        )
     if req.target < len(voters):
         raise errors.UsageError(
             _("member scale only grows the cluster ({n} -> {t})").format(

@@ -143,8 +143,9 @@ class MemberActionModal(PausingModal):
         p = self._plan()
         self.query_one("#whatif", Static).update(whatif_table(p.before, p.after))
         lines = [f"✖ {r}" for r in p.reasons]
-        if p.fix and p.reasons:
-            lines.append(_("fix: {fix}").format(fix=p.fix))
+        fix = p.console_fix or p.fix  # the console's words where the CLI's name a flag
+        if fix and p.reasons:
+            lines.append(_("fix: {fix}").format(fix=fix))
         lines += [f"▲ {w}" for w in p.warnings]
         if p.allowed and not lines:
             lines.append("✔ " + _("Quorum holds before and after."))
