@@ -142,7 +142,12 @@ async def test_replace_a_killed_follower_from_the_command_line(
 
 
 @pytest.mark.etcd
-async def test_read_only_shows_plans_and_executes_nothing(cluster: Sandbox, tmp_path: Path) -> None:
+async def test_read_only_shows_plans_and_executes_nothing(
+    fresh_cluster: Callable[..., Sandbox], tmp_path: Path
+) -> None:
+    # its own cluster: the shared one's members are replaced by other tests on the same
+    # worker, and a plan built while that happens dialled an endpoint that had just gone
+    cluster = fresh_cluster(3)
     settings = dataclasses.replace(cluster.settings(), read_only=True)
     audit = AuditLog(tmp_path / "audit.jsonl")
     before = {w.id for w in saved_wizards()}
