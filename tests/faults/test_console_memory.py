@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 from typing import Any
 
+import pytest
 from textual.widgets._footer import FooterKey
 
 from etcdtui.ui.watchers import watcher_count
@@ -28,6 +29,13 @@ def _live_footer_keys() -> int:
     return sum(1 for o in gc.get_objects() if isinstance(o, FooterKey))
 
 
+@pytest.mark.flaky(
+    reruns=1,
+    reruns_delay=2,
+    reason=(
+        "counts live objects after gc; a collection still running under load can leave a few over"
+    ),
+)
 async def test_footer_keys_do_not_accumulate_over_fault_cycles() -> None:
     app: Any
     app, _svc = make_app()

@@ -147,6 +147,13 @@ def test_members_status_snapshot_replace_restore(
         assert snap_rev <= cluster_revision(sb) < snap_rev + BUMP_REVISION
 
 
+@pytest.mark.flaky(
+    reruns=1,
+    reruns_delay=2,
+    reason=(
+        "etcd 3.4 on a loaded 2-core machine can take longer than the start step's wait to listen"
+    ),
+)
 def test_scale_three_to_five(
     etcd_matrix: tuple[str, Path],
     fresh_cluster: Callable[..., Sandbox],
