@@ -18,7 +18,7 @@ from typing import Any
 
 from etcdtui.services.snapshots.bolt import BoltDB
 from etcdtui.services.snapshots.k8s import OTHER, resource_of
-from etcdtui.services.snapshots.mvcc import index_keyspace, live_keys
+from etcdtui.services.snapshots.mvcc import KeyspaceIndex, index_keyspace, live_keys
 from etcdtui.services.snapshots.source import DecryptKeys, open_snapshot
 from etcdtui.services.snapshots.status import trailer_report, with_trailer_report
 
@@ -129,6 +129,30 @@ def _report(pairs: Iterable[tuple[bytes, str | None]], limit: int) -> dict[str, 
     }
 
 
+def diff_indexes(a: KeyspaceIndex, b: KeyspaceIndex, *, limit: int = 1000) -> dict[str, Any]:
+    """:func:`diff_sorted` of two snapshots' live keys without holding their keys: each
+    live record of B is looked up in A's :class:`KeyTable` (keys compared in full where
+    fingerprints meet), A's records that no B key met are the removed ones. Records are
+    read in the tables' order, not the keys', which the report does not depend on."""
+    ta, tb = a.latest, b.latest
+    met = bytearray(ta.slots)
+
+    def pairs() -> Iterator[tuple[bytes, str | None]]:
+        for y in tb.live_records():
+            slot, x = ta.find(y.key)
+            if slot < 0:
+                yield y.key, "added"
+                continue
+            met[slot] = 1
+            same = x.mod_revision == y.mod_revision and x.value == y.value
+            yield y.key, None if same else "changed"
+        for slot in ta.live_slots():
+            if not met[slot]:
+                yield ta.key_at(slot), "removed"
+
+    return _report(pairs(), limit)
+
+
 def diff(
     path_a: str,
     path_b: str,
@@ -142,9 +166,7 @@ def diff(
 
         def both(_db: BoltDB) -> tuple[dict[str, Any], Any, Any, dict[str, Any]]:
             idx_a, idx_b = index_keyspace(db_a), index_keyspace(db_b)
-            a = ((kv.key, kv.mod_revision, value_hash(kv.value)) for kv in live_keys(db_a, idx_a))
-            b = ((kv.key, kv.mod_revision, value_hash(kv.value)) for kv in live_keys(db_b, idx_b))
-            out = diff_sorted(a, b, limit=limit)
+            out = diff_indexes(idx_a, idx_b, limit=limit)
             return out, idx_a, idx_b, trailer_report(db_b)
 
         (out, idx_a, idx_b, sha_b), sha_a = with_trailer_report(db_a, both)

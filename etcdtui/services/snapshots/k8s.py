@@ -35,6 +35,7 @@ from etcdtui.services.snapshots.mvcc import (
     backend_info,
     index_keyspace,
     live_keys,
+    live_records,
 )
 from etcdtui.services.snapshots.source import DecryptKeys, open_snapshot
 
@@ -345,7 +346,7 @@ def inspect_db(db: BoltDB, index: KeyspaceIndex | None = None) -> dict[str, Any]
     other = {"count": 0, "bytes": 0}
     secrets = {k: 0 for k in ("plaintext", "aescbc", "aesgcm", "secretbox", "kms", "unknown")}
     largest: list[tuple[int, str]] = []
-    for kv in live_keys(db, idx):
+    for kv in live_records(db, idx):  # the report does not depend on the order
         size = len(kv.value)
         entry = (size, kv.key.decode("utf-8", "replace"))
         if len(largest) < LARGEST:

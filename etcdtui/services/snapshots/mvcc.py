@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from etcdtui.services.snapshots.errors import SnapshotCorrupt
 REV_SIZE = 17
 LEN_BITS = 32
 _LEN_MASK = (1 << LEN_BITS) - 1
+_MASK64 = (1 << 64) - 1
 TOMBSTONE = ord("t")
 
 
@@ -53,13 +55,129 @@ class LiveKey:
     value: bytes
 
 
+def key_hash(key: bytes) -> int:
+    """The 64-bit fingerprint :class:`KeyTable` files a user key under. The interpreter's
+    own (keyed, per process) hash of bytes: fast, and a crafted file cannot aim at its
+    collisions. Equal fingerprints never stand for equal keys on their own: the table
+    compares the keys themselves (a test swaps in a tiny hash to prove it)."""
+    return hash(key) & _MASK64
+
+
+_EMPTY, _LIVE, _DELETED = 0, 1, 2
+_MIN_SLOTS = 1 << 10
+
+
+class KeyTable:
+    """User key -> where its latest record lies in the file, in about 21 bytes a slot.
+
+    Open addressing over arrays of machine words: the key's 64-bit fingerprint, the
+    start and length of its latest ``key``-bucket record, and a state byte (empty, live,
+    deleted). Keys themselves are not held: where two fingerprints are equal, the keys
+    are read back from the file and compared, so a collision costs a read, never a
+    wrong answer. A million keys take about 42 MB (half the slots free at most), where a
+    dict of the key bytes took about 150 MB.
+    """
+
+    def __init__(self, db: BoltDB) -> None:
+        self._db = db
+        self._hash = key_hash  # looked up here so a test can swap the module's function
+        self._alloc(_MIN_SLOTS)
+        self.live = 0
+        self.deleted = 0
+
+    def _alloc(self, slots: int) -> None:
+        self._mask = slots - 1
+        self._fps = array("Q", bytes(8 * slots))
+        self._starts = array("Q", bytes(8 * slots))
+        self._lens = array("I", bytes(4 * slots))
+        self._state = bytearray(slots)
+        self._used = 0
+
+    def __len__(self) -> int:
+        """Live keys (the old index's ``len(latest)``)."""
+        return self.live
+
+    @property
+    def slots(self) -> int:
+        return self._mask + 1
+
+    def key_at(self, slot: int) -> bytes:
+        return self.record_at(slot).key  # type: ignore[no-any-return]
+
+    def record_at(self, slot: int) -> Any:
+        start = self._starts[slot]
+        return _parse_kv(self._db.read(start, start + self._lens[slot]))
+
+    def find(self, key: bytes, fp: int | None = None) -> tuple[int, Any]:
+        """(slot, latest record) of a live ``key``; (-1, None) when the key is absent or
+        its latest record is a deletion."""
+        fp = self._hash(key) if fp is None else fp
+        mask, fps, state = self._mask, self._fps, self._state
+        i = fp & mask
+        while state[i] != _EMPTY:
+            if fps[i] == fp:
+                rec = self.record_at(i)
+                if rec.key == key:
+                    return (i, rec) if state[i] == _LIVE else (-1, None)
+            i = (i + 1) & mask
+        return -1, None
+
+    def put(self, key: bytes, start: int, length: int, deleted: bool) -> None:
+        """Record that ``key``'s latest record is now [start, start + length)."""
+        fp = self._hash(key)
+        mask, fps, state = self._mask, self._fps, self._state
+        i = fp & mask
+        while state[i] != _EMPTY:
+            if fps[i] == fp and self.key_at(i) == key:
+                was = state[i]
+                break
+            i = (i + 1) & mask
+        else:
+            was = _EMPTY
+            fps[i] = fp
+            self._used += 1
+        self._starts[i] = start
+        self._lens[i] = length
+        new = _DELETED if deleted else _LIVE
+        state[i] = new
+        self.live += (new == _LIVE) - (was == _LIVE)
+        self.deleted += (new == _DELETED) - (was == _DELETED)
+        if self._used * 3 > (mask + 1) * 2:
+            self._grow()
+
+    def _grow(self) -> None:
+        fps, starts, lens, state = self._fps, self._starts, self._lens, self._state
+        self._alloc(2 * (self._mask + 1))
+        mask, nfps, nstate = self._mask, self._fps, self._state
+        for j in range(len(state)):
+            if state[j] == _EMPTY:
+                continue
+            fp = fps[j]
+            i = fp & mask
+            while nstate[i] != _EMPTY:
+                i = (i + 1) & mask
+            nfps[i] = fp
+            self._starts[i] = starts[j]
+            self._lens[i] = lens[j]
+            nstate[i] = state[j]
+            self._used += 1
+
+    def live_slots(self) -> Iterator[int]:
+        """Slots of the live keys, in no useful order."""
+        state = self._state
+        return (i for i in range(len(state)) if state[i] == _LIVE)
+
+    def live_records(self) -> Iterator[Any]:
+        """Each live key's latest record (an ``mvccpb.KeyValue``), in no useful order."""
+        for i in self.live_slots():
+            yield self.record_at(i)
+
+
 @dataclass
 class KeyspaceIndex:
     """Where each live key's latest record lies in the file (offsets, not copies)."""
 
-    # user key -> value start << LEN_BITS | value length (one int, not a tuple: at a
-    # million keys the index is most of the memory)
-    latest: dict[bytes, int]
+    latest: KeyTable  # len() is the number of live keys
     revision: int
     revisions: int  # records in the key bucket
     tombstones: int  # user keys whose latest record is a deletion
@@ -73,15 +191,16 @@ def _parse_kv(raw: bytes) -> Any:
 
 
 def index_keyspace(db: BoltDB) -> KeyspaceIndex:
-    """One pass over the ``key`` bucket; memory grows with the number of user keys."""
+    """One pass over the ``key`` bucket; memory grows with the number of user keys
+    (about 42 bytes each, see :class:`KeyTable`), not with their length."""
     bucket = db.bucket(b"key")
-    latest: dict[bytes, int] = {}
-    deleted: set[bytes] = set()
+    table = KeyTable(db)
     revision = 0
     records = 0
     if bucket is None:
-        return KeyspaceIndex(latest, 0, 0, 0)
+        return KeyspaceIndex(table, 0, 0, 0)
     mm = db.mm
+    put = table.put
     for flags, ks, ke, ve in bucket.elements():
         if flags & BUCKET_LEAF_FLAG:
             raise SnapshotCorrupt(_("the key bucket holds a nested bucket"))
@@ -89,26 +208,31 @@ def index_keyspace(db: BoltDB) -> KeyspaceIndex:
         revision = main
         records += 1
         user_key = _parse_kv(mm[ke:ve]).key
-        if tomb:
-            latest.pop(user_key, None)
-            deleted.add(user_key)
-        else:
-            if ve - ke > _LEN_MASK:
-                raise SnapshotCorrupt(_("a key-bucket value is larger than 4 GiB"))
-            latest[user_key] = ke << LEN_BITS | (ve - ke)
-            deleted.discard(user_key)
-    return KeyspaceIndex(latest, revision, records, len(deleted))
+        if not tomb and ve - ke > _LEN_MASK:
+            raise SnapshotCorrupt(_("a key-bucket value is larger than 4 GiB"))
+        put(user_key, ke, min(ve - ke, _LEN_MASK), tomb)
+    return KeyspaceIndex(table, revision, records, table.deleted)
+
+
+def _live_key(kv: Any) -> LiveKey:
+    return LiveKey(kv.key, kv.create_revision, kv.mod_revision, kv.version, kv.lease, kv.value)
 
 
 def live_keys(db: BoltDB, index: KeyspaceIndex | None = None) -> Iterator[LiveKey]:
-    """Live keys in key order, each read from the file when its turn comes."""
-    idx = index or index_keyspace(db)
-    latest = idx.latest
-    for key in sorted(latest):
-        packed = latest[key]
-        start = packed >> LEN_BITS
-        kv = _parse_kv(db.read(start, start + (packed & _LEN_MASK)))
-        yield LiveKey(kv.key, kv.create_revision, kv.mod_revision, kv.version, kv.lease, kv.value)
+    """Live keys in key order, each read from the file when its turn comes. The sort
+    holds every live key's bytes for a while: where order does not matter, use
+    :func:`live_records`, which holds none."""
+    table = (index or index_keyspace(db)).latest
+    for key in sorted(table.key_at(i) for i in table.live_slots()):
+        _slot, kv = table.find(key)
+        yield _live_key(kv)
+
+
+def live_records(db: BoltDB, index: KeyspaceIndex | None = None) -> Iterator[LiveKey]:
+    """Live keys in no useful order, in memory that does not grow with the keyspace."""
+    table = (index or index_keyspace(db)).latest
+    for kv in table.live_records():
+        yield _live_key(kv)
 
 
 def backend_info(db: BoltDB) -> dict[str, Any]:
