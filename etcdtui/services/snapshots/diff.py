@@ -165,7 +165,8 @@ def diff(
     with open_snapshot(path_a, keys_a) as db_a, open_snapshot(path_b, keys_b) as db_b:
 
         def both(_db: BoltDB) -> tuple[dict[str, Any], Any, Any, dict[str, Any]]:
-            idx_a, idx_b = index_keyspace(db_a), index_keyspace(db_b)
+            idx_a = index_keyspace(db_a)
+            idx_b = index_keyspace(db_b, expect=len(idx_a.latest) + idx_a.tombstones)
             out = diff_indexes(idx_a, idx_b, limit=limit)
             return out, idx_a, idx_b, trailer_report(db_b)
 

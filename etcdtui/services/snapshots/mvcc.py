@@ -78,10 +78,13 @@ class KeyTable:
     dict of the key bytes took about 150 MB.
     """
 
-    def __init__(self, db: BoltDB) -> None:
+    def __init__(self, db: BoltDB, expect: int = 0) -> None:
         self._db = db
         self._hash = key_hash  # looked up here so a test can swap the module's function
-        self._alloc(_MIN_SLOTS)
+        slots = _MIN_SLOTS
+        while slots * 2 < expect * 3:  # room for ``expect`` keys without growing
+            slots *= 2
+        self._alloc(slots)
         self.live = 0
         self.deleted = 0
 
@@ -190,11 +193,13 @@ def _parse_kv(raw: bytes) -> Any:
         raise SnapshotCorrupt(_("a key-bucket value is not a KeyValue record")) from exc
 
 
-def index_keyspace(db: BoltDB) -> KeyspaceIndex:
+def index_keyspace(db: BoltDB, *, expect: int = 0) -> KeyspaceIndex:
     """One pass over the ``key`` bucket; memory grows with the number of user keys
-    (about 42 bytes each, see :class:`KeyTable`), not with their length."""
+    (about 42 bytes each, see :class:`KeyTable`), not with their length. ``expect``:
+    keys to make room for at once (a diff's second side), which spares the table's
+    growth steps, when the old and the new arrays are both held."""
     bucket = db.bucket(b"key")
-    table = KeyTable(db)
+    table = KeyTable(db, expect)
     revision = 0
     records = 0
     if bucket is None:
@@ -211,6 +216,7 @@ def index_keyspace(db: BoltDB) -> KeyspaceIndex:
         if not tomb and ve - ke > _LEN_MASK:
             raise SnapshotCorrupt(_("a key-bucket value is larger than 4 GiB"))
         put(user_key, ke, min(ve - ke, _LEN_MASK), tomb)
+    db.drop_resident()  # the walk is over: records are read with pread from here on
     return KeyspaceIndex(table, revision, records, table.deleted)
 
 
