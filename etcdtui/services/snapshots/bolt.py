@@ -210,6 +210,13 @@ class BoltDB:
         return self._mm
 
     @property
+    def fd(self) -> int:
+        """The open file (read-only): its identity, for positional reads."""
+        if self._mm is None:
+            raise ValueError("BoltDB is closed")
+        return self._fd
+
+    @property
     def tx_size(self) -> int:
         """Bytes in use: what bbolt's Tx.Size() and etcdutl's totalSize report."""
         return self.hwm * self.page_size
