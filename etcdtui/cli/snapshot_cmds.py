@@ -142,7 +142,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     early = _early_hash(args.file) if args.verify else None
     from etcdtui.services.snapshots.status import snapshot_status
 
-    st = snapshot_status(args.file, decrypt_keys(args, args.file), verify=args.verify, early=early)
+    try:
+        keys = decrypt_keys(args, args.file)
+    except BaseException:
+        if early is not None:
+            early.cancel()
+        raise
+    st = snapshot_status(args.file, keys, verify=args.verify, early=early)
     if st["sha256"]["state"] != "absent":
         _warn_trailer(args.file, st["sha256"])
     if args.output == "json":
