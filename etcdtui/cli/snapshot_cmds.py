@@ -139,9 +139,16 @@ def decrypt_keys(args: argparse.Namespace, *paths: str) -> Any:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    early = _early_hash(args.file) if args.verify else None
     from etcdtui.services.snapshots.status import snapshot_status
 
-    st = snapshot_status(args.file, decrypt_keys(args, args.file), verify=args.verify)
+    try:
+        keys = decrypt_keys(args, args.file)
+    except BaseException:
+        if early is not None:
+            early.cancel()
+        raise
+    st = snapshot_status(args.file, keys, verify=args.verify, early=early)
     if st["sha256"]["state"] != "absent":
         _warn_trailer(args.file, st["sha256"])
     if args.output == "json":
@@ -206,10 +213,24 @@ def _warn_trailer(path: str, sha: dict[str, Any] | None) -> None:
         )
 
 
+def _early_hash(path: str) -> Any:
+    """Start the sha256 of ``path`` before the reader is imported: verify's floor is
+    that hash, and this overlaps it with the rest of the start-up (see earlyhash)."""
+    from etcdtui.services.snapshots.earlyhash import EarlyHash
+
+    return EarlyHash(path)
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
+    early = _early_hash(args.file)
     from etcdtui.services.snapshots.status import verify
 
-    res = verify(args.file, decrypt_keys(args, args.file))
+    try:
+        keys = decrypt_keys(args, args.file)
+    except BaseException:
+        early.cancel()
+        raise
+    res = verify(args.file, keys, early=early)
     if args.output == "json":
         print_json(res.as_dict())
     else:

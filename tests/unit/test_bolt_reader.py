@@ -230,6 +230,16 @@ def test_element_pointing_past_its_page(tmp_path: Path) -> None:
     _patch_and_scan(tmp_path, data, "points past the page")
 
 
+@pytest.mark.parametrize("element", [0, 1, -1])
+def test_branch_key_pointing_past_its_page(tmp_path: Path, element: int) -> None:
+    data = bytearray(build_db(SAMPLE, leaf_cap=8, branch_cap=4))
+    pgid = pages_with_flag(bytes(data), BRANCH)[0]
+    count = struct.unpack_from("<H", data, pgid * PS + 10)[0]
+    i = element % count
+    struct.pack_into("<I", data, pgid * PS + 16 + 16 * i + 4, PS)  # ksize of element i
+    _patch_and_scan(tmp_path, data, f"branch page {pgid}: key {i} points past the page")
+
+
 def test_overflow_past_the_high_water_mark(tmp_path: Path) -> None:
     data = bytearray(build_db(SAMPLE, leaf_cap=8))
     pgid = pages_with_flag(bytes(data), LEAF)[0]

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from etcdtui.services.snapshots.bolt import BoltDB
-from etcdtui.services.snapshots.errors import SnapshotCorrupt
+from etcdtui.services.snapshots.earlyhash import EarlyHash
+from etcdtui.services.snapshots.errors import SnapshotCorrupt, SnapshotError
 from etcdtui.services.snapshots.source import DecryptKeys
-from etcdtui.services.snapshots.status import check_trailer, scan, scan_and_trailer
+from etcdtui.services.snapshots.status import check_trailer, scan, scan_and_trailer, verify
 from tests.support.bolt_builder import SAMPLE, build_db, with_trailer
 
 
@@ -83,3 +87,71 @@ def test_concurrent_statuses_put_the_switch_interval_back(tmp_path: Path) -> Non
         t.join(timeout=30)
     assert results == [(True, True)] * 4
     assert sys.getswitchinterval() == before
+
+
+# --- the sha256 started before the reader (earlyhash) -----------------------------------
+
+
+def _no_early_threads() -> bool:
+    return not [t for t in threading.enumerate() if t.name == "sha256-early"]
+
+
+def test_an_early_hash_of_the_same_file_is_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ETCDTUI_STATE_DIR", str(tmp_path / "state"))
+    path = _write(tmp_path, with_trailer(build_db(SAMPLE, leaf_cap=8, branch_cap=3)))
+    before = sys.getswitchinterval()
+    early = EarlyHash(path)
+    with BoltDB.open(path) as db:
+        assert early.matches(db.fd)
+    res = verify(path, early=early)
+    assert (res.ok, res.sha256_present, res.sha256_valid) == (True, True, True)
+    assert early.result() == (True, True)  # verify took this hash, not one of its own
+    assert sys.getswitchinterval() == before
+    assert _no_early_threads()
+
+
+def test_an_early_hash_of_a_file_replaced_since_is_not_trusted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the hash started on a sound file; then the path is replaced by a damaged copy
+    # (same size): the verdict must be the damaged file's
+    monkeypatch.setenv("ETCDTUI_STATE_DIR", str(tmp_path / "state"))
+    good = with_trailer(build_db(SAMPLE, leaf_cap=8, branch_cap=3))
+    path = _write(tmp_path, good)
+    early = EarlyHash(path)
+    bad = bytearray(good)
+    bad[-1] ^= 0xFF
+    other = _write(tmp_path, bytes(bad), "other")
+    os.replace(other, path)
+    res = verify(path, early=early)
+    assert (res.cause, res.sha256_valid) == ("sha256-mismatch", False)
+    assert _no_early_threads()
+
+
+@pytest.mark.parametrize("kind", ["no-trailer", "age", "truncated", "missing"])
+def test_an_early_hash_that_does_not_apply_is_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    monkeypatch.setenv("ETCDTUI_STATE_DIR", str(tmp_path / "state"))
+    db = build_db(SAMPLE)
+    data = {
+        "no-trailer": db,
+        "age": b"age-encryption.org/v1\n" + b"\0" * (4096 * 3 + 32 - 22),
+        "truncated": with_trailer(db)[: 2 * 4096 + 32],  # size rule holds, pages missing
+        "missing": None,
+    }[kind]
+    path = str(tmp_path / "db") if data is None else _write(tmp_path, data)
+    before = sys.getswitchinterval()
+    early = EarlyHash(path)
+    try:
+        res = verify(path, early=early)
+    except SnapshotError:
+        res = None
+    assert sys.getswitchinterval() == before
+    assert _no_early_threads()
+    if kind == "no-trailer":
+        assert res is not None and res.cause == "no-trailer"
+    if kind == "truncated":
+        assert res is not None and res.cause == "truncated"

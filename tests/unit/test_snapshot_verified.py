@@ -86,6 +86,41 @@ def test_a_changed_file_is_not_reported_as_verified(
     assert last(p) is None
 
 
+def test_a_record_for_the_same_inode_on_another_device_does_not_apply(
+    state: Path, tmp_path: Path
+) -> None:
+    # the same path, size, mtime and inode number on another filesystem (a different
+    # disk mounted over the directory) is another file
+    p = snap(tmp_path)
+    assert verify(p).ok
+    cache = state / verified.CACHE_NAME
+    data = json.loads(cache.read_text())
+    (entry,) = data["entries"].values()
+    assert entry["dev"] == p.stat().st_dev
+    assert last(p) is not None
+    entry["dev"] += 1
+    cache.write_text(json.dumps(data))
+    assert last(p) is None
+
+
+def test_a_sidecar_written_before_the_device_was_recorded_still_applies(
+    state: Path, tmp_path: Path
+) -> None:
+    p = snap(tmp_path)
+    fd = os.open(p, os.O_RDONLY)
+    try:
+        rec = verified.sidecar_record(fd, p)
+    finally:
+        os.close(fd)
+    assert rec.pop("dev") == p.stat().st_dev
+    Path(str(p) + ".json").write_text(json.dumps({"verified": rec}))
+    got = last(p)
+    assert isinstance(got, dict) and got["source"] == "sidecar"
+    rec["dev"] = p.stat().st_dev + 1  # one that names another device does not
+    Path(str(p) + ".json").write_text(json.dumps({"verified": rec}))
+    assert last(p) is None
+
+
 def test_a_failed_verify_is_reported_as_a_problem(state: Path, tmp_path: Path) -> None:
     p = snap(tmp_path)
     data = bytearray(p.read_bytes())

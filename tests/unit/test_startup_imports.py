@@ -62,3 +62,25 @@ def test_verify_hashes_without_importing_hashlib(tmp_path: Path) -> None:
         "from etcdtui.services.snapshots.status import _new_sha256\n_new_sha256()", tmp_path
     )
     assert "hashlib" not in mods
+
+
+@pytest.mark.parametrize("args", [["status"], ["status", "--verify"], ["verify"]])
+def test_snapshot_status_and_verify_load_no_heavy_module(tmp_path: Path, args: list[str]) -> None:
+    # the offline snapshot commands race etcdutl and openssl: none of the console's,
+    # the transport's or the config's libraries may load on their way
+    from tests.support.bolt_builder import SAMPLE, build_db, with_trailer
+
+    snap = tmp_path / "s.db"
+    snap.write_bytes(with_trailer(build_db(SAMPLE)))
+    code = (
+        "import sys\nfrom etcdtui.cli import main\n"
+        f"sys.argv = ['etcdtui', 'snapshot', *{args!r}, '-o', 'json', {str(snap)!r}]\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
+    )
+    env_state = tmp_path / "state"
+    mods = loaded_after(
+        f"import os\nos.environ['ETCDTUI_STATE_DIR'] = {str(env_state)!r}\n" + code, tmp_path
+    )
+    heavy = {"grpc", "textual", "cryptography", "yaml", "asyncio", "hashlib", "pyrage"}
+    assert "etcdtui.services.snapshots.status" in mods  # the command did run
+    assert not heavy & mods, heavy & mods

@@ -32,6 +32,7 @@ import os
 import stat
 import struct
 from collections.abc import Iterator
+from operator import add as _add
 from types import TracebackType
 from typing import NamedTuple
 
@@ -74,6 +75,18 @@ _META = struct.Struct("<IIIIQQQQQQ")
 _BRANCH = struct.Struct("<IIQ")
 _BUCKET = struct.Struct("<QQ")
 _U64 = struct.Struct("<Q")
+_BRANCHES: dict[int, struct.Struct] = {}
+
+
+def _branch_struct(count: int) -> struct.Struct:
+    """``<IIQ`` times ``count``, compiled once per element count seen."""
+    fmt = _BRANCHES.get(count)
+    if fmt is None:
+        fmt = struct.Struct("<" + "IIQ" * count)
+        if count <= 1024:
+            _BRANCHES[count] = fmt
+    return fmt
+
 
 _FNV_OFFSET = 0xCBF29CE484222325
 _FNV_PRIME = 0x100000001B3
@@ -195,6 +208,13 @@ class BoltDB:
         if self._mm is None:
             raise ValueError("BoltDB is closed")
         return self._mm
+
+    @property
+    def fd(self) -> int:
+        """The open file (read-only): its identity, for positional reads."""
+        if self._mm is None:
+            raise ValueError("BoltDB is closed")
+        return self._fd
 
     @property
     def tx_size(self) -> int:
@@ -398,16 +418,17 @@ class BoltDB:
             raise SnapshotCorrupt(_("branch page {pgid} has no elements").format(pgid=pgid))
         if base + count * ELEMENT_SIZE > end:
             raise SnapshotCorrupt(_("branch page {pgid}: too many elements").format(pgid=pgid))
-        children = []
-        for i in range(count):
-            eoff = base + i * ELEMENT_SIZE
-            pos, ksize, child = _BRANCH.unpack_from(self.mm, eoff)
-            if eoff + pos + ksize > end:
-                raise SnapshotCorrupt(
-                    _("branch page {pgid}: key {i} points past the page").format(pgid=pgid, i=i)
-                )
-            children.append(child)
-        return children
+        # One unpack for the whole page (pos, ksize, child per element), then the bounds
+        # of every key at C speed: element i's key ends at base + 16 i + pos + ksize.
+        raw = _branch_struct(count).unpack_from(self.mm, base)
+        key_ends = map(_add, map(_add, raw[0::3], raw[1::3]), range(base, end, ELEMENT_SIZE))
+        if max(key_ends) > end:
+            for i in range(count):
+                if base + i * ELEMENT_SIZE + raw[3 * i] + raw[3 * i + 1] > end:
+                    raise SnapshotCorrupt(
+                        _("branch page {pgid}: key {i} points past the page").format(pgid=pgid, i=i)
+                    )
+        return list(raw[2::3])
 
     def freelist(self, visited: bytearray) -> list[int] | None:
         """Free page ids recorded in the file, or None when the freelist is not synced."""

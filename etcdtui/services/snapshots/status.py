@@ -21,12 +21,10 @@ each page reached once, keys in order, and every page either in use or free.
 
 from __future__ import annotations
 
-import _thread
 import mmap
 import os
 import re
 import struct
-import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -39,6 +37,12 @@ from etcdtui.services.snapshots.bolt import (
     TRAILER_SIZE,
     BoltDB,
     Bucket,
+)
+from etcdtui.services.snapshots.earlyhash import (
+    EarlyHash,
+    hash_mapping,
+    new_sha256,
+    short_switch_interval,
 )
 from etcdtui.services.snapshots.errors import SnapshotCorrupt, SnapshotError
 from etcdtui.services.snapshots.source import DecryptKeys, open_snapshot
@@ -285,72 +289,26 @@ def check_trailer(db: BoltDB, stop: threading.Event | None = None) -> tuple[bool
     """
     if not db.has_trailer:
         return False, None
-    h = _new_sha256()
-    end = db.data_size
-    chunk = SHA_CHUNK
-    with memoryview(db.mm) as view:
-        for offset in range(0, end, chunk):
-            if stop is not None and stop.is_set():
-                return True, None
-            size = min(chunk, end - offset)
-            h.update(view[offset : offset + size])
-            db.drop_resident(offset, size)
-        trailer = bytes(view[end : end + TRAILER_SIZE])
-    return True, h.digest() == trailer
-
-
-def _new_sha256() -> Any:
-    """OpenSSL's sha256, imported only when a file is hashed (loading OpenSSL costs
-    start-up). Straight from ``_hashlib``, the object ``hashlib.sha256`` is: importing
-    hashlib itself also probes a dozen other algorithms, a few ms on every verify."""
-    try:
-        from _hashlib import openssl_sha256
-    except ImportError:  # pragma: no cover - a Python built without OpenSSL
-        from hashlib import sha256
-
-        return sha256()
-    return openssl_sha256()
+    return hash_mapping(db.mm, db.data_size, stop, db.drop_resident)
 
 
 # The sha256 thread needs the GIL back after each chunk (about 6 ms of hashing); while
 # the scan holds it the wait lasts up to the switch interval, 5 ms by default, so the
-# interval is shortened while both run.
-SHA_CHUNK = 8 << 20
-_SWITCH_INTERVAL = 0.0005
-
-
-class _ShortSwitchInterval:
-    """Shortens the interpreter's switch interval while at least one scan runs beside
-    its hashing thread, and puts the caller's value back when the last one ends (two
-    scans may run at once, e.g. from the console's workers)."""
-
-    def __init__(self) -> None:
-        self._lock = _thread.allocate_lock()  # threading loads only when a hash runs
-        self._users = 0
-        self._saved = 0.0
-
-    def __enter__(self) -> None:
-        with self._lock:
-            if self._users == 0:
-                self._saved = sys.getswitchinterval()
-                sys.setswitchinterval(min(self._saved, _SWITCH_INTERVAL))
-            self._users += 1
-
-    def __exit__(self, *exc: object) -> None:
-        with self._lock:
-            self._users -= 1
-            if self._users == 0:
-                sys.setswitchinterval(self._saved)
-
-
-_short_switch_interval = _ShortSwitchInterval()
+# interval is shortened while both run (earlyhash.short_switch_interval).
+_new_sha256 = new_sha256
+_short_switch_interval = short_switch_interval
 
 
 def scan_and_trailer(
-    db: BoltDB, *, check: bool = True
+    db: BoltDB, *, check: bool = True, early: EarlyHash | None = None
 ) -> tuple[ScanResult | SnapshotCorrupt, bool, bool | None]:
-    """:func:`scan` and :func:`check_trailer` at once, the sha256 in a second thread.
-    A structural fault is returned, not raised, so the trailer's verdict is kept."""
+    """:func:`scan` and :func:`check_trailer` at once, the sha256 in a second thread
+    (``early``'s, already running, when it hashes this very file). A structural fault
+    is returned, not raised, so the trailer's verdict is kept."""
+    if early is not None and db.has_trailer and early.matches(db.fd):
+        return _scan_beside(db, check, early)
+    if early is not None:
+        early.cancel()
     if not db.has_trailer:
         try:
             return scan(db, check=check), False, None
@@ -385,6 +343,24 @@ def scan_and_trailer(
     if failure:
         raise failure[0]
     present, valid = outcome[0]
+    return res, present, valid
+
+
+def _scan_beside(
+    db: BoltDB, check: bool, early: EarlyHash
+) -> tuple[ScanResult | SnapshotCorrupt, bool, bool | None]:
+    res: ScanResult | SnapshotCorrupt
+    try:
+        with _short_switch_interval:
+            try:
+                res = scan(db, check=check)
+            except SnapshotCorrupt as exc:
+                res = exc
+    except BaseException:
+        early.cancel()
+        raise
+    got = early.result()
+    present, valid = got if got is not None else check_trailer(db)
     return res, present, valid
 
 
@@ -496,12 +472,30 @@ def status_of(db: BoltDB, *, check: bool = True) -> dict[str, Any]:
 
 
 def snapshot_status(
-    path: str | os.PathLike[str], keys: DecryptKeys | None = None, *, verify: bool = False
+    path: str | os.PathLike[str],
+    keys: DecryptKeys | None = None,
+    *,
+    verify: bool = False,
+    early: EarlyHash | None = None,
 ) -> dict[str, Any]:
     """The numbers of ``etcdutl snapshot status -w json`` plus the sha256 trailer state
     and ``sha256.verified``: the last verification recorded for this exact file
     (:mod:`.verified`), or None. With ``verify`` the full check runs now (and is
-    recorded); a structural fault then raises as it does for a plain status."""
+    recorded; ``early`` as for :func:`verify`); a structural fault then raises as it
+    does for a plain status."""
+    try:
+        return _snapshot_status(path, keys, verify, early)
+    finally:
+        if early is not None:
+            early.cancel()
+
+
+def _snapshot_status(
+    path: str | os.PathLike[str],
+    keys: DecryptKeys | None,
+    verify: bool,
+    early: EarlyHash | None,
+) -> dict[str, Any]:
     ident = verified.identity(path)
     with open_snapshot(path, keys) as db:
         if not verify:
@@ -513,7 +507,7 @@ def snapshot_status(
                     "the last verify of this file ({at}) failed: {why}"
                 ).format(at=last["at"], why=last.get("message") or last["result"])
             return st
-        res = _verify_or_corrupt(db)
+        res = _verify_or_corrupt(db, early)
         state, problem = trailer_state(db, res.sha256_present, res.sha256_valid)
         rec = verified.record(ident, res.cause, res.message)
         now = rec or {"at": verified.now_text(), "result": res.cause, "source": "run"}
@@ -569,25 +563,35 @@ class VerifyResult(NamedTuple):
         }
 
 
-def verify(path: str | os.PathLike[str], keys: DecryptKeys | None = None) -> VerifyResult:
+def verify(
+    path: str | os.PathLike[str],
+    keys: DecryptKeys | None = None,
+    *,
+    early: EarlyHash | None = None,
+) -> VerifyResult:
     """Is this a snapshot one can restore from? ``ok`` only with a valid trailer and a
     sound bbolt structure. Decryption and usage problems still raise. The result is
-    recorded for this exact file (:mod:`.verified`) so `snapshot status` can report it."""
+    recorded for this exact file (:mod:`.verified`) so `snapshot status` can report it.
+    ``early``: a sha256 of ``path`` already running (:mod:`.earlyhash`), used when the
+    file opened is the one it hashes, and stopped in any case."""
     ident = verified.identity(path)
     encrypted = False
     try:
         with open_snapshot(path, keys) as db:
             encrypted = db.encrypted
-            res = _verify_db(db)
+            res = _verify_db(db, early)
     except SnapshotCorrupt as exc:
         res = VerifyResult(False, exc.reason, exc.cause, "error", encrypted=encrypted)
+    finally:
+        if early is not None:
+            early.cancel()  # unused (another file, a refusal): stop it, free the file
     verified.record(ident, res.cause, res.message)
     return res
 
 
-def _verify_or_corrupt(db: BoltDB) -> VerifyResult:
+def _verify_or_corrupt(db: BoltDB, early: EarlyHash | None = None) -> VerifyResult:
     try:
-        return _verify_db(db)
+        return _verify_db(db, early)
     except SnapshotCorrupt as exc:
         return VerifyResult(False, exc.reason, exc.cause, "error", encrypted=db.encrypted)
 
@@ -597,7 +601,7 @@ def verify_db(db: BoltDB) -> VerifyResult:
     return _verify_or_corrupt(db)
 
 
-def _verify_db(db: BoltDB) -> VerifyResult:
+def _verify_db(db: BoltDB, early: EarlyHash | None = None) -> VerifyResult:
     extra = db.data_size - db.tx_size
     if not db.has_trailer and 0 < extra < TRAILER_SIZE:
         return VerifyResult(
@@ -607,7 +611,7 @@ def _verify_db(db: BoltDB) -> VerifyResult:
             "error",
             encrypted=db.encrypted,
         )
-    res, present, valid = scan_and_trailer(db, check=True)
+    res, present, valid = scan_and_trailer(db, check=True, early=early)
     if isinstance(res, SnapshotCorrupt):
         exc = res
         if present and not valid:

@@ -1,9 +1,10 @@
 """Verification records: the last full check of a snapshot file, so `snapshot status`
 can report it without hashing the whole file again.
 
-A record belongs to one exact file: its resolved path, size, ``st_mtime_ns`` and inode.
-Any change to one of them (the file was rewritten, appended to, replaced by another
-file, moved) and the record no longer applies. Records come from two places:
+A record belongs to one exact file: its resolved path, size, ``st_mtime_ns``, inode and
+device. Any change to one of them (the file was rewritten, appended to, touched,
+replaced by another file, moved, or another filesystem is mounted over the path) and
+the record no longer applies. Records come from two places:
 
 * the cache ``snapshot-verify.json`` in the state dir, written by ``snapshot verify``
   (and ``status --verify``): JSON, written to a private temp file, fsynced and renamed
@@ -44,7 +45,8 @@ def cache_path() -> Path:
 
 
 def identity(path: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """What a record must match: resolved path, size, mtime_ns, inode (None: no file)."""
+    """What a record must match: resolved path, size, mtime_ns, inode, device (None:
+    no file)."""
     try:
         real = os.path.realpath(path)
         st = os.stat(real)
@@ -52,11 +54,23 @@ def identity(path: str | os.PathLike[str]) -> dict[str, Any] | None:
         return None
     if not stat.S_ISREG(st.st_mode):
         return None
-    return {"path": real, "size": st.st_size, "mtime_ns": st.st_mtime_ns, "inode": st.st_ino}
+    return {
+        "path": real,
+        "size": st.st_size,
+        "mtime_ns": st.st_mtime_ns,
+        "inode": st.st_ino,
+        "dev": st.st_dev,
+    }
 
 
-def _matches(rec: Any, ident: dict[str, Any]) -> bool:
-    return isinstance(rec, dict) and all(rec.get(k) == v for k, v in ident.items())
+# Sidecars written before the device was recorded match on the other fields.
+_SIDECAR_OPTIONAL = ("dev",)
+
+
+def _matches(rec: Any, ident: dict[str, Any], optional: tuple[str, ...] = ()) -> bool:
+    return isinstance(rec, dict) and all(
+        rec.get(k) == v for k, v in ident.items() if k not in optional or k in rec
+    )
 
 
 def _public(rec: dict[str, Any], source: str) -> dict[str, Any]:
@@ -102,7 +116,7 @@ def lookup(
     if rec is not None and _matches(rec, ident):
         return _public(rec, "cache")
     side = _read_bounded(Path(ident["path"] + ".json"), MAX_SIDECAR_BYTES)
-    if isinstance(side, dict) and _matches(side.get("verified"), ident):
+    if isinstance(side, dict) and _matches(side.get("verified"), ident, _SIDECAR_OPTIONAL):
         return _public(side["verified"], "sidecar")
     return None
 
@@ -160,6 +174,7 @@ def sidecar_record(fd: int, path: str | os.PathLike[str]) -> dict[str, Any]:
         "size": st.st_size,
         "mtime_ns": st.st_mtime_ns,
         "inode": st.st_ino,
+        "dev": st.st_dev,
         "at": now_text(),
         "result": RESULT_SAVE_TRAILER_OK,
     }

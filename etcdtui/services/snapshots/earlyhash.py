@@ -1,0 +1,203 @@
+"""The sha256 of a snapshot file, started before the bbolt reader is even imported.
+
+`snapshot verify` is bounded below by the sha256 of the whole file (``openssl dgst``
+takes the same time). What runs before the hash starts (loading the reader and the
+CRC library, opening the file, reading its meta pages) would add to that floor, so the
+CLI starts hashing first, in a thread, from this small module (os and OpenSSL's sha256
+only), and :func:`~etcdtui.services.snapshots.status.verify` picks the result up when
+the file it opened is the very file hashed (same device, inode, size and mtime). It is
+an optimisation only: when anything differs (an age-encrypted file, a file replaced in
+between, no trailer by etcd's size rule), the result is discarded and verify hashes as
+it would have.
+
+The thread needs the GIL after each chunk; while the main thread imports and walks,
+the switch interval is kept short (:data:`short_switch_interval`) until the result is
+taken or the job is cancelled.
+"""
+
+from __future__ import annotations
+
+import _thread
+import mmap
+import os
+import stat
+import sys
+from typing import Any
+
+TRAILER_SIZE = 32
+SHA_CHUNK = 8 << 20
+_SWITCH_INTERVAL = 0.0005
+_AGE_PREFIXES = (b"age-encryption.org/v1\n", b"-----BEGIN AGE ENCRYPTED FILE-----")
+
+
+class ShortSwitchInterval:
+    """Shortens the interpreter's switch interval while at least one hashing thread runs
+    beside Python code, and puts the caller's value back when the last one ends (two
+    may run at once, e.g. from the console's workers)."""
+
+    def __init__(self) -> None:
+        self._lock = _thread.allocate_lock()  # threading loads only when a hash runs
+        self._users = 0
+        self._saved = 0.0
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._users == 0:
+                self._saved = sys.getswitchinterval()
+                sys.setswitchinterval(min(self._saved, _SWITCH_INTERVAL))
+            self._users += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._users -= 1
+            if self._users == 0:
+                sys.setswitchinterval(self._saved)
+
+
+short_switch_interval = ShortSwitchInterval()
+
+
+def new_sha256() -> Any:
+    """OpenSSL's sha256, imported only when a file is hashed (loading OpenSSL costs
+    start-up). Straight from ``_hashlib``, the object ``hashlib.sha256`` is: importing
+    hashlib itself also probes a dozen other algorithms, a few ms on every verify."""
+    try:
+        from _hashlib import openssl_sha256
+    except ImportError:  # pragma: no cover - a Python built without OpenSSL
+        from hashlib import sha256
+
+        return sha256()
+    return openssl_sha256()
+
+
+def hash_mapping(
+    mm: mmap.mmap, end: int, stop: Any = None, drop: Any = None
+) -> tuple[bool, bool | None]:
+    """(True, trailer matches) for the mapping ``mm`` whose data ends at ``end`` and
+    whose 32-byte sha256 trailer follows; (True, None) when ``stop`` (an Event) is set
+    meanwhile. Chunks of :data:`SHA_CHUNK`: hashlib releases the GIL on each, and
+    ``drop(offset, size)`` lets the caller give the chunk's pages back afterwards."""
+    h = new_sha256()
+    with memoryview(mm) as view:
+        for offset in range(0, end, SHA_CHUNK):
+            if stop is not None and stop.is_set():
+                return True, None
+            size = min(SHA_CHUNK, end - offset)
+            h.update(view[offset : offset + size])
+            if drop is not None:
+                drop(offset, size)
+        trailer = bytes(view[end : end + TRAILER_SIZE])
+    return True, h.digest() == trailer
+
+
+def _drop(mm: mmap.mmap, start: int, length: int) -> None:
+    if not hasattr(mmap, "MADV_DONTNEED"):
+        return
+    aligned = start - start % mmap.PAGESIZE
+    try:
+        mm.madvise(mmap.MADV_DONTNEED, aligned, length + start - aligned)
+    except (OSError, ValueError):
+        pass
+
+
+def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+class EarlyHash:
+    """A sha256 of ``path`` running in a thread from construction. Never raises: a file
+    that cannot be opened, is not regular, is age-encrypted or has no trailer by size
+    gives a job that is simply not usable (:meth:`take` returns None)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self._ident: tuple[int, int, int, int] | None = None
+        self._outcome: list[tuple[bool, bool | None]] = []
+        self._thread: Any = None
+        self._stop: Any = None
+        self._fd = -1
+        try:
+            self._fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+            st = os.fstat(self._fd)
+            if (
+                not stat.S_ISREG(st.st_mode)
+                or st.st_size % 512 != TRAILER_SIZE
+                or os.pread(self._fd, 34, 0).startswith(_AGE_PREFIXES)
+            ):
+                self._close()
+                return
+            mm = mmap.mmap(self._fd, st.st_size, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):
+            self._close()
+            return
+        import threading
+
+        self._ident = _identity(st)
+        self._stop = threading.Event()
+        end = st.st_size - TRAILER_SIZE
+
+        def run() -> None:
+            try:
+                self._outcome.append(
+                    hash_mapping(mm, end, self._stop, lambda o, n: _drop(mm, o, n))
+                )
+            except (OSError, ValueError):  # the file shrank under us: no verdict here
+                pass
+            finally:
+                try:
+                    mm.close()
+                except BufferError:  # pragma: no cover - no view outlives hash_mapping
+                    pass
+
+        short_switch_interval.__enter__()
+        self._thread = threading.Thread(target=run, name="sha256-early", daemon=True)
+        self._thread.start()
+
+    def _close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def _finish(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+            short_switch_interval.__exit__()
+        self._close()
+
+    def matches(self, fd: int) -> bool:
+        """Is the file open as ``fd`` the one being hashed (and the hash running)?"""
+        if self._ident is None or self._thread is None:
+            return False
+        try:
+            return _identity(os.fstat(fd)) == self._ident
+        except OSError:
+            return False
+
+    def result(self) -> tuple[bool, bool | None] | None:
+        """(present, valid) once the thread is done; None when it gave no verdict (the
+        file shrank, or the job was cancelled or never started). Waits for it."""
+        self._finish()
+        if not self._outcome or self._outcome[0][1] is None:
+            return None
+        return self._outcome[0]
+
+    def cancel(self) -> None:
+        """Stop hashing (if it runs) and release the file."""
+        if self._stop is not None:
+            self._stop.set()
+        self._finish()
+
+    def __enter__(self) -> EarlyHash:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cancel()
+
+
+__all__ = [
+    "EarlyHash",
+    "ShortSwitchInterval",
+    "hash_mapping",
+    "new_sha256",
+    "short_switch_interval",
+]
