@@ -253,6 +253,8 @@ def _print_or_execute(plan: Any, settings: Any, sandbox: Any, args: argparse.Nam
 
 def _command_name(args: argparse.Namespace) -> str:
     sub = getattr(args, "member_command", None)
+    if getattr(args, "plan_command", None):
+        return f"etcdtui plan {args.plan_command}"
     return f"etcdtui member {sub}" if sub else "etcdtui restore"
 
 
@@ -405,6 +407,48 @@ def cmd_restore(args: argparse.Namespace) -> int:
                 "-o markdown to see the commands for other paths)."
             ),
         )
+    return _print_or_execute(plan, settings, sandbox, args)
+
+
+def add_rebuild(plan_subparsers: Any) -> None:
+    """`etcdtui plan rebuild --evidence DIR...` (the `plan` group is upgrade_cmds')."""
+    p = plan_subparsers.add_parser(
+        "rebuild",
+        help=_("after quorum loss: rebuild from the most advanced survivor (guided)"),
+        description=_(
+            "Start the most advanced survivor (by the evidence) with --force-new-cluster, "
+            "then add the other members back one at a time with empty data dirs."
+        ),
+    )
+    p.add_argument(
+        "--evidence",
+        nargs="+",
+        metavar="DATA_DIR",
+        default=[],
+        help=_("every member's data dir (as for etcdtui evidence)"),
+    )
+    _common_flags(p)
+    p.set_defaults(func=cmd_rebuild)
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    from etcdtui import errors
+    from etcdtui.ops import wizards
+
+    if args.resume:
+        return _resume(args)
+    if not args.evidence:
+        raise errors.UsageError(
+            _("which data dirs? the rebuild starts from the most advanced one"),
+            fix=_("etcdtui plan rebuild --evidence /var/lib/etcd-m1 /var/lib/etcd-m2 ..."),
+        )
+    settings, sandbox = _target(args)
+    _check_writable(settings, args)
+    inp = wizards.RebuildInput(
+        evidence=tuple(str(Path(d).absolute()) for d in args.evidence),
+        start_timeout=args.start_timeout,
+    )
+    plan = _with_service(settings, lambda svc: wizards.rebuild_plan(svc, settings, sandbox, inp))
     return _print_or_execute(plan, settings, sandbox, args)
 
 

@@ -239,3 +239,88 @@ async def restore_plan(
     )
     plan: Plan = build_restore_plan(snap, req)
     return plan, risks
+
+
+# --- rebuild from the most advanced survivor ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class RebuildInput:
+    evidence: tuple[str, ...]  # every member's data dir (etcdtui evidence)
+    start_timeout: float | None = None
+
+
+async def rebuild_plan(
+    svc: Any, settings: ConnectionSettings, sandbox: Sandbox | None, inp: RebuildInput
+) -> Plan:
+    """The rebuild plan after quorum loss: the evidence names the survivor, which starts
+    with --force-new-cluster; the others join again one at a time."""
+    from etcdtui.models import hex_id
+    from etcdtui.services import evidence as ev
+    from etcdtui.services.procedures import common
+    from etcdtui.services.procedures.rebuild import (
+        RebuildMember,
+        RebuildRefused,
+        RebuildRequest,
+        build_rebuild_plan,
+        evidence_rows,
+        quorum_holds_refusal,
+        quorum_state,
+        refuse_unless_safe,
+    )
+    from etcdtui.services.procedures.requests import sandbox_tls
+
+    found = await asyncio.to_thread(ev.gather, inp.evidence)
+    refuse_unless_safe(found)
+    holds, seen = await quorum_state(svc)
+    if holds:
+        raise quorum_holds_refusal(seen)
+    best = found.best
+    assert best is not None and best.wal is not None and best.wal.node_id
+    survivor_id = hex_id(best.wal.node_id)
+    dirs = {hex_id(d.wal.node_id): d.path for d in found.dirs if d.wal and d.wal.node_id}
+    listed = [m for m in best.members if m.get("name") and m.get("peer_urls")]
+    if not any(m["id"] == survivor_id for m in listed):
+        raise RebuildRefused(
+            _("{path} belongs to member {id}, which its own member list does not name").format(
+                path=best.path, id=survivor_id
+            ),
+            fix=_("Give the data dirs of this cluster's members only."),
+        )
+
+    def member(m: dict[str, Any]) -> RebuildMember:
+        name, peer = str(m["name"]), str(m["peer_urls"][0])
+        client = (m.get("client_urls") or [common.default_client_url(peer)])[0]
+        if m["id"] == survivor_id:
+            data_dir = best.path
+        elif sandbox is not None:
+            data_dir = str(sandbox.data_dir(name))
+        else:
+            data_dir = dirs.get(m["id"], DEFAULT_DATA_DIR)
+        tls = sandbox_tls(sandbox, name) if sandbox is not None else common.MemberTLS()
+        return RebuildMember(name, str(m["id"]), peer, str(client), data_dir, tls)
+
+    everyone = [member(m) for m in listed]
+    survivor = next(m for m in everyone if m.member_id == survivor_id)
+    if sandbox is not None:
+        own = sandbox.data_dir(survivor.name)
+        if Path(best.path).resolve() != own.resolve():
+            raise errors.UsageError(
+                _(
+                    "the sandbox starts {name} from {own}; the most advanced dir is {path}, so "
+                    "the sandbox would not use it"
+                ).format(name=survivor.name, own=own, path=best.path),
+                fix=_("Give the sandbox members' own data dirs (sandbox/data/NAME)."),
+            )
+    req = RebuildRequest(
+        survivor=survivor,
+        others=tuple(m for m in everyone if m is not survivor),
+        evidence_rows=evidence_rows(found),
+        revision=best.revision or 0,
+        cluster_id=hex_id(best.wal.cluster_id) if best.wal.cluster_id else None,
+        etcd_binary=str(sandbox.binary()) if sandbox is not None else "etcd",
+        start_timeout=inp.start_timeout or DEFAULT_START_TIMEOUT,
+        etcdctl_env=common.etcdctl_env(settings),
+    )
+    plan: Plan = build_rebuild_plan(req)
+    return plan
