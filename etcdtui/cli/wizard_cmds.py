@@ -79,6 +79,7 @@ def add_member_wizards(member_subparsers: Any) -> None:
     p.add_argument("--new-client-url", help=_("client URL of the new member"))
     p.add_argument("--data-dir", default=None, help=_("data dir on the new host (empty)"))
     p.add_argument("--force", action="store_true", help=_("replace a member that still answers"))
+    _evidence_flag(p)
     _common_flags(p)
     p.set_defaults(func=cmd_replace)
 
@@ -96,6 +97,19 @@ def add_member_wizards(member_subparsers: Any) -> None:
     s.add_argument("--data-dir", default=None, help=_("data dir on the new hosts"))
     _common_flags(s)
     s.set_defaults(func=cmd_scale)
+
+
+def _evidence_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--evidence",
+        nargs="+",
+        metavar="DATA_DIR",
+        default=[],
+        help=_(
+            "members' data dirs (as for etcdtui evidence): replace the one whose data "
+            "diverged; the most advanced one is never replaced"
+        ),
+    )
 
 
 def _common_flags(p: argparse.ArgumentParser) -> None:
@@ -309,14 +323,16 @@ def cmd_replace(args: argparse.Namespace) -> int:
 
     if args.resume:
         return _resume(args)
-    if not args.name:
+    if not args.name and not args.evidence:
         raise errors.UsageError(
-            _("which member? pass its name or ID"), fix=_("etcdtui member replace NAME")
+            _("which member? pass its name or ID"),
+            fix=_("etcdtui member replace NAME, or --evidence DATA_DIR... to let it choose"),
         )
     settings, sandbox = _target(args)
     _check_writable(settings, args)
     inp = wizards.ReplaceInput(
-        member=args.name,
+        member=args.name or "",
+        evidence=tuple(str(Path(d).absolute()) for d in args.evidence),
         new_name=args.new_name,
         new_peer_url=args.new_peer_url,
         new_client_url=args.new_client_url,
@@ -410,8 +426,23 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return _print_or_execute(plan, settings, sandbox, args)
 
 
-def add_rebuild(plan_subparsers: Any) -> None:
-    """`etcdtui plan rebuild --evidence DIR...` (the `plan` group is upgrade_cmds')."""
+def add_plan_wizards(plan_subparsers: Any) -> None:
+    """`etcdtui plan rebuild|replace --evidence DIR...` (the `plan` group is upgrade_cmds');
+    `plan replace` is `member replace` under the plan group."""
+    r = plan_subparsers.add_parser(
+        "replace",
+        help=_("replace a member, learner first; with --evidence, the one that diverged"),
+        description=_("The same plan as etcdtui member replace."),
+    )
+    r.add_argument("name", nargs="?", help=_("member to replace: name or hex ID"))
+    r.add_argument("--new-name", help=_("name of the new member (default: the old name)"))
+    r.add_argument("--new-peer-url", help=_("peer URL of the new member (default: the old one)"))
+    r.add_argument("--new-client-url", help=_("client URL of the new member"))
+    r.add_argument("--data-dir", default=None, help=_("data dir on the new host (empty)"))
+    r.add_argument("--force", action="store_true", help=_("replace a member that still answers"))
+    _evidence_flag(r)
+    _common_flags(r)
+    r.set_defaults(func=cmd_replace)
     p = plan_subparsers.add_parser(
         "rebuild",
         help=_("after quorum loss: rebuild from the most advanced survivor (guided)"),

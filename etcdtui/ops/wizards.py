@@ -13,6 +13,7 @@ failed member be removed?) is :func:`etcdtui.ops.members.judge`, as for `member 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,9 @@ class ReplaceInput:
     data_dir: str | None = None
     force: bool = False  # replace a member that still answers
     start_timeout: float | None = None
+    # data dirs (etcdtui evidence): they pick the member when none is named, refuse the
+    # most advanced survivor, and show in the plan's findings
+    evidence: tuple[str, ...] = ()
 
 
 def replace_target(facts: Any, ref: str) -> Any:
@@ -79,6 +83,12 @@ async def replace_plan(
     from etcdtui.services.procedures.requests import sandbox_tls
 
     facts = await common.gather(svc)
+    force, findings = inp.force, ()
+    if inp.evidence:
+        choice = await replace_evidence(facts, inp)
+        inp = dataclasses.replace(inp, member=choice.member.name or choice.member.hex_id)
+        force = force or choice.diverged
+        findings = (choice.reason, *choice.rows)
     old = replace_target(facts, inp.member)
     member, new_name = inp.member, inp.new_name
     if not old.name and inp.member != old.hex_id:
@@ -100,17 +110,40 @@ async def replace_plan(
         data_dir=data_dir,
         tls=tls,
         etcd_binary=binary,
-        force=inp.force,
+        force=force,
         start_timeout=inp.start_timeout or DEFAULT_START_TIMEOUT,
         etcdctl_env=common.etcdctl_env(settings),
+        findings=findings,
     )
     failed, _how = failure_explanation(facts, old)
-    if failed or inp.force:  # a healthy member without --force: build_replace_plan says so
+    if failed or force:  # a healthy member without --force: build_replace_plan says so
         verdict = replace_verdict(facts, old, settings)
         if not verdict.allowed:
             raise verdict.refusal()
     plan: Plan = build_replace_plan(facts, req)
     return plan
+
+
+async def replace_evidence(facts: Any, inp: ReplaceInput) -> Any:
+    """What the evidence says about this replacement (:func:`evidence_choice`). A cluster
+    without quorum gets the rebuild instead: a replace removes a member, which needs it."""
+    from etcdtui.services import evidence as ev
+    from etcdtui.services.procedures.rebuild import quorum_holds
+    from etcdtui.services.procedures.replace import evidence_choice
+
+    found = await asyncio.to_thread(ev.gather, inp.evidence)
+    holds, seen = quorum_holds(facts)
+    if not holds:
+        raise errors.UsageError(
+            _("the cluster has lost quorum ({seen}), so no member can be removed").format(
+                seen=seen
+            ),
+            fix=_(
+                "Rebuild from the most advanced survivor: etcdtui plan rebuild --evidence DIR..."
+            ),
+            console_fix=_("Rebuild from the most advanced survivor: r in the evidence window."),
+        )
+    return evidence_choice(found, facts, inp.member or None)
 
 
 # --- scale --------------------------------------------------------------------------------

@@ -364,7 +364,7 @@ def build_rebuild_plan(
 # --- actions and checks ----------------------------------------------------------------------
 
 
-def _quorum_holds(facts: Any) -> tuple[bool, str]:
+def quorum_holds(facts: Any) -> tuple[bool, str]:
     from etcdtui.domain import quorum
 
     summary = quorum.summarize(facts.members.members, facts.healthy_ids())
@@ -378,7 +378,7 @@ async def quorum_state(svc: Any) -> tuple[bool, str]:
         facts = await gather(svc)
     except errors.EtcdtuiError as exc:
         return False, _("no member answers ({why})").format(why=exc.cause)
-    return _quorum_holds(facts)
+    return quorum_holds(facts)
 
 
 def quorum_holds_refusal(seen: str) -> RebuildRefused:
