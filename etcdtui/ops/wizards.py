@@ -304,10 +304,10 @@ async def rebuild_plan(
     from etcdtui.services.procedures.requests import sandbox_tls
 
     found = await asyncio.to_thread(ev.gather, inp.evidence)
-    refuse_unless_safe(found)
     holds, seen = await quorum_state(svc)
-    if holds:
+    if holds:  # first: with quorum, the answer is a replace, whatever the dirs say
         raise quorum_holds_refusal(seen)
+    refuse_unless_safe(found)
     best = found.best
     assert best is not None and best.wal is not None and best.wal.node_id
     survivor_id = hex_id(best.wal.node_id)
