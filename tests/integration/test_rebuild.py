@@ -116,3 +116,40 @@ async def test_rebuild_from_the_most_advanced_survivor(
     async with ClusterService(sandbox.settings(timeout=5)) as svc:
         assert len((await svc.members()).members) == 3
         await asyncio.wait_for(svc.put(b"/after", b"ok"), 10)
+
+
+async def test_rebuild_resumes_after_a_crash_at_each_kind_of_boundary(
+    fresh_cluster: Callable[..., Sandbox],
+) -> None:
+    """SIGKILLed right after forcing the survivor, after restarting it, and after adding a
+    member: each resume recognises the work already done (the survivor already alone,
+    the learner already added) and finishes with every key."""
+    from tests.support.crash_helpers import crash_chain
+
+    sandbox = fresh_cluster(3)
+    assert sandbox.state is not None
+    m1, m2, m3 = (m.name for m in sandbox.state.members)
+    dirs = [str(sandbox.data_dir(n)) for n in (m1, m2, m3)]
+    await _write(sandbox, "a", 30)
+    written = await _keys(sandbox)
+    sandbox.stop_member(m2)
+    sandbox.stop_member(m3)
+    found = gather(dirs)
+    assert found.best is not None
+    survivor = Path(found.best.path).name
+    joiner = next(n for n in (m1, m2, m3) if n != survivor)
+    flags = ["--sandbox-dir", str(sandbox.dir)]
+    crash_chain(
+        ["plan", "rebuild", "--evidence", *dirs, *flags, "--execute", "--yes"],
+        ["plan", "rebuild", *flags, "--execute", "--yes"],
+        "rebuild",
+        ["force-new-cluster:after", "restart-start:after", f"{joiner}-add-learner:after"],
+    )
+    sandbox = Sandbox(sandbox.dir)
+    async with ClusterService(sandbox.settings(timeout=5)) as svc:
+        ml = await svc.members()
+        health = await svc.health()
+    assert sorted(m.name for m in ml.members) == sorted((m1, m2, m3))
+    assert not any(m.is_learner for m in ml.members)  # no second learner was added
+    assert all(h.healthy for h in health) and len(health) == 3
+    assert await _keys(sandbox) == written

@@ -178,7 +178,7 @@ def build_rebuild_plan(
             ),
             where=Where("cluster-api"),
             action="rebuild.quorum-lost",
-            display="etcdctl endpoint health --cluster",
+            display="etcdctl endpoint health  # " + _("no member commits a read"),
         ),
         Step(
             id="stop-apiservers",
