@@ -24,7 +24,7 @@ import asyncio
 import os
 import shutil
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,18 +114,16 @@ def evidence_rows(found: Any) -> tuple[str, ...]:
     return tuple(rows)
 
 
-def dir_member(d: Any, members: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    """The member a data dir belongs to: the node ID its WAL records."""
-    node = hex_id(d.wal.node_id) if d.wal and d.wal.node_id else None
-    return next((m for m in members if node and str(m.get("id")) == node), None)
-
-
 def refuse_unless_safe(found: Any) -> None:
     """Rebuilding needs one dir that is clearly the right one."""
     if found.best is None:
         raise RebuildRefused(
             _("no data dir could be read, so there is no survivor to rebuild from"),
             fix=_("Check the paths (each is an etcd --data-dir), or restore from a snapshot."),
+            console_fix=_(
+                "Check the paths given to :evidence (each is a member's data dir), or restore "
+                "from a snapshot (ctrl+r)."
+            ),
         )
     if any(d.diverged_from for d in found.dirs):
         raise RebuildRefused(
@@ -137,6 +135,10 @@ def refuse_unless_safe(found: Any) -> None:
                 "Compare their revisions and hashes (etcdtui evidence), then restore from a "
                 "snapshot you trust (etcdtui restore FILE)."
             ),
+            console_fix=_(
+                "Compare their revisions and hashes in the evidence window, then restore from "
+                "a snapshot you trust (ctrl+r)."
+            ),
         )
     if found.best.wal is None or not found.best.wal.node_id:
         raise RebuildRefused(
@@ -146,6 +148,10 @@ def refuse_unless_safe(found: Any) -> None:
             fix=_(
                 "Rebuild by restoring its db instead: etcdtui evidence DIR... --copy-to "
                 "FILE, then etcdtui restore FILE."
+            ),
+            console_fix=_(
+                "Rebuild by restoring its db instead: c in the evidence window copies it and "
+                "opens the restore wizard."
             ),
         )
 
