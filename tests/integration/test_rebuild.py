@@ -68,6 +68,8 @@ async def test_rebuild_from_the_most_advanced_survivor(
 
     found = gather(dirs)
     assert found.best is not None and found.best.path != dirs[2]  # never the one behind
+    said = cli("evidence", *dirs, "-o", "json")
+    assert json.loads(said.stdout)["rebuild_command"].startswith("etcdtui plan rebuild --evidence")
     survivor = Path(found.best.path).name
     by = {d.path: d for d in found.dirs}
     assert (by[dirs[2]].revision or 0) < (found.best.revision or 0)
