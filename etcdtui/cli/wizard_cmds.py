@@ -473,7 +473,13 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
             _("which data dirs? the rebuild starts from the most advanced one"),
             fix=_("etcdtui plan rebuild --evidence /var/lib/etcd-m1 /var/lib/etcd-m2 ..."),
         )
-    settings, sandbox = _target(args)
+    try:
+        settings, sandbox = _target(args)
+    except errors.ConfigError as exc:
+        # Nothing configured: the evidence itself names the members and their URLs.
+        if exc.code != "nothing-configured":
+            raise
+        settings, sandbox = _settings_from_evidence(args.evidence), None
     _check_writable(settings, args)
     inp = wizards.RebuildInput(
         evidence=tuple(str(Path(d).absolute()) for d in args.evidence),
@@ -481,6 +487,23 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     )
     plan = _with_service(settings, lambda svc: wizards.rebuild_plan(svc, settings, sandbox, inp))
     return _print_or_execute(plan, settings, sandbox, args)
+
+
+def _settings_from_evidence(dirs: list[str]) -> Any:
+    """Connection settings for the client URLs the most advanced dir's member list
+    records (a runbook can be printed with nothing configured)."""
+    from etcdtui import errors
+    from etcdtui.models import ConnectionSettings
+    from etcdtui.services import evidence as ev
+
+    best = ev.gather(dirs).best
+    urls = tuple(u for m in (best.members if best else []) for u in m.get("client_urls") or [])
+    if not urls:
+        raise errors.UsageError(
+            _("nothing is configured, and the data dirs name no client URL"),
+            fix=_("Pass the cluster's --endpoints, --cacert, --cert and --key."),
+        )
+    return ConnectionSettings(endpoints=urls)
 
 
 def run_cli(argv: list[str]) -> int:

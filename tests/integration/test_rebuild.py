@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -44,7 +45,7 @@ async def _keys(sandbox: Sandbox) -> dict[bytes, bytes]:
 
 
 async def test_rebuild_from_the_most_advanced_survivor(
-    fresh_cluster: Callable[..., Sandbox],
+    fresh_cluster: Callable[..., Sandbox], tmp_path: Path
 ) -> None:
     sandbox = fresh_cluster(3)
     assert sandbox.state is not None
@@ -73,6 +74,22 @@ async def test_rebuild_from_the_most_advanced_survivor(
     survivor = Path(found.best.path).name
     by = {d.path: d for d in found.dirs}
     assert (by[dirs[2]].revision or 0) < (found.best.revision or 0)
+
+    # nothing configured (a bastion after the loss): the dirs themselves name the members
+    bare = subprocess.run(
+        [sys.executable, "-m", "etcdtui", "plan", "rebuild", "--evidence", *dirs],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        env={
+            **os.environ,
+            "ETCDTUI_CONFIG_DIR": str(tmp_path / "no-config"),
+            "ETCDTUI_SANDBOX_DIR": str(tmp_path / "no-sandbox"),
+        },
+    )
+    assert bare.returncode == 0, bare.stderr
+    assert "--force-new-cluster" in bare.stdout and f"--name={survivor}" in bare.stdout
 
     plan = cli("plan", "rebuild", "--evidence", *dirs, *flags, "-o", "json")
     assert plan.returncode == 0, plan.stderr
