@@ -114,6 +114,9 @@ def cmd_evidence(args: argparse.Namespace) -> int:
                 "copied_to": str(copied) if copied else None,
                 "copy_refused": outcome.copy_refused,
                 "restore_command": f"etcdtui restore {copied}" if copied else None,
+                "rebuild_command": _rebuild_command(args.data_dirs)
+                if ev.best is not None and not outcome.diverged
+                else None,
             }
         )
     else:
@@ -170,7 +173,18 @@ def cmd_evidence(args: argparse.Namespace) -> int:
                     "restores with --skip-hash-check)."
                 ).format(path=_safe(ev.best.path))
             )
+            print(
+                _(
+                    "Or start it alone with --force-new-cluster and add the others back: {cmd}"
+                ).format(cmd=_safe(_rebuild_command(args.data_dirs)))
+            )
     return outcome.exit_code
+
+
+def _rebuild_command(dirs: list[str]) -> str:
+    import shlex
+
+    return "etcdtui plan rebuild --evidence " + " ".join(shlex.quote(d) for d in dirs)
 
 
 def cmd_perf(args: argparse.Namespace) -> int:

@@ -149,17 +149,14 @@ def status_document(snap: ClusterSnapshot, scraped: Any = ()) -> dict[str, Any]:
     members = snap.members.members if snap.members else ()
     summary = summarize(members, snap.healthy_ids())
     leader = snap.leader
-    by_url = {m.endpoint: m for m in scraped}
+    from etcdtui.services.metrics import by_endpoint
+
     ids = {s.endpoint: s.member_id for s in snap.endpoints if s.ok}
     with_ids = [
-        replace(m, member_id=m.member_id or ids.get(m.endpoint, 0)) for m in by_url.values()
+        replace(m, member_id=m.member_id or ids.get(m.endpoint, 0))
+        for m in {m.endpoint: m for m in scraped}.values()
     ]
-    # a scrape from a separate metrics URL (--listen-metrics-urls) belongs to the member
-    # whose ID its etcd_server_id reports
-    by_id = {m.member_id: m for m in with_ids if m.ok and m.member_id}
-    for s in snap.endpoints:
-        if s.ok and s.endpoint not in by_url and s.member_id in by_id:
-            by_url[s.endpoint] = by_id[s.member_id]
+    by_url = by_endpoint(scraped, snap.endpoints)
     return {
         "cluster_id": hex_id(snap.members.cluster_id) if snap.members else None,
         "leader": hex_id(leader) if leader else None,

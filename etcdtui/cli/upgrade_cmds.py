@@ -12,7 +12,9 @@ from etcdtui.i18n import _
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    plan = sub.add_parser("plan", help=_("plan a procedure as a runbook (upgrade)"))
+    plan = sub.add_parser(
+        "plan", help=_("plan a procedure as a runbook (upgrade, rebuild, replace)")
+    )
     psub = plan.add_subparsers(dest="plan_command", metavar=_("PROCEDURE"), required=True)
     p = psub.add_parser(
         "upgrade", help=_("rolling upgrade, one member at a time, leader last (pre-flight first)")
@@ -51,6 +53,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help=_("output format"),
     )
     p.set_defaults(func=cmd_plan_upgrade)
+    from etcdtui.cli.wizard_cmds import add_plan_wizards
+
+    add_plan_wizards(psub)
 
 
 def cmd_plan_upgrade(args: argparse.Namespace) -> int:

@@ -79,6 +79,7 @@ def add_member_wizards(member_subparsers: Any) -> None:
     p.add_argument("--new-client-url", help=_("client URL of the new member"))
     p.add_argument("--data-dir", default=None, help=_("data dir on the new host (empty)"))
     p.add_argument("--force", action="store_true", help=_("replace a member that still answers"))
+    _evidence_flag(p)
     _common_flags(p)
     p.set_defaults(func=cmd_replace)
 
@@ -96,6 +97,19 @@ def add_member_wizards(member_subparsers: Any) -> None:
     s.add_argument("--data-dir", default=None, help=_("data dir on the new hosts"))
     _common_flags(s)
     s.set_defaults(func=cmd_scale)
+
+
+def _evidence_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--evidence",
+        nargs="+",
+        metavar="DATA_DIR",
+        default=[],
+        help=_(
+            "members' data dirs (as for etcdtui evidence): replace the one whose data "
+            "diverged; the most advanced one is never replaced"
+        ),
+    )
 
 
 def _common_flags(p: argparse.ArgumentParser) -> None:
@@ -253,6 +267,8 @@ def _print_or_execute(plan: Any, settings: Any, sandbox: Any, args: argparse.Nam
 
 def _command_name(args: argparse.Namespace) -> str:
     sub = getattr(args, "member_command", None)
+    if getattr(args, "plan_command", None):
+        return f"etcdtui plan {args.plan_command}"
     return f"etcdtui member {sub}" if sub else "etcdtui restore"
 
 
@@ -307,14 +323,16 @@ def cmd_replace(args: argparse.Namespace) -> int:
 
     if args.resume:
         return _resume(args)
-    if not args.name:
+    if not args.name and not args.evidence:
         raise errors.UsageError(
-            _("which member? pass its name or ID"), fix=_("etcdtui member replace NAME")
+            _("which member? pass its name or ID"),
+            fix=_("etcdtui member replace NAME, or --evidence DATA_DIR... to let it choose"),
         )
     settings, sandbox = _target(args)
     _check_writable(settings, args)
     inp = wizards.ReplaceInput(
-        member=args.name,
+        member=args.name or "",
+        evidence=tuple(str(Path(d).absolute()) for d in args.evidence),
         new_name=args.new_name,
         new_peer_url=args.new_peer_url,
         new_client_url=args.new_client_url,
@@ -406,6 +424,86 @@ def cmd_restore(args: argparse.Namespace) -> int:
             ),
         )
     return _print_or_execute(plan, settings, sandbox, args)
+
+
+def add_plan_wizards(plan_subparsers: Any) -> None:
+    """`etcdtui plan rebuild|replace --evidence DIR...` (the `plan` group is upgrade_cmds');
+    `plan replace` is `member replace` under the plan group."""
+    r = plan_subparsers.add_parser(
+        "replace",
+        help=_("replace a member, learner first; with --evidence, the one that diverged"),
+        description=_("The same plan as etcdtui member replace."),
+    )
+    r.add_argument("name", nargs="?", help=_("member to replace: name or hex ID"))
+    r.add_argument("--new-name", help=_("name of the new member (default: the old name)"))
+    r.add_argument("--new-peer-url", help=_("peer URL of the new member (default: the old one)"))
+    r.add_argument("--new-client-url", help=_("client URL of the new member"))
+    r.add_argument("--data-dir", default=None, help=_("data dir on the new host (empty)"))
+    r.add_argument("--force", action="store_true", help=_("replace a member that still answers"))
+    _evidence_flag(r)
+    _common_flags(r)
+    r.set_defaults(func=cmd_replace)
+    p = plan_subparsers.add_parser(
+        "rebuild",
+        help=_("after quorum loss: rebuild from the most advanced survivor (guided)"),
+        description=_(
+            "Start the most advanced survivor (by the evidence) with --force-new-cluster, "
+            "then add the other members back one at a time with empty data dirs."
+        ),
+    )
+    p.add_argument(
+        "--evidence",
+        nargs="+",
+        metavar="DATA_DIR",
+        default=[],
+        help=_("every member's data dir (as for etcdtui evidence)"),
+    )
+    _common_flags(p)
+    p.set_defaults(func=cmd_rebuild)
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    from etcdtui import errors
+    from etcdtui.ops import wizards
+
+    if args.resume:
+        return _resume(args)
+    if not args.evidence:
+        raise errors.UsageError(
+            _("which data dirs? the rebuild starts from the most advanced one"),
+            fix=_("etcdtui plan rebuild --evidence /var/lib/etcd-m1 /var/lib/etcd-m2 ..."),
+        )
+    try:
+        settings, sandbox = _target(args)
+    except errors.ConfigError as exc:
+        # Nothing configured: the evidence itself names the members and their URLs.
+        if exc.code != "nothing-configured":
+            raise
+        settings, sandbox = _settings_from_evidence(args.evidence), None
+    _check_writable(settings, args)
+    inp = wizards.RebuildInput(
+        evidence=tuple(str(Path(d).absolute()) for d in args.evidence),
+        start_timeout=args.start_timeout,
+    )
+    plan = _with_service(settings, lambda svc: wizards.rebuild_plan(svc, settings, sandbox, inp))
+    return _print_or_execute(plan, settings, sandbox, args)
+
+
+def _settings_from_evidence(dirs: list[str]) -> Any:
+    """Connection settings for the client URLs the most advanced dir's member list
+    records (a runbook can be printed with nothing configured)."""
+    from etcdtui import errors
+    from etcdtui.models import ConnectionSettings
+    from etcdtui.services import evidence as ev
+
+    best = ev.gather(dirs).best
+    urls = tuple(u for m in (best.members if best else []) for u in m.get("client_urls") or [])
+    if not urls:
+        raise errors.UsageError(
+            _("nothing is configured, and the data dirs name no client URL"),
+            fix=_("Pass the cluster's --endpoints, --cacert, --cert and --key."),
+        )
+    return ConnectionSettings(endpoints=urls)
 
 
 def run_cli(argv: list[str]) -> int:

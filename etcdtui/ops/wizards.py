@@ -13,6 +13,7 @@ failed member be removed?) is :func:`etcdtui.ops.members.judge`, as for `member 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,9 @@ class ReplaceInput:
     data_dir: str | None = None
     force: bool = False  # replace a member that still answers
     start_timeout: float | None = None
+    # data dirs (etcdtui evidence): they pick the member when none is named, refuse the
+    # most advanced survivor, and show in the plan's findings
+    evidence: tuple[str, ...] = ()
 
 
 def replace_target(facts: Any, ref: str) -> Any:
@@ -79,6 +83,12 @@ async def replace_plan(
     from etcdtui.services.procedures.requests import sandbox_tls
 
     facts = await common.gather(svc)
+    force, findings = inp.force, ()
+    if inp.evidence:
+        choice = await replace_evidence(facts, inp)
+        inp = dataclasses.replace(inp, member=choice.member.name or choice.member.hex_id)
+        force = force or choice.diverged
+        findings = (choice.reason, *choice.rows)
     old = replace_target(facts, inp.member)
     member, new_name = inp.member, inp.new_name
     if not old.name and inp.member != old.hex_id:
@@ -100,17 +110,40 @@ async def replace_plan(
         data_dir=data_dir,
         tls=tls,
         etcd_binary=binary,
-        force=inp.force,
+        force=force,
         start_timeout=inp.start_timeout or DEFAULT_START_TIMEOUT,
         etcdctl_env=common.etcdctl_env(settings),
+        findings=findings,
     )
     failed, _how = failure_explanation(facts, old)
-    if failed or inp.force:  # a healthy member without --force: build_replace_plan says so
+    if failed or force:  # a healthy member without --force: build_replace_plan says so
         verdict = replace_verdict(facts, old, settings)
         if not verdict.allowed:
             raise verdict.refusal()
     plan: Plan = build_replace_plan(facts, req)
     return plan
+
+
+async def replace_evidence(facts: Any, inp: ReplaceInput) -> Any:
+    """What the evidence says about this replacement (:func:`evidence_choice`). A cluster
+    without quorum gets the rebuild instead: a replace removes a member, which needs it."""
+    from etcdtui.services import evidence as ev
+    from etcdtui.services.procedures.rebuild import quorum_holds
+    from etcdtui.services.procedures.replace import evidence_choice
+
+    found = await asyncio.to_thread(ev.gather, inp.evidence)
+    holds, seen = quorum_holds(facts)
+    if not holds:
+        raise errors.UsageError(
+            _("the cluster has lost quorum ({seen}), so no member can be removed").format(
+                seen=seen
+            ),
+            fix=_(
+                "Rebuild from the most advanced survivor: etcdtui plan rebuild --evidence DIR..."
+            ),
+            console_fix=_("Rebuild from the most advanced survivor: r in the evidence window."),
+        )
+    return evidence_choice(found, facts, inp.member or None)
 
 
 # --- scale --------------------------------------------------------------------------------
@@ -239,3 +272,88 @@ async def restore_plan(
     )
     plan: Plan = build_restore_plan(snap, req)
     return plan, risks
+
+
+# --- rebuild from the most advanced survivor ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class RebuildInput:
+    evidence: tuple[str, ...]  # every member's data dir (etcdtui evidence)
+    start_timeout: float | None = None
+
+
+async def rebuild_plan(
+    svc: Any, settings: ConnectionSettings, sandbox: Sandbox | None, inp: RebuildInput
+) -> Plan:
+    """The rebuild plan after quorum loss: the evidence names the survivor, which starts
+    with --force-new-cluster; the others join again one at a time."""
+    from etcdtui.models import hex_id
+    from etcdtui.services import evidence as ev
+    from etcdtui.services.procedures import common
+    from etcdtui.services.procedures.rebuild import (
+        RebuildMember,
+        RebuildRefused,
+        RebuildRequest,
+        build_rebuild_plan,
+        evidence_rows,
+        quorum_holds_refusal,
+        quorum_state,
+        refuse_unless_safe,
+    )
+    from etcdtui.services.procedures.requests import sandbox_tls
+
+    found = await asyncio.to_thread(ev.gather, inp.evidence)
+    holds, seen = await quorum_state(svc)
+    if holds:  # first: with quorum, the answer is a replace, whatever the dirs say
+        raise quorum_holds_refusal(seen)
+    refuse_unless_safe(found)
+    best = found.best
+    assert best is not None and best.wal is not None and best.wal.node_id
+    survivor_id = hex_id(best.wal.node_id)
+    dirs = {hex_id(d.wal.node_id): d.path for d in found.dirs if d.wal and d.wal.node_id}
+    listed = [m for m in best.members if m.get("name") and m.get("peer_urls")]
+    if not any(m["id"] == survivor_id for m in listed):
+        raise RebuildRefused(
+            _("{path} belongs to member {id}, which its own member list does not name").format(
+                path=best.path, id=survivor_id
+            ),
+            fix=_("Give the data dirs of this cluster's members only."),
+        )
+
+    def member(m: dict[str, Any]) -> RebuildMember:
+        name, peer = str(m["name"]), str(m["peer_urls"][0])
+        client = (m.get("client_urls") or [common.default_client_url(peer)])[0]
+        if m["id"] == survivor_id:
+            data_dir = best.path
+        elif sandbox is not None:
+            data_dir = str(sandbox.data_dir(name))
+        else:
+            data_dir = dirs.get(m["id"], DEFAULT_DATA_DIR)
+        tls = sandbox_tls(sandbox, name) if sandbox is not None else common.MemberTLS()
+        return RebuildMember(name, str(m["id"]), peer, str(client), data_dir, tls)
+
+    everyone = [member(m) for m in listed]
+    survivor = next(m for m in everyone if m.member_id == survivor_id)
+    if sandbox is not None:
+        own = sandbox.data_dir(survivor.name)
+        if Path(best.path).resolve() != own.resolve():
+            raise errors.UsageError(
+                _(
+                    "the sandbox starts {name} from {own}; the most advanced dir is {path}, so "
+                    "the sandbox would not use it"
+                ).format(name=survivor.name, own=own, path=best.path),
+                fix=_("Give the sandbox members' own data dirs (sandbox/data/NAME)."),
+            )
+    req = RebuildRequest(
+        survivor=survivor,
+        others=tuple(m for m in everyone if m is not survivor),
+        evidence_rows=evidence_rows(found),
+        revision=best.revision or 0,
+        cluster_id=hex_id(best.wal.cluster_id) if best.wal.cluster_id else None,
+        etcd_binary=str(sandbox.binary()) if sandbox is not None else "etcd",
+        start_timeout=inp.start_timeout or DEFAULT_START_TIMEOUT,
+        etcdctl_env=common.etcdctl_env(settings),
+    )
+    plan: Plan = build_rebuild_plan(req)
+    return plan

@@ -87,7 +87,9 @@ class ClusterService:
     def metrics_urls(self) -> list[str]:
         """Where to scrape /metrics: the context's metrics-urls (etcd's
         --listen-metrics-urls) when given, else every client endpoint."""
-        return list(self.settings.metrics_urls) or self.all_endpoints()
+        from etcdtui.services.metrics import scrape_urls
+
+        return scrape_urls(self.settings, self.all_endpoints())
 
     def all_endpoints(self) -> list[str]:
         """Configured endpoints plus any client URL the member list advertised."""

@@ -31,7 +31,7 @@ from etcdtui.models import ClusterSnapshot, EndpointStatus, Member, hex_id
 from etcdtui.services.advisories import DEFAULT_QUOTA_BYTES
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.defrag_rules import compile_rule
-from etcdtui.services.metrics import MemberMetrics, scrape_all
+from etcdtui.services.metrics import MemberMetrics, by_endpoint, scrape_all, scrape_urls
 
 WRITE_CHECK_KEY = b"etcdtui/maintenance/write-check"
 DEFAULT_SETTLE_S = 2.0
@@ -278,10 +278,8 @@ class Maintenance:
         """Each started member's db size, in-use size and real quota (from /metrics)."""
         assert snap.members is not None
         by_id = {s.member_id: s for s in snap.endpoints if s.ok}
-        scraped = {
-            m.endpoint: m
-            for m in await scrape_all([s.endpoint for s in by_id.values()], self.svc.settings)
-        }
+        urls = scrape_urls(self.svc.settings, [s.endpoint for s in by_id.values()])
+        scraped = by_endpoint(await scrape_all(urls, self.svc.settings), by_id.values())
         leader = snap.leader
         out: list[MemberSize] = []
         for m in snap.members.members:

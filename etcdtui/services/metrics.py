@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from etcdtui import errors
 from etcdtui.i18n import _
-from etcdtui.models import ConnectionSettings
+from etcdtui.models import ConnectionSettings, EndpointStatus
 
 MAX_METRICS_BYTES = 8 * 1024 * 1024  # a member's /metrics is ~200 KiB; refuse anything huge
 
@@ -384,6 +384,34 @@ async def scrape_all(
     return tuple(
         await asyncio.gather(*(scrape(u, settings, timeout=timeout, ctx=ctx) for u in urls))
     )
+
+
+def scrape_urls(settings: ConnectionSettings, endpoints: Iterable[str]) -> list[str]:
+    """Where /metrics is read: the context's metrics-urls (etcd's --listen-metrics-urls)
+    when given, else the client ``endpoints``. The one choice for `status`, the console,
+    `check perf` and `maintenance`."""
+    return list(settings.metrics_urls) or list(endpoints)
+
+
+def by_endpoint(
+    scraped: Iterable[MemberMetrics], statuses: Iterable[EndpointStatus]
+) -> dict[str, MemberMetrics]:
+    """Each answering client endpoint's scrape: the one taken at that URL, else the one
+    whose etcd_server_id names the endpoint's member (a scrape from a separate metrics
+    URL, --listen-metrics-urls, belongs to the member it reports)."""
+    sts = list(statuses)
+    by_url = {m.endpoint: m for m in scraped}
+    ids = {s.endpoint: s.member_id for s in sts if s.ok}
+    by_id = {
+        mid: m for m in by_url.values() if m.ok and (mid := m.member_id or ids.get(m.endpoint, 0))
+    }
+    out: dict[str, MemberMetrics] = {}
+    for s in sts:
+        if s.endpoint in by_url:
+            out[s.endpoint] = by_url[s.endpoint]
+        elif s.ok and s.member_id in by_id:
+            out[s.endpoint] = by_id[s.member_id]
+    return out
 
 
 TREND_POINTS = 32  # points kept per member and signal for the sparklines

@@ -213,7 +213,7 @@ async def run_perf(
     n_clients = clients or LOADS[load][0]
     target = float(rate or LOADS[load][1])
     result = PerfResult(load, n_clients, float(target), duration_s)
-    urls = svc.all_endpoints()
+    urls = svc.metrics_urls()  # the context's metrics-urls when set, else the client URLs
     before = await metrics.scrape_all(urls, svc.settings)
     total = int(target * duration_s)
     value = os.urandom(VALUE_SIZE // 2).hex().encode()

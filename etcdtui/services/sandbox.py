@@ -526,7 +526,12 @@ class Sandbox:
         self._save()
 
     def _spawn(
-        self, m: MemberProc, *, initial_state: str, initial_cluster: str | None = None
+        self,
+        m: MemberProc,
+        *,
+        initial_state: str,
+        initial_cluster: str | None = None,
+        extra: Sequence[str] = (),
     ) -> None:
         ensure_private_dir(self.dir / "logs")
         ensure_private_dir(self.data_dir(m.name).parent)
@@ -538,6 +543,7 @@ class Sandbox:
                     *self.member_flags(
                         m, initial_state=initial_state, initial_cluster=initial_cluster
                     ),
+                    *extra,
                 ],
                 stdin=subprocess.DEVNULL,
                 stdout=log,

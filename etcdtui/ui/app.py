@@ -97,6 +97,8 @@ class EtcdtuiApp(App[int]):
         self._render_pending = False
         self._hint_at: float | None = None
         self.cert_watch: CertWatch | None = None
+        # the data dirs :evidence read this session: the replace and rebuild wizards use them
+        self.evidence_dirs: tuple[str, ...] = ()
         self.cert_result: CertsResult | None = None
         self.key_gate = KeyGate(self)
 

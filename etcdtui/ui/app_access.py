@@ -40,6 +40,7 @@ class ConsoleApp(Protocol):
     config_path: str | None
     cert_result: CertsResult | None
     cert_watch: CertWatch | None
+    evidence_dirs: tuple[str, ...]
 
     @property
     def read_only(self) -> bool: ...

@@ -36,7 +36,7 @@ from etcdtui.ui.widgets.footer import KeyFooter
 if TYPE_CHECKING:
     from etcdtui.ui.app_access import ConsoleApp
 
-KINDS = ("replace", "scale", "restore")
+KINDS = ("replace", "scale", "restore", "rebuild")
 
 
 # --- building plans (the same requests the CLI makes) ----------------------------------------
@@ -59,6 +59,7 @@ async def build_plan(
     settings: ConnectionSettings,
     keys: Any = None,
     factory: ServiceFactory = real_service,
+    evidence: tuple[str, ...] = (),
 ) -> Plan:
     """The plan for ``:kind arg``, built by :mod:`etcdtui.ops.wizards` as the CLI builds
     it; the service comes through the console's seam (``factory``)."""
@@ -89,9 +90,13 @@ async def build_plan(
             raise
     svc = factory(settings)
     try:
-        if kind == "replace":
+        if kind == "replace":  # the session's :evidence picks and guards the member
             return await wizards.replace_plan(
-                svc, settings, sandbox, wizards.ReplaceInput(member=arg)
+                svc, settings, sandbox, wizards.ReplaceInput(member=arg, evidence=evidence)
+            )
+        if kind == "rebuild":
+            return await wizards.rebuild_plan(
+                svc, settings, sandbox, wizards.RebuildInput(evidence=evidence)
             )
         if kind == "scale":
             return await wizards.scale_plan(svc, settings, sandbox, wizards.ScaleInput(target))
@@ -126,10 +131,20 @@ def open_wizard(app: Any, kind: str, arg: str = "") -> None:
     if app.settings is None:
         report(app, errors.UsageError(_("no cluster is connected")))
         return
-    if not arg and kind == "replace":
+    evidence = tuple(getattr(app, "evidence_dirs", ()))
+    if kind == "rebuild" and not evidence:
+        report(
+            app,
+            errors.UsageError(
+                _("a rebuild starts from the most advanced data dir, and none was read yet"),
+                fix=_("Read every member's data dir first: :evidence DIR [DIR...], then r."),
+            ),
+        )
+        return
+    if not arg and kind == "replace" and not evidence:
         member = app.main.selected_member() if app.screen is app.main else None
         arg = (member.name or member.hex_id) if member is not None else ""
-    if not arg:
+    if not arg and kind != "rebuild" and not (kind == "replace" and evidence):
         prompt = RestorePrompt(app) if kind == "restore" else ArgPrompt(kind)
         app.push_screen(prompt, lambda value: open_wizard(app, kind, value) if value else None)
         return
@@ -137,7 +152,12 @@ def open_wizard(app: Any, kind: str, arg: str = "") -> None:
     async def build() -> None:
         try:
             plan = await build_plan(
-                kind, arg, app.settings, session_keys(app), factory=app.service_factory
+                kind,
+                arg,
+                app.settings,
+                session_keys(app),
+                factory=app.service_factory,
+                evidence=evidence if kind in ("replace", "rebuild") else (),
             )
         except errors.EtcdtuiError as exc:
             report(app, exc, modal=True)

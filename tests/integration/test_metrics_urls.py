@@ -80,3 +80,57 @@ async def test_status_json_scrapes_the_context_metrics_urls(
         assert m["url"] != e["endpoint"]
         assert m["quota_backend_bytes"] and m["has_leader"] is True
     assert {e["metrics"]["url"] for e in by_member.values()} == urls
+
+
+def _spy_on_scrapes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every URL /metrics is read from (the real scrape still runs)."""
+    from etcdtui.services import metrics
+
+    seen: list[str] = []
+    real = metrics.scrape
+
+    async def spy(url: str, *a: object, **kw: object) -> metrics.MemberMetrics:
+        seen.append(url)
+        return await real(url, *a, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(metrics, "scrape", spy)
+    return seen
+
+
+async def test_check_perf_scrapes_the_metrics_urls(
+    fresh_cluster: Callable[..., Sandbox], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from etcdtui.services.perf import run_perf
+
+    sandbox = fresh_cluster(3, listen_metrics="http")
+    settings = sandbox.settings(timeout=5)
+    seen = _spy_on_scrapes(monkeypatch)
+    async with ClusterService(settings) as svc:
+        result = await run_perf(svc, duration_s=1.0, clients=2, rate=20)
+    client_ports = {urlsplit(u).port for u in settings.endpoints}
+    assert seen and set(seen) == set(settings.metrics_urls)  # before and after the load
+    assert not {urlsplit(u).port for u in seen} & client_ports  # never the client port
+    # the disk criteria were judged from those scrapes
+    assert result.wal_fsync_p99 is not None and result.backend_commit_p99 is not None
+
+
+async def test_maintenance_defrag_scrapes_the_metrics_urls(
+    fresh_cluster: Callable[..., Sandbox], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from etcdtui.services.maintenance import Maintenance
+
+    quota = 32 * 1024 * 1024
+    sandbox = fresh_cluster(3, listen_metrics="http", quota_bytes=quota)
+    settings = sandbox.settings(timeout=5)
+    seen = _spy_on_scrapes(monkeypatch)
+    async with ClusterService(settings) as svc:
+        m = Maintenance(svc, settle_s=0.1)
+        plan = await m.plan_defrag()
+        results = await m.run_defrag(plan)
+    client_ports = {urlsplit(u).port for u in settings.endpoints}
+    assert seen and set(seen) == set(settings.metrics_urls)
+    assert not {urlsplit(u).port for u in seen} & client_ports
+    # the real quota, from /metrics on the metrics URLs (etcd 3.5's status has none)
+    assert len(plan.order) == 3
+    assert all(s.quota_known and s.quota == quota for s in plan.order)
+    assert len(results) == 3 and all(r.ok for r in results)

@@ -34,6 +34,7 @@ print(" ".join(m for m in COMMAND_MODULES if m in sys.modules))
 _PLUGS_IN = {
     "etcdtui.cli.cluster_cmds": ("etcdtui.cli.wizard_cmds",),
     "etcdtui.cli.wizard_cmds": ("etcdtui.cli.snapshot_cmds",),
+    "etcdtui.cli.upgrade_cmds": ("etcdtui.cli.wizard_cmds",),  # plan rebuild
 }
 
 

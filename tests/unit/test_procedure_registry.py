@@ -17,6 +17,11 @@ import pytest
 from etcdtui.models import EndpointHealth, EndpointStatus, Member, MemberList
 from etcdtui.services.plans import Plan, Ref, Step, Where
 from etcdtui.services.procedures.common import ClusterFacts
+from etcdtui.services.procedures.rebuild import (
+    RebuildMember,
+    RebuildRequest,
+    build_rebuild_plan,
+)
 from etcdtui.services.procedures.registry import REGISTRY, Registry
 from etcdtui.services.procedures.replace import ReplaceRequest, build_replace_plan
 from etcdtui.services.procedures.restore import (
@@ -101,6 +106,27 @@ PLANS = {
     "upgrade-minor-kubeadm": lambda: upgrade("3.4.23", "3.5.16"),
     "upgrade-minor-binary": lambda: upgrade(
         "3.4.23", "3.5.16", kubeadm=False, binary="/usr/local/bin/etcd"
+    ),
+    "rebuild-from-survivor": lambda: build_rebuild_plan(
+        RebuildRequest(
+            survivor=RebuildMember(
+                "m1", "1", "https://10.0.0.1:2380", "https://10.0.0.1:2379", "/var/lib/etcd"
+            ),
+            others=tuple(
+                RebuildMember(
+                    f"m{i}",
+                    str(i),
+                    f"https://10.0.0.{i}:2380",
+                    f"https://10.0.0.{i}:2379",
+                    "/var/lib/etcd",
+                )
+                for i in (2, 3)
+            ),
+            evidence_rows=("/var/lib/etcd: member 1, most advanced",),
+            revision=1234,
+        ),
+        tokens=tokens,
+        clock=clock,
     ),
 }
 

@@ -15,7 +15,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from etcdtui.services.procedures import generic, membership, replace, restore, upgrade
+from etcdtui.services.procedures import (
+    generic,
+    membership,
+    rebuild,
+    replace,
+    restore,
+    upgrade,
+)
 from etcdtui.services.procedures.context import ActionFn, AdoptFn, CheckFn, RollbackFn
 
 
@@ -72,6 +79,10 @@ ACTIONS: dict[str, ActionFn] = {
     "upgrade.swap-binary": upgrade.swap_binary,
     "upgrade.check-member": upgrade.check_member,
     "upgrade.consistency": upgrade.check_consistency,
+    "rebuild.quorum-lost": rebuild.confirm_quorum_lost,
+    "host.copy-dir": rebuild.copy_dir,
+    "host.force-new-cluster": rebuild.force_new_cluster,
+    "rebuild.verify-survivor": rebuild.verify_survivor,
 }
 
 # check name -> the check (also used for preconditions)
@@ -85,6 +96,7 @@ CHECKS: dict[str, CheckFn] = {
     "what-if-remove": replace.whatif_remove,
     "path-absent": restore.path_absent,
     "restored-dir": restore.restored_dir,
+    "rebuild-survivor-alone": rebuild.survivor_alone,
 }
 
 # rollback name -> what undoes the step
@@ -101,6 +113,7 @@ ADOPTERS: dict[str, AdoptFn] = {
     "host.move-aside": restore.adopt_moved,
     "restore.run-decrypted": restore.adopt_partial_restore,
     "host.run": restore.adopt_partial_restore,
+    "host.force-new-cluster": rebuild.adopt_forced,
 }
 
 REGISTRY = Registry(actions=ACTIONS, checks=CHECKS, rollbacks=ROLLBACKS, adopters=ADOPTERS)

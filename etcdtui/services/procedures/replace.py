@@ -65,6 +65,8 @@ class ReplaceRequest:
     observe_seconds: float = 2.0
     start_timeout: float = 120.0
     etcdctl_env: Mapping[str, str] = field(default_factory=dict)
+    # the evidence behind this replacement (etcdtui evidence): why, then its table
+    findings: tuple[str, ...] = ()
 
 
 def find_member(facts: ClusterFacts, ref: str) -> Member:
@@ -266,7 +268,9 @@ def build_replace_plan(
         ),
     ]
     summary = (
+        *req.findings[:1],
         how,
+        *(_("Evidence: {row}").format(row=r) for r in req.findings[1:]),
         quorum.describe(verdict.before)
         + ". "
         + _("After the remove: {after}.").format(after=quorum.describe(verdict.after)),
@@ -377,3 +381,88 @@ async def remove_member(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     if forget is not None and name:
         await asyncio.to_thread(forget, str(name))
     return {"detail": _("removed {id}").format(id=hex_id(mid))}
+
+
+# --- evidence: which member to replace ---------------------------------------------------------
+
+
+class EvidenceRefused(errors.EtcdtuiError):
+    code = "evidence-refused"
+    default_title = N_("Refused: the evidence says otherwise")
+
+
+@dataclass(frozen=True)
+class EvidenceChoice:
+    member: Member  # the member to replace
+    reason: str  # why, in the evidence's words
+    diverged: bool  # its data diverged: replace it even though it answers
+    rows: tuple[str, ...]  # the evidence table, for the plan's findings
+
+
+def evidence_choice(found: Any, facts: ClusterFacts, named: str | None) -> EvidenceChoice:
+    """The member the evidence says to replace: ``named``, or else the one whose data
+    diverged. Refuses the member whose data dir is the most advanced survivor."""
+    from etcdtui.services.procedures.rebuild import evidence_rows
+
+    def owner(d: Any) -> Member | None:
+        node = d.wal.node_id if d.wal and d.wal.node_id else None
+        return facts.members.by_id(node) if node else None
+
+    diverged = [(m, d) for d in found.dirs if d.diverged_from and (m := owner(d)) is not None]
+    best = found.best
+    # the most advanced survivor, and any dir as advanced as it (a tie)
+    leaders = {
+        o.id: d
+        for d in found.dirs
+        if best is not None and d.ok and not d.diverged_from and d.rank == best.rank
+        if (o := owner(d)) is not None
+    }
+    rows = evidence_rows(found)
+    if named:
+        target = find_member(facts, named)
+    elif diverged:
+        target = diverged[0][0]
+    else:
+        raise errors.UsageError(
+            _("the evidence shows no member whose data diverged"),
+            fix=_("Name the member to replace: etcdtui member replace NAME --evidence DIR..."),
+            console_fix=_("Name the member to replace: :replace NAME."),
+        )
+    name = target.name or target.hex_id
+    if target.id in leaders:
+        top = leaders[target.id]
+        others = [m.name or m.hex_id for m, _d in diverged]
+        raise EvidenceRefused(
+            _(
+                "{name}'s data dir {path} is the most advanced of the evidence (applied index "
+                "{applied}, revision {rev}); replacing it would throw away the newest copy of "
+                "the data"
+            ).format(name=name, path=top.path, applied=top.consistent_index, rev=top.revision),
+            fix=(
+                _("Replace the member whose data diverged: etcdtui member replace {n} --evidence …")
+                if others
+                else _("Replace a member whose data dir is behind or diverged, not {name}.")
+            ).format(n=", ".join(others), name=name),
+            console_fix=(
+                _("Replace the member whose data diverged: :replace {n}.")
+                if others
+                else _("Replace a member whose data dir is behind or diverged, not {name}.")
+            ).format(n=", ".join(others), name=name),
+        )
+    mine = next((d for m, d in diverged if m.id == target.id), None)
+    if mine is not None:
+        reason = _(
+            "The evidence: {name}'s data ({path}) diverged from the majority's ({others}) over "
+            "revisions they all hold; it is replaced even though it answers."
+        ).format(name=name, path=mine.path, others=", ".join(mine.diverged_from))
+    else:
+        reason = _("The evidence does not single out {name}; it was named.").format(name=name)
+        own = next(
+            (d for d in found.dirs if (o := owner(d)) is not None and o.id == target.id), None
+        )
+        if best is not None and own is not None and (own.revision or 0) < (best.revision or 0):
+            reason = _(
+                "The evidence: {name}'s data ({path}, revision {rev}) is behind the most "
+                "advanced ({best}, revision {brev})."
+            ).format(name=name, path=own.path, rev=own.revision, best=best.path, brev=best.revision)
+    return EvidenceChoice(target, reason, mine is not None, rows)

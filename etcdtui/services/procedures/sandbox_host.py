@@ -101,6 +101,20 @@ class SandboxHost:
             self.sandbox._save()
         return _("started {name} (pid {pid})").format(name=name, pid=m.pid)
 
+    def force_new_cluster(self, name: str) -> str:
+        """Start ``name`` from its own data dir with --force-new-cluster (a rebuild after
+        quorum loss). A member already running is left alone."""
+        m = self._member(name)
+        if m is None:
+            raise SandboxError(_("{name} is not a sandbox member").format(name=name))
+        if self.sandbox.is_running(m):
+            return _("{name} is already running (pid {pid}): left alone").format(
+                name=name, pid=m.pid
+            )
+        self.sandbox._spawn(m, initial_state="existing", extra=("--force-new-cluster",))
+        self.sandbox._save()
+        return _("started {name} with --force-new-cluster (pid {pid})").format(name=name, pid=m.pid)
+
     def swap_binary(self, name: str, binary: str) -> str:
         self.sandbox.set_member_binary(name, Path(binary))
         return _("{name} will run {binary}").format(name=name, binary=binary)

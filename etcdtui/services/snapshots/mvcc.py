@@ -291,5 +291,6 @@ def _member(raw: bytes | None) -> dict[str, Any] | None:
         "id": f"{mid:x}" if isinstance(mid, int) else str(mid),
         "name": str(data.get("name", "")),
         "peer_urls": [str(u) for u in data.get("peerURLs") or []],
+        "client_urls": [str(u) for u in data.get("clientURLs") or []],
         "is_learner": bool(data.get("isLearner", False)),
     }

@@ -267,6 +267,9 @@ class EvidenceModal(FittedModal):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", N_("Close"), id="evidence.close"),
         Binding("c", "copy", N_("Copy the chosen db and plan the restore"), id="evidence.copy"),
+        Binding(
+            "r", "rebuild", N_("Rebuild from the most advanced survivor"), id="evidence.rebuild"
+        ),
     ]
 
     def __init__(self, dirs: list[str]) -> None:
@@ -359,7 +362,8 @@ class EvidenceModal(FittedModal):
             verdict.update(
                 _(
                     "most advanced: {path}. Press c to copy its db (the data dir is only "
-                    "read) and open the restore wizard with the copy."
+                    "read) and open the restore wizard with the copy, or r to rebuild from it "
+                    "(--force-new-cluster, then the others join again)."
                 ).format(path=printable(found.best.path))
             )
             self.query_one("#copy", Button).disabled = False
@@ -380,6 +384,15 @@ class EvidenceModal(FittedModal):
     def action_cancel(self) -> None:
         if not self.copying:
             self.dismiss(None)
+
+    def action_rebuild(self) -> None:
+        """Plan the rebuild (the wizard refuses when quorum still holds, or the dirs
+        diverged: it says why)."""
+        if self.reading or self.copying or self.outcome is None:
+            return
+        self.dismiss(None)
+        app = etcdtui_app(self)
+        self.app.call_later(app.action_wizard, "rebuild", "")
 
     def action_copy(self) -> None:
         if self.reading or self.copying or self.query_one("#copy", Button).disabled:
@@ -407,6 +420,8 @@ class EvidenceModal(FittedModal):
         if group == "evidence":
             self.query_one("#progress", Static).update("")
             self._show(event.worker.result)
+            # the replace and rebuild wizards of this session use what was read
+            etcdtui_app(self).evidence_dirs = tuple(self.dirs)
             return
         copied = str(event.worker.result)
         self._audit(copied)
