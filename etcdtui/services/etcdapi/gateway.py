@@ -79,50 +79,72 @@ class GatewayClient:
         return self.endpoint.url
 
     async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """One request within the deadline. A connection that does not finish its TLS
+        handshake in half the deadline goes to the diagnosis as gRPC's channel reports
+        it (unavailable), so a hung member is named in the same words on both."""
         deadline = self.settings.timeout
         start = time.monotonic()
+
+        def left() -> float:
+            return deadline - (time.monotonic() - start)
+
         try:
-            status, payload = await asyncio.wait_for(self._exchange(path, body), deadline)
-        except TimeoutError:
-            raise await classify_status("DEADLINE_EXCEEDED", "", self) from None
+            try:
+                reader, writer = await asyncio.wait_for(self._connect(), deadline / 2)
+            except TimeoutError:
+                raise await classify_status(
+                    "UNAVAILABLE", _("no TLS handshake in time"), self, remaining=left()
+                ) from None
+            try:
+                status, payload = await asyncio.wait_for(
+                    self._exchange(reader, writer, path, body), max(left(), 0.001)
+                )
+            except TimeoutError:
+                raise await classify_status("DEADLINE_EXCEEDED", "", self) from None
         except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
-            remaining = deadline - (time.monotonic() - start)
             raise await classify_status(
-                "UNAVAILABLE", str(exc) or type(exc).__name__, self, remaining=remaining
+                "UNAVAILABLE", str(exc) or type(exc).__name__, self, remaining=left()
             ) from None
         answer = _json_object(payload)
         if status == 200 and answer is not None:
             return answer
+        if status == 404:  # the gateway is off (plain 404) or has no such path (code 5)
+            self._pool.unusable = _("HTTP 404 on {path} from {url}: the gateway is off").format(
+                path=path, url=self.url
+            )
+            raise GatewayUnusable(self._pool.unusable, endpoint=self.url)
         if answer is None or not isinstance(answer.get("code"), int):
-            if status == 404:
-                self._pool.unusable = _("HTTP 404 on {path} from {url}: the gateway is off").format(
-                    path=path, url=self.url
-                )
-                raise GatewayUnusable(self._pool.unusable, endpoint=self.url)
             details = _("the gRPC-JSON gateway answered HTTP {status}").format(status=status)
-            remaining = deadline - (time.monotonic() - start)
-            raise await classify_status("UNKNOWN", details, self, remaining=remaining)
+            raise await classify_status("UNKNOWN", details, self, remaining=left())
         code = _GRPC_CODES.get(answer["code"], "UNKNOWN")
         message = str(answer.get("message") or answer.get("error") or "")
-        failure = await classify_status(code, message, self)
+        failure = await classify_status(code, message, self, remaining=left())
         if isinstance(failure, errors.AuthFailed | errors.PermissionDenied):
             self._pool.unusable = _("etcd refused a gateway request: {why}").format(why=message)
         raise failure
 
-    async def _exchange(self, path: str, body: dict[str, Any]) -> tuple[int, bytes]:
+    async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         ep = self.endpoint
         ctx = self._pool.ssl_context() if ep.secure else None
-        reader, writer = await asyncio.open_connection(
+        return await asyncio.open_connection(
             ep.host,
             ep.port,
             ssl=ctx,
             server_hostname=(self.settings.server_name or ep.host) if ctx else None,
             limit=64 * 1024,
         )
+
+    async def _exchange(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        path: str,
+        body: dict[str, Any],
+    ) -> tuple[int, bytes]:
         try:
             data = json.dumps(body).encode()
             head = (
-                f"POST {path} HTTP/1.0\r\nHost: {ep.target}\r\n"
+                f"POST {path} HTTP/1.0\r\nHost: {self.endpoint.target}\r\n"
                 f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
             )
             writer.write(head.encode("ascii") + data)
