@@ -156,7 +156,9 @@ class GatewayClient:
                     break
                 raw += chunk
         finally:
-            writer.close()
+            # The answer is complete (HTTP/1.0: the server closed) or given up: drop the
+            # connection without a TLS close_notify exchange, which only costs time.
+            writer.transport.abort()
         if len(raw) > MAX_ANSWER_BYTES:
             raise ValueError(_("answer larger than {n} bytes").format(n=MAX_ANSWER_BYTES))
         head_b, sep, payload = bytes(raw).partition(b"\r\n\r\n")
