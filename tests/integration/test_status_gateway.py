@@ -132,8 +132,12 @@ def test_paused_member_same_words_within_the_deadline(
 ) -> None:
     sandbox = fresh_cluster(3)
     assert sandbox.state is not None
-    follower = next(m for m in sandbox.state.members if m.name != "m1")
     flags = [*conn_flags(sandbox.settings()), "--timeout=1.5"]
+    # pause a follower: a paused leader costs an election, and the two runs would then
+    # see different leaders
+    before = json.loads(status(flags, "grpc", "-o", "json", config_dir=tmp_path).stdout)
+    leader_url = next(e["endpoint"] for e in before["endpoints"] if e["is_leader"])
+    follower = next(m for m in sandbox.state.members if sandbox.client_url(m) != leader_url)
     sandbox.pause(follower.name)
     try:
         assert process_state(follower.pid) == "T"
