@@ -79,9 +79,9 @@ class GatewayClient:
         return self.endpoint.url
 
     async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """One request within the deadline. A connection that does not finish its TLS
-        handshake in half the deadline goes to the diagnosis as gRPC's channel reports
-        it (unavailable), so a hung member is named in the same words on both."""
+        """One request within the deadline. The connection (TCP, then TLS) gets half of
+        it: a member that accepts TCP but never finishes the handshake (SIGSTOPped) is
+        named then, in the words of the probe the gRPC path runs for the same member."""
         deadline = self.settings.timeout
         start = time.monotonic()
 
@@ -89,12 +89,7 @@ class GatewayClient:
             return deadline - (time.monotonic() - start)
 
         try:
-            try:
-                reader, writer = await asyncio.wait_for(self._connect(), deadline / 2)
-            except TimeoutError:
-                raise await classify_status(
-                    "UNAVAILABLE", _("no TLS handshake in time"), self, remaining=left()
-                ) from None
+            reader, writer = await self._connect(deadline / 2)
             try:
                 status, payload = await asyncio.wait_for(
                     self._exchange(reader, writer, path, body), max(left(), 0.001)
@@ -123,16 +118,34 @@ class GatewayClient:
             self._pool.unusable = _("etcd refused a gateway request: {why}").format(why=message)
         raise failure
 
-    async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    async def _connect(self, budget: float) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         ep = self.endpoint
-        ctx = self._pool.ssl_context() if ep.secure else None
-        return await asyncio.open_connection(
-            ep.host,
-            ep.port,
-            ssl=ctx,
-            server_hostname=(self.settings.server_name or ep.host) if ctx else None,
-            limit=64 * 1024,
-        )
+        start = time.monotonic()
+        try:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(ep.host, ep.port, limit=64 * 1024), budget
+            )
+        except TimeoutError:
+            from etcdtui.services.etcdapi.probe import connect_timed_out
+
+            raise connect_timed_out(ep) from None
+        if not ep.secure:
+            return reader, writer
+        try:
+            ctx = self._pool.ssl_context()
+            await asyncio.wait_for(
+                writer.start_tls(ctx, server_hostname=self.settings.server_name or ep.host),
+                max(budget - (time.monotonic() - start), 0.001),
+            )
+        except TimeoutError:
+            writer.transport.abort()
+            from etcdtui.services.etcdapi.probe import hung_handshake
+
+            raise hung_handshake(ep) from None
+        except BaseException:
+            writer.transport.abort()
+            raise
+        return reader, writer
 
     async def _exchange(
         self,
