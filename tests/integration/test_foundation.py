@@ -160,6 +160,7 @@ def test_killed_first_endpoint_still_works(fresh_cluster: Callable[..., Sandbox]
     assert len(down) == 1 and down[0]["error_code"] == "unreachable"
 
 
+@pytest.mark.usefixtures("status_transport")
 def test_quorum_lost_is_reported(fresh_cluster: Callable[..., Sandbox]) -> None:
     sandbox = fresh_cluster(3)
     sandbox.kill("m1")
@@ -168,6 +169,9 @@ def test_quorum_lost_is_reported(fresh_cluster: Callable[..., Sandbox]) -> None:
     assert proc.returncode == 1
     doc = json.loads(proc.stdout)
     assert doc["quorum"]["state"] == "lost"
+    # the survivor's own (serializable) member list still names all three
+    assert doc["members_error"] is None
+    assert sum(e["ok"] for e in doc["endpoints"]) == 1 and len(doc["endpoints"]) == 3
 
 
 def test_usage_and_config_errors_exit_2(tmp_path: Path) -> None:

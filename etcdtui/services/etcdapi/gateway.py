@@ -262,6 +262,10 @@ class GatewayPool:
         self._clients: dict[str, GatewayClient] = {}
         # Why the answer must come from gRPC instead, once a request has shown it.
         self.unusable: str | None = None
+        # Every request is a TLS connection of its own: ClusterService asks one endpoint
+        # at a time for what one endpoint answers (the member list), the next when the
+        # last failed or stayed silent this long.
+        self.hedge = 0.3
 
     def ssl_context(self) -> ssl.SSLContext:
         """Built on first use; a failure (key not matching the certificate) raises
