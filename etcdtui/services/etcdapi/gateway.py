@@ -64,6 +64,10 @@ class GatewayUnusable(errors.ConnectionFailure):
 
     code = "gateway-unusable"
     default_title = N_("gRPC-JSON gateway not usable")
+    default_fix = N_(
+        "etcdtui status asks again over gRPC by itself; set ETCDTUI_STATUS_TRANSPORT=grpc "
+        "to skip the gateway."
+    )
 
 
 class GatewayClient:
