@@ -23,7 +23,7 @@ import pytest
 from etcdtui.cli.cluster_cmds import TRANSPORT_ENV
 from etcdtui.services.sandbox import MemberProc, Sandbox, process_state
 from etcdtui.services.tls import pki
-from tests.support.helpers import conn_flags
+from tests.support.helpers import conn_flags, etcdctl
 
 pytestmark = pytest.mark.etcd
 
@@ -214,3 +214,26 @@ def test_gateway_switched_off_falls_back_to_grpc(tmp_path: Path) -> None:
     assert "HTTP 404" in gw.stderr and "asking again over gRPC" in gw.stderr
     assert grpc.stderr == ""
     assert comparable(json.loads(gw.stdout)) == comparable(json.loads(grpc.stdout))
+
+
+def test_auth_on_with_a_certificate_falls_back_to_grpc(
+    fresh_cluster: Callable[..., Sandbox], tmp_path: Path
+) -> None:
+    """etcd refuses gateway requests that carry a client certificate when auth is on
+    (the gateway cannot pass the certificate's common name on): the answer comes from
+    gRPC, which says what it always said (access denied, not quorum loss)."""
+    sandbox = fresh_cluster(1)
+    for args in (
+        ("user", "add", "root", "--new-user-password=root-pw-gw"),
+        ("user", "grant-role", "root", "root"),
+        ("auth", "enable"),
+    ):
+        etcdctl(sandbox, *args)
+    runs = both(conn_flags(sandbox.settings()), tmp_path, "-o", "json")
+    gw, grpc = runs["gateway"], runs["grpc"]
+    assert "asking again over gRPC" in gw.stderr and "gateway" in gw.stderr
+    assert "asking again" not in grpc.stderr
+    assert gw.returncode == grpc.returncode == 1
+    docs = [json.loads(p.stdout) for p in (gw, grpc)]
+    assert docs[0]["quorum"]["state"] == "access-denied"
+    assert comparable(docs[0]) == comparable(docs[1])

@@ -107,14 +107,22 @@ class GatewayClient:
         answer = _json_object(payload)
         if status == 200 and answer is not None:
             return answer
-        if status == 404:  # the gateway is off (plain 404) or has no such path (code 5)
-            self._pool.unusable = _("HTTP 404 on {path} from {url}: the gateway is off").format(
-                path=path, url=self.url
-            )
-            raise GatewayUnusable(self._pool.unusable, endpoint=self.url)
-        if answer is None or not isinstance(answer.get("code"), int):
-            details = _("the gRPC-JSON gateway answered HTTP {status}").format(status=status)
-            raise await classify_status("UNKNOWN", details, self, remaining=left())
+        if status == 404 or answer is None or not isinstance(answer.get("code"), int):
+            # Not a gRPC status in JSON: the gateway is off (HTTP 404), or the server
+            # refused the gateway itself, e.g. etcd with auth on and a client certificate
+            # ("CommonName of client sending a request against gateway will be ignored"):
+            # only gRPC carries the certificate's identity. gRPC gives the real answer.
+            first = payload.split(b"\n", 1)[0][:160].decode("utf-8", "replace").strip()
+            if status == 404:
+                why = _("HTTP 404 on {path} from {url}: the gateway is off").format(
+                    path=path, url=self.url
+                )
+            else:
+                why = _("{url} refused the gRPC-JSON gateway: HTTP {status} {text}").format(
+                    url=self.url, status=status, text=first
+                )
+            self._pool.unusable = why
+            raise GatewayUnusable(why, endpoint=self.url)
         code = _GRPC_CODES.get(answer["code"], "UNKNOWN")
         message = str(answer.get("message") or answer.get("error") or "")
         failure = await classify_status(code, message, self, remaining=left())
