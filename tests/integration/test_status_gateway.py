@@ -236,4 +236,10 @@ def test_auth_on_with_a_certificate_falls_back_to_grpc(
     assert gw.returncode == grpc.returncode == 1
     docs = [json.loads(p.stdout) for p in (gw, grpc)]
     assert docs[0]["quorum"]["state"] == "access-denied"
-    assert comparable(docs[0]) == comparable(docs[1])
+    # whether a refused member's /metrics scrape finished before its gRPC refusal came
+    # back is a race on either transport (cli/cluster_cmds._Scrapes): not compared here
+    same = [comparable(d) for d in docs]
+    for d in same:
+        for e in d["endpoints"]:
+            e.pop("metrics_ok", None)
+    assert same[0] == same[1]
