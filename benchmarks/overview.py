@@ -3,6 +3,10 @@ same picture (member list + endpoint status --cluster + endpoint health --cluste
 on the same 3- and 5-member sandbox, measured in the same run. Also with one member
 paused, where etcdctl waits for its timeouts.
 
+`etcdtui status` reads through etcd's gRPC-JSON gateway (docs/cli.md); for reference the
+same command over gRPC (ETCDTUI_STATUS_TRANSPORT=grpc) and the bare python + grpc floor
+(benchmarks/grpc_floor.py) are measured beside it.
+
     python benchmarks/overview.py [--runs N] [--timeout S]
 Target: ratio <= 1.0.
 """
@@ -49,7 +53,8 @@ def measure_rows(members: int, runs: int, timeout: float, *, printing: bool = Fa
     sandbox = temp_sandbox(members)
     try:
         s = sandbox.settings()
-        env = sandbox.etcdctl_env()
+        # `etcdtui status` as an operator runs it: the default transport
+        env = {k: v for k, v in sandbox.etcdctl_env().items() if k != "ETCDTUI_STATUS_TRANSPORT"}
         conn = [
             f"--endpoints={','.join(s.endpoints)}",
             f"--cacert={s.cacert}",
@@ -73,8 +78,23 @@ def measure_rows(members: int, runs: int, timeout: float, *, printing: bool = Fa
                 f"--timeout={timeout}",
             ]
         ]
-        ours_s, theirs_s, floor_s = interleaved([ours, theirs, floor], env, runs)
+        over_grpc = [["env", "ETCDTUI_STATUS_TRANSPORT=grpc", *ours[0]]]
+        ours_s, theirs_s, floor_s, grpc_s = interleaved([ours, theirs, floor, over_grpc], env, runs)
         add(f"{members} members, all healthy", ours_s, theirs_s, 1.0)
+        rows.append(
+            Row(
+                "overview",
+                f"etcdtui status over gRPC, {members} members (ETCDTUI_STATUS_TRANSPORT=grpc)",
+                fmt(grpc_s, "s"),
+                f"3 etcdctl calls {fmt(theirs_s, 's')}",
+                grpc_s / theirs_s,
+                "",
+                None,
+                f"the gateway path is {ours_s / grpc_s:.2f}x this",
+            )
+        )
+        if printing:
+            report(f"status over gRPC, {members} members", grpc_s, theirs_s)
         floor_ratio = floor_s / theirs_s
         rows.append(
             Row(

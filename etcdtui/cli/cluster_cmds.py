@@ -104,11 +104,29 @@ def _what_if_flag(p: argparse.ArgumentParser) -> None:
 # --- read-only commands ---------------------------------------------------------------
 
 
-def _service(settings: Any, *, audit: bool = False) -> Any:
-    from etcdtui.services.audit import AuditLog
+def _service(settings: Any, *, audit: bool = False, transport: str = "grpc") -> Any:
     from etcdtui.services.cluster import ClusterService
 
-    return ClusterService(settings, audit=AuditLog() if audit else None)
+    if audit:
+        from etcdtui.services.audit import AuditLog
+
+        return ClusterService(settings, audit=AuditLog())
+    return ClusterService(settings, transport=transport)
+
+
+# `etcdtui status` reads through etcd's gRPC-JSON gateway unless this is "grpc" (see
+# docs/cli.md): loading grpcio costs a one-shot command more than its requests take.
+TRANSPORT_ENV = "ETCDTUI_STATUS_TRANSPORT"
+
+
+def _status_transport(settings: Any) -> str:
+    import os
+
+    if os.environ.get(TRANSPORT_ENV, "").strip().lower() == "grpc":
+        return "grpc"
+    if settings.user:  # the gateway would need its own token handling: keep one copy
+        return "grpc"
+    return "gateway"
 
 
 def cmd_members(args: argparse.Namespace) -> int:
@@ -239,13 +257,28 @@ def _healthy(snap: ClusterSnapshot, endpoint: str) -> bool | None:
 def cmd_status(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
 
-    async def go() -> tuple[ClusterSnapshot, Any]:
-        async with _service(settings) as svc:
+    async def once(transport: str) -> tuple[ClusterSnapshot, Any, str | None]:
+        async with _service(settings, transport=transport) as svc:
             overview = asyncio.create_task(svc.overview())
             scrapes = _Scrapes(settings)
             scrapes.start(svc.metrics_urls())
             result: ClusterSnapshot = await overview
-            return result, await scrapes.finish(result, svc.metrics_urls())
+            unusable = getattr(svc.pool, "unusable", None)
+            if unusable is not None:
+                for task in scrapes.tasks.values():
+                    task.cancel()
+                return result, (), unusable
+            return result, await scrapes.finish(result, svc.metrics_urls()), None
+
+    async def go() -> tuple[ClusterSnapshot, Any]:
+        snap, scraped, unusable = await once(_status_transport(settings))
+        if unusable is not None:
+            print(
+                _("note: {why}; asking again over gRPC").format(why=printable(unusable)),
+                file=sys.stderr,
+            )
+            snap, scraped, _unused = await once("grpc")
+        return snap, scraped
 
     snap, scraped = run(go, settings)
     doc = status_document(snap, scraped)

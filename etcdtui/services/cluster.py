@@ -26,13 +26,12 @@ from etcdtui.models import (
     Member,
     MemberList,
 )
-from etcdtui.services.etcdapi import rpc_pb2
-from etcdtui.services.etcdapi.connection import ClientPool, EndpointClient
 from etcdtui.services.etcdapi.endpoint import parse_endpoint
 from etcdtui.services.retry import retry_async
 
 if TYPE_CHECKING:
     from etcdtui.services.audit import AuditLog
+    from etcdtui.services.etcdapi.connection import ClientPool, EndpointClient
 
 T = TypeVar("T")
 
@@ -63,9 +62,23 @@ class ClusterService:
         settings: ConnectionSettings,
         *,
         audit: AuditLog | None = None,
+        transport: str = "grpc",
     ) -> None:
+        """``transport="gateway"``: the stdlib HTTPS client of etcd's gRPC-JSON gateway
+        (:mod:`etcdtui.services.etcdapi.gateway`), for one-shot read-only commands that
+        must start fast. It serves only the reads of :meth:`overview`; everything else
+        needs the default gRPC pool."""
         self.settings = settings
-        self.pool = ClientPool(settings)
+        self.pool: ClientPool
+        if transport == "gateway":
+            from etcdtui.services.etcdapi.gateway import GatewayPool
+
+            # Duck-typed: the gateway clients offer the reads overview() makes.
+            self.pool = GatewayPool(settings)  # type: ignore[assignment]
+        else:
+            from etcdtui.services.etcdapi.connection import ClientPool
+
+            self.pool = ClientPool(settings)
         self.audit = audit
         self._known_client_urls: list[str] = []
         self.last_members: MemberList | None = None
@@ -108,8 +121,15 @@ class ClusterService:
         fn: Callable[[EndpointClient], Coroutine[Any, Any, T]],
         urls: Sequence[str] | None = None,
     ) -> T:
-        """Ask every endpoint at once; return the first answer, raise if all fail."""
+        """Ask every endpoint at once; return the first answer, raise if all fail.
+
+        With a pool that sets ``hedge`` (seconds; the gateway transport, where every
+        request costs a TLS connection), the endpoints are asked one after another
+        instead: the next when the last one failed or has not answered within ``hedge``."""
         clients = [self.pool.client(u) for u in (urls or self.all_endpoints())]
+        hedge: float | None = getattr(self.pool, "hedge", None)
+        if hedge is not None:
+            return await self._hedged(fn, clients, hedge)
         tasks = [asyncio.create_task(fn(c)) for c in clients]
         failures: list[BaseException] = []
         try:
@@ -126,6 +146,46 @@ class ClusterService:
                 t.cancel()
         raise _best_failure(failures)
 
+    async def _hedged(
+        self,
+        fn: Callable[[EndpointClient], Coroutine[Any, Any, T]],
+        clients: Sequence[EndpointClient],
+        hedge: float,
+    ) -> T:
+        tasks: list[asyncio.Task[T]] = []
+        pending: set[asyncio.Task[T]] = set()
+        failures: list[BaseException] = []
+
+        def launch() -> None:
+            task = asyncio.create_task(fn(clients[len(tasks)]))
+            tasks.append(task)
+            pending.add(task)
+
+        try:
+            while pending or len(tasks) < len(clients):
+                if not pending:
+                    launch()
+                more = len(tasks) < len(clients)
+                done, still = await asyncio.wait(
+                    pending, timeout=hedge if more else None, return_when=asyncio.FIRST_COMPLETED
+                )
+                pending.clear()
+                pending.update(still)
+                for task in done:
+                    exc = task.exception()
+                    if exc is None:
+                        return task.result()
+                    if not isinstance(exc, errors.EtcdtuiError):
+                        raise exc
+                    failures.append(exc)
+                if more:
+                    launch()
+        finally:
+            for t in tasks:
+                t.add_done_callback(_consume)
+                t.cancel()
+        raise _best_failure(failures)
+
     async def members(self) -> MemberList:
         """The member list, linearizable when a leader can confirm it.
 
@@ -135,12 +195,16 @@ class ClusterService:
 
         def ask(linearizable: bool) -> Callable[[EndpointClient], Coroutine[Any, Any, MemberList]]:
             async def one(c: EndpointClient) -> MemberList:
-                req = rpc_pb2.MemberListRequest(linearizable=linearizable)
-                resp = await c.call(c.cluster.MemberList, req)
+                resp = await c.member_list(linearizable=linearizable)
                 return _member_list(resp.header, resp.members)
 
             return one
 
+        hedge: float | None = getattr(self.pool, "hedge", None)
+        if hedge is not None:
+            result = await self._members_hedged(ask(True), ask(False), hedge)
+            self._remember(result)
+            return result
         local = asyncio.create_task(self._first_success(ask(False)))
         try:
             result = await self._first_success(ask(True))
@@ -154,6 +218,35 @@ class ClusterService:
                 local.cancel()
         self._remember(result)
         return result
+
+    async def _members_hedged(
+        self,
+        linearizable: Callable[[EndpointClient], Coroutine[Any, Any, MemberList]],
+        serializable: Callable[[EndpointClient], Coroutine[Any, Any, MemberList]],
+        hedge: float,
+    ) -> MemberList:
+        """As :meth:`members`, but the serializable read only starts when the
+        linearizable one has not answered within ``hedge`` or failed."""
+        strict = asyncio.create_task(self._first_success(linearizable))
+        local: asyncio.Task[MemberList] | None = None
+        try:
+            done, _pending = await asyncio.wait({strict}, timeout=hedge)
+            if not done:
+                local = asyncio.create_task(self._first_success(serializable))
+            try:
+                return await strict
+            except errors.EtcdtuiError as exc:
+                if local is None:
+                    local = asyncio.create_task(self._first_success(serializable))
+                try:
+                    return await local
+                except errors.EtcdtuiError:
+                    raise exc from None
+        finally:
+            for t in (strict, local):
+                if t is not None and not t.done():
+                    t.add_done_callback(_consume)
+                    t.cancel()
 
     def _remember(self, members: MemberList) -> None:
         self.last_members = members
@@ -171,7 +264,7 @@ class ClusterService:
         client = self.pool.client(url)
         start = time.perf_counter()
         try:
-            resp = await client.call(client.maintenance.Status, rpc_pb2.StatusRequest())
+            resp = await client.status()
         except errors.EtcdtuiError as exc:
             return EndpointStatus(
                 endpoint=client.url,
@@ -213,9 +306,8 @@ class ClusterService:
         client = self.pool.client(url)
         start = time.perf_counter()
         for serializable in (False, True):
-            req = rpc_pb2.RangeRequest(key=b"health", serializable=serializable, count_only=True)
             try:
-                await client.call(client.kv.Range, req)
+                await client.health_read(serializable=serializable)
                 break
             except errors.PermissionDenied:
                 break  # answered through raft: the member is healthy
@@ -245,9 +337,7 @@ class ClusterService:
                 raise _best_failure(
                     [errors.Unreachable(s.error or "", endpoint=s.endpoint) for s in statuses]
                 )
-        c = self.pool.client(url)
-        req = rpc_pb2.AlarmRequest(action=rpc_pb2.AlarmRequest.GET)
-        resp = await c.call(c.maintenance.Alarm, req)
+        resp = await self.pool.client(url).alarm_list()
         return tuple(
             Alarm(a.memberID, _ALARM_NAMES.get(a.alarm, str(a.alarm))) for a in resp.alarms
         )
@@ -298,6 +388,8 @@ class ClusterService:
 
     async def hashkv(self, revision: int | None = None) -> tuple[HashKV, ...]:
         """HashKV of every endpoint at one common revision (the leader's current one)."""
+        from etcdtui.services.etcdapi import rpc_pb2
+
         statuses = await self.statuses()
         if revision is None:
             revs = [s.revision for s in statuses if s.ok]
@@ -316,6 +408,8 @@ class ClusterService:
         return tuple(await asyncio.gather(*(one(s.endpoint) for s in statuses)))
 
     async def auth_enabled(self) -> bool | None:
+        from etcdtui.services.etcdapi import rpc_pb2
+
         async def ask(c: EndpointClient) -> bool:
             resp = await c.call(c.auth.AuthStatus, rpc_pb2.AuthStatusRequest())
             return bool(resp.enabled)
@@ -328,6 +422,8 @@ class ClusterService:
     # --- keys (drills, tests, snapshots --live) ---------------------------------------
 
     async def put(self, key: bytes, value: bytes, *, lease: int = 0) -> int:
+        from etcdtui.services.etcdapi import rpc_pb2
+
         async def send(c: EndpointClient) -> int:
             req = rpc_pb2.PutRequest(key=key, value=value, lease=lease)
             resp = await c.call(c.kv.Put, req)
@@ -345,6 +441,8 @@ class ClusterService:
         revision: int = 0,
         url: str | None = None,
     ) -> Any:
+        from etcdtui.services.etcdapi import rpc_pb2
+
         req = rpc_pb2.RangeRequest(
             key=key, range_end=range_end, limit=limit, keys_only=keys_only, revision=revision
         )
@@ -358,6 +456,8 @@ class ClusterService:
         return await self._on_one_endpoint(ask)
 
     async def compact(self, revision: int, *, physical: bool = True) -> None:
+        from etcdtui.services.etcdapi import rpc_pb2
+
         async def send(c: EndpointClient) -> None:
             await c.call(
                 c.kv.Compact, rpc_pb2.CompactionRequest(revision=revision, physical=physical)
@@ -442,6 +542,8 @@ class ClusterService:
         """Add a member. ``name`` (what its etcd will be started with) is not sent to etcd,
         which learns names only when a member starts; it goes to the audit record and the
         added-names store, so the member can be addressed by it before it starts."""
+        from etcdtui.services.etcdapi import rpc_pb2
+
         cluster_id = 0
 
         async def send(c: EndpointClient) -> Member:
@@ -469,6 +571,8 @@ class ClusterService:
         return added
 
     async def member_remove(self, member_id: int) -> MemberList:
+        from etcdtui.services.etcdapi import rpc_pb2
+
         async def send(c: EndpointClient) -> MemberList:
             resp = await c.call(c.cluster.MemberRemove, rpc_pb2.MemberRemoveRequest(ID=member_id))
             return _member_list(resp.header, resp.members)
@@ -487,6 +591,8 @@ class ClusterService:
         )
 
     async def member_update(self, member_id: int, peer_urls: Sequence[str]) -> MemberList:
+        from etcdtui.services.etcdapi import rpc_pb2
+
         async def send(c: EndpointClient) -> MemberList:
             req = rpc_pb2.MemberUpdateRequest(ID=member_id, peerURLs=list(peer_urls))
             resp = await c.call(c.cluster.MemberUpdate, req)
@@ -499,6 +605,8 @@ class ClusterService:
         )
 
     async def member_promote(self, member_id: int) -> MemberList:
+        from etcdtui.services.etcdapi import rpc_pb2
+
         async def send(c: EndpointClient) -> MemberList:
             resp = await c.call(c.cluster.MemberPromote, rpc_pb2.MemberPromoteRequest(ID=member_id))
             return _member_list(resp.header, resp.members)
@@ -531,6 +639,8 @@ class ClusterService:
         )
 
     async def move_leader(self, target_id: int) -> None:
+        from etcdtui.services.etcdapi import rpc_pb2
+
         leader_url = await self._leader_url()
         if leader_url is None:
             raise errors.NoLeader(_("no endpoint reports a leader"))
@@ -547,6 +657,8 @@ class ClusterService:
     ) -> float:
         """Defragment one member; returns how long it blocked (seconds). ``note`` adds
         context (member name, order, sizes) to the audit record."""
+        from etcdtui.services.etcdapi import rpc_pb2
+
         c = self.pool.client(url)
 
         async def send() -> float:
@@ -558,6 +670,7 @@ class ClusterService:
 
     async def delete(self, key: bytes, range_end: bytes = b"") -> int:
         """Delete one key (or ``[key, range_end)``); returns how many were deleted."""
+        from etcdtui.services.etcdapi import rpc_pb2
 
         async def send(c: EndpointClient) -> int:
             req = rpc_pb2.DeleteRangeRequest(key=key, range_end=range_end)
@@ -573,6 +686,8 @@ class ClusterService:
         return await scrape(url, self.settings)
 
     async def disarm_alarms(self) -> tuple[Alarm, ...]:
+        from etcdtui.services.etcdapi import rpc_pb2
+
         current = await self.alarms()
 
         async def send() -> tuple[Alarm, ...]:

@@ -291,10 +291,10 @@ def client_ssl_context(settings: ConnectionSettings) -> ssl.SSLContext:
 
 
 def _ssl_context(settings: ConnectionSettings) -> ssl.SSLContext:
+    from etcdtui.services.etcdapi.credentials import ssl_context
+
     try:
-        ctx = ssl.create_default_context(cafile=str(settings.cacert) if settings.cacert else None)
-        if settings.cert and settings.key:
-            ctx.load_cert_chain(str(settings.cert), str(settings.key))
+        ctx = ssl_context(settings)
     except (OSError, ssl.SSLError) as exc:
         raise errors.ConfigError(
             _("cannot load the TLS files for /metrics: {why}").format(why=exc),

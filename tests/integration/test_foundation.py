@@ -22,6 +22,7 @@ from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox, process_state
 from tests.support.helpers import conn_flags as settings_flags
 from tests.support.helpers import etcd34_dir, etcdctl
+from tests.support.transport import status_transport  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.etcd
 
@@ -58,6 +59,7 @@ def test_members_json_matches_etcdctl(cluster: Sandbox) -> None:
     assert len(got) == 3
 
 
+@pytest.mark.usefixtures("status_transport")
 def test_status_json_matches_etcdctl(cluster: Sandbox) -> None:
     proc = cli(*conn_flags(cluster), "status", "-o", "json")
     assert proc.returncode == 0, proc.stderr
@@ -93,6 +95,7 @@ def test_status_json_matches_etcdctl(cluster: Sandbox) -> None:
     assert ours["alarms"] == []
 
 
+@pytest.mark.usefixtures("status_transport")
 def test_table_output_names_every_member(cluster: Sandbox) -> None:
     proc = cli(*conn_flags(cluster), "status")
     assert proc.returncode == 0
@@ -102,6 +105,7 @@ def test_table_output_names_every_member(cluster: Sandbox) -> None:
     assert "leader" in proc.stdout
 
 
+@pytest.mark.usefixtures("status_transport")
 async def test_paused_member_does_not_block_status(fresh_cluster: Callable[..., Sandbox]) -> None:
     sandbox = fresh_cluster(3)
     settings = sandbox.settings(timeout=1.5)
@@ -142,6 +146,7 @@ async def _statuses(settings):  # type: ignore[no-untyped-def]
         return await svc.statuses()
 
 
+@pytest.mark.usefixtures("status_transport")
 def test_killed_first_endpoint_still_works(fresh_cluster: Callable[..., Sandbox]) -> None:
     sandbox = fresh_cluster(3)
     sandbox.kill("m1")
@@ -155,6 +160,7 @@ def test_killed_first_endpoint_still_works(fresh_cluster: Callable[..., Sandbox]
     assert len(down) == 1 and down[0]["error_code"] == "unreachable"
 
 
+@pytest.mark.usefixtures("status_transport")
 def test_quorum_lost_is_reported(fresh_cluster: Callable[..., Sandbox]) -> None:
     sandbox = fresh_cluster(3)
     sandbox.kill("m1")
@@ -163,6 +169,9 @@ def test_quorum_lost_is_reported(fresh_cluster: Callable[..., Sandbox]) -> None:
     assert proc.returncode == 1
     doc = json.loads(proc.stdout)
     assert doc["quorum"]["state"] == "lost"
+    # the survivor's own (serializable) member list still names all three
+    assert doc["members_error"] is None
+    assert sum(e["ok"] for e in doc["endpoints"]) == 1 and len(doc["endpoints"]) == 3
 
 
 def test_usage_and_config_errors_exit_2(tmp_path: Path) -> None:

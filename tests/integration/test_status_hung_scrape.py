@@ -14,10 +14,12 @@ import pytest
 
 from etcdtui.services.sandbox import Sandbox, process_state
 from tests.support.helpers import conn_flags
+from tests.support.transport import status_transport  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.etcd
 
 
+@pytest.mark.usefixtures("status_transport")
 def test_status_gives_up_the_scrape_of_a_member_that_failed_grpc(
     fresh_cluster: Callable[..., Sandbox],
 ) -> None:

@@ -12,8 +12,6 @@ import asyncio
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 # gRPC's C core logs handshake failures to stderr; we report them ourselves.
@@ -26,7 +24,11 @@ from etcdtui import errors
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings
 from etcdtui.services.etcdapi import rpc_pb2, rpc_pb2_grpc
+from etcdtui.services.etcdapi.credentials import TLSMaterial
+from etcdtui.services.etcdapi.diagnosis import classify_status
 from etcdtui.services.etcdapi.endpoint import Endpoint, parse_endpoint
+
+__all__ = ["ClientPool", "EndpointClient", "TLSMaterial", "classify"]
 
 T = TypeVar("T")
 
@@ -44,34 +46,6 @@ _CHANNEL_OPTIONS: list[tuple[str, Any]] = [
     ("grpc.keepalive_timeout_ms", 5_000),
     ("grpc.enable_retries", 0),
 ]
-
-
-@dataclass(frozen=True)
-class TLSMaterial:
-    root: bytes | None
-    cert: bytes | None
-    key: bytes | None = None  # never logged: dataclass repr is overridden below
-
-    def __repr__(self) -> str:
-        return "TLSMaterial(<redacted>)"
-
-    @classmethod
-    def load(cls, settings: ConnectionSettings) -> TLSMaterial:
-        if (settings.cert is None) != (settings.key is None):
-            raise errors.ConfigError(
-                _("a client certificate needs both --cert and --key"),
-                fix=_("Pass both files, or neither to connect without a client certificate."),
-            )
-        from etcdtui.config.tlsfiles import CA, CERT, KEY, load_tls_file
-
-        def read(path: Path | None, kind: str) -> bytes | None:
-            return None if path is None else load_tls_file(Path(path), kind)
-
-        return cls(
-            root=read(settings.cacert, CA),
-            cert=read(settings.cert, CERT),
-            key=read(settings.key, KEY),
-        )
 
 
 class EndpointClient:
@@ -162,6 +136,24 @@ class EndpointClient:
             except asyncio.CancelledError:
                 raise
         raise AssertionError("unreachable")
+
+    # --- the reads `status` makes, named so the gateway transport can offer the same ---
+
+    async def member_list(self, *, linearizable: bool) -> Any:
+        req = rpc_pb2.MemberListRequest(linearizable=linearizable)
+        return await self.call(self.cluster.MemberList, req)
+
+    async def status(self) -> Any:
+        return await self.call(self.maintenance.Status, rpc_pb2.StatusRequest())
+
+    async def health_read(self, *, serializable: bool) -> Any:
+        """The read `etcdctl endpoint health` makes: key "health" (counted only)."""
+        req = rpc_pb2.RangeRequest(key=b"health", serializable=serializable, count_only=True)
+        return await self.call(self.kv.Range, req)
+
+    async def alarm_list(self) -> Any:
+        req = rpc_pb2.AlarmRequest(action=rpc_pb2.AlarmRequest.GET)
+        return await self.call(self.maintenance.Alarm, req)
 
     async def timed(
         self, method: Callable[..., Awaitable[T]], request: Any, *, timeout: float | None = None
@@ -267,68 +259,10 @@ class ClientPool:
         await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
 
 
-# --- error classification ---------------------------------------------------------------
-
-_CLUSTER_ERRORS: list[tuple[str, type[errors.EtcdtuiError]]] = [
-    ("unhealthy cluster", errors.UnhealthyCluster),
-    ("not enough started members", errors.UnhealthyCluster),
-    ("no leader", errors.NoLeader),
-    ("not leader", errors.NotLeader),
-    ("leader changed", errors.NotLeader),
-    ("member not found", errors.MemberNotFound),
-    ("database space exceeded", errors.NoSpace),
-    ("can only promote a learner member which is in sync", errors.LearnerNotReady),
-    ("too many learner members", errors.TooManyLearners),
-    ("peer urls already exists", errors.PeerURLExists),
-    ("authentication failed", errors.AuthFailed),
-    ("invalid auth token", errors.AuthFailed),
-    ("user name is empty", errors.AuthFailed),
-    ("user name not found", errors.AuthFailed),
-    ("permission denied", errors.PermissionDenied),
-]
-
-
 async def classify(
     exc: aio.AioRpcError, client: EndpointClient, *, remaining: float | None = None
 ) -> errors.EtcdtuiError:
-    """Turn a gRPC failure into the most specific etcdtui error we can prove.
-
-    ``remaining`` is what is left of the caller's deadline: the diagnostic probe only
-    runs within it, so a failing endpoint never makes a caller wait past its deadline."""
-    code = exc.code()
-    details = exc.details() or ""
-    low = details.lower()
-    url = client.url
-    for needle, cls in _CLUSTER_ERRORS:
-        if needle in low:
-            return cls(details.removeprefix("etcdserver: "), endpoint=url)
-    if code == grpc.StatusCode.DEADLINE_EXCEEDED or (
-        remaining is not None and remaining < 0.05 and code == grpc.StatusCode.UNAVAILABLE
-    ):
-        return errors.DeadlineExceeded(
-            _("no answer within {t:.1f} s").format(t=client.settings.timeout), endpoint=url
-        )
-    if code == grpc.StatusCode.UNAUTHENTICATED:
-        return errors.AuthFailed(details, endpoint=url)
-    if code == grpc.StatusCode.PERMISSION_DENIED:
-        return errors.PermissionDenied(details, endpoint=url)
-    if code in (
-        grpc.StatusCode.UNAVAILABLE,
-        grpc.StatusCode.UNKNOWN,
-        grpc.StatusCode.INTERNAL,
-        grpc.StatusCode.UNIMPLEMENTED,
-        grpc.StatusCode.CANCELLED,
-    ):
-        if code == grpc.StatusCode.UNAVAILABLE and low.startswith("etcdserver:"):
-            return errors.ClusterError(details, endpoint=url)
-        # Imported here, not at the top: the probe loads cryptography, which the
-        # console's start-up does not need. (Not a cycle: the probe imports only
-        # etcdapi.endpoint.)
-        from etcdtui.services.etcdapi.probe import diagnose
-
-        budget = client.settings.timeout if remaining is None else max(remaining, 0.2)
-        diagnosis = await diagnose(client.endpoint, client.settings, details, budget=budget)
-        if diagnosis is not None:
-            return diagnosis
-        return errors.ConnectionFailure(details or str(code), endpoint=url)
-    return errors.ClusterError(details or str(code), endpoint=url)
+    """Turn a gRPC failure into the most specific etcdtui error we can prove
+    (:func:`etcdtui.services.etcdapi.diagnosis.classify_status`, shared with the
+    gateway transport)."""
+    return await classify_status(exc.code().name, exc.details() or "", client, remaining=remaining)

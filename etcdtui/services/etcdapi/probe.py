@@ -90,6 +90,26 @@ async def diagnose(
         )
 
 
+def connect_timed_out(endpoint: Endpoint) -> errors.EtcdtuiError:
+    """No TCP connection in time (also what the gateway transport reports)."""
+    return errors.DeadlineExceeded(
+        _("TCP connect to {target} timed out").format(target=endpoint.target),
+        endpoint=endpoint.url,
+    )
+
+
+def hung_handshake(endpoint: Endpoint) -> errors.EtcdtuiError:
+    """TCP connected, TLS never finished: a SIGSTOPped or overloaded member (also what
+    the gateway transport reports when its own handshake runs out of time)."""
+    return errors.DeadlineExceeded(
+        _(
+            "{target} accepted the TCP connection but never finished the TLS handshake: "
+            "the member is hung or overloaded"
+        ).format(target=endpoint.target),
+        endpoint=endpoint.url,
+    )
+
+
 def _connect(endpoint: Endpoint, timeout: float) -> socket.socket | errors.EtcdtuiError:
     try:
         return socket.create_connection((endpoint.host, endpoint.port), timeout=timeout)
@@ -101,10 +121,7 @@ def _connect(endpoint: Endpoint, timeout: float) -> socket.socket | errors.Etcdt
             endpoint=endpoint.url,
         )
     except TimeoutError:
-        return errors.DeadlineExceeded(
-            _("TCP connect to {target} timed out").format(target=endpoint.target),
-            endpoint=endpoint.url,
-        )
+        return connect_timed_out(endpoint)
     except OSError as exc:
         return errors.Unreachable(
             _("cannot connect to {target}: {why}").format(
@@ -238,13 +255,7 @@ def _diagnose_tls(
     except ssl.SSLError as exc:
         return _handshake_failure(exc, endpoint, settings)
     except TimeoutError:
-        return errors.DeadlineExceeded(
-            _(
-                "{target} accepted the TCP connection but never finished the TLS handshake: "
-                "the member is hung or overloaded"
-            ).format(target=endpoint.target),
-            endpoint=endpoint.url,
-        )
+        return hung_handshake(endpoint)
     except OSError as exc:
         # Closed mid-handshake: plaintext etcd, another service, or our certificate refused.
         return _closed_in_handshake(str(exc), endpoint, settings)

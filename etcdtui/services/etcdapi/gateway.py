@@ -1,0 +1,361 @@
+"""A read-only second transport: etcd's gRPC-JSON gateway over the standard library.
+
+`etcdtui status` is a one-shot command; loading grpcio and protobuf costs it more than
+the three etcdctl calls it replaces take in all (see docs/benchmarks.md). etcd serves
+the same RPCs as JSON on its client port (``POST /v3/cluster/member/list`` and so on),
+so the reads of :meth:`ClusterService.overview` go there with asyncio's own TLS streams.
+
+What it shares with the gRPC channel, so the two cannot drift apart: the endpoint
+parsing (:mod:`.endpoint`), the TLS files and their checks (:mod:`.credentials`), the
+per-call deadline (``settings.timeout``) and the diagnosis of every failure
+(:func:`.diagnosis.classify_status`, which runs the same TLS probe). An etcd refusal
+comes back from the gateway as a gRPC status code and message, and is classified as
+the gRPC channel classifies it.
+
+JSON facts the readers rely on: int64/uint64 fields are strings, fields at their
+default value are left out, field names are the proto's own. Answers are read up to
+:data:`MAX_ANSWER_BYTES`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+import time
+from types import SimpleNamespace
+from typing import Any
+
+from etcdtui import errors
+from etcdtui.i18n import N_, _
+from etcdtui.models import ConnectionSettings
+from etcdtui.services.etcdapi.credentials import TLSMaterial, ssl_context
+from etcdtui.services.etcdapi.diagnosis import classify_status
+from etcdtui.services.etcdapi.endpoint import Endpoint, parse_endpoint
+
+MAX_ANSWER_BYTES = 8 * 1024 * 1024
+
+# google.rpc.Code numbers, as the gateway reports an etcd refusal ({"code": 7, ...}).
+_GRPC_CODES = {
+    1: "CANCELLED",
+    2: "UNKNOWN",
+    3: "INVALID_ARGUMENT",
+    4: "DEADLINE_EXCEEDED",
+    5: "NOT_FOUND",
+    6: "ALREADY_EXISTS",
+    7: "PERMISSION_DENIED",
+    8: "RESOURCE_EXHAUSTED",
+    9: "FAILED_PRECONDITION",
+    10: "ABORTED",
+    11: "OUT_OF_RANGE",
+    12: "UNIMPLEMENTED",
+    13: "INTERNAL",
+    14: "UNAVAILABLE",
+    15: "DATA_LOSS",
+    16: "UNAUTHENTICATED",
+}
+_ALARMS = {"NONE": 0, "NOSPACE": 1, "CORRUPT": 2}
+
+
+class GatewayUnusable(errors.ConnectionFailure):
+    """The gateway cannot give the answer gRPC would: it is switched off (HTTP 404 on
+    /v3/), or etcd refused the request for want of the client certificate's identity
+    (the gateway forwards requests without it). The caller asks again over gRPC."""
+
+    code = "gateway-unusable"
+    default_title = N_("gRPC-JSON gateway not usable")
+    default_fix = N_(
+        "etcdtui status asks again over gRPC by itself; set ETCDTUI_STATUS_TRANSPORT=grpc "
+        "to skip the gateway."
+    )
+
+
+class GatewayClient:
+    """One endpoint: a TLS connection per request (HTTP/1.0), the deadline on each."""
+
+    def __init__(self, endpoint: Endpoint, settings: ConnectionSettings, pool: GatewayPool):
+        self.endpoint = endpoint
+        self.settings = settings
+        self._pool = pool
+
+    @property
+    def url(self) -> str:
+        return self.endpoint.url
+
+    async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """One request within the deadline. The connection (TCP, then TLS) gets half of
+        it: a member that accepts TCP but never finishes the handshake (SIGSTOPped) is
+        named then, in the words of the probe the gRPC path runs for the same member."""
+        deadline = self.settings.timeout
+        start = time.monotonic()
+
+        def left() -> float:
+            return deadline - (time.monotonic() - start)
+
+        try:
+            reader, writer = await self._connect(deadline / 2)
+            try:
+                status, payload = await asyncio.wait_for(
+                    self._exchange(reader, writer, path, body), max(left(), 0.001)
+                )
+            except TimeoutError:
+                raise await classify_status("DEADLINE_EXCEEDED", "", self) from None
+        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+            raise await classify_status(
+                "UNAVAILABLE", str(exc) or type(exc).__name__, self, remaining=left()
+            ) from None
+        answer = _json_object(payload)
+        if status == 200 and answer is not None:
+            return answer
+        if status == 404 or answer is None or not isinstance(answer.get("code"), int):
+            # Not a gRPC status in JSON: the gateway is off (HTTP 404), or the server
+            # refused the gateway itself, e.g. etcd with auth on and a client certificate
+            # ("CommonName of client sending a request against gateway will be ignored"):
+            # only gRPC carries the certificate's identity. gRPC gives the real answer.
+            first = payload.split(b"\n", 1)[0][:160].decode("utf-8", "replace").strip()
+            if status == 404:
+                why = _("HTTP 404 on {path} from {url}: the gateway is off").format(
+                    path=path, url=self.url
+                )
+            else:
+                why = _("{url} refused the gRPC-JSON gateway: HTTP {status} {text}").format(
+                    url=self.url, status=status, text=first
+                )
+            self._pool.unusable = why
+            raise GatewayUnusable(why, endpoint=self.url)
+        code = _GRPC_CODES.get(answer["code"], "UNKNOWN")
+        message = str(answer.get("message") or answer.get("error") or "")
+        failure = await classify_status(code, message, self, remaining=left())
+        if isinstance(failure, errors.AuthFailed | errors.PermissionDenied):
+            self._pool.unusable = _("etcd refused a gateway request: {why}").format(why=message)
+        raise failure
+
+    async def _connect(self, budget: float) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        ep = self.endpoint
+        start = time.monotonic()
+        try:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(ep.host, ep.port, limit=64 * 1024), budget
+            )
+        except TimeoutError:
+            from etcdtui.services.etcdapi.probe import connect_timed_out
+
+            raise connect_timed_out(ep) from None
+        if not ep.secure:
+            return reader, writer
+        try:
+            ctx = self._pool.ssl_context()
+            await asyncio.wait_for(
+                writer.start_tls(ctx, server_hostname=self.settings.server_name or ep.host),
+                max(budget - (time.monotonic() - start), 0.001),
+            )
+        except TimeoutError:
+            writer.transport.abort()
+            from etcdtui.services.etcdapi.probe import hung_handshake
+
+            raise hung_handshake(ep) from None
+        except BaseException:
+            writer.transport.abort()
+            raise
+        return reader, writer
+
+    async def _exchange(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        path: str,
+        body: dict[str, Any],
+    ) -> tuple[int, bytes]:
+        try:
+            data = json.dumps(body).encode()
+            head = (
+                f"POST {path} HTTP/1.0\r\nHost: {self.endpoint.target}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
+            )
+            writer.write(head.encode("ascii") + data)
+            await writer.drain()
+            raw = bytearray()
+            while len(raw) <= MAX_ANSWER_BYTES:
+                chunk = await reader.read(65536)
+                if not chunk:
+                    break
+                raw += chunk
+        finally:
+            # The answer is complete (HTTP/1.0: the server closed) or given up: drop the
+            # connection without a TLS close_notify exchange, which only costs time.
+            writer.transport.abort()
+        if len(raw) > MAX_ANSWER_BYTES:
+            raise ValueError(_("answer larger than {n} bytes").format(n=MAX_ANSWER_BYTES))
+        head_b, sep, payload = bytes(raw).partition(b"\r\n\r\n")
+        parts = head_b.split(b"\r\n", 1)[0].split(b" ", 2)
+        if not sep or len(parts) < 2 or not parts[0].startswith(b"HTTP/") or not parts[1].isdigit():
+            raise ValueError(_("not an HTTP answer"))
+        return int(parts[1]), payload
+
+    async def _read(self, path: str, body: dict[str, Any], convert: Any) -> Any:
+        answer = await self._post(path, body)
+        try:
+            return convert(answer)
+        except (TypeError, ValueError) as exc:
+            raise errors.ConnectionFailure(
+                _("unreadable answer from the gRPC-JSON gateway at {path}: {why}").format(
+                    path=path, why=exc
+                ),
+                endpoint=self.url,
+            ) from None
+
+    # --- the reads of ClusterService.overview, answered like the gRPC stubs' -------------
+
+    async def member_list(self, *, linearizable: bool) -> Any:
+        body = {"linearizable": linearizable}
+        return await self._read("/v3/cluster/member/list", body, _member_list)
+
+    async def status(self) -> Any:
+        return await self._read("/v3/maintenance/status", {}, _status)
+
+    async def health_read(self, *, serializable: bool) -> Any:
+        """The read `etcdctl endpoint health` makes: key "health" (counted only)."""
+        body = {"key": "aGVhbHRo", "serializable": serializable, "count_only": True}
+        return await self._read("/v3/kv/range", body, _range)
+
+    async def alarm_list(self) -> Any:
+        return await self._read("/v3/maintenance/alarm", {"action": "GET"}, _alarm_list)
+
+
+def _member_list(a: dict[str, Any]) -> Any:
+    return SimpleNamespace(header=_header(a), members=[_member(m) for m in _list(a, "members")])
+
+
+def _range(a: dict[str, Any]) -> Any:
+    return SimpleNamespace(header=_header(a), count=_int(a, "count"))
+
+
+def _alarm_list(a: dict[str, Any]) -> Any:
+    alarms = [
+        SimpleNamespace(memberID=_int(x, "memberID"), alarm=_alarm(x.get("alarm")))
+        for x in _list(a, "alarms")
+        if isinstance(x, dict)
+    ]
+    return SimpleNamespace(header=_header(a), alarms=alarms)
+
+
+def _status(a: dict[str, Any]) -> Any:
+    info = _dict(a, "downgradeInfo")
+    return SimpleNamespace(
+        header=_header(a),
+        version=_str(a, "version"),
+        dbSize=_int(a, "dbSize"),
+        leader=_int(a, "leader"),
+        raftIndex=_int(a, "raftIndex"),
+        raftTerm=_int(a, "raftTerm"),
+        raftAppliedIndex=_int(a, "raftAppliedIndex"),
+        errors=[str(e) for e in _list(a, "errors")],
+        dbSizeInUse=_int(a, "dbSizeInUse"),
+        isLearner=bool(a.get("isLearner", False)),
+        storageVersion=_str(a, "storageVersion"),
+        dbSizeQuota=_int(a, "dbSizeQuota"),
+        downgradeInfo=SimpleNamespace(
+            enabled=bool(info.get("enabled", False)),
+            targetVersion=_str(info, "targetVersion"),
+        ),
+    )
+
+
+class GatewayPool:
+    """The gateway clients of one cluster: what :class:`ClientPool` offers the reads."""
+
+    def __init__(self, settings: ConnectionSettings) -> None:
+        if not settings.endpoints:
+            raise errors.ConfigError(_("no endpoints to connect to"))
+        self.settings = settings
+        self.endpoints = [parse_endpoint(e, insecure=settings.insecure) for e in settings.endpoints]
+        self._tls = TLSMaterial.load(settings) if any(e.secure for e in self.endpoints) else None
+        self._ctx: ssl.SSLContext | None = None
+        self._clients: dict[str, GatewayClient] = {}
+        # Why the answer must come from gRPC instead, once a request has shown it.
+        self.unusable: str | None = None
+        # Every request is a TLS connection of its own: ClusterService asks one endpoint
+        # at a time for what one endpoint answers (the member list), the next when the
+        # last failed or stayed silent this long.
+        self.hedge = 0.3
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """Built on first use; a failure (key not matching the certificate) raises
+        ssl.SSLError into the request, which the diagnosis names as gRPC's would be."""
+        if self._ctx is None:
+            if self._tls is None:
+                self._tls = TLSMaterial.load(self.settings)
+            self._ctx = ssl_context(self.settings, self._tls)
+        return self._ctx
+
+    def client(self, url: str) -> GatewayClient:
+        ep = parse_endpoint(url, insecure=self.settings.insecure)
+        existing = self._clients.get(ep.url)
+        if existing is None:
+            existing = self._clients[ep.url] = GatewayClient(ep, self.settings, self)
+        return existing
+
+    def all(self) -> list[GatewayClient]:
+        return [self.client(e.url) for e in self.endpoints]
+
+    async def close(self) -> None:
+        self._clients = {}
+
+
+def _json_object(payload: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(payload)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _dict(a: dict[str, Any], name: str) -> dict[str, Any]:
+    v = a.get(name)
+    return v if isinstance(v, dict) else {}
+
+
+def _list(a: dict[str, Any], name: str) -> list[Any]:
+    v = a.get(name)
+    return v if isinstance(v, list) else []
+
+
+def _int(a: dict[str, Any], name: str) -> int:
+    """(u)int64 fields come as decimal strings, smaller ones as numbers."""
+    v = a.get(name, 0)
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        raise ValueError(_("field {name} is not a number").format(name=name)) from None
+
+
+def _str(a: dict[str, Any], name: str) -> str:
+    v = a.get(name, "")
+    return v if isinstance(v, str) else str(v)
+
+
+def _alarm(v: Any) -> int:
+    if isinstance(v, int):
+        return v
+    return _ALARMS.get(str(v), 0)
+
+
+def _header(a: dict[str, Any]) -> Any:
+    h = _dict(a, "header")
+    return SimpleNamespace(
+        cluster_id=_int(h, "cluster_id"),
+        member_id=_int(h, "member_id"),
+        revision=_int(h, "revision"),
+        raft_term=_int(h, "raft_term"),
+    )
+
+
+def _member(m: Any) -> Any:
+    m = m if isinstance(m, dict) else {}
+    return SimpleNamespace(
+        ID=_int(m, "ID"),
+        name=_str(m, "name"),
+        peerURLs=[str(u) for u in _list(m, "peerURLs")],
+        clientURLs=[str(u) for u in _list(m, "clientURLs")],
+        isLearner=bool(m.get("isLearner", False)),
+    )
