@@ -20,7 +20,7 @@ from etcdtui.services.procedures.sandbox_host import SandboxHost
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.ui.wizard import WizardScreen
 from tests.support.pilot_helpers import until
-from tests.unit.test_plans import replace_plan
+from tests.support.plans import replace_plan
 
 
 class Host(App[None]):

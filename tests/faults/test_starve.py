@@ -13,7 +13,7 @@ import pytest
 from etcdtui.services import metrics, sandbox_faults
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.sandbox import Sandbox
-from tests.faults.conftest import AckWriter, probe_keys, verify_acked
+from tests.support.faults import AckWriter, probe_keys, verify_acked
 from tests.support.pilot_helpers import real_app, rows, until
 
 
