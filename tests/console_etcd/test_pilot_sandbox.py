@@ -72,7 +72,7 @@ async def test_add_promote_remove_learner_by_keys(fresh_cluster: Any, tmp_path: 
                 lambda ep=ep: (
                     new.peer_url in etcdctl(sandbox, "member", "list", endpoints=[ep]).stdout
                 ),
-                timeout=10,
+                timeout=60,
                 what=f"{ep} to apply the add",
             )
         sandbox.join(new, initial)

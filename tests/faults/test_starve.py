@@ -62,7 +62,7 @@ async def test_starved_member_leader_changes_counted_and_advised(
             await until(
                 pilot,
                 lambda: app.state.leader_changes_recent() >= 3,
-                timeout=10,
+                timeout=60,
                 what="3 leader changes counted",
             )
             advice = app.state.advisories(app.default_quota)
