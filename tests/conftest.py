@@ -13,15 +13,15 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import os
-import re
 import socket
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from etcdtui.services.sandbox import Sandbox
+from tests.support.policy import missing_tool_on_ci
 
 
 @pytest.fixture(scope="session")
@@ -175,13 +175,6 @@ def etcd_matrix(request: pytest.FixtureRequest) -> Iterator[tuple[str, Path]]:
 #   @pytest.mark.flaky(reruns=1, reruns_delay=2, reason="why this one may need a retry")
 # and -rR lists every test that only passed on its retry.
 
-# Skip reasons that mean "a tool is missing" (an etcd version, tmux, age, ssh-keygen):
-# scripts/test installs every one of them, so on CI such a skip hides a broken install.
-MISSING_TOOL = re.compile(
-    r"not installed|is not available|no etcd fetched|fetch-etcd|tmux|age CLI|ssh-keygen", re.I
-)
-
-
 TIERS = {  # top folder under tests/ -> its marker (see docs/architecture.md)
     "unit": "unit",
     "integration": "integration",
@@ -212,11 +205,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             "@pytest.mark.flaky needs reason='why a retry is acceptable' on: "
             + ", ".join(unexplained)
         )
-
-
-def missing_tool_on_ci(reason: str, env: Mapping[str, str] = os.environ) -> bool:
-    """A skip for a missing tool, on CI (CI set): it should fail the run instead."""
-    return bool(env.get("CI")) and bool(MISSING_TOOL.search(reason))
 
 
 @pytest.hookimpl(wrapper=True)

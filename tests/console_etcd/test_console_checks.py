@@ -162,8 +162,7 @@ async def test_perf_runs_the_bounded_load_and_deletes_its_keys(
         assert run.disabled  # nothing runs before the word is typed
         app.screen.query_one("#confirm", Input).focus()
         await type_text(pilot, "perf")
-        await pilot.pause(0.1)
-        assert not run.disabled
+        await until(pilot, lambda: not run.disabled, what="run enabled by the typed word")
         await pilot.press("enter")
         modal = app.screen
         await until(
@@ -209,8 +208,8 @@ async def test_perf_is_refused_read_only_and_asks_for_the_context_on_a_protected
         assert app.screen.query_one("#run", Button).disabled  # "perf" is not enough here
         app.screen.query_one("#confirm", Input).value = ""
         await type_text(pilot, "prod")
-        await pilot.pause(0.1)
-        assert not app.screen.query_one("#run", Button).disabled
+        run = app.screen.query_one("#run", Button)
+        await until(pilot, lambda: not run.disabled, what="run enabled by the context's name")
         await pilot.press("escape")
 
 

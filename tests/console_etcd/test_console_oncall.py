@@ -88,7 +88,18 @@ async def test_lost_quorum_advice_and_the_restore_prompt(
         # from the snapshots pane: ctrl+r on the highlighted file
         await pilot.press("4")
         pane = app.main.query_one("SnapshotsPane")
-        await until(pilot, lambda: len(pane.entries) == 2, timeout=90, what="the catalog")
+        await until(
+            pilot,
+            lambda: len(pane.entries) == 2,
+            timeout=90,
+            what="the catalog",
+            show=lambda: (
+                type(app.screen).__name__,
+                app.main.query_one("#panes").current,  # type: ignore[attr-defined]
+                pane.directory,
+                [e.path.name for e in pane.entries],
+            ),
+        )
         table = pane.table
         table.focus()
         # the newer file (not the newest verified one ctrl+r elsewhere offers)

@@ -28,9 +28,7 @@ async def test_a_signal_ends_the_console_cleanly(
         async with app.run_test(size=(120, 40)) as pilot:
             await until(pilot, lambda: len(rows(app)) == 3, what="the members")
             os.kill(os.getpid(), signum)  # the handler runs on the app's own loop
-            await until(
-                pilot, lambda: app.return_code is not None, timeout=10, what="the app to exit"
-            )
+            await until(pilot, lambda: app.return_code is not None, what="the app to exit")
         assert app.return_code == 128 + signum
     finally:
         signal.signal(signum, previous)

@@ -13,22 +13,8 @@ from textual.widgets import DataTable
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
-from etcdtui.ui.widgets.health_metrics import BARS, SIGNALS, sparkline
+from etcdtui.ui.widgets.health_metrics import SIGNALS
 from tests.support.pilot_helpers import real_app, until
-
-
-def test_sparkline_scales_between_min_and_max() -> None:
-    assert sparkline([]) == ""
-    assert sparkline([5, 5, 5]) == BARS[0] * 3
-    assert sparkline([0, 7]) == BARS[0] + BARS[-1]
-    assert len(sparkline(range(100), width=12)) == 12
-
-
-def test_sparkline_against_a_threshold_starts_at_zero() -> None:
-    # 2 ms and 4 ms against a 10 ms healthy value: low bars, not the full range
-    assert sparkline([0.002, 0.004], top=0.010) == BARS[1] + BARS[3]
-    # past the threshold the highest point takes the top bar
-    assert sparkline([0.002, 0.020], top=0.010)[-1] == BARS[-1]
 
 
 def signal_rows(app: object) -> dict[str, list[str]]:

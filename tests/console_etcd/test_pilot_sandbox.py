@@ -72,7 +72,7 @@ async def test_add_promote_remove_learner_by_keys(fresh_cluster: Any, tmp_path: 
                 lambda ep=ep: (
                     new.peer_url in etcdctl(sandbox, "member", "list", endpoints=[ep]).stdout
                 ),
-                timeout=10,
+                timeout=60,
                 what=f"{ep} to apply the add",
             )
         sandbox.join(new, initial)
@@ -159,15 +159,19 @@ async def test_paused_member_keeps_ui_responsive(cluster: Sandbox, tmp_path: Pat
             )
             for name in others:
                 assert rows(app)[name].health.startswith("✔"), rows(app)[name]
-            # key presses are handled while m3 hangs
+            # key presses are handled while the member hangs (each awaited as a condition:
+            # a loaded machine may take a moment to push or pop a screen)
+            line = app.main.query_one(CommandLine)
             await pilot.press("colon")
-            assert app.main.query_one(CommandLine).display
+            await until(pilot, lambda: line.display, what="the command line to open")
             await pilot.press("escape")
-            assert not app.main.query_one(CommandLine).display
+            await until(pilot, lambda: not line.display, what="the command line to close")
             await pilot.press("question_mark")
-            assert type(app.screen).__name__ == "HelpScreen"
+            await until(
+                pilot, lambda: type(app.screen).__name__ == "HelpScreen", what="the help screen"
+            )
             await pilot.press("escape")
-            assert app.screen is app.main
+            await until(pilot, lambda: app.screen is app.main, what="the help screen to close")
         finally:
             cluster.resume(paused)
         await until(

@@ -22,16 +22,22 @@ from textual.widgets import DataTable, Input, Static, Tree
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
-from etcdtui.ui.app import EtcdtuiApp
 from etcdtui.ui.errors import ErrorModal
 from etcdtui.ui.screens.start import NothingConfiguredScreen
-from etcdtui.ui.snapshots.pane import SnapshotsPane
 from etcdtui.ui.snapshots.save_dialog import SaveSnapshotDialog
 from etcdtui.ui.snapshots.views import ContentsView
 from tests.support.helpers import etcdctl, etcdutl_status
-from tests.support.k8s_builders import OPS, etcd_like, json_object, k8s_object
-from tests.support.pilot_helpers import real_app, type_text, until
-from tests.support.snapshot_apps import SIZE, make_app, populate
+from tests.support.k8s_builders import json_object, k8s_object
+from tests.support.pilot_helpers import real_app, until
+from tests.support.snapshot_apps import SIZE
+from tests.support.snapshot_pane import (
+    offline_app,
+    open_catalog,
+    pane_of,
+    plain_text,
+    select,
+    shows,
+)
 
 MARK = b"PANE-SECRET-PLAINTEXT"
 
@@ -97,79 +103,37 @@ def k8s_snaps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
         shutil.rmtree(base, ignore_errors=True)  # 64 MB WAL segments per member
 
 
-def _pane(app: EtcdtuiApp) -> SnapshotsPane:
-    return app.main.query_one(SnapshotsPane)
-
-
-def _text(widget: Static) -> str:
-    """What a Static shows, as plain text (tables rendered)."""
-    from rich.console import Console
-
-    console = Console(width=200, record=True, file=open("/dev/null", "w"))
-    console.print(widget.content)
-    return console.export_text()
-
-
-def _shows(detail: Static, name: str, word: str) -> bool:
-    """The detail box shows ``name``'s verify result (not the previous file's)."""
-    text = _text(detail)
-    return f"/{name}" in text and word in text
-
-
-async def _open(pilot: Any, app: EtcdtuiApp, directory: Path) -> SnapshotsPane:
-    """`:snapshots DIR` on the command line, then wait for every file to be verified."""
-    await pilot.press("colon")
-    await type_text(pilot, f"snapshots {directory}")
-    await pilot.press("enter")
-    pane = _pane(app)
-    await until(
-        pilot,
-        lambda: pane.checked and pane.directory == str(directory),
-        what="catalog verified",
-    )
-    return pane
-
-
-async def _select(pilot: Any, pane: SnapshotsPane, name: str) -> None:
-    assert pane.select_name(name), [e.path.name for e in pane.entries]
-    await pilot.pause()
-
-
-def _offline_app() -> EtcdtuiApp:
-    return EtcdtuiApp(None, autopoll=False, theme_dirs=[])
-
-
 # --- catalog, detail, corrupt file ---------------------------------------------------------
 
 
 @pytest.mark.etcd
 async def test_catalog_detail_and_corrupt_cause_offline(k8s_snaps: dict[str, Any]) -> None:
     snaps: Path = k8s_snaps["dir"]
-    app = _offline_app()  # nothing configured: no cluster at all
+    app = offline_app()  # nothing configured: no cluster at all
     async with app.run_test(size=SIZE) as pilot:
         assert isinstance(app.screen, NothingConfiguredScreen)
         await pilot.press("b")  # browse snapshot files
-        await until(pilot, lambda: app.screen is app.main and _pane(app).display)
-        pane = await _open(pilot, app, snaps)
+        await until(pilot, lambda: app.screen is app.main and pane_of(app).display)
+        pane = await open_catalog(pilot, app, snaps)
         table = pane.query_one("#snapshot-table", DataTable)
         names = {str(table.get_cell(k, "name")) for k in table.rows}
         assert names == {"a.db", "b.db", "cut.db"}
         states = {e.path.name: e.state for e in pane.entries}
         assert states == {"a.db": "verified", "b.db": "verified", "cut.db": "failed"}
 
-        await _select(pilot, pane, "a.db")
+        await select(pilot, pane, "a.db")
         detail = pane.query_one("#snapshot-detail", Static)
         want = _etcdutl_revision(snaps / "a.db")
-        await until(pilot, lambda: _shows(detail, "a.db", "revision"), what="status of a.db")
-        text = _text(detail)
+        await until(pilot, lambda: shows(detail, "a.db", "revision"), what="status of a.db")
+        text = plain_text(detail)
         assert f"revision              {want}" in " ".join(text.split("\n")) or (
             f"revision {want}" in " ".join(text.split())
         ), text
         assert "snapshot is sound" in text and "valid" in text
 
-        await _select(pilot, pane, "cut.db")
-        await until(pilot, lambda: _shows(detail, "cut.db", "cause"), what="verify of cut.db")
-        text = " ".join(_text(detail).split())
+        await select(pilot, pane, "cut.db")
+        await until(pilot, lambda: shows(detail, "cut.db", "cause"), what="verify of cut.db")
+        text = " ".join(plain_text(detail).split())
         assert "cause truncated" in text, text
         assert "✖" in text
 
@@ -190,11 +154,11 @@ def _find(node: Any, label: str) -> Any:
 async def test_contents_tree_shows_a_known_object_and_hides_secrets(
     k8s_snaps: dict[str, Any],
 ) -> None:
-    app = _offline_app()
+    app = offline_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("b")
-        pane = await _open(pilot, app, k8s_snaps["dir"])
-        await _select(pilot, pane, "b.db")
+        pane = await open_catalog(pilot, app, k8s_snaps["dir"])
+        await select(pilot, pane, "b.db")
         await pilot.press("c")
         view = pane.query_one(ContentsView)
         await until(pilot, lambda: view.index is not None, what="contents of b.db")
@@ -210,7 +174,7 @@ async def test_contents_tree_shows_a_known_object_and_hides_secrets(
         tree.move_cursor(_find(default, "web-1"))
         await pilot.pause()
         box = pane.query_one("#snapshot-object", Static)
-        text = " ".join(_text(box).split())
+        text = " ".join(plain_text(box).split())
         assert "kind Pod" in text and "apiVersion v1" in text
         assert "name web-1" in text and "namespace default" in text
         assert "labels app=web" in text and "created 2023-11-14T22:13:20.5" in text
@@ -223,7 +187,7 @@ async def test_contents_tree_shows_a_known_object_and_hides_secrets(
         await pilot.pause()
         tree.move_cursor(_find(ns, "db-pass"))
         await pilot.pause()
-        text = " ".join(_text(box).split())
+        text = " ".join(plain_text(box).split())
         assert "encryption plaintext" in text and "hidden" in text
         assert MARK.decode() not in text
         assert MARK.decode() not in app.export_screenshot()
@@ -234,13 +198,13 @@ async def test_contents_tree_shows_a_known_object_and_hides_secrets(
 
 @pytest.mark.etcd
 async def test_diff_counts_by_resource_and_namespace(k8s_snaps: dict[str, Any]) -> None:
-    app = _offline_app()
+    app = offline_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("b")
-        pane = await _open(pilot, app, k8s_snaps["dir"])
-        await _select(pilot, pane, "b.db")  # marking the newer first: the pane orders A/B
+        pane = await open_catalog(pilot, app, k8s_snaps["dir"])
+        await select(pilot, pane, "b.db")  # marking the newer first: the pane orders A/B
         await pilot.press("m")
-        await _select(pilot, pane, "a.db")
+        await select(pilot, pane, "a.db")
         await pilot.press("d")
         table = pane.query_one("#snapshot-diff-table", DataTable)
         await until(pilot, lambda: table.row_count > 0, what="diff rows")
@@ -257,7 +221,7 @@ async def test_diff_counts_by_resource_and_namespace(k8s_snaps: dict[str, Any]) 
         assert counts[("pods", "kube-system")] == (1, 0, 0)
         assert counts[("secrets", "")] == (1, 0, 0)
         assert {r for r, _ns in counts} == {"pods", "secrets"}
-        summary = _text(pane.query_one("#snapshot-diff-summary", Static))
+        summary = plain_text(pane.query_one("#snapshot-diff-summary", Static))
         assert "A = a.db" in summary and "B = b.db" in summary
         assert "3 added, 1 removed, 1 changed" in summary
 
@@ -283,7 +247,7 @@ async def test_save_dialog_writes_a_private_file_the_catalog_lists(
     app = real_app(sandbox.settings(), AuditLog(tmp_path / "audit.jsonl"))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("4")
-        pane = await _open(pilot, app, target_dir)
+        pane = await open_catalog(pilot, app, target_dir)
         assert pane.entries == []
         await pilot.press("s")
         await until(pilot, lambda: isinstance(app.screen, SaveSnapshotDialog))
@@ -323,74 +287,7 @@ async def test_save_dialog_writes_a_private_file_the_catalog_lists(
     assert saves[0]["cluster_id"] is not None
 
 
-async def test_save_without_a_cluster_says_so(tmp_path: Path) -> None:
-    app = _offline_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("b")
-        await until(pilot, lambda: app.screen is app.main)
-        pane = await _open(pilot, app, tmp_path)
-        pane.query_one("#snapshot-table").focus()
-        await pilot.press("s")
-        await until(pilot, lambda: isinstance(app.screen, SaveSnapshotDialog))
-        await pilot.press("enter")
-        await pilot.pause()
-        notes = " ".join(n.message for n in app._notifications)
-        assert "no cluster is connected" in notes
-        assert list(tmp_path.iterdir()) == []
-
-
 # --- screen snapshot (fixed files, frozen clock) -----------------------------------------------
-
-
-def _fixed_files(root: Path) -> Path:
-    """Deterministic snapshot files with sidecars (times fixed; the app clock is frozen)."""
-    snaps = root / "snaps"
-    snaps.mkdir()
-    (snaps / "etcd-a.db").write_bytes(etcd_like(OPS[:8]))
-    (snaps / "etcd-b.db").write_bytes(etcd_like(OPS))
-    bad = bytearray(etcd_like(OPS))
-    bad[len(bad) // 2] ^= 0xFF
-    (snaps / "etcd-c.db").write_bytes(bytes(bad))
-    for name, time, member in (
-        ("etcd-a.db", "2027-01-14T08:00:00Z", "m1"),
-        ("etcd-b.db", "2027-01-15T06:00:00Z", "m2"),
-        ("etcd-c.db", "2027-01-15T07:30:00Z", "m1"),
-    ):
-        (snaps / f"{name}.json").write_text(
-            json.dumps(
-                {
-                    "format": "etcdtui-snapshot/v1",
-                    "cluster_id": "1c4a6b5d8e9f0a21",
-                    "source": {"member_id": "8e9e05c52164694d", "name": member},
-                    "etcd_version": "3.5.13",
-                    "time": time,
-                    "encrypted": False,
-                }
-            )
-        )
-    return snaps
-
-
-def test_snapshot_pane_screen(
-    snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _fixed_files(tmp_path)
-    monkeypatch.chdir(tmp_path)  # the pane shows the directory as given: "snaps"
-    app, _svc = make_app("healthy")
-
-    async def run_before(pilot: Any) -> None:
-        await populate(pilot)
-        await pilot.press("4")
-        pane = _pane(app)
-        pane.open_directory("snaps")
-        await until(pilot, lambda: pane.checked and len(pane.entries) == 3, what="catalog")
-        await _select(pilot, pane, "etcd-b.db")
-        detail = pane.query_one("#snapshot-detail", Static)
-        await until(pilot, lambda: _shows(detail, "etcd-b.db", "revision"), what="detail")
-        await pilot.wait_for_scheduled_animations()
-        await pilot.pause()
-
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
 @pytest.mark.etcd
@@ -403,7 +300,7 @@ async def test_save_dialog_encrypts_to_an_age_recipient(
     app = real_app(k8s_snaps["sandbox"].settings(), AuditLog(tmp_path / "audit.jsonl"))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("4")
-        pane = await _open(pilot, app, tmp_path)
+        pane = await open_catalog(pilot, app, tmp_path)
         await pilot.press("s")
         await until(pilot, lambda: isinstance(app.screen, SaveSnapshotDialog))
         dialog = app.screen
@@ -440,13 +337,13 @@ async def test_encrypted_file_opens_with_an_identity(
     snaps.mkdir()
     plain = (k8s_snaps["dir"] / "b.db").read_bytes()
     (snaps / "b.db.age").write_bytes(pyrage.encrypt(plain, [identity.to_public()]))
-    app = _offline_app()
+    app = offline_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("b")
-        pane = await _open(pilot, app, snaps)
+        pane = await open_catalog(pilot, app, snaps)
         assert [(e.encryption, e.state) for e in pane.entries] == [("age", "unchecked")]
         detail = pane.query_one("#snapshot-detail", Static)
-        await until(pilot, lambda: _shows(detail, "b.db.age", "press k"), what="key hint")
+        await until(pilot, lambda: shows(detail, "b.db.age", "press k"), what="key hint")
         await pilot.press("k")
         await until(pilot, lambda: isinstance(app.screen, DecryptKeysDialog))
         app.screen.query_one("#keys-identity", Input).value = str(key_file)
@@ -457,75 +354,10 @@ async def test_encrypted_file_opens_with_an_identity(
             what="encrypted file verified with the identity",
         )
         want = _etcdutl_revision(k8s_snaps["dir"] / "b.db")
-        await until(pilot, lambda: _shows(detail, "b.db.age", "total keys"), what="status")
-        assert f"revision {want}" in " ".join(_text(detail).split())
+        await until(pilot, lambda: shows(detail, "b.db.age", "total keys"), what="status")
+        assert f"revision {want}" in " ".join(plain_text(detail).split())
         await pilot.press("c")
         view = pane.query_one(ContentsView)
         await until(pilot, lambda: view.index is not None, what="contents")
         assert view.index is not None and view.index.resources["pods"].count == 5
         assert list(snaps.iterdir()) == [snaps / "b.db.age"]  # no plaintext left behind
-
-
-# --- pure helpers ----------------------------------------------------------------------------
-
-
-def test_secret_rows_show_key_size_and_encryption_only() -> None:
-    from etcdtui.ui.snapshots.model import object_rows
-
-    rows = dict(
-        object_rows(
-            {
-                "key": "/registry/secrets/default/x",
-                "size": 12,
-                "encryption": "aescbc",
-                "resource": "secrets",
-                "namespace": "default",
-                "kind": "Secret",  # anything else is dropped, even if a caller adds it
-            }
-        )
-    )
-    assert set(rows) == {"key", "size", "encryption", "resource", "namespace", "data"}
-    assert rows["encryption"] == "aescbc" and "hidden" in rows["data"]
-
-
-def test_plaintext_secret_rows_show_type_and_labels_never_data() -> None:
-    from etcdtui.ui.snapshots.model import object_rows
-
-    rows = dict(
-        object_rows(
-            {
-                "key": "/registry/secrets/default/tls",
-                "size": 900,
-                "encryption": "plaintext",
-                "resource": "secrets",
-                "namespace": "default",
-                "name": "tls",
-                "type": "kubernetes.io/tls",
-                "labels": {"app": "web"},
-                "object": {"data": {"tls.key": "c2VjcmV0"}},  # never shown even if present
-            }
-        )
-    )
-    assert rows["type"] == "kubernetes.io/tls" and rows["labels"] == "app=web"
-    assert "c2VjcmV0" not in repr(rows) and "hidden" in rows["data"]
-
-
-def test_diff_order_and_recipient_split() -> None:
-    import datetime as dt
-
-    from etcdtui.domain.formatting import short_age as age_text
-    from etcdtui.services.snapshots.catalog import CatalogEntry
-    from etcdtui.ui.snapshots.model import order_for_diff
-    from etcdtui.ui.snapshots.save_dialog import split_recipients
-
-    t0 = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
-    old = CatalogEntry(Path("x"), 1, t0 + dt.timedelta(hours=1), None, [], None, revision=5)
-    new = CatalogEntry(Path("y"), 1, t0, None, [], None, revision=9)
-    assert order_for_diff(new, old) == (old, new)  # revision wins over time
-    new.revision = None
-    assert order_for_diff(old, new) == (new, old)  # else time
-    assert [age_text(s) for s in (5, 90, 7200, 200000)] == ["5s", "1m", "2h", "2d"]
-    assert split_recipients("age1abc, ~/.ssh/k.pub age1def") == (
-        ["age1abc", "age1def"],
-        ["~/.ssh/k.pub"],
-    )

@@ -1,5 +1,5 @@
-"""The wizard screen: read-only display (no etcd) and a Pilot walk of a replacement
-on a real sandbox."""
+"""The wizard screen: a Pilot walk of a replacement on a real sandbox. Its read-only display
+(no etcd) is in tests/console_fake/test_wizard.py."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from textual.app import App
-from textual.widgets import Label, ListItem, Static
 
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.executor import Executor
@@ -20,36 +18,7 @@ from etcdtui.services.procedures.sandbox_host import SandboxHost
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.ui.wizard import WizardScreen
 from tests.support.pilot_helpers import until
-from tests.unit.test_plans import replace_plan
-
-
-class Host(App[None]):
-    def __init__(self, screen: WizardScreen) -> None:
-        super().__init__()
-        self.wizard = screen
-
-    def on_mount(self) -> None:
-        self.push_screen(self.wizard)
-
-
-def rail(screen: WizardScreen) -> list[str]:
-    return [str(item.query_one(Label).render()) for item in screen.query(ListItem)]
-
-
-async def test_read_only_shows_the_plan_and_executes_nothing() -> None:
-    plan = replace_plan()
-    screen = WizardScreen(plan, None, read_only=True)
-    async with Host(screen).run_test(size=(140, 45)) as pilot:
-        await pilot.pause()
-        lines = rail(screen)
-        assert len(lines) == 12 and lines[4].startswith("·") and "Remove m2" in lines[4]
-        await pilot.press("down", "down", "down", "down", "down", "down", "down")
-        assert "Start etcd on 10.0.0.2" in str(screen.query_one("#step-title", Static).render())
-        cmd = str(screen.query_one("#command", Static).render())
-        assert "--initial-cluster-state=existing" in cmd and "ETCD_INITIAL_CLUSTER" in cmd
-        await pilot.press("x")
-        await pilot.pause()
-        assert not screen.running and all(line.startswith("·") for line in rail(screen))
+from tests.support.wizard_apps import Host, rail
 
 
 @pytest.mark.etcd

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Label, ListItem
+from textual.widgets import DataTable
 
 from etcdtui.ops.wizards import find_sandbox
 from etcdtui.services.audit import AuditLog
@@ -31,10 +31,7 @@ from etcdtui.ui.wizard import WizardScreen
 from etcdtui.ui.wizard_launch import WizardListScreen, saved_wizards
 from tests.support.helpers import etcdctl
 from tests.support.pilot_helpers import real_app, rows, select_row, until
-
-
-def rail(screen: WizardScreen) -> list[str]:
-    return [str(item.query_one(Label).render()) for item in screen.query(ListItem)]
+from tests.support.wizard_apps import command, rail
 
 
 async def follower(sb: Sandbox) -> str:
@@ -50,10 +47,6 @@ async def voters(sb: Sandbox) -> tuple[list[Any], list[Any]]:
         ms = await svc.members()
         health = await svc.health([u for m in ms.members for u in m.client_urls])
     return list(ms.members), [h for h in health if h.healthy]
-
-
-async def command(pilot: Pilot[Any], text: str) -> None:
-    await pilot.press("colon", *text, "enter")
 
 
 async def wizard_on_screen(pilot: Pilot[Any]) -> WizardScreen:
@@ -238,31 +231,3 @@ async def test_leave_the_wizard_and_resume_it_from_the_wizards_list(
         await run_to_end(pilot, resumed)
     await assert_replaced(sb, name, old_id)
     assert {"remove", "verify"} <= plan_steps_audited(audit, plan_id)
-
-
-def test_command_arguments_are_passed_quoted() -> None:
-    from etcdtui.ui import actions
-
-    spec = actions.by_command("replace")
-    assert spec is not None and spec.arg == "NAME"
-    assert actions.with_args(spec.action, ["m2"]) == "app.wizard('replace', 'm2')"
-    assert actions.with_args("wizards", ["x'); quit("]) == 'wizards("x\'); quit(")'
-
-
-async def test_a_wizard_without_its_argument_asks_for_it() -> None:
-    from textual.widgets import Input
-
-    from etcdtui.ui.wizard_launch import ArgPrompt
-    from tests.support.snapshot_apps import SIZE, make_app, populate
-
-    app, _svc = make_app("healthy")
-    async with app.run_test(size=SIZE) as pilot:
-        await populate(pilot)
-        await command(pilot, "scale")
-        await until(pilot, lambda: isinstance(app.screen, ArgPrompt), what="prompt")
-        assert app.screen.query_one(Input).has_focus
-        await pilot.press("escape")
-        await until(pilot, lambda: not isinstance(app.screen, ArgPrompt), what="cancelled")
-        await command(pilot, "scale five")  # bad input: a clear error, no wizard
-        await until(pilot, lambda: isinstance(app.screen, ErrorModal), what="usage error")
-        assert "not a number" in app.screen.err.cause  # type: ignore[attr-defined]

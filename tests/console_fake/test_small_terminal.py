@@ -93,7 +93,7 @@ async def test_help_keeps_action_words_at_80() -> None:
 
 async def test_wizard_rail_is_narrow_at_80() -> None:
     from etcdtui.ui.wizard import WizardScreen
-    from tests.unit.test_plans import replace_plan
+    from tests.support.plans import replace_plan
 
     app, _ = make_app("healthy")
     async with app.run_test(size=SMALL) as pilot:

@@ -74,7 +74,7 @@ def _visible_labels(app: Any, table: DataTable[Any]) -> str:
 
 
 async def test_certs_checks_column_is_on_screen_at_120() -> None:
-    from tests.console_etcd.test_security_panes import secure_fake_app, show_certs
+    from tests.support.security_apps import secure_fake_app, show_certs
     from tests.support.snapshot_apps import populate
 
     app = secure_fake_app()

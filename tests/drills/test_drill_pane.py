@@ -67,5 +67,5 @@ async def test_member_lost_drill_in_the_console() -> None:
             what="every objective to pass",
             show=lambda: objectives(app),
         )
-        await until(pilot, lambda: "PASSED" in text(app, "#drill-status"), timeout=5)
+        await until(pilot, lambda: "PASSED" in text(app, "#drill-status"), what="PASSED")
         assert "1 hints" in text(app, "#drill-status")

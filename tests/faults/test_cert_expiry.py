@@ -20,7 +20,7 @@ from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.services.tls import pki
-from tests.faults.conftest import AckWriter, probe_keys, verify_acked
+from tests.support.faults import AckWriter, probe_keys, verify_acked
 from tests.support.pilot_helpers import real_app, rows, until
 
 LIFETIME_S = 12

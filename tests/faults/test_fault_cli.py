@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from etcdtui.services.sandbox import Sandbox
-from tests.faults.conftest import _processes_mentioning
+from tests.support.faults import processes_mentioning
 
 
 def sandbox_cli(sb: Sandbox, *args: str) -> subprocess.CompletedProcess[str]:
@@ -68,7 +68,7 @@ def test_partition_heal_starve_by_hand(faulty: Callable[..., Sandbox]) -> None:
     starved = [f for f in _status(sb)["faults"] if f["kind"] == "starve"]  # type: ignore[union-attr,index]
     assert len(starved) == 1 and starved[0]["member"] == "m1"
     starver = int(starved[0]["pid"])
-    assert _processes_mentioning("etcdtui.services.sandbox_starve")
+    assert processes_mentioning("etcdtui.services.sandbox_starve")
     proc = sandbox_cli(sb, "heal")
     assert proc.returncode == 0
     assert _status(sb)["faults"] == []
@@ -90,7 +90,7 @@ def test_partition_heal_starve_by_hand(faulty: Callable[..., Sandbox]) -> None:
     # down stops the proxy by PID
     proxy_pid = sb.state.proxy_pid  # type: ignore[union-attr]
     sb.down()
-    assert proxy_pid and not _processes_mentioning(f"sandbox_proxy {sb.dir}")
+    assert proxy_pid and not processes_mentioning(f"sandbox_proxy {sb.dir}")
 
 
 def test_partition_without_the_proxy_is_refused_clearly(faulty: Callable[..., Sandbox]) -> None:

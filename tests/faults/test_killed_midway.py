@@ -13,8 +13,8 @@ from pathlib import Path
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.executor import load_state
 from etcdtui.services.sandbox import Sandbox
-from tests.faults.conftest import AckWriter, probe_keys, refuses_quorum_loss, verify_acked
 from tests.support.crash_helpers import KEYS, crash_chain, healthy_voters, key_count, write_keys
+from tests.support.faults import AckWriter, probe_keys, refuses_quorum_loss, verify_acked
 from tests.support.helpers import etcdctl
 from tests.support.pilot_helpers import real_app, rows, until
 

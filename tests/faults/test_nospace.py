@@ -16,7 +16,7 @@ from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.ui.widgets.header import Badge
-from tests.faults.conftest import AckWriter, cli, probe_keys, verify_acked
+from tests.support.faults import AckWriter, cli, probe_keys, verify_acked
 from tests.support.helpers import fill_to_nospace
 from tests.support.pilot_helpers import real_app, rows, until
 

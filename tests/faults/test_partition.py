@@ -16,7 +16,7 @@ from etcdtui.services.cluster import ClusterService
 from etcdtui.services.etcdapi import rpc_pb2
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.ui.state import LEADER_MARK
-from tests.faults.conftest import (
+from tests.support.faults import (
     AckWriter,
     leader_name,
     probe_keys,

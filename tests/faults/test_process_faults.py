@@ -16,7 +16,7 @@ from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.ui.state import LEADER_MARK
-from tests.faults.conftest import (
+from tests.support.faults import (
     AckWriter,
     cli,
     leader_name,

@@ -14,7 +14,7 @@ from etcdtui.models import Member
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
-from tests.faults.conftest import AckWriter, leader_name, probe_keys, verify_acked
+from tests.support.faults import AckWriter, leader_name, probe_keys, verify_acked
 from tests.support.pilot_helpers import real_app, rows, until
 
 

@@ -14,8 +14,8 @@ from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.executor import wizards_dir
 from etcdtui.services.sandbox import Sandbox
-from tests.faults.conftest import AckWriter, probe_keys, verify_acked
 from tests.support.crash_helpers import wizard
+from tests.support.faults import AckWriter, probe_keys, verify_acked
 from tests.support.helpers import etcdctl
 from tests.support.pilot_helpers import real_app, rows, until
 

@@ -13,7 +13,7 @@ import pytest
 from etcdtui.services import metrics, sandbox_faults
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.sandbox import Sandbox
-from tests.faults.conftest import AckWriter, probe_keys, verify_acked
+from tests.support.faults import AckWriter, probe_keys, verify_acked
 from tests.support.pilot_helpers import real_app, rows, until
 
 
@@ -62,7 +62,7 @@ async def test_starved_member_leader_changes_counted_and_advised(
             await until(
                 pilot,
                 lambda: app.state.leader_changes_recent() >= 3,
-                timeout=10,
+                timeout=60,
                 what="3 leader changes counted",
             )
             advice = app.state.advisories(app.default_quota)

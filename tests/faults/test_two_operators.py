@@ -17,7 +17,7 @@ from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.executor import load_state, wizards_dir
 from etcdtui.services.sandbox import Sandbox
-from tests.faults.conftest import (
+from tests.support.faults import (
     AckWriter,
     cli,
     probe_keys,

@@ -13,7 +13,7 @@ from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.ui.screens.modals import MemberActionModal
-from tests.faults.conftest import AckWriter, cli, probe_keys, verify_acked
+from tests.support.faults import AckWriter, cli, probe_keys, verify_acked
 from tests.support.pilot_helpers import real_app, rows, type_text, until
 
 

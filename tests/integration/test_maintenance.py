@@ -16,7 +16,7 @@ from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.maintenance import DefragAborted, DefragResult, Maintenance
 from etcdtui.services.sandbox import Sandbox
-from tests.support.helpers import conn_flags
+from tests.support.helpers import conn_flags, eventually
 from tests.support.helpers import fill_to_nospace as _fill_to_nospace
 
 pytestmark = pytest.mark.etcd
@@ -203,36 +203,32 @@ async def test_defrag_moves_leadership_away_before_the_leader(
     assert [r["action"] for r in mine] == ["defragment", "defragment", "move-leader", "defragment"]
 
 
-@pytest.mark.flaky(
-    reruns=1,
-    reruns_delay=2,
-    reason=(
-        "a learner started a moment ago is not yet healthy when a loaded CI machine "
-        "gets to the defrag"
-    ),
-)
 async def test_defrag_handles_a_learner_explicitly(fresh_cluster: Callable[..., Sandbox]) -> None:
     sandbox = fresh_cluster(3)
     sandbox.settle()
     assert sandbox.state is not None
     new = sandbox.new_member("m4")
     async with ClusterService(sandbox.settings(timeout=5)) as svc:
-        for attempt in range(20):  # bounded: etcd refuses reconfiguration for a while
+        for attempt in range(60):  # bounded (30 s): etcd refuses reconfiguration for a while
             try:
                 await svc.member_add([new.peer_url], learner=True)
                 break
             except errors.UnhealthyCluster:
-                if attempt == 19:
+                if attempt == 59:
                     raise
                 await asyncio.sleep(0.5)
     initial = ",".join(f"{m.name}={m.peer_url}" for m in [*sandbox.state.members, new])
     sandbox.join(new, initial)
     async with ClusterService(sandbox.settings(timeout=5), audit=AuditLog()) as svc:
-        for _i in range(100):  # bounded: the learner publishes its name through raft
-            listed = (await svc.members()).by_name("m4")
-            if listed is not None and listed.started:
-                break
-            await asyncio.sleep(0.2)
+
+        async def learner_healthy() -> bool:
+            # started (it published its name through raft) and healthy by the rule the
+            # defrag's precondition uses: a learner that just started may not answer yet
+            snap = await svc.overview()
+            listed = snap.members.by_name("m4") if snap.members is not None else None
+            return listed is not None and listed.started and listed.id in snap.healthy_ids()
+
+        await eventually(learner_healthy, timeout=60, what="m4 started and healthy")
         m = Maintenance(svc, settle_s=0.2)
         plan = await m.plan_defrag()
         assert [x.name for x, _why in plan.skipped] == ["m4"]  # etcd refuses it on learners

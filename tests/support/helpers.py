@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -52,6 +53,26 @@ def wait_for(
         if last:
             return last
         time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what} (last value: {last!r})")
+
+
+async def eventually(
+    pred: Callable[[], Awaitable[T | None]],
+    *,
+    timeout: float = 60.0,
+    interval: float = 0.2,
+    what: str = "condition",
+) -> T:
+    """``wait_for`` for a coroutine: await ``pred()`` until it is truthy; fail after
+    ``timeout`` seconds with the last value. A condition, not a sleep: on a loaded machine
+    it waits as long as etcd needs, up to the bound."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = await pred()
+        if last:
+            return last
+        await asyncio.sleep(interval)
     raise AssertionError(f"timed out waiting for {what} (last value: {last!r})")
 
 

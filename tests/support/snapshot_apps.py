@@ -110,7 +110,7 @@ def screen_text(app: Any) -> str:
 async def open_wizard(pilot: Pilot[Any], step: int = 5) -> None:
     """The replacement wizard (read-only, fixed facts) on its destructive remove step."""
     from etcdtui.ui.wizard import WizardScreen
-    from tests.unit.test_plans import replace_plan
+    from tests.support.plans import replace_plan
 
     await populate(pilot)
     pilot.app.push_screen(WizardScreen(replace_plan(), None, read_only=True))
@@ -183,7 +183,7 @@ def small_builders() -> dict[str, tuple[EtcdtuiApp, RunBefore]]:
 
     async def wizard_step(pilot: Pilot[Any]) -> None:
         from etcdtui.ui.wizard import WizardScreen
-        from tests.unit.test_plans import replace_plan
+        from tests.support.plans import replace_plan
 
         await populate(pilot)
         await pilot.app.push_screen(WizardScreen(replace_plan(), None, read_only=True))

@@ -175,7 +175,7 @@ def test_english_stays_english() -> None:
 
 def test_runbooks_render_in_indonesian() -> None:
     from etcdtui.services.plans import render
-    from tests.unit.test_plans import replace_plan
+    from tests.support.plans import replace_plan
 
     english = replace_plan()
     i18n.set_language("id")

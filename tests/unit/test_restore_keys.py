@@ -16,7 +16,7 @@ from etcdtui.services.procedures import restore as restore_mod
 from etcdtui.services.procedures.restore import build_restore_plan
 from etcdtui.services.snapshots.errors import IdentityRequired
 from etcdtui.services.snapshots.source import DecryptKeys
-from tests.unit.test_plans import clock, restore_request, snap_facts, tokens
+from tests.support.plans import clock, restore_request, snap_facts, tokens
 
 
 def test_encrypted_plan_decrypts_in_memory_and_holds_no_key() -> None:

@@ -38,12 +38,3 @@ def test_a_failed_scrape_keeps_the_fallback() -> None:
     state = _state()
     state.apply_metrics(URL, MemberMetrics(URL, False, "refused"))
     assert state.quota(DEFAULT_QUOTA_BYTES)[1] == DEFAULT_QUOTA_BYTES
-
-
-def test_sparkline_scales_between_min_and_max() -> None:
-    from etcdtui.ui.screens.detail import sparkline
-
-    assert sparkline([]) == ""
-    assert sparkline([5.0, 5.0]) == "▁▁"
-    assert sparkline([0.0, 50.0, 100.0]) == "▁▄█"
-    assert len(sparkline([float(i) for i in range(100)], width=10)) == 10

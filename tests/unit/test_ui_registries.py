@@ -23,3 +23,12 @@ def test_member_actions_carry_their_kind() -> None:
         assert spec.action == f"member_action('{spec.member_kind}')"
         assert spec.command == spec.member_kind
     assert all(s.member_kind is None for s in actions.registry() if s not in member)
+
+
+def test_command_arguments_are_passed_quoted() -> None:
+    from etcdtui.ui import actions
+
+    spec = actions.by_command("replace")
+    assert spec is not None and spec.arg == "NAME"
+    assert actions.with_args(spec.action, ["m2"]) == "app.wizard('replace', 'm2')"
+    assert actions.with_args("wizards", ["x'); quit("]) == 'wizards("x\'); quit(")'

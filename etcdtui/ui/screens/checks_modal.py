@@ -30,8 +30,8 @@ from etcdtui.i18n import N_, _
 from etcdtui.terminal_text import printable
 from etcdtui.ui.app_access import etcdtui_app
 from etcdtui.ui.errors import as_etcdtui_error, report
+from etcdtui.ui.screens.confirm_run import ConfirmRunModal
 from etcdtui.ui.screens.fit import FittedModal
-from etcdtui.ui.screens.modals import PausingModal
 
 PERF_DURATION_S = 10.0  # as `etcdtui check perf` without --duration
 PERF_GRACE_S = 30.0  # on top of the load: the metrics scrapes and the clean-up
@@ -45,12 +45,15 @@ def _service(node: Any) -> Any:
     return etcdtui_app(node).service
 
 
-class PerfModal(PausingModal):
+class PerfModal(ConfirmRunModal):
     """`:perf`: a bounded write load, judged by etcdctl check perf's criteria."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", N_("Close"), id="checks.close")
     ]
+
+    WORKER_GROUP = "checks"
+    CANCEL_BUTTON = "close"
 
     def __init__(self, load: str = "s") -> None:
         super().__init__()
@@ -98,17 +101,7 @@ class PerfModal(PausingModal):
                     placeholder=_("type {word} to start the load").format(word=word),
                     id="confirm",
                 )
-                with Horizontal(id="progress-row"):
-                    yield LoadingIndicator(id="spinner")
-                    yield Static("", id="progress", markup=False)
-                with Horizontal(id="buttons"):
-                    yield Button(_("Run"), id="run", variant="warning", disabled=True)
-                    yield Button(_("Close"), id="close")
-
-    def on_mount(self) -> None:
-        self.query_one("#spinner").display = False
-        self._refresh()
-        self.query_one("#confirm", Input).focus()
+                yield from self._run_rows("warning", _("Close"))
 
     def _refusal(self) -> str | None:
         from etcdtui.ops.checks import perf_refusal
@@ -130,39 +123,14 @@ class PerfModal(PausingModal):
             verdict.update("✖ " + refusal)
             verdict.add_class("-refused")
 
-    @on(Input.Changed, "#confirm")
-    def _changed(self, _event: Input.Changed) -> None:
-        if not self.running:
-            self._refresh()
+    def _can_start(self) -> bool:
+        return self._refusal() is None and self._typed()
 
-    @on(Input.Submitted, "#confirm")
-    def _submitted(self, _event: Input.Submitted) -> None:
-        if not self.query_one("#run", Button).disabled:
-            self._start()
-
-    @on(Button.Pressed, "#run")
-    def _run_pressed(self) -> None:
-        self._start()
-
-    @on(Button.Pressed, "#close")
-    def _close_pressed(self) -> None:
-        self.action_cancel()
-
-    def action_cancel(self) -> None:
-        if not self.running:  # the load is bounded; its clean-up must not be cut short
-            self.dismiss(self.outcome)
-
-    def _start(self) -> None:
-        if self.running or self._refusal() is not None or not self._typed():
-            return
-        self.running = True
+    def _starting(self) -> None:
         self.started = time.monotonic()
-        self.query_one("#spinner").display = True
-        self.query_one("#run", Button).disabled = True
         self.query_one("#confirm", Input).disabled = True
         self._tick()
         self.set_interval(1.0, self._tick, name="perf-progress")
-        self._execute()
 
     def _tick(self) -> None:
         if not self.running:
@@ -228,25 +196,17 @@ class PerfModal(PausingModal):
             )
             verdict.add_class("-refused")
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "checks" or event.state not in (
-            WorkerState.SUCCESS,
-            WorkerState.ERROR,
-        ):
-            return
+    def _succeeded(self, result: Any) -> None:
         self.running = False
         self.query_one("#spinner").display = False
-        if event.state == WorkerState.SUCCESS:
-            self._show(event.worker.result)
-            self.query_one("#progress", Static).update(
-                _("done; the test keys were deleted ({n}).").format(
-                    n=getattr(event.worker.result, "cleaned", 0)
-                )
-            )
-        else:
-            err = as_etcdtui_error(event.worker.error or RuntimeError("?"))
-            self.query_one("#progress", Static).update(f"✖ {err.title}: {err.cause}")
-            report(self.app, err, modal=True)
+        self._show(result)
+        self.query_one("#progress", Static).update(
+            _("done; the test keys were deleted ({n}).").format(n=getattr(result, "cleaned", 0))
+        )
+        self.query_one("#close", Button).focus()
+
+    def _failed(self, err: errors.EtcdtuiError) -> None:
+        report(self.app, err, modal=True)
         self.query_one("#close", Button).focus()
 
 

@@ -18,6 +18,7 @@ from etcdtui.ops.members import etcdctl_flags
 from etcdtui.terminal_text import printable
 from etcdtui.ui.state import ClusterState
 from etcdtui.ui.widgets.footer import KeyFooter
+from etcdtui.ui.widgets.health_metrics import sparkline
 
 
 def detail_table(state: ClusterState, member_id: int) -> Table:
@@ -66,17 +67,7 @@ def detail_table(state: ClusterState, member_id: int) -> Table:
     return table
 
 
-_BARS = "▁▂▃▄▅▆▇█"
-
-
-def sparkline(values: list[float], width: int = 24) -> str:
-    """The last ``width`` values as block characters, scaled between their min and max."""
-    tail = values[-width:]
-    if not tail:
-        return ""
-    lo, hi = min(tail), max(tail)
-    span = hi - lo
-    return "".join(_BARS[int((v - lo) / span * (len(_BARS) - 1)) if span else 0] for v in tail)
+DB_TREND_WIDTH = 24  # points of the db size trend
 
 
 def _ms(seconds: float | None) -> str:
@@ -101,7 +92,10 @@ def _metric_rows(state: ClusterState, st: EndpointStatus) -> list[tuple[str, str
     rtt = ", ".join(f"{peer}: {_ms(v)}" for peer, v in sorted(m.peer_rtt_p99(earlier).items()))
     changes = h.increase(m.endpoint, "leader_changes")
     return [
-        (_("db size trend"), sparkline(h.series(m.endpoint, "db_size")) or "-"),
+        (
+            _("db size trend"),
+            sparkline(h.series(m.endpoint, "db_size"), width=DB_TREND_WIDTH) or "-",
+        ),
         (_("WAL fsync p99"), _ms(m.p99("wal_fsync", earlier))),
         (_("backend commit p99"), _ms(m.p99("backend_commit", earlier))),
         (_("apply p99"), _ms(m.p99("apply", earlier))),

@@ -11,19 +11,17 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label, LoadingIndicator, Static
-from textual.worker import Worker, WorkerState
+from textual.containers import Vertical
+from textual.widgets import Button, Input, Label, Static
 
 from etcdtui.errors import EtcdtuiError
 from etcdtui.i18n import _
 from etcdtui.ui.app_access import etcdtui_app
-from etcdtui.ui.errors import as_etcdtui_error, report
 from etcdtui.ui.messages import ActionProgress, ActionProgressed
-from etcdtui.ui.screens.modals import PausingModal
+from etcdtui.ui.screens.confirm_run import ConfirmRunModal
 
 KINDS = ("nospace", "defrag", "compact", "disarm")
 
@@ -73,10 +71,12 @@ def _commands(kind: str, endpoints: list[str]) -> str:
     return "etcdctl alarm disarm"
 
 
-class MaintenanceModal(PausingModal):
+class MaintenanceModal(ConfirmRunModal):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", _("Cancel"), id="maintenance.cancel")
     ]
+
+    WORKER_GROUP = "maintenance"
 
     def __init__(self, kind: str) -> None:
         super().__init__()
@@ -95,17 +95,7 @@ class MaintenanceModal(PausingModal):
             yield Input(
                 placeholder=_("type {word} to confirm").format(word=self.kind), id="confirm"
             )
-            with Horizontal(id="progress-row"):
-                yield LoadingIndicator(id="spinner")
-                yield Static("", id="progress", markup=False)
-            with Horizontal(id="buttons"):
-                yield Button(_("Run"), id="run", variant="error", disabled=True)
-                yield Button(_("Cancel"), id="cancel")
-
-    def on_mount(self) -> None:
-        self.query_one("#spinner").display = False
-        self._refresh()
-        self.query_one("#confirm", Input).focus()
+            yield from self._run_rows("error", _("Cancel"))
 
     @property
     def read_only(self) -> bool:
@@ -118,36 +108,8 @@ class MaintenanceModal(PausingModal):
         if self.read_only:
             self.query_one("#verdict", Static).update(_("Read-only mode: this action is disabled."))
 
-    @on(Input.Changed)
-    def _changed(self, _event: Input.Changed) -> None:
-        if not self.running:
-            self._refresh()
-
-    @on(Input.Submitted)
-    def _submitted(self, _event: Input.Submitted) -> None:
-        if not self.query_one("#run", Button).disabled:
-            self._start()
-
-    @on(Button.Pressed, "#run")
-    def _run_pressed(self) -> None:
-        self._start()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
-
-    def action_cancel(self) -> None:
-        if not self.running:
-            self.dismiss(None)
-
-    def _start(self) -> None:
-        if self.running or self.read_only:
-            return
-        self.running = True
-        self.query_one("#spinner").display = True
-        self.query_one("#run", Button).disabled = True
-        self.query_one("#progress", Static).update(_("Starting…"))
-        self._execute()
+    def _can_start(self) -> bool:
+        return not self.read_only
 
     @work(exclusive=True, group="maintenance", exit_on_error=False)
     async def _execute(self) -> str:
@@ -177,19 +139,3 @@ class MaintenanceModal(PausingModal):
             return _("compacted to revision {rev}").format(rev=result.revision)
         disarmed = await m.disarm()
         return _("disarmed {n} alarm(s)").format(n=len(disarmed))
-
-    def on_action_progressed(self, message: ActionProgressed) -> None:
-        self.query_one("#progress", Static).update(message.data.text)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "maintenance":
-            return
-        if event.state == WorkerState.SUCCESS:
-            self.dismiss(str(event.worker.result))
-        elif event.state == WorkerState.ERROR:
-            self.running = False
-            self.query_one("#spinner").display = False
-            err = as_etcdtui_error(event.worker.error or RuntimeError("?"))
-            self.query_one("#progress", Static).update(f"✖ {err.title}: {err.cause}")
-            self._refresh()
-            report(self.app, err, modal=True)

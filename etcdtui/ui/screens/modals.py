@@ -1,4 +1,4 @@
-"""Modals. Polling pauses while one is open (PausingModal)."""
+"""The member-action dialog (a ConfirmRunModal: polling pauses while it is open)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ from typing import Any, ClassVar
 
 from rich.table import Table
 from rich.text import Text
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Input, Label, LoadingIndicator, Static
-from textual.worker import Worker, WorkerState
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Button, Input, Label, Static
 
 from etcdtui import errors
 from etcdtui.i18n import N_, _
@@ -19,27 +18,9 @@ from etcdtui.models import Member, QuorumSummary
 from etcdtui.terminal_text import printable
 from etcdtui.ui import member_actions as ma
 from etcdtui.ui.app_access import etcdtui_app
-from etcdtui.ui.errors import as_etcdtui_error, report
 from etcdtui.ui.messages import ActionProgress, ActionProgressed
-from etcdtui.ui.screens.fit import FittedModal, fit_body
-
-
-class PausingModal(FittedModal):
-    """Textual calls these handlers for every class in the MRO: subclasses must not
-    call them again (a double pause would never be undone)."""
-
-    _paused: Any = None
-
-    def on_mount(self) -> None:
-        poller = etcdtui_app(self).poller
-        if poller is not None and self._paused is None:
-            poller.pause()
-            self._paused = poller
-
-    def on_unmount(self) -> None:
-        if self._paused is not None:
-            self._paused.resume()
-            self._paused = None
+from etcdtui.ui.screens.confirm_run import ConfirmRunModal
+from etcdtui.ui.screens.fit import fit_body
 
 
 def whatif_table(before: QuorumSummary, after: QuorumSummary) -> Table:
@@ -57,12 +38,14 @@ def whatif_table(before: QuorumSummary, after: QuorumSummary) -> Table:
     return t
 
 
-class MemberActionModal(PausingModal):
+class MemberActionModal(ConfirmRunModal):
     """What-if, equivalent etcdctl command, confirmation, progress, result."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", N_("Cancel"), id="modal.cancel")
     ]
+
+    WORKER_GROUP = "member-action"
 
     def __init__(self, kind: str, target: Member | None) -> None:
         super().__init__()
@@ -118,18 +101,13 @@ class MemberActionModal(PausingModal):
             with Vertical(classes="modal-foot"):
                 yield Input(id="confirm")
                 yield Static("", id="confirm-error", markup=False)
-                with Horizontal(id="progress-row"):
-                    yield LoadingIndicator(id="spinner")
-                    yield Static("", id="progress", markup=False)
-                with Horizontal(id="buttons"):
-                    yield Button(_("Run"), id="run", variant="error", disabled=True)
-                    yield Button(_("Move leader first"), id="move-first", variant="warning")
-                    yield Button(_("Cancel"), id="cancel")
+                yield from self._run_rows(
+                    "error",
+                    _("Cancel"),
+                    Button(_("Move leader first"), id="move-first", variant="warning"),
+                )
 
-    @on(events.Mount)
-    def _setup(self) -> None:
-        self.query_one("#spinner").display = False
-        self._refresh_plan()
+    def _focus_first(self) -> None:
         inputs = [i for i in self.query(Input) if i.display]
         run = self.query_one("#run", Button)
         if inputs:
@@ -139,7 +117,7 @@ class MemberActionModal(PausingModal):
         else:
             self.query_one("#cancel", Button).focus()
 
-    def _refresh_plan(self) -> None:
+    def _refresh(self) -> None:
         p = self._plan()
         self.query_one("#whatif", Static).update(whatif_table(p.before, p.after))
         lines = [f"✖ {r}" for r in p.reasons]
@@ -175,18 +153,12 @@ class MemberActionModal(PausingModal):
             self.kind == "remove" and p.target_is_leader and not self.running
         )
 
-    @on(Input.Changed)
-    def _changed(self, event: Input.Changed) -> None:
+    def _input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "confirm":
             self.query_one("#confirm-error", Static).remove_class("-shown")
-        if not self.running:
-            self._refresh_plan()
 
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        if not self.query_one("#run", Button).disabled:
-            self._start()
-        elif event.input.id == "confirm":
+    def _not_started(self, event: Input.Submitted) -> None:
+        if event.input.id == "confirm":
             self._wrong_confirmation(event.value.strip())
         else:
             self.focus_next()
@@ -208,14 +180,6 @@ class MemberActionModal(PausingModal):
         self.call_after_refresh(fit_body, self)
         self.query_one("#confirm", Input).focus()
 
-    @on(Button.Pressed, "#run")
-    def _run_pressed(self) -> None:
-        self._start()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
-
     @on(Button.Pressed, "#move-first")
     def _move_first(self) -> None:
         st = self._state
@@ -230,18 +194,10 @@ class MemberActionModal(PausingModal):
         self.dismiss(None)
         self.app.push_screen(MemberActionModal("move-leader", others[0]))
 
-    def action_cancel(self) -> None:
-        if not self.running:
-            self.dismiss(None)
+    def _can_start(self) -> bool:
+        return self._plan().allowed
 
-    def _start(self) -> None:
-        p = self._plan()
-        if not p.allowed or self.running:
-            return
-        self.running = True
-        self.query_one("#spinner").display = True
-        self.query_one("#run", Button).disabled = True
-        self.query_one("#progress", Static).update(_("Starting…"))
+    def _launch(self) -> None:
         urls = self.query_one("#urls", Input).value if self._has("#urls") else ""
         name = self.query_one("#new-name", Input).value if self._has("#new-name") else ""
         self._execute(urls, name)
@@ -264,19 +220,3 @@ class MemberActionModal(PausingModal):
             audit=self._ui.audit_log,
             progress=progress,
         )
-
-    def on_action_progressed(self, message: ActionProgressed) -> None:
-        self.query_one("#progress", Static).update(message.data.text)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "member-action":
-            return
-        if event.state == WorkerState.SUCCESS:
-            self.dismiss(str(event.worker.result))
-        elif event.state == WorkerState.ERROR:
-            self.running = False
-            self.query_one("#spinner").display = False
-            err = as_etcdtui_error(event.worker.error or RuntimeError("?"))
-            self.query_one("#progress", Static).update(f"✖ {err.title}: {err.cause}")
-            self._refresh_plan()
-            report(self.app, err, modal=True)

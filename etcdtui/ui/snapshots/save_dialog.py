@@ -28,7 +28,7 @@ from etcdtui.services.snapshots.save import SaveProgress
 from etcdtui.ui import service
 from etcdtui.ui.app_access import etcdtui_app
 from etcdtui.ui.errors import as_etcdtui_error, report
-from etcdtui.ui.screens.modals import PausingModal
+from etcdtui.ui.screens.confirm_run import PausingModal
 from etcdtui.ui.snapshots.messages import SaveProgressed
 from etcdtui.ui.snapshots.model import default_directory
 

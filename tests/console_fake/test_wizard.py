@@ -1,0 +1,48 @@
+"""The wizard screen without etcd: a plan shown read-only executes nothing, and a wizard
+named without its argument asks for it. The wizards on real etcd are in
+tests/console_etcd/test_wizard.py and test_wizard_wiring.py."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from etcdtui.ui.errors import ErrorModal
+from etcdtui.ui.wizard import WizardScreen
+from tests.support.pilot_helpers import until
+from tests.support.plans import replace_plan
+from tests.support.wizard_apps import Host, command, rail
+
+
+async def test_read_only_shows_the_plan_and_executes_nothing() -> None:
+    plan = replace_plan()
+    screen = WizardScreen(plan, None, read_only=True)
+    async with Host(screen).run_test(size=(140, 45)) as pilot:
+        await pilot.pause()
+        lines = rail(screen)
+        assert len(lines) == 12 and lines[4].startswith("·") and "Remove m2" in lines[4]
+        await pilot.press("down", "down", "down", "down", "down", "down", "down")
+        assert "Start etcd on 10.0.0.2" in str(screen.query_one("#step-title", Static).render())
+        cmd = str(screen.query_one("#command", Static).render())
+        assert "--initial-cluster-state=existing" in cmd and "ETCD_INITIAL_CLUSTER" in cmd
+        await pilot.press("x")
+        await pilot.pause()
+        assert not screen.running and all(line.startswith("·") for line in rail(screen))
+
+
+async def test_a_wizard_without_its_argument_asks_for_it() -> None:
+    from textual.widgets import Input
+
+    from etcdtui.ui.wizard_launch import ArgPrompt
+    from tests.support.snapshot_apps import SIZE, make_app, populate
+
+    app, _svc = make_app("healthy")
+    async with app.run_test(size=SIZE) as pilot:
+        await populate(pilot)
+        await command(pilot, "scale")
+        await until(pilot, lambda: isinstance(app.screen, ArgPrompt), what="prompt")
+        assert app.screen.query_one(Input).has_focus
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, ArgPrompt), what="cancelled")
+        await command(pilot, "scale five")  # bad input: a clear error, no wizard
+        await until(pilot, lambda: isinstance(app.screen, ErrorModal), what="usage error")
+        assert "not a number" in app.screen.err.cause  # type: ignore[attr-defined]
