@@ -279,7 +279,7 @@ class EtcdtuiApp(App[int]):
 
     @staticmethod
     def resume_gc() -> None:
-        """End of start-up (see cli/console.py): start-up garbage is collected once, what
+        """End of start-up (see ui/launch.py): start-up garbage is collected once, what
         is left lives as long as the console and is frozen out of future collections,
         then collection resumes."""
         if not gc.isenabled():
