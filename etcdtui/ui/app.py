@@ -16,8 +16,8 @@ from textual.screen import Screen
 from etcdtui.errors import EtcdtuiError
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings
-from etcdtui.services.advisories import DEFAULT_QUOTA_BYTES
-from etcdtui.services.audit import AuditLog
+from etcdtui.ops.audit import AuditLog
+from etcdtui.ops.health import DEFAULT_QUOTA_BYTES
 from etcdtui.terminal_text import printable
 from etcdtui.ui import actions, themes
 from etcdtui.ui.commands import ActionsProvider

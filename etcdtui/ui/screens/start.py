@@ -76,7 +76,7 @@ class SandboxStartScreen(Screen[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        from etcdtui.services.sandbox import Sandbox
+        from etcdtui.ops.sandbox import Sandbox
 
         self.started = time.monotonic()
         self.query_one("#sandbox-dir", Static).update(
@@ -94,7 +94,7 @@ class SandboxStartScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="sandbox", exit_on_error=False)
     def _up(self) -> object:
-        from etcdtui.services.sandbox import Sandbox
+        from etcdtui.ops.sandbox import Sandbox
 
         sandbox = Sandbox()
         sandbox.up()
@@ -111,7 +111,7 @@ class SandboxStartScreen(Screen[None]):
             settings = event.worker.result
             if isinstance(settings, ConnectionSettings):  # what _up returns
                 app.connect(settings)
-            from etcdtui.services.binaries import fallback_note
+            from etcdtui.ops.sandbox import fallback_note
 
             note = fallback_note()
             if note:

@@ -1,0 +1,10 @@
+"""Maintenance of a live cluster: defragmentation, compaction and clearing a NOSPACE
+alarm, with the notes the faces show before the operator confirms."""
+
+from __future__ import annotations
+
+from etcdtui.services.maintenance import Maintenance as Maintenance
+from etcdtui.services.maintenance import nospace_commands as nospace_commands
+from etcdtui.services.maintenance import quota_note as quota_note
+
+__all__ = ["Maintenance", "nospace_commands", "quota_note"]
