@@ -286,7 +286,9 @@ def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -
     entry point (etcdtui.main) passes it, so this package never imports the console's.
     Without it, the help is printed (exit 2)."""
     from etcdtui.errors import EtcdtuiError
+    from etcdtui.ops.contexts import follow_sandboxes
 
+    follow_sandboxes()  # saved contexts that dial a sandbox follow its membership
     arguments = list(sys.argv[1:] if argv is None else argv)
     try:
         code = _dispatch(arguments, console)

@@ -219,7 +219,9 @@ def _sandbox(args: argparse.Namespace) -> Any:
 
 
 def register_context(sandbox: Any, name: str = "sandbox", path: Any = None) -> None:
-    sandbox.register_context(name, path)
+    from etcdtui.ops.contexts import register_context as register
+
+    register(sandbox, name, path)
 
 
 def cmd_fetch_etcd(args: argparse.Namespace) -> int:

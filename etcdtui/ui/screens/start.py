@@ -94,12 +94,13 @@ class SandboxStartScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="sandbox", exit_on_error=False)
     def _up(self) -> object:
+        from etcdtui.ops.contexts import register_context
         from etcdtui.ops.sandbox import Sandbox
 
         sandbox = Sandbox()
         sandbox.up()
         # the context `sandbox status` and the docs point to: `etcdtui --context sandbox`
-        sandbox.register_context("sandbox", etcdtui_app(self).config_path)
+        register_context(sandbox, "sandbox", etcdtui_app(self).config_path)
         return sandbox.settings()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
