@@ -113,7 +113,7 @@ def add_decrypt_flags(p: argparse.ArgumentParser) -> None:
 
 def decrypt_keys(args: argparse.Namespace, *paths: str) -> Any:
     """Keys from the flags; prompt for a passphrase when a file needs one and we can ask."""
-    from etcdtui.services.snapshots.source import (
+    from etcdtui.ops.snapshots import (
         DecryptKeys,
         age_stanzas,
         encryption_of,
@@ -139,7 +139,7 @@ def decrypt_keys(args: argparse.Namespace, *paths: str) -> Any:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from etcdtui.services.snapshots.status import snapshot_status
+    from etcdtui.ops.snapshots import snapshot_status
 
     st = snapshot_status(args.file, decrypt_keys(args, args.file), verify=args.verify)
     if st["sha256"]["state"] != "absent":
@@ -207,7 +207,7 @@ def _warn_trailer(path: str, sha: dict[str, Any] | None) -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from etcdtui.services.snapshots.status import verify
+    from etcdtui.ops.snapshots import verify
 
     res = verify(args.file, decrypt_keys(args, args.file))
     if args.output == "json":
@@ -237,7 +237,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from etcdtui.services.snapshots import k8s
+    from etcdtui.ops import snapshot_browse as k8s
 
     keys = decrypt_keys(args, args.file)
     if args.key is not None:
@@ -340,7 +340,7 @@ def _print_inspect(r: dict[str, Any]) -> None:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from etcdtui.services.snapshots import diff as diffmod
+    from etcdtui.ops import snapshot_browse as diffmod
 
     if args.live == (args.b is not None):
         raise UsageError(_("give either a second snapshot B or --live, not both or neither"))
@@ -393,9 +393,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def _diff_live(args: argparse.Namespace, keys: Any) -> dict[str, Any]:
     from etcdtui.cli.common import run, settings_from_args
-    from etcdtui.services.cluster import ClusterService
-    from etcdtui.services.snapshots.diff import diff_live
-    from etcdtui.services.snapshots.live import live_entries
+    from etcdtui.ops.cluster import ClusterService
+    from etcdtui.ops.snapshot_browse import diff_live, live_entries
 
     settings = settings_from_args(args)
 
@@ -411,7 +410,7 @@ def _diff_live(args: argparse.Namespace, keys: Any) -> dict[str, Any]:
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
-    from etcdtui.services.snapshots.catalog import list_snapshots
+    from etcdtui.ops.snapshots import list_snapshots
 
     keys = decrypt_keys(args)
     entries = list_snapshots(args.dir, keys=keys, check=not args.no_verify)
@@ -440,7 +439,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
 
 def cmd_prune(args: argparse.Namespace) -> int:
-    from etcdtui.services.snapshots.catalog import delete, doomed_paths, plan_prune, scan
+    from etcdtui.ops.snapshots import delete, doomed_paths, plan_prune, scan
 
     listing = scan(args.dir, keys=decrypt_keys(args))
     entries = listing.entries
@@ -489,7 +488,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
         if answer != "yes":
             print(_("nothing deleted"))
             return 1
-    from etcdtui.services.audit import AuditLog
+    from etcdtui.ops.audit import AuditLog
 
     params = {
         "dir": str(Path(args.dir).absolute()),

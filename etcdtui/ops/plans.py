@@ -5,5 +5,6 @@ from __future__ import annotations
 
 from etcdtui.services.plans import Plan as Plan
 from etcdtui.services.plans import Step as Step
+from etcdtui.services.plans import render as render
 
-__all__ = ["Plan", "Step"]
+__all__ = ["Plan", "Step", "render"]

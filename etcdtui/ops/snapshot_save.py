@@ -12,12 +12,22 @@ from etcdtui.services.cluster import ClusterService
 from etcdtui.services.snapshots.crypto import build_encryption as build_encryption
 from etcdtui.services.snapshots.save import SaveProgress as SaveProgress
 from etcdtui.services.snapshots.save import SaveResult as SaveResult
-from etcdtui.services.snapshots.save import save_snapshot as save
 
 if TYPE_CHECKING:
     from etcdtui.services.audit import AuditLog
+from etcdtui.services.snapshots.crypto import PassphraseInvalid as PassphraseInvalid
+from etcdtui.services.snapshots.crypto import read_passphrase_file as read_passphrase_file
+from etcdtui.services.snapshots.save import save_snapshot as stream_snapshot
 
-__all__ = ["SaveProgress", "SaveResult", "build_encryption", "save_snapshot"]
+__all__ = [
+    "PassphraseInvalid",
+    "SaveProgress",
+    "SaveResult",
+    "build_encryption",
+    "read_passphrase_file",
+    "save_snapshot",
+    "stream_snapshot",
+]
 
 
 async def save_snapshot(
@@ -32,4 +42,6 @@ async def save_snapshot(
     """Stream a snapshot to ``path`` over a connection of its own (a save may take minutes
     and must not hold up the poller's calls), audited to ``audit`` like member actions."""
     async with ClusterService(settings, audit=audit) as svc:
-        return await save(svc, path, endpoint=endpoint, encryption=encryption, progress=progress)
+        return await stream_snapshot(
+            svc, path, endpoint=endpoint, encryption=encryption, progress=progress
+        )
