@@ -1,4 +1,4 @@
-from etcdtui.cli import main
+from etcdtui.main import main
 
 if __name__ == "__main__":
     main()

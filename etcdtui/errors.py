@@ -17,6 +17,9 @@ shows the CLI fix only when it names no flag, else a generic pointer to the docs
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 from etcdtui.i18n import N_, _
 
 DOCS_PAGE = "docs/errors.md"
@@ -177,6 +180,25 @@ class InsecureRefused(ConfigError):
         "and client certificates (switch with :context NAME), or set insecure: true in "
         "the context if you really mean a plaintext test cluster."
     )
+
+
+class TLSFileError(ConfigError):
+    code = "tls-file"
+    default_title = N_("Unusable TLS file")
+
+
+def file_error(
+    path: str | os.PathLike[str],
+    what: str,
+    fix: str,
+    cls: type[ConfigError] = ConfigError,
+    *,
+    line: int | None = None,
+    **fmt: Any,
+) -> ConfigError:
+    """A ConfigError whose cause starts with the file it is about (and the line, if known)."""
+    where = str(path) if line is None else _("{path}, line {line}").format(path=path, line=line)
+    return cls(f"{where}: {what.format(**fmt)}", fix=fix)
 
 
 # --- connection and TLS -------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from etcdtui.i18n import _
@@ -278,12 +278,20 @@ def choose_language(argv: Sequence[str]) -> str:
     return set_language(_flag_value(argv, "--lang") or _config_language(argv))
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    from etcdtui.errors import EtcdtuiError
+Console = Callable[[argparse.Namespace], int]
 
+
+def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -> None:
+    """Run one command. With no command, ``console(args)`` opens the console: the
+    entry point (etcdtui.main) passes it, so this package never imports the console's.
+    Without it, the help is printed (exit 2)."""
+    from etcdtui.errors import EtcdtuiError
+    from etcdtui.ops.contexts import follow_sandboxes
+
+    follow_sandboxes()  # saved contexts that dial a sandbox follow its membership
     arguments = list(sys.argv[1:] if argv is None else argv)
     try:
-        code = _dispatch(arguments)
+        code = _dispatch(arguments, console)
         sys.stdout.flush()  # a full disk shows here, not as a traceback at exit
     except EtcdtuiError as exc:
         _write_stderr(exc.render())
@@ -306,7 +314,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     sys.exit(code)
 
 
-def _dispatch(arguments: list[str]) -> int:
+def _dispatch(arguments: list[str], console: Console | None = None) -> int:
     choose_language(arguments)
     parser = build_parser(arguments)
     try:
@@ -316,9 +324,10 @@ def _dispatch(arguments: list[str]) -> int:
         return done.code if isinstance(done.code, int) else 2
     func = getattr(args, "func", None)
     if func is None:
-        from etcdtui.cli.console import run_console
-
-        return run_console(args)
+        if console is None:
+            parser.print_help(sys.stderr)
+            return 2
+        return console(args)
     from etcdtui.terminal_text import EscapingStream
 
     # a safety net under the per-field escaping: no raw escape sequence from the cluster

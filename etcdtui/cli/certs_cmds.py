@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def cmd_certs(args: argparse.Namespace) -> int:
     from etcdtui.cli.common import run, settings_from_args
     from etcdtui.cli.output import print_json, print_table
-    from etcdtui.services.tls import cert_report
+    from etcdtui.ops import certs as cert_report
 
     settings = settings_from_args(args)
     roots: list[Path] = [expand_user(d) for d in args.pki_dir]

@@ -74,14 +74,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _service(settings: Any) -> Any:
-    from etcdtui.services.audit import AuditLog
-    from etcdtui.services.cluster import ClusterService
+    from etcdtui.ops.audit import AuditLog
+    from etcdtui.ops.cluster import ClusterService
 
     return ClusterService(settings, audit=AuditLog())
 
 
 def _maintenance(svc: Any, args: argparse.Namespace) -> Any:
-    from etcdtui.services.maintenance import Maintenance
+    from etcdtui.ops.maintenance import Maintenance
 
     quiet = args.output == "json"
 
@@ -149,8 +149,7 @@ def _print_results(results: Any) -> None:
 
 
 def cmd_defrag(args: argparse.Namespace) -> int:
-    from etcdtui.services.defrag_rules import compile_rule
-    from etcdtui.services.maintenance import DefragAborted
+    from etcdtui.ops.maintenance import DefragAborted, compile_rule
 
     if args.all and args.members:
         raise UsageError(_("give MEMBER names or --all, not both"))
@@ -246,7 +245,7 @@ def cmd_compact(args: argparse.Namespace) -> int:
 
 
 def cmd_nospace(args: argparse.Namespace) -> int:
-    from etcdtui.services.maintenance import DefragAborted, nospace_commands, quota_note
+    from etcdtui.ops.maintenance import DefragAborted, nospace_commands, quota_note
 
     settings = settings_from_args(args)
     execute = _executing(

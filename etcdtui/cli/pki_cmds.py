@@ -56,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _init(args: argparse.Namespace) -> int:
-    from etcdtui.services.tls import pki_dir
+    from etcdtui.ops import pki as pki_dir
 
     members = [pki_dir.parse_member(m) for m in args.member]
     clients = [pki_dir.check_name(c, "--client") for c in (args.client or pki_dir.DEFAULT_CLIENTS)]
@@ -89,7 +89,7 @@ def _init(args: argparse.Namespace) -> int:
 
 def _renew(args: argparse.Namespace) -> int:
     from etcdtui.cli.output import print_table
-    from etcdtui.services.tls import pki_dir
+    from etcdtui.ops import pki as pki_dir
 
     within = pki_dir.parse_duration_days(args.expiring_within)
     done = pki_dir.renew(

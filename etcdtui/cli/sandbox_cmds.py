@@ -213,17 +213,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _sandbox(args: argparse.Namespace) -> Any:
-    from etcdtui.services.sandbox import Sandbox
+    from etcdtui.ops.sandbox import Sandbox
 
     return Sandbox(args.dir)
 
 
 def register_context(sandbox: Any, name: str = "sandbox", path: Any = None) -> None:
-    sandbox.register_context(name, path)
+    from etcdtui.ops.contexts import register_context as register
+
+    register(sandbox, name, path)
 
 
 def cmd_fetch_etcd(args: argparse.Namespace) -> int:
-    from etcdtui.services import etcd_fetch
+    from etcdtui.ops import binaries as etcd_fetch
 
     if args.list:
         offered = etcd_fetch.list_available()
@@ -277,7 +279,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     sandbox = _sandbox(args)
     print(_("starting the sandbox in {dir} ...").format(dir=sandbox.dir), file=sys.stderr)
     if args.etcd_binary is None and not sandbox.exists():
-        from etcdtui.services.binaries import fallback_note
+        from etcdtui.ops.sandbox import fallback_note
 
         note = fallback_note()
         if note:
@@ -315,7 +317,7 @@ def sandbox_document(sandbox: Any) -> dict[str, Any]:
     import asyncio
 
     from etcdtui.cli.cluster_cmds import status_document
-    from etcdtui.services.cluster import ClusterService
+    from etcdtui.ops.cluster import ClusterService
 
     async def go() -> Any:
         async with ClusterService(sandbox.settings(timeout=1.0)) as svc:
@@ -343,7 +345,7 @@ def sandbox_document(sandbox: Any) -> dict[str, Any]:
                 "log": str(sandbox.log_path(m.name)),
             }
         )
-    from etcdtui.services.sandbox_faults import active_faults, proxy_running
+    from etcdtui.ops.faults import active_faults, proxy_running
 
     doc: dict[str, Any] = {
         "dir": str(sandbox.dir),
@@ -442,7 +444,7 @@ def _existing(args: argparse.Namespace) -> Any:
 
 
 def cmd_partition(args: argparse.Namespace) -> int:
-    from etcdtui.services import sandbox_faults
+    from etcdtui.ops import faults as sandbox_faults
 
     sandbox = _existing(args)
     fault = sandbox_faults.partition(sandbox, args.name, mode=args.mode, from_name=args.from_name)
@@ -451,7 +453,7 @@ def cmd_partition(args: argparse.Namespace) -> int:
 
 
 def cmd_heal(args: argparse.Namespace) -> int:
-    from etcdtui.services import sandbox_faults
+    from etcdtui.ops import faults as sandbox_faults
 
     sandbox = _existing(args)
     ended = sandbox_faults.heal(sandbox, args.name)
@@ -463,7 +465,7 @@ def cmd_heal(args: argparse.Namespace) -> int:
 
 
 def cmd_starve(args: argparse.Namespace) -> int:
-    from etcdtui.services import sandbox_faults
+    from etcdtui.ops import faults as sandbox_faults
 
     sandbox = _existing(args)
     fault = sandbox_faults.starve(

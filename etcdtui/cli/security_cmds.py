@@ -32,7 +32,7 @@ def cmd_security(args: argparse.Namespace) -> int:
     from etcdtui.cli.common import run, settings_from_args
     from etcdtui.cli.output import print_json, print_table
     from etcdtui.errors import UsageError
-    from etcdtui.services.tls import posture
+    from etcdtui.ops import posture
 
     if args.secrets_sample < 0:
         raise UsageError(_("--secrets-sample must be 0 or more"))

@@ -113,7 +113,7 @@ def add_decrypt_flags(p: argparse.ArgumentParser) -> None:
 
 def decrypt_keys(args: argparse.Namespace, *paths: str) -> Any:
     """Keys from the flags; prompt for a passphrase when a file needs one and we can ask."""
-    from etcdtui.services.snapshots.source import (
+    from etcdtui.ops.snapshots import (
         DecryptKeys,
         age_stanzas,
         encryption_of,
@@ -140,7 +140,7 @@ def decrypt_keys(args: argparse.Namespace, *paths: str) -> Any:
 
 def cmd_status(args: argparse.Namespace) -> int:
     early = _early_hash(args.file) if args.verify else None
-    from etcdtui.services.snapshots.status import snapshot_status
+    from etcdtui.ops.snapshots import snapshot_status
 
     try:
         keys = decrypt_keys(args, args.file)
@@ -223,7 +223,7 @@ def _early_hash(path: str) -> Any:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     early = _early_hash(args.file)
-    from etcdtui.services.snapshots.status import verify
+    from etcdtui.ops.snapshots import verify
 
     try:
         keys = decrypt_keys(args, args.file)
@@ -258,7 +258,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from etcdtui.services.snapshots import k8s
+    from etcdtui.ops import snapshot_browse as k8s
 
     keys = decrypt_keys(args, args.file)
     if args.key is not None:
@@ -361,7 +361,7 @@ def _print_inspect(r: dict[str, Any]) -> None:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from etcdtui.services.snapshots import diff as diffmod
+    from etcdtui.ops import snapshot_browse as diffmod
 
     if args.live == (args.b is not None):
         raise UsageError(_("give either a second snapshot B or --live, not both or neither"))
@@ -414,9 +414,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def _diff_live(args: argparse.Namespace, keys: Any) -> dict[str, Any]:
     from etcdtui.cli.common import run, settings_from_args
-    from etcdtui.services.cluster import ClusterService
-    from etcdtui.services.snapshots.diff import diff_live
-    from etcdtui.services.snapshots.live import live_entries
+    from etcdtui.ops.cluster import ClusterService
+    from etcdtui.ops.snapshot_browse import diff_live, live_entries
 
     settings = settings_from_args(args)
 
@@ -432,7 +431,7 @@ def _diff_live(args: argparse.Namespace, keys: Any) -> dict[str, Any]:
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
-    from etcdtui.services.snapshots.catalog import list_snapshots
+    from etcdtui.ops.snapshots import list_snapshots
 
     keys = decrypt_keys(args)
     entries = list_snapshots(args.dir, keys=keys, check=not args.no_verify)
@@ -461,7 +460,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
 
 def cmd_prune(args: argparse.Namespace) -> int:
-    from etcdtui.services.snapshots.catalog import delete, doomed_paths, plan_prune, scan
+    from etcdtui.ops.snapshots import delete, doomed_paths, plan_prune, scan
 
     listing = scan(args.dir, keys=decrypt_keys(args))
     entries = listing.entries
@@ -510,7 +509,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
         if answer != "yes":
             print(_("nothing deleted"))
             return 1
-    from etcdtui.services.audit import AuditLog
+    from etcdtui.ops.audit import AuditLog
 
     params = {
         "dir": str(Path(args.dir).absolute()),

@@ -66,7 +66,7 @@ def add_save_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _passphrase(args: argparse.Namespace) -> str | None:
-    from etcdtui.services.snapshots.crypto import PassphraseInvalid, read_passphrase_file
+    from etcdtui.ops.snapshot_save import PassphraseInvalid, read_passphrase_file
 
     if args.passphrase and args.passphrase_file:
         raise UsageError(
@@ -139,16 +139,16 @@ class ProgressPrinter:
 
 def cmd_save(args: argparse.Namespace) -> int:
     from etcdtui.cli.common import run, settings_from_args
-    from etcdtui.services.cluster import ClusterService
-    from etcdtui.services.snapshots.crypto import build_encryption
-    from etcdtui.services.snapshots.save import save_snapshot
+    from etcdtui.ops.cluster import ClusterService
+    from etcdtui.ops.snapshot_save import build_encryption
+    from etcdtui.ops.snapshot_save import stream_snapshot as save_snapshot
 
     encryption = build_encryption(args.encrypt_to, args.encrypt_ssh, _passphrase(args))
     settings = settings_from_args(args)
     printer = ProgressPrinter(sys.stderr, sys.stderr.isatty())
 
     async def go() -> Any:
-        from etcdtui.services.audit import AuditLog
+        from etcdtui.ops.audit import AuditLog
 
         async with ClusterService(settings, audit=AuditLog()) as svc:
             return await save_snapshot(

@@ -59,17 +59,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_plan_upgrade(args: argparse.Namespace) -> int:
-    from etcdtui.services.cluster import ClusterService
-    from etcdtui.services.plans import render
-    from etcdtui.services.procedures.common import gather
-    from etcdtui.services.procedures.upgrade import UpgradeRequest, build_upgrade_plan, read_flags
+    from etcdtui.ops.cluster import ClusterService
+    from etcdtui.ops.plans import render
+    from etcdtui.ops.procedures import UpgradeRequest, build_upgrade_plan, gather, read_flags
 
     flags = read_flags(args.flags_from) if args.flags_from else ()
     settings = settings_from_args(args)
     sandbox = None
     if args.execute:
         from etcdtui.errors import UsageError
-        from etcdtui.services.procedures.sandbox_host import sandbox_for
+        from etcdtui.ops.sandbox import sandbox_for
 
         require_writable(settings, _("plan upgrade --execute"))
         sandbox = sandbox_for(settings, args.sandbox_dir)
@@ -109,8 +108,8 @@ def cmd_plan_upgrade(args: argparse.Namespace) -> int:
 
 
 def _execute(plan: Any, settings: Any, sandbox: Any, args: argparse.Namespace) -> int:
-    from etcdtui.services.executor import AutoOperator, Executor
-    from etcdtui.services.procedures.sandbox_host import SandboxHost
+    from etcdtui.ops.runs import AutoOperator, Executor
+    from etcdtui.ops.sandbox import SandboxHost
 
     confirm_typed(
         "upgrade", _("Upgrade every member to {v}?").format(v=args.to), assume_yes=args.yes

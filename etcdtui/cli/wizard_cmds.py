@@ -173,8 +173,8 @@ class ConsoleOperator:
 def _target(args: argparse.Namespace) -> tuple[Any, Any]:
     """(ConnectionSettings, Sandbox or None) for the cluster the command acts on."""
     from etcdtui.cli.common import sandbox_settings, settings_from_args
+    from etcdtui.ops.sandbox import Sandbox
     from etcdtui.ops.wizards import find_sandbox
-    from etcdtui.services.sandbox import Sandbox
 
     if getattr(args, "sandbox_dir", None):
         sb = Sandbox(Path(args.sandbox_dir))
@@ -188,7 +188,7 @@ def _target(args: argparse.Namespace) -> tuple[Any, Any]:
 
 
 def _emit(plan: Any, fmt: str) -> None:
-    from etcdtui.services.plans import render
+    from etcdtui.ops.plans import render
 
     sys.stdout.write(render(plan, fmt))
 
@@ -198,8 +198,8 @@ def _execute(
 ) -> int:
     from etcdtui import errors
     from etcdtui.cli.common import run as run_cancellable
-    from etcdtui.services.executor import AutoOperator, Executor
-    from etcdtui.services.procedures.sandbox_host import SandboxHost
+    from etcdtui.ops.runs import AutoOperator, Executor
+    from etcdtui.ops.sandbox import SandboxHost
 
     if settings.read_only:
         raise errors.ReadOnlyMode(_("this context is read-only; the plan was not run"))
@@ -283,7 +283,7 @@ def _restore_keys(args: argparse.Namespace, path: str) -> Any:
     """`restore --identity/--passphrase-file`: keys for an age-encrypted snapshot, kept in
     this process for the restore steps (never in the plan or its saved state)."""
     from etcdtui.cli.snapshot_cmds import decrypt_keys
-    from etcdtui.services.procedures.restore import remember_keys
+    from etcdtui.ops.runs import remember_keys
 
     keys = decrypt_keys(args, path)
     remember_keys(path, keys)
@@ -291,7 +291,7 @@ def _restore_keys(args: argparse.Namespace, path: str) -> Any:
 
 
 def _resume(args: argparse.Namespace) -> int:
-    from etcdtui.services.executor import AutoOperator, Executor
+    from etcdtui.ops.runs import AutoOperator, Executor
 
     settings, sandbox = _target(args)
     ex = Executor.resume(
@@ -308,7 +308,7 @@ def _resume(args: argparse.Namespace) -> int:
 
 def _with_service(settings: Any, build: Callable[[Any], Awaitable[Any]]) -> Any:
     """Run ``build`` with a service for ``settings`` (an ops.wizards builder)."""
-    from etcdtui.services.cluster import ClusterService
+    from etcdtui.ops.cluster import ClusterService
 
     async def make() -> Any:
         async with ClusterService(settings) as svc:
@@ -348,7 +348,7 @@ def cmd_replace(args: argparse.Namespace) -> int:
 def cmd_scale(args: argparse.Namespace) -> int:
     from etcdtui import errors
     from etcdtui.ops import wizards
-    from etcdtui.services.procedures.scale import parse_new_members
+    from etcdtui.ops.procedures import parse_new_members
 
     if args.resume:
         return _resume(args)
@@ -371,7 +371,7 @@ def cmd_scale(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from etcdtui import errors
     from etcdtui.ops import wizards
-    from etcdtui.services.procedures.restore import parse_members
+    from etcdtui.ops.procedures import parse_members
 
     if args.resume:
         return _resume(args)

@@ -56,7 +56,7 @@ from etcdtui.config.model import (
     parse_endpoints,
 )
 from etcdtui.config.resolve import check_tls_files, password_from_env, resolve_settings
-from etcdtui.config.tlsfiles import load_tls_file, precheck_tls_files
+from etcdtui.tlsfiles import load_tls_file, precheck_tls_files
 
 __all__ = [
     "APP_NAME",

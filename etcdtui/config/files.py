@@ -16,10 +16,10 @@ from etcdtui.config.model import (
     Context,
     PathArg,
     UnknownContext,
-    _fail,
     parse_endpoints,
 )
 from etcdtui.errors import ConfigError, InvalidEndpoint
+from etcdtui.errors import file_error as _fail
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings
 from etcdtui.safeio import MAX_SMALL_FILE, FileTooLarge, NotRegularFile, expand_user, read_limited

@@ -12,10 +12,10 @@ from etcdtui.config.model import (
     DEFAULT_KUBEADM_MANIFEST,
     KubeadmDiscovery,
     PathArg,
-    _fail,
     parse_endpoints,
 )
 from etcdtui.errors import InvalidEndpoint
+from etcdtui.errors import file_error as _fail
 from etcdtui.i18n import _
 from etcdtui.safeio import expand_user
 

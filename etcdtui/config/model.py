@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
+from etcdtui.domain.endpoints import parse_endpoint as parse_endpoint
 from etcdtui.errors import ConfigError, InsecureRefused, InvalidEndpoint
+from etcdtui.errors import TLSFileError as TLSFileError
 from etcdtui.i18n import N_, _
 from etcdtui.models import ConnectionSettings
 
@@ -47,25 +45,6 @@ class NothingConfigured(ConfigError):
 class UnknownContext(ConfigError):
     code = "unknown-context"
     default_title = N_("Unknown context")
-
-
-class TLSFileError(ConfigError):
-    code = "tls-file"
-    default_title = N_("Unusable TLS file")
-
-
-def _fail(
-    path: Path,
-    what: str,
-    fix: str,
-    cls: type[ConfigError] = ConfigError,
-    *,
-    line: int | None = None,
-    **fmt: Any,
-) -> ConfigError:
-    """A ConfigError whose cause starts with the file it is about (and the line, if known)."""
-    where = str(path) if line is None else _("{path}, line {line}").format(path=path, line=line)
-    return cls(f"{where}: {what.format(**fmt)}", fix=fix)
 
 
 # --- data --------------------------------------------------------------------------------
@@ -116,50 +95,6 @@ class KubeadmDiscovery:
 
 
 # --- endpoints ---------------------------------------------------------------------------
-
-_HOSTNAME = re.compile(r"^[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?$")
-
-
-def parse_endpoint(url: str, insecure: bool) -> str:
-    """Validate one client URL and return it as ``scheme://host:port``."""
-    text = url.strip()
-    shown = re.sub(r"//[^/@]*@", "//***@", text)  # never echo credentials
-
-    def bad(why: str, **fmt: Any) -> InvalidEndpoint:
-        return InvalidEndpoint(f"{shown!r}: {why.format(**fmt)}")
-
-    if not text:
-        raise InvalidEndpoint(_("an empty endpoint was given"))
-    if "://" not in text:
-        text = "https://" + text
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError:
-        raise bad(_("the port is not a number between 1 and 65535")) from None
-    scheme = parts.scheme.lower()
-    if scheme not in ("https", "http"):
-        raise bad(_("scheme {scheme!r} is not supported (use https)"), scheme=scheme)
-    if "@" in parts.netloc:
-        raise bad(_("credentials do not belong in the URL (use --user)"))
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise bad(_("a client URL has no path, query or fragment"))
-    host = (parts.hostname or "").lower()
-    if not host:
-        raise bad(_("no host"))
-    if ":" in host:
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            raise bad(_("not a valid IPv6 address")) from None
-        host = f"[{host}]"
-    elif not _HOSTNAME.match(host):
-        raise bad(_("{host!r} is not a valid host name or IP address"), host=host)
-    if not port:
-        raise bad(_("no port (etcd clients use :2379)"))
-    if scheme == "http" and not insecure:
-        raise InsecureRefused(_("{url!r} is plain HTTP").format(url=shown))
-    return f"{scheme}://{host}:{port}"
 
 
 def parse_endpoints(

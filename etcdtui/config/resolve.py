@@ -17,10 +17,10 @@ from etcdtui.config.model import (
     NothingConfigured,
     PathArg,
     TLSFileError,
-    _fail,
     parse_endpoints,
 )
 from etcdtui.errors import ConfigError
+from etcdtui.errors import file_error as _fail
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings
 from etcdtui.safeio import expand_user

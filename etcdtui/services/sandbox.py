@@ -38,7 +38,7 @@ from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings
 from etcdtui.paths import default_sandbox_dir, ensure_private_dir
 from etcdtui.safeio import read_limited, read_tail, write_private
-from etcdtui.services import sandbox_faults
+from etcdtui.services import sandbox_faults, sandbox_followers
 from etcdtui.services.binaries import binary_version, choose_etcd, find_binary
 from etcdtui.services.child_env import scrubbed_env
 from etcdtui.services.tls import pki
@@ -412,26 +412,10 @@ class Sandbox:
             self.mark_removed(name)
         return gone
 
-    def register_context(self, name: str = "sandbox", config_path: Any = None) -> None:
-        """Write (or refresh) the context that `sandbox status` tells the operator to use;
-        it becomes the current one when there is none yet."""
-        from etcdtui.config import load_config, save_context
-
-        make_current = load_config(config_path).current_context in (None, name)
-        save_context(self.settings(context=name), config_path, make_current=make_current)
-
     def _refresh_contexts(self) -> None:
-        """Membership changed: every saved context that dials this sandbox (its CA) gets
-        the current endpoints, so it never points at a removed member or misses a new one."""
-        from etcdtui.config import load_config, save_context
-
-        try:
-            cfg = load_config(None)
-            for ctx in cfg.contexts.values():
-                if ctx.cacert is not None and Path(ctx.cacert) == self.ca_cert:
-                    save_context(self.settings(context=ctx.name), None)
-        except errors.EtcdtuiError:
-            return  # the config file is the operator's; a broken one is reported elsewhere
+        """Membership changed: tell whoever follows it (the saved contexts that dial this
+        sandbox get the current endpoints; see sandbox_followers)."""
+        sandbox_followers.members_changed(self)
 
     def _initial_cluster(self, extra: MemberProc | None = None) -> str:
         assert self.state is not None

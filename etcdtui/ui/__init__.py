@@ -1,1 +1,1 @@
-"""The Textual console. Imported lazily by ``etcdtui.cli.console``."""
+"""The Textual console. Opened lazily by ``etcdtui.ui.launch`` (called by ``etcdtui.main``)."""

@@ -16,8 +16,8 @@ from textual.screen import Screen
 from etcdtui.errors import EtcdtuiError
 from etcdtui.i18n import _
 from etcdtui.models import ConnectionSettings
-from etcdtui.services.advisories import DEFAULT_QUOTA_BYTES
-from etcdtui.services.audit import AuditLog
+from etcdtui.ops.audit import AuditLog
+from etcdtui.ops.health import DEFAULT_QUOTA_BYTES
 from etcdtui.terminal_text import printable
 from etcdtui.ui import actions, themes
 from etcdtui.ui.commands import ActionsProvider
@@ -281,7 +281,7 @@ class EtcdtuiApp(App[int]):
 
     @staticmethod
     def resume_gc() -> None:
-        """End of start-up (see cli/console.py): start-up garbage is collected once, what
+        """End of start-up (see ui/launch.py): start-up garbage is collected once, what
         is left lives as long as the console and is frozen out of future collections,
         then collection resumes."""
         if not gc.isenabled():

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
     from etcdtui.models import ConnectionSettings
-    from etcdtui.services.audit import AuditLog
+    from etcdtui.ops.audit import AuditLog
     from etcdtui.ui.actions import ActionSpec
     from etcdtui.ui.poller import Poller
     from etcdtui.ui.security.source import CertsResult, CertWatch

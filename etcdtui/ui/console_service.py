@@ -4,35 +4,15 @@ checks of the security panes. Imported when the console connects (by
 
 from __future__ import annotations
 
-import asyncio
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from etcdtui.models import ConnectionSettings
-from etcdtui.services.cluster import ClusterService
+from etcdtui.ops.cluster import ClusterService
+from etcdtui.ops.security import collect_cert_report as collect_cert_report
+from etcdtui.ops.security import run_security_scan as run_security_scan
 
 if TYPE_CHECKING:
-    from etcdtui.services.tls.cert_report import CertReport
-    from etcdtui.services.tls.posture import ScanReport
-
-
-async def collect_cert_report(settings: ConnectionSettings) -> CertReport:
-    """The certificates the cluster of ``settings`` runs on (``etcdtui certs``)."""
-    # Loaded in a thread: importing cryptography takes a noticeable moment.
-    certs: Any = await asyncio.to_thread(
-        importlib.import_module, "etcdtui.services.tls.cert_report"
-    )
-    report: CertReport = await certs.collect(
-        settings, local_roots=certs.default_local_roots(settings)
-    )
-    return report
-
-
-async def run_security_scan(settings: ConnectionSettings) -> ScanReport:
-    """The read-only posture scan (``etcdtui security scan``)."""
-    from etcdtui.services.tls import posture
-
-    return await posture.scan(settings)
+    from etcdtui.ops.certs import CertReport
+    from etcdtui.ops.posture import ScanReport
 
 
 class ConsoleService(ClusterService):

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from etcdtui.models import Alarm, EndpointHealth, EndpointStatus, MemberList
-from etcdtui.services.consistency import ConsistencyReport
-from etcdtui.services.metrics import MemberMetrics
+from etcdtui.ops.health import ConsistencyReport, MemberMetrics
 
 
 @dataclass(frozen=True)

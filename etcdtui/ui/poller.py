@@ -147,7 +147,7 @@ class Poller:
     async def check_consistency(self) -> None:
         """HashKV on every member (read-only: nothing is written, even on a writable
         session)."""
-        from etcdtui.services import consistency
+        from etcdtui.ops.health import consistency
 
         try:
             report = await consistency.check(self.service, with_alarms=False)

@@ -9,7 +9,6 @@ The real service (:class:`etcdtui.ui.console_service.ConsoleService`, a
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from etcdtui.models import (
@@ -21,10 +20,8 @@ from etcdtui.models import (
 from etcdtui.ops.members import MemberService
 
 if TYPE_CHECKING:
-    from etcdtui.services.audit import AuditLog
-    from etcdtui.services.snapshots.save import SaveProgress, SaveResult
-    from etcdtui.services.tls.cert_report import CertReport
-    from etcdtui.services.tls.posture import ScanReport
+    from etcdtui.ops.certs import CertReport
+    from etcdtui.ops.posture import ScanReport
 
 
 class ClusterLike(MemberService, Protocol):
@@ -47,25 +44,7 @@ ServiceFactory = Callable[[ConnectionSettings], ClusterLike]
 
 
 def real_service(settings: ConnectionSettings) -> ClusterLike:
-    from etcdtui.services.audit import AuditLog
+    from etcdtui.ops.audit import AuditLog
     from etcdtui.ui.console_service import ConsoleService
 
     return ConsoleService(settings, audit=AuditLog())
-
-
-async def save_snapshot(
-    settings: ConnectionSettings,
-    path: Path,
-    *,
-    endpoint: str | None,
-    encryption: Any,
-    progress: Callable[[SaveProgress], None],
-    audit: AuditLog,
-) -> SaveResult:
-    """Stream a snapshot to ``path`` over a connection of its own (a save may take minutes
-    and must not hold up the poller's calls), audited to ``audit`` like member actions."""
-    from etcdtui.services.cluster import ClusterService
-    from etcdtui.services.snapshots.save import save_snapshot as save
-
-    async with ClusterService(settings, audit=audit) as svc:
-        return await save(svc, path, endpoint=endpoint, encryption=encryption, progress=progress)

@@ -23,12 +23,16 @@ from etcdtui.models import (
     QuorumSummary,
     hex_id,
 )
-from etcdtui.services import advisories
-from etcdtui.services.advisories import Advisory
-from etcdtui.services.consistency import ConsistencyReport
-from etcdtui.services.consistency import describe as describe_consistency
-from etcdtui.services.etcdapi.endpoint import parse_endpoint
-from etcdtui.services.metrics import MemberMetrics, MetricsHistory
+from etcdtui.ops.health import (
+    Advisory,
+    ConsistencyReport,
+    MemberMetrics,
+    MetricsHistory,
+    added_member_names,
+    advisories,
+    describe_consistency,
+    parse_endpoint,
+)
 from etcdtui.terminal_text import printable
 
 LATENCY_SAMPLES = 30
@@ -155,7 +159,7 @@ class ClusterState:
             self.members = members
             self.alarms = alarms
             self.last_refresh = self.clock()
-            self.added_names = _added_names(members)
+            self.added_names = added_member_names(members)
         self.members_error = error
 
     def poll_started(self, url: str) -> None:
@@ -452,12 +456,3 @@ class ClusterState:
 
     def since_refresh(self) -> float | None:
         return None if self.last_refresh is None else self.clock() - self.last_refresh
-
-
-def _added_names(members: MemberList) -> dict[int, str]:
-    """Names of unstarted members from the store; reads the file only when one exists."""
-    if all(m.started for m in members.members):
-        return {}
-    from etcdtui.services import added_names
-
-    return added_names.unstarted_names(members)

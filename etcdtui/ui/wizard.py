@@ -30,8 +30,8 @@ from textual.widgets import Input, Label, ListItem, ListView, ProgressBar, RichL
 
 from etcdtui.errors import EtcdtuiError
 from etcdtui.i18n import N_, _
-from etcdtui.services.executor import Executor
-from etcdtui.services.plans import Plan, Step
+from etcdtui.ops.plans import Plan, Step
+from etcdtui.ops.runs import Executor
 from etcdtui.terminal_text import printable
 from etcdtui.ui.widgets.footer import KeyFooter
 

@@ -24,9 +24,9 @@ from textual.widgets import DataTable, Input, Label, Static
 from etcdtui import errors
 from etcdtui.i18n import N_, _
 from etcdtui.models import ConnectionSettings
+from etcdtui.ops.plans import Plan
+from etcdtui.ops.snapshots import EncryptedSnapshotError
 from etcdtui.safeio import expand_user
-from etcdtui.services.plans import Plan
-from etcdtui.services.snapshots.errors import EncryptedSnapshotError
 from etcdtui.ui.app_access import etcdtui_app
 from etcdtui.ui.errors import report
 from etcdtui.ui.screens.fit import FittedModal
@@ -170,8 +170,8 @@ def open_wizard(app: Any, kind: str, arg: str = "") -> None:
 
 def show_wizard(app: Any, data: WizardOpen) -> None:
     """Push the wizard for a fresh plan or a saved run (the WizardReady handler)."""
-    from etcdtui.services.executor import AutoOperator, Executor
-    from etcdtui.services.procedures.sandbox_host import SandboxHost, sandbox_for
+    from etcdtui.ops.runs import AutoOperator, Executor
+    from etcdtui.ops.sandbox import SandboxHost, sandbox_for
     from etcdtui.ui.wizard import WizardScreen
 
     settings = app.settings
@@ -191,7 +191,7 @@ def show_wizard(app: Any, data: WizardOpen) -> None:
         return
     snapshot = (plan.context.get("snapshot") or {}).get("path")
     if plan.kind == "restore" and snapshot:  # a resumed encrypted restore decrypts again
-        from etcdtui.services.procedures.restore import remember_keys
+        from etcdtui.ops.runs import remember_keys
 
         remember_keys(str(snapshot), session_keys(app))
     if settings.read_only:
@@ -263,8 +263,8 @@ def find_restore_hint(directory: str, keys: Any = None) -> Any:
     """The newest verified snapshot in ``directory`` as an advisory hint, or None."""
     import time
 
-    from etcdtui.services.advisories import SnapshotHint
-    from etcdtui.services.snapshots.catalog import newest_verified
+    from etcdtui.ops.health import SnapshotHint
+    from etcdtui.ops.snapshots import newest_verified
 
     entry = newest_verified(directory, keys=keys)
     if entry is None:
@@ -442,8 +442,8 @@ class SavedWizard:
 
 def saved_wizards() -> list[SavedWizard]:
     """Every persisted wizard run, newest first; unreadable files are skipped."""
+    from etcdtui.ops.runs import STATE_LIMIT, wizards_dir
     from etcdtui.safeio import read_limited
-    from etcdtui.services.executor import STATE_LIMIT, wizards_dir
 
     out: list[tuple[float, SavedWizard]] = []
     d = wizards_dir()

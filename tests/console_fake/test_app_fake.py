@@ -300,7 +300,7 @@ async def test_home_and_end_go_to_the_first_and_last_member() -> None:
 
 
 async def test_collection_resumes_once_the_first_member_list_is_shown() -> None:
-    """`etcdtui` pauses the cyclic GC for start-up (cli/console.py); the app turns it back
+    """`etcdtui` pauses the cyclic GC for start-up (ui/launch.py); the app turns it back
     on shortly after the first member list, and it must never stay off."""
     import gc
 

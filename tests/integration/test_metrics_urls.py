@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from etcdtui.config import load_config
+from etcdtui.ops.contexts import register_context
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.metrics import scrape_all
 from etcdtui.services.sandbox import Sandbox
@@ -48,7 +49,7 @@ async def test_status_json_scrapes_the_context_metrics_urls(
 ) -> None:
     sandbox = fresh_cluster(3, listen_metrics="http")
     config = tmp_path / "config.yaml"
-    sandbox.register_context("metrics-sandbox", config)
+    register_context(sandbox, "metrics-sandbox", config)
     ctx = load_config(config).contexts["metrics-sandbox"]
     assert ctx.metrics_urls == sandbox.settings().metrics_urls  # written and read back
     proc = subprocess.run(

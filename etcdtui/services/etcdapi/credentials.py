@@ -32,7 +32,7 @@ class TLSMaterial:
                 _("a client certificate needs both --cert and --key"),
                 fix=_("Pass both files, or neither to connect without a client certificate."),
             )
-        from etcdtui.config.tlsfiles import CA, CERT, KEY, load_tls_file
+        from etcdtui.tlsfiles import CA, CERT, KEY, load_tls_file
 
         def read(path: Path | None, kind: str) -> bytes | None:
             return None if path is None else load_tls_file(Path(path), kind)

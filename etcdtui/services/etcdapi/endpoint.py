@@ -27,7 +27,7 @@ class Endpoint:
 
 def parse_endpoint(url: str, *, insecure: bool = False) -> Endpoint:
     """Validate one client URL (bare ``host:port`` means https) and split it."""
-    from etcdtui.config import parse_endpoint as validate
+    from etcdtui.domain.endpoints import parse_endpoint as validate
 
     normal = validate(url, insecure)
     parts = urlsplit(normal)

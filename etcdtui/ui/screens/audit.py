@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
 from etcdtui.i18n import N_, _
-from etcdtui.services.audit import AuditLog
+from etcdtui.ops.audit import AuditLog
 from etcdtui.terminal_text import printable
 from etcdtui.ui.app_access import etcdtui_app
 

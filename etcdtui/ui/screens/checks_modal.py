@@ -64,7 +64,7 @@ class PerfModal(ConfirmRunModal):
 
     def compose(self) -> ComposeResult:
         from etcdtui.ops.checks import perf_confirm_word
-        from etcdtui.services.perf import LOADS, PREFIX
+        from etcdtui.ops.perf import LOADS, PREFIX
 
         clients, rate = LOADS[self.load]
         word = perf_confirm_word(_settings(self))
@@ -145,8 +145,8 @@ class PerfModal(ConfirmRunModal):
 
     @work(exclusive=True, group="checks", exit_on_error=False)
     async def _execute(self) -> Any:
-        from etcdtui.services.cluster import ClusterService
-        from etcdtui.services.perf import run_perf
+        from etcdtui.ops.cluster import ClusterService
+        from etcdtui.ops.perf import run_perf
 
         service = _service(self)
         if not isinstance(service, ClusterService):

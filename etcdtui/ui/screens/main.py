@@ -246,7 +246,7 @@ class MainScreen(Screen[None]):
 
         if kind == "perf":
             from etcdtui.ops.checks import perf_refusal
-            from etcdtui.services.perf import LOADS
+            from etcdtui.ops.perf import LOADS
 
             load = arg.strip() or "s"
             if load not in LOADS:

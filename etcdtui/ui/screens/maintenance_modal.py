@@ -36,7 +36,7 @@ def _title(kind: str) -> str:
 
 
 def _explain(kind: str) -> str:
-    from etcdtui.services.maintenance import quota_note
+    from etcdtui.ops.maintenance import quota_note
 
     if kind == "nospace":
         return "\n".join(
@@ -60,7 +60,7 @@ def _explain(kind: str) -> str:
 
 
 def _commands(kind: str, endpoints: list[str]) -> str:
-    from etcdtui.services.maintenance import nospace_commands
+    from etcdtui.ops.maintenance import nospace_commands
 
     if kind == "nospace":
         return "\n".join(nospace_commands(endpoints))
@@ -113,8 +113,8 @@ class MaintenanceModal(ConfirmRunModal):
 
     @work(exclusive=True, group="maintenance", exit_on_error=False)
     async def _execute(self) -> str:
-        from etcdtui.services.cluster import ClusterService
-        from etcdtui.services.maintenance import Maintenance
+        from etcdtui.ops.cluster import ClusterService
+        from etcdtui.ops.maintenance import Maintenance
 
         service = etcdtui_app(self).service
         if not isinstance(service, ClusterService):

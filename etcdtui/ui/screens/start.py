@@ -76,7 +76,7 @@ class SandboxStartScreen(Screen[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        from etcdtui.services.sandbox import Sandbox
+        from etcdtui.ops.sandbox import Sandbox
 
         self.started = time.monotonic()
         self.query_one("#sandbox-dir", Static).update(
@@ -94,12 +94,13 @@ class SandboxStartScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="sandbox", exit_on_error=False)
     def _up(self) -> object:
-        from etcdtui.services.sandbox import Sandbox
+        from etcdtui.ops.contexts import register_context
+        from etcdtui.ops.sandbox import Sandbox
 
         sandbox = Sandbox()
         sandbox.up()
         # the context `sandbox status` and the docs point to: `etcdtui --context sandbox`
-        sandbox.register_context("sandbox", etcdtui_app(self).config_path)
+        register_context(sandbox, "sandbox", etcdtui_app(self).config_path)
         return sandbox.settings()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -111,7 +112,7 @@ class SandboxStartScreen(Screen[None]):
             settings = event.worker.result
             if isinstance(settings, ConnectionSettings):  # what _up returns
                 app.connect(settings)
-            from etcdtui.services.binaries import fallback_note
+            from etcdtui.ops.sandbox import fallback_note
 
             note = fallback_note()
             if note:

@@ -14,7 +14,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Label, Static
 
 from etcdtui.i18n import N_, _
-from etcdtui.services.tls.cert_report import CRITICAL_DAYS, WARNING_DAYS, CertInfo
+from etcdtui.ops.certs import CRITICAL_DAYS, WARNING_DAYS, CertInfo
 from etcdtui.terminal_text import printable
 from etcdtui.ui import actions
 from etcdtui.ui.app_access import etcdtui_app

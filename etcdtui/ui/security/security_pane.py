@@ -14,7 +14,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Label, Static
 
 from etcdtui.i18n import _
-from etcdtui.services.tls.posture import SEVERITIES, Finding
+from etcdtui.ops.posture import SEVERITIES, Finding
 from etcdtui.terminal_text import printable
 from etcdtui.ui import actions
 from etcdtui.ui.app_access import etcdtui_app

@@ -19,8 +19,8 @@ from etcdtui.ui.errors import as_etcdtui_error
 if TYPE_CHECKING:  # cryptography loads only when a check runs, not at console start
     from textual.app import App
 
-    from etcdtui.services.tls.cert_report import CertReport
-    from etcdtui.services.tls.posture import ScanReport
+    from etcdtui.ops.certs import CertReport
+    from etcdtui.ops.posture import ScanReport
     from etcdtui.ui.service import ClusterLike
 
 CERT_CHECK_INTERVAL = 300.0  # seconds between background certificate checks
@@ -57,7 +57,7 @@ class ScanFinished(Message):
 
 
 def days_level(days: int | None) -> str:
-    from etcdtui.services.tls.cert_report import CRITICAL_DAYS, WARNING_DAYS
+    from etcdtui.ops.certs import CRITICAL_DAYS, WARNING_DAYS
 
     if days is None or days <= CRITICAL_DAYS:
         return "critical"
@@ -72,7 +72,7 @@ def header_text(result: CertsResult | None) -> tuple[str, str] | None:
         return None
     if result.report is None:
         return _("certs ?"), "warning"
-    from etcdtui.services.tls.cert_report import nearest_expiry
+    from etcdtui.ops.certs import nearest_expiry
 
     near = nearest_expiry(result.report.certs)
     if near is None:

@@ -16,7 +16,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from etcdtui.errors import UsageError
 from etcdtui.i18n import N_, _
-from etcdtui.services.snapshots.source import DecryptKeys, identities_from_files
+from etcdtui.ops.snapshots import DecryptKeys, identities_from_files
 from etcdtui.ui.errors import report
 from etcdtui.ui.screens.fit import FittedModal
 

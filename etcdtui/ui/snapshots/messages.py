@@ -7,9 +7,8 @@ from typing import Any
 
 from textual.message import Message
 
-from etcdtui.services.snapshots.catalog import CatalogEntry
-from etcdtui.services.snapshots.save import SaveProgress
-from etcdtui.services.snapshots.status import VerifyResult
+from etcdtui.ops.snapshot_save import SaveProgress
+from etcdtui.ops.snapshots import CatalogEntry, VerifyResult
 from etcdtui.ui.snapshots.model import ContentsIndex
 
 

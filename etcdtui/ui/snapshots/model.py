@@ -11,8 +11,7 @@ from typing import Any
 
 from etcdtui.domain.formatting import human_bytes, short_age, short_bytes
 from etcdtui.i18n import N_, _, pgettext
-from etcdtui.paths import state_dir
-from etcdtui.services.snapshots.catalog import (
+from etcdtui.ops.snapshots import (
     FAILED,
     RAW,
     SIDECAR_MATCH,
@@ -20,6 +19,7 @@ from etcdtui.services.snapshots.catalog import (
     VERIFIED,
     CatalogEntry,
 )
+from etcdtui.paths import state_dir
 from etcdtui.terminal_text import printable
 
 CLUSTER_SCOPED = "(cluster-scoped)"

@@ -25,9 +25,7 @@ from textual.worker import Worker, WorkerState
 
 from etcdtui.domain.formatting import short_age
 from etcdtui.i18n import _
-from etcdtui.services.snapshots.catalog import CatalogEntry
-from etcdtui.services.snapshots.source import DecryptKeys
-from etcdtui.services.snapshots.status import VerifyResult
+from etcdtui.ops.snapshots import CatalogEntry, DecryptKeys, VerifyResult
 from etcdtui.ui import actions
 from etcdtui.ui.app_access import etcdtui_app
 from etcdtui.ui.errors import report
@@ -144,7 +142,7 @@ class SnapshotsPane(Vertical):
 
     @work(thread=True, exclusive=True, group="snap-catalog", exit_on_error=False)
     def _load_catalog(self, directory: str, keys: DecryptKeys | None) -> None:
-        from etcdtui.services.snapshots.catalog import list_snapshots
+        from etcdtui.ops.snapshots import list_snapshots
 
         if not Path(directory).is_dir():
             self.post_message(CatalogLoaded(Catalog(directory, (), True, missing=True)))
@@ -263,7 +261,7 @@ class SnapshotsPane(Vertical):
     # Not exclusive: results are kept per file, and a thread cannot be stopped anyway.
     @work(thread=True, group="snap-detail", exit_on_error=False)
     def _verify(self, path: str, keys: DecryptKeys | None) -> None:
-        from etcdtui.services.snapshots.status import verify
+        from etcdtui.ops.snapshots import verify
 
         self.post_message(DetailLoaded(Detail(path, verify(path, keys))))
 
@@ -286,7 +284,7 @@ class SnapshotsPane(Vertical):
 
     @work(thread=True, exclusive=True, group="snap-contents", exit_on_error=False)
     def _contents(self, path: str, keys: DecryptKeys | None) -> None:
-        from etcdtui.services.snapshots.k8s import objects
+        from etcdtui.ops.snapshot_browse import objects
 
         index = model.ContentsIndex.build(objects(path, keys))
         self.post_message(ContentsLoaded(Contents(path, index)))
@@ -333,7 +331,7 @@ class SnapshotsPane(Vertical):
 
     @work(thread=True, exclusive=True, group="snap-diff", exit_on_error=False)
     def _diff(self, older: str, newer: str, keys: DecryptKeys | None) -> None:
-        from etcdtui.services.snapshots.diff import diff
+        from etcdtui.ops.snapshot_browse import diff
 
         out = diff(older, newer, keys, keys, limit=0)
         self.post_message(DiffLoaded(Diff(older, newer, out)))

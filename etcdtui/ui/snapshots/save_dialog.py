@@ -22,10 +22,10 @@ from textual.worker import Worker, WorkerState
 from etcdtui.domain.formatting import human_bytes
 from etcdtui.errors import UsageError
 from etcdtui.i18n import N_, _
+from etcdtui.ops import snapshot_save
+from etcdtui.ops.snapshot_save import SaveProgress
 from etcdtui.paths import ensure_private_dir
 from etcdtui.safeio import expand_user
-from etcdtui.services.snapshots.save import SaveProgress
-from etcdtui.ui import service
 from etcdtui.ui.app_access import etcdtui_app
 from etcdtui.ui.errors import as_etcdtui_error, report
 from etcdtui.ui.screens.confirm_run import PausingModal
@@ -120,7 +120,7 @@ class SaveSnapshotDialog(PausingModal):
     def _start(self) -> None:
         if self.running:
             return
-        from etcdtui.services.snapshots.crypto import build_encryption
+        from etcdtui.ops.snapshot_save import build_encryption
 
         settings = etcdtui_app(self).settings
         try:
@@ -169,7 +169,7 @@ class SaveSnapshotDialog(PausingModal):
         def progress(p: SaveProgress) -> None:
             self.post_message(SaveProgressed(p))
 
-        return await service.save_snapshot(
+        return await snapshot_save.save_snapshot(
             settings,
             path,
             endpoint=endpoint,

@@ -14,8 +14,7 @@ from textual.widgets.tree import TreeNode
 
 from etcdtui.domain.formatting import human_bytes, short_age
 from etcdtui.i18n import N_, _
-from etcdtui.services.snapshots.catalog import CatalogEntry
-from etcdtui.services.snapshots.status import VerifyResult
+from etcdtui.ops.snapshots import CatalogEntry, VerifyResult
 from etcdtui.terminal_text import printable
 from etcdtui.ui.snapshots import model
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from etcdtui.domain.formatting import short_bytes
 from etcdtui.i18n import N_, _
 from etcdtui.models import hex_id
-from etcdtui.services import metrics as mx
-from etcdtui.services.metrics import MemberMetrics, MetricsHistory
+from etcdtui.ops.health import MemberMetrics, MetricsHistory
+from etcdtui.ops.health import metrics as mx
 from etcdtui.ui.state import ClusterState
 
 BARS = "▁▂▃▄▅▆▇█"

@@ -1,4 +1,4 @@
-"""`etcdtui` with no sub-command: open the console."""
+"""`etcdtui` with no sub-command: open the console (called by etcdtui.main)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,22 @@
+"""The `etcdtui` command (and `python -m etcdtui`): the CLI reads the command line and
+runs a command; with no command it calls back here and the console opens.
+
+This module sits above both faces, so the CLI never imports the console and the
+console never imports the CLI (the layers contract in pyproject.toml)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+
+def open_console(args: argparse.Namespace) -> int:
+    from etcdtui.ui.launch import run_console
+
+    return run_console(args)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    from etcdtui.cli import main as run
+
+    run(argv, console=open_console)

@@ -1,0 +1,11 @@
+"""Faults injected into the local sandbox (`etcdtui sandbox partition/heal/starve`)."""
+
+from __future__ import annotations
+
+from etcdtui.services.sandbox_faults import active_faults as active_faults
+from etcdtui.services.sandbox_faults import heal as heal
+from etcdtui.services.sandbox_faults import partition as partition
+from etcdtui.services.sandbox_faults import proxy_running as proxy_running
+from etcdtui.services.sandbox_faults import starve as starve
+
+__all__ = ["active_faults", "heal", "partition", "proxy_running", "starve"]

@@ -1,0 +1,42 @@
+"""What the status and health views judge: the advisories, the consistency check
+(HashKV on every member), the members' metrics, and the names of members added but not
+started yet. The console reads them here, not in the service layer."""
+
+from __future__ import annotations
+
+from etcdtui.models import MemberList
+from etcdtui.services import advisories as advisories
+from etcdtui.services import consistency as consistency
+from etcdtui.services import metrics as metrics
+from etcdtui.services.advisories import DEFAULT_QUOTA_BYTES as DEFAULT_QUOTA_BYTES
+from etcdtui.services.advisories import Advisory as Advisory
+from etcdtui.services.advisories import SnapshotHint as SnapshotHint
+from etcdtui.services.consistency import ConsistencyReport as ConsistencyReport
+from etcdtui.services.consistency import describe as describe_consistency
+from etcdtui.services.etcdapi.endpoint import parse_endpoint as parse_endpoint
+from etcdtui.services.metrics import MemberMetrics as MemberMetrics
+from etcdtui.services.metrics import MetricsHistory as MetricsHistory
+
+__all__ = [
+    "DEFAULT_QUOTA_BYTES",
+    "Advisory",
+    "ConsistencyReport",
+    "MemberMetrics",
+    "MetricsHistory",
+    "SnapshotHint",
+    "added_member_names",
+    "advisories",
+    "consistency",
+    "describe_consistency",
+    "metrics",
+    "parse_endpoint",
+]
+
+
+def added_member_names(members: MemberList) -> dict[int, str]:
+    """Names of unstarted members from the store; reads the file only when one exists."""
+    if all(m.started for m in members.members):
+        return {}
+    from etcdtui.services import added_names
+
+    return added_names.unstarted_names(members)

@@ -1,0 +1,20 @@
+"""The procedures' inputs as the CLI reads them: member lists for scale and restore, the
+cluster facts a plan is built from, and the upgrade request and its plan."""
+
+from __future__ import annotations
+
+from etcdtui.services.procedures.common import gather as gather
+from etcdtui.services.procedures.restore import parse_members as parse_members
+from etcdtui.services.procedures.scale import parse_new_members as parse_new_members
+from etcdtui.services.procedures.upgrade import UpgradeRequest as UpgradeRequest
+from etcdtui.services.procedures.upgrade import build_upgrade_plan as build_upgrade_plan
+from etcdtui.services.procedures.upgrade import read_flags as read_flags
+
+__all__ = [
+    "UpgradeRequest",
+    "build_upgrade_plan",
+    "gather",
+    "parse_members",
+    "parse_new_members",
+    "read_flags",
+]
