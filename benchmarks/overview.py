@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.common import etcdtui_cmd, report, temp_sandbox, time_commands, user_env
+from benchmarks.harness import etcdtui_cmd, report, temp_sandbox, time_commands, user_env
 from benchmarks.results import Row, fmt
 from etcdtui.services.binaries import find_binary
 

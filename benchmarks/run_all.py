@@ -28,7 +28,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.common import scratch_dir
+from benchmarks.harness import scratch_dir
 from benchmarks.results import Results, Row, carry_over, load1
 from benchmarks.snapshots_offline import build, child_env, measure
 from etcdtui.services.binaries import find_binary

@@ -270,7 +270,7 @@ def _run(result: Result, cmd: list[str], env: dict[str, str] | None = None) -> N
 
 def offline_main(sizes: list[int], runs: int, base: Path | None) -> int:
     """status vs etcdutl and verify vs openssl per size class; 0 when every target is met."""
-    from benchmarks.common import scratch_dir, user_env
+    from benchmarks.harness import scratch_dir, user_env
     from benchmarks.run_all import snapshot_file
 
     openssl = shutil.which("openssl")

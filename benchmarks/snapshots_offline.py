@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import scratch_dir
+from benchmarks.harness import scratch_dir
 from etcdtui.ops.drills import keyspace
 from etcdtui.services.binaries import find_binary
 from etcdtui.services.cluster import ClusterService

@@ -38,7 +38,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import timed_key
+from benchmarks.harness import timed_key
 from etcdtui import errors
 from etcdtui.services import sandbox_faults
 from etcdtui.services.cluster import ClusterService
@@ -237,10 +237,10 @@ class Faults:
 
     async def _move_leader(self) -> None:
         async with ClusterService(self.sb.settings(timeout=2.0)) as svc:
-            snap = await svc.overview(with_health=False)
-            if snap.members is None or snap.leader is None:
+            reading = await svc.overview(with_health=False)
+            if reading.members is None or reading.leader is None:
                 raise errors.NoLeader("no leader to move")
-            others = [m.id for m in snap.members.members if m.id != snap.leader]
+            others = [m.id for m in reading.members.members if m.id != reading.leader]
             await svc.move_leader(self.rnd.choice(others))
 
 

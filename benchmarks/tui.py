@@ -29,7 +29,7 @@ import termios
 import time
 from pathlib import Path
 
-from benchmarks.common import etcdtui_cmd, scratch_dir, temp_sandbox, time_commands, user_env
+from benchmarks.harness import etcdtui_cmd, scratch_dir, temp_sandbox, time_commands, user_env
 from benchmarks.results import Row, fmt
 from etcdtui.services.binaries import find_binary
 from etcdtui.services.sandbox import Sandbox

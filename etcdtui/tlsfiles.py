@@ -18,10 +18,10 @@ import os
 import stat
 from pathlib import Path
 
+from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.errors import TLSFileError
 from etcdtui.errors import file_error as _fail
 from etcdtui.i18n import _
-from etcdtui.models import ConnectionSettings
 from etcdtui.safeio import MAX_SMALL_FILE, FileTooLarge, NotRegularFile, read_limited
 
 CA, CERT, KEY = "ca", "cert", "key"

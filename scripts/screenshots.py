@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.snapshot_apps import SIZE, builders  # noqa: E402
+from tests.support.screen_apps import SIZE, builders  # noqa: E402
 
 SHOTS = {
     "main": "healthy",

@@ -19,7 +19,7 @@ from etcdtui.i18n import _
 # Order is the order of `etcdtui --help`.
 COMMAND_MODULES = [
     "etcdtui.cli.cluster_cmds",
-    "etcdtui.cli.wizard_cmds",
+    "etcdtui.cli.procedure_cmds",
     "etcdtui.cli.sandbox_cmds",
     "etcdtui.cli.snapshot_cmds",
     "etcdtui.cli.pki_cmds",
@@ -43,8 +43,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "evidence": ("etcdtui.cli.check_cmds",),
     "plan": ("etcdtui.cli.upgrade_cmds",),
     "hashkv": ("etcdtui.cli.cluster_cmds",),
-    "member": ("etcdtui.cli.cluster_cmds", "etcdtui.cli.wizard_cmds"),
-    "restore": ("etcdtui.cli.wizard_cmds",),
+    "member": ("etcdtui.cli.cluster_cmds", "etcdtui.cli.procedure_cmds"),
+    "restore": ("etcdtui.cli.procedure_cmds",),
     "sandbox": ("etcdtui.cli.sandbox_cmds",),
     "snapshot": ("etcdtui.cli.snapshot_cmds",),
     "pki": ("etcdtui.cli.pki_cmds",),

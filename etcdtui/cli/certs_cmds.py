@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def cmd_certs(args: argparse.Namespace) -> int:
-    from etcdtui.cli.common import run, settings_from_args
+    from etcdtui.cli.invocation import run, settings_from_args
     from etcdtui.cli.output import print_json, print_table
     from etcdtui.ops import certs as cert_report
 

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from etcdtui.cli import add_output_flag
-from etcdtui.cli.common import run, settings_from_args
+from etcdtui.cli.invocation import run, settings_from_args
 from etcdtui.cli.output import print_json, print_table
 from etcdtui.cli.output import safe_text as _safe
 from etcdtui.i18n import _

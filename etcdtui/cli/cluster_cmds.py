@@ -12,13 +12,13 @@ from dataclasses import replace
 from typing import Any
 
 from etcdtui.cli import add_output_flag
-from etcdtui.cli.common import confirm_typed, require_writable, run, settings_from_args
+from etcdtui.cli.invocation import confirm_typed, require_writable, run, settings_from_args
 from etcdtui.cli.output import print_json, print_table
+from etcdtui.cluster_data import ClusterReading, MemberList, hashkv_verdict, hex_id
 from etcdtui.domain.formatting import human_bytes
 from etcdtui.domain.health import is_access_error
 from etcdtui.errors import EtcdtuiError
 from etcdtui.i18n import _
-from etcdtui.models import ClusterSnapshot, MemberList, hashkv_verdict, hex_id
 from etcdtui.terminal_text import printable
 
 
@@ -86,11 +86,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_member_action, action="update")
 
     try:  # guided procedures (replace, scale) plug into the same group
-        from etcdtui.cli.wizard_cmds import add_member_wizards
+        from etcdtui.cli.procedure_cmds import add_member_procedures
     except ImportError:
         pass
     else:
-        add_member_wizards(msub)
+        add_member_procedures(msub)
 
 
 def _what_if_flag(p: argparse.ArgumentParser) -> None:
@@ -158,38 +158,38 @@ def cmd_members(args: argparse.Namespace) -> int:
     return 0
 
 
-def status_document(snap: ClusterSnapshot, scraped: Any = ()) -> dict[str, Any]:
+def status_document(reading: ClusterReading, scraped: Any = ()) -> dict[str, Any]:
     """The `etcdtui status -o json` contract. ``scraped``: each member's /metrics
     (:class:`etcdtui.services.metrics.MemberMetrics`), matched by endpoint."""
     from etcdtui.domain.quorum import summarize
     from etcdtui.services.advisories import metrics_advice
 
-    members = snap.members.members if snap.members else ()
-    summary = summarize(members, snap.healthy_ids())
-    leader = snap.leader
+    members = reading.members.members if reading.members else ()
+    summary = summarize(members, reading.healthy_ids())
+    leader = reading.leader
     from etcdtui.services.metrics import by_endpoint
 
-    ids = {s.endpoint: s.member_id for s in snap.endpoints if s.ok}
+    ids = {s.endpoint: s.member_id for s in reading.endpoints if s.ok}
     with_ids = [
         replace(m, member_id=m.member_id or ids.get(m.endpoint, 0))
         for m in {m.endpoint: m for m in scraped}.values()
     ]
-    by_url = by_endpoint(scraped, snap.endpoints)
+    by_url = by_endpoint(scraped, reading.endpoints)
     return {
-        "cluster_id": hex_id(snap.members.cluster_id) if snap.members else None,
+        "cluster_id": hex_id(reading.members.cluster_id) if reading.members else None,
         "leader": hex_id(leader) if leader else None,
         "quorum": summary.as_dict()
-        | {"state": snap.quorum_state(summary.state), "learners": summary.learners},
-        "alarms": [a.as_dict() for a in snap.alarms],
-        "access_error": snap.access_error(),
-        "members_error": snap.members_error,
+        | {"state": reading.quorum_state(summary.state), "learners": summary.learners},
+        "alarms": [a.as_dict() for a in reading.alarms],
+        "access_error": reading.access_error(),
+        "members_error": reading.members_error,
         "endpoints": [
             s.as_dict()
-            | {"healthy": _healthy(snap, s.endpoint)}
+            | {"healthy": _healthy(reading, s.endpoint)}
             | ({"metrics": by_url[s.endpoint].as_dict()} if s.endpoint in by_url else {})
-            for s in snap.endpoints
+            for s in reading.endpoints
         ],
-        "advisories": [a.as_dict() for a in metrics_advice(snap.members, with_ids)],
+        "advisories": [a.as_dict() for a in metrics_advice(reading.members, with_ids)],
     }
 
 
@@ -225,10 +225,10 @@ class _Scrapes:
             if url not in self.tasks and self.ctx_error is None:
                 self.tasks[url] = asyncio.create_task(scrape(url, self.settings, ctx=self.ctx))
 
-    async def finish(self, snap: ClusterSnapshot, urls: list[str]) -> tuple[Any, ...]:
+    async def finish(self, reading: ClusterReading, urls: list[str]) -> tuple[Any, ...]:
         from etcdtui.services.metrics import MemberMetrics
 
-        failed = {s.endpoint for s in snap.endpoints if not s.ok}
+        failed = {s.endpoint for s in reading.endpoints if not s.ok}
         self.start([u for u in urls if u not in failed])  # endpoints the member list named
         out = []
         for url in urls:
@@ -247,8 +247,8 @@ class _Scrapes:
         return tuple(out)
 
 
-def _healthy(snap: ClusterSnapshot, endpoint: str) -> bool | None:
-    for h in snap.health:
+def _healthy(reading: ClusterReading, endpoint: str) -> bool | None:
+    for h in reading.health:
         if h.endpoint == endpoint:
             return h.healthy
     return None
@@ -257,12 +257,12 @@ def _healthy(snap: ClusterSnapshot, endpoint: str) -> bool | None:
 def cmd_status(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
 
-    async def once(transport: str) -> tuple[ClusterSnapshot, Any, str | None]:
+    async def once(transport: str) -> tuple[ClusterReading, Any, str | None]:
         async with _service(settings, transport=transport) as svc:
             overview = asyncio.create_task(svc.overview())
             scrapes = _Scrapes(settings)
             scrapes.start(svc.metrics_urls())
-            result: ClusterSnapshot = await overview
+            result: ClusterReading = await overview
             unusable = getattr(svc.pool, "unusable", None)
             if unusable is not None:
                 for task in scrapes.tasks.values():
@@ -270,18 +270,18 @@ def cmd_status(args: argparse.Namespace) -> int:
                 return result, (), unusable
             return result, await scrapes.finish(result, svc.metrics_urls()), None
 
-    async def go() -> tuple[ClusterSnapshot, Any]:
-        snap, scraped, unusable = await once(_status_transport(settings))
+    async def go() -> tuple[ClusterReading, Any]:
+        reading, scraped, unusable = await once(_status_transport(settings))
         if unusable is not None:
             print(
                 _("note: {why}; asking again over gRPC").format(why=printable(unusable)),
                 file=sys.stderr,
             )
-            snap, scraped, _unused = await once("grpc")
-        return snap, scraped
+            reading, scraped, _unused = await once("grpc")
+        return reading, scraped
 
-    snap, scraped = run(go, settings)
-    doc = status_document(snap, scraped)
+    reading, scraped = run(go, settings)
+    doc = status_document(reading, scraped)
     quorum = doc["quorum"]
     degraded = (
         quorum["state"] != "healthy"
@@ -294,8 +294,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         return 1 if degraded else 0
     from etcdtui.domain.quorum import badge, summarize
 
-    members = snap.members.members if snap.members else ()
-    summary = summarize(members, snap.healthy_ids())
+    members = reading.members.members if reading.members else ()
+    summary = summarize(members, reading.healthy_ids())
     names = {m.id: m.name for m in members}
     denied = quorum["state"] == "access-denied"
     print(
@@ -303,7 +303,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             id=doc["cluster_id"] or "?",
             badge=_("UNKNOWN (access denied)") if denied else badge(summary),
             leader=printable(
-                names.get(snap.leader or 0) or doc["leader"] or (_("?") if denied else _("none"))
+                names.get(reading.leader or 0) or doc["leader"] or (_("?") if denied else _("none"))
             ),
         )
     )
@@ -316,12 +316,12 @@ def cmd_status(args: argparse.Namespace) -> int:
             ).format(why=doc["access_error"]),
             file=sys.stderr,
         )
-    if snap.members_error:
-        print(_("member list failed: {why}").format(why=printable(snap.members_error)))
-    for alarm in snap.alarms:
+    if reading.members_error:
+        print(_("member list failed: {why}").format(why=printable(reading.members_error)))
+    for alarm in reading.alarms:
         print(_("ALARM {kind} on member {id}").format(kind=alarm.kind, id=hex_id(alarm.member_id)))
     rows: list[tuple[object, ...]] = []
-    for s in snap.endpoints:
+    for s in reading.endpoints:
         if s.ok:
             role = _("leader") if s.is_leader else _("learner") if s.is_learner else _("follower")
             rows.append(

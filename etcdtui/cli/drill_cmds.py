@@ -58,7 +58,7 @@ def cmd_start(args: argparse.Namespace) -> int:
     from etcdtui.ops.drills import runner
 
     if getattr(args, "context", None) or getattr(args, "endpoints", None):
-        from etcdtui.cli.common import settings_from_args
+        from etcdtui.cli.invocation import settings_from_args
 
         runner.refuse_real_cluster(settings_from_args(args))
     state = runner.start(args.name, progress=_say)

@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from etcdtui.cli import add_output_flag
-from etcdtui.cli.common import confirm_typed, require_writable, run, settings_from_args
+from etcdtui.cli.invocation import confirm_typed, require_writable, run, settings_from_args
 from etcdtui.cli.output import print_json, print_table, safe_text
 from etcdtui.domain.formatting import human_bytes
 from etcdtui.errors import UsageError
@@ -259,10 +259,10 @@ def cmd_nospace(args: argparse.Namespace) -> int:
         async with _service(settings) as svc:
             m = _maintenance(svc, args)
             if not execute:
-                snap = await m.require_quorum(_("NOSPACE recovery"))
+                reading = await m.require_quorum(_("NOSPACE recovery"))
                 alarms = await svc.alarms()
                 plan = await m.plan_defrag(move_leader=args.move_leader)
-                return snap, alarms, plan, None
+                return reading, alarms, plan, None
             return None, None, None, await m.nospace(move_leader=args.move_leader)
 
     try:

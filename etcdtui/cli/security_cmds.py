@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def cmd_security(args: argparse.Namespace) -> int:
-    from etcdtui.cli.common import run, settings_from_args
+    from etcdtui.cli.invocation import run, settings_from_args
     from etcdtui.cli.output import print_json, print_table
     from etcdtui.errors import UsageError
     from etcdtui.ops import posture

@@ -413,7 +413,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def _diff_live(args: argparse.Namespace, keys: Any) -> dict[str, Any]:
-    from etcdtui.cli.common import run, settings_from_args
+    from etcdtui.cli.invocation import run, settings_from_args
     from etcdtui.ops.cluster import ClusterService
     from etcdtui.ops.snapshot_browse import diff_live, live_entries
 

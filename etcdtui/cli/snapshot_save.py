@@ -138,7 +138,7 @@ class ProgressPrinter:
 
 
 def cmd_save(args: argparse.Namespace) -> int:
-    from etcdtui.cli.common import run, settings_from_args
+    from etcdtui.cli.invocation import run, settings_from_args
     from etcdtui.ops.cluster import ClusterService
     from etcdtui.ops.snapshot_save import build_encryption
     from etcdtui.ops.snapshot_save import stream_snapshot as save_snapshot

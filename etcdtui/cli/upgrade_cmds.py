@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from etcdtui.cli.common import confirm_typed, require_writable, run, settings_from_args
+from etcdtui.cli.invocation import confirm_typed, require_writable, run, settings_from_args
 from etcdtui.i18n import _
 
 
@@ -53,7 +53,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help=_("output format"),
     )
     p.set_defaults(func=cmd_plan_upgrade)
-    from etcdtui.cli.wizard_cmds import add_plan_wizards
+    from etcdtui.cli.procedure_cmds import add_plan_wizards
 
     add_plan_wizards(psub)
 
@@ -122,7 +122,7 @@ def _execute(plan: Any, settings: Any, sandbox: Any, args: argparse.Namespace) -
         assume_yes=True,
     )
     print(_("Running plan {id}").format(id=plan.id), flush=True)
-    from etcdtui.cli.common import run as run_cancellable
+    from etcdtui.cli.invocation import run as run_cancellable
 
     run_cancellable(ex.run)  # SIGTERM/SIGHUP stop it like Ctrl-C, the step in flight cancelled
     print(_("Plan {id} finished.").format(id=plan.id))

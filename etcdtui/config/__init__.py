@@ -31,15 +31,7 @@ discovery is consulted only when nothing above yields endpoints.
 
 from __future__ import annotations
 
-from etcdtui.config.files import (
-    config_path,
-    load_config,
-    remove_context,
-    save_context,
-    use_context,
-)
-from etcdtui.config.kubeadm import discover_kubeadm
-from etcdtui.config.model import (
+from etcdtui.config.contexts import (
     APP_NAME,
     DEFAULT_KUBEADM_MANIFEST,
     DEFAULT_REFRESH_INTERVAL,
@@ -55,6 +47,14 @@ from etcdtui.config.model import (
     parse_endpoint,
     parse_endpoints,
 )
+from etcdtui.config.files import (
+    config_path,
+    load_config,
+    remove_context,
+    save_context,
+    use_context,
+)
+from etcdtui.config.kubeadm import discover_kubeadm
 from etcdtui.config.resolve import check_tls_files, password_from_env, resolve_settings
 from etcdtui.tlsfiles import load_tls_file, precheck_tls_files
 

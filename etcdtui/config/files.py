@@ -8,7 +8,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from etcdtui.config.model import (
+from etcdtui.cluster_data import ConnectionSettings
+from etcdtui.config.contexts import (
     DEFAULT_REFRESH_INTERVAL,
     DEFAULT_THEME,
     MAX_TIMEOUT,
@@ -21,7 +22,6 @@ from etcdtui.config.model import (
 from etcdtui.errors import ConfigError, InvalidEndpoint
 from etcdtui.errors import file_error as _fail
 from etcdtui.i18n import _
-from etcdtui.models import ConnectionSettings
 from etcdtui.safeio import MAX_SMALL_FILE, FileTooLarge, NotRegularFile, expand_user, read_limited
 
 _MAX_FILE = MAX_SMALL_FILE  # PEM and YAML files are small; refuse to slurp anything huge

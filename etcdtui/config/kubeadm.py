@@ -7,13 +7,13 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from etcdtui.config.files import _load_yaml
-from etcdtui.config.model import (
+from etcdtui.config.contexts import (
     DEFAULT_KUBEADM_MANIFEST,
     KubeadmDiscovery,
     PathArg,
     parse_endpoints,
 )
+from etcdtui.config.files import _load_yaml
 from etcdtui.errors import InvalidEndpoint
 from etcdtui.errors import file_error as _fail
 from etcdtui.i18n import _

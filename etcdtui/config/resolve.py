@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from etcdtui.config.files import _read_bytes, _seconds, _unknown_context, load_config
-from etcdtui.config.kubeadm import discover_kubeadm
-from etcdtui.config.model import (
+from etcdtui.cluster_data import ConnectionSettings
+from etcdtui.config.contexts import (
     DEFAULT_KUBEADM_MANIFEST,
     DEFAULT_TIMEOUT,
     MAX_TIMEOUT,
@@ -19,10 +18,11 @@ from etcdtui.config.model import (
     TLSFileError,
     parse_endpoints,
 )
+from etcdtui.config.files import _read_bytes, _seconds, _unknown_context, load_config
+from etcdtui.config.kubeadm import discover_kubeadm
 from etcdtui.errors import ConfigError
 from etcdtui.errors import file_error as _fail
 from etcdtui.i18n import _
-from etcdtui.models import ConnectionSettings
 from etcdtui.safeio import expand_user
 
 # --- resolution --------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from etcdtui.models import Member
+from etcdtui.cluster_data import Member
 
 Entry = tuple[str, str | Sequence[str]]
 

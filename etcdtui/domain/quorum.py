@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
+from etcdtui.cluster_data import Member, MemberList, QuorumSummary, hex_id
 from etcdtui.errors import (
     ClusterError,
     EtcdtuiError,
@@ -31,7 +32,6 @@ from etcdtui.errors import (
     UnhealthyCluster,
 )
 from etcdtui.i18n import N_, _, ngettext
-from etcdtui.models import Member, MemberList, QuorumSummary, hex_id
 
 # Error strings etcd's gRPC API answers with (api/v3rpc/rpctypes). Machine text: not translated.
 ERR_UNHEALTHY = "etcdserver: unhealthy cluster"

@@ -15,6 +15,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from etcdtui.cluster_data import Member, MemberList, QuorumSummary, hex_id
 from etcdtui.domain.quorum import (
     ERR_BAD_URLS,
     ERR_LEARNER_NOT_READY,
@@ -38,7 +39,6 @@ from etcdtui.domain.quorum import (
 )
 from etcdtui.errors import QuorumRefusal, UsageError
 from etcdtui.i18n import _, ngettext
-from etcdtui.models import Member, MemberList, QuorumSummary, hex_id
 
 DEFAULT_MAX_LEARNERS = 1  # fixed in 3.4/3.5; etcd --max-learners default from 3.6
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from etcdtui import errors
+from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.i18n import _
-from etcdtui.models import ConnectionSettings
 from etcdtui.paths import ensure_private_dir, state_dir
 from etcdtui.services import evidence as ev
 

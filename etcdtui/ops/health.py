@@ -4,7 +4,7 @@ started yet. The console reads them here, not in the service layer."""
 
 from __future__ import annotations
 
-from etcdtui.models import MemberList
+from etcdtui.cluster_data import MemberList
 from etcdtui.services import advisories as advisories
 from etcdtui.services import consistency as consistency
 from etcdtui.services import metrics as metrics

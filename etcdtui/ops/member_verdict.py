@@ -12,16 +12,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from etcdtui import errors
-from etcdtui.domain import quorum
-from etcdtui.i18n import _
-from etcdtui.models import (
-    ClusterSnapshot,
+from etcdtui.cluster_data import (
+    ClusterReading,
     ConnectionSettings,
     Member,
     MemberList,
     QuorumSummary,
     hex_id,
 )
+from etcdtui.domain import quorum
+from etcdtui.i18n import _
 
 if TYPE_CHECKING:  # loaded on the first verdict, not at console start-up
     from etcdtui.domain.whatif import Change
@@ -87,12 +87,14 @@ class ClusterView:
         return cls(members, frozenset(healthy_ids), leader_id, access_error)
 
     @classmethod
-    def of_snapshot(cls, snap: ClusterSnapshot) -> ClusterView:
-        if snap.members is None:
+    def of_reading(cls, reading: ClusterReading) -> ClusterView:
+        if reading.members is None:
             raise errors.EtcdtuiError(
-                snap.members_error or _("no member answered"), title=_("Cannot list members")
+                reading.members_error or _("no member answered"), title=_("Cannot list members")
             )
-        return cls.of(snap.members, snap.healthy_ids(), snap.leader, snap.access_error())
+        return cls.of(
+            reading.members, reading.healthy_ids(), reading.leader, reading.access_error()
+        )
 
 
 def find_target(members: MemberList, ref: int | str | None) -> Member | None:

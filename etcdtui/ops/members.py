@@ -24,10 +24,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from etcdtui import errors
-from etcdtui.domain import quorum
-from etcdtui.i18n import N_, _
-from etcdtui.models import (
-    ClusterSnapshot,
+from etcdtui.cluster_data import (
+    ClusterReading,
     ConnectionSettings,
     EndpointHealth,
     EndpointStatus,
@@ -35,6 +33,8 @@ from etcdtui.models import (
     MemberList,
     hex_id,
 )
+from etcdtui.domain import quorum
+from etcdtui.i18n import N_, _
 from etcdtui.ops.member_verdict import CONFIRMED as CONFIRMED
 from etcdtui.ops.member_verdict import KINDS as KINDS
 from etcdtui.ops.member_verdict import ClusterView as ClusterView
@@ -108,7 +108,7 @@ async def observe(service: MemberService) -> ClusterView:
         asyncio.gather(*(service.endpoint_status(u) for u in urls)),
         asyncio.gather(*(service.endpoint_health(u) for u in urls)),
     )
-    snap = ClusterSnapshot(
+    reading = ClusterReading(
         members,
         tuple(statuses),
         tuple(health),
@@ -116,12 +116,12 @@ async def observe(service: MemberService) -> ClusterView:
         members_error_code=failure.code if failure else None,
     )
     if members is None:
-        why = snap.access_error()
+        why = reading.access_error()
         if why is not None:
             raise errors.AccessDenied(why)
         assert failure is not None
         raise failure
-    return ClusterView.of_snapshot(snap)
+    return ClusterView.of_reading(reading)
 
 
 async def plan(service: MemberService, req: MemberRequest) -> MemberPlan:

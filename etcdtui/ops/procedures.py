@@ -3,7 +3,7 @@ cluster facts a plan is built from, and the upgrade request and its plan."""
 
 from __future__ import annotations
 
-from etcdtui.services.procedures.common import gather as gather
+from etcdtui.services.procedures.building_blocks import gather as gather
 from etcdtui.services.procedures.restore import parse_members as parse_members
 from etcdtui.services.procedures.scale import parse_new_members as parse_new_members
 from etcdtui.services.procedures.upgrade import UpgradeRequest as UpgradeRequest

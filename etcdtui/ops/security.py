@@ -8,7 +8,7 @@ import asyncio
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from etcdtui.models import ConnectionSettings
+from etcdtui.cluster_data import ConnectionSettings
 
 if TYPE_CHECKING:
     from etcdtui.ops.certs import CertReport

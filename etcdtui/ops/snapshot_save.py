@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from etcdtui.models import ConnectionSettings
+from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.snapshots.crypto import build_encryption as build_encryption
 from etcdtui.services.snapshots.save import SaveProgress as SaveProgress

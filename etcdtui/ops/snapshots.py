@@ -17,11 +17,11 @@ from etcdtui.services.snapshots.catalog import newest_verified as newest_verifie
 from etcdtui.services.snapshots.catalog import plan_prune as plan_prune
 from etcdtui.services.snapshots.catalog import scan as scan
 from etcdtui.services.snapshots.errors import EncryptedSnapshotError as EncryptedSnapshotError
-from etcdtui.services.snapshots.source import DecryptKeys as DecryptKeys
-from etcdtui.services.snapshots.source import age_stanzas as age_stanzas
-from etcdtui.services.snapshots.source import encryption_of as encryption_of
-from etcdtui.services.snapshots.source import identities_from_files as identities_from_files
-from etcdtui.services.snapshots.source import read_passphrase_file as read_passphrase_file
+from etcdtui.services.snapshots.open_file import DecryptKeys as DecryptKeys
+from etcdtui.services.snapshots.open_file import age_stanzas as age_stanzas
+from etcdtui.services.snapshots.open_file import encryption_of as encryption_of
+from etcdtui.services.snapshots.open_file import identities_from_files as identities_from_files
+from etcdtui.services.snapshots.open_file import read_passphrase_file as read_passphrase_file
 from etcdtui.services.snapshots.status import VerifyResult as VerifyResult
 from etcdtui.services.snapshots.status import snapshot_status as snapshot_status
 from etcdtui.services.snapshots.status import verify as verify

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from etcdtui.models import MemberList, hex_id, parse_hex_id
+from etcdtui.cluster_data import MemberList, hex_id, parse_hex_id
 from etcdtui.paths import ensure_private_dir, state_dir
 from etcdtui.safeio import read_limited, write_private
 

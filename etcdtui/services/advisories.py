@@ -12,10 +12,10 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from etcdtui.cluster_data import Alarm, EndpointStatus, MemberList, hex_id
 from etcdtui.domain import quorum
 from etcdtui.domain.formatting import age_words, human_bytes
 from etcdtui.i18n import _, ngettext
-from etcdtui.models import Alarm, EndpointStatus, MemberList, hex_id
 from etcdtui.services import metrics
 from etcdtui.services.metrics import MemberMetrics
 

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from etcdtui.cluster_data import MemberList, hex_id
 from etcdtui.errors import EtcdtuiError
-from etcdtui.models import MemberList, hex_id
 from etcdtui.paths import ensure_private_dir, state_dir
 from etcdtui.safeio import read_tail
 

@@ -14,11 +14,9 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, S
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from etcdtui import errors
-from etcdtui.domain.retry import Backoff
-from etcdtui.i18n import _
-from etcdtui.models import (
+from etcdtui.cluster_data import (
     Alarm,
-    ClusterSnapshot,
+    ClusterReading,
     ConnectionSettings,
     EndpointHealth,
     EndpointStatus,
@@ -26,6 +24,8 @@ from etcdtui.models import (
     Member,
     MemberList,
 )
+from etcdtui.domain.retry import Backoff
+from etcdtui.i18n import _
 from etcdtui.services.etcdapi.endpoint import parse_endpoint
 from etcdtui.services.retry import retry_async
 
@@ -342,7 +342,7 @@ class ClusterService:
             Alarm(a.memberID, _ALARM_NAMES.get(a.alarm, str(a.alarm))) for a in resp.alarms
         )
 
-    async def overview(self, *, with_health: bool = True) -> ClusterSnapshot:
+    async def overview(self, *, with_health: bool = True) -> ClusterReading:
         """Members, per-endpoint status and health, and alarms, all at once.
 
         Every known endpoint is asked immediately, in parallel with the member list;
@@ -381,10 +381,10 @@ class ClusterService:
                     alarms = await self.alarms(target)
                 except errors.EtcdtuiError:
                     alarms = ()
-        return ClusterSnapshot(members, statuses, health, alarms, members_error, members_error_code)
+        return ClusterReading(members, statuses, health, alarms, members_error, members_error_code)
 
     async def leader(self) -> int | None:
-        return ClusterSnapshot(None, await self.statuses()).leader
+        return ClusterReading(None, await self.statuses()).leader
 
     async def hashkv(self, revision: int | None = None) -> tuple[HashKV, ...]:
         """HashKV of every endpoint at one common revision (the leader's current one)."""
@@ -482,7 +482,7 @@ class ClusterService:
 
     async def _leader_url(self) -> str | None:
         statuses = await self.statuses()
-        leader = ClusterSnapshot(None, statuses).leader
+        leader = ClusterReading(None, statuses).leader
         for s in statuses:
             if s.ok and s.member_id == leader:
                 return s.endpoint
@@ -581,7 +581,7 @@ class ClusterService:
         # removal and stops, and its answer can be "server stopped" for a removal that was
         # done (the leader's own removal). Its endpoint is tried last, if at all.
         statuses = await self.statuses()
-        leader = ClusterSnapshot(None, statuses).leader
+        leader = ClusterReading(None, statuses).leader
         own = {s.endpoint for s in statuses if s.member_id == member_id}
         answering = [s for s in statuses if s.ok and s.endpoint not in own]
         prefer = [s.endpoint for s in answering if s.member_id == leader]
@@ -714,7 +714,7 @@ def _consume(task: asyncio.Task[Any]) -> None:
 
 def _pick_endpoint(statuses: Sequence[EndpointStatus]) -> str | None:
     """The leader's endpoint, else the first that answered."""
-    leader = ClusterSnapshot(None, tuple(statuses)).leader
+    leader = ClusterReading(None, tuple(statuses)).leader
     ok = [s for s in statuses if s.ok]
     for s in ok:
         if s.member_id == leader:

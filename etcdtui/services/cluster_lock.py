@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from etcdtui import errors
+from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.i18n import N_, _
-from etcdtui.models import ConnectionSettings
 from etcdtui.paths import ensure_private_dir, state_dir
 
 # --- one wizard per cluster -----------------------------------------------------------------

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from etcdtui import errors
+from etcdtui.cluster_data import Alarm, HashKV, MemberList, hex_id
 from etcdtui.i18n import _
-from etcdtui.models import Alarm, HashKV, MemberList, hex_id
 
 
 class HashSource(Protocol):

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from etcdtui import errors
+from etcdtui.cluster_data import hex_id
 from etcdtui.i18n import _
-from etcdtui.models import hex_id
 from etcdtui.services.snapshots.bolt import BoltDB
 from etcdtui.services.snapshots.errors import SnapshotError
 from etcdtui.services.snapshots.mvcc import backend_info, parse_revision

@@ -25,15 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from etcdtui import errors
+from etcdtui.cluster_data import ConnectionSettings, parse_hex_id
 from etcdtui.i18n import N_, _
-from etcdtui.models import ConnectionSettings, parse_hex_id
 from etcdtui.paths import ensure_private_dir, state_dir
 from etcdtui.safeio import read_limited, write_private
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.cluster_lock import ClusterLock, lock_keys
 from etcdtui.services.plans import Plan, Ref, Step
-from etcdtui.services.procedures.common import serializable_members
+from etcdtui.services.procedures.building_blocks import serializable_members
 from etcdtui.services.procedures.context import (
     CheckResult,
     ExecContext,
@@ -83,14 +83,14 @@ class AutoOperator:
 # --- persisted progress -------------------------------------------------------------------
 
 
-def wizards_dir() -> Path:
+def plan_state_dir() -> Path:
     return state_dir() / "wizards"
 
 
 def state_path(plan_id: str) -> Path:
     if not plan_id or "/" in plan_id or plan_id.startswith("."):
         raise WizardStateError(_("{id!r} is not a wizard id").format(id=plan_id))
-    return wizards_dir() / f"{plan_id}.json"
+    return plan_state_dir() / f"{plan_id}.json"
 
 
 def save_state(data: Mapping[str, Any]) -> Path:
@@ -106,10 +106,12 @@ def load_state(plan_id: str) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(read_limited(path, STATE_LIMIT).decode("utf-8"))
     except FileNotFoundError:
         known = (
-            sorted(p.stem for p in wizards_dir().glob("*.json")) if wizards_dir().exists() else []
+            sorted(p.stem for p in plan_state_dir().glob("*.json"))
+            if plan_state_dir().exists()
+            else []
         )
         raise WizardStateError(
-            _("no saved wizard {id} in {dir}").format(id=plan_id, dir=wizards_dir()),
+            _("no saved wizard {id} in {dir}").format(id=plan_id, dir=plan_state_dir()),
             fix=_("Saved wizards: {ids}").format(ids=", ".join(known) or _("none")),
         ) from None
     except (OSError, ValueError) as exc:
@@ -121,10 +123,10 @@ def load_state(plan_id: str) -> dict[str, Any]:
 
 def unfinished(kind: str) -> list[dict[str, Any]]:
     """Saved runs of ``kind`` that neither finished nor were rolled back, newest first."""
-    if not wizards_dir().exists():
+    if not plan_state_dir().exists():
         return []
     out = []
-    for path in wizards_dir().glob(f"{kind}-*.json"):
+    for path in plan_state_dir().glob(f"{kind}-*.json"):
         try:
             data = json.loads(read_limited(path, STATE_LIMIT).decode("utf-8"))
         except (OSError, ValueError):

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from etcdtui import errors
+from etcdtui.cluster_data import ClusterReading, EndpointStatus, Member, hex_id
 from etcdtui.domain import quorum
 from etcdtui.i18n import N_, _
-from etcdtui.models import ClusterSnapshot, EndpointStatus, Member, hex_id
 from etcdtui.services.advisories import DEFAULT_QUOTA_BYTES
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.defrag_rules import compile_rule
@@ -236,33 +236,33 @@ class Maintenance:
                 )
             )
 
-    async def snapshot(self) -> ClusterSnapshot:
-        snap = await self.svc.overview()
-        if snap.members is None:
+    async def read_cluster(self) -> ClusterReading:
+        reading = await self.svc.overview()
+        if reading.members is None:
             raise errors.UnhealthyCluster(
-                snap.members_error or _("no member list"), title=_("Cannot list members")
+                reading.members_error or _("no member list"), title=_("Cannot list members")
             )
-        return snap
+        return reading
 
-    async def require_quorum(self, action: str) -> ClusterSnapshot:
+    async def require_quorum(self, action: str) -> ClusterReading:
         """Quorum present, else refuse ``action``."""
-        snap = await self.snapshot()
-        assert snap.members is not None
-        s = quorum.summarize(snap.members.members, snap.healthy_ids())
+        reading = await self.read_cluster()
+        assert reading.members is not None
+        s = quorum.summarize(reading.members.members, reading.healthy_ids())
         if not s.has_quorum:
             raise errors.UnhealthyCluster(
                 _("{action} refused: {state}").format(action=action, state=quorum.describe(s)),
                 fix=_("Restore quorum first (etcdtui status shows which members are down)."),
             )
-        return snap
+        return reading
 
-    async def require_all_healthy(self, action: str) -> ClusterSnapshot:
+    async def require_all_healthy(self, action: str) -> ClusterReading:
         """Every started member healthy, else refuse ``action``: defrag takes one member
         out for a while, so a second one down could cost the quorum."""
-        snap = await self.require_quorum(action)
-        assert snap.members is not None
-        healthy = snap.healthy_ids()
-        sick = [m for m in snap.members.members if m.started and m.id not in healthy]
+        reading = await self.require_quorum(action)
+        assert reading.members is not None
+        healthy = reading.healthy_ids()
+        sick = [m for m in reading.members.members if m.started and m.id not in healthy]
         if sick:
             raise errors.UnhealthyCluster(
                 _("{action} refused: {names} not healthy").format(
@@ -272,17 +272,17 @@ class Maintenance:
                     names=", ".join(_label(m) for m in sick)
                 ),
             )
-        return snap
+        return reading
 
-    async def sizes(self, snap: ClusterSnapshot) -> list[MemberSize]:
+    async def sizes(self, reading: ClusterReading) -> list[MemberSize]:
         """Each started member's db size, in-use size and real quota (from /metrics)."""
-        assert snap.members is not None
-        by_id = {s.member_id: s for s in snap.endpoints if s.ok}
+        assert reading.members is not None
+        by_id = {s.member_id: s for s in reading.endpoints if s.ok}
         urls = scrape_urls(self.svc.settings, [s.endpoint for s in by_id.values()])
         scraped = by_endpoint(await scrape_all(urls, self.svc.settings), by_id.values())
-        leader = snap.leader
+        leader = reading.leader
         out: list[MemberSize] = []
-        for m in snap.members.members:
+        for m in reading.members.members:
             st = by_id.get(m.id)
             if st is None:
                 continue
@@ -314,9 +314,9 @@ class Maintenance:
     ) -> DefragPlan:
         """Which members, in which order. ``refs`` empty means every member."""
         predicate = compile_rule(rule) if rule else None
-        snap = await self.require_all_healthy(_("defrag"))
-        assert snap.members is not None
-        sizes = await self.sizes(snap)
+        reading = await self.require_all_healthy(_("defrag"))
+        assert reading.members is not None
+        sizes = await self.sizes(reading)
         seen = {m.member_id for m in sizes}
         absent = [
             (
@@ -333,7 +333,7 @@ class Maintenance:
                 ),
                 _("not started yet") if not m.started else _("no status answer"),
             )
-            for m in snap.members.members
+            for m in reading.members.members
             if m.id not in seen
         ]
         by_name = {m.name: m for m in sizes}
@@ -406,7 +406,7 @@ class Maintenance:
         for i, m in enumerate(plan.order, 1):
             # re-check right before the mutation: every member healthy, quorum intact
             try:
-                snap = await self.require_all_healthy(_("defrag"))
+                reading = await self.require_all_healthy(_("defrag"))
             except errors.UnhealthyCluster as exc:
                 raise DefragAborted(
                     _("before {name} ({i} of {n}): {why}").format(
@@ -415,14 +415,14 @@ class Maintenance:
                     results,
                 ) from None
             target = m
-            if m.is_leader and plan.move_leader_to is not None and snap.leader == m.member_id:
+            if m.is_leader and plan.move_leader_to is not None and reading.leader == m.member_id:
                 self.on_event(
                     _("moving leadership from {a} to {b}").format(
                         a=m.name, b=plan.move_leader_to.name
                     )
                 )
                 await self.svc.move_leader(plan.move_leader_to.member_id)
-            current = {s.member_id: s for s in snap.endpoints if s.ok}.get(m.member_id)
+            current = {s.member_id: s for s in reading.endpoints if s.ok}.get(m.member_id)
             if current is not None:  # sizes as they are now, not when planned
                 target = replace(m, db_size=current.db_size, db_size_in_use=current.db_size_in_use)
             self.on_event(
@@ -491,8 +491,8 @@ class Maintenance:
         target = head - retain
         if target <= 0:
             return CompactResult(0, head, skipped=True)
-        snap = await self.require_quorum(_("compact"))  # right before the mutation
-        del snap
+        reading = await self.require_quorum(_("compact"))  # right before the mutation
+        del reading
         try:
             await self.svc.compact(target)
         except errors.EtcdtuiError as exc:
@@ -528,8 +528,10 @@ class Maintenance:
         self.on_event(_("step 2: defragment each member, leader last"))
         plan = await self.plan_defrag(move_leader=move_leader)
         report.defrag = await self.run_defrag(plan)
-        snap = await self.require_all_healthy(_("alarm disarm"))
-        over = [m for m in await self.sizes(snap) if m.quota and m.db_size > DISARM_BELOW * m.quota]
+        reading = await self.require_all_healthy(_("alarm disarm"))
+        over = [
+            m for m in await self.sizes(reading) if m.quota and m.db_size > DISARM_BELOW * m.quota
+        ]
         if over:
             raise errors.NoSpace(
                 _(

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from etcdtui import errors
+from etcdtui.cluster_data import ConnectionSettings, EndpointStatus
 from etcdtui.i18n import _
-from etcdtui.models import ConnectionSettings, EndpointStatus
 
 MAX_METRICS_BYTES = 8 * 1024 * 1024  # a member's /metrics is ~200 KiB; refuse anything huge
 

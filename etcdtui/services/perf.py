@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from etcdtui import errors
+from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.i18n import _
-from etcdtui.models import ConnectionSettings
 from etcdtui.services import metrics
 from etcdtui.services.cluster import ClusterService
 

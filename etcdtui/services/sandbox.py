@@ -32,10 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from etcdtui import errors
+from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.domain.membership import initial_cluster
 from etcdtui.errors import SandboxError
 from etcdtui.i18n import _
-from etcdtui.models import ConnectionSettings
 from etcdtui.paths import default_sandbox_dir, ensure_private_dir
 from etcdtui.safeio import read_limited, read_tail, write_private
 from etcdtui.services import sandbox_faults, sandbox_followers

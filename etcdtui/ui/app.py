@@ -13,9 +13,9 @@ from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.screen import Screen
 
+from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.errors import EtcdtuiError
 from etcdtui.i18n import _
-from etcdtui.models import ConnectionSettings
 from etcdtui.ops.audit import AuditLog
 from etcdtui.ops.health import DEFAULT_QUOTA_BYTES
 from etcdtui.terminal_text import printable
@@ -31,7 +31,7 @@ from etcdtui.ui.messages import (
 )
 from etcdtui.ui.poller import Poller
 from etcdtui.ui.screens.main import MainScreen
-from etcdtui.ui.security.source import CertsChecked, CertsResult, CertWatch, header_text
+from etcdtui.ui.security.check_results import CertsChecked, CertsResult, CertWatch, header_text
 from etcdtui.ui.service import ClusterLike, ServiceFactory, real_service
 from etcdtui.ui.state import ClusterState
 from etcdtui.ui.typeahead import KeyGate

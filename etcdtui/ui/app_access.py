@@ -16,11 +16,11 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.screen import Screen
 
-    from etcdtui.models import ConnectionSettings
+    from etcdtui.cluster_data import ConnectionSettings
     from etcdtui.ops.audit import AuditLog
     from etcdtui.ui.actions import ActionSpec
     from etcdtui.ui.poller import Poller
-    from etcdtui.ui.security.source import CertsResult, CertWatch
+    from etcdtui.ui.security.check_results import CertsResult, CertWatch
     from etcdtui.ui.service import ClusterLike
     from etcdtui.ui.state import ClusterState
 

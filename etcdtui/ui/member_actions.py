@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
-from etcdtui.models import ConnectionSettings, Member, MemberList
+from etcdtui.cluster_data import ConnectionSettings, Member, MemberList
 from etcdtui.ops import members as ops
 from etcdtui.ops.members import MemberPlan as ActionPlan
 from etcdtui.ops.members import etcdctl_flags, title_for

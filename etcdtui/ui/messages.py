@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from etcdtui.models import Alarm, EndpointHealth, EndpointStatus, MemberList
+from etcdtui.cluster_data import Alarm, EndpointHealth, EndpointStatus, MemberList
 from etcdtui.ops.health import ConsistencyReport, MemberMetrics
 
 

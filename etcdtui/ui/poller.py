@@ -15,8 +15,8 @@ from typing import Any
 from textual.app import App
 from textual.worker import Worker
 
+from etcdtui.cluster_data import Alarm, MemberList
 from etcdtui.errors import EtcdtuiError
-from etcdtui.models import Alarm, MemberList
 from etcdtui.ui.messages import (
     ConsistencyChecked,
     ConsistencyPoll,

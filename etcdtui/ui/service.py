@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from etcdtui.models import (
+from etcdtui.cluster_data import (
     Alarm,
     ConnectionSettings,
     EndpointHealth,

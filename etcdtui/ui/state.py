@@ -10,11 +10,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from etcdtui.domain import quorum
-from etcdtui.domain.formatting import short_bytes
-from etcdtui.domain.health import HEALTHY, UNKNOWN, elected_leader, endpoint_state, is_access_error
-from etcdtui.i18n import N_, _
-from etcdtui.models import (
+from etcdtui.cluster_data import (
     Alarm,
     EndpointHealth,
     EndpointStatus,
@@ -23,6 +19,10 @@ from etcdtui.models import (
     QuorumSummary,
     hex_id,
 )
+from etcdtui.domain import quorum
+from etcdtui.domain.formatting import short_bytes
+from etcdtui.domain.health import HEALTHY, UNKNOWN, elected_leader, endpoint_state, is_access_error
+from etcdtui.i18n import N_, _
 from etcdtui.ops.health import (
     Advisory,
     ConsistencyReport,

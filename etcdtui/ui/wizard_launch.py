@@ -22,8 +22,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Input, Label, Static
 
 from etcdtui import errors
+from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.i18n import N_, _
-from etcdtui.models import ConnectionSettings
 from etcdtui.ops.plans import Plan
 from etcdtui.ops.snapshots import EncryptedSnapshotError
 from etcdtui.safeio import expand_user
@@ -61,9 +61,9 @@ async def build_plan(
     factory: ServiceFactory = real_service,
     evidence: tuple[str, ...] = (),
 ) -> Plan:
-    """The plan for ``:kind arg``, built by :mod:`etcdtui.ops.wizards` as the CLI builds
+    """The plan for ``:kind arg``, built by :mod:`etcdtui.ops.plan_requests` as the CLI builds
     it; the service comes through the console's seam (``factory``)."""
-    from etcdtui.ops import wizards
+    from etcdtui.ops import plan_requests
 
     target = 0
     if kind == "scale":  # check the argument before dialling anything
@@ -76,12 +76,12 @@ async def build_plan(
             ) from None
     if kind not in KINDS:
         raise errors.UsageError(_("unknown wizard {kind}").format(kind=kind))
-    sandbox = wizards.find_sandbox(settings)
+    sandbox = plan_requests.find_sandbox(settings)
     snap = None
     if kind == "restore":
         path = expand_user(arg).absolute()
         try:
-            snap = wizards.verify_snapshot(path, keys)  # the keys given with k
+            snap = plan_requests.verify_snapshot(path, keys)  # the keys given with k
         except EncryptedSnapshotError as exc:  # in the console's words, not the CLI's flags
             exc.fix = _(
                 "Press 4 for the snapshots pane, k to give the identity file or passphrase "
@@ -91,17 +91,19 @@ async def build_plan(
     svc = factory(settings)
     try:
         if kind == "replace":  # the session's :evidence picks and guards the member
-            return await wizards.replace_plan(
-                svc, settings, sandbox, wizards.ReplaceInput(member=arg, evidence=evidence)
+            return await plan_requests.replace_plan(
+                svc, settings, sandbox, plan_requests.ReplaceInput(member=arg, evidence=evidence)
             )
         if kind == "rebuild":
-            return await wizards.rebuild_plan(
-                svc, settings, sandbox, wizards.RebuildInput(evidence=evidence)
+            return await plan_requests.rebuild_plan(
+                svc, settings, sandbox, plan_requests.RebuildInput(evidence=evidence)
             )
         if kind == "scale":
-            return await wizards.scale_plan(svc, settings, sandbox, wizards.ScaleInput(target))
-        plan, _risks = await wizards.restore_plan(
-            svc, sandbox, wizards.RestoreInput(snapshot=path), snap
+            return await plan_requests.scale_plan(
+                svc, settings, sandbox, plan_requests.ScaleInput(target)
+            )
+        plan, _risks = await plan_requests.restore_plan(
+            svc, sandbox, plan_requests.RestoreInput(snapshot=path), snap
         )
         return plan
     finally:
@@ -250,13 +252,13 @@ class ArgPrompt(FittedModal):
 
 def snapshot_directory(app: ConsoleApp) -> str:
     """The snapshots pane's directory when it has one, else the default directory."""
-    from etcdtui.ui.snapshots import model
+    from etcdtui.ui.snapshots import pane_data
     from etcdtui.ui.snapshots.pane import SnapshotsPane
 
     for pane in app.main.query(SnapshotsPane):
         if pane.directory:
             return str(pane.directory)
-    return str(model.default_directory())
+    return str(pane_data.default_directory())
 
 
 def find_restore_hint(directory: str, keys: Any = None) -> Any:
@@ -442,11 +444,11 @@ class SavedWizard:
 
 def saved_wizards() -> list[SavedWizard]:
     """Every persisted wizard run, newest first; unreadable files are skipped."""
-    from etcdtui.ops.runs import STATE_LIMIT, wizards_dir
+    from etcdtui.ops.runs import STATE_LIMIT, plan_state_dir
     from etcdtui.safeio import read_limited
 
     out: list[tuple[float, SavedWizard]] = []
-    d = wizards_dir()
+    d = plan_state_dir()
     for path in sorted(d.glob("*.json")) if d.is_dir() else []:
         try:
             data = json.loads(read_limited(path, STATE_LIMIT).decode("utf-8"))

@@ -29,7 +29,7 @@ from etcdtui.ui.snapshots.views import ContentsView
 from tests.support.helpers import etcdctl, etcdutl_status
 from tests.support.k8s_builders import json_object, k8s_object
 from tests.support.pilot_helpers import real_app, until
-from tests.support.snapshot_apps import SIZE
+from tests.support.screen_apps import SIZE
 from tests.support.snapshot_pane import (
     offline_app,
     open_catalog,

@@ -12,7 +12,7 @@ import pytest
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.executor import Executor
 from etcdtui.services.plans import Plan
-from etcdtui.services.procedures.common import MemberTLS, etcdctl_env
+from etcdtui.services.procedures.building_blocks import MemberTLS, etcdctl_env
 from etcdtui.services.procedures.replace import ReplaceRequest, plan_replace
 from etcdtui.services.procedures.sandbox_host import SandboxHost
 from etcdtui.services.sandbox import Sandbox

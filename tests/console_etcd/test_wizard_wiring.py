@@ -20,10 +20,10 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
-from etcdtui.ops.wizards import find_sandbox
+from etcdtui.ops.plan_requests import find_sandbox
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
-from etcdtui.services.executor import wizards_dir
+from etcdtui.services.executor import plan_state_dir
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.ui.app import EtcdtuiApp
 from etcdtui.ui.errors import ErrorModal
@@ -208,7 +208,7 @@ async def test_leave_the_wizard_and_resume_it_from_the_wizards_list(
         await until(pilot, lambda: not screen.is_attached, what="wizard gone")
         members_now, _h = await voters(sb)
         assert any(m.id == old_id for m in members_now)  # the remove did not happen
-        assert (wizards_dir() / f"{plan_id}.json").exists()
+        assert (plan_state_dir() / f"{plan_id}.json").exists()
 
         await command(pilot, "wizards")
         listing = await until(

@@ -19,7 +19,7 @@ from etcdtui.ui.widgets.command_line import CommandLine
 from etcdtui.ui.widgets.members import MembersTable
 from tests.support.fakes import FakeCluster, fake_settings, scenario
 from tests.support.pilot_helpers import until
-from tests.support.snapshot_apps import FROZEN_NOW, make_app, populate
+from tests.support.screen_apps import FROZEN_NOW, make_app, populate
 
 SIZE = (120, 40)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from etcdtui.ui.widgets.command_line import CommandLine, Sources, arg_kind, completions
 from tests.support.pilot_helpers import until
-from tests.support.snapshot_apps import make_app, populate
+from tests.support.screen_apps import make_app, populate
 
 SIZE = (120, 40)
 

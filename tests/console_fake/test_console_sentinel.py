@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from etcdtui.models import HashKV
+from etcdtui.cluster_data import HashKV
 from etcdtui.ui.app import EtcdtuiApp
 from tests.support.fakes import FakeCluster, fake_settings, scenario
 from tests.support.pilot_helpers import until

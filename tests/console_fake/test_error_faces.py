@@ -10,7 +10,7 @@ from textual.widgets import Static
 from etcdtui.errors import TLSUnknownCA
 from etcdtui.services.snapshots.save import TargetExists
 from etcdtui.ui.errors import ErrorModal, report
-from tests.support.snapshot_apps import make_app, populate
+from tests.support.screen_apps import make_app, populate
 
 SIZE = (120, 40)
 

@@ -1,7 +1,7 @@
 """The console in Bahasa Indonesia: `:lang` switches at run time, and at 120x40 and 80x24
 no critical value is cut (quorum badge, leader, each member's health, the confirmation
 field and its buttons). Fake service, frozen clock; the SVG snapshots are in
-test_snapshots.py (test_snapshot_id)."""
+test_screens.py (test_screen_id)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from textual.widgets import Button, Input
 from etcdtui import i18n
 from etcdtui.ui.screens.modals import MemberActionModal
 from tests.support.pilot_helpers import until
-from tests.support.snapshot_apps import lose_quorum, make_app, open_wizard, populate, screen_text
+from tests.support.screen_apps import lose_quorum, make_app, open_wizard, populate, screen_text
 
 SIZES = [(120, 40), (80, 24)]
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.support.snapshot_apps import make_app, populate
+from tests.support.screen_apps import make_app, populate
 
 
 @pytest.mark.parametrize("scenario", ["healthy", "one-down"])

@@ -15,7 +15,7 @@ from textual.strip import Strip
 
 from etcdtui.ui import partial_updates
 from etcdtui.ui.widgets.quiet_table import QuietTable
-from tests.support.snapshot_apps import make_app, populate
+from tests.support.screen_apps import make_app, populate
 
 
 def rendered(update: ChopsUpdate) -> str:

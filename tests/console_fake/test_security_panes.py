@@ -8,6 +8,7 @@ from textual.widgets import DataTable, Static
 
 from etcdtui.ui.security.security_pane import SecurityPane
 from tests.support.pilot_helpers import until
+from tests.support.screen_apps import SIZE, populate
 from tests.support.security_apps import (
     cells,
     header_certs,
@@ -15,7 +16,6 @@ from tests.support.security_apps import (
     show_certs,
     show_security,
 )
-from tests.support.snapshot_apps import SIZE, populate
 
 
 async def test_certs_pane_marks_expiry_and_broken_certs_and_feeds_the_header() -> None:

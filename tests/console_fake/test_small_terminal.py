@@ -17,7 +17,7 @@ from etcdtui.ui.screens.modals import MemberActionModal
 from etcdtui.ui.snapshots.save_dialog import SaveSnapshotDialog
 from etcdtui.ui.widgets.header import ClusterHeader
 from tests.support.pilot_helpers import until
-from tests.support.snapshot_apps import SMALL, make_app, populate
+from tests.support.screen_apps import SMALL, make_app, populate
 
 
 def on_screen(app: Any, w: Widget) -> bool:

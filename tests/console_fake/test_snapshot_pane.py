@@ -8,7 +8,7 @@ from pathlib import Path
 
 from etcdtui.ui.snapshots.save_dialog import SaveSnapshotDialog
 from tests.support.pilot_helpers import until
-from tests.support.snapshot_apps import SIZE
+from tests.support.screen_apps import SIZE
 from tests.support.snapshot_pane import offline_app, open_catalog
 
 

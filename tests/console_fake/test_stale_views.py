@@ -49,7 +49,7 @@ async def test_member_table_columns_shrink_back() -> None:
     from dataclasses import replace
 
     from etcdtui.ui.widgets.members import MembersTable
-    from tests.support.snapshot_apps import make_app, populate
+    from tests.support.screen_apps import make_app, populate
 
     app, _ = make_app("healthy")
     async with app.run_test(size=SIZE) as pilot:
@@ -74,8 +74,8 @@ def _visible_labels(app: Any, table: DataTable[Any]) -> str:
 
 
 async def test_certs_checks_column_is_on_screen_at_120() -> None:
+    from tests.support.screen_apps import populate
     from tests.support.security_apps import secure_fake_app, show_certs
-    from tests.support.snapshot_apps import populate
 
     app = secure_fake_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -90,7 +90,7 @@ async def test_audit_result_on_screen_and_enter_opens_the_record(tmp_path: Path)
     from etcdtui.errors import QuorumRefusal
     from etcdtui.services.audit import AuditLog
     from etcdtui.ui.screens.audit import AuditDetailScreen
-    from tests.support.snapshot_apps import populate
+    from tests.support.screen_apps import populate
 
     log = AuditLog(tmp_path / "audit.jsonl")
     log.append(action="member.remove", params={"member": "m2", "peer_urls": ["x" * 70]})
@@ -127,7 +127,7 @@ async def test_pane_2_is_its_own_health_view() -> None:
     from textual.widgets import ContentSwitcher
 
     from etcdtui.ui.widgets.health_view import HealthView
-    from tests.support.snapshot_apps import make_app, populate
+    from tests.support.screen_apps import make_app, populate
 
     app, _ = make_app("one-down")
     async with app.run_test(size=SIZE) as pilot:

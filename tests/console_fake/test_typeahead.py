@@ -15,7 +15,7 @@ from etcdtui.ui.screens.modals import MemberActionModal
 from etcdtui.ui.widgets.command_line import CommandLine
 from etcdtui.ui.widgets.members import MembersTable
 from tests.support.pilot_helpers import until
-from tests.support.snapshot_apps import make_app, populate
+from tests.support.screen_apps import make_app, populate
 
 SIZE = (120, 40)
 

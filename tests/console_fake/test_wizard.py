@@ -33,7 +33,7 @@ async def test_a_wizard_without_its_argument_asks_for_it() -> None:
     from textual.widgets import Input
 
     from etcdtui.ui.wizard_launch import ArgPrompt
-    from tests.support.snapshot_apps import SIZE, make_app, populate
+    from tests.support.screen_apps import SIZE, make_app, populate
 
     app, _svc = make_app("healthy")
     async with app.run_test(size=SIZE) as pilot:

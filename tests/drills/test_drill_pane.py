@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Static
 
-from etcdtui.cli.wizard_cmds import run_cli
+from etcdtui.cli.procedure_cmds import run_cli
 from etcdtui.ops.drills import runner
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.ui.app import EtcdtuiApp
 from tests.support.pilot_helpers import until
-from tests.support.snapshot_apps import make_app
+from tests.support.screen_apps import make_app
 
 pytestmark = [pytest.mark.etcd, pytest.mark.drill]
 

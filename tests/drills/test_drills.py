@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from etcdtui.cli import main
-from etcdtui.cli.wizard_cmds import run_cli
+from etcdtui.cli.procedure_cmds import run_cli
 from etcdtui.ops.drills import runner
-from etcdtui.ops.drills.model import DrillState
+from etcdtui.ops.drills.drill import DrillState
 from etcdtui.paths import state_dir
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
@@ -204,7 +204,7 @@ def test_majority_lost_wrong_snapshot_then_right_one(capsys: pytest.CaptureFixtu
 
 
 def _leader_name(state: DrillState) -> str:
-    from etcdtui.models import EndpointStatus
+    from etcdtui.cluster_data import EndpointStatus
 
     async def go() -> str:
         async with ClusterService(runner.drill_settings(state)) as svc:

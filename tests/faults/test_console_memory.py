@@ -18,7 +18,7 @@ from etcdtui.ui.watchers import watcher_count
 from etcdtui.ui.widgets.command_line import CommandLine
 from etcdtui.ui.widgets.footer import KeyFooter
 from tests.support.pilot_helpers import until
-from tests.support.snapshot_apps import make_app, populate
+from tests.support.screen_apps import make_app, populate
 
 CYCLES = 20
 

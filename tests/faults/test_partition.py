@@ -139,13 +139,13 @@ async def test_partitioned_leader_is_shown_stale_not_leader(
                 await refuses_quorum_loss(sb, new)
                 # the service layer agrees: the old leader answers Status but leads nobody
                 async with ClusterService(sb.settings(timeout=1.0)) as svc:
-                    snap = await svc.overview()
-                assert snap.members is not None
-                old_id = snap.members.by_name(old).id  # type: ignore[union-attr]
-                assert snap.leader not in (None, old_id)
-                old_status = next(s for s in snap.endpoints if s.member_id == old_id)
+                    reading = await svc.overview()
+                assert reading.members is not None
+                old_id = reading.members.by_name(old).id  # type: ignore[union-attr]
+                assert reading.leader not in (None, old_id)
+                old_status = next(s for s in reading.endpoints if s.member_id == old_id)
                 assert old_status.ok
-                assert old_id not in snap.healthy_ids()
+                assert old_id not in reading.healthy_ids()
                 acked = writer.log.ok
                 await until(pilot, lambda: writer.log.ok >= acked + 5, what="writes go on")
             finally:

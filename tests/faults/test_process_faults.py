@@ -60,22 +60,22 @@ async def test_majority_killed_quorum_lost_refuses_and_offers_restore(
             await probe_keys(pilot, app, "1 majority killed")
             # the service layer: the survivor answers Status, nothing commits
             async with ClusterService(sb.settings(timeout=1.0)) as svc:
-                snap = await svc.overview()
-            assert snap.members is not None
-            s = quorum.summarize(snap.members, snap.healthy_ids())
+                reading = await svc.overview()
+            assert reading.members is not None
+            s = quorum.summarize(reading.members, reading.healthy_ids())
             assert (s.state, s.healthy, s.voters) == ("lost", 0, 3)
-            advice = " ".join(quorum.advisories(snap.members, snap.healthy_ids()))
+            advice = " ".join(quorum.advisories(reading.members, reading.healthy_ids()))
             assert "restore from a snapshot" in advice
             # membership changes are refused, with restore named as the way out
             proc = await asyncio.to_thread(cli, sb, "member", "remove", victims[1], "--yes")
             assert proc.returncode != 0, proc.stdout
             out = proc.stdout + proc.stderr
             assert "restore" in out.lower(), out
-            assert len(snap.members.members) == 3
+            assert len(reading.members.members) == 3
             status = await asyncio.to_thread(cli, sb, "status", "-o", "json")
             assert status.returncode == 1
             assert json.loads(status.stdout)["quorum"]["state"] == "lost"
-            assert survivor in {m.name for m in snap.members.members}
+            assert survivor in {m.name for m in reading.members.members}
         for name in victims:
             sb.start(name)
         sb.wait_healthy(timeout=60)
@@ -128,9 +128,9 @@ async def test_leader_killed_then_leader_removed_new_leader_shown(
             removed = app.state.leader_name()
             assert removed is not None
             async with ClusterService(sb.settings(timeout=3.0)) as svc:
-                snap = await svc.overview()
-                assert snap.members is not None
-                await svc.member_remove(snap.members.by_name(removed).id)  # type: ignore[union-attr]
+                reading = await svc.overview()
+                assert reading.members is not None
+                await svc.member_remove(reading.members.by_name(removed).id)  # type: ignore[union-attr]
             sb.mark_removed(removed)
             await until(
                 pilot,
@@ -197,11 +197,11 @@ async def test_paused_follower_then_paused_leader_deadlines_hold(
                     await refuses_quorum_loss(sb, others[0])
                     # the service layer: the paused member costs its deadline, no more
                     async with ClusterService(sb.settings(timeout=1.0)) as svc:
-                        snap = await svc.overview()
+                        reading = await svc.overview()
                     url = sb.client_url(sb.state.member(victim))  # type: ignore[union-attr]
-                    bad = next(e for e in snap.endpoints if e.endpoint == url)
+                    bad = next(e for e in reading.endpoints if e.endpoint == url)
                     assert not bad.ok and bad.error_code == "deadline", bad
-                    assert sum(e.ok for e in snap.endpoints) == 2
+                    assert sum(e.ok for e in reading.endpoints) == 2
                 finally:
                     sb.resume(victim)
                 await until(pilot, lambda: _healthy_rows(app), timeout=30, what="all healthy")
@@ -275,9 +275,9 @@ async def test_removing_the_leader_is_not_sent_through_the_leader(
 
     monkeypatch.setattr(EndpointClient, "call", spy)
     async with ClusterService(sb.settings(timeout=3.0)) as svc:
-        snap = await svc.overview()
-        assert snap.members is not None and snap.leader is not None
-        leader = snap.members.by_id(snap.leader)
+        reading = await svc.overview()
+        assert reading.members is not None and reading.leader is not None
+        leader = reading.members.by_id(reading.leader)
         assert leader is not None
         after = await svc.member_remove(leader.id)
     sb.mark_removed(leader.name)

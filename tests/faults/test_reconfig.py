@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from etcdtui import errors
-from etcdtui.models import Member
+from etcdtui.cluster_data import Member
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox

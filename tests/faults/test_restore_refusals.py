@@ -12,7 +12,7 @@ import pytest
 
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
-from etcdtui.services.executor import wizards_dir
+from etcdtui.services.executor import plan_state_dir
 from etcdtui.services.sandbox import Sandbox
 from tests.support.crash_helpers import wizard
 from tests.support.faults import AckWriter, probe_keys, verify_acked
@@ -26,7 +26,7 @@ def _healthy(app: object) -> bool:
 
 
 def _saved_wizards() -> set[str]:
-    return {p.name for p in wizards_dir().glob("*.json")} if wizards_dir().exists() else set()
+    return {p.name for p in plan_state_dir().glob("*.json")} if plan_state_dir().exists() else set()
 
 
 def _data_dirs(sb: Sandbox) -> dict[str, tuple[int, int]]:

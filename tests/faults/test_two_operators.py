@@ -15,7 +15,7 @@ from pathlib import Path
 
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
-from etcdtui.services.executor import load_state, wizards_dir
+from etcdtui.services.executor import load_state, plan_state_dir
 from etcdtui.services.sandbox import Sandbox
 from tests.support.faults import (
     AckWriter,
@@ -89,7 +89,7 @@ async def test_two_replace_runs_at_once_one_proceeds_one_refused(
             await until(
                 pilot, lambda: _healthy(app), timeout=60, what="3 healthy rows after the replace"
             )
-    plans = sorted(wizards_dir().glob("replace-*.json"), key=lambda p: p.stat().st_mtime)
+    plans = sorted(plan_state_dir().glob("replace-*.json"), key=lambda p: p.stat().st_mtime)
     assert [load_state(p.stem)["status"] for p in plans][-1:] == ["done"]
     sb2 = Sandbox(sb.dir)
     sb2.wait_healthy(timeout=60)

@@ -118,16 +118,16 @@ async def test_paused_member_does_not_block_status(fresh_cluster: Callable[..., 
     try:
         assert process_state(paused.pid) == "T"
         async with ClusterService(settings) as svc:
-            snap = await svc.overview()  # returns: the paused member's deadline fired
-        by_url = {s.endpoint: s for s in snap.endpoints}
+            reading = await svc.overview()  # returns: the paused member's deadline fired
+        by_url = {s.endpoint: s for s in reading.endpoints}
         bad = by_url[sandbox.client_url(paused)]
         assert bad.ok is False
         assert bad.error_code == "deadline", bad
-        others = [s for s in snap.endpoints if s.endpoint != bad.endpoint]
+        others = [s for s in reading.endpoints if s.endpoint != bad.endpoint]
         assert len(others) == 2 and all(s.ok for s in others)
         from etcdtui.domain.quorum import summarize
 
-        summary = summarize(snap.members.members, snap.healthy_ids())
+        summary = summarize(reading.members.members, reading.healthy_ids())
         assert (summary.voters, summary.healthy, summary.state) == (3, 2, "at-risk")
         # The paused member cost its own deadline and nothing else: the call returned with
         # the deadline error for it alone, and the others answered in the same call.

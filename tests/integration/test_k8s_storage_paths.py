@@ -15,7 +15,7 @@ from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.services.snapshots.diff import diff
 from etcdtui.services.snapshots.k8s import inspect, objects
-from etcdtui.ui.snapshots.model import object_rows
+from etcdtui.ui.snapshots.pane_data import object_rows
 from tests.support.helpers import etcdctl
 
 pytestmark = pytest.mark.etcd

@@ -224,9 +224,9 @@ async def test_defrag_handles_a_learner_explicitly(fresh_cluster: Callable[..., 
         async def learner_healthy() -> bool:
             # started (it published its name through raft) and healthy by the rule the
             # defrag's precondition uses: a learner that just started may not answer yet
-            snap = await svc.overview()
-            listed = snap.members.by_name("m4") if snap.members is not None else None
-            return listed is not None and listed.started and listed.id in snap.healthy_ids()
+            reading = await svc.overview()
+            listed = reading.members.by_name("m4") if reading.members is not None else None
+            return listed is not None and listed.started and listed.id in reading.healthy_ids()
 
         await eventually(learner_healthy, timeout=60, what="m4 started and healthy")
         m = Maintenance(svc, settle_s=0.2)

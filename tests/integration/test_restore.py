@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from etcdtui.cli.wizard_cmds import run_cli
-from etcdtui.models import MemberList
+from etcdtui.cli.procedure_cmds import run_cli
+from etcdtui.cluster_data import MemberList
 from etcdtui.services.cluster import ClusterService
-from etcdtui.services.executor import wizards_dir
+from etcdtui.services.executor import plan_state_dir
 from etcdtui.services.procedures.snapcheck import verify_snapshot
 from etcdtui.services.sandbox import Sandbox
 from tests.support.helpers import etcdctl
@@ -52,8 +52,8 @@ def save_snapshot(sb: Sandbox, path: Path) -> None:
     etcdctl(sb, "snapshot", "save", str(path), endpoints=[sb.settings().endpoints[0]])
 
 
-def wizard_files() -> set[str]:
-    return {p.name for p in wizards_dir().glob("*.json")} if wizards_dir().exists() else set()
+def plan_state_files() -> set[str]:
+    return {p.name for p in plan_state_dir().glob("*.json")} if plan_state_dir().exists() else set()
 
 
 def test_restore_end_to_end(
@@ -99,13 +99,13 @@ def test_restore_refuses_corrupt_snapshot(
     data = bytearray(snap.read_bytes())
     data[4096 + 100] ^= 0xFF
     snap.write_bytes(bytes(data))
-    before, files = members(sb), wizard_files()
+    before, files = members(sb), plan_state_files()
     rc = run_cli(["restore", str(snap), "--sandbox-dir", str(sb.dir), "--execute", "--yes"])
     err = capsys.readouterr().err
     assert rc != 0
     assert "sha256" in err and "corrupt" in err.lower()
     assert members(sb) == before  # still running, same cluster
-    assert wizard_files() == files
+    assert plan_state_files() == files
 
 
 def test_restore_refuses_existing_data_dir(

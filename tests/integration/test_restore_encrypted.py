@@ -12,14 +12,14 @@ from pathlib import Path
 import pyrage
 import pytest
 
-from etcdtui.cli.wizard_cmds import run_cli
+from etcdtui.cli.procedure_cmds import run_cli
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.executor import AutoOperator, Executor
 from etcdtui.services.procedures import restore as restore_mod
 from etcdtui.services.procedures.sandbox_host import SandboxHost
 from etcdtui.services.sandbox import Sandbox
-from etcdtui.services.snapshots.source import DecryptKeys
+from etcdtui.services.snapshots.open_file import DecryptKeys
 from tests.support.helpers import etcdctl
 
 pytestmark = pytest.mark.etcd
@@ -175,9 +175,9 @@ def test_cli_restore_from_passphrase_encrypted_snapshot(
     assert rc == 0, out.out + out.err
     _check_restored(sb, tmp_path, want, before)
     # The plan saved for --resume and the audit log never hold the passphrase.
-    from etcdtui.services.executor import wizards_dir
+    from etcdtui.services.executor import plan_state_dir
 
-    for p in wizards_dir().glob("*.json"):
+    for p in plan_state_dir().glob("*.json"):
         assert "correct horse" not in p.read_text()
 
 

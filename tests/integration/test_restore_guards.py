@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from etcdtui.cli.wizard_cmds import run_cli
+from etcdtui.cli.procedure_cmds import run_cli
 from etcdtui.errors import EtcdtuiError
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.executor import AutoOperator, Executor

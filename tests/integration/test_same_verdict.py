@@ -3,7 +3,7 @@ answer. Each state is a real sandbox (client and peer mTLS; members stopped with
 SIGSTOP), and each face is asked the way an operator asks it:
 
 * the CLI: ``etcdtui member remove|promote NAME --what-if -o json`` in a process;
-* the wizard: the replace wizard's plan builder (``etcdtui.ops.wizards``), whose first
+* the wizard: the replace wizard's plan builder (``etcdtui.ops.plan_requests``), whose first
   membership change is removing the failed member;
 * the console: a Pilot app on the same cluster, the member selected with the arrow keys
   and the dialog opened with its key; the verdict is the one the dialog shows.
@@ -25,10 +25,10 @@ import pytest
 from textual.widgets import Static
 
 from etcdtui.errors import EtcdtuiError
-from etcdtui.ops import wizards
+from etcdtui.ops import plan_requests
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.cluster import ClusterService
-from etcdtui.services.procedures.common import gather
+from etcdtui.services.procedures.building_blocks import gather
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.ui.screens.modals import MemberActionModal
 from tests.support.helpers import conn_flags
@@ -72,7 +72,7 @@ async def wizard_verdict(sb: Sandbox, member: str) -> tuple[dict[str, Any], Etcd
     """The replace wizard on ``member``: the verdict it judged the remove with, and the
     refusal its plan builder raised (None when it built a plan)."""
     settings = sb.settings(timeout=TIMEOUT)
-    sandbox = wizards.find_sandbox(settings)
+    sandbox = plan_requests.find_sandbox(settings)
     assert sandbox is not None and sandbox.dir == sb.dir, (
         settings,
         Sandbox(sb.dir).state,
@@ -80,10 +80,12 @@ async def wizard_verdict(sb: Sandbox, member: str) -> tuple[dict[str, Any], Etcd
 
     async with ClusterService(settings) as svc:
         facts = await gather(svc)
-        verdict = wizards.replace_verdict(facts, wizards.replace_target(facts, member), settings)
-        inp = wizards.ReplaceInput(member=member, force=True)
+        verdict = plan_requests.replace_verdict(
+            facts, plan_requests.replace_target(facts, member), settings
+        )
+        inp = plan_requests.ReplaceInput(member=member, force=True)
         try:
-            await wizards.replace_plan(svc, settings, sandbox, inp)
+            await plan_requests.replace_plan(svc, settings, sandbox, inp)
         except EtcdtuiError as exc:
             return verdict.verdict(), exc
         return verdict.verdict(), None

@@ -26,7 +26,7 @@ from etcdtui.services.sandbox import Sandbox
 from etcdtui.services.snapshots import k8s
 from etcdtui.services.snapshots.diff import diff
 from etcdtui.services.snapshots.errors import SnapshotCorrupt
-from etcdtui.services.snapshots.source import DecryptKeys, load_identities
+from etcdtui.services.snapshots.open_file import DecryptKeys, load_identities
 from etcdtui.services.snapshots.status import snapshot_status, verify
 from tests.support.helpers import conn_flags, etcd34_dir, etcdctl, etcdutl_status
 from tests.support.k8s_builders import json_object, k8s_object

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from etcdtui import errors
-from etcdtui.models import EndpointStatus, HashKV, Member, MemberList, hex_id
+from etcdtui.cluster_data import EndpointStatus, HashKV, Member, MemberList, hex_id
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.services.snapshots import save as save_mod
@@ -602,7 +602,7 @@ async def test_x25519_round_trip_through_age(cluster: Sandbox, tmp_path: Path) -
     assert theirs["totalKey"] > 0
     # etcdtui's offline reader opens the encrypted file directly, with the same numbers
     status_mod = pytest.importorskip("etcdtui.services.snapshots.status")
-    source_mod = pytest.importorskip("etcdtui.services.snapshots.source")
+    source_mod = pytest.importorskip("etcdtui.services.snapshots.open_file")
     ours = status_mod.snapshot_status(path, source_mod.DecryptKeys(identities=[ident]))
     for k in ("hash", "revision", "totalKey", "totalSize"):
         assert ours[k] == theirs[k], k

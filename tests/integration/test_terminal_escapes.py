@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from etcdtui.cli import common
+from etcdtui.cli import invocation
 from etcdtui.errors import EtcdtuiError
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.terminal_text import EscapingStream, printable
@@ -137,8 +137,10 @@ def test_the_remove_confirmation_shows_the_name_escaped_and_takes_the_hex_id(
 
     monkeypatch.setattr("builtins.input", fake_input)
     with pytest.raises(EtcdtuiError, match="nothing was changed"):
-        common.confirm_typed(TITLE, f"Remove member {TITLE}?", assume_yes=False, also=ids[TITLE])
-    common.confirm_typed(TITLE, f"Remove member {TITLE}?", assume_yes=False, also=ids[TITLE])
+        invocation.confirm_typed(
+            TITLE, f"Remove member {TITLE}?", assume_yes=False, also=ids[TITLE]
+        )
+    invocation.confirm_typed(TITLE, f"Remove member {TITLE}?", assume_yes=False, also=ids[TITLE])
     err = capsys.readouterr().err
     assert "\x1b" not in err and "\x1b" not in "".join(asked)
     assert ids[TITLE] in asked[0]

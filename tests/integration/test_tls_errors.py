@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from etcdtui import errors
-from etcdtui.models import ConnectionSettings
+from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.services.binaries import find_binary
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.etcdapi import probe

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from etcdtui.cli.wizard_cmds import run_cli
-from etcdtui.models import MemberList
+from etcdtui.cli.procedure_cmds import run_cli
+from etcdtui.cluster_data import MemberList
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.procedures.restore import BUMP_REVISION
 from etcdtui.services.sandbox import Sandbox

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pytest
 
-from etcdtui.cli.wizard_cmds import run_cli
+from etcdtui.cli.procedure_cmds import run_cli
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox
 

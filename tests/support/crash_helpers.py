@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 
 from etcdtui.services.cluster import ClusterService
-from etcdtui.services.executor import load_state, wizards_dir
+from etcdtui.services.executor import load_state, plan_state_dir
 from etcdtui.services.sandbox import Sandbox
 from tests.support.helpers import etcdctl
 
@@ -51,7 +51,7 @@ def wizard(args: list[str], crash_at: str | None) -> subprocess.CompletedProcess
 
 
 def newest_plan(kind: str) -> str:
-    plans = sorted(wizards_dir().glob(f"{kind}-*.json"), key=lambda p: p.stat().st_mtime)
+    plans = sorted(plan_state_dir().glob(f"{kind}-*.json"), key=lambda p: p.stat().st_mtime)
     assert plans, "no saved wizard"
     return plans[-1].stem
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from etcdtui import errors
-from etcdtui.models import (
+from etcdtui.cluster_data import (
     Alarm,
     ConnectionSettings,
     EndpointHealth,
@@ -200,7 +200,7 @@ class FakeCluster:
         self.sent.append(("move-leader", target_id))
 
     async def hashkv(self, revision: int | None = None) -> Any:
-        from etcdtui.models import HashKV
+        from etcdtui.cluster_data import HashKV
 
         out = []
         for url in self.all_endpoints():

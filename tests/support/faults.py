@@ -165,7 +165,7 @@ def _in_thread(fn: Callable[[], Any]) -> Any:
 async def probe_keys(pilot: Any, app: Any, scenario: str, rounds: int = 2) -> list[float]:
     """Press keys that open and close the command line and the help screen; record
     how long each took to be handled (the screen changed)."""
-    from benchmarks.common import timed_key
+    from benchmarks.harness import timed_key
     from etcdtui.ui.widgets.command_line import CommandLine
 
     samples: list[float] = []
@@ -184,10 +184,10 @@ async def probe_keys(pilot: Any, app: Any, scenario: str, rounds: int = 2) -> li
 
 async def leader_name(sandbox: Sandbox) -> str | None:
     async with ClusterService(sandbox.settings(timeout=1.0)) as svc:
-        snap = await svc.overview(with_health=False)
-    if snap.leader is None or snap.members is None:
+        reading = await svc.overview(with_health=False)
+    if reading.leader is None or reading.members is None:
         return None
-    m = snap.members.by_id(snap.leader)
+    m = reading.members.by_id(reading.leader)
     return m.name if m else None
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from etcdtui import errors
-from etcdtui.models import ConnectionSettings
+from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.services.binaries import find_binary
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox

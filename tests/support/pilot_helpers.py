@@ -9,7 +9,7 @@ from typing import Any
 from textual.css.query import NoMatches
 from textual.pilot import Pilot
 
-from etcdtui.models import ConnectionSettings
+from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.services.audit import AuditLog
 from etcdtui.ui.app import EtcdtuiApp
 from etcdtui.ui.console_service import ConsoleService

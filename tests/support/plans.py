@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from etcdtui.models import EndpointHealth, EndpointStatus, Member, MemberList
+from etcdtui.cluster_data import EndpointHealth, EndpointStatus, Member, MemberList
 from etcdtui.services.plans import Plan
-from etcdtui.services.procedures.common import ClusterFacts
+from etcdtui.services.procedures.building_blocks import ClusterFacts
 from etcdtui.services.procedures.replace import ReplaceRequest, build_replace_plan
 from etcdtui.services.procedures.restore import RestoreRequest, parse_members
 from etcdtui.services.procedures.snapcheck import SnapshotFacts

@@ -12,7 +12,7 @@ from etcdtui.ui.app import EtcdtuiApp
 from etcdtui.ui.security.security_pane import SecurityPane
 from tests.support.fakes import FakeSecureCluster, fake_settings, scenario
 from tests.support.pilot_helpers import until
-from tests.support.snapshot_apps import FROZEN_NOW, populate
+from tests.support.screen_apps import FROZEN_NOW, populate
 
 
 def secure_fake_app() -> EtcdtuiApp:

@@ -9,7 +9,7 @@ import pytest
 from textual.widgets import Static
 
 from tests.support.pilot_helpers import until
-from tests.support.snapshot_apps import SIZE, make_app, populate
+from tests.support.screen_apps import SIZE, make_app, populate
 from tests.support.snapshot_pane import fixed_files, pane_of, select, shows
 
 

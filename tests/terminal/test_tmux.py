@@ -126,7 +126,7 @@ def test_type_ahead_burst_in_a_real_terminal(
     cluster: Sandbox, tmux: Tmux, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     """Each burst is one `tmux send-keys` call: the terminal delivers it at once."""
-    from etcdtui.ui.snapshots.model import default_directory
+    from etcdtui.ui.snapshots.pane_data import default_directory
 
     snapdir = default_directory()
     before = set(snapdir.iterdir()) if snapdir.is_dir() else set()

@@ -7,7 +7,7 @@ same answers."""
 
 from __future__ import annotations
 
-from etcdtui.models import (
+from etcdtui.cluster_data import (
     ConnectionSettings,
     EndpointHealth,
     EndpointStatus,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from etcdtui.models import Alarm, EndpointStatus, Member, MemberList
+from etcdtui.cluster_data import Alarm, EndpointStatus, Member, MemberList
 from etcdtui.services.advisories import (
     DEFAULT_QUOTA_BYTES,
     advise,

@@ -13,7 +13,7 @@ import pytest
 
 from etcdtui.services.snapshots.agestream import decrypt_passphrase
 from etcdtui.services.snapshots.errors import BadIdentity, DecryptionFailed, IdentityRequired
-from etcdtui.services.snapshots.source import (
+from etcdtui.services.snapshots.open_file import (
     DecryptKeys,
     age_stanzas,
     encryption_of,

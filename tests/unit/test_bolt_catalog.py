@@ -21,7 +21,7 @@ from etcdtui.services.snapshots.catalog import (
     plan_prune,
 )
 from etcdtui.services.snapshots.errors import SnapshotError
-from etcdtui.services.snapshots.source import DecryptKeys
+from etcdtui.services.snapshots.open_file import DecryptKeys
 from tests.support.bolt_builder import SAMPLE, build_db, with_trailer
 
 GOOD = with_trailer(build_db(SAMPLE))

@@ -322,7 +322,7 @@ def _exercise(path: str) -> None:
     starts like an age file, the typed "this is encrypted" error; every success is
     well-formed: in-bounds elements, counts that add up, a verdict that agrees with itself."""
     from etcdtui.services.snapshots.errors import EncryptedSnapshotError
-    from etcdtui.services.snapshots.source import encryption_of
+    from etcdtui.services.snapshots.open_file import encryption_of
 
     size = os.path.getsize(path)
     try:
@@ -352,7 +352,7 @@ def _exercise(path: str) -> None:
 def test_a_page_that_starts_like_an_age_file_gets_the_encrypted_error(tmp_path: Path) -> None:
     """Found by the fuzz test below: the age armor line written over page 0."""
     from etcdtui.services.snapshots.errors import IdentityRequired
-    from etcdtui.services.snapshots.source import AGE_ARMOR
+    from etcdtui.services.snapshots.open_file import AGE_ARMOR
 
     data = bytearray(FUZZ_BASE)
     data[: len(AGE_ARMOR)] = AGE_ARMOR

@@ -29,12 +29,12 @@ print(" ".join(m for m in COMMAND_MODULES if m in sys.modules))
 
 
 # Command modules whose register() pulls others in: cluster_cmds attaches the
-# guided procedures (member replace, member scale) from wizard_cmds to its `member` group,
-# and `restore` (wizard_cmds) takes snapshot_cmds' decryption flags.
+# guided procedures (member replace, member scale) from procedure_cmds to its `member` group,
+# and `restore` (procedure_cmds) takes snapshot_cmds' decryption flags.
 _PLUGS_IN = {
-    "etcdtui.cli.cluster_cmds": ("etcdtui.cli.wizard_cmds",),
-    "etcdtui.cli.wizard_cmds": ("etcdtui.cli.snapshot_cmds",),
-    "etcdtui.cli.upgrade_cmds": ("etcdtui.cli.wizard_cmds",),  # plan rebuild
+    "etcdtui.cli.cluster_cmds": ("etcdtui.cli.procedure_cmds",),
+    "etcdtui.cli.procedure_cmds": ("etcdtui.cli.snapshot_cmds",),
+    "etcdtui.cli.upgrade_cmds": ("etcdtui.cli.procedure_cmds",),  # plan rebuild
 }
 
 

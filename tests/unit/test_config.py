@@ -19,6 +19,7 @@ from cryptography.x509.oid import NameOID
 
 from etcdtui import config
 from etcdtui.cli import add_connection_flags
+from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.config import (
     Config,
     Context,
@@ -36,7 +37,6 @@ from etcdtui.config import (
     use_context,
 )
 from etcdtui.errors import ConfigError, InsecureRefused, InvalidEndpoint
-from etcdtui.models import ConnectionSettings
 
 FIXTURE_MANIFEST = Path(__file__).parent.parent / "fixtures" / "kubeadm" / "etcd.yaml"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from etcdtui.models import Alarm, HashKV, Member, MemberList
+from etcdtui.cluster_data import Alarm, HashKV, Member, MemberList
 from etcdtui.services import consistency
 
 

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import pytest
 
-from etcdtui.domain import health as rule
-from etcdtui.domain.quorum import summarize
-from etcdtui.models import (
+from etcdtui.cluster_data import (
     Alarm,
-    ClusterSnapshot,
+    ClusterReading,
     EndpointHealth,
     EndpointStatus,
     Member,
     MemberList,
 )
-from etcdtui.services.procedures.common import ClusterFacts
+from etcdtui.domain import health as rule
+from etcdtui.domain.quorum import summarize
+from etcdtui.services.procedures.building_blocks import ClusterFacts
 from etcdtui.ui.state import ClusterState
 
 URLS = [f"https://127.0.0.1:{2379 + 10 * i}" for i in range(4)]
@@ -103,13 +103,13 @@ def test_alarm_does_not_make_a_member_down() -> None:
     """An alarm is cluster-wide and shown on its own; the member still votes."""
     members = MemberList(1, (member(0), member(1), member(2)))
     alarm_text = ("memberID:1 alarm:NOSPACE",)
-    snap = ClusterSnapshot(
+    reading = ClusterReading(
         members,
         (ok_status(0, errors=alarm_text), ok_status(1), ok_status(2)),
         (good(0), good(1), good(2)),
         (Alarm(1, "NOSPACE"),),
     )
-    assert snap.healthy_ids() == {1, 2, 3}
+    assert reading.healthy_ids() == {1, 2, 3}
 
 
 def test_alarm_that_fails_the_read_counts_as_the_failed_read() -> None:
@@ -188,14 +188,14 @@ def console_ids(statuses, health) -> set[int]:
 def test_cli_procedures_and_console_agree(case: str) -> None:
     statuses, health = CASES[case]
     want = rule.healthy_ids(MEMBERS.members, statuses, health)
-    assert ClusterSnapshot(MEMBERS, tuple(statuses), tuple(health)).healthy_ids() == want
+    assert ClusterReading(MEMBERS, tuple(statuses), tuple(health)).healthy_ids() == want
     assert ClusterFacts(MEMBERS, tuple(statuses), tuple(health)).healthy_ids() == want
     assert console_ids(statuses, health) == want
 
 
 def test_cli_and_procedures_agree_when_health_was_not_checked() -> None:
     statuses = tuple(ok_status(i) for i in range(3))
-    assert ClusterSnapshot(MEMBERS, statuses, ()).healthy_ids() == set()
+    assert ClusterReading(MEMBERS, statuses, ()).healthy_ids() == set()
     assert ClusterFacts(MEMBERS, statuses, ()).healthy_ids() == set()
 
 

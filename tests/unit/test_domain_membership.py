@@ -7,9 +7,9 @@ to keep only the first peer URL; a member started with its output did not join.
 
 from __future__ import annotations
 
+from etcdtui.cluster_data import EndpointHealth, EndpointStatus, Member, MemberList
 from etcdtui.domain.membership import initial_cluster, joining_cluster, member_entries
-from etcdtui.models import EndpointHealth, EndpointStatus, Member, MemberList
-from etcdtui.services.procedures.common import ClusterFacts
+from etcdtui.services.procedures.building_blocks import ClusterFacts
 from etcdtui.services.procedures.replace import ReplaceRequest, build_replace_plan
 from etcdtui.services.procedures.scale import ScaleRequest, build_scale_plan, parse_new_members
 

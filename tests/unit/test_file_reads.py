@@ -81,7 +81,7 @@ def test_tilde_of_an_unknown_user_is_a_clear_error() -> None:
 # Reads that are not small files: streamed snapshots (checked to be regular files first),
 # and /proc records of our own child processes.
 ALLOWED = {
-    ("services/snapshots/source.py", "encryption_of"),
+    ("services/snapshots/open_file.py", "encryption_of"),
     ("services/sandbox.py", "process_state"),
     ("services/sandbox.py", "_cmdline"),
     # the fault proxy and the starver run as their own small processes and import nothing

@@ -12,7 +12,7 @@ import threading
 import pytest
 
 from etcdtui import errors
-from etcdtui.models import ConnectionSettings
+from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.services.etcdapi import gateway
 
 

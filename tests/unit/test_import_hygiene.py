@@ -1,4 +1,4 @@
-"""One direction of imports: ui -> services -> models. The service layer never
+"""One direction of imports: ui -> services -> cluster_data. The service layer never
 imports textual, the UI or the CLI (checked on the source, module by module)."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def _imports(path: Path) -> set[str]:
 def test_service_layer_is_ui_free() -> None:
     layer = [
         *(PKG / "services").rglob("*.py"),
-        PKG / "models.py",
+        PKG / "cluster_data.py",
         PKG / "errors.py",
         *(PKG / "config").rglob("*.py"),
     ]
@@ -37,12 +37,12 @@ def test_service_layer_is_ui_free() -> None:
 
 
 def test_models_import_nothing_of_ours_but_errors_i18n_and_the_health_rule() -> None:
-    ours = {n for n in _imports(PKG / "models.py") if n.startswith("etcdtui")}
+    ours = {n for n in _imports(PKG / "cluster_data.py") if n.startswith("etcdtui")}
     assert ours <= {"etcdtui.errors", "etcdtui.i18n", "etcdtui.domain.health"}
 
 
 def test_health_rule_imports_nothing_of_ours() -> None:
-    """models.py imports domain/health.py, so the rule must not import models back."""
+    """cluster_data.py imports domain/health.py, so the rule must not import cluster_data back."""
     assert not {n for n in _imports(PKG / "domain" / "health.py") if n.startswith("etcdtui")}
 
 

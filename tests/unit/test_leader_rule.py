@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from etcdtui.cluster_data import ClusterReading, EndpointStatus
 from etcdtui.domain.health import elected_leader
-from etcdtui.models import ClusterSnapshot, EndpointStatus
 
 
 def _st(mid: int, leader: int, term: int, ok: bool = True) -> EndpointStatus:
@@ -20,7 +20,7 @@ def test_partitioned_old_leader_still_claiming_loses_to_newer_term() -> None:
     assert elected_leader(statuses) == 3
     # even when the console reaches only the old leader and one of the new majority
     assert elected_leader([_st(1, 1, 5), _st(3, 3, 6)]) == 3
-    assert ClusterSnapshot(None, (_st(1, 1, 5), _st(3, 3, 6))).leader == 3
+    assert ClusterReading(None, (_st(1, 1, 5), _st(3, 3, 6))).leader == 3
 
 
 def test_no_leader_named_or_no_answer() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from etcdtui import errors
-from etcdtui.models import Member, MemberList
+from etcdtui.cluster_data import Member, MemberList
 from etcdtui.ops import members as ops
 from etcdtui.services.audit import AuditLog
 from tests.support.fakes import FakeCluster, fake_settings, scenario

@@ -158,7 +158,7 @@ def test_classify_secret_prefix(head: bytes, provider: str | None) -> None:
 
 def test_local_files_in_a_kubeadm_layout(tmp_path: Path) -> None:
     """kubeadm keeps etcd's PKI in /etc/kubernetes/pki/etcd; the root is overridable."""
-    from etcdtui.models import ConnectionSettings
+    from etcdtui.cluster_data import ConnectionSettings
 
     etcd = tmp_path / "etc/kubernetes/pki/etcd"
     ca = pki.create_ca("etcd-ca")

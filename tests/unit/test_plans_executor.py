@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from etcdtui import errors
-from etcdtui.models import ConnectionSettings
+from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.services.audit import AuditLog
 from etcdtui.services.executor import (
     AutoOperator,

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from etcdtui.models import EndpointHealth, EndpointStatus, Member, MemberList
+from etcdtui.cluster_data import EndpointHealth, EndpointStatus, Member, MemberList
 from etcdtui.services.plans import Plan, Ref, Step, Where
-from etcdtui.services.procedures.common import ClusterFacts
+from etcdtui.services.procedures.building_blocks import ClusterFacts
 from etcdtui.services.procedures.rebuild import (
     RebuildMember,
     RebuildRequest,

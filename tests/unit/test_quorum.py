@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from etcdtui.cluster_data import Member, MemberList, QuorumSummary
 from etcdtui.domain import quorum as q
 from etcdtui.domain.quorum import failures_tolerated, quorum_size, summarize
 from etcdtui.domain.scaling import advice_for_target
@@ -28,7 +29,6 @@ from etcdtui.domain.whatif import (
     what_if,
 )
 from etcdtui.errors import QuorumRefusal, TooManyLearners, UnhealthyCluster
-from etcdtui.models import Member, MemberList, QuorumSummary
 
 U = q.ERR_UNHEALTHY
 NES = q.ERR_NOT_ENOUGH_STARTED

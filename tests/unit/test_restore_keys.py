@@ -15,7 +15,7 @@ import pytest
 from etcdtui.services.procedures import restore as restore_mod
 from etcdtui.services.procedures.restore import build_restore_plan
 from etcdtui.services.snapshots.errors import IdentityRequired
-from etcdtui.services.snapshots.source import DecryptKeys
+from etcdtui.services.snapshots.open_file import DecryptKeys
 from tests.support.plans import clock, restore_request, snap_facts, tokens
 
 
@@ -58,7 +58,7 @@ async def test_the_keys_given_with_k_are_the_ones_restore_uses(tmp_path: Path) -
     from etcdtui.ui.snapshots.pane import SnapshotsPane
     from etcdtui.ui.wizard_launch import session_keys
     from tests.support.pilot_helpers import until
-    from tests.support.snapshot_apps import SIZE, make_app, populate
+    from tests.support.screen_apps import SIZE, make_app, populate
 
     app, _svc = make_app("healthy")
     async with app.run_test(size=SIZE) as pilot:

@@ -19,7 +19,7 @@ def test_header_text_levels() -> None:
     import dataclasses as dc
 
     from etcdtui.services.tls.cert_report import CertReport
-    from etcdtui.ui.security.source import CertsResult, header_text
+    from etcdtui.ui.security.check_results import CertsResult, header_text
     from tests.support.fakes import fake_cert_report
 
     certs = fake_cert_report().certs

@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def test_secret_rows_show_key_size_and_encryption_only() -> None:
-    from etcdtui.ui.snapshots.model import object_rows
+    from etcdtui.ui.snapshots.pane_data import object_rows
 
     rows = dict(
         object_rows(
@@ -26,7 +26,7 @@ def test_secret_rows_show_key_size_and_encryption_only() -> None:
 
 
 def test_plaintext_secret_rows_show_type_and_labels_never_data() -> None:
-    from etcdtui.ui.snapshots.model import object_rows
+    from etcdtui.ui.snapshots.pane_data import object_rows
 
     rows = dict(
         object_rows(
@@ -52,7 +52,7 @@ def test_diff_order_and_recipient_split() -> None:
 
     from etcdtui.domain.formatting import short_age as age_text
     from etcdtui.services.snapshots.catalog import CatalogEntry
-    from etcdtui.ui.snapshots.model import order_for_diff
+    from etcdtui.ui.snapshots.pane_data import order_for_diff
     from etcdtui.ui.snapshots.save_dialog import split_recipients
 
     t0 = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)

@@ -33,7 +33,7 @@ def test_choosing_the_language_does_not_load_the_config_package(tmp_path: Path) 
         tmp_path,
     )
     assert "etcdtui.config" not in mods
-    assert "etcdtui.models" not in mods
+    assert "etcdtui.cluster_data" not in mods
 
 
 @pytest.mark.parametrize("flag", [[], ["--config", "{dir}/config.yaml"]])

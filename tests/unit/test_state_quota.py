@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from etcdtui.models import EndpointHealth, EndpointStatus, Member, MemberList
+from etcdtui.cluster_data import EndpointHealth, EndpointStatus, Member, MemberList
 from etcdtui.services.advisories import DEFAULT_QUOTA_BYTES
 from etcdtui.services.metrics import MemberMetrics
 from etcdtui.ui.state import ClusterState

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from etcdtui import errors
-from etcdtui.models import Alarm, EndpointHealth, EndpointStatus, Member, MemberList
-from etcdtui.services.procedures.common import ClusterFacts
+from etcdtui.cluster_data import Alarm, EndpointHealth, EndpointStatus, Member, MemberList
+from etcdtui.services.procedures.building_blocks import ClusterFacts
 from etcdtui.services.procedures.upgrade import (
     UpgradeRequest,
     build_upgrade_plan,

@@ -7,10 +7,10 @@ import ast
 import re
 from pathlib import Path
 
+from etcdtui.cluster_data import Member, MemberList
 from etcdtui.domain.scaling import advice_for_target
 from etcdtui.domain.whatif import UpdatePeerURLs, what_if
 from etcdtui.errors import QuorumRefusal
-from etcdtui.models import Member, MemberList
 
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z-]+")
 

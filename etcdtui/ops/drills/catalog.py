@@ -9,11 +9,11 @@ from pathlib import Path
 
 from etcdtui.i18n import N_, _
 from etcdtui.ops.drills import checks, setups
-from etcdtui.ops.drills.model import ClusterView, Drill, DrillState, Outcome, sha
+from etcdtui.ops.drills.drill import Drill, DrillState, DrillView, Outcome, sha
 from etcdtui.safeio import read_limited
 
 
-def _cert_renewed(view: ClusterView, state: DrillState) -> Outcome:
+def _cert_renewed(view: DrillView, state: DrillState) -> Outcome:
     from cryptography import x509
 
     from etcdtui.config import load_config
@@ -46,7 +46,7 @@ def _cert_renewed(view: ClusterView, state: DrillState) -> Outcome:
     )
 
 
-def _m4_joined(view: ClusterView, state: DrillState) -> Outcome:
+def _m4_joined(view: DrillView, state: DrillState) -> Outcome:
     if view.members is None:
         return Outcome(False, _("the cluster does not answer: {why}").format(why=view.error))
     started = [m for m in view.members.members if m.name]
@@ -57,7 +57,7 @@ def _m4_joined(view: ClusterView, state: DrillState) -> Outcome:
     return Outcome(True, _("{n} started members").format(n=len(started)))
 
 
-def _writes_accepted(view: ClusterView, state: DrillState) -> Outcome:
+def _writes_accepted(view: DrillView, state: DrillState) -> Outcome:
     return (
         Outcome(True, _("a write was accepted"))
         if state.facts.get("probe_write_ok")
@@ -86,14 +86,14 @@ def _backup_files(state: DrillState) -> list[Path]:
 
 def _snapshot_keys(path: Path, identity: Path) -> dict[str, str]:
     from etcdtui.services.snapshots.mvcc import live_keys
-    from etcdtui.services.snapshots.source import DecryptKeys, load_identities, open_snapshot
+    from etcdtui.services.snapshots.open_file import DecryptKeys, load_identities, open_snapshot
 
     with open_snapshot(path, DecryptKeys(load_identities(identity))) as db:
         return {k.key.decode(errors="replace"): sha(k.value) for k in live_keys(db)}
 
 
-def _backup_encrypted_verified(view: ClusterView, state: DrillState) -> Outcome:
-    from etcdtui.services.snapshots.source import DecryptKeys, encryption_of, load_identities
+def _backup_encrypted_verified(view: DrillView, state: DrillState) -> Outcome:
+    from etcdtui.services.snapshots.open_file import DecryptKeys, encryption_of, load_identities
     from etcdtui.services.snapshots.status import verify
 
     files = _backup_files(state)
@@ -115,7 +115,7 @@ def _backup_encrypted_verified(view: ClusterView, state: DrillState) -> Outcome:
     return Outcome(True, _("{file}: encrypted, verified, complete").format(file=newest.name))
 
 
-def _scratch_restored(view: ClusterView, state: DrillState) -> Outcome:
+def _scratch_restored(view: DrillView, state: DrillState) -> Outcome:
     import asyncio
 
     from etcdtui.ops.drills.runner import _gather
@@ -172,7 +172,7 @@ def _upgraded_starts(state: DrillState) -> list[float]:
     return starts
 
 
-def _backup_before_upgrade(view: ClusterView, state: DrillState) -> Outcome:
+def _backup_before_upgrade(view: DrillView, state: DrillState) -> Outcome:
     from etcdtui.services.snapshots.status import verify
 
     starts = _upgraded_starts(state)
@@ -190,7 +190,7 @@ def _backup_before_upgrade(view: ClusterView, state: DrillState) -> Outcome:
     return Outcome(False, _("no verified snapshot in backups/ from before the first restart"))
 
 
-def _leader_last(view: ClusterView, state: DrillState) -> Outcome:
+def _leader_last(view: DrillView, state: DrillState) -> Outcome:
     terms = [s.raft_term for s in view.statuses if s.ok]
     if not terms:
         return Outcome(False, _("no member answers"))
@@ -205,7 +205,7 @@ def _leader_last(view: ClusterView, state: DrillState) -> Outcome:
     return Outcome(True, _("{n} election(s): the leader went last").format(n=elections))
 
 
-def _no_partition(view: ClusterView, state: DrillState) -> Outcome:
+def _no_partition(view: DrillView, state: DrillState) -> Outcome:
     if view.members is None:
         return Outcome(False, _("the cluster does not answer: {why}").format(why=view.error))
     victim = state.facts["victim_name"]

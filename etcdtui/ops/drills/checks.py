@@ -1,15 +1,15 @@
-"""Objective checks shared by the drills: pure functions over a :class:`ClusterView`."""
+"""Objective checks shared by the drills: pure functions over a :class:`DrillView`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from etcdtui.cluster_data import hex_id
 from etcdtui.i18n import N_, _
-from etcdtui.models import hex_id
-from etcdtui.ops.drills.model import ClusterView, DrillState, Objective, Outcome
+from etcdtui.ops.drills.drill import DrillState, DrillView, Objective, Outcome
 
 
-def _unreadable(view: ClusterView) -> Outcome | None:
+def _unreadable(view: DrillView) -> Outcome | None:
     if view.members is None:
         return Outcome(False, _("the cluster does not answer: {why}").format(why=view.error or "?"))
     return None
@@ -18,7 +18,7 @@ def _unreadable(view: ClusterView) -> Outcome | None:
 def voters_healthy(count: int | None = None, *, odd: bool = True) -> Objective:
     """``count`` voters (or any odd number >= 3), every one answering a linearizable read."""
 
-    def check(view: ClusterView, state: DrillState) -> Outcome:
+    def check(view: DrillView, state: DrillState) -> Outcome:
         bad = _unreadable(view)
         if bad:
             return bad
@@ -44,7 +44,7 @@ def voters_healthy(count: int | None = None, *, odd: bool = True) -> Objective:
 
 
 def no_learners() -> Objective:
-    def check(view: ClusterView, state: DrillState) -> Outcome:
+    def check(view: DrillView, state: DrillState) -> Outcome:
         bad = _unreadable(view)
         if bad:
             return bad
@@ -59,7 +59,7 @@ def no_learners() -> Objective:
 def member_gone(fact: str, text: str) -> Objective:
     """The member whose ID setup recorded under ``fact`` is no longer in the list."""
 
-    def check(view: ClusterView, state: DrillState) -> Outcome:
+    def check(view: DrillView, state: DrillState) -> Outcome:
         bad = _unreadable(view)
         if bad:
             return bad
@@ -72,7 +72,7 @@ def member_gone(fact: str, text: str) -> Objective:
 
 
 def no_unstarted_members() -> Objective:
-    def check(view: ClusterView, state: DrillState) -> Outcome:
+    def check(view: DrillView, state: DrillState) -> Outcome:
         bad = _unreadable(view)
         if bad:
             return bad
@@ -87,7 +87,7 @@ def no_unstarted_members() -> Objective:
 def keys_intact() -> Objective:
     """Every key the drill wrote holds its value (restore drills: the snapshot's)."""
 
-    def check(view: ClusterView, state: DrillState) -> Outcome:
+    def check(view: DrillView, state: DrillState) -> Outcome:
         if view.error and not view.values:
             return Outcome(False, _("the keys cannot be read: {why}").format(why=view.error))
         missing = [k for k, h in state.manifest.items() if view.values.get(k) is None]
@@ -112,7 +112,7 @@ def keys_intact() -> Objective:
 
 
 def no_alarms() -> Objective:
-    def check(view: ClusterView, state: DrillState) -> Outcome:
+    def check(view: DrillView, state: DrillState) -> Outcome:
         bad = _unreadable(view)
         if bad:
             return bad
@@ -125,7 +125,7 @@ def no_alarms() -> Objective:
 
 
 def versions_are(fact: str) -> Objective:
-    def check(view: ClusterView, state: DrillState) -> Outcome:
+    def check(view: DrillView, state: DrillState) -> Outcome:
         bad = _unreadable(view)
         if bad:
             return bad
@@ -144,5 +144,5 @@ def versions_are(fact: str) -> Objective:
     return Objective("versions", N_("Every member runs the target version"), check)
 
 
-def custom(code: str, text: str, fn: Callable[[ClusterView, DrillState], Outcome]) -> Objective:
+def custom(code: str, text: str, fn: Callable[[DrillView, DrillState], Outcome]) -> Objective:
     return Objective(code, text, fn)

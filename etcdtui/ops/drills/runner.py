@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.errors import UsageError
 from etcdtui.i18n import N_, _
-from etcdtui.models import ConnectionSettings
-from etcdtui.ops.drills.model import ClusterView, Drill, DrillState, Outcome, sha
+from etcdtui.ops.drills.drill import Drill, DrillState, DrillView, Outcome, sha
 from etcdtui.paths import ensure_private_dir, state_dir
 from etcdtui.safeio import read_limited, write_private
 
@@ -134,7 +134,7 @@ def drill_settings(state: DrillState, timeout: float = 3.0) -> ConnectionSetting
     return settings
 
 
-async def _gather(settings: ConnectionSettings, state: DrillState) -> ClusterView:
+async def _gather(settings: ConnectionSettings, state: DrillState) -> DrillView:
     from etcdtui.errors import EtcdtuiError
     from etcdtui.services.cluster import ClusterService
 
@@ -142,7 +142,7 @@ async def _gather(settings: ConnectionSettings, state: DrillState) -> ClusterVie
         try:
             members = await svc.members()
         except EtcdtuiError as exc:
-            return ClusterView(None, error=str(exc))
+            return DrillView(None, error=str(exc))
         urls = sorted({u for m in members.members for u in m.client_urls})
         statuses, health = await asyncio.gather(svc.statuses(urls), svc.health(urls))
         try:
@@ -162,10 +162,10 @@ async def _gather(settings: ConnectionSettings, state: DrillState) -> ClusterVie
                     extra.append(key)
         except EtcdtuiError as exc:
             error = str(exc)
-        return ClusterView(members, statuses, health, alarms, values, tuple(extra), error)
+        return DrillView(members, statuses, health, alarms, values, tuple(extra), error)
 
 
-def look(state: DrillState) -> ClusterView:
+def look(state: DrillState) -> DrillView:
     return asyncio.run(_gather(drill_settings(state), state))
 
 
@@ -177,7 +177,7 @@ class ObjectiveResult:
     detail: str
 
 
-def check(state: DrillState, view: ClusterView | None = None) -> list[ObjectiveResult]:
+def check(state: DrillState, view: DrillView | None = None) -> list[ObjectiveResult]:
     drill = get_drill(state.name)
     if view is None:
         if drill.probe is not None:

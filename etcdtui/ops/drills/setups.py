@@ -10,11 +10,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from etcdtui.cluster_data import hex_id
 from etcdtui.domain.health import elected_leader
 from etcdtui.i18n import _
-from etcdtui.models import hex_id
 from etcdtui.ops.drills import keyspace
-from etcdtui.ops.drills.model import DrillState
+from etcdtui.ops.drills.drill import DrillState
 from etcdtui.paths import ensure_private_dir
 from etcdtui.safeio import write_private
 from etcdtui.services.sandbox import Sandbox

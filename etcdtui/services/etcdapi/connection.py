@@ -21,8 +21,8 @@ import grpc
 from grpc import aio
 
 from etcdtui import errors
+from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.i18n import _
-from etcdtui.models import ConnectionSettings
 from etcdtui.services.etcdapi import rpc_pb2, rpc_pb2_grpc
 from etcdtui.services.etcdapi.credentials import TLSMaterial
 from etcdtui.services.etcdapi.diagnosis import classify_status

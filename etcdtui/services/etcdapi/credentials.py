@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from etcdtui import errors
+from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.i18n import _
-from etcdtui.models import ConnectionSettings
 
 
 @dataclass(frozen=True)

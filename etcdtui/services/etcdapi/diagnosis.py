@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Protocol
 
 from etcdtui import errors
+from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.i18n import _
-from etcdtui.models import ConnectionSettings
 from etcdtui.services.etcdapi.endpoint import Endpoint
 
 

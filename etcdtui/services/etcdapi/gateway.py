@@ -27,8 +27,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from etcdtui import errors
+from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.i18n import N_, _
-from etcdtui.models import ConnectionSettings
 from etcdtui.services.etcdapi.credentials import TLSMaterial, ssl_context
 from etcdtui.services.etcdapi.diagnosis import classify_status
 from etcdtui.services.etcdapi.endpoint import Endpoint, parse_endpoint

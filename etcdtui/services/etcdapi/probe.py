@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from etcdtui import errors
+from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.i18n import N_, _
-from etcdtui.models import ConnectionSettings
 from etcdtui.safeio import read_limited
 from etcdtui.services.etcdapi.endpoint import Endpoint
 from etcdtui.services.tls import peek, pki

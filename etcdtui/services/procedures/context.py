@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from etcdtui import errors
+from etcdtui.cluster_data import parse_hex_id
 from etcdtui.i18n import N_, _
-from etcdtui.models import parse_hex_id
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.plans import Plan, Step
 

@@ -9,13 +9,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from etcdtui import errors
+from etcdtui.cluster_data import Member, MemberList, hex_id
 from etcdtui.domain import quorum, whatif
 from etcdtui.domain.health import is_access_error
 from etcdtui.domain.retry import Backoff
 from etcdtui.i18n import _
-from etcdtui.models import Member, MemberList, hex_id
 from etcdtui.services.plans import Step
-from etcdtui.services.procedures.common import gather
+from etcdtui.services.procedures.building_blocks import gather
 from etcdtui.services.procedures.context import CheckResult, ExecContext, StepFailed
 from etcdtui.services.retry import retry_async
 

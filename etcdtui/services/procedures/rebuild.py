@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from etcdtui import errors
+from etcdtui.cluster_data import hex_id
 from etcdtui.domain.membership import initial_cluster
 from etcdtui.i18n import N_, _
-from etcdtui.models import hex_id
 from etcdtui.services.plans import (
     Clock,
     Plan,
@@ -45,7 +45,7 @@ from etcdtui.services.plans import (
     start_command_forms,
     system_clock,
 )
-from etcdtui.services.procedures.common import (
+from etcdtui.services.procedures.building_blocks import (
     MemberTLS,
     etcd_servers,
     gather,

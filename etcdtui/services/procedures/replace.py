@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from etcdtui import errors
+from etcdtui.cluster_data import Member, hex_id
 from etcdtui.domain import quorum, whatif
 from etcdtui.domain.membership import initial_cluster
 from etcdtui.i18n import N_, _
-from etcdtui.models import Member, hex_id
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.plans import (
     Clock,
@@ -35,7 +35,7 @@ from etcdtui.services.plans import (
     random_token,
     system_clock,
 )
-from etcdtui.services.procedures.common import (
+from etcdtui.services.procedures.building_blocks import (
     ClusterFacts,
     MemberTLS,
     default_client_url,

@@ -11,7 +11,7 @@ from typing import Any
 from etcdtui import errors
 from etcdtui.i18n import _
 from etcdtui.services.executor import unfinished
-from etcdtui.services.procedures.common import MemberTLS
+from etcdtui.services.procedures.building_blocks import MemberTLS
 from etcdtui.services.procedures.restore import RestoreMember
 from etcdtui.services.procedures.scale import NewMember
 from etcdtui.services.sandbox import Sandbox, free_ports

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from etcdtui import errors
+from etcdtui.cluster_data import hex_id
 from etcdtui.domain.membership import initial_cluster
 from etcdtui.i18n import N_, _
-from etcdtui.models import hex_id
 from etcdtui.services import versions
 from etcdtui.services.plans import (
     Clock,
@@ -35,10 +35,10 @@ from etcdtui.services.plans import (
     random_token,
     system_clock,
 )
-from etcdtui.services.procedures.common import etcd_servers, url_host
+from etcdtui.services.procedures.building_blocks import etcd_servers, url_host
 from etcdtui.services.procedures.context import CheckResult, ExecContext, StepFailed
 from etcdtui.services.procedures.snapcheck import SnapshotFacts, file_sha256
-from etcdtui.services.snapshots.source import DecryptKeys
+from etcdtui.services.snapshots.open_file import DecryptKeys
 
 BUMP_REVISION = 1_000_000_000
 ACK_WORD = "ROLLBACK"  # what the console operator types to accept the restore's risks
@@ -83,7 +83,7 @@ def bump_supported(tool: str, version: str) -> bool:
 
 def parse_members(text: str) -> tuple[RestoreMember, ...]:
     """``name=peerURL[,name=peerURL...]``; the client URL is the peer host on 2379."""
-    from etcdtui.services.procedures.common import default_client_url
+    from etcdtui.services.procedures.building_blocks import default_client_url
 
     out = []
     for item in [p.strip() for p in text.split(",") if p.strip()]:
@@ -528,7 +528,7 @@ async def run_on_host(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
 
 
 async def run_decrypted(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
-    from etcdtui.services.snapshots.source import decrypt_to_fd
+    from etcdtui.services.snapshots.open_file import decrypt_to_fd
 
     path = Path(str(step.params["snapshot"]))
     keys = keys_for(path)
@@ -637,7 +637,7 @@ async def verify_restored(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
 
 def _snapshot_member_ids(path: str) -> set[str]:
     from etcdtui.services.snapshots.mvcc import backend_info
-    from etcdtui.services.snapshots.source import open_snapshot
+    from etcdtui.services.snapshots.open_file import open_snapshot
 
     with open_snapshot(path) as db:
         return {str(m["id"]) for m in backend_info(db)["members"]}

@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.errors import SandboxError
 from etcdtui.i18n import _
-from etcdtui.models import ConnectionSettings
 from etcdtui.services.child_env import scrubbed_env
 from etcdtui.services.sandbox import HOST, MemberProc, Sandbox
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from etcdtui import errors
+from etcdtui.cluster_data import hex_id
 from etcdtui.domain import scaling
 from etcdtui.domain.membership import Entry, initial_cluster
 from etcdtui.i18n import _
-from etcdtui.models import hex_id
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.plans import (
     Clock,
@@ -23,7 +23,7 @@ from etcdtui.services.plans import (
     random_token,
     system_clock,
 )
-from etcdtui.services.procedures.common import (
+from etcdtui.services.procedures.building_blocks import (
     ClusterFacts,
     MemberTLS,
     default_client_url,

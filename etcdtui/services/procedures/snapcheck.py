@@ -22,7 +22,7 @@ from etcdtui.services.snapshots.errors import (
 )
 
 if TYPE_CHECKING:
-    from etcdtui.services.snapshots.source import DecryptKeys
+    from etcdtui.services.snapshots.open_file import DecryptKeys
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def verify_snapshot(path: Path, keys: DecryptKeys | None = None) -> SnapshotFact
     An age-encrypted file is decrypted with ``keys`` into memory (never a named file) and
     the plaintext is checked; ``sha256`` stays the hash of the file as it is on disk,
     which is what every host's copy is compared with."""
-    from etcdtui.services.snapshots.source import open_snapshot
+    from etcdtui.services.snapshots.open_file import open_snapshot
     from etcdtui.services.snapshots.status import CAUSE_NO_TRAILER, verify_db
 
     try:

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from etcdtui import errors
+from etcdtui.cluster_data import Alarm, Member
 from etcdtui.i18n import _
-from etcdtui.models import Alarm, Member
 from etcdtui.services.plans import (
     Clock,
     Plan,
@@ -42,7 +42,7 @@ from etcdtui.services.plans import (
     random_token,
     system_clock,
 )
-from etcdtui.services.procedures.common import ClusterFacts, url_host, verify_step
+from etcdtui.services.procedures.building_blocks import ClusterFacts, url_host, verify_step
 from etcdtui.services.procedures.context import ExecContext, StepFailed
 
 Version = tuple[int, int, int]

@@ -29,7 +29,7 @@ from etcdtui.i18n import N_, _
 from etcdtui.safeio import open_regular, read_limited
 from etcdtui.services.snapshots.bolt import MAGIC
 from etcdtui.services.snapshots.errors import SnapshotError
-from etcdtui.services.snapshots.source import DecryptKeys, age_stanzas, encryption_of
+from etcdtui.services.snapshots.open_file import DecryptKeys, age_stanzas, encryption_of
 from etcdtui.services.snapshots.status import verify
 
 SKIP_SUFFIXES = (".json", ".part", ".tmp")

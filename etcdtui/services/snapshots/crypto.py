@@ -12,7 +12,7 @@ Two writers produce the standard age v1 format (https://age-encryption.org/v1):
   recipient stanza, the HMAC-SHA256 header MAC and the ChaCha20-Poly1305 STREAM payload in
   64 KiB chunks. It is checked against pyrage's and the ``age`` CLI's decryption in tests.
 
-Decryption for reading lives in :mod:`etcdtui.services.snapshots.source`.
+Decryption for reading lives in :mod:`etcdtui.services.snapshots.open_file`.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from typing import Any
 from etcdtui.services.snapshots.bolt import BoltDB
 from etcdtui.services.snapshots.k8s import OTHER, resource_of
 from etcdtui.services.snapshots.mvcc import KeyspaceIndex, index_keyspace, live_keys
-from etcdtui.services.snapshots.source import DecryptKeys, open_snapshot
+from etcdtui.services.snapshots.open_file import DecryptKeys, open_snapshot
 from etcdtui.services.snapshots.status import trailer_report, with_trailer_report
 
 Entry = tuple[bytes, int, bytes]

@@ -37,7 +37,7 @@ from etcdtui.services.snapshots.mvcc import (
     live_keys,
     live_records,
 )
-from etcdtui.services.snapshots.source import DecryptKeys, open_snapshot
+from etcdtui.services.snapshots.open_file import DecryptKeys, open_snapshot
 
 REGISTRY = b"/registry/"
 SECRETS_PREFIX = b"/registry/secrets/"

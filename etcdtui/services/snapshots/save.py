@@ -38,9 +38,9 @@ from pathlib import Path
 from typing import Any
 
 from etcdtui import errors
+from etcdtui.cluster_data import EndpointStatus, MemberList, hex_id
 from etcdtui.domain.health import elected_leader
 from etcdtui.i18n import N_, _
-from etcdtui.models import EndpointStatus, MemberList, hex_id
 from etcdtui.safeio import fsync_dir, stage_private
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.snapshots.crypto import (

@@ -45,7 +45,7 @@ from etcdtui.services.snapshots.earlyhash import (
     short_switch_interval,
 )
 from etcdtui.services.snapshots.errors import SnapshotCorrupt, SnapshotError
-from etcdtui.services.snapshots.source import DecryptKeys, open_snapshot
+from etcdtui.services.snapshots.open_file import DecryptKeys, open_snapshot
 
 if TYPE_CHECKING:
     import threading

@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from etcdtui import errors
+from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.i18n import _
-from etcdtui.models import ConnectionSettings
 from etcdtui.safeio import read_limited
 from etcdtui.services.etcdapi.endpoint import parse_endpoint
 from etcdtui.services.tls import peek, pki

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from etcdtui import errors
+from etcdtui.cluster_data import ConnectionSettings, EndpointStatus, MemberList
 from etcdtui.i18n import _
-from etcdtui.models import ConnectionSettings, EndpointStatus, MemberList
 from etcdtui.services import advisories
 from etcdtui.services import versions as etcd_versions
 from etcdtui.services.cluster import ClusterService

@@ -11,9 +11,9 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Label, Static
 
+from etcdtui.cluster_data import ConnectionSettings, EndpointStatus, hex_id
 from etcdtui.domain.formatting import human_bytes
 from etcdtui.i18n import N_, _
-from etcdtui.models import ConnectionSettings, EndpointStatus, hex_id
 from etcdtui.ops.members import etcdctl_flags
 from etcdtui.terminal_text import printable
 from etcdtui.ui.state import ClusterState

@@ -10,9 +10,9 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Input
 
+from etcdtui.cluster_data import Member
 from etcdtui.errors import EtcdtuiError, MemberNotFound, ReadOnlyMode, UsageError
 from etcdtui.i18n import _
-from etcdtui.models import Member
 from etcdtui.terminal_text import printable
 from etcdtui.ui import actions, pane_widgets, panes
 from etcdtui.ui.app_access import etcdtui_app

@@ -13,8 +13,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, Static
 
 from etcdtui import errors
+from etcdtui.cluster_data import Member, QuorumSummary
 from etcdtui.i18n import N_, _
-from etcdtui.models import Member, QuorumSummary
 from etcdtui.terminal_text import printable
 from etcdtui.ui import member_actions as ma
 from etcdtui.ui.app_access import etcdtui_app

@@ -13,8 +13,8 @@ from textual.screen import Screen
 from textual.widgets import Label, LoadingIndicator, Static
 from textual.worker import Worker, WorkerState
 
+from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.i18n import N_, _
-from etcdtui.models import ConnectionSettings
 from etcdtui.ui.app_access import etcdtui_app
 from etcdtui.ui.errors import as_etcdtui_error, message_text
 from etcdtui.ui.widgets.footer import KeyFooter

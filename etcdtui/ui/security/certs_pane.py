@@ -18,7 +18,7 @@ from etcdtui.ops.certs import CRITICAL_DAYS, WARNING_DAYS, CertInfo
 from etcdtui.terminal_text import printable
 from etcdtui.ui import actions
 from etcdtui.ui.app_access import etcdtui_app
-from etcdtui.ui.security.source import SYMBOLS, CertsResult, CertWatch, days_level
+from etcdtui.ui.security.check_results import SYMBOLS, CertsResult, CertWatch, days_level
 
 # What an operator scans for first (days left, what is wrong) comes before the long
 # names, so CHECKS is on screen at 120 columns.

@@ -18,7 +18,7 @@ from etcdtui.ops.posture import SEVERITIES, Finding
 from etcdtui.terminal_text import printable
 from etcdtui.ui import actions
 from etcdtui.ui.app_access import etcdtui_app
-from etcdtui.ui.security.source import ScanFinished, ScanResult, error_text
+from etcdtui.ui.security.check_results import ScanFinished, ScanResult, error_text
 from etcdtui.ui.service import ClusterLike
 
 SEVERITY_MARK = {

@@ -9,7 +9,7 @@ from textual.message import Message
 
 from etcdtui.ops.snapshot_save import SaveProgress
 from etcdtui.ops.snapshots import CatalogEntry, VerifyResult
-from etcdtui.ui.snapshots.model import ContentsIndex
+from etcdtui.ui.snapshots.pane_data import ContentsIndex
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from etcdtui.ops.snapshots import CatalogEntry, DecryptKeys, VerifyResult
 from etcdtui.ui import actions
 from etcdtui.ui.app_access import etcdtui_app
 from etcdtui.ui.errors import report
-from etcdtui.ui.snapshots import model
+from etcdtui.ui.snapshots import pane_data
 from etcdtui.ui.snapshots.messages import (
     Catalog,
     CatalogLoaded,
@@ -87,7 +87,7 @@ class SnapshotsPane(Vertical):
     @staticmethod
     def _columns(table: DataTable[Any], rows: list[tuple[str, ...]] | None = None) -> None:
         """Columns sized from ``rows`` (explicit widths: the same layout every time)."""
-        for i, (key, label) in enumerate(model.CATALOG_COLUMNS):
+        for i, (key, label) in enumerate(pane_data.CATALOG_COLUMNS):
             text = _(label) if label else ""
             width = max([cell_len(text), *(cell_len(r[i]) for r in rows or [])])
             table.add_column(text, key=key, width=max(width, 1) if rows else None)
@@ -123,9 +123,9 @@ class SnapshotsPane(Vertical):
     def open_directory(self, directory: str | os.PathLike[str] | None = None) -> None:
         """Show the snapshots in ``directory`` (default: the state dir's snapshots)."""
         self._loaded_once = True
-        self.directory = str(directory) if directory else str(model.default_directory())
+        self.directory = str(directory) if directory else str(pane_data.default_directory())
         self.query_one("#snapshot-dir", Static).update(
-            _("directory: {dir}").format(dir=model.display_path(self.directory))
+            _("directory: {dir}").format(dir=pane_data.display_path(self.directory))
         )
         self.results.clear()
         self.marked = None
@@ -138,7 +138,7 @@ class SnapshotsPane(Vertical):
             self.open_directory(os.path.expanduser(directory))
             return
         self.results.clear()
-        self._load_catalog(self.directory or str(model.default_directory()), self.keys)
+        self._load_catalog(self.directory or str(pane_data.default_directory()), self.keys)
 
     @work(thread=True, exclusive=True, group="snap-catalog", exit_on_error=False)
     def _load_catalog(self, directory: str, keys: DecryptKeys | None) -> None:
@@ -162,7 +162,7 @@ class SnapshotsPane(Vertical):
             self._select_after_load = None
         self.entries, self.checked = list(data.entries), data.checked
         self._render_catalog(want)
-        shown = model.display_path(data.directory)
+        shown = pane_data.display_path(data.directory)
         if data.missing:
             text = _(
                 "directory: {dir} (does not exist yet: press s to save a snapshot there, "
@@ -179,7 +179,7 @@ class SnapshotsPane(Vertical):
         table = self.table
         now = self._now()
         rows = [
-            model.catalog_cells(
+            pane_data.catalog_cells(
                 e, now, checked=self.checked, mark=MARK if str(e.path) == self.marked else ""
             )
             for e in self.entries
@@ -188,7 +188,7 @@ class SnapshotsPane(Vertical):
         self._columns(table, rows)
         tokens = self.app.theme_variables
         for e, cells in zip(self.entries, rows, strict=True):
-            style = tokens.get(model.STATE_TOKEN.get(e.state, ""), "") if self.checked else ""
+            style = tokens.get(pane_data.STATE_TOKEN.get(e.state, ""), "") if self.checked else ""
             row = [Text(c) for c in cells[:-1]] + [Text(cells[-1], style=style)]
             table.add_row(*row, key=str(e.path))
         names = [e.path.name for e in self.entries]
@@ -204,7 +204,7 @@ class SnapshotsPane(Vertical):
         if not self.entries or table.row_count != len(self.entries):
             return
         now = self._now()
-        col = next(i for i, (key, _l) in enumerate(model.CATALOG_COLUMNS) if key == "age")
+        col = next(i for i, (key, _l) in enumerate(pane_data.CATALOG_COLUMNS) if key == "age")
         ages = [short_age(now - e.time.timestamp()) for e in self.entries]
         width = table.ordered_columns[col].width
         if any(cell_len(a) > width for a in ages):
@@ -286,7 +286,7 @@ class SnapshotsPane(Vertical):
     def _contents(self, path: str, keys: DecryptKeys | None) -> None:
         from etcdtui.ops.snapshot_browse import objects
 
-        index = model.ContentsIndex.build(objects(path, keys))
+        index = pane_data.ContentsIndex.build(objects(path, keys))
         self.post_message(ContentsLoaded(Contents(path, index)))
 
     def on_contents_loaded(self, message: ContentsLoaded) -> None:
@@ -324,7 +324,7 @@ class SnapshotsPane(Vertical):
                 ),
             )
             return
-        older, newer = model.order_for_diff(marked, entry)
+        older, newer = pane_data.order_for_diff(marked, entry)
         self._show_tab("tab-diff")
         self.query_one(DiffView).show_loading(older.path.name, newer.path.name)
         self._diff(str(older.path), str(newer.path), self.keys)
@@ -365,7 +365,7 @@ class SnapshotsPane(Vertical):
     def action_save(self) -> None:
         from etcdtui.ui.snapshots.save_dialog import SaveSnapshotDialog, default_file
 
-        directory = Path(self.directory or model.default_directory())
+        directory = Path(self.directory or pane_data.default_directory())
         self.app.push_screen(SaveSnapshotDialog(default_file(directory, self._now())), self._saved)
 
     def _saved(self, path: str | None) -> None:

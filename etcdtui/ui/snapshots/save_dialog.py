@@ -30,7 +30,7 @@ from etcdtui.ui.app_access import etcdtui_app
 from etcdtui.ui.errors import as_etcdtui_error, report
 from etcdtui.ui.screens.confirm_run import PausingModal
 from etcdtui.ui.snapshots.messages import SaveProgressed
-from etcdtui.ui.snapshots.model import default_directory
+from etcdtui.ui.snapshots.pane_data import default_directory
 
 
 def default_file(directory: Path, now: float) -> Path:

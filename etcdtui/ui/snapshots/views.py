@@ -16,7 +16,7 @@ from etcdtui.domain.formatting import human_bytes, short_age
 from etcdtui.i18n import N_, _
 from etcdtui.ops.snapshots import CatalogEntry, VerifyResult
 from etcdtui.terminal_text import printable
-from etcdtui.ui.snapshots import model
+from etcdtui.ui.snapshots import pane_data
 
 _SEVERITY = {"ok": "✔", "warning": "▲", "error": "✖"}
 
@@ -34,8 +34,8 @@ def detail_rows(
     entry: CatalogEntry, result: VerifyResult | None, now: float, *, loading: bool
 ) -> list[tuple[str, str]]:
     rows = [
-        (_("file"), model.display_path(entry.path)),
-        (_("size"), model.size_text(entry.size)),
+        (_("file"), pane_data.display_path(entry.path)),
+        (_("size"), pane_data.size_text(entry.size)),
         (
             _("time"),
             f"{entry.time.strftime('%Y-%m-%d %H:%M:%S')} UTC, "
@@ -60,7 +60,7 @@ def detail_rows(
             (_("hash"), f"{st['hash']:x}"),
             (_("revision"), str(st["revision"])),
             (_("total keys"), str(st["totalKey"])),
-            (_("total size"), model.size_text(int(st["totalSize"]))),
+            (_("total size"), pane_data.size_text(int(st["totalSize"]))),
         ]
     rows.append((_("verify"), f"{_SEVERITY.get(result.severity, '?')} {result.message}"))
     if not result.ok:
@@ -97,7 +97,7 @@ class DetailView(VerticalScroll):
             return
         detail.update(_kv_table(detail_rows(entry, result, now, loading=loading)))
         detail.set_class(result is not None and result.severity == "error", "-bad")
-        sidecar.update(_kv_table(model.sidecar_rows(entry.sidecar)))
+        sidecar.update(_kv_table(pane_data.sidecar_rows(entry.sidecar)))
 
 
 class ContentsView(Horizontal):
@@ -115,7 +115,7 @@ class ContentsView(Horizontal):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.index: model.ContentsIndex | None = None
+        self.index: pane_data.ContentsIndex | None = None
 
     def compose(self) -> ComposeResult:
         tree: Tree[tuple[Any, ...]] = Tree(_("contents"), id="snapshot-tree")
@@ -140,7 +140,7 @@ class ContentsView(Horizontal):
             "… " + _("reading {name}").format(name=name)
         )
 
-    def show(self, name: str, index: model.ContentsIndex) -> None:
+    def show(self, name: str, index: pane_data.ContentsIndex) -> None:
         self.index = index
         tree = self.tree_widget
         tree.clear()
@@ -173,7 +173,9 @@ class ContentsView(Horizontal):
             _kind, res, ns = node.data
             group = self.index.resources[res].namespaces[ns]
             for i, obj in enumerate(group.objects):
-                node.add_leaf(Text(printable(model.object_label(obj))), data=("object", res, ns, i))
+                node.add_leaf(
+                    Text(printable(pane_data.object_label(obj))), data=("object", res, ns, i)
+                )
             if group.count > len(group.objects):
                 more = group.count - len(group.objects)
                 node.add_leaf(Text(_("… and {n} more").format(n=more)), data=("more",))
@@ -188,7 +190,7 @@ class ContentsView(Horizontal):
         data = node.data
         if data[0] == "object":
             obj = self.index.resources[data[1]].namespaces[data[2]].objects[data[3]]
-            box.update(_kv_table(model.object_rows(obj)))
+            box.update(_kv_table(pane_data.object_rows(obj)))
         elif data[0] == "resource":
             group = self.index.resources[data[1]]
             box.update(
@@ -196,7 +198,7 @@ class ContentsView(Horizontal):
                     [
                         (_("resource"), data[1]),
                         (_("objects"), str(group.count)),
-                        (_("bytes"), model.size_text(group.bytes)),
+                        (_("bytes"), pane_data.size_text(group.bytes)),
                         (_("namespaces"), str(len(group.namespaces))),
                     ]
                 )
@@ -257,7 +259,7 @@ class DiffView(Vertical):
         self.query_one("#snapshot-diff-summary", Static).update("\n".join(lines))
         table = self.query_one(DataTable)
         table.clear()
-        rows = model.diff_rows(report)
+        rows = pane_data.diff_rows(report)
         if not rows:
             table.add_row(Text(_("(no differences)")), Text(""), "0", "0", "0")
         for res, ns, added, removed, changed in rows:

@@ -7,8 +7,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
+from etcdtui.cluster_data import ConnectionSettings, hex_id
 from etcdtui.i18n import _
-from etcdtui.models import ConnectionSettings, hex_id
 from etcdtui.terminal_text import printable
 from etcdtui.ui.state import LEADER_MARK, ClusterState
 

@@ -21,9 +21,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from etcdtui.cluster_data import hex_id
 from etcdtui.domain.formatting import short_bytes
 from etcdtui.i18n import N_, _
-from etcdtui.models import hex_id
 from etcdtui.ops.health import MemberMetrics, MetricsHistory
 from etcdtui.ops.health import metrics as mx
 from etcdtui.ui.state import ClusterState

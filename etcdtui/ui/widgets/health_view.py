@@ -21,9 +21,9 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label
 
+from etcdtui.cluster_data import hex_id
 from etcdtui.domain.formatting import human_bytes
 from etcdtui.i18n import _
-from etcdtui.models import hex_id
 from etcdtui.ui.app_access import etcdtui_app
 from etcdtui.ui.state import LEADER_MARK, ClusterState
 from etcdtui.ui.widgets.header import Badge

@@ -9,15 +9,15 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from etcdtui import errors
-from etcdtui.domain import health as health_rule
-from etcdtui.i18n import _
-from etcdtui.models import (
+from etcdtui.cluster_data import (
     ConnectionSettings,
     EndpointHealth,
     EndpointStatus,
     Member,
     MemberList,
 )
+from etcdtui.domain import health as health_rule
+from etcdtui.i18n import _
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.etcdapi import rpc_pb2
 from etcdtui.services.plans import Ref, Step, Where, start_command_forms
@@ -87,8 +87,8 @@ async def gather(svc: ClusterService) -> ClusterFacts:
         members = await serializable_members(svc)
         linearizable = False
     statuses, health = await asyncio.gather(svc.statuses(), svc.health())
+    from etcdtui.cluster_data import ClusterReading
     from etcdtui.domain.health import is_access_error
-    from etcdtui.models import ClusterSnapshot
 
     denied = next((s for s in statuses if not s.ok and is_access_error(s.error_code)), None)
     if denied is not None and not any(s.ok for s in statuses):
@@ -96,7 +96,7 @@ async def gather(svc: ClusterService) -> ClusterFacts:
         raise errors.AccessDenied(denied.error or "", endpoint=denied.endpoint)
 
     return ClusterFacts(
-        members, statuses, health, ClusterSnapshot(None, statuses).leader, linearizable
+        members, statuses, health, ClusterReading(None, statuses).leader, linearizable
     )
 
 

@@ -35,7 +35,7 @@ def register(subparsers: Any) -> None:
     if member_sub is None:
         member_sub = member.add_subparsers(dest="member_command", metavar=_("ACTION"))
     if "replace" not in member_sub.choices:  # cluster_cmds already attached them
-        add_member_wizards(member_sub)
+        add_member_procedures(member_sub)
 
     p = subparsers.add_parser(
         "restore",
@@ -67,7 +67,7 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_restore)
 
 
-def add_member_wizards(member_subparsers: Any) -> None:
+def add_member_procedures(member_subparsers: Any) -> None:
     p = member_subparsers.add_parser(
         "replace",
         help=_("replace a failed member, learner first (guided)"),
@@ -172,9 +172,9 @@ class ConsoleOperator:
 
 def _target(args: argparse.Namespace) -> tuple[Any, Any]:
     """(ConnectionSettings, Sandbox or None) for the cluster the command acts on."""
-    from etcdtui.cli.common import sandbox_settings, settings_from_args
+    from etcdtui.cli.invocation import sandbox_settings, settings_from_args
+    from etcdtui.ops.plan_requests import find_sandbox
     from etcdtui.ops.sandbox import Sandbox
-    from etcdtui.ops.wizards import find_sandbox
 
     if getattr(args, "sandbox_dir", None):
         sb = Sandbox(Path(args.sandbox_dir))
@@ -197,7 +197,7 @@ def _execute(
     plan: Any, settings: Any, sandbox: Any, args: argparse.Namespace, executor: Any = None
 ) -> int:
     from etcdtui import errors
-    from etcdtui.cli.common import run as run_cancellable
+    from etcdtui.cli.invocation import run as run_cancellable
     from etcdtui.ops.runs import AutoOperator, Executor
     from etcdtui.ops.sandbox import SandboxHost
 
@@ -307,7 +307,7 @@ def _resume(args: argparse.Namespace) -> int:
 
 
 def _with_service(settings: Any, build: Callable[[Any], Awaitable[Any]]) -> Any:
-    """Run ``build`` with a service for ``settings`` (an ops.wizards builder)."""
+    """Run ``build`` with a service for ``settings`` (an ops.plan_requests builder)."""
     from etcdtui.ops.cluster import ClusterService
 
     async def make() -> Any:
@@ -319,7 +319,7 @@ def _with_service(settings: Any, build: Callable[[Any], Awaitable[Any]]) -> Any:
 
 def cmd_replace(args: argparse.Namespace) -> int:
     from etcdtui import errors
-    from etcdtui.ops import wizards
+    from etcdtui.ops import plan_requests
 
     if args.resume:
         return _resume(args)
@@ -330,7 +330,7 @@ def cmd_replace(args: argparse.Namespace) -> int:
         )
     settings, sandbox = _target(args)
     _check_writable(settings, args)
-    inp = wizards.ReplaceInput(
+    inp = plan_requests.ReplaceInput(
         member=args.name or "",
         evidence=tuple(str(Path(d).absolute()) for d in args.evidence),
         new_name=args.new_name,
@@ -341,13 +341,15 @@ def cmd_replace(args: argparse.Namespace) -> int:
         start_timeout=args.start_timeout,
     )
 
-    plan = _with_service(settings, lambda svc: wizards.replace_plan(svc, settings, sandbox, inp))
+    plan = _with_service(
+        settings, lambda svc: plan_requests.replace_plan(svc, settings, sandbox, inp)
+    )
     return _print_or_execute(plan, settings, sandbox, args)
 
 
 def cmd_scale(args: argparse.Namespace) -> int:
     from etcdtui import errors
-    from etcdtui.ops import wizards
+    from etcdtui.ops import plan_requests
     from etcdtui.ops.procedures import parse_new_members
 
     if args.resume:
@@ -356,7 +358,7 @@ def cmd_scale(args: argparse.Namespace) -> int:
         raise errors.UsageError(_("how many voters? e.g. etcdtui member scale 5"))
     settings, sandbox = _target(args)
     _check_writable(settings, args)
-    inp = wizards.ScaleInput(
+    inp = plan_requests.ScaleInput(
         target=args.target,
         new_members=parse_new_members(args.new_member),
         force=args.force,
@@ -364,13 +366,15 @@ def cmd_scale(args: argparse.Namespace) -> int:
         start_timeout=args.start_timeout,
     )
 
-    plan = _with_service(settings, lambda svc: wizards.scale_plan(svc, settings, sandbox, inp))
+    plan = _with_service(
+        settings, lambda svc: plan_requests.scale_plan(svc, settings, sandbox, inp)
+    )
     return _print_or_execute(plan, settings, sandbox, args)
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
     from etcdtui import errors
-    from etcdtui.ops import wizards
+    from etcdtui.ops import plan_requests
     from etcdtui.ops.procedures import parse_members
 
     if args.resume:
@@ -378,19 +382,19 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if not args.snapshot:
         raise errors.UsageError(_("which snapshot file?"), fix=_("etcdtui restore FILE"))
     path = Path(args.snapshot).absolute()
-    snap = wizards.verify_snapshot(path, _restore_keys(args, str(path)))
+    snap = plan_requests.verify_snapshot(path, _restore_keys(args, str(path)))
     try:
         settings, sandbox = _target(args)
     except errors.ConfigError as exc:
         # The cluster is gone and nothing is configured: plan from --members alone.
         if exc.code != "nothing-configured" or not args.members:
             raise
-        from etcdtui.models import ConnectionSettings
+        from etcdtui.cluster_data import ConnectionSettings
 
         eps = tuple(m.client_url for m in parse_members(args.members))
         settings, sandbox = ConnectionSettings(endpoints=eps), None
     _check_writable(settings, args)
-    inp = wizards.RestoreInput(
+    inp = plan_requests.RestoreInput(
         snapshot=path,
         members=parse_members(args.members) if args.members else (),
         data_dir_template=args.data_dir_template,
@@ -398,9 +402,11 @@ def cmd_restore(args: argparse.Namespace) -> int:
         force=args.force,
     )
 
-    plan, risks = _with_service(settings, lambda svc: wizards.restore_plan(svc, sandbox, inp, snap))
+    plan, risks = _with_service(
+        settings, lambda svc: plan_requests.restore_plan(svc, sandbox, inp, snap)
+    )
     template = args.data_dir_template or (
-        wizards.sandbox_template(sandbox) if sandbox else wizards.DEFAULT_DATA_DIR
+        plan_requests.sandbox_template(sandbox) if sandbox else plan_requests.DEFAULT_DATA_DIR
     )
     if risks and args.execute and not args.acknowledge_risks:
         for line in risks:
@@ -412,7 +418,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
                 "To restore anyway, add --acknowledge-risks."
             ),
         )
-    if args.execute and sandbox is not None and template != wizards.sandbox_template(sandbox):
+    if args.execute and sandbox is not None and template != plan_requests.sandbox_template(sandbox):
         raise errors.UsageError(
             _(
                 "the sandbox starts its members from {dir}; a restore into {template} would not "
@@ -464,7 +470,7 @@ def add_plan_wizards(plan_subparsers: Any) -> None:
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
     from etcdtui import errors
-    from etcdtui.ops import wizards
+    from etcdtui.ops import plan_requests
 
     if args.resume:
         return _resume(args)
@@ -481,11 +487,13 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
             raise
         settings, sandbox = _settings_from_evidence(args.evidence), None
     _check_writable(settings, args)
-    inp = wizards.RebuildInput(
+    inp = plan_requests.RebuildInput(
         evidence=tuple(str(Path(d).absolute()) for d in args.evidence),
         start_timeout=args.start_timeout,
     )
-    plan = _with_service(settings, lambda svc: wizards.rebuild_plan(svc, settings, sandbox, inp))
+    plan = _with_service(
+        settings, lambda svc: plan_requests.rebuild_plan(svc, settings, sandbox, inp)
+    )
     return _print_or_execute(plan, settings, sandbox, args)
 
 
@@ -493,10 +501,10 @@ def _settings_from_evidence(dirs: list[str]) -> Any:
     """Connection settings for the client URLs the most advanced dir's member list
     records (a runbook can be printed with nothing configured)."""
     from etcdtui import errors
-    from etcdtui.models import ConnectionSettings
-    from etcdtui.services import evidence as ev
+    from etcdtui.cluster_data import ConnectionSettings
+    from etcdtui.ops.checks import gather_evidence
 
-    best = ev.gather(dirs).best
+    best = gather_evidence(dirs).evidence.best
     urls = tuple(u for m in (best.members if best else []) for u in m.get("client_urls") or [])
     if not urls:
         raise errors.UsageError(

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.domain.endpoints import parse_endpoint as parse_endpoint
 from etcdtui.errors import ConfigError, InsecureRefused, InvalidEndpoint
 from etcdtui.errors import TLSFileError as TLSFileError
 from etcdtui.i18n import N_, _
-from etcdtui.models import ConnectionSettings
 
 APP_NAME = "etcdtui"
 DEFAULT_THEME = "etcdtui-dark"

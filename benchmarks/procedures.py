@@ -2,8 +2,8 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/wizards.py                  # 300 MB snapshot
-    .venv/bin/python benchmarks/wizards.py --size-mb 50     # quick run
+    .venv/bin/python benchmarks/procedures.py                  # 300 MB snapshot
+    .venv/bin/python benchmarks/procedures.py --size-mb 50     # quick run
 
 1. Replace: time from SIGKILL of a follower to "3 healthy voters again" through
    ``etcdtui member replace --execute --yes``. This includes two waits the procedure
@@ -29,8 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import temp_sandbox
-from etcdtui.cli.wizard_cmds import run_cli
+from benchmarks.harness import temp_sandbox
+from etcdtui.cli.procedure_cmds import run_cli
 from etcdtui.services.binaries import find_binary
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.sandbox import Sandbox

@@ -1,7 +1,7 @@
 """Screen snapshots on the fake service (fixed data, frozen clock, 120x40 and 80x24).
 
 Regenerate after an intended change with:
-    .venv/bin/pytest tests/svg/test_snapshots.py --snapshot-update
+    .venv/bin/pytest tests/svg/test_screens.py --snapshot-update
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.snapshot_apps import SIZE, SMALL, builders, small_builders
+from tests.support.screen_apps import SIZE, SMALL, builders, small_builders
 
 CASES = [
     "healthy",
@@ -27,7 +27,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_snapshot(name: str, snap_compare: Any) -> None:
+def test_screen(name: str, snap_compare: Any) -> None:
     app, run_before = builders()[name]
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -43,7 +43,7 @@ SMALL_CASES = [
 
 
 @pytest.mark.parametrize("name", SMALL_CASES)
-def test_snapshot_80x24(name: str, snap_compare: Any) -> None:
+def test_screen_80x24(name: str, snap_compare: Any) -> None:
     """The smallest supported terminal: everything an operator must see is on screen."""
     app, run_before = small_builders()[name]
     assert snap_compare(app, terminal_size=SMALL, run_before=run_before)
@@ -61,9 +61,9 @@ ID_CASES = {
 
 
 @pytest.mark.parametrize("name", list(ID_CASES))
-def test_snapshot_id(name: str, snap_compare: Any) -> None:
+def test_screen_id(name: str, snap_compare: Any) -> None:
     from etcdtui.i18n import set_language
-    from tests.support.snapshot_apps import make_app, open_wizard, populate, steady_cursor
+    from tests.support.screen_apps import make_app, open_wizard, populate, steady_cursor
 
     scenario, before, size = ID_CASES[name]
 

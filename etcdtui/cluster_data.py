@@ -217,7 +217,7 @@ def hashkv_verdict(hashes: tuple[HashKV, ...] | list[HashKV]) -> str:
 
 
 @dataclass(frozen=True)
-class ClusterSnapshot:
+class ClusterReading:
     """One refresh of the whole cluster as the console shows it."""
 
     members: MemberList | None

@@ -1,4 +1,4 @@
-"""Wizard requests: the one builder of replace, scale and restore plans from what the
+"""Plan requests: the one builder of replace, scale and restore plans from what the
 operator gave, for the CLI (`etcdtui member replace|scale`, `etcdtui restore`) and the
 console (`:replace`, `:scale`, `:restore`).
 
@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from etcdtui import errors
+from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.i18n import _
-from etcdtui.models import ConnectionSettings
 from etcdtui.ops import members as member_ops
 from etcdtui.services.plans import Plan
 from etcdtui.services.procedures.sandbox_host import sandbox_for
@@ -74,7 +74,7 @@ def replace_verdict(facts: Any, member: Any, settings: ConnectionSettings) -> me
 async def replace_plan(
     svc: Any, settings: ConnectionSettings, sandbox: Sandbox | None, inp: ReplaceInput
 ) -> Plan:
-    from etcdtui.services.procedures import common
+    from etcdtui.services.procedures import building_blocks
     from etcdtui.services.procedures.replace import (
         ReplaceRequest,
         build_replace_plan,
@@ -82,7 +82,7 @@ async def replace_plan(
     )
     from etcdtui.services.procedures.requests import sandbox_tls
 
-    facts = await common.gather(svc)
+    facts = await building_blocks.gather(svc)
     force, findings = inp.force, ()
     if inp.evidence:
         choice = await replace_evidence(facts, inp)
@@ -94,7 +94,7 @@ async def replace_plan(
     if not old.name and inp.member != old.hex_id:
         # unstarted, named by the name it was added with: etcd knows it by ID only
         member, new_name = old.hex_id, inp.new_name or inp.member
-    tls = common.MemberTLS()
+    tls = building_blocks.MemberTLS()
     data_dir = inp.data_dir or DEFAULT_DATA_DIR
     binary = "etcd"
     if sandbox is not None:
@@ -112,7 +112,7 @@ async def replace_plan(
         etcd_binary=binary,
         force=force,
         start_timeout=inp.start_timeout or DEFAULT_START_TIMEOUT,
-        etcdctl_env=common.etcdctl_env(settings),
+        etcdctl_env=building_blocks.etcdctl_env(settings),
         findings=findings,
     )
     failed, _how = failure_explanation(facts, old)
@@ -172,11 +172,11 @@ def parse_target(text: str) -> int:
 async def scale_plan(
     svc: Any, settings: ConnectionSettings, sandbox: Sandbox | None, inp: ScaleInput
 ) -> Plan:
-    from etcdtui.services.procedures import common
+    from etcdtui.services.procedures import building_blocks
     from etcdtui.services.procedures.requests import sandbox_new_members
     from etcdtui.services.procedures.scale import ScaleRequest, build_scale_plan
 
-    facts = await common.gather(svc)
+    facts = await building_blocks.gather(svc)
     new = list(inp.new_members)
     if sandbox is not None and not new:
         new.extend(sandbox_new_members(sandbox, facts, inp.target))
@@ -185,10 +185,10 @@ async def scale_plan(
         new_members=tuple(new),
         force=inp.force,
         data_dir=inp.data_dir or DEFAULT_DATA_DIR,
-        tls=common.MemberTLS(),
+        tls=building_blocks.MemberTLS(),
         etcd_binary=str(sandbox.binary()) if sandbox is not None else "etcd",
         start_timeout=inp.start_timeout or DEFAULT_START_TIMEOUT,
-        etcdctl_env=common.etcdctl_env(settings),
+        etcdctl_env=building_blocks.etcdctl_env(settings),
     )
     plan: Plan = build_scale_plan(facts, req)
     return plan
@@ -229,7 +229,7 @@ async def restore_plan(
     """The restore plan and the risks it carries (a cluster that still answers, another
     cluster's snapshot, one far behind). ``snap``: from :func:`verify_snapshot`."""
     from etcdtui.services.binaries import binary_version
-    from etcdtui.services.procedures.common import gather
+    from etcdtui.services.procedures.building_blocks import gather
     from etcdtui.services.procedures.requests import (
         reconcile_sandbox,
         restore_members,
@@ -288,9 +288,9 @@ async def rebuild_plan(
 ) -> Plan:
     """The rebuild plan after quorum loss: the evidence names the survivor, which starts
     with --force-new-cluster; the others join again one at a time."""
-    from etcdtui.models import hex_id
+    from etcdtui.cluster_data import hex_id
     from etcdtui.services import evidence as ev
-    from etcdtui.services.procedures import common
+    from etcdtui.services.procedures import building_blocks
     from etcdtui.services.procedures.rebuild import (
         RebuildMember,
         RebuildRefused,
@@ -323,14 +323,14 @@ async def rebuild_plan(
 
     def member(m: dict[str, Any]) -> RebuildMember:
         name, peer = str(m["name"]), str(m["peer_urls"][0])
-        client = (m.get("client_urls") or [common.default_client_url(peer)])[0]
+        client = (m.get("client_urls") or [building_blocks.default_client_url(peer)])[0]
         if m["id"] == survivor_id:
             data_dir = best.path
         elif sandbox is not None:
             data_dir = str(sandbox.data_dir(name))
         else:
             data_dir = dirs.get(m["id"], DEFAULT_DATA_DIR)
-        tls = sandbox_tls(sandbox, name) if sandbox is not None else common.MemberTLS()
+        tls = sandbox_tls(sandbox, name) if sandbox is not None else building_blocks.MemberTLS()
         return RebuildMember(name, str(m["id"]), peer, str(client), data_dir, tls)
 
     everyone = [member(m) for m in listed]
@@ -353,7 +353,7 @@ async def rebuild_plan(
         cluster_id=hex_id(best.wal.cluster_id) if best.wal.cluster_id else None,
         etcd_binary=str(sandbox.binary()) if sandbox is not None else "etcd",
         start_timeout=inp.start_timeout or DEFAULT_START_TIMEOUT,
-        etcdctl_env=common.etcdctl_env(settings),
+        etcdctl_env=building_blocks.etcdctl_env(settings),
     )
     plan: Plan = build_rebuild_plan(req)
     return plan

@@ -13,13 +13,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from etcdtui.cluster_data import Alarm, EndpointHealth, EndpointStatus, MemberList
 from etcdtui.domain.health import healthy_ids
 from etcdtui.i18n import _
-from etcdtui.models import Alarm, EndpointHealth, EndpointStatus, MemberList
 
 
 @dataclass(frozen=True)
-class ClusterView:
+class DrillView:
     """One look at the drill cluster, taken for a check."""
 
     members: MemberList | None
@@ -57,7 +57,7 @@ class Outcome:
 class Objective:
     code: str
     text: str  # marked with N_(), translated where shown
-    check: Callable[[ClusterView, DrillState], Outcome]
+    check: Callable[[DrillView, DrillState], Outcome]
     params: Mapping[str, Any] = field(default_factory=dict)
 
     def shown(self) -> str:

@@ -11,9 +11,9 @@ import sys
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
+from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.errors import ConnectionFailure, EtcdtuiError, ReadOnlyMode
 from etcdtui.i18n import N_, _
-from etcdtui.models import ConnectionSettings
 
 T = TypeVar("T")
 
