@@ -113,7 +113,7 @@ def add_decrypt_flags(p: argparse.ArgumentParser) -> None:
 
 def decrypt_keys(args: argparse.Namespace, *paths: str) -> Any:
     """Keys from the flags; prompt for a passphrase when a file needs one and we can ask."""
-    from etcdtui.ops.snapshots import (
+    from etcdtui.services.snapshots.open_file import (
         DecryptKeys,
         age_stanzas,
         encryption_of,
@@ -140,7 +140,7 @@ def decrypt_keys(args: argparse.Namespace, *paths: str) -> Any:
 
 def cmd_status(args: argparse.Namespace) -> int:
     early = _early_hash(args.file) if args.verify else None
-    from etcdtui.ops.snapshots import snapshot_status
+    from etcdtui.services.snapshots.status import snapshot_status
 
     try:
         keys = decrypt_keys(args, args.file)
@@ -223,7 +223,7 @@ def _early_hash(path: str) -> Any:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     early = _early_hash(args.file)
-    from etcdtui.ops.snapshots import verify
+    from etcdtui.services.snapshots.status import verify
 
     try:
         keys = decrypt_keys(args, args.file)
