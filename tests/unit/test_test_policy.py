@@ -248,3 +248,18 @@ def test_the_tier_checks_can_fail() -> None:
         "test_module_fixture": True,
         "test_own": True,
     }
+
+
+def test_only_tests_marked_flaky_are_retried() -> None:
+    """scripts/test (what CI runs) retries no test by default: `--reruns` is left to the
+    flaky markers, each with its reason; -rsR still names retries and skips."""
+    runs = [
+        line
+        for line in (ROOT / "scripts" / "test").read_text().splitlines()
+        if "-m pytest" in line and not line.lstrip().startswith("#")
+    ]
+    assert runs, "scripts/test runs no pytest"
+    assert not [r for r in runs if "--reruns" in r], runs
+    assert all("-rsR" in r for r in runs), runs
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert "--reruns" not in pyproject and "reruns =" not in pyproject
