@@ -433,6 +433,38 @@ async def test_paused_leader_is_not_chosen(fresh_cluster: Any, tmp_path: Path) -
             sb.resume(old_name)
 
 
+async def test_leaderless_choice_follows_the_hashkv_majority_on_real_etcd(
+    fresh_cluster: Any, tmp_path: Path
+) -> None:
+    """The real-etcd twin of the HashKV branch: the leader hangs (SIGSTOP) and the two
+    followers, with a 15 s election timeout, keep naming it for at least 15 s, so no
+    healthy leader answers. The save comes from a follower whose HashKV the majority
+    shares, says so in its sidecar, and etcd's own tool accepts the file."""
+    sb = fresh_cluster(3, heartbeat_ms=250, election_ms=15000)
+    old = leader_id(sb)
+    async with ClusterService(sb.settings(timeout=1.5)) as svc:
+        ms = await svc.members()
+        old_name = ms.by_id(old).name  # type: ignore[union-attr]
+        followers = {m.id for m in ms.members if m.id != old}
+        await svc.put(b"/test/save/leaderless", b"v" * 100)
+        sb.pause(old_name)
+        try:
+            result = await save_snapshot(svc, tmp_path / "s.db")
+            # the choice was made while the followers still named the hung leader: no
+            # election has finished (else the test would be checking the leader branch)
+            others = [m.client_urls[0] for m in ms.members if m.id != old]
+            out = etcdctl(sb, "endpoint", "status", "-w", "json", endpoints=others).stdout
+            assert {int(e["Status"]["leader"]) for e in json.loads(out)} == {old}
+        finally:
+            sb.resume(old_name)
+    meta = json.loads(result.sidecar.read_text())
+    assert int(meta["source"]["member_id"], 16) in followers, meta["source"]
+    assert "no healthy leader is known" in meta["source"]["reason"], meta["source"]
+    assert "2 of 3 members share" in meta["source"]["reason"], meta["source"]
+    assert trailer_ok(result.path.read_bytes())
+    assert etcdutl_status(result.path)["totalKey"] > 0
+
+
 async def test_quorum_lost_needs_an_explicit_member(fresh_cluster: Any, tmp_path: Path) -> None:
     sb = fresh_cluster(3)
     async with ClusterService(sb.settings()) as svc:
