@@ -40,12 +40,14 @@ def cli(
     )
 
 
-def cli_typing(sb: Sandbox, answer: str, *args: str) -> subprocess.CompletedProcess[str]:
+def cli_typing(
+    sb: Sandbox, answer: str, *args: str, state: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the CLI with a terminal on standard input, and type ``answer`` into it."""
     master, slave = pty.openpty()
     try:
         os.write(master, (answer + "\n").encode())
-        return cli(sb, *args, stdin=slave)
+        return cli(sb, *args, state=state, stdin=slave)
     finally:
         os.close(slave)
         os.close(master)
@@ -201,3 +203,20 @@ def test_refusal_is_audited_and_names_the_cause(cluster: Sandbox, tmp_path: Path
     [rec] = AuditLog(state / "audit.jsonl").read()
     assert rec["action"] == "member-promote" and not rec["ok"]
     assert rec["params"]["sent"] is False and rec["error"]["code"] == "not-learner"
+
+
+def test_typed_confirmation_accepts_the_right_name(
+    fresh_cluster: Callable[..., Sandbox], tmp_path: Path
+) -> None:
+    """The other half of the prompt: the member's name typed at the terminal (no --yes)
+    sends the change; etcd names that member the leader, and the audit log has it."""
+    sb = fresh_cluster(3)
+    sb.settle()
+    leader = etcd_leader(sb)
+    follower, member = next((n, m) for n, m in etcd_members(sb).items() if int(m["ID"]) != leader)
+    state = tmp_path / "state"
+    res = cli_typing(sb, follower, "member", "move-leader", follower, state=state)
+    assert res.returncode == 0, res.stderr
+    assert etcd_leader(sb) == int(member["ID"])
+    done = [r["action"] for r in AuditLog(state / "audit.jsonl").read() if r["ok"]]
+    assert done == ["move-leader"]
