@@ -37,7 +37,7 @@ def config_path(explicit: PathArg = None, env: Mapping[str, str] = os.environ) -
     return config_file(explicit, env)
 
 
-def _read_bytes(
+def read_config_bytes(
     path: Path, role: str, fix: str, cls: type[ConfigError] = ConfigError
 ) -> bytes | None:
     """The file's content, ``None`` when it does not exist; ``cls`` when unusable."""
@@ -106,8 +106,8 @@ def _loader() -> Any:
     return _LOADER
 
 
-def _load_yaml(path: Path, role: str, fix: str) -> Any:
-    data = _read_bytes(path, role, fix)
+def load_yaml_file(path: Path, role: str, fix: str) -> Any:
+    data = read_config_bytes(path, role, fix)
     if data is None:
         return None
     import yaml  # imported only when there is a file: it costs start-up time
@@ -139,7 +139,7 @@ def _config_fix() -> str:
     return _("Fix the file (see docs/configuration.md for the format) or move it aside.")
 
 
-def _seconds(value: Any, limit: float = MAX_TIMEOUT) -> bool:
+def is_seconds(value: Any, limit: float = MAX_TIMEOUT) -> bool:
     """A finite number of seconds in (0, ``limit``]: ``inf``, ``nan`` and 1e10 are not."""
     return not isinstance(value, bool) and isinstance(value, int | float) and 0 < value <= limit
 
@@ -162,7 +162,7 @@ class _File:
 
 def _parse_file(p: Path, top_keys: Sequence[str]) -> _File | None:
     fix = _config_fix()
-    raw = _load_yaml(p, _("config file"), fix)
+    raw = load_yaml_file(p, _("config file"), fix)
     if raw is None:
         return None
     if not isinstance(raw, dict):
@@ -217,7 +217,7 @@ def load_config(path: PathArg = None, *, env: Mapping[str, str] = os.environ) ->
     sentinel = ui.get("consistency-check-interval", 300.0)
     if sentinel is False:
         sentinel = 0.0
-    if not (sentinel == 0 or (_seconds(sentinel) and sentinel >= MIN_CONSISTENCY_INTERVAL_S)):
+    if not (sentinel == 0 or (is_seconds(sentinel) and sentinel >= MIN_CONSISTENCY_INTERVAL_S)):
         raise _fail(
             p,
             _("ui.consistency-check-interval must be 0 (off) or at least {n} seconds").format(
@@ -232,7 +232,7 @@ def load_config(path: PathArg = None, *, env: Mapping[str, str] = os.environ) ->
         raise _fail(p, msg, fix, line=_line(ui, "language"))
     if not isinstance(theme, str) or not theme:
         raise _fail(p, _("ui.theme must be a theme name"), fix, line=_line(ui, "theme"))
-    if not _seconds(refresh):
+    if not is_seconds(refresh):
         raise _fail(
             p,
             _("ui.refresh-interval must be a number of seconds > 0 and at most {max:g}"),
@@ -311,7 +311,7 @@ def _parse_context(p: Path, index: int, item: Any, list_line: int | None = None)
         "timeout",
         int | float,
         _("a number of seconds > 0 and at most {max:g}").format(max=MAX_TIMEOUT),
-        _seconds,
+        is_seconds,
     )
     boolean = _("true or false")
     try:
@@ -414,7 +414,7 @@ def _edit_generated(path: PathArg, edit: Callable[[dict[str, Any]], None]) -> Pa
     g = generated_path(p)
     if g.is_symlink():
         g = g.resolve()
-    raw = _load_yaml(g, _("config file"), "") or {}
+    raw = load_yaml_file(g, _("config file"), "") or {}
     plain: dict[str, Any] = {
         k: raw[k] for k in _GENERATED_TOP_KEYS if k in raw and raw[k] is not None
     }
@@ -428,7 +428,7 @@ def _edit_generated(path: PathArg, edit: Callable[[dict[str, Any]], None]) -> Pa
     return g
 
 
-def _unknown_context(cfg: Config, name: str) -> UnknownContext:
+def unknown_context(cfg: Config, name: str) -> UnknownContext:
     fix = _("Use one of: {names}.").format(names=", ".join(cfg.contexts) or "-")
     return UnknownContext(
         _("{path}: no context named {name!r}").format(path=cfg.path, name=name), fix=fix
@@ -479,7 +479,7 @@ def remove_context(name: str, path: PathArg = None, missing_ok: bool = False) ->
             raise _fail(own.path, msg, fix, line=line, name=name)
         if missing_ok:
             return g
-        raise _unknown_context(cfg, name)
+        raise unknown_context(cfg, name)
 
     def edit(raw: dict[str, Any]) -> None:
         raw["contexts"] = [c for c in raw["contexts"] if c.get("name") != name]
@@ -494,7 +494,7 @@ def use_context(name: str, path: PathArg = None) -> Path:
     operator's own file sets current-context, that setting is theirs: say where it is."""
     cfg = load_config(path)
     if name not in cfg.contexts:
-        raise _unknown_context(cfg, name)
+        raise unknown_context(cfg, name)
     own = _own_file(path)
     if own is not None and own.raw.get("current-context") not in (None, name):
         msg = _("current-context is set to {current!r} in your config file")

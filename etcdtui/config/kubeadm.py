@@ -13,7 +13,7 @@ from etcdtui.config.contexts import (
     PathArg,
     parse_endpoints,
 )
-from etcdtui.config.files import _load_yaml
+from etcdtui.config.files import load_yaml_file
 from etcdtui.errors import InvalidEndpoint
 from etcdtui.errors import file_error as _fail
 from etcdtui.i18n import _
@@ -37,7 +37,7 @@ def discover_kubeadm(
         "Pass --endpoints, --cacert, --cert and --key, or point --kubeadm-manifest at "
         "kubeadm's etcd.yaml."
     )
-    pod = _load_yaml(p, _("kubeadm manifest"), fix)
+    pod = load_yaml_file(p, _("kubeadm manifest"), fix)
     if pod is None:
         if required:
             raise _fail(p, _("kubeadm manifest not found"), fix)

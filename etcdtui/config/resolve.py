@@ -18,7 +18,7 @@ from etcdtui.config.contexts import (
     TLSFileError,
     parse_endpoints,
 )
-from etcdtui.config.files import _read_bytes, _seconds, _unknown_context, load_config
+from etcdtui.config.files import is_seconds, load_config, read_config_bytes, unknown_context
 from etcdtui.config.kubeadm import discover_kubeadm
 from etcdtui.errors import ConfigError
 from etcdtui.errors import file_error as _fail
@@ -65,7 +65,7 @@ def resolve_settings(
     cfg = load_config(flag("config") or config_path, env=env)
     name = flag("context")
     if name and name not in cfg.contexts:
-        raise _unknown_context(cfg, name)
+        raise unknown_context(cfg, name)
     ctx = cfg.contexts.get(name or cfg.current_context or "")
     if flag("user") and ":" in str(flag("user")):
         raise ConfigError(
@@ -75,7 +75,7 @@ def resolve_settings(
                 "name and set ETCDTUI_PASSWORD, or answer the prompt."
             ),
         )
-    if flag("timeout") is not None and not _seconds(flag("timeout")):
+    if flag("timeout") is not None and not is_seconds(flag("timeout")):
         raise ConfigError(
             _("--timeout {value} is not a number of seconds > 0 and at most {max:g}").format(
                 value=flag("timeout"), max=MAX_TIMEOUT
@@ -202,7 +202,7 @@ def check_tls_files(settings: ConnectionSettings) -> list[str]:
 
     def read(p: Path, role: str, flag: str) -> bytes:
         fix = _("Check the path, or pass the right file with {flag}.").format(flag=flag)
-        data = _read_bytes(p, role, fix, TLSFileError)
+        data = read_config_bytes(p, role, fix, TLSFileError)
         if data is None:
             raise _fail(p, _("the {role} does not exist"), fix, TLSFileError, role=role)
         if b"-----BEGIN " not in data:

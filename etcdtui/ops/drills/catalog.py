@@ -118,14 +118,14 @@ def _backup_encrypted_verified(view: DrillView, state: DrillState) -> Outcome:
 def _scratch_restored(view: DrillView, state: DrillState) -> Outcome:
     import asyncio
 
-    from etcdtui.ops.drills.runner import _gather
+    from etcdtui.ops.drills.runner import gather_view
     from etcdtui.services.sandbox import Sandbox
 
     scratch = Sandbox(Path(state.facts["scratch"]))
     if not scratch.exists():
         return Outcome(False, _("no scratch sandbox in {dir}").format(dir=scratch.dir))
     try:
-        seen = asyncio.run(_gather(scratch.settings(timeout=3.0), state))
+        seen = asyncio.run(gather_view(scratch.settings(timeout=3.0), state))
     except Exception as exc:
         return Outcome(False, _("the scratch sandbox does not answer: {why}").format(why=exc))
     if seen.members is None:

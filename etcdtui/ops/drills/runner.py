@@ -134,7 +134,7 @@ def drill_settings(state: DrillState, timeout: float = 3.0) -> ConnectionSetting
     return settings
 
 
-async def _gather(settings: ConnectionSettings, state: DrillState) -> DrillView:
+async def gather_view(settings: ConnectionSettings, state: DrillState) -> DrillView:
     from etcdtui.errors import EtcdtuiError
     from etcdtui.services.cluster import ClusterService
 
@@ -166,7 +166,7 @@ async def _gather(settings: ConnectionSettings, state: DrillState) -> DrillView:
 
 
 def look(state: DrillState) -> DrillView:
-    return asyncio.run(_gather(drill_settings(state), state))
+    return asyncio.run(gather_view(drill_settings(state), state))
 
 
 @dataclass(frozen=True)
