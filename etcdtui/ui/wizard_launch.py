@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -133,7 +133,7 @@ def open_wizard(app: Any, kind: str, arg: str = "") -> None:
     if app.settings is None:
         report(app, errors.UsageError(_("no cluster is connected")))
         return
-    evidence = tuple(getattr(app, "evidence_dirs", ()))
+    evidence = cast("ConsoleApp", app).evidence_dirs  # the typed accessor, no string
     if kind == "rebuild" and not evidence:
         report(
             app,
