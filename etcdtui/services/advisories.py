@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from etcdtui.cluster_data import Alarm, EndpointStatus, MemberList, hex_id
 from etcdtui.domain import quorum
 from etcdtui.domain.formatting import age_words, human_bytes
-from etcdtui.i18n import _, ngettext
+from etcdtui.i18n import _
 from etcdtui.services import metrics
 from etcdtui.services.metrics import MemberMetrics
 
@@ -437,11 +437,6 @@ def _quota_advice(
                 )
             )
     return out
-
-
-def unreachable_phrase(seconds: float) -> str:
-    n = int(seconds)
-    return ngettext("unreachable for {n} s", "unreachable for {n} s", n).format(n=n)
 
 
 def metrics_advice(

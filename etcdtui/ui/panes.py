@@ -38,9 +38,5 @@ PANES: list[PaneSpec] = [
 ]
 
 
-def register_pane(spec: PaneSpec) -> None:
-    PANES[:] = [p for p in PANES if p.id != spec.id] + [spec]
-
-
 def pane(pane_id: str) -> PaneSpec | None:
     return next((p for p in PANES if p.id == pane_id), None)

@@ -295,10 +295,6 @@ class ClusterState:
         hits = [i for i, n in self.added_names.items() if n == ref]
         return self.members.by_id(hits[0]) if len(hits) == 1 else None
 
-    def display_name(self, m: Member) -> str:
-        """The member's name; for one not started yet, the name it was added with."""
-        return m.name or self.added_names.get(m.id) or ""
-
     def access_error(self) -> str | None:
         """etcd's refusal of our credentials, if any endpoint answered with one."""
         for t in self.tracks.values():

@@ -44,11 +44,6 @@ COLUMNS = (
 )
 
 
-def health_rows(state: ClusterState, default_quota: int) -> list[tuple[str, ...]]:
-    """One row per member, in member-list order (strings, for the table)."""
-    return [cells for _key, cells in keyed_health_rows(state, default_quota)]
-
-
 def keyed_health_rows(state: ClusterState, default_quota: int) -> list[tuple[str, tuple[str, ...]]]:
     """(member hex ID, cells) per member, in member-list order."""
     rows: list[tuple[str, tuple[str, ...]]] = []
