@@ -97,7 +97,14 @@ async def test_burst_into_filter_and_dialog_first_field() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await populate(pilot)
         burst(app, "/m2")
-        await _settled(pilot)
+        await until(  # a condition, not a pause: every letter reached the filter
+            pilot,
+            lambda: (
+                app.main.query_one("#filter", Input).value == "m2"
+                and app.main.query_one(MembersTable).row_count == 1
+            ),
+            what="the filter m2 with one row",
+        )
         assert app.main.query_one("#filter", Input).value == "m2"
         assert app.main.query_one(MembersTable).row_count == 1
         burst(app, "\x1b\x1b")
@@ -108,7 +115,11 @@ async def test_burst_into_filter_and_dialog_first_field() -> None:
         app.post_message(events.Key("ctrl+d", None))
         burst(app, "m2")
         await until(pilot, lambda: isinstance(app.screen, MemberActionModal), what="modal")
-        await _settled(pilot)
+        await until(
+            pilot,
+            lambda: app.screen.query_one("#confirm", Input).value == "m2",
+            what="m2 in the dialog's first field",
+        )
         assert app.screen.query_one("#confirm", Input).value == "m2"
 
 

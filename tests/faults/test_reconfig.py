@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -101,7 +100,6 @@ async def test_promote_too_early_is_retried_until_the_learner_is_in_sync(
                     await asyncio.to_thread(sb.join, new, initial)
 
                 starter = asyncio.create_task(start_later())
-                t0 = time.monotonic()
                 after = await svc.promote_with_retry(
                     learner.id,
                     attempts=15,
@@ -115,7 +113,6 @@ async def test_promote_too_early_is_retried_until_the_learner_is_in_sync(
                 assert "learner-not-ready" in retries
                 promoted = after.by_id(learner.id)
                 assert promoted is not None and not promoted.is_learner
-                assert time.monotonic() - t0 > 0  # ran; the duration is reported, not asserted
                 # the console shows the promoted member as a voter
                 await until(
                     pilot,
