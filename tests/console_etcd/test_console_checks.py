@@ -204,7 +204,9 @@ async def test_perf_is_refused_read_only_and_asks_for_the_context_on_a_protected
         await until(pilot, lambda: isinstance(app.screen, PerfModal), what="the modal")
         app.screen.query_one("#confirm", Input).focus()
         await type_text(pilot, "perf")
-        await pilot.pause(0.1)
+        typed = app.screen.query_one("#confirm", Input)
+        await until(pilot, lambda: typed.value == "perf", what="perf typed")
+        await pilot.pause()  # its Changed message handled
         assert app.screen.query_one("#run", Button).disabled  # "perf" is not enough here
         app.screen.query_one("#confirm", Input).value = ""
         await type_text(pilot, "prod")
