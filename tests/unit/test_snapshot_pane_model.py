@@ -66,3 +66,21 @@ def test_diff_order_and_recipient_split() -> None:
         ["age1abc", "age1def"],
         ["~/.ssh/k.pub"],
     )
+
+
+def test_an_unchecked_encrypted_file_is_described_in_the_consoles_words(tmp_path: Path) -> None:
+    """The catalogue tells the CLI to pass --identity or --passphrase-file; the console's
+    detail names its own way to a key (k), and no CLI flag."""
+    import pyrage
+
+    from etcdtui.ops.snapshots import UNCHECKED, list_snapshots
+    from etcdtui.ui.snapshots.views import detail_rows
+
+    recipient = pyrage.x25519.Identity.generate().to_public()
+    (tmp_path / "s.db.age").write_bytes(pyrage.encrypt(b"not a real snapshot", [recipient]))
+    [entry] = list_snapshots(tmp_path)
+    assert entry.state == UNCHECKED and "--identity" in entry.message  # the CLI's words
+    rows = dict(detail_rows(entry, None, 0.0, loading=False))
+    assert rows["verify"] == "encrypted, not verified"
+    assert "press k" in rows["keys"]
+    assert not [v for v in rows.values() if "--" in v], rows

@@ -14,7 +14,7 @@ from textual.widgets.tree import TreeNode
 
 from etcdtui.domain.formatting import human_bytes, short_age
 from etcdtui.i18n import N_, _
-from etcdtui.ops.snapshots import CatalogEntry, VerifyResult
+from etcdtui.ops.snapshots import UNCHECKED, CatalogEntry, VerifyResult
 from etcdtui.terminal_text import printable
 from etcdtui.ui.snapshots import pane_data
 
@@ -51,7 +51,11 @@ def detail_rows(
         if loading:
             rows.append((_("verify"), "… " + _("reading the file")))
         elif entry.encryption:
-            rows.append((_("verify"), entry.message or entry.state))
+            # the catalogue's message for an unchecked file names the CLI's flags; the
+            # console's way to a key is the k row below
+            unchecked = entry.state == UNCHECKED
+            verdict = _("encrypted, not verified") if unchecked else entry.message or entry.state
+            rows.append((_("verify"), verdict))
             rows.append((_("keys"), _("press k to give an identity file or passphrase")))
         return rows
     st = result.status
