@@ -263,3 +263,24 @@ def test_only_tests_marked_flaky_are_retried() -> None:
     assert all("-rsR" in r for r in runs), runs
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert "--reruns" not in pyproject and "reruns =" not in pyproject
+
+
+def test_unit_tier_runs_no_console_and_no_etcd() -> None:
+    """tests/unit/ is pure: a console test (``run_test``) belongs in console_fake/ or
+    console_etcd/, a test on real etcd in integration/."""
+    bad = {}
+    for path in _sources("unit"):
+        if not path.name.startswith("test_") or path.name == "test_test_policy.py":
+            continue
+        source = path.read_text()
+        real = [t for t, uses in real_etcd_use(source).items() if uses]
+        console = [
+            n.lineno
+            for n in ast.walk(ast.parse(source))
+            if isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and n.func.attr == "run_test"
+        ]
+        if real or console:
+            bad[str(path.relative_to(ROOT))] = {"real etcd": real, "console at lines": console}
+    assert not bad, bad
