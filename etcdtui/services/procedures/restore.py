@@ -23,6 +23,7 @@ from etcdtui import errors
 from etcdtui.cluster_data import hex_id
 from etcdtui.domain.membership import initial_cluster
 from etcdtui.i18n import N_, _
+from etcdtui.safeio import file_sha256
 from etcdtui.services import versions
 from etcdtui.services.plans import (
     Clock,
@@ -44,7 +45,7 @@ from etcdtui.services.procedures.building_blocks import (
     url_host,
 )
 from etcdtui.services.procedures.context import CheckResult, ExecContext, StepFailed
-from etcdtui.services.procedures.snapcheck import SnapshotFacts, file_sha256
+from etcdtui.services.procedures.snapcheck import SnapshotFacts
 from etcdtui.services.snapshots.open_file import DecryptKeys
 
 BUMP_REVISION = 1_000_000_000
