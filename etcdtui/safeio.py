@@ -227,3 +227,14 @@ def write_private(path: str | os.PathLike[str], data: str | bytes) -> None:
             tmp.unlink()
         raise
     fsync_dir(target.parent)
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """The sha256 (hex) of the regular file ``path``, read a MiB at a time."""
+    import hashlib  # only when a file is hashed: importing it costs start-up
+
+    h = hashlib.sha256()
+    with os.fdopen(open_regular(path), "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()

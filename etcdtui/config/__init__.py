@@ -44,7 +44,7 @@ from etcdtui.config.contexts import (
     PathArg,
     TLSFileError,
     UnknownContext,
-    parse_endpoint,
+    normalize_endpoint,
     parse_endpoints,
 )
 from etcdtui.config.files import (
@@ -76,7 +76,7 @@ __all__ = [
     "discover_kubeadm",
     "load_config",
     "load_tls_file",
-    "parse_endpoint",
+    "normalize_endpoint",
     "parse_endpoints",
     "password_from_env",
     "precheck_tls_files",

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from etcdtui.cluster_data import ConnectionSettings
-from etcdtui.domain.endpoints import parse_endpoint as parse_endpoint
+from etcdtui.domain.endpoints import normalize_endpoint as normalize_endpoint
 from etcdtui.errors import ConfigError, InsecureRefused, InvalidEndpoint
 from etcdtui.errors import TLSFileError as TLSFileError
 from etcdtui.i18n import N_, _
@@ -106,7 +106,7 @@ def parse_endpoints(
     try:
         if not items:
             raise InvalidEndpoint(_("no endpoint was given"))
-        return tuple(dict.fromkeys(parse_endpoint(i, insecure) for i in items))
+        return tuple(dict.fromkeys(normalize_endpoint(i, insecure) for i in items))
     except (InvalidEndpoint, InsecureRefused) as exc:
         if origin:
             exc.cause = _("{cause} (from {origin})").format(cause=exc.cause, origin=origin)

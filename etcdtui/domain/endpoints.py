@@ -14,7 +14,7 @@ from etcdtui.i18n import _
 _HOSTNAME = re.compile(r"^[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?$")
 
 
-def parse_endpoint(url: str, insecure: bool) -> str:
+def normalize_endpoint(url: str, insecure: bool) -> str:
     """Validate one client URL and return it as ``scheme://host:port``."""
     text = url.strip()
     shown = re.sub(r"//[^/@]*@", "//***@", text)  # never echo credentials

@@ -13,7 +13,7 @@ from etcdtui.services.advisories import Advisory as Advisory
 from etcdtui.services.advisories import SnapshotHint as SnapshotHint
 from etcdtui.services.consistency import ConsistencyReport as ConsistencyReport
 from etcdtui.services.consistency import describe as describe_consistency
-from etcdtui.services.etcdapi.endpoint import parse_endpoint as parse_endpoint
+from etcdtui.services.etcdapi.endpoint import split_endpoint as split_endpoint
 from etcdtui.services.metrics import MemberMetrics as MemberMetrics
 from etcdtui.services.metrics import MetricsHistory as MetricsHistory
 
@@ -29,7 +29,7 @@ __all__ = [
     "consistency",
     "describe_consistency",
     "metrics",
-    "parse_endpoint",
+    "split_endpoint",
 ]
 
 

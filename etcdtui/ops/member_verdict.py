@@ -116,7 +116,7 @@ def find_target(members: MemberList, ref: int | str | None) -> Member | None:
 def parse_peer_urls(text: str) -> tuple[tuple[str, ...], str | None]:
     """Comma-separated peer URLs, each as ``scheme://host:port`` (a bare ``host:port``
     means https), and the first problem, if any."""
-    from etcdtui.services.etcdapi.connection import parse_endpoint
+    from etcdtui.services.etcdapi.endpoint import split_endpoint
 
     raw = [u.strip() for u in text.split(",") if u.strip()]
     if not raw:
@@ -124,7 +124,7 @@ def parse_peer_urls(text: str) -> tuple[tuple[str, ...], str | None]:
     urls: list[str] = []
     for u in raw:
         try:
-            urls.append(parse_endpoint(u, insecure=True).url)
+            urls.append(split_endpoint(u, insecure=True).url)
         except errors.EtcdtuiError:
             return tuple(raw), _("{url!r} must look like https://host:2380 (no path).").format(
                 url=u

@@ -26,7 +26,7 @@ from etcdtui.cluster_data import (
 )
 from etcdtui.domain.retry import Backoff
 from etcdtui.i18n import _
-from etcdtui.services.etcdapi.endpoint import parse_endpoint
+from etcdtui.services.etcdapi.endpoint import split_endpoint
 from etcdtui.services.retry import retry_async
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ class ClusterService:
         seen: dict[str, None] = {}
         for url in [*self.configured_endpoints(), *self._known_client_urls]:
             try:
-                seen[parse_endpoint(url, insecure=self.settings.insecure).url] = None
+                seen[split_endpoint(url, insecure=self.settings.insecure).url] = None
             except errors.EtcdtuiError:
                 continue
         return list(seen)
@@ -254,7 +254,7 @@ class ClusterService:
         for m in members.members:
             for url in m.client_urls:
                 try:
-                    urls.append(parse_endpoint(url, insecure=self.settings.insecure).url)
+                    urls.append(split_endpoint(url, insecure=self.settings.insecure).url)
                 except errors.EtcdtuiError:
                     continue
         self._known_client_urls = urls

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -31,7 +30,7 @@ import platformdirs
 
 from etcdtui.errors import EtcdtuiError
 from etcdtui.i18n import N_, _
-from etcdtui.safeio import open_regular, read_limited, write_private
+from etcdtui.safeio import file_sha256, read_limited, write_private
 from etcdtui.services.child_env import scrubbed_env
 
 #: Suites searched, newest first. Debian keeps etcd 3.4 in bookworm, 3.5 in trixie and
@@ -295,14 +294,6 @@ def _lock(path: Path) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with os.fdopen(open_regular(path), "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 @dataclass(frozen=True)
 class FetchResult:
     version: str
@@ -403,7 +394,7 @@ def _install(apt: PrivateApt, root: Path, deb_version: str, suite: str, say: Any
         digests: dict[str, str] = {}
         for pkg in PACKAGES:
             deb = apt.download(pkg, deb_version, tmp)
-            want, got = apt.expected_sha256(pkg, deb_version), _sha256(deb)
+            want, got = apt.expected_sha256(pkg, deb_version), file_sha256(deb)
             if want != got:
                 raise FetchError(
                     _(

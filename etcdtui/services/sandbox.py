@@ -41,6 +41,7 @@ from etcdtui.safeio import read_limited, read_tail, write_private
 from etcdtui.services import sandbox_faults, sandbox_followers
 from etcdtui.services.binaries import binary_version, choose_etcd, find_binary
 from etcdtui.services.child_env import scrubbed_env
+from etcdtui.services.processes import reap, terminate
 from etcdtui.services.tls import pki
 
 STATE_FILE = "sandbox.json"
@@ -618,7 +619,7 @@ class Sandbox:
     def kill(self, name: str) -> None:
         m = self._signal(name, signal.SIGKILL)
         assert m.pid is not None
-        _reap(m.pid)
+        reap(m.pid)
 
     def pause(self, name: str) -> None:
         m = self._signal(name, signal.SIGSTOP)
@@ -758,28 +759,7 @@ def _wait_state(pid: int | None, ok: Any, timeout: float = 5.0) -> None:
         time.sleep(0.01)
 
 
-def _reap(pid: int) -> None:
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
-
-
 def _terminate(pid: int, timeout: float) -> None:
-    try:
-        os.kill(pid, signal.SIGCONT)  # a paused member cannot handle SIGTERM
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        _reap(pid)
-        if process_state(pid) in (None, "Z"):
-            _reap(pid)
-            return
-        time.sleep(0.05)
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        return
-    _reap(pid)
+    terminate(
+        pid, lambda: process_state(pid) in (None, "Z"), timeout=timeout, poll=0.05, resume=True
+    )

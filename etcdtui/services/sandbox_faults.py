@@ -31,6 +31,7 @@ from etcdtui.errors import SandboxError
 from etcdtui.i18n import _
 from etcdtui.safeio import read_limited
 from etcdtui.services.child_env import scrubbed_env
+from etcdtui.services.processes import reap, terminate
 from etcdtui.services.sandbox_proxy import ACK_FILE
 
 if TYPE_CHECKING:
@@ -88,38 +89,17 @@ def _alive(pid: int | None, *markers: str) -> bool:
     except OSError:
         return False
     if stat.rsplit(")", 1)[1].split()[0] == "Z":
-        _reap(pid)
+        reap(pid)
         return False
     args = _cmdline(pid)
     return all(any(mk in a for a in args) for mk in markers)
 
 
-def _reap(pid: int) -> None:
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
-
-
 def _stop_pid(pid: int, *markers: str, timeout: float = 5.0) -> None:
     if not _alive(pid, *markers):
-        _reap(pid)
+        reap(pid)
         return
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        _reap(pid)
-        if not _alive(pid, *markers):
-            return
-        time.sleep(0.02)
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        return
-    _reap(pid)
+    terminate(pid, lambda: not _alive(pid, *markers), timeout=timeout, poll=0.02)
 
 
 def _spawn(sb: Sandbox, args: list[str], log_name: str) -> int:

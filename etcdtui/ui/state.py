@@ -31,7 +31,7 @@ from etcdtui.ops.health import (
     added_member_names,
     advisories,
     describe_consistency,
-    parse_endpoint,
+    split_endpoint,
 )
 from etcdtui.terminal_text import printable
 
@@ -54,7 +54,7 @@ def _short_url(url: str) -> str:
 
 def norm_url(url: str) -> str:
     try:
-        return parse_endpoint(url, insecure=True).url
+        return split_endpoint(url, insecure=True).url
     except Exception:
         return url
 

@@ -17,9 +17,9 @@ from etcdtui.ui.screens.modals import MemberActionModal
 from etcdtui.ui.screens.start import NothingConfiguredScreen
 from etcdtui.ui.widgets.command_line import CommandLine
 from etcdtui.ui.widgets.members import MembersTable
-from tests.support.fakes import FakeCluster, fake_settings, scenario
+from tests.support.fakes import FakeCluster, fake_settings
 from tests.support.pilot_helpers import until
-from tests.support.screen_apps import FROZEN_NOW, make_app, populate
+from tests.support.screen_apps import FROZEN_NOW, fake_app, make_app, populate
 
 SIZE = (120, 40)
 
@@ -151,10 +151,7 @@ async def test_command_line_completion_and_panes() -> None:
 
 
 async def test_keymap_remaps_a_binding_and_help_shows_it() -> None:
-    sc = scenario("healthy")
-    app = EtcdtuiApp(
-        fake_settings(),
-        service_factory=lambda s: FakeCluster(s, sc),
+    app = fake_app(
         autopoll=False,
         clock=lambda: FROZEN_NOW,
         theme_dirs=[],
@@ -193,10 +190,7 @@ async def test_bad_theme_falls_back_with_warning(tmp_path: Path) -> None:
 
     shipped = {f.name: f for f in packaged_theme_files()}
     (tmp_path / "ok.yaml").write_text(shipped["solarized-ops.yaml"].read_text())
-    sc = scenario("healthy")
-    app = EtcdtuiApp(
-        fake_settings(),
-        service_factory=lambda s: FakeCluster(s, sc),
+    app = fake_app(
         autopoll=False,
         theme="broken",
         theme_dirs=[tmp_path],
@@ -239,10 +233,8 @@ async def test_context_command_switches_cluster_and_keeps_read_only_of_context(
         "  - name: staging\n    endpoints: [https://10.9.0.1:2379]\n    read-only: true\n"
         "current-context: prod\n"
     )
-    sc = scenario("healthy")
-    app = EtcdtuiApp(
-        fake_settings(context="prod"),
-        service_factory=lambda s: FakeCluster(s, sc),
+    app = fake_app(
+        settings=fake_settings(context="prod"),
         autopoll=False,
         clock=lambda: FROZEN_NOW,
         theme_dirs=[],

@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from etcdtui.cluster_data import HashKV
-from etcdtui.ui.app import EtcdtuiApp
-from tests.support.fakes import FakeCluster, fake_settings, scenario
+from tests.support.fakes import FakeCluster
 from tests.support.pilot_helpers import until
+from tests.support.screen_apps import fake_app
 
 
 class _Diverged(FakeCluster):
@@ -20,14 +20,7 @@ class _Diverged(FakeCluster):
 
 
 async def test_sentinel_mismatch_is_advised_with_the_member() -> None:
-    sc = scenario("healthy")
-    app = EtcdtuiApp(
-        fake_settings(),
-        service_factory=lambda s: _Diverged(s, sc),
-        refresh_interval=1.0,
-        theme_dirs=[],
-        consistency_every=60.0,
-    )
+    app = fake_app(cluster=_Diverged, refresh_interval=1.0, consistency_every=60.0)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.state.consistency is not None, what="a consistency check")
         advice = [a for a in app.state.advisories(2 * 1024**3) if a.code == "hash-mismatch"]
@@ -49,14 +42,7 @@ async def test_sentinel_off_means_no_hashkv() -> None:
             polls.append(1)
             return await super().members()
 
-    sc = scenario("healthy")
-    app = EtcdtuiApp(
-        fake_settings(),
-        service_factory=lambda s: _Counting(s, sc),
-        refresh_interval=0.2,
-        theme_dirs=[],
-        consistency_every=0.0,
-    )
+    app = fake_app(cluster=_Counting, refresh_interval=0.2, consistency_every=0.0)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.state.members is not None, what="members")
         # a sentinel that is on checks after two refreshes: let four go by

@@ -10,9 +10,8 @@ from typing import Any
 
 from textual.widgets import DataTable
 
-from etcdtui.ui.app import EtcdtuiApp
-from tests.support.fakes import FakeCluster, fake_settings, scenario
 from tests.support.pilot_helpers import until
+from tests.support.screen_apps import fake_app
 
 SIZE = (120, 40)
 NOW = 1_800_000_000.0
@@ -24,9 +23,7 @@ async def test_snapshot_age_column_follows_the_clock(tmp_path: Path) -> None:
     os.utime(f, (NOW - 60, NOW - 60))
     (tmp_path / (f.name + ".json")).write_text('{"revision": 7}')  # a sidecar: listed
     now = [NOW]
-    app = EtcdtuiApp(
-        fake_settings(),
-        service_factory=lambda s: FakeCluster(s, scenario("healthy")),
+    app = fake_app(
         autopoll=False,
         clock=lambda: now[0],
         theme_dirs=[],
@@ -99,9 +96,7 @@ async def test_audit_result_on_screen_and_enter_opens_the_record(tmp_path: Path)
         params={"target": "m3"},
         error=QuorumRefusal("m3 is not healthy", fix="Bring m3 back first."),
     )
-    app = EtcdtuiApp(
-        fake_settings(),
-        service_factory=lambda s: FakeCluster(s, scenario("healthy")),
+    app = fake_app(
         autopoll=False,
         clock=lambda: NOW,
         theme_dirs=[],

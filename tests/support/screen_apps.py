@@ -9,30 +9,45 @@ from typing import Any
 from textual.pilot import Pilot
 
 from etcdtui.ui.app import EtcdtuiApp
-from tests.support.fakes import FakeCluster, fake_settings, scenario
+from tests.support.fakes import FakeCluster, Scenario, fake_settings, scenario
 
 FROZEN_NOW = 1_800_000_000.0
 SIZE = (120, 40)
 RunBefore = Callable[[Pilot[Any]], Awaitable[None]]
 
 
+def fake_app(
+    name: str = "healthy",
+    *,
+    cluster: Callable[[Any, Scenario], FakeCluster] = FakeCluster,
+    settings: Any = None,
+    **app_kw: Any,
+) -> EtcdtuiApp:
+    """The console on a ``cluster`` (FakeCluster or a subclass) playing scenario ``name``; the
+    keyword arguments go to EtcdtuiApp (no theme directories unless given)."""
+    sc = scenario(name)
+    app_kw.setdefault("theme_dirs", [])
+    return EtcdtuiApp(
+        settings or fake_settings(), service_factory=lambda s: cluster(s, sc), **app_kw
+    )
+
+
 def make_app(
     name: str = "healthy", *, read_only: bool = False, theme: str = "etcdtui-dark"
 ) -> tuple[EtcdtuiApp, FakeCluster]:
-    sc = scenario(name)
     holder: dict[str, FakeCluster] = {}
 
-    def factory(settings: Any) -> FakeCluster:
+    def kept(settings: Any, sc: Scenario) -> FakeCluster:
         holder["svc"] = FakeCluster(settings, sc)
         return holder["svc"]
 
-    app = EtcdtuiApp(
-        fake_settings(read_only=read_only),
-        service_factory=factory,
+    app = fake_app(
+        name,
+        cluster=kept,
+        settings=fake_settings(read_only=read_only),
         autopoll=False,
         clock=lambda: FROZEN_NOW,
         theme=theme,
-        theme_dirs=[],
         cli_read_only=read_only,
     )
     return app, holder.get("svc")  # type: ignore[return-value]
@@ -126,30 +141,41 @@ async def lose_quorum(pilot: Pilot[Any]) -> None:
     await populate(pilot, polls=3)
 
 
-def builders() -> dict[str, tuple[EtcdtuiApp, RunBefore]]:
-    """Name -> app and what to do before the snapshot."""
+def keys_then_pause(*keys: str) -> RunBefore:
+    """Populate, press ``keys``, let one frame pass."""
 
-    async def remove_modal(pilot: Pilot[Any]) -> None:
+    async def run(pilot: Pilot[Any]) -> None:
         await populate(pilot)
-        await pilot.press("down", "ctrl+d")
+        await pilot.press(*keys)
+        await pilot.pause()
+
+    return run
+
+
+def keys_then_fit(*keys: str) -> RunBefore:
+    """Populate, press ``keys`` that open a dialog, wait until it has fitted itself."""
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await populate(pilot)
+        await pilot.press(*keys)
         await fitted(pilot)
 
-    async def help_screen(pilot: Pilot[Any]) -> None:
-        await populate(pilot)
-        await pilot.press("question_mark")
-        await pilot.pause()
+    return run
 
-    async def read_only(pilot: Pilot[Any]) -> None:
-        await populate(pilot)
-        await pilot.press("ctrl+d")
-        await pilot.pause()
 
-    async def health_pane(pilot: Pilot[Any]) -> None:
-        await populate(pilot)
-        await scrape(pilot)
-        await pilot.press("2")
-        await populate(pilot, polls=1)
+async def health_pane(pilot: Pilot[Any]) -> None:
+    """Pane 2 after every member's /metrics was scraped."""
+    await populate(pilot)
+    await scrape(pilot)
+    await pilot.press("2")
+    await populate(pilot, polls=1)
 
+
+def builders() -> dict[str, tuple[EtcdtuiApp, RunBefore]]:
+    """Name -> app and what to do before the snapshot."""
+    remove_modal = keys_then_fit("down", "ctrl+d")
+    help_screen = keys_then_pause("question_mark")
+    read_only = keys_then_pause("ctrl+d")
     return {
         "healthy": (make_app("healthy")[0], populate),
         "one_down": (make_app("one-down")[0], populate),
@@ -171,15 +197,9 @@ SMALL = (80, 24)
 def small_builders() -> dict[str, tuple[EtcdtuiApp, RunBefore]]:
     """The 80x24 cases: main screen, a member-action dialog, a wizard step and help."""
 
-    async def move_leader_modal(pilot: Pilot[Any]) -> None:
-        await populate(pilot)
-        await pilot.press("down", "l")
-        await fitted(pilot)
-
-    async def help_screen(pilot: Pilot[Any]) -> None:
-        await populate(pilot)
-        await pilot.press("question_mark")
-        await pilot.pause()
+    move_leader_modal = keys_then_fit("down", "l")
+    help_screen = keys_then_pause("question_mark")
+    remove_leader_modal = keys_then_fit("ctrl+d")
 
     async def wizard_step(pilot: Pilot[Any]) -> None:
         from etcdtui.ui.wizard import WizardScreen
@@ -189,17 +209,6 @@ def small_builders() -> dict[str, tuple[EtcdtuiApp, RunBefore]]:
         await pilot.app.push_screen(WizardScreen(replace_plan(), None, read_only=True))
         await pilot.press(*["down"] * 6)
         await pilot.pause()
-
-    async def remove_leader_modal(pilot: Pilot[Any]) -> None:
-        await populate(pilot)
-        await pilot.press("ctrl+d")
-        await fitted(pilot)
-
-    async def health_pane(pilot: Pilot[Any]) -> None:
-        await populate(pilot)
-        await scrape(pilot)
-        await pilot.press("2")
-        await populate(pilot, polls=1)
 
     return {
         "health_80x24": (make_app("degraded")[0], health_pane),

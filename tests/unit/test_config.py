@@ -29,7 +29,7 @@ from etcdtui.config import (
     check_tls_files,
     discover_kubeadm,
     load_config,
-    parse_endpoint,
+    normalize_endpoint,
     parse_endpoints,
     remove_context,
     resolve_settings,
@@ -179,8 +179,8 @@ PROD = {
         ("localhost:32379", "https://localhost:32379"),
     ],
 )
-def test_parse_endpoint_accepts_and_normalises(given: str, expected: str) -> None:
-    assert parse_endpoint(given, insecure=False) == expected
+def test_normalize_endpoint_accepts_and_normalises(given: str, expected: str) -> None:
+    assert normalize_endpoint(given, insecure=False) == expected
 
 
 @pytest.mark.parametrize(
@@ -200,25 +200,25 @@ def test_parse_endpoint_accepts_and_normalises(given: str, expected: str) -> Non
         "https://[::zz]:2379",
     ],
 )
-def test_parse_endpoint_rejects_invalid_urls_naming_them(bad: str) -> None:
+def test_normalize_endpoint_rejects_invalid_urls_naming_them(bad: str) -> None:
     with pytest.raises(InvalidEndpoint) as info:
-        parse_endpoint(bad, insecure=True)
+        normalize_endpoint(bad, insecure=True)
     assert bad.strip() in str(info.value)
     assert "https://" in info.value.fix
 
 
-def test_parse_endpoint_never_echoes_credentials() -> None:
+def test_normalize_endpoint_never_echoes_credentials() -> None:
     with pytest.raises(InvalidEndpoint) as info:
-        parse_endpoint("https://root:hunter2@etcd-1:2379", insecure=False)
+        normalize_endpoint("https://root:hunter2@etcd-1:2379", insecure=False)
     assert "hunter2" not in str(info.value) and "hunter2" not in info.value.render()
 
 
 def test_plain_http_is_refused_unless_insecure() -> None:
     with pytest.raises(InsecureRefused) as info:
-        parse_endpoint("http://127.0.0.1:2379", insecure=False)
+        normalize_endpoint("http://127.0.0.1:2379", insecure=False)
     assert "http://127.0.0.1:2379" in str(info.value)
     assert "--insecure" in info.value.fix
-    assert parse_endpoint("http://127.0.0.1:2379", insecure=True) == "http://127.0.0.1:2379"
+    assert normalize_endpoint("http://127.0.0.1:2379", insecure=True) == "http://127.0.0.1:2379"
 
 
 def test_duplicate_endpoints_collapse_in_order() -> None:

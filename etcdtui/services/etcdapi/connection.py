@@ -26,7 +26,7 @@ from etcdtui.i18n import _
 from etcdtui.services.etcdapi import rpc_pb2, rpc_pb2_grpc
 from etcdtui.services.etcdapi.credentials import TLSMaterial
 from etcdtui.services.etcdapi.diagnosis import classify_status
-from etcdtui.services.etcdapi.endpoint import Endpoint, parse_endpoint
+from etcdtui.services.etcdapi.endpoint import Endpoint, split_endpoint
 
 __all__ = ["ClientPool", "EndpointClient", "TLSMaterial", "classify"]
 
@@ -221,13 +221,13 @@ class ClientPool:
         if not settings.endpoints:
             raise errors.ConfigError(_("no endpoints to connect to"))
         self.settings = settings
-        self.endpoints = [parse_endpoint(e, insecure=settings.insecure) for e in settings.endpoints]
+        self.endpoints = [split_endpoint(e, insecure=settings.insecure) for e in settings.endpoints]
         needs_tls = any(e.secure for e in self.endpoints)
         self._tls = TLSMaterial.load(settings) if needs_tls else None
         self._clients: dict[str, EndpointClient] = {}
 
     def client(self, url: str) -> EndpointClient:
-        ep = parse_endpoint(url, insecure=self.settings.insecure)
+        ep = split_endpoint(url, insecure=self.settings.insecure)
         existing = self._clients.get(ep.url)
         if existing is None:
             tls = self._tls

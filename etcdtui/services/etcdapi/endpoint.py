@@ -25,11 +25,11 @@ class Endpoint:
         return self.scheme == "https"
 
 
-def parse_endpoint(url: str, *, insecure: bool = False) -> Endpoint:
+def split_endpoint(url: str, *, insecure: bool = False) -> Endpoint:
     """Validate one client URL (bare ``host:port`` means https) and split it."""
-    from etcdtui.domain.endpoints import parse_endpoint as validate
+    from etcdtui.domain.endpoints import normalize_endpoint
 
-    normal = validate(url, insecure)
+    normal = normalize_endpoint(url, insecure)
     parts = urlsplit(normal)
     assert parts.hostname is not None and parts.port is not None
     return Endpoint(normal, parts.scheme, parts.hostname, parts.port)

@@ -31,7 +31,7 @@ from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.i18n import N_, _
 from etcdtui.services.etcdapi.credentials import TLSMaterial, ssl_context
 from etcdtui.services.etcdapi.diagnosis import classify_status
-from etcdtui.services.etcdapi.endpoint import Endpoint, parse_endpoint
+from etcdtui.services.etcdapi.endpoint import Endpoint, split_endpoint
 
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
 
@@ -268,7 +268,7 @@ class GatewayPool:
         if not settings.endpoints:
             raise errors.ConfigError(_("no endpoints to connect to"))
         self.settings = settings
-        self.endpoints = [parse_endpoint(e, insecure=settings.insecure) for e in settings.endpoints]
+        self.endpoints = [split_endpoint(e, insecure=settings.insecure) for e in settings.endpoints]
         self._tls = TLSMaterial.load(settings) if any(e.secure for e in self.endpoints) else None
         self._ctx: ssl.SSLContext | None = None
         self._clients: dict[str, GatewayClient] = {}
@@ -289,7 +289,7 @@ class GatewayPool:
         return self._ctx
 
     def client(self, url: str) -> GatewayClient:
-        ep = parse_endpoint(url, insecure=self.settings.insecure)
+        ep = split_endpoint(url, insecure=self.settings.insecure)
         existing = self._clients.get(ep.url)
         if existing is None:
             existing = self._clients[ep.url] = GatewayClient(ep, self.settings, self)

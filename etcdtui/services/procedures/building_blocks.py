@@ -292,3 +292,75 @@ def verify_step(step_id: str, voters: int) -> Step:
             {"voters": voters, "timeout": 30.0},
         ),
     )
+
+
+# --- step builders shared by restore and rebuild ------------------------------------------
+
+
+def stop_apiservers_step(why: str) -> Step:
+    return Step(
+        id="stop-apiservers",
+        title=_("Stop every kube-apiserver"),
+        why=why,
+        where=Where("apiserver-hosts"),
+        action="operator",
+        destructive=True,
+        display="mv /etc/kubernetes/manifests/kube-apiserver.yaml /etc/kubernetes/",
+    )
+
+
+def start_apiservers_step(client_urls: Sequence[str], why: str) -> Step:
+    return Step(
+        id="start-apiservers",
+        title=_("Fix --etcd-servers and start the kube-apiservers"),
+        why=why,
+        where=Where("apiserver-hosts"),
+        action="operator",
+        display=etcd_servers(client_urls) + "\nmv /etc/kubernetes/kube-apiserver.yaml "
+        "/etc/kubernetes/manifests/",
+    )
+
+
+def stop_member_step(name: str, peer_url: str, why: str) -> Step:
+    """Stop one member's etcd on its host (step id ``stop-NAME``)."""
+    return Step(
+        id=f"stop-{name}",
+        title=_("Stop etcd member {name}").format(name=name),
+        why=why,
+        where=Where("host", url_host(peer_url)),
+        action="host.stop-etcd",
+        destructive=True,
+        display="mv /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/  "
+        "# " + _("or: systemctl stop etcd"),
+        params={"name": name},
+    )
+
+
+def start_member_step(name: str, peer_url: str, why: str) -> Step:
+    """Start one member's etcd on its host (step id ``start-NAME``)."""
+    return Step(
+        id=f"start-{name}",
+        title=_("Start etcd member {name}").format(name=name),
+        why=why,
+        where=Where("host", url_host(peer_url)),
+        action="host.start-etcd",
+        display="mv /etc/kubernetes/etcd.yaml /etc/kubernetes/manifests/  "
+        "# " + _("or: systemctl start etcd"),
+        params={"name": name},
+    )
+
+
+def move_aside_step(name: str, peer_url: str, path: str, aside: str, why: str) -> Step:
+    """Move a member's old data dir aside, never deleting it (step id ``move-aside-NAME``)."""
+    return Step(
+        id=f"move-aside-{name}",
+        title=_("Move {name}'s old data dir aside").format(name=name),
+        why=why,
+        where=Where("host", url_host(peer_url)),
+        action="host.move-aside",
+        command=("mv", path, aside),
+        params={"path": path, "aside": aside},
+        precondition=Ref(
+            "path-absent", _("{p} does not exist yet").format(p=aside), {"path": aside}
+        ),
+    )

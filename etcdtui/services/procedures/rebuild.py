@@ -50,7 +50,11 @@ from etcdtui.services.procedures.building_blocks import (
     etcd_servers,
     gather,
     learner_steps,
+    move_aside_step,
+    start_apiservers_step,
     start_flags,
+    stop_apiservers_step,
+    stop_member_step,
     url_host,
     verify_step,
 )
@@ -186,31 +190,19 @@ def build_rebuild_plan(
             action="rebuild.quorum-lost",
             display="etcdctl endpoint health  # " + _("no member commits a read"),
         ),
-        Step(
-            id="stop-apiservers",
-            title=_("Stop every kube-apiserver"),
-            why=_("Apiservers must not write to etcd while it is rebuilt under them."),
-            where=Where("apiserver-hosts"),
-            action="operator",
-            destructive=True,
-            display="mv /etc/kubernetes/manifests/kube-apiserver.yaml /etc/kubernetes/",
+        stop_apiservers_step(
+            _("Apiservers must not write to etcd while it is rebuilt under them.")
         ),
     ]
     for m in everyone:
         steps.append(
-            Step(
-                id=f"stop-{m.name}",
-                title=_("Stop etcd member {name}").format(name=m.name),
-                why=_(
+            stop_member_step(
+                m.name,
+                m.peer_url,
+                _(
                     "No member of the old cluster may run while one member is forced into "
                     "a new cluster: two clusters with one ID would diverge."
                 ),
-                where=Where("host", url_host(m.peer_url)),
-                action="host.stop-etcd",
-                destructive=True,
-                display="mv /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/  "
-                "# " + _("or: systemctl stop etcd"),
-                params={"name": m.name},
             )
         )
     steps.append(
@@ -228,22 +220,16 @@ def build_rebuild_plan(
         )
     )
     for m in req.others:
-        aside = f"{m.data_dir}.before-rebuild-{stamp}"
         steps.append(
-            Step(
-                id=f"move-aside-{m.name}",
-                title=_("Move {name}'s old data dir aside").format(name=m.name),
-                why=_(
+            move_aside_step(
+                m.name,
+                m.peer_url,
+                m.data_dir,
+                f"{m.data_dir}.before-rebuild-{stamp}",
+                _(
                     "{name} joins again as a new member with an EMPTY data dir; its old data "
                     "is kept, never deleted."
                 ).format(name=m.name),
-                where=Where("host", url_host(m.peer_url)),
-                action="host.move-aside",
-                command=("mv", m.data_dir, aside),
-                params={"path": m.data_dir, "aside": aside},
-                precondition=Ref(
-                    "path-absent", _("{p} does not exist yet").format(p=aside), {"path": aside}
-                ),
             )
         )
     steps += [
@@ -325,14 +311,8 @@ def build_rebuild_plan(
     urls = [m.client_url for m in everyone]
     steps += [
         verify_step("verify", len(everyone)),
-        Step(
-            id="start-apiservers",
-            title=_("Fix --etcd-servers and start the kube-apiservers"),
-            why=_("Apiservers reconnect to the rebuilt cluster (same cluster ID)."),
-            where=Where("apiserver-hosts"),
-            action="operator",
-            display=etcd_servers(urls) + "\nmv /etc/kubernetes/kube-apiserver.yaml "
-            "/etc/kubernetes/manifests/",
+        start_apiservers_step(
+            urls, _("Apiservers reconnect to the rebuilt cluster (same cluster ID).")
         ),
     ]
     summary = (

@@ -23,6 +23,7 @@ from etcdtui import errors
 from etcdtui.cluster_data import hex_id
 from etcdtui.domain.membership import initial_cluster
 from etcdtui.i18n import N_, _
+from etcdtui.safeio import file_sha256
 from etcdtui.services import versions
 from etcdtui.services.plans import (
     Clock,
@@ -35,9 +36,16 @@ from etcdtui.services.plans import (
     random_token,
     system_clock,
 )
-from etcdtui.services.procedures.building_blocks import etcd_servers, url_host
+from etcdtui.services.procedures.building_blocks import (
+    move_aside_step,
+    start_apiservers_step,
+    start_member_step,
+    stop_apiservers_step,
+    stop_member_step,
+    url_host,
+)
 from etcdtui.services.procedures.context import CheckResult, ExecContext, StepFailed
-from etcdtui.services.procedures.snapcheck import SnapshotFacts, file_sha256
+from etcdtui.services.procedures.snapcheck import SnapshotFacts
 from etcdtui.services.snapshots.open_file import DecryptKeys
 
 BUMP_REVISION = 1_000_000_000
@@ -297,46 +305,27 @@ def build_restore_plan(
             )
         )
     steps.append(
-        Step(
-            id="stop-apiservers",
-            title=_("Stop every kube-apiserver"),
-            why=_("Apiservers must not write to etcd while it is replaced under them."),
-            where=Where("apiserver-hosts"),
-            action="operator",
-            destructive=True,
-            display="mv /etc/kubernetes/manifests/kube-apiserver.yaml /etc/kubernetes/",
+        stop_apiservers_step(
+            _("Apiservers must not write to etcd while it is replaced under them.")
         )
     )
     for m in req.members:
-        h = url_host(m.peer_url)
         steps.append(
-            Step(
-                id=f"stop-{m.name}",
-                title=_("Stop etcd member {name}").format(name=m.name),
-                why=_("All members are restored together; none may keep running on old data."),
-                where=Where("host", h),
-                action="host.stop-etcd",
-                destructive=True,
-                display="mv /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/  "
-                "# " + _("or: systemctl stop etcd"),
-                params={"name": m.name},
+            stop_member_step(
+                m.name,
+                m.peer_url,
+                _("All members are restored together; none may keep running on old data."),
             )
         )
     for m in req.members:
         d = req.current_data_dirs.get(m.name, data_dir_for(req.data_dir_template, m.name))
-        aside = f"{d}.before-restore-{stamp}"
         steps.append(
-            Step(
-                id=f"move-aside-{m.name}",
-                title=_("Move {name}'s old data dir aside").format(name=m.name),
-                why=_("Restore refuses an existing dir; the old data is kept, never deleted."),
-                where=Where("host", url_host(m.peer_url)),
-                action="host.move-aside",
-                command=("mv", d, aside),
-                params={"path": d, "aside": aside},
-                precondition=Ref(
-                    "path-absent", _("{p} does not exist yet").format(p=aside), {"path": aside}
-                ),
+            move_aside_step(
+                m.name,
+                m.peer_url,
+                d,
+                f"{d}.before-restore-{stamp}",
+                _("Restore refuses an existing dir; the old data is kept, never deleted."),
             )
         )
     for m in req.members:
@@ -368,18 +357,13 @@ def build_restore_plan(
         )
     for m in req.members:
         steps.append(
-            Step(
-                id=f"start-{m.name}",
-                title=_("Start etcd member {name}").format(name=m.name),
-                why=_(
+            start_member_step(
+                m.name,
+                m.peer_url,
+                _(
                     "With the data dir in place the --initial-cluster* flags are ignored; the "
                     "member starts from the restored state."
                 ),
-                where=Where("host", url_host(m.peer_url)),
-                action="host.start-etcd",
-                display="mv /etc/kubernetes/etcd.yaml /etc/kubernetes/manifests/  "
-                "# " + _("or: systemctl start etcd"),
-                params={"name": m.name},
             )
         )
     urls = [m.client_url for m in req.members]
@@ -399,15 +383,7 @@ def build_restore_plan(
                 "timeout": 90.0,
             },
         ),
-        Step(
-            id="start-apiservers",
-            title=_("Fix --etcd-servers and start the kube-apiservers"),
-            why=_("Apiservers reconnect to the restored cluster."),
-            where=Where("apiserver-hosts"),
-            action="operator",
-            display=etcd_servers(urls) + "\nmv /etc/kubernetes/kube-apiserver.yaml "
-            "/etc/kubernetes/manifests/",
-        ),
+        start_apiservers_step(urls, _("Apiservers reconnect to the restored cluster.")),
         Step(
             id="restart-components",
             title=_("Restart kube-scheduler, kube-controller-manager and kubelet"),

@@ -7,14 +7,13 @@ bucket and hashes the whole file so every host's copy can be compared.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from etcdtui.i18n import _
-from etcdtui.safeio import open_regular
+from etcdtui.safeio import file_sha256
 from etcdtui.services.snapshots.errors import (
     SnapshotCorrupt,
     SnapshotEmpty,
@@ -40,14 +39,6 @@ class SnapshotFacts:
         if not self.cluster_version:
             return None
         return ".".join(self.cluster_version.split(".")[:2])
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with os.fdopen(open_regular(path), "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def verify_snapshot(path: Path, keys: DecryptKeys | None = None) -> SnapshotFacts:

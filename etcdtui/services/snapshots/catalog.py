@@ -16,7 +16,6 @@ mtime, not a link target's, when there is none), then by revision, then by name.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import stat
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from etcdtui.i18n import N_, _
-from etcdtui.safeio import open_regular, read_limited
+from etcdtui.safeio import file_sha256, read_limited
 from etcdtui.services.snapshots.bolt import MAGIC
 from etcdtui.services.snapshots.errors import SnapshotError
 from etcdtui.services.snapshots.open_file import DecryptKeys, age_stanzas, encryption_of
@@ -118,18 +117,10 @@ def _time(path: Path, sidecar: dict[str, Any] | None, st: os.stat_result) -> dt.
     return dt.datetime.fromtimestamp(st.st_mtime, dt.UTC)
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with os.fdopen(open_regular(path), "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _check(entry: CatalogEntry, keys: DecryptKeys | None) -> None:
     expected = (entry.sidecar or {}).get("sha256")
     if isinstance(expected, str) and expected:
-        if _sha256_file(entry.path) != expected.lower():
+        if file_sha256(entry.path) != expected.lower():
             entry.state, entry.cause = FAILED, "sidecar-sha256-mismatch"
             entry.message = _("the file does not match the sha256 in its sidecar")
             return

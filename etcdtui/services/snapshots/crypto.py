@@ -30,7 +30,11 @@ from typing import Any, Protocol
 
 from etcdtui.i18n import N_, _
 from etcdtui.safeio import read_limited
+from etcdtui.services.snapshots.errors import PassphraseInvalid as PassphraseInvalid
 from etcdtui.services.snapshots.errors import SnapshotError
+from etcdtui.services.snapshots.passphrase_file import (
+    read_passphrase_file as read_passphrase_file,
+)
 
 AGE_CHUNK = 64 * 1024  # plaintext bytes per STREAM chunk (age v1)
 AGE_TAG = 16  # Poly1305 tag per chunk
@@ -52,20 +56,6 @@ class RecipientInvalid(SnapshotError):
         "In the save dialog's Encrypt to field, type an age X25519 recipient (age1..., "
         "from age-keygen -y) or an OpenSSH public key file (ssh-ed25519 or ssh-rsa, e.g. "
         "~/.ssh/id_ed25519.pub)."
-    )
-
-
-class PassphraseInvalid(SnapshotError):
-    code = "snapshot-bad-passphrase"
-    exit_code = 2
-    default_title = N_("Unusable passphrase")
-    default_fix = N_(
-        "Put the passphrase on the first line of a file readable only by you and pass "
-        "--passphrase-file FILE, or use --passphrase to be asked for it."
-    )
-    default_console_fix = N_(
-        "Type a passphrase that is not empty, the same twice, in the save dialog; to read "
-        "a snapshot, give it with k in the snapshots pane (4)."
     )
 
 
@@ -170,22 +160,6 @@ def ssh_recipient(path: str | os.PathLike[str]) -> tuple[Any, str]:
             )
         ) from None
     return recipient, f"{parts[0]} {ssh_fingerprint(blob)}"
-
-
-def read_passphrase_file(path: str | os.PathLike[str]) -> str:
-    """The first line of ``path`` (without its line ending); refuses an empty one."""
-    p = Path(path)
-    try:
-        text = read_limited(p, _MAX_KEY_FILE, allow_pipe=True).decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        why = exc.strerror if isinstance(exc, OSError) else _("not UTF-8 text")
-        raise PassphraseInvalid(
-            _("cannot read the passphrase file {path}: {why}").format(path=p, why=why)
-        ) from None
-    lines = text.splitlines()
-    if not lines or not lines[0]:
-        raise PassphraseInvalid(_("the first line of {path} is empty").format(path=p))
-    return lines[0]
 
 
 def build_encryption(

@@ -109,3 +109,17 @@ class DecryptionFailed(EncryptedSnapshotError):
         "Check that the identity matches one of the file's recipients (or that the "
         "passphrase is right) and that the file is complete."
     )
+
+
+class PassphraseInvalid(SnapshotError):
+    code = "snapshot-bad-passphrase"
+    exit_code = 2
+    default_title = N_("Unusable passphrase")
+    default_fix = N_(
+        "Put the passphrase on the first line of a file readable only by you and pass "
+        "--passphrase-file FILE, or use --passphrase to be asked for it."
+    )
+    default_console_fix = N_(
+        "Type a passphrase that is not empty, the same twice, in the save dialog; to read "
+        "a snapshot, give it with k in the snapshots pane (4)."
+    )

@@ -32,6 +32,9 @@ from etcdtui.services.snapshots.errors import (
     IdentityRequired,
     SnapshotUnreadable,
 )
+from etcdtui.services.snapshots.passphrase_file import (
+    read_passphrase_file as read_passphrase_file,
+)
 
 AGE_MAGIC = b"age-encryption.org/v1\n"
 AGE_ARMOR = b"-----BEGIN AGE ENCRYPTED FILE-----"
@@ -142,20 +145,6 @@ def load_identities(path: str | os.PathLike[str]) -> list[Any]:
     if not identities:
         raise BadIdentity(_("{path} holds no identity").format(path=path))
     return identities
-
-
-def read_passphrase_file(path: str | os.PathLike[str]) -> str:
-    """The first line of ``path``, without its line ending."""
-    try:
-        text = read_limited(path, allow_pipe=True).decode("utf-8", errors="replace")
-    except OSError as exc:
-        raise BadIdentity(
-            _("cannot read the passphrase file {path}: {err}").format(path=path, err=exc.strerror)
-        ) from exc
-    lines = text.splitlines()
-    if not lines or not lines[0]:
-        raise BadIdentity(_("the passphrase file {path} is empty").format(path=path))
-    return lines[0]
 
 
 def _anonymous_fd() -> int:

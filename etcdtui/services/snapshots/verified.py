@@ -54,6 +54,10 @@ def identity(path: str | os.PathLike[str]) -> dict[str, Any] | None:
         return None
     if not stat.S_ISREG(st.st_mode):
         return None
+    return _identity_of(real, st)
+
+
+def _identity_of(real: str, st: os.stat_result) -> dict[str, Any]:
     return {
         "path": real,
         "size": st.st_size,
@@ -169,15 +173,7 @@ def sidecar_record(fd: int, path: str | os.PathLike[str]) -> dict[str, Any]:
     is where the file is about to be renamed to (the inode survives the rename)."""
     st = os.fstat(fd)
     real = os.path.join(os.path.realpath(os.path.dirname(os.path.abspath(path))), Path(path).name)
-    return {
-        "path": real,
-        "size": st.st_size,
-        "mtime_ns": st.st_mtime_ns,
-        "inode": st.st_ino,
-        "dev": st.st_dev,
-        "at": now_text(),
-        "result": RESULT_SAVE_TRAILER_OK,
-    }
+    return {**_identity_of(real, st), "at": now_text(), "result": RESULT_SAVE_TRAILER_OK}
 
 
 __all__ = [

@@ -26,7 +26,7 @@ from etcdtui import errors
 from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.i18n import _
 from etcdtui.safeio import read_limited
-from etcdtui.services.etcdapi.endpoint import parse_endpoint
+from etcdtui.services.etcdapi.endpoint import split_endpoint
 from etcdtui.services.tls import peek, pki
 
 WARNING_DAYS = 30
@@ -225,7 +225,7 @@ async def server_cert(
 ) -> CertInfo | str:
     """The certificate ``url`` serves, checked; or why it could not be fetched."""
     try:
-        ep = parse_endpoint(url, insecure=True)
+        ep = split_endpoint(url, insecure=True)
     except errors.EtcdtuiError as exc:
         return exc.cause
     if not ep.secure:

@@ -22,7 +22,7 @@ from etcdtui.i18n import _
 from etcdtui.services import advisories
 from etcdtui.services import versions as etcd_versions
 from etcdtui.services.cluster import ClusterService
-from etcdtui.services.etcdapi.endpoint import Endpoint, parse_endpoint
+from etcdtui.services.etcdapi.endpoint import Endpoint, split_endpoint
 from etcdtui.services.tls import cert_report, peek
 
 SEVERITIES = ("ok", "info", "low", "medium", "high", "critical")
@@ -155,7 +155,7 @@ async def scan(
                         ),
                     )
                 )
-    endpoints = [parse_endpoint(u, insecure=True) for u in urls]
+    endpoints = [split_endpoint(u, insecure=True) for u in urls]
     open_tls = await _transport_checks(endpoints, settings, findings, passed)
     _auth_check(auth, open_tls, findings, passed)
     _peer_check(members, findings, passed)

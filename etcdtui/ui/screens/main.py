@@ -222,8 +222,8 @@ class MainScreen(Screen[None]):
     def action_refresh_now(self) -> None:
         self._app.refresh_now()
 
-    def action_maintenance(self, kind: str) -> None:
-        """NOSPACE recovery, defrag, compact, disarm: the use cases of `etcdtui maintenance`."""
+    def _refuse_when_read_only(self, kind: str) -> bool:
+        """Report and say True when this session may not change the cluster."""
         settings = self._app.settings
         if settings is not None and settings.read_only:
             report(
@@ -234,6 +234,12 @@ class MainScreen(Screen[None]):
                     )
                 ),
             )
+            return True
+        return False
+
+    def action_maintenance(self, kind: str) -> None:
+        """NOSPACE recovery, defrag, compact, disarm: the use cases of `etcdtui maintenance`."""
+        if self._refuse_when_read_only(kind):
             return
         from etcdtui.ui.screens.maintenance_modal import MaintenanceModal
 
@@ -287,16 +293,7 @@ class MainScreen(Screen[None]):
         self.app.push_screen(checks_modal.EvidenceModal(dirs), self._app.action_finished)
 
     def action_member_action(self, kind: str, ref: str | None = None) -> None:
-        settings = self._app.settings
-        if settings is not None and settings.read_only:
-            report(
-                self.app,
-                ReadOnlyMode(
-                    _("{what} changes the cluster, and this session is read-only ({why}).").format(
-                        what=kind, why=self._app.read_only_reason()
-                    )
-                ),
-            )
+        if self._refuse_when_read_only(kind):
             return
         if self._app.state.members is None:
             report(self.app, MemberNotFound(_("the member list has not loaded yet")))
