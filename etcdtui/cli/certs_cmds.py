@@ -35,13 +35,15 @@ def cmd_certs(args: argparse.Namespace) -> int:
     from etcdtui.cli.invocation import run, settings_from_args
     from etcdtui.cli.output import print_json, print_table
     from etcdtui.ops import certs as cert_report
+    from etcdtui.ops.security import collect_cert_report
 
     settings = settings_from_args(args)
     roots: list[Path] = [expand_user(d) for d in args.pki_dir]
-    if not args.no_local:
-        kube = expand_user(args.kubeadm_pki_root) if args.kubeadm_pki_root else None
-        roots += cert_report.default_local_roots(settings, kube)
-    report = run(lambda: cert_report.collect(settings, local_roots=roots))
+    local = not args.no_local
+    kube = expand_user(args.kubeadm_pki_root) if local and args.kubeadm_pki_root else None
+    report = run(
+        lambda: collect_cert_report(settings, pki_dirs=roots, local=local, kubeadm_root=kube)
+    )
     if args.output == "json":
         print_json(report.as_dict())
     else:

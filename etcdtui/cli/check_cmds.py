@@ -54,20 +54,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_evidence)
 
 
-def _service(settings: Any) -> Any:
-    from etcdtui.services.cluster import ClusterService
-
-    return ClusterService(settings)
-
-
 def cmd_consistency(args: argparse.Namespace) -> int:
-    from etcdtui.services import consistency
+    from etcdtui.ops.health import check_consistency, describe_consistency
 
     settings = settings_from_args(args)
 
     async def go() -> Any:
-        async with _service(settings) as svc:
-            return await consistency.check(svc, args.revision)
+        return await check_consistency(settings, args.revision)
 
     report = run(go, settings)
     if args.output == "json":
@@ -88,7 +81,7 @@ def cmd_consistency(args: argparse.Namespace) -> int:
                 for m in doc["members"]  # type: ignore[attr-defined]
             ],
         )
-        line = consistency.describe(report)
+        line = describe_consistency(report)
         print(line, file=sys.stdout if report.consistent else sys.stderr)
         if not report.consistent:
             print(
@@ -189,9 +182,7 @@ def _rebuild_command(dirs: list[str]) -> str:
 
 def cmd_perf(args: argparse.Namespace) -> int:
     from etcdtui.errors import UsageError
-    from etcdtui.services.audit import AuditLog
-    from etcdtui.services.cluster import ClusterService
-    from etcdtui.services.perf import MAX_DURATION_S, refuse_unless_allowed, run_perf
+    from etcdtui.ops.perf import MAX_DURATION_S, refuse_unless_allowed, run_check
 
     if not 0 < args.duration <= MAX_DURATION_S:
         raise UsageError(_("--duration must be more than 0 and at most 60 seconds"))
@@ -203,14 +194,13 @@ def cmd_perf(args: argparse.Namespace) -> int:
     refuse_unless_allowed(settings, force=args.force)
 
     async def go() -> Any:
-        async with ClusterService(settings, audit=AuditLog()) as svc:
-            return await run_perf(
-                svc,
-                load=args.load,
-                duration_s=args.duration,
-                clients=args.clients,
-                rate=args.rate,
-            )
+        return await run_check(
+            settings,
+            load=args.load,
+            duration_s=args.duration,
+            clients=args.clients,
+            rate=args.rate,
+        )
 
     result = run(go, settings)
     if args.output == "json":

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from dataclasses import replace
 from typing import Any
 
 from etcdtui.cli import add_output_flag
@@ -17,8 +16,8 @@ from etcdtui.cli.output import print_json, print_table
 from etcdtui.cluster_data import ClusterReading, MemberList, hashkv_verdict, hex_id
 from etcdtui.domain.formatting import human_bytes
 from etcdtui.domain.health import is_access_error
-from etcdtui.errors import EtcdtuiError
 from etcdtui.i18n import _
+from etcdtui.ops.status import MetricsScrapes, status_document
 from etcdtui.terminal_text import printable
 
 
@@ -105,13 +104,9 @@ def _what_if_flag(p: argparse.ArgumentParser) -> None:
 
 
 def _service(settings: Any, *, audit: bool = False, transport: str = "grpc") -> Any:
-    from etcdtui.services.cluster import ClusterService
+    from etcdtui.ops.cluster import connect
 
-    if audit:
-        from etcdtui.services.audit import AuditLog
-
-        return ClusterService(settings, audit=AuditLog())
-    return ClusterService(settings, transport=transport)
+    return connect(settings, audit=audit, transport=transport)
 
 
 # `etcdtui status` reads through etcd's gRPC-JSON gateway unless this is "grpc" (see
@@ -158,109 +153,13 @@ def cmd_members(args: argparse.Namespace) -> int:
     return 0
 
 
-def status_document(reading: ClusterReading, scraped: Any = ()) -> dict[str, Any]:
-    """The `etcdtui status -o json` contract. ``scraped``: each member's /metrics
-    (:class:`etcdtui.services.metrics.MemberMetrics`), matched by endpoint."""
-    from etcdtui.domain.quorum import summarize
-    from etcdtui.services.advisories import metrics_advice
-
-    members = reading.members.members if reading.members else ()
-    summary = summarize(members, reading.healthy_ids())
-    leader = reading.leader
-    from etcdtui.services.metrics import by_endpoint
-
-    ids = {s.endpoint: s.member_id for s in reading.endpoints if s.ok}
-    with_ids = [
-        replace(m, member_id=m.member_id or ids.get(m.endpoint, 0))
-        for m in {m.endpoint: m for m in scraped}.values()
-    ]
-    by_url = by_endpoint(scraped, reading.endpoints)
-    return {
-        "cluster_id": hex_id(reading.members.cluster_id) if reading.members else None,
-        "leader": hex_id(leader) if leader else None,
-        "quorum": summary.as_dict()
-        | {"state": reading.quorum_state(summary.state), "learners": summary.learners},
-        "alarms": [a.as_dict() for a in reading.alarms],
-        "access_error": reading.access_error(),
-        "members_error": reading.members_error,
-        "endpoints": [
-            s.as_dict()
-            | {"healthy": _healthy(reading, s.endpoint)}
-            | ({"metrics": by_url[s.endpoint].as_dict()} if s.endpoint in by_url else {})
-            for s in reading.endpoints
-        ],
-        "advisories": [a.as_dict() for a in metrics_advice(reading.members, with_ids)],
-    }
-
-
-class _Scrapes:
-    """Each member's /metrics for `status`, one task per endpoint, started beside the
-    gRPC overview. A member whose gRPC status failed (hung, unreachable) is not waited
-    for: its scrape would only run into the same deadline, after the overview has
-    already paid it once."""
-
-    def __init__(self, settings: Any) -> None:
-        self.settings = settings
-        self.tasks: dict[str, asyncio.Task[Any]] = {}
-        self.ctx: Any = None
-        self.ctx_error: str | None = None
-
-    def _context(self, urls: list[str]) -> None:
-        from urllib.parse import urlsplit
-
-        from etcdtui.services.metrics import client_ssl_context
-
-        if self.ctx is None and self.ctx_error is None:
-            if any(urlsplit(u).scheme == "https" for u in urls):
-                try:
-                    self.ctx = client_ssl_context(self.settings)
-                except EtcdtuiError as exc:
-                    self.ctx_error = exc.cause
-
-    def start(self, urls: list[str]) -> None:
-        from etcdtui.services.metrics import scrape
-
-        self._context(urls)
-        for url in urls:
-            if url not in self.tasks and self.ctx_error is None:
-                self.tasks[url] = asyncio.create_task(scrape(url, self.settings, ctx=self.ctx))
-
-    async def finish(self, reading: ClusterReading, urls: list[str]) -> tuple[Any, ...]:
-        from etcdtui.services.metrics import MemberMetrics
-
-        failed = {s.endpoint for s in reading.endpoints if not s.ok}
-        self.start([u for u in urls if u not in failed])  # endpoints the member list named
-        out = []
-        for url in urls:
-            if self.ctx_error is not None:
-                out.append(MemberMetrics(url, False, self.ctx_error))
-                continue
-            task = self.tasks.get(url)
-            if task is None or (url in failed and not task.done()):
-                if task is not None:
-                    task.cancel()
-                out.append(
-                    MemberMetrics(url, False, _("not scraped: the member did not answer gRPC"))
-                )
-                continue
-            out.append(await task)
-        return tuple(out)
-
-
-def _healthy(reading: ClusterReading, endpoint: str) -> bool | None:
-    for h in reading.health:
-        if h.endpoint == endpoint:
-            return h.healthy
-    return None
-
-
 def cmd_status(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
 
     async def once(transport: str) -> tuple[ClusterReading, Any, str | None]:
         async with _service(settings, transport=transport) as svc:
             overview = asyncio.create_task(svc.overview())
-            scrapes = _Scrapes(settings)
+            scrapes = MetricsScrapes(settings)
             scrapes.start(svc.metrics_urls())
             result: ClusterReading = await overview
             unusable = getattr(svc.pool, "unusable", None)
@@ -463,7 +362,7 @@ def cmd_alarms(args: argparse.Namespace) -> int:
 
 
 def _alarms_disarm(args: argparse.Namespace, settings: Any) -> int:
-    from etcdtui.services.maintenance import Maintenance, quota_note
+    from etcdtui.ops.maintenance import Maintenance, quota_note
 
     if args.execute:
         require_writable(settings, _("alarm disarm"))

@@ -74,10 +74,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _service(settings: Any) -> Any:
-    from etcdtui.ops.audit import AuditLog
-    from etcdtui.ops.cluster import ClusterService
+    from etcdtui.ops.cluster import connect
 
-    return ClusterService(settings, audit=AuditLog())
+    return connect(settings, audit=True)
 
 
 def _maintenance(svc: Any, args: argparse.Namespace) -> Any:

@@ -317,34 +317,51 @@ def _with_service(settings: Any, build: Callable[[Any], Awaitable[Any]]) -> Any:
     return asyncio.run(make())
 
 
+def _plan_command(
+    args: argparse.Namespace,
+    check_args: Callable[[], None],
+    build_input: Callable[[], Any],
+    build_plan: Callable[[Any, Any, Any, Any], Awaitable[Any]],
+    target: Callable[[argparse.Namespace], tuple[Any, Any]] = _target,
+) -> int:
+    """The steps every plan command takes: --resume carries on a saved plan; else check
+    the arguments, find the cluster, refuse --execute on a read-only context, build the
+    request (``build_input``) and the plan (``build_plan(svc, settings, sandbox, inp)``,
+    an ops.plan_requests builder), then print it or run it."""
+    if args.resume:
+        return _resume(args)
+    check_args()
+    settings, sandbox = target(args)
+    _check_writable(settings, args)
+    inp = build_input()
+    plan = _with_service(settings, lambda svc: build_plan(svc, settings, sandbox, inp))
+    return _print_or_execute(plan, settings, sandbox, args)
+
+
 def cmd_replace(args: argparse.Namespace) -> int:
     from etcdtui import errors
     from etcdtui.ops import plan_requests
 
-    if args.resume:
-        return _resume(args)
-    if not args.name and not args.evidence:
-        raise errors.UsageError(
-            _("which member? pass its name or ID"),
-            fix=_("etcdtui member replace NAME, or --evidence DATA_DIR... to let it choose"),
-        )
-    settings, sandbox = _target(args)
-    _check_writable(settings, args)
-    inp = plan_requests.ReplaceInput(
-        member=args.name or "",
-        evidence=tuple(str(Path(d).absolute()) for d in args.evidence),
-        new_name=args.new_name,
-        new_peer_url=args.new_peer_url,
-        new_client_url=args.new_client_url,
-        data_dir=args.data_dir,
-        force=args.force,
-        start_timeout=args.start_timeout,
-    )
+    def check_args() -> None:
+        if not args.name and not args.evidence:
+            raise errors.UsageError(
+                _("which member? pass its name or ID"),
+                fix=_("etcdtui member replace NAME, or --evidence DATA_DIR... to let it choose"),
+            )
 
-    plan = _with_service(
-        settings, lambda svc: plan_requests.replace_plan(svc, settings, sandbox, inp)
-    )
-    return _print_or_execute(plan, settings, sandbox, args)
+    def build_input() -> plan_requests.ReplaceInput:
+        return plan_requests.ReplaceInput(
+            member=args.name or "",
+            evidence=tuple(str(Path(d).absolute()) for d in args.evidence),
+            new_name=args.new_name,
+            new_peer_url=args.new_peer_url,
+            new_client_url=args.new_client_url,
+            data_dir=args.data_dir,
+            force=args.force,
+            start_timeout=args.start_timeout,
+        )
+
+    return _plan_command(args, check_args, build_input, plan_requests.replace_plan)
 
 
 def cmd_scale(args: argparse.Namespace) -> int:
@@ -352,24 +369,20 @@ def cmd_scale(args: argparse.Namespace) -> int:
     from etcdtui.ops import plan_requests
     from etcdtui.ops.procedures import parse_new_members
 
-    if args.resume:
-        return _resume(args)
-    if args.target is None:
-        raise errors.UsageError(_("how many voters? e.g. etcdtui member scale 5"))
-    settings, sandbox = _target(args)
-    _check_writable(settings, args)
-    inp = plan_requests.ScaleInput(
-        target=args.target,
-        new_members=parse_new_members(args.new_member),
-        force=args.force,
-        data_dir=args.data_dir,
-        start_timeout=args.start_timeout,
-    )
+    def check_args() -> None:
+        if args.target is None:
+            raise errors.UsageError(_("how many voters? e.g. etcdtui member scale 5"))
 
-    plan = _with_service(
-        settings, lambda svc: plan_requests.scale_plan(svc, settings, sandbox, inp)
-    )
-    return _print_or_execute(plan, settings, sandbox, args)
+    def build_input() -> plan_requests.ScaleInput:
+        return plan_requests.ScaleInput(
+            target=args.target,
+            new_members=parse_new_members(args.new_member),
+            force=args.force,
+            data_dir=args.data_dir,
+            start_timeout=args.start_timeout,
+        )
+
+    return _plan_command(args, check_args, build_input, plan_requests.scale_plan)
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
@@ -472,29 +485,29 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     from etcdtui import errors
     from etcdtui.ops import plan_requests
 
-    if args.resume:
-        return _resume(args)
-    if not args.evidence:
-        raise errors.UsageError(
-            _("which data dirs? the rebuild starts from the most advanced one"),
-            fix=_("etcdtui plan rebuild --evidence /var/lib/etcd-m1 /var/lib/etcd-m2 ..."),
+    def check_args() -> None:
+        if not args.evidence:
+            raise errors.UsageError(
+                _("which data dirs? the rebuild starts from the most advanced one"),
+                fix=_("etcdtui plan rebuild --evidence /var/lib/etcd-m1 /var/lib/etcd-m2 ..."),
+            )
+
+    def target(args: argparse.Namespace) -> tuple[Any, Any]:
+        try:
+            return _target(args)
+        except errors.ConfigError as exc:
+            # Nothing configured: the evidence itself names the members and their URLs.
+            if exc.code != "nothing-configured":
+                raise
+            return _settings_from_evidence(args.evidence), None
+
+    def build_input() -> plan_requests.RebuildInput:
+        return plan_requests.RebuildInput(
+            evidence=tuple(str(Path(d).absolute()) for d in args.evidence),
+            start_timeout=args.start_timeout,
         )
-    try:
-        settings, sandbox = _target(args)
-    except errors.ConfigError as exc:
-        # Nothing configured: the evidence itself names the members and their URLs.
-        if exc.code != "nothing-configured":
-            raise
-        settings, sandbox = _settings_from_evidence(args.evidence), None
-    _check_writable(settings, args)
-    inp = plan_requests.RebuildInput(
-        evidence=tuple(str(Path(d).absolute()) for d in args.evidence),
-        start_timeout=args.start_timeout,
-    )
-    plan = _with_service(
-        settings, lambda svc: plan_requests.rebuild_plan(svc, settings, sandbox, inp)
-    )
-    return _print_or_execute(plan, settings, sandbox, args)
+
+    return _plan_command(args, check_args, build_input, plan_requests.rebuild_plan, target)
 
 
 def _settings_from_evidence(dirs: list[str]) -> Any:

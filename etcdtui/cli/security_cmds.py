@@ -32,7 +32,7 @@ def cmd_security(args: argparse.Namespace) -> int:
     from etcdtui.cli.invocation import run, settings_from_args
     from etcdtui.cli.output import print_json, print_table
     from etcdtui.errors import UsageError
-    from etcdtui.ops import posture
+    from etcdtui.ops.security import run_security_scan
 
     if args.secrets_sample < 0:
         raise UsageError(_("--secrets-sample must be 0 or more"))
@@ -41,7 +41,9 @@ def cmd_security(args: argparse.Namespace) -> int:
         prefix += b"/"
     settings = settings_from_args(args)
     report = run(
-        lambda: posture.scan(settings, secrets_sample=args.secrets_sample, secrets_prefix=prefix)
+        lambda: run_security_scan(
+            settings, secrets_sample=args.secrets_sample, secrets_prefix=prefix
+        )
     )
     if args.output == "json":
         print_json(report.as_dict())

@@ -113,21 +113,13 @@ def add_decrypt_flags(p: argparse.ArgumentParser) -> None:
 
 def decrypt_keys(args: argparse.Namespace, *paths: str) -> Any:
     """Keys from the flags; prompt for a passphrase when a file needs one and we can ask."""
-    from etcdtui.services.snapshots.open_file import (
-        DecryptKeys,
-        age_stanzas,
-        encryption_of,
-        identities_from_files,
-        read_passphrase_file,
-    )
+    from etcdtui.ops.snapshot_verify import keys_from_files, needs_passphrase
 
-    keys = DecryptKeys(identities=identities_from_files(args.identity))
-    if args.passphrase_file:
-        keys.passphrase = read_passphrase_file(args.passphrase_file)
+    keys = keys_from_files(args.identity, args.passphrase_file)
     if keys:
         return keys
     for path in paths:
-        if encryption_of(path) == "age" and "scrypt" in age_stanzas(path) and sys.stdin.isatty():
+        if needs_passphrase(path) and sys.stdin.isatty():
             import getpass
 
             keys.passphrase = getpass.getpass(_("Passphrase for {path}: ").format(path=path))
@@ -140,7 +132,7 @@ def decrypt_keys(args: argparse.Namespace, *paths: str) -> Any:
 
 def cmd_status(args: argparse.Namespace) -> int:
     early = _early_hash(args.file) if args.verify else None
-    from etcdtui.services.snapshots.status import snapshot_status
+    from etcdtui.ops.snapshot_verify import snapshot_status
 
     try:
         keys = decrypt_keys(args, args.file)
@@ -216,14 +208,14 @@ def _warn_trailer(path: str, sha: dict[str, Any] | None) -> None:
 def _early_hash(path: str) -> Any:
     """Start the sha256 of ``path`` before the reader is imported: verify's floor is
     that hash, and this overlaps it with the rest of the start-up (see earlyhash)."""
-    from etcdtui.services.snapshots.earlyhash import EarlyHash
+    from etcdtui.ops.snapshot_verify import start_hash
 
-    return EarlyHash(path)
+    return start_hash(path)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     early = _early_hash(args.file)
-    from etcdtui.services.snapshots.status import verify
+    from etcdtui.ops.snapshot_verify import verify
 
     try:
         keys = decrypt_keys(args, args.file)

@@ -139,9 +139,7 @@ class ProgressPrinter:
 
 def cmd_save(args: argparse.Namespace) -> int:
     from etcdtui.cli.invocation import run, settings_from_args
-    from etcdtui.ops.cluster import ClusterService
-    from etcdtui.ops.snapshot_save import build_encryption
-    from etcdtui.ops.snapshot_save import stream_snapshot as save_snapshot
+    from etcdtui.ops.snapshot_save import build_encryption, save_snapshot
 
     encryption = build_encryption(args.encrypt_to, args.encrypt_ssh, _passphrase(args))
     settings = settings_from_args(args)
@@ -150,15 +148,15 @@ def cmd_save(args: argparse.Namespace) -> int:
     async def go() -> Any:
         from etcdtui.ops.audit import AuditLog
 
-        async with ClusterService(settings, audit=AuditLog()) as svc:
-            return await save_snapshot(
-                svc,
-                args.file,
-                endpoint=args.endpoint,
-                encryption=encryption,
-                force=args.force,
-                progress=printer,
-            )
+        return await save_snapshot(
+            settings,
+            args.file,
+            endpoint=args.endpoint,
+            encryption=encryption,
+            progress=printer,
+            audit=AuditLog(),
+            force=args.force,
+        )
 
     result = run(go)
     if result.source.warning:

@@ -1,5 +1,6 @@
 """The etcd binaries the sandbox runs: what Debian's archive offers, what is cached, and
-fetching a version (`etcdtui sandbox fetch`)."""
+fetching a version (`etcdtui sandbox fetch`).
+Re-exported: the CLI uses the service's functions as they are (no orchestration)."""
 
 from __future__ import annotations
 

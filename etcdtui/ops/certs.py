@@ -1,5 +1,7 @@
 """The certificate report (`etcdtui certs`, the console's certificates pane): what the
-cluster runs on and how soon it expires. Importing it loads cryptography."""
+cluster runs on and how soon it expires. Importing it loads cryptography.
+Re-exported: the pane and `etcdtui certs` show these service types as they are;
+the report is collected through :func:`etcdtui.ops.security.collect_cert_report`."""
 
 from __future__ import annotations
 

@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
+from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.services.cluster import ClusterService as ClusterService
 
-__all__ = ["ClusterService"]
+__all__ = ["ClusterService", "connect"]
+
+
+def connect(
+    settings: ConnectionSettings, *, audit: bool = False, transport: str = "grpc"
+) -> ClusterService:
+    """A connection for one command: with ``audit``, every mutation it sends is written
+    to the audit log (over gRPC); else reads over ``transport`` ("grpc" or "gateway")."""
+    if audit:
+        from etcdtui.services.audit import AuditLog
+
+        return ClusterService(settings, audit=AuditLog())
+    return ClusterService(settings, transport=transport)

@@ -1,4 +1,5 @@
-"""Faults injected into the local sandbox (`etcdtui sandbox partition/heal/starve`)."""
+"""Faults injected into the local sandbox (`etcdtui sandbox partition/heal/starve`).
+Re-exported: the CLI calls these sandbox functions as they are (no orchestration)."""
 
 from __future__ import annotations
 

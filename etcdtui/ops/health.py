@@ -4,7 +4,7 @@ started yet. The console reads them here, not in the service layer."""
 
 from __future__ import annotations
 
-from etcdtui.cluster_data import MemberList
+from etcdtui.cluster_data import ConnectionSettings, MemberList
 from etcdtui.services import advisories as advisories
 from etcdtui.services import consistency as consistency
 from etcdtui.services import metrics as metrics
@@ -26,6 +26,7 @@ __all__ = [
     "SnapshotHint",
     "added_member_names",
     "advisories",
+    "check_consistency",
     "consistency",
     "describe_consistency",
     "metrics",
@@ -40,3 +41,14 @@ def added_member_names(members: MemberList) -> dict[int, str]:
     from etcdtui.services import added_names
 
     return added_names.unstarted_names(members)
+
+
+async def check_consistency(
+    settings: ConnectionSettings, revision: int | None = None
+) -> ConsistencyReport:
+    """`check consistency`: HashKV of every member at one revision, on a connection of
+    its own (the console checks on the connection it holds)."""
+    from etcdtui.ops.cluster import connect
+
+    async with connect(settings) as svc:
+        return await consistency.check(svc, revision)

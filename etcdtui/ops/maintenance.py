@@ -1,5 +1,7 @@
 """Maintenance of a live cluster: defragmentation, compaction and clearing a NOSPACE
-alarm, with the notes the faces show before the operator confirms."""
+alarm, with the notes the faces show before the operator confirms.
+Re-exported: :class:`Maintenance` is already the use case (quorum re-checked right
+before each mutation, audited through the connection), used by both faces."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""`etcdtui pki`: a whole PKI directory for etcd (init, renew), and the flags that use it."""
+"""`etcdtui pki`: a whole PKI directory for etcd (init, renew), and the flags that use it.
+Re-exported: `etcdtui pki` calls these functions as they are (no orchestration)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """A plan and its steps: what a procedure (wizard) will do, shown before it runs. Plain
-data, cheap to import; running one is :mod:`etcdtui.ops.runs`."""
+data, cheap to import; running one is :mod:`etcdtui.ops.runs`.
+Re-exported: the faces show and render the service's plan types as they are."""
 
 from __future__ import annotations
 

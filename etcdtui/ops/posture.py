@@ -1,4 +1,6 @@
-"""The read-only security posture scan (`etcdtui security scan`, the security pane)."""
+"""The read-only security posture scan (`etcdtui security scan`, the security pane).
+Re-exported: the pane and the CLI show these service types as they are; the scan
+runs through :func:`etcdtui.ops.security.run_security_scan`."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """The procedures' inputs as the CLI reads them: member lists for scale and restore, the
-cluster facts a plan is built from, and the upgrade request and its plan."""
+cluster facts a plan is built from, and the upgrade request and its plan.
+Re-exported: the CLI parses its flags with these service functions as they are."""
 
 from __future__ import annotations
 

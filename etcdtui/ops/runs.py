@@ -1,5 +1,6 @@
 """Running a plan: the executor and its saved runs, and the snapshot keys a restore
-remembers for the next run."""
+remembers for the next run.
+Re-exported: the executor is already the use case (re-runnable steps, audit)."""
 
 from __future__ import annotations
 

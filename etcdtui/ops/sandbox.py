@@ -1,5 +1,6 @@
 """The local sandbox cluster: the sandbox itself, the host a plan's steps act on when
-the plan targets it, and the note shown when its etcd binary is a fallback."""
+the plan targets it, and the note shown when its etcd binary is a fallback.
+Re-exported: the faces use the sandbox's own types (no orchestration here)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Reading inside snapshot files: the Kubernetes objects of one snapshot, and the
-difference between two."""
+difference between two.
+Re-exported: the faces call these readers as they are (no orchestration)."""
 
 from __future__ import annotations
 

@@ -32,16 +32,18 @@ __all__ = [
 
 async def save_snapshot(
     settings: ConnectionSettings,
-    path: Path,
+    path: str | Path,
     *,
     endpoint: str | None,
     encryption: Any,
     progress: Callable[[SaveProgress], None],
     audit: AuditLog,
+    force: bool = False,
 ) -> SaveResult:
     """Stream a snapshot to ``path`` over a connection of its own (a save may take minutes
-    and must not hold up the poller's calls), audited to ``audit`` like member actions."""
+    and must not hold up the poller's calls), audited to ``audit`` like member actions.
+    ``force``: as `snapshot save --force`."""
     async with ClusterService(settings, audit=audit) as svc:
         return await stream_snapshot(
-            svc, path, endpoint=endpoint, encryption=encryption, progress=progress
+            svc, path, endpoint=endpoint, encryption=encryption, force=force, progress=progress
         )
