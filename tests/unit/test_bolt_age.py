@@ -92,6 +92,44 @@ def test_passphrase_file_round_trip_and_errors(tmp_path: Path) -> None:
     assert verify(armored, DecryptKeys(passphrase="pw")).ok
 
 
+def test_armored_passphrase_file_streams_without_pyrages_time_estimate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pyrage refuses a passphrase file whose work factor it estimates would take too long
+    here ("Excessive work parameter"), which a busy bastion hits with files sealed on a
+    fast workstation. The armored file is decoded line by line into our own streaming
+    decryption instead, so only our own work-factor limit applies."""
+
+    def refuse(*_args: object, **_kw: object) -> bytes:
+        raise pyrage.DecryptError("Excessive work parameter for passphrase.")
+
+    armored = tmp_path / "a.age"
+    armored.write_bytes(pyrage.passphrase.encrypt(PLAIN, "pw", armored=True))
+    monkeypatch.setattr(pyrage.passphrase, "decrypt", refuse)
+    assert verify(armored, DecryptKeys(passphrase="pw")).ok
+    with pytest.raises(DecryptionFailed, match="wrong passphrase"):
+        verify(armored, DecryptKeys(passphrase="nope"))
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda text: text.replace("-----END AGE ENCRYPTED FILE-----\n", ""), "before its END"),
+        (lambda text: text.replace("\n", "\n!!!!\n", 2).replace("\n!!!!\n", "\n", 1), "base64"),
+        (
+            lambda text: text.replace("\n", "A" * 2000 + "\n", 2).replace("A" * 2000, "", 1),
+            "overlong",
+        ),
+    ],
+)
+def test_damaged_armor_is_named(tmp_path: Path, damage: Any, message: str) -> None:
+    text = pyrage.passphrase.encrypt(PLAIN, "pw", armored=True).decode()
+    bad = tmp_path / "bad.age"
+    bad.write_text(damage(text))
+    with pytest.raises(DecryptionFailed, match=message):
+        verify(bad, DecryptKeys(passphrase="pw"))
+
+
 def test_identity_file_errors_name_the_problem(tmp_path: Path) -> None:
     cases = {
         "garbage": "not an age identity",

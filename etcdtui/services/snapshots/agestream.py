@@ -13,13 +13,19 @@ primitives and decrypts chunk by chunk, in constant memory:
   HKDF-SHA256(file key, salt nonce, info "payload"); the chunk nonce is an 11-byte
   big-endian counter and a last-chunk flag byte.
 
-Only the binary (unarmored) format is handled here; armored files go through pyrage.
+An armored file (``-----BEGIN AGE ENCRYPTED FILE-----``, base64 lines) is read through
+:class:`Dearmored`, which decodes it line by line, so it streams the same way. (pyrage's
+own passphrase decryption also refuses a work factor it estimates would take too long on
+this machine: a file sealed on a fast workstation would then be refused on a busy
+bastion; here the only limit is ``MAX_LOG_N``.)
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hmac
+import io
 from hashlib import sha256
 from typing import BinaryIO
 
@@ -37,6 +43,53 @@ CHUNK = 64 * 1024
 TAG = 16
 MAX_HEADER = 64 * 1024
 MAX_LOG_N = 22  # refuse work factors that would take minutes and gigabytes
+ARMOR_BEGIN = b"-----BEGIN AGE ENCRYPTED FILE-----"
+ARMOR_END = b"-----END AGE ENCRYPTED FILE-----"
+ARMOR_LINE_LIMIT = 1024  # age writes 64 columns; anything far longer is not armor
+
+
+class Dearmored(io.RawIOBase):
+    """The binary age file inside an armored one, decoded line by line as it is read
+    (constant memory). Raises DecryptionFailed on anything that is not age's armor."""
+
+    def __init__(self, src: BinaryIO) -> None:
+        self._src = src
+        self._pending = b""
+        self._done = False
+        first = self._line()
+        if first != ARMOR_BEGIN:
+            raise _fail(_("not an armored age file"))
+
+    def _line(self) -> bytes:
+        raw = self._src.readline(ARMOR_LINE_LIMIT + 1)
+        if len(raw) > ARMOR_LINE_LIMIT:
+            raise _fail(_("the armored age file has an overlong line"))
+        return raw.strip()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        while not self._pending and not self._done:
+            line = self._line()
+            if line == ARMOR_END:
+                self._done = True
+            elif not line:
+                raise _fail(_("the armored age file ends before its END line"))
+            else:
+                try:
+                    self._pending = base64.b64decode(line, validate=True)
+                except (binascii.Error, ValueError) as exc:
+                    raise _fail(_("the armored age file has a line that is not base64")) from exc
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
+def dearmored(src: BinaryIO) -> BinaryIO:
+    """A buffered reader (``read``/``readline``) over the armored age file ``src``."""
+    return io.BufferedReader(Dearmored(src), buffer_size=CHUNK + TAG)  # type: ignore[return-value]
 
 
 def _b64(text: bytes) -> bytes:

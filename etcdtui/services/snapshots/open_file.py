@@ -9,10 +9,9 @@ private 0700 directory is used, unlinked before any plaintext is written.
 
 Memory cost, honestly: the decrypted database occupies RAM (shared memory) equal to its
 size for as long as the command runs. The decryption itself streams in constant memory:
-``pyrage.decrypt_io`` for X25519 and ssh identities, :mod:`agestream` for passphrases
-(pyrage only decrypts passphrase files as whole byte strings). The exception is an
-*armored* passphrase file, which goes through pyrage and briefly needs about twice its
-size more. scrypt itself needs 128 * 8 * 2^logN bytes (256 MiB at age's default 18).
+``pyrage.decrypt_io`` for X25519 and ssh identities, :mod:`agestream` for passphrases,
+binary or armored (pyrage only decrypts passphrase files as whole byte strings). scrypt
+itself needs 128 * 8 * 2^logN bytes (256 MiB at age's default 18).
 """
 
 from __future__ import annotations
@@ -166,7 +165,7 @@ def _anonymous_fd() -> int:
 def _decrypt(path: str, keys: DecryptKeys) -> int:
     import pyrage
 
-    from etcdtui.services.snapshots.agestream import decrypt_passphrase
+    from etcdtui.services.snapshots.agestream import dearmored, decrypt_passphrase
 
     stanzas = age_stanzas(path)
     passphrase_only = bool(stanzas) and all(s == "scrypt" for s in stanzas)
@@ -190,14 +189,9 @@ def _decrypt(path: str, keys: DecryptKeys) -> int:
         with os.fdopen(open_regular(path), "rb") as src, open(fd, "wb", closefd=False) as dst:
             if passphrase_only or not keys.identities:
                 assert keys.passphrase is not None
-                if src.read(len(AGE_MAGIC)) == AGE_MAGIC:
-                    src.seek(0)
-                    decrypt_passphrase(src, dst, keys.passphrase)
-                else:  # armored: pyrage, in memory
-                    src.seek(0)
-                    plain = pyrage.passphrase.decrypt(src.read(), keys.passphrase)
-                    dst.write(plain)
-                    del plain
+                armored = src.read(len(AGE_MAGIC)) != AGE_MAGIC
+                src.seek(0)
+                decrypt_passphrase(dearmored(src) if armored else src, dst, keys.passphrase)
             else:
                 pyrage.decrypt_io(src, dst, keys.identities)
     except OSError as exc:
