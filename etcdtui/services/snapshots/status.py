@@ -31,8 +31,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from etcdtui.i18n import _
 from etcdtui.services.snapshots import verified
 from etcdtui.services.snapshots.bolt import (
+    _ONES,
+    _PAGE,
+    _TOUCH_BATCH,
+    BRANCH_PAGE,
     BUCKET_LEAF_FLAG,
     ELEMENT_SIZE,
+    LEAF_PAGE,
+    MAX_TREE_DEPTH,
     PAGE_HEADER_SIZE,
     TRAILER_SIZE,
     BoltDB,
@@ -70,6 +76,9 @@ def _crc32c_py(crc: int, data: bytes | memoryview) -> int:
     for byte in bytes(data):
         crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
     return crc ^ 0xFFFFFFFF
+
+
+_extend = _crc32c_extend or _crc32c_py
 
 
 def crc32c(crc: int, data: bytes | memoryview) -> int:
@@ -143,6 +152,91 @@ def _scan_bucket(
 ) -> tuple[int, int, bytes | None]:
     """Count, hash and order-check one top-level bucket, leaf page by leaf page.
 
+    The tree is walked here rather than through :meth:`Bucket.leaf_pages` (the same
+    checks, in the same order): one frame for the whole bucket and a stack of
+    iterators over each branch's children, so a leaf page costs no generator switch
+    and no tuple. Each leaf goes to :func:`_scan_leaf` as soon as it is entered.
+    """
+    if bucket.inline is not None:
+        count = 0
+        prev: bytes | None = None
+        for off, n, end in bucket.leaf_pages(visited):
+            if n:
+                count += n
+                crc, prev = _scan_leaf(db, bucket, visited, off, n, end, crc, prev, name)
+        return count, crc, prev
+    mm = db.mm
+    hwm = db.hwm
+    ps = db.page_size
+    header = _PAGE.unpack_from
+    seen = visited.find
+    ones = _ONES
+    touched = 0
+    count = 0
+    prev = None
+    stack = [iter((bucket.root,))]
+    while stack:
+        for pgid in stack[-1]:
+            # Bucket.leaf_pages's fast path, inlined; anything unusual goes through
+            # enter_page, which raises.
+            off = pgid * ps
+            if 2 <= pgid < hwm:
+                page_id, flags, n, overflow = header(mm, off)
+                last = pgid + overflow
+                ok = page_id == pgid and last < hwm and seen(1, pgid, last + 1) == -1
+            else:
+                ok = False
+            if ok:
+                if overflow:
+                    visited[pgid : last + 1] = (
+                        ones[overflow] if overflow < 64 else b"\x01" * (overflow + 1)
+                    )
+                else:
+                    visited[pgid] = 1
+                end = (last + 1) * ps
+                touched += end - off
+                if touched >= _TOUCH_BATCH:
+                    db.touch(touched)
+                    touched = 0
+            else:
+                off, flags, n, end = db.enter_page(pgid, visited)
+            if flags == LEAF_PAGE:
+                if n:
+                    count += n
+                    crc, prev = _scan_leaf(db, bucket, visited, off, n, end, crc, prev, name)
+            elif flags == BRANCH_PAGE:
+                if len(stack) > MAX_TREE_DEPTH:
+                    raise SnapshotCorrupt(
+                        _("a bucket tree is deeper than {n}").format(n=MAX_TREE_DEPTH)
+                    )
+                stack.append(iter(db.branch_children(off, n, end, pgid)))
+                break  # into the children; this page's siblings resume afterwards
+            else:
+                raise SnapshotCorrupt(
+                    _("page {pgid} has flags {flags:#x}, expected a branch or leaf page").format(
+                        pgid=pgid, flags=flags
+                    )
+                )
+        else:
+            stack.pop()
+    if touched:
+        db.touch(touched)
+    return count, crc, prev
+
+
+def _scan_leaf(
+    db: BoltDB,
+    bucket: Bucket,
+    visited: bytearray,
+    off: int,
+    n: int,
+    end: int,
+    crc: int,
+    prev: bytes | None,
+    name: bytes,
+) -> tuple[int, bytes | None]:
+    """Hash and order-check the ``n`` (> 0) elements of the leaf page at ``off``.
+
     Elements are decoded straight from one ``unpack_from`` per page (no per-key
     tuples); bbolt lays a leaf's keys and values out back to back (k0 v0 k1 v1 ...),
     so in the usual case the whole page, overflow included, goes to the CRC in one
@@ -151,61 +245,51 @@ def _scan_bucket(
     the page faults behind the copy are the cost, and the CRC has to read the pages.)
     """
     mm = db.mm
-    extend = _crc32c_extend or _crc32c_py
-    formats = _U32S
-    count = 0
-    prev: bytes | None = None
-    nested: list[tuple[int, int]] = []
-    for off, n, end in bucket.leaf_pages(visited):
-        if not n:
-            continue
-        base = off + PAGE_HEADER_SIZE
-        if base + n * ELEMENT_SIZE > end:
-            raise SnapshotCorrupt(_("leaf page at offset {off}: too many elements").format(off=off))
-        fmt = formats.get(n)
-        raw = (fmt or _u32s(n)).unpack_from(mm, base)
-        count += n
-        first = expected = base + raw[1]
-        simple = True
-        eoff = base
-        fields = iter(raw)
-        # One iterator zipped with itself: the u32s four at a time, without slicing.
-        for flags, pos, ksize, vsize in zip(fields, fields, fields, fields):  # noqa: B905
-            ks = eoff + pos
-            ke = ks + ksize
-            ve = ke + vsize
-            if ve > end:
-                raise SnapshotCorrupt(
-                    _("leaf page at offset {off}: element {i} points past the page").format(
-                        off=off, i=(eoff - base) // ELEMENT_SIZE
-                    )
+    base = off + PAGE_HEADER_SIZE
+    if base + n * ELEMENT_SIZE > end:
+        raise SnapshotCorrupt(_("leaf page at offset {off}: too many elements").format(off=off))
+    raw = (_U32S.get(n) or _u32s(n)).unpack_from(mm, base)
+    first = expected = base + raw[1]
+    simple = True
+    nested: list[tuple[int, int]] | None = None
+    eoff = base
+    fields = iter(raw)
+    # One iterator zipped with itself: the u32s four at a time, without slicing.
+    for flags, pos, ksize, vsize in zip(fields, fields, fields, fields):  # noqa: B905
+        ks = eoff + pos
+        ke = ks + ksize
+        ve = ke + vsize
+        if ve > end:
+            raise SnapshotCorrupt(
+                _("leaf page at offset {off}: element {i} points past the page").format(
+                    off=off, i=(eoff - base) // ELEMENT_SIZE
                 )
-            key = mm[ks:ke]
-            if prev is not None and key <= prev:
-                raise SnapshotCorrupt(
-                    _("keys out of order in bucket {name}").format(
-                        name=name.decode("utf-8", "replace")
-                    )
-                )
-            prev = key
-            if flags & BUCKET_LEAF_FLAG:
-                simple = False
-                nested.append((ke, ve))
-            elif ks != expected:
-                simple = False
-            expected = ve
-            eoff += ELEMENT_SIZE
-        if simple:
-            crc = extend(crc, mm[first:expected])
-        else:
-            crc = _hash_elements(mm, raw, base, crc)
-        if nested:
-            for ke, ve in nested:
-                # bbolt's ForEach does not descend; walk it only to check its pages.
-                for _leaf in bucket.nested(ke, ve).leaves(visited):
-                    pass
-            nested.clear()
-    return count, crc, prev
+            )
+        key = mm[ks:ke]
+        if prev is not None and key <= prev:
+            raise SnapshotCorrupt(
+                _("keys out of order in bucket {name}").format(name=name.decode("utf-8", "replace"))
+            )
+        prev = key
+        if flags & BUCKET_LEAF_FLAG:
+            simple = False
+            if nested is None:
+                nested = []
+            nested.append((ke, ve))
+        elif ks != expected:
+            simple = False
+        expected = ve
+        eoff += ELEMENT_SIZE
+    if simple:
+        crc = _extend(crc, mm[first:expected])
+    else:
+        crc = _hash_elements(mm, raw, base, crc)
+    if nested:
+        for ke, ve in nested:
+            # bbolt's ForEach does not descend; walk it only to check its pages.
+            for _leaf in bucket.nested(ke, ve).leaves(visited):
+                pass
+    return crc, prev
 
 
 def _hash_elements(mm: mmap.mmap, raw: tuple[int, ...], base: int, crc: int) -> int:
