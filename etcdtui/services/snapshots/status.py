@@ -147,34 +147,39 @@ def scan(db: BoltDB, *, check: bool = True) -> ScanResult:
     return res
 
 
+_INLINE = -1  # the page "id" of an inline bucket's page in _scan_bucket
+
+
 def _scan_bucket(
     db: BoltDB, bucket: Bucket, visited: bytearray, crc: int, name: bytes
 ) -> tuple[int, int, bytes | None]:
     """Count, hash and order-check one top-level bucket, leaf page by leaf page.
 
-    The tree is walked here rather than through :meth:`Bucket.leaf_pages` (the same
-    checks, in the same order): one frame for the whole bucket and a stack of
-    iterators over each branch's children, so a leaf page costs no generator switch
-    and no tuple. Each leaf goes to :func:`_scan_leaf` as soon as it is entered.
+    The tree is walked here, in one frame, rather than through
+    :meth:`Bucket.leaf_pages` (the same checks in the same order: each leaf is hashed
+    as soon as it is entered): a stack of iterators over each branch's children, so a
+    leaf page costs no generator switch, no tuple and no call (each measured).
+
+    Elements are decoded straight from one ``unpack_from`` per page (no per-key
+    tuples); bbolt lays a leaf's keys and values out back to back (k0 v0 k1 v1 ...),
+    so in the usual case the whole page, overflow included, goes to the CRC in one
+    call: CRC-32C over a concatenation equals the sequential updates. (The slices are
+    copies, as google-crc32c takes only ``bytes``, not a view of the mapping; a
+    zero-copy call measured no faster: the page faults behind the copy are the cost,
+    and the CRC has to read the pages.)
     """
-    if bucket.inline is not None:
-        count = 0
-        prev: bytes | None = None
-        for off, n, end in bucket.leaf_pages(visited):
-            if n:
-                count += n
-                crc, prev = _scan_leaf(db, bucket, visited, off, n, end, crc, prev, name)
-        return count, crc, prev
     mm = db.mm
     hwm = db.hwm
     ps = db.page_size
     header = _PAGE.unpack_from
     seen = visited.find
     ones = _ONES
+    formats = _U32S
+    extend = _extend
     touched = 0
     count = 0
-    prev = None
-    stack = [iter((bucket.root,))]
+    prev: bytes | None = None
+    stack = [iter((_INLINE if bucket.inline is not None else bucket.root,))]
     while stack:
         for pgid in stack[-1]:
             # Bucket.leaf_pages's fast path, inlined; anything unusual goes through
@@ -198,12 +203,65 @@ def _scan_bucket(
                 if touched >= _TOUCH_BATCH:
                     db.touch(touched)
                     touched = 0
+            elif pgid == _INLINE and bucket.inline is not None:
+                off, end = bucket.inline
+                _pid, flags, n, _ov = header(mm, off)
+                if flags != LEAF_PAGE:
+                    raise SnapshotCorrupt(_("an inline bucket page is not a leaf"))
             else:
                 off, flags, n, end = db.enter_page(pgid, visited)
             if flags == LEAF_PAGE:
-                if n:
-                    count += n
-                    crc, prev = _scan_leaf(db, bucket, visited, off, n, end, crc, prev, name)
+                if not n:
+                    continue
+                base = off + PAGE_HEADER_SIZE
+                if base + n * ELEMENT_SIZE > end:
+                    raise SnapshotCorrupt(
+                        _("leaf page at offset {off}: too many elements").format(off=off)
+                    )
+                raw = (formats.get(n) or _u32s(n)).unpack_from(mm, base)
+                count += n
+                first = expected = base + raw[1]
+                simple = True
+                nested: list[tuple[int, int]] | None = None
+                eoff = base
+                fields = iter(raw)
+                # One iterator zipped with itself: the u32s four at a time, no slicing.
+                for eflags, pos, ksize, vsize in zip(fields, fields, fields, fields):  # noqa: B905
+                    ks = eoff + pos
+                    ke = ks + ksize
+                    ve = ke + vsize
+                    if ve > end:
+                        raise SnapshotCorrupt(
+                            _("leaf page at offset {off}: element {i} points past the page").format(
+                                off=off, i=(eoff - base) // ELEMENT_SIZE
+                            )
+                        )
+                    key = mm[ks:ke]
+                    if prev is not None and key <= prev:
+                        raise SnapshotCorrupt(
+                            _("keys out of order in bucket {name}").format(
+                                name=name.decode("utf-8", "replace")
+                            )
+                        )
+                    prev = key
+                    if eflags & BUCKET_LEAF_FLAG:
+                        simple = False
+                        if nested is None:
+                            nested = []
+                        nested.append((ke, ve))
+                    elif ks != expected:
+                        simple = False
+                    expected = ve
+                    eoff += ELEMENT_SIZE
+                if simple:
+                    crc = extend(crc, mm[first:expected])
+                else:
+                    crc = _hash_elements(mm, raw, base, crc)
+                if nested:
+                    for ke, ve in nested:
+                        # bbolt's ForEach does not descend; walk it only to check its pages.
+                        for _leaf in bucket.nested(ke, ve).leaves(visited):
+                            pass
             elif flags == BRANCH_PAGE:
                 if len(stack) > MAX_TREE_DEPTH:
                     raise SnapshotCorrupt(
@@ -222,74 +280,6 @@ def _scan_bucket(
     if touched:
         db.touch(touched)
     return count, crc, prev
-
-
-def _scan_leaf(
-    db: BoltDB,
-    bucket: Bucket,
-    visited: bytearray,
-    off: int,
-    n: int,
-    end: int,
-    crc: int,
-    prev: bytes | None,
-    name: bytes,
-) -> tuple[int, bytes | None]:
-    """Hash and order-check the ``n`` (> 0) elements of the leaf page at ``off``.
-
-    Elements are decoded straight from one ``unpack_from`` per page (no per-key
-    tuples); bbolt lays a leaf's keys and values out back to back (k0 v0 k1 v1 ...),
-    so in the usual case the whole page, overflow included, goes to the CRC in one
-    call: CRC-32C over a concatenation equals the sequential updates. (The slices are
-    copies, as google-crc32c takes only ``bytes``; a zero-copy call measured no faster:
-    the page faults behind the copy are the cost, and the CRC has to read the pages.)
-    """
-    mm = db.mm
-    base = off + PAGE_HEADER_SIZE
-    if base + n * ELEMENT_SIZE > end:
-        raise SnapshotCorrupt(_("leaf page at offset {off}: too many elements").format(off=off))
-    raw = (_U32S.get(n) or _u32s(n)).unpack_from(mm, base)
-    first = expected = base + raw[1]
-    simple = True
-    nested: list[tuple[int, int]] | None = None
-    eoff = base
-    fields = iter(raw)
-    # One iterator zipped with itself: the u32s four at a time, without slicing.
-    for flags, pos, ksize, vsize in zip(fields, fields, fields, fields):  # noqa: B905
-        ks = eoff + pos
-        ke = ks + ksize
-        ve = ke + vsize
-        if ve > end:
-            raise SnapshotCorrupt(
-                _("leaf page at offset {off}: element {i} points past the page").format(
-                    off=off, i=(eoff - base) // ELEMENT_SIZE
-                )
-            )
-        key = mm[ks:ke]
-        if prev is not None and key <= prev:
-            raise SnapshotCorrupt(
-                _("keys out of order in bucket {name}").format(name=name.decode("utf-8", "replace"))
-            )
-        prev = key
-        if flags & BUCKET_LEAF_FLAG:
-            simple = False
-            if nested is None:
-                nested = []
-            nested.append((ke, ve))
-        elif ks != expected:
-            simple = False
-        expected = ve
-        eoff += ELEMENT_SIZE
-    if simple:
-        crc = _extend(crc, mm[first:expected])
-    else:
-        crc = _hash_elements(mm, raw, base, crc)
-    if nested:
-        for ke, ve in nested:
-            # bbolt's ForEach does not descend; walk it only to check its pages.
-            for _leaf in bucket.nested(ke, ve).leaves(visited):
-                pass
-    return crc, prev
 
 
 def _hash_elements(mm: mmap.mmap, raw: tuple[int, ...], base: int, crc: int) -> int:
