@@ -216,9 +216,10 @@ def _warn_trailer(path: str, sha: dict[str, Any] | None) -> None:
 def _early_hash(path: str) -> Any:
     """Start the sha256 of ``path`` before the reader is imported: verify's floor is
     that hash, and this overlaps it with the rest of the start-up (see earlyhash)."""
-    from etcdtui.services.snapshots.earlyhash import EarlyHash
+    from etcdtui.services.snapshots.earlyhash import EarlyHash, take
 
-    return EarlyHash(path)
+    started = take(path)  # by the entry point, before the CLI was imported
+    return started if started is not None else EarlyHash(path)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
