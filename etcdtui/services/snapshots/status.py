@@ -187,18 +187,22 @@ def _scan_bucket(
             off = pgid * ps
             if 2 <= pgid < hwm:
                 page_id, flags, n, overflow = header(mm, off)
-                last = pgid + overflow
-                ok = page_id == pgid and last < hwm and seen(1, pgid, last + 1) == -1
+                if overflow:
+                    last = pgid + overflow
+                    ok = page_id == pgid and last < hwm and seen(1, pgid, last + 1) == -1
+                    if ok:
+                        visited[pgid : last + 1] = (
+                            ones[overflow] if overflow < 64 else b"\x01" * (overflow + 1)
+                        )
+                        end = (last + 1) * ps
+                else:
+                    ok = page_id == pgid and not visited[pgid]
+                    if ok:
+                        visited[pgid] = 1
+                        end = off + ps
             else:
                 ok = False
             if ok:
-                if overflow:
-                    visited[pgid : last + 1] = (
-                        ones[overflow] if overflow < 64 else b"\x01" * (overflow + 1)
-                    )
-                else:
-                    visited[pgid] = 1
-                end = (last + 1) * ps
                 touched += end - off
                 if touched >= _TOUCH_BATCH:
                     db.touch(touched)
