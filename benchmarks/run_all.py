@@ -1,17 +1,22 @@
 """Every benchmark target of issue 16 as a ratio from one run, with met/missed, written
 to ``benchmarks/RESULTS.md`` (date, machine, each measure, reference, ratio, target).
 
-    .venv/bin/python -m benchmarks.run_all [--snapshots DIR] [--with-1g] [--skip-console]
-        [--skip-overview] [--sizes 100 500] [--runs 5]
+    .venv/bin/python -m benchmarks.run_all [--snapshots DIR] [--scale-dir DIR] [--with-1g]
+        [--skip-console] [--skip-overview] [--sizes 100 500] [--runs 5] [--scale-runs 1]
 
 Snapshots of the given sizes (MB, Kubernetes-like keyspace, values of 3 kB) are built
-once in DIR through a private sandbox and etcdctl (minutes per size on a small machine),
-then reused. Sections:
+once in DIR (``DIR/<size>/bench.db``) through a private sandbox and etcdctl (minutes per
+size on a small machine), then reused. Sections:
 
 * snapshots: ``snapshot status`` against ``etcdutl snapshot status`` (target ≤ 1.5) and
   ``snapshot verify`` against ``openssl dgst -sha256`` (the hash floor, target ≤ 1.2),
-  each with wall and CPU time from interleaved rounds; ``snapshot inspect`` and
-  ``snapshot diff`` time and peak RSS per size (target: RSS < 250 MB);
+  each with wall and CPU time from interleaved rounds;
+* scale: ``snapshot inspect A`` and ``snapshot diff A B`` on the scale pairs of
+  ``benchmarks/snapshots_offline.py --scale`` (700-byte values, 100 k keys per 100 MB:
+  1 M keys in the 1 GB class), built once in ``--scale-dir`` (default ``DIR/scale``) and
+  reused: time and peak RSS per size (target: RSS < 250 MB) and the growth of CPU ms
+  per MB from the smallest to the largest class (linear: ≤ 1.25). ``--with-1g`` adds
+  the 1 GB class to both sections (100 MB, 500 MB and 1 GB);
 * overview: ``etcdtui status`` against the three etcdctl calls (target ≤ 1.0);
 * console: cold start to a populated members table (target ≤ 0.8 s) and idle output at
   the 2 s refresh against htop in the same pty (target ≤ 600 B/s and ≤ 2× htop).
@@ -30,7 +35,15 @@ from pathlib import Path
 
 from benchmarks.harness import scratch_dir
 from benchmarks.results import Results, Row, carry_over, load1
-from benchmarks.snapshots_offline import build, child_env, measure
+from benchmarks.snapshots_offline import (
+    SCALE_CLASSES,
+    SCALE_LINEAR_MAX,
+    SCALE_RSS_TARGET_MB,
+    build,
+    child_env,
+    measure,
+    scale,
+)
 from etcdtui.services.binaries import find_binary
 
 # Keys per size in MB: etcd's file is about 1.36x the values written (3 kB each).
@@ -109,37 +122,41 @@ def snapshot_section(res: Results, files: dict[int, Path], runs: int) -> None:
                 None,
                 note="sha256 and the structure walk run on two threads; wall needs a free core",
             )
-        scale = rounds(
-            {
-                "inspect": ours("inspect"),
-                "diff": [
-                    py,
-                    "-m",
-                    "etcdtui",
-                    "snapshot",
-                    "diff",
-                    str(snap),
-                    str(snap),
-                    "-o",
-                    "json",
-                ],
-            },
-            env,
-            max(1, runs // 2),
-        )
-        for name, r in scale.items():
-            res.add(
-                Row(
-                    "scale",
-                    f"{name}, {label}",
-                    f"{r['wall']:.2f} s, {r['rss_mb']:.0f} MB RSS",
-                    f"{r['wall'] / mb * 1000:.2f} ms/MB",
-                    None,
-                    "RSS < 250 MB",
-                    r["rss_mb"] < 250,
-                )
-            )
     shutil.rmtree(state, ignore_errors=True)
+
+
+def scale_section(res: Results, base: Path, classes: list[int], runs: int) -> None:
+    """``snapshot inspect A`` and ``snapshot diff A B`` on snapshots_offline's scale
+    pairs (Kubernetes-like keyspace, 100 k keys per 100 MB, up to 1 M keys at 1 GB):
+    time and peak RSS per size class, and how the CPU ms per MB grows with the size."""
+    rows = scale(base, classes, runs)
+    for r in rows:
+        res.add(
+            Row(
+                "scale",
+                f"{r['command']}, {r['class_mb']} MB class ({r['file_mb']:.0f} MB file,"
+                f" {SCALE_CLASSES[r['class_mb']] // 1000} k keys)",
+                f"{r['seconds']:.2f} s, {r['peak_rss_mb']:.0f} MB RSS",
+                f"{r['ms_per_mb']:.2f} ms/MB, CPU {r['cpu_ms_per_mb']:.2f} ms/MB",
+                None,
+                f"RSS < {SCALE_RSS_TARGET_MB} MB",
+                r["peak_rss_mb"] < SCALE_RSS_TARGET_MB,
+            )
+        )
+    for name in ("inspect", "diff"):
+        mine = [r for r in rows if r["command"] == name]
+        if len(mine) < 2:
+            continue
+        small, big = mine[0], mine[-1]
+        res.ratio_row(
+            "scale",
+            f"{name}: CPU ms/MB at {big['class_mb']} MB / at {small['class_mb']} MB (linear)",
+            big["cpu_ms_per_mb"],
+            small["cpu_ms_per_mb"],
+            f"{small['class_mb']} MB",
+            SCALE_LINEAR_MAX,
+            unit="ms/MB",
+        )
 
 
 def overview_section(res: Results, runs: int) -> None:
@@ -163,6 +180,13 @@ def console_section(res: Results, runs: int, idle_seconds: float) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--snapshots", type=Path, default=None, help="build/reuse snapshots here")
+    ap.add_argument(
+        "--scale-dir",
+        type=Path,
+        default=None,
+        help="build/reuse the scale pairs here (default: SNAPSHOTS/scale)",
+    )
+    ap.add_argument("--scale-runs", type=int, default=1, help="runs per scale command")
     ap.add_argument("--sizes", type=int, nargs="*", default=[100, 500])
     ap.add_argument("--with-1g", action="store_true", help="also a 1 GB snapshot")
     ap.add_argument("--runs", type=int, default=5)
@@ -179,6 +203,9 @@ def main() -> None:
         sizes = list(args.sizes) + ([1000] if args.with_1g else [])
         files = {s: snapshot_file(base, s) for s in sizes}
         snapshot_section(res, files, args.runs)
+        classes = [s for s in sizes if s in SCALE_CLASSES]
+        if classes:
+            scale_section(res, args.scale_dir or base / "scale", classes, args.scale_runs)
     if not args.skip_overview:
         overview_section(res, args.runs)
     if not args.skip_console:

@@ -128,9 +128,12 @@ async def _mutate(svc: ClusterService, keys: int, stage: int, size: int) -> None
 
 def build_scale(base: Path, classes: list[int]) -> dict[int, tuple[Path, Path]]:
     """Per size class a pair of snapshots from one growing sandbox: A after the fill, B
-    after :func:`_mutate`. Files already in ``base`` are reused."""
+    after :func:`_mutate`. Pairs already in ``base`` are reused (kept as they are); the
+    sandbox grows only up to the largest class missing."""
+    base.mkdir(parents=True, exist_ok=True)
     pairs = {mb: (base / f"scale-{mb}-a.db", base / f"scale-{mb}-b.db") for mb in classes}
-    if all(a.exists() and b.exists() for a, b in pairs.values()):
+    missing = [mb for mb, (a, b) in pairs.items() if not (a.exists() and b.exists())]
+    if not missing:
         return pairs
     sandbox = Sandbox(base / "sandbox")
     rng = random.Random(42)
@@ -146,14 +149,16 @@ def build_scale(base: Path, classes: list[int]) -> dict[int, tuple[Path, Path]]:
     async def run() -> None:
         async with ClusterService(sandbox.settings(timeout=30)) as svc:
             done = 0
-            for mb in sorted(classes):
+            for mb in sorted(c for c in classes if c <= max(missing)):
                 keys = SCALE_CLASSES[mb]
                 t0 = time.perf_counter()
                 await _fill_range(svc, done, keys, SCALE_VALUE_SIZE, rng)
                 done = keys
-                save(pairs[mb][0])
+                if mb in missing:
+                    save(pairs[mb][0])
                 await _mutate(svc, keys, mb, SCALE_VALUE_SIZE)
-                save(pairs[mb][1])
+                if mb in missing:
+                    save(pairs[mb][1])
                 print(f"{mb} MB class: {time.perf_counter() - t0:.0f}s", file=sys.stderr)
 
     try:

@@ -17,6 +17,22 @@ def open_console(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    from etcdtui.cli import main as run
+    import sys
 
-    run(argv, console=open_console)
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] != ["snapshot"]:
+        from etcdtui.cli import main as run
+
+        run(argv, console=open_console)
+        return
+    # `snapshot verify FILE`'s floor is the sha256 of FILE: start it before the CLI is
+    # even imported (the command takes the job over; see earlyhash.start_for_argv).
+    from etcdtui.services.snapshots import earlyhash
+
+    earlyhash.start_for_argv(words)
+    try:
+        from etcdtui.cli import main as run
+
+        run(argv, console=open_console)
+    finally:
+        earlyhash.drop_pending()

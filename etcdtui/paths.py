@@ -4,26 +4,61 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
+
+APP = "etcdtui"
+
+
+def _xdg_home(variable: str, default: str) -> str | None:
+    """``$variable/etcdtui``, or ``~/default/etcdtui``: what platformdirs answers on
+    Linux in the plain case (an absolute XDG variable, or none and an absolute HOME),
+    without importing it. Importing platformdirs loads tempfile, shutil and the
+    compression modules: about 10 ms of every command's start-up (the config file is
+    looked up for the language before any command runs). None for anything else (not
+    Linux, a relative XDG variable or HOME): platformdirs then decides."""
+    if sys.platform != "linux":
+        return None
+    value = os.environ.get(variable, "")
+    if value.startswith("/"):
+        return os.path.join(value, APP)
+    if value:
+        return None
+    home = os.environ.get("HOME", "")
+    if not home.startswith("/"):
+        return None
+    return os.path.join(home.rstrip("/") or "/", default, APP)
+
+
+def user_state_dir() -> str:
+    """platformdirs' ``user_state_dir("etcdtui")``."""
+    plain = _xdg_home("XDG_STATE_HOME", ".local/state")
+    if plain is not None:
+        return plain
+    import platformdirs  # loaded only when needed: it costs every command's start-up
+
+    return platformdirs.user_state_dir(APP)
+
+
+def user_config_dir() -> str:
+    """platformdirs' ``user_config_dir("etcdtui")``."""
+    plain = _xdg_home("XDG_CONFIG_HOME", ".config")
+    if plain is not None:
+        return plain
+    import platformdirs
+
+    return platformdirs.user_config_dir(APP)
 
 
 def state_dir() -> Path:
     env = os.environ.get("ETCDTUI_STATE_DIR")
-    if env:
-        return Path(env)
-    import platformdirs  # loaded only when needed: it costs every command's start-up
-
-    return Path(platformdirs.user_state_dir("etcdtui"))
+    return Path(env) if env else Path(user_state_dir())
 
 
 def config_dir() -> Path:
     env = os.environ.get("ETCDTUI_CONFIG_DIR")
-    if env:
-        return Path(env)
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir("etcdtui"))
+    return Path(env) if env else Path(user_config_dir())
 
 
 def config_file(
@@ -42,9 +77,7 @@ def config_file(
         return expand_user(env["ETCDTUI_CONFIG"]).absolute()
     if env.get("ETCDTUI_CONFIG_DIR"):
         return expand_user(env["ETCDTUI_CONFIG_DIR"]).absolute() / "config.yaml"
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir("etcdtui")) / "config.yaml"
+    return Path(user_config_dir()) / "config.yaml"
 
 
 def default_sandbox_dir() -> Path:

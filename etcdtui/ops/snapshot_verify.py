@@ -17,10 +17,13 @@ if TYPE_CHECKING:
 
 def start_hash(path: str) -> EarlyHash:
     """Start the sha256 of ``path`` in a thread now, before the reader is imported:
-    verify's floor is that hash, and this overlaps it with the rest of the start-up."""
-    from etcdtui.services.snapshots.earlyhash import EarlyHash
+    verify's floor is that hash, and this overlaps it with the rest of the start-up.
+    The entry point may already have started it, before the CLI was imported: then
+    that one is taken over."""
+    from etcdtui.services.snapshots.earlyhash import EarlyHash, take
 
-    return EarlyHash(path)
+    started = take(path)
+    return started if started is not None else EarlyHash(path)
 
 
 def snapshot_status(

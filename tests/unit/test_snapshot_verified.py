@@ -196,3 +196,16 @@ def test_cli_status_and_verify_flag(state: Path, tmp_path: Path) -> None:
     again = status()
     assert again["valid"] is None
     assert again["verified"]["result"] == "ok"  # type: ignore[index]
+
+
+def test_now_text_is_utc_iso_to_the_second() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from etcdtui.services.snapshots.verified import now_text
+
+    before = datetime.now(UTC).replace(microsecond=0)
+    text = now_text()
+    after = datetime.now(UTC)
+    assert text.endswith("Z") and len(text) == len("2026-12-03T06:55:24Z")
+    at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    assert before <= at <= after + timedelta(seconds=1)

@@ -22,6 +22,7 @@ import mmap
 import os
 import stat
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 TRAILER_SIZE = 32
@@ -194,10 +195,74 @@ class EarlyHash:
         self.cancel()
 
 
+# --- started by the entry point, taken over by the command ---------------------------
+
+_pending: list[tuple[str, EarlyHash]] = []
+# Options of `snapshot verify` / `snapshot status --verify` that take a value, and the
+# flags that take none: any other option and the command line is left to the parser.
+_VALUE_OPTIONS = ("-o", "--output")
+_FLAGS = ("--verify",)
+
+
+def verify_target(argv: Sequence[str]) -> str | None:
+    """The FILE of ``snapshot verify FILE`` or ``snapshot status --verify FILE`` when
+    ``argv`` is plainly that (only ``-o/--output`` besides), else None: a guess made
+    before the parser runs, so anything unusual (other options, decrypt flags, two
+    operands, ``--``) gives None and the command starts its own hash as before."""
+    if len(argv) < 3 or argv[0] != "snapshot" or argv[1] not in ("verify", "status"):
+        return None
+    operands: list[str] = []
+    flags: set[str] = set()
+    words = iter(argv[2:])
+    for word in words:
+        if word in _VALUE_OPTIONS:
+            if next(words, None) is None:
+                return None
+        elif word.startswith(("--output=", "-o")) and word not in _FLAGS:
+            continue
+        elif word in _FLAGS:
+            flags.add(word)
+        elif word.startswith("-"):
+            return None
+        else:
+            operands.append(word)
+    if len(operands) != 1 or (argv[1] == "status" and "--verify" not in flags):
+        return None
+    return operands[0]
+
+
+def start_for_argv(argv: Sequence[str]) -> None:
+    """Start hashing FILE now when ``argv`` is a plain verify of FILE (see
+    :func:`verify_target`); :func:`take` hands the job to the command."""
+    path = verify_target(argv)
+    if path is not None:
+        _pending.append((path, EarlyHash(path)))
+
+
+def take(path: str) -> EarlyHash | None:
+    """The job started for ``path`` by :func:`start_for_argv`, once; None otherwise
+    (another file: that job is stopped)."""
+    while _pending:
+        started, job = _pending.pop()
+        if started == path:
+            return job
+        job.cancel()
+    return None
+
+
+def drop_pending() -> None:
+    """Stop a job nobody took (a usage error, --help): the thread ends, the file closes."""
+    while _pending:
+        _pending.pop()[1].cancel()
+
+
 __all__ = [
     "EarlyHash",
     "ShortSwitchInterval",
     "hash_mapping",
     "new_sha256",
     "short_switch_interval",
+    "start_for_argv",
+    "take",
+    "verify_target",
 ]
