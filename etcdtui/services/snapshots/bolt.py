@@ -67,10 +67,10 @@ MIN_PAGE_SIZE = 512
 MAX_PAGE_SIZE = 1 << 20
 # Drop the mapping from the process after touching this many bytes of pages.
 RSS_BUDGET = 32 << 20
-_TOUCH_BATCH = 1 << 20  # leaf_pages reports touched bytes in batches of this
-_ONES = [b"\x01" * (n + 1) for n in range(64)]  # visited marks for a page and n overflow
+TOUCH_BATCH = 1 << 20  # leaf_pages reports touched bytes in batches of this
+VISITED_RUNS = [b"\x01" * (n + 1) for n in range(64)]  # visited marks for a page and n overflow
 
-_PAGE = struct.Struct("<QHHI")
+PAGE_HEADER = struct.Struct("<QHHI")
 _META = struct.Struct("<IIIIQQQQQQ")
 _BRANCH = struct.Struct("<IIQ")
 _BUCKET = struct.Struct("<QQ")
@@ -337,7 +337,7 @@ class BoltDB:
             )
         ps = self.page_size
         off = pgid * ps
-        page_id, flags, count, overflow = _PAGE.unpack_from(self.mm, off)
+        page_id, flags, count, overflow = PAGE_HEADER.unpack_from(self.mm, off)
         if page_id != pgid:
             raise SnapshotCorrupt(
                 _("page {pgid} carries the id {other}").format(pgid=pgid, other=page_id)
@@ -509,7 +509,7 @@ class Bucket:
         db = self.db
         if self.inline is not None:
             off, end = self.inline
-            _pid, flags, count, _ov = _PAGE.unpack_from(db.mm, off)
+            _pid, flags, count, _ov = PAGE_HEADER.unpack_from(db.mm, off)
             if flags != LEAF_PAGE:
                 raise SnapshotCorrupt(_("an inline bucket page is not a leaf"))
             yield off, count, end
@@ -521,7 +521,7 @@ class Bucket:
         mm = db.mm
         hwm = db.hwm
         ps = db.page_size
-        header = _PAGE.unpack_from
+        header = PAGE_HEADER.unpack_from
         seen = visited.find
         touched = 0
         stack = [(self.root, 0)]
@@ -538,13 +538,13 @@ class Bucket:
             if ok:
                 if overflow:
                     visited[pgid : last + 1] = (
-                        _ONES[overflow] if overflow < 64 else b"\x01" * (overflow + 1)
+                        VISITED_RUNS[overflow] if overflow < 64 else b"\x01" * (overflow + 1)
                     )
                 else:
                     visited[pgid] = 1
                 end = (last + 1) * ps
                 touched += end - off
-                if touched >= _TOUCH_BATCH:
+                if touched >= TOUCH_BATCH:
                     db.touch(touched)
                     touched = 0
             else:

@@ -31,16 +31,16 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from etcdtui.i18n import _
 from etcdtui.services.snapshots import verified
 from etcdtui.services.snapshots.bolt import (
-    _ONES,
-    _PAGE,
-    _TOUCH_BATCH,
     BRANCH_PAGE,
     BUCKET_LEAF_FLAG,
     ELEMENT_SIZE,
     LEAF_PAGE,
     MAX_TREE_DEPTH,
+    PAGE_HEADER,
     PAGE_HEADER_SIZE,
+    TOUCH_BATCH,
     TRAILER_SIZE,
+    VISITED_RUNS,
     BoltDB,
     Bucket,
 )
@@ -171,9 +171,9 @@ def _scan_bucket(
     mm = db.mm
     hwm = db.hwm
     ps = db.page_size
-    header = _PAGE.unpack_from
+    header = PAGE_HEADER.unpack_from
     seen = visited.find
-    ones = _ONES
+    ones = VISITED_RUNS
     formats = _U32S
     extend = _extend
     touched = 0
@@ -204,7 +204,7 @@ def _scan_bucket(
                 ok = False
             if ok:
                 touched += end - off
-                if touched >= _TOUCH_BATCH:
+                if touched >= TOUCH_BATCH:
                     db.touch(touched)
                     touched = 0
             elif pgid == _INLINE and bucket.inline is not None:
