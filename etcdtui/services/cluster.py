@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from etcdtui import errors
@@ -27,6 +27,11 @@ from etcdtui.cluster_data import (
 from etcdtui.domain.retry import Backoff
 from etcdtui.i18n import _
 from etcdtui.services.etcdapi.endpoint import parse_endpoint
+from etcdtui.services.readings import alarms_from, status_failed, status_from
+from etcdtui.services.readings import best_failure as _best_failure
+from etcdtui.services.readings import member_from as _member
+from etcdtui.services.readings import member_list_from as _member_list
+from etcdtui.services.readings import pick_endpoint as _pick_endpoint
 from etcdtui.services.retry import retry_async
 
 if TYPE_CHECKING:
@@ -35,23 +40,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-_ALARM_NAMES = {1: "NOSPACE", 2: "CORRUPT"}
 # Errors after which a mutation certainly never reached the server: safe to try elsewhere.
 _NOT_SENT = (errors.Unreachable, errors.TLSError, errors.NotEtcd)
-
-
-def _member(m: Any) -> Member:
-    return Member(
-        id=m.ID,
-        name=m.name,
-        peer_urls=tuple(m.peerURLs),
-        client_urls=tuple(m.clientURLs),
-        is_learner=m.isLearner,
-    )
-
-
-def _member_list(header: Any, members: Iterable[Any]) -> MemberList:
-    return MemberList(cluster_id=header.cluster_id, members=tuple(_member(m) for m in members))
 
 
 class ClusterService:
@@ -266,34 +256,8 @@ class ClusterService:
         try:
             resp = await client.status()
         except errors.EtcdtuiError as exc:
-            return EndpointStatus(
-                endpoint=client.url,
-                ok=False,
-                error=str(exc.cause),
-                error_code=exc.code,
-                latency_ms=(time.perf_counter() - start) * 1000.0,
-            )
-        return EndpointStatus(
-            endpoint=client.url,
-            ok=True,
-            member_id=resp.header.member_id,
-            cluster_id=resp.header.cluster_id,
-            revision=resp.header.revision,
-            leader=resp.leader,
-            raft_term=resp.raftTerm,
-            raft_index=resp.raftIndex,
-            applied_index=resp.raftAppliedIndex,
-            db_size=resp.dbSize,
-            db_size_in_use=resp.dbSizeInUse,
-            db_size_quota=resp.dbSizeQuota,
-            version=resp.version,
-            storage_version=resp.storageVersion,
-            downgrade_enabled=resp.downgradeInfo.enabled,
-            downgrade_target=resp.downgradeInfo.targetVersion,
-            is_learner=resp.isLearner,
-            errors=tuple(resp.errors),
-            latency_ms=(time.perf_counter() - start) * 1000.0,
-        )
+            return status_failed(client.url, exc, (time.perf_counter() - start) * 1000.0)
+        return status_from(client.url, resp, (time.perf_counter() - start) * 1000.0)
 
     async def statuses(self, urls: Sequence[str] | None = None) -> tuple[EndpointStatus, ...]:
         targets = list(urls or self.all_endpoints())
@@ -338,9 +302,7 @@ class ClusterService:
                     [errors.Unreachable(s.error or "", endpoint=s.endpoint) for s in statuses]
                 )
         resp = await self.pool.client(url).alarm_list()
-        return tuple(
-            Alarm(a.memberID, _ALARM_NAMES.get(a.alarm, str(a.alarm))) for a in resp.alarms
-        )
+        return alarms_from(resp)
 
     async def overview(self, *, with_health: bool = True) -> ClusterReading:
         """Members, per-endpoint status and health, and alarms, all at once.
@@ -710,25 +672,3 @@ class ClusterService:
 def _consume(task: asyncio.Task[Any]) -> None:
     if not task.cancelled():
         task.exception()
-
-
-def _pick_endpoint(statuses: Sequence[EndpointStatus]) -> str | None:
-    """The leader's endpoint, else the first that answered."""
-    leader = ClusterReading(None, tuple(statuses)).leader
-    ok = [s for s in statuses if s.ok]
-    for s in ok:
-        if s.member_id == leader:
-            return s.endpoint
-    return ok[0].endpoint if ok else None
-
-
-def _best_failure(failures: Sequence[BaseException]) -> errors.EtcdtuiError:
-    """The most informative of several endpoint failures (cluster refusals first)."""
-    typed = [f for f in failures if isinstance(f, errors.EtcdtuiError)]
-    for kind in (errors.ClusterError, errors.TLSError, errors.AuthFailed, errors.NotEtcd):
-        for f in typed:
-            if isinstance(f, kind):
-                return f
-    if typed:
-        return typed[0]
-    return errors.Unreachable(_("no endpoint answered"))
