@@ -11,7 +11,7 @@ import sys
 from dataclasses import replace
 from typing import Any
 
-from etcdtui.cli import add_output_flag
+from etcdtui.cli import add_output_flag, registering
 from etcdtui.cli.invocation import confirm_typed, require_writable, run, settings_from_args
 from etcdtui.cli.output import print_json, print_table
 from etcdtui.cluster_data import ClusterReading, MemberList, hashkv_verdict, hex_id
@@ -51,6 +51,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--revision", type=int, default=None, help=_("revision (default: common)"))
     p.set_defaults(func=cmd_hashkv)
 
+    if not registering("member"):
+        return  # its group imports the guided procedures: only when it runs
     member = sub.add_parser("member", help=_("change membership (quorum-guarded)"))
     msub = member.add_subparsers(dest="member_command", metavar=_("ACTION"), required=True)
 
