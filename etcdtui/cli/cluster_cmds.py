@@ -6,13 +6,18 @@ The JSON printed by `members` and `status` is a contract other tools rely on.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from etcdtui.cli import add_output_flag, registering
-from etcdtui.cli.invocation import confirm_typed, require_writable, run, settings_from_args
+from etcdtui.cli.invocation import (
+    confirm_typed,
+    require_writable,
+    run,
+    run_blocking,
+    settings_from_args,
+)
 from etcdtui.cli.output import print_json, print_table
 from etcdtui.cluster_data import ClusterReading, MemberList, hashkv_verdict, hex_id
 from etcdtui.domain.formatting import human_bytes
@@ -20,6 +25,9 @@ from etcdtui.domain.health import is_access_error
 from etcdtui.errors import EtcdtuiError
 from etcdtui.i18n import _
 from etcdtui.terminal_text import printable
+
+if TYPE_CHECKING:
+    import asyncio
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -106,14 +114,14 @@ def _what_if_flag(p: argparse.ArgumentParser) -> None:
 # --- read-only commands ---------------------------------------------------------------
 
 
-def _service(settings: Any, *, audit: bool = False, transport: str = "grpc") -> Any:
+def _service(settings: Any, *, audit: bool = False) -> Any:
     from etcdtui.services.cluster import ClusterService
 
     if audit:
         from etcdtui.services.audit import AuditLog
 
         return ClusterService(settings, audit=AuditLog())
-    return ClusterService(settings, transport=transport)
+    return ClusterService(settings)
 
 
 # `etcdtui status` reads through etcd's gRPC-JSON gateway unless this is "grpc" (see
@@ -220,6 +228,8 @@ class _Scrapes:
                     self.ctx_error = exc.cause
 
     def start(self, urls: list[str]) -> None:
+        import asyncio
+
         from etcdtui.services.metrics import scrape
 
         self._context(urls)
@@ -249,6 +259,34 @@ class _Scrapes:
         return tuple(out)
 
 
+def _status_reading(settings: Any) -> tuple[ClusterReading, Any]:
+    """The reading and each member's /metrics: through the gateway on threads (no
+    asyncio, no grpc: start-up time), else over gRPC, also when the gateway showed it
+    cannot answer as gRPC would."""
+    if _status_transport(settings) == "gateway":
+        from etcdtui.services.quick_status import QuickStatus
+
+        got = run_blocking(lambda: QuickStatus(settings).read(), settings)
+        if got.unusable is None:
+            return got.reading, got.scraped
+        print(
+            _("note: {why}; asking again over gRPC").format(why=printable(got.unusable)),
+            file=sys.stderr,
+        )
+    return run(lambda: _status_over_grpc(settings), settings)
+
+
+async def _status_over_grpc(settings: Any) -> tuple[ClusterReading, Any]:
+    import asyncio
+
+    async with _service(settings) as svc:
+        overview = asyncio.create_task(svc.overview())
+        scrapes = _Scrapes(settings)
+        scrapes.start(svc.metrics_urls())
+        result: ClusterReading = await overview
+        return result, await scrapes.finish(result, svc.metrics_urls())
+
+
 def _healthy(reading: ClusterReading, endpoint: str) -> bool | None:
     for h in reading.health:
         if h.endpoint == endpoint:
@@ -258,31 +296,7 @@ def _healthy(reading: ClusterReading, endpoint: str) -> bool | None:
 
 def cmd_status(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
-
-    async def once(transport: str) -> tuple[ClusterReading, Any, str | None]:
-        async with _service(settings, transport=transport) as svc:
-            overview = asyncio.create_task(svc.overview())
-            scrapes = _Scrapes(settings)
-            scrapes.start(svc.metrics_urls())
-            result: ClusterReading = await overview
-            unusable = getattr(svc.pool, "unusable", None)
-            if unusable is not None:
-                for task in scrapes.tasks.values():
-                    task.cancel()
-                return result, (), unusable
-            return result, await scrapes.finish(result, svc.metrics_urls()), None
-
-    async def go() -> tuple[ClusterReading, Any]:
-        reading, scraped, unusable = await once(_status_transport(settings))
-        if unusable is not None:
-            print(
-                _("note: {why}; asking again over gRPC").format(why=printable(unusable)),
-                file=sys.stderr,
-            )
-            reading, scraped, _unused = await once("grpc")
-        return reading, scraped
-
-    reading, scraped = run(go, settings)
+    reading, scraped = _status_reading(settings)
     doc = status_document(reading, scraped)
     quorum = doc["quorum"]
     degraded = (

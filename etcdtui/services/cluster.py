@@ -27,7 +27,7 @@ from etcdtui.cluster_data import (
 from etcdtui.domain.retry import Backoff
 from etcdtui.i18n import _
 from etcdtui.services.etcdapi.endpoint import parse_endpoint
-from etcdtui.services.readings import alarms_from, status_failed, status_from
+from etcdtui.services.readings import alarms_from, health_verdict, status_failed, status_from
 from etcdtui.services.readings import best_failure as _best_failure
 from etcdtui.services.readings import member_from as _member
 from etcdtui.services.readings import member_list_from as _member_list
@@ -52,23 +52,13 @@ class ClusterService:
         settings: ConnectionSettings,
         *,
         audit: AuditLog | None = None,
-        transport: str = "grpc",
     ) -> None:
-        """``transport="gateway"``: the stdlib HTTPS client of etcd's gRPC-JSON gateway
-        (:mod:`etcdtui.services.etcdapi.gateway`), for one-shot read-only commands that
-        must start fast. It serves only the reads of :meth:`overview`; everything else
-        needs the default gRPC pool."""
+        """The gRPC pool. (`etcdtui status` reads through the gRPC-JSON gateway on
+        threads instead: :mod:`etcdtui.services.quick_status`.)"""
+        from etcdtui.services.etcdapi.connection import ClientPool
+
         self.settings = settings
-        self.pool: ClientPool
-        if transport == "gateway":
-            from etcdtui.services.etcdapi.gateway import GatewayPool
-
-            # Duck-typed: the gateway clients offer the reads overview() makes.
-            self.pool = GatewayPool(settings)  # type: ignore[assignment]
-        else:
-            from etcdtui.services.etcdapi.connection import ClientPool
-
-            self.pool = ClientPool(settings)
+        self.pool: ClientPool = ClientPool(settings)
         self.audit = audit
         self._known_client_urls: list[str] = []
         self.last_members: MemberList | None = None
@@ -111,15 +101,8 @@ class ClusterService:
         fn: Callable[[EndpointClient], Coroutine[Any, Any, T]],
         urls: Sequence[str] | None = None,
     ) -> T:
-        """Ask every endpoint at once; return the first answer, raise if all fail.
-
-        With a pool that sets ``hedge`` (seconds; the gateway transport, where every
-        request costs a TLS connection), the endpoints are asked one after another
-        instead: the next when the last one failed or has not answered within ``hedge``."""
+        """Ask every endpoint at once; return the first answer, raise if all fail."""
         clients = [self.pool.client(u) for u in (urls or self.all_endpoints())]
-        hedge: float | None = getattr(self.pool, "hedge", None)
-        if hedge is not None:
-            return await self._hedged(fn, clients, hedge)
         tasks = [asyncio.create_task(fn(c)) for c in clients]
         failures: list[BaseException] = []
         try:
@@ -132,46 +115,6 @@ class ClusterService:
             for t in tasks:
                 # losers may still fail after we return: retrieve their exception so asyncio
                 # never prints "Task exception was never retrieved" on the operator's terminal
-                t.add_done_callback(_consume)
-                t.cancel()
-        raise _best_failure(failures)
-
-    async def _hedged(
-        self,
-        fn: Callable[[EndpointClient], Coroutine[Any, Any, T]],
-        clients: Sequence[EndpointClient],
-        hedge: float,
-    ) -> T:
-        tasks: list[asyncio.Task[T]] = []
-        pending: set[asyncio.Task[T]] = set()
-        failures: list[BaseException] = []
-
-        def launch() -> None:
-            task = asyncio.create_task(fn(clients[len(tasks)]))
-            tasks.append(task)
-            pending.add(task)
-
-        try:
-            while pending or len(tasks) < len(clients):
-                if not pending:
-                    launch()
-                more = len(tasks) < len(clients)
-                done, still = await asyncio.wait(
-                    pending, timeout=hedge if more else None, return_when=asyncio.FIRST_COMPLETED
-                )
-                pending.clear()
-                pending.update(still)
-                for task in done:
-                    exc = task.exception()
-                    if exc is None:
-                        return task.result()
-                    if not isinstance(exc, errors.EtcdtuiError):
-                        raise exc
-                    failures.append(exc)
-                if more:
-                    launch()
-        finally:
-            for t in tasks:
                 t.add_done_callback(_consume)
                 t.cancel()
         raise _best_failure(failures)
@@ -190,11 +133,6 @@ class ClusterService:
 
             return one
 
-        hedge: float | None = getattr(self.pool, "hedge", None)
-        if hedge is not None:
-            result = await self._members_hedged(ask(True), ask(False), hedge)
-            self._remember(result)
-            return result
         local = asyncio.create_task(self._first_success(ask(False)))
         try:
             result = await self._first_success(ask(True))
@@ -208,35 +146,6 @@ class ClusterService:
                 local.cancel()
         self._remember(result)
         return result
-
-    async def _members_hedged(
-        self,
-        linearizable: Callable[[EndpointClient], Coroutine[Any, Any, MemberList]],
-        serializable: Callable[[EndpointClient], Coroutine[Any, Any, MemberList]],
-        hedge: float,
-    ) -> MemberList:
-        """As :meth:`members`, but the serializable read only starts when the
-        linearizable one has not answered within ``hedge`` or failed."""
-        strict = asyncio.create_task(self._first_success(linearizable))
-        local: asyncio.Task[MemberList] | None = None
-        try:
-            done, _pending = await asyncio.wait({strict}, timeout=hedge)
-            if not done:
-                local = asyncio.create_task(self._first_success(serializable))
-            try:
-                return await strict
-            except errors.EtcdtuiError as exc:
-                if local is None:
-                    local = asyncio.create_task(self._first_success(serializable))
-                try:
-                    return await local
-                except errors.EtcdtuiError:
-                    raise exc from None
-        finally:
-            for t in (strict, local):
-                if t is not None and not t.done():
-                    t.add_done_callback(_consume)
-                    t.cancel()
 
     def _remember(self, members: MemberList) -> None:
         self.last_members = members
@@ -273,10 +182,11 @@ class ClusterService:
             try:
                 await client.health_read(serializable=serializable)
                 break
-            except errors.PermissionDenied:
-                break  # answered through raft: the member is healthy
             except errors.EtcdtuiError as exc:
-                if not serializable and "learner" in str(exc.cause).lower():
+                verdict = health_verdict(exc, serializable=serializable)
+                if verdict == "healthy":
+                    break  # answered through raft: the member is healthy
+                if verdict == "retry":
                     continue
                 return EndpointHealth(
                     client.url,

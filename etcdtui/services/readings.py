@@ -63,6 +63,17 @@ def status_failed(url: str, exc: errors.EtcdtuiError, latency_ms: float) -> Endp
     )
 
 
+def health_verdict(exc: errors.EtcdtuiError, *, serializable: bool) -> str:
+    """What a failed health read says of the endpoint: ``"healthy"`` (etcd refused the
+    key, so the read went through raft), ``"retry"`` (a learner refuses linearizable
+    reads: ask again serializable) or ``"unhealthy"``."""
+    if isinstance(exc, errors.PermissionDenied):
+        return "healthy"
+    if not serializable and "learner" in str(exc.cause).lower():
+        return "retry"
+    return "unhealthy"
+
+
 def alarms_from(resp: Any) -> tuple[Alarm, ...]:
     return tuple(Alarm(a.memberID, ALARM_NAMES.get(a.alarm, str(a.alarm))) for a in resp.alarms)
 
