@@ -373,12 +373,16 @@ def _fetch_blocking(
 
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 2379
-    sock = socket.create_connection((host, port), timeout=remaining())
+    from etcdtui.services.etcdapi.credentials import ascii_host
+
+    address = (ascii_host(host), port)
+    sock = socket.create_connection(address, timeout=remaining())  # type: ignore[arg-type]
     try:
         if parts.scheme == "https":
             assert ctx is not None
             sock.settimeout(remaining())
-            sock = ctx.wrap_socket(sock, server_hostname=settings.server_name or host)
+            name = ascii_host(settings.server_name or host)
+            sock = ctx.wrap_socket(sock, server_hostname=name)  # type: ignore[arg-type]
         sock.settimeout(remaining())
         sock.sendall(_request(host, port))
         body = bytearray()

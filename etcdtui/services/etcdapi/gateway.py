@@ -32,7 +32,7 @@ from typing import Any
 from etcdtui import errors
 from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.i18n import N_, _
-from etcdtui.services.etcdapi.credentials import TLSMaterial, ssl_context
+from etcdtui.services.etcdapi.credentials import TLSMaterial, ascii_host, ssl_context
 from etcdtui.services.etcdapi.diagnosis import classify_status_blocking
 from etcdtui.services.etcdapi.endpoint import Endpoint, parse_endpoint
 
@@ -137,7 +137,8 @@ class GatewayClient:
         ep = self.endpoint
         start = time.monotonic()
         try:
-            sock = socket.create_connection((ep.host, ep.port), timeout=budget)
+            host = ascii_host(ep.host)
+            sock = socket.create_connection((host, ep.port), timeout=budget)  # type: ignore[arg-type]
         except TimeoutError:
             from etcdtui.services.etcdapi.probe import connect_timed_out
 
@@ -148,7 +149,8 @@ class GatewayClient:
             ctx = self._pool.ssl_context()
             sock.settimeout(max(budget - (time.monotonic() - start), 0.001))
             # the handshake runs here, within the socket's timeout
-            return ctx.wrap_socket(sock, server_hostname=self.settings.server_name or ep.host)
+            name = ascii_host(self.settings.server_name or ep.host)
+            return ctx.wrap_socket(sock, server_hostname=name)  # type: ignore[arg-type]
         except TimeoutError:
             sock.close()
             from etcdtui.services.etcdapi.probe import hung_handshake
