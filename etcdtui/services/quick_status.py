@@ -245,7 +245,7 @@ class QuickStatus:
         waited for on /metrics: that would only run into the same deadline again."""
         until = time.monotonic() + self.limit
         known = self.all_endpoints()
-        scrapes = _Scrapes(self.settings)
+        scrapes = _Scrapes(self.settings, self.pool)
         members_c = _Call(self.members)
         status_c = {u: _Call(self.endpoint_status, u) for u in known}
         health_c = {u: _Call(self.endpoint_health, u) for u in known}
@@ -300,8 +300,9 @@ def _health(url: str, call: _Call[EndpointHealth], until: float) -> EndpointHeal
 class _Scrapes:
     """Each member's /metrics, one thread per URL, started beside the reads."""
 
-    def __init__(self, settings: ConnectionSettings) -> None:
+    def __init__(self, settings: ConnectionSettings, pool: GatewayPool) -> None:
         self.settings = settings
+        self.pool = pool
         self.calls: dict[str, _Call[Any]] = {}
         self.ctx: Any = None
         self.ctx_error: str | None = None
@@ -313,9 +314,15 @@ class _Scrapes:
         if not self._tried_ctx and any(urlsplit(u).scheme == "https" for u in urls):
             self._tried_ctx = True
             try:
-                self.ctx = client_ssl_context(self.settings)
-            except errors.EtcdtuiError as exc:
-                self.ctx_error = exc.cause
+                # the gateway's own context: the same files, loaded once (building a
+                # context costs milliseconds); when it cannot be built, the scrape's
+                # own attempt words the failure as /metrics always has
+                self.ctx = self.pool.ssl_context()
+            except (OSError, ValueError, errors.EtcdtuiError):
+                try:
+                    self.ctx = client_ssl_context(self.settings)
+                except errors.EtcdtuiError as exc:
+                    self.ctx_error = exc.cause
         for url in urls:
             if url not in self.calls and self.ctx_error is None:
                 self.calls[url] = _Call(
