@@ -251,6 +251,11 @@ class QuickStatus:
         health_c = {u: _Call(self.endpoint_health, u) for u in known}
         alarms_c = _Call(self.alarms, known[0]) if known else None
         scrapes.start(self.metrics_urls())
+        # what the document needs next, loaded while the members answer (the import
+        # overlaps the servers' work instead of following it)
+        from etcdtui.domain import quorum  # noqa: F401
+        from etcdtui.services import advisories  # noqa: F401
+
         members_error: str | None = None
         members_error_code: str | None = None
         try:
