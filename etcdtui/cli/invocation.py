@@ -97,12 +97,47 @@ def run(coro_fn: Callable[[], Awaitable[T]], settings: ConnectionSettings | None
 
 def run_blocking(fn: Callable[[], T], settings: ConnectionSettings | None = None) -> T:
     """:func:`run` for a call that needs no event loop (the threaded reads of `etcdtui
-    status`): the same check of the TLS files when it fails to connect."""
+    status`): the same check of the TLS files when it fails to connect, and SIGTERM or
+    SIGHUP end it as :class:`Terminated` (exit 128 + the signal), as they end :func:`run`."""
     try:
-        return fn()
-    except ConnectionFailure:
-        _check_tls_files(settings)
-        raise
+        with _signals_raise():
+            try:
+                return fn()
+            except ConnectionFailure:
+                _check_tls_files(settings)
+                raise
+    except _Signalled as sig:
+        raise Terminated(sig.signum) from None
+
+
+class _Signalled(BaseException):
+    """SIGTERM or SIGHUP arrived (a BaseException, like KeyboardInterrupt, so that no
+    ``except EtcdtuiError`` on the way swallows it)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _signals_raise() -> Iterator[None]:
+    """While the body runs on the main thread, SIGTERM and SIGHUP raise there (its waits
+    are sliced, so the handler runs soon even when another thread got the signal)."""
+
+    def on_signal(signum: int, _frame: object) -> None:
+        raise _Signalled(signum)
+
+    previous: list[tuple[int, Any]] = []
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            previous.append((signum, signal.signal(signum, on_signal)))
+        except (ValueError, OSError):  # not the main thread
+            pass
+    try:
+        yield
+    finally:
+        for sig, handler in previous:
+            signal.signal(sig, handler)
 
 
 def _check_tls_files(settings: ConnectionSettings | None) -> None:

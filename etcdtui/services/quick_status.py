@@ -49,6 +49,8 @@ from etcdtui.services.readings import (
 
 T = TypeVar("T")
 
+_SLICE = 0.05  # seconds: how often a waiting main thread lets signal handlers run
+
 
 class _Call(Generic[T]):
     """One request on a daemon thread of its own. A request is bounded by its own
@@ -85,9 +87,14 @@ class _Call(Generic[T]):
         return self._done.wait(max(timeout, 0.0))
 
     def get(self, until: float) -> T:
-        """The answer, or the request's error; DeadlineExceeded once ``until`` passed."""
-        if not self._done.wait(max(until - time.monotonic(), 0.0)):
-            raise errors.DeadlineExceeded(_("no answer within the deadline"))
+        """The answer, or the request's error; DeadlineExceeded once ``until`` passed.
+
+        Waits in slices of 50 ms: a signal (Ctrl-C, SIGTERM) delivered to one of the
+        request threads runs its Python handler only when the main thread runs again,
+        so the main thread must not sleep through the whole wait."""
+        while not self._done.wait(min(max(until - time.monotonic(), 0.0), _SLICE)):
+            if time.monotonic() >= until:  # bounded: until is a fixed time
+                raise errors.DeadlineExceeded(_("no answer within the deadline"))
         if self.error is not None:
             raise self.error
         return self.result  # type: ignore[return-value]
