@@ -72,6 +72,71 @@ def etcdtui_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "etcdtui", *args]
 
 
+_INSTALLED: list[Path] = []
+
+
+def installed_etcdtui() -> Path:
+    """The ``etcdtui`` command as a user's ``pip install`` gives it: this tree built as a
+    wheel and installed (not editable) into a scratch venv, built once per benchmark run.
+
+    Measuring the development install instead would add its editable-import hook to
+    every start (setuptools' finder loads pathlib, urllib.parse, ipaddress and fnmatch
+    from ``site``, 15 ms or more) and setuptools' distutils shim, which a user's install
+    has neither of. The dependencies are not installed again: the scratch venv sees the
+    running interpreter's site-packages through a plain path line in a ``.pth`` file
+    (a path line is put on sys.path; that directory's own ``.pth`` hooks do not run)."""
+    if _INSTALLED:
+        return _INSTALLED[0]
+    import sysconfig
+
+    root = scratch_dir("etcdtui-bench-install-")
+    # build from a copy of the working tree (setuptools writes build/ and egg-info
+    # beside the sources), with this interpreter's setuptools, offline
+    tree = Path(__file__).resolve().parent.parent
+    src = root / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(tree / name, src / name)
+    shutil.copytree(tree / "etcdtui", src / "etcdtui", ignore=shutil.ignore_patterns("__pycache__"))
+    pip = [sys.executable, "-m", "pip"]
+    quiet = ["--quiet", "--no-deps"]
+    subprocess.run(
+        [*pip, "wheel", *quiet, "--no-build-isolation", "-w", str(root / "wheel"), str(src)],
+        check=True,
+        env=_pip_env(),
+    )
+    wheel = next((root / "wheel").glob("etcdtui-*.whl"))
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    py = venv / "bin" / "python"
+    subprocess.run(
+        [*pip, "--python", str(py), "install", *quiet, "--no-warn-script-location", str(wheel)],
+        check=True,
+        env=_pip_env(),
+    )
+    site = subprocess.run(
+        [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    (Path(site) / "etcdtui-bench-deps.pth").write_text(
+        sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8"
+    )
+    command = venv / "bin" / "etcdtui"
+    if not command.exists():
+        raise RuntimeError(f"pip did not install the etcdtui command into {venv}")
+    _INSTALLED.append(command)
+    return command
+
+
+def _pip_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PIP_REQUIRE_VIRTUALENV"}
+    env["PIP_NO_INDEX"] = "1"  # everything is local: never ask an index
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    return env
+
+
 def report(label: str, ours: float, theirs: float, target: float | None = None) -> None:
     ratio = ours / theirs if theirs else float("inf")
     verdict = ""

@@ -89,10 +89,34 @@ def _command_in(argv: Sequence[str]) -> str | None:
     return word if word in COMMANDS else None
 
 
+def _help_first(argv: Sequence[str]) -> bool:
+    """``-h``/``--help`` before the command word: the help is the top level's, which
+    lists every command (`etcdtui --help status`)."""
+    word = _first_word(argv)
+    for token in argv:
+        if token == word:
+            return False
+        if token in ("-h", "--help"):
+            return True
+    return False
+
+
+# The one command this parser is built for (None: every command). Command modules ask
+# registering(NAME) before they build a costly part of the tree (a group that imports
+# another module), and only its leaves get the connection flags.
+_narrowed: str | None = None
+
+
+def registering(command: str) -> bool:
+    """Whether build_parser wants ``command``'s parser: the command line names it, or
+    the parser is built for help, a typo or every command."""
+    return _narrowed is None or _narrowed == command
+
+
 def _modules_for(argv: Sequence[str] | None) -> Sequence[str]:
     """The command modules to register for ``argv``: the command's own; none when the
     console opens (no word at all, no help asked); every one otherwise (help, typos)."""
-    if argv is None:
+    if argv is None or _help_first(argv):
         return COMMAND_MODULES
     command = _command_in(argv)
     if command:
@@ -183,10 +207,18 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     add_connection_flags(parser)
     subparsers = parser.add_subparsers(dest="command", metavar=_("COMMAND"))
     wanted = _modules_for(argv)
-    for name in COMMAND_MODULES:
-        if name in wanted:
-            importlib.import_module(name).register(subparsers)
-    _add_flags_to_leaves(subparsers)
+    global _narrowed
+    # only the command being run gets its full tree (the parser is thrown away after
+    # one parse); help and typos see every command
+    only = None if argv is None or _help_first(argv) else _command_in(argv)
+    _narrowed = only
+    try:
+        for name in COMMAND_MODULES:
+            if name in wanted:
+                importlib.import_module(name).register(subparsers)
+    finally:
+        _narrowed = None
+    _add_flags_to_leaves(subparsers, only)
     return parser
 
 
@@ -222,8 +254,13 @@ def _help_width() -> int:
     return (columns or 80) - 2
 
 
-def _add_flags_to_leaves(action: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    for sub in set(action.choices.values()):
+def _add_flags_to_leaves(
+    action: argparse._SubParsersAction[argparse.ArgumentParser], only: str | None = None
+) -> None:
+    """The connection flags on every leaf parser (under ``only``, when given: no other
+    command's parser is used in this run)."""
+    subs = action.choices.values() if only is None else [action.choices.get(only)]
+    for sub in {s for s in subs if s is not None}:
         nested = [a for a in sub._actions if isinstance(a, argparse._SubParsersAction)]
         if nested:
             for n in nested:

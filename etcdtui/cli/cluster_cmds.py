@@ -6,18 +6,23 @@ The JSON printed by `members` and `status` is a contract other tools rely on.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from typing import Any
 
-from etcdtui.cli import add_output_flag
-from etcdtui.cli.invocation import confirm_typed, require_writable, run, settings_from_args
+from etcdtui.cli import add_output_flag, registering
+from etcdtui.cli.invocation import (
+    confirm_typed,
+    require_writable,
+    run,
+    run_blocking,
+    settings_from_args,
+)
 from etcdtui.cli.output import print_json, print_table
 from etcdtui.cluster_data import ClusterReading, MemberList, hashkv_verdict, hex_id
 from etcdtui.domain.formatting import human_bytes
 from etcdtui.domain.health import is_access_error
 from etcdtui.i18n import _
-from etcdtui.ops.status import MetricsScrapes, status_document
+from etcdtui.ops.status import quick_read, read_over_grpc, status_document, status_transport
 from etcdtui.terminal_text import printable
 
 
@@ -50,6 +55,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--revision", type=int, default=None, help=_("revision (default: common)"))
     p.set_defaults(func=cmd_hashkv)
 
+    if not registering("member"):
+        return  # its group imports the guided procedures: only when it runs
     member = sub.add_parser("member", help=_("change membership (quorum-guarded)"))
     msub = member.add_subparsers(dest="member_command", metavar=_("ACTION"), required=True)
 
@@ -103,25 +110,10 @@ def _what_if_flag(p: argparse.ArgumentParser) -> None:
 # --- read-only commands ---------------------------------------------------------------
 
 
-def _service(settings: Any, *, audit: bool = False, transport: str = "grpc") -> Any:
+def _service(settings: Any, *, audit: bool = False) -> Any:
     from etcdtui.ops.cluster import connect
 
-    return connect(settings, audit=audit, transport=transport)
-
-
-# `etcdtui status` reads through etcd's gRPC-JSON gateway unless this is "grpc" (see
-# docs/cli.md): loading grpcio costs a one-shot command more than its requests take.
-TRANSPORT_ENV = "ETCDTUI_STATUS_TRANSPORT"
-
-
-def _status_transport(settings: Any) -> str:
-    import os
-
-    if os.environ.get(TRANSPORT_ENV, "").strip().lower() == "grpc":
-        return "grpc"
-    if settings.user:  # the gateway would need its own token handling: keep one copy
-        return "grpc"
-    return "gateway"
+    return connect(settings, audit=audit)
 
 
 def cmd_members(args: argparse.Namespace) -> int:
@@ -153,33 +145,24 @@ def cmd_members(args: argparse.Namespace) -> int:
     return 0
 
 
+def _status_reading(settings: Any) -> tuple[ClusterReading, Any]:
+    """The reading and each member's /metrics: through the gateway on threads (no
+    asyncio, no grpc: start-up time), else over gRPC, also when the gateway showed it
+    cannot answer as gRPC would."""
+    if status_transport(settings) == "gateway":
+        got = run_blocking(lambda: quick_read(settings), settings)
+        if got.unusable is None:
+            return got.reading, got.scraped
+        print(
+            _("note: {why}; asking again over gRPC").format(why=printable(got.unusable)),
+            file=sys.stderr,
+        )
+    return run(lambda: read_over_grpc(settings), settings)
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
-
-    async def once(transport: str) -> tuple[ClusterReading, Any, str | None]:
-        async with _service(settings, transport=transport) as svc:
-            overview = asyncio.create_task(svc.overview())
-            scrapes = MetricsScrapes(settings)
-            scrapes.start(svc.metrics_urls())
-            result: ClusterReading = await overview
-            unusable = getattr(svc.pool, "unusable", None)
-            if unusable is not None:
-                for task in scrapes.tasks.values():
-                    task.cancel()
-                return result, (), unusable
-            return result, await scrapes.finish(result, svc.metrics_urls()), None
-
-    async def go() -> tuple[ClusterReading, Any]:
-        reading, scraped, unusable = await once(_status_transport(settings))
-        if unusable is not None:
-            print(
-                _("note: {why}; asking again over gRPC").format(why=printable(unusable)),
-                file=sys.stderr,
-            )
-            reading, scraped, _unused = await once("grpc")
-        return reading, scraped
-
-    reading, scraped = run(go, settings)
+    reading, scraped = _status_reading(settings)
     doc = status_document(reading, scraped)
     quorum = doc["quorum"]
     degraded = (

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.errors import ConnectionFailure, EtcdtuiError, ReadOnlyMode
 from etcdtui.i18n import N_, _
+
+if TYPE_CHECKING:
+    import asyncio
 
 T = TypeVar("T")
 
@@ -75,6 +77,8 @@ def run(coro_fn: Callable[[], Awaitable[T]], settings: ConnectionSettings | None
     (key matches cert, validity, PEM) so the error names a local cause if there is one.
     The check costs start-up time, so it only runs on failure."""
 
+    import asyncio  # here, not at the top: `etcdtui status` runs without it
+
     async def wrapper() -> T:
         with _signals_cancel(asyncio.current_task()) as received:
             try:
@@ -87,12 +91,61 @@ def run(coro_fn: Callable[[], Awaitable[T]], settings: ConnectionSettings | None
     try:
         return asyncio.run(wrapper())
     except ConnectionFailure:
-        if settings is not None:
-            from etcdtui.config import check_tls_files
-
-            for warning in check_tls_files(settings):  # raises on a hard file problem
-                print(_("warning: {w}").format(w=warning), file=sys.stderr)
+        _check_tls_files(settings)
         raise
+
+
+def run_blocking(fn: Callable[[], T], settings: ConnectionSettings | None = None) -> T:
+    """:func:`run` for a call that needs no event loop (the threaded reads of `etcdtui
+    status`): the same check of the TLS files when it fails to connect, and SIGTERM or
+    SIGHUP end it as :class:`Terminated` (exit 128 + the signal), as they end :func:`run`."""
+    try:
+        with _signals_raise():
+            try:
+                return fn()
+            except ConnectionFailure:
+                _check_tls_files(settings)
+                raise
+    except _Signalled as sig:
+        raise Terminated(sig.signum) from None
+
+
+class _Signalled(BaseException):
+    """SIGTERM or SIGHUP arrived (a BaseException, like KeyboardInterrupt, so that no
+    ``except EtcdtuiError`` on the way swallows it)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _signals_raise() -> Iterator[None]:
+    """While the body runs on the main thread, SIGTERM and SIGHUP raise there (its waits
+    are sliced, so the handler runs soon even when another thread got the signal)."""
+
+    def on_signal(signum: int, _frame: object) -> None:
+        raise _Signalled(signum)
+
+    previous: list[tuple[int, Any]] = []
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            previous.append((signum, signal.signal(signum, on_signal)))
+        except (ValueError, OSError):  # not the main thread
+            pass
+    try:
+        yield
+    finally:
+        for sig, handler in previous:
+            signal.signal(sig, handler)
+
+
+def _check_tls_files(settings: ConnectionSettings | None) -> None:
+    if settings is not None:
+        from etcdtui.config import check_tls_files
+
+        for warning in check_tls_files(settings):  # raises on a hard file problem
+            print(_("warning: {w}").format(w=warning), file=sys.stderr)
 
 
 class Terminated(EtcdtuiError):
@@ -116,6 +169,8 @@ def _signals_cancel(task: asyncio.Task[Any] | None) -> Iterator[list[int]]:
     """While the body runs, SIGTERM and SIGHUP cancel ``task`` as Ctrl-C does (asyncio.run
     turns SIGINT into a cancel itself): every ``finally`` runs, so a snapshot save removes
     its ``.part`` and a wizard records where it stopped. Yields the signals received."""
+    import asyncio
+
     received: list[int] = []
     loop = asyncio.get_running_loop()
     installed = []

@@ -8,13 +8,11 @@ from etcdtui.services.cluster import ClusterService as ClusterService
 __all__ = ["ClusterService", "connect"]
 
 
-def connect(
-    settings: ConnectionSettings, *, audit: bool = False, transport: str = "grpc"
-) -> ClusterService:
+def connect(settings: ConnectionSettings, *, audit: bool = False) -> ClusterService:
     """A connection for one command: with ``audit``, every mutation it sends is written
-    to the audit log (over gRPC); else reads over ``transport`` ("grpc" or "gateway")."""
+    to the audit log."""
     if audit:
         from etcdtui.services.audit import AuditLog
 
         return ClusterService(settings, audit=AuditLog())
-    return ClusterService(settings, transport=transport)
+    return ClusterService(settings)

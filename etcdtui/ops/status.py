@@ -4,13 +4,55 @@ reading. The services load when used: the status path pays only for what it read
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from etcdtui.cluster_data import ClusterReading, hex_id
 from etcdtui.errors import EtcdtuiError
 from etcdtui.i18n import _
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from etcdtui.services.quick_status import StatusReading
+
+# `etcdtui status` reads through etcd's gRPC-JSON gateway unless this is "grpc" (see
+# docs/cli.md): loading grpcio costs a one-shot command more than its requests take.
+TRANSPORT_ENV = "ETCDTUI_STATUS_TRANSPORT"
+
+
+def status_transport(settings: Any) -> str:
+    """ "gateway" (threads, stdlib TLS: no asyncio, no grpc) unless the environment asks
+    for gRPC or the connection authenticates with a user (the gateway would need its own
+    token handling: keep one copy)."""
+    import os
+
+    if os.environ.get(TRANSPORT_ENV, "").strip().lower() == "grpc":
+        return "grpc"
+    if settings.user:
+        return "grpc"
+    return "gateway"
+
+
+def quick_read(settings: Any) -> StatusReading:
+    """One reading and each member's /metrics through the gateway, on threads."""
+    from etcdtui.services.quick_status import QuickStatus
+
+    return QuickStatus(settings).read()
+
+
+async def read_over_grpc(settings: Any) -> tuple[ClusterReading, Any]:
+    """The same reading over gRPC, the /metrics scrapes beside it."""
+    import asyncio
+
+    from etcdtui.ops.cluster import connect
+
+    async with connect(settings) as svc:
+        overview = asyncio.create_task(svc.overview())
+        scrapes = MetricsScrapes(settings)
+        scrapes.start(svc.metrics_urls())
+        result: ClusterReading = await overview
+        return result, await scrapes.finish(result, svc.metrics_urls())
 
 
 def status_document(reading: ClusterReading, scraped: Any = ()) -> dict[str, Any]:
@@ -73,6 +115,8 @@ class MetricsScrapes:
                     self.ctx_error = exc.cause
 
     def start(self, urls: list[str]) -> None:
+        import asyncio
+
         from etcdtui.services.metrics import scrape
 
         self._context(urls)

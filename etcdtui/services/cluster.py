@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from etcdtui import errors
@@ -27,6 +27,11 @@ from etcdtui.cluster_data import (
 from etcdtui.domain.retry import Backoff
 from etcdtui.i18n import _
 from etcdtui.services.etcdapi.endpoint import split_endpoint
+from etcdtui.services.readings import alarms_from, health_verdict, status_failed, status_from
+from etcdtui.services.readings import best_failure as _best_failure
+from etcdtui.services.readings import member_from as _member
+from etcdtui.services.readings import member_list_from as _member_list
+from etcdtui.services.readings import pick_endpoint as _pick_endpoint
 from etcdtui.services.retry import retry_async
 
 if TYPE_CHECKING:
@@ -35,23 +40,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-_ALARM_NAMES = {1: "NOSPACE", 2: "CORRUPT"}
 # Errors after which a mutation certainly never reached the server: safe to try elsewhere.
 _NOT_SENT = (errors.Unreachable, errors.TLSError, errors.NotEtcd)
-
-
-def _member(m: Any) -> Member:
-    return Member(
-        id=m.ID,
-        name=m.name,
-        peer_urls=tuple(m.peerURLs),
-        client_urls=tuple(m.clientURLs),
-        is_learner=m.isLearner,
-    )
-
-
-def _member_list(header: Any, members: Iterable[Any]) -> MemberList:
-    return MemberList(cluster_id=header.cluster_id, members=tuple(_member(m) for m in members))
 
 
 class ClusterService:
@@ -62,23 +52,13 @@ class ClusterService:
         settings: ConnectionSettings,
         *,
         audit: AuditLog | None = None,
-        transport: str = "grpc",
     ) -> None:
-        """``transport="gateway"``: the stdlib HTTPS client of etcd's gRPC-JSON gateway
-        (:mod:`etcdtui.services.etcdapi.gateway`), for one-shot read-only commands that
-        must start fast. It serves only the reads of :meth:`overview`; everything else
-        needs the default gRPC pool."""
+        """The gRPC pool. (`etcdtui status` reads through the gRPC-JSON gateway on
+        threads instead: :mod:`etcdtui.services.quick_status`.)"""
+        from etcdtui.services.etcdapi.connection import ClientPool
+
         self.settings = settings
-        self.pool: ClientPool
-        if transport == "gateway":
-            from etcdtui.services.etcdapi.gateway import GatewayPool
-
-            # Duck-typed: the gateway clients offer the reads overview() makes.
-            self.pool = GatewayPool(settings)  # type: ignore[assignment]
-        else:
-            from etcdtui.services.etcdapi.connection import ClientPool
-
-            self.pool = ClientPool(settings)
+        self.pool: ClientPool = ClientPool(settings)
         self.audit = audit
         self._known_client_urls: list[str] = []
         self.last_members: MemberList | None = None
@@ -121,15 +101,8 @@ class ClusterService:
         fn: Callable[[EndpointClient], Coroutine[Any, Any, T]],
         urls: Sequence[str] | None = None,
     ) -> T:
-        """Ask every endpoint at once; return the first answer, raise if all fail.
-
-        With a pool that sets ``hedge`` (seconds; the gateway transport, where every
-        request costs a TLS connection), the endpoints are asked one after another
-        instead: the next when the last one failed or has not answered within ``hedge``."""
+        """Ask every endpoint at once; return the first answer, raise if all fail."""
         clients = [self.pool.client(u) for u in (urls or self.all_endpoints())]
-        hedge: float | None = getattr(self.pool, "hedge", None)
-        if hedge is not None:
-            return await self._hedged(fn, clients, hedge)
         tasks = [asyncio.create_task(fn(c)) for c in clients]
         failures: list[BaseException] = []
         try:
@@ -142,46 +115,6 @@ class ClusterService:
             for t in tasks:
                 # losers may still fail after we return: retrieve their exception so asyncio
                 # never prints "Task exception was never retrieved" on the operator's terminal
-                t.add_done_callback(_consume)
-                t.cancel()
-        raise _best_failure(failures)
-
-    async def _hedged(
-        self,
-        fn: Callable[[EndpointClient], Coroutine[Any, Any, T]],
-        clients: Sequence[EndpointClient],
-        hedge: float,
-    ) -> T:
-        tasks: list[asyncio.Task[T]] = []
-        pending: set[asyncio.Task[T]] = set()
-        failures: list[BaseException] = []
-
-        def launch() -> None:
-            task = asyncio.create_task(fn(clients[len(tasks)]))
-            tasks.append(task)
-            pending.add(task)
-
-        try:
-            while pending or len(tasks) < len(clients):
-                if not pending:
-                    launch()
-                more = len(tasks) < len(clients)
-                done, still = await asyncio.wait(
-                    pending, timeout=hedge if more else None, return_when=asyncio.FIRST_COMPLETED
-                )
-                pending.clear()
-                pending.update(still)
-                for task in done:
-                    exc = task.exception()
-                    if exc is None:
-                        return task.result()
-                    if not isinstance(exc, errors.EtcdtuiError):
-                        raise exc
-                    failures.append(exc)
-                if more:
-                    launch()
-        finally:
-            for t in tasks:
                 t.add_done_callback(_consume)
                 t.cancel()
         raise _best_failure(failures)
@@ -200,11 +133,6 @@ class ClusterService:
 
             return one
 
-        hedge: float | None = getattr(self.pool, "hedge", None)
-        if hedge is not None:
-            result = await self._members_hedged(ask(True), ask(False), hedge)
-            self._remember(result)
-            return result
         local = asyncio.create_task(self._first_success(ask(False)))
         try:
             result = await self._first_success(ask(True))
@@ -218,35 +146,6 @@ class ClusterService:
                 local.cancel()
         self._remember(result)
         return result
-
-    async def _members_hedged(
-        self,
-        linearizable: Callable[[EndpointClient], Coroutine[Any, Any, MemberList]],
-        serializable: Callable[[EndpointClient], Coroutine[Any, Any, MemberList]],
-        hedge: float,
-    ) -> MemberList:
-        """As :meth:`members`, but the serializable read only starts when the
-        linearizable one has not answered within ``hedge`` or failed."""
-        strict = asyncio.create_task(self._first_success(linearizable))
-        local: asyncio.Task[MemberList] | None = None
-        try:
-            done, _pending = await asyncio.wait({strict}, timeout=hedge)
-            if not done:
-                local = asyncio.create_task(self._first_success(serializable))
-            try:
-                return await strict
-            except errors.EtcdtuiError as exc:
-                if local is None:
-                    local = asyncio.create_task(self._first_success(serializable))
-                try:
-                    return await local
-                except errors.EtcdtuiError:
-                    raise exc from None
-        finally:
-            for t in (strict, local):
-                if t is not None and not t.done():
-                    t.add_done_callback(_consume)
-                    t.cancel()
 
     def _remember(self, members: MemberList) -> None:
         self.last_members = members
@@ -266,34 +165,8 @@ class ClusterService:
         try:
             resp = await client.status()
         except errors.EtcdtuiError as exc:
-            return EndpointStatus(
-                endpoint=client.url,
-                ok=False,
-                error=str(exc.cause),
-                error_code=exc.code,
-                latency_ms=(time.perf_counter() - start) * 1000.0,
-            )
-        return EndpointStatus(
-            endpoint=client.url,
-            ok=True,
-            member_id=resp.header.member_id,
-            cluster_id=resp.header.cluster_id,
-            revision=resp.header.revision,
-            leader=resp.leader,
-            raft_term=resp.raftTerm,
-            raft_index=resp.raftIndex,
-            applied_index=resp.raftAppliedIndex,
-            db_size=resp.dbSize,
-            db_size_in_use=resp.dbSizeInUse,
-            db_size_quota=resp.dbSizeQuota,
-            version=resp.version,
-            storage_version=resp.storageVersion,
-            downgrade_enabled=resp.downgradeInfo.enabled,
-            downgrade_target=resp.downgradeInfo.targetVersion,
-            is_learner=resp.isLearner,
-            errors=tuple(resp.errors),
-            latency_ms=(time.perf_counter() - start) * 1000.0,
-        )
+            return status_failed(client.url, exc, (time.perf_counter() - start) * 1000.0)
+        return status_from(client.url, resp, (time.perf_counter() - start) * 1000.0)
 
     async def statuses(self, urls: Sequence[str] | None = None) -> tuple[EndpointStatus, ...]:
         targets = list(urls or self.all_endpoints())
@@ -309,10 +182,11 @@ class ClusterService:
             try:
                 await client.health_read(serializable=serializable)
                 break
-            except errors.PermissionDenied:
-                break  # answered through raft: the member is healthy
             except errors.EtcdtuiError as exc:
-                if not serializable and "learner" in str(exc.cause).lower():
+                verdict = health_verdict(exc, serializable=serializable)
+                if verdict == "healthy":
+                    break  # answered through raft: the member is healthy
+                if verdict == "retry":
                     continue
                 return EndpointHealth(
                     client.url,
@@ -338,9 +212,7 @@ class ClusterService:
                     [errors.Unreachable(s.error or "", endpoint=s.endpoint) for s in statuses]
                 )
         resp = await self.pool.client(url).alarm_list()
-        return tuple(
-            Alarm(a.memberID, _ALARM_NAMES.get(a.alarm, str(a.alarm))) for a in resp.alarms
-        )
+        return alarms_from(resp)
 
     async def overview(self, *, with_health: bool = True) -> ClusterReading:
         """Members, per-endpoint status and health, and alarms, all at once.
@@ -710,25 +582,3 @@ class ClusterService:
 def _consume(task: asyncio.Task[Any]) -> None:
     if not task.cancelled():
         task.exception()
-
-
-def _pick_endpoint(statuses: Sequence[EndpointStatus]) -> str | None:
-    """The leader's endpoint, else the first that answered."""
-    leader = ClusterReading(None, tuple(statuses)).leader
-    ok = [s for s in statuses if s.ok]
-    for s in ok:
-        if s.member_id == leader:
-            return s.endpoint
-    return ok[0].endpoint if ok else None
-
-
-def _best_failure(failures: Sequence[BaseException]) -> errors.EtcdtuiError:
-    """The most informative of several endpoint failures (cluster refusals first)."""
-    typed = [f for f in failures if isinstance(f, errors.EtcdtuiError)]
-    for kind in (errors.ClusterError, errors.TLSError, errors.AuthFailed, errors.NotEtcd):
-        for f in typed:
-            if isinstance(f, kind):
-                return f
-    if typed:
-        return typed[0]
-    return errors.Unreachable(_("no endpoint answered"))

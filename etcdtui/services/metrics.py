@@ -12,7 +12,6 @@ Thresholds are etcd's own (contrib/mixin alert rules and the FAQ); see
 
 from __future__ import annotations
 
-import asyncio
 import math
 import re
 import ssl
@@ -305,6 +304,8 @@ def _ssl_context(settings: ConnectionSettings) -> ssl.SSLContext:
 
 
 async def _fetch(url: str, settings: ConnectionSettings, ctx: ssl.SSLContext | None) -> str:
+    import asyncio
+
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 2379
     tls = parts.scheme == "https"
@@ -316,8 +317,7 @@ async def _fetch(url: str, settings: ConnectionSettings, ctx: ssl.SSLContext | N
         limit=64 * 1024,
     )
     try:
-        request = f"GET /metrics HTTP/1.0\r\nHost: {host}:{port}\r\nAccept: text/plain\r\n\r\n"
-        writer.write(request.encode("ascii"))
+        writer.write(_request(host, port))
         await writer.drain()
         body = bytearray()
         while len(body) <= MAX_METRICS_BYTES:
@@ -325,17 +325,31 @@ async def _fetch(url: str, settings: ConnectionSettings, ctx: ssl.SSLContext | N
             if not chunk:
                 break
             body += chunk
-        if len(body) > MAX_METRICS_BYTES:
-            raise errors.EtcdtuiError(
-                _("/metrics answer larger than {n} bytes").format(n=MAX_METRICS_BYTES),
-                title=_("Metrics refused"),
-            )
+        _check_size(body)
     finally:
         writer.close()
         try:
             await writer.wait_closed()
         except (OSError, ssl.SSLError):
             pass
+    return _payload(body)
+
+
+def _request(host: str, port: int) -> bytes:
+    return f"GET /metrics HTTP/1.0\r\nHost: {host}:{port}\r\nAccept: text/plain\r\n\r\n".encode(
+        "ascii"
+    )
+
+
+def _check_size(body: bytearray) -> None:
+    if len(body) > MAX_METRICS_BYTES:
+        raise errors.EtcdtuiError(
+            _("/metrics answer larger than {n} bytes").format(n=MAX_METRICS_BYTES),
+            title=_("Metrics refused"),
+        )
+
+
+def _payload(body: bytearray) -> str:
     head, _sep, payload = bytes(body).partition(b"\r\n\r\n")
     status_line = head.split(b"\r\n", 1)[0].decode("latin-1", "replace")
     if " 200 " not in status_line + " ":
@@ -346,6 +360,44 @@ async def _fetch(url: str, settings: ConnectionSettings, ctx: ssl.SSLContext | N
     return payload.decode("utf-8", "replace")
 
 
+def _fetch_blocking(
+    url: str, settings: ConnectionSettings, ctx: ssl.SSLContext | None, until: float
+) -> str:
+    """:func:`_fetch` on the caller's thread: every socket operation gets what is left
+    until ``until`` (time.monotonic), TimeoutError once it is spent."""
+    import socket
+    import time
+
+    def remaining() -> float:
+        return max(until - time.monotonic(), 0.001)
+
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 2379
+    from etcdtui.services.etcdapi.credentials import ascii_host
+
+    address = (ascii_host(host), port)
+    sock = socket.create_connection(address, timeout=remaining())  # type: ignore[arg-type]
+    try:
+        if parts.scheme == "https":
+            assert ctx is not None
+            sock.settimeout(remaining())
+            name = ascii_host(settings.server_name or host)
+            sock = ctx.wrap_socket(sock, server_hostname=name)  # type: ignore[arg-type]
+        sock.settimeout(remaining())
+        sock.sendall(_request(host, port))
+        body = bytearray()
+        while len(body) <= MAX_METRICS_BYTES:
+            sock.settimeout(remaining())
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+        _check_size(body)
+    finally:
+        sock.close()
+    return _payload(body)
+
+
 async def scrape(
     url: str,
     settings: ConnectionSettings,
@@ -354,6 +406,8 @@ async def scrape(
     ctx: ssl.SSLContext | None = None,
 ) -> MemberMetrics:
     """Scrape one member. Never raises: a failure comes back as ok=False."""
+    import asyncio
+
     loop = asyncio.get_running_loop()
     start = loop.time()
     try:
@@ -371,10 +425,38 @@ async def scrape(
     return reduce(url, text, (loop.time() - start) * 1000.0)
 
 
+def scrape_blocking(
+    url: str,
+    settings: ConnectionSettings,
+    *,
+    timeout: float | None = None,
+    ctx: ssl.SSLContext | None = None,
+) -> MemberMetrics:
+    """:func:`scrape` on the caller's thread (`etcdtui status`, which runs without
+    asyncio). Never raises: a failure comes back as ok=False."""
+    import time
+
+    start = time.monotonic()
+    until = start + (timeout or max(settings.timeout, 2.0))
+    try:
+        if ctx is None and urlsplit(url).scheme == "https":
+            ctx = _ssl_context(settings)
+        text = _fetch_blocking(url, settings, ctx, until)
+    except TimeoutError:
+        return MemberMetrics(url, False, _("no answer within the deadline"))
+    except errors.EtcdtuiError as exc:
+        return MemberMetrics(url, False, exc.cause)
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        return MemberMetrics(url, False, str(exc) or type(exc).__name__)
+    return reduce(url, text, (time.monotonic() - start) * 1000.0)
+
+
 async def scrape_all(
     urls: Sequence[str], settings: ConnectionSettings, *, timeout: float | None = None
 ) -> tuple[MemberMetrics, ...]:
     """Scrape every member at once, each on its own task and deadline."""
+    import asyncio
+
     ctx: ssl.SSLContext | None = None
     if any(urlsplit(u).scheme == "https" for u in urls):
         try:

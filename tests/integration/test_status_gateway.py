@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from etcdtui.cli.cluster_cmds import TRANSPORT_ENV
+from etcdtui.ops.status import TRANSPORT_ENV
 from etcdtui.services.sandbox import MemberProc, Sandbox, process_state
 from etcdtui.services.tls import pki
 from tests.support.helpers import conn_flags, etcdctl
@@ -97,8 +97,9 @@ def test_same_document_on_both_transports(
 
 
 def test_status_never_loads_grpc(cluster: Sandbox, tmp_path: Path) -> None:
-    """The point of the gateway: grpcio and protobuf stay unloaded. With the escape
-    hatch set, the same probe sees them loaded (so this check can fail)."""
+    """The point of the gateway: grpcio and protobuf stay unloaded, and so does asyncio
+    (its requests run on threads). With the escape hatch set, the same probe sees them
+    loaded (so this check can fail)."""
     probe = (
         "import sys\n"
         "from etcdtui.cli import main\n"
@@ -106,7 +107,7 @@ def test_status_never_loads_grpc(cluster: Sandbox, tmp_path: Path) -> None:
         "    main(sys.argv[1:])\n"
         "except SystemExit as exc:\n"
         "    code = exc.code\n"
-        "heavy = [m for m in ('grpc', 'google.protobuf') if m in sys.modules]\n"
+        "heavy = [m for m in ('grpc', 'google.protobuf', 'asyncio') if m in sys.modules]\n"
         "print('MODULES', code, ' '.join(heavy), file=sys.stderr)\n"
     )
     flags = conn_flags(cluster.settings())
@@ -124,7 +125,7 @@ def test_status_never_loads_grpc(cluster: Sandbox, tmp_path: Path) -> None:
         line = next(ln for ln in proc.stderr.splitlines() if ln.startswith("MODULES"))
         seen[t] = line.split(" ", 2)
     assert seen["gateway"][1] == "0" and seen["gateway"][2] == ""
-    assert seen["grpc"][1] == "0" and seen["grpc"][2] == "grpc google.protobuf"
+    assert seen["grpc"][1] == "0" and seen["grpc"][2] == "grpc google.protobuf asyncio"
 
 
 def test_paused_member_same_words_within_the_deadline(

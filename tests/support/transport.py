@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from etcdtui.cli.cluster_cmds import TRANSPORT_ENV
+from etcdtui.ops.status import TRANSPORT_ENV
 
 TRANSPORTS = ("gateway", "grpc")
 

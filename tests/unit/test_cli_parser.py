@@ -29,13 +29,20 @@ print(" ".join(m for m in COMMAND_MODULES if m in sys.modules))
 
 
 # Command modules whose register() pulls others in: cluster_cmds attaches the
-# guided procedures (member replace, member scale) from procedure_cmds to its `member` group,
+# guided procedures (member replace, member scale) from procedure_cmds to its `member` group
+# (built only for `member`: status, members... do not load the procedures),
 # and `restore` (procedure_cmds) takes snapshot_cmds' decryption flags.
 _PLUGS_IN = {
     "etcdtui.cli.cluster_cmds": ("etcdtui.cli.procedure_cmds",),
     "etcdtui.cli.procedure_cmds": ("etcdtui.cli.snapshot_cmds",),
     "etcdtui.cli.upgrade_cmds": ("etcdtui.cli.procedure_cmds",),  # plan rebuild
 }
+_PLUGS_IN_ONLY_FOR = {"etcdtui.cli.cluster_cmds": "member"}
+
+
+def _plugs_in(module: str, command: str) -> tuple[str, ...]:
+    only = _PLUGS_IN_ONLY_FOR.get(module)
+    return _PLUGS_IN.get(module, ()) if only in (None, command) else ()
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
@@ -54,7 +61,7 @@ def test_each_command_parses_with_only_its_modules(command: str) -> None:
     )
     registered, imported = (line.split() for line in done.stdout.splitlines())
     assert command in registered
-    expected = {m for own in COMMANDS[command] for m in (own, *_PLUGS_IN.get(own, ()))}
+    expected = {m for own in COMMANDS[command] for m in (own, *_plugs_in(own, command))}
     assert set(imported) == expected, done.stdout
 
 
@@ -79,7 +86,9 @@ def test_opening_the_console_loads_no_command_module() -> None:
     assert args.context == "prod" and args.read_only and getattr(args, "func", None) is None
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["-h"], ["staus"], ["--context", "x", "nope"]])
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["-h"], ["staus"], ["--context", "x", "nope"], ["--help", "status"]]
+)
 def test_help_and_typos_still_see_every_command(argv: list[str]) -> None:
     assert _top_level(build_parser(argv)) == set(COMMANDS)
 

@@ -84,3 +84,23 @@ def test_snapshot_status_and_verify_load_no_heavy_module(tmp_path: Path, args: l
     heavy = {"grpc", "textual", "cryptography", "yaml", "asyncio", "hashlib", "pyrage"}
     assert "etcdtui.services.snapshots.status" in mods  # the command did run
     assert not heavy & mods, heavy & mods
+
+
+def test_the_status_path_loads_no_asyncio(tmp_path: Path) -> None:
+    # `etcdtui status` races three etcdctl calls: its gateway reads run on threads, and
+    # importing asyncio alone would cost it a third of their time. (The real run against
+    # etcd is checked in tests/integration/test_status_gateway.py.)
+    mods = loaded_after(
+        "from etcdtui.cli import build_parser\n"
+        "args = build_parser(['status']).parse_args(['status', '-o', 'json'])\n"
+        "from etcdtui.cli import cluster_cmds, invocation\n"
+        "from etcdtui.services.quick_status import QuickStatus\n"
+        "from etcdtui.services import metrics, readings\n"
+        "from etcdtui.services.etcdapi import diagnosis, gateway\n"
+        "assert args.func is cluster_cmds.cmd_status\n",
+        tmp_path,
+    )
+    assert "etcdtui.services.quick_status" in mods  # the probe did run
+    heavy = {"asyncio", "concurrent.futures", "grpc", "textual", "yaml", "cryptography"}
+    assert not heavy & mods, heavy & mods
+    assert "etcdtui.cli.procedure_cmds" not in mods  # the `member` group is not built

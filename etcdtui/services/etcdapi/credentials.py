@@ -57,3 +57,11 @@ def ssl_context(settings: ConnectionSettings, tls: TLSMaterial | None = None) ->
     if settings.cert and settings.key:
         ctx.load_cert_chain(str(settings.cert), str(settings.key))
     return ctx
+
+
+def ascii_host(name: str) -> str | bytes:
+    """A host name for the blocking clients' ``socket.create_connection`` and
+    ``wrap_socket(server_hostname=...)``: an ASCII name (an IP address, a plain DNS name)
+    as bytes, which both take as it is; a str goes through the IDNA codec first, whose
+    import (with stringprep and unicodedata) costs `etcdtui status` milliseconds."""
+    return name.encode("ascii") if name.isascii() else name

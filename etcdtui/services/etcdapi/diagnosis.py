@@ -54,6 +54,48 @@ async def classify_status(
     gRPC channel's own, or the one the gateway transport reports for the same failure.
     ``remaining`` is what is left of the caller's deadline: the diagnostic probe only
     runs within it, so a failing endpoint never makes a caller wait past its deadline."""
+    named = _named(code, details, client, remaining)
+    if named is not None:
+        return named
+    # Imported here, not at the top: the probe loads cryptography, which the console's
+    # start-up does not need. (Not a cycle: the probe imports only etcdapi.endpoint.)
+    from etcdtui.services.etcdapi.probe import diagnose
+
+    diagnosis = await diagnose(
+        client.endpoint, client.settings, details, budget=_budget(client, remaining)
+    )
+    return diagnosis or _vague(code, details, client)
+
+
+def classify_status_blocking(
+    code: str, details: str, client: Dialled, *, remaining: float | None = None
+) -> errors.EtcdtuiError:
+    """:func:`classify_status` for a caller on a thread of its own (the gateway reads
+    of `etcdtui status`, which run without asyncio): the probe runs on this thread."""
+    named = _named(code, details, client, remaining)
+    if named is not None:
+        return named
+    from etcdtui.services.etcdapi.probe import diagnose_blocking
+
+    diagnosis = diagnose_blocking(
+        client.endpoint, client.settings, details, budget=_budget(client, remaining)
+    )
+    return diagnosis or _vague(code, details, client)
+
+
+def _budget(client: Dialled, remaining: float | None) -> float:
+    return client.settings.timeout if remaining is None else max(remaining, 0.2)
+
+
+def _vague(code: str, details: str, client: Dialled) -> errors.EtcdtuiError:
+    return errors.ConnectionFailure(details or f"StatusCode.{code}", endpoint=client.url)
+
+
+def _named(
+    code: str, details: str, client: Dialled, remaining: float | None
+) -> errors.EtcdtuiError | None:
+    """The error the code and details prove by themselves; None when only the TLS probe
+    can tell (a vague transport failure)."""
     low = details.lower()
     url = client.url
     for needle, cls in _CLUSTER_ERRORS:
@@ -72,14 +114,5 @@ async def classify_status(
     if code in ("UNAVAILABLE", "UNKNOWN", "INTERNAL", "UNIMPLEMENTED", "CANCELLED"):
         if code == "UNAVAILABLE" and low.startswith("etcdserver:"):
             return errors.ClusterError(details, endpoint=url)
-        # Imported here, not at the top: the probe loads cryptography, which the
-        # console's start-up does not need. (Not a cycle: the probe imports only
-        # etcdapi.endpoint.)
-        from etcdtui.services.etcdapi.probe import diagnose
-
-        budget = client.settings.timeout if remaining is None else max(remaining, 0.2)
-        diagnosis = await diagnose(client.endpoint, client.settings, details, budget=budget)
-        if diagnosis is not None:
-            return diagnosis
-        return errors.ConnectionFailure(details or f"StatusCode.{code}", endpoint=url)
+        return None
     return errors.ClusterError(details or f"StatusCode.{code}", endpoint=url)

@@ -3,7 +3,9 @@
 `etcdtui status` is a one-shot command; loading grpcio and protobuf costs it more than
 the three etcdctl calls it replaces take in all (see docs/benchmarks.md). etcd serves
 the same RPCs as JSON on its client port (``POST /v3/cluster/member/list`` and so on),
-so the reads of :meth:`ClusterService.overview` go there with asyncio's own TLS streams.
+so the reads of `etcdtui status` (:mod:`etcdtui.services.quick_status`, the reads of
+:meth:`ClusterService.overview`) go there over the standard library's blocking sockets,
+one thread per request: without asyncio, whose import alone costs a third of etcdctl's time.
 
 What it shares with the gRPC channel, so the two cannot drift apart: the endpoint
 parsing (:mod:`.endpoint`), the TLS files and their checks (:mod:`.credentials`), the
@@ -19,9 +21,10 @@ default value are left out, field names are the proto's own. Answers are read up
 
 from __future__ import annotations
 
-import asyncio
 import json
+import socket
 import ssl
+import threading
 import time
 from types import SimpleNamespace
 from typing import Any
@@ -29,8 +32,8 @@ from typing import Any
 from etcdtui import errors
 from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.i18n import N_, _
-from etcdtui.services.etcdapi.credentials import TLSMaterial, ssl_context
-from etcdtui.services.etcdapi.diagnosis import classify_status
+from etcdtui.services.etcdapi.credentials import TLSMaterial, ascii_host, ssl_context
+from etcdtui.services.etcdapi.diagnosis import classify_status_blocking
 from etcdtui.services.etcdapi.endpoint import Endpoint, split_endpoint
 
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
@@ -71,7 +74,9 @@ class GatewayUnusable(errors.ConnectionFailure):
 
 
 class GatewayClient:
-    """One endpoint: a TLS connection per request (HTTP/1.0), the deadline on each."""
+    """One endpoint: a TLS connection per request (HTTP/1.0), the deadline on each.
+    Blocking: every request runs on a thread of its own (:mod:`etcdtui.services.quick_status`),
+    bounded by socket timeouts that add up to the deadline."""
 
     def __init__(self, endpoint: Endpoint, settings: ConnectionSettings, pool: GatewayPool):
         self.endpoint = endpoint
@@ -82,7 +87,7 @@ class GatewayClient:
     def url(self) -> str:
         return self.endpoint.url
 
-    async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """One request within the deadline. The connection (TCP, then TLS) gets half of
         it: a member that accepts TCP but never finishes the handshake (SIGSTOPped) is
         named then, in the words of the probe the gRPC path runs for the same member."""
@@ -93,15 +98,13 @@ class GatewayClient:
             return deadline - (time.monotonic() - start)
 
         try:
-            reader, writer = await self._connect(deadline / 2)
+            sock = self._connect(deadline / 2)
             try:
-                status, payload = await asyncio.wait_for(
-                    self._exchange(reader, writer, path, body), max(left(), 0.001)
-                )
+                status, payload = self._exchange(sock, path, body, start + deadline)
             except TimeoutError:
-                raise await classify_status("DEADLINE_EXCEEDED", "", self) from None
+                raise classify_status_blocking("DEADLINE_EXCEEDED", "", self) from None
         except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
-            raise await classify_status(
+            raise classify_status_blocking(
                 "UNAVAILABLE", str(exc) or type(exc).__name__, self, remaining=left()
             ) from None
         answer = _json_object(payload)
@@ -125,65 +128,66 @@ class GatewayClient:
             raise GatewayUnusable(why, endpoint=self.url)
         code = _GRPC_CODES.get(answer["code"], "UNKNOWN")
         message = str(answer.get("message") or answer.get("error") or "")
-        failure = await classify_status(code, message, self, remaining=left())
+        failure = classify_status_blocking(code, message, self, remaining=left())
         if isinstance(failure, errors.AuthFailed | errors.PermissionDenied):
             self._pool.unusable = _("etcd refused a gateway request: {why}").format(why=message)
         raise failure
 
-    async def _connect(self, budget: float) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    def _connect(self, budget: float) -> socket.socket:
         ep = self.endpoint
         start = time.monotonic()
         try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(ep.host, ep.port, limit=64 * 1024), budget
-            )
+            host = ascii_host(ep.host)
+            sock = socket.create_connection((host, ep.port), timeout=budget)  # type: ignore[arg-type]
         except TimeoutError:
             from etcdtui.services.etcdapi.probe import connect_timed_out
 
             raise connect_timed_out(ep) from None
         if not ep.secure:
-            return reader, writer
+            return sock
         try:
             ctx = self._pool.ssl_context()
-            await asyncio.wait_for(
-                writer.start_tls(ctx, server_hostname=self.settings.server_name or ep.host),
-                max(budget - (time.monotonic() - start), 0.001),
-            )
+            sock.settimeout(max(budget - (time.monotonic() - start), 0.001))
+            # the handshake runs here, within the socket's timeout
+            name = ascii_host(self.settings.server_name or ep.host)
+            return ctx.wrap_socket(sock, server_hostname=name)  # type: ignore[arg-type]
         except TimeoutError:
-            writer.transport.abort()
+            sock.close()
             from etcdtui.services.etcdapi.probe import hung_handshake
 
             raise hung_handshake(ep) from None
         except BaseException:
-            writer.transport.abort()
+            sock.close()
             raise
-        return reader, writer
 
-    async def _exchange(
-        self,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        path: str,
-        body: dict[str, Any],
+    def _exchange(
+        self, sock: socket.socket, path: str, body: dict[str, Any], until: float
     ) -> tuple[int, bytes]:
+        """Send the request, read the answer until the server closes: every socket
+        operation gets what is left until ``until`` (TimeoutError once it is spent)."""
+
+        def remaining() -> float:
+            return max(until - time.monotonic(), 0.001)
+
         try:
             data = json.dumps(body).encode()
             head = (
                 f"POST {path} HTTP/1.0\r\nHost: {self.endpoint.target}\r\n"
                 f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
             )
-            writer.write(head.encode("ascii") + data)
-            await writer.drain()
+            sock.settimeout(remaining())
+            sock.sendall(head.encode("ascii") + data)
             raw = bytearray()
             while len(raw) <= MAX_ANSWER_BYTES:
-                chunk = await reader.read(65536)
+                sock.settimeout(remaining())
+                chunk = sock.recv(65536)
                 if not chunk:
                     break
                 raw += chunk
         finally:
             # The answer is complete (HTTP/1.0: the server closed) or given up: drop the
             # connection without a TLS close_notify exchange, which only costs time.
-            writer.transport.abort()
+            sock.close()
         if len(raw) > MAX_ANSWER_BYTES:
             raise ValueError(_("answer larger than {n} bytes").format(n=MAX_ANSWER_BYTES))
         head_b, sep, payload = bytes(raw).partition(b"\r\n\r\n")
@@ -192,8 +196,8 @@ class GatewayClient:
             raise ValueError(_("not an HTTP answer"))
         return int(parts[1]), payload
 
-    async def _read(self, path: str, body: dict[str, Any], convert: Any) -> Any:
-        answer = await self._post(path, body)
+    def _read(self, path: str, body: dict[str, Any], convert: Any) -> Any:
+        answer = self._post(path, body)
         try:
             return convert(answer)
         except (TypeError, ValueError) as exc:
@@ -206,20 +210,20 @@ class GatewayClient:
 
     # --- the reads of ClusterService.overview, answered like the gRPC stubs' -------------
 
-    async def member_list(self, *, linearizable: bool) -> Any:
+    def member_list(self, *, linearizable: bool) -> Any:
         body = {"linearizable": linearizable}
-        return await self._read("/v3/cluster/member/list", body, _member_list)
+        return self._read("/v3/cluster/member/list", body, _member_list)
 
-    async def status(self) -> Any:
-        return await self._read("/v3/maintenance/status", {}, _status)
+    def status(self) -> Any:
+        return self._read("/v3/maintenance/status", {}, _status)
 
-    async def health_read(self, *, serializable: bool) -> Any:
+    def health_read(self, *, serializable: bool) -> Any:
         """The read `etcdctl endpoint health` makes: key "health" (counted only)."""
         body = {"key": "aGVhbHRo", "serializable": serializable, "count_only": True}
-        return await self._read("/v3/kv/range", body, _range)
+        return self._read("/v3/kv/range", body, _range)
 
-    async def alarm_list(self) -> Any:
-        return await self._read("/v3/maintenance/alarm", {"action": "GET"}, _alarm_list)
+    def alarm_list(self) -> Any:
+        return self._read("/v3/maintenance/alarm", {"action": "GET"}, _alarm_list)
 
 
 def _member_list(a: dict[str, Any]) -> Any:
@@ -271,6 +275,7 @@ class GatewayPool:
         self.endpoints = [split_endpoint(e, insecure=settings.insecure) for e in settings.endpoints]
         self._tls = TLSMaterial.load(settings) if any(e.secure for e in self.endpoints) else None
         self._ctx: ssl.SSLContext | None = None
+        self._ctx_lock = threading.Lock()
         self._clients: dict[str, GatewayClient] = {}
         # Why the answer must come from gRPC instead, once a request has shown it.
         self.unusable: str | None = None
@@ -282,11 +287,12 @@ class GatewayPool:
     def ssl_context(self) -> ssl.SSLContext:
         """Built on first use; a failure (key not matching the certificate) raises
         ssl.SSLError into the request, which the diagnosis names as gRPC's would be."""
-        if self._ctx is None:
-            if self._tls is None:
-                self._tls = TLSMaterial.load(self.settings)
-            self._ctx = ssl_context(self.settings, self._tls)
-        return self._ctx
+        with self._ctx_lock:  # the requests' threads ask at once: build it once
+            if self._ctx is None:
+                if self._tls is None:
+                    self._tls = TLSMaterial.load(self.settings)
+                self._ctx = ssl_context(self.settings, self._tls)
+            return self._ctx
 
     def client(self, url: str) -> GatewayClient:
         ep = split_endpoint(url, insecure=self.settings.insecure)
@@ -298,7 +304,7 @@ class GatewayPool:
     def all(self) -> list[GatewayClient]:
         return [self.client(e.url) for e in self.endpoints]
 
-    async def close(self) -> None:
+    def close(self) -> None:
         self._clients = {}
 
 

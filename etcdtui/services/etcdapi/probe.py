@@ -10,7 +10,6 @@ side and TLS on the other, or a port that is not etcd.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import socket
 import ssl
@@ -77,6 +76,8 @@ async def diagnose(
     """Return the specific error, or None when the probe finds nothing wrong.
 
     The probe never takes longer than ``budget`` seconds (default: the timeout)."""
+    import asyncio
+
     limit = budget if budget is not None else settings.timeout
     probe_settings = replace(settings, timeout=max(min(limit, settings.timeout) / 2, 0.1))
     try:
@@ -88,6 +89,20 @@ async def diagnose(
         return errors.DeadlineExceeded(
             _("the diagnostic probe got no answer in time"), endpoint=endpoint.url
         )
+
+
+def diagnose_blocking(
+    endpoint: Endpoint,
+    settings: ConnectionSettings,
+    grpc_details: str = "",
+    *,
+    budget: float | None = None,
+) -> errors.EtcdtuiError | None:
+    """:func:`diagnose` on the caller's thread. Each step (TCP connect, TLS handshake,
+    the plain-HTTP question) has half the budget as its socket timeout."""
+    limit = budget if budget is not None else settings.timeout
+    probe_settings = replace(settings, timeout=max(min(limit, settings.timeout) / 2, 0.1))
+    return _diagnose_sync(endpoint, probe_settings, grpc_details)
 
 
 def connect_timed_out(endpoint: Endpoint) -> errors.EtcdtuiError:

@@ -1,0 +1,364 @@
+"""The reads of `etcdtui status` through etcd's gRPC-JSON gateway, on threads.
+
+`etcdtui status` is a one-shot command racing three etcdctl calls: importing asyncio
+alone costs it about a third of their time (docs/benchmarks.md). Its few HTTPS
+requests run here on plain threads instead, one per request, each bounded by its own
+deadline (the socket timeouts of :class:`~etcdtui.services.etcdapi.gateway.GatewayClient`),
+so a hung member costs one deadline and never holds up the others.
+
+The reading is :meth:`ClusterService.overview`'s, request for request: the member
+list (linearizable, asked of one endpoint after another with a hedge, and the
+serializable read when the linearizable one is late or fails), every endpoint's
+Status and health read, the alarms from the first endpoint (else the leader's), and
+each member's /metrics beside them. What the answers mean is shared with it
+(:mod:`etcdtui.services.readings`); so are the endpoint parsing, the TLS files and the
+diagnosis of every failure (:mod:`etcdtui.services.etcdapi`).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit
+
+from etcdtui import errors
+from etcdtui.cluster_data import (
+    Alarm,
+    ClusterReading,
+    ConnectionSettings,
+    EndpointHealth,
+    EndpointStatus,
+    MemberList,
+)
+from etcdtui.i18n import _
+from etcdtui.services.etcdapi.endpoint import split_endpoint
+from etcdtui.services.etcdapi.gateway import GatewayClient, GatewayPool
+from etcdtui.services.readings import (
+    alarms_from,
+    best_failure,
+    health_verdict,
+    member_list_from,
+    pick_endpoint,
+    status_failed,
+    status_from,
+)
+
+T = TypeVar("T")
+
+_SLICE = 0.05  # seconds: how often a waiting main thread lets signal handlers run
+
+
+class _Call(Generic[T]):
+    """One request on a daemon thread of its own. A request is bounded by its own
+    deadline; the waits here are bounded too (``limit``), so nothing waits forever even
+    if a request misbehaved. A thread still running when the command ends is dropped
+    with the process (it only reads)."""
+
+    def __init__(
+        self,
+        fn: Callable[..., T],
+        *args: Any,
+        notify: queue.SimpleQueue[_Call[Any]] | None = None,
+    ) -> None:
+        self._fn, self._args, self._notify = fn, args, notify
+        self._done = threading.Event()
+        self.result: T | None = None
+        self.error: BaseException | None = None
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            self.result = self._fn(*self._args)
+        except BaseException as exc:  # handed to the waiting thread
+            self.error = exc
+        finally:
+            self._done.set()
+            if self._notify is not None:
+                self._notify.put(self)
+
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self, timeout: float) -> bool:
+        return self._done.wait(max(timeout, 0.0))
+
+    def get(self, until: float) -> T:
+        """The answer, or the request's error; DeadlineExceeded once ``until`` passed.
+
+        Waits in slices of 50 ms: a signal (Ctrl-C, SIGTERM) delivered to one of the
+        request threads runs its Python handler only when the main thread runs again,
+        so the main thread must not sleep through the whole wait."""
+        while not self._done.wait(min(max(until - time.monotonic(), 0.0), _SLICE)):
+            if time.monotonic() >= until:  # bounded: until is a fixed time
+                raise errors.DeadlineExceeded(_("no answer within the deadline"))
+        if self.error is not None:
+            raise self.error
+        return self.result  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class StatusReading:
+    """What `etcdtui status` shows: the reading, each member's /metrics, and why the
+    answer must come from gRPC instead (``unusable``), if the gateway showed that."""
+
+    reading: ClusterReading
+    scraped: tuple[Any, ...]
+    unusable: str | None
+
+
+class QuickStatus:
+    """The reads of :meth:`ClusterService.overview` plus the /metrics scrapes, for one
+    cluster, over the gateway on threads."""
+
+    def __init__(self, settings: ConnectionSettings) -> None:
+        self.settings = settings
+        self.pool = GatewayPool(settings)
+        self._known_client_urls: list[str] = []
+        # No wait of this reading lasts past this: every request is bounded by the
+        # deadline (connect + answer), the health check by two, the diagnosis by one.
+        self.limit = 4 * settings.timeout + 2.0
+
+    # --- endpoint sets (as ClusterService's) -------------------------------------------
+
+    def all_endpoints(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for url in [*(e.url for e in self.pool.endpoints), *self._known_client_urls]:
+            try:
+                seen[split_endpoint(url, insecure=self.settings.insecure).url] = None
+            except errors.EtcdtuiError:
+                continue
+        return list(seen)
+
+    def metrics_urls(self) -> list[str]:
+        from etcdtui.services.metrics import scrape_urls
+
+        return scrape_urls(self.settings, self.all_endpoints())
+
+    def _remember(self, members: MemberList) -> None:
+        urls: list[str] = []
+        for m in members.members:
+            for url in m.client_urls:
+                try:
+                    urls.append(split_endpoint(url, insecure=self.settings.insecure).url)
+                except errors.EtcdtuiError:
+                    continue
+        self._known_client_urls = urls
+
+    # --- the requests ----------------------------------------------------------------
+
+    def _hedged(self, fn: Callable[[GatewayClient], T], clients: Sequence[GatewayClient]) -> T:
+        """Ask one endpoint after another: the next when the last failed or has not
+        answered within the pool's hedge. The first answer wins."""
+        answers: queue.SimpleQueue[_Call[Any]] = queue.SimpleQueue()
+        until = time.monotonic() + self.limit
+        launched = pending = 0
+        failures: list[BaseException] = []
+
+        def launch() -> None:
+            nonlocal launched, pending
+            _Call(fn, clients[launched], notify=answers)
+            launched += 1
+            pending += 1
+
+        while pending or launched < len(clients):  # each turn launches or takes an answer
+            if not pending:
+                launch()
+            more = launched < len(clients)
+            wait = self.pool.hedge if more else until - time.monotonic()
+            try:
+                call = answers.get(timeout=max(wait, 0.0))
+            except queue.Empty:
+                if not more:
+                    break
+                launch()
+                continue
+            pending -= 1
+            if call.error is None:
+                return call.result  # type: ignore[return-value]
+            if not isinstance(call.error, errors.EtcdtuiError):
+                raise call.error
+            failures.append(call.error)
+            if more:
+                launch()
+        raise best_failure(failures)
+
+    def members(self) -> MemberList:
+        """As :meth:`ClusterService.members` over the gateway: the linearizable list,
+        else (late or failed) the serializable one a member gives from its own state."""
+        clients = [self.pool.client(u) for u in self.all_endpoints()]
+
+        def ask(linearizable: bool) -> Callable[[GatewayClient], MemberList]:
+            def one(c: GatewayClient) -> MemberList:
+                resp = c.member_list(linearizable=linearizable)
+                return member_list_from(resp.header, resp.members)
+
+            return one
+
+        until = time.monotonic() + self.limit
+        strict = _Call(self._hedged, ask(True), clients)
+        local: _Call[MemberList] | None = None
+        if not strict.wait(self.pool.hedge):
+            local = _Call(self._hedged, ask(False), clients)
+        try:
+            result = strict.get(until)
+        except errors.EtcdtuiError as exc:
+            if local is None:
+                local = _Call(self._hedged, ask(False), clients)
+            try:
+                result = local.get(until)
+            except errors.EtcdtuiError:
+                raise exc from None
+        self._remember(result)
+        return result
+
+    def endpoint_status(self, url: str) -> EndpointStatus:
+        client = self.pool.client(url)
+        start = time.perf_counter()
+        try:
+            resp = client.status()
+        except errors.EtcdtuiError as exc:
+            return status_failed(client.url, exc, (time.perf_counter() - start) * 1000.0)
+        return status_from(client.url, resp, (time.perf_counter() - start) * 1000.0)
+
+    def endpoint_health(self, url: str) -> EndpointHealth:
+        client = self.pool.client(url)
+        start = time.perf_counter()
+        for serializable in (False, True):
+            try:
+                client.health_read(serializable=serializable)
+                break
+            except errors.EtcdtuiError as exc:
+                verdict = health_verdict(exc, serializable=serializable)
+                if verdict == "healthy":
+                    break
+                if verdict == "retry":
+                    continue
+                ms = (time.perf_counter() - start) * 1000.0
+                return EndpointHealth(client.url, False, str(exc.cause), exc.code, ms)
+        return EndpointHealth(client.url, True, None, None, (time.perf_counter() - start) * 1000.0)
+
+    def alarms(self, url: str) -> tuple[Alarm, ...]:
+        return alarms_from(self.pool.client(url).alarm_list())
+
+    # --- the reading -----------------------------------------------------------------
+
+    def read(self) -> StatusReading:
+        """Every request starts at once; endpoints the member list reveals are asked
+        as soon as it arrives. A member whose Status failed (hung, unreachable) is not
+        waited for on /metrics: that would only run into the same deadline again."""
+        until = time.monotonic() + self.limit
+        known = self.all_endpoints()
+        scrapes = _Scrapes(self.settings, self.pool)
+        members_c = _Call(self.members)
+        status_c = {u: _Call(self.endpoint_status, u) for u in known}
+        health_c = {u: _Call(self.endpoint_health, u) for u in known}
+        alarms_c = _Call(self.alarms, known[0]) if known else None
+        scrapes.start(self.metrics_urls())
+        # what the document needs next, loaded while the members answer (the import
+        # overlaps the servers' work instead of following it)
+        from etcdtui.domain import quorum  # noqa: F401
+        from etcdtui.services import advisories  # noqa: F401
+
+        members_error: str | None = None
+        members_error_code: str | None = None
+        try:
+            members: MemberList | None = members_c.get(until)
+        except errors.EtcdtuiError as exc:
+            members, members_error, members_error_code = None, exc.cause, exc.code
+        for url in self.all_endpoints():
+            if url not in status_c:
+                status_c[url] = _Call(self.endpoint_status, url)
+                health_c[url] = _Call(self.endpoint_health, url)
+        statuses = tuple(_status(u, c, until) for u, c in status_c.items())
+        health = tuple(_health(u, c, until) for u, c in health_c.items())
+        alarms: tuple[Alarm, ...] = ()
+        try:
+            if alarms_c is None:
+                raise errors.Unreachable(_("no endpoint"))
+            alarms = alarms_c.get(until)
+        except errors.EtcdtuiError:
+            target = pick_endpoint(statuses)
+            if target is not None and target != known[0]:
+                try:
+                    alarms = _Call(self.alarms, target).get(until)
+                except errors.EtcdtuiError:
+                    alarms = ()
+        reading = ClusterReading(
+            members, statuses, health, alarms, members_error, members_error_code
+        )
+        if self.pool.unusable is not None:
+            return StatusReading(reading, (), self.pool.unusable)
+        return StatusReading(reading, scrapes.finish(reading, self.metrics_urls(), until), None)
+
+
+def _status(url: str, call: _Call[EndpointStatus], until: float) -> EndpointStatus:
+    try:
+        return call.get(until)
+    except errors.EtcdtuiError as exc:  # only the outer bound: the request never raises
+        return status_failed(url, exc, 0.0)
+
+
+def _health(url: str, call: _Call[EndpointHealth], until: float) -> EndpointHealth:
+    try:
+        return call.get(until)
+    except errors.EtcdtuiError as exc:
+        return EndpointHealth(url, False, str(exc.cause), exc.code, 0.0)
+
+
+class _Scrapes:
+    """Each member's /metrics, one thread per URL, started beside the reads."""
+
+    def __init__(self, settings: ConnectionSettings, pool: GatewayPool) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.calls: dict[str, _Call[Any]] = {}
+        self.ctx: Any = None
+        self.ctx_error: str | None = None
+        self._tried_ctx = False
+
+    def start(self, urls: list[str]) -> None:
+        from etcdtui.services.metrics import client_ssl_context, scrape_blocking
+
+        if not self._tried_ctx and any(urlsplit(u).scheme == "https" for u in urls):
+            self._tried_ctx = True
+            try:
+                # the gateway's own context: the same files, loaded once (building a
+                # context costs milliseconds); when it cannot be built, the scrape's
+                # own attempt words the failure as /metrics always has
+                self.ctx = self.pool.ssl_context()
+            except (OSError, ValueError, errors.EtcdtuiError):
+                try:
+                    self.ctx = client_ssl_context(self.settings)
+                except errors.EtcdtuiError as exc:
+                    self.ctx_error = exc.cause
+        for url in urls:
+            if url not in self.calls and self.ctx_error is None:
+                self.calls[url] = _Call(
+                    lambda u=url: scrape_blocking(u, self.settings, ctx=self.ctx)
+                )
+
+    def finish(self, reading: ClusterReading, urls: list[str], until: float) -> tuple[Any, ...]:
+        from etcdtui.services.metrics import MemberMetrics
+
+        failed = {s.endpoint for s in reading.endpoints if not s.ok}
+        self.start([u for u in urls if u not in failed])  # endpoints the member list named
+        out = []
+        for url in urls:
+            if self.ctx_error is not None:
+                out.append(MemberMetrics(url, False, self.ctx_error))
+                continue
+            call = self.calls.get(url)
+            if call is None or (url in failed and not call.done()):
+                out.append(
+                    MemberMetrics(url, False, _("not scraped: the member did not answer gRPC"))
+                )
+                continue
+            try:
+                out.append(call.get(until))
+            except errors.EtcdtuiError as exc:  # only the outer bound: a scrape never raises
+                out.append(MemberMetrics(url, False, exc.cause))
+        return tuple(out)
