@@ -63,7 +63,7 @@ class ClusterFacts:
 
 async def serializable_members(svc: ClusterService) -> MemberList:
     """The member list from any member that answers, even without quorum."""
-    from etcdtui.services.cluster import _best_failure, _member_list
+    from etcdtui.services.readings import best_failure, member_list_from
 
     failures: list[BaseException] = []
     for url in svc.all_endpoints():
@@ -73,10 +73,10 @@ async def serializable_members(svc: ClusterService) -> MemberList:
         except errors.EtcdtuiError as exc:
             failures.append(exc)
             continue
-        ml = _member_list(resp.header, resp.members)
+        ml = member_list_from(resp.header, resp.members)
         svc._remember(ml)
         return ml
-    raise _best_failure(failures)
+    raise best_failure(failures)
 
 
 async def gather(svc: ClusterService) -> ClusterFacts:
