@@ -29,7 +29,8 @@ from etcdtui.i18n import _
 from etcdtui.services.snapshots.bolt import BoltDB
 from etcdtui.services.snapshots.errors import SnapshotError
 from etcdtui.services.snapshots.mvcc import backend_info, parse_revision
-from etcdtui.services.snapshots.status import crc32c, status_of
+from etcdtui.services.snapshots.scan import crc32c
+from etcdtui.services.snapshots.status import status_of
 
 MAX_WAL_RECORD = 64 * 1024 * 1024  # one record never exceeds a WAL segment
 # walpb.Record types (server/storage/wal/wal.go)

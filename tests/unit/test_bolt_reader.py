@@ -24,7 +24,8 @@ from etcdtui.services.snapshots.errors import (
     SnapshotEmpty,
     SnapshotTruncated,
 )
-from etcdtui.services.snapshots.status import _crc32c_py, crc32c, scan, snapshot_status, verify
+from etcdtui.services.snapshots.scan import _crc32c_py, crc32c, scan
+from etcdtui.services.snapshots.status import snapshot_status, verify
 from tests.support.bolt_builder import (
     BRANCH,
     LEAF,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[2] / "etcdtui"
 
+
 def private_imports(source: str) -> list[str]:
     """``module.name`` for each private name ``source`` imports from an etcdtui module."""
     found = []

@@ -13,7 +13,8 @@ from etcdtui.services.snapshots.bolt import BoltDB
 from etcdtui.services.snapshots.earlyhash import EarlyHash
 from etcdtui.services.snapshots.errors import SnapshotCorrupt, SnapshotError
 from etcdtui.services.snapshots.open_file import DecryptKeys
-from etcdtui.services.snapshots.status import check_trailer, scan, scan_and_trailer, verify
+from etcdtui.services.snapshots.scan import scan
+from etcdtui.services.snapshots.status import check_trailer, scan_and_trailer, verify
 from tests.support.bolt_builder import SAMPLE, build_db, with_trailer
 
 
