@@ -8,7 +8,7 @@ from typing import Any
 from textual.widgets import Static
 
 from etcdtui.errors import TLSUnknownCA
-from etcdtui.services.snapshots.save import TargetExists
+from etcdtui.services.snapshots.errors import TargetExists
 from etcdtui.ui.errors import ErrorModal, report
 from tests.support.screen_apps import make_app, populate
 

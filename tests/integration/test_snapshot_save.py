@@ -34,14 +34,9 @@ from etcdtui.services.snapshots.crypto import (
     RecipientInvalid,
     build_encryption,
 )
-from etcdtui.services.snapshots.save import (
-    LAG_LIMIT,
-    NoSafeSource,
-    SaveError,
-    TargetExists,
-    choose_source,
-    save_snapshot,
-)
+from etcdtui.services.snapshots.errors import NoSafeSource, SaveError, StreamCorrupt, TargetExists
+from etcdtui.services.snapshots.save import save_snapshot
+from etcdtui.services.snapshots.source import LAG_LIMIT, choose_source
 from tests.support.helpers import conn_flags, etcdctl, etcdutl_status, wait_for
 
 AGE = shutil.which("age")
@@ -250,7 +245,7 @@ async def test_corrupt_stream_is_refused(
 
     monkeypatch.setattr(save_mod._TrailerCheck, "update", flip)
     async with ClusterService(cluster.settings()) as svc:
-        with pytest.raises(save_mod.StreamCorrupt, match="sha256"):
+        with pytest.raises(StreamCorrupt, match="sha256"):
             await save_snapshot(svc, tmp_path / "snap.db")
     assert leftovers(tmp_path) == []
 

@@ -163,7 +163,7 @@ def test_console_fix_of_raised_errors(
 
 def test_console_fix_falls_back_without_a_flag() -> None:
     from etcdtui.errors import PreconditionFailed, ReadOnlyMode, TLSUnknownCA
-    from etcdtui.services.snapshots.save import TargetExists
+    from etcdtui.services.snapshots.errors import TargetExists
 
     err = TargetExists("x.db exists")
     assert "--force" in err.fix and "--force" not in err.console_fix

@@ -1,4 +1,4 @@
-"""Errors raised while reading snapshot files.
+"""Errors raised while reading snapshot files, and while saving one (:class:`SaveError`).
 
 Every problem with a snapshot file is a :class:`SnapshotError`. Damage to the file
 itself is a :class:`SnapshotCorrupt` with a stable ``reason`` (``empty``, ``not-bolt``,
@@ -122,4 +122,44 @@ class PassphraseInvalid(SnapshotError):
     default_console_fix = N_(
         "Type a passphrase that is not empty, the same twice, in the save dialog; to read "
         "a snapshot, give it with k in the snapshots pane (4)."
+
+
+# --- snapshot save ------------------------------------------------------------------------
+
+
+class SaveError(SnapshotError):
+    code = "snapshot-save"
+    default_title = N_("Snapshot not saved")
+
+
+class TargetExists(SaveError):
+    code = "snapshot-exists"
+    exit_code = 2
+    default_title = N_("The snapshot file already exists")
+    default_fix = N_("Choose another file name, or pass --force to replace it.")
+    default_console_fix = N_("Type another file name in the save dialog.")
+
+
+class NoSafeSource(SaveError):
+    code = "snapshot-no-source"
+    default_title = N_("No member is safe to snapshot")
+    default_fix = N_(
+        "Restore quorum or bring a healthy member back; or, knowing the risk, name a member "
+        "with --endpoint URL."
+    )
+    default_console_fix = N_(
+        "Restore quorum or bring a healthy member back; or, knowing the risk, type a "
+        "member's client URL in the save dialog's Source member field."
+    )
+
+
+class StreamCorrupt(SaveError):
+    code = "snapshot-stream-corrupt"
+    default_title = N_("The snapshot stream failed its integrity check")
+    default_fix = N_(
+        "No file was kept. Retry; if it fails again, try another member with --endpoint."
+    )
+    default_console_fix = N_(
+        "No file was kept. Retry; if it fails again, type another member's client URL in "
+        "the save dialog's Source member field."
     )

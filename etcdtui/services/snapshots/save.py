@@ -1,10 +1,7 @@
 """`snapshot save`: stream one member's database to a file, safely.
 
-* Source: the leader by default. Without a known leader, a member whose HashKV at a
-  common revision matches the majority. Members that are unreachable, report errors
-  (alarms) or lag more than :data:`LAG_LIMIT` raft entries behind the most advanced
-  member are never chosen by default; naming one with ``endpoint=`` overrides that
-  (with a warning), but an endpoint that does not answer Status still fails.
+* Source: the leader by default, else a member whose HashKV matches the majority
+  (:mod:`.source`); never a lagging or unhealthy member unless named with ``endpoint=``.
 * The stream goes to ``FILE.part`` (created with O_EXCL, mode 0600), is fsynced,
   renamed to ``FILE`` and the directory is fsynced. Any error, a cancel, Ctrl-C,
   SIGTERM or SIGHUP removes the ``.part``: no ``FILE`` is ever left half-written.
@@ -38,9 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from etcdtui import errors
-from etcdtui.cluster_data import EndpointStatus, MemberList, hex_id
-from etcdtui.domain.health import elected_leader
-from etcdtui.i18n import N_, _
+from etcdtui.cluster_data import EndpointStatus, hex_id
+from etcdtui.i18n import _
 from etcdtui.safeio import fsync_dir, stage_private
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.snapshots.crypto import (
@@ -50,67 +46,16 @@ from etcdtui.services.snapshots.crypto import (
     age_payload_size,
     make_encryptor,
 )
-from etcdtui.services.snapshots.errors import SnapshotError
+from etcdtui.services.snapshots.errors import SaveError, StreamCorrupt, TargetExists
+from etcdtui.services.snapshots.source import Source, choose_source
 from etcdtui.services.snapshots.verified import sidecar_record
 
-# A member whose applied index is more than this many raft entries behind the most
-# advanced member is "lagging": its database may miss recent writes. Under steady load
-# a healthy follower stays within a few dozen entries; 1000 is well past normal jitter
-# and far below etcd's own catch-up window (5000 entries kept for slow followers).
-LAG_LIMIT = 1000
 TRAILER = 32
 SIDECAR_FORMAT = "etcdtui-snapshot/v1"
 _HEAD = 64 * 1024  # start of the output kept to find the age header (recipient stanzas)
 # While the stream runs, the bytes written so far are flushed to disk in the background
 # every this many bytes, so the final fsync only has the tail left to write.
 _FLUSH_EVERY = 32 * 1024 * 1024
-
-
-class SaveError(SnapshotError):
-    code = "snapshot-save"
-    default_title = N_("Snapshot not saved")
-
-
-class TargetExists(SaveError):
-    code = "snapshot-exists"
-    exit_code = 2
-    default_title = N_("The snapshot file already exists")
-    default_fix = N_("Choose another file name, or pass --force to replace it.")
-    default_console_fix = N_("Type another file name in the save dialog.")
-
-
-class NoSafeSource(SaveError):
-    code = "snapshot-no-source"
-    default_title = N_("No member is safe to snapshot")
-    default_fix = N_(
-        "Restore quorum or bring a healthy member back; or, knowing the risk, name a member "
-        "with --endpoint URL."
-    )
-    default_console_fix = N_(
-        "Restore quorum or bring a healthy member back; or, knowing the risk, type a "
-        "member's client URL in the save dialog's Source member field."
-    )
-
-
-class StreamCorrupt(SaveError):
-    code = "snapshot-stream-corrupt"
-    default_title = N_("The snapshot stream failed its integrity check")
-    default_fix = N_(
-        "No file was kept. Retry; if it fails again, try another member with --endpoint."
-    )
-    default_console_fix = N_(
-        "No file was kept. Retry; if it fails again, type another member's client URL in "
-        "the save dialog's Source member field."
-    )
-
-
-@dataclass(frozen=True)
-class Source:
-    url: str
-    reason: str
-    status: EndpointStatus
-    name: str = ""
-    warning: str | None = None
 
 
 @dataclass(frozen=True)
@@ -141,145 +86,6 @@ class SaveResult:
 
 
 # --- source selection ---------------------------------------------------------------------
-
-
-def _name_of(members: MemberList | None, member_id: int) -> str:
-    m = members.by_id(member_id) if members else None
-    return m.name if m else ""
-
-
-def _problem(s: EndpointStatus, best_index: int, *, leaderless: bool) -> str | None:
-    """Why ``s`` is not a safe default source, or None."""
-    if not s.ok:
-        return _("unreachable: {err}").format(err=s.error or s.error_code or "?")
-    # NOSPACE is a cluster-wide quota state, not a sign of bad data: a snapshot before the
-    # compact/defrag is exactly what an operator wants then.
-    errs = [e for e in s.errors if "NOSPACE" not in e and not (leaderless and "no leader" in e)]
-    if errs:
-        return _("reports errors: {errs}").format(errs="; ".join(errs))
-    lag = best_index - s.applied_index
-    if lag > LAG_LIMIT:
-        return _("lags {n} raft entries behind (limit {limit})").format(n=lag, limit=LAG_LIMIT)
-    return None
-
-
-async def choose_source(svc: ClusterService, endpoint: str | None = None) -> Source:
-    """Pick the member to stream from and say why (see the module doc)."""
-    try:
-        members: MemberList | None = await svc.members()
-    except errors.EtcdtuiError:
-        members = None
-    if endpoint is not None:
-        return await _explicit(svc, endpoint, members)
-    statuses = await svc.statuses()
-    reachable = [s for s in statuses if s.ok]
-    if not reachable:
-        raise NoSafeSource(
-            _("no endpoint answered: {why}").format(
-                why="; ".join(f"{s.endpoint}: {s.error}" for s in statuses)
-            )
-        )
-    best = max(s.applied_index for s in reachable)
-    by_id = {s.member_id: s for s in reachable}
-    leader_id = _agreed_leader(reachable)
-    leader = by_id.get(leader_id) if leader_id else None
-    if leader is not None:
-        problem = _problem(leader, best, leaderless=False)
-        if problem is None:
-            name = _name_of(members, leader.member_id)
-            return Source(
-                leader.endpoint,
-                _("{name} ({id}) is the leader").format(
-                    name=name or "?", id=hex_id(leader.member_id)
-                ),
-                leader,
-                name,
-            )
-    return await _by_hashkv(svc, reachable, best, members, leader_problem=leader is not None)
-
-
-def _agreed_leader(reachable: list[EndpointStatus]) -> int | None:
-    """The elected leader (the one rule, domain/health.py), when a majority of the
-    reachable members name it; else None, and the source is chosen by HashKV."""
-    leader = elected_leader(reachable)
-    if leader is None:
-        return None
-    return leader if sum(1 for s in reachable if s.leader == leader) * 2 > len(reachable) else None
-
-
-async def _by_hashkv(
-    svc: ClusterService,
-    reachable: list[EndpointStatus],
-    best: int,
-    members: MemberList | None,
-    *,
-    leader_problem: bool,
-) -> Source:
-    revision = min(s.revision for s in reachable)
-    hashes = await svc.hashkv(revision)
-    groups: dict[int, list[str]] = {}
-    for h in hashes:
-        if h.error is None:
-            groups.setdefault(h.hash, []).append(h.endpoint)
-    voters = len([m for m in members.members if not m.is_learner]) if members else len(hashes)
-    majority = max(groups.values(), key=len, default=[])
-    if len(majority) * 2 <= max(voters, len(hashes)):
-        raise NoSafeSource(
-            _(
-                "no leader is known and no majority of members agrees on the HashKV at revision "
-                "{rev}"
-            ).format(rev=revision)
-        )
-    leaderless = not leader_problem
-    candidates = [
-        s
-        for s in reachable
-        if s.endpoint in majority
-        and _problem(s, best, leaderless=leaderless) is None
-        and not s.is_learner
-    ]
-    if not candidates:
-        raise NoSafeSource(
-            _("the members whose HashKV matches the majority are unhealthy or lagging")
-        )
-    pick = max(candidates, key=lambda s: s.applied_index)
-    name = _name_of(members, pick.member_id)
-    why = _("no healthy leader is known") if not leader_problem else _("the leader is unhealthy")
-    reason = _(
-        "{why}; {name} ({id}) has the HashKV that {n} of {total} members share at revision {rev}"
-    ).format(
-        why=why,
-        name=name or "?",
-        id=hex_id(pick.member_id),
-        n=len(majority),
-        total=len(hashes),
-        rev=revision,
-    )
-    return Source(pick.endpoint, reason, pick, name)
-
-
-async def _explicit(svc: ClusterService, endpoint: str, members: MemberList | None) -> Source:
-    status = await svc.endpoint_status(endpoint)
-    if not status.ok:
-        cls: type[errors.EtcdtuiError] = (
-            errors.DeadlineExceeded if status.error_code == "deadline" else errors.ConnectionFailure
-        )
-        raise cls(status.error or _("no answer"), endpoint=status.endpoint)
-    name = _name_of(members, status.member_id)
-    others = await svc.statuses()
-    best = max([s.applied_index for s in others if s.ok] + [status.applied_index])
-    problem = _problem(status, best, leaderless=False)
-    warning = (
-        _("{name} {problem}; saving from it because it was named explicitly").format(
-            name=name or status.endpoint, problem=problem
-        )
-        if problem
-        else None
-    )
-    reason = _("{name} ({id}) was named with --endpoint").format(
-        name=name or "?", id=hex_id(status.member_id)
-    )
-    return Source(status.endpoint, reason, status, name, warning)
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -707,15 +513,8 @@ def _metadata(
 
 
 __all__ = [
-    "LAG_LIMIT",
-    "NoSafeSource",
-    "SaveError",
     "SaveProgress",
     "SaveResult",
-    "Source",
-    "StreamCorrupt",
-    "TargetExists",
-    "choose_source",
     "save_snapshot",
     "sidecar_path",
 ]
