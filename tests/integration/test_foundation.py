@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from etcdtui.services.cluster import ClusterService
-from etcdtui.services.sandbox import Sandbox, process_state
+from etcdtui.services.sandbox import Sandbox
+from etcdtui.services.sandbox_state import process_state
 from tests.support.helpers import conn_flags as settings_flags
 from tests.support.helpers import etcd34_dir, etcdctl
 from tests.support.transport import status_transport  # noqa: F401 (a fixture)

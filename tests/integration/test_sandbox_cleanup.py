@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
-from etcdtui.services.sandbox import Sandbox, process_state
+from etcdtui.services.sandbox import Sandbox
+from etcdtui.services.sandbox_state import process_state
 
 pytestmark = pytest.mark.etcd
 

@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 
 from etcdtui.ops.status import TRANSPORT_ENV
-from etcdtui.services.sandbox import MemberProc, Sandbox, process_state
+from etcdtui.services.sandbox import Sandbox
+from etcdtui.services.sandbox_state import MemberProc, process_state
 from etcdtui.services.tls import pki
 from tests.support.helpers import conn_flags, etcdctl
 

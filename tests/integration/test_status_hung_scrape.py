@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 import pytest
 
-from etcdtui.services.sandbox import Sandbox, process_state
+from etcdtui.services.sandbox import Sandbox
+from etcdtui.services.sandbox_state import process_state
 from tests.support.helpers import conn_flags
 from tests.support.transport import status_transport  # noqa: F401 (a fixture)
 

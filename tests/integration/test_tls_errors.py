@@ -26,7 +26,8 @@ from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.services.binaries import find_binary
 from etcdtui.services.cluster import ClusterService
 from etcdtui.services.etcdapi import probe
-from etcdtui.services.sandbox import Sandbox, free_port
+from etcdtui.services.sandbox import Sandbox
+from etcdtui.services.sandbox_state import free_port
 from etcdtui.services.tls import pki
 from tests.support.helpers import wait_for
 

@@ -13,7 +13,8 @@ from etcdtui.cli import sandbox_cmds
 from etcdtui.config import Context, UnknownContext, load_config, remove_context, use_context
 from etcdtui.config.files import generated_path, save_context
 from etcdtui.errors import ConfigError
-from etcdtui.services.sandbox import MemberProc, Sandbox, SandboxState
+from etcdtui.services.sandbox import Sandbox
+from etcdtui.services.sandbox_state import MemberProc, SandboxState
 
 COMMENTED = """\
 # my clusters -- hand written, please keep this comment

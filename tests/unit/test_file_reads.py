@@ -82,8 +82,8 @@ def test_tilde_of_an_unknown_user_is_a_clear_error() -> None:
 # and /proc records of our own child processes.
 ALLOWED = {
     ("services/snapshots/open_file.py", "encryption_of"),
-    ("services/sandbox.py", "process_state"),
-    ("services/sandbox.py", "_cmdline"),
+    ("services/sandbox_state.py", "process_state"),
+    ("services/sandbox_state.py", "cmdline"),
     # the fault proxy and the starver run as their own small processes and import nothing
     # of etcdtui: /proc records of our own children, the proxy's own rules file
     ("services/sandbox_proxy.py", "socket_inode"),

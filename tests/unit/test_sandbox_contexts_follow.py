@@ -12,7 +12,8 @@ from etcdtui.cli import main
 from etcdtui.config import load_config
 from etcdtui.ops.contexts import refresh_contexts, register_context
 from etcdtui.services import sandbox_followers
-from etcdtui.services.sandbox import MemberProc, Sandbox, SandboxState
+from etcdtui.services.sandbox import Sandbox
+from etcdtui.services.sandbox_state import MemberProc, SandboxState
 
 
 def fake_sandbox(tmp_path: Path, ports: tuple[int, ...]) -> Sandbox:

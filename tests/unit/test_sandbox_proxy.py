@@ -8,9 +8,9 @@ import socket
 import pytest
 
 from etcdtui import errors
-from etcdtui.services.sandbox import free_ports
 from etcdtui.services.sandbox_faults import parse_mode
 from etcdtui.services.sandbox_proxy import delay_of, mode_for, owner_of, socket_inode
+from etcdtui.services.sandbox_state import free_ports
 
 
 def _p(member: str, mode: str, frm: str | None = None) -> dict[str, object]:

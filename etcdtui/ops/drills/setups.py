@@ -190,7 +190,7 @@ async def _add_typo_learner(box: Sandbox, url: str) -> int:
 
 
 def wrong_peer_url(box: Sandbox, root: Path, say: Say) -> DrillState:
-    from etcdtui.services.sandbox import free_port
+    from etcdtui.services.sandbox_state import free_port
 
     start_box(box)
     manifest = seed(box)

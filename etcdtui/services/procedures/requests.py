@@ -14,7 +14,8 @@ from etcdtui.services.executor import unfinished
 from etcdtui.services.procedures.building_blocks import MemberTLS
 from etcdtui.services.procedures.restore import RestoreMember
 from etcdtui.services.procedures.scale import NewMember
-from etcdtui.services.sandbox import Sandbox, free_ports
+from etcdtui.services.sandbox import Sandbox
+from etcdtui.services.sandbox_state import free_ports
 
 
 def sandbox_tls(sandbox: Sandbox, name: str) -> MemberTLS:

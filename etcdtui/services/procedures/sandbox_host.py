@@ -16,7 +16,8 @@ from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.errors import SandboxError
 from etcdtui.i18n import _
 from etcdtui.services.child_env import scrubbed_env
-from etcdtui.services.sandbox import HOST, MemberProc, Sandbox
+from etcdtui.services.sandbox import Sandbox
+from etcdtui.services.sandbox_state import HOST, MemberProc
 
 LOCAL_HOSTS = frozenset({HOST, "localhost"})
 

@@ -122,6 +122,7 @@ class PassphraseInvalid(SnapshotError):
     default_console_fix = N_(
         "Type a passphrase that is not empty, the same twice, in the save dialog; to read "
         "a snapshot, give it with k in the snapshots pane (4)."
+    )
 
 
 # --- snapshot save ------------------------------------------------------------------------
