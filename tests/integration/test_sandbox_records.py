@@ -3,7 +3,8 @@
 * a member removed behind the sandbox's back (console, etcdctl, rollback) no longer
   makes `sandbox up` fail with "exited during start-up";
 * the registered sandbox context follows membership changes;
-* `etcdtui --sandbox` writes the context `sandbox status` tells the operator to use;
+* `etcdtui --sandbox` writes the context `sandbox status` tells the operator to use (the
+  console test: tests/console_etcd/test_console_sandbox_context.py);
 * re-running a restore that stopped half way refuses to guess the members from the
   records and points at --resume; the records were reconciled with the cluster first.
 """
@@ -17,7 +18,6 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -105,33 +105,6 @@ def test_rerunning_a_stopped_restore_points_to_resume(
     doc = etcdctl(Sandbox(sb.dir), "member", "list").stdout
     assert sorted(line.split(", ")[2] for line in doc.splitlines()) == ["m1", "m2"]
     assert etcdctl(Sandbox(sb.dir), "get", "kept", "--print-value-only").stdout.strip() == "yes"
-
-
-async def test_console_sandbox_writes_the_context(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from etcdtui.ui.app import EtcdtuiApp
-
-    monkeypatch.setenv("ETCDTUI_SANDBOX_DIR", str(tmp_path / "sandbox"))
-    monkeypatch.setenv("ETCDTUI_CONFIG_DIR", str(tmp_path / "config"))
-    app = EtcdtuiApp(None, start_sandbox=True, nothing_configured=None, theme_dirs=[])
-    try:
-        async with app.run_test(size=(120, 40)) as pilot:
-
-            def connected() -> Any:
-                return app.settings is not None and app.settings.source == "sandbox"
-
-            for _ in range(900):
-                if connected():
-                    break
-                await pilot.pause(0.1)
-            assert connected()
-        ctx = load_config().contexts.get("sandbox")
-        assert ctx is not None
-        assert set(ctx.endpoints) == set(Sandbox(tmp_path / "sandbox").settings().endpoints)
-        assert load_config().current_context == "sandbox"
-    finally:
-        Sandbox(tmp_path / "sandbox").down()
 
 
 def test_the_sandbox_context_follows_a_scale(

@@ -1,16 +1,15 @@
 """Member names that carry terminal escapes or newlines reach the operator's terminal
-escaped, in the CLI and in the console; JSON stays exact (issue 11, item 3).
+escaped in the CLI; JSON stays exact (issue 11, item 3). The console's side is in
+tests/console_etcd/test_console_hostile_names.py.
 
 A learner really started with such a ``--name`` joins a private sandbox."""
 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -18,9 +17,9 @@ from etcdtui.cli import invocation
 from etcdtui.errors import EtcdtuiError
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.terminal_text import EscapingStream, printable
-from tests.support.helpers import conn_flags, etcdctl, wait_for
+from tests.support.helpers import conn_flags
+from tests.support.hostile import TITLE, hostile_sandbox
 
-TITLE = "\x1b]0;pwned\x07evil"
 FORGED = "m9\nm8  started  voter  fake-row"
 
 
@@ -57,33 +56,7 @@ def test_the_stream_net_keeps_layout_and_escapes_the_rest() -> None:
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox, dict[str, str]]]:
     """A 1-voter sandbox with two learners whose names attack the terminal."""
-    sb = Sandbox(tmp_path_factory.mktemp("hostile") / "sb")
-    try:
-        sb.up(1)
-        assert sb.state is not None
-        first = sb.state.members[0]
-        ids: dict[str, str] = {}
-        cluster = f"{first.name}={first.peer_url}"
-        for name in (TITLE,):
-            m = sb.new_member(name)
-            out = etcdctl(
-                sb, "member", "add", name, "--learner", f"--peer-urls={m.peer_url}", "-w", "json"
-            )
-            ids[name] = f"{int(json.loads(out.stdout)['member']['ID']):x}"
-            sb.join(m, f"{cluster},{name}={m.peer_url}")
-        wait_for(lambda: _names(sb) >= {TITLE}, timeout=60, what="the learner to start")
-        yield sb, ids
-    finally:
-        sb.down()
-        shutil.rmtree(sb.dir.parent, ignore_errors=True)  # 64 MB WAL segments per member
-
-
-def _names(sb: Sandbox) -> set[str]:
-    out = etcdctl(sb, "member", "list", "-w", "json", check=False).stdout
-    try:
-        return {m.get("name", "") for m in json.loads(out)["members"]}
-    except (ValueError, KeyError):
-        return set()
+    yield from hostile_sandbox(tmp_path_factory)
 
 
 def _cli(sb: Sandbox, *argv: str) -> subprocess.CompletedProcess[str]:
@@ -158,43 +131,3 @@ def test_errors_from_etcd_are_escaped_when_rendered() -> None:
     err = EtcdtuiError(f"member {TITLE} not found", endpoint="https://127.0.0.1:1\x1b[2J")
     text = err.render()
     assert "\x1b" not in text and "\\e]0;pwned" in text and "\\e[2J" in text
-
-
-# --- the console --------------------------------------------------------------------------
-
-
-@pytest.mark.etcd
-async def test_console_shows_the_name_escaped_and_confirms_with_the_hex_id(
-    hostile: tuple[Sandbox, dict[str, str]], tmp_path: Path
-) -> None:
-    from etcdtui.services.audit import AuditLog
-    from etcdtui.ui.screens.modals import MemberActionModal
-    from etcdtui.ui.widgets.header import Badge
-    from etcdtui.ui.widgets.members import MembersTable
-    from tests.support.pilot_helpers import real_app, rows, select_row, type_text, until
-
-    sb, ids = hostile
-    app = real_app(sb.settings(), AuditLog(tmp_path / "audit.jsonl"))
-    async with app.run_test(size=(160, 40)) as pilot:
-        await until(pilot, lambda: TITLE in rows(app), what="the hostile learner's row")
-        table = app.main.query_one(MembersTable)
-        await until(pilot, lambda: table.row_count == 2, what="two rows on screen")
-        shown = [str(cell) for key in table.rows for cell in table.get_row(key)]
-        assert all("\x1b" not in c and "\x07" not in c for c in shown), shown
-        assert "\\e]0;pwned\\x07evil" in shown
-        for badge in app.query(Badge):
-            assert "\x1b" not in str(badge.content)
-        await select_row(pilot, app, TITLE)
-        await pilot.press("ctrl+d")
-        await until(pilot, lambda: isinstance(app.screen, MemberActionModal), what="the modal")
-        modal = app.screen
-        title = str(modal.query_one(".modal-title").render())
-        assert "\x1b" not in title and "\\e]0;pwned" in title
-        confirm = modal.query_one("#confirm")
-        assert ids[TITLE] in str(confirm.placeholder)
-        run = modal.query_one("#run")
-        assert run.disabled  # nothing typed yet
-        modal.query_one("#confirm").focus()
-        await type_text(pilot, ids[TITLE])
-        await until(pilot, lambda: not run.disabled, what="the hex ID to confirm")
-        await pilot.press("escape")  # the learner stays: the module's other tests use it

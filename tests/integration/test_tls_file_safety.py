@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 
 from etcdtui.services.sandbox import Sandbox
 from tests.support.helpers import conn_flags
+from tests.support.tls_files import copy_with_mode
 
 pytestmark = pytest.mark.etcd
 
@@ -36,13 +37,6 @@ def _flags(cluster: Sandbox, **override: str) -> list[str]:
     for name, value in override.items():
         flags[flags.index(f"--{name}") + 1] = value
     return flags
-
-
-def _copy(src: Path | None, dst: Path, mode: int = 0o600) -> Path:
-    assert src is not None
-    shutil.copyfile(src, dst)
-    dst.chmod(mode)
-    return dst
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
@@ -139,23 +133,7 @@ def test_a_der_key_gets_the_conversion_hint(cluster: Sandbox, tmp_path: Path) ->
 def test_a_world_readable_key_is_warned_about_on_a_working_connection(
     cluster: Sandbox, tmp_path: Path
 ) -> None:
-    key = _copy(cluster.settings().key, tmp_path / "client.key", 0o644)
+    key = copy_with_mode(cluster.settings().key, tmp_path / "client.key", 0o644)
     done = _etcdtui("members", *_flags(cluster, key=str(key)))
     assert done.returncode == 0, done.stderr
     assert "mode 0644" in done.stderr and f"chmod 600 {key}" in done.stderr
-
-
-async def test_the_console_warns_about_a_world_readable_key(
-    cluster: Sandbox, tmp_path: Path
-) -> None:
-    from dataclasses import replace
-
-    from etcdtui.services.audit import AuditLog
-    from tests.support.pilot_helpers import real_app, rows, until
-
-    key = _copy(cluster.settings().key, tmp_path / "client.key", 0o644)
-    app = real_app(replace(cluster.settings(), key=key), AuditLog(tmp_path / "audit.jsonl"))
-    async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: len(rows(app)) == 3, what="the members")
-        texts = [str(n.message) for n in app._notifications]
-        assert any("mode 0644" in t and "chmod 600" in t for t in texts), texts
