@@ -36,7 +36,7 @@ from etcdtui.services.snapshots.crypto import (
 )
 from etcdtui.services.snapshots.errors import NoSafeSource, SaveError, StreamCorrupt, TargetExists
 from etcdtui.services.snapshots.save import save_snapshot
-from etcdtui.services.snapshots.source import LAG_LIMIT, choose_source
+from etcdtui.services.snapshots.save_source import LAG_LIMIT, choose_source
 from tests.support.helpers import conn_flags, etcdctl, etcdutl_status, wait_for
 
 AGE = shutil.which("age")

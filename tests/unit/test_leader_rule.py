@@ -38,7 +38,7 @@ def test_snapshot_source_leader_follows_the_newest_term() -> None:
     """Snapshot save takes its source from the leader only when a majority of the members
     it reached name the elected leader. Two members still at an older term naming the old
     leader do not make it the source: the newer term elected another."""
-    from etcdtui.services.snapshots.source import _agreed_leader
+    from etcdtui.services.snapshots.save_source import _agreed_leader
 
     assert _agreed_leader([_st(1, 1, 4), _st(2, 1, 4), _st(3, 3, 5)]) is None
     assert _agreed_leader([_st(1, 3, 5), _st(2, 3, 5), _st(3, 3, 5)]) == 3

@@ -47,7 +47,7 @@ from etcdtui.services.snapshots.crypto import (
     make_encryptor,
 )
 from etcdtui.services.snapshots.errors import SaveError, StreamCorrupt, TargetExists
-from etcdtui.services.snapshots.source import Source, choose_source
+from etcdtui.services.snapshots.save_source import Source, choose_source
 from etcdtui.services.snapshots.verified import sidecar_record
 
 TRAILER = 32
