@@ -147,12 +147,19 @@ def test_module_imports(source: str) -> list[str]:
 test_module_imports.__test__ = False  # type: ignore[attr-defined]  # a checker, not a test
 
 
+# tests/support functions that start a real sandbox (and return or yield it)
+SANDBOX_HELPERS = {"hostile_sandbox"}
+
+
 def _starts_sandbox(node: ast.AST) -> bool:
+    """A call of ``Sandbox(...)``, or of a tests/support helper that brings one up for a
+    module fixture (:data:`SANDBOX_HELPERS`)."""
     return any(
         isinstance(n, ast.Call)
         and (
             (isinstance(n.func, ast.Name) and n.func.id == "Sandbox")
             or (isinstance(n.func, ast.Attribute) and n.func.attr == "Sandbox")
+            or (isinstance(n.func, ast.Name) and n.func.id in SANDBOX_HELPERS)
         )
         for n in ast.walk(node)
     )
