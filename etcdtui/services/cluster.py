@@ -27,7 +27,13 @@ from etcdtui.cluster_data import (
 from etcdtui.domain.retry import Backoff
 from etcdtui.i18n import _
 from etcdtui.services.etcdapi.endpoint import split_endpoint
-from etcdtui.services.readings import alarms_from, health_verdict, status_failed, status_from
+from etcdtui.services.readings import (
+    alarms_from,
+    client_urls,
+    health_verdict,
+    status_failed,
+    status_from,
+)
 from etcdtui.services.readings import best_failure as _best_failure
 from etcdtui.services.readings import member_from as _member
 from etcdtui.services.readings import member_list_from as _member_list
@@ -149,14 +155,7 @@ class ClusterService:
 
     def _remember(self, members: MemberList) -> None:
         self.last_members = members
-        urls: list[str] = []
-        for m in members.members:
-            for url in m.client_urls:
-                try:
-                    urls.append(split_endpoint(url, insecure=self.settings.insecure).url)
-                except errors.EtcdtuiError:
-                    continue
-        self._known_client_urls = urls
+        self._known_client_urls = client_urls(members, insecure=self.settings.insecure)
 
     async def endpoint_status(self, url: str) -> EndpointStatus:
         """Status of one endpoint. Never raises: a failure is returned as ok=False."""

@@ -40,6 +40,7 @@ from etcdtui.services.etcdapi.gateway import GatewayClient, GatewayPool
 from etcdtui.services.readings import (
     alarms_from,
     best_failure,
+    client_urls,
     health_verdict,
     member_list_from,
     pick_endpoint,
@@ -139,14 +140,7 @@ class QuickStatus:
         return scrape_urls(self.settings, self.all_endpoints())
 
     def _remember(self, members: MemberList) -> None:
-        urls: list[str] = []
-        for m in members.members:
-            for url in m.client_urls:
-                try:
-                    urls.append(split_endpoint(url, insecure=self.settings.insecure).url)
-                except errors.EtcdtuiError:
-                    continue
-        self._known_client_urls = urls
+        self._known_client_urls = client_urls(members, insecure=self.settings.insecure)
 
     # --- the requests ----------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from typing import Any
 from etcdtui import errors
 from etcdtui.cluster_data import Alarm, ClusterReading, EndpointStatus, Member, MemberList
 from etcdtui.i18n import _
+from etcdtui.services.etcdapi.endpoint import split_endpoint
 
 ALARM_NAMES = {1: "NOSPACE", 2: "CORRUPT"}
 
@@ -98,3 +99,16 @@ def best_failure(failures: Sequence[BaseException]) -> errors.EtcdtuiError:
     if typed:
         return typed[0]
     return errors.Unreachable(_("no endpoint answered"))
+
+
+def client_urls(members: MemberList, *, insecure: bool) -> list[str]:
+    """Every member's client URLs, normalised as endpoints; one etcd cannot parse (an
+    unreachable scheme, a hostile string) is left out."""
+    urls: list[str] = []
+    for m in members.members:
+        for url in m.client_urls:
+            try:
+                urls.append(split_endpoint(url, insecure=insecure).url)
+            except errors.EtcdtuiError:
+                continue
+    return urls
