@@ -8,12 +8,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from etcdtui.cluster_data import ClusterReading, hex_id
-from etcdtui.errors import EtcdtuiError
-from etcdtui.i18n import _
 
 if TYPE_CHECKING:
-    import asyncio
-
     from etcdtui.services.quick_status import StatusReading
 
 # `etcdtui status` reads through etcd's gRPC-JSON gateway unless this is "grpc" (see
@@ -22,9 +18,9 @@ TRANSPORT_ENV = "ETCDTUI_STATUS_TRANSPORT"
 
 
 def status_transport(settings: Any) -> str:
-    """ "gateway" (threads, stdlib TLS: no asyncio, no grpc) unless the environment asks
-    for gRPC or the connection authenticates with a user (the gateway would need its own
-    token handling: keep one copy)."""
+    """The transport of `etcdtui status`: the gateway (threads, stdlib TLS: no asyncio,
+    no grpc) unless the environment asks for gRPC or the connection authenticates with
+    a user (the gateway would need its own token handling: keep one copy)."""
     import os
 
     if os.environ.get(TRANSPORT_ENV, "").strip().lower() == "grpc":
@@ -42,17 +38,23 @@ def quick_read(settings: Any) -> StatusReading:
 
 
 async def read_over_grpc(settings: Any) -> tuple[ClusterReading, Any]:
-    """The same reading over gRPC, the /metrics scrapes beside it."""
+    """The same reading over gRPC, the /metrics scrapes beside it (on threads, the same
+    scrapes as the gateway path's)."""
     import asyncio
+    import time
 
     from etcdtui.ops.cluster import connect
+    from etcdtui.services.quick_status import MetricsScrapes
 
     async with connect(settings) as svc:
-        overview = asyncio.create_task(svc.overview())
         scrapes = MetricsScrapes(settings)
         scrapes.start(svc.metrics_urls())
-        result: ClusterReading = await overview
-        return result, await scrapes.finish(result, svc.metrics_urls())
+        result: ClusterReading = await svc.overview()
+        # a scrape has its own deadline and started before the overview: this only
+        # bounds the wait should a thread never come back
+        until = time.monotonic() + 2 * settings.timeout + 1.0
+        scraped = await asyncio.to_thread(scrapes.finish, result, svc.metrics_urls(), until)
+        return result, scraped
 
 
 def status_document(reading: ClusterReading, scraped: Any = ()) -> dict[str, Any]:
@@ -88,62 +90,6 @@ def status_document(reading: ClusterReading, scraped: Any = ()) -> dict[str, Any
         ],
         "advisories": [a.as_dict() for a in metrics_advice(reading.members, with_ids)],
     }
-
-
-class MetricsScrapes:
-    """Each member's /metrics for `status`, one task per endpoint, started beside the
-    gRPC overview. A member whose gRPC status failed (hung, unreachable) is not waited
-    for: its scrape would only run into the same deadline, after the overview has
-    already paid it once."""
-
-    def __init__(self, settings: Any) -> None:
-        self.settings = settings
-        self.tasks: dict[str, asyncio.Task[Any]] = {}
-        self.ctx: Any = None
-        self.ctx_error: str | None = None
-
-    def _context(self, urls: list[str]) -> None:
-        from urllib.parse import urlsplit
-
-        from etcdtui.services.metrics import client_ssl_context
-
-        if self.ctx is None and self.ctx_error is None:
-            if any(urlsplit(u).scheme == "https" for u in urls):
-                try:
-                    self.ctx = client_ssl_context(self.settings)
-                except EtcdtuiError as exc:
-                    self.ctx_error = exc.cause
-
-    def start(self, urls: list[str]) -> None:
-        import asyncio
-
-        from etcdtui.services.metrics import scrape
-
-        self._context(urls)
-        for url in urls:
-            if url not in self.tasks and self.ctx_error is None:
-                self.tasks[url] = asyncio.create_task(scrape(url, self.settings, ctx=self.ctx))
-
-    async def finish(self, reading: ClusterReading, urls: list[str]) -> tuple[Any, ...]:
-        from etcdtui.services.metrics import MemberMetrics
-
-        failed = {s.endpoint for s in reading.endpoints if not s.ok}
-        self.start([u for u in urls if u not in failed])  # endpoints the member list named
-        out = []
-        for url in urls:
-            if self.ctx_error is not None:
-                out.append(MemberMetrics(url, False, self.ctx_error))
-                continue
-            task = self.tasks.get(url)
-            if task is None or (url in failed and not task.done()):
-                if task is not None:
-                    task.cancel()
-                out.append(
-                    MemberMetrics(url, False, _("not scraped: the member did not answer gRPC"))
-                )
-                continue
-            out.append(await task)
-        return tuple(out)
 
 
 def _healthy(reading: ClusterReading, endpoint: str) -> bool | None:

@@ -246,7 +246,7 @@ class QuickStatus:
         waited for on /metrics: that would only run into the same deadline again."""
         until = time.monotonic() + self.limit
         known = self.all_endpoints()
-        scrapes = _Scrapes(self.settings, self.pool)
+        scrapes = MetricsScrapes(self.settings, self.pool)
         members_c = _Call(self.members)
         status_c = {u: _Call(self.endpoint_status, u) for u in known}
         health_c = {u: _Call(self.endpoint_health, u) for u in known}
@@ -303,10 +303,13 @@ def _health(url: str, call: _Call[EndpointHealth], until: float) -> EndpointHeal
         return EndpointHealth(url, False, str(exc.cause), exc.code, 0.0)
 
 
-class _Scrapes:
-    """Each member's /metrics, one thread per URL, started beside the reads."""
+class MetricsScrapes:
+    """Each member's /metrics for `status`, one thread per URL, started beside the reads
+    (the gateway's here, or the gRPC overview's in :mod:`etcdtui.ops.status`). A member
+    whose status failed (hung, unreachable) is not waited for: its scrape would only
+    run into the same deadline, after the reading has already paid it once."""
 
-    def __init__(self, settings: ConnectionSettings, pool: GatewayPool) -> None:
+    def __init__(self, settings: ConnectionSettings, pool: GatewayPool | None = None) -> None:
         self.settings = settings
         self.pool = pool
         self.calls: dict[str, _Call[Any]] = {}
@@ -323,6 +326,8 @@ class _Scrapes:
                 # the gateway's own context: the same files, loaded once (building a
                 # context costs milliseconds); when it cannot be built, the scrape's
                 # own attempt words the failure as /metrics always has
+                if self.pool is None:
+                    raise ValueError("no gateway context")
                 self.ctx = self.pool.ssl_context()
             except (OSError, ValueError, errors.EtcdtuiError):
                 try:

@@ -239,7 +239,7 @@ def test_auth_on_with_a_certificate_falls_back_to_grpc(
     docs = [json.loads(p.stdout) for p in (gw, grpc)]
     assert docs[0]["quorum"]["state"] == "access-denied"
     # whether a refused member's /metrics scrape finished before its gRPC refusal came
-    # back is a race on either transport (ops/status.MetricsScrapes): not compared here
+    # back is a race on either transport (quick_status.MetricsScrapes): not compared here
     same = [comparable(d) for d in docs]
     for d in same:
         for e in d["endpoints"]:
