@@ -158,17 +158,6 @@ class ScaleInput:
     start_timeout: float | None = None
 
 
-def parse_target(text: str) -> int:
-    """A voter count typed by the operator."""
-    try:
-        return int(text)
-    except ValueError:
-        raise errors.UsageError(
-            _("{arg!r} is not a number of voters").format(arg=text),
-            fix=_("Give a whole number of voters: 3, 5 or 7."),
-        ) from None
-
-
 async def scale_plan(
     svc: Any, settings: ConnectionSettings, sandbox: Sandbox | None, inp: ScaleInput
 ) -> Plan:

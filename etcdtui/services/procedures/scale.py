@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from etcdtui import errors
 from etcdtui.cluster_data import hex_id
 from etcdtui.domain import scaling
 from etcdtui.domain.membership import Entry, initial_cluster
 from etcdtui.i18n import _
-from etcdtui.services.cluster import ClusterService
 from etcdtui.services.plans import (
     Clock,
     Plan,
@@ -28,7 +26,6 @@ from etcdtui.services.procedures.building_blocks import (
     MemberTLS,
     default_client_url,
     etcd_servers,
-    gather,
     learner_steps,
     verify_step,
 )
@@ -179,7 +176,3 @@ def build_scale_plan(
         warnings=advice.warnings,
         created=clock().isoformat(timespec="seconds"),
     )
-
-
-async def plan_scale(svc: ClusterService, req: ScaleRequest, **kw: Any) -> Plan:
-    return build_scale_plan(await gather(svc), req, **kw)
