@@ -224,11 +224,8 @@ async def restore_plan(
         restore_members,
         restore_tool,
     )
-    from etcdtui.services.procedures.restore import (
-        RestoreRequest,
-        build_restore_plan,
-        restore_risks,
-    )
+    from etcdtui.services.procedures.restore import RestoreRequest, build_restore_plan
+    from etcdtui.services.procedures.restore_risks import restore_risks
 
     try:
         facts: Any = await gather(svc)

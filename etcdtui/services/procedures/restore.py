@@ -45,13 +45,13 @@ from etcdtui.services.procedures.building_blocks import (
     url_host,
 )
 from etcdtui.services.procedures.context import CheckResult, ExecContext, StepFailed
+from etcdtui.services.procedures.host_actions import host_call
 from etcdtui.services.procedures.snapcheck import SnapshotFacts
 from etcdtui.services.snapshots.open_file import DecryptKeys
 
 BUMP_REVISION = 1_000_000_000
 ACK_WORD = "ROLLBACK"  # what the console operator types to accept the restore's risks
 # A snapshot more than this many revisions behind the live cluster rolls back a lot.
-ROLLBACK_REVISIONS = 1000
 LOCAL = "local"  # Where.host of steps that run where etcdtui runs
 
 
@@ -456,32 +456,6 @@ async def sha256(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     return {"detail": _("same sha256")}
 
 
-def _host(ctx: ExecContext, what: str) -> Any:
-    fn = getattr(ctx.host, what, None)
-    if fn is None:
-        raise StepFailed(_("this host adapter cannot {what}").format(what=what))
-    return fn
-
-
-async def stop_etcd(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
-    return {"detail": await asyncio.to_thread(_host(ctx, "stop"), str(step.params["name"]))}
-
-
-async def move_aside(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
-    src, dst = Path(str(step.params["path"])), Path(str(step.params["aside"]))
-    if not src.exists():
-        return {"detail": _("{p} does not exist: nothing to move").format(p=src)}
-    src.rename(dst)
-    return {"detail": _("moved {a} to {b}").format(a=src, b=dst)}
-
-
-async def adopt_moved(ctx: ExecContext, step: Step) -> Mapping[str, Any] | None:
-    src, dst = Path(str(step.params["path"])), Path(str(step.params["aside"]))
-    if not os.path.lexists(src) and os.path.lexists(dst):
-        return {"detail": _("already moved: {b} holds the old data").format(b=dst)}
-    return None
-
-
 async def adopt_partial_restore(ctx: ExecContext, step: Step) -> Mapping[str, Any] | None:
     """A restore into ``partial_path`` that was cut short (crash, kill, full disk) left a
     half-written dir. It is this step's own work, since the step began only when the
@@ -496,11 +470,6 @@ async def adopt_partial_restore(ctx: ExecContext, step: Step) -> Mapping[str, An
         + _("moved the half-written {p} aside to {a}; restoring again").format(p=partial, a=aside)
     )
     return None
-
-
-async def run_on_host(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
-    out = await asyncio.to_thread(_host(ctx, "run"), list(step.command), dict(step.env))
-    return {"detail": out.splitlines()[-1] if out else ""}
 
 
 async def run_decrypted(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
@@ -520,7 +489,7 @@ async def run_decrypted(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
                 "wizards)."
             ),
         )
-    run = _host(ctx, "run")
+    run = host_call(ctx, "run")
     fd = await asyncio.to_thread(decrypt_to_fd, path, keys)
     try:
         argv = list(step.command)
@@ -544,18 +513,6 @@ def remember_keys(path: str | os.PathLike[str], keys: DecryptKeys | None) -> Non
 
 def keys_for(path: str | os.PathLike[str]) -> DecryptKeys | None:
     return _KEYS.get(os.path.abspath(path))
-
-
-async def start_etcd(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
-    return {"detail": await asyncio.to_thread(_host(ctx, "spawn"), str(step.params["name"]))}
-
-
-async def path_absent(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
-    p = str(params["path"])
-    return CheckResult(
-        not os.path.lexists(p),
-        _("{p} exists").format(p=p) if os.path.lexists(p) else _("{p} is free").format(p=p),
-    )
 
 
 async def restored_dir(ctx: ExecContext, params: Mapping[str, Any]) -> CheckResult:
@@ -606,102 +563,6 @@ async def verify_restored(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
             "ones (*.before-restore-*)."
         ),
     )
-
-
-# --- what a restore over the live cluster costs ----------------------------------------------
-
-
-def _snapshot_member_ids(path: str) -> set[str]:
-    from etcdtui.services.snapshots.mvcc import backend_info
-    from etcdtui.services.snapshots.open_file import open_snapshot
-
-    with open_snapshot(path) as db:
-        return {str(m["id"]) for m in backend_info(db)["members"]}
-
-
-def rollback_summary(report: Mapping[str, Any], *, top: int = 8) -> str:
-    """One line from a live diff: what a restore deletes, brings back and reverts."""
-    s = report["summary"]
-    rows = sorted(
-        report["by_resource"].items(),
-        key=lambda kv: -(kv[1]["added"] + kv[1]["removed"] + kv[1]["changed"]),
-    )
-    per = ", ".join(f"{name} {v['added']}/{v['removed']}/{v['changed']}" for name, v in rows[:top])
-    more = len(rows) - top
-    return _(
-        "A restore would roll back {total} keys: delete {added} created since the snapshot, "
-        "bring back {removed} deleted since, revert {changed} changed since. Per resource "
-        "(deleted/brought back/reverted): {per}{more}."
-    ).format(
-        total=s["added"] + s["removed"] + s["changed"],
-        added=s["added"],
-        removed=s["removed"],
-        changed=s["changed"],
-        per=per or _("none"),
-        more=_(" and {n} more").format(n=more) if more > 0 else "",
-    )
-
-
-async def restore_risks(
-    svc: Any, facts: Any, snap: SnapshotFacts, *, threshold: int = ROLLBACK_REVISIONS
-) -> tuple[str, ...]:
-    """Why restoring ``snap`` over the cluster that answers now may be a mistake. Empty
-    when the cluster does not answer (the case restore is for)."""
-    if facts is None:
-        return ()
-    risks: list[str] = []
-    voters = [m for m in facts.members.members if not m.is_learner]
-    healthy = facts.healthy_ids()
-    if voters and all(m.id in healthy for m in voters):
-        risks.append(
-            _(
-                "The cluster is healthy: all {n} voters answer. Restore is for a cluster that "
-                "lost quorum: it replaces every member's data and starts a new cluster. To "
-                "fix one member, use member replace."
-            ).format(n=len(voters))
-        )
-    try:
-        snap_ids = await asyncio.to_thread(_snapshot_member_ids, snap.path)
-    except errors.EtcdtuiError:
-        snap_ids = set()
-    live_ids = {hex_id(m.id) for m in facts.members.members}
-    if snap_ids and not snap_ids & live_ids:
-        risks.append(
-            _(
-                "The snapshot comes from another cluster: none of its members ({snap}) is a "
-                "member of the live cluster {cid} ({live})."
-            ).format(
-                snap=", ".join(sorted(snap_ids)),
-                cid=hex_id(facts.members.cluster_id),
-                live=", ".join(sorted(live_ids)),
-            )
-        )
-    live_rev = max((s.revision for s in facts.statuses if s.ok), default=0)
-    if live_rev - snap.revision > threshold:
-        risks.append(
-            _(
-                "The snapshot is {n} revisions behind the live cluster (revision {snap} against "
-                "{live}; more than {t})."
-            ).format(n=live_rev - snap.revision, snap=snap.revision, live=live_rev, t=threshold)
-        )
-    if risks:
-        from etcdtui.services.snapshots.diff import diff_live
-        from etcdtui.services.snapshots.live import live_entries
-
-        try:
-            entries, rev = await live_entries(svc)
-            report = await asyncio.to_thread(
-                diff_live, snap.path, entries, live_revision=rev, limit=0
-            )
-        except errors.EtcdtuiError as exc:
-            risks.append(
-                _(
-                    "What it would roll back is unknown: the live keys could not be read ({why})."
-                ).format(why=exc.cause)
-            )
-        else:
-            risks.append(rollback_summary(report))
-    return tuple(risks)
 
 
 async def acknowledge(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
