@@ -15,7 +15,7 @@ from etcdtui.services.consistency import ConsistencyReport as ConsistencyReport
 from etcdtui.services.consistency import describe as describe_consistency
 from etcdtui.services.etcdapi.endpoint import split_endpoint as split_endpoint
 from etcdtui.services.metrics import MemberMetrics as MemberMetrics
-from etcdtui.services.metrics import MetricsHistory as MetricsHistory
+from etcdtui.services.metrics_history import MetricsHistory as MetricsHistory
 
 __all__ = [
     "DEFAULT_QUOTA_BYTES",
