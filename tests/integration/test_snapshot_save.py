@@ -267,6 +267,14 @@ def test_cli_plain_save_prints_source_and_progress(cluster: Sandbox, tmp_path: P
     assert json.loads(forced.stdout)["sha256"] == hashlib.sha256(target.read_bytes()).hexdigest()
 
 
+@pytest.mark.flaky(
+    reruns=1,
+    reason=(
+        "twice on 2026-12-03 (full CI runs, two workers) the SIGINT case did not end the "
+        "save within 30 s; not reproduced alone, under CPU load, or with cold bytecode. "
+        "A failure now dumps every thread's stack (faulthandler) to find where it waits"
+    ),
+)
 @pytest.mark.parametrize(
     "signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGKILL], ids=lambda s: s.name
 )
@@ -285,6 +293,8 @@ def test_a_signal_mid_stream_leaves_nothing_in_the_way(
     proc = subprocess.Popen(
         [
             sys.executable,
+            "-X",
+            "faulthandler",  # SIGABRT dumps every thread's stack: see the timeout below
             "-m",
             "etcdtui",
             "snapshot",
@@ -309,7 +319,12 @@ def test_a_signal_mid_stream_leaves_nothing_in_the_way(
         sb.pause(member)  # the stream stalls: the signal lands mid-stream
         paused = True
         proc.send_signal(signum)
-        _out, err = proc.communicate(timeout=30)
+        try:
+            _out, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)
+            _out, err = proc.communicate(timeout=10)
+            pytest.fail(f"the save did not end within 30 s of {signum.name}; its threads:\n{err}")
     finally:
         if proc.poll() is None:
             proc.kill()
