@@ -41,7 +41,9 @@ if TYPE_CHECKING:
 
 USER_THEMES_DELAY = 1.0  # seconds after mount; see _setup_themes
 GC_PAUSE_LIMIT = 5.0  # seconds; collection resumes by then even without a member list
-GC_RESUME_AFTER_MEMBERS = 0.5  # seconds after the first member list is shown
+GC_RESUME_AFTER_MEMBERS = 2.0  # seconds after the first member list: after the first full
+# screen (each endpoint's first status and health), so the one start-up collection does
+# not delay it
 RESTORE_HINT_EVERY_S = 60.0  # while quorum is lost: how often the newest snapshot is looked up
 
 
