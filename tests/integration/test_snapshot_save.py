@@ -267,10 +267,6 @@ def test_cli_plain_save_prints_source_and_progress(cluster: Sandbox, tmp_path: P
     assert json.loads(forced.stdout)["sha256"] == hashlib.sha256(target.read_bytes()).hexdigest()
 
 
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 @pytest.mark.parametrize(
     "signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGKILL], ids=lambda s: s.name
 )
@@ -286,26 +282,31 @@ def test_a_signal_mid_stream_leaves_nothing_in_the_way(
     out_dir.mkdir()
     target = out_dir / "s.db"
     s = sb.settings()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-X",
-            "faulthandler",  # SIGABRT dumps every thread's stack: see the timeout below
-            "-m",
-            "etcdtui",
-            "snapshot",
-            "save",
-            str(target),
-            *conn_flags(s),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        # Ctrl-C as at an interactive shell: a worker started as a background job (`&` in
-        # a non-interactive shell) ignores SIGINT, and an ignored signal stays ignored
-        # across exec, so the save would rightly ignore it too
-        preexec_fn=_default_sigint,
-    )
+    # Ctrl-C as at an interactive shell: a worker started as a background job (`&` in a
+    # non-interactive shell) ignores SIGINT, and an ignored signal stays ignored across
+    # exec, so the save would rightly ignore it too. A handled signal is reset to its
+    # default at exec: handle it here while the child starts (no preexec_fn: a fork with
+    # grpc's threads running may abort the child).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-X",
+                "faulthandler",  # SIGABRT dumps every thread's stack: see the timeout below
+                "-m",
+                "etcdtui",
+                "snapshot",
+                "save",
+                str(target),
+                *conn_flags(s),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
     paused = False
     try:
         part = out_dir / "s.db.part"
