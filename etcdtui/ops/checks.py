@@ -96,17 +96,12 @@ def copy_for_restore(outcome: EvidenceOutcome) -> Path:
 def perf_refusal(settings: ConnectionSettings | None, *, accepted: bool) -> str | None:
     """Why check perf must not run now, or None. ``accepted``: the operator accepted the
     load on a protected context (CLI --force, console: the context's name typed)."""
-    from etcdtui.services.perf import is_protected
+    from etcdtui.services.perf import refusal
 
     if settings is None:
         return _("there is no cluster connection")
-    if settings.read_only:
-        return _("check perf writes test keys, and this session is read-only")
-    if is_protected(settings) and not accepted:
-        return _("check perf loads the cluster, and {ctx} looks like a real one").format(
-            ctx=settings.context or ",".join(settings.endpoints)
-        )
-    return None
+    exc = refusal(settings, accepted=accepted)
+    return None if exc is None else exc.cause
 
 
 def perf_confirm_word(settings: ConnectionSettings | None) -> str:

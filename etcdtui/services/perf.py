@@ -55,20 +55,30 @@ def is_protected(settings: ConnectionSettings) -> bool:
     return False
 
 
-def refuse_unless_allowed(settings: ConnectionSettings, *, force: bool) -> None:
+def refusal(settings: ConnectionSettings, *, accepted: bool) -> errors.EtcdtuiError | None:
+    """Why check perf must not run on ``settings``, or None: the one rule of both faces.
+    ``accepted``: the operator accepted the load on a protected context (CLI --force,
+    console: the context's name typed)."""
     if settings.read_only:
-        raise errors.ReadOnlyMode(
+        return errors.ReadOnlyMode(
             _("check perf writes test keys, and this session is read-only"),
             fix=_("Run it against a writable context (a sandbox or a test cluster)."),
         )
-    if is_protected(settings) and not force:
-        raise errors.EtcdtuiError(
+    if is_protected(settings) and not accepted:
+        return errors.EtcdtuiError(
             _("check perf loads the cluster, and {ctx} looks like a real one").format(
                 ctx=settings.context or ",".join(settings.endpoints)
             ),
             title=_("Refused on a protected context"),
             fix=_("Run it on a sandbox, or add --force if you accept the load."),
         )
+    return None
+
+
+def refuse_unless_allowed(settings: ConnectionSettings, *, force: bool) -> None:
+    exc = refusal(settings, accepted=force)
+    if exc is not None:
+        raise exc
 
 
 @dataclass
