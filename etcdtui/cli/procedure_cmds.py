@@ -308,10 +308,10 @@ def _resume(args: argparse.Namespace) -> int:
 
 def _with_service(settings: Any, build: Callable[[Any], Awaitable[Any]]) -> Any:
     """Run ``build`` with a service for ``settings`` (an ops.plan_requests builder)."""
-    from etcdtui.ops.cluster import ClusterService
+    from etcdtui.ops.cluster import connect
 
     async def make() -> Any:
-        async with ClusterService(settings) as svc:
+        async with connect(settings) as svc:
             return await build(svc)
 
     return asyncio.run(make())

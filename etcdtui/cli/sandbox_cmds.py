@@ -317,10 +317,10 @@ def sandbox_document(sandbox: Any) -> dict[str, Any]:
     import asyncio
 
     from etcdtui.cli.cluster_cmds import status_document
-    from etcdtui.ops.cluster import ClusterService
+    from etcdtui.ops.cluster import connect
 
     async def go() -> Any:
-        async with ClusterService(sandbox.settings(timeout=1.0)) as svc:
+        async with connect(sandbox.settings(timeout=1.0)) as svc:
             return await svc.overview()
 
     procs = []

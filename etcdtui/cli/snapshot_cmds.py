@@ -406,13 +406,13 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def _diff_live(args: argparse.Namespace, keys: Any) -> dict[str, Any]:
     from etcdtui.cli.invocation import run, settings_from_args
-    from etcdtui.ops.cluster import ClusterService
+    from etcdtui.ops.cluster import connect
     from etcdtui.ops.snapshot_browse import diff_live, live_entries
 
     settings = settings_from_args(args)
 
     async def fetch() -> Any:
-        async with ClusterService(settings) as svc:
+        async with connect(settings) as svc:
             return await live_entries(svc)
 
     entries, revision = run(fetch)

@@ -59,7 +59,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_plan_upgrade(args: argparse.Namespace) -> int:
-    from etcdtui.ops.cluster import ClusterService
+    from etcdtui.ops.cluster import connect
     from etcdtui.ops.plans import render
     from etcdtui.ops.procedures import UpgradeRequest, build_upgrade_plan, gather, read_flags
 
@@ -81,7 +81,7 @@ def cmd_plan_upgrade(args: argparse.Namespace) -> int:
             raise UsageError(_("--execute needs --etcd-binary (the target's etcd)"))
 
     async def go() -> Any:
-        async with ClusterService(settings) as svc:
+        async with connect(settings) as svc:
             facts = await gather(svc)
             try:
                 alarms = await svc.alarms()
