@@ -51,6 +51,16 @@ def user_config_dir() -> str:
     return platformdirs.user_config_dir(APP)
 
 
+def user_cache_dir() -> str:
+    """platformdirs' ``user_cache_dir("etcdtui")``."""
+    plain = _xdg_home("XDG_CACHE_HOME", ".cache")
+    if plain is not None:
+        return plain
+    import platformdirs
+
+    return platformdirs.user_cache_dir(APP)
+
+
 def state_dir() -> Path:
     env = os.environ.get("ETCDTUI_STATE_DIR")
     return Path(env) if env else Path(user_state_dir())

@@ -26,10 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from etcdtui.errors import EtcdtuiError
 from etcdtui.i18n import N_, _
+from etcdtui.paths import user_cache_dir
 from etcdtui.safeio import file_sha256, read_limited, write_private
 from etcdtui.services.child_env import scrubbed_env
 
@@ -56,7 +55,7 @@ class FetchError(EtcdtuiError):
 def cache_dir() -> Path:
     """Where fetched etcd versions live: ``<cache>/<version>/{etcd,etcdctl,etcdutl}``."""
     env = os.environ.get("ETCDTUI_ETCD_CACHE")
-    return Path(env) if env else Path(platformdirs.user_cache_dir("etcdtui")) / "etcd"
+    return Path(env) if env else Path(user_cache_dir()) / "etcd"
 
 
 def upstream_version(debian_version: str) -> str:

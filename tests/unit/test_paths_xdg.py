@@ -1,4 +1,4 @@
-"""etcdtui.paths finds the state and config dirs without importing platformdirs in the
+"""etcdtui.paths finds the state, config and cache dirs without importing platformdirs in the
 plain Linux case, and must then answer exactly what platformdirs answers."""
 
 from __future__ import annotations
@@ -16,11 +16,26 @@ ENVS = [
     {"HOME": "/home/ops"},
     {"HOME": "/home/ops/"},
     {"HOME": "/"},
-    {"HOME": "/home/ops", "XDG_STATE_HOME": "/var/xdg/state", "XDG_CONFIG_HOME": "/etc/xdgc"},
-    {"HOME": "/home/ops", "XDG_STATE_HOME": "/trailing/", "XDG_CONFIG_HOME": "/c/"},
-    {"HOME": "/home/ops", "XDG_STATE_HOME": "", "XDG_CONFIG_HOME": ""},
-    {"HOME": "/home/ops", "XDG_STATE_HOME": "relative/state", "XDG_CONFIG_HOME": "rel"},
-    {"HOME": "/home/ops", "XDG_STATE_HOME": "  ", "XDG_CONFIG_HOME": " "},
+    {
+        "HOME": "/home/ops",
+        "XDG_STATE_HOME": "/var/xdg/state",
+        "XDG_CONFIG_HOME": "/etc/xdgc",
+        "XDG_CACHE_HOME": "/var/xdg/cache",
+    },
+    {
+        "HOME": "/home/ops",
+        "XDG_STATE_HOME": "/trailing/",
+        "XDG_CONFIG_HOME": "/c/",
+        "XDG_CACHE_HOME": "/k/",
+    },
+    {"HOME": "/home/ops", "XDG_STATE_HOME": "", "XDG_CONFIG_HOME": "", "XDG_CACHE_HOME": ""},
+    {
+        "HOME": "/home/ops",
+        "XDG_STATE_HOME": "relative/state",
+        "XDG_CONFIG_HOME": "rel",
+        "XDG_CACHE_HOME": "rel/cache",
+    },
+    {"HOME": "/home/ops", "XDG_STATE_HOME": "  ", "XDG_CONFIG_HOME": " ", "XDG_CACHE_HOME": " "},
 ]
 
 
@@ -33,6 +48,7 @@ def test_the_dirs_are_platformdirs_own(
         "HOME",
         "XDG_STATE_HOME",
         "XDG_CONFIG_HOME",
+        "XDG_CACHE_HOME",
         "ETCDTUI_STATE_DIR",
         "ETCDTUI_CONFIG_DIR",
         "ETCDTUI_CONFIG",
@@ -42,6 +58,7 @@ def test_the_dirs_are_platformdirs_own(
         monkeypatch.setenv(name, value)
     assert paths.user_state_dir() == platformdirs.user_state_dir("etcdtui")
     assert paths.user_config_dir() == platformdirs.user_config_dir("etcdtui")
+    assert paths.user_cache_dir() == platformdirs.user_cache_dir("etcdtui")
     assert str(paths.state_dir()) == platformdirs.user_state_dir("etcdtui")
     assert (
         str(paths.config_file(env={})) == platformdirs.user_config_dir("etcdtui") + "/config.yaml"
