@@ -68,20 +68,12 @@ def register(subparsers: Any) -> None:
 
 
 def add_member_procedures(member_subparsers: Any) -> None:
-    p = member_subparsers.add_parser(
-        "replace",
+    _add_replace(
+        member_subparsers,
         help=_("replace a failed member, learner first (guided)"),
         description=_("The 12-step replacement of a failed member."),
+        name_help=_("failed member: name or hex ID"),
     )
-    p.add_argument("name", nargs="?", help=_("failed member: name or hex ID"))
-    p.add_argument("--new-name", help=_("name of the new member (default: the old name)"))
-    p.add_argument("--new-peer-url", help=_("peer URL of the new member (default: the old one)"))
-    p.add_argument("--new-client-url", help=_("client URL of the new member"))
-    p.add_argument("--data-dir", default=None, help=_("data dir on the new host (empty)"))
-    p.add_argument("--force", action="store_true", help=_("replace a member that still answers"))
-    _evidence_flag(p)
-    _common_flags(p)
-    p.set_defaults(func=cmd_replace)
 
     s = member_subparsers.add_parser(
         "scale", help=_("grow the cluster one learner at a time (guided)")
@@ -97,6 +89,20 @@ def add_member_procedures(member_subparsers: Any) -> None:
     s.add_argument("--data-dir", default=None, help=_("data dir on the new hosts"))
     _common_flags(s)
     s.set_defaults(func=cmd_scale)
+
+
+def _add_replace(subparsers: Any, *, help: str, description: str, name_help: str) -> None:
+    """`member replace` and `plan replace`: one command under two groups."""
+    p = subparsers.add_parser("replace", help=help, description=description)
+    p.add_argument("name", nargs="?", help=name_help)
+    p.add_argument("--new-name", help=_("name of the new member (default: the old name)"))
+    p.add_argument("--new-peer-url", help=_("peer URL of the new member (default: the old one)"))
+    p.add_argument("--new-client-url", help=_("client URL of the new member"))
+    p.add_argument("--data-dir", default=None, help=_("data dir on the new host (empty)"))
+    p.add_argument("--force", action="store_true", help=_("replace a member that still answers"))
+    _evidence_flag(p)
+    _common_flags(p)
+    p.set_defaults(func=cmd_replace)
 
 
 def _evidence_flag(p: argparse.ArgumentParser) -> None:
@@ -448,20 +454,12 @@ def cmd_restore(args: argparse.Namespace) -> int:
 def add_plan_wizards(plan_subparsers: Any) -> None:
     """`etcdtui plan rebuild|replace --evidence DIR...` (the `plan` group is upgrade_cmds');
     `plan replace` is `member replace` under the plan group."""
-    r = plan_subparsers.add_parser(
-        "replace",
+    _add_replace(
+        plan_subparsers,
         help=_("replace a member, learner first; with --evidence, the one that diverged"),
         description=_("The same plan as etcdtui member replace."),
+        name_help=_("member to replace: name or hex ID"),
     )
-    r.add_argument("name", nargs="?", help=_("member to replace: name or hex ID"))
-    r.add_argument("--new-name", help=_("name of the new member (default: the old name)"))
-    r.add_argument("--new-peer-url", help=_("peer URL of the new member (default: the old one)"))
-    r.add_argument("--new-client-url", help=_("client URL of the new member"))
-    r.add_argument("--data-dir", default=None, help=_("data dir on the new host (empty)"))
-    r.add_argument("--force", action="store_true", help=_("replace a member that still answers"))
-    _evidence_flag(r)
-    _common_flags(r)
-    r.set_defaults(func=cmd_replace)
     p = plan_subparsers.add_parser(
         "rebuild",
         help=_("after quorum loss: rebuild from the most advanced survivor (guided)"),
