@@ -118,6 +118,11 @@ def _evidence_flag(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _evidence_dirs(args: argparse.Namespace) -> tuple[str, ...]:
+    """--evidence's data dirs as absolute paths (replace and rebuild)."""
+    return tuple(str(Path(d).absolute()) for d in args.evidence)
+
+
 def _common_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "-o",
@@ -358,7 +363,7 @@ def cmd_replace(args: argparse.Namespace) -> int:
     def build_input() -> plan_requests.ReplaceInput:
         return plan_requests.ReplaceInput(
             member=args.name or "",
-            evidence=tuple(str(Path(d).absolute()) for d in args.evidence),
+            evidence=_evidence_dirs(args),
             new_name=args.new_name,
             new_peer_url=args.new_peer_url,
             new_client_url=args.new_client_url,
@@ -501,7 +506,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
     def build_input() -> plan_requests.RebuildInput:
         return plan_requests.RebuildInput(
-            evidence=tuple(str(Path(d).absolute()) for d in args.evidence),
+            evidence=_evidence_dirs(args),
             start_timeout=args.start_timeout,
         )
 
