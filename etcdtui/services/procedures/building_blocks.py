@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 from urllib.parse import urlsplit
 
 from etcdtui import errors
@@ -321,31 +322,25 @@ def start_apiservers_step(client_urls: Sequence[str], why: str) -> Step:
     )
 
 
-def stop_member_step(name: str, peer_url: str, why: str) -> Step:
-    """Stop one member's etcd on its host (step id ``stop-NAME``)."""
-    return Step(
-        id=f"stop-{name}",
-        title=_("Stop etcd member {name}").format(name=name),
-        why=why,
-        where=Where("host", url_host(peer_url)),
-        action="host.stop-etcd",
-        destructive=True,
-        display="mv /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/  "
-        "# " + _("or: systemctl stop etcd"),
-        params={"name": name},
+def member_etcd_step(verb: Literal["stop", "start"], name: str, peer_url: str, why: str) -> Step:
+    """Stop or start one member's etcd on its host (step id ``stop-NAME`` or
+    ``start-NAME``); stopping is destructive."""
+    stop = verb == "stop"
+    title = _("Stop etcd member {name}") if stop else _("Start etcd member {name}")
+    manifest = (
+        "mv /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/"
+        if stop
+        else "mv /etc/kubernetes/etcd.yaml /etc/kubernetes/manifests/"
     )
-
-
-def start_member_step(name: str, peer_url: str, why: str) -> Step:
-    """Start one member's etcd on its host (step id ``start-NAME``)."""
+    systemctl = _("or: systemctl stop etcd") if stop else _("or: systemctl start etcd")
     return Step(
-        id=f"start-{name}",
-        title=_("Start etcd member {name}").format(name=name),
+        id=f"{verb}-{name}",
+        title=title.format(name=name),
         why=why,
         where=Where("host", url_host(peer_url)),
-        action="host.start-etcd",
-        display="mv /etc/kubernetes/etcd.yaml /etc/kubernetes/manifests/  "
-        "# " + _("or: systemctl start etcd"),
+        action=f"host.{verb}-etcd",
+        destructive=stop,
+        display=f"{manifest}  # " + systemctl,
         params={"name": name},
     )
 

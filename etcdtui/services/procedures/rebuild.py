@@ -50,11 +50,11 @@ from etcdtui.services.procedures.building_blocks import (
     etcd_servers,
     gather,
     learner_steps,
+    member_etcd_step,
     move_aside_step,
     start_apiservers_step,
     start_flags,
     stop_apiservers_step,
-    stop_member_step,
     url_host,
     verify_step,
 )
@@ -196,7 +196,8 @@ def build_rebuild_plan(
     ]
     for m in everyone:
         steps.append(
-            stop_member_step(
+            member_etcd_step(
+                "stop",
                 m.name,
                 m.peer_url,
                 _(

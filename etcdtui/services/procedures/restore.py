@@ -37,11 +37,10 @@ from etcdtui.services.plans import (
     system_clock,
 )
 from etcdtui.services.procedures.building_blocks import (
+    member_etcd_step,
     move_aside_step,
     start_apiservers_step,
-    start_member_step,
     stop_apiservers_step,
-    stop_member_step,
     url_host,
 )
 from etcdtui.services.procedures.context import CheckResult, ExecContext, StepFailed
@@ -311,7 +310,8 @@ def build_restore_plan(
     )
     for m in req.members:
         steps.append(
-            stop_member_step(
+            member_etcd_step(
+                "stop",
                 m.name,
                 m.peer_url,
                 _("All members are restored together; none may keep running on old data."),
@@ -357,7 +357,8 @@ def build_restore_plan(
         )
     for m in req.members:
         steps.append(
-            start_member_step(
+            member_etcd_step(
+                "start",
                 m.name,
                 m.peer_url,
                 _(
