@@ -59,6 +59,7 @@ from etcdtui.services.procedures.building_blocks import (
     verify_step,
 )
 from etcdtui.services.procedures.context import CheckResult, ExecContext, StepFailed
+from etcdtui.services.procedures.host_actions import host_call
 
 
 class RebuildRefused(errors.EtcdtuiError):
@@ -388,13 +389,6 @@ async def confirm_quorum_lost(ctx: ExecContext, step: Step) -> Mapping[str, Any]
     return {"detail": seen}
 
 
-def _host_fn(ctx: ExecContext, what: str) -> Any:
-    fn = getattr(ctx.host, what, None)
-    if fn is None:
-        raise StepFailed(_("this host adapter cannot {what}").format(what=what))
-    return fn
-
-
 def _copy_tree(src: Path, dst: Path) -> None:
     part = dst.with_name(dst.name + ".part")
     if os.path.lexists(part):  # an interrupted copy: keep it aside, never delete
@@ -436,7 +430,7 @@ async def survivor_alone(ctx: ExecContext, params: Mapping[str, Any]) -> CheckRe
 async def force_new_cluster(ctx: ExecContext, step: Step) -> Mapping[str, Any]:
     return {
         "detail": await asyncio.to_thread(
-            _host_fn(ctx, "force_new_cluster"), str(step.params["name"])
+            host_call(ctx, "force_new_cluster"), str(step.params["name"])
         )
     }
 
