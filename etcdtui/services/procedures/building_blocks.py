@@ -4,8 +4,8 @@ steps of learner-first membership changes."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -33,6 +33,17 @@ class MemberTLS:
     peer_cert: str = "/etc/kubernetes/pki/etcd/peer.crt"
     peer_key: str = "/etc/kubernetes/pki/etcd/peer.key"
     ca: str = "/etc/kubernetes/pki/etcd/ca.crt"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StartOptions:
+    """What the replace, scale and rebuild requests share: how their new members are
+    started, and the etcdctl environment their runbooks print. Keyword-only, so each
+    request keeps its own fields' positions."""
+
+    etcd_binary: str = "etcd"
+    start_timeout: float = 120.0
+    etcdctl_env: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ from etcdtui.services.plans import (
 )
 from etcdtui.services.procedures.building_blocks import (
     MemberTLS,
+    StartOptions,
     etcd_servers,
     gather,
     learner_steps,
@@ -78,15 +79,12 @@ class RebuildMember:
 
 
 @dataclass(frozen=True)
-class RebuildRequest:
+class RebuildRequest(StartOptions):
     survivor: RebuildMember
     others: tuple[RebuildMember, ...]
     evidence_rows: tuple[str, ...]  # the evidence table, one line per data dir
     revision: int  # the survivor's revision in the evidence
     cluster_id: str | None = None  # hex, from the survivor's WAL
-    etcd_binary: str = "etcd"
-    start_timeout: float = 120.0
-    etcdctl_env: Mapping[str, str] = field(default_factory=dict)
 
 
 def evidence_rows(found: Any) -> tuple[str, ...]:

@@ -38,6 +38,7 @@ from etcdtui.services.plans import (
 from etcdtui.services.procedures.building_blocks import (
     ClusterFacts,
     MemberTLS,
+    StartOptions,
     default_client_url,
     etcd_servers,
     gather,
@@ -53,18 +54,15 @@ class MemberNotFailed(errors.EtcdtuiError):
 
 
 @dataclass(frozen=True)
-class ReplaceRequest:
+class ReplaceRequest(StartOptions):
     member: str  # name or hex ID of the failed member
     new_name: str | None = None
     new_peer_url: str | None = None
     new_client_url: str | None = None
     data_dir: str = "/var/lib/etcd"
     tls: MemberTLS = field(default_factory=MemberTLS)
-    etcd_binary: str = "etcd"
     force: bool = False  # replace a member that still answers
     observe_seconds: float = 2.0
-    start_timeout: float = 120.0
-    etcdctl_env: Mapping[str, str] = field(default_factory=dict)
     # the evidence behind this replacement (etcdtui evidence): why, then its table
     findings: tuple[str, ...] = ()
 

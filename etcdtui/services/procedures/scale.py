@@ -3,7 +3,7 @@ verify, then the next member. Even targets are refused unless forced."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from etcdtui import errors
@@ -24,6 +24,7 @@ from etcdtui.services.plans import (
 from etcdtui.services.procedures.building_blocks import (
     ClusterFacts,
     MemberTLS,
+    StartOptions,
     default_client_url,
     etcd_servers,
     learner_steps,
@@ -41,15 +42,12 @@ class NewMember:
 
 
 @dataclass(frozen=True)
-class ScaleRequest:
+class ScaleRequest(StartOptions):
     target: int
     new_members: tuple[NewMember, ...] = ()
     force: bool = False
     data_dir: str = "/var/lib/etcd"
     tls: MemberTLS = field(default_factory=MemberTLS)
-    etcd_binary: str = "etcd"
-    start_timeout: float = 120.0
-    etcdctl_env: Mapping[str, str] = field(default_factory=dict)
 
 
 def parse_new_members(items: Sequence[str]) -> tuple[NewMember, ...]:
