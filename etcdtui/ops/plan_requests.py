@@ -36,6 +36,20 @@ def find_sandbox(settings: ConnectionSettings, sandbox_dir: Path | None = None) 
     return sandbox_for(settings, sandbox_dir)
 
 
+def start_options(
+    settings: ConnectionSettings, sandbox: Sandbox | None, start_timeout: float | None
+) -> dict[str, Any]:
+    """The StartOptions fields of a replace, scale or rebuild request, filled the same way
+    for each: the sandbox's etcd binary, the start timeout, etcdctl's environment."""
+    from etcdtui.services.procedures.building_blocks import etcdctl_env
+
+    return {
+        "etcd_binary": str(sandbox.binary()) if sandbox is not None else "etcd",
+        "start_timeout": start_timeout or DEFAULT_START_TIMEOUT,
+        "etcdctl_env": etcdctl_env(settings),
+    }
+
+
 # --- replace ------------------------------------------------------------------------------
 
 
@@ -96,12 +110,10 @@ async def replace_plan(
         member, new_name = old.hex_id, inp.new_name or inp.member
     tls = building_blocks.MemberTLS()
     data_dir = inp.data_dir or DEFAULT_DATA_DIR
-    binary = "etcd"
     if sandbox is not None:
         new_name = new_name or inp.member
         tls = sandbox_tls(sandbox, new_name)
         data_dir = inp.data_dir or str(sandbox.data_dir(new_name))
-        binary = str(sandbox.binary())
     req = ReplaceRequest(
         member=member,
         new_name=new_name,
@@ -109,11 +121,9 @@ async def replace_plan(
         new_client_url=inp.new_client_url,
         data_dir=data_dir,
         tls=tls,
-        etcd_binary=binary,
         force=force,
-        start_timeout=inp.start_timeout or DEFAULT_START_TIMEOUT,
-        etcdctl_env=building_blocks.etcdctl_env(settings),
         findings=findings,
+        **start_options(settings, sandbox, inp.start_timeout),
     )
     failed, _how = failure_explanation(facts, old)
     if failed or force:  # a healthy member without --force: build_replace_plan says so
@@ -175,9 +185,7 @@ async def scale_plan(
         force=inp.force,
         data_dir=inp.data_dir or DEFAULT_DATA_DIR,
         tls=building_blocks.MemberTLS(),
-        etcd_binary=str(sandbox.binary()) if sandbox is not None else "etcd",
-        start_timeout=inp.start_timeout or DEFAULT_START_TIMEOUT,
-        etcdctl_env=building_blocks.etcdctl_env(settings),
+        **start_options(settings, sandbox, inp.start_timeout),
     )
     plan: Plan = build_scale_plan(facts, req)
     return plan
@@ -337,9 +345,7 @@ async def rebuild_plan(
         evidence_rows=evidence_rows(found),
         revision=best.revision or 0,
         cluster_id=hex_id(best.wal.cluster_id) if best.wal.cluster_id else None,
-        etcd_binary=str(sandbox.binary()) if sandbox is not None else "etcd",
-        start_timeout=inp.start_timeout or DEFAULT_START_TIMEOUT,
-        etcdctl_env=building_blocks.etcdctl_env(settings),
+        **start_options(settings, sandbox, inp.start_timeout),
     )
     plan: Plan = build_rebuild_plan(req)
     return plan
