@@ -31,34 +31,29 @@ def _xdg_home(variable: str, default: str) -> str | None:
     return os.path.join(home.rstrip("/") or "/", default, APP)
 
 
-def user_state_dir() -> str:
-    """platformdirs' ``user_state_dir("etcdtui")``."""
-    plain = _xdg_home("XDG_STATE_HOME", ".local/state")
+def _user_dir(kind: str, variable: str, default: str) -> str:
+    """platformdirs' ``user_<kind>_dir("etcdtui")``: the plain case without it."""
+    plain = _xdg_home(variable, default)
     if plain is not None:
         return plain
     import platformdirs  # loaded only when needed: it costs every command's start-up
 
-    return platformdirs.user_state_dir(APP)
+    return str(getattr(platformdirs, f"user_{kind}_dir")(APP))
+
+
+def user_state_dir() -> str:
+    """platformdirs' ``user_state_dir("etcdtui")``."""
+    return _user_dir("state", "XDG_STATE_HOME", ".local/state")
 
 
 def user_config_dir() -> str:
     """platformdirs' ``user_config_dir("etcdtui")``."""
-    plain = _xdg_home("XDG_CONFIG_HOME", ".config")
-    if plain is not None:
-        return plain
-    import platformdirs
-
-    return platformdirs.user_config_dir(APP)
+    return _user_dir("config", "XDG_CONFIG_HOME", ".config")
 
 
 def user_cache_dir() -> str:
     """platformdirs' ``user_cache_dir("etcdtui")``."""
-    plain = _xdg_home("XDG_CACHE_HOME", ".cache")
-    if plain is not None:
-        return plain
-    import platformdirs
-
-    return platformdirs.user_cache_dir(APP)
+    return _user_dir("cache", "XDG_CACHE_HOME", ".cache")
 
 
 def state_dir() -> Path:
