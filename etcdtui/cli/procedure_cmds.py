@@ -15,7 +15,7 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from etcdtui.i18n import _
 
@@ -68,12 +68,7 @@ def register(subparsers: Any) -> None:
 
 
 def add_member_procedures(member_subparsers: Any) -> None:
-    _add_replace(
-        member_subparsers,
-        help=_("replace a failed member, learner first (guided)"),
-        description=_("The 12-step replacement of a failed member."),
-        name_help=_("failed member: name or hex ID"),
-    )
+    _add_replace(member_subparsers, "member")
 
     s = member_subparsers.add_parser(
         "scale", help=_("grow the cluster one learner at a time (guided)")
@@ -91,9 +86,18 @@ def add_member_procedures(member_subparsers: Any) -> None:
     s.set_defaults(func=cmd_scale)
 
 
-def _add_replace(subparsers: Any, *, help: str, description: str, name_help: str) -> None:
-    """`member replace` and `plan replace`: one command under two groups."""
-    p = subparsers.add_parser("replace", help=help, description=description)
+def _add_replace(subparsers: Any, group: Literal["member", "plan"]) -> None:
+    """`member replace` and `plan replace`: one command under two groups, each with its
+    own wording."""
+    if group == "member":
+        help_text = _("replace a failed member, learner first (guided)")
+        description = _("The 12-step replacement of a failed member.")
+        name_help = _("failed member: name or hex ID")
+    else:
+        help_text = _("replace a member, learner first; with --evidence, the one that diverged")
+        description = _("The same plan as etcdtui member replace.")
+        name_help = _("member to replace: name or hex ID")
+    p = subparsers.add_parser("replace", help=help_text, description=description)
     p.add_argument("name", nargs="?", help=name_help)
     p.add_argument("--new-name", help=_("name of the new member (default: the old name)"))
     p.add_argument("--new-peer-url", help=_("peer URL of the new member (default: the old one)"))
@@ -459,12 +463,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 def add_plan_wizards(plan_subparsers: Any) -> None:
     """`etcdtui plan rebuild|replace --evidence DIR...` (the `plan` group is upgrade_cmds');
     `plan replace` is `member replace` under the plan group."""
-    _add_replace(
-        plan_subparsers,
-        help=_("replace a member, learner first; with --evidence, the one that diverged"),
-        description=_("The same plan as etcdtui member replace."),
-        name_help=_("member to replace: name or hex ID"),
-    )
+    _add_replace(plan_subparsers, "plan")
     p = plan_subparsers.add_parser(
         "rebuild",
         help=_("after quorum loss: rebuild from the most advanced survivor (guided)"),
