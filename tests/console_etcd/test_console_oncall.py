@@ -34,13 +34,6 @@ def titles_of(app: Any) -> list[str]:
     return [a.title for a in app.state.advisories(app.default_quota)]
 
 
-@pytest.mark.flaky(
-    reruns=1,
-    reason=(
-        "once in a full two-worker CI run (2026-12-03) the snapshots pane's catalogue did "
-        "not appear within the wait while quorum was lost; not yet explained"
-    ),
-)
 async def test_lost_quorum_advice_and_the_restore_prompt(
     fresh_cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
