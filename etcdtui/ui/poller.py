@@ -15,8 +15,9 @@ from typing import Any
 from textual.app import App
 from textual.worker import Worker
 
-from etcdtui.cluster_data import Alarm, MemberList
+from etcdtui.cluster_data import Alarm, EndpointHealth, EndpointStatus, MemberList
 from etcdtui.errors import EtcdtuiError
+from etcdtui.ui.errors import as_etcdtui_error, report
 from etcdtui.ui.messages import (
     ConsistencyChecked,
     ConsistencyPoll,
@@ -58,6 +59,7 @@ class Poller:
         self._members_worker: Worker[None] | None = None
         self._alarms: tuple[Alarm, ...] = ()
         self._cycle = 0
+        self._last_surprise: str | None = None
 
     # --- control ---------------------------------------------------------------------------
 
@@ -114,8 +116,8 @@ class Poller:
         try:
             members = await self.service.members()
             self._cycle += 1
-        except EtcdtuiError as exc:
-            error = exc.cause
+        except Exception as exc:  # a bug, not an answer: see _loop_survives
+            error = as_etcdtui_error(exc).cause
         before = self._alarms
         self.app.post_message(MembersPolled(MembersPoll(members, before, error)))
         if alarms_task is not None:  # shown when it comes; the member list did not wait
@@ -135,14 +137,33 @@ class Poller:
             return  # the previous poll of this endpoint has not finished
         async with lock:
             self.app.post_message(EndpointPollStarted(PollStarted(url)))
-            status, health = await asyncio.gather(
-                self.service.endpoint_status(url), self.service.endpoint_health(url)
-            )
+            try:
+                status, health = await asyncio.gather(
+                    self.service.endpoint_status(url), self.service.endpoint_health(url)
+                )
+            except Exception as exc:  # a bug, not an answer: see _loop_survives
+                err = as_etcdtui_error(exc)
+                status = EndpointStatus(url, False, err.cause, err.code)
+                health = EndpointHealth(url, False, err.cause, err.code)
             self.app.post_message(EndpointPolled(EndpointPoll(url, status, health)))
 
     async def poll_metrics(self, url: str) -> None:
-        sample = await self.service.scrape_metrics(url)
+        try:
+            sample = await self.service.scrape_metrics(url)
+        except Exception as exc:
+            self._loop_survives(exc)
+            return
         self.app.post_message(MetricsPolled(MetricsPoll(url, sample)))
+
+    def _loop_survives(self, exc: Exception) -> None:
+        """The service's polls never raise by contract; if one does anyway (a bug), the
+        loop must not end with it: a dead loop froze its row at the last answer for the
+        rest of the session. The row shows the error instead (a toast for metrics and
+        the sentinel, once per distinct error) and the next poll comes as usual."""
+        err = as_etcdtui_error(exc)
+        if err.cause != self._last_surprise:
+            self._last_surprise = err.cause
+            report(self.app, err)
 
     async def check_consistency(self) -> None:
         """HashKV on every member (read-only: nothing is written, even on a writable
@@ -153,6 +174,9 @@ class Poller:
             report = await consistency.check(self.service, with_alarms=False)
         except EtcdtuiError as exc:
             self.app.post_message(ConsistencyChecked(ConsistencyPoll(None, exc.cause)))
+            return
+        except Exception as exc:
+            self._loop_survives(exc)
             return
         self.app.post_message(ConsistencyChecked(ConsistencyPoll(report)))
 

@@ -34,13 +34,6 @@ def titles_of(app: Any) -> list[str]:
     return [a.title for a in app.state.advisories(app.default_quota)]
 
 
-@pytest.mark.flaky(
-    reruns=1,
-    reason=(
-        "once in a full two-worker CI run (2026-12-03) the snapshots pane's catalogue did "
-        "not appear within the wait while quorum was lost; not yet explained"
-    ),
-)
 async def test_lost_quorum_advice_and_the_restore_prompt(
     fresh_cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -117,6 +110,56 @@ async def test_lost_quorum_advice_and_the_restore_prompt(
         await pilot.pause(0.5)  # the prefilled file stays, whatever the look-up finds
         assert app.screen.query_one("#wizard-arg", Input).value == str(bad)
         await pilot.press("escape")
+
+
+async def test_snapshot_catalogue_shows_while_calls_to_hung_members_wait(
+    fresh_cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two members SIGSTOPped (quorum lost, calls to them hang until their deadline): the
+    snapshots pane reads its catalogue (local files) while those calls are still waiting;
+    nothing in the console puts it behind them (rule 2)."""
+    monkeypatch.setenv("ETCDTUI_STATE_DIR", str(tmp_path / "state"))
+    snapdir = tmp_path / "state" / "snapshots"
+    snapdir.mkdir(parents=True)
+    sb = fresh_cluster(3)
+    good = snapdir / "snapshot-20261201.db"
+    etcdctl(sb, "snapshot", "save", str(good), endpoints=[sb.settings().endpoints[0]])
+    # a long deadline: the hung calls outlast any wait for local files
+    app = real_app(sb.settings(timeout=60.0), AuditLog(tmp_path / "audit.jsonl"))
+    hung = [sb.client_url(sb.state.member(n)) for n in ("m2", "m3")]  # type: ignore[union-attr]
+    async with app.run_test(size=(140, 45)) as pilot:
+        await until(pilot, lambda: len(rows(app)) == 3, timeout=90, what="3 members")
+        sb.pause("m2")
+        sb.pause("m3")
+        try:
+            # a poll of each stopped member started after the stop and has not returned
+            paused_at = app.clock()
+
+            def waiting() -> dict[str, float | None]:
+                return {u: app.state.tracks[u].inflight_since for u in hung}
+
+            await until(
+                pilot,
+                lambda: all(t is not None and t >= paused_at for t in waiting().values()),
+                timeout=90,
+                what="polls of the stopped members in flight",
+                show=waiting,
+            )
+            before = waiting()
+            await pilot.press("4")
+            pane = app.main.query_one("SnapshotsPane")
+            await until(
+                pilot,
+                lambda: [e.path.name for e in pane.entries] == [good.name],
+                timeout=90,
+                what="the catalog",
+                show=lambda: (pane.directory, pane.entries, waiting()),
+            )
+            # the same calls are still waiting for their deadline: the catalogue did not
+            assert waiting() == before
+        finally:
+            sb.resume("m2")
+            sb.resume("m3")
 
 
 async def test_unstarted_learner_is_advised_and_removed_by_its_added_name(

@@ -117,7 +117,8 @@ class AuditPane(Vertical):
             table.add_column(_(c), key=c.lower())
         self.reload()
 
-    def on_show(self) -> None:
+    def pane_shown(self) -> None:
+        """The main screen switched to this pane: the log as it is now."""
         self.reload()
 
     def reload(self) -> None:

@@ -101,12 +101,19 @@ class MainScreen(Screen[None]):
 
     async def action_show_pane(self, pane_id: str) -> None:
         spec = panes.pane(pane_id)
-        if spec is None or await self.ensure_pane(pane_id) is None:
+        widget = None if spec is None else await self.ensure_pane(pane_id)
+        if spec is None or widget is None:
             return
         self.query_one(ContentSwitcher).current = spec.wid
         if spec.focus:
             self.query_one(spec.focus).focus()
         self.query_one(ContentSwitcher).visible_content.refresh()  # type: ignore[union-attr]
+        # A pane loads what it shows here, never on Textual's Show event: Show is lost when
+        # the compositor's map is rebuilt lazily between the mount and the next layout (a
+        # catalogue that never loaded in CI). See tests/console_fake/test_pane_shown.py.
+        shown = getattr(widget, "pane_shown", None)
+        if shown is not None:
+            shown()
 
     async def action_filter(self) -> None:
         await self.action_show_pane("members")

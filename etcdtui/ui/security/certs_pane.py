@@ -132,7 +132,8 @@ class CertsPane(Vertical):
         if known is not None:
             self.show_result(known)
 
-    def on_show(self) -> None:
+    def pane_shown(self) -> None:
+        """The main screen switched to this pane: check now if nothing was checked yet."""
         if etcdtui_app(self).cert_result is None:
             self.action_recheck()
 

@@ -92,7 +92,8 @@ class SnapshotsPane(Vertical):
             width = max([cell_len(text), *(cell_len(r[i]) for r in rows or [])])
             table.add_column(text, key=key, width=max(width, 1) if rows else None)
 
-    def on_show(self) -> None:
+    def pane_shown(self) -> None:
+        """The main screen switched to this pane (see MainScreen.action_show_pane)."""
         if not self._loaded_once:
             self.open_directory(self.directory)
 
