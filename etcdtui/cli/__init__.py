@@ -68,10 +68,10 @@ _VALUE_FLAGS = {
 }
 
 
-def _first_word(argv: Sequence[str]) -> str | None:
-    """The first token that is neither a flag nor a flag's value."""
+def _first_word_at(argv: Sequence[str]) -> int | None:
+    """The index of the first token that is neither a flag nor a flag's value."""
     skip = False
-    for token in argv:
+    for i, token in enumerate(argv):
         if skip:
             skip = False
             continue
@@ -80,8 +80,21 @@ def _first_word(argv: Sequence[str]) -> str | None:
             continue
         if token.startswith("-"):
             continue
-        return token
+        return i
     return None
+
+
+def _first_word(argv: Sequence[str]) -> str | None:
+    """The first token that is neither a flag nor a flag's value."""
+    at = _first_word_at(argv)
+    return None if at is None else argv[at]
+
+
+def _action_in(argv: Sequence[str]) -> str | None:
+    """The word right after the command word (``status`` in `snapshot status FILE`):
+    the sub-command of a group, when it is one."""
+    at = _first_word_at(argv)
+    return argv[at + 1] if at is not None and at + 1 < len(argv) else None
 
 
 def _command_in(argv: Sequence[str]) -> str | None:
@@ -218,7 +231,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
                 importlib.import_module(name).register(subparsers)
     finally:
         _narrowed = None
-    _add_flags_to_leaves(subparsers, only)
+    _add_flags_to_leaves(subparsers, only, None if only is None else _action_in(argv or ()))
     return parser
 
 
@@ -255,16 +268,20 @@ def _help_width() -> int:
 
 
 def _add_flags_to_leaves(
-    action: argparse._SubParsersAction[argparse.ArgumentParser], only: str | None = None
+    action: argparse._SubParsersAction[argparse.ArgumentParser],
+    only: str | None = None,
+    then: str | None = None,
 ) -> None:
     """The connection flags on every leaf parser (under ``only``, when given: no other
-    command's parser is used in this run)."""
+    command's parser is used in this run; and within a group, under its sub-command
+    ``then`` when that names one: `snapshot status FILE` uses no other leaf of
+    `snapshot`). A word that names no sub-command (help, a typo) narrows nothing."""
     subs = action.choices.values() if only is None else [action.choices.get(only)]
     for sub in {s for s in subs if s is not None}:
         nested = [a for a in sub._actions if isinstance(a, argparse._SubParsersAction)]
         if nested:
             for n in nested:
-                _add_flags_to_leaves(n)
+                _add_flags_to_leaves(n, then if then in n.choices else None)
         else:
             add_connection_flags(sub, suppress=True)
 

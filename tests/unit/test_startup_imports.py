@@ -104,3 +104,60 @@ def test_the_status_path_loads_no_asyncio(tmp_path: Path) -> None:
     heavy = {"asyncio", "concurrent.futures", "grpc", "textual", "yaml", "cryptography"}
     assert not heavy & mods, heavy & mods
     assert "etcdtui.cli.procedure_cmds" not in mods  # the `member` group is not built
+
+
+def test_the_early_hash_starts_before_argparse_and_typing(tmp_path: Path) -> None:
+    # `snapshot verify FILE` is bounded by the sha256 of FILE: the entry point starts it
+    # before the CLI loads, so what loads before it adds to the floor
+    mods = loaded_after(
+        "import etcdtui.main\nfrom etcdtui.services.snapshots import earlyhash", tmp_path
+    )
+    assert "etcdtui.services.snapshots.earlyhash" in mods
+    assert not {"argparse", "typing", "etcdtui.cli", "etcdtui.i18n"} & mods
+
+
+@pytest.mark.parametrize("lang", ["C.UTF-8", "C", "POSIX", "en_US.UTF-8"])
+def test_english_loads_no_catalogue_machinery(tmp_path: Path, lang: str) -> None:
+    # English is the source text: no locale module (gettext's language lookup), no
+    # pathlib for the catalogue's directory. Without site (-S): a development install's
+    # import hook loads pathlib itself; the package is found through PYTHONPATH.
+    env = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    probe = (
+        "import sys\nfrom etcdtui.i18n import set_language, _\n"
+        "print(set_language(None), 'locale' in sys.modules, 'pathlib' in sys.modules)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-S", "-c", probe],
+        capture_output=True,
+        text=True,
+        env={**env, "LANG": lang},
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["en", "False", "False"]
+
+
+def test_snapshot_status_as_a_table_loads_no_json(tmp_path: Path) -> None:
+    # the default output is a table; json is loaded for `-o json` (or a sidecar) only
+    from tests.support.bolt_builder import SAMPLE, build_db, with_trailer
+
+    snap = tmp_path / "s.db"
+    snap.write_bytes(with_trailer(build_db(SAMPLE)))
+    code = (
+        "import os, sys\nfrom etcdtui.main import main\n"
+        f"os.environ['ETCDTUI_STATE_DIR'] = {str(tmp_path / 'state')!r}\n"
+        f"sys.argv = ['etcdtui', 'snapshot', 'status', {str(snap)!r}]\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
+        "print('loaded', 'json' in sys.modules, 'locale' in sys.modules)\n"
+    )
+    env = {**os.environ, "ETCDTUI_CONFIG_DIR": str(tmp_path), "LANG": "C.UTF-8"}
+    env.pop("LANGUAGE", None)
+    env.pop("LC_ALL", None)
+    env.pop("LC_MESSAGES", None)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "REVISION" in proc.stdout  # the table was printed
+    assert proc.stdout.splitlines()[-1] == "loaded False False"

@@ -18,7 +18,6 @@ A damaged or oversized cache is treated as empty: it is a shortcut, never the tr
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 from pathlib import Path
@@ -91,6 +90,8 @@ def _read_bounded(path: Path, limit: int) -> Any:
         raw = read_limited(path, limit)
     except OSError:  # missing, not a regular file, or larger than the limit
         return None
+    import json  # here: without a cache or sidecar, status reads no JSON
+
     try:
         return json.loads(raw)
     except ValueError:
@@ -151,6 +152,8 @@ def record(
     if len(entries) > MAX_ENTRIES:
         newest = sorted(entries.items(), key=lambda kv: str(kv[1].get("at", "")))
         entries = dict(newest[-MAX_ENTRIES:])
+    import json
+
     body = json.dumps({"format": CACHE_FORMAT, "entries": entries}, indent=1)
     while len(body) > MAX_CACHE_BYTES and len(entries) > 1:
         entries.pop(next(iter(entries)))
