@@ -309,9 +309,10 @@ def _config_language(argv: Sequence[str]) -> str | None:
     """``ui.language`` from the config file, read only when the file mentions it (YAML
     costs start-up time). A broken file is reported later by the command itself."""
     from etcdtui.errors import EtcdtuiError
-    from etcdtui.paths import config_file  # not etcdtui.config: start-up cost
+    # not etcdtui.config, and a plain string, not a Path: start-up cost
+    from etcdtui.paths import config_file_name
 
-    path = config_file(_flag_value(argv, "--config"))
+    path = config_file_name(_flag_value(argv, "--config"))
     try:
         from etcdtui.safeio import read_limited
 

@@ -138,8 +138,9 @@ def test_english_loads_no_catalogue_machinery(tmp_path: Path, lang: str) -> None
     assert proc.stdout.split() == ["en", "False", "False"]
 
 
-def test_snapshot_status_as_a_table_loads_no_json(tmp_path: Path) -> None:
-    # the default output is a table; json is loaded for `-o json` (or a sidecar) only
+def test_snapshot_status_as_a_table_loads_no_json_or_pathlib(tmp_path: Path) -> None:
+    # the default output is a table; json is loaded for `-o json` (or a sidecar) only;
+    # paths are plain strings on the way (pathlib loads urllib.parse and ipaddress)
     from tests.support.bolt_builder import SAMPLE, build_db, with_trailer
 
     snap = tmp_path / "s.db"
@@ -149,15 +150,18 @@ def test_snapshot_status_as_a_table_loads_no_json(tmp_path: Path) -> None:
         f"os.environ['ETCDTUI_STATE_DIR'] = {str(tmp_path / 'state')!r}\n"
         f"sys.argv = ['etcdtui', 'snapshot', 'status', {str(snap)!r}]\n"
         "try:\n    main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
-        "print('loaded', 'json' in sys.modules, 'locale' in sys.modules)\n"
+        "print('loaded', 'json' in sys.modules, 'locale' in sys.modules, "
+        "'pathlib' in sys.modules)\n"
     )
+    # without site (-S): a development install's import hook loads pathlib itself
     env = {**os.environ, "ETCDTUI_CONFIG_DIR": str(tmp_path), "LANG": "C.UTF-8"}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
     env.pop("LANGUAGE", None)
     env.pop("LC_ALL", None)
     env.pop("LC_MESSAGES", None)
     proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+        [sys.executable, "-S", "-c", code], capture_output=True, text=True, env=env, timeout=60
     )
     assert proc.returncode == 0, proc.stderr
     assert "REVISION" in proc.stdout  # the table was printed
-    assert proc.stdout.splitlines()[-1] == "loaded False False"
+    assert proc.stdout.splitlines()[-1] == "loaded False False False"
