@@ -309,8 +309,7 @@ def _config_language(argv: Sequence[str]) -> str | None:
     """``ui.language`` from the config file, read only when the file mentions it (YAML
     costs start-up time). A broken file is reported later by the command itself."""
     from etcdtui.errors import EtcdtuiError
-    # not etcdtui.config, and a plain string, not a Path: start-up cost
-    from etcdtui.paths import config_file_name
+    from etcdtui.paths import config_file_name  # a string: no etcdtui.config, no pathlib
 
     path = config_file_name(_flag_value(argv, "--config"))
     try:

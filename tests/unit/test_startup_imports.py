@@ -165,3 +165,23 @@ def test_snapshot_status_as_a_table_loads_no_json_or_pathlib(tmp_path: Path) -> 
     assert proc.returncode == 0, proc.stderr
     assert "REVISION" in proc.stdout  # the table was printed
     assert proc.stdout.splitlines()[-1] == "loaded False False False"
+
+
+def test_the_status_path_loads_no_datetime(tmp_path: Path) -> None:
+    # what `etcdtui status` loads on its way (the flags resolved through the config
+    # package, the reading, the document) needs no datetime: the TLS files' validity
+    # dates are checked only after a failed connection
+    mods = loaded_after(
+        "from etcdtui.cli import build_parser, choose_language\n"
+        "choose_language(['status'])\n"
+        "args = build_parser(['status']).parse_args(['status', '--endpoints', "
+        "'https://127.0.0.1:1', '--insecure'])\n"
+        "from etcdtui.cli.invocation import settings_from_args\n"
+        "settings = settings_from_args(args)\n"
+        "from etcdtui.services.quick_status import QuickStatus\n"
+        "from etcdtui.services import advisories, metrics\n"
+        "from etcdtui.ops.status import status_document\n",
+        tmp_path,
+    )
+    assert "etcdtui.config.resolve" in mods  # the probe did resolve the settings
+    assert not {"datetime", "locale", "asyncio"} & mods, {"datetime", "locale"} & mods
