@@ -345,7 +345,7 @@ def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -
     follow_sandboxes()  # saved contexts that dial a sandbox follow its membership
     arguments = list(sys.argv[1:] if argv is None else argv)
     try:
-        code = _dispatch(arguments, console)
+        code = _dispatch(arguments, console, whole_process=argv is None)
         sys.stdout.flush()  # a full disk shows here, not as a traceback at exit
     except EtcdtuiError as exc:
         _write_stderr(exc.render())
@@ -368,7 +368,9 @@ def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -
     sys.exit(code)
 
 
-def _dispatch(arguments: list[str], console: Console | None = None) -> int:
+def _dispatch(
+    arguments: list[str], console: Console | None = None, *, whole_process: bool = False
+) -> int:
     choose_language(arguments)
     parser = build_parser(arguments)
     try:
@@ -384,6 +386,15 @@ def _dispatch(arguments: list[str], console: Console | None = None) -> int:
         return console(args)
     from etcdtui.terminal_text import EscapingStream
 
+    if whole_process:
+        import gc
+
+        # What start-up built (modules, the parser) lives until the process ends: out of
+        # the collector's sight, its collections during the command and the full ones at
+        # exit traverse only what the command creates (`etcdtui status` spent about 7 %
+        # of its instructions in the collector, half of them at exit). Not when called
+        # with an argv (tests, in-process callers): their process goes on.
+        gc.freeze()
     # a safety net under the per-field escaping: no raw escape sequence from the cluster
     # or a file reaches the terminal, whatever a command prints (JSON has none to escape)
     out, err = sys.stdout, sys.stderr

@@ -185,3 +185,41 @@ def test_the_status_path_loads_no_datetime(tmp_path: Path) -> None:
     )
     assert "etcdtui.config.resolve" in mods  # the probe did resolve the settings
     assert not {"datetime", "locale", "asyncio"} & mods, {"datetime", "locale"} & mods
+
+
+def test_start_up_objects_leave_the_collector_only_for_the_process_command(
+    tmp_path: Path,
+) -> None:
+    # run as the process's own command (argv from sys.argv), what start-up built is
+    # frozen before the command runs: no collection traverses it again, at exit neither
+    code = (
+        "import atexit, gc, sys\nfrom etcdtui.cli import main\n"
+        "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0))\n"
+        "sys.argv = ['etcdtui', 'snapshot', 'status', '--help']\n"
+        "main()\n"
+    )
+    env = {**os.environ, "ETCDTUI_CONFIG_DIR": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert proc.stdout.splitlines()[-1] == "frozen False"  # help: no command ran
+    code = code.replace("'--help'", repr(str(tmp_path / "missing.db")))
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert "missing.db" in proc.stderr  # the command ran (and failed: no such file)
+    assert proc.stdout.splitlines()[-1] == "frozen True"
+
+
+def test_an_in_process_caller_keeps_its_collector(capsys: pytest.CaptureFixture[str]) -> None:
+    # tests and other callers pass an argv and go on afterwards: nothing of theirs is
+    # frozen out of the collector
+    import gc
+
+    from etcdtui.cli import main
+
+    before = gc.get_freeze_count()
+    with pytest.raises(SystemExit):
+        main(["snapshot", "status", "/nonexistent/etcdtui-missing.db"])
+    assert gc.get_freeze_count() == before
+    assert "etcdtui-missing.db" in capsys.readouterr().err
