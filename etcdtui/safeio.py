@@ -18,10 +18,13 @@ import errno
 import os
 import stat
 import time
-from pathlib import Path
 
 from etcdtui.errors import ConfigError
 from etcdtui.i18n import N_, _
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path  # imported where used: start-up
 
 MAX_SMALL_FILE = 1 << 20  # PEM, YAML and JSON files are small; refuse to slurp anything huge
 
@@ -148,9 +151,16 @@ def expand_user(value: str | os.PathLike[str]) -> Path:
 
     ``~nouser/x`` (a user that does not exist) and ``~`` without a home directory give a
     :class:`HomeUnknown` error that names the path."""
+    from pathlib import Path
+
+    return Path(expand_user_name(value))
+
+
+def expand_user_name(value: str | os.PathLike[str]) -> str:
+    """:func:`expand_user` as a string (no pathlib: start-up)."""
     text = os.fspath(value)
     if not text.startswith("~"):
-        return Path(text)
+        return text
     expanded = os.path.expanduser(text)
     if expanded.startswith("~"):
         head = text.split("/", 1)[0]
@@ -158,7 +168,7 @@ def expand_user(value: str | os.PathLike[str]) -> Path:
             _("{path}: {head} names no home directory on this host").format(path=text, head=head),
             fix=_("Write the path out in full (or check the user name after ~)."),
         )
-    return Path(expanded)
+    return expanded
 
 
 __all__ = [
@@ -184,6 +194,7 @@ def stage_private(part: str | os.PathLike[str], data: str | bytes) -> None:
     sidecar), else :func:`write_private`. A ``part`` this call created is removed if
     writing it fails; one that already existed is never touched."""
     import contextlib
+    from pathlib import Path
 
     tmp = Path(part)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
@@ -215,6 +226,7 @@ def write_private(path: str | os.PathLike[str], data: str | bytes) -> None:
     ``path``, then the directory is fsynced. Readers see the old file or the new one,
     whole; a crash leaves at most a stray ``.part`` that no reader ever opens."""
     import contextlib
+    from pathlib import Path
 
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

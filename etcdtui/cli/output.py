@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Iterable, Sequence
-from typing import Any, TextIO
 
 from etcdtui.terminal_text import printable
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from typing import Any, TextIO
+
 
 def print_json(data: Any, stream: TextIO | None = None) -> None:
+    import json  # here: a table (the default output) needs none of it
+
     out = stream or sys.stdout
     json.dump(data, out, indent=2, sort_keys=False, default=str)
     out.write("\n")

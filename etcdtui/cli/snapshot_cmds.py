@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
-from pathlib import Path
-from typing import Any
 
 from etcdtui.cli import add_output_flag
 from etcdtui.cli.output import print_json, print_table
 from etcdtui.domain.formatting import human_bytes, short_age
 from etcdtui.errors import EtcdtuiError, UsageError
 from etcdtui.i18n import _
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # Modules that add more `snapshot` subcommands (e.g. save): dotted names.
 SUBCOMMAND_MODULES: list[str] = ["etcdtui.cli.snapshot_save"]
@@ -305,6 +306,8 @@ def _print_object(obj: dict[str, Any]) -> None:
             value = ", ".join(f"{k}={v}" for k, v in value.items())
         print(f"{field}: {value}")
     if "object" in obj:
+        import json
+
         print(json.dumps(obj["object"], indent=2))
 
 
@@ -501,6 +504,8 @@ def cmd_prune(args: argparse.Namespace) -> int:
         if answer != "yes":
             print(_("nothing deleted"))
             return 1
+    from pathlib import Path
+
     from etcdtui.ops.audit import AuditLog
 
     params = {

@@ -74,6 +74,8 @@ class Context:
 
 @dataclass(frozen=True)
 class Config:
+    """The config file: its contexts, the current one and the console's settings."""
+
     contexts: dict[str, Context] = field(default_factory=dict)
     current_context: str | None = None
     theme: str = DEFAULT_THEME
@@ -87,6 +89,8 @@ class Config:
 
 @dataclass(frozen=True)
 class KubeadmDiscovery:
+    """What a kubeadm etcd static pod manifest says about reaching etcd."""
+
     manifest: Path
     endpoints: tuple[str, ...]
     cacert: Path | None

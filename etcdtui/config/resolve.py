@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -221,6 +220,8 @@ def check_tls_files(settings: ConnectionSettings) -> list[str]:
         if not found:
             fix = _("Pass a file with a BEGIN CERTIFICATE block with {flag}.").format(flag=flag)
             raise _fail(p, _("the {role} holds no PEM certificate"), fix, TLSFileError, role=role)
+        from datetime import UTC, datetime  # here: this check runs only on a failure
+
         now = datetime.now(UTC)
         if not found[0].not_valid_before_utc <= now <= found[0].not_valid_after_utc:
             warnings.append(

@@ -206,6 +206,8 @@ def even_warning(voters: int) -> str:
 
 @dataclass
 class Verdict:
+    """What a check concluded: reasons to refuse, warnings, and the fix."""
+
     reasons: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     fix: str | None = None

@@ -6,7 +6,6 @@ Light to import (the config and the sandbox load only when used): etcdtui.cli.ma
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from etcdtui import errors
@@ -27,6 +26,8 @@ def register_context(sandbox: Sandbox, name: str = "sandbox", config_path: Any =
 def refresh_contexts(sandbox: Sandbox) -> None:
     """Membership changed: every saved context that dials this sandbox (its CA) gets
     the current endpoints, so it never points at a removed member or misses a new one."""
+    from pathlib import Path
+
     from etcdtui.config import load_config, save_context
 
     try:

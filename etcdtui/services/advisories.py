@@ -32,6 +32,8 @@ INCONSISTENCY_BUG = ((3, 5, 0), (3, 5, 2))
 
 @dataclass(frozen=True)
 class Advisory:
+    """One piece of standing advice, with its why and the next step."""
+
     code: str  # stable machine name
     level: str  # "error" | "warning" | "info"
     title: str

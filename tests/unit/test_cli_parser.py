@@ -116,3 +116,30 @@ def test_help_to_a_full_disk_is_an_error_not_silence() -> None:
         )
     assert proc.returncode == 74
     assert "No space left" in proc.stderr
+
+
+def _leaves(parser: argparse.ArgumentParser, group: str) -> dict[str, argparse.ArgumentParser]:
+    top = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    sub = top.choices[group]
+    nested = next(a for a in sub._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(nested.choices)
+
+
+def _has_flag(parser: argparse.ArgumentParser, flag: str) -> bool:
+    return any(flag in a.option_strings for a in parser._actions)
+
+
+def test_only_the_sub_command_run_gets_the_connection_flags() -> None:
+    # `snapshot status FILE` uses no other leaf of `snapshot`: the flags go on its leaf
+    argv = ["snapshot", "status", "f", "--context", "x"]
+    leaves = _leaves(build_parser(argv), "snapshot")
+    assert _has_flag(leaves["status"], "--endpoints")
+    assert not _has_flag(leaves["verify"], "--endpoints")
+    args = build_parser(argv).parse_args(argv)
+    assert args.context == "x" and args.file == "f"
+
+
+@pytest.mark.parametrize("argv", [["snapshot", "--help"], ["snapshot", "stauts", "f"]])
+def test_help_and_typos_of_a_group_give_every_leaf_its_flags(argv: list[str]) -> None:
+    leaves = _leaves(build_parser(argv), "snapshot")
+    assert all(_has_flag(leaf, "--endpoints") for leaf in leaves.values())

@@ -104,3 +104,122 @@ def test_the_status_path_loads_no_asyncio(tmp_path: Path) -> None:
     heavy = {"asyncio", "concurrent.futures", "grpc", "textual", "yaml", "cryptography"}
     assert not heavy & mods, heavy & mods
     assert "etcdtui.cli.procedure_cmds" not in mods  # the `member` group is not built
+
+
+def test_the_early_hash_starts_before_argparse_and_typing(tmp_path: Path) -> None:
+    # `snapshot verify FILE` is bounded by the sha256 of FILE: the entry point starts it
+    # before the CLI loads, so what loads before it adds to the floor
+    mods = loaded_after(
+        "import etcdtui.main\nfrom etcdtui.services.snapshots import earlyhash", tmp_path
+    )
+    assert "etcdtui.services.snapshots.earlyhash" in mods
+    assert not {"argparse", "typing", "etcdtui.cli", "etcdtui.i18n"} & mods
+
+
+@pytest.mark.parametrize("lang", ["C.UTF-8", "C", "POSIX", "en_US.UTF-8"])
+def test_english_loads_no_catalogue_machinery(tmp_path: Path, lang: str) -> None:
+    # English is the source text: no locale module (gettext's language lookup), no
+    # pathlib for the catalogue's directory. Without site (-S): a development install's
+    # import hook loads pathlib itself; the package is found through PYTHONPATH.
+    env = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    probe = (
+        "import sys\nfrom etcdtui.i18n import set_language, _\n"
+        "print(set_language(None), 'locale' in sys.modules, 'pathlib' in sys.modules)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-S", "-c", probe],
+        capture_output=True,
+        text=True,
+        env={**env, "LANG": lang},
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["en", "False", "False"]
+
+
+def test_snapshot_status_as_a_table_loads_no_json_or_pathlib(tmp_path: Path) -> None:
+    # the default output is a table; json is loaded for `-o json` (or a sidecar) only;
+    # paths are plain strings on the way (pathlib loads urllib.parse and ipaddress)
+    from tests.support.bolt_builder import SAMPLE, build_db, with_trailer
+
+    snap = tmp_path / "s.db"
+    snap.write_bytes(with_trailer(build_db(SAMPLE)))
+    code = (
+        "import os, sys\nfrom etcdtui.main import main\n"
+        f"os.environ['ETCDTUI_STATE_DIR'] = {str(tmp_path / 'state')!r}\n"
+        f"sys.argv = ['etcdtui', 'snapshot', 'status', {str(snap)!r}]\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
+        "print('loaded', 'json' in sys.modules, 'locale' in sys.modules, "
+        "'pathlib' in sys.modules)\n"
+    )
+    # without site (-S): a development install's import hook loads pathlib itself
+    env = {**os.environ, "ETCDTUI_CONFIG_DIR": str(tmp_path), "LANG": "C.UTF-8"}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    env.pop("LANGUAGE", None)
+    env.pop("LC_ALL", None)
+    env.pop("LC_MESSAGES", None)
+    proc = subprocess.run(
+        [sys.executable, "-S", "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "REVISION" in proc.stdout  # the table was printed
+    assert proc.stdout.splitlines()[-1] == "loaded False False False"
+
+
+def test_the_status_path_loads_no_datetime(tmp_path: Path) -> None:
+    # what `etcdtui status` loads on its way (the flags resolved through the config
+    # package, the reading, the document) needs no datetime: the TLS files' validity
+    # dates are checked only after a failed connection
+    mods = loaded_after(
+        "from etcdtui.cli import build_parser, choose_language\n"
+        "choose_language(['status'])\n"
+        "args = build_parser(['status']).parse_args(['status', '--endpoints', "
+        "'https://127.0.0.1:1', '--insecure'])\n"
+        "from etcdtui.cli.invocation import settings_from_args\n"
+        "settings = settings_from_args(args)\n"
+        "from etcdtui.services.quick_status import QuickStatus\n"
+        "from etcdtui.services import advisories, metrics\n"
+        "from etcdtui.ops.status import status_document\n",
+        tmp_path,
+    )
+    assert "etcdtui.config.resolve" in mods  # the probe did resolve the settings
+    assert not {"datetime", "locale", "asyncio"} & mods, {"datetime", "locale"} & mods
+
+
+def test_start_up_objects_leave_the_collector_only_for_the_process_command(
+    tmp_path: Path,
+) -> None:
+    # run as the process's own command (argv from sys.argv), what start-up built is
+    # frozen before the command runs: no collection traverses it again, at exit neither
+    code = (
+        "import atexit, gc, sys\nfrom etcdtui.cli import main\n"
+        "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0))\n"
+        "sys.argv = ['etcdtui', 'snapshot', 'status', '--help']\n"
+        "main()\n"
+    )
+    env = {**os.environ, "ETCDTUI_CONFIG_DIR": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert proc.stdout.splitlines()[-1] == "frozen False"  # help: no command ran
+    code = code.replace("'--help'", repr(str(tmp_path / "missing.db")))
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert "missing.db" in proc.stderr  # the command ran (and failed: no such file)
+    assert proc.stdout.splitlines()[-1] == "frozen True"
+
+
+def test_an_in_process_caller_keeps_its_collector(capsys: pytest.CaptureFixture[str]) -> None:
+    # tests and other callers pass an argv and go on afterwards: nothing of theirs is
+    # frozen out of the collector
+    import gc
+
+    from etcdtui.cli import main
+
+    before = gc.get_freeze_count()
+    with pytest.raises(SystemExit):
+        main(["snapshot", "status", "/nonexistent/etcdtui-missing.db"])
+    assert gc.get_freeze_count() == before
+    assert "etcdtui-missing.db" in capsys.readouterr().err

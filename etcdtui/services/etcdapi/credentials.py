@@ -18,6 +18,8 @@ from etcdtui.i18n import _
 
 @dataclass(frozen=True)
 class TLSMaterial:
+    """The PEM bytes a TLS connection is made from (the key never shown)."""
+
     root: bytes | None
     cert: bytes | None
     key: bytes | None = None  # never logged: dataclass repr is overridden below

@@ -22,8 +22,12 @@ import mmap
 import os
 import stat
 import sys
-from collections.abc import Sequence
-from typing import Any
+
+# for the checker only: typing costs a few ms, and this module loads before the hash
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 TRAILER_SIZE = 32
 SHA_CHUNK = 8 << 20

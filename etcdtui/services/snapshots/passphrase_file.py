@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from etcdtui.i18n import _
 from etcdtui.safeio import read_limited
@@ -14,6 +13,8 @@ MAX_PASSPHRASE_FILE = 64 * 1024
 
 def read_passphrase_file(path: str | os.PathLike[str]) -> str:
     """The first line of ``path`` (without its line ending); refuses an empty one."""
+    from pathlib import Path  # here: most snapshots are read without a passphrase
+
     p = Path(path)
     try:
         text = read_limited(p, MAX_PASSPHRASE_FILE, allow_pipe=True).decode("utf-8")

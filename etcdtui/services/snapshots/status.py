@@ -22,7 +22,6 @@ each page reached once, keys in order, and every page either in use or free.
 from __future__ import annotations
 
 import os
-import re
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from etcdtui.i18n import _
@@ -132,7 +131,7 @@ def _scan_beside(
     return res, present, valid
 
 
-_SEMVER = re.compile(rb"\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?")
+_SEMVER = rb"\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?"
 
 
 def storage_version(db: BoltDB) -> str:
@@ -140,10 +139,13 @@ def storage_version(db: BoltDB) -> str:
 
     This is the schema version of the data, not the release of the server that wrote
     it: a 3.6.4 server records "3.6.0". Files from 3.5 and older have none."""
+    import re
+
     for name, bucket in db.buckets():
         if name == b"meta":
             raw = bucket.get(b"storageVersion")
-            if raw and _SEMVER.fullmatch(raw):
+            # compiled here, not at import: files from 3.5 and older have no version
+            if raw and re.fullmatch(_SEMVER, raw):
                 return raw.decode("ascii")
             return ""
     return ""

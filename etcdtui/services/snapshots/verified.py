@@ -18,13 +18,15 @@ A damaged or oversized cache is treated as empty: it is a shortcut, never the tr
 
 from __future__ import annotations
 
-import json
 import os
 import stat
-from pathlib import Path
 from typing import Any
 
-from etcdtui.paths import state_dir
+from etcdtui.paths import state_dir_name
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
 
 CACHE_NAME = "snapshot-verify.json"
 CACHE_FORMAT = 1
@@ -40,8 +42,9 @@ RESULT_SAVE_TRAILER_OK = "sha256-ok-at-save"
 GOOD_RESULTS = ("ok", RESULT_SAVE_TRAILER_OK, "no-trailer")
 
 
-def cache_path() -> Path:
-    return state_dir() / CACHE_NAME
+def cache_path() -> str:
+    # a string: pathlib would cost `snapshot status` start-up for one file name
+    return os.path.join(state_dir_name(), CACHE_NAME)
 
 
 def identity(path: str | os.PathLike[str]) -> dict[str, Any] | None:
@@ -84,13 +87,15 @@ def _public(rec: dict[str, Any], source: str) -> dict[str, Any]:
     return out
 
 
-def _read_bounded(path: Path, limit: int) -> Any:
+def _read_bounded(path: str, limit: int) -> Any:
     from etcdtui.safeio import read_limited
 
     try:
         raw = read_limited(path, limit)
     except OSError:  # missing, not a regular file, or larger than the limit
         return None
+    import json  # here: without a cache or sidecar, status reads no JSON
+
     try:
         return json.loads(raw)
     except ValueError:
@@ -119,7 +124,7 @@ def lookup(
     rec = _load().get(ident["path"])
     if rec is not None and _matches(rec, ident):
         return _public(rec, "cache")
-    side = _read_bounded(Path(ident["path"] + ".json"), MAX_SIDECAR_BYTES)
+    side = _read_bounded(ident["path"] + ".json", MAX_SIDECAR_BYTES)
     if isinstance(side, dict) and _matches(side.get("verified"), ident, _SIDECAR_OPTIONAL):
         return _public(side["verified"], "sidecar")
     return None
@@ -151,6 +156,8 @@ def record(
     if len(entries) > MAX_ENTRIES:
         newest = sorted(entries.items(), key=lambda kv: str(kv[1].get("at", "")))
         entries = dict(newest[-MAX_ENTRIES:])
+    import json
+
     body = json.dumps({"format": CACHE_FORMAT, "entries": entries}, indent=1)
     while len(body) > MAX_CACHE_BYTES and len(entries) > 1:
         entries.pop(next(iter(entries)))
@@ -162,7 +169,7 @@ def record(
     return _public(rec, "cache")
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def _write_atomic(path: str | Path, text: str) -> None:
     """Readers see the old cache or the new one, whole (safeio.write_private)."""
     from etcdtui.safeio import write_private
 
@@ -173,6 +180,8 @@ def sidecar_record(fd: int, path: str | os.PathLike[str]) -> dict[str, Any]:
     """The ``verified`` entry `snapshot save` writes into the sidecar: the file (still
     open as ``fd``, fsynced) whose trailer was checked while it was received. The path
     is where the file is about to be renamed to (the inode survives the rename)."""
+    from pathlib import Path
+
     st = os.fstat(fd)
     real = os.path.join(os.path.realpath(os.path.dirname(os.path.abspath(path))), Path(path).name)
     return {**_identity_of(real, st), "at": now_text(), "result": RESULT_SAVE_TRAILER_OK}
