@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 import ssl
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -361,7 +361,11 @@ def _check_size(body: bytearray) -> None:
 
 def _payload(body: bytearray) -> str:
     head, _sep, payload = bytes(body).partition(b"\r\n\r\n")
-    status_line = head.split(b"\r\n", 1)[0].decode("latin-1", "replace")
+    return answer_text(head.split(b"\r\n", 1)[0].decode("latin-1", "replace"), payload)
+
+
+def answer_text(status_line: str, payload: bytes) -> str:
+    """The scrape's text from an HTTP answer; "Metrics refused" unless it is a 200."""
     if " 200 " not in status_line + " ":
         raise errors.EtcdtuiError(
             _("/metrics answered {status}").format(status=status_line[:80]),
@@ -441,17 +445,23 @@ def scrape_blocking(
     *,
     timeout: float | None = None,
     ctx: ssl.SSLContext | None = None,
+    fetch: Callable[[float], str] | None = None,
 ) -> MemberMetrics:
     """:func:`scrape` on the caller's thread (`etcdtui status`, which runs without
-    asyncio). Never raises: a failure comes back as ok=False."""
+    asyncio). Never raises: a failure comes back as ok=False. ``fetch(until)``, when
+    given, reads the text instead of a connection of the scrape's own (`status` reads
+    it on the connection that carried the member's Status)."""
     import time
 
     start = time.monotonic()
     until = start + (timeout or max(settings.timeout, 2.0))
     try:
-        if ctx is None and urlsplit(url).scheme == "https":
-            ctx = _ssl_context(settings)
-        text = _fetch_blocking(url, settings, ctx, until)
+        if fetch is not None:
+            text = fetch(until)
+        else:
+            if ctx is None and urlsplit(url).scheme == "https":
+                ctx = _ssl_context(settings)
+            text = _fetch_blocking(url, settings, ctx, until)
     except TimeoutError:
         return MemberMetrics(url, False, _("no answer within the deadline"))
     except errors.EtcdtuiError as exc:
