@@ -97,3 +97,26 @@ def test_member_paused_between_two_requests_on_a_kept_connection(
         after = client.status(conn)  # the member is back: a new connection answers
         assert conn.opened == 2  # the first, and this one (the hung handshake never opened)
     assert after.header.member_id == before.header.member_id
+
+
+def test_lost_quorum_status_and_metrics_answer_before_the_health_read_waits(
+    fresh_cluster: Callable[..., Sandbox],
+) -> None:
+    # The survivor's health read waits for a leader until its deadline; it is the last
+    # request on the member's connection, so Status and /metrics are answered before
+    # it, and its failure is the survivor's own health verdict.
+    sandbox = fresh_cluster(3)
+    sandbox.kill("m1")
+    sandbox.kill("m2")
+    assert sandbox.state is not None
+    survivor = sandbox.client_url(next(m for m in sandbox.state.members if m.name == "m3"))
+    result = QuickStatus(sandbox.settings(timeout=1.0)).read()
+    status = next(s for s in result.reading.endpoints if s.endpoint == survivor)
+    health = next(h for h in result.reading.health if h.endpoint == survivor)
+    metrics = next(m for m in result.scraped if m.endpoint == survivor)
+    assert status.ok  # answered by the member alone
+    assert metrics.ok, metrics  # the scrape, on the kept connection
+    assert metrics.member_id == status.member_id
+    assert health.healthy is False and health.error_code == "deadline", health
+    others = [s for s in result.reading.endpoints if s.endpoint != survivor]
+    assert len(others) == 2 and not any(s.ok for s in others)

@@ -193,10 +193,10 @@ class GatewayClient:
         """Status, on ``conn`` when given (the member's /metrics follows on it)."""
         return self._read("/v3/maintenance/status", {}, _status, conn)
 
-    def health_read(self, *, serializable: bool) -> Any:
+    def health_read(self, *, serializable: bool, conn: Connection | None = None) -> Any:
         """The read `etcdctl endpoint health` makes: key "health" (counted only)."""
         body = {"key": "aGVhbHRo", "serializable": serializable, "count_only": True}
-        return self._read("/v3/kv/range", body, _range)
+        return self._read("/v3/kv/range", body, _range, conn)
 
     def alarm_list(self) -> Any:
         return self._read("/v3/maintenance/alarm", {"action": "GET"}, _alarm_list)
