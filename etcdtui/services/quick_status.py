@@ -2,7 +2,9 @@
 
 `etcdtui status` is a one-shot command racing three etcdctl calls: importing asyncio
 alone costs it about a third of their time (docs/benchmarks.md). Its few HTTPS
-requests run here on plain threads instead, one per request, each bounded by its own
+requests run here on plain threads instead: one per member (Status, /metrics and the
+health read in turn on one kept-alive connection, :meth:`QuickStatus.member_reads`),
+one for the member list, one for the alarms. Each request is bounded by its own
 deadline (the socket timeouts of :class:`~etcdtui.services.etcdapi.gateway.GatewayClient`),
 so a hung member costs one deadline and never holds up the others.
 
@@ -10,7 +12,7 @@ The reading is :meth:`ClusterService.overview`'s, request for request: the membe
 list (linearizable, asked of one endpoint after another with a hedge, and the
 serializable read when the linearizable one is late or fails), every endpoint's
 Status and health read, the alarms from the first endpoint (else the leader's), and
-each member's /metrics beside them. What the answers mean is shared with it
+each member's /metrics. What the answers mean is shared with it
 (:mod:`etcdtui.services.readings`); so are the endpoint parsing, the TLS files and the
 diagnosis of every failure (:mod:`etcdtui.services.etcdapi`).
 """

@@ -5,7 +5,8 @@ the three etcdctl calls it replaces take in all (see docs/benchmarks.md). etcd s
 the same RPCs as JSON on its client port (``POST /v3/cluster/member/list`` and so on),
 so the reads of `etcdtui status` (:mod:`etcdtui.services.quick_status`, the reads of
 :meth:`ClusterService.overview`) go there over the standard library's blocking sockets,
-one thread per request: without asyncio, whose import alone costs a third of etcdctl's time.
+on threads: without asyncio, whose import alone costs a third of etcdctl's time. A
+member's requests can share one kept-alive connection (:class:`Connection`).
 
 What it shares with the gRPC channel, so the two cannot drift apart: the endpoint
 parsing (:mod:`.endpoint`), the TLS files and their checks (:mod:`.credentials`), the
@@ -432,9 +433,9 @@ class GatewayPool:
         self._clients: dict[str, GatewayClient] = {}
         # Why the answer must come from gRPC instead, once a request has shown it.
         self.unusable: str | None = None
-        # Every request is a TLS connection of its own: ClusterService asks one endpoint
-        # at a time for what one endpoint answers (the member list), the next when the
-        # last failed or stayed silent this long.
+        # A request without a kept connection is a TLS connection of its own:
+        # ClusterService asks one endpoint at a time for what one endpoint answers (the
+        # member list), the next when the last failed or stayed silent this long.
         self.hedge = 0.3
 
     def ssl_context(self) -> ssl.SSLContext:
