@@ -131,6 +131,7 @@ class QuickStatus:
         self.settings = settings
         self.pool = GatewayPool(settings)
         self._known_client_urls: list[str] = []
+        self._normal: dict[str, str | None] = {}
         # No wait of this reading lasts past this: every request is bounded by the
         # deadline (connect + answer), the health check by two, the diagnosis by one.
         self.limit = 4 * settings.timeout + 2.0
@@ -140,10 +141,14 @@ class QuickStatus:
     def all_endpoints(self) -> list[str]:
         seen: dict[str, None] = {}
         for url in [*(e.url for e in self.pool.endpoints), *self._known_client_urls]:
-            try:
-                seen[split_endpoint(url, insecure=self.settings.insecure).url] = None
-            except errors.EtcdtuiError:
-                continue
+            if url not in self._normal:  # each URL parsed once, not on every call
+                try:
+                    self._normal[url] = split_endpoint(url, insecure=self.settings.insecure).url
+                except errors.EtcdtuiError:
+                    self._normal[url] = None
+            normal = self._normal[url]
+            if normal is not None:
+                seen[normal] = None
         return list(seen)
 
     def metrics_urls(self) -> list[str]:

@@ -449,10 +449,14 @@ class GatewayPool:
             return self._ctx
 
     def client(self, url: str) -> GatewayClient:
+        known = self._clients.get(url)  # as given: no parsing for every request
+        if known is not None:
+            return known
         ep = split_endpoint(url, insecure=self.settings.insecure)
         existing = self._clients.get(ep.url)
         if existing is None:
             existing = self._clients[ep.url] = GatewayClient(ep, self.settings, self)
+        self._clients[url] = existing
         return existing
 
     def all(self) -> list[GatewayClient]:
