@@ -5,7 +5,8 @@ the three etcdctl calls it replaces take in all (see docs/benchmarks.md). etcd s
 the same RPCs as JSON on its client port (``POST /v3/cluster/member/list`` and so on),
 so the reads of `etcdtui status` (:mod:`etcdtui.services.quick_status`, the reads of
 :meth:`ClusterService.overview`) go there over the standard library's blocking sockets,
-one thread per request: without asyncio, whose import alone costs a third of etcdctl's time.
+on threads: without asyncio, whose import alone costs a third of etcdctl's time. A
+member's requests can share one kept-alive connection (:class:`Connection`).
 
 What it shares with the gRPC channel, so the two cannot drift apart: the endpoint
 parsing (:mod:`.endpoint`), the TLS files and their checks (:mod:`.credentials`), the
@@ -74,7 +75,8 @@ class GatewayUnusable(errors.ConnectionFailure):
 
 
 class GatewayClient:
-    """One endpoint: a TLS connection per request (HTTP/1.0), the deadline on each.
+    """One endpoint: a TLS connection per request unless the caller keeps one open for
+    several (:class:`Connection`), the deadline on each request.
     Blocking: every request runs on a thread of its own (:mod:`etcdtui.services.quick_status`),
     bounded by socket timeouts that add up to the deadline."""
 
@@ -87,10 +89,14 @@ class GatewayClient:
     def url(self) -> str:
         return self.endpoint.url
 
-    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """One request within the deadline. The connection (TCP, then TLS) gets half of
-        it: a member that accepts TCP but never finishes the handshake (SIGSTOPped) is
-        named then, in the words of the probe the gRPC path runs for the same member."""
+    def _post(
+        self, path: str, body: dict[str, Any], conn: Connection | None = None
+    ) -> dict[str, Any]:
+        """One request within the deadline, on ``conn`` when given (kept open for the
+        next request), else on a connection of its own. A new connection (TCP, then TLS)
+        gets half of the deadline: a member that accepts TCP but never finishes the
+        handshake (SIGSTOPped) is named then, in the words of the probe the gRPC path
+        runs for the same member."""
         deadline = self.settings.timeout
         start = time.monotonic()
 
@@ -98,9 +104,13 @@ class GatewayClient:
             return deadline - (time.monotonic() - start)
 
         try:
-            sock = self._connect(deadline / 2)
+            conn = conn or Connection(self, keep=False)
+            data = json.dumps(body).encode()
             try:
-                status, payload = self._exchange(sock, path, body, start + deadline)
+                status_line, _head, payload = conn.request(
+                    "POST", path, data, start + deadline, connect_budget=deadline / 2
+                )
+                status = int(status_line.split(" ", 2)[1])
             except TimeoutError:
                 raise classify_status_blocking("DEADLINE_EXCEEDED", "", self) from None
         except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
@@ -160,44 +170,10 @@ class GatewayClient:
             sock.close()
             raise
 
-    def _exchange(
-        self, sock: socket.socket, path: str, body: dict[str, Any], until: float
-    ) -> tuple[int, bytes]:
-        """Send the request, read the answer until the server closes: every socket
-        operation gets what is left until ``until`` (TimeoutError once it is spent)."""
-
-        def remaining() -> float:
-            return max(until - time.monotonic(), 0.001)
-
-        try:
-            data = json.dumps(body).encode()
-            head = (
-                f"POST {path} HTTP/1.0\r\nHost: {self.endpoint.target}\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
-            )
-            sock.settimeout(remaining())
-            sock.sendall(head.encode("ascii") + data)
-            raw = bytearray()
-            while len(raw) <= MAX_ANSWER_BYTES:
-                sock.settimeout(remaining())
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                raw += chunk
-        finally:
-            # The answer is complete (HTTP/1.0: the server closed) or given up: drop the
-            # connection without a TLS close_notify exchange, which only costs time.
-            sock.close()
-        if len(raw) > MAX_ANSWER_BYTES:
-            raise ValueError(_("answer larger than {n} bytes").format(n=MAX_ANSWER_BYTES))
-        head_b, sep, payload = bytes(raw).partition(b"\r\n\r\n")
-        parts = head_b.split(b"\r\n", 1)[0].split(b" ", 2)
-        if not sep or len(parts) < 2 or not parts[0].startswith(b"HTTP/") or not parts[1].isdigit():
-            raise ValueError(_("not an HTTP answer"))
-        return int(parts[1]), payload
-
-    def _read(self, path: str, body: dict[str, Any], convert: Any) -> Any:
-        answer = self._post(path, body)
+    def _read(
+        self, path: str, body: dict[str, Any], convert: Any, conn: Connection | None = None
+    ) -> Any:
+        answer = self._post(path, body, conn)
         try:
             return convert(answer)
         except (TypeError, ValueError) as exc:
@@ -214,13 +190,14 @@ class GatewayClient:
         body = {"linearizable": linearizable}
         return self._read("/v3/cluster/member/list", body, _member_list)
 
-    def status(self) -> Any:
-        return self._read("/v3/maintenance/status", {}, _status)
+    def status(self, conn: Connection | None = None) -> Any:
+        """Status, on ``conn`` when given (the member's /metrics follows on it)."""
+        return self._read("/v3/maintenance/status", {}, _status, conn)
 
-    def health_read(self, *, serializable: bool) -> Any:
+    def health_read(self, *, serializable: bool, conn: Connection | None = None) -> Any:
         """The read `etcdctl endpoint health` makes: key "health" (counted only)."""
         body = {"key": "aGVhbHRo", "serializable": serializable, "count_only": True}
-        return self._read("/v3/kv/range", body, _range)
+        return self._read("/v3/kv/range", body, _range, conn)
 
     def alarm_list(self) -> Any:
         return self._read("/v3/maintenance/alarm", {"action": "GET"}, _alarm_list)
@@ -265,6 +242,183 @@ def _status(a: dict[str, Any]) -> Any:
     )
 
 
+class Connection:
+    """One connection to an endpoint for requests in turn (HTTP/1.1).
+
+    A TLS connection costs the client about 2 ms of CPU, more than a small request on
+    it: `etcdtui status` asks each member's Status and then its /metrics on one
+    (``keep=True``). The connection is opened by the first request and kept only after
+    an answer that was read to its end and that the server did not close; any failure
+    (a timeout above all: the member may be hung) closes it, so a later request never
+    waits on a dead connection, it opens a new one within its own deadline. A request
+    on a kept connection that the server closed before answering is sent once more on
+    a new one (HTTP clients do this: the server may close an idle connection at any
+    time). ``keep=False``: one request, ``Connection: close``."""
+
+    def __init__(self, client: GatewayClient, *, keep: bool = True) -> None:
+        self.client = client
+        self.keep = keep
+        self.sock: socket.socket | None = None
+        self.requests = 0  # answered on the connection now open (tests look)
+        self.opened = 0  # connections opened (tests look)
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        sock, self.sock = self.sock, None
+        if sock is not None:
+            # no TLS close_notify exchange: it only costs time
+            sock.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        data: bytes | None,
+        until: float,
+        *,
+        connect_budget: float,
+        headers: str = "",
+        limit: int = MAX_ANSWER_BYTES,
+    ) -> tuple[str, dict[str, str], bytes]:
+        """Send one request and read its answer: (status line, headers, body). Every
+        socket operation gets what is left until ``until`` (TimeoutError once spent)."""
+        reused = self.sock is not None
+        try:
+            return self._request(method, path, data, until, connect_budget, headers, limit)
+        except (ConnectionResetError, BrokenPipeError, _ClosedEarly):
+            if not reused:
+                raise
+        return self._request(method, path, data, until, connect_budget, headers, limit)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        data: bytes | None,
+        until: float,
+        connect_budget: float,
+        headers: str,
+        limit: int,
+    ) -> tuple[str, dict[str, str], bytes]:
+        if self.sock is None:
+            budget = min(connect_budget, until - time.monotonic())
+            self.sock = self.client._connect(max(budget, 0.001))
+            self.opened += 1
+            self.requests = 0
+        sock = self.sock
+        try:
+            body = data or b""
+            head = (
+                f"{method} {path} HTTP/1.1\r\nHost: {self.client.endpoint.target}\r\n"
+                + ("" if self.keep else "Connection: close\r\n")
+                + (
+                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                    if data is not None
+                    else ""
+                )
+                + headers
+                + "\r\n"
+            )
+            sock.settimeout(max(until - time.monotonic(), 0.001))
+            sock.sendall(head.encode("ascii") + body)
+            status_line, answer_headers, payload, reusable = _read_answer(sock, until, limit)
+        except BaseException:
+            self.close()
+            raise
+        self.requests += 1
+        if not (reusable and self.keep):
+            self.close()
+        return status_line, answer_headers, payload
+
+
+class _ClosedEarly(OSError):
+    """The server closed the connection before the first byte of an answer."""
+
+
+def _read_answer(
+    sock: socket.socket, until: float, limit: int
+) -> tuple[str, dict[str, str], bytes, bool]:
+    """One HTTP/1.x answer: (status line, headers with lower-case names, body, whether the
+    connection may carry another request). The body is framed by Content-Length, by
+    chunks, or (neither) by the server closing; it is read up to ``limit`` bytes."""
+    buf = bytearray()
+
+    def more() -> bool:
+        sock.settimeout(max(until - time.monotonic(), 0.001))
+        chunk = sock.recv(65536)
+        buf.extend(chunk)
+        return bool(chunk)
+
+    while (end := buf.find(b"\r\n\r\n")) < 0:  # bounded: the head is at most 64 KiB
+        if len(buf) > 65536:
+            raise ValueError(_("not an HTTP answer"))
+        if not more():
+            if not buf:
+                raise _ClosedEarly(_("the server closed the connection before answering"))
+            raise ValueError(_("not an HTTP answer"))
+    lines = bytes(buf[:end]).decode("latin-1").split("\r\n")
+    del buf[: end + 4]
+    parts = lines[0].split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
+        raise ValueError(_("not an HTTP answer"))
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, _sep, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    reusable = parts[0] == "HTTP/1.1" and "close" not in headers.get("connection", "").lower()
+    too_big = ValueError(_("answer larger than {n} bytes").format(n=limit))
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        body = bytearray()
+        pos = 0
+        while True:  # bounded: every turn consumes a chunk, the body is limited
+            while (nl := buf.find(b"\r\n", pos)) < 0:
+                if len(buf) - pos > 1024 or not more():
+                    raise ValueError(_("not an HTTP answer"))
+            size = int(bytes(buf[pos:nl]).split(b";", 1)[0], 16)  # ValueError if bad
+            pos = nl + 2
+            if size == 0:
+                while buf.find(b"\r\n", pos) != pos:  # trailer lines, then an empty one
+                    nl = buf.find(b"\r\n", pos)
+                    if nl >= 0:
+                        pos = nl + 2
+                    elif len(buf) - pos > 65536 or not more():
+                        raise ValueError(_("not an HTTP answer"))
+                break
+            if len(body) + size > limit:
+                raise too_big
+            while len(buf) < pos + size + 2:
+                if not more():
+                    raise ValueError(_("not an HTTP answer"))
+            body += buf[pos : pos + size]
+            pos += size + 2
+            if pos > 1 << 20:  # drop what is consumed now and then (no quadratic copying)
+                del buf[:pos]
+                pos = 0
+        payload = bytes(body)
+    elif "content-length" in headers:
+        length = int(headers["content-length"])  # ValueError if bad
+        if length > limit:
+            raise too_big
+        while len(buf) < length:
+            if not more():
+                raise ValueError(_("not an HTTP answer"))
+        payload = bytes(buf[:length])
+    else:
+        while len(buf) <= limit and more():
+            pass
+        if len(buf) > limit:
+            raise too_big
+        payload, reusable = bytes(buf), False
+    if headers.get("content-encoding", "identity").lower() != "identity":
+        raise ValueError(_("answer in an encoding not asked for"))
+    return lines[0], headers, payload, reusable
+
+
 class GatewayPool:
     """The gateway clients of one cluster: what :class:`ClientPool` offers the reads."""
 
@@ -279,9 +433,9 @@ class GatewayPool:
         self._clients: dict[str, GatewayClient] = {}
         # Why the answer must come from gRPC instead, once a request has shown it.
         self.unusable: str | None = None
-        # Every request is a TLS connection of its own: ClusterService asks one endpoint
-        # at a time for what one endpoint answers (the member list), the next when the
-        # last failed or stayed silent this long.
+        # A request without a kept connection is a TLS connection of its own:
+        # ClusterService asks one endpoint at a time for what one endpoint answers (the
+        # member list), the next when the last failed or stayed silent this long.
         self.hedge = 0.3
 
     def ssl_context(self) -> ssl.SSLContext:
@@ -295,10 +449,14 @@ class GatewayPool:
             return self._ctx
 
     def client(self, url: str) -> GatewayClient:
+        known = self._clients.get(url)  # as given: no parsing for every request
+        if known is not None:
+            return known
         ep = split_endpoint(url, insecure=self.settings.insecure)
         existing = self._clients.get(ep.url)
         if existing is None:
             existing = self._clients[ep.url] = GatewayClient(ep, self.settings, self)
+        self._clients[url] = existing
         return existing
 
     def all(self) -> list[GatewayClient]:
