@@ -17,7 +17,7 @@ from etcdtui.services.metrics import reduce
 from etcdtui.services.quick_status import QuickStatus, _metrics_text
 from etcdtui.services.sandbox import Sandbox
 from etcdtui.services.sandbox_state import process_state
-from tests.unit.test_metrics_parse_scan import every_line
+from tests.support.metrics_reference import every_line
 
 pytestmark = pytest.mark.etcd
 

@@ -8,34 +8,7 @@ from etcdtui import errors
 from etcdtui.services.advisories import metrics_advice
 from etcdtui.services.defrag_rules import compile_rule
 from etcdtui.services.metrics import Histogram, MemberMetrics, reduce
-
-SCRAPE = """\
-# HELP etcd_server_quota_backend_bytes Current backend storage quota size in bytes.
-# TYPE etcd_server_quota_backend_bytes gauge
-etcd_server_quota_backend_bytes 1.6777216e+07
-etcd_mvcc_db_total_size_in_bytes 1.6e+07
-etcd_mvcc_db_total_size_in_use_in_bytes 4e+06
-etcd_server_has_leader 0
-etcd_server_leader_changes_seen_total 7
-etcd_server_proposals_failed_total 2
-etcd_server_proposals_pending 1
-etcd_server_proposals_applied_total 120
-etcd_server_id{server_id="8e9e05c52164694d"} 1
-etcd_disk_wal_fsync_duration_seconds_bucket{le="0.001"} 0
-etcd_disk_wal_fsync_duration_seconds_bucket{le="0.5"} 50
-etcd_disk_wal_fsync_duration_seconds_bucket{le="1"} 90
-etcd_disk_wal_fsync_duration_seconds_bucket{le="2"} 100
-etcd_disk_wal_fsync_duration_seconds_bucket{le="+Inf"} 100
-etcd_disk_wal_fsync_duration_seconds_sum 80
-etcd_disk_wal_fsync_duration_seconds_count 100
-etcd_network_peer_round_trip_time_seconds_bucket{To="a1",le="0.1"} 10
-etcd_network_peer_round_trip_time_seconds_bucket{To="a1",le="0.2"} 10
-etcd_network_peer_round_trip_time_seconds_bucket{To="a1",le="+Inf"} 10
-etcd_network_peer_round_trip_time_seconds_bucket{To="b2",le="0.1"} 0
-etcd_network_peer_round_trip_time_seconds_bucket{To="b2",le="0.2"} 10
-etcd_network_peer_round_trip_time_seconds_bucket{To="b2",le="+Inf"} 10
-garbage line {
-"""
+from tests.support.metrics_reference import SCRAPE
 
 
 def test_reduce_reads_the_real_quota_and_counters() -> None:

@@ -3,36 +3,10 @@ family's group of lines); it must give exactly what reading every line gives."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
-
 import pytest
 
-from etcdtui.services.metrics import _WANTED, parse_text
-from tests.unit.test_metrics_parse import SCRAPE
-
-_LINE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)")
-_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-
-
-def every_line(text: str, wanted: Iterable[str] = _WANTED) -> dict[str, list[tuple[object, float]]]:
-    """The reference: every line split and tested (the parser before the scan)."""
-    prefixes = tuple(wanted)
-    out: dict[str, list[tuple[object, float]]] = {}
-    for line in text.splitlines():
-        if not line or line[0] == "#" or not line.startswith(prefixes):
-            continue
-        m = _LINE.match(line)
-        if m is None:
-            continue
-        name, _braces, labels_text, value_text = m.groups()
-        try:
-            value = float(value_text)
-        except ValueError:
-            continue
-        out.setdefault(name, []).append((tuple(sorted(_LABEL.findall(labels_text or ""))), value))
-    return out
-
+from etcdtui.services.metrics import parse_text
+from tests.support.metrics_reference import SCRAPE, every_line
 
 NOISE = """\
 # HELP go_goroutines Number of goroutines that currently exist.
