@@ -14,7 +14,14 @@ from textual.widgets import Button, Input
 from etcdtui import i18n
 from etcdtui.ui.screens.modals import MemberActionModal
 from tests.support.pilot_helpers import until
-from tests.support.screen_apps import lose_quorum, make_app, open_wizard, populate, screen_text
+from tests.support.screen_apps import (
+    lose_quorum,
+    make_app,
+    open_wizard,
+    populate,
+    screen_text,
+    settled_screen_text,
+)
 
 SIZES = [(120, 40), (80, 24)]
 
@@ -107,7 +114,7 @@ async def test_critical_values_are_never_cut(
     app, _svc = make_app("healthy" if scenario == "lost" else scenario)
     async with app.run_test(size=size) as pilot:
         await (lose_quorum(pilot) if scenario == "lost" else populate(pilot))
-        lines = screen_text(app).splitlines()
+        lines = (await settled_screen_text(pilot)).splitlines()
         header = lines[0]
         assert badge in header and leader in header, header
         rows = {line.split()[1]: line for line in lines if line.startswith("│ m")}

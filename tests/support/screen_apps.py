@@ -122,6 +122,19 @@ def screen_text(app: Any) -> str:
     return str(console.export_text(styles=False))
 
 
+async def settled_screen_text(pilot: Pilot[Any], rounds: int = 20) -> str:
+    """The screen as text once two renders in a row agree: a cell change that widens a
+    column is laid out on the next refresh, and a read in between sees the old width."""
+    text = screen_text(pilot.app)
+    for _ in range(rounds):
+        await pilot.pause()
+        again = screen_text(pilot.app)
+        if again == text:
+            return again
+        text = again
+    return text
+
+
 async def open_wizard(pilot: Pilot[Any], step: int = 5) -> None:
     """The replacement wizard (read-only, fixed facts) on its destructive remove step."""
     from etcdtui.ui.wizard import WizardScreen
