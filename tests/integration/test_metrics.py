@@ -44,7 +44,10 @@ async def test_status_json_shows_the_real_quota_and_metrics(
         assert 0 < m["db_quota_usage"] < 1
         assert m["has_leader"] is True
         assert m["leader_changes_seen_total"] >= 1
-        assert m["proposals_failed_total"] == 0 and m["proposals_pending"] == 0
+        assert m["proposals_failed_total"] == 0
+        # status's own alarm list is a raft proposal (etcd's Alarm RPC goes through raft),
+        # read beside the scrapes: it may be the one proposal in flight at the leader.
+        assert m["proposals_pending"] in (0, 1)
         assert m["proposals_applied_total"] > 0
         assert m["wal_fsync_p99_seconds"] is not None
         assert m["backend_commit_p99_seconds"] is not None
