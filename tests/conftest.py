@@ -220,12 +220,32 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+def _ancestors() -> set[int]:
+    """This process and the ones that started it (a wrapper such as `timeout` names
+    ``--basetemp`` on its command line too, and is not a test's process)."""
+    pids, pid = set(), os.getpid()
+    for _ in range(64):  # bounded: a process tree is never this deep
+        pids.add(pid)
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                stat = f.read(4096)
+        except OSError:
+            break
+        parent = int(stat.rsplit(b")", 1)[1].split()[1])  # the field after the state
+        if parent <= 1:
+            break
+        pid = parent
+    return pids
+
+
 def _outliving(root: str) -> list[tuple[int, str]]:
     """Processes whose command line names a path under ``root`` (etcd members, fault
-    proxies, starvers: everything a test starts gets its data or state dir there)."""
+    proxies, starvers: everything a test starts gets its data or state dir there),
+    except this process and its ancestors."""
     found = []
+    mine = _ancestors()
     for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
+        if not entry.isdigit() or int(entry) in mine:
             continue
         try:
             with open(f"/proc/{entry}/cmdline", "rb") as f:
