@@ -19,22 +19,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from etcdtui import errors
 from etcdtui.cluster_data import (
     ClusterReading,
-    ConnectionSettings,
-    EndpointHealth,
-    EndpointStatus,
     Member,
     MemberList,
     hex_id,
 )
 from etcdtui.domain import quorum
 from etcdtui.i18n import N_, _
+from etcdtui.ops.member_service import MemberService as MemberService
 from etcdtui.ops.member_verdict import CONFIRMED as CONFIRMED
 from etcdtui.ops.member_verdict import KINDS as KINDS
 from etcdtui.ops.member_verdict import ClusterView as ClusterView
@@ -59,33 +57,6 @@ AUDIT_ACTION = {
 }
 DEFAULT_DEADLINE = 60.0  # seconds for the re-check, the send and its retries together
 UNHEALTHY_WAIT = 20.0  # seconds to keep retrying etcd's "unhealthy cluster" after a start
-
-
-class MemberService(Protocol):
-    """The slice of the cluster service a member change needs (``ClusterService`` and
-    the console's test fake both satisfy it)."""
-
-    settings: ConnectionSettings
-
-    def all_endpoints(self) -> list[str]: ...
-    async def members(self) -> MemberList: ...
-    async def endpoint_status(self, url: str) -> EndpointStatus: ...
-    async def endpoint_health(self, url: str) -> EndpointHealth: ...
-    async def member_add(
-        self, peer_urls: Sequence[str], *, learner: bool = True, name: str = ""
-    ) -> Member: ...
-    async def member_remove(self, member_id: int) -> MemberList: ...
-    async def member_update(self, member_id: int, peer_urls: Sequence[str]) -> MemberList: ...
-    async def promote_with_retry(
-        self,
-        member_id: int,
-        *,
-        attempts: int = 10,
-        first_delay: float = 0.5,
-        max_delay: float = 5.0,
-        on_retry: Callable[[int, float, Any], None] | None = None,
-    ) -> MemberList: ...
-    async def move_leader(self, target_id: int) -> None: ...
 
 
 class Audit(Protocol):

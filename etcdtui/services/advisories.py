@@ -378,6 +378,8 @@ def _gate_sentence(gate: versions.UpgradeGate) -> str:
 def _upgrade_gate_advice(by_version: Mapping[str, list[str]]) -> list[Advisory]:
     """A minor upgrade under way (members on two minors) while members on the older
     minor are below the patch etcd's upgrade guide requires first."""
+    if len(by_version) < 2:
+        return []  # one version: no upgrade under way (and no import at start-up)
     from etcdtui.services import versions  # only for the console's version advice
 
     minors = {versions.minor_of(v) for v in by_version} - {None}

@@ -103,6 +103,7 @@ class EtcdtuiApp(App[int]):
         self.evidence_dirs: tuple[str, ...] = ()
         self.cert_result: CertsResult | None = None
         self.key_gate = KeyGate(self)
+        self._theme_before_first_parse()
 
     async def on_event(self, event: events.Event) -> None:
         # Keys (and pastes) go out one at a time, each after the previous one settled:
@@ -156,11 +157,13 @@ class EtcdtuiApp(App[int]):
             self.set_keymap(self.keymap_overrides)
         self.set_interval(1.0, self.render_state)
         # Screens other than the main one load when first shown (start-up time).
-        from etcdtui.ui.screens.start import NothingConfiguredScreen, SandboxStartScreen
-
         if self.start_sandbox:
+            from etcdtui.ui.screens.start import SandboxStartScreen
+
             self.push_screen(SandboxStartScreen())
         elif self.settings is None:
+            from etcdtui.ui.screens.start import NothingConfiguredScreen
+
             err = self.nothing_configured
             self.push_screen(
                 NothingConfiguredScreen(
@@ -192,8 +195,7 @@ class EtcdtuiApp(App[int]):
         self.exit(return_code=128 + signum)
 
     def _setup_themes(self) -> None:
-        for t in themes.BUILTIN_THEMES:
-            self.register_theme(t)
+        # (the built-in themes are registered in __init__: _theme_before_first_parse)
         if self.wanted_theme in self.available_themes:
             # The theme files are only needed by `:theme` now: read them once the first
             # frame is up, not before it (YAML parsing is start-up time).
@@ -213,6 +215,26 @@ class EtcdtuiApp(App[int]):
                 markup=False,
             )
             self.theme = themes.DEFAULT_THEME
+
+    def _theme_before_first_parse(self) -> None:
+        """A built-in theme is in place before the stylesheet is first parsed. Set in
+        on_mount, as a user theme is, Textual parses every rule twice at start-up: once
+        with the default theme's variables, then again with ours (start-up time).
+
+        A light theme keeps the on_mount path: the ANSI colour filter Textual built in
+        its constructor is the dark one."""
+        for t in themes.BUILTIN_THEMES:
+            self.register_theme(t)
+        theme = self.get_theme(self.wanted_theme)
+        if theme is None or theme.dark != self.current_theme.dark:
+            return
+        self.set_reactive(App.theme, theme.name)  # no watcher: it would queue a reparse
+        classes = {name: False for name in self.classes if name.startswith("-theme-")}
+        classes[f"-theme-{theme.name}"] = True
+        classes["-dark-mode"] = theme.dark
+        classes["-light-mode"] = not theme.dark
+        self.update_classes(classes, update=False)
+        self.stylesheet.set_variables(self.get_css_variables())
 
     def _load_user_themes(self) -> None:
         loaded = themes.load_user_themes(self.theme_dirs)

@@ -17,7 +17,7 @@ from etcdtui.cluster_data import (
     EndpointHealth,
     HashKV,
 )
-from etcdtui.ops.members import MemberService
+from etcdtui.ops.member_service import MemberService
 
 if TYPE_CHECKING:
     from etcdtui.ops.certs import CertReport
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 class ClusterLike(MemberService, Protocol):
-    """The member-change slice (:class:`etcdtui.ops.members.MemberService`) and what the
+    """The member-change slice (:class:`etcdtui.ops.member_service.MemberService`) and what the
     panes read."""
 
     async def close(self) -> None: ...

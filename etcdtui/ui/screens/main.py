@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
@@ -31,6 +32,16 @@ if TYPE_CHECKING:
 class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = actions.bindings("main")
     _relabeling = False
+    _resumed = False
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        # The first resume is the start: every widget was styled as it mounted, and
+        # Textual's restyle of the whole screen here would style each one again
+        # (start-up time). Later resumes (a dialog closed) restyle as Textual does.
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
+        super()._on_screen_resume(event)
 
     def compose(self) -> ComposeResult:
         yield ClusterHeader(id="header")
