@@ -37,7 +37,7 @@ from etcdtui.safeio import read_tail
 from etcdtui.services import sandbox_faults, sandbox_followers
 from etcdtui.services.binaries import binary_version, choose_etcd, find_binary
 from etcdtui.services.child_env import scrubbed_env
-from etcdtui.services.processes import reap, terminate
+from etcdtui.services.processes import KILL_WAIT_S, terminate, wait_gone
 from etcdtui.services.sandbox_state import (
     HOST,
     STATE_FILE,
@@ -373,9 +373,23 @@ class Sandbox(SandboxDir):
         return m
 
     def kill(self, name: str) -> None:
+        """SIGKILL the member and return once it is gone. A signal reaches a process
+        asynchronously: returning earlier let a following :meth:`start` see the dying
+        process as running and start nothing."""
         m = self._signal(name, signal.SIGKILL)
-        assert m.pid is not None
-        reap(m.pid)
+        pid = m.pid
+        assert pid is not None
+        if not wait_gone(
+            pid, lambda: process_state(pid) in (None, "Z"), timeout=KILL_WAIT_S, poll=0.01
+        ):
+            raise SandboxError(
+                _("member {name} (PID {pid}) is still there after SIGKILL").format(
+                    name=name, pid=pid
+                ),
+                fix=_(
+                    "It may be stuck in the kernel (disk wait); check it with: ps -o stat {pid}"
+                ).format(pid=pid),
+            )
 
     def pause(self, name: str) -> None:
         m = self._signal(name, signal.SIGSTOP)
