@@ -29,6 +29,7 @@ from etcdtui.ui.messages import (
     MembersPolled,
     MetricsPolled,
 )
+from etcdtui.ui.panes import FollowsState
 from etcdtui.ui.poller import Poller
 from etcdtui.ui.screens.main import MainScreen
 from etcdtui.ui.security.check_results import CertsChecked, CertsResult, CertWatch, header_text
@@ -352,9 +353,8 @@ class EtcdtuiApp(App[int]):
             return
         main.refresh_view(self.state)
         self._maybe_restore_hint()
-        refresh = getattr(self.screen, "refresh_view", None)
-        if refresh is not None and self.screen is not main:
-            refresh()
+        if isinstance(self.screen, FollowsState):
+            self.screen.refresh_view()
 
     def _maybe_restore_hint(self) -> None:
         """While quorum is lost, keep the newest verified snapshot at hand (at most one

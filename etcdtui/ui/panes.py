@@ -9,8 +9,33 @@ imports no pane, so a pane may import the action registry without a cycle.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from etcdtui.i18n import N_
+
+if TYPE_CHECKING:
+    from etcdtui.ui.state import ClusterState
+
+
+class PaneHooks:
+    """What the main screen calls on the pane it shows. A pane widget inherits this
+    (beside its Textual base) and overrides what it needs; both default to nothing."""
+
+    def pane_shown(self) -> None:
+        """The pane became the one shown (after every switch): load what it shows.
+
+        Called by ``MainScreen.action_show_pane``, never from Textual's Show event,
+        which is lost when the compositor's map is rebuilt lazily."""
+
+    def refresh_view(self, state: ClusterState) -> None:
+        """A new poll result arrived while this pane is the one shown."""
+
+
+class FollowsState:
+    """A screen pushed over the main screen that redraws on every poll result."""
+
+    def refresh_view(self) -> None:
+        """A new poll result arrived while this screen is on top."""
 
 
 @dataclass(frozen=True)

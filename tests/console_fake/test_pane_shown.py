@@ -99,3 +99,33 @@ def test_no_pane_waits_for_a_show_event() -> None:
         or "def _on_show(" in p.read_text(encoding="utf-8")
     ]
     assert handlers == [], handlers
+
+
+def test_every_hook_is_reached_through_its_type() -> None:
+    """The main screen calls ``pane_shown``/``refresh_view`` only on a ``PaneHooks`` pane
+    and the app calls ``refresh_view()`` only on a ``FollowsState`` screen. A widget
+    that defines a hook but not the type would never be called: this finds one."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import etcdtui.ui
+    from etcdtui.ui.panes import FollowsState, PaneHooks
+    from etcdtui.ui.screens.main import MainScreen
+
+    found: dict[str, type] = {}
+    for info in pkgutil.walk_packages(etcdtui.ui.__path__, "etcdtui.ui."):
+        module = importlib.import_module(info.name)
+        for _name, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ == info.name and (
+                "pane_shown" in vars(cls) or "refresh_view" in vars(cls)
+            ):
+                found[f"{info.name}.{cls.__name__}"] = cls
+    assert len(found) >= 5, found  # the scan sees the panes, the detail screen and main
+    strays = [
+        name
+        for name, cls in found.items()
+        if cls not in (PaneHooks, FollowsState, MainScreen)
+        and not issubclass(cls, (PaneHooks, FollowsState))
+    ]
+    assert strays == [], strays

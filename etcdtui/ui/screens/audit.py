@@ -20,6 +20,7 @@ from etcdtui.i18n import N_, _
 from etcdtui.ops.audit import AuditLog
 from etcdtui.terminal_text import printable
 from etcdtui.ui.app_access import etcdtui_app
+from etcdtui.ui.panes import PaneHooks
 
 _COLUMNS = (
     N_("TIME"),
@@ -100,7 +101,7 @@ class AuditDetailScreen(Screen[None]):
         yield Footer()
 
 
-class AuditPane(Vertical):
+class AuditPane(Vertical, PaneHooks):
     def __init__(self, log: AuditLog | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.audit = log

@@ -16,6 +16,7 @@ from etcdtui.domain.formatting import human_bytes
 from etcdtui.i18n import N_, _
 from etcdtui.ops.members import etcdctl_flags
 from etcdtui.terminal_text import printable
+from etcdtui.ui.panes import FollowsState
 from etcdtui.ui.state import ClusterState
 from etcdtui.ui.widgets.footer import KeyFooter
 from etcdtui.ui.widgets.health_metrics import sparkline
@@ -115,7 +116,7 @@ def _metric_rows(state: ClusterState, st: EndpointStatus) -> list[tuple[str, str
     ]
 
 
-class MemberDetailScreen(Screen[None]):
+class MemberDetailScreen(Screen[None], FollowsState):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", N_("Back"), id="detail.back")
     ]

@@ -91,9 +91,8 @@ class MainScreen(Screen[None]):
         switcher = self.query_one(ContentSwitcher)
         shown = switcher.visible_content
         if shown is not None and shown.id != "overview":
-            tick = getattr(shown, "refresh_view", None)  # a pane that follows the clock
-            if tick is not None:
-                tick(state)
+            if isinstance(shown, panes.PaneHooks):  # a pane that follows the clock
+                shown.refresh_view(state)
 
     # --- navigation ------------------------------------------------------------------------
 
@@ -122,9 +121,8 @@ class MainScreen(Screen[None]):
         # A pane loads what it shows here, never on Textual's Show event: Show is lost when
         # the compositor's map is rebuilt lazily between the mount and the next layout (a
         # catalogue that never loaded in CI). See tests/console_fake/test_pane_shown.py.
-        shown = getattr(widget, "pane_shown", None)
-        if shown is not None:
-            shown()
+        if isinstance(widget, panes.PaneHooks):
+            widget.pane_shown()
 
     async def action_filter(self) -> None:
         await self.action_show_pane("members")

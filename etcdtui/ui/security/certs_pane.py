@@ -18,6 +18,7 @@ from etcdtui.ops.certs import CRITICAL_DAYS, WARNING_DAYS, CertInfo
 from etcdtui.terminal_text import printable
 from etcdtui.ui import actions
 from etcdtui.ui.app_access import etcdtui_app
+from etcdtui.ui.panes import PaneHooks
 from etcdtui.ui.security.check_results import SYMBOLS, CertsResult, CertWatch, days_level
 
 # What an operator scans for first (days left, what is wrong) comes before the long
@@ -103,7 +104,7 @@ def sort_key(c: CertInfo) -> tuple[int, int, str]:
     return (order.get(c.role, 3), c.days_left if c.days_left is not None else -1, c.source)
 
 
-class CertsPane(Vertical):
+class CertsPane(Vertical, PaneHooks):
     BINDINGS: ClassVar[list[BindingType]] = actions.bindings("pane:certs")
     DEFAULT_CSS = """
     CertsPane { padding: 0 1; }

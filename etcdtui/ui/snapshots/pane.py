@@ -29,6 +29,7 @@ from etcdtui.ops.snapshots import CatalogEntry, DecryptKeys, VerifyResult
 from etcdtui.ui import actions
 from etcdtui.ui.app_access import etcdtui_app
 from etcdtui.ui.errors import report
+from etcdtui.ui.panes import PaneHooks
 from etcdtui.ui.snapshots import pane_data
 from etcdtui.ui.snapshots.messages import (
     Catalog,
@@ -47,7 +48,7 @@ MARK = "◆"
 VERIFY_DELAY = 0.2  # seconds the cursor rests on a file before it is read
 
 
-class SnapshotsPane(Vertical):
+class SnapshotsPane(Vertical, PaneHooks):
     BINDINGS: ClassVar[list[BindingType]] = actions.bindings("pane:snapshots")
     DEFAULT_CSS = """
     SnapshotsPane #snapshot-dir { color: $text-muted; }

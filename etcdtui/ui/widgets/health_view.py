@@ -25,6 +25,7 @@ from etcdtui.cluster_data import hex_id
 from etcdtui.domain.formatting import human_bytes
 from etcdtui.i18n import _
 from etcdtui.ui.app_access import etcdtui_app
+from etcdtui.ui.panes import PaneHooks
 from etcdtui.ui.state import LEADER_MARK, ClusterState
 from etcdtui.ui.widgets.header import Badge
 from etcdtui.ui.widgets.quiet_table import QuietTable
@@ -94,7 +95,7 @@ def leader_text(state: ClusterState) -> str:
     )
 
 
-class HealthView(Vertical):
+class HealthView(Vertical, PaneHooks):
     DEFAULT_CSS = """
     HealthView { padding: 0 1; }
     HealthView #hv-leader { color: $leader; margin-bottom: 1; }
