@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from etcdtui import errors
 from etcdtui.cluster_data import hex_id
 from etcdtui.domain import scaling
-from etcdtui.domain.membership import Entry, initial_cluster
+from etcdtui.domain.membership import Entry, initial_cluster, member_entries
 from etcdtui.i18n import _
 from etcdtui.services.plans import (
     Clock,
@@ -120,7 +120,9 @@ def build_scale_plan(
                 "(docs/procedures.md)."
             ),
         )
-    current: list[Entry] = [(m.name, m.peer_urls) for m in voters if m.name and m.peer_urls]
+    # Every member (learners and unstarted voters were refused above), as etcdctl
+    # member add lists them: the one builder in domain.membership.
+    current: list[Entry] = list(member_entries(facts.members.members))
     clients = [m.client_urls[0] for m in voters if m.client_urls]
     steps: list[Step] = []
     for i, nm in enumerate(req.new_members[:need], 1):
