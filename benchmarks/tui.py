@@ -27,6 +27,7 @@ import statistics
 import struct
 import termios
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from benchmarks.harness import etcdtui_cmd, scratch_dir, temp_sandbox, time_commands, user_env
@@ -51,18 +52,26 @@ class Console:
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
         self.raw = bytearray()
 
-    def read_for(self, seconds: float) -> int:
-        """Drain output for ``seconds``; returns the bytes read."""
-        n = 0
+    def chunks(self, seconds: float, poll: float | None = None) -> Iterator[tuple[bytes, float]]:
+        """Each chunk the console writes within ``seconds``, with the time it arrived
+        (the one pty reader every measure uses). Stops early at end of output."""
         deadline = time.perf_counter() + seconds
         while (left := deadline - time.perf_counter()) > 0:
-            ready, _w, _x = select.select([self.fd], [], [], left)
+            ready, _w, _x = select.select(
+                [self.fd], [], [], left if poll is None else min(left, poll)
+            )
             if not ready:
                 continue
             try:
                 chunk = os.read(self.fd, 65536)
             except OSError:
-                break
+                return
+            yield chunk, time.perf_counter()
+
+    def read_for(self, seconds: float) -> int:
+        """Drain output for ``seconds``; returns the bytes read."""
+        n = 0
+        for chunk, _at in self.chunks(seconds):
             n += len(chunk)
             self.raw += chunk
         return n
@@ -71,16 +80,7 @@ class Console:
         """Seconds from the start until the output read so far satisfies ``pred``, taken
         when the chunk that satisfied it arrived: checked after every chunk, not after a
         fixed read window (a 20 ms window rounded every time up to a multiple of it)."""
-        deadline = time.perf_counter() + timeout
-        while (left := deadline - time.perf_counter()) > 0:
-            ready, _w, _x = select.select([self.fd], [], [], min(left, 0.05))
-            if not ready:
-                continue
-            try:
-                chunk = os.read(self.fd, 65536)
-            except OSError:
-                break
-            arrived = time.perf_counter()
+        for chunk, arrived in self.chunks(timeout, poll=0.05):
             self.raw += chunk
             text = _ANSI.sub(b"", bytes(self.raw)).decode("utf-8", "replace")
             if pred(text):  # type: ignore[operator]
@@ -221,16 +221,9 @@ def key_latencies(c: Console, rows: set[int], presses: int, timeout: float = 2.0
         os.write(c.fd, b"\x1b[B" if i % 2 == 0 else b"\x1b[A")
         start = time.perf_counter()
         got = None
-        while (left := start + timeout - time.perf_counter()) > 0:
-            ready, _w, _x = select.select([c.fd], [], [], left)
-            if not ready:
-                continue
-            try:
-                chunk = os.read(c.fd, 65536)
-            except OSError:
-                break
+        for chunk, arrived in c.chunks(timeout):
             if _rows(chunk) & rows:
-                got = time.perf_counter() - start
+                got = arrived - start
                 break
         out.append(got if got is not None else timeout)
     return out
