@@ -20,7 +20,6 @@ import contextlib
 import os
 import stat
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 from etcdtui.i18n import _
 from etcdtui.safeio import open_regular, read_limited
@@ -34,6 +33,10 @@ from etcdtui.services.snapshots.errors import (
 from etcdtui.services.snapshots.passphrase_file import (
     read_passphrase_file as read_passphrase_file,
 )
+
+TYPE_CHECKING = False  # typing costs start-up (see services/snapshots/records.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 AGE_MAGIC = b"age-encryption.org/v1\n"
 AGE_ARMOR = b"-----BEGIN AGE ENCRYPTED FILE-----"
