@@ -244,6 +244,47 @@ def test_start_up_objects_leave_the_collector_only_for_the_process_command(
     assert proc.stdout.splitlines()[-1] == "frozen True"
 
 
+@pytest.mark.parametrize("words", [["status"], ["verify"], ["status", "--help"]])
+def test_a_snapshot_command_starts_up_without_collections_and_runs_with_them(
+    tmp_path: Path, words: list[str]
+) -> None:
+    # the collector is off while the modules and the parser are built (no garbage
+    # there), and on again when the command runs and at exit, also after --help
+    from tests.support.bolt_builder import SAMPLE, build_db, with_trailer
+
+    snap = tmp_path / "s.db"
+    snap.write_bytes(with_trailer(build_db(SAMPLE)))
+    code = (
+        "import atexit, gc, sys\n"
+        "from etcdtui.cli import snapshot_cmds\n"
+        "real = snapshot_cmds.cmd_status, snapshot_cmds.cmd_verify\n"
+        "seen = []\n"
+        "def spy(cmd):\n"
+        "    def run(args):\n"
+        "        after = gc.get_stats()[0]['collections']\n"
+        "        seen.append((gc.isenabled(), after - before))\n"
+        "        return cmd(args)\n"
+        "    return run\n"
+        "snapshot_cmds.cmd_status, snapshot_cmds.cmd_verify = map(spy, real)\n"
+        "atexit.register(lambda: print('at exit', gc.isenabled(), seen))\n"
+        "from etcdtui.main import main\n"
+        f"sys.argv = ['etcdtui', 'snapshot', *{words!r}, {str(snap)!r}]\n"
+        "before = gc.get_stats()[0]['collections']\n"
+        "main()\n"
+    )
+    env = {**os.environ, "ETCDTUI_CONFIG_DIR": str(tmp_path)}
+    env["ETCDTUI_STATE_DIR"] = str(tmp_path / "state")
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    last = proc.stdout.splitlines()[-1]
+    if "--help" in words:
+        assert last == "at exit True []"
+    else:
+        assert last == "at exit True [(True, 0)]", last
+
+
 def test_an_in_process_caller_keeps_its_collector(capsys: pytest.CaptureFixture[str]) -> None:
     # tests and other callers pass an argv and go on afterwards: nothing of theirs is
     # frozen out of the collector
