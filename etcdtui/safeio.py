@@ -231,7 +231,8 @@ def write_private(path: str | os.PathLike[str], data: str | bytes) -> None:
     Plain string paths (os.path): pathlib would cost every `snapshot verify` a few ms
     of imports, after its result is known."""
     target = os.fspath(path)
-    parent, name = os.path.split(target.rstrip(os.sep) or target)
+    target = target.rstrip(os.sep) or target  # "dir/file/" names "dir/file", as Path does
+    parent, name = os.path.split(target)
     parent = parent or os.curdir
     os.makedirs(parent, mode=0o700, exist_ok=True)
     tmp = os.path.join(parent, f".{name}.{os.getpid()}.{time.monotonic_ns():x}.part")

@@ -54,10 +54,12 @@ def test_write_private_takes_plain_and_relative_paths(
     monkeypatch.chdir(tmp_path)
     write_private("bare.json", "1")
     write_private(os.path.join("new", "deeper", "state.json"), "2")
+    write_private("trailing.json/", "3")  # what Path("trailing.json/") names
     assert (tmp_path / "bare.json").read_text() == "1"
     assert (tmp_path / "new" / "deeper" / "state.json").read_text() == "2"
     assert stat.S_IMODE((tmp_path / "new" / "deeper").stat().st_mode) == 0o700
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bare.json", "new"]
+    assert (tmp_path / "trailing.json").read_text() == "3"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bare.json", "new", "trailing.json"]
     assert [p.name for p in (tmp_path / "new" / "deeper").iterdir()] == ["state.json"]
 
 
