@@ -29,14 +29,25 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         run(argv, console=open_console)
         return
-    # `snapshot verify FILE`'s floor is the sha256 of FILE: start it before the CLI is
-    # even imported (the command takes the job over; see earlyhash.start_for_argv).
+    import gc
+
+    # The offline snapshot commands race etcdutl and openssl: while the modules and the
+    # parser are built (nothing there is garbage) the collector stays off; the CLI
+    # freezes what they built and turns it back on before the command runs (a whole
+    # process only: an in-process caller's collector is left alone).
+    collecting = argv is None and gc.isenabled()
+    if collecting:
+        gc.disable()
     from etcdtui.services.snapshots import earlyhash
 
-    earlyhash.start_for_argv(words)
     try:
+        # `snapshot verify FILE`'s floor is the sha256 of FILE: start it before the CLI
+        # is even imported (the command takes the job over; earlyhash.start_for_argv).
+        earlyhash.start_for_argv(words)
         from etcdtui.cli import main as run
 
         run(argv, console=open_console)
     finally:
+        if collecting:
+            gc.enable()
         earlyhash.drop_pending()

@@ -193,12 +193,8 @@ def stage_private(part: str | os.PathLike[str], data: str | bytes) -> None:
     this directly only when several files are committed together (a snapshot and its
     sidecar), else :func:`write_private`. A ``part`` this call created is removed if
     writing it fails; one that already existed is never touched."""
-    import contextlib
-    from pathlib import Path
-
-    tmp = Path(part)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(tmp, flags, 0o600)
+    fd = os.open(part, flags, 0o600)
     try:
         with os.fdopen(fd, "wb") as f:
             os.fchmod(f.fileno(), 0o600)
@@ -206,9 +202,15 @@ def stage_private(part: str | os.PathLike[str], data: str | bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
     except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        _unlink_quietly(part)
         raise
+
+
+def _unlink_quietly(path: str | os.PathLike[str]) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def fsync_dir(path: str | os.PathLike[str]) -> None:
@@ -224,21 +226,23 @@ def write_private(path: str | os.PathLike[str], data: str | bytes) -> None:
     """Replace ``path`` with ``data``, all or nothing: a private temp file beside it
     (mode 0600, exclusive, unique per process) is written, fsynced and renamed over
     ``path``, then the directory is fsynced. Readers see the old file or the new one,
-    whole; a crash leaves at most a stray ``.part`` that no reader ever opens."""
-    import contextlib
-    from pathlib import Path
+    whole; a crash leaves at most a stray ``.part`` that no reader ever opens.
 
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{time.monotonic_ns():x}.part")
+    Plain string paths (os.path): pathlib would cost every `snapshot verify` a few ms
+    of imports, after its result is known."""
+    target = os.fspath(path)
+    target = target.rstrip(os.sep) or target  # "dir/file/" names "dir/file", as Path does
+    parent, name = os.path.split(target)
+    parent = parent or os.curdir
+    os.makedirs(parent, mode=0o700, exist_ok=True)
+    tmp = os.path.join(parent, f".{name}.{os.getpid()}.{time.monotonic_ns():x}.part")
     stage_private(tmp, data)
     try:
         os.replace(tmp, target)
     except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        _unlink_quietly(tmp)
         raise
-    fsync_dir(target.parent)
+    fsync_dir(parent)
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:

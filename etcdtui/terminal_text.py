@@ -25,7 +25,11 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any, TextIO
+
+TYPE_CHECKING = False  # typing costs start-up (see services/snapshots/records.py)
+if TYPE_CHECKING:
+    from typing import Any, TextIO
+
 
 _NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\x1b": "\\e"}
 # Cc (C0, DEL, C1), and every Cf (format: soft hyphen, bidi marks and overrides,
@@ -60,9 +64,6 @@ _RANGES = (
 
 def _compile(ranges: tuple[tuple[int, int], ...]) -> re.Pattern[str]:
     return re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges) + "]")
-
-
-_UNSAFE = _compile(_RANGES)
 
 
 def _escape_char(ch: str) -> str:

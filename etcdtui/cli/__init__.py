@@ -12,9 +12,12 @@ import argparse
 import importlib
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from etcdtui.i18n import _
+
+TYPE_CHECKING = False  # typing costs start-up (see services/snapshots/records.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 # Order is the order of `etcdtui --help`.
 COMMAND_MODULES = [
@@ -120,6 +123,19 @@ def _help_first(argv: Sequence[str]) -> bool:
 _narrowed: str | None = None
 
 
+# The word after the command word while build_parser narrows to one command (None:
+# not narrowed): a group may build only the sub-command it names (narrowed_action).
+_narrowed_action: str | None = None
+
+
+def narrowed_action() -> str | None:
+    """The word after the command word (``verify`` in `snapshot verify FILE`) when the
+    parser being built serves that one command line, else None. A group that knows the
+    word as one of its sub-commands may build that one alone; for any other word it
+    builds them all (help and a typo's "invalid choice" list every one)."""
+    return _narrowed_action
+
+
 def registering(command: str) -> bool:
     """Whether build_parser wants ``command``'s parser: the command line names it, or
     the parser is built for help, a typo or every command."""
@@ -220,17 +236,18 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     add_connection_flags(parser)
     subparsers = parser.add_subparsers(dest="command", metavar=_("COMMAND"))
     wanted = _modules_for(argv)
-    global _narrowed
+    global _narrowed, _narrowed_action
     # only the command being run gets its full tree (the parser is thrown away after
     # one parse); help and typos see every command
     only = None if argv is None or _help_first(argv) else _command_in(argv)
     _narrowed = only
+    _narrowed_action = None if only is None else _action_in(argv or ())
     try:
         for name in COMMAND_MODULES:
             if name in wanted:
                 importlib.import_module(name).register(subparsers)
     finally:
-        _narrowed = None
+        _narrowed = _narrowed_action = None
     _add_flags_to_leaves(subparsers, only, None if only is None else _action_in(argv or ()))
     return parser
 
@@ -395,6 +412,7 @@ def _dispatch(
         # of its instructions in the collector, half of them at exit). Not when called
         # with an argv (tests, in-process callers): their process goes on.
         gc.freeze()
+        gc.enable()  # etcdtui.main keeps it off while a snapshot command starts up
     # a safety net under the per-field escaping: no raw escape sequence from the cluster
     # or a file reaches the terminal, whatever a command prints (JSON has none to escape)
     out, err = sys.stdout, sys.stderr

@@ -16,8 +16,24 @@ def print_json(data: Any, stream: TextIO | None = None) -> None:
     import json  # here: a table (the default output) needs none of it
 
     out = stream or sys.stdout
-    json.dump(data, out, indent=2, sort_keys=False, default=str)
-    out.write("\n")
+    # json.dump's text, written in pieces of 64 KiB or more: json.dump hands the stream
+    # every token on its own, each escaped again by the CLI's EscapingStream (and, with
+    # PYTHONUNBUFFERED, each a system call); one string of it all would double the
+    # memory of a large document
+    pieces: list[str] = []
+    size = 0
+    for piece in json.JSONEncoder(indent=2, sort_keys=False, default=str).iterencode(data):
+        pieces.append(piece)
+        size += len(piece)
+        if size >= _JSON_WRITE_SIZE:
+            out.write("".join(pieces))
+            pieces.clear()
+            size = 0
+    pieces.append("\n")
+    out.write("".join(pieces))
+
+
+_JSON_WRITE_SIZE = 1 << 16
 
 
 def safe_text(text: str) -> str:

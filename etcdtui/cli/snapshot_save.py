@@ -8,13 +8,16 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Any, TextIO
 
 from etcdtui.cli import add_connection_flags, add_output_flag
 from etcdtui.cli.output import print_json
 from etcdtui.domain.formatting import human_bytes
 from etcdtui.errors import UsageError
 from etcdtui.i18n import _
+
+TYPE_CHECKING = False  # typing costs start-up (see services/snapshots/records.py)
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 
 def add_save_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

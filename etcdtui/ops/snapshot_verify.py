@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing costs start-up (see services/snapshots/records.py)
 if TYPE_CHECKING:
+    from typing import Any
+
     from etcdtui.services.snapshots.earlyhash import EarlyHash
     from etcdtui.services.snapshots.open_file import DecryptKeys
     from etcdtui.services.snapshots.status import VerifyResult

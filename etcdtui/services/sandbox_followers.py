@@ -7,9 +7,12 @@ Deliberately tiny: registering a follower must not load the sandbox module."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-Follower = Callable[[Any], None]  # called with the Sandbox whose members changed
+TYPE_CHECKING = False  # typing costs start-up (see services/snapshots/records.py)
+if TYPE_CHECKING:
+    from typing import Any
+
+    Follower = Callable[[Any], None]  # called with the Sandbox whose members changed
 
 _followers: list[Follower] = []
 

@@ -17,7 +17,6 @@ PKG = Path(__file__).resolve().parents[2] / "etcdtui"
 
 # (file, what) -> why it may write on its own
 ALLOWED = {
-    ("cli/output.py", "json.dump("): "prints JSON to stdout",
     ("services/etcd_fetch.py", ".write_text("): "apt's sources.list in a private scratch root",
     ("services/sandbox_proxy.py", ".write_text("): "the proxy's ack file: standard library only",
 }
@@ -45,6 +44,32 @@ def test_write_private_is_0600_and_leaves_no_part(tmp_path: Path) -> None:
     assert target.read_text() == '{"a": 1}'
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
+
+
+def test_write_private_takes_plain_and_relative_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the verification cache is written through a string path; a bare name is
+    # written beside the working directory, and a missing directory is made 0700
+    monkeypatch.chdir(tmp_path)
+    write_private("bare.json", "1")
+    write_private(os.path.join("new", "deeper", "state.json"), "2")
+    write_private("trailing.json/", "3")  # what Path("trailing.json/") names
+    assert (tmp_path / "bare.json").read_text() == "1"
+    assert (tmp_path / "new" / "deeper" / "state.json").read_text() == "2"
+    assert stat.S_IMODE((tmp_path / "new" / "deeper").stat().st_mode) == 0o700
+    assert (tmp_path / "trailing.json").read_text() == "3"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bare.json", "new", "trailing.json"]
+    assert [p.name for p in (tmp_path / "new" / "deeper").iterdir()] == ["state.json"]
+
+
+def test_write_private_leaves_no_part_when_the_rename_fails(tmp_path: Path) -> None:
+    target = tmp_path / "taken"
+    target.mkdir()
+    (target / "inside").write_text("x")  # a non-empty directory cannot be replaced
+    with pytest.raises(OSError):
+        write_private(str(target), "data")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
 
 
 def test_stage_private_never_touches_an_existing_part(tmp_path: Path) -> None:

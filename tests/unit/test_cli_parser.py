@@ -134,9 +134,41 @@ def test_only_the_sub_command_run_gets_the_connection_flags() -> None:
     argv = ["snapshot", "status", "f", "--context", "x"]
     leaves = _leaves(build_parser(argv), "snapshot")
     assert _has_flag(leaves["status"], "--endpoints")
-    assert not _has_flag(leaves["verify"], "--endpoints")
+    # no other leaf gets them: no other leaf is even built (see the test below)
+    assert not [leaf for name, leaf in leaves.items() if name != "status"]
     args = build_parser(argv).parse_args(argv)
     assert args.context == "x" and args.file == "f"
+
+
+@pytest.mark.parametrize("action", ["status", "verify", "inspect", "diff", "ls", "prune"])
+def test_a_group_builds_only_the_action_named(action: str) -> None:
+    # the parser serves one parse: `snapshot verify FILE` needs no other action's parser
+    # (nor the module that adds `snapshot save`)
+    argv = ["--lang", "en", "snapshot", action, "f"]
+    assert set(_leaves(build_parser(argv), "snapshot")) == {action}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["snapshot", "--help"],
+        ["snapshot", "stauts", "f"],
+        ["snapshot", "save", "f"],
+        ["snapshot", "-o", "json", "status", "f"],
+        ["--help", "snapshot", "status"],
+    ],
+)
+def test_help_typos_and_plugged_in_actions_see_every_action(argv: list[str]) -> None:
+    leaves = _leaves(build_parser(argv), "snapshot")
+    assert {"status", "verify", "inspect", "diff", "ls", "prune", "save"} <= set(leaves)
+
+
+def test_an_action_typo_still_lists_every_action(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["snapshot", "verfy", "f"]
+    with pytest.raises(SystemExit):
+        build_parser(argv).parse_args(argv)
+    err = capsys.readouterr().err
+    assert "verfy" in err and "'prune'" in err and "'save'" in err
 
 
 @pytest.mark.parametrize("argv", [["snapshot", "--help"], ["snapshot", "stauts", "f"]])

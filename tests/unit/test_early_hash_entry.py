@@ -52,7 +52,8 @@ try:
     main(sys.argv[1:])
 except SystemExit as done:
     code = done.code
-early = [t.name for t in threading.enumerate() if t.name == "sha256-early"]
+early = [t.name for t in threading.enumerate() if t.name.startswith("sha256")]
+early += ["sha256-early"] * earlyhash.running()  # _thread threads, counted there
 print(json.dumps({"made": made, "code": code, "threads": early}), file=sys.stderr)
 """
 

@@ -94,7 +94,11 @@ def test_concurrent_statuses_put_the_switch_interval_back(tmp_path: Path) -> Non
 
 
 def _no_early_threads() -> bool:
-    return not [t for t in threading.enumerate() if t.name == "sha256-early"]
+    from etcdtui.services.snapshots import earlyhash
+
+    # plain _thread threads (threading is not imported for them): counted by earlyhash
+    named = [t for t in threading.enumerate() if t.name.startswith("sha256")]
+    return not named and earlyhash.running() == 0
 
 
 def test_an_early_hash_of_the_same_file_is_used(
@@ -156,3 +160,33 @@ def test_an_early_hash_that_does_not_apply_is_dropped(
         assert res is not None and res.cause == "no-trailer"
     if kind == "truncated":
         assert res is not None and res.cause == "truncated"
+
+
+def test_a_running_early_hash_is_counted_until_its_thread_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the hash runs on a plain _thread thread: earlyhash.running() is what shows it
+    from etcdtui.services.snapshots import earlyhash
+
+    path = _write(tmp_path, with_trailer(build_db(SAMPLE)))
+    entered, release = threading.Event(), threading.Event()
+
+    def held(*args: object) -> tuple[bool, bool | None]:
+        entered.set()
+        release.wait(30)
+        return True, True
+
+    monkeypatch.setattr(earlyhash, "hash_mapping", held)
+    early = EarlyHash(path)
+    assert entered.wait(30)
+    assert earlyhash.running() == 1
+    with BoltDB.open(path) as db:
+        assert early.matches(db.fd)
+    release.set()
+    assert early.result() == (True, True)
+    assert earlyhash.running() == 0
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert not early.matches(fd)  # done: nothing left to take over
+    finally:
+        os.close(fd)

@@ -167,6 +167,39 @@ def test_snapshot_status_as_a_table_loads_no_json_or_pathlib(tmp_path: Path) -> 
     assert proc.stdout.splitlines()[-1] == "loaded False False False"
 
 
+@pytest.mark.parametrize("args", [["status"], ["status", "--verify"], ["verify"]])
+def test_snapshot_status_and_verify_load_no_typing_or_pathlib(
+    tmp_path: Path, args: list[str]
+) -> None:
+    # typing alone is about 15 million instructions of start-up, and pathlib (with
+    # urllib.parse and ipaddress) was loaded by verify to write its record, after the
+    # result was known: both lengthen a race with etcdutl and openssl
+    from tests.support.bolt_builder import SAMPLE, build_db, with_trailer
+
+    snap = tmp_path / "s.db"
+    snap.write_bytes(with_trailer(build_db(SAMPLE)))
+    code = (
+        "import os, sys\nfrom etcdtui.main import main\n"
+        f"os.environ['ETCDTUI_STATE_DIR'] = {str(tmp_path / 'state')!r}\n"
+        f"sys.argv = ['etcdtui', 'snapshot', *{args!r}, '-o', 'json', {str(snap)!r}]\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
+        "print('loaded', 'typing' in sys.modules, 'pathlib' in sys.modules)\n"
+    )
+    # without site (-S): a development install's import hook loads pathlib itself
+    env = {**os.environ, "ETCDTUI_CONFIG_DIR": str(tmp_path), "LANG": "C.UTF-8"}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        env.pop(name, None)
+    proc = subprocess.run(
+        [sys.executable, "-S", "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert '"totalKey": 507' in proc.stdout  # the command did run
+    assert proc.stdout.splitlines()[-1] == "loaded False False"
+    if args != ["status"]:
+        assert (tmp_path / "state" / "snapshot-verify.json").is_file()  # the record
+
+
 def test_the_status_path_loads_no_datetime(tmp_path: Path) -> None:
     # what `etcdtui status` loads on its way (the flags resolved through the config
     # package, the reading, the document) needs no datetime: the TLS files' validity
@@ -209,6 +242,47 @@ def test_start_up_objects_leave_the_collector_only_for_the_process_command(
     )
     assert "missing.db" in proc.stderr  # the command ran (and failed: no such file)
     assert proc.stdout.splitlines()[-1] == "frozen True"
+
+
+@pytest.mark.parametrize("words", [["status"], ["verify"], ["status", "--help"]])
+def test_a_snapshot_command_starts_up_without_collections_and_runs_with_them(
+    tmp_path: Path, words: list[str]
+) -> None:
+    # the collector is off while the modules and the parser are built (no garbage
+    # there), and on again when the command runs and at exit, also after --help
+    from tests.support.bolt_builder import SAMPLE, build_db, with_trailer
+
+    snap = tmp_path / "s.db"
+    snap.write_bytes(with_trailer(build_db(SAMPLE)))
+    code = (
+        "import atexit, gc, sys\n"
+        "from etcdtui.cli import snapshot_cmds\n"
+        "real = snapshot_cmds.cmd_status, snapshot_cmds.cmd_verify\n"
+        "seen = []\n"
+        "def spy(cmd):\n"
+        "    def run(args):\n"
+        "        after = gc.get_stats()[0]['collections']\n"
+        "        seen.append((gc.isenabled(), after - before))\n"
+        "        return cmd(args)\n"
+        "    return run\n"
+        "snapshot_cmds.cmd_status, snapshot_cmds.cmd_verify = map(spy, real)\n"
+        "atexit.register(lambda: print('at exit', gc.isenabled(), seen))\n"
+        "from etcdtui.main import main\n"
+        f"sys.argv = ['etcdtui', 'snapshot', *{words!r}, {str(snap)!r}]\n"
+        "before = gc.get_stats()[0]['collections']\n"
+        "main()\n"
+    )
+    env = {**os.environ, "ETCDTUI_CONFIG_DIR": str(tmp_path)}
+    env["ETCDTUI_STATE_DIR"] = str(tmp_path / "state")
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    last = proc.stdout.splitlines()[-1]
+    if "--help" in words:
+        assert last == "at exit True []"
+    else:
+        assert last == "at exit True [(True, 0)]", last
 
 
 def test_an_in_process_caller_keeps_its_collector(capsys: pytest.CaptureFixture[str]) -> None:

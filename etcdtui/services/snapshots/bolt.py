@@ -34,7 +34,6 @@ import struct
 from collections.abc import Iterator
 from operator import add as _add
 from types import TracebackType
-from typing import NamedTuple
 
 from etcdtui.i18n import _
 from etcdtui.services.snapshots.errors import (
@@ -44,6 +43,12 @@ from etcdtui.services.snapshots.errors import (
     SnapshotTruncated,
     SnapshotUnreadable,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NamedTuple
+else:  # typing costs start-up: the same record class without it
+    from etcdtui.services.snapshots.records import NamedTuple
 
 MAGIC = 0xED0CDAED
 VERSION = 2

@@ -109,6 +109,32 @@ def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
+class _Flag:
+    """``threading.Event``'s ``set``/``is_set``, enough for :func:`hash_mapping`'s stop
+    (the hashing thread only polls it between chunks)."""
+
+    __slots__ = ("_set",)
+
+    def __init__(self) -> None:
+        self._set = False
+
+    def set(self) -> None:
+        self._set = True
+
+    def is_set(self) -> bool:
+        return self._set
+
+
+# The hashing threads still running (EarlyHash objects): tests check that none outlives
+# its command. Plain _thread threads: importing threading would delay the hash's start.
+_running: set[int] = set()
+
+
+def running() -> int:
+    """How many early hashes are still running (their thread not yet ended)."""
+    return len(_running)
+
+
 class EarlyHash:
     """A sha256 of ``path`` running in a thread from construction. Never raises: a file
     that cannot be opened, is not regular, is age-encrypted or has no trailer by size
@@ -117,8 +143,8 @@ class EarlyHash:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self._ident: tuple[int, int, int, int] | None = None
         self._outcome: list[tuple[bool, bool | None]] = []
-        self._thread: Any = None
-        self._stop: Any = None
+        self._done: Any = None  # a lock the hashing thread holds until it ends
+        self._stop: _Flag | None = None
         self._fd = -1
         try:
             self._fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
@@ -134,17 +160,16 @@ class EarlyHash:
         except (OSError, ValueError):
             self._close()
             return
-        import threading
-
         self._ident = _identity(st)
-        self._stop = threading.Event()
+        stop = self._stop = _Flag()
         end = st.st_size - TRAILER_SIZE
+        done = _thread.allocate_lock()
+        done.acquire()
+        key = id(self)
 
         def run() -> None:
             try:
-                self._outcome.append(
-                    hash_mapping(mm, end, self._stop, lambda o, n: _drop(mm, o, n))
-                )
+                self._outcome.append(hash_mapping(mm, end, stop, lambda o, n: _drop(mm, o, n)))
             except (OSError, ValueError):  # the file shrank under us: no verdict here
                 pass
             finally:
@@ -152,10 +177,21 @@ class EarlyHash:
                     mm.close()
                 except BufferError:  # pragma: no cover - no view outlives hash_mapping
                     pass
+                _running.discard(key)
+                done.release()
 
         short_switch_interval.__enter__()
-        self._thread = threading.Thread(target=run, name="sha256-early", daemon=True)
-        self._thread.start()
+        _running.add(key)
+        try:
+            # like a daemon thread: it never holds the process up at exit
+            _thread.start_new_thread(run, ())
+        except BaseException:
+            _running.discard(key)
+            short_switch_interval.__exit__()
+            mm.close()
+            self._close()
+            raise
+        self._done = done
 
     def _close(self) -> None:
         if self._fd >= 0:
@@ -163,15 +199,16 @@ class EarlyHash:
             self._fd = -1
 
     def _finish(self) -> None:
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        if self._done is not None:
+            self._done.acquire()  # the thread's end
+            self._done.release()
+            self._done = None
             short_switch_interval.__exit__()
         self._close()
 
     def matches(self, fd: int) -> bool:
         """Is the file open as ``fd`` the one being hashed (and the hash running)?"""
-        if self._ident is None or self._thread is None:
+        if self._ident is None or self._done is None:
             return False
         try:
             return _identity(os.fstat(fd)) == self._ident
@@ -265,6 +302,7 @@ __all__ = [
     "ShortSwitchInterval",
     "hash_mapping",
     "new_sha256",
+    "running",
     "short_switch_interval",
     "start_for_argv",
     "take",

@@ -16,11 +16,9 @@ itself needs 128 * 8 * 2^logN bytes (256 MiB at age's default 18).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from etcdtui.i18n import _
 from etcdtui.safeio import open_regular, read_limited
@@ -34,6 +32,10 @@ from etcdtui.services.snapshots.errors import (
 from etcdtui.services.snapshots.passphrase_file import (
     read_passphrase_file as read_passphrase_file,
 )
+
+TYPE_CHECKING = False  # typing costs start-up (see services/snapshots/records.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 AGE_MAGIC = b"age-encryption.org/v1\n"
 AGE_ARMOR = b"-----BEGIN AGE ENCRYPTED FILE-----"
@@ -149,8 +151,10 @@ def load_identities(path: str | os.PathLike[str]) -> list[Any]:
 def _anonymous_fd() -> int:
     """A read-write file descriptor with no name on any file system."""
     if hasattr(os, "memfd_create"):
-        with contextlib.suppress(OSError):
+        try:
             return os.memfd_create("etcdtui-snapshot", os.MFD_CLOEXEC)
+        except OSError:
+            pass
     import tempfile
 
     private = tempfile.mkdtemp(prefix="etcdtui-")  # mode 0700
@@ -219,11 +223,10 @@ def decrypt_to_fd(path: str | os.PathLike[str], keys: DecryptKeys) -> int:
     return _decrypt(str(path), keys)
 
 
-@contextlib.contextmanager
-def open_snapshot(
-    path: str | os.PathLike[str], keys: DecryptKeys | None = None
-) -> Iterator[BoltDB]:
-    """Open ``path`` (plain or age-encrypted) as a read-only bbolt database."""
+def open_snapshot(path: str | os.PathLike[str], keys: DecryptKeys | None = None) -> BoltDB:
+    """Open ``path`` (plain or age-encrypted) as a read-only bbolt database; use it in a
+    ``with`` statement, which closes it (a plain function returning the database, its
+    own context manager: contextlib costs `snapshot status` start-up)."""
     name = str(path)
     if encryption_of(name) == "age":
         fd = _decrypt(name, keys or DecryptKeys())
@@ -235,10 +238,7 @@ def open_snapshot(
         db.encrypted = True
     else:
         db = BoltDB.open(name)
-    try:
-        yield db
-    finally:
-        db.close()
+    return db
 
 
 def identities_from_files(paths: Sequence[str]) -> list[Any]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import mmap
 import struct
 from collections.abc import Iterator
-from typing import Any
 
 from etcdtui.i18n import _
 from etcdtui.services.snapshots.bolt import (
@@ -35,6 +34,10 @@ try:
     from google_crc32c import extend as _crc32c_extend
 except ImportError:  # pragma: no cover - exercised only without the C extension
     _crc32c_extend = None
+
+TYPE_CHECKING = False  # typing costs start-up (see services/snapshots/records.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 _CRC_TABLE: list[int] = []
 

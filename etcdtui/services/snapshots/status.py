@@ -22,7 +22,6 @@ each page reached once, keys in order, and every page either in use or free.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from etcdtui.i18n import _
 from etcdtui.services.snapshots import verified
@@ -40,8 +39,12 @@ from etcdtui.services.snapshots.errors import SnapshotCorrupt, SnapshotError
 from etcdtui.services.snapshots.open_file import DecryptKeys, open_snapshot
 from etcdtui.services.snapshots.scan import ScanResult, scan
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import threading
+    from typing import Any, NamedTuple
+else:  # typing costs start-up: the same record class without it
+    from etcdtui.services.snapshots.records import NamedTuple
 
 # --- sha256 trailer -------------------------------------------------------------------
 

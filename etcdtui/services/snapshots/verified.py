@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import Any
 
 from etcdtui.paths import state_dir_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import Any
 
 CACHE_NAME = "snapshot-verify.json"
 CACHE_FORMAT = 1
