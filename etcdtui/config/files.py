@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -22,6 +21,7 @@ from etcdtui.config.contexts import (
 from etcdtui.errors import ConfigError, InvalidEndpoint
 from etcdtui.errors import file_error as _fail
 from etcdtui.i18n import _
+from etcdtui.records import record, replace
 from etcdtui.safeio import MAX_SMALL_FILE, FileTooLarge, NotRegularFile, expand_user, read_limited
 
 _MAX_FILE = MAX_SMALL_FILE  # PEM and YAML files are small; refuse to slurp anything huge
@@ -151,7 +151,7 @@ def generated_path(config: Path) -> Path:
     return config.with_name(f"{config.stem}.generated.yaml")
 
 
-@dataclasses.dataclass
+@record
 class _File:
     """One parsed config file: its raw mapping (with lines) and its contexts."""
 
@@ -448,7 +448,7 @@ def save_context(
         raise ConfigError(
             _("the user name contains ':'"), fix=_("Passwords are never stored in the config file.")
         )
-    new = dataclasses.replace(ctx, endpoints=parse_endpoints(ctx.endpoints, ctx.insecure))
+    new = replace(ctx, endpoints=parse_endpoints(ctx.endpoints, ctx.insecure))
 
     def edit(raw: dict[str, Any]) -> None:
         others = [c for c in raw["contexts"] if c.get("name") != new.name]

@@ -4,10 +4,10 @@ reading. The services load when used: the status path pays only for what it read
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from etcdtui.cluster_data import ClusterReading, hex_id
+from etcdtui.records import replace
 
 if TYPE_CHECKING:
     from etcdtui.services.quick_status import StatusReading

@@ -23,7 +23,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
@@ -37,6 +36,7 @@ from etcdtui.cluster_data import (
     MemberList,
 )
 from etcdtui.i18n import _
+from etcdtui.records import record
 from etcdtui.services.etcdapi.endpoint import split_endpoint
 from etcdtui.services.etcdapi.gateway import Connection, GatewayClient, GatewayPool
 from etcdtui.services.readings import (
@@ -113,7 +113,7 @@ class _Call(_Result[T]):
                 self._notify.put(self)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class StatusReading:
     """What `etcdtui status` shows: the reading, each member's /metrics, and why the
     answer must come from gRPC instead (``unusable``), if the gateway showed that."""
