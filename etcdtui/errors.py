@@ -18,9 +18,12 @@ shows the CLI fix only when it names no flag, else a generic pointer to the docs
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from etcdtui.i18n import N_, _
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 DOCS_PAGE = "docs/errors.md"
 

@@ -25,7 +25,10 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any, TextIO
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 _NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\x1b": "\\e"}
 # Cc (C0, DEL, C1), and every Cf (format: soft hyphen, bidi marks and overrides,

@@ -12,9 +12,12 @@ import argparse
 import importlib
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from etcdtui.i18n import _
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 # Order is the order of `etcdtui --help`.
 COMMAND_MODULES = [

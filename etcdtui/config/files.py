@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.config.contexts import (
@@ -23,6 +22,10 @@ from etcdtui.errors import file_error as _fail
 from etcdtui.i18n import _
 from etcdtui.records import record, replace
 from etcdtui.safeio import MAX_SMALL_FILE, FileTooLarge, NotRegularFile, expand_user, read_limited
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 _MAX_FILE = MAX_SMALL_FILE  # PEM and YAML files are small; refuse to slurp anything huge
 
@@ -61,7 +64,13 @@ def read_config_bytes(
     return data
 
 
-class _Map(dict[Any, Any]):
+if TYPE_CHECKING:
+    _MapBase = dict[Any, Any]
+else:
+    _MapBase = dict
+
+
+class _Map(_MapBase):
     """A YAML mapping that remembers where it and each of its keys are (1-based lines)."""
 
     line: int | None = None

@@ -6,11 +6,12 @@ Light to import (the config and the sandbox load only when used): etcdtui.cli.ma
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from etcdtui import errors
 
+TYPE_CHECKING = False  # typing is not imported at run time (start-up)
 if TYPE_CHECKING:
+    from typing import Any
+
     from etcdtui.services.sandbox import Sandbox
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping, Sequence
-from typing import TYPE_CHECKING
 
 from etcdtui.cluster_data import Alarm, EndpointStatus, MemberList, hex_id
 from etcdtui.domain import quorum
@@ -19,6 +18,7 @@ from etcdtui.records import record
 from etcdtui.services import metrics
 from etcdtui.services.metrics import MemberMetrics
 
+TYPE_CHECKING = False  # typing is not imported at run time (start-up)
 if TYPE_CHECKING:  # imported where used: `etcdtui status` does not need it
     from etcdtui.services import versions
 

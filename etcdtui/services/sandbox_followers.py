@@ -6,10 +6,12 @@ Deliberately tiny: registering a follower must not load the sandbox module."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+TYPE_CHECKING = False  # typing is not imported at run time (start-up)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
-Follower = Callable[[Any], None]  # called with the Sandbox whose members changed
+    Follower = Callable[[Any], None]  # called with the Sandbox whose members changed
 
 _followers: list[Follower] = []
 
