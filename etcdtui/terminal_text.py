@@ -65,9 +65,6 @@ def _compile(ranges: tuple[tuple[int, int], ...]) -> re.Pattern[str]:
     return re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges) + "]")
 
 
-_UNSAFE = _compile(_RANGES)
-
-
 def _escape_char(ch: str) -> str:
     named = _NAMED.get(ch)
     if named is not None:
