@@ -1,7 +1,8 @@
 """Plain data shared by the service layer, the CLI and the UI.
 
-Frozen dataclasses only: no I/O, no textual, no grpc. IDs are kept as ints and
-rendered as lowercase hex without padding, exactly as etcdctl prints them.
+Frozen records only (dataclasses to their users, etcdtui/records.py): no I/O, no
+textual, no grpc. IDs are kept as ints and rendered as lowercase hex without padding,
+exactly as etcdctl prints them.
 """
 
 from __future__ import annotations
