@@ -1,15 +1,16 @@
 """Plain data shared by the service layer, the CLI and the UI.
 
-Frozen dataclasses only: no I/O, no textual, no grpc. IDs are kept as ints and
-rendered as lowercase hex without padding, exactly as etcdctl prints them.
+Frozen records only (dataclasses to their users, etcdtui/records.py): no I/O, no
+textual, no grpc. IDs are kept as ints and rendered as lowercase hex without padding,
+exactly as etcdctl prints them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from etcdtui.domain.health import elected_leader, healthy_ids, is_access_error
+from etcdtui.records import field, record
 
 
 def hex_id(value: int) -> str:
@@ -21,7 +22,7 @@ def parse_hex_id(text: str) -> int:
     return int(text.strip().lower().removeprefix("0x"), 16)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Member:
     """One etcd member as the member list reports it."""
 
@@ -50,7 +51,7 @@ class Member:
         }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class MemberList:
     """The cluster ID and its members, in the order etcd lists them."""
 
@@ -80,7 +81,7 @@ class MemberList:
         }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class EndpointStatus:
     """What one endpoint said about itself, or why it said nothing."""
 
@@ -136,7 +137,7 @@ class EndpointStatus:
         }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class EndpointHealth:
     """Result of a linearizable read through one endpoint."""
 
@@ -156,7 +157,7 @@ class EndpointHealth:
         }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Alarm:
     """An active alarm of one member (NOSPACE, CORRUPT)."""
 
@@ -167,7 +168,7 @@ class Alarm:
         return {"member_id": hex_id(self.member_id), "alarm": self.kind}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class QuorumSummary:
     """Voters, the healthy ones and how many a quorum needs."""
 
@@ -199,7 +200,7 @@ class QuorumSummary:
         }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class HashKV:
     """One member's HashKV answer at a revision."""
 
@@ -226,7 +227,7 @@ def hashkv_verdict(hashes: tuple[HashKV, ...] | list[HashKV]) -> str:
     return "consistent"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ClusterReading:
     """One refresh of the whole cluster as the console shows it."""
 
@@ -266,7 +267,7 @@ class ClusterReading:
         return healthy_ids(members, self.endpoints, self.health)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ConnectionSettings:
     """Everything needed to dial a cluster. Paths, never key material."""
 

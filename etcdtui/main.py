@@ -21,33 +21,39 @@ def open_console(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    import gc
     import sys
 
-    words = list(sys.argv[1:] if argv is None else argv)
+    paused = argv is None and gc.isenabled()
+    if paused:
+        # The process's own command: its start-up (imports, the parser) builds
+        # long-lived objects and next to no garbage, yet the cyclic collector ran over
+        # them again and again (about 3 % of `etcdtui status`'s instructions). It is
+        # back on once a command starts (etcdtui.cli._dispatch), or once the console's
+        # first poll is on screen (ui/launch.py, EtcdtuiApp.resume_gc), and at the
+        # latest when this returns (--help, a usage error).
+        gc.disable()
+    try:
+        _run(argv, sys.argv[1:] if argv is None else argv)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _run(argv: Sequence[str] | None, words: Sequence[str]) -> None:
     if words[:1] != ["snapshot"]:
         from etcdtui.cli import main as run
 
         run(argv, console=open_console)
         return
-    import gc
-
-    # The offline snapshot commands race etcdutl and openssl: while the modules and the
-    # parser are built (nothing there is garbage) the collector stays off; the CLI
-    # freezes what they built and turns it back on before the command runs (a whole
-    # process only: an in-process caller's collector is left alone).
-    collecting = argv is None and gc.isenabled()
-    if collecting:
-        gc.disable()
     from etcdtui.services.snapshots import earlyhash
 
     try:
         # `snapshot verify FILE`'s floor is the sha256 of FILE: start it before the CLI
         # is even imported (the command takes the job over; earlyhash.start_for_argv).
-        earlyhash.start_for_argv(words)
+        earlyhash.start_for_argv(list(words))
         from etcdtui.cli import main as run
 
         run(argv, console=open_console)
     finally:
-        if collecting:
-            gc.enable()
         earlyhash.drop_pending()

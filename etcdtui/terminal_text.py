@@ -26,10 +26,9 @@ from __future__ import annotations
 import functools
 import re
 
-TYPE_CHECKING = False  # typing costs start-up (see services/snapshots/records.py)
+TYPE_CHECKING = False  # typing is not imported at run time (start-up)
 if TYPE_CHECKING:
     from typing import Any, TextIO
-
 
 _NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\x1b": "\\e"}
 # Cc (C0, DEL, C1), and every Cf (format: soft hyphen, bidi marks and overrides,

@@ -412,7 +412,7 @@ def _dispatch(
         # of its instructions in the collector, half of them at exit). Not when called
         # with an argv (tests, in-process callers): their process goes on.
         gc.freeze()
-        gc.enable()  # etcdtui.main keeps it off while a snapshot command starts up
+        gc.enable()  # etcdtui.main turned it off for the start-up
     # a safety net under the per-field escaping: no raw escape sequence from the cluster
     # or a file reaches the terminal, whatever a command prints (JSON has none to escape)
     out, err = sys.stdout, sys.stderr

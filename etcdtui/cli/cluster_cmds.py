@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from etcdtui.cli import add_output_flag, registering
 from etcdtui.cli.invocation import (
@@ -24,6 +23,10 @@ from etcdtui.domain.health import is_access_error
 from etcdtui.i18n import _
 from etcdtui.ops.status import quick_read, read_over_grpc, status_document, status_transport
 from etcdtui.terminal_text import printable
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -8,16 +8,17 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.errors import ConnectionFailure, EtcdtuiError, ReadOnlyMode
 from etcdtui.i18n import N_, _
 
+TYPE_CHECKING = False  # typing is not imported at run time (start-up)
 if TYPE_CHECKING:
     import asyncio
+    from typing import Any, TypeVar
 
-T = TypeVar("T")
+    T = TypeVar("T")
 
 
 def sandbox_settings(sandbox: object, args: argparse.Namespace) -> ConnectionSettings:

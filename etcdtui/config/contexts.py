@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from etcdtui.cluster_data import ConnectionSettings
@@ -13,6 +11,7 @@ from etcdtui.domain.endpoints import normalize_endpoint as normalize_endpoint
 from etcdtui.errors import ConfigError, InsecureRefused, InvalidEndpoint
 from etcdtui.errors import TLSFileError as TLSFileError
 from etcdtui.i18n import N_, _
+from etcdtui.records import field, record
 
 APP_NAME = "etcdtui"
 DEFAULT_THEME = "etcdtui-dark"
@@ -50,7 +49,7 @@ class UnknownContext(ConfigError):
 # --- data --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Context:
     """One named cluster in the config file."""
 
@@ -68,11 +67,13 @@ class Context:
 
     @classmethod
     def from_settings(cls, name: str, s: ConnectionSettings) -> Context:
+        import dataclasses
+
         fields = {f.name for f in dataclasses.fields(cls)} - {"name"}
         return cls(name=name, **{k: getattr(s, k) for k in fields})
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Config:
     """The config file: its contexts, the current one and the console's settings."""
 
@@ -87,7 +88,7 @@ class Config:
     language: str | None = None  # ui.language: "id", "en"; None follows the environment
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class KubeadmDiscovery:
     """What a kubeadm etcd static pod manifest says about reaching etcd."""
 

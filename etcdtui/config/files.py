@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.config.contexts import (
@@ -22,7 +20,12 @@ from etcdtui.config.contexts import (
 from etcdtui.errors import ConfigError, InvalidEndpoint
 from etcdtui.errors import file_error as _fail
 from etcdtui.i18n import _
+from etcdtui.records import record, replace
 from etcdtui.safeio import MAX_SMALL_FILE, FileTooLarge, NotRegularFile, expand_user, read_limited
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 _MAX_FILE = MAX_SMALL_FILE  # PEM and YAML files are small; refuse to slurp anything huge
 
@@ -61,7 +64,13 @@ def read_config_bytes(
     return data
 
 
-class _Map(dict[Any, Any]):
+if TYPE_CHECKING:
+    _MapBase = dict[Any, Any]
+else:
+    _MapBase = dict
+
+
+class _Map(_MapBase):
     """A YAML mapping that remembers where it and each of its keys are (1-based lines)."""
 
     line: int | None = None
@@ -151,7 +160,7 @@ def generated_path(config: Path) -> Path:
     return config.with_name(f"{config.stem}.generated.yaml")
 
 
-@dataclasses.dataclass
+@record
 class _File:
     """One parsed config file: its raw mapping (with lines) and its contexts."""
 
@@ -448,7 +457,7 @@ def save_context(
         raise ConfigError(
             _("the user name contains ':'"), fix=_("Passwords are never stored in the config file.")
         )
-    new = dataclasses.replace(ctx, endpoints=parse_endpoints(ctx.endpoints, ctx.insecure))
+    new = replace(ctx, endpoints=parse_endpoints(ctx.endpoints, ctx.insecure))
 
     def edit(raw: dict[str, Any]) -> None:
         others = [c for c in raw["contexts"] if c.get("name") != new.name]

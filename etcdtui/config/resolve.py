@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.config.contexts import (
@@ -23,6 +22,10 @@ from etcdtui.errors import ConfigError
 from etcdtui.errors import file_error as _fail
 from etcdtui.i18n import _
 from etcdtui.safeio import expand_user
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 # --- resolution --------------------------------------------------------------------------
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any
 from urllib.parse import urlsplit
 
 from etcdtui.errors import InsecureRefused, InvalidEndpoint
 from etcdtui.i18n import _
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 _HOSTNAME = re.compile(r"^[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?$")
 

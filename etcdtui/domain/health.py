@@ -23,13 +23,15 @@ The leader rule is ``elected_leader``: the leader named at the newest raft term.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from typing import Literal, Protocol, TypeVar
 from urllib.parse import urlsplit
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Literal, Protocol, TypeVar
 
 HEALTHY: Literal["healthy"] = "healthy"
 DOWN: Literal["down"] = "down"
 UNKNOWN: Literal["unknown"] = "unknown"
-MemberState = Literal["healthy", "down", "unknown"]
 
 # Error codes (etcdtui.errors AuthFailed, PermissionDenied) that mean "etcd answered and
 # refused these credentials". Such an endpoint is alive: it is never counted as an
@@ -41,41 +43,41 @@ def is_access_error(code: str | None) -> bool:
     return code in ACCESS_ERROR_CODES
 
 
-class StatusLike(Protocol):
-    @property
-    def endpoint(self) -> str: ...
-    @property
-    def ok(self) -> bool: ...
-    @property
-    def error_code(self) -> str | None: ...
-    @property
-    def member_id(self) -> int: ...
-    @property
-    def leader(self) -> int: ...
-    @property
-    def raft_term(self) -> int: ...
-    @property
-    def is_leader(self) -> bool: ...
+if TYPE_CHECKING:  # the shapes the rules read, for the checker
+    MemberState = Literal["healthy", "down", "unknown"]
 
+    class StatusLike(Protocol):
+        @property
+        def endpoint(self) -> str: ...
+        @property
+        def ok(self) -> bool: ...
+        @property
+        def error_code(self) -> str | None: ...
+        @property
+        def member_id(self) -> int: ...
+        @property
+        def leader(self) -> int: ...
+        @property
+        def raft_term(self) -> int: ...
+        @property
+        def is_leader(self) -> bool: ...
 
-class HealthLike(Protocol):
-    @property
-    def endpoint(self) -> str: ...
-    @property
-    def healthy(self) -> bool: ...
-    @property
-    def error_code(self) -> str | None: ...
+    class HealthLike(Protocol):
+        @property
+        def endpoint(self) -> str: ...
+        @property
+        def healthy(self) -> bool: ...
+        @property
+        def error_code(self) -> str | None: ...
 
+    class MemberLike(Protocol):
+        @property
+        def id(self) -> int: ...
+        @property
+        def client_urls(self) -> tuple[str, ...]: ...
 
-class MemberLike(Protocol):
-    @property
-    def id(self) -> int: ...
-    @property
-    def client_urls(self) -> tuple[str, ...]: ...
-
-
-S = TypeVar("S", bound=StatusLike)
-H = TypeVar("H", bound=HealthLike)
+    S = TypeVar("S", bound=StatusLike)
+    H = TypeVar("H", bound=HealthLike)
 
 
 def same_endpoint_key(url: str) -> str:

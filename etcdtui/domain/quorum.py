@@ -19,7 +19,6 @@ both import from here, never the other way round.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
 
 from etcdtui.cluster_data import Member, MemberList, QuorumSummary, hex_id
 from etcdtui.errors import (
@@ -32,6 +31,7 @@ from etcdtui.errors import (
     UnhealthyCluster,
 )
 from etcdtui.i18n import N_, _, ngettext
+from etcdtui.records import field, record
 
 # Error strings etcd's gRPC API answers with (api/v3rpc/rpctypes). Machine text: not translated.
 ERR_UNHEALTHY = "etcdserver: unhealthy cluster"
@@ -204,7 +204,7 @@ def even_warning(voters: int) -> str:
 # --- verdict (shared by the what-if and the scaling advice) -------------------------------
 
 
-@dataclass
+@record
 class Verdict:
     """What a check concluded: reasons to refuse, warnings, and the fix."""
 

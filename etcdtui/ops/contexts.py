@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from etcdtui import errors
 
-TYPE_CHECKING = False  # typing costs start-up (see services/snapshots/records.py)
+TYPE_CHECKING = False  # typing is not imported at run time (start-up)
 if TYPE_CHECKING:
     from typing import Any
 

@@ -4,12 +4,13 @@ reading. The services load when used: the status path pays only for what it read
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
-
 from etcdtui.cluster_data import ClusterReading, hex_id
+from etcdtui.records import replace
 
+TYPE_CHECKING = False  # typing is not imported at run time (start-up)
 if TYPE_CHECKING:
+    from typing import Any
+
     from etcdtui.services.quick_status import StatusReading
 
 # `etcdtui status` reads through etcd's gRPC-JSON gateway unless this is "grpc" (see

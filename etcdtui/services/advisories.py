@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from etcdtui.cluster_data import Alarm, EndpointStatus, MemberList, hex_id
 from etcdtui.domain import quorum
 from etcdtui.domain.formatting import age_words, human_bytes
 from etcdtui.i18n import _
+from etcdtui.records import record
 from etcdtui.services import metrics
 from etcdtui.services.metrics import MemberMetrics
 
+TYPE_CHECKING = False  # typing is not imported at run time (start-up)
 if TYPE_CHECKING:  # imported where used: `etcdtui status` does not need it
     from etcdtui.services import versions
 
@@ -30,7 +30,7 @@ MIN_PATCH = {(3, 4): 29, (3, 5): 11}
 INCONSISTENCY_BUG = ((3, 5, 0), (3, 5, 2))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Advisory:
     """One piece of standing advice, with its why and the next step."""
 
@@ -54,7 +54,7 @@ class Advisory:
         return out
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SnapshotHint:
     """The newest snapshot a restore would use (for the quorum-lost advice)."""
 

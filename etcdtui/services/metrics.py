@@ -16,12 +16,12 @@ import math
 import re
 import ssl
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from etcdtui import errors
 from etcdtui.cluster_data import ConnectionSettings, EndpointStatus
 from etcdtui.i18n import _
+from etcdtui.records import field, record
 
 MAX_METRICS_BYTES = 8 * 1024 * 1024  # a member's /metrics is ~200 KiB; refuse anything huge
 
@@ -117,7 +117,7 @@ def parse_text(text: str, wanted: Iterable[str] = _WANTED) -> dict[str, list[tup
     return out
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Histogram:
     """Cumulative buckets (upper bound, count), ascending, with +Inf last."""
 
@@ -183,7 +183,7 @@ def _scalar(samples: Mapping[str, list[tuple[Labels, float]]], name: str) -> flo
     return sum(v for _labels, v in values)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class MemberMetrics:
     """One scrape of one member, reduced to the numbers an operator acts on."""
 

@@ -23,8 +23,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from etcdtui import errors
@@ -37,6 +35,7 @@ from etcdtui.cluster_data import (
     MemberList,
 )
 from etcdtui.i18n import _
+from etcdtui.records import record
 from etcdtui.services.etcdapi.endpoint import split_endpoint
 from etcdtui.services.etcdapi.gateway import Connection, GatewayClient, GatewayPool
 from etcdtui.services.readings import (
@@ -50,12 +49,28 @@ from etcdtui.services.readings import (
     status_from,
 )
 
-T = TypeVar("T")
+TYPE_CHECKING = False  # typing is not imported at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any, Generic, TypeVar
+
+    T = TypeVar("T")
+
+    class _Typed(Generic[T]):
+        pass
+else:
+    T = None
+
+    class _Typed:
+        """At run time a plain base: ``_Result[X]`` is ``_Result``."""
+
+        def __class_getitem__(cls, item):
+            return cls
+
 
 _SLICE = 0.05  # seconds: how often a waiting main thread lets signal handlers run
 
 
-class _Result(Generic[T]):
+class _Result(_Typed[T]):
     """An answer some thread will give: the waits here are bounded (``until``), so
     nothing waits forever even if a request misbehaved."""
 
@@ -113,7 +128,7 @@ class _Call(_Result[T]):
                 self._notify.put(self)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class StatusReading:
     """What `etcdtui status` shows: the reading, each member's /metrics, and why the
     answer must come from gRPC instead (``unusable``), if the gateway showed that."""

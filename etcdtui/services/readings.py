@@ -8,12 +8,15 @@ and the threaded reads of `etcdtui status` (:mod:`etcdtui.services.quick_status`
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from etcdtui import errors
 from etcdtui.cluster_data import Alarm, ClusterReading, EndpointStatus, Member, MemberList
 from etcdtui.i18n import _
 from etcdtui.services.etcdapi.endpoint import split_endpoint
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 ALARM_NAMES = {1: "NOSPACE", 2: "CORRUPT"}
 

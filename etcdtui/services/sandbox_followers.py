@@ -6,10 +6,9 @@ Deliberately tiny: registering a follower must not load the sandbox module."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-TYPE_CHECKING = False  # typing costs start-up (see services/snapshots/records.py)
+TYPE_CHECKING = False  # typing is not imported at run time (start-up)
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     Follower = Callable[[Any], None]  # called with the Sandbox whose members changed

@@ -38,7 +38,12 @@ def test_service_layer_is_ui_free() -> None:
 
 def test_models_import_nothing_of_ours_but_errors_i18n_and_the_health_rule() -> None:
     ours = {n for n in _imports(PKG / "cluster_data.py") if n.startswith("etcdtui")}
-    assert ours <= {"etcdtui.errors", "etcdtui.i18n", "etcdtui.domain.health"}
+    assert ours <= {"etcdtui.errors", "etcdtui.i18n", "etcdtui.domain.health", "etcdtui.records"}
+
+
+def test_records_import_nothing_of_ours() -> None:
+    """etcdtui/records.py (the models' @record) sits in the kernel, under everything."""
+    assert not {n for n in _imports(PKG / "records.py") if n.startswith("etcdtui")}
 
 
 def test_health_rule_imports_nothing_of_ours() -> None:

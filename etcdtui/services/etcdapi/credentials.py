@@ -8,15 +8,15 @@ clients (the gRPC-JSON gateway reads of `etcdtui status`, the /metrics scrapes) 
 from __future__ import annotations
 
 import ssl
-from dataclasses import dataclass
 from pathlib import Path
 
 from etcdtui import errors
 from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.i18n import _
+from etcdtui.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TLSMaterial:
     """The PEM bytes a TLS connection is made from (the key never shown)."""
 

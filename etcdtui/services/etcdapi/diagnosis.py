@@ -8,22 +8,24 @@ auth failures, and for a vague transport failure runs the TLS probe
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from etcdtui import errors
-from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.i18n import _
-from etcdtui.services.etcdapi.endpoint import Endpoint
 
+TYPE_CHECKING = False  # typing is not imported at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Protocol
 
-class Dialled(Protocol):
-    """What the diagnosis needs of a client: its endpoint and settings."""
+    from etcdtui.cluster_data import ConnectionSettings
+    from etcdtui.services.etcdapi.endpoint import Endpoint
 
-    @property
-    def url(self) -> str: ...
+    class Dialled(Protocol):
+        """What the diagnosis needs of a client: its endpoint and settings."""
 
-    endpoint: Endpoint
-    settings: ConnectionSettings
+        @property
+        def url(self) -> str: ...
+
+        endpoint: Endpoint
+        settings: ConnectionSettings
 
 
 _CLUSTER_ERRORS: list[tuple[str, type[errors.EtcdtuiError]]] = [

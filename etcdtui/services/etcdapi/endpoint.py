@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from etcdtui.records import record
 
-@dataclass(frozen=True)
+
+@record(frozen=True)
 class Endpoint:
     """A parsed client URL."""
 

@@ -28,7 +28,6 @@ import ssl
 import threading
 import time
 from types import SimpleNamespace
-from typing import Any
 
 from etcdtui import errors
 from etcdtui.cluster_data import ConnectionSettings
@@ -36,6 +35,10 @@ from etcdtui.i18n import N_, _
 from etcdtui.services.etcdapi.credentials import TLSMaterial, ascii_host, ssl_context
 from etcdtui.services.etcdapi.diagnosis import classify_status_blocking
 from etcdtui.services.etcdapi.endpoint import Endpoint, split_endpoint
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
 
