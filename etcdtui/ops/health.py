@@ -4,30 +4,32 @@ started yet. The console reads them here, not in the service layer."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from etcdtui.cluster_data import ConnectionSettings, MemberList
 from etcdtui.services import advisories as advisories
-from etcdtui.services import consistency as consistency
 from etcdtui.services import metrics as metrics
 from etcdtui.services.advisories import DEFAULT_QUOTA_BYTES as DEFAULT_QUOTA_BYTES
 from etcdtui.services.advisories import Advisory as Advisory
 from etcdtui.services.advisories import SnapshotHint as SnapshotHint
-from etcdtui.services.consistency import ConsistencyReport as ConsistencyReport
-from etcdtui.services.consistency import describe as describe_consistency
 from etcdtui.services.etcdapi.endpoint import split_endpoint as split_endpoint
 from etcdtui.services.metrics import MemberMetrics as MemberMetrics
 from etcdtui.services.metrics_history import MetricsHistory as MetricsHistory
 
+if TYPE_CHECKING:
+    from etcdtui.services.consistency import ConsistencyReport as ConsistencyReport
+    from etcdtui.services.consistency import HashSource
+
 __all__ = [
     "DEFAULT_QUOTA_BYTES",
     "Advisory",
-    "ConsistencyReport",
     "MemberMetrics",
     "MetricsHistory",
     "SnapshotHint",
     "added_member_names",
     "advisories",
     "check_consistency",
-    "consistency",
+    "check_consistency_on",
     "describe_consistency",
     "metrics",
     "split_endpoint",
@@ -49,6 +51,27 @@ async def check_consistency(
     """`check consistency`: HashKV of every member at one revision, on a connection of
     its own (the console checks on the connection it holds)."""
     from etcdtui.ops.cluster import connect
+    from etcdtui.services import consistency
 
     async with connect(settings) as svc:
         return await consistency.check(svc, revision)
+
+
+# The console's sentinel checks minutes after start-up, and a report is described only
+# once one exists: the consistency module is loaded then, not before the first frame.
+
+
+async def check_consistency_on(
+    svc: HashSource, revision: int | None = None, *, with_alarms: bool = True
+) -> ConsistencyReport:
+    """HashKV on every member through a connection the caller holds (the console's)."""
+    from etcdtui.services import consistency
+
+    return await consistency.check(svc, revision, with_alarms=with_alarms)
+
+
+def describe_consistency(report: ConsistencyReport) -> str:
+    """One line for the operator."""
+    from etcdtui.services.consistency import describe
+
+    return describe(report)

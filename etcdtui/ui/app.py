@@ -16,7 +16,6 @@ from textual.screen import Screen
 from etcdtui.cluster_data import ConnectionSettings
 from etcdtui.errors import EtcdtuiError
 from etcdtui.i18n import _
-from etcdtui.ops.audit import AuditLog
 from etcdtui.ops.health import DEFAULT_QUOTA_BYTES
 from etcdtui.terminal_text import printable
 from etcdtui.ui import actions, themes
@@ -38,6 +37,7 @@ from etcdtui.ui.state import ClusterState
 from etcdtui.ui.typeahead import KeyGate
 
 if TYPE_CHECKING:
+    from etcdtui.ops.audit import AuditLog
     from etcdtui.ui.app_access import ConsoleApp
 
 USER_THEMES_DELAY = 1.0  # seconds after mount; see _setup_themes
@@ -90,7 +90,7 @@ class EtcdtuiApp(App[int]):
         self.nothing_configured = nothing_configured
         self.config_path = config_path
         self.cli_read_only = cli_read_only
-        self.audit_log = audit_log or AuditLog()
+        self._audit_log = audit_log
         self.theme_dirs = theme_dirs
         self.consistency_every = consistency_every
         self.state = ClusterState(clock, refresh_interval)
@@ -216,6 +216,20 @@ class EtcdtuiApp(App[int]):
                 markup=False,
             )
             self.theme = themes.DEFAULT_THEME
+
+    @property
+    def audit_log(self) -> AuditLog:
+        """The audit log mutating actions append to; opened on first use (only an action
+        needs it: its module is not loaded before the first frame)."""
+        if self._audit_log is None:
+            from etcdtui.ops.audit import AuditLog
+
+            self._audit_log = AuditLog()
+        return self._audit_log
+
+    @audit_log.setter
+    def audit_log(self, log: AuditLog) -> None:
+        self._audit_log = log
 
     def _theme_before_first_parse(self) -> None:
         """A built-in theme is in place before the stylesheet is first parsed. Set in

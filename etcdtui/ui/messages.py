@@ -6,11 +6,15 @@ Each payload is a frozen dataclass; the Message subclass only carries it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from etcdtui.cluster_data import Alarm, EndpointHealth, EndpointStatus, MemberList
-from etcdtui.ops.health import ConsistencyReport, MemberMetrics
+from etcdtui.ops.health import MemberMetrics
+
+if TYPE_CHECKING:
+    from etcdtui.ops.health import ConsistencyReport
 
 
 @dataclass(frozen=True)

@@ -168,10 +168,10 @@ class Poller:
     async def check_consistency(self) -> None:
         """HashKV on every member (read-only: nothing is written, even on a writable
         session)."""
-        from etcdtui.ops.health import consistency
+        from etcdtui.ops.health import check_consistency_on
 
         try:
-            report = await consistency.check(self.service, with_alarms=False)
+            report = await check_consistency_on(self.service, with_alarms=False)
         except EtcdtuiError as exc:
             self.app.post_message(ConsistencyChecked(ConsistencyPoll(None, exc.cause)))
             return

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from etcdtui.cluster_data import (
     Alarm,
@@ -25,7 +26,6 @@ from etcdtui.domain.health import HEALTHY, UNKNOWN, elected_leader, endpoint_sta
 from etcdtui.i18n import N_, _
 from etcdtui.ops.health import (
     Advisory,
-    ConsistencyReport,
     MemberMetrics,
     MetricsHistory,
     added_member_names,
@@ -34,6 +34,9 @@ from etcdtui.ops.health import (
     split_endpoint,
 )
 from etcdtui.terminal_text import printable
+
+if TYPE_CHECKING:
+    from etcdtui.ops.health import ConsistencyReport
 
 LATENCY_SAMPLES = 30
 # Pane 1's latency sparklines take one point (the slowest round trip) per this many

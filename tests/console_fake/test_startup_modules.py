@@ -44,6 +44,14 @@ def test_the_first_members_table_loads_no_member_change_module(tmp_path: Path) -
     assert proc.returncode == 0, proc.stderr
     mods = set(json.loads(proc.stdout.splitlines()[-1]))
     assert "etcdtui.ui.widgets.members" in mods  # the probe did show the table
-    # the member verdicts and plans are needed when a member key is pressed, not before
-    lazy = {"etcdtui.ops.members", "etcdtui.ops.member_verdict"}
+    # the member verdicts and plans are needed when a member key is pressed, not before;
+    # the audit log when an action is recorded; the consistency check when the sentinel
+    # first runs (two refreshes after start-up) or `:check` asks for it
+    lazy = {
+        "etcdtui.ops.members",
+        "etcdtui.ops.member_verdict",
+        "etcdtui.ops.audit",
+        "etcdtui.services.audit",
+        "etcdtui.services.consistency",
+    }
     assert not lazy & mods, sorted(lazy & mods)
