@@ -43,6 +43,7 @@ from etcdtui.services.retry import retry_async
 if TYPE_CHECKING:
     from etcdtui.services.audit import AuditLog
     from etcdtui.services.etcdapi.connection import ClientPool, EndpointClient
+    from etcdtui.services.metrics import ContextCache
 
 T = TypeVar("T")
 
@@ -68,6 +69,7 @@ class ClusterService:
         self.audit = audit
         self._known_client_urls: list[str] = []
         self.last_members: MemberList | None = None
+        self._scrape_tls: ContextCache | None = None  # the console's scrapes share one
 
     async def close(self) -> None:
         await self.pool.close()
@@ -552,9 +554,17 @@ class ClusterService:
 
     async def scrape_metrics(self, url: str) -> Any:
         """One member's /metrics (:class:`etcdtui.services.metrics.MemberMetrics`)."""
-        from etcdtui.services.metrics import scrape
+        from etcdtui.services.metrics import ContextCache, scrape
 
-        return await scrape(url, self.settings)
+        ctx = None
+        if url.startswith("https:"):
+            if self._scrape_tls is None:
+                self._scrape_tls = ContextCache(self.settings)
+            try:
+                ctx = self._scrape_tls.get()
+            except errors.EtcdtuiError:
+                ctx = None  # scrape() tries again and reports the cause as the sample's
+        return await scrape(url, self.settings, ctx=ctx)
 
     async def disarm_alarms(self) -> tuple[Alarm, ...]:
         from etcdtui.services.etcdapi import rpc_pb2

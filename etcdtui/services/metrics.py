@@ -299,6 +299,39 @@ def client_ssl_context(settings: ConnectionSettings) -> ssl.SSLContext:
     return _ssl_context(settings)
 
 
+class ContextCache:
+    """One scrape TLS context for a long-lived caller (the console scrapes every member
+    at every refresh), built again only when the CA, certificate or key file changes
+    (a rotated certificate is picked up; each build re-reads and re-parses all three)."""
+
+    def __init__(self, settings: ConnectionSettings) -> None:
+        self.settings = settings
+        self._stamp: tuple[object, ...] | None = None
+        self._ctx: ssl.SSLContext | None = None
+
+    def get(self) -> ssl.SSLContext:
+        """The context; raises ConfigError when the files cannot be loaded."""
+        stamp = _files_stamp(self.settings)
+        if self._ctx is None or stamp != self._stamp:
+            self._ctx = None
+            self._ctx = _ssl_context(self.settings)
+            self._stamp = stamp
+        return self._ctx
+
+
+def _files_stamp(settings: ConnectionSettings) -> tuple[object, ...]:
+    import os
+
+    stamp: list[object] = []
+    for path in (settings.cacert, settings.cert, settings.key):
+        try:
+            st = os.stat(path) if path else None
+        except OSError:
+            st = None
+        stamp.append(None if st is None else (st.st_ino, st.st_size, st.st_mtime_ns))
+    return tuple(stamp)
+
+
 def _ssl_context(settings: ConnectionSettings) -> ssl.SSLContext:
     from etcdtui.services.etcdapi.credentials import ssl_context
 

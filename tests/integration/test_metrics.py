@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
+from etcdtui.services.cluster import ClusterService
 from etcdtui.services.metrics import scrape_all
 from etcdtui.services.sandbox import Sandbox
 from tests.support.helpers import conn_flags
@@ -73,3 +78,41 @@ async def test_a_hung_member_does_not_hold_up_the_others(
     assert not bad.ok and bad.error
     assert sum(1 for m in result if m.ok) == 2
     assert all(m.quota_bytes for m in result if m.ok)
+
+
+async def test_the_consoles_scrapes_share_one_tls_context_until_a_file_changes(
+    cluster: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The console scrapes every member at every refresh: the CA, certificate and key are
+    read and parsed once, and again only after one of the files changes (rotation)."""
+    from etcdtui.services.etcdapi import credentials
+
+    base = cluster.settings()
+    files = {}
+    for name in ("cacert", "cert", "key"):
+        src = getattr(base, name)
+        files[name] = tmp_path / Path(src).name
+        shutil.copy(src, files[name])
+    settings = dataclasses.replace(base, **files)
+    real = credentials.ssl_context
+    builds: list[object] = []
+
+    def counted(*args: object, **kwargs: object) -> object:
+        builds.append(args)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(credentials, "ssl_context", counted)
+    async with ClusterService(settings) as svc:
+        urls = [cluster.client_url(m) for m in cluster.running_members()]
+        for _ in range(3):
+            for url in urls:
+                assert (await svc.scrape_metrics(url)).ok
+        assert len(builds) == 1, "nine scrapes, one TLS context"
+        # a rotated client certificate: a new file under the same name
+        fresh = tmp_path / "rotated.crt"
+        shutil.copy(base.cert, fresh)
+        os.replace(fresh, files["cert"])
+        assert (await svc.scrape_metrics(urls[0])).ok
+        assert len(builds) == 2, "the changed file is read again"
+        assert (await svc.scrape_metrics(urls[1])).ok
+        assert len(builds) == 2
