@@ -1,5 +1,8 @@
 """Dataclasses without the dataclasses module's start-up cost: ``@record`` and
-``field`` for the plain data on the way of `etcdtui status`.
+``field`` for the plain data on the way of `etcdtui status`; and ``NamedTuple``, the
+class syntax of :class:`typing.NamedTuple` on :func:`collections.namedtuple` without
+importing :mod:`typing` (the snapshot reader's records, on the way of `snapshot
+status` and `verify`).
 
 A one-shot command races etcdctl (docs/benchmarks.md), and :mod:`dataclasses` costs it
 twice: importing it loads :mod:`inspect` (and with it ast, dis, tokenize, ...), and
@@ -34,8 +37,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from dataclasses import dataclass as record
     from dataclasses import field, replace
+    from typing import NamedTuple
 else:
     from _thread import get_ident
+    from collections import namedtuple
 
     class _Missing:
         def __repr__(self) -> str:
@@ -286,5 +291,36 @@ else:
                 type.__setattr__(owner, attr, getattr(twin, attr))
             return getattr(owner, self.attr)
 
+    # what a class body holds besides its fields and members
+    _NOT_MEMBERS = frozenset(
+        {"__module__", "__qualname__", "__annotations__", "__dict__", "__weakref__", "__slots__"}
+    )
 
-__all__ = ["field", "record", "replace"]
+    class _RecordType(type):
+        def __new__(mcls, name, bases, ns):
+            if ns.get("_base_record", False):
+                return super().__new__(mcls, name, bases, ns)
+            if bases != (NamedTuple,):
+                raise TypeError(f"{name}: a record derives from NamedTuple alone")
+            if "__classcell__" in ns:
+                raise TypeError(f"{name}: a record's methods cannot use super() or __class__")
+            annotations = dict(ns.get("__annotations__", {}))
+            fields = list(annotations)
+            defaults = [ns[f] for f in fields if f in ns]
+            if any(f not in ns for f in fields[len(fields) - len(defaults) :]):
+                raise TypeError(f"{name}: a field without a default follows one with a default")
+            cls = namedtuple(name, fields, defaults=defaults, module=str(ns["__module__"]))
+            for key, value in ns.items():
+                if key not in _NOT_MEMBERS and key not in annotations:
+                    setattr(cls, key, value)
+            cls.__qualname__ = str(ns.get("__qualname__", name))
+            cls.__annotations__ = annotations
+            return cls
+
+    class NamedTuple(metaclass=_RecordType):
+        """Derive a record from this (see the module's docstring)."""
+
+        _base_record = True
+
+
+__all__ = ["NamedTuple", "field", "record", "replace"]

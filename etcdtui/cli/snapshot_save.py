@@ -15,7 +15,7 @@ from etcdtui.domain.formatting import human_bytes
 from etcdtui.errors import UsageError
 from etcdtui.i18n import _
 
-TYPE_CHECKING = False  # typing costs start-up (see services/snapshots/records.py)
+TYPE_CHECKING = False  # typing costs start-up (see etcdtui/records.py)
 if TYPE_CHECKING:
     from typing import Any, TextIO
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-TYPE_CHECKING = False  # typing costs start-up (see services/snapshots/records.py)
+TYPE_CHECKING = False  # typing costs start-up (see etcdtui/records.py)
 if TYPE_CHECKING:
     from typing import Any
 

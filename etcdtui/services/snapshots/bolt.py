@@ -36,6 +36,7 @@ from operator import add as _add
 from types import TracebackType
 
 from etcdtui.i18n import _
+from etcdtui.records import NamedTuple  # typing's, without importing typing
 from etcdtui.services.snapshots.errors import (
     NotBoltFile,
     SnapshotCorrupt,
@@ -43,12 +44,6 @@ from etcdtui.services.snapshots.errors import (
     SnapshotTruncated,
     SnapshotUnreadable,
 )
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import NamedTuple
-else:  # typing costs start-up: the same record class without it
-    from etcdtui.services.snapshots.records import NamedTuple
 
 MAGIC = 0xED0CDAED
 VERSION = 2

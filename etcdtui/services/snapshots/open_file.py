@@ -33,7 +33,7 @@ from etcdtui.services.snapshots.passphrase_file import (
     read_passphrase_file as read_passphrase_file,
 )
 
-TYPE_CHECKING = False  # typing costs start-up (see services/snapshots/records.py)
+TYPE_CHECKING = False  # typing costs start-up (see etcdtui/records.py)
 if TYPE_CHECKING:
     from typing import Any
 

@@ -35,7 +35,7 @@ try:
 except ImportError:  # pragma: no cover - exercised only without the C extension
     _crc32c_extend = None
 
-TYPE_CHECKING = False  # typing costs start-up (see services/snapshots/records.py)
+TYPE_CHECKING = False  # typing costs start-up (see etcdtui/records.py)
 if TYPE_CHECKING:
     from typing import Any
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 
 from etcdtui.i18n import _
+from etcdtui.records import NamedTuple  # typing's, without importing typing
 from etcdtui.services.snapshots import verified
 from etcdtui.services.snapshots.bolt import (
     TRAILER_SIZE,
@@ -42,9 +43,7 @@ from etcdtui.services.snapshots.scan import ScanResult, scan
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import threading
-    from typing import Any, NamedTuple
-else:  # typing costs start-up: the same record class without it
-    from etcdtui.services.snapshots.records import NamedTuple
+    from typing import Any
 
 # --- sha256 trailer -------------------------------------------------------------------
 

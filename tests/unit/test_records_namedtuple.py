@@ -1,4 +1,4 @@
-"""services/snapshots/records.py: the run-time stand-in for typing.NamedTuple makes the
+"""etcdtui/records.py: the run-time stand-in for typing.NamedTuple makes the
 same records (the type checker sees typing's)."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import typing
 
 import pytest
 
+from etcdtui.records import NamedTuple
 from etcdtui.services.snapshots.bolt import Meta
-from etcdtui.services.snapshots.records import NamedTuple
 from etcdtui.services.snapshots.status import VerifyResult
 
 
