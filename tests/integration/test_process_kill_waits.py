@@ -35,10 +35,10 @@ def late_signals(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _sleeper(tmp_path: Path, *args: str, ignore_term: bool = False) -> subprocess.Popen[bytes]:
-    code = "import signal, time\n"
+    code = "import signal\n"
     if ignore_term:
         code += "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
-    code += "print('ready', flush=True)\ntime.sleep(120)\n"
+    code += "print('ready', flush=True)\nsignal.pause()  # until the test's signal\n"
     proc = subprocess.Popen(
         [sys.executable, "-c", code, *args], stdout=subprocess.PIPE, cwd=tmp_path
     )
