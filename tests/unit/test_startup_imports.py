@@ -25,6 +25,25 @@ def loaded_after(code: str, tmp_path: Path, *, config: str | None = None) -> set
     return set(json.loads(proc.stdout.splitlines()[-1]))
 
 
+def run_python(
+    code: str, tmp_path: Path, *args: str, site: bool = True, **env_extra: str
+) -> subprocess.CompletedProcess[str]:
+    """``code`` in a fresh interpreter with a private config dir. ``site=False`` runs it
+    without site (-S), in English: a development install's import hook loads pathlib
+    itself, and the tree is found through PYTHONPATH instead."""
+    env = {**os.environ, "ETCDTUI_CONFIG_DIR": str(tmp_path), **env_extra}
+    flags = ["-c"]
+    if not site:
+        flags = ["-S", "-c"]
+        env["LANG"] = "C.UTF-8"
+        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+            env.pop(name, None)
+    return subprocess.run(
+        [sys.executable, *flags, code, *args], capture_output=True, text=True, env=env, timeout=60
+    )
+
+
 def test_choosing_the_language_does_not_load_the_config_package(tmp_path: Path) -> None:
     # with no config file, the language comes from the environment; the config package
     # (its model and dataclasses) would cost every command's start-up for a path
@@ -163,14 +182,7 @@ def test_snapshot_status_as_a_table_loads_no_json_or_pathlib(tmp_path: Path) -> 
         "'pathlib' in sys.modules)\n"
     )
     # without site (-S): a development install's import hook loads pathlib itself
-    env = {**os.environ, "ETCDTUI_CONFIG_DIR": str(tmp_path), "LANG": "C.UTF-8"}
-    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-    env.pop("LANGUAGE", None)
-    env.pop("LC_ALL", None)
-    env.pop("LC_MESSAGES", None)
-    proc = subprocess.run(
-        [sys.executable, "-S", "-c", code], capture_output=True, text=True, env=env, timeout=60
-    )
+    proc = run_python(code, tmp_path, site=False)
     assert proc.returncode == 0, proc.stderr
     assert "REVISION" in proc.stdout  # the table was printed
     assert proc.stdout.splitlines()[-1] == "loaded False False False"
@@ -194,14 +206,7 @@ def test_snapshot_status_and_verify_load_no_typing_or_pathlib(
         "try:\n    main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
         "print('loaded', 'typing' in sys.modules, 'pathlib' in sys.modules)\n"
     )
-    # without site (-S): a development install's import hook loads pathlib itself
-    env = {**os.environ, "ETCDTUI_CONFIG_DIR": str(tmp_path), "LANG": "C.UTF-8"}
-    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
-        env.pop(name, None)
-    proc = subprocess.run(
-        [sys.executable, "-S", "-c", code], capture_output=True, text=True, env=env, timeout=60
-    )
+    proc = run_python(code, tmp_path, site=False)
     assert proc.returncode == 0, proc.stderr
     assert '"totalKey": 507' in proc.stdout  # the command did run
     assert proc.stdout.splitlines()[-1] == "loaded False False"
@@ -240,15 +245,10 @@ def test_start_up_objects_leave_the_collector_only_for_the_process_command(
         "sys.argv = ['etcdtui', 'snapshot', 'status', '--help']\n"
         "main()\n"
     )
-    env = {**os.environ, "ETCDTUI_CONFIG_DIR": str(tmp_path)}
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
-    )
+    proc = run_python(code, tmp_path)
     assert proc.stdout.splitlines()[-1] == "frozen False"  # help: no command ran
     code = code.replace("'--help'", repr(str(tmp_path / "missing.db")))
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
-    )
+    proc = run_python(code, tmp_path)
     assert "missing.db" in proc.stderr  # the command ran (and failed: no such file)
     assert proc.stdout.splitlines()[-1] == "frozen True"
 
@@ -281,11 +281,7 @@ def test_a_snapshot_command_starts_up_without_collections_and_runs_with_them(
         "before = gc.get_stats()[0]['collections']\n"
         "main()\n"
     )
-    env = {**os.environ, "ETCDTUI_CONFIG_DIR": str(tmp_path)}
-    env["ETCDTUI_STATE_DIR"] = str(tmp_path / "state")
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
-    )
+    proc = run_python(code, tmp_path, ETCDTUI_STATE_DIR=str(tmp_path / "state"))
     assert proc.returncode == 0, proc.stderr
     last = proc.stdout.splitlines()[-1]
     if "--help" in words:
@@ -309,8 +305,9 @@ def test_an_in_process_caller_keeps_its_collector(capsys: pytest.CaptureFixture[
 
 
 def test_the_collector_sleeps_through_start_up_and_wakes_for_the_command(tmp_path: Path) -> None:
-    # the `etcdtui` command: no cyclic collection runs before the command starts (what
-    # start-up built is frozen then), and collection is back on for the command itself
+    # the `etcdtui` command (here `status`; the snapshot commands have their own test
+    # above): no cyclic collection runs before the command starts (what start-up built
+    # is frozen then), and collection is back on for the command itself
     code = (
         "import atexit, gc, sys\n"
         "from etcdtui.main import main\n"
@@ -318,16 +315,11 @@ def test_the_collector_sleeps_through_start_up_and_wakes_for_the_command(tmp_pat
         "gc.callbacks.append(lambda phase, info: phase == 'start' and not gc.get_freeze_count()"
         " and early.append(info['generation']))\n"
         "atexit.register(lambda: print('early', len(early), 'enabled', gc.isenabled()))\n"
-        "sys.argv = ['etcdtui', 'snapshot', 'status', sys.argv[1]]\n"
+        "sys.argv = ['etcdtui', 'status', '--endpoints', sys.argv[1], '--insecure', "
+        "'--timeout', '2']\n"
         "main()\n"
     )
-    env = {**os.environ, "ETCDTUI_CONFIG_DIR": str(tmp_path)}
-    proc = subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path / "missing.db")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
-    assert "missing.db" in proc.stderr  # the command ran (and failed: no such file)
+    # nothing listens on port 1 of loopback: the command runs and reports it
+    proc = run_python(code, tmp_path, "http://127.0.0.1:1")
+    assert "127.0.0.1:1" in proc.stdout + proc.stderr, proc.stderr
     assert proc.stdout.splitlines()[-1] == "early 0 enabled True"
