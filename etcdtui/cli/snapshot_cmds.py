@@ -19,108 +19,113 @@ from etcdtui.i18n import _
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
+
+    Parser = argparse.ArgumentParser
+    Actions = argparse._SubParsersAction[argparse.ArgumentParser]
 
 # Modules that add more `snapshot` subcommands (e.g. save): dotted names.
 SUBCOMMAND_MODULES: list[str] = ["etcdtui.cli.snapshot_save"]
-# The actions registered here, in the order of `snapshot --help`.
-ACTIONS = ("status", "verify", "inspect", "diff", "ls", "prune")
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(sub: Actions) -> None:
     snap = sub.add_parser("snapshot", help=_("inspect, verify, compare and prune snapshot files"))
     ssub = snap.add_subparsers(dest="snapshot_command", metavar=_("ACTION"), required=True)
-
+    actions = _actions()
     # only the action the command line names is built (the parser serves one parse);
     # a word that names none of these (help, a typo, an action of SUBCOMMAND_MODULES)
     # gets them all
     only = narrowed_action()
-    if only not in ACTIONS:
+    if only not in actions:
         only = None
-
-    def wanted(action: str) -> bool:
-        return only is None or only == action
-
-    if wanted("status"):
-        p = ssub.add_parser(
-            "status", help=_("hash, revision, keys and size, as etcdutl prints them")
-        )
-        p.add_argument("file", help=_("snapshot file (plain or age-encrypted)"))
-        p.add_argument(
-            "--verify",
-            action="store_true",
-            help=_(
-                "also check the sha256 trailer and the bbolt structure now (reads the whole file)"
-            ),
-        )
-        add_decrypt_flags(p)
-        add_output_flag(p)
-        p.set_defaults(func=cmd_status)
-
-    if wanted("verify"):
-        p = ssub.add_parser("verify", help=_("check the sha256 trailer and the bbolt structure"))
-        p.add_argument("file", help=_("snapshot file (plain or age-encrypted)"))
-        add_decrypt_flags(p)
-        add_output_flag(p)
-        p.set_defaults(func=cmd_verify)
-
-    if wanted("inspect"):
-        p = ssub.add_parser("inspect", help=_("Kubernetes view of the live keys"))
-        p.add_argument("file", help=_("snapshot file (plain or age-encrypted)"))
-        p.add_argument(
-            "--objects",
-            action="store_true",
-            help=_("list each object's decoded metadata instead of the summary"),
-        )
-        p.add_argument("--prefix", default="", help=_("only keys starting with this prefix"))
-        p.add_argument(
-            "--key", default=None, help=_("show one key's decoded object (never a Secret's value)")
-        )
-        add_decrypt_flags(p)
-        add_output_flag(p)
-        p.set_defaults(func=cmd_inspect)
-
-    if wanted("diff"):
-        p = ssub.add_parser(
-            "diff", help=_("what a restore of A would roll back (A older, B newer)")
-        )
-        p.add_argument("a", help=_("the older snapshot (the one a restore would bring back)"))
-        p.add_argument("b", nargs="?", help=_("the newer snapshot"))
-        p.add_argument(
-            "--live",
-            action="store_true",
-            help=_("compare A with the live cluster instead of a second file"),
-        )
-        p.add_argument(
-            "--limit", type=int, default=1000, help=_("keys listed per kind (default 1000)")
-        )
-        add_decrypt_flags(p)
-        add_output_flag(p)
-        p.set_defaults(func=cmd_diff)
-
-    if wanted("ls"):
-        p = ssub.add_parser("ls", help=_("list the snapshots in a directory"))
-        p.add_argument("dir", help=_("directory holding snapshots and their .json sidecars"))
-        p.add_argument(
-            "--no-verify",
-            action="store_true",
-            help=_("skip reading the files (faster; state shows unchecked)"),
-        )
-        add_decrypt_flags(p)
-        add_output_flag(p)
-        p.set_defaults(func=cmd_ls)
-
-    if wanted("prune"):
-        p = ssub.add_parser("prune", help=_("delete the oldest snapshots, keeping N"))
-        p.add_argument("dir", help=_("directory holding snapshots"))
-        p.add_argument("--keep", type=int, required=True, help=_("how many snapshots to keep"))
-        p.add_argument("--yes", action="store_true", help=_("do not ask for confirmation"))
-        add_decrypt_flags(p)
-        p.set_defaults(func=cmd_prune)
-
+    for name, (build, func, output) in actions.items():
+        if only is None or only == name:
+            p = build(ssub)
+            add_decrypt_flags(p)
+            if output:
+                add_output_flag(p)
+            p.set_defaults(func=func)
     if only is None:
-        for name in SUBCOMMAND_MODULES:
-            importlib.import_module(name).register(ssub)
+        for module in SUBCOMMAND_MODULES:
+            importlib.import_module(module).register(ssub)
+
+
+def _actions() -> dict[str, tuple[Callable[[Actions], Parser], Callable[..., int], bool]]:
+    """Each action: its parser's own arguments, its command, whether it has -o. In the
+    order of `snapshot --help`; every one also takes the decryption flags."""
+    return {
+        "status": (_status_args, cmd_status, True),
+        "verify": (_verify_args, cmd_verify, True),
+        "inspect": (_inspect_args, cmd_inspect, True),
+        "diff": (_diff_args, cmd_diff, True),
+        "ls": (_ls_args, cmd_ls, True),
+        "prune": (_prune_args, cmd_prune, False),
+    }
+
+
+def _status_args(ssub: Actions) -> Parser:
+    p = ssub.add_parser("status", help=_("hash, revision, keys and size, as etcdutl prints them"))
+    p.add_argument("file", help=_("snapshot file (plain or age-encrypted)"))
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help=_("also check the sha256 trailer and the bbolt structure now (reads the whole file)"),
+    )
+    return p
+
+
+def _verify_args(ssub: Actions) -> Parser:
+    p = ssub.add_parser("verify", help=_("check the sha256 trailer and the bbolt structure"))
+    p.add_argument("file", help=_("snapshot file (plain or age-encrypted)"))
+    return p
+
+
+def _inspect_args(ssub: Actions) -> Parser:
+    p = ssub.add_parser("inspect", help=_("Kubernetes view of the live keys"))
+    p.add_argument("file", help=_("snapshot file (plain or age-encrypted)"))
+    p.add_argument(
+        "--objects",
+        action="store_true",
+        help=_("list each object's decoded metadata instead of the summary"),
+    )
+    p.add_argument("--prefix", default="", help=_("only keys starting with this prefix"))
+    p.add_argument(
+        "--key", default=None, help=_("show one key's decoded object (never a Secret's value)")
+    )
+    return p
+
+
+def _diff_args(ssub: Actions) -> Parser:
+    p = ssub.add_parser("diff", help=_("what a restore of A would roll back (A older, B newer)"))
+    p.add_argument("a", help=_("the older snapshot (the one a restore would bring back)"))
+    p.add_argument("b", nargs="?", help=_("the newer snapshot"))
+    p.add_argument(
+        "--live",
+        action="store_true",
+        help=_("compare A with the live cluster instead of a second file"),
+    )
+    p.add_argument("--limit", type=int, default=1000, help=_("keys listed per kind (default 1000)"))
+    return p
+
+
+def _ls_args(ssub: Actions) -> Parser:
+    p = ssub.add_parser("ls", help=_("list the snapshots in a directory"))
+    p.add_argument("dir", help=_("directory holding snapshots and their .json sidecars"))
+    p.add_argument(
+        "--no-verify",
+        action="store_true",
+        help=_("skip reading the files (faster; state shows unchecked)"),
+    )
+    return p
+
+
+def _prune_args(ssub: Actions) -> Parser:
+    p = ssub.add_parser("prune", help=_("delete the oldest snapshots, keeping N"))
+    p.add_argument("dir", help=_("directory holding snapshots"))
+    p.add_argument("--keep", type=int, required=True, help=_("how many snapshots to keep"))
+    p.add_argument("--yes", action="store_true", help=_("do not ask for confirmation"))
+    return p
 
 
 def add_decrypt_flags(p: argparse.ArgumentParser) -> None:
