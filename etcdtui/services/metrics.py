@@ -313,7 +313,6 @@ class ContextCache:
         """The context; raises ConfigError when the files cannot be loaded."""
         stamp = _files_stamp(self.settings)
         if self._ctx is None or stamp != self._stamp:
-            self._ctx = None
             self._ctx = _ssl_context(self.settings)
             self._stamp = stamp
         return self._ctx
