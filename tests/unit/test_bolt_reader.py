@@ -402,3 +402,69 @@ def test_fifo_and_directory_are_refused_without_blocking(tmp_path: Path) -> None
         snapshot_status(fifo)  # no writer: opening it must not wait for one
     with pytest.raises(SnapshotUnreadable):
         snapshot_status(tmp_path)
+
+
+# --- the structure walk without etcdutl's content hash (`snapshot verify`) -------------
+
+
+def _outcome(path: str, content_hash: bool) -> object:
+    """What scan says about the file: its numbers (hash left out) or the fault's words."""
+    try:
+        with BoltDB.open(path) as db:
+            res = scan(db, content_hash=content_hash)
+    except SnapshotCorrupt as exc:
+        return (exc.reason, exc.cause)
+    assert (res.hash is None) == (not content_hash)
+    return (res.revision, res.total_key, res.total_size, res.buckets, res.warnings)
+
+
+def test_the_walk_without_the_content_hash_finds_the_same_numbers(tmp_path: Path) -> None:
+    path = write(tmp_path, build_db(SAMPLE, leaf_cap=8, branch_cap=3))
+    with BoltDB.open(path) as db:
+        full, walk = scan(db), scan(db, content_hash=False)
+    assert full.hash == reference(SAMPLE)[0] and walk.hash is None
+    assert (walk.revision, walk.total_key, walk.buckets) == (
+        full.revision,
+        full.total_key,
+        full.buckets,
+    )
+
+
+def test_the_walk_without_the_content_hash_refuses_what_the_full_walk_refuses(
+    tmp_path: Path,
+) -> None:
+    """Every damaged copy: both walks name the same fault, or both pass with the same
+    numbers. Only the content hash is left out, never a check."""
+    good = build_db(SAMPLE, leaf_cap=8, branch_cap=3)
+    rng = random.Random(1603)
+    refused = 0
+    for i in range(400):
+        data = bytearray(good)
+        for _ in range(rng.randrange(1, 4)):
+            # mostly the first bytes of a page: headers, element arrays and keys
+            at = rng.randrange(2, len(data) // PS) * PS + min(rng.randrange(0, 200), PS - 1)
+            data[at] ^= 1 << rng.randrange(8)
+        path = write(tmp_path, bytes(data), f"d{i}")
+        full, walk = _outcome(path, True), _outcome(path, False)
+        assert full == walk, (i, full, walk)
+        refused += isinstance(full, tuple) and isinstance(full[0], str)
+    assert refused > 100  # the damage was real often enough for the comparison to count
+
+
+def test_a_damaged_value_is_left_to_the_sha256(tmp_path: Path) -> None:
+    """The walk beside the sha256 does not read values: a flipped value byte passes the
+    structure (etcdutl's status passes it too), the content hash moves, and the sha256
+    trailer is what refuses the file."""
+    good = build_db(SAMPLE, leaf_cap=8, branch_cap=3)
+    data = bytearray(good)
+    at = data.index(b"X" * 100) + 50  # inside "huge"/"x", a value in overflow pages
+    data[at] ^= 0x01
+    trailer = with_trailer(good)[len(good) :]
+    intact = write(tmp_path, good + trailer, "intact")
+    flipped = write(tmp_path, bytes(data) + trailer, "flipped")
+    assert _outcome(flipped, False) == _outcome(intact, False)
+    with BoltDB.open(flipped) as db:
+        assert scan(db).hash != reference(SAMPLE)[0]
+    res = verify(flipped, content_hash=False)
+    assert (res.ok, res.cause) == (False, "sha256-mismatch")
+    assert verify(intact, content_hash=False).ok

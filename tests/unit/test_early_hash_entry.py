@@ -83,6 +83,22 @@ def test_verify_takes_the_hash_started_before_the_cli(tmp_path: Path) -> None:
     assert got["threads"] == []
 
 
+def test_verify_reports_the_counts_and_leaves_the_content_hash_to_status(
+    tmp_path: Path,
+) -> None:
+    snap = tmp_path / "s.db"
+    snap.write_bytes(with_trailer(build_db(SAMPLE, leaf_cap=8, branch_cap=3)))
+    text = _run(tmp_path, "snapshot", "verify", str(snap))
+    assert text["code"] == 0
+    lines = str(text["stdout"]).splitlines()
+    assert lines[0].startswith("OK: ") and "sha256 trailer matches" in lines[0]
+    assert "revision 0, 507 keys" in lines[1] and "hash" not in lines[1]
+    got = _run(tmp_path, "snapshot", "verify", "-o", "json", str(snap))
+    assert json.loads(str(got["stdout"]))["status"]["hash"] is None
+    status = _run(tmp_path, "snapshot", "status", "--verify", "-o", "json", str(snap))
+    assert isinstance(json.loads(str(status["stdout"]))["hash"], int)
+
+
 def test_a_damaged_file_is_still_caught(tmp_path: Path) -> None:
     data = bytearray(with_trailer(build_db(SAMPLE, leaf_cap=8, branch_cap=3)))
     data[-1] ^= 0xFF

@@ -30,7 +30,10 @@ if TYPE_CHECKING:
     from typing import Any
 
 TRAILER_SIZE = 32
-SHA_CHUNK = 8 << 20
+# Each chunk is one call that hashes without the GIL; between chunks the thread needs
+# the GIL back, which stalls the walk beside it (measured: 32 MB chunks cost verify less
+# than 8 MB ones). The mapping holds at most one chunk resident for the hash.
+SHA_CHUNK = 32 << 20
 _SWITCH_INTERVAL = 0.0005
 _AGE_PREFIXES = (b"age-encryption.org/v1\n", b"-----BEGIN AGE ENCRYPTED FILE-----")
 
@@ -180,6 +183,9 @@ class EarlyHash:
                 _running.discard(key)
                 done.release()
 
+        # Load OpenSSL here, before the thread starts: loading it in the thread holds the
+        # GIL for milliseconds while the main thread imports the reader.
+        new_sha256()
         short_switch_interval.__enter__()
         _running.add(key)
         try:

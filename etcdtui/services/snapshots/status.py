@@ -61,7 +61,7 @@ def check_trailer(db: BoltDB, stop: threading.Event | None = None) -> tuple[bool
     return hash_mapping(db.mm, db.data_size, stop, db.drop_resident)
 
 
-# The sha256 thread needs the GIL back after each chunk (about 6 ms of hashing); while
+# The sha256 thread needs the GIL back after each chunk (about 20 ms of hashing); while
 # the scan holds it the wait lasts up to the switch interval, 5 ms by default, so the
 # interval is shortened while both run (earlyhash.short_switch_interval).
 _new_sha256 = new_sha256
@@ -69,18 +69,23 @@ _short_switch_interval = short_switch_interval
 
 
 def scan_and_trailer(
-    db: BoltDB, *, check: bool = True, early: EarlyHash | None = None
+    db: BoltDB,
+    *,
+    check: bool = True,
+    early: EarlyHash | None = None,
+    content_hash: bool = True,
 ) -> tuple[ScanResult | SnapshotCorrupt, bool, bool | None]:
     """:func:`scan` and :func:`check_trailer` at once, the sha256 in a second thread
     (``early``'s, already running, when it hashes this very file). A structural fault
-    is returned, not raised, so the trailer's verdict is kept."""
+    is returned, not raised, so the trailer's verdict is kept. ``content_hash`` as for
+    :func:`scan`."""
     if early is not None and db.has_trailer and early.matches(db.fd):
-        return _scan_beside(db, check, early)
+        return _scan_beside(db, check, early, content_hash)
     if early is not None:
         early.cancel()
     if not db.has_trailer:
         try:
-            return scan(db, check=check), False, None
+            return scan(db, check=check, content_hash=content_hash), False, None
         except SnapshotCorrupt as exc:
             return exc, False, None
     import threading
@@ -101,7 +106,7 @@ def scan_and_trailer(
     try:
         with _short_switch_interval:
             try:
-                res = scan(db, check=check)
+                res = scan(db, check=check, content_hash=content_hash)
             except SnapshotCorrupt as exc:
                 res = exc
     except BaseException:
@@ -116,13 +121,13 @@ def scan_and_trailer(
 
 
 def _scan_beside(
-    db: BoltDB, check: bool, early: EarlyHash
+    db: BoltDB, check: bool, early: EarlyHash, content_hash: bool
 ) -> tuple[ScanResult | SnapshotCorrupt, bool, bool | None]:
     res: ScanResult | SnapshotCorrupt
     try:
         with _short_switch_interval:
             try:
-                res = scan(db, check=check)
+                res = scan(db, check=check, content_hash=content_hash)
             except SnapshotCorrupt as exc:
                 res = exc
     except BaseException:
@@ -340,18 +345,21 @@ def verify(
     keys: DecryptKeys | None = None,
     *,
     early: EarlyHash | None = None,
+    content_hash: bool = True,
 ) -> VerifyResult:
     """Is this a snapshot one can restore from? ``ok`` only with a valid trailer and a
     sound bbolt structure. Decryption and usage problems still raise. The result is
     recorded for this exact file (:mod:`.verified`) so `snapshot status` can report it.
     ``early``: a sha256 of ``path`` already running (:mod:`.earlyhash`), used when the
-    file opened is the one it hashes, and stopped in any case."""
+    file opened is the one it hashes, and stopped in any case. Without
+    ``content_hash`` the values are not read for etcdutl's CRC (``status["hash"]`` is
+    None): the check is the same, the sha256 proves the content (`snapshot verify`)."""
     ident = verified.identity(path)
     encrypted = False
     try:
         with open_snapshot(path, keys) as db:
             encrypted = db.encrypted
-            res = _verify_db(db, early)
+            res = _verify_db(db, early, content_hash)
     except SnapshotCorrupt as exc:
         res = VerifyResult(False, exc.reason, exc.cause, "error", encrypted=encrypted)
     finally:
@@ -373,7 +381,9 @@ def verify_db(db: BoltDB) -> VerifyResult:
     return _verify_or_corrupt(db)
 
 
-def _verify_db(db: BoltDB, early: EarlyHash | None = None) -> VerifyResult:
+def _verify_db(
+    db: BoltDB, early: EarlyHash | None = None, content_hash: bool = True
+) -> VerifyResult:
     extra = db.data_size - db.tx_size
     if not db.has_trailer and 0 < extra < TRAILER_SIZE:
         return VerifyResult(
@@ -383,7 +393,7 @@ def _verify_db(db: BoltDB, early: EarlyHash | None = None) -> VerifyResult:
             "error",
             encrypted=db.encrypted,
         )
-    res, present, valid = scan_and_trailer(db, check=True, early=early)
+    res, present, valid = scan_and_trailer(db, check=True, early=early, content_hash=content_hash)
     if isinstance(res, SnapshotCorrupt):
         exc = res
         if present and not valid:
