@@ -150,7 +150,8 @@ def _scan_bucket(
     call: CRC-32C over a concatenation equals the sequential updates. (The slices are
     copies, as google-crc32c takes only ``bytes``, not a view of the mapping; a
     zero-copy call measured no faster: the page faults behind the copy are the cost,
-    and the CRC has to read the pages.)
+    and the CRC has to read the pages.) Without ``hashing`` no value is read, and the
+    CRC comes back as it went in.
     """
     mm = db.mm
     hwm = db.hwm
@@ -241,11 +242,9 @@ def _scan_bucket(
                         simple = False
                     expected = ve
                     eoff += ELEMENT_SIZE
-                if not hashing:
-                    pass
-                elif simple:
+                if hashing and simple:
                     crc = extend(crc, mm[first:expected])
-                else:
+                elif hashing:
                     crc = _hash_elements(mm, raw, base, crc)
                 if nested:
                     for ke, ve in nested:
