@@ -472,4 +472,17 @@ def cmd_starve(args: argparse.Namespace) -> int:
         sandbox, args.name, duty=args.duty, period=args.period, seconds=args.seconds
     )
     print(_("starving: {fault}").format(fault=describe_fault(fault)))
+    election_s = (sandbox.state.election_ms or sandbox_faults.DEFAULT_ELECTION_MS) / 1000
+    pause = float(fault["period"]) * float(fault["duty"])
+    if pause < 2 * election_s:
+        print(
+            _(
+                "warning: each pause lasts {pause:.1f} s, less than twice the election "
+                "timeout ({twice:.1f} s). Raft gives each follower a timeout between one "
+                "and two election timeouts for the whole term, so this may cost late "
+                "heartbeats but no election. For a leader change, leave out --period or "
+                "raise it or --duty."
+            ).format(pause=pause, twice=2 * election_s),
+            file=sys.stderr,
+        )
     return 0

@@ -248,6 +248,20 @@ def heal(sb: Sandbox, name: str | None = None) -> list[dict[str, Any]]:
     return ended
 
 
+DEFAULT_ELECTION_MS = 1000  # etcd's --election-timeout when the sandbox sets none
+# raft draws each follower's election timeout between one and two --election-timeout,
+# once per term: a pause must outlast twice the setting to be sure of an election.
+STARVE_PAUSE_ELECTIONS = 2.5
+
+
+def default_starve_period(election_ms: int, duty: float) -> float:
+    """The duty cycle's period whose pause (``duty`` of it) is
+    :data:`STARVE_PAUSE_ELECTIONS` election timeouts. A pause of 1.5 timeouts, the old
+    default, could miss every election of a term: a leader kept its leadership through
+    30 s of them when both followers had drawn timeouts above 1.5."""
+    return max(1.0, STARVE_PAUSE_ELECTIONS * election_ms / 1000.0 / duty)
+
+
 def starve(
     sb: Sandbox,
     name: str,
@@ -275,8 +289,21 @@ def starve(
             )
         )
     if period is None:
-        # the pause must outlast an election timeout to cost heartbeats and elections
-        period = max(1.0, 1.5 * (st.election_ms or 1000) / 1000.0 / duty)
+        period = default_starve_period(st.election_ms or DEFAULT_ELECTION_MS, duty)
+        if period > 60:
+            raise errors.UsageError(
+                _(
+                    "a pause long enough for an election ({pause:.0f} s, 2.5 election "
+                    "timeouts of {election} ms) makes a period of {period:.0f} s at --duty "
+                    "{duty}, more than 60 seconds"
+                ).format(
+                    pause=period * duty,
+                    election=st.election_ms or DEFAULT_ELECTION_MS,
+                    period=period,
+                    duty=duty,
+                ),
+                fix=_("Give a higher --duty, or a --period of at most 60 seconds."),
+            )
     if not 0.1 <= period <= 60:
         raise errors.UsageError(
             _("--period {period} is outside 0.1 to 60 seconds").format(period=period)

@@ -65,6 +65,9 @@ def test_partition_heal_starve_by_hand(faulty: Callable[..., Sandbox]) -> None:
 
     proc = sandbox_cli(sb, "starve", "m1", "--duty", "0.5", "--period", "0.4", "--for", "30")
     assert proc.returncode == 0, proc.stderr
+    # pauses of 0.2 s cannot be sure of an election: said, in the flags' words
+    assert "0.2 s, less than twice the election timeout (2.0 s)" in proc.stderr
+    assert "--period" in proc.stderr
     starved = [f for f in _status(sb)["faults"] if f["kind"] == "starve"]  # type: ignore[union-attr,index]
     assert len(starved) == 1 and starved[0]["member"] == "m1"
     starver = int(starved[0]["pid"])

@@ -21,8 +21,8 @@ from tests.support.pilot_helpers import real_app, rows, until
     reruns=1,
     reruns_delay=2,
     reason=(
-        "counts leader changes caused by CPU starvation (a duty cycle): how many elections a "
-        "starved member causes depends on the host's load; retried on CI"
+        "counts leader changes caused by CPU starvation: the pauses are timed by a separate "
+        "starver process and the elections by etcd's own timers, both late on a loaded host"
     ),
 )
 async def test_starved_member_leader_changes_counted_and_advised(
@@ -47,7 +47,10 @@ async def test_starved_member_leader_changes_counted_and_advised(
                 starved.append(victim)
                 try:
                     assert [f["member"] for f in sandbox_faults.active_faults(sb)] == [victim]
-                    assert fault["period"] * fault["duty"] > 1.0  # longer than an election
+                    # longer than the longest election timeout a follower can draw (2x)
+                    assert (
+                        fault["period"] * fault["duty"] > 2 * (sb.state.election_ms or 1000) / 1000
+                    )
                     await until(
                         pilot,
                         lambda v=victim: app.state.leader_name() not in (None, v),
