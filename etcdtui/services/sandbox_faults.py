@@ -293,11 +293,12 @@ def starve(
         if period > 60:
             raise errors.UsageError(
                 _(
-                    "a pause long enough for an election ({pause:.0f} s, 2.5 election "
+                    "a pause long enough for an election ({pause:.0f} s, {times} election "
                     "timeouts of {election} ms) makes a period of {period:.0f} s at --duty "
                     "{duty}, more than 60 seconds"
                 ).format(
                     pause=period * duty,
+                    times=STARVE_PAUSE_ELECTIONS,
                     election=st.election_ms or DEFAULT_ELECTION_MS,
                     period=period,
                     duty=duty,
