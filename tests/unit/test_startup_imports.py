@@ -44,6 +44,15 @@ def run_python(
     )
 
 
+def sample_snapshot(tmp_path: Path) -> Path:
+    """A small snapshot with a sha256 trailer (the test writer's SAMPLE tree)."""
+    from tests.support.bolt_builder import SAMPLE, build_db, with_trailer
+
+    snap = tmp_path / "s.db"
+    snap.write_bytes(with_trailer(build_db(SAMPLE)))
+    return snap
+
+
 def test_choosing_the_language_does_not_load_the_config_package(tmp_path: Path) -> None:
     # with no config file, the language comes from the environment; the config package
     # (its model and dataclasses) would cost every command's start-up for a path
@@ -87,10 +96,7 @@ def test_verify_hashes_without_importing_hashlib(tmp_path: Path) -> None:
 def test_snapshot_status_and_verify_load_no_heavy_module(tmp_path: Path, args: list[str]) -> None:
     # the offline snapshot commands race etcdutl and openssl: none of the console's,
     # the transport's or the config's libraries may load on their way
-    from tests.support.bolt_builder import SAMPLE, build_db, with_trailer
-
-    snap = tmp_path / "s.db"
-    snap.write_bytes(with_trailer(build_db(SAMPLE)))
+    snap = sample_snapshot(tmp_path)
     code = (
         "import sys\nfrom etcdtui.cli import main\n"
         f"sys.argv = ['etcdtui', 'snapshot', *{args!r}, '-o', 'json', {str(snap)!r}]\n"
@@ -169,10 +175,7 @@ def test_english_loads_no_catalogue_machinery(tmp_path: Path, lang: str) -> None
 def test_snapshot_status_as_a_table_loads_no_json_or_pathlib(tmp_path: Path) -> None:
     # the default output is a table; json is loaded for `-o json` (or a sidecar) only;
     # paths are plain strings on the way (pathlib loads urllib.parse and ipaddress)
-    from tests.support.bolt_builder import SAMPLE, build_db, with_trailer
-
-    snap = tmp_path / "s.db"
-    snap.write_bytes(with_trailer(build_db(SAMPLE)))
+    snap = sample_snapshot(tmp_path)
     code = (
         "import os, sys\nfrom etcdtui.main import main\n"
         f"os.environ['ETCDTUI_STATE_DIR'] = {str(tmp_path / 'state')!r}\n"
@@ -195,10 +198,7 @@ def test_snapshot_status_and_verify_load_no_typing_or_pathlib(
     # typing alone is about 15 million instructions of start-up, and pathlib (with
     # urllib.parse and ipaddress) was loaded by verify to write its record, after the
     # result was known: both lengthen a race with etcdutl and openssl
-    from tests.support.bolt_builder import SAMPLE, build_db, with_trailer
-
-    snap = tmp_path / "s.db"
-    snap.write_bytes(with_trailer(build_db(SAMPLE)))
+    snap = sample_snapshot(tmp_path)
     code = (
         "import os, sys\nfrom etcdtui.main import main\n"
         f"os.environ['ETCDTUI_STATE_DIR'] = {str(tmp_path / 'state')!r}\n"
@@ -259,10 +259,7 @@ def test_a_snapshot_command_starts_up_without_collections_and_runs_with_them(
 ) -> None:
     # the collector is off while the modules and the parser are built (no garbage
     # there), and on again when the command runs and at exit, also after --help
-    from tests.support.bolt_builder import SAMPLE, build_db, with_trailer
-
-    snap = tmp_path / "s.db"
-    snap.write_bytes(with_trailer(build_db(SAMPLE)))
+    snap = sample_snapshot(tmp_path)
     code = (
         "import atexit, gc, sys\n"
         "from etcdtui.cli import snapshot_cmds\n"
