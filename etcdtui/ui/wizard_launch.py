@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -27,11 +28,13 @@ from etcdtui.i18n import N_, _
 from etcdtui.ops.plans import Plan
 from etcdtui.ops.snapshots import EncryptedSnapshotError
 from etcdtui.safeio import expand_user
+from etcdtui.terminal_text import printable
 from etcdtui.ui.app_access import etcdtui_app
 from etcdtui.ui.errors import report
 from etcdtui.ui.screens.fit import FittedModal
 from etcdtui.ui.service import ServiceFactory, real_service
 from etcdtui.ui.widgets.footer import KeyFooter
+from etcdtui.ui.widgets.quiet_table import QuietTable
 
 if TYPE_CHECKING:
     from etcdtui.ui.app_access import ConsoleApp
@@ -454,11 +457,12 @@ def saved_wizards() -> list[SavedWizard]:
             data = json.loads(read_limited(path, STATE_LIMIT).decode("utf-8"))
             plan = data["plan"]
             results = data.get("results") or {}
-            steps = plan.get("steps") or []
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-        done = sum(1 for r in results.values() if r.get("status") in ("done", "skipped"))
-        when = float(data.get("updated") or 0)
+            total = len(plan.get("steps") or [])
+            done = sum(1 for r in results.values() if r.get("status") in ("done", "skipped"))
+            when = float(data.get("updated") or 0)
+            dt.datetime.fromtimestamp(when, dt.UTC)  # in range
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, OverflowError):
+            continue  # not a state file of ours (or damaged): not listed
         out.append(
             (
                 when,
@@ -468,7 +472,7 @@ def saved_wizards() -> list[SavedWizard]:
                     title=str(plan.get("title", "")),
                     status=str(data.get("status", "?")),
                     done=done,
-                    total=len(steps),
+                    total=total,
                     current=data.get("current"),
                     updated=dt.datetime.fromtimestamp(when, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
                     if when
@@ -477,6 +481,13 @@ def saved_wizards() -> list[SavedWizard]:
             )
         )
     return [w for _when, w in sorted(out, key=lambda t: -t[0])]
+
+
+def _wizard_cells(w: SavedWizard) -> list[Text]:
+    """A saved run's row. The values come from a state file: control characters are
+    escaped, and each cell is Text, so a title is shown as written, never as markup."""
+    cells = (w.id, w.title, w.status, f"{w.done}/{w.total}", w.current or "-", w.updated)
+    return [Text(printable(c)) for c in cells]
 
 
 class WizardListScreen(Screen[None]):
@@ -490,11 +501,11 @@ class WizardListScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Label(_("Saved wizards (enter resumes, escape goes back)"), classes="box-title")
         yield Static("", id="wizards-empty", markup=False)
-        yield DataTable(id="wizards-table", cursor_type="row")
+        yield QuietTable(id="wizards-table", cursor_type="row")
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(QuietTable)
         for key, label in (
             ("id", _("ID")),
             ("title", _("PLAN")),
@@ -505,16 +516,7 @@ class WizardListScreen(Screen[None]):
         ):
             table.add_column(label, key=key)
         runs = saved_wizards()
-        for w in runs:
-            table.add_row(
-                w.id,
-                w.title,
-                w.status,
-                f"{w.done}/{w.total}",
-                w.current or "-",
-                w.updated,
-                key=w.id,
-            )
+        table.replace_rows([(w.id, _wizard_cells(w)) for w in runs])
         if not runs:
             self.query_one("#wizards-empty", Static).update(
                 _("No saved wizard runs. Start one with :replace NAME, :scale N or :restore FILE.")

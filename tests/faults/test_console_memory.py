@@ -10,6 +10,7 @@ those of one footer, not N."""
 from __future__ import annotations
 
 import gc
+import weakref
 from typing import Any
 
 from textual.widgets._footer import FooterKey
@@ -23,12 +24,21 @@ from tests.support.screen_apps import make_app, populate
 CYCLES = 20
 
 
-def _live_footer_keys() -> int:
+def _footer_keys() -> list[FooterKey]:
     gc.collect()
-    return sum(1 for o in gc.get_objects() if isinstance(o, FooterKey))
+    return [o for o in gc.get_objects() if isinstance(o, FooterKey)]
 
 
 async def test_footer_keys_do_not_accumulate_over_fault_cycles() -> None:
+    # Only the keys this test builds are counted: an earlier test's app can still be
+    # alive in this process (pytest keeps the last failure's traceback, and with it that
+    # test's app and its keys, in sys.last_traceback), and CI once failed this test on
+    # those keys, not on its own.
+    earlier = weakref.WeakSet(_footer_keys())
+
+    def live_footer_keys() -> int:
+        return sum(1 for key in _footer_keys() if key not in earlier)
+
     app: Any
     app, _svc = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -54,7 +64,7 @@ async def test_footer_keys_do_not_accumulate_over_fault_cycles() -> None:
 
         def settled() -> bool:
             keys = len(footer.query(FooterKey))
-            counts.append((_live_footer_keys(), keys))
+            counts.append((live_footer_keys(), keys))
             return counts[-1][0] <= 3 * max(keys, shown)
 
         await until(pilot, settled, what="old footer keys released", show=lambda: counts[-1])

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Label, Static
 from textual.worker import Worker, WorkerState
 
 from etcdtui.i18n import _
+from etcdtui.ui.widgets.quiet_table import SizedTable
 
 CHECK_EVERY_S = 5.0
 
@@ -38,10 +39,10 @@ class DrillPane(Vertical):
     def compose(self) -> ComposeResult:
         yield Label(_("Training drills"), classes="box-title")
         yield Static("", id="drill-status", markup=False)
-        yield DataTable(id="drill-table", cursor_type="row")
+        yield SizedTable(id="drill-table", cursor_type="row")
         with VerticalScroll(id="drill-body"):
             yield Static("", id="drill-briefing", markup=False)
-            yield DataTable(id="drill-objectives", cursor_type="row")
+            yield SizedTable(id="drill-objectives", cursor_type="row")
             yield Static("", id="drill-hint", markup=False)
 
     def on_mount(self) -> None:

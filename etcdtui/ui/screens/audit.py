@@ -21,6 +21,7 @@ from etcdtui.ops.audit import AuditLog
 from etcdtui.terminal_text import printable
 from etcdtui.ui.app_access import etcdtui_app
 from etcdtui.ui.panes import PaneHooks
+from etcdtui.ui.widgets.quiet_table import SizedTable
 
 _COLUMNS = (
     N_("TIME"),
@@ -110,7 +111,7 @@ class AuditPane(Vertical, PaneHooks):
     def compose(self) -> ComposeResult:
         yield Label(_("Audit log (enter shows a record)"), classes="box-title")
         yield Static("", id="audit-path", markup=False)
-        yield DataTable(id="audit-table", cursor_type="row")
+        yield SizedTable(id="audit-table", cursor_type="row")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -20,6 +20,7 @@ from etcdtui.ui import actions
 from etcdtui.ui.app_access import etcdtui_app
 from etcdtui.ui.panes import PaneHooks
 from etcdtui.ui.security.check_results import SYMBOLS, CertsResult, CertWatch, days_level
+from etcdtui.ui.widgets.quiet_table import SizedTable
 
 # What an operator scans for first (days left, what is wrong) comes before the long
 # names, so CHECKS is on screen at 120 columns.
@@ -122,7 +123,7 @@ class CertsPane(Vertical, PaneHooks):
     def compose(self) -> ComposeResult:
         yield Label(_("Certificates"), classes="box-title")
         yield Static(_("Not checked yet."), id="certs-summary", markup=False)
-        yield DataTable(id="certs-table", cursor_type="row")
+        yield SizedTable(id="certs-table", cursor_type="row")
         yield Static("", id="certs-detail", markup=False)
 
     def on_mount(self) -> None:

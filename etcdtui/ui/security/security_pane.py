@@ -20,6 +20,7 @@ from etcdtui.ui import actions
 from etcdtui.ui.app_access import etcdtui_app
 from etcdtui.ui.security.check_results import ScanFinished, ScanResult, error_text
 from etcdtui.ui.service import ClusterLike
+from etcdtui.ui.widgets.quiet_table import SizedTable
 
 SEVERITY_MARK = {
     "critical": "✖",
@@ -72,7 +73,7 @@ class SecurityPane(Vertical):
             id="security-status",
             markup=False,
         )
-        yield DataTable(id="security-table", cursor_type="row")
+        yield SizedTable(id="security-table", cursor_type="row")
         yield Static("", id="security-detail", markup=False)
 
     def on_mount(self) -> None:

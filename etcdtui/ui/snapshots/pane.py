@@ -42,6 +42,7 @@ from etcdtui.ui.snapshots.messages import (
     DiffLoaded,
 )
 from etcdtui.ui.snapshots.views import ContentsView, DetailView, DiffView
+from etcdtui.ui.widgets.quiet_table import SizedTable
 
 GROUPS = ("snap-catalog", "snap-detail", "snap-contents", "snap-diff")
 MARK = "◆"
@@ -73,7 +74,7 @@ class SnapshotsPane(Vertical, PaneHooks):
     def compose(self) -> ComposeResult:
         yield Label(_("Snapshots"), classes="box-title")
         yield Static("", id="snapshot-dir", markup=False)
-        yield DataTable(id="snapshot-table", cursor_type="row")
+        yield SizedTable(id="snapshot-table", cursor_type="row")
         with TabbedContent(id="snapshot-tabs"):
             with TabPane(_("Detail"), id="tab-detail"):
                 yield DetailView(id="snapshot-detail-view")

@@ -17,6 +17,7 @@ from etcdtui.i18n import N_, _
 from etcdtui.ops.snapshots import UNCHECKED, CatalogEntry, VerifyResult
 from etcdtui.terminal_text import printable
 from etcdtui.ui.snapshots import pane_data
+from etcdtui.ui.widgets.quiet_table import SizedTable
 
 _SEVERITY = {"ok": "✔", "warning": "▲", "error": "✖"}
 
@@ -225,7 +226,7 @@ class DiffView(Vertical):
             id="snapshot-diff-summary",
             markup=False,
         )
-        yield DataTable(id="snapshot-diff-table", cursor_type="row")
+        yield SizedTable(id="snapshot-diff-table", cursor_type="row")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -147,11 +147,8 @@ class HealthView(Vertical, PaneHooks):
         if table.show_cells(keys, [[Text(c) for c in cells] for _k, cells in keyed], self._shown):
             return
         cursor = table.cursor_row
-        table.clear()
-        self._shown = {}
-        for key, cells in keyed:
-            table.add_row(*(Text(c) for c in cells), key=key)
-            self._shown[key] = cells
+        table.replace_rows([(key, [Text(c) for c in cells]) for key, cells in keyed])
+        self._shown = dict(keyed)
         if keyed:
             table.move_cursor(row=min(cursor, len(keyed) - 1))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding, BindingType
 
@@ -88,15 +87,9 @@ class MembersTable(QuietTable):
 
     def _rebuild(self, rows: list[MemberRow]) -> None:
         selected = self.selected_key()
-        self.clear()
         self._shown.clear()
-        # clear() keeps every column as wide as its widest value ever: start again from
-        # the labels, so a column shrinks back once a long value (CLIENT URLS) is gone.
-        for column in self.columns.values():
-            if column.auto_width:
-                column.content_width = cell_len(column.label.plain)
+        self.replace_rows([(row.key, self._styled(row)) for row in rows])
         for row in rows:
-            self.add_row(*self._styled(row), key=row.key)
             self._shown[row.key] = row.cells()
             self._levels[row.key] = row.level
         if selected in self._shown:
