@@ -461,13 +461,15 @@ def saved_wizards() -> list[SavedWizard]:
             done = sum(1 for r in results.values() if r.get("status") in ("done", "skipped"))
             when = float(data.get("updated") or 0)
             dt.datetime.fromtimestamp(when, dt.UTC)  # in range
+            if str(plan.get("id", path.stem)) != path.stem:
+                continue  # a run is saved as ID.json and resumed from there
         except (OSError, ValueError, KeyError, TypeError, AttributeError, OverflowError):
             continue  # not a state file of ours (or damaged): not listed
         out.append(
             (
                 when,
                 SavedWizard(
-                    id=str(plan.get("id", path.stem)),
+                    id=path.stem,
                     kind=str(plan.get("kind", "?")),
                     title=str(plan.get("title", "")),
                     status=str(data.get("status", "?")),

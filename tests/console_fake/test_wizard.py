@@ -71,6 +71,7 @@ async def test_saved_wizards_from_hostile_state_files_are_listed_as_written(
         ("int-steps", {"plan": {"id": "w3", "steps": 7}}),
         ("huge-time", {"plan": {"id": "w4", "steps": []}, "updated": 1e300}),
         ("plan-a-list", {"plan": ["x"]}),
+        ("w6", {"plan": {"id": "w1", "title": "a second w1", "steps": []}}),
     ):
         (runs / f"{name}.json").write_text(json.dumps(body))
     (runs / "w5.json").write_text("{not json")

@@ -56,7 +56,11 @@ class SizedTable(DataTable[CellType]):
     ) -> RowKey:
         for column, value in zip(self.ordered_columns, cells, strict=False):
             self._widen(column.key, value, height)
-        return super().add_row(*cells, height=height, key=key, label=label)
+        row_key = super().add_row(*cells, height=height, key=key, label=label)
+        if height is not None and label is None:
+            # measured above: the idle need not measure it again (it still sizes the table)
+            self._new_rows.discard(row_key)
+        return row_key
 
     def update_cell(
         self,
