@@ -8,7 +8,10 @@ looks inside the stream.
 The partition rules are the ``faults`` in sandbox.json (re-read when the file changes or on
 SIGHUP). A connection's destination is the member whose proxy port it reached; its source
 is the member process that owns the connecting socket (found through /proc), so a rule can
-cut one direction (``--from``). Modes:
+cut one direction (``--from``). A restarted member dials its peers at once, before the
+proxy's next look at sandbox.json: an unknown source is looked up again in the file as it
+is now, and a connection still unattributed is attributed at each later change of the
+file, so a partition holds across a restart of the partitioned member. Modes:
 
 * ``pass``: relay.
 * ``drop``: close the connection (new ones are closed as soon as they are accepted).
@@ -106,6 +109,7 @@ class Conn:
         writer: asyncio.StreamWriter,
     ) -> None:
         self.proxy, self.src, self.dst = proxy, src, dst
+        self.ports: tuple[int, int] | None = None  # (source port, proxy port) while src is unknown
         self.c_reader, self.c_writer = reader, writer
         self.u_writer: asyncio.StreamWriter | None = None
         self.spoiled = False  # bytes were discarded: the TLS stream is broken
@@ -229,9 +233,8 @@ class Proxy:
         if mtime == self.mtime and not self.force:
             return False
         self.force = False
-        try:
-            raw = json.loads(self.state_path.read_text())
-        except (OSError, ValueError):
+        raw = self._load()
+        if raw is None:
             return False
         self.mtime = mtime
         self.members = {m["name"]: m for m in raw.get("members", []) if not m.get("removed")}
@@ -242,6 +245,33 @@ class Proxy:
 
     def pids(self) -> dict[str, int]:
         return {n: m["pid"] for n, m in self.members.items() if m.get("pid")}
+
+    def _load(self) -> dict[str, Any] | None:
+        """sandbox.json (the sandbox's own small state file), or None while unreadable."""
+        try:
+            raw = json.loads(self.state_path.read_text())
+        except (OSError, ValueError):
+            return None
+        return raw if isinstance(raw, dict) else None
+
+    def _pids_on_disk(self) -> dict[str, int]:
+        """The member pids as sandbox.json has them now (the rules stay as last applied)."""
+        members = (self._load() or {}).get("members", [])
+        return {m["name"]: m["pid"] for m in members if m.get("pid") and not m.get("removed")}
+
+    def source(self, src_port: int, proxy_port: int, *, reread: bool = False) -> str | None:
+        """The member that opened the connection from ``src_port`` to ``proxy_port``.
+
+        A restarted member dials its peers as soon as it starts, and the sandbox records its
+        new pid only just before: ``reread`` looks at sandbox.json again rather than at the
+        pids of the last sync."""
+        inode = socket_inode(src_port, proxy_port)
+        if inode is None:
+            return None
+        src = owner_of(inode, self.pids())
+        if src is None and reread:
+            src = owner_of(inode, self._pids_on_disk())
+        return src
 
     async def sync(self) -> None:
         if not self._read():
@@ -256,6 +286,10 @@ class Proxy:
                 except OSError as exc:
                     print(f"proxy: cannot listen on {HOST}:{port}: {exc}", file=sys.stderr)
         for conn in list(self.conns):
+            if conn.src is None and conn.ports is not None:
+                # opened before its member's pid was recorded: a partition of that member
+                # must cut it too, or a restarted member would bypass its partition
+                conn.src = self.source(*conn.ports)
             conn.on_rules()
         _write_ack(self.dir, self.generation)
 
@@ -267,12 +301,10 @@ class Proxy:
                 return
             peer = writer.get_extra_info("peername")
             sock = writer.get_extra_info("sockname")
-            src = None
-            if peer and sock:
-                inode = socket_inode(int(peer[1]), int(sock[1]))
-                if inode is not None:
-                    src = owner_of(inode, self.pids())
+            ports = (int(peer[1]), int(sock[1])) if peer and sock else None
+            src = self.source(*ports, reread=True) if ports else None
             conn = Conn(self, src, dst, reader, writer)
+            conn.ports = ports if src is None else None
             self.conns.add(conn)
             await conn.run(int(member["peer_port"]))
 

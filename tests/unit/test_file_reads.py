@@ -87,7 +87,7 @@ ALLOWED = {
     # the fault proxy and the starver run as their own small processes and import nothing
     # of etcdtui: /proc records of our own children, the proxy's own rules file
     ("services/sandbox_proxy.py", "socket_inode"),
-    ("services/sandbox_proxy.py", "_read"),
+    ("services/sandbox_proxy.py", "_load"),
     ("services/sandbox_proxy.py", "_alive"),
     ("services/sandbox_starve.py", "_owns"),
     # data dirs read offline: WAL segments (64 MiB each, one at a time) and the db, streamed

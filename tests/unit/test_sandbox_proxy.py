@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import socket
+from pathlib import Path
 
 import pytest
 
 from etcdtui import errors
 from etcdtui.services.sandbox_faults import parse_mode
-from etcdtui.services.sandbox_proxy import delay_of, mode_for, owner_of, socket_inode
+from etcdtui.services.sandbox_proxy import Proxy, delay_of, mode_for, owner_of, socket_inode
 from etcdtui.services.sandbox_state import free_ports
 
 
@@ -65,3 +68,53 @@ def test_free_ports_are_distinct_and_avoid_the_taken() -> None:
     assert len(set(ports)) == 12
     again = free_ports(6, avoid=ports)
     assert not set(again) & set(ports)
+
+
+def _write_state(
+    directory: Path, members: list[dict[str, object]], faults: list[dict[str, object]]
+) -> None:
+    (directory / "sandbox.json").write_text(json.dumps({"members": members, "faults": faults}))
+
+
+async def _closed_by_proxy(reader: asyncio.StreamReader, within: float = 5.0) -> bool:
+    """True once the proxy closed the connection (EOF), False if it is still open."""
+    try:
+        return await asyncio.wait_for(reader.read(1), within) == b""
+    except TimeoutError:
+        return False
+
+
+@pytest.mark.parametrize("pid_recorded", ["after the connection", "before the proxy's sync"])
+async def test_a_member_that_dials_before_its_pid_is_recorded_stays_partitioned(
+    tmp_path: Path, pid_recorded: str
+) -> None:
+    # CI: a partitioned member, restarted, dialled its peers before the sandbox recorded its
+    # new pid; the proxy saw an unknown source, relayed, and the partition was gone for good
+    # (the drill "partitioned-member" found the member healthy).
+    peer = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    peer_port = peer.sockets[0].getsockname()[1]
+    proxy_port = free_ports(1, avoid=[peer_port])[0]
+    m1 = {"name": "m1", "proxy_port": None, "peer_port": 1, "pid": None}
+    m2 = {"name": "m2", "proxy_port": proxy_port, "peer_port": peer_port, "pid": None}
+    cut_m1 = [_p("m1", "drop")]
+    _write_state(tmp_path, [m1, m2], cut_m1)
+    proxy = Proxy(tmp_path)
+    await proxy.sync()  # listens on m2's proxy port; m1 (this process) has no pid yet
+    writer: asyncio.StreamWriter | None = None
+    try:
+        if pid_recorded == "before the proxy's sync":
+            _write_state(tmp_path, [{**m1, "pid": os.getpid()}, m2], cut_m1)
+        reader, writer = await asyncio.open_connection("127.0.0.1", proxy_port)
+        if pid_recorded == "after the connection":
+            assert not await _closed_by_proxy(reader, within=0.3)  # unknown source: relayed
+            _write_state(tmp_path, [{**m1, "pid": os.getpid()}, m2], cut_m1)
+            proxy.force = True
+            await proxy.sync()
+        assert await _closed_by_proxy(reader), "m1's connection outlived its partition"
+    finally:
+        if writer is not None:
+            writer.close()
+        for conn in list(proxy.conns):
+            conn.close()
+        for server in (*proxy.servers.values(), peer):
+            server.close()
