@@ -472,9 +472,9 @@ def cmd_starve(args: argparse.Namespace) -> int:
         sandbox, args.name, duty=args.duty, period=args.period, seconds=args.seconds
     )
     print(_("starving: {fault}").format(fault=describe_fault(fault)))
-    election_s = (sandbox.state.election_ms or sandbox_faults.DEFAULT_ELECTION_MS) / 1000
+    twice = sandbox_faults.longest_follower_timeout_s(sandbox.state.election_timeout_ms)
     pause = float(fault["period"]) * float(fault["duty"])
-    if pause < 2 * election_s:
+    if pause < twice:
         print(
             _(
                 "warning: each pause lasts {pause:.1f} s, less than twice the election "
@@ -482,7 +482,7 @@ def cmd_starve(args: argparse.Namespace) -> int:
                 "and two election timeouts for the whole term, so this may cost late "
                 "heartbeats but no election. For a leader change, leave out --period or "
                 "raise it or --duty."
-            ).format(pause=pause, twice=2 * election_s),
+            ).format(pause=pause, twice=twice),
             file=sys.stderr,
         )
     return 0

@@ -39,6 +39,7 @@ from etcdtui.services.binaries import binary_version, choose_etcd, find_binary
 from etcdtui.services.child_env import scrubbed_env
 from etcdtui.services.processes import KILL_WAIT_S, terminate, wait_gone
 from etcdtui.services.sandbox_state import (
+    DEFAULT_ELECTION_MS,
     HOST,
     STATE_FILE,
     MemberProc,
@@ -498,7 +499,7 @@ def _chunks(items: list[int], size: int) -> list[list[int]]:
 def _check_timings(heartbeat_ms: int | None, election_ms: int | None) -> None:
     """etcd's own rules: heartbeat >= 1 ms, election >= 5 x heartbeat, election <= 50 s."""
     hb = heartbeat_ms or 100
-    el = election_ms or 1000
+    el = election_ms or DEFAULT_ELECTION_MS
     if hb < 1 or el > 50_000 or el < 5 * hb:
         raise errors.UsageError(
             _(

@@ -248,10 +248,15 @@ def heal(sb: Sandbox, name: str | None = None) -> list[dict[str, Any]]:
     return ended
 
 
-DEFAULT_ELECTION_MS = 1000  # etcd's --election-timeout when the sandbox sets none
 # raft draws each follower's election timeout between one and two --election-timeout,
 # once per term: a pause must outlast twice the setting to be sure of an election.
 STARVE_PAUSE_ELECTIONS = 2.5
+
+
+def longest_follower_timeout_s(election_ms: int) -> float:
+    """The longest election timeout raft can draw for a follower (twice the setting): a
+    leader paused for less may keep its leadership through every pause of a term."""
+    return 2 * election_ms / 1000.0
 
 
 def default_starve_period(election_ms: int, duty: float) -> float:
@@ -289,7 +294,7 @@ def starve(
             )
         )
     if period is None:
-        period = default_starve_period(st.election_ms or DEFAULT_ELECTION_MS, duty)
+        period = default_starve_period(st.election_timeout_ms, duty)
         if period > 60:
             raise errors.UsageError(
                 _(
@@ -299,7 +304,7 @@ def starve(
                 ).format(
                     pause=period * duty,
                     times=STARVE_PAUSE_ELECTIONS,
-                    election=st.election_ms or DEFAULT_ELECTION_MS,
+                    election=st.election_timeout_ms,
                     period=period,
                     duty=duty,
                 ),

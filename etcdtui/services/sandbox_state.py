@@ -48,6 +48,9 @@ class MemberProc:
         return f"https://{HOST}:{self.peer_port}"
 
 
+DEFAULT_ELECTION_MS = 1000  # etcd's --election-timeout when the sandbox sets none
+
+
 @dataclass
 class SandboxState:
     token: str
@@ -65,6 +68,11 @@ class SandboxState:
     heartbeat_ms: int | None = None
     election_ms: int | None = None
     listen_metrics: str | None = None  # "http" | "https": /metrics on its own port
+
+    @property
+    def election_timeout_ms(self) -> int:
+        """The members' --election-timeout: the sandbox's own, or etcd's default."""
+        return self.election_ms or DEFAULT_ELECTION_MS
 
     def member(self, name: str) -> MemberProc:
         for m in self.members:

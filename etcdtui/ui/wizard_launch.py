@@ -460,7 +460,7 @@ def saved_wizards() -> list[SavedWizard]:
             total = len(plan.get("steps") or [])
             done = sum(1 for r in results.values() if r.get("status") in ("done", "skipped"))
             when = float(data.get("updated") or 0)
-            dt.datetime.fromtimestamp(when, dt.UTC)  # in range
+            stamp = dt.datetime.fromtimestamp(when, dt.UTC) if when else None
             if str(plan.get("id", path.stem)) != path.stem:
                 continue  # a run is saved as ID.json and resumed from there
         except (OSError, ValueError, KeyError, TypeError, AttributeError, OverflowError):
@@ -476,9 +476,7 @@ def saved_wizards() -> list[SavedWizard]:
                     done=done,
                     total=total,
                     current=data.get("current"),
-                    updated=dt.datetime.fromtimestamp(when, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
-                    if when
-                    else "-",
+                    updated=stamp.strftime("%Y-%m-%d %H:%M:%S") if stamp else "-",
                 ),
             )
         )
